@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Build the local control plane's binaries from the Go module proxy and cache them by version.
+#
+#   hack/build-tools.sh            # build whatever is missing, print the bin directory on the last line
+#
+# Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed.
+# A warm cache makes this a no-op that finishes in well under a second.
+set -euo pipefail
+
+K8S_VERSION="${AUGUR_K8S_VERSION:-1.36.3}"
+ETCD_VERSION="${AUGUR_ETCD_VERSION:-3.6.16}"
+KWOK_VERSION="${AUGUR_KWOK_VERSION:-0.8.0}"
+
+CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
+BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
+WORK="$CACHE/build"
+LOG_DIR="$CACHE/logs"
+mkdir -p "$BIN" "$WORK" "$LOG_DIR"
+
+export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+
+log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+have() { for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done; }
+
+# Run a long command, printing a heartbeat every 30 s so a person (and CI) sees progress.
+with_progress() {
+  local what="$1"; shift
+  local start=$SECONDS logf="$LOG_DIR/$what.log"
+  log "building $what (log: $logf)"
+  "$@" >"$logf" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 30 &
+    wait $! || true
+    kill -0 "$pid" 2>/dev/null && log "  $what: still building, $((SECONDS - start)) s so far"
+  done
+  if ! wait "$pid"; then
+    log "FAILED building $what; last lines of $logf:"; tail -n 40 "$logf" >&2; exit 1
+  fi
+  log "built $what in $((SECONDS - start)) s"
+}
+
+build_k8s() {
+  local dir="$WORK/k8s-v$K8S_VERSION" sv="v0.${K8S_VERSION#1.}"
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.sum ]; then
+    rm -f go.mod
+    go mod init example.local/augur-k8s-bins >/dev/null 2>&1
+    go mod edit -go=1.26.0
+    local kmod
+    kmod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
+    # Every staging module ("k8s.io/X => ./staging/src/k8s.io/X") is replaced by its published tag.
+    sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$kmod" |
+      while read -r m; do go mod edit -replace "$m=$m@$sv"; done
+    go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@v$K8S_VERSION"
+    go mod tidy
+  fi
+  local minor ldf="-s -w"
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf="$ldf -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  for cmd in kube-scheduler kube-controller-manager kube-apiserver kubectl; do
+    have "$cmd" && continue
+    with_progress "$cmd" go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldf" \
+      -o "$BIN/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    mv "$BIN/$cmd.tmp" "$BIN/$cmd"
+  done
+}
+
+build_etcd() {
+  have etcd && return 0
+  local dir="$WORK/etcd-v$ETCD_VERSION"
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.sum ]; then
+    rm -f go.mod
+    go mod init example.local/augur-etcd-bin >/dev/null 2>&1
+    go mod edit -go=1.26.0
+    go get -tool "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+    go mod tidy
+  fi
+  with_progress etcd go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN/etcd.tmp" "$BIN/etcd"
+}
+
+build_kwok() {
+  have kwok && return 0
+  local tmp="$WORK/kwok-gobin"; mkdir -p "$tmp"
+  with_progress kwok env GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  mv "$tmp/kwok" "$BIN/kwok"
+}
+
+# The kwok Stage YAMLs shipped in the kwok module: nodes Ready, pods Running/Ready/Complete/Deleted.
+fetch_kwok_stages() {
+  [ -f "$BIN/../kwok-stages.yaml" ] && return 0
+  local moddir
+  moddir=$(cd "$WORK" && go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["Dir"])')
+  local s="$moddir/kustomize/stage"
+  {
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+      printf -- '---\n'; cat "$s/$f"
+    done
+  } >"$BIN/../kwok-stages.yaml.tmp"
+  mv "$BIN/../kwok-stages.yaml.tmp" "$BIN/../kwok-stages.yaml"
+}
+
+start=$SECONDS
+if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
+  command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane"; exit 1; }
+  log "cold build: compiling Kubernetes v$K8S_VERSION, etcd v$ETCD_VERSION and kwok v$KWOK_VERSION from the Go module proxy"
+  log "this takes roughly 30-40 minutes on 2 cores the first time; later runs reuse $BIN"
+  (build_kwok); (build_etcd); (build_k8s); (fetch_kwok_stages)
+  log "all binaries ready in $((SECONDS - start)) s"
+fi
+echo "$BIN"

@@ -1,0 +1,238 @@
+"""``WorkloadProfile``: which workload Augur looks after, its demand, dependencies and placement rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from augur.api.meta import (
+    AGE_COLUMN,
+    READY_COLUMNS,
+    ApiModel,
+    Conditions,
+    Duration,
+    Kind,
+    LabelName,
+    LocalObjectReference,
+    Name,
+    PrinterColumn,
+    PromQL,
+    ResourceInfo,
+    ShortText,
+)
+
+ApiVersionText = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^([a-z0-9.-]+/)?v[0-9a-z]+$")]
+KindText = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=r"^[A-Z][A-Za-z0-9]*$")]
+ZoneList = Annotated[list[ShortText], Field(max_length=64)]
+
+
+class ScaleTargetRef(ApiModel):
+    """The workload to scale: any object that serves the ``/scale`` subresource
+    (Deployment, StatefulSet, ReplicaSet or a custom resource)."""
+
+    api_version: ApiVersionText = "apps/v1"
+    """API version of the target, for example ``apps/v1``."""
+    kind: KindText
+    """Kind of the target, for example ``Deployment``."""
+    name: Name
+    """Name of the target in the profile's namespace."""
+
+
+class DemandMetric(ApiModel):
+    """The demand the workload serves, read from Prometheus, and what one replica can take."""
+
+    query: PromQL
+    """PromQL for the workload's total demand (for example requests per second), one series."""
+    capacity_per_replica: Annotated[float, Field(gt=0)]
+    """Demand units one replica serves at 100% utilization."""
+    unit: Annotated[str, StringConstraints(max_length=63)] = ""
+    """Unit of the demand, for display only (for example ``req/s``)."""
+    step: Duration = "1m"
+    """Resolution at which demand history is read and forecast."""
+
+
+class ExternalFeed(ApiModel):
+    """An extra series that may explain demand (a price, the weather, a marketing calendar)."""
+
+    name: LabelName
+    """Name of the feed, unique within the profile."""
+    query: PromQL
+    """PromQL returning one series aligned with the demand."""
+
+
+class Dependency(ApiModel):
+    """A workload this one talks to, with the traffic between them."""
+
+    name: Name
+    """Name of the peer's ``WorkloadProfile``."""
+    namespace: Annotated[str, StringConstraints(max_length=63, pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$")] = ""
+    """Namespace of the peer; empty means the profile's own namespace."""
+    traffic: Annotated[float, Field(ge=0)] = 1.0
+    """Relative traffic weight from this workload to the peer."""
+    traffic_query: Annotated[str, StringConstraints(max_length=4096)] = ""
+    """Optional PromQL measuring the traffic; when set it replaces ``traffic`` once data exists."""
+    max_distance: Annotated[int, Field(ge=0, le=100)] | None = None
+    """Hard limit: never place a replica farther than this network distance (0..100) from the peer."""
+
+
+class Placement(ApiModel):
+    """Where replicas should and should not run. Preferences add or subtract score; ``avoid*`` with
+    ``required`` filter nodes out."""
+
+    prefer_zones: ZoneList = []
+    """Zones that get a bonus."""
+    avoid_zones: ZoneList = []
+    """Zones that get a penalty (or are excluded when ``requiredAvoidance`` is true)."""
+    prefer_regions: ZoneList = []
+    """Regions that get a bonus."""
+    avoid_regions: ZoneList = []
+    """Regions that get a penalty (or are excluded when ``requiredAvoidance`` is true)."""
+    avoid_nodes: ZoneList = []
+    """Nodes that get a penalty (or are excluded when ``requiredAvoidance`` is true)."""
+    colocate_with: Annotated[list[Name], Field(max_length=32)] = []
+    """Names of ``WorkloadProfile``s whose nodes get a co-location bonus."""
+    avoid_workloads: Annotated[list[Name], Field(max_length=32)] = []
+    """Names of ``WorkloadProfile``s whose nodes get a penalty."""
+    required_avoidance: bool = False
+    """Treat every ``avoid*`` list as a hard rule instead of a penalty."""
+    spread_topology_key: Annotated[str, StringConstraints(max_length=253)] = "topology.kubernetes.io/zone"
+    """Node label across whose values replicas are spread."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.preferZones) || !has(self.avoidZones)"
+                    " || !self.preferZones.exists(z, z in self.avoidZones)",
+                    "message": "a zone cannot be both preferred and avoided",
+                },
+                {
+                    "rule": "!has(self.preferRegions) || !has(self.avoidRegions)"
+                    " || !self.preferRegions.exists(r, r in self.avoidRegions)",
+                    "message": "a region cannot be both preferred and avoided",
+                },
+            ]
+        }
+    )
+
+
+class WorkloadProfileSpec(ApiModel):
+    """Desired state of a ``WorkloadProfile``."""
+
+    scale_target_ref: ScaleTargetRef
+    """The workload this profile describes and scales through ``/scale``."""
+    policy_ref: LocalObjectReference | None = None
+    """The ``ScalingPolicy`` in the same namespace; without one Augur only observes (mode ``ForecastOnly``)."""
+    demand: DemandMetric | None = None
+    """Where demand comes from; without it Augur cannot forecast, only place."""
+    feeds: Annotated[
+        list[ExternalFeed],
+        Field(
+            max_length=16,
+            json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+        ),
+    ] = []
+    """External regressors for the forecast."""
+    dependencies: Annotated[list[Dependency], Field(max_length=64)] = []
+    """Workloads this one sends traffic to."""
+    placement: Placement | None = None
+    """Placement preferences and rules for the scheduler extender."""
+    selector: Annotated[str, StringConstraints(max_length=1024)] = ""
+    """Label selector of the workload's pods; empty means the one the target's ``/scale`` reports."""
+
+
+class ForecastSummary(ApiModel):
+    """The latest forecast, condensed for ``kubectl``."""
+
+    generated_at: datetime | None = None
+    """When the forecast was computed."""
+    model: Annotated[str, StringConstraints(max_length=63)] = ""
+    """Model chosen by rolling-origin validation."""
+    horizon_seconds: Annotated[int, Field(ge=0)] = 0
+    """How far ahead the forecast looks."""
+    peak_p50: float | None = None
+    """Median forecast of the peak demand within the horizon."""
+    peak_upper: float | None = None
+    """Upper quantile of the peak demand within the horizon."""
+    quantile: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The quantile ``peakUpper`` stands for."""
+
+
+class Fingerprint(ApiModel):
+    """Compact behavioural profile of the demand series."""
+
+    periods_seconds: Annotated[list[int], Field(max_length=8)] = []
+    """Detected seasonal periods."""
+    level: float | None = None
+    """Typical demand."""
+    trend: float | None = None
+    """Trend in demand units per day."""
+    noise: float | None = None
+    """Relative noise around the seasonal shape."""
+    burstiness: float | None = None
+    """How spiky demand is (0 = smooth)."""
+
+
+class Decision(ApiModel):
+    """The most recent scaling decision and the numbers behind it."""
+
+    time: datetime
+    """When the decision was made."""
+    desired_replicas: Annotated[int, Field(ge=0)]
+    """Replicas Augur wants."""
+    acted: bool = False
+    """Whether Augur changed ``/scale`` (false in ``ForecastOnly``)."""
+    reason: Annotated[str, StringConstraints(max_length=4096)] = ""
+    """Human-readable explanation."""
+
+
+class WorkloadProfileStatus(ApiModel):
+    """Observed state of a ``WorkloadProfile``."""
+
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+    """The ``.metadata.generation`` this status describes."""
+    conditions: Conditions = []
+    """``Ready`` plus specific conditions such as ``MetricsAvailable`` and ``ForecastReady``."""
+    target_kind: Annotated[str, StringConstraints(max_length=63)] = ""
+    """Resolved kind of the scale target."""
+    selector: Annotated[str, StringConstraints(max_length=1024)] = ""
+    """Label selector of the workload's pods, from the target's ``/scale``."""
+    current_replicas: Annotated[int, Field(ge=0)] | None = None
+    """Replicas the target's ``/scale`` reports."""
+    desired_replicas: Annotated[int, Field(ge=0)] | None = None
+    """Replicas Augur's latest decision asks for."""
+    mode: Annotated[str, StringConstraints(max_length=32)] = ""
+    """Effective mode from the policy (``Off``, ``ForecastOnly``, ``Auto``)."""
+    fingerprint: Fingerprint | None = None
+    """Behavioural profile of the demand."""
+    forecast: ForecastSummary | None = None
+    """Latest forecast."""
+    anomaly_score: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Latest streaming anomaly score (0 normal, 1 highly anomalous)."""
+    last_decision: Decision | None = None
+    """The most recent scaling decision."""
+
+
+WORKLOAD_PROFILE = Kind(
+    info=ResourceInfo(
+        kind="WorkloadProfile",
+        plural="workloadprofiles",
+        scope="Namespaced",
+        short_names=("wp",),
+        printer_columns=(
+            PrinterColumn("Target", "string", ".spec.scaleTargetRef.name", "Workload scaled through /scale"),
+            PrinterColumn("Kind", "string", ".status.targetKind", priority=1),
+            PrinterColumn("Policy", "string", ".spec.policyRef.name"),
+            PrinterColumn("Mode", "string", ".status.mode"),
+            PrinterColumn("Replicas", "integer", ".status.currentReplicas"),
+            PrinterColumn("Desired", "integer", ".status.desiredReplicas"),
+            *READY_COLUMNS,
+            AGE_COLUMN,
+        ),
+    ),
+    spec=WorkloadProfileSpec,
+    status=WorkloadProfileStatus,
+    description="How Augur profiles, forecasts, scales and places one workload.",
+)

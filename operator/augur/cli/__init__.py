@@ -1,0 +1,1 @@
+"""The ``augur`` command line."""
