@@ -15,6 +15,9 @@ from augur import __version__
 
 COMMANDS = (
     "augur.cli.crds",
+    "augur.cli.dev",
+    "augur.cli.operator",
+    "augur.cli.nab",
 )
 
 

@@ -30,9 +30,7 @@ class MigrationSpec(ApiModel):
     """Human-readable reasoning behind the move."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "spec is immutable"}]
-        }
+        json_schema_extra={"x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "spec is immutable"}]}
     )
 
 

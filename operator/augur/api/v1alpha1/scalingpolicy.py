@@ -101,7 +101,6 @@ class ScalingPolicySpec(ApiModel):
         }
     )
 
-
     @model_validator(mode="after")
     def _check_bounds(self) -> ScalingPolicySpec:
         # Mirrors the CEL rules so a stale CRD cannot let a bad policy through unnoticed.

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything Augur's demo and tests need on a fresh Debian machine, idempotently:
+#   - Debian's prometheus package (Prometheus + promtool; Alertmanager comes with a later issue),
+#   - a Python virtual environment in .venv with Augur and its dev tools,
+#   - the control plane binaries, compiled from the Go module proxy into ~/.cache/augur (cold: ~30 min).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  log "installing Debian's prometheus package"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+stamp=".venv/.augur-install-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  log "creating .venv and installing Augur with its dev tools"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  rm -f .venv/.augur-install-*; touch "$stamp"
+fi
+
+.venv/bin/augur dev tools >/dev/null
+log "ready"

@@ -1,0 +1,5 @@
+import sys
+
+from augur.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,416 @@
+"""The local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and
+Prometheus, all on 127.0.0.1 with generated certificates.
+
+One implementation serves the pytest fixtures, ``augur dev up|down|demo`` and the benchmarks::
+
+    with LocalCluster.create(Path("/tmp/c")) as cluster:
+        cluster.kubectl("get", "nodes")
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import yaml
+
+from augur.devcluster import prometheus
+from augur.devcluster.nodes import NodeSpec, default_nodes, node_manifest
+from augur.devcluster.pki import Pki, create_pki
+from augur.devcluster.procs import ManagedProcess, ProcessRecord, stop_record, wait_until
+from augur.devcluster.tools import Tools, ensure_tools
+
+# Controllers the tests and demos rely on (names from cmd/kube-controller-manager/names).
+CONTROLLERS = (
+    "serviceaccount-token-controller",
+    "serviceaccount-controller",
+    "deployment-controller",
+    "replicaset-controller",
+    "statefulset-controller",
+    "garbage-collector-controller",
+    "namespace-controller",
+    "disruption-controller",
+    "endpoints-controller",
+    "endpointslice-controller",
+    "node-lifecycle-controller",
+    "root-ca-certificate-publisher-controller",
+)
+POD_CIDR = "10.128.0.0/12"
+SERVICE_CIDR = "10.0.0.0/24"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """What to start. ``extenders`` are ``KubeSchedulerConfiguration`` extender entries."""
+
+    nodes: tuple[NodeSpec, ...] = field(default_factory=default_nodes)
+    extenders: tuple[dict[str, Any], ...] = ()
+    prometheus: bool = True
+    die_with_parent: bool = True
+    """Kill every process when the starting Python process dies (tests); False for ``augur dev up``."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    etcd_client: int
+    etcd_peer: int
+    apiserver: int
+    controller_manager: int
+    scheduler: int
+    kwok: int
+    prometheus: int
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def write_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, user: str) -> Path:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "augur-local", "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}],
+        "users": [{"name": user, "user": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}}],
+        "contexts": [{"name": "augur-local", "context": {"cluster": "augur-local", "user": user}}],
+        "current-context": "augur-local",
+    }
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+class LocalCluster:
+    """A running local control plane. Use :meth:`create` and then :meth:`start`, or a ``with`` block."""
+
+    def __init__(self, directory: Path, config: ClusterConfig, tools: Tools) -> None:
+        self.dir = directory
+        self.config = config
+        self.tools = tools
+        self.procs: list[ManagedProcess] = []
+        self.ports = Endpoints(*(free_port() for _ in range(7)))
+        self.pki: Pki | None = None
+
+    @classmethod
+    def create(cls, directory: Path, config: ClusterConfig | None = None, tools: Tools | None = None) -> LocalCluster:
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(directory, config or ClusterConfig(), tools or ensure_tools())
+
+    # -- addresses -------------------------------------------------------------------------------------------
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.ports.apiserver}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.dir / "admin.kubeconfig"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.prometheus}"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        return self.dir / "prometheus"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a child process that talks to this cluster."""
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "PATH": f"{self.tools.bin_dir}:{os.environ['PATH']}"}
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self.pki = create_pki(self.dir / "pki")
+        self._start_etcd()
+        self._start_apiserver()
+        self._start_controller_manager()
+        self._start_scheduler()
+        self._start_kwok()
+        if self.config.prometheus:
+            self._start_prometheus()
+        self.write_state()
+        self.add_nodes(self.config.nodes)
+        self.startup_seconds = time.monotonic() - started
+
+    def stop(self) -> None:
+        """Stop every process this cluster started, newest first."""
+        for proc in reversed(self.procs):
+            proc.stop()
+        self.procs.clear()
+        (self.dir / "state.json").unlink(missing_ok=True)
+
+    def _spawn(self, name: str, argv: Sequence[str]) -> ManagedProcess:
+        proc = ManagedProcess(
+            name, argv, self.dir / "logs" / f"{name}.log", env=self.env(), die_with_parent=self.config.die_with_parent
+        )
+        self.procs.append(proc)
+        return proc
+
+    # -- components ------------------------------------------------------------------------------------------
+    def _start_etcd(self) -> None:
+        client = f"http://127.0.0.1:{self.ports.etcd_client}"
+        peer = f"http://127.0.0.1:{self.ports.etcd_peer}"
+        proc = self._spawn(
+            "etcd",
+            [
+                self.tools.path("etcd"),
+                "--name=node0",
+                f"--data-dir={self.dir / 'etcd'}",
+                f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=node0={peer}",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+        )
+        wait_until(lambda: httpx.get(f"{client}/health", timeout=2).json()["health"] == "true", 60, "etcd", proc)
+
+    def _start_apiserver(self) -> None:
+        assert self.pki is not None
+        p = self.pki
+        proc = self._spawn(
+            "kube-apiserver",
+            [
+                self.tools.path("kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{self.ports.etcd_client}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.ports.apiserver}",
+                "--endpoint-reconciler-type=none",
+                f"--tls-cert-file={p.apiserver.cert}",
+                f"--tls-private-key-file={p.apiserver.key}",
+                f"--client-ca-file={p.ca.cert}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={p.sa_pub}",
+                f"--service-account-signing-key-file={p.sa_key}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--authorization-mode=Node,RBAC",
+                "--allow-privileged=true",
+                f"--cert-dir={self.dir / 'apiserver-certs'}",
+                "--profiling=false",
+            ],
+        )
+        wait_until(self._apiserver_ready, 120, "kube-apiserver /readyz", proc)
+        write_kubeconfig(self.kubeconfig, self.server, p.ca.cert, p.admin.cert, p.admin.key, "augur-admin")
+
+    def _apiserver_ready(self) -> bool:
+        assert self.pki is not None
+        cert = (str(self.pki.admin.cert), str(self.pki.admin.key))
+        with httpx.Client(verify=str(self.pki.ca.cert), cert=cert, timeout=2) as client:
+            return client.get(f"{self.server}/readyz").text == "ok"
+
+    def _component_kubeconfig(self, name: str, cert: Path, key: Path, user: str) -> Path:
+        assert self.pki is not None
+        return write_kubeconfig(self.dir / f"{name}.kubeconfig", self.server, self.pki.ca.cert, cert, key, user)
+
+    def _start_controller_manager(self) -> None:
+        assert self.pki is not None
+        kc = self._component_kubeconfig(
+            "kcm", self.pki.controller_manager.cert, self.pki.controller_manager.key, "system:kube-controller-manager"
+        )
+        port = self.ports.controller_manager
+        proc = self._spawn(
+            "kube-controller-manager",
+            [
+                self.tools.path("kube-controller-manager"),
+                f"--kubeconfig={kc}",
+                f"--authentication-kubeconfig={kc}",
+                f"--authorization-kubeconfig={kc}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={port}",
+                "--leader-elect=false",
+                f"--controllers={','.join(CONTROLLERS)}",
+                "--use-service-account-credentials=true",
+                f"--service-account-private-key-file={self.pki.sa_key}",
+                f"--root-ca-file={self.pki.ca.cert}",
+                f"--cert-dir={self.dir / 'kcm-certs'}",
+                "--node-monitor-grace-period=60s",
+            ],
+        )
+        wait_until(lambda: _healthz(port), 60, "kube-controller-manager /healthz", proc)
+
+    def scheduler_config(self) -> dict[str, Any]:
+        """The ``KubeSchedulerConfiguration`` the scheduler runs with (extenders from the cluster config)."""
+        config: dict[str, Any] = {
+            "apiVersion": "kubescheduler.config.k8s.io/v1",
+            "kind": "KubeSchedulerConfiguration",
+            "clientConnection": {"kubeconfig": str(self.dir / "scheduler.kubeconfig"), "qps": 500, "burst": 1000},
+            "leaderElection": {"leaderElect": False},
+        }
+        if self.config.extenders:
+            config["extenders"] = [dict(e) for e in self.config.extenders]
+        return config
+
+    def _start_scheduler(self) -> None:
+        assert self.pki is not None
+        kc = self._component_kubeconfig(
+            "scheduler", self.pki.scheduler.cert, self.pki.scheduler.key, "system:kube-scheduler"
+        )
+        config_path = self.dir / "kube-scheduler.yaml"
+        config_path.write_text(yaml.safe_dump(self.scheduler_config(), sort_keys=False))
+        port = self.ports.scheduler
+        proc = self._spawn(
+            "kube-scheduler",
+            [
+                self.tools.path("kube-scheduler"),
+                f"--config={config_path}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={port}",
+                f"--authentication-kubeconfig={kc}",
+                f"--authorization-kubeconfig={kc}",
+                f"--cert-dir={self.dir / 'scheduler-certs'}",
+            ],
+        )
+        wait_until(lambda: _healthz(port), 60, "kube-scheduler /healthz", proc)
+
+    def _start_kwok(self) -> None:
+        config = self.dir / "kwok.yaml"
+        header = "kind: KwokConfiguration\napiVersion: config.kwok.x-k8s.io/v1alpha1\noptions: {}\n"
+        config.write_text(header + self.tools.kwok_stages.read_text())
+        port = self.ports.kwok
+        proc = self._spawn(
+            "kwok",
+            [
+                self.tools.path("kwok"),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--config={config}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                "--manage-nodes-with-label-selector=",
+                "--manage-single-node=",
+                f"--cidr={POD_CIDR}",
+                "--node-ip=10.127.0.1",
+                "--node-lease-duration-seconds=40",
+                f"--server-address=127.0.0.1:{port}",
+            ],
+        )
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200, 60, "kwok", proc
+        )
+
+    def _start_prometheus(self) -> None:
+        prom, _ = prometheus.binaries()
+        directory = self.prometheus_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        address = f"127.0.0.1:{self.ports.prometheus}"
+        config = prometheus.write_config(directory, address, f"127.0.0.1:{self.ports.apiserver}", self.dir / "pki")
+        proc = self._spawn(
+            "prometheus",
+            [
+                prom,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address={address}",
+                "--storage.tsdb.retention.time=60d",
+                "--web.enable-lifecycle",
+                "--log.level=warn",
+            ],
+        )
+        wait_until(
+            lambda: httpx.get(f"{self.prometheus_url}/-/ready", timeout=2).status_code == 200, 60, "prometheus", proc
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the cluster's kubectl; raises with stderr on failure when ``check``."""
+        result = subprocess.run(
+            [self.tools.path("kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def add_nodes(self, nodes: Sequence[NodeSpec], timeout: float = 180) -> None:
+        """Create fake nodes and wait until kwok reports them Ready."""
+        if not nodes:
+            return
+        docs = "\n---\n".join(json.dumps(node_manifest(n)) for n in nodes)
+        self.kubectl("apply", "--server-side", "--field-manager=augur-devcluster", "-f", "-", stdin=docs)
+        names = {n.name for n in nodes}
+        wait_until(lambda: names <= self.ready_nodes(), timeout, f"{len(names)} kwok nodes Ready")
+
+    def ready_nodes(self) -> set[str]:
+        out = self.kubectl("get", "nodes", "-o", "json").stdout
+        ready = set()
+        for item in json.loads(out)["items"]:
+            conditions = item.get("status", {}).get("conditions", [])
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
+                ready.add(item["metadata"]["name"])
+        return ready
+
+    def spawn(self, name: str, argv: Sequence[str]) -> ManagedProcess:
+        """Start an extra process (operator, extender) that is stopped with the cluster."""
+        proc = self._spawn(name, argv)
+        self.write_state()
+        return proc
+
+    def write_state(self) -> None:
+        state = {
+            "directory": str(self.dir),
+            "kubeconfig": str(self.kubeconfig),
+            "server": self.server,
+            "prometheus": self.prometheus_url if self.config.prometheus else None,
+            "ports": asdict(self.ports),
+            "processes": [asdict(p.record) for p in self.procs],
+        }
+        (self.dir / "state.json").write_text(json.dumps(state, indent=2))
+
+
+def _healthz(port: int) -> bool:
+    return httpx.get(f"https://127.0.0.1:{port}/healthz", verify=False, timeout=2).text == "ok"
+
+
+def stop_from_state(directory: Path) -> list[str]:
+    """Stop a cluster started by another process (``augur dev down``); returns the names stopped."""
+    state_path = directory / "state.json"
+    if not state_path.is_file():
+        return []
+    state = json.loads(state_path.read_text())
+    stopped = []
+    for raw in reversed(state["processes"]):
+        record = ProcessRecord(**raw)
+        if stop_record(record):
+            stopped.append(record.name)
+    state_path.unlink()
+    return stopped
+
+
+def read_state(directory: Path) -> dict[str, Any] | None:
+    path = directory / "state.json"
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,65 @@
+"""Fake nodes for kwok: labels, allocatable resources and the kwok taint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+KWOK_TAINT = {"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"}
+KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One fake node."""
+
+    name: str
+    zone: str
+    region: str
+    cpu: str = "8"
+    memory: str = "32Gi"
+    pods: int = 110
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def default_nodes() -> tuple[NodeSpec, ...]:
+    """Six nodes in three zones across two regions: enough to see placement decisions."""
+    layout = (("east", "east-a"), ("east", "east-b"), ("west", "west-a"))
+    return tuple(NodeSpec(name=f"kwok-{zone}-{i}", zone=zone, region=region) for region, zone in layout for i in (1, 2))
+
+
+def generated_nodes(
+    count: int, zones: int = 3, regions: int = 2, cpu: str = "32", memory: str = "128Gi"
+) -> tuple[NodeSpec, ...]:
+    """``count`` nodes spread round-robin over ``zones`` zones in ``regions`` regions (for benchmarks)."""
+    out = []
+    for i in range(count):
+        z = i % zones
+        region = f"region-{z % regions}"
+        out.append(
+            NodeSpec(name=f"kwok-node-{i:05d}", zone=f"{region}-zone-{z}", region=region, cpu=cpu, memory=memory)
+        )
+    return tuple(out)
+
+
+def node_manifest(spec: NodeSpec) -> dict[str, Any]:
+    resources = {"cpu": spec.cpu, "memory": spec.memory, "pods": str(spec.pods)}
+    labels = {
+        "kubernetes.io/hostname": spec.name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "type": "kwok",
+        ZONE_LABEL: spec.zone,
+        REGION_LABEL: spec.region,
+        **spec.labels,
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": spec.name, "labels": labels, "annotations": {KWOK_ANNOTATION: "fake"}},
+        "spec": {"taints": [KWOK_TAINT]},
+        "status": {"allocatable": resources, "capacity": resources},
+    }

@@ -1,0 +1,78 @@
+"""Reading what a ``WorkloadProfile`` points at: its scale target (through ``/scale``) and its policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+from augur.api import GROUP, VERSION
+from augur.kube.client import ApiStatus, KubeError
+
+
+@dataclass(frozen=True)
+class ScaleInfo:
+    """What the target's ``/scale`` subresource says."""
+
+    kind: str
+    spec_replicas: int
+    status_replicas: int
+    selector: str
+
+
+class TargetError(Exception):
+    """The scale target cannot be used; ``reason`` is the CamelCase condition reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class Resources:
+    """Reads through one API client, with discovery cached and refreshed on a miss."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self._dynamic = DynamicClient(api)  # type: ignore[no-untyped-call]
+        self._custom = client.CustomObjectsApi(api)
+
+    def _resource(self, api_version: str, kind: str) -> Any:
+        for attempt in (1, 2):
+            try:
+                return self._dynamic.resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                if attempt == 2:
+                    break
+                self._dynamic.resources.invalidate_cache()  # a CRD may have been installed since
+        raise TargetError("TargetKindUnknown", f"the API server serves no kind {kind!r} in {api_version!r}")
+
+    def get_scale(self, api_version: str, kind: str, name: str, namespace: str) -> ScaleInfo:
+        resource = self._resource(api_version, kind)
+        scale_sub = getattr(resource, "subresources", {}).get("scale")
+        if scale_sub is None:
+            raise TargetError("TargetNotScalable", f"{kind} in {api_version} has no /scale subresource")
+        try:
+            scale = scale_sub.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError as exc:
+            raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found") from exc
+        except client.ApiException as exc:
+            raise KubeError(f"reading {kind} {namespace}/{name}/scale", ApiStatus.from_exception(exc)) from exc
+        status = scale.get("status") or {}
+        return ScaleInfo(
+            kind=kind,
+            spec_replicas=int((scale.get("spec") or {}).get("replicas") or 0),
+            status_replicas=int(status.get("replicas") or 0),
+            selector=str(status.get("selector") or ""),
+        )
+
+    def get_policy(self, name: str, namespace: str) -> dict[str, Any] | None:
+        """The raw ``ScalingPolicy``, or None when it does not exist."""
+        try:
+            obj = self._custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "scalingpolicies", name)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise KubeError(f"reading ScalingPolicy {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
+        return dict(obj) if isinstance(obj, dict) else None

@@ -1,0 +1,84 @@
+"""What a ``WorkloadProfile`` reconcile decides, separated from kopf so it can be unit-tested.
+
+:func:`reconcile_profile` reads through a :class:`Reader` (the real one is :class:`augur.kube.resources.Resources`)
+and returns the status to apply and the Event to post, if any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from augur.api.conditions import ConditionUpdate, find_condition, merge_condition
+from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
+from augur.api.validation import SpecError, parse
+from augur.kube.resources import ScaleInfo, TargetError
+
+
+class Reader(Protocol):
+    def get_scale(self, api_version: str, kind: str, name: str, namespace: str) -> ScaleInfo: ...
+
+    def get_policy(self, name: str, namespace: str) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class EventToPost:
+    type: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: dict[str, Any]
+    event: EventToPost | None
+    ready: bool
+
+
+READY = "Ready"
+
+
+def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple[ScaleInfo, str]:
+    ref = spec.scale_target_ref
+    scale = reader.get_scale(ref.api_version, ref.kind, ref.name, namespace)
+    if spec.policy_ref is None:
+        return scale, "ForecastOnly"
+    raw = reader.get_policy(spec.policy_ref.name, namespace)
+    if raw is None:
+        raise TargetError("PolicyNotFound", f"ScalingPolicy {namespace}/{spec.policy_ref.name} not found")
+    try:
+        policy = parse(ScalingPolicySpec, raw.get("spec"), prefix="policy.spec")
+    except SpecError as exc:
+        raise TargetError("PolicyInvalid", f"ScalingPolicy {spec.policy_ref.name} is invalid: {exc}") from exc
+    return scale, policy.mode
+
+
+def reconcile_profile(body: dict[str, Any], reader: Reader) -> Outcome:
+    """Validate the spec, resolve the target and the policy, and compute the new status."""
+    meta, old_status = body.get("metadata", {}), body.get("status") or {}
+    namespace, generation = meta.get("namespace", ""), meta.get("generation")
+    status: dict[str, Any] = {"observedGeneration": generation} if generation is not None else {}
+    try:
+        spec = parse(WorkloadProfileSpec, body.get("spec"))
+        scale, mode = _resolve(spec, namespace, reader)
+    except SpecError as exc:
+        update = ConditionUpdate(READY, "False", "InvalidSpec", f"spec is invalid: {exc}")
+    except TargetError as exc:
+        update = ConditionUpdate(READY, "False", exc.reason, str(exc))
+    else:
+        selector = spec.selector or scale.selector
+        status.update(targetKind=scale.kind, selector=selector, currentReplicas=scale.status_replicas, mode=mode)
+        target = f"{scale.kind} {namespace}/{spec.scale_target_ref.name}"
+        update = ConditionUpdate(
+            READY, "True", "TargetResolved", f"{target} has {scale.status_replicas} replicas; mode {mode}"
+        )
+    previous = find_condition(old_status.get("conditions") or [], READY)
+    status["conditions"], _ = merge_condition(old_status.get("conditions") or [], update, generation)
+    return Outcome(status=status, event=_event_for(previous, update), ready=update.status == "True")
+
+
+def _event_for(previous: dict[str, Any] | None, update: ConditionUpdate) -> EventToPost | None:
+    """An Event only when the Ready condition's status or reason changes, so resyncs stay quiet."""
+    if previous is not None and previous.get("status") == update.status and previous.get("reason") == update.reason:
+        return None
+    return EventToPost("Normal" if update.status == "True" else "Warning", update.reason, update.message)

@@ -1,0 +1,110 @@
+"""The reconcile decision for a WorkloadProfile, with an in-memory reader (pure logic only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from augur.kube.resources import ScaleInfo, TargetError
+from augur.operator.reconcile import reconcile_profile
+from augur.operator.settings import OperatorSettings
+
+
+class FakeReader:
+    def __init__(self, scales: dict[str, ScaleInfo], policies: dict[str, dict[str, Any]]) -> None:
+        self.scales, self.policies = scales, policies
+
+    def get_scale(self, api_version: str, kind: str, name: str, namespace: str) -> ScaleInfo:
+        if kind == "ConfigMap":
+            raise TargetError("TargetNotScalable", "ConfigMap in v1 has no /scale subresource")
+        if name not in self.scales:
+            raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found")
+        return self.scales[name]
+
+    def get_policy(self, name: str, namespace: str) -> dict[str, Any] | None:
+        return self.policies.get(name)
+
+
+def profile(spec: dict[str, Any], status: dict[str, Any] | None = None, generation: int = 3) -> dict[str, Any]:
+    return {"metadata": {"name": "web", "namespace": "ns", "generation": generation}, "spec": spec, "status": status}
+
+
+WEB = ScaleInfo("Deployment", 3, 3, "app=web")
+SPEC = {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "policyRef": {"name": "p"}}
+
+
+def ready(outcome) -> dict[str, Any]:
+    return next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
+
+
+def test_ready_true_with_resolved_target_and_policy_mode() -> None:
+    reader = FakeReader({"web": WEB}, {"p": {"spec": {"maxReplicas": 9, "mode": "Auto"}}})
+    outcome = reconcile_profile(profile(SPEC), reader)
+    assert outcome.ready
+    assert ready(outcome)["reason"] == "TargetResolved" and ready(outcome)["observedGeneration"] == 3
+    assert outcome.status["selector"] == "app=web" and outcome.status["mode"] == "Auto"
+    assert outcome.status["currentReplicas"] == 3 and outcome.status["observedGeneration"] == 3
+    assert outcome.event is not None and outcome.event.type == "Normal"
+
+
+@pytest.mark.parametrize(
+    ("spec", "policies", "reason", "message"),
+    [
+        (SPEC | {"scaleTargetRef": {"kind": "Deployment", "name": "gone"}}, {}, "TargetNotFound", "ns/gone not found"),
+        (
+            SPEC | {"scaleTargetRef": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}},
+            {},
+            "TargetNotScalable",
+            "/scale",
+        ),
+        (SPEC, {}, "PolicyNotFound", "ScalingPolicy ns/p not found"),
+        (SPEC, {"p": {"spec": {"minReplicas": 5, "maxReplicas": 2}}}, "PolicyInvalid", "minReplicas must be less"),
+        (
+            {"scaleTargetRef": {"kind": "Deployment"}, "extra": 1},
+            {},
+            "InvalidSpec",
+            "spec.scaleTargetRef.name: Field required",
+        ),
+    ],
+)
+def test_ready_false_reasons(spec, policies, reason, message) -> None:
+    outcome = reconcile_profile(profile(spec), FakeReader({"web": WEB}, policies))
+    assert not outcome.ready
+    cond = ready(outcome)
+    assert cond["status"] == "False" and cond["reason"] == reason and message in cond["message"]
+    assert outcome.event is not None and outcome.event.type == "Warning" and outcome.event.reason == reason
+
+
+def test_invalid_spec_lists_every_error() -> None:
+    outcome = reconcile_profile(profile({"scaleTargetRef": {"kind": "x"}, "extra": 1}), FakeReader({}, {}))
+    message = ready(outcome)["message"]
+    assert "spec.scaleTargetRef.kind" in message and "spec.scaleTargetRef.name" in message and "spec.extra" in message
+
+
+def test_no_policy_means_forecast_only() -> None:
+    outcome = reconcile_profile(
+        profile({"scaleTargetRef": {"kind": "Deployment", "name": "web"}}), FakeReader({"web": WEB}, {})
+    )
+    assert outcome.ready and outcome.status["mode"] == "ForecastOnly"
+
+
+def test_event_only_on_transition_and_recovery() -> None:
+    reader = FakeReader({}, {"p": {"spec": {"maxReplicas": 9}}})
+    first = reconcile_profile(profile(SPEC), reader)
+    again = reconcile_profile(profile(SPEC, first.status), reader)
+    assert first.event is not None and again.event is None
+    reader.scales["web"] = WEB
+    recovered = reconcile_profile(profile(SPEC, again.status), reader)
+    assert recovered.ready and recovered.event is not None and recovered.event.reason == "TargetResolved"
+
+
+def test_settings_from_env_validate() -> None:
+    s = OperatorSettings.from_env(
+        {"AUGUR_RESYNC_SECONDS": "2", "AUGUR_NAMESPACES": "a, b", "AUGUR_LOG_FORMAT": "plain"}
+    )
+    assert s.resync_seconds == 2 and s.namespaces == ("a", "b") and s.log_format == "plain"
+    with pytest.raises(ValueError, match="AUGUR_RESYNC_SECONDS"):
+        OperatorSettings.from_env({"AUGUR_RESYNC_SECONDS": "0"})
+    with pytest.raises(ValueError, match="AUGUR_LOG_FORMAT"):
+        OperatorSettings.from_env({"AUGUR_LOG_FORMAT": "xml"})
