@@ -125,9 +125,7 @@ def _fill_outside(value: FloatArray, lo: int, hi: int, prev: tuple[int, int] | N
         value[i] = scaled_sigmoid(abs(i - end) / (width - 1)) if width > 1 else -1.0
 
 
-def window_rows(
-    timestamps: npt.NDArray[np.datetime64], limits: Iterable[tuple[str, str]]
-) -> list[tuple[int, int]]:
+def window_rows(timestamps: npt.NDArray[np.datetime64], limits: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
     """Inclusive row ranges of windows given as inclusive timestamp pairs."""
     out = []
     for start, end in limits:
@@ -138,9 +136,7 @@ def window_rows(
     return out
 
 
-def file_score(
-    swept: SweptFile, scores: FloatArray, threshold: float, profile: Profile
-) -> tuple[float, int, int]:
+def file_score(swept: SweptFile, scores: FloatArray, threshold: float, profile: Profile) -> tuple[float, int, int]:
     """Raw score, true-positive windows and false positives of one file at ``threshold``."""
     detected = scores[swept.rows] >= threshold
     raw, fp = 0.0, 0
@@ -182,9 +178,7 @@ def score_at(
     return ScoreResult(profile.name, threshold, normalize(raw, windows, profile), raw, tp, fp, windows - tp)
 
 
-def best_threshold(
-    corpus: Sequence[SweptFile], scores: Sequence[FloatArray], profile: Profile
-) -> ScoreResult:
+def best_threshold(corpus: Sequence[SweptFile], scores: Sequence[FloatArray], profile: Profile) -> ScoreResult:
     """The threshold maximizing the corpus score: an exact sweep over every distinct anomaly score.
 
     Rows are visited from the highest score down; the running raw score changes by ``fp * value`` for
@@ -213,9 +207,7 @@ def best_threshold(
     return score_at(corpus, scores, best_t, profile)
 
 
-def _flatten(
-    corpus: Sequence[SweptFile], scores: Sequence[FloatArray]
-) -> tuple[FloatArray, IntArray, FloatArray, int]:
+def _flatten(corpus: Sequence[SweptFile], scores: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, FloatArray, int]:
     """Kept rows of every file in one array, with window numbers made unique across the corpus."""
     parts_s, parts_k, parts_v = [], [], []
     offset = 0
@@ -270,8 +262,12 @@ def load_thresholds(nab_dir: Path, detector: str) -> dict[str, float]:
 
 def load_windows(nab_dir: Path) -> dict[str, list[tuple[str, str]]]:
     """``labels/combined_windows.json``: file name -> inclusive timestamp pairs."""
-    data = _read_json(nab_dir / "labels" / "combined_windows.json")
-    return {name: [(str(a), str(b)) for a, b in pairs] for name, pairs in data.items()}
+    path = nab_dir / "labels" / "combined_windows.json"
+    data = _read_json(path)
+    try:
+        return {str(name): [(str(a), str(b)) for a, b in pairs] for name, pairs in data.items()}
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise CorpusError(f"{path}: expected {{file: [[start, end], ...]}} ({exc})") from exc
 
 
 def read_csv_columns(path: Path, column: str) -> tuple[npt.NDArray[np.datetime64], FloatArray]:
@@ -311,9 +307,7 @@ def load_detector_scores(results_dir: Path, series: Sequence[Series]) -> list[Fl
         category, base = s.name.split("/", 1)
         _, scores = read_csv_columns(results_dir / category / f"{detector}_{base}", "anomaly_score")
         if len(scores) != len(s.values):
-            raise CorpusError(
-                f"{detector} results for {s.name}: {len(scores)} rows, data has {len(s.values)}"
-            )
+            raise CorpusError(f"{detector} results for {s.name}: {len(scores)} rows, data has {len(s.values)}")
         out.append(scores)
     return out
 
