@@ -1,0 +1,58 @@
+"""Affinity and anti-affinity: bonus for preferred zones and regions, penalty for avoided zones,
+regions, nodes and nodes running avoided workloads.
+
+``score = clip(50 + bonus * (#preferred matches) - penalty * (#avoided matches), 0, 100)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from augur.api.validation import FieldError
+from augur.placement.args import check_range
+from augur.placement.context import ScoringContext
+from augur.placement.topology import FloatArray
+
+NAME = "affinity"
+NEUTRAL = 50.0
+
+
+@dataclass(frozen=True)
+class AffinityArgs:
+    weight: float = 2.0
+    bonus: float = 50.0
+    penalty: float = 50.0
+
+    def validate(self, prefix: str) -> list[FieldError]:
+        errors = check_range(prefix, "weight", self.weight, 0)
+        errors += check_range(prefix, "bonus", self.bonus, 0, 100)
+        errors += check_range(prefix, "penalty", self.penalty, 0, 100)
+        return errors
+
+
+def member(ctx: ScoringContext, values: frozenset[str], attr: str) -> FloatArray:
+    """1.0 where the candidate's ``attr`` (zone, region or name) is in ``values``."""
+    if not values:
+        return ctx.constant(0.0)
+    nodes = ctx.table.nodes
+    return np.fromiter(
+        (getattr(nodes[i], attr) in values for i in ctx.cand.tolist()), dtype=np.float64, count=len(ctx.cand)
+    )
+
+
+def score(ctx: ScoringContext, args: AffinityArgs) -> FloatArray:
+    rules = ctx.rules
+    if rules is None:
+        return ctx.constant(NEUTRAL)
+    prefer = member(ctx, rules.prefer_zones, "zone") + member(ctx, rules.prefer_regions, "region")
+    avoid = (
+        member(ctx, rules.avoid_zones, "zone")
+        + member(ctx, rules.avoid_regions, "region")
+        + member(ctx, rules.avoid_nodes, "name")
+    )
+    if rules.avoid_workloads:
+        on_node, _ = ctx.hosts(rules.avoid_workloads)
+        avoid += on_node > 0
+    return np.clip(NEUTRAL + args.bonus * prefer - args.penalty * avoid, 0.0, 100.0)

@@ -1,0 +1,58 @@
+"""Inverse load: prefer nodes with more free capacity after placing the pod.
+
+``requested = 100 * (1 - (wc * cpu_fraction + wm * memory_fraction) / (wc + wm))`` where the fractions
+include the pod's own requests; where measured utilization is known,
+``score = (1 - u) * requested + u * 100 * (1 - utilization)`` with ``u = utilizationWeight``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from augur.api.validation import FieldError
+from augur.placement.args import check_range
+from augur.placement.context import ScoringContext
+from augur.placement.topology import FloatArray
+
+NAME = "load"
+
+
+@dataclass(frozen=True)
+class LoadArgs:
+    weight: float = 1.0
+    cpu_weight: float = 1.0
+    memory_weight: float = 1.0
+    utilization_weight: float = 0.5
+
+    def validate(self, prefix: str) -> list[FieldError]:
+        errors = check_range(prefix, "weight", self.weight, 0)
+        errors += check_range(prefix, "cpuWeight", self.cpu_weight, 0)
+        errors += check_range(prefix, "memoryWeight", self.memory_weight, 0)
+        errors += check_range(prefix, "utilizationWeight", self.utilization_weight, 0, 1)
+        if self.cpu_weight + self.memory_weight <= 0:
+            errors.append(FieldError(prefix, "cpuWeight + memoryWeight must be > 0"))
+        return errors
+
+
+def fraction(requested: FloatArray, extra: float, allocatable: FloatArray) -> FloatArray:
+    """Requested share of allocatable after adding ``extra``; 1 where nothing is allocatable."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(allocatable > 0, (requested + extra) / allocatable, 1.0)
+    return np.clip(frac, 0.0, 1.0)
+
+
+def score(ctx: ScoringContext, args: LoadArgs) -> FloatArray:
+    t, c = ctx.table, ctx.cand
+    cpu = fraction(t.cpu_requested[c], ctx.pod.cpu, t.cpu[c])
+    mem = fraction(t.memory_requested[c], ctx.pod.memory, t.memory[c])
+    mix = (args.cpu_weight * cpu + args.memory_weight * mem) / (args.cpu_weight + args.memory_weight)
+    requested = 100.0 * (1.0 - mix)
+    util = t.utilization[c]
+    known = ~np.isnan(util)
+    if not known.any() or args.utilization_weight == 0:
+        return requested
+    actual = 100.0 * (1.0 - np.clip(util, 0.0, 1.0))
+    u = args.utilization_weight
+    return np.where(known, (1 - u) * requested + u * actual, requested)

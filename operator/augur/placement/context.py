@@ -1,0 +1,61 @@
+"""What a scoring component sees: the pod, its rules, the node table, the candidates and the occupancy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from augur.placement.model import NodeInfo, Occupancy, PeerPlacement, PodInfo, RuleBook, WorkloadRules
+from augur.placement.table import IntArray, NodeTable
+from augur.placement.topology import FloatArray, TopologyModel
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything scoring needs about the cluster at one moment."""
+
+    table: NodeTable
+    occupancy: Occupancy = field(default_factory=Occupancy)
+    rulebook: RuleBook = field(default_factory=RuleBook)
+
+    @classmethod
+    def build(
+        cls,
+        nodes: Sequence[NodeInfo],
+        topology: TopologyModel | None = None,
+        placements: Iterable[PeerPlacement] = (),
+        rules: Iterable[WorkloadRules] = (),
+    ) -> Snapshot:
+        return cls(
+            NodeTable.build(nodes, topology or TopologyModel()),
+            Occupancy.from_placements(placements),
+            RuleBook(rules),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ScoringContext:
+    pod: PodInfo
+    rules: WorkloadRules | None
+    snapshot: Snapshot
+    cand: IntArray
+    """Positions (in the node table) of the nodes to score."""
+
+    @property
+    def table(self) -> NodeTable:
+        return self.snapshot.table
+
+    def constant(self, value: float) -> FloatArray:
+        return np.full(len(self.cand), value, dtype=np.float64)
+
+    def hosts(self, workloads: Iterable[str]) -> tuple[FloatArray, FloatArray]:
+        """Pods of ``workloads`` on each candidate node and in each candidate's zone."""
+        table = self.table
+        on_node = np.zeros(len(table), dtype=np.float64)
+        for w in workloads:
+            idx, count = table.peer_weights(self.snapshot.occupancy.nodes_of(w))
+            np.add.at(on_node, idx, count)
+        in_zone = np.bincount(table.zone_idx, weights=on_node, minlength=len(table.zones)).astype(np.float64)
+        return on_node[self.cand], in_zone[table.zone_idx[self.cand]]

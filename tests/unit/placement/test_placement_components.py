@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from augur.placement import (
+    DependencyRule,
+    NodeInfo,
+    PeerPlacement,
+    PodInfo,
+    ScoringConfig,
+    Snapshot,
+    WorkloadRules,
+    score_nodes,
+)
+from augur.placement.components.load import LoadArgs
+from augur.placement.config import ScoringConfig as Config
+
+
+def only(component: str) -> ScoringConfig:
+    """A config where only ``component`` has weight."""
+    raw = {
+        name: {"weight": 1.0 if name == component else 0.0}
+        for name in ("load", "proximity", "affinity", "colocation", "spread")
+    }
+    return Config.from_dict(raw)
+
+
+def raw_scores(result_components: dict[str, np.ndarray], name: str) -> list[float]:
+    return [round(float(v), 6) for v in result_components[name]]
+
+
+def test_load_prefers_free_capacity_including_the_pod(nodes: list[NodeInfo]) -> None:
+    nodes[0] = NodeInfo("a1", "a", "east", cpu=8, memory=32, cpu_requested=6, memory_requested=16)
+    snap = Snapshot.build(nodes)
+    res = score_nodes(PodInfo("p", cpu=2, memory=0), snap, ["a1", "a2"], only("load"))
+    # a1: cpu (6+2)/8 = 1.0, mem 16/32 = .5 -> 100*(1-.75) = 25; a2: cpu .25, mem 0 -> 87.5
+    assert raw_scores(res.components, "load") == [25.0, 87.5]
+    assert res.scores.tolist() == [0, 10]
+
+
+def test_load_blends_measured_utilization_where_known(nodes: list[NodeInfo]) -> None:
+    nodes[1] = NodeInfo("a2", "a", "east", cpu=8, memory=32, cpu_utilization=0.9)
+    snap = Snapshot.build(nodes)
+    cfg = Config(load=LoadArgs(utilization_weight=0.5))
+    res = score_nodes(PodInfo("p"), snap, ["a1", "a2"], cfg)
+    assert raw_scores(res.components, "load") == [100.0, pytest.approx(55.0)]
+
+
+def _chatty(extra: WorkloadRules | None = None) -> list[WorkloadRules]:
+    rules = [
+        WorkloadRules("web", dependencies=(DependencyRule("api", 100.0),)),
+        WorkloadRules("api", dependencies=(DependencyRule("db", 50.0),)),
+    ]
+    return rules + ([extra] if extra else [])
+
+
+def test_proximity_is_traffic_weighted_mean_distance_to_peers(nodes: list[NodeInfo]) -> None:
+    placements = [PeerPlacement("web", "a1", 2), PeerPlacement("db", "c1")]
+    snap = Snapshot.build(nodes, placements=placements, rules=_chatty())
+    res = score_nodes(PodInfo("api-0", workload="api"), snap, None, only("proximity"))
+    # api talks to web (in-coming, 100) and db (out-going, 50)
+    expected = {
+        "a1": 100 - (100 * 0 + 50 * 100) / 150,
+        "a2": 100 - (100 * 10 + 50 * 100) / 150,
+        "b1": 100 - (100 * 40 + 50 * 100) / 150,
+        "c1": 100 - (100 * 100 + 50 * 0) / 150,
+    }
+    got = dict(zip(res.nodes, res.components["proximity"].tolist(), strict=True))
+    assert got == pytest.approx(expected)
+    assert res.best() == "a1"
+
+
+def test_proximity_is_neutral_without_running_peers(nodes: list[NodeInfo]) -> None:
+    snap = Snapshot.build(nodes, rules=_chatty())
+    res = score_nodes(PodInfo("web-0", workload="web"), snap, None, only("proximity"))
+    assert set(res.components["proximity"].tolist()) == {100.0}
+    assert set(res.scores.tolist()) == {5}
+
+
+def test_affinity_bonus_and_penalty(nodes: list[NodeInfo]) -> None:
+    rules = WorkloadRules(
+        "web",
+        prefer_zones=frozenset({"a"}),
+        avoid_regions=frozenset({"west"}),
+        avoid_nodes=frozenset({"a2"}),
+        avoid_workloads=frozenset({"batch"}),
+    )
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("batch", "b1")], rules=[rules])
+    res = score_nodes(PodInfo("w", workload="web"), snap, None, only("affinity"))
+    got = dict(zip(res.nodes, res.components["affinity"].tolist(), strict=True))
+    assert got == {"a1": 100.0, "a2": 50.0, "b1": 0.0, "c1": 0.0}
+
+
+def test_colocation_bonus_on_node_and_partial_in_zone(nodes: list[NodeInfo]) -> None:
+    rules = WorkloadRules("web", colocate_with=frozenset({"cache"}))
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("cache", "a1")], rules=[rules])
+    res = score_nodes(PodInfo("w", workload="web"), snap, None, only("colocation"))
+    assert res.components["colocation"].tolist() == [100.0, 25.0, 0.0, 0.0]
+
+
+def test_spread_prefers_domains_with_fewer_replicas(nodes: list[NodeInfo]) -> None:
+    placements = [PeerPlacement("web", "a1", 2), PeerPlacement("web", "b1", 1)]
+    snap = Snapshot.build(nodes, placements=placements, rules=[WorkloadRules("web")])
+    res = score_nodes(PodInfo("w", workload="web"), snap, None, only("spread"))
+    assert res.components["spread"].tolist() == [0.0, 0.0, 50.0, 100.0]
+
+
+def test_spread_by_hostname(nodes: list[NodeInfo]) -> None:
+    rules = WorkloadRules("web", spread_topology_key="kubernetes.io/hostname")
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("web", "a1", 2)], rules=[rules])
+    res = score_nodes(PodInfo("w", workload="web"), snap, None, only("spread"))
+    assert res.components["spread"].tolist() == [0.0, 100.0, 100.0, 100.0]

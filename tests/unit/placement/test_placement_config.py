@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+
+from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
+from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
+from augur.api.validation import SpecError
+from augur.placement import ScoringConfig, parse_config, rules_from_api, topology_from_api
+
+
+def test_defaults_are_valid() -> None:
+    assert ScoringConfig().validate() == []
+    assert ScoringConfig.from_dict({"proximity": {"weight": 3}}).proximity.weight == 3.0
+
+
+def test_validation_lists_every_error_at_once() -> None:
+    raw = {
+        "load": {"weight": -1, "utilizationWeight": 2, "bogus": 1},
+        "affinity": {"bonus": "lots"},
+        "spread": {"weight": -2},
+        "magic": {},
+    }
+    config, errors = parse_config(raw)
+    assert config is None
+    paths = sorted(e.path for e in errors)
+    assert paths == [
+        "scoring.affinity.bonus",
+        "scoring.load.bogus",
+        "scoring.load.utilizationWeight",
+        "scoring.load.weight",
+        "scoring.magic",
+        "scoring.spread.weight",
+    ]
+    _, errors = parse_config({"load": {"weight": -1, "utilizationWeight": 2}, "normalization": "Sideways"})
+    assert sorted(e.path for e in errors) == [
+        "scoring.load.utilizationWeight",
+        "scoring.load.weight",
+        "scoring.normalization",
+    ]
+    with pytest.raises(SpecError) as exc:
+        ScoringConfig.from_dict({"spread": {"weight": -2}, "load": {"weight": -1}})
+    assert len(exc.value.errors) == 2
+
+
+def test_all_weights_zero_is_an_error() -> None:
+    zero = {n: {"weight": 0} for n in ("load", "proximity", "affinity", "colocation", "spread")}
+    _, errors = parse_config(zero)
+    assert [e.message for e in errors] == ["at least one component weight must be > 0"]
+
+
+def test_topology_from_api_uses_overrides_and_measured_matrix() -> None:
+    spec = NetworkTopologySpec.model_validate(
+        {
+            "levels": {"sameZone": 5, "sameRegion": 30, "crossRegion": 90},
+            "overrides": [
+                {"scope": "Zone", "from": "a", "to": "b", "distance": 20},
+                {"scope": "Region", "from": "east", "to": "west", "distance": 80},
+                {"scope": "Node", "from": "n1", "to": "n2", "distance": 1},
+            ],
+        }
+    )
+    status = NetworkTopologyStatus.model_validate({"matrix": {"zones": ["a", "c"], "distances": [[5, 60], [60, 5]]}})
+    topo = topology_from_api(spec, status)
+    assert topo.levels.same_zone == 5
+    assert topo.zones == {("a", "b"): 20.0, ("a", "c"): 60.0}
+    assert topo.regions == {("east", "west"): 80.0}
+    assert topo.nodes == {("n1", "n2"): 1.0}
+
+
+def test_rules_from_api_resolves_workload_keys() -> None:
+    spec = WorkloadProfileSpec.model_validate(
+        {
+            "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+            "dependencies": [{"name": "api", "traffic": 5}, {"name": "db", "namespace": "data", "maxDistance": 40}],
+            "placement": {"avoidZones": ["c"], "colocateWith": ["cache"], "requiredAvoidance": True},
+        }
+    )
+    rules = rules_from_api("shop", "web", spec)
+    assert rules.key == "shop/web"
+    assert [(d.peer, d.traffic, d.max_distance) for d in rules.dependencies] == [
+        ("shop/api", 5.0, None),
+        ("data/db", 1.0, 40),
+    ]
+    assert rules.avoid_zones == frozenset({"c"})
+    assert rules.colocate_with == frozenset({"shop/cache"})
+    assert rules.required_avoidance
