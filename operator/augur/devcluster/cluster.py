@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Sequence
@@ -46,6 +47,22 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
 )
 POD_CIDR = "10.128.0.0/12"
+# kwok's defaults are only filled in by kwokctl, so a standalone kwok needs them spelled out.
+KWOK_OPTIONS = {
+    "manageAllNodes": False,
+    "manageNodesWithAnnotationSelector": "kwok.x-k8s.io/node=fake",
+    "manageNodesWithLabelSelector": "",
+    "manageSingleNode": "",
+    "cidr": POD_CIDR,
+    "nodeIP": "10.127.0.1",
+    "nodeLeaseDurationSeconds": 40,
+    "nodeLeaseParallelism": 4,
+    "podPlayStageParallelism": 4,
+    "nodePlayStageParallelism": 4,
+    "podsOnNodeSyncParallelism": 4,
+    "enablePodsOnNodeSyncListPager": False,
+    "enablePodsOnNodeSyncStreamWatch": True,
+}
 SERVICE_CIDR = "10.0.0.0/24"
 
 
@@ -83,11 +100,16 @@ def _b64(path: Path) -> str:
 
 
 def write_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, user: str) -> Path:
+    credentials = {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}
+    return _write_kubeconfig(path, server, ca, user, credentials)
+
+
+def _write_kubeconfig(path: Path, server: str, ca: Path, user: str, credentials: dict[str, str]) -> Path:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "augur-local", "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}],
-        "users": [{"name": user, "user": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}}],
+        "users": [{"name": user, "user": credentials}],
         "contexts": [{"name": "augur-local", "context": {"cluster": "augur-local", "user": user}}],
         "current-context": "augur-local",
     }
@@ -168,9 +190,13 @@ class LocalCluster:
         self.procs.clear()
         (self.dir / "state.json").unlink(missing_ok=True)
 
-    def _spawn(self, name: str, argv: Sequence[str]) -> ManagedProcess:
+    def _spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> ManagedProcess:
         proc = ManagedProcess(
-            name, argv, self.dir / "logs" / f"{name}.log", env=self.env(), die_with_parent=self.config.die_with_parent
+            name,
+            argv,
+            self.dir / "logs" / f"{name}.log",
+            env={**self.env(), **(env or {})},
+            die_with_parent=self.config.die_with_parent,
         )
         self.procs.append(proc)
         return proc
@@ -226,8 +252,9 @@ class LocalCluster:
 
     def _apiserver_ready(self) -> bool:
         assert self.pki is not None
-        cert = (str(self.pki.admin.cert), str(self.pki.admin.key))
-        with httpx.Client(verify=str(self.pki.ca.cert), cert=cert, timeout=2) as client:
+        context = ssl.create_default_context(cafile=str(self.pki.ca.cert))
+        context.load_cert_chain(str(self.pki.admin.cert), str(self.pki.admin.key))
+        with httpx.Client(verify=context, timeout=2) as client:
             return client.get(f"{self.server}/readyz").text == "ok"
 
     def _component_kubeconfig(self, name: str, cert: Path, key: Path, user: str) -> Path:
@@ -296,8 +323,8 @@ class LocalCluster:
 
     def _start_kwok(self) -> None:
         config = self.dir / "kwok.yaml"
-        header = "kind: KwokConfiguration\napiVersion: config.kwok.x-k8s.io/v1alpha1\noptions: {}\n"
-        config.write_text(header + self.tools.kwok_stages.read_text())
+        header = {"kind": "KwokConfiguration", "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "options": KWOK_OPTIONS}
+        config.write_text(yaml.safe_dump(header, sort_keys=False) + self.tools.kwok_stages.read_text())
         port = self.ports.kwok
         proc = self._spawn(
             "kwok",
@@ -305,13 +332,6 @@ class LocalCluster:
                 self.tools.path("kwok"),
                 f"--kubeconfig={self.kubeconfig}",
                 f"--config={config}",
-                "--manage-all-nodes=false",
-                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                "--manage-nodes-with-label-selector=",
-                "--manage-single-node=",
-                f"--cidr={POD_CIDR}",
-                "--node-ip=10.127.0.1",
-                "--node-lease-duration-seconds=40",
                 f"--server-address=127.0.0.1:{port}",
             ],
         )
@@ -374,9 +394,16 @@ class LocalCluster:
                 ready.add(item["metadata"]["name"])
         return ready
 
-    def spawn(self, name: str, argv: Sequence[str]) -> ManagedProcess:
+    def service_account_kubeconfig(self, namespace: str, name: str, hours: int = 4) -> Path:
+        """A kubeconfig that authenticates as a ServiceAccount (bound token from the TokenRequest API)."""
+        assert self.pki is not None
+        token = self.kubectl("create", "token", name, "-n", namespace, f"--duration={hours}h").stdout.strip()
+        path = self.dir / f"sa-{namespace}-{name}.kubeconfig"
+        return _write_kubeconfig(path, self.server, self.pki.ca.cert, f"{namespace}:{name}", {"token": token})
+
+    def spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> ManagedProcess:
         """Start an extra process (operator, extender) that is stopped with the cluster."""
-        proc = self._spawn(name, argv)
+        proc = self._spawn(name, argv, env)
         self.write_state()
         return proc
 

@@ -48,9 +48,12 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
         if exc.status.code == 404:
             return  # deleted meanwhile
         raise kopf.PermanentError(str(exc)) from exc
-    if outcome.event is not None:
-        kopf.event(body, type=outcome.event.type, reason=outcome.event.reason, message=outcome.event.message)
-    logger.info("reconciled", extra={"ready": outcome.ready, "conditions": outcome.status.get("conditions")})
+    details = {"ready": outcome.ready, "conditions": outcome.status.get("conditions")}
+    if outcome.event is None:
+        logger.debug("reconciled, nothing changed", extra=details)
+        return
+    kopf.event(body, type=outcome.event.type, reason=outcome.event.reason, message=outcome.event.message)
+    logger.info(f"Ready is now {outcome.event.reason}: {outcome.event.message}", extra=details)
 
 
 @kopf.on.resume(GROUP, VERSION, "workloadprofiles")

@@ -113,3 +113,17 @@ def test_condition_transition_time_moves_only_on_status_change() -> None:
         conditions, ConditionUpdate("MetricsAvailable", "Unknown", "NotChecked"), 2, now="t4"
     )
     assert [c["type"] for c in conditions] == ["Ready", "MetricsAvailable"]
+
+
+def test_object_defaults_written_in_the_schema_equal_the_model_defaults() -> None:
+    """A `default` on an object field must be what the model would produce (the API server applies it)."""
+    from augur.api import KINDS
+    from augur.api.crdgen import openapi_schema
+
+    for kind in KINDS:
+        schema = openapi_schema(kind.spec)
+        for name, prop in schema.get("properties", {}).items():
+            if prop.get("type") == "object" and "default" in prop and prop["default"]:
+                field = next(f for n, f in kind.spec.model_fields.items() if name in {f.alias or n, n})
+                produced = field.get_default(call_default_factory=True).model_dump(by_alias=True)
+                assert {k: produced[k] for k in prop["default"]} == prop["default"], f"{kind.info.kind}.{name}"

@@ -94,7 +94,11 @@ class Measurements(ApiModel):
 class NetworkTopologySpec(ApiModel):
     """Desired state of a ``NetworkTopology``."""
 
-    levels: DistanceLevels = Field(default_factory=DistanceLevels, json_schema_extra={"default": {}})
+    levels: DistanceLevels = Field(
+        default_factory=DistanceLevels,
+        # The full object, not {}: CEL rules validate a default as written, before nested defaulting.
+        json_schema_extra={"default": {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100}},
+    )
     """Default distances by level."""
     zone_label: Annotated[str, StringConstraints(min_length=1, max_length=253)] = "topology.kubernetes.io/zone"
     """Node label holding the zone."""
