@@ -1,0 +1,78 @@
+"""``python -m augur_extender``: serve the extender with uvicorn (TLS when configured)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from augur.api.validation import SpecError
+from augur.placement import ScoringConfig
+from augur_extender.app import create_app
+from augur_extender.deps import ExtenderState
+from augur_extender.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="augur-extender", description="Augur kube-scheduler extender.")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8888, help="listen port (default: 8888)")
+    p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", type=Path, help="private key of --tls-cert (PEM)")
+    p.add_argument("--kubeconfig", type=Path, help="kubeconfig of the watch cache (default: in-cluster, then ~/.kube)")
+    p.add_argument("--scoring", type=Path, help="YAML file with component weights and arguments")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--no-debug-endpoints", action="store_true", help="do not serve /debug/*")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    scoring = ScoringConfig()
+    if args.scoring is not None:
+        scoring = ScoringConfig.from_dict(yaml.safe_load(args.scoring.read_text()) or {})
+    return Settings(
+        host=args.host,
+        port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        log_level=args.log_level,
+        scoring=scoring,
+        kubeconfig=args.kubeconfig,
+        debug_endpoints=not args.no_debug_endpoints,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.exit(2, "augur-extender: error: --tls-cert and --tls-key go together\n")
+    try:
+        settings = settings_from_args(args)
+    except (OSError, yaml.YAMLError, SpecError) as exc:
+        parser.exit(2, f"augur-extender: error: --scoring: {exc}\n")
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import uvicorn
+
+    from augur_extender.watch import KubeWatchCache
+
+    app = create_app(settings, ExtenderState.build(KubeWatchCache(settings.kubeconfig), settings))
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(settings.tls_cert) if settings.tls else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls else None,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from augur_extender import __version__
+from augur_extender.deps import ExtenderState
+from augur_extender.responses import OrjsonResponse
+from augur_extender.routers import debug, health, metrics, scheduler
+from augur_extender.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
+    """Build the app; the cache in ``state`` is started with the app and stopped on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.cache.start()
+        log.info("augur extender ready to serve on %s:%s", settings.host, settings.port)
+        try:
+            yield
+        finally:
+            state.cache.stop()
+            log.info("augur extender stopped")
+
+    app = FastAPI(
+        title="Augur scheduler extender",
+        version=__version__,
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.extender = state
+    app.include_router(scheduler.router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    if settings.debug_endpoints:
+        app.include_router(debug.router)
+    return app

@@ -1,0 +1,292 @@
+"""The extender's view of the cluster: nodes, pods, ``WorkloadProfile``s and the ``NetworkTopology``.
+
+:class:`MemoryCache` is fed object by object (by the watch threads in :mod:`augur_extender.watch`, or
+directly by tests) and hands out immutable :class:`ClusterView` snapshots, rebuilt only after a change.
+Requests never call the API server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
+from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
+from augur.api.validation import SpecError, parse
+from augur.placement import (
+    NodeInfo,
+    NodeTable,
+    Occupancy,
+    RuleBook,
+    Snapshot,
+    TopologyModel,
+    WorkloadRules,
+    rules_from_api,
+    topology_from_api,
+    workload_key,
+)
+from augur_extender.kubeobjects import REGION_LABEL, ZONE_LABEL, PodFacts, node_info, pod_facts
+from augur_extender.selector import Selector, parse_selector
+
+log = logging.getLogger(__name__)
+
+KINDS = ("nodes", "pods", "workloadprofiles", "networktopologies")
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    namespace: str
+    rules: WorkloadRules
+    selector: Selector | None
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterView:
+    """An immutable snapshot for one request."""
+
+    snapshot: Snapshot
+    profiles: Mapping[str, tuple[Profile, ...]] = field(default_factory=dict)
+    """Profiles by namespace."""
+    zone_label: str = ZONE_LABEL
+    region_label: str = REGION_LABEL
+
+    def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
+        """Key of the first profile (by name) in ``namespace`` whose selector matches ``labels``."""
+        for profile in self.profiles.get(namespace, ()):
+            if profile.selector is not None and profile.selector.matches(labels):
+                return profile.key
+        return None
+
+
+class ClusterCache(Protocol):
+    """What the HTTP layer needs from a cache; tests feed a :class:`MemoryCache` directly."""
+
+    def synced(self) -> bool: ...
+
+    def view(self) -> ClusterView: ...
+
+    def find_pod(self, namespace: str, name: str) -> PodFacts | None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class MemoryCache:
+    """Thread-safe store fed with Kubernetes objects (camelCase dicts)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._nodes: dict[str, NodeInfo] = {}
+        self._pods: dict[str, PodFacts] = {}
+        self._pod_workload: dict[str, str | None] = {}
+        self._profiles: dict[str, Profile] = {}
+        self._topologies: dict[str, tuple[NetworkTopologySpec, NetworkTopologyStatus | None]] = {}
+        self._synced: set[str] = set()
+        self._table: NodeTable | None = None
+        self._view: ClusterView | None = None
+        self._cpu_req = np.zeros(0)
+        self._mem_req = np.zeros(0)
+        self._occupancy: dict[str, dict[str, int]] = {}
+
+    # -- lifecycle (nothing to run: someone else feeds this cache) --
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def synced(self) -> bool:
+        return self._synced.issuperset(KINDS)
+
+    def mark_synced(self, kind: str | None = None) -> None:
+        with self._lock:
+            self._synced.update(KINDS if kind is None else (kind,))
+
+    # -- feeding --
+    def apply(self, kind: str, event: str, obj: Mapping[str, Any]) -> None:
+        """Apply one watch event (``ADDED``, ``MODIFIED`` or ``DELETED``) of ``kind``."""
+        meta = obj.get("metadata") or {}
+        name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+        with self._lock:
+            if event == "DELETED":
+                self._delete(kind, namespace, name, obj)
+            else:
+                self._upsert(kind, namespace, name, obj)
+
+    def replace(self, kind: str, objs: Iterable[Mapping[str, Any]]) -> None:
+        """Replace every object of ``kind`` (after a list or a re-list) and mark it synced."""
+        with self._lock:
+            if kind == "nodes":
+                self._nodes.clear()
+            elif kind == "pods":
+                self._pods.clear()
+            elif kind == "workloadprofiles":
+                self._profiles.clear()
+            elif kind == "networktopologies":
+                self._topologies.clear()
+            for obj in objs:
+                self.apply(kind, "ADDED", obj)
+            self._invalidate(tables=True)
+            self._synced.add(kind)
+
+    def _upsert(self, kind: str, namespace: str, name: str, obj: Mapping[str, Any]) -> None:
+        if kind == "nodes":
+            self._nodes[name] = node_info(obj, *self._labels())
+            self._invalidate(tables=True)
+        elif kind == "pods":
+            self._remove_pod(pod_facts(obj).uid)
+            self._add_pod(pod_facts(obj))
+        elif kind == "workloadprofiles":
+            self._set_profile(namespace, name, obj)
+        elif kind == "networktopologies":
+            self._set_topology(name, obj)
+
+    def _delete(self, kind: str, namespace: str, name: str, obj: Mapping[str, Any]) -> None:
+        if kind == "nodes":
+            self._nodes.pop(name, None)
+            self._invalidate(tables=True)
+        elif kind == "pods":
+            self._remove_pod(pod_facts(obj).uid)
+        elif kind == "workloadprofiles":
+            self._profiles.pop(workload_key(namespace, name), None)
+            self._reassign_workloads()
+        elif kind == "networktopologies":
+            self._topologies.pop(name, None)
+            self._relabel_nodes()
+
+    def _set_profile(self, namespace: str, name: str, obj: Mapping[str, Any]) -> None:
+        key = workload_key(namespace, name)
+        try:
+            spec = parse(WorkloadProfileSpec, obj.get("spec"))
+        except SpecError as exc:
+            log.warning("ignoring WorkloadProfile %s: %s", key, exc)
+            self._profiles.pop(key, None)
+        else:
+            text = spec.selector or str((obj.get("status") or {}).get("selector") or "")
+            selector = None
+            try:
+                selector = parse_selector(text) if text else None
+            except ValueError as exc:
+                log.warning("WorkloadProfile %s: %s", key, exc)
+            self._profiles[key] = Profile(key, namespace, rules_from_api(namespace, name, spec), selector)
+        self._reassign_workloads()
+
+    def _set_topology(self, name: str, obj: Mapping[str, Any]) -> None:
+        try:
+            spec = parse(NetworkTopologySpec, obj.get("spec") or {})
+            status = parse(NetworkTopologyStatus, obj["status"], "status") if obj.get("status") else None
+        except SpecError as exc:
+            log.warning("ignoring NetworkTopology %s: %s", name, exc)
+            self._topologies.pop(name, None)
+        else:
+            self._topologies[name] = (spec, status)
+        self._relabel_nodes()
+
+    def _active_topology(self) -> tuple[NetworkTopologySpec, NetworkTopologyStatus | None] | None:
+        """The topology named ``default``, else the first by name."""
+        if not self._topologies:
+            return None
+        return self._topologies.get("default") or self._topologies[min(self._topologies)]
+
+    def _labels(self) -> tuple[str, str]:
+        active = self._active_topology()
+        return (active[0].zone_label, active[0].region_label) if active else (ZONE_LABEL, REGION_LABEL)
+
+    def _relabel_nodes(self) -> None:
+        zl, rl = self._labels()
+        self._nodes = {
+            n: replace(i, zone=i.labels.get(zl, ""), region=i.labels.get(rl, "")) for n, i in self._nodes.items()
+        }
+        self._invalidate(tables=True)
+
+    # -- pods and occupancy --
+    def _workload(self, pod: PodFacts) -> str | None:
+        for profile in sorted(self._profiles.values(), key=lambda p: p.key):
+            if profile.namespace == pod.namespace and profile.selector and profile.selector.matches(pod.labels):
+                return profile.key
+        return None
+
+    def _add_pod(self, pod: PodFacts) -> None:
+        self._pods[pod.uid] = pod
+        workload = self._workload(pod)
+        self._pod_workload[pod.uid] = workload
+        self._account(pod, workload, +1)
+
+    def _remove_pod(self, uid: str) -> None:
+        pod = self._pods.pop(uid, None)
+        if pod is not None:
+            self._account(pod, self._pod_workload.pop(uid, None), -1)
+
+    def _account(self, pod: PodFacts, workload: str | None, sign: int) -> None:
+        if not pod.node or pod.terminal:
+            return
+        if workload is not None:
+            per_node = self._occupancy.setdefault(workload, {})
+            per_node[pod.node] = per_node.get(pod.node, 0) + sign
+            if per_node[pod.node] <= 0:
+                del per_node[pod.node]
+        table = self._table
+        if table is not None and (i := table.position.get(pod.node)) is not None:
+            self._cpu_req[i] += sign * pod.cpu
+            self._mem_req[i] += sign * pod.memory
+        self._view = None
+
+    def _reassign_workloads(self) -> None:
+        pods = list(self._pods.values())
+        self._pods.clear()
+        self._occupancy = {}
+        for pod in pods:
+            self._add_pod(pod)
+        self._invalidate(tables=True)
+
+    def _invalidate(self, tables: bool) -> None:
+        if tables:
+            self._table = None
+        self._view = None
+
+    # -- snapshots --
+    def find_pod(self, namespace: str, name: str) -> PodFacts | None:
+        with self._lock:
+            return next((p for p in self._pods.values() if p.namespace == namespace and p.name == name), None)
+
+    def view(self) -> ClusterView:
+        with self._lock:
+            if self._view is None:
+                self._view = self._build_view()
+            return self._view
+
+    def _build_view(self) -> ClusterView:
+        if self._table is None:
+            self._table = self._build_table()
+        table = self._table.with_requested(self._cpu_req.copy(), self._mem_req.copy())
+        occupancy = Occupancy({w: dict(c) for w, c in self._occupancy.items() if c})
+        rulebook = RuleBook(p.rules for p in self._profiles.values())
+        profiles: dict[str, list[Profile]] = {}
+        for p in sorted(self._profiles.values(), key=lambda p: p.key):
+            profiles.setdefault(p.namespace, []).append(p)
+        zl, rl = self._labels()
+        return ClusterView(
+            snapshot=Snapshot(table, occupancy, rulebook),
+            profiles={ns: tuple(ps) for ns, ps in profiles.items()},
+            zone_label=zl,
+            region_label=rl,
+        )
+
+    def _build_table(self) -> NodeTable:
+        active = self._active_topology()
+        topology = topology_from_api(*active) if active else TopologyModel()
+        table = NodeTable.build(list(self._nodes.values()), topology)
+        self._cpu_req = np.zeros(len(table))
+        self._mem_req = np.zeros(len(table))
+        for pod in self._pods.values():
+            if pod.node and not pod.terminal and (i := table.position.get(pod.node)) is not None:
+                self._cpu_req[i] += pod.cpu
+                self._mem_req[i] += pod.memory
+        return table

@@ -1,0 +1,29 @@
+"""Prometheus metrics of one extender app (own registry, so several apps can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "augur_extender_request_duration_seconds",
+            "Time to answer a scheduler extender verb, from body read to reply serialized.",
+            ["verb"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "augur_extender_requests",
+            "Extender verb calls by outcome (ok, bad_request, neutral, error).",
+            ["verb", "outcome"],
+            registry=self.registry,
+        )
+        self.cache_synced = Gauge(
+            "augur_extender_cache_synced", "1 when the watch cache has listed every kind.", registry=self.registry
+        )
+        self.cache_nodes = Gauge("augur_extender_cache_nodes", "Nodes in the cache.", registry=self.registry)

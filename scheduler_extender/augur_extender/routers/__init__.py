@@ -1,0 +1,1 @@
+"""One router per concern: scheduler verbs, health, debug, metrics."""

@@ -1,0 +1,51 @@
+"""Explainability: the per-node score breakdown for a pod."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from augur_extender.deps import Args, State
+from augur_extender.kubeobjects import pod_facts
+from augur_extender.responses import OrjsonResponse
+
+router = APIRouter(prefix="/debug", tags=["debug"], default_response_class=OrjsonResponse)
+
+
+class ComponentValue(BaseModel):
+    raw: float
+    weight: float
+    contribution: float
+
+
+class NodeBreakdown(BaseModel):
+    node: str
+    score: int
+    total: float
+    components: dict[str, ComponentValue]
+    filteredOut: str | None = None  # noqa: N815 - wire name
+
+
+class Explanation(BaseModel):
+    pod: str
+    workload: str | None
+    neutral: bool
+    unknownNodes: list[str]  # noqa: N815 - wire name
+    nodes: list[NodeBreakdown]
+
+
+@router.get("/pods/{namespace}/{name}", response_model=Explanation, responses={404: {"description": "unknown pod"}})
+async def explain_cached_pod(namespace: str, name: str, state: State) -> dict[str, Any]:
+    """Breakdown over every cached node for a pod the cache knows."""
+    pod = state.cache.find_pod(namespace, name)
+    if pod is None:
+        raise HTTPException(status_code=404, detail=f"pod {namespace}/{name} is not in the cache")
+    return state.scheduler.explain(pod)
+
+
+@router.post("/explain", response_model=Explanation)
+async def explain_pod(args: Args, state: State) -> dict[str, Any]:
+    """Breakdown for the ``ExtenderArgs`` a scheduler would send (the same body as ``/prioritize``)."""
+    return state.scheduler.explain(pod_facts(args.pod), args.names())

@@ -1,0 +1,18 @@
+"""``/metrics`` in the Prometheus text format."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from augur_extender.deps import State
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get("/metrics", response_class=PlainTextResponse, response_model=str)
+async def metrics(state: State) -> PlainTextResponse:
+    state.metrics.cache_synced.set(1 if state.cache.synced() else 0)
+    state.metrics.cache_nodes.set(len(state.cache.view().snapshot.table))
+    return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,38 @@
+"""``POST /filter`` and ``POST /prioritize``: the verbs kube-scheduler calls."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+
+from augur_extender.deps import Args, State
+from augur_extender.responses import OrjsonResponse
+from augur_extender.wire import ErrorReply, ExtenderFilterResult, HostPriority
+
+router = APIRouter(tags=["scheduler"], default_response_class=OrjsonResponse)
+BAD_REQUEST: dict[int | str, dict[str, Any]] = {400: {"model": ErrorReply, "description": "malformed ExtenderArgs"}}
+
+
+@router.post("/filter", response_model=ExtenderFilterResult, responses=BAD_REQUEST)
+async def filter_nodes(args: Args, state: State) -> OrjsonResponse:
+    """Hard rules only; failed nodes carry their reason; ``Error`` only on internal failures.
+
+    CPU-bound and short, so it runs on the event loop (no thread-pool hop)."""
+    start = time.perf_counter()
+    reply = state.scheduler.filter(args)
+    response = OrjsonResponse(reply)
+    state.metrics.latency.labels("filter").observe(time.perf_counter() - start)
+    state.metrics.requests.labels("filter", "error" if reply["Error"] else "ok").inc()
+    return response
+
+
+@router.post("/prioritize", response_model=list[HostPriority], responses=BAD_REQUEST)
+async def prioritize(args: Args, state: State) -> OrjsonResponse:
+    """A bare ``HostPriorityList`` with scores 0..10."""
+    start = time.perf_counter()
+    response = OrjsonResponse(state.scheduler.prioritize(args))
+    state.metrics.latency.labels("prioritize").observe(time.perf_counter() - start)
+    state.metrics.requests.labels("prioritize", "ok").inc()
+    return response

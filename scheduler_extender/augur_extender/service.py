@@ -1,0 +1,129 @@
+"""The extender's decisions: resolve the pod and nodes against a cache view, call :mod:`augur.placement`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from augur.placement import (
+    NEUTRAL_SCORE,
+    NodeInfo,
+    NodeTable,
+    PodInfo,
+    ScoringConfig,
+    Snapshot,
+    filter_nodes,
+    score_nodes,
+)
+from augur_extender.cache import ClusterCache, ClusterView
+from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
+from augur_extender.wire import ExtenderArgs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    pod: PodInfo
+    snapshot: Snapshot
+    names: list[str]
+
+
+class Scheduler:
+    """``filter``, ``prioritize`` and ``explain`` over a :class:`ClusterCache`."""
+
+    def __init__(self, cache: ClusterCache, config: ScoringConfig | None = None) -> None:
+        self.cache = cache
+        self.config = config or ScoringConfig()
+
+    def resolve(self, pod: PodFacts, args: ExtenderArgs | None, view: ClusterView) -> Resolved:
+        info = PodInfo(pod.name, pod.namespace, view.workload_of(pod.namespace, pod.labels), pod.cpu, pod.memory)
+        snapshot = view.snapshot
+        names = args.names() if args else snapshot.table.names
+        if args is not None and args.node_items is not None:
+            snapshot = _with_request_nodes(snapshot, args.node_items, view)
+        return Resolved(info, snapshot, names)
+
+    def filter(self, args: ExtenderArgs) -> dict[str, Any]:
+        try:
+            r = self.resolve(pod_facts(args.pod), args, self.cache.view())
+            if r.pod.workload is None:
+                return _filter_reply(args, r.names, {})
+            result = filter_nodes(r.pod, r.snapshot, r.names)
+            if result.failed:
+                log.debug("filter %s/%s: %s", r.pod.namespace, r.pod.name, result.failed)
+            return _filter_reply(args, list(result.passed), result.failed)
+        except Exception as exc:
+            log.exception("filter failed")
+            return {**_filter_reply(args, [], {}), "NodeNames": None, "Nodes": None, "Error": f"internal error: {exc}"}
+
+    def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
+        names = args.names()
+        try:
+            r = self.resolve(pod_facts(args.pod), args, self.cache.view())
+            if r.pod.workload is None:
+                return neutral(names)
+            result = score_nodes(r.pod, r.snapshot, names, self.config)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("prioritize %s/%s: %s", r.pod.namespace, r.pod.name, _top(result.breakdown()))
+            return [{"Host": h, "Score": s} for h, s in result.host_priorities()]
+        except Exception:
+            log.exception("prioritize failed; answering neutral scores")
+            return neutral(names)
+
+    def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
+        """The per-node breakdown for a pod (best first), with the filter's verdicts."""
+        view = self.cache.view()
+        r = self.resolve(pod, None, view)
+        names = list(node_names) if node_names is not None else r.names
+        scored = score_nodes(r.pod, r.snapshot, names, self.config)
+        failed = filter_nodes(r.pod, r.snapshot, names).failed if r.pod.workload else {}
+        nodes = sorted(scored.breakdown(), key=lambda e: -e["total"])
+        for entry in nodes:
+            entry["filteredOut"] = failed.get(entry["node"])
+        return {
+            "pod": f"{pod.namespace}/{pod.name}",
+            "workload": r.pod.workload,
+            "neutral": r.pod.workload is None,
+            "unknownNodes": list(scored.unknown),
+            "nodes": nodes,
+        }
+
+
+def neutral(names: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"Host": n, "Score": NEUTRAL_SCORE} for n in names]
+
+
+def _top(breakdown: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:
+    return sorted(breakdown, key=lambda e: -e["total"])[:n]
+
+
+def _filter_reply(args: ExtenderArgs, passed: list[str], failed: dict[str, str]) -> dict[str, Any]:
+    reply: dict[str, Any] = {"FailedNodes": failed, "FailedAndUnresolvableNodes": {}, "Error": ""}
+    if args.cache_capable:
+        return {"Nodes": None, "NodeNames": passed, **reply}
+    keep = set(passed)
+    items = [n for n in args.node_items or [] if (n.get("metadata") or {}).get("name") in keep]
+    return {"Nodes": {"metadata": {}, "items": items}, "NodeNames": None, **reply}
+
+
+def _with_request_nodes(snapshot: Snapshot, items: list[dict[str, Any]], view: ClusterView) -> Snapshot:
+    """Add nodes the request carries but the cache does not know (``nodeCacheCapable: false``)."""
+    table = snapshot.table
+    extra: list[NodeInfo] = []
+    for obj in items:
+        info = node_info(obj, view.zone_label, view.region_label)
+        if info.name and info.name not in table.position:
+            extra.append(info)
+    if not extra:
+        return snapshot
+    grown = NodeTable.build([*table.nodes, *extra], table.topology)
+    pad = np.zeros(len(extra))
+    grown = grown.with_requested(
+        np.concatenate([table.cpu_requested, pad]), np.concatenate([table.memory_requested, pad])
+    )
+    return Snapshot(grown, snapshot.occupancy, snapshot.rulebook)

@@ -1,0 +1,96 @@
+"""The real cache: list + watch of nodes, pods, ``WorkloadProfile``s and ``NetworkTopology``s, one daemon
+thread per kind, feeding a :class:`MemoryCache`. Exercised by the e2e tests on the local control plane."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from augur.api import GROUP, VERSION
+from augur_extender.cache import KINDS, MemoryCache
+
+log = logging.getLogger(__name__)
+
+WATCH_TIMEOUT_SECONDS = 60
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class KubeWatchCache(MemoryCache):
+    def __init__(self, kubeconfig: Path | None = None) -> None:
+        super().__init__()
+        self._kubeconfig = kubeconfig
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        from kubernetes import client
+        from kubernetes import config as kube_config
+
+        config: Any = kube_config  # the kubernetes package is untyped
+        if self._kubeconfig is not None:
+            config.load_kube_config(str(self._kubeconfig))
+        else:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+        core, custom = client.CoreV1Api(), client.CustomObjectsApi()
+        listers: dict[str, Callable[..., Any]] = {
+            "nodes": core.list_node,
+            "pods": core.list_pod_for_all_namespaces,
+            "workloadprofiles": lambda **kw: custom.list_cluster_custom_object(
+                GROUP, VERSION, "workloadprofiles", **kw
+            ),
+            "networktopologies": lambda **kw: custom.list_cluster_custom_object(
+                GROUP, VERSION, "networktopologies", **kw
+            ),
+        }
+        for kind in KINDS:
+            t = threading.Thread(target=self._run, args=(kind, listers[kind]), name=f"watch-{kind}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=1.0)
+
+    def _run(self, kind: str, lister: Callable[..., Any]) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                version = self._list(kind, lister)
+                backoff = 1.0
+                self._watch(kind, lister, version)
+            except Exception as exc:  # keep the thread alive; relist after a pause
+                log.warning("watch of %s failed (%s); relisting in %.0fs", kind, exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    def _list(self, kind: str, lister: Callable[..., Any]) -> str:
+        raw = lister(_preload_content=False)
+        body = json.loads(raw.data)
+        self.replace(kind, body.get("items") or [])
+        log.info("listed %d %s", len(body.get("items") or []), kind)
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+    def _watch(self, kind: str, lister: Callable[..., Any], version: str) -> None:
+        from kubernetes import watch as kube_watch
+
+        watch: Any = kube_watch
+        w = watch.Watch()
+        while not self._stop.is_set():
+            for event in w.stream(lister, resource_version=version, timeout_seconds=WATCH_TIMEOUT_SECONDS):
+                if self._stop.is_set():
+                    w.stop()
+                    return
+                obj = event.get("raw_object") or {}
+                if event.get("type") == "ERROR":
+                    raise RuntimeError(f"watch error: {obj.get('message', obj)}")  # 410 Gone → relist
+                if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                    self.apply(kind, event["type"], obj)
+                version = str((obj.get("metadata") or {}).get("resourceVersion") or version)

@@ -1,0 +1,93 @@
+"""Health, metrics, debug endpoints and the cache's bookkeeping."""
+
+from __future__ import annotations
+
+from extender_objects import ZONES, fill, pod, profile
+from fastapi.testclient import TestClient
+
+from augur_extender.app import create_app
+from augur_extender.cache import MemoryCache
+from augur_extender.deps import ExtenderState
+from augur_extender.kubeobjects import quantity
+from augur_extender.selector import parse_selector
+from augur_extender.settings import Settings
+
+
+def test_health_and_readiness_follow_the_cache() -> None:
+    cache = MemoryCache()
+    settings = Settings()
+    with TestClient(create_app(settings, ExtenderState.build(cache, settings))) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").status_code == 503
+        fill(cache)
+        assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_expose_latency_histogram_per_verb(client: TestClient) -> None:
+    args = {"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}
+    client.post("/prioritize", json=args)
+    client.post("/filter", json=args)
+    client.post("/filter", content=b"nope")
+    text = client.get("/metrics").text
+    assert 'augur_extender_request_duration_seconds_count{verb="prioritize"} 1.0' in text
+    assert 'augur_extender_request_duration_seconds_count{verb="filter"} 1.0' in text
+    assert 'augur_extender_requests_total{outcome="bad_request",verb="filter"} 1.0' in text
+    assert "augur_extender_cache_nodes 4.0" in text
+
+
+def test_debug_explain_returns_breakdown_best_first(client: TestClient) -> None:
+    body = client.post("/debug/explain", json={"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}).json()
+    assert body["workload"] == "shop/web"
+    nodes = body["nodes"]
+    assert nodes[0]["node"] == "b1"
+    assert set(nodes[0]["components"]) == {"load", "proximity", "affinity", "colocation", "spread"}
+    assert nodes[0]["components"]["proximity"]["raw"] == 100.0
+    assert {n["node"]: n["filteredOut"] for n in nodes}["c1"].startswith("zone c is avoided")
+
+
+def test_debug_cached_pod_and_404(client: TestClient) -> None:
+    body = client.get("/debug/pods/shop/web-0").json()
+    assert body["nodes"][0]["node"] == "b1"
+    assert client.get("/debug/pods/shop/nope").status_code == 404
+
+
+def test_cache_counts_requests_and_workloads() -> None:
+    cache = MemoryCache()
+    fill(cache)
+    view = cache.view()
+    table = view.snapshot.table
+    assert table.cpu_requested[table.position["b1"]] == 1.0
+    assert view.snapshot.occupancy.nodes_of("shop/api") == {"b1": 2}
+    cache.apply("pods", "DELETED", pod("api-1", "api", "b1"))
+    view = cache.view()
+    assert view.snapshot.occupancy.nodes_of("shop/api") == {"b1": 1}
+    assert view.snapshot.table.cpu_requested[table.position["b1"]] == 0.5
+    # a profile change re-maps the pods
+    cache.apply("workloadprofiles", "DELETED", profile("api", {}))
+    assert cache.view().snapshot.occupancy.nodes_of("shop/api") == {}
+
+
+def test_topology_labels_and_overrides_come_from_the_network_topology() -> None:
+    cache = MemoryCache()
+    fill(cache)
+    cache.apply(
+        "networktopologies",
+        "MODIFIED",
+        {
+            "metadata": {"name": "default"},
+            "spec": {"overrides": [{"scope": "Zone", "from": "a", "to": "b", "distance": 15}]},
+        },
+    )
+    topo = cache.view().snapshot.table.topology
+    assert topo.zone_distance("a", "east", "b", "east") == 15
+
+
+def test_selector_and_quantities() -> None:
+    sel = parse_selector("app=web, tier in (front,edge),!legacy,env!=dev")
+    assert sel.matches({"app": "web", "tier": "edge"})
+    assert not sel.matches({"app": "web", "tier": "edge", "legacy": "1"})
+    assert not sel.matches({"app": "web", "tier": "back"})
+    assert not parse_selector("").matches({"app": "web"})
+    assert quantity("500m") == 0.5
+    assert quantity("2Gi") == 2 * 2**30
+    assert quantity(3) == 3.0

@@ -1,0 +1,111 @@
+"""The kube-scheduler extender wire format, for both nodeCacheCapable modes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from extender_objects import ZONES, node, pod
+from fastapi.testclient import TestClient
+
+from augur_extender.wire import ExtenderFilterResult, HostPriority
+
+
+def cache_args(pod_obj: dict[str, Any], names: list[str] | None = None) -> dict[str, Any]:
+    return {"Pod": pod_obj, "Nodes": None, "NodeNames": list(ZONES) if names is None else names}
+
+
+def full_args(pod_obj: dict[str, Any], nodes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    items = nodes if nodes is not None else [node(n, z, r) for n, (z, r) in ZONES.items()]
+    return {"Pod": pod_obj, "Nodes": {"metadata": {}, "items": items}, "NodeNames": None}
+
+
+def test_prioritize_returns_bare_host_priority_list(client: TestClient) -> None:
+    reply = client.post("/prioritize", json=cache_args(pod("web-0", "web")))
+    assert reply.status_code == 200
+    body = reply.json()
+    assert isinstance(body, list)
+    assert all(set(item) == {"Host", "Score"} for item in body)
+    scores = {HostPriority.model_validate(i).Host: i["Score"] for i in body}
+    assert set(scores) == set(ZONES)
+    assert scores["b1"] == 10  # both api pods run on b1 and web talks to api
+    assert scores["a1"] < scores["b1"]
+
+
+def test_prioritize_with_full_node_objects_matches_cache_mode(client: TestClient) -> None:
+    by_names = client.post("/prioritize", json=cache_args(pod("web-0", "web"))).json()
+    by_nodes = client.post("/prioritize", json=full_args(pod("web-0", "web"))).json()
+    assert by_nodes == by_names
+
+
+def test_full_mode_scores_nodes_missing_from_the_cache(client: TestClient) -> None:
+    nodes = [node("b1", "b", "east"), node("new-b", "b", "east"), node("new-c", "c", "west")]
+    body = client.post("/prioritize", json=full_args(pod("web-0", "web"), nodes)).json()
+    scores = {i["Host"]: i["Score"] for i in body}
+    assert scores["b1"] == 10
+    assert scores["new-b"] > scores["new-c"]
+
+
+def test_filter_cache_mode_reports_reasons(client: TestClient) -> None:
+    reply = client.post("/filter", json=cache_args(pod("web-0", "web")))
+    assert reply.status_code == 200
+    body = reply.json()
+    assert set(body) == {"Nodes", "NodeNames", "FailedNodes", "FailedAndUnresolvableNodes", "Error"}
+    result = ExtenderFilterResult.model_validate(body)
+    assert result.NodeNames == ["a1", "a2", "b1"]
+    assert result.Nodes is None
+    assert result.FailedNodes == {"c1": "zone c is avoided by shop/web (requiredAvoidance)"}
+    assert result.Error == ""
+
+
+def test_filter_full_mode_returns_node_objects(client: TestClient) -> None:
+    body = client.post("/filter", json=full_args(pod("web-0", "web"))).json()
+    assert body["NodeNames"] is None
+    assert [n["metadata"]["name"] for n in body["Nodes"]["items"]] == ["a1", "a2", "b1"]
+    assert body["Nodes"]["items"][0]["status"]["allocatable"]["cpu"] == "8"
+    assert list(body["FailedNodes"]) == ["c1"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"{not json", "malformed JSON"),
+        (b"[]", "body must be a JSON object"),
+        (b'{"Pod": 3, "NodeNames": "a1"}', "Pod: must be an object; NodeNames: must be a list"),
+        (b'{"Pod": {}}', "one of Nodes or NodeNames must be set"),
+        (b'{"Pod": {}, "Nodes": {"items": 5}}', "Nodes: must be a NodeList"),
+    ],
+)
+def test_malformed_requests_get_400_with_a_message(client: TestClient, payload: bytes, message: str) -> None:
+    for verb in ("/filter", "/prioritize"):
+        reply = client.post(verb, content=payload, headers={"content-type": "application/json"})
+        assert reply.status_code == 400
+        assert message in reply.json()["detail"]
+
+
+def test_pod_without_profile_gets_neutral_scores_and_passes_filter(client: TestClient) -> None:
+    stranger = pod("x-0", "unknown-app")
+    scores = client.post("/prioritize", json=cache_args(stranger)).json()
+    assert {i["Score"] for i in scores} == {5}
+    assert client.post("/filter", json=cache_args(stranger)).json()["NodeNames"] == list(ZONES)
+
+
+def test_unknown_nodes_get_neutral_scores(client: TestClient) -> None:
+    body = client.post("/prioritize", json=cache_args(pod("web-0", "web"), ["ghost", "b1", "c1"])).json()
+    assert body[0]["Host"] != "ghost"
+    assert {i["Host"]: i["Score"] for i in body}["ghost"] == 5
+    passed = client.post("/filter", json=cache_args(pod("web-0", "web"), ["ghost", "c1"])).json()
+    assert passed["NodeNames"] == ["ghost"]
+
+
+def test_internal_errors_become_error_or_neutral(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("augur_extender.service.score_nodes", boom)
+    monkeypatch.setattr("augur_extender.service.filter_nodes", boom)
+    scores = client.post("/prioritize", json=cache_args(pod("web-0", "web"))).json()
+    assert scores == [{"Host": n, "Score": 5} for n in ZONES]
+    body = client.post("/filter", json=cache_args(pod("web-0", "web"))).json()
+    assert body["Error"] == "internal error: boom"
+    assert body["NodeNames"] is None
