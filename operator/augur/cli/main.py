@@ -15,6 +15,7 @@ from augur import __version__
 
 COMMANDS = (
     "augur.cli.crds",
+    "augur.cli.backtest",
     "augur.cli.dev",
     "augur.cli.operator",
     "augur.cli.nab",

@@ -1,0 +1,1 @@
+"""Behavioural fingerprints and forecasts of demand series (pure: numpy, pandas, statsmodels only)."""

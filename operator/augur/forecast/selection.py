@@ -1,0 +1,98 @@
+"""Rolling-origin model selection: fit every candidate on the older history, walk it over the recent
+history with incremental updates (parameters fixed), and keep the one with the lowest error at the
+horizon that matters; the walk's errors calibrate the quantiles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters, fit_seasonal_naive
+from augur.forecast.quantiles import Calibration, calibrate
+from augur.forecast.regression import fit_harmonic_arima
+from augur.forecast.series import FloatArray
+
+CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax")
+MAX_ORIGINS = 150
+
+Fitter = Callable[[FloatArray, FloatArray | None], FittedModel]
+
+
+def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
+    """Candidate model builders for the detected periods (``primary`` 0 or 1 means none)."""
+    return {
+        "seasonal_naive": lambda y, x: fit_seasonal_naive(y, primary),
+        "holt_winters": lambda y, x: fit_holt_winters(y, primary),
+        "mstl": lambda y, x: fit_decomposed(y, periods),
+        "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
+    }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One candidate after its rolling-origin walk."""
+
+    name: str
+    model: FittedModel
+    """State at the end of the history, ready for incremental updates."""
+    errors: FloatArray
+    score: float
+
+
+def rolling_errors(
+    model: FittedModel, y: FloatArray, exog: FloatArray | None, horizons: tuple[int, ...]
+) -> tuple[FittedModel, FloatArray]:
+    """Walk ``model`` over ``y`` (updates only); errors ``actual - forecast`` at each origin x horizon."""
+    stride = max(1, y.size // MAX_ORIGINS)
+    longest = horizons[-1]
+    offsets = np.asarray(horizons) - 1
+    rows: list[FloatArray] = []
+    for i in range(y.size):
+        if i % stride == 0 and i + offsets[0] < y.size:
+            future = None if exog is None else exog[i : i + longest]
+            if future is not None and future.shape[0] < longest:
+                future = None
+            path = model.forecast(longest, future)
+            row = np.full(len(horizons), np.nan)
+            ok = i + offsets < y.size
+            row[ok] = y[i + offsets[ok]] - path[offsets[ok]]
+            rows.append(row)
+        model = model.update(float(y[i]), None if exog is None else exog[i])
+    return model, (np.vstack(rows) if rows else np.full((0, len(horizons)), np.nan))
+
+
+def evaluate(
+    names: tuple[str, ...],
+    builders: dict[str, Fitter],
+    y: FloatArray,
+    exog: FloatArray | None,
+    horizons: tuple[int, ...],
+    target_index: int,
+    validation: int,
+) -> list[Evaluation]:
+    """Fit each candidate on ``y[:-validation]`` and score it on the rest (MAE at ``target_index``)."""
+    split = y.size - validation
+    train_x = None if exog is None else exog[:split]
+    valid_x = None if exog is None else exog[split:]
+    results: list[Evaluation] = []
+    for name in names:
+        try:
+            model = builders[name](y[:split], train_x)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            continue
+        model, errors = rolling_errors(model, y[split:], valid_x, horizons)
+        column = errors[:, target_index] if errors.size else np.array([np.nan])
+        finite = column[np.isfinite(column)]
+        score = float(np.mean(np.abs(finite))) if finite.size else float("inf")
+        results.append(Evaluation(name, model, errors, score))
+    return results
+
+
+def best(evaluations: list[Evaluation], horizons: tuple[int, ...]) -> tuple[Evaluation, Calibration]:
+    """The lowest-scoring candidate and the quantile calibration from its errors."""
+    if not evaluations:
+        raise ValueError("no forecasting model could be fitted")
+    winner = min(evaluations, key=lambda e: e.score)
+    return winner, calibrate(winner.errors, horizons)

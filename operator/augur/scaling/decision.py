@@ -1,0 +1,169 @@
+"""The scaling decision: forecast quantiles over [now, now + lead time] -> desired replicas and why.
+
+Inputs are plain frozen dataclasses; :meth:`ScalingParams.from_policy` builds them from a
+``ScalingPolicySpec`` so the live operator and the backtester call exactly the same :func:`decide`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from augur.api.durations import parse_duration
+from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.forecast.quantiles import QuantileForecast
+from augur.scaling.reactive import hpa_recommendation, replicas_for
+
+
+@dataclass(frozen=True)
+class StepLimits:
+    """Largest change per ``period_seconds``; the larger of percent and pods applies (HPA ``behavior``)."""
+
+    up_percent: int = 100
+    up_pods: int = 4
+    down_percent: int = 100
+    down_pods: int = 4
+    down_stabilization_seconds: float = 300.0
+    period_seconds: float = 15.0
+
+    def bounds(self, current: int, interval_seconds: float) -> tuple[int, int]:
+        """Lowest and highest replica count reachable from ``current`` within one interval."""
+        periods = max(1, math.floor(interval_seconds / self.period_seconds))
+        high = low = current
+        for _ in range(periods):
+            high = max(high + math.ceil(high * self.up_percent / 100), high + self.up_pods)
+            low = min(low - math.floor(low * self.down_percent / 100), low - self.down_pods)
+        return max(0, low), high
+
+
+@dataclass(frozen=True)
+class ScalingParams:
+    """Everything of a policy the decision needs, in plain numbers."""
+
+    capacity: float
+    target_utilization: float = 0.8
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    lead_time_seconds: float = 120.0
+    safety_quantile: float = 0.9
+    allow_forecast_scale_in: bool = False
+    scale_in_confidence: float = 0.95
+    limits: StepLimits = StepLimits()
+
+    @classmethod
+    def from_policy(
+        cls, spec: ScalingPolicySpec, capacity: float, learned_lead_time_seconds: float | None = None
+    ) -> ScalingParams:
+        """Build from a ``ScalingPolicySpec``; ``leadTime: auto`` uses the learned value (default 120 s)."""
+        lead = (learned_lead_time_seconds or 120.0) if spec.lead_time == "auto" else parse_duration(spec.lead_time)
+        up, down = spec.behavior.scale_up, spec.behavior.scale_down
+        return cls(
+            capacity=capacity,
+            target_utilization=spec.target_utilization,
+            min_replicas=spec.min_replicas,
+            max_replicas=spec.max_replicas,
+            lead_time_seconds=lead,
+            safety_quantile=spec.safety_quantile,
+            allow_forecast_scale_in=spec.allow_forecast_scale_in,
+            scale_in_confidence=spec.scale_in_confidence,
+            limits=StepLimits(
+                up_percent=up.max_step_percent,
+                up_pods=up.max_step_pods,
+                down_percent=down.max_step_percent,
+                down_pods=down.max_step_pods,
+                down_stabilization_seconds=parse_duration(down.stabilization_window),
+            ),
+        )
+
+    def clamp(self, replicas: int) -> int:
+        low = max(self.min_replicas, replicas)
+        return low if self.max_replicas is None else min(self.max_replicas, low)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The workload now."""
+
+    current_replicas: int
+    """Replicas asked for at the last decision."""
+    ready_replicas: int
+    demand: float | None
+    """Demand in the last interval, ``None`` when the metric is missing."""
+    interval_seconds: float
+    recent_recommendations: tuple[int, ...] = ()
+    """Recommendations inside the scale-down stabilization window, oldest first."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Desired replicas with the numbers behind them."""
+
+    replicas: int
+    recommendation: int
+    """Before stabilization and step limits; keep it for the next call's ``recent_recommendations``."""
+    forecast_replicas: int
+    reactive_replicas: int | None
+    quantile: float
+    peak_demand: float
+    reason: str
+
+
+def forecast_replicas(forecast: QuantileForecast, quantile: float, params: ScalingParams) -> tuple[int, float]:
+    """Replicas for the highest ``quantile`` demand over the forecast horizons, and that demand."""
+    peak = float(np.max(forecast.at(quantile)))
+    return replicas_for(peak, params.capacity, params.target_utilization), peak
+
+
+def decide(
+    forecast: QuantileForecast, observed: Observed, params: ScalingParams, quantile: float | None = None
+) -> Decision:
+    """Desired replicas: the forecast's need over [now, now + lead], never below the reactive guard
+    unless the policy allows a confident forecast-driven scale-in, then stabilized and step-limited."""
+    q = params.safety_quantile if quantile is None else quantile
+    wanted, peak = forecast_replicas(forecast, q, params)
+    parts = [f"p{q * 100:g} demand {peak:.4g} over the next {_span(forecast)} needs {wanted}"]
+    reactive = None
+    target = wanted
+    if observed.demand is not None:
+        reactive = hpa_recommendation(
+            observed.demand,
+            observed.ready_replicas,
+            observed.current_replicas,
+            params.capacity,
+            params.target_utilization,
+            params.min_replicas,
+        )
+        floor = reactive
+        if params.allow_forecast_scale_in:
+            confident, _ = forecast_replicas(forecast, params.scale_in_confidence, params)
+            floor = min(reactive, confident)
+        if floor > target:
+            parts.append(f"reactive guard asks {reactive}")
+        target = max(target, floor)
+    recommendation = params.clamp(target)
+    replicas = _stabilize(recommendation, observed, params, parts)
+    low, high = params.limits.bounds(observed.current_replicas, observed.interval_seconds)
+    if not low <= replicas <= high:
+        parts.append(f"step limit {low}..{high}")
+        replicas = min(max(replicas, low), high)
+    replicas = params.clamp(replicas)
+    parts.append(f"at {params.target_utilization:.0%} of {params.capacity:g}/replica -> {replicas}")
+    return Decision(replicas, recommendation, wanted, reactive, q, peak, "; ".join(parts))
+
+
+def _stabilize(recommendation: int, observed: Observed, params: ScalingParams, parts: list[str]) -> int:
+    if recommendation >= observed.current_replicas:
+        return recommendation
+    window = max(0, round(params.limits.down_stabilization_seconds / observed.interval_seconds) - 1)
+    recent = observed.recent_recommendations[-window:] if window else ()
+    held = min(observed.current_replicas, max([recommendation, *recent]))
+    if held > recommendation:
+        parts.append(f"scale-down stabilization holds {held}")
+    return held
+
+
+def _span(forecast: QuantileForecast) -> str:
+    seconds = max(forecast.horizons) * forecast.interval_seconds
+    return f"{seconds / 60:g}m" if seconds >= 60 else f"{seconds:g}s"

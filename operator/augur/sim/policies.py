@@ -1,0 +1,163 @@
+"""Walk-forward forecasting policies: ``augur``, ``seasonal_naive``, ``holt_winters``.
+
+At the start of step ``t`` the policy has seen demand up to ``t - 1``; it updates its forecaster
+incrementally, refits on schedule, and asks :func:`augur.scaling.decision.decide` (the operator's own
+decision) for the replicas. Before the first fit it follows the reactive guard.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster
+from augur.forecast.series import FloatArray
+from augur.scaling.decision import Observed, ScalingParams, decide
+from augur.scaling.learner import CostWeights, LearnerState, initial_state, observe
+from augur.scaling.reactive import hpa_recommendation
+from augur.sim.progress import Progress
+from augur.sim.protocol import Setup, initial_desired, ready_at
+
+FORECASTERS: dict[str, tuple[str, ...]] = {
+    "augur": ("seasonal_naive", "holt_winters", "mstl", "sarimax"),
+    "seasonal_naive": ("seasonal_naive",),
+    "holt_winters": ("holt_winters",),
+}
+LEARNING = {"augur"}
+MIN_FIT_POINTS = 24
+
+
+@dataclass(frozen=True)
+class WalkSettings:
+    refit_seconds: float = 86400.0
+    history_points: int = 4032
+    safety_quantile: float = 0.9
+    cost_weights: CostWeights = field(default_factory=CostWeights)
+    interval_levels: tuple[float, float] = (0.1, 0.9)
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    """One forecasting policy's decisions and its forecasts at the lead-time horizon."""
+
+    name: str
+    desired: list[int]
+    horizon: int
+    point: FloatArray
+    """``point[s]``: forecast of step ``s`` made ``horizon`` steps earlier (``NaN`` where none)."""
+    lower: FloatArray
+    upper: FloatArray
+    quantiles: FloatArray
+    """Safety quantile used at each step."""
+    models: tuple[str, ...]
+
+
+def scaling_params(setup: Setup, safety_quantile: float) -> ScalingParams:
+    return ScalingParams(
+        capacity=setup.capacity,
+        target_utilization=setup.target_utilization,
+        min_replicas=setup.min_replicas,
+        max_replicas=setup.max_replicas,
+        lead_time_seconds=setup.lead_time_seconds,
+        safety_quantile=safety_quantile,
+    )
+
+
+class _Walker:
+    def __init__(self, name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int) -> None:
+        self.name, self.demand, self.setup, self.walk = name, demand, setup, walk
+        self.lead = setup.lead_steps
+        self.horizons = tuple(range(1, self.lead + 2))
+        self.horizon = max(1, self.lead)
+        self.params = scaling_params(setup, walk.safety_quantile)
+        self.settings = ForecastSettings(
+            setup.interval_seconds,
+            target_horizon=self.lead + 1,
+            candidates=FORECASTERS[name],
+            history_points=walk.history_points,
+        )
+        self.refit_steps = max(1, round(walk.refit_seconds / setup.interval_seconds))
+        self.first_fit = max(MIN_FIT_POINTS, first_fit)
+        self.learner: LearnerState | None = initial_state(walk.safety_quantile) if name in LEARNING else None
+        self.levels = tuple(sorted({*walk.interval_levels, 0.5, *(self.learner.quantiles if self.learner else ())}))
+        n = demand.size
+        self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        self.quantiles = np.full(n, np.nan)
+        self.pending: dict[int, tuple[float, ...]] = {}
+        self.models: list[str] = []
+
+    def run(self, progress: Progress, offset: int) -> ForecastRun:
+        desired = [initial_desired(self.demand, self.setup)]
+        recs: list[int] = []
+        forecaster: Forecaster | None = None
+        last_fit = 0
+        for t in range(1, self.demand.size):
+            value = float(self.demand[t - 1])
+            if forecaster is not None:
+                forecaster = forecaster.update(value)
+            if t >= self.first_fit and (forecaster is None or self._refit_due(t, last_fit)):
+                window = self.demand[max(0, t - 4 * self.walk.history_points) : t]
+                forecaster, last_fit = fit_forecaster(window, self.settings), t
+                self.models.append(forecaster.model_name)
+            self._learn(t - 1, value)
+            desired.append(self._step(t, value, forecaster, desired, recs))
+            progress.update(offset + t)
+        return ForecastRun(
+            self.name, desired, self.horizon, self.point, self.lower, self.upper, self.quantiles, tuple(self.models)
+        )
+
+    def _refit_due(self, t: int, last_fit: int) -> bool:
+        """On schedule, and early on whenever the history has doubled since the last fit."""
+        growing = last_fit < self.walk.history_points and t >= 2 * last_fit
+        return growing or t - last_fit >= self.refit_steps
+
+    def _learn(self, step: int, value: float) -> None:
+        forecasts = self.pending.pop(step, None)
+        if self.learner is None or forecasts is None or math.isnan(value):
+            return
+        s = self.setup
+        self.learner = observe(
+            self.learner, forecasts, value, s.capacity, s.target_utilization, s.interval_seconds, self.walk.cost_weights
+        )
+
+    def _step(self, t: int, value: float, forecaster: Forecaster | None, desired: list[int], recs: list[int]) -> int:
+        previous = desired[-1]
+        ready = ready_at(desired, t - 1, self.lead)
+        if forecaster is None:
+            if math.isnan(value):
+                return previous
+            s = self.setup
+            return s.clamp(hpa_recommendation(value, ready, previous, s.capacity, s.target_utilization, s.min_replicas))
+        quantile = self.learner.chosen if self.learner else self.walk.safety_quantile
+        forecast = forecaster.forecast(self.horizons, self.levels)
+        self._record(t, forecast.values, forecast.levels, quantile)
+        if math.isnan(value):
+            return previous
+        window = max(0, round(self.params.limits.down_stabilization_seconds / self.setup.interval_seconds) - 1)
+        observed = Observed(
+            previous, ready, value, self.setup.interval_seconds, tuple(recs[-window:]) if window else ()
+        )
+        decision = decide(forecast, observed, self.params, quantile)
+        recs.append(decision.recommendation)
+        return decision.replicas
+
+    def _record(self, t: int, values: FloatArray, levels: tuple[float, ...], quantile: float) -> None:
+        target = t - 1 + self.horizon
+        if target < self.demand.size:
+            row = values[self.horizon - 1]
+            self.point[target] = row[levels.index(0.5)]
+            self.lower[target] = row[levels.index(self.walk.interval_levels[0])]
+            self.upper[target] = row[levels.index(self.walk.interval_levels[1])]
+        self.quantiles[t] = quantile
+        if self.learner is not None and t + self.lead < self.demand.size:
+            last = values[-1]
+            self.pending[t + self.lead] = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
+
+
+def run_forecast_policy(
+    name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int, progress: Progress, offset: int
+) -> ForecastRun:
+    """Run the named forecasting policy over the whole trace."""
+    return _Walker(name, demand, setup, walk, first_fit).run(progress, offset)

@@ -1,0 +1,104 @@
+"""``augur backtest``: the JSON contract and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from augur.cli.main import main
+
+SPIKE = [8, 8, 40, 40, 40, 8, 8, 8, 8, 8, 8, 8]
+KEYS = {"under_provisioned_fraction", "unserved_fraction", "replica_hours", "mean_utilization", "scale_events"}
+
+
+def _trace(tmp_path: Path, values: list[float], step: int = 60) -> Path:
+    path = tmp_path / "trace.csv"
+    rows = [f"{1_700_000_000 + step * i},{v}" for i, v in enumerate(values)]
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_json_matches_the_hand_computed_yardsticks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trace(tmp_path, SPIKE)
+    code = main(["backtest", str(path), "--capacity", "10", "--policies", "hpa,oracle", "--warmup", "0", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out) == {
+        "trace", "interval_seconds", "evaluated_steps", "capacity", "target_utilization",
+        "lead_time_seconds", "policies", "forecast",
+    }  # fmt: skip
+    assert out["evaluated_steps"] == 12
+    assert out["lead_time_seconds"] == 120.0
+    assert set(out["policies"]["hpa"]) == KEYS
+    assert out["policies"]["hpa"]["under_provisioned_fraction"] == 0.25
+    assert out["policies"]["hpa"]["unserved_fraction"] == 90 / 192
+    assert out["policies"]["oracle"]["under_provisioned_fraction"] == 0.0
+    assert out["forecast"] == {}
+
+
+def test_warmup_fraction_and_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _trace(tmp_path, SPIKE)
+    main(["backtest", str(path), "--capacity", "10", "--policies", "hpa", "--warmup", "0.5", "--json"])
+    assert json.loads(capsys.readouterr().out)["evaluated_steps"] == 6
+    main(["backtest", str(path), "--capacity", "10", "--policies", "hpa", "--warmup", "3m", "--json"])
+    assert json.loads(capsys.readouterr().out)["evaluated_steps"] == 9
+
+
+def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = np.arange(600)
+    values = (100 + 40 * np.sin(2 * np.pi * t / 60) + np.random.default_rng(1).normal(0, 3, t.size)).round(2)
+    path = _trace(tmp_path, values.tolist(), step=60)
+    report = tmp_path / "r.html"
+    code = main(["backtest", str(path), "--capacity", "10", "--json", "--report", str(report)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out["policies"]) == {"augur", "hpa", "oracle", "seasonal_naive", "holt_winters"}
+    assert set(out["forecast"]) == {"augur", "seasonal_naive", "holt_winters"}
+    assert out["forecast"]["augur"]["rmae"] < 1.0
+    assert out["policies"]["oracle"]["under_provisioned_fraction"] == 0.0
+    assert report.read_text().startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--capacity", "0"], "--capacity must be a positive number"),
+        (["--capacity", "-3"], "--capacity must be a positive number"),
+        (["--capacity", "10", "--lead-time", "soon"], "--lead-time"),
+        (["--capacity", "10", "--warmup", "later"], "--warmup"),
+        (["--capacity", "10", "--policies", "magic"], "unknown policy"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    path = _trace(tmp_path, SPIKE)
+    assert main(["backtest", str(path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        ("timestamp,value\n0,1\n60,x\n", "non-numeric"),
+        ("timestamp,value\nnoon,1\n", "unparseable timestamp"),
+        ("timestamp,value\n0,1\n60,2\n", "too few points"),
+    ],
+)
+def test_bad_traces_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content)
+    assert main(["backtest", str(path), "--capacity", "5", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

@@ -1,0 +1,104 @@
+"""The hpa and oracle yardsticks and the metrics on traces small enough to compute by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from augur.scaling.reactive import hpa_scale_up_limit
+from augur.sim.protocol import (
+    Setup,
+    compute_metrics,
+    default_warmup_steps,
+    evaluated_mask,
+    ready_series,
+    run_hpa,
+    run_oracle,
+)
+
+# capacity 10 at u = 0.8 -> 8 per replica; step 60 s -> L = 2, down-scale window 5 steps.
+SETUP = Setup(interval_seconds=60.0, capacity=10.0)
+SPIKE = np.array([8, 8, 40, 40, 40, 8, 8, 8, 8, 8, 8, 8], dtype=float)
+
+
+def test_hpa_follows_the_definition_step_by_step() -> None:
+    desired = run_hpa(SPIKE, SETUP)
+    assert desired == [1, 1, 1, 5, 5, 5, 5, 5, 5, 5, 1, 1]
+    assert ready_series(desired, SETUP.lead_steps).tolist() == [1, 1, 1, 1, 1, 5, 5, 5, 5, 5, 1, 1]
+
+
+def test_hpa_metrics_by_hand() -> None:
+    desired = run_hpa(SPIKE, SETUP)
+    m = compute_metrics(SPIKE, desired, SETUP, evaluated_mask(SPIKE, 0))
+    assert m.under_provisioned_fraction == 3 / 12
+    assert m.unserved_fraction == 90 / 192
+    assert m.replica_hours == 32 * 60 / 3600
+    assert m.mean_utilization == 192 / 320
+    assert m.scale_events == 2
+
+
+def test_oracle_looks_lead_steps_ahead_and_never_under_provisions() -> None:
+    desired = run_oracle(SPIKE, SETUP)
+    assert desired == [5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 1]
+    m = compute_metrics(SPIKE, desired, SETUP, evaluated_mask(SPIKE, 0))
+    assert m.under_provisioned_fraction == 0.0
+    assert m.unserved_fraction == 0.0
+    assert m.scale_events == 1
+
+
+def test_warmup_excludes_steps_from_metrics() -> None:
+    desired = run_hpa(SPIKE, SETUP)
+    m = compute_metrics(SPIKE, desired, SETUP, evaluated_mask(SPIKE, 5))
+    # steps 5..11: no under-provisioning, ready 5,5,5,5,5,1,1 -> 27 replica-steps
+    assert m.under_provisioned_fraction == 0.0
+    assert m.replica_hours == 27 / 60
+    assert m.scale_events == 1
+
+
+def test_hpa_tolerance_band_holds_the_current_count() -> None:
+    # 8.5 / (1 x 10 x 0.8) = 1.0625, inside 10 %: no change although ceil(8.5 / 8) = 2.
+    demand = np.array([8, 8.5, 8.5, 8.5, 9.0, 9.0, 9.0], dtype=float)
+    desired = run_hpa(demand, SETUP)
+    assert desired[:5] == [1, 1, 1, 1, 1]
+    # 9 / 8 = 1.125 is outside the band: the step after demand 9 asks for 2.
+    assert desired[5] == 2
+
+
+def test_hpa_holds_at_a_gap() -> None:
+    demand = np.array([8, 40, np.nan, 8, 8, 8, 8, 8, 8], dtype=float)
+    desired = run_hpa(demand, SETUP)
+    assert desired[2] == 5
+    assert desired[3] == desired[2]
+
+
+def test_hpa_scale_up_limit_by_interval() -> None:
+    assert hpa_scale_up_limit(1, 15) == 5
+    assert hpa_scale_up_limit(10, 15) == 20
+    assert hpa_scale_up_limit(1, 60) == 40
+    assert hpa_scale_up_limit(0, 10) == 4
+
+
+def test_hpa_scale_up_is_limited_at_short_steps() -> None:
+    setup = Setup(interval_seconds=15.0, capacity=10.0)
+    demand = np.array([8, 800, 800, 800, 800], dtype=float)
+    assert run_hpa(demand, setup)[:4] == [1, 1, 5, 10]
+
+
+def test_min_and_max_replicas_clamp_every_policy() -> None:
+    setup = Setup(interval_seconds=60.0, capacity=10.0, min_replicas=2, max_replicas=3)
+    assert max(run_hpa(SPIKE, setup)) == 3
+    assert min(run_oracle(SPIKE, setup)) == 2
+
+
+def test_lead_time_rounds_up_to_steps() -> None:
+    assert Setup(interval_seconds=300.0, capacity=1.0).lead_steps == 1
+    assert Setup(interval_seconds=60.0, capacity=1.0, lead_time_seconds=121).lead_steps == 3
+    assert Setup(interval_seconds=60.0, capacity=1.0, lead_time_seconds=0).lead_steps == 0
+
+
+@pytest.mark.parametrize(("steps", "season", "expected"), [(100, None, 20), (100, 30, 50), (100, 15, 30), (7, 1, 2)])
+def test_default_warmup(steps: int, season: int | None, expected: int) -> None:
+    assert default_warmup_steps(steps, season) == expected
+    assert default_warmup_steps(steps, season) == math.floor(min(0.5 * steps, max(0.2 * steps, 2 * (season or 0))))
