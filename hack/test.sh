@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 hack/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff";          ruff check operator scheduler_extender tests bench
+echo "== ruff";          ruff check .
 echo "== mypy";          mypy
 echo "== import layers"; lint-imports
 echo "== crds current";  augur crds check

@@ -287,25 +287,36 @@ class LocalCluster:
         )
         wait_until(lambda: _healthz(port), 60, "kube-controller-manager /healthz", proc)
 
-    def scheduler_config(self) -> dict[str, Any]:
+    def scheduler_config(self, extenders: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The ``KubeSchedulerConfiguration`` the scheduler runs with (extenders from the cluster config)."""
+        extenders = self.config.extenders if extenders is None else extenders
         config: dict[str, Any] = {
             "apiVersion": "kubescheduler.config.k8s.io/v1",
             "kind": "KubeSchedulerConfiguration",
             "clientConnection": {"kubeconfig": str(self.dir / "scheduler.kubeconfig"), "qps": 500, "burst": 1000},
             "leaderElection": {"leaderElect": False},
         }
-        if self.config.extenders:
-            config["extenders"] = [dict(e) for e in self.config.extenders]
+        if extenders:
+            config["extenders"] = [dict(e) for e in extenders]
         return config
 
-    def _start_scheduler(self) -> None:
+    def restart_scheduler(self, extenders: Sequence[dict[str, Any]] | None = None, *, start: bool = True) -> None:
+        """Stop kube-scheduler and, unless ``start`` is false, start it again with ``extenders``
+        (None: the cluster config's). Used to compare runs with and without an extender."""
+        for proc in [p for p in self.procs if p.name == "kube-scheduler"]:
+            proc.stop()
+            self.procs.remove(proc)
+        if start:
+            self._start_scheduler(extenders)
+        self.write_state()
+
+    def _start_scheduler(self, extenders: Sequence[dict[str, Any]] | None = None) -> None:
         assert self.pki is not None
         kc = self._component_kubeconfig(
             "scheduler", self.pki.scheduler.cert, self.pki.scheduler.key, "system:kube-scheduler"
         )
         config_path = self.dir / "kube-scheduler.yaml"
-        config_path.write_text(yaml.safe_dump(self.scheduler_config(), sort_keys=False))
+        config_path.write_text(yaml.safe_dump(self.scheduler_config(extenders), sort_keys=False))
         port = self.ports.scheduler
         proc = self._spawn(
             "kube-scheduler",
