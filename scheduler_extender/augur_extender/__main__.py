@@ -48,7 +48,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return serve(parser.parse_args(argv), parser)
+
+
+def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the service from parsed flags (also used by ``augur extender run``)."""
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.exit(2, "augur-extender: error: --tls-cert and --tls-key go together\n")
     try:

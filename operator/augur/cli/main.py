@@ -18,6 +18,7 @@ COMMANDS = (
     "augur.cli.backtest",
     "augur.cli.dev",
     "augur.cli.operator",
+    "augur.cli.extender",
     "augur.cli.nab",
 )
 
