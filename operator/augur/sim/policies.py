@@ -52,6 +52,9 @@ class ForecastRun:
     quantiles: FloatArray
     """Safety quantile used at each step."""
     models: tuple[str, ...]
+    learner_levels: tuple[float, ...] = ()
+    level_forecasts: FloatArray | None = None
+    """``level_forecasts[s, i]``: forecast of step ``s`` at ``learner_levels[i]`` (made ``L + 1`` steps earlier)."""
 
 
 def scaling_params(setup: Setup, safety_quantile: float) -> ScalingParams:
@@ -86,6 +89,7 @@ class _Walker:
         self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         self.quantiles = np.full(n, np.nan)
         self.pending: dict[int, tuple[float, ...]] = {}
+        self.level_forecasts = np.full((n, len(self.learner.quantiles) if self.learner else 0), np.nan)
         self.models: list[str] = []
 
     def run(self, progress: Progress, offset: int) -> ForecastRun:
@@ -104,8 +108,18 @@ class _Walker:
             self._learn(t - 1, value)
             desired.append(self._step(t, value, forecaster, desired, recs))
             progress.update(offset + t)
+        levels = self.learner.quantiles if self.learner else ()
         return ForecastRun(
-            self.name, desired, self.horizon, self.point, self.lower, self.upper, self.quantiles, tuple(self.models)
+            self.name,
+            desired,
+            self.horizon,
+            self.point,
+            self.lower,
+            self.upper,
+            self.quantiles,
+            tuple(self.models),
+            levels,
+            self.level_forecasts,
         )
 
     def _refit_due(self, t: int, last_fit: int) -> bool:
@@ -154,6 +168,7 @@ class _Walker:
         if self.learner is not None and t + self.lead < self.demand.size:
             last = values[-1]
             self.pending[t + self.lead] = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
+            self.level_forecasts[t + self.lead] = self.pending[t + self.lead]
 
 
 def run_forecast_policy(

@@ -1,0 +1,52 @@
+"""The forecaster: model selection, calibrated quantiles, cheap incremental updates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augur.forecast.forecaster import ForecastSettings, fit_forecaster
+
+
+def _series(n: int, seed: int = 0) -> np.ndarray:
+    t = np.arange(n)
+    return 200 + 60 * np.sin(2 * np.pi * t / 96) + np.random.default_rng(seed).normal(0, 6, n)
+
+
+def test_selection_beats_naive_and_quantiles_cover() -> None:
+    y = _series(1500)
+    settings = ForecastSettings(900.0, target_horizon=2, max_horizon_seconds=86400)
+    f = fit_forecaster(y[:1000], settings)
+    scores = dict(f.scores)
+    assert f.model_name in scores
+    assert scores[f.model_name] == min(scores.values())
+    assert scores[f.model_name] < scores["seasonal_naive"]
+    inside = total = 0
+    for value in y[1000:1400]:
+        total += 1
+        low, high = f.forecast((1,), (0.1, 0.9)).values[0]
+        inside += int(low <= value <= high)
+        f = f.update(float(value))
+    assert 0.65 <= inside / total <= 0.95
+
+
+def test_quantiles_are_monotone_and_widen_with_horizon() -> None:
+    f = fit_forecaster(_series(800), ForecastSettings(900.0, target_horizon=1))
+    q = f.forecast((1, 4, 48, 96), (0.05, 0.5, 0.95))
+    assert np.all(np.diff(q.values, axis=1) >= 0)
+    width = q.values[:, 2] - q.values[:, 0]
+    assert width[-1] >= width[0]
+    assert q.at(0.5).shape == (4,)
+
+
+def test_short_history_falls_back_without_season() -> None:
+    f = fit_forecaster(_series(60), ForecastSettings(900.0))
+    assert not f.history.sufficient
+    assert "need two full days" in f.history.message
+    assert f.model_name in {"naive", "holt", "sarimax", "mstl"}
+    assert np.all(np.isfinite(f.point(10)))
+
+
+def test_nonnegative_series_never_forecast_below_zero() -> None:
+    y = np.abs(np.random.default_rng(2).normal(0, 1, 600))
+    f = fit_forecaster(y, ForecastSettings(60.0))
+    assert float(f.forecast((1, 2, 3), (0.02,)).values.min()) >= 0.0

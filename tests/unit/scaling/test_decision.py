@@ -1,0 +1,72 @@
+"""The scaling decision: forecast need, reactive guard, forecast scale-in, stabilization, step limits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.forecast.quantiles import QuantileForecast
+from augur.scaling.decision import Observed, ScalingParams, StepLimits, decide
+
+
+def _forecast(p50: list[float], spread: float = 10.0) -> QuantileForecast:
+    mid = np.asarray(p50, dtype=float)
+    values = np.column_stack([mid - spread, mid, mid + spread, mid + 2 * spread])
+    return QuantileForecast(tuple(range(1, len(p50) + 1)), 60.0, mid, (0.1, 0.5, 0.9, 0.99), values)
+
+
+PARAMS = ScalingParams(capacity=10.0)  # 8 per replica at u = 0.8
+
+
+def test_prewarms_for_the_peak_inside_the_lead_time() -> None:
+    d = decide(_forecast([40, 60, 90]), Observed(5, 5, 40.0, 60.0), PARAMS)
+    assert d.forecast_replicas == 13  # p90 of 100 / 8
+    assert d.replicas == 13
+    assert "p90" in d.reason and "100" in d.reason
+
+
+def test_reactive_guard_wins_over_a_low_forecast() -> None:
+    d = decide(_forecast([8, 8, 8], spread=1.0), Observed(10, 10, 120.0, 60.0), PARAMS)
+    assert d.reactive_replicas == 15
+    assert d.replicas == 15
+    assert "reactive guard asks 15" in d.reason
+
+
+def test_confident_forecast_may_scale_in_below_the_guard_when_allowed() -> None:
+    allowed = ScalingParams(
+        capacity=10.0,
+        allow_forecast_scale_in=True,
+        scale_in_confidence=0.99,
+        limits=StepLimits(down_stabilization_seconds=0),
+    )
+    d = decide(_forecast([20, 20, 20], spread=1.0), Observed(10, 10, 48.0, 60.0), allowed)
+    assert d.reactive_replicas == 6
+    assert d.replicas == 3  # p99 = 22 -> 3 replicas, below the guard's 6
+
+
+def test_scale_down_is_stabilized_by_recent_recommendations() -> None:
+    d = decide(_forecast([8, 8, 8], spread=0.0), Observed(10, 10, 8.0, 60.0, (9, 7)), PARAMS)
+    assert d.recommendation == 1
+    assert d.replicas == 9
+    assert "stabilization holds 9" in d.reason
+
+
+def test_step_limits_and_bounds() -> None:
+    limited = ScalingParams(capacity=10.0, max_replicas=50, limits=StepLimits(up_percent=10, up_pods=1))
+    d = decide(_forecast([800, 800, 800]), Observed(10, 10, 80.0, 15.0), limited)
+    assert d.replicas == 11
+    assert "step limit" in d.reason
+    d = decide(_forecast([8000]), Observed(40, 40, 8000.0, 600.0), ScalingParams(capacity=10.0, max_replicas=50))
+    assert d.replicas == 50
+
+
+def test_params_from_policy_spec() -> None:
+    spec = ScalingPolicySpec.model_validate(
+        {"maxReplicas": 30, "leadTime": "3m", "safetyQuantile": 0.95, "behavior": {"scaleUp": {"maxStepPods": 2}}}
+    )
+    params = ScalingParams.from_policy(spec, capacity=25.0)
+    assert params.max_replicas == 30
+    assert params.lead_time_seconds == 180.0
+    assert params.safety_quantile == 0.95
+    assert params.limits.up_pods == 2
+    assert params.limits.down_stabilization_seconds == 300.0
