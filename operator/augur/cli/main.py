@@ -20,6 +20,7 @@ COMMANDS = (
     "augur.cli.operator",
     "augur.cli.extender",
     "augur.cli.nab",
+    "augur.cli.placement",
 )
 
 

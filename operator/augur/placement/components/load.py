@@ -21,7 +21,7 @@ NAME = "load"
 
 @dataclass(frozen=True)
 class LoadArgs:
-    weight: float = 1.0
+    weight: float = 0.2
     cpu_weight: float = 1.0
     memory_weight: float = 1.0
     utilization_weight: float = 0.5

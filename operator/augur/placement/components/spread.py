@@ -21,7 +21,7 @@ NAME = "spread"
 
 @dataclass(frozen=True)
 class SpreadArgs:
-    weight: float = 1.0
+    weight: float = 0.1
 
     def validate(self, prefix: str) -> list[FieldError]:
         return check_range(prefix, "weight", self.weight, 0)

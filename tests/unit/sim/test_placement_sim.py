@@ -1,0 +1,119 @@
+"""The placement simulator: a scenario whose best placement is known by hand, and consistency checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from augur.api.validation import SpecError
+from augur.cli.main import main
+from augur.sim.placement import counts_of, load_stddev, network_cost, node_distances, parse_scenario, simulate
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "placement" / "three-tier.yaml"
+
+
+def tiny() -> dict[str, Any]:
+    """Nodes a1, a2 (zone a) and b1 (zone b) with 2 cores each; web (2 x 1 core) talks to api (2 x 1 core).
+
+    A node holds two pods. Cheapest by hand: web+api on a1 and web+api on a2, pairs at distances
+    (0, 10, 10, 0), cost 10 x 5 = 50; every other split costs more (all web on a1 and all api on a2:
+    10 x 10 = 100; anything touching b1 pays 40 on some pair).
+    """
+    return {
+        "nodes": [
+            {"name": "a1", "zone": "a", "region": "east", "cpu": 2, "memory": 8},
+            {"name": "a2", "zone": "a", "region": "east", "cpu": 2, "memory": 8},
+            {"name": "b1", "zone": "b", "region": "east", "cpu": 2, "memory": 8},
+        ],
+        "distances": {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100},
+        "workloads": [
+            {"name": "web", "replicas": 2, "cpu": 1, "memory": 1, "talksTo": {"api": 10}},
+            {"name": "api", "replicas": 2, "cpu": 1, "memory": 1},
+        ],
+    }
+
+
+def recompute(raw: dict[str, Any], result: dict[str, Any]) -> tuple[float, float]:
+    sc = parse_scenario(raw)
+    counts = counts_of(sc, result["assignment"])
+    return network_cost(sc, counts, node_distances(sc)), load_stddev(sc, counts)
+
+
+def test_best_is_exact_and_matches_hand_computation() -> None:
+    report = simulate(parse_scenario(tiny()))
+    assert report["best"]["exact"] is True
+    assert report["best"]["network_cost"] == pytest.approx(50.0)
+    assert report["best"]["unplaced"] == 0
+    for name in ("augur", "default"):
+        assert report[name]["network_cost"] >= report["best"]["network_cost"] - 1e-9
+
+
+def test_reported_metrics_match_the_assignments() -> None:
+    raw = tiny()
+    report = simulate(parse_scenario(raw))
+    for name in ("augur", "default", "best"):
+        cost, stddev = recompute(raw, report[name])
+        assert report[name]["network_cost"] == pytest.approx(cost, abs=1e-5)
+        assert report[name]["load_stddev"] == pytest.approx(stddev, abs=1e-5)
+        assert len(report[name]["assignment"]) + report[name]["unplaced"] == 4
+
+
+def test_capacity_is_respected_and_overflow_is_unplaced() -> None:
+    raw = tiny()
+    raw["workloads"][1]["replicas"] = 5  # 7 cores asked, 6 available
+    report = simulate(parse_scenario(raw))
+    for name in ("augur", "default", "best"):
+        assert report[name]["unplaced"] == 1
+        used: dict[str, int] = {}
+        for node in report[name]["assignment"].values():
+            used[node] = used.get(node, 0) + 1
+        assert max(used.values()) <= 2
+
+
+def test_required_avoidance_holds_for_every_placement() -> None:
+    raw = tiny()
+    raw["workloads"][0].update(avoidZones=["a"], requiredAvoidance=True)
+    report = simulate(parse_scenario(raw))
+    for name in ("augur", "best"):
+        assert all(report[name]["assignment"].get(f"web-{i}") in (None, "b1") for i in range(2))
+
+
+def test_augur_beats_default_on_the_example() -> None:
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    report = simulate(parse_scenario(raw), search_rounds=20)
+    assert report["augur"]["network_cost"] < report["default"]["network_cost"]
+    cost, _ = recompute(raw, report["augur"])
+    assert report["augur"]["network_cost"] == pytest.approx(cost, abs=1e-5)
+
+
+def test_bad_scenario_lists_every_error() -> None:
+    raw = tiny()
+    raw["nodes"][1]["name"] = "a1"
+    raw["nodes"][2]["cpu"] = -1
+    raw["workloads"][0]["talksTo"] = {"ghost": 1}
+    raw["scoring"] = {"load": {"weight": -1}}
+    with pytest.raises(SpecError) as exc:
+        parse_scenario(raw)
+    assert sorted(e.path for e in exc.value.errors) == [
+        "nodes[1].name",
+        "nodes[2].cpu",
+        "scoring.load.weight",
+        "workloads[0].talksTo.ghost",
+    ]
+
+
+def test_cli_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "s.yaml"
+    good.write_text(yaml.safe_dump(tiny()))
+    assert main(["placement", "simulate", str(good), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"exact": true' in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nodes: [1]\nworkloads: []\n")
+    assert main(["placement", "simulate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "nodes[0]" in err and "workloads" in err
