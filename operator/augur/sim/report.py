@@ -1,15 +1,135 @@
-"""Self-contained HTML report of a backtest (placeholder until the plots land)."""
+"""Self-contained HTML report of a backtest: inline SVG plots and the metrics table, no scripts."""
 
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 
+import numpy as np
+
+from augur.forecast.series import FloatArray
 from augur.sim.backtest import BacktestResult
+from augur.sim.protocol import ready_series
+
+WIDTH, HEIGHT, PAD = 960, 220, 40
+MAX_POINTS = 1200
+COLORS = {
+    "augur": "#1f77b4",
+    "hpa": "#d62728",
+    "oracle": "#2ca02c",
+    "seasonal_naive": "#9467bd",
+    "holt_winters": "#ff7f0e",
+}
+
+
+def _buckets(size: int) -> FloatArray:
+    return np.linspace(0, size, min(size, MAX_POINTS) + 1).astype(np.int64)
+
+
+def _downsample(values: FloatArray, edges: FloatArray, how: str = "max") -> FloatArray:
+    out = np.full(edges.size - 1, np.nan)
+    for i in range(edges.size - 1):
+        chunk = values[edges[i] : max(edges[i] + 1, edges[i + 1])]
+        chunk = chunk[np.isfinite(chunk)]
+        if chunk.size:
+            out[i] = chunk.max() if how == "max" else chunk.min()
+    return out
+
+
+def _path(values: FloatArray, top: float) -> str:
+    n = values.size
+    parts, pen = [], "M"
+    for i, v in enumerate(values.tolist()):
+        if not np.isfinite(v):
+            pen = "M"
+            continue
+        x = PAD + (WIDTH - 2 * PAD) * i / max(1, n - 1)
+        y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+        parts.append(f"{pen}{x:.1f},{y:.1f}")
+        pen = "L"
+    return " ".join(parts)
+
+
+def _frame(title: str, top: float, body: str) -> str:
+    axis = (
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>'
+        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{HEIGHT - PAD}" stroke="#999"/>'
+        f'<text x="{PAD}" y="{PAD - 8}" font-size="12">{html.escape(title)} (max {top:.4g})</text>'
+    )
+    return f'<svg width="{WIDTH}" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg">{axis}{body}</svg>'
+
+
+def _capacity_plot(result: BacktestResult, name: str, edges: FloatArray, demand: FloatArray) -> str:
+    s = result.setup
+    ready = ready_series(result.desired[name], s.lead_steps).astype(np.float64) * s.capacity
+    short = np.where(result.trace.demand > ready, 1.0, 0.0)
+    short[: result.warmup_steps] = 0.0
+    ready_ds = _downsample(ready, edges, "min")
+    top = float(np.nanmax(np.concatenate([demand, ready_ds]))) or 1.0
+    marks = _downsample(short, edges)
+    ticks = "".join(
+        f'<line x1="{PAD + (WIDTH - 2 * PAD) * i / max(1, marks.size - 1):.1f}" y1="{HEIGHT - PAD}" '
+        f'x2="{PAD + (WIDTH - 2 * PAD) * i / max(1, marks.size - 1):.1f}" y2="{HEIGHT - PAD + 8}" stroke="red"/>'
+        for i in np.flatnonzero(marks > 0)
+    )
+    warm = PAD + (WIDTH - 2 * PAD) * result.warmup_steps / max(1, result.trace.steps - 1)
+    body = (
+        f'<rect x="{PAD}" y="{PAD}" width="{warm - PAD:.1f}" height="{HEIGHT - 2 * PAD}" fill="#eee"/>'
+        f'<path d="{_path(demand, top)}" fill="none" stroke="#333" stroke-width="1"/>'
+        f'<path d="{_path(ready_ds, top)}" fill="none" stroke="{COLORS.get(name, "#555")}" stroke-width="1.2"/>'
+        f"{ticks}"
+    )
+    return _frame(f"{name}: demand (black) vs ready capacity; red ticks = under-provisioned; grey = warm-up", top, body)
+
+
+def _forecast_plot(result: BacktestResult, name: str) -> str:
+    run = result.forecasts[name]
+    span = min(result.trace.steps, max(200, 3 * (result.season_steps or 100)))
+    sl = slice(result.trace.steps - span, result.trace.steps)
+    demand, point, low, high = (a[sl] for a in (result.trace.demand, run.point, run.lower, run.upper))
+    top = float(np.nanmax(np.concatenate([demand, high]))) or 1.0
+    band_top = _path(high, top)
+    band_low = _path(low[::-1], top).replace("M", "L", 1) if np.isfinite(low).any() else ""
+    body = (
+        f'<path d="{band_top} {band_low} Z" fill="#1f77b4" fill-opacity="0.2" stroke="none"/>'
+        f'<path d="{_path(demand, top)}" fill="none" stroke="#333" stroke-width="1"/>'
+        f'<path d="{_path(point, top)}" fill="none" stroke="#1f77b4" stroke-width="1.2"/>'
+    )
+    title = f"{name}: forecast {run.horizon} step(s) ahead (blue) with 10-90% interval vs demand, last {span} steps"
+    return _frame(title, top, body)
+
+
+def _table(result: BacktestResult) -> str:
+    head = "<tr><th>policy</th><th>under-provisioned</th><th>unserved</th><th>replica-hours</th>"
+    head += "<th>mean utilization</th><th>scale events</th><th>MAE</th><th>rMAE</th></tr>"
+    rows = []
+    for name, m in result.metrics.items():
+        acc = result.accuracy.get(name)
+        mae = f"{acc.mae:.4g}</td><td>{acc.rmae:.3f}" if acc else "-</td><td>-"
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{m.under_provisioned_fraction:.4f}</td>"
+            f"<td>{m.unserved_fraction:.5f}</td><td>{m.replica_hours:.1f}</td><td>{m.mean_utilization:.3f}</td>"
+            f"<td>{m.scale_events}</td><td>{mae}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def render_report(result: BacktestResult) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(n)}</td><td>{m.under_provisioned_fraction:.4f}</td></tr>"
-        for n, m in result.metrics.items()
+    """The whole page as one string (inline CSS and SVG, nothing fetched)."""
+    edges = _buckets(result.trace.steps)
+    demand = _downsample(result.trace.demand, edges)
+    plots = [_capacity_plot(result, name, edges, demand) for name in result.desired]
+    plots += [_forecast_plot(result, name) for name in result.forecasts]
+    s, t = result.setup, result.trace
+    start = datetime.fromtimestamp(t.start, UTC).strftime("%Y-%m-%d %H:%M")
+    summary = (
+        f"{t.steps} steps of {t.interval_seconds:g} s from {start} UTC; warm-up {result.warmup_steps} steps; "
+        f"{result.evaluated_steps} evaluated; capacity {s.capacity:g} per replica at {s.target_utilization:g}; "
+        f"lead time {s.lead_time_seconds:g} s ({s.lead_steps} steps); season {result.season_steps or 'none'} steps"
     )
-    return f"<!doctype html><html><body><table>{rows}</table></body></html>"
+    style = "body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:right}svg{display:block}"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>augur backtest: {html.escape(t.name)}</title>"
+        f"<style>{style}</style></head><body><h1>augur backtest: {html.escape(t.name)}</h1>"
+        f"<p>{html.escape(summary)}</p>{_table(result)}{''.join(plots)}</body></html>\n"
+    )

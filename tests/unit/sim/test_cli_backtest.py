@@ -59,7 +59,11 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
     assert set(out["forecast"]) == {"augur", "seasonal_naive", "holt_winters"}
     assert out["forecast"]["augur"]["rmae"] < 1.0
     assert out["policies"]["oracle"]["under_provisioned_fraction"] == 0.0
-    assert report.read_text().startswith("<!doctype html>")
+    page = report.read_text()
+    assert page.startswith("<!doctype html>")
+    assert page.count("<svg") == 5 + 3  # demand vs capacity per policy, forecast bands per forecaster
+    assert "under-provisioned" in page
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,118 @@
+"""Policy outcomes and forecast accuracy on the shared traces (``bench/results/backtest.json``).
+
+Capacity per trace: the 99.5th percentile of demand needs 15 replicas at the target utilization.
+Run: ``.venv/bin/python bench/backtest_bench.py [TRACE ...]`` (all traces by default).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import TRACES, machine, write
+
+from augur.scaling.learner import CostWeights, interval_cost
+from augur.sim.backtest import BacktestResult, run_backtest
+from augur.sim.protocol import Setup, ready_series
+from augur.sim.trace import load_trace
+
+PEAK_REPLICAS = 15
+UTILIZATION = 0.8
+
+
+def learner_vs_fixed(result: BacktestResult) -> dict[str, Any]:
+    """Counterfactual cost of the learner's choices against every fixed quantile (same forecasts)."""
+    run = result.forecasts.get("augur")
+    if run is None or run.level_forecasts is None or not run.learner_levels:
+        return {}
+    s, weights = result.setup, CostWeights()
+    demand = result.trace.demand
+    mask = np.isfinite(demand) & np.all(np.isfinite(run.level_forecasts), axis=1)
+    mask[: result.warmup_steps] = False
+    levels = run.learner_levels
+    fixed = dict.fromkeys(levels, 0.0)
+    learned = 0.0
+    for step in np.flatnonzero(mask):
+        row = run.level_forecasts[step]
+        costs = {}
+        for q, value in zip(levels, row, strict=True):
+            replicas = s.clamp(s.need(max(float(value), 0.0)))
+            costs[q] = interval_cost(replicas, float(demand[step]), s.capacity, s.interval_seconds, weights)
+            fixed[q] += costs[q]
+        chosen = run.quantiles[step - s.lead_steps] if step >= s.lead_steps else np.nan
+        learned += costs.get(float(chosen), costs[min(levels, key=lambda q: abs(q - 0.9))])
+    best = min(fixed, key=lambda q: fixed[q])
+    return {
+        "cost_weights": {
+            "replica_hour": weights.replica_hour,
+            "under_provisioned_minute": weights.under_provisioned_minute,
+        },
+        "learner_cost": learned,
+        "fixed_costs": {str(q): c for q, c in fixed.items()},
+        "best_fixed_quantile": best,
+        "best_fixed_cost": fixed[best],
+        "learner_over_best_fixed": learned / fixed[best] if fixed[best] else None,
+    }
+
+
+def bench_trace(path: Path) -> dict[str, Any]:
+    trace = load_trace(path)
+    finite = trace.demand[np.isfinite(trace.demand)]
+    capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
+    setup = Setup(trace.interval_seconds, capacity, UTILIZATION)
+    start = time.perf_counter()
+    result = run_backtest(trace, setup)
+    elapsed = time.perf_counter() - start
+    out = result.as_json()
+    hpa, augur = out["policies"]["hpa"], out["policies"]["augur"]
+    ratio_up = (
+        augur["under_provisioned_fraction"] / hpa["under_provisioned_fraction"]
+        if hpa["under_provisioned_fraction"]
+        else None
+    )
+    ratio_rh = augur["replica_hours"] / hpa["replica_hours"]
+    out.update(
+        {
+            "path": str(path.relative_to(path.parents[2])) if len(path.parents) > 2 else str(path),
+            "capacity_rule": f"p99.5 of demand needs {PEAK_REPLICAS} replicas at u={UTILIZATION}",
+            "warmup_steps": result.warmup_steps,
+            "season_steps": result.season_steps,
+            "models_chosen": list(result.forecasts["augur"].models) if "augur" in result.forecasts else [],
+            "augur_vs_hpa": {
+                "under_provisioned_ratio": ratio_up,
+                "replica_hours_ratio": ratio_rh,
+                "target_met": (ratio_up is None or ratio_up <= 0.5) and ratio_rh <= 1.05,
+            },
+            "learner_vs_best_fixed_quantile": learner_vs_fixed(result),
+            "seconds": round(elapsed, 1),
+        }
+    )
+    ready = ready_series(result.desired["augur"], setup.lead_steps) if "augur" in result.desired else None
+    out["augur_peak_ready"] = int(ready.max()) if ready is not None else None
+    return out
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a) for a in argv] or TRACES
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"skipping missing traces: {', '.join(map(str, missing))}", file=sys.stderr)
+    results = {}
+    for path in paths:
+        if path.exists():
+            print(f"backtesting {path.name}", file=sys.stderr)
+            results[path.name] = bench_trace(path)
+            print(json.dumps(results[path.name]["augur_vs_hpa"]), file=sys.stderr)
+    name = "backtest.json" if not argv else f"backtest_{'_'.join(p.stem for p in paths)}.json"
+    print(write(name, {"machine": machine(), "traces": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
