@@ -1,21 +1,24 @@
 """Streaming anomaly score in [0, 1] per point, from past data only.
 
-Each tick, :meth:`AnomalyDetector.update` does a constant amount of work:
+Each tick, :meth:`AnomalyDetector.update` does a bounded amount of work:
 
-1. **Forecast residual.** A one-step forecast (EWMA level) is compared with the new value.
-2. **Robust z-scores.** The residual is scaled by Huber-clipped EWMA estimates of the residual centre
-   and mean absolute deviation over a short and a long horizon (outliers cannot inflate the scale they
-   are measured against). The larger of the two z-scores, capped, is the *raw score* in [0, 1].
-3. **Anomaly likelihood** (as in Numenta's detector): the tail probability of the recent average of raw
-   scores under a Gaussian fitted to the longer history of that average. A series that is always noisy
-   raises its own baseline; a change in behaviour does not.
-4. **Range check.** A value beyond the range seen so far by a margin of that range (a spike or a level
-   shift into new territory) scores at least ``range_score``.
-5. **Suppression.** After the score reaches ``fire_level``, later scores are damped for a while: NAB and
-   operators reward the earliest alert of an incident, not a stream of repeats.
+1. **Forecast residual.** A one-step forecast (EWMA level) is compared with the new value and scaled
+   by Huber-clipped EWMA estimates of the residual centre and mean absolute deviation over a short and
+   a long horizon (outliers cannot inflate the scale they are measured against).
+2. **Behaviour novelty.** The shape of the last ``shape_bins * shape_bin`` values (bin means) is
+   compared with a memory of shapes seen before; the distance to the nearest one, relative to the range
+   of the series, says whether the series behaves in a way it never did (a lost daily peak, a flat
+   stretch, a new rhythm) even when no single value is extreme.
+3. **Anomaly likelihood** (as in Numenta's detector) of each of the two raw scores: the tail
+   probability of their recent average under a Gaussian fitted to its longer history, on a log scale.
+   A series that is always noisy raises its own baseline; a change in behaviour does not.
+4. **Range check.** A value beyond the range seen so far (a spike or a level shift into new territory)
+   scores at least ``range_score``.
+5. **Suppression.** After the score reaches ``fire_level``, later scores are damped for a while:
+   NAB and operators reward the earliest alert of an incident, not a stream of repeats.
 
-The detector's whole memory is :class:`AnomalyState` (plain numbers and tuples), so the live operator
-can persist it between ticks and rebuild the detector with :meth:`AnomalyDetector.from_state`.
+The detector's whole memory is :class:`AnomalyState` (numbers and tuples), so the live operator can
+persist it between ticks and rebuild the detector with :meth:`AnomalyDetector.from_state`.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+_MAD_TO_SIGMA = 1.2533
+
 
 @dataclass(frozen=True)
 class AnomalyParams:
     """One parameter set for every series (tuned once on the NAB corpus, see ``docs/anomaly.md``)."""
 
     warmup: int = 150
-    log_tail_cap: float = 10.0
     level_alpha: float = 0.3
     short_alpha: float = 0.05
     long_alpha: float = 0.005
@@ -43,62 +47,154 @@ class AnomalyParams:
     z_cap: float = 12.0
     avg_window: int = 10
     history_window: int = 1000
-    range_margin: float = 0.1
+    log_tail_cap: float = 1.0
+    shape_bins: int = 6
+    shape_scales: tuple[int, ...] = (5,)
+    shape_memory: int = 1000
+    shape_stride: float = 0.4
+    novelty_weight: float = 1.0
+    range_margin: float = 0.03
     range_score: float = 0.99
-    fire_level: float = 0.999
-    suppress_steps: int = 200
+    fire_level: float = 0.9
+    suppress_steps: int = 100
     suppress_factor: float = 0.9
 
 
 @dataclass(frozen=True)
+class TailState:
+    """Memory of one anomaly-likelihood estimator."""
+
+    recent: tuple[float, ...] = ()
+    history: tuple[float, ...] = ()
+    total: float = 0.0
+    squares: float = 0.0
+
+
+@dataclass(frozen=True)
+class ShapeState:
+    """Memory of the shapes seen at one scale, and the likelihood of their novelty."""
+
+    shapes: tuple[tuple[float, ...], ...] = ()
+    written: int = 0
+    tail: TailState = TailState()
+
+
+@dataclass(frozen=True)
 class AnomalyState:
-    """Serializable memory of a detector (``asdict`` gives a JSON-ready dict)."""
+    """Serializable memory of a detector (:func:`state_dict` gives a JSON-ready dict)."""
 
     n: int = 0
     level: float = 0.0
-    short_mean: float = 0.0
-    short_dev: float = 0.0
-    long_mean: float = 0.0
-    long_dev: float = 0.0
+    short: tuple[float, float] = (0.0, 0.0)
+    long: tuple[float, float] = (0.0, 0.0)
     abs_scale: float = 0.0
     low: float = math.inf
     high: float = -math.inf
     since_fire: int = 1 << 30
-    recent_raw: tuple[float, ...] = ()
-    history: tuple[float, ...] = ()
-    history_sum: float = 0.0
-    history_sq: float = 0.0
+    residual_tail: TailState = TailState()
+    recent_values: tuple[float, ...] = ()
+    scales: tuple[ShapeState, ...] = ()
+
+
+class _Tail:
+    """Anomaly likelihood of a raw-score stream: log tail probability of its recent average."""
+
+    def __init__(self, p: AnomalyParams, state: TailState) -> None:
+        self.total, self.squares, self.cap = state.total, state.squares, p.log_tail_cap
+        self.recent: deque[float] = deque(state.recent, maxlen=p.avg_window)
+        self.history: deque[float] = deque(state.history, maxlen=p.history_window)
+
+    def state(self) -> TailState:
+        return TailState(tuple(self.recent), tuple(self.history), self.total, self.squares)
+
+    def score(self, raw: float) -> float:
+        """Score in [0, 1) of ``raw`` joining the recent average (before learning it)."""
+        count = len(self.history)
+        if count < 2:
+            return 0.0
+        recent = (math.fsum(self.recent) + raw) / (len(self.recent) + 1)
+        mean = self.total / count
+        std = max(math.sqrt(max(self.squares / count - mean * mean, 0.0)), 1e-3)
+        tail = math.erfc((recent - mean) / (std * math.sqrt(2.0)))  # twice the upper tail: 1 at the mean
+        surprise = max(0.0, -math.log10(max(tail, 1e-300)))
+        return surprise / (surprise + self.cap)
+
+    def learn(self, raw: float) -> None:
+        self.recent.append(raw)
+        avg = math.fsum(self.recent) / len(self.recent)
+        if len(self.history) == self.history.maxlen:
+            old = self.history[0]
+            self.total -= old
+            self.squares -= old * old
+        self.history.append(avg)
+        self.total += avg
+        self.squares += avg * avg
+
+
+class _Shapes:
+    """Novelty of the recent shape (``bins`` means of ``bin_size`` values) against remembered shapes."""
+
+    def __init__(self, p: AnomalyParams, bin_size: int, state: ShapeState) -> None:
+        self.bins, self.bin_size = p.shape_bins, bin_size
+        self.width = p.shape_bins * bin_size
+        self.stride = max(1, round(bin_size * p.shape_stride))
+        self.memory = np.zeros((p.shape_memory, p.shape_bins))
+        self.count, self.written = len(state.shapes), state.written
+        if state.shapes:
+            self.memory[: self.count] = np.array(state.shapes)
+        self.tail = _Tail(p, state.tail)
+
+    def state(self) -> ShapeState:
+        shapes = tuple(tuple(float(x) for x in row) for row in self.memory[: self.count])
+        return ShapeState(shapes, self.written, self.tail.state())
+
+    def novelty(self, values: npt.NDArray[np.float64], span: float) -> float:
+        """Distance from the latest shape to the nearest remembered one, relative to ``span``."""
+        if self.count == 0 or len(values) < self.width:
+            return 0.0
+        shape = values[-self.width :].reshape(self.bins, self.bin_size).mean(axis=1)
+        diff = self.memory[: self.count] - shape
+        nearest = float(np.min(np.einsum("ij,ij->i", diff, diff)))
+        return min(1.0, math.sqrt(nearest / self.bins) / span)
+
+    def remember(self, values: npt.NDArray[np.float64], n: int) -> None:
+        """Store the shape that ended one window ago (a shape never matches its own neighbours)."""
+        if len(values) < 2 * self.width or n % self.stride:
+            return
+        old = values[-2 * self.width : -self.width]
+        self.memory[self.written % len(self.memory)] = old.reshape(self.bins, self.bin_size).mean(axis=1)
+        self.written += 1
+        self.count = min(self.written, len(self.memory))
 
 
 class AnomalyDetector:
     """Streaming detector; ``update(value, timestamp) -> score`` once per point."""
 
     def __init__(self, params: AnomalyParams | None = None, state: AnomalyState | None = None) -> None:
-        self.params = params or AnomalyParams()
+        self.params = p = params or AnomalyParams()
         s = state or AnomalyState()
         self._n, self._level = s.n, s.level
-        self._short = [s.short_mean, s.short_dev]
-        self._long = [s.long_mean, s.long_dev]
+        self._short, self._long = list(s.short), list(s.long)
         self._abs_scale, self._low, self._high, self._since_fire = s.abs_scale, s.low, s.high, s.since_fire
-        self._recent: deque[float] = deque(s.recent_raw, maxlen=self.params.avg_window)
-        self._history: deque[float] = deque(s.history, maxlen=self.params.history_window)
-        self._hist_sum, self._hist_sq = s.history_sum, s.history_sq
+        self._resid_tail = _Tail(p, s.residual_tail)
+        scale_states = s.scales or tuple(ShapeState() for _ in p.shape_scales)
+        self._scales = [_Shapes(p, b, st) for b, st in zip(p.shape_scales, scale_states, strict=True)]
+        longest = max((sc.width for sc in self._scales), default=1)
+        self._values: deque[float] = deque(s.recent_values, maxlen=2 * longest)
 
     @classmethod
     def from_state(cls, state: AnomalyState | dict[str, Any], params: AnomalyParams | None = None) -> AnomalyDetector:
-        """Rebuild a detector from :meth:`state` (or its ``asdict`` form)."""
+        """Rebuild a detector from :meth:`state` (or its :func:`state_dict` form)."""
         if isinstance(state, dict):
-            names = {f.name for f in fields(AnomalyState)}
-            kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in state.items() if k in names}
-            state = AnomalyState(**kw)
+            state = _state_from_dict(state)
         return cls(params, state)
 
     def state(self) -> AnomalyState:
         """The detector's memory as an immutable value."""
         return AnomalyState(
-            self._n, self._level, self._short[0], self._short[1], self._long[0], self._long[1],
-            self._abs_scale, self._low, self._high, self._since_fire,
-            tuple(self._recent), tuple(self._history), self._hist_sum, self._hist_sq,
+            self._n, self._level, (self._short[0], self._short[1]), (self._long[0], self._long[1]),
+            self._abs_scale, self._low, self._high, self._since_fire, self._resid_tail.state(),
+            tuple(self._values), tuple(sc.state() for sc in self._scales),
         )  # fmt: skip
 
     def update(self, value: float, timestamp: float | None = None) -> float:
@@ -107,6 +203,13 @@ class AnomalyDetector:
         ``timestamp`` (seconds) is accepted for the operator's bookkeeping; the score uses row order.
         """
         del timestamp
+        resid_score, novelty_score, outside = self._observe(value)
+        if self._n <= self.params.warmup:
+            return 0.0
+        return self._suppress(combine(resid_score, novelty_score, outside, self.params))
+
+    def _observe(self, value: float) -> tuple[float, float, bool]:
+        """Likelihood scores of the residual and of shape novelty, and the range check; then learn."""
         p = self.params
         if self._n == 0:
             self._level = value
@@ -114,25 +217,20 @@ class AnomalyDetector:
         floor = 1e-3 * self._abs_scale + 1e-9
         z = max(_z(resid, self._short, floor), _z(resid, self._long, floor))
         raw = min(z, p.z_cap) / p.z_cap
-        likelihood = self._likelihood(raw)
+        resid_score = self._resid_tail.score(raw)
+        self._resid_tail.learn(raw)
+        self._values.append(value)
+        values = np.fromiter(self._values, dtype=np.float64, count=len(self._values))
+        span = max(self._high - self._low, floor)
+        novelty_score = 0.0
+        for sc in self._scales:
+            novelty = sc.novelty(values, span)
+            novelty_score = max(novelty_score, sc.tail.score(novelty))
+            sc.tail.learn(novelty)
+            sc.remember(values, self._n + 1)
         outside = self._outside_range(value)
-        self._learn(value, resid, raw)
-        if self._n <= p.warmup:
-            return 0.0
-        score = max(likelihood, p.range_score if outside else 0.0)
-        return self._suppress(score)
-
-    def _likelihood(self, raw: float) -> float:
-        """Gaussian tail probability of the recent raw-score average, as a score in [0, 1]."""
-        recent = (math.fsum(self._recent) + raw) / (len(self._recent) + 1)
-        count = len(self._history)
-        if count < 2:
-            return 0.0
-        mean = self._hist_sum / count
-        var = max(self._hist_sq / count - mean * mean, 0.0)
-        std = max(math.sqrt(var), 1e-3)
-        tail = 0.5 * math.erfc((recent - mean) / (std * math.sqrt(2.0)))
-        return min(1.0, -math.log10(max(tail, 1e-300)) / self.params.log_tail_cap)
+        self._learn(value, resid)
+        return resid_score, novelty_score, outside
 
     def _outside_range(self, value: float) -> bool:
         span = self._high - self._low
@@ -141,7 +239,7 @@ class AnomalyDetector:
         margin = self.params.range_margin * span
         return value > self._high + margin or value < self._low - margin
 
-    def _learn(self, value: float, resid: float, raw: float) -> None:
+    def _learn(self, value: float, resid: float) -> None:
         p = self.params
         self._n += 1
         self._level += p.level_alpha * resid
@@ -149,15 +247,6 @@ class AnomalyDetector:
         _ew_update(self._long, resid, p.long_alpha, p.huber_k)
         self._abs_scale += (abs(value) - self._abs_scale) / min(self._n, 1000)
         self._low, self._high = min(self._low, value), max(self._high, value)
-        self._recent.append(raw)
-        avg = math.fsum(self._recent) / len(self._recent)
-        if len(self._history) == self._history.maxlen:
-            old = self._history[0]
-            self._hist_sum -= old
-            self._hist_sq -= old * old
-        self._history.append(avg)
-        self._hist_sum += avg
-        self._hist_sq += avg * avg
 
     def _suppress(self, score: float) -> float:
         p = self.params
@@ -169,18 +258,41 @@ class AnomalyDetector:
         return score
 
 
+def combine(resid_score: float, novelty_score: float, outside: bool, p: AnomalyParams) -> float:
+    """The point's score before suppression: the stronger likelihood, raised on a range break."""
+    score = max(resid_score, p.novelty_weight * novelty_score)
+    return max(score, p.range_score) if outside else score
+
+
 def _z(resid: float, stats: list[float], floor: float) -> float:
     """Robust z-score of ``resid`` against an EWMA ``[centre, mean absolute deviation]``."""
-    return abs(resid - stats[0]) / (1.2533 * stats[1] + floor)
+    return abs(resid - stats[0]) / (_MAD_TO_SIGMA * stats[1] + floor)
 
 
 def _ew_update(stats: list[float], resid: float, alpha: float, k: float) -> None:
     """Huber-clipped EWMA update of ``[centre, mean absolute deviation]``."""
     centre, dev = stats
-    bound = k * 1.2533 * dev if dev > 0 else math.inf
+    bound = k * _MAD_TO_SIGMA * dev if dev > 0 else math.inf
     clipped = min(max(resid, centre - bound), centre + bound)
     stats[0] = centre + alpha * (clipped - centre)
     stats[1] = dev + alpha * (abs(clipped - centre) - dev)
+
+
+def _tuples(value: Any) -> Any:
+    """Lists (from JSON) back into tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _state_from_dict(data: dict[str, Any]) -> AnomalyState:
+    """:class:`AnomalyState` from its :func:`state_dict` form (nested dicts and lists)."""
+    names = {f.name for f in fields(AnomalyState)}
+    kw = {k: _tuples(v) for k, v in data.items() if k in names and k not in ("residual_tail", "scales")}
+    tail = TailState(**{k: _tuples(v) for k, v in data.get("residual_tail", {}).items()})
+    scales = tuple(
+        ShapeState(_tuples(sc["shapes"]), sc["written"], TailState(**{k: _tuples(v) for k, v in sc["tail"].items()}))
+        for sc in data.get("scales", [])
+    )
+    return AnomalyState(**kw, residual_tail=tail, scales=scales)
 
 
 def score_series(values: Iterable[float], params: AnomalyParams | None = None) -> npt.NDArray[np.float64]:
@@ -190,5 +302,5 @@ def score_series(values: Iterable[float], params: AnomalyParams | None = None) -
 
 
 def state_dict(state: AnomalyState) -> dict[str, Any]:
-    """JSON-ready form of ``state`` (tuples become lists, infinities stay floats)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(state).items()}
+    """JSON-ready form of ``state`` (tuples become lists)."""
+    return asdict(state)
