@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from extender_objects import fill
+from .extender_objects import fill
 from fastapi.testclient import TestClient
 
 from augur_extender.app import create_app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extender_objects import ZONES, fill, pod, profile
+from .extender_objects import ZONES, fill, pod, profile
 from fastapi.testclient import TestClient
 
 from augur_extender.app import create_app

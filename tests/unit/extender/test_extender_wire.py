@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from extender_objects import ZONES, node, pod
+from .extender_objects import ZONES, node, pod
 from fastapi.testclient import TestClient
 
 from augur_extender.wire import ExtenderFilterResult, HostPriority

@@ -1,0 +1,175 @@
+"""Real kube-scheduler throughput (pods/s) on kwok nodes, with and without Augur's extender, in one run.
+
+    .venv/bin/python bench/scheduler_throughput.py [--nodes 1000] [--pods 1000]
+
+For each mode the scheduler is stopped, the pods are created (all pending), and the scheduler is started;
+throughput is pods / (time the last pod was bound - time the first pod was bound), observed with a watch,
+so informer start-up is not counted. Pods belong to three WorkloadProfiles with dependencies so that the
+extender's proximity, spread and load components all do real work. Writes bench/results/scheduler_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kubernetes import client, config, watch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, write
+
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
+from augur.devcluster.procs import wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+WORKLOADS = (("db", {}), ("api", {"db": 50}), ("web", {"api": 100}))
+
+
+def profiles(ns: str) -> str:
+    docs = []
+    for name, deps in WORKLOADS:
+        dep = ", ".join(f"{{name: {p}, traffic: {t}}}" for p, t in deps.items())
+        docs.append(
+            f"apiVersion: augur.dev/v1alpha1\nkind: WorkloadProfile\nmetadata: {{name: {name}, namespace: {ns}}}\n"
+            f"spec:\n  scaleTargetRef: {{kind: Deployment, name: {name}}}\n  selector: app={name}\n"
+            f"  dependencies: [{dep}]\n"
+        )
+    return "---\n".join(docs)
+
+
+def pod(ns: str, i: int) -> dict[str, Any]:
+    app = WORKLOADS[i % len(WORKLOADS)][0]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"p-{i:05d}", "namespace": ns, "labels": {"app": app}},
+        "spec": {
+            "tolerations": [KWOK_TOLERATION],
+            "containers": [
+                {"name": "c", "image": "example/app:1", "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}
+            ],
+        },
+    }
+
+
+def create_pods(api: client.CoreV1Api, ns: str, count: int) -> None:
+    def worker(start: int) -> None:
+        for i in range(start, count, 8):
+            api.create_namespaced_pod(ns, pod(ns, i))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def measure(
+    cluster: LocalCluster, api: client.CoreV1Api, ns: str, pods: int, extenders: list[dict[str, Any]]
+) -> dict[str, Any]:
+    cluster.restart_scheduler(start=False)
+    cluster.kubectl("create", "namespace", ns)
+    cluster.kubectl("apply", "-f", "-", stdin=profiles(ns))
+    create_pods(api, ns, pods)
+    bound: dict[str, float] = {}
+    done = threading.Event()
+
+    def observe() -> None:
+        w = watch.Watch()
+        for event in w.stream(api.list_namespaced_pod, ns, timeout_seconds=600):
+            obj = event["object"]
+            if obj.spec.node_name and obj.metadata.name not in bound:
+                bound[obj.metadata.name] = time.monotonic()
+                if len(bound) == pods:
+                    w.stop()
+        done.set()
+
+    observer = threading.Thread(target=observe, daemon=True)
+    observer.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    cluster.restart_scheduler(extenders=extenders)
+    done.wait(timeout=900)
+    if len(bound) < pods:
+        raise RuntimeError(f"only {len(bound)} of {pods} pods were bound")
+    first, last = min(bound.values()), max(bound.values())
+    cluster.kubectl("delete", "namespace", ns, "--wait=false")
+    return {
+        "pods": pods,
+        "seconds_first_to_last_bind": round(last - first, 3),
+        "seconds_scheduler_start_to_last_bind": round(last - started, 3),
+        "pods_per_second": round((pods - 1) / (last - first), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalCluster.create(Path(tmp), ClusterConfig(nodes=generated_nodes(args.nodes), prometheus=False)) as cluster,
+    ):
+        cluster.kubectl("apply", "-f", str(REPO / "crds"))
+        cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = cluster.spawn(
+            "augur-extender",
+            [
+                sys.executable,
+                "-m",
+                "augur",
+                "extender",
+                "run",
+                "--port",
+                str(port),
+                "--kubeconfig",
+                str(cluster.kubeconfig),
+                "--log-level",
+                "warning",
+            ],
+        )
+        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 120, "extender ready", proc)
+        extender = {
+            "urlPrefix": url,
+            "filterVerb": "filter",
+            "prioritizeVerb": "prioritize",
+            "weight": args.weight,
+            "nodeCacheCapable": True,
+            "ignorable": True,
+            "httpTimeout": "5s",
+        }
+        config.load_kube_config(str(cluster.kubeconfig))
+        api = client.CoreV1Api(client.ApiClient())
+        without = measure(cluster, api, "bench-without", args.pods, [])
+        print(f"without extender: {without}", flush=True)
+        with_ext = measure(cluster, api, "bench-with", args.pods, [extender])
+        print(f"with extender:    {with_ext}", flush=True)
+    result = {
+        "benchmark": "kube-scheduler throughput with and without the Augur extender",
+        "machine": machine(),
+        "kubernetes": "v1.36.3 (kube-scheduler built from the Go module proxy), kwok v0.8.0 nodes",
+        "nodes": args.nodes,
+        "extender": {"weight": args.weight, "nodeCacheCapable": True, "ignorable": True},
+        "without_extender": without,
+        "with_extender": with_ext,
+        "ratio_with_over_without": round(with_ext["pods_per_second"] / without["pods_per_second"], 3),
+        "target_ratio": 0.7,
+    }
+    path = write("scheduler_throughput.json", result)
+    print(f"ratio {result['ratio_with_over_without']} -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
