@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from .extender_objects import fill
 from fastapi.testclient import TestClient
 
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
 from augur_extender.settings import Settings
+
+from .extender_objects import fill
 
 
 @pytest.fixture

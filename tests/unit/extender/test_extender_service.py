@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .extender_objects import ZONES, fill, pod, profile
 from fastapi.testclient import TestClient
 
 from augur_extender.app import create_app
@@ -11,6 +10,8 @@ from augur_extender.deps import ExtenderState
 from augur_extender.kubeobjects import quantity
 from augur_extender.selector import parse_selector
 from augur_extender.settings import Settings
+
+from .extender_objects import ZONES, fill, pod, profile
 
 
 def test_health_and_readiness_follow_the_cache() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from .extender_objects import ZONES, node, pod
 from fastapi.testclient import TestClient
 
 from augur_extender.wire import ExtenderFilterResult, HostPriority
+
+from .extender_objects import ZONES, node, pod
 
 
 def cache_args(pod_obj: dict[str, Any], names: list[str] | None = None) -> dict[str, Any]:
