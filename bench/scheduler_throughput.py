@@ -82,13 +82,18 @@ def measure(
     done = threading.Event()
 
     def observe() -> None:
-        w = watch.Watch()
-        for event in w.stream(api.list_namespaced_pod, ns, timeout_seconds=600):
-            obj = event["object"]
-            if obj.spec.node_name and obj.metadata.name not in bound:
-                bound[obj.metadata.name] = time.monotonic()
-                if len(bound) == pods:
-                    w.stop()
+        # A watch stream may end at any time; resume from the last resourceVersion until every pod is bound.
+        version = api.list_namespaced_pod(ns, limit=1).metadata.resource_version
+        deadline = time.monotonic() + 900
+        while len(bound) < pods and time.monotonic() < deadline:
+            w = watch.Watch()
+            for event in w.stream(api.list_namespaced_pod, ns, resource_version=version, timeout_seconds=60):
+                obj = event["object"]
+                version = obj.metadata.resource_version
+                if obj.spec.node_name and obj.metadata.name not in bound:
+                    bound[obj.metadata.name] = time.monotonic()
+                    if len(bound) == pods:
+                        w.stop()
         done.set()
 
     observer = threading.Thread(target=observe, daemon=True)
