@@ -175,6 +175,94 @@ def _has_event(cluster: LocalCluster, namespace: str, reason: str, type_: str) -
     )
 
 
+WORKER_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: workers.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Worker, plural: workers, singular: worker}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+        scale:
+          specReplicasPath: .spec.replicas
+          statusReplicasPath: .status.replicas
+          labelSelectorPath: .status.selector
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {replicas: {type: integer}}}
+            status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+"""
+
+
+def test_any_kind_with_scale_subresource_is_a_target(operator, crds: LocalCluster, namespace: str) -> None:
+    apply(crds, WORKER_CRD)
+    crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/workers.example.com")
+    apply(
+        crds,
+        f"apiVersion: example.com/v1\nkind: Worker\nmetadata: {{name: w, namespace: {namespace}}}\n"
+        "spec: {replicas: 2}\n",
+    )
+    crds.kubectl(
+        "patch",
+        "worker",
+        "w",
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"replicas": 2, "selector": "app=worker"}}',
+    )
+    apply(crds, POLICY.format(ns=namespace, min=1, max=5))
+    targets = {
+        "worker": "{apiVersion: example.com/v1, kind: Worker, name: w}",
+        "sts": "{apiVersion: apps/v1, kind: StatefulSet, name: db}",
+        "cm": "{apiVersion: v1, kind: ConfigMap, name: settings}",
+        "nokind": "{apiVersion: example.com/v1, kind: Gadget, name: g}",
+    }
+    apply(
+        crds,
+        f"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: {namespace}}}\n"
+        "spec:\n  replicas: 1\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n"
+        "  template:\n    metadata: {labels: {app: db}}\n"
+        "    spec: {tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}],"
+        " containers: [{name: db, image: example/db:1}]}\n",
+    )
+    apply(crds, f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: {namespace}}}\n")
+    for name, ref in targets.items():
+        apply(
+            crds,
+            "apiVersion: augur.dev/v1alpha1\nkind: WorkloadProfile\n"
+            f"metadata: {{name: {name}, namespace: {namespace}}}\n"
+            f"spec: {{scaleTargetRef: {ref}, policyRef: {{name: policy}}}}\n",
+        )
+    expected = {
+        "worker": ("True", "TargetResolved"),
+        "sts": ("True", "TargetResolved"),
+        "cm": ("False", "TargetNotScalable"),
+        "nokind": ("False", "TargetKindUnknown"),
+    }
+
+    def states() -> dict[str, tuple[str, str] | None]:
+        out: dict[str, tuple[str, str] | None] = {}
+        for name in expected:
+            cond = condition(get_json(crds, "wp", name, "-n", namespace), "Ready")
+            out[name] = None if cond is None else (cond["status"], cond["reason"])
+        return out
+
+    wait_until(lambda: states() == expected, 60, f"Ready conditions {expected}")
+    worker = get_json(crds, "wp", "worker", "-n", namespace)["status"]
+    assert worker["targetKind"] == "Worker" and worker["selector"] == "app=worker" and worker["currentReplicas"] == 2
+
+
 def test_operator_needs_no_more_rbac_than_shipped(operator) -> None:
     """Runs last in this module: by now every handler has run under deploy/rbac.yaml's identity."""
     proc, _ = operator

@@ -52,7 +52,7 @@ def profile_ready(cluster: LocalCluster, namespace: str, name: str) -> bool:
 
 def run_demo(directory: Path, keep: bool) -> int:
     started = time.monotonic()
-    say("starting the local control plane (first run compiles Kubernetes: ~30 min on 2 cores)")
+    say("starting the local control plane (the first run compiles Kubernetes: ~15 min on 2 cores)")
     cluster = LocalCluster.create(directory, ClusterConfig(die_with_parent=not keep))
     try:
         cluster.start()
