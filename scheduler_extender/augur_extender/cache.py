@@ -175,7 +175,8 @@ class MemoryCache:
                 selector = parse_selector(text) if text else None
             except ValueError as exc:
                 log.warning("WorkloadProfile %s: %s", key, exc)
-            self._profiles[key] = Profile(key, namespace, rules_from_api(namespace, name, spec), selector)
+            rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")))
+            self._profiles[key] = Profile(key, namespace, rules, selector)
         self._reassign_workloads()
 
     def _set_topology(self, name: str, obj: Mapping[str, Any]) -> None:
@@ -290,3 +291,14 @@ class MemoryCache:
                 self._cpu_req[i] += pod.cpu
                 self._mem_req[i] += pod.memory
         return table
+
+
+def _expected_replicas(status: Any) -> int | None:
+    """``status.desiredReplicas``, else ``status.currentReplicas`` of a WorkloadProfile (``None`` if absent)."""
+    if not isinstance(status, Mapping):
+        return None
+    for key in ("desiredReplicas", "currentReplicas"):
+        value = status.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None

@@ -28,15 +28,16 @@ def topology_from_api(spec: NetworkTopologySpec, status: NetworkTopologyStatus |
     return TopologyModel(levels, zones, regions, nodes)
 
 
-def rules_from_api(namespace: str, name: str, spec: WorkloadProfileSpec) -> WorkloadRules:
-    """A ``WorkloadProfile``'s dependencies and placement rules, with peers as workload keys."""
+def rules_from_api(namespace: str, name: str, spec: WorkloadProfileSpec, replicas: int | None = None) -> WorkloadRules:
+    """A ``WorkloadProfile``'s dependencies and placement rules, with peers as workload keys;
+    ``replicas`` is the expected replica count (``status.desiredReplicas``) when known."""
     deps = tuple(
         DependencyRule(workload_key(d.namespace or namespace, d.name), d.traffic, d.max_distance)
         for d in spec.dependencies
     )
     p = spec.placement
     if p is None:
-        return WorkloadRules(key=workload_key(namespace, name), dependencies=deps)
+        return WorkloadRules(key=workload_key(namespace, name), dependencies=deps, replicas=replicas)
     return WorkloadRules(
         key=workload_key(namespace, name),
         dependencies=deps,
@@ -49,4 +50,5 @@ def rules_from_api(namespace: str, name: str, spec: WorkloadProfileSpec) -> Work
         avoid_workloads=frozenset(workload_key(namespace, w) for w in p.avoid_workloads),
         required_avoidance=p.required_avoidance,
         spread_topology_key=p.spread_topology_key or ZONE_KEY,
+        replicas=replicas,
     )

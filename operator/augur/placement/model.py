@@ -112,6 +112,12 @@ class WorkloadRules:
     """Workload keys whose nodes get a penalty (excluded when ``required_avoidance``)."""
     required_avoidance: bool = False
     spread_topology_key: str = "topology.kubernetes.io/zone"
+    replicas: int | None = None
+    """Expected number of replicas (``status.desiredReplicas`` of the profile), when known."""
+    pod_cpu: float | None = None
+    """Cores one replica requests, when known (else the pod being placed stands in)."""
+    pod_memory: float | None = None
+    """GiB one replica requests, when known."""
 
 
 class RuleBook:

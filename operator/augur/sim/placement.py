@@ -40,6 +40,9 @@ from augur.placement.distance import pairwise
 EXHAUSTIVE_LIMIT = 60_000
 """Largest number of count vectors the exact search enumerates."""
 UNPLACED_PENALTY = 1e9
+ANNEAL_RESTARTS = 4
+"""Annealing runs of the offline search (each restarts from the best placement so far)."""
+ANNEAL_MAX_STEPS = 150_000
 
 
 class _Model(BaseModel):
@@ -96,6 +99,9 @@ class ScenarioWorkload(_Model):
             avoid_workloads=frozenset(self.avoid_workloads),
             required_avoidance=self.required_avoidance,
             spread_topology_key=self.spread_topology_key,
+            replicas=self.replicas,
+            pod_cpu=self.cpu,
+            pod_memory=self.memory,
         )
 
 
@@ -429,6 +435,8 @@ class _LocalSearch:
 
     def __init__(self, p: _Problem, rng: np.random.Generator) -> None:
         self.p, self.rng = p, rng
+        self.t0 = 0.1
+        """Starting temperature of the annealing, times the median positive marginal cost."""
 
     def gradient(self, counts: np.ndarray) -> np.ndarray:
         """``G[w, m]``: cost added by one more pod of ``w`` on node ``m`` (placed counts held fixed)."""
@@ -513,7 +521,64 @@ class _LocalSearch:
                 out = trial
         return out
 
-    def run(self, starts: list[np.ndarray], rounds: int) -> np.ndarray:
+    def anneal(self, counts: np.ndarray, steps: int) -> np.ndarray:
+        """Simulated annealing over single-pod moves and pod swaps (every pod placed, so the pair weights
+        are fixed and each proposal's cost change is exact in O(1)); returns the best state seen."""
+        p, d, rng = self.p, self.p.distances, self.rng
+        counts = counts.copy()
+        k, g = p.pair_weights(counts), self.gradient(counts)
+        cpu, mem = self.free(counts)
+        value = p.objective(counts)
+        best, best_value = counts.copy(), value
+        scale = float(np.percentile(np.abs(g[g > 0]), 50)) if (g > 0).any() else 1.0
+        t0, t1 = self.t0 * scale, 1e-3 * scale
+        nodes = len(p.cap_cpu)
+        pods = np.argwhere(counts > 0)
+        draws = rng.random((steps, 3))
+        for step in range(steps):
+            temp = t0 * (t1 / t0) ** (step / steps)
+            w, n = pods[int(draws[step, 0] * len(pods))]
+            if counts[w, n] < 1:
+                pods = np.argwhere(counts > 0)
+                continue
+            m = int(draws[step, 1] * nodes)
+            if m == n or not p.allowed[w, m]:
+                continue
+            if cpu[m] >= p.cpu[w] - 1e-9 and mem[m] >= p.mem[w] - 1e-9:
+                delta, v = g[w, m] - g[w, n], -1
+            else:
+                on_m = np.flatnonzero(counts[:, m] > 0)
+                v = int(on_m[rng.integers(len(on_m))]) if len(on_m) else -1
+                if v < 0 or v == w or not p.allowed[v, n]:
+                    continue
+                if cpu[n] + p.cpu[w] - p.cpu[v] < -1e-9 or cpu[m] + p.cpu[v] - p.cpu[w] < -1e-9:
+                    continue
+                if mem[n] + p.mem[w] - p.mem[v] < -1e-9 or mem[m] + p.mem[v] - p.mem[w] < -1e-9:
+                    continue
+                delta = g[w, m] - g[w, n] + g[v, n] - g[v, m] + k[w, v] * (2 * d[n, m] - d[n, n] - d[m, m])
+            if delta > 0 and draws[step, 2] >= math.exp(-delta / temp):
+                continue
+            self._shift(counts, g, k, cpu, mem, w, n, m)
+            if v >= 0:
+                self._shift(counts, g, k, cpu, mem, v, m, n)
+            if counts[w, n] == 0 or (v >= 0 and counts[v, m] == 0) or counts[w, m] == 1:
+                pods = np.argwhere(counts > 0)
+            value += delta
+            if value < best_value - 1e-9:
+                best, best_value = counts.copy(), value
+        return best
+
+    def _shift(
+        self, counts: np.ndarray, g: np.ndarray, k: np.ndarray, cpu: np.ndarray, mem: np.ndarray, w: int, n: int, m: int
+    ) -> None:
+        d = self.p.distances
+        counts[w, n] -= 1
+        counts[w, m] += 1
+        g += np.outer(k[:, w], d[m] - d[n])
+        cpu[n], cpu[m] = cpu[n] + self.p.cpu[w], cpu[m] - self.p.cpu[w]
+        mem[n], mem[m] = mem[n] + self.p.mem[w], mem[m] - self.p.mem[w]
+
+    def run(self, starts: list[np.ndarray], rounds: int, anneal_steps: int = 0, restarts: int = 1) -> np.ndarray:
         best, best_value = starts[0], math.inf
         for start in starts:
             counts = start.copy()
@@ -521,6 +586,12 @@ class _LocalSearch:
             self.descend(counts)
             if self.p.objective(counts) < best_value:
                 best, best_value = counts, self.p.objective(counts)
+        complete = bool((best.sum(axis=1) == self.p.replicas).all())
+        for _ in range(restarts if anneal_steps > 0 and complete else 0):
+            counts = self.anneal(best, anneal_steps)
+            self.descend(counts)
+            if (value := self.p.objective(counts)) < best_value - 1e-9:
+                best, best_value = counts, value
         for _ in range(rounds):
             if best.sum() == 0:
                 break
@@ -555,7 +626,9 @@ def find_best(sc: Scenario, starts: list[Outcome], distances: np.ndarray, rounds
         if counts is not None:
             return to_assignment(sc, counts), True
     search = _LocalSearch(p, np.random.default_rng(sc.seed))
-    counts = search.run([counts_of(sc, s.assignment) for s in starts], rounds)
+    pods = int(p.replicas.sum())
+    steps = 0 if rounds == 0 else min(ANNEAL_MAX_STEPS, max(20_000, 600 * pods))
+    counts = search.run([counts_of(sc, s.assignment) for s in starts], rounds, steps, ANNEAL_RESTARTS)
     return to_assignment(sc, counts), False
 
 

@@ -21,7 +21,7 @@ def only(component: str) -> ScoringConfig:
     """A config where only ``component`` has weight."""
     raw = {
         name: {"weight": 1.0 if name == component else 0.0}
-        for name in ("load", "proximity", "affinity", "colocation", "spread")
+        for name in ("load", "proximity", "affinity", "colocation", "spread", "packing")
     }
     return Config.from_dict(raw)
 
@@ -111,3 +111,51 @@ def test_spread_by_hostname(nodes: list[NodeInfo]) -> None:
     snap = Snapshot.build(nodes, placements=[PeerPlacement("web", "a1", 2)], rules=[rules])
     res = score_nodes(PodInfo("w", workload="web"), snap, None, only("spread"))
     assert res.components["spread"].tolist() == [0.0, 100.0, 100.0, 100.0]
+
+
+def test_proximity_follows_pending_peers_several_hops_to_where_the_application_runs(nodes: list[NodeInfo]) -> None:
+    # front -> gw -> api -> db; only db runs (on c1). gw and api have no pod yet, so front's expected
+    # distance to gw goes through api to db: two hops of pending workloads.
+    rules = [
+        WorkloadRules("front", dependencies=(DependencyRule("gw", 10.0),)),
+        WorkloadRules("gw", dependencies=(DependencyRule("api", 10.0),)),
+        WorkloadRules("api", dependencies=(DependencyRule("db", 10.0),)),
+        WorkloadRules("db"),
+    ]
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("db", "c1")], rules=rules)
+    far = Config.from_dict({**{n: {"weight": 0} for n in ("load", "affinity", "colocation", "spread", "packing")}})
+    res = score_nodes(PodInfo("front-0", workload="front"), snap, None, far)
+    got = dict(zip(res.nodes, res.components["proximity"].tolist(), strict=True))
+    assert got == pytest.approx({"a1": 0.0, "a2": 0.0, "b1": 0.0, "c1": 100.0})
+    one_hop = Config.from_dict({"proximity": {"pendingPeerHops": 1}})
+    flat = score_nodes(PodInfo("front-0", workload="front"), snap, None, one_hop)
+    assert set(flat.components["proximity"].tolist()) == {100.0}
+
+
+def test_proximity_pulls_a_replica_to_its_siblings_through_a_pending_peer(nodes: list[NodeInfo]) -> None:
+    rules = [WorkloadRules("web", dependencies=(DependencyRule("api", 50.0),)), WorkloadRules("api")]
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("web", "b1")], rules=rules)
+    res = score_nodes(PodInfo("web-1", workload="web"), snap, None, only("proximity"))
+    got = dict(zip(res.nodes, res.components["proximity"].tolist(), strict=True))
+    assert got == pytest.approx({"a1": 60.0, "a2": 60.0, "b1": 100.0, "c1": 0.0})
+    off = Config.from_dict({"proximity": {"pendingPeerFactor": 0}})
+    assert set(score_nodes(PodInfo("web-1", workload="web"), snap, None, off).components["proximity"].tolist()) == {
+        100.0
+    }
+
+
+def test_packing_prefers_nodes_where_the_rest_of_the_group_fits() -> None:
+    small = [NodeInfo("s", cpu=4, memory=32, cpu_requested=2), NodeInfo("big", cpu=8, memory=32)]
+    rules = [
+        WorkloadRules("web", dependencies=(DependencyRule("api", 1.0),), replicas=4, pod_cpu=1.0, pod_memory=0.0),
+        WorkloadRules("api", replicas=2, pod_cpu=1.0, pod_memory=0.0),
+    ]
+    snap = Snapshot.build(small, placements=[PeerPlacement("web", "s")], rules=rules)
+    res = score_nodes(PodInfo("web-1", workload="web", cpu=1.0), snap, None, only("packing"))
+    # after this pod: 2 more web replicas + 0.5 (peerShare) * 2 api replicas = 3 cores still to come;
+    # s has 4 allocatable - 2 requested - 1 for this pod = 1 core left.
+    got = dict(zip(res.nodes, res.components["packing"].tolist(), strict=True))
+    assert got == pytest.approx({"s": 100.0 * 1.0 / 3.0, "big": 100.0})
+    unknown = Snapshot.build(small, rules=[WorkloadRules("web")])
+    flat = score_nodes(PodInfo("web-0", workload="web", cpu=1.0), unknown, None, only("packing"))
+    assert set(flat.components["packing"].tolist()) == {100.0}
