@@ -55,7 +55,7 @@ def operator(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
     proc = crds.spawn(
         "augur-operator",
         [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=2"],
-        env={"KUBECONFIG": str(kubeconfig)},
+        env={"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url},
     )
     wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 60, "operator liveness", proc)
     yield proc, health

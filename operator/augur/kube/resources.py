@@ -35,6 +35,7 @@ class Resources:
     """Reads through one API client, with discovery cached and refreshed on a miss."""
 
     def __init__(self, api: client.ApiClient) -> None:
+        self._api = api
         self._dynamic = DynamicClient(api)  # type: ignore[no-untyped-call]
         self._custom = client.CustomObjectsApi(api)
 
@@ -66,6 +67,19 @@ class Resources:
             status_replicas=int(status.get("replicas") or 0),
             selector=str(status.get("selector") or ""),
         )
+
+    def zones(self, zone_label: str, region_label: str) -> dict[str, str]:
+        """Zone → region of every node that carries the zone label."""
+        try:
+            nodes = client.CoreV1Api(self._api).list_node().items
+        except client.ApiException as exc:
+            raise KubeError("listing nodes", ApiStatus.from_exception(exc)) from exc
+        out: dict[str, str] = {}
+        for node in nodes:
+            labels = (node.metadata.labels if node.metadata else None) or {}
+            if zone_label in labels:
+                out[labels[zone_label]] = labels.get(region_label, "")
+        return out
 
     def get_policy(self, name: str, namespace: str) -> dict[str, Any] | None:
         """The raw ``ScalingPolicy``, or None when it does not exist."""

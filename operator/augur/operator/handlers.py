@@ -12,8 +12,10 @@ from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
 from augur.kube.resources import Resources
 from augur.kube.status import apply_status
-from augur.operator.reconcile import reconcile_profile
+from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.settings import SETTINGS
+from augur.operator.topology import reconcile_topology, utcnow
+from augur.prom.client import PromClient
 
 PROFILES = kopf.Resource(GROUP, VERSION, "workloadprofiles")
 
@@ -28,6 +30,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.server_timeout = 300
     memo["api"] = api_client()
     memo["resources"] = Resources(memo["api"])
+    memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
 
 
 @kopf.on.probe(id="apiserver")
@@ -36,23 +39,33 @@ def apiserver_probe(memo: kopf.Memo, **_: Any) -> str:
     return str(version.git_version)
 
 
-def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
-    raw = dict(body)
-    outcome = reconcile_profile(raw, memo["resources"])
+def _apply(memo: kopf.Memo, kind: str, plural: str, body: kopf.Body, status: dict[str, Any]) -> bool:
+    """Apply status; False when the object is gone. Retries what may pass, gives up on the rest."""
     meta = body.metadata
     try:
-        apply_status(memo["api"], "WorkloadProfile", "workloadprofiles", meta.namespace, str(meta.name), outcome.status)
+        apply_status(memo["api"], kind, plural, meta.namespace, str(meta.name), status)
     except KubeError as exc:
         if exc.status.transient:
             raise kopf.TemporaryError(str(exc), delay=5) from exc
         if exc.status.code == 404:
-            return  # deleted meanwhile
+            return False
         raise kopf.PermanentError(str(exc)) from exc
+    return True
+
+
+def _post(body: kopf.Body, event: EventToPost) -> None:
+    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
+    outcome = reconcile_profile(dict(body), memo["resources"])
+    if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, outcome.status):
+        return  # deleted meanwhile
     details = {"ready": outcome.ready, "conditions": outcome.status.get("conditions")}
     if outcome.event is None:
         logger.debug("reconciled, nothing changed", extra=details)
         return
-    kopf.event(body, type=outcome.event.type, reason=outcome.event.reason, message=outcome.event.message)
+    _post(body, outcome.event)
     logger.info(f"Ready is now {outcome.event.reason}: {outcome.event.message}", extra=details)
 
 
@@ -67,3 +80,35 @@ def profile_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: 
 def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """Periodic re-check: a target or policy created after the profile is picked up here."""
     _reconcile(body, memo, logger)
+
+
+def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
+    spec = body.spec
+    zone_label = str(spec.get("zoneLabel", "topology.kubernetes.io/zone"))
+    region_label = str(spec.get("regionLabel", "topology.kubernetes.io/region"))
+    try:
+        zones = memo["resources"].zones(zone_label, region_label)
+    except KubeError as exc:
+        raise kopf.TemporaryError(str(exc), delay=10) from exc
+    prom: PromClient | None = memo["prom"]
+    outcome = reconcile_topology(dict(body), zones, prom.instant if prom else None, utcnow())
+    if not _apply(memo, "NetworkTopology", "networktopologies", body, outcome.status):
+        return
+    for event in outcome.events:
+        _post(body, event)
+        logger.info(f"{event.reason}: {event.message}")
+
+
+@kopf.on.resume(GROUP, VERSION, "networktopologies")
+@kopf.on.create(GROUP, VERSION, "networktopologies")
+@kopf.on.update(GROUP, VERSION, "networktopologies", field="spec")
+def topology_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+    _reconcile_topology(body, memo, logger)
+
+
+@kopf.timer(
+    GROUP, VERSION, "networktopologies", interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds
+)
+def topology_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+    """Re-reads nodes every resync and measurements when ``refreshInterval`` has passed."""
+    _reconcile_topology(body, memo, logger)

@@ -6,6 +6,7 @@
 | ``AUGUR_NAMESPACES`` | empty (all) | comma-separated namespaces to watch; empty watches the whole cluster |
 | ``AUGUR_LIVENESS`` | ``http://0.0.0.0:8080/healthz`` | liveness/readiness endpoint served by kopf |
 | ``AUGUR_LOG_FORMAT`` | ``json`` | ``json`` (structured) or ``plain`` |
+| ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class OperatorSettings:
     namespaces: tuple[str, ...] = ()
     liveness: str = "http://0.0.0.0:8080/healthz"
     log_format: Literal["json", "plain"] = "json"
+    prometheus_url: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> OperatorSettings:
@@ -37,6 +39,7 @@ class OperatorSettings:
             namespaces=namespaces,
             liveness=env.get("AUGUR_LIVENESS", cls.liveness),
             log_format="json" if fmt == "json" else "plain",
+            prometheus_url=env.get("AUGUR_PROMETHEUS_URL", "").strip(),
         )
 
 

@@ -1,0 +1,109 @@
+"""NetworkTopology e2e: the operator computes the effective zone matrix from node labels, refines it with
+latency measured by the real Prometheus (scraping a loopback exporter), and reports failures in a
+condition without losing the matrix."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from augur.devcluster import prometheus
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.procs import wait_until
+
+from .conftest import apply, condition, get_json
+
+METRICS = """# TYPE e2e_zone_rtt_ms gauge
+e2e_zone_rtt_ms{source_zone="east-a",destination_zone="west-a"} 80
+e2e_zone_rtt_ms{source_zone="west-a",destination_zone="east-a"} 60
+e2e_zone_rtt_ms{source_zone="east-a",destination_zone="east-b"} 5
+"""
+
+
+class _Exporter(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = METRICS.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def exporter(cluster: LocalCluster) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exporter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    prometheus.add_target(cluster.prometheus_dir, "e2e-zone-rtt", address)
+
+    def scraped() -> bool:
+        r = httpx.get(f"{cluster.prometheus_url}/api/v1/query", params={"query": "e2e_zone_rtt_ms"}, timeout=5)
+        return len(r.json()["data"]["result"]) == 3
+
+    wait_until(scraped, 60, "Prometheus scraping the loopback exporter")
+    yield address
+    server.shutdown()
+    server.server_close()
+
+
+def _matrix(cluster: LocalCluster, name: str) -> dict[tuple[str, str], int]:
+    m = (get_json(cluster, "ntopo", name).get("status") or {}).get("matrix") or {"zones": [], "distances": []}
+    return {(a, b): m["distances"][i][j] for i, a in enumerate(m["zones"]) for j, b in enumerate(m["zones"])}
+
+
+def test_measured_latency_refines_the_matrix(operator, crds: LocalCluster, exporter: str) -> None:
+    apply(
+        crds,
+        """
+apiVersion: augur.dev/v1alpha1
+kind: NetworkTopology
+metadata: {name: measured}
+spec:
+  overrides: [{scope: Zone, from: east-a, to: east-b, distance: 20}]
+  measurements:
+    latency: {query: e2e_zone_rtt_ms, best: 0, worst: 100}
+    refreshInterval: 10s
+""",
+    )
+    wait_until(lambda: _matrix(crds, "measured").get(("east-a", "west-a")) == 70, 60, "measured distance 70")
+    m = _matrix(crds, "measured")
+    assert m["east-a", "east-b"] == 20  # explicit override beats the measured 5
+    assert m["east-b", "west-a"] == 100  # not measured: cross-region level
+    topo = get_json(crds, "ntopo", "measured")
+    assert topo["status"]["measuredAt"]
+    assert condition(topo, "MeasurementsAvailable")["status"] == "True"
+    assert condition(topo, "Ready")["reason"] == "MatrixComputed"
+    row = crds.kubectl("get", "ntopo", "measured").stdout.splitlines()
+    assert row[0].split()[:4] == ["NAME", "SAME-ZONE", "SAME-REGION", "CROSS-REGION"]
+
+
+def test_a_failing_query_is_reported_and_placement_data_stays(operator, crds: LocalCluster) -> None:
+    apply(
+        crds,
+        """
+apiVersion: augur.dev/v1alpha1
+kind: NetworkTopology
+metadata: {name: broken}
+spec:
+  measurements:
+    latency: {query: "rate(e2e_zone_rtt_ms[", worst: 100}
+""",
+    )
+
+    def reason() -> str | None:
+        c = condition(get_json(crds, "ntopo", "broken"), "MeasurementsAvailable")
+        return None if c is None else c["reason"]
+
+    wait_until(lambda: reason() == "QueryFailed", 60, "MeasurementsAvailable=False QueryFailed")
+    assert _matrix(crds, "broken")[("east-a", "west-a")] == 100  # levels still serve placement
+    events = get_json(crds, "events", "-n", "default")["items"]
+    assert any(e["reason"] == "QueryFailed" and e["involvedObject"]["name"] == "broken" for e in events)
