@@ -1,12 +1,16 @@
 """The forecaster a workload keeps: fingerprint, chosen model, calibration; refit rarely, update often.
 
-``fit_forecaster`` is the expensive call (fingerprint, rolling-origin selection, statsmodels fits);
+``fit_forecaster`` is the expensive call (fingerprint, rolling-origin selection over every candidate,
+statsmodels fits); ``refit_forecaster`` is the scheduled refit: it re-estimates only the chosen model and
+re-runs the full selection only when it is due (every ``reselect_every`` refits, when the detected
+seasons change, or when the chosen model's recent error has degraded against seasonal naive).
 ``Forecaster.update`` applies one observation with fixed parameters; ``Forecaster.forecast`` returns
 quantiles for horizons from one step to a day.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -14,7 +18,7 @@ import numpy as np
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel
 from augur.forecast.quantiles import LEVELS, Calibration, QuantileForecast, horizon_grid
-from augur.forecast.selection import CANDIDATES, best, evaluate, fitters
+from augur.forecast.selection import CANDIDATES, Evaluation, best, evaluate, fitters
 from augur.forecast.series import FloatArray
 
 
@@ -30,6 +34,10 @@ class ForecastSettings:
     history_points: int = 4032
     """Most recent points used for fitting (two weeks at five-minute steps)."""
     fingerprint_points: int = 4 * 4032
+    reselect_every: int = 4
+    """A scheduled refit re-runs the full selection at least every this many refits."""
+    reselect_degradation: float = 1.25
+    """... and whenever the chosen model's error relative to seasonal naive grew by this factor."""
 
     @property
     def max_horizon(self) -> int:
@@ -49,6 +57,15 @@ class Forecaster:
     """Rolling-origin MAE at the target horizon per candidate."""
     floor: float | None
     """Lowest value forecasts may take (0 for series never negative)."""
+    chosen: str = ""
+    """Candidate name of the chosen model (``model.name`` may be a variant, e.g. ``holt``)."""
+    relative_error: float = math.nan
+    """Chosen model's validation MAE / seasonal naive's at the last full selection."""
+    periods: tuple[int, ...] = ()
+    """Seasonal periods (steps) the models were built with."""
+    refits_since_selection: int = 0
+    selected_points: int = 0
+    """History length (points) the last full selection saw."""
 
     @property
     def model_name(self) -> str:
@@ -84,30 +101,115 @@ def _validation_size(samples: int, settings: ForecastSettings, season: int) -> i
     return max(1, min(wanted, samples // 2, room, 2 * settings.max_horizon + 200))
 
 
-def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatArray | None = None) -> Forecaster:
-    """Fingerprint the history, select a model by rolling origin, calibrate its quantiles."""
+@dataclass(frozen=True)
+class _Prepared:
+    print_: Fingerprint
+    status: HistoryStatus
+    y: FloatArray
+    x: FloatArray | None
+    periods: tuple[int, ...]
+    primary: int
+    horizons: tuple[int, ...]
+    target_index: int
+    validation: int
+    floor: float | None
+
+
+def _prepare(values: FloatArray, settings: ForecastSettings, exog: FloatArray | None) -> _Prepared:
     raw = np.asarray(values, dtype=np.float64)
-    recent = raw[-settings.fingerprint_points :]
-    print_ = fingerprint(recent, settings.interval_seconds)
+    print_ = fingerprint(raw[-settings.fingerprint_points :], settings.interval_seconds)
     y = raw[-settings.history_points :]
     x = None if exog is None else np.asarray(exog, dtype=np.float64).reshape(raw.size, -1)[-y.size :]
     usable = print_.usable_periods(y.size)
     primary = max(usable, key=lambda p: (round(p.strength, 1), p.seconds)) if usable else None
     status = history_status(y.size, settings.interval_seconds, primary.seconds if primary else DAY)
-    periods = tuple(p.steps for p in usable)
     horizons = horizon_grid(settings.max_horizon, settings.target_horizon)
-    validation = _validation_size(y.size, settings, primary.steps if primary else 0)
-    evaluations = evaluate(
-        settings.candidates,
-        fitters(periods, primary.steps if primary else 1),
+    finite = raw[np.isfinite(raw)]
+    return _Prepared(
+        print_,
+        status,
         y,
         x,
+        tuple(p.steps for p in usable),
+        primary.steps if primary else 1,
         horizons,
         horizons.index(min(settings.target_horizon, settings.max_horizon)),
-        validation,
+        _validation_size(y.size, settings, primary.steps if primary else 0),
+        0.0 if finite.size and float(finite.min()) >= 0 else None,
     )
-    winner, calibration = best(evaluations, horizons)
-    finite = raw[np.isfinite(raw)]
-    floor = 0.0 if finite.size and float(finite.min()) >= 0 else None
-    scores = tuple((e.name, e.score) for e in evaluations)
-    return Forecaster(settings, print_, status, winner.model, calibration, scores, floor)
+
+
+def _evaluate(prep: _Prepared, names: tuple[str, ...]) -> list[Evaluation]:
+    builders = fitters(prep.periods, prep.primary)
+    return evaluate(names, builders, prep.y, prep.x, prep.horizons, prep.target_index, prep.validation)
+
+
+def _relative(score: float, reference: float) -> float:
+    return score / reference if reference > 0 and math.isfinite(reference) else math.nan
+
+
+def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatArray | None = None) -> Forecaster:
+    """Fingerprint the history, select a model by rolling origin over every candidate, calibrate it."""
+    prep = _prepare(values, settings, exog)
+    names = tuple(dict.fromkeys((*settings.candidates, "seasonal_naive")))
+    evaluations = _evaluate(prep, names)
+    reference = next((e.score for e in evaluations if e.name == "seasonal_naive"), math.nan)
+    competing = [e for e in evaluations if e.name in settings.candidates] or evaluations
+    winner, calibration = best(competing, prep.horizons)
+    scores = tuple((e.name, e.score) for e in competing)
+    return Forecaster(
+        settings,
+        prep.print_,
+        prep.status,
+        winner.model,
+        calibration,
+        scores,
+        prep.floor,
+        winner.name,
+        _relative(winner.score, reference),
+        prep.periods,
+        0,
+        int(prep.y.size),
+    )
+
+
+def refit_forecaster(previous: Forecaster, values: FloatArray, exog: FloatArray | None = None) -> Forecaster:
+    """The scheduled refit: re-estimate only the chosen model on ``values`` and recalibrate its quantiles.
+
+    Falls back to the full selection (:func:`fit_forecaster`) when it is due: every
+    ``reselect_every``-th refit, while the history is still growing (half again as many points as the
+    last selection saw), when the usable seasonal periods changed, when the chosen model can no
+    longer be fitted, or when its validation error relative to seasonal naive (same steps) grew by more
+    than ``reselect_degradation`` since the last selection or exceeds seasonal naive's.
+    """
+    settings = previous.settings
+    if not previous.chosen or previous.refits_since_selection + 1 >= settings.reselect_every:
+        return fit_forecaster(values, settings, exog)
+    prep = _prepare(values, settings, exog)
+    if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:
+        return fit_forecaster(values, settings, exog)
+    names = tuple(dict.fromkeys((previous.chosen, "seasonal_naive")))
+    evaluations = {e.name: e for e in _evaluate(prep, names)}
+    own = evaluations.get(previous.chosen)
+    reference = evaluations.get("seasonal_naive")
+    if own is None or not math.isfinite(own.score):
+        return fit_forecaster(values, settings, exog)
+    relative = _relative(own.score, reference.score if reference else math.nan)
+    alternatives = len(settings.candidates) > 1
+    if alternatives and math.isfinite(relative) and math.isfinite(previous.relative_error):
+        if relative > 1.0 and previous.chosen != "seasonal_naive":
+            return fit_forecaster(values, settings, exog)
+        if relative > settings.reselect_degradation * previous.relative_error:
+            return fit_forecaster(values, settings, exog)
+    winner, calibration = best([own], prep.horizons)
+    scores = tuple((name, own.score if name == own.name else score) for name, score in previous.scores)
+    return replace(
+        previous,
+        fingerprint=prep.print_,
+        history=prep.status,
+        model=winner.model,
+        calibration=calibration,
+        scores=scores,
+        floor=prep.floor,
+        refits_since_selection=previous.refits_since_selection + 1,
+    )

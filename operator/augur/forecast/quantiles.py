@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,8 +35,23 @@ class Calibration:
         """Error quantile ``level`` at each horizon, interpolated between grid points."""
         return self.grid(horizons, (level,))[:, 0]
 
+    _cache: dict[tuple[tuple[float, ...], tuple[float, ...]], FloatArray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Grids already computed: a workload asks for the same horizons and levels at every tick."""
+
     def grid(self, horizons: FloatArray, levels: tuple[float, ...]) -> FloatArray:
         """Error quantiles at ``horizons`` x ``levels``, linearly interpolated in both directions."""
+        key = (tuple(float(h) for h in np.atleast_1d(horizons)), tuple(levels))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._grid(np.asarray(key[0], dtype=np.float64), levels)
+            cached.setflags(write=False)
+            if len(self._cache) < 16:
+                self._cache[key] = cached
+        return cached
+
+    def _grid(self, horizons: FloatArray, levels: tuple[float, ...]) -> FloatArray:
         by_horizon = interpolate_rows(np.asarray(horizons, dtype=np.float64), self.horizons, self.table)
         return interpolate_rows(np.asarray(levels, dtype=np.float64), self.levels, by_horizon.T).T
 

@@ -17,6 +17,8 @@ from scipy.signal import lfilter, lfiltic
 from augur.forecast.series import FloatArray, fill_gaps
 
 AR_ORDER = 2
+AR_POINTS = 1008
+"""The AR errors are estimated on the most recent residuals only (plenty for two coefficients)."""
 
 
 def design(index: FloatArray, periods: tuple[int, ...], harmonics: int, feeds: FloatArray | None) -> FloatArray:
@@ -107,7 +109,7 @@ def fit_harmonic_arima(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model = SARIMAX(u, order=(AR_ORDER, 0, 0), trend="n", concentrate_scale=True)
+            model = SARIMAX(u[-AR_POINTS:], order=(AR_ORDER, 0, 0), trend="n", concentrate_scale=True)
             start = np.clip(ar, -0.95, 0.95) if np.abs(ar).sum() < 0.99 else np.array([0.5, 0.0])
             ar = np.asarray(model.fit(start_params=start, disp=False, maxiter=30).params[:AR_ORDER])
         except (ValueError, np.linalg.LinAlgError):

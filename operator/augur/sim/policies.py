@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster
+from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Observed, ScalingParams, decide
 from augur.scaling.learner import CostWeights, LearnerState, initial_state, observe
@@ -32,8 +32,14 @@ MIN_FIT_POINTS = 24
 @dataclass(frozen=True)
 class WalkSettings:
     refit_seconds: float = 86400.0
+    min_refit_steps: int = 288
+    """Refit interval floor in steps (daily refits at 30-minute steps would be every 48 steps)."""
     history_points: int = 4032
     safety_quantile: float = 0.9
+    allow_forecast_scale_in: bool = False
+    scale_in_confidence: float = 0.95
+    learn: bool = True
+    """``augur`` adapts the safety quantile with the cost learner; ``False`` keeps ``safety_quantile``."""
     cost_weights: CostWeights = field(default_factory=CostWeights)
     interval_levels: tuple[float, float] = (0.1, 0.9)
 
@@ -57,14 +63,16 @@ class ForecastRun:
     """``level_forecasts[s, i]``: forecast of step ``s`` at ``learner_levels[i]`` (made ``L + 1`` steps earlier)."""
 
 
-def scaling_params(setup: Setup, safety_quantile: float) -> ScalingParams:
+def scaling_params(setup: Setup, walk: WalkSettings) -> ScalingParams:
     return ScalingParams(
         capacity=setup.capacity,
         target_utilization=setup.target_utilization,
         min_replicas=setup.min_replicas,
         max_replicas=setup.max_replicas,
         lead_time_seconds=setup.lead_time_seconds,
-        safety_quantile=safety_quantile,
+        safety_quantile=walk.safety_quantile,
+        allow_forecast_scale_in=walk.allow_forecast_scale_in,
+        scale_in_confidence=walk.scale_in_confidence,
     )
 
 
@@ -74,16 +82,18 @@ class _Walker:
         self.lead = setup.lead_steps
         self.horizons = tuple(range(1, self.lead + 2))
         self.horizon = max(1, self.lead)
-        self.params = scaling_params(setup, walk.safety_quantile)
+        self.params = scaling_params(setup, walk)
         self.settings = ForecastSettings(
             setup.interval_seconds,
             target_horizon=self.lead + 1,
             candidates=FORECASTERS[name],
             history_points=walk.history_points,
         )
-        self.refit_steps = max(1, round(walk.refit_seconds / setup.interval_seconds))
+        self.refit_steps = max(1, walk.min_refit_steps, round(walk.refit_seconds / setup.interval_seconds))
         self.first_fit = max(MIN_FIT_POINTS, first_fit)
-        self.learner: LearnerState | None = initial_state(walk.safety_quantile) if name in LEARNING else None
+        self.learner: LearnerState | None = (
+            initial_state(walk.safety_quantile) if walk.learn and name in LEARNING else None
+        )
         self.levels = tuple(sorted({*walk.interval_levels, 0.5, *(self.learner.quantiles if self.learner else ())}))
         n = demand.size
         self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -103,7 +113,11 @@ class _Walker:
                 forecaster = forecaster.update(value)
             if t >= self.first_fit and (forecaster is None or self._refit_due(t, last_fit)):
                 window = self.demand[max(0, t - 4 * self.walk.history_points) : t]
-                forecaster, last_fit = fit_forecaster(window, self.settings), t
+                if forecaster is None:
+                    forecaster = fit_forecaster(window, self.settings)
+                else:
+                    forecaster = refit_forecaster(forecaster, window)
+                last_fit = t
                 self.models.append(forecaster.model_name)
             self._learn(t - 1, value)
             desired.append(self._step(t, value, forecaster, desired, recs))

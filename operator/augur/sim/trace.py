@@ -38,6 +38,12 @@ class Trace:
     def steps(self) -> int:
         return int(self.demand.size)
 
+    def tail(self, seconds: float) -> Trace:
+        """The last ``seconds`` of the trace (whole steps), for benchmarks that use a documented subset."""
+        keep = min(self.steps, max(1, math.floor(seconds / self.interval_seconds)))
+        start = self.start + (self.steps - keep) * self.interval_seconds
+        return Trace(self.name, start, self.interval_seconds, self.demand[self.steps - keep :].copy())
+
     def timestamps(self) -> FloatArray:
         """Unix seconds of every grid point."""
         return self.start + self.interval_seconds * np.arange(self.steps, dtype=np.float64)

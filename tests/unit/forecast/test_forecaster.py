@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from augur.forecast.forecaster import ForecastSettings, fit_forecaster
+from augur.forecast.forecaster import ForecastSettings, fit_forecaster, refit_forecaster
 
 
 def _series(n: int, seed: int = 0) -> np.ndarray:
@@ -50,3 +52,32 @@ def test_nonnegative_series_never_forecast_below_zero() -> None:
     y = np.abs(np.random.default_rng(2).normal(0, 1, 600))
     f = fit_forecaster(y, ForecastSettings(60.0))
     assert float(f.forecast((1, 2, 3), (0.02,)).values.min()) >= 0.0
+
+
+def test_scheduled_refit_refits_only_the_chosen_model_and_reselects_when_due() -> None:
+    y = _series(800)
+    settings = ForecastSettings(900.0, target_horizon=2, reselect_every=3, candidates=("holt_winters", "sarimax"))
+    first = fit_forecaster(y[:500], settings)
+    assert first.chosen in settings.candidates
+    assert first.refits_since_selection == 0
+    assert np.isfinite(first.relative_error)
+    second = refit_forecaster(first, y[:600])
+    assert second.chosen == first.chosen
+    assert second.refits_since_selection == 1
+    assert second.model.t == 600  # type: ignore[attr-defined]
+    third = refit_forecaster(second, y[:700])
+    assert third.refits_since_selection == 2
+    fourth = refit_forecaster(third, y[:800])
+    assert fourth.refits_since_selection == 0, "every third refit runs the full selection"
+    assert dict(fourth.scores).keys() == set(settings.candidates)
+
+
+def test_refit_reselects_when_the_chosen_model_degrades_or_seasons_change() -> None:
+    y = _series(600)
+    settings = ForecastSettings(900.0, target_horizon=2, candidates=("seasonal_naive", "holt_winters"))
+    first = fit_forecaster(y[:500], settings)
+    degraded = replace(first, relative_error=first.relative_error / 10)
+    assert refit_forecaster(degraded, y).refits_since_selection == 0
+    other_seasons = replace(first, periods=(7,))
+    assert refit_forecaster(other_seasons, y).refits_since_selection == 0
+    assert refit_forecaster(first, y).refits_since_selection == 1
