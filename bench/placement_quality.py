@@ -50,7 +50,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "load_average_at_start": Path("/proc/loadavg").read_text().split()[:3],
-        "note": "shared machine: a Kubernetes compile was running at the same time",
+        "note": "shared machine (other sessions' jobs run at the same time); see the load averages",
     }
 
 
@@ -151,12 +151,16 @@ def main() -> int:
     rows = run([int(s) for s in args.sizes.split(",")], args.seeds, args.rounds, scoring)
     result = {
         "benchmark": "placement_quality",
-        "definition": "facts.md section 5; best = exhaustive when small, else iterated local search (exact=false)",
+        "definition": (
+            "facts.md section 5; best = exhaustive when small (exact=true), else iterated local search plus "
+            "simulated annealing from the augur and default placements (exact=false)"
+        ),
         "machine": machine(),
         "scoring": scoring or "defaults",
         "summary": summarize(rows),
         "rows": rows,
     }
+    result["machine"]["load_average_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(result["summary"], indent=2))
     if not args.no_write:
         OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 from augur.placement import (
+    MAX_PRIORITY,
     NEUTRAL_SCORE,
     NodeInfo,
     NodeTable,
@@ -19,6 +21,7 @@ from augur.placement import (
     filter_nodes,
     score_nodes,
 )
+from augur.placement.table import IntArray
 from augur_extender.cache import ClusterCache, ClusterView
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.wire import ExtenderArgs
@@ -62,18 +65,24 @@ class Scheduler:
             return {**_filter_reply(args, [], {}), "NodeNames": None, "Nodes": None, "Error": f"internal error: {exc}"}
 
     def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
+        """The ``HostPriorityList`` as Python objects (see :meth:`prioritize_json` for the wire bytes)."""
+        return orjson.loads(self.prioritize_json(args))  # type: ignore[no-any-return]
+
+    def prioritize_json(self, args: ExtenderArgs) -> bytes:
+        """The rendered ``HostPriorityList``: per-node ``{"Host": ..., "Score": `` fragments are cached on
+        the node table (rebuilt only when nodes change), so a reply is one join."""
         names = args.names()
         try:
             r = self.resolve(pod_facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
-                return neutral(names)
+                return render_neutral(names)
             result = score_nodes(r.pod, r.snapshot, names, self.config)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("prioritize %s/%s: %s", r.pod.namespace, r.pod.name, _top(result.breakdown()))
-            return [{"Host": h, "Score": s} for h, s in result.host_priorities()]
+            return render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
         except Exception:
             log.exception("prioritize failed; answering neutral scores")
-            return neutral(names)
+            return render_neutral(names)
 
     def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
         """The per-node breakdown for a pod (best first), with the filter's verdicts."""
@@ -96,6 +105,31 @@ class Scheduler:
 
 def neutral(names: Sequence[str]) -> list[dict[str, Any]]:
     return [{"Host": n, "Score": NEUTRAL_SCORE} for n in names]
+
+
+_SCORE_SUFFIX = tuple(b"%d}" % s for s in range(MAX_PRIORITY + 1))
+
+
+def _host_prefixes(table: NodeTable) -> list[bytes]:
+    prefixes: list[bytes] | None = table.memo.get("extender.host_prefix")
+    if prefixes is None:
+        prefixes = [orjson.dumps({"Host": n})[:-1] + b',"Score":' for n in table.names_tuple]
+        table.memo["extender.host_prefix"] = prefixes
+    return prefixes
+
+
+def render_priorities(table: NodeTable, cand: IntArray, scores: IntArray, unknown: Sequence[str]) -> bytes:
+    """``[{"Host": name, "Score": s}, ...]`` for the known candidates (in order), then the unknown ones
+    with the neutral score."""
+    prefixes, suffix = _host_prefixes(table), _SCORE_SUFFIX
+    parts = [prefixes[i] + suffix[s] for i, s in zip(cand.tolist(), scores.tolist(), strict=True)]
+    if unknown:
+        parts += [orjson.dumps({"Host": n, "Score": NEUTRAL_SCORE}) for n in unknown]
+    return b"[" + b",".join(parts) + b"]"
+
+
+def render_neutral(names: Sequence[str]) -> bytes:
+    return orjson.dumps(neutral(names))
 
 
 def _top(breakdown: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ def parse_extender_args(body: bytes) -> ExtenderArgs:
     if not isinstance(pod, dict):
         problems.append("Pod: must be an object")
     names = raw.get("NodeNames")
-    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+    if names is not None and not (isinstance(names, list) and set(map(type, names)) <= {str}):
         problems.append("NodeNames: must be a list of strings or null")
     nodes = raw.get("Nodes")
     items = nodes.get("items") if isinstance(nodes, dict) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,14 @@ class Snapshot:
     table: NodeTable
     occupancy: Occupancy = field(default_factory=Occupancy)
     rulebook: RuleBook = field(default_factory=RuleBook)
+    _placed: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
+
+    def placed(self, workload: str) -> tuple[IntArray, FloatArray]:
+        """Node positions and pod counts of a workload's running pods (memoized: snapshots are immutable)."""
+        hit = self._placed.get(workload)
+        if hit is None:
+            hit = self._placed[workload] = self.table.peer_weights(self.occupancy.nodes_of(workload))
+        return hit
 
     @classmethod
     def build(
@@ -42,6 +51,8 @@ class ScoringContext:
     snapshot: Snapshot
     cand: IntArray
     """Positions (in the node table) of the nodes to score."""
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Intermediate results shared by the components of one call."""
 
     @property
     def table(self) -> NodeTable:
@@ -55,7 +66,7 @@ class ScoringContext:
         table = self.table
         on_node = np.zeros(len(table), dtype=np.float64)
         for w in workloads:
-            idx, count = table.peer_weights(self.snapshot.occupancy.nodes_of(w))
+            idx, count = self.snapshot.placed(w)
             np.add.at(on_node, idx, count)
         in_zone = np.bincount(table.zone_idx, weights=on_node, minlength=len(table.zones)).astype(np.float64)
         return on_node[self.cand], in_zone[table.zone_idx[self.cand]]

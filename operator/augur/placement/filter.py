@@ -65,7 +65,7 @@ def node_reasons(ctx: ScoringContext) -> list[list[str]]:
 
 
 def _nearest(ctx: ScoringContext, peer: str) -> FloatArray:
-    idx, _ = ctx.table.peer_weights(ctx.snapshot.occupancy.nodes_of(peer))
+    idx, _ = ctx.snapshot.placed(peer)
     if len(idx) == 0:
         return ctx.constant(0.0)
     return nearest(ctx.table, ctx.cand, idx)

@@ -8,7 +8,7 @@ equal → :data:`NEUTRAL_SCORE`); ``Absolute`` is ``round(total / 10)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,8 @@ class ScoreResult:
     """Normalized 0..MAX_PRIORITY integers."""
     unknown: tuple[str, ...] = ()
     """Candidates the snapshot does not know; they get :data:`NEUTRAL_SCORE`."""
+    cand: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Positions of :attr:`nodes` in the snapshot's node table."""
 
     def host_priorities(self) -> list[tuple[str, int]]:
         known = list(zip(self.nodes, self.scores.tolist(), strict=True))
@@ -98,15 +100,16 @@ def score_nodes(
     config: ScoringConfig = DEFAULT_CONFIG,
 ) -> ScoreResult:
     """Score ``node_names`` (default: every node of the snapshot) for ``pod``."""
-    names = snapshot.table.names if node_names is None else list(node_names)
-    cand, unknown = snapshot.table.resolve(names)
+    table = snapshot.table
+    cand, unknown = (table.memo["all"], []) if node_names is None else table.resolve(node_names)
     ctx = ScoringContext(pod, snapshot.rulebook.get(pod.workload), snapshot, cand)
     total, components = score_candidates(ctx, config)
     return ScoreResult(
-        nodes=tuple(snapshot.table.nodes[i].name for i in cand.tolist()),
+        nodes=table.names_of(cand),
         total=total,
         components=components,
         weights={c.name: config.args(c.name).weight for c in COMPONENTS},
         scores=normalize(total, config.normalization),
         unknown=tuple(unknown),
+        cand=cand,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +39,11 @@ class NodeTable:
     """Measured CPU utilization, NaN where unknown."""
     overrides: tuple[IntArray, IntArray, FloatArray]
     """Node-pair overrides as (i, j, distance) with both directions listed."""
+    regions: tuple[str, ...] = ()
+    names_tuple: tuple[str, ...] = ()
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Per-node static data derived lazily (reply fragments, ...); shared by :meth:`with_requested` copies,
+    which have the same nodes."""
 
     @classmethod
     def build(cls, nodes: Sequence[NodeInfo], topology: TopologyModel) -> NodeTable:
@@ -47,7 +54,7 @@ class NodeTable:
         region_of = {n.zone: n.region for n in nodes}
         zpos = {z: i for i, z in enumerate(zones)}
         rpos = {r: i for i, r in enumerate(regions)}
-        return cls(
+        table = cls(
             nodes=nodes,
             position=position,
             topology=topology,
@@ -63,14 +70,33 @@ class NodeTable:
                 [np.nan if n.cpu_utilization is None else n.cpu_utilization for n in nodes], dtype=np.float64
             ),
             overrides=_node_overrides(topology, position),
+            regions=tuple(regions),
+            names_tuple=tuple(n.name for n in nodes),
         )
+        table.memo["all"] = np.arange(len(nodes), dtype=np.int64)
+        return table
 
     def __len__(self) -> int:
         return len(self.nodes)
 
     @property
     def names(self) -> list[str]:
-        return [n.name for n in self.nodes]
+        return list(self.names_tuple)
+
+    def names_of(self, idx: IntArray) -> tuple[str, ...]:
+        """Names of the nodes at positions ``idx``."""
+        everything = self.memo.get("all")
+        if everything is not None and len(idx) == len(everything) and np.array_equal(idx, everything):
+            return self.names_tuple
+        get = self.names_tuple.__getitem__
+        return tuple(map(get, idx.tolist()))
+
+    def zone_mask(self, zones: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Per zone index: is the zone in ``zones``."""
+        return np.fromiter((z in zones for z in self.zones), dtype=bool, count=len(self.zones))
+
+    def region_mask(self, regions: frozenset[str]) -> npt.NDArray[np.bool_]:
+        return np.fromiter((r in regions for r in self.regions), dtype=bool, count=len(self.regions))
 
     def with_requested(self, cpu_requested: FloatArray, memory_requested: FloatArray) -> NodeTable:
         """The same nodes with other requested totals (cheap: shares every other column)."""
@@ -78,11 +104,11 @@ class NodeTable:
 
     def resolve(self, names: Sequence[str]) -> tuple[IntArray, list[str]]:
         """Positions of the known ``names`` (in order) and the names this table does not know."""
-        get = self.position.get
-        idx = [get(n, -1) for n in names]
-        known = np.array([i for i in idx if i >= 0], dtype=np.int64)
-        unknown = [n for n, i in zip(names, idx, strict=True) if i < 0]
-        return known, unknown
+        idx = np.fromiter(map(self.position.get, names, repeat(-1)), dtype=np.int64, count=len(names))
+        if len(idx) == 0 or idx.min() >= 0:
+            return idx, []
+        unknown = [names[i] for i in np.flatnonzero(idx < 0).tolist()]
+        return idx[idx >= 0], unknown
 
     def domains(self, key: str) -> IntArray:
         """Failure-domain id of every node for a topology key; nodes without the label are their own domain."""

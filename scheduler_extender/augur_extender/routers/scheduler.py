@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from augur_extender.deps import Args, State
 from augur_extender.responses import OrjsonResponse
@@ -29,10 +30,10 @@ async def filter_nodes(args: Args, state: State) -> OrjsonResponse:
 
 
 @router.post("/prioritize", response_model=list[HostPriority], responses=BAD_REQUEST)
-async def prioritize(args: Args, state: State) -> OrjsonResponse:
+async def prioritize(args: Args, state: State) -> Response:
     """A bare ``HostPriorityList`` with scores 0..10."""
     start = time.perf_counter()
-    response = OrjsonResponse(state.scheduler.prioritize(args))
+    response = Response(state.scheduler.prioritize_json(args), media_type="application/json")
     state.metrics.latency.labels("prioritize").observe(time.perf_counter() - start)
     state.metrics.requests.labels("prioritize", "ok").inc()
     return response

@@ -151,7 +151,13 @@ def test_packing_prefers_nodes_where_the_rest_of_the_group_fits() -> None:
         WorkloadRules("api", replicas=2, pod_cpu=1.0, pod_memory=0.0),
     ]
     snap = Snapshot.build(small, placements=[PeerPlacement("web", "s")], rules=rules)
-    res = score_nodes(PodInfo("web-1", workload="web", cpu=1.0), snap, None, only("packing"))
+    cfg = Config.from_dict(
+        {
+            **{n: {"weight": 0} for n in ("load", "proximity", "affinity", "colocation", "spread")},
+            "packing": {"weight": 1, "peerShare": 0.5, "contention": 0},
+        }
+    )
+    res = score_nodes(PodInfo("web-1", workload="web", cpu=1.0), snap, None, cfg)
     # after this pod: 2 more web replicas + 0.5 (peerShare) * 2 api replicas = 3 cores still to come;
     # s has 4 allocatable - 2 requested - 1 for this pod = 1 core left.
     got = dict(zip(res.nodes, res.components["packing"].tolist(), strict=True))
@@ -159,3 +165,24 @@ def test_packing_prefers_nodes_where_the_rest_of_the_group_fits() -> None:
     unknown = Snapshot.build(small, rules=[WorkloadRules("web")])
     flat = score_nodes(PodInfo("web-0", workload="web", cpu=1.0), unknown, None, only("packing"))
     assert set(flat.components["packing"].tolist()) == {100.0}
+
+
+def test_packing_leaves_a_contested_node_to_chattier_pending_services() -> None:
+    # batch (100 traffic / (2 replicas * 1 core) = 50 per core) runs one pod on n1; api (100 / (2 * 0.5)
+    # = 100 per core, no pod yet) is expected next to batch, on n1: its 1 core is reserved there.
+    nodes = [
+        NodeInfo("n1", zone="a", cpu=2.5, memory=32, cpu_requested=1.0),
+        NodeInfo("n2", zone="a", cpu=8, memory=32),
+    ]
+    rules = [
+        WorkloadRules("batch", replicas=2, pod_cpu=1.0, pod_memory=0.0),
+        WorkloadRules("api", dependencies=(DependencyRule("batch", 100.0),), replicas=2, pod_cpu=0.5, pod_memory=0.0),
+    ]
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("batch", "n1")], rules=rules)
+    pod = PodInfo("batch-1", workload="batch", cpu=1.0)
+    res = score_nodes(pod, snap, None, only("packing"))
+    got = dict(zip(res.nodes, res.components["packing"].tolist(), strict=True))
+    # n1: 1.5 cores free - 1 reserved = 0.5 of the pod's 1 core fits
+    assert got == pytest.approx({"n1": 50.0, "n2": 100.0})
+    off = Config.from_dict({"packing": {"contention": 0}})
+    assert set(score_nodes(pod, snap, None, off).components["packing"].tolist()) == {100.0}

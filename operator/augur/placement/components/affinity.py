@@ -33,13 +33,17 @@ class AffinityArgs:
 
 
 def member(ctx: ScoringContext, values: frozenset[str], attr: str) -> FloatArray:
-    """1.0 where the candidate's ``attr`` (zone, region or name) is in ``values``."""
+    """1.0 where the candidate's ``attr`` (zone, region or name) is in ``values`` (vectorized by codes)."""
     if not values:
         return ctx.constant(0.0)
-    nodes = ctx.table.nodes
-    return np.fromiter(
-        (getattr(nodes[i], attr) in values for i in ctx.cand.tolist()), dtype=np.float64, count=len(ctx.cand)
-    )
+    table = ctx.table
+    if attr == "zone":
+        return table.zone_mask(values)[table.zone_idx[ctx.cand]].astype(np.float64)
+    if attr == "region":
+        return table.region_mask(values)[table.region_idx[ctx.cand]].astype(np.float64)
+    hit = np.zeros(len(table), dtype=np.float64)
+    hit[[i for v in values if (i := table.position.get(v)) is not None]] = 1.0
+    return hit[ctx.cand]
 
 
 def score(ctx: ScoringContext, args: AffinityArgs) -> FloatArray:

@@ -7,6 +7,13 @@ this pod) plus, with ``peerShare``, the replicas of its direct peers that have n
 ``score(n) = 100 * min(1, free(n) / group_demand)`` (100 everywhere when nothing more is expected or
 the replica counts are unknown). Chatty pods then start on a node that can take all of them instead
 of splitting a workload over the last free slots of a crowded node.
+
+Contention (``contention`` > 0): pending workloads near the pod are expected on certain nodes (see
+:mod:`augur.placement.expectation`). Those with a higher traffic intensity than the pod's workload
+(``Σ traffic / (replicas * cores per replica)``: network cost saved per core kept close) should get the
+room first: with ``R(n)`` their expected remaining CPU on node ``n``, the pod scores at most
+``100 * clip((free(n) - R(n)) / cpu, 0, 1)`` there, so a low-intensity workload yields a contested node
+to the chattier services that will follow it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import numpy as np
 from augur.api.validation import FieldError
 from augur.placement.args import check_range
 from augur.placement.context import ScoringContext
+from augur.placement.expectation import expectations
+from augur.placement.model import WorkloadRules
 from augur.placement.topology import FloatArray
 
 NAME = "packing"
@@ -25,11 +34,47 @@ NAME = "packing"
 
 @dataclass(frozen=True)
 class PackingArgs:
-    weight: float = 0.5
-    peer_share: float = 0.5
+    weight: float = 1.5
+    peer_share: float = 0.0
+    contention: float = 1.0
+    hops: int = 10
 
     def validate(self, prefix: str) -> list[FieldError]:
-        return check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "peerShare", self.peer_share, 0, 1)
+        errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "peerShare", self.peer_share, 0, 1)
+        errors += check_range(prefix, "contention", self.contention, 0, 1)
+        return errors + check_range(prefix, "hops", self.hops, 0, 20)
+
+
+def intensity(rules: WorkloadRules | None, traffic: float, cpu: float | None) -> float | None:
+    """Traffic per requested core of a workload (``None`` when replicas or size are unknown)."""
+    if rules is None or rules.replicas is None or rules.replicas <= 0:
+        return None
+    size = rules.pod_cpu if rules.pod_cpu is not None else cpu
+    if size is None or size <= 0:
+        return None
+    return traffic / (rules.replicas * size)
+
+
+def reserved(ctx: ScoringContext, hops: int) -> FloatArray | None:
+    """Expected remaining CPU, per node of the table, of the pending workloads near the pod that are more
+    traffic-intense than the pod's own workload (``None`` when nothing is expected)."""
+    pod, rulebook = ctx.pod, ctx.snapshot.rulebook
+    if pod.workload is None:
+        return None
+    mine = intensity(ctx.rules, sum(rulebook.peers(pod.workload).values()), pod.cpu)
+    if mine is None:
+        return None
+    _, expected = expectations(ctx, hops)
+    out: FloatArray | None = None
+    for workload, where in expected.items():
+        rules = rulebook.get(workload)
+        theirs = intensity(rules, sum(rulebook.peers(workload).values()), None)
+        if rules is None or theirs is None or theirs <= mine or rules.replicas is None or rules.pod_cpu is None:
+            continue
+        left = rules.replicas - ctx.snapshot.occupancy.total(workload)
+        if left > 0:
+            out = where * (left * rules.pod_cpu) if out is None else out + where * (left * rules.pod_cpu)
+    return out
 
 
 def group_demand(ctx: ScoringContext, peer_share: float) -> tuple[float, float]:
@@ -55,11 +100,19 @@ def group_demand(ctx: ScoringContext, peer_share: float) -> tuple[float, float]:
 
 
 def score(ctx: ScoringContext, args: PackingArgs) -> FloatArray:
-    cpu, mem = group_demand(ctx, args.peer_share)
-    if cpu <= 0 and mem <= 0:
-        return ctx.constant(100.0)
     t, c = ctx.table, ctx.cand
     fit = ctx.constant(1.0)
+    if args.contention > 0 and ctx.pod.cpu > 0 and (held := reserved(ctx, args.hops)) is not None:
+        free = t.cpu - t.cpu_requested
+        room = free[c] - args.contention * held[c]
+        zones = len(t.zones)
+        zone_free = np.bincount(t.zone_idx, weights=np.maximum(free, 0.0), minlength=zones)
+        zone_held = np.bincount(t.zone_idx, weights=held, minlength=zones)
+        zone_room = (zone_free - args.contention * zone_held)[t.zone_idx[c]]
+        fit = np.clip(np.minimum(room, zone_room) / ctx.pod.cpu, 0.0, 1.0)
+    cpu, mem = group_demand(ctx, args.peer_share)
+    if cpu <= 0 and mem <= 0:
+        return 100.0 * fit
     for need, alloc, used, own in (
         (cpu, t.cpu, t.cpu_requested, ctx.pod.cpu),
         (mem, t.memory, t.memory_requested, ctx.pod.memory),

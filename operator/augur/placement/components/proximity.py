@@ -26,6 +26,7 @@ from augur.api.validation import FieldError
 from augur.placement.args import check_range
 from augur.placement.context import ScoringContext
 from augur.placement.distance import distance_sums
+from augur.placement.expectation import expectations
 from augur.placement.topology import MAX_DISTANCE, FloatArray
 
 NAME = "proximity"
@@ -54,9 +55,7 @@ def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: in
     peers = rulebook.peers(workload)
     if not peers:
         return cost, traffic
-    places = _Placements(ctx)
-    pending = [p for p in peers if places.get(p) is None]
-    expected = _expected(ctx, places, workload, pending, hops) if pending and pending_peer_factor > 0 else {}
+    places, expected = expectations(ctx, hops if pending_peer_factor > 0 else 0)
     table, cand = ctx.table, ctx.cand
     for peer, t in peers.items():
         where = places.get(peer)
@@ -70,69 +69,6 @@ def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: in
         cost += (t * factor) * distance_sums(table, cand, idx, where[idx])
         traffic += t * factor
     return cost, traffic
-
-
-class _Placements:
-    """Node distribution (pod counts / total, dense over the table) of each workload with running pods."""
-
-    def __init__(self, ctx: ScoringContext) -> None:
-        self.ctx = ctx
-        self.memo: dict[str, FloatArray | None] = {}
-
-    def get(self, workload: str) -> FloatArray | None:
-        if workload not in self.memo:
-            table = self.ctx.table
-            idx, count = table.peer_weights(self.ctx.snapshot.occupancy.nodes_of(workload))
-            if len(idx):
-                dist = np.zeros(len(table), dtype=np.float64)
-                np.add.at(dist, idx, count / count.sum())
-                self.memo[workload] = dist
-            else:
-                self.memo[workload] = None
-        return self.memo[workload]
-
-
-def _expected(
-    ctx: ScoringContext, places: _Placements, own: str, pending: list[str], hops: int
-) -> dict[str, FloatArray]:
-    """Expected node distribution of pending workloads near ``own``: harmonic extension of the running
-    placements over the dependency graph, ``hops`` Jacobi iterations (``own`` counts only by its
-    running pods)."""
-    rulebook = ctx.snapshot.rulebook
-    # Pending workloads reachable from the pod's pending peers through pending workloads.
-    region: dict[str, dict[str, float]] = {}
-    frontier = list(pending)
-    for _ in range(max(hops, 1)):
-        nxt: list[str] = []
-        for w in frontier:
-            if w in region:
-                continue
-            nbrs = rulebook.peers(w)
-            region[w] = nbrs
-            nxt += [v for v in nbrs if v != own and v not in region and places.get(v) is None]
-        frontier = nxt
-        if not frontier:
-            break
-    current: dict[str, FloatArray] = {}
-    for _ in range(max(hops, 1)):
-        updated: dict[str, FloatArray] = {}
-        for w, nbrs in region.items():
-            acc: FloatArray | None = None
-            total = 0.0
-            for v, t in nbrs.items():
-                dist = places.get(v)
-                if dist is None:
-                    dist = current.get(v)
-                if dist is None:
-                    continue
-                acc = t * dist if acc is None else acc + t * dist
-                total += t
-            if acc is not None and total > 0:
-                updated[w] = acc / total
-        if not updated:
-            break
-        current = updated
-    return current
 
 
 def score(ctx: ScoringContext, args: ProximityArgs) -> FloatArray:

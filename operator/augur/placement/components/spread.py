@@ -34,7 +34,7 @@ def domain_counts(ctx: ScoringContext) -> FloatArray:
         return ctx.constant(0.0)
     key = ctx.rules.spread_topology_key if ctx.rules and ctx.rules.spread_topology_key else ZONE_KEY
     domains = ctx.table.domains(key)
-    idx, count = ctx.table.peer_weights(ctx.snapshot.occupancy.nodes_of(workload))
+    idx, count = ctx.snapshot.placed(workload)
     size = int(domains.max(initial=0)) + 1
     per_domain = np.bincount(domains[idx], weights=count, minlength=size).astype(np.float64)
     return per_domain[domains[ctx.cand]]
