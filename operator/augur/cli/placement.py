@@ -52,6 +52,6 @@ def render(report: dict[str, Any]) -> str:
         r = report[name]
         ratio = f"{r['network_cost'] / best:.2f}x" if best > 0 else "-"
         lines.append(f"{name:<10} {r['network_cost']:>14.2f} {ratio:>8} {r['load_stddev']:>12.4f} {r['unplaced']:>9}")
-    how = "exact (exhaustive search)" if report["best"]["exact"] else "local search (not proven optimal)"
+    how = "exact (exhaustive search or MILP)" if report["best"]["exact"] else "local search (not proven optimal)"
     lines.append(f"best: {how}")
     return "\n".join(lines)

@@ -5,12 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
 from augur.api.validation import SpecError
 from augur.cli.main import main
-from augur.sim.placement import counts_of, load_stddev, network_cost, node_distances, parse_scenario, simulate
+from augur.sim.placement import (
+    _LocalSearch,
+    _Problem,
+    counts_of,
+    exhaustive,
+    load_stddev,
+    milp_best,
+    network_cost,
+    node_distances,
+    parse_scenario,
+    simulate,
+    simulate_default,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "placement" / "three-tier.yaml"
 
@@ -117,3 +130,36 @@ def test_cli_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert "nodes[0]" in err and "workloads" in err
+
+
+def three_services() -> dict[str, Any]:
+    """Three chatty services on four nodes in two zones and two regions, tight enough that capacity binds."""
+    raw = tiny()
+    raw["nodes"].append({"name": "c1", "zone": "c", "region": "west", "cpu": 3, "memory": 8})
+    raw["workloads"] = [
+        {"name": "web", "replicas": 2, "cpu": 1, "memory": 1, "talksTo": {"api": 30}},
+        {"name": "api", "replicas": 3, "cpu": 1, "memory": 1, "talksTo": {"db": 50}},
+        {"name": "db", "replicas": 2, "cpu": 1, "memory": 1},
+    ]
+    return raw
+
+
+def test_milp_and_exhaustive_agree_on_the_optimum() -> None:
+    sc = parse_scenario(three_services())
+    problem = _Problem.build(sc, node_distances(sc))
+    enumerated = exhaustive(problem, with_unplaced=False)
+    solved, proven = milp_best(problem, time_limit=10)
+    assert enumerated is not None and solved is not None
+    assert proven is True
+    assert problem.fits(solved)
+    assert problem.objective(solved) == pytest.approx(problem.objective(enumerated), abs=1e-6)
+
+
+def test_offline_search_reaches_the_exhaustive_optimum() -> None:
+    sc = parse_scenario(three_services())
+    problem = _Problem.build(sc, node_distances(sc))
+    optimum = problem.objective(exhaustive(problem, with_unplaced=False))  # type: ignore[arg-type]
+    starts = [counts_of(sc, simulate_default(sc).assignment)]
+    found = _LocalSearch(problem, np.random.default_rng(0)).run(starts, rounds=5, anneal_steps=5_000, restarts=2)
+    assert problem.fits(found)
+    assert problem.objective(found) == pytest.approx(optimum, abs=1e-6)
