@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,14 +33,23 @@ class TargetError(Exception):
 
 
 class Resources:
-    """Reads through one API client, with discovery cached and refreshed on a miss."""
+    """Reads through one API client, with discovery cached and refreshed on a miss.
+
+    kopf runs sync handlers in a thread pool and the dynamic client's discovery cache is not
+    thread-safe (an invalidation mid-search raises ``KeyError``), so discovery is serialized.
+    """
 
     def __init__(self, api: client.ApiClient) -> None:
         self._api = api
         self._dynamic = DynamicClient(api)  # type: ignore[no-untyped-call]
+        self._discovery_lock = threading.Lock()
         self._custom = client.CustomObjectsApi(api)
 
     def _resource(self, api_version: str, kind: str) -> Any:
+        with self._discovery_lock:
+            return self._discover(api_version, kind)
+
+    def _discover(self, api_version: str, kind: str) -> Any:
         for attempt in (1, 2):
             try:
                 return self._dynamic.resources.get(api_version=api_version, kind=kind)
