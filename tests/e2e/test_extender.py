@@ -15,7 +15,7 @@ import pytest
 from augur.devcluster.cluster import LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 
-from .conftest import apply, get_json
+from .conftest import REPO, apply, get_json
 
 LEVELS = {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100}
 TOPOLOGY = """
@@ -111,12 +111,19 @@ def _nodes(cluster: LocalCluster) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
+    """The extender, authenticated as the ServiceAccount of deploy/extender.yaml (its RBAC must suffice)."""
     apply(crds, TOPOLOGY)
+    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+    rbac = [
+        doc for doc in (REPO / "deploy" / "extender.yaml").read_text().split("\n---\n") if "kind: Deployment" not in doc
+    ]
+    apply(crds, "\n---\n".join(rbac))
+    kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-extender")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = crds.spawn(
         "augur-extender",
-        [sys.executable, "-m", "augur", "extender", "run", "--port", str(port), "--kubeconfig", str(crds.kubeconfig)],
+        [sys.executable, "-m", "augur", "extender", "run", "--port", str(port), "--kubeconfig", str(kubeconfig)],
     )
     wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, "extender ready", proc)
     config: dict[str, Any] = {
@@ -147,6 +154,9 @@ def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: 
     ns_without = _deploy_app(crds)
     without_extender = _placement(crds, ns_without)
     assert sum(len(v) for v in without_extender.values()) == sum(r for _, r, _, _ in APP)
+
+    log = proc.log_path.read_text()
+    assert "forbidden" not in log.lower() and "Traceback" not in log, proc.log_tail(40)
 
     cost_with, cost_without = network_cost(with_extender, nodes), network_cost(without_extender, nodes)
     print(f"network cost with extender {cost_with:.1f}, without {cost_without:.1f}")
