@@ -19,6 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -29,50 +30,71 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import TRACES, machine, write
 
-from augur.scaling.learner import CostWeights, interval_cost
+from augur.scaling.learner import interval_cost
 from augur.sim.backtest import BacktestResult, run_backtest
+from augur.sim.policies import WalkSettings
 from augur.sim.protocol import Setup, ready_series
 from augur.sim.trace import load_trace
 
 PEAK_REPLICAS = 15
 UTILIZATION = 0.8
 SUBSET_DAYS = 28
-SUBSET_STEPS = 50_000
+SUBSET_STEPS = 200_000
 """Traces with more steps than this are cut to their last ``SUBSET_DAYS`` days."""
 
 
-def learner_vs_fixed(result: BacktestResult) -> dict[str, Any]:
-    """Counterfactual cost of the learner's choices against every fixed quantile (same forecasts)."""
+def learner_vs_fixed(result: BacktestResult, walk: WalkSettings) -> dict[str, Any]:
+    """Counterfactual cost of the learner's choices against every fixed quantile (same forecasts, same
+    accounting as the learner: an expert never provisions below the guard floor of its decision)."""
     run = result.forecasts.get("augur")
-    if run is None or run.level_forecasts is None or not run.learner_levels:
+    if run is None or run.level_forecasts is None or not run.learner_levels or run.level_floors is None:
         return {}
-    s, weights = result.setup, CostWeights()
+    s, weights = result.setup, walk.cost_weights
     demand = result.trace.demand
     mask = np.isfinite(demand) & np.all(np.isfinite(run.level_forecasts), axis=1)
     mask[: result.warmup_steps] = False
     levels = run.learner_levels
     fixed = dict.fromkeys(levels, 0.0)
-    learned = 0.0
+    spend = dict.fromkeys(levels, 0.0)
+    learned = learned_spend = reactive_spend = 0.0
+    hours = s.interval_seconds / 3600.0
     for step in np.flatnonzero(mask):
         row = run.level_forecasts[step]
-        costs = {}
+        floor = int(run.level_floors[step])
+        costs, replicas = {}, {}
         for q, value in zip(levels, row, strict=True):
-            replicas = s.clamp(s.need(max(float(value), 0.0)))
-            costs[q] = interval_cost(replicas, float(demand[step]), s.capacity, s.interval_seconds, weights)
+            replicas[q] = s.clamp(max(floor, s.need(max(float(value), 0.0))))
+            costs[q] = interval_cost(replicas[q], float(demand[step]), s.capacity, s.interval_seconds, weights)
             fixed[q] += costs[q]
-        chosen = run.quantiles[step - s.lead_steps] if step >= s.lead_steps else np.nan
-        learned += costs.get(float(chosen), costs[min(levels, key=lambda q: abs(q - 0.9))])
+            spend[q] += replicas[q] * hours
+        chosen = float(run.quantiles[step - s.lead_steps]) if step >= s.lead_steps else math.nan
+        pick = chosen if chosen in costs else min(levels, key=lambda q: abs(q - walk.safety_quantile))
+        learned += costs[pick]
+        learned_spend += replicas[pick] * hours
+        reactive = run.level_reactive[step] if run.level_reactive is not None else math.nan
+        reactive_spend += (floor if math.isnan(reactive) else reactive) * hours
     best = min(fixed, key=lambda q: fixed[q])
+    bound = None if walk.budget is None else (1 + walk.budget) * reactive_spend
+    within = [q for q in levels if bound is None or spend[q] <= bound]
+    best_within = min(within, key=lambda q: fixed[q]) if within else None
     return {
         "cost_weights": {
             "replica_hour": weights.replica_hour,
             "under_provisioned_minute": weights.under_provisioned_minute,
         },
+        "budget_over_reactive": walk.budget,
         "learner_cost": learned,
+        "learner_replica_hours": learned_spend,
+        "reactive_replica_hours": reactive_spend,
         "fixed_costs": {str(q): c for q, c in fixed.items()},
+        "fixed_replica_hours": {str(q): c for q, c in spend.items()},
         "best_fixed_quantile": best,
         "best_fixed_cost": fixed[best],
         "learner_over_best_fixed": learned / fixed[best] if fixed[best] else None,
+        "best_fixed_quantile_within_budget": best_within,
+        "learner_over_best_fixed_within_budget": (
+            learned / fixed[best_within] if best_within is not None and fixed[best_within] else None
+        ),
     }
 
 
@@ -91,7 +113,8 @@ def bench_trace(path: Path) -> dict[str, Any]:
     capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
     setup = Setup(trace.interval_seconds, capacity, UTILIZATION)
     start = time.perf_counter()
-    result = run_backtest(trace, setup)
+    walk = WalkSettings()
+    result = run_backtest(trace, setup, walk=walk)
     elapsed = time.perf_counter() - start
     out = result.as_json()
     hpa, augur = out["policies"]["hpa"], out["policies"]["augur"]
@@ -113,7 +136,7 @@ def bench_trace(path: Path) -> dict[str, Any]:
                 "replica_hours_ratio": ratio_rh,
                 "target_met": (ratio_up is None or ratio_up <= 0.5) and ratio_rh <= 1.05,
             },
-            "learner_vs_best_fixed_quantile": learner_vs_fixed(result),
+            "learner_vs_best_fixed_quantile": learner_vs_fixed(result, walk),
             "seconds": round(elapsed, 1),
             "load_average_before_after": [load_before, list(os.getloadavg())],
             "subset": subset,
@@ -125,7 +148,7 @@ def bench_trace(path: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or TRACES
+    paths = [Path(a) for a in argv] or sorted(TRACES, key=lambda p: p.stat().st_size if p.exists() else 0)
     missing = [p for p in paths if not p.exists()]
     if missing:
         print(f"skipping missing traces: {', '.join(map(str, missing))}", file=sys.stderr)

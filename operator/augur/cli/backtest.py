@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from augur.api.durations import parse_duration
+from augur.scaling.learner import BUDGET
 from augur.sim.backtest import POLICIES, BacktestResult, run_backtest
+from augur.sim.policies import WalkSettings
 from augur.sim.protocol import Setup
 from augur.sim.report import render_report
 from augur.sim.trace import Trace, TraceError, load_trace
@@ -38,6 +40,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-replicas", type=int, default=None, help="most replicas (unbounded)")
     p.add_argument("--warmup", default=None, help="history-only prefix: a duration (3d) or a fraction (0.3)")
     p.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated ({','.join(POLICIES)})")
+    p.add_argument(
+        "--allow-forecast-scale-in",
+        action="store_true",
+        help="let a confident forecast (p95) scale below the reactive formula (off, as in a ScalingPolicy)",
+    )
+    p.add_argument(
+        "--headroom-budget",
+        default=str(BUDGET),
+        help=f"extra replica-hours over the reactive formula the headroom learner may buy ({BUDGET:g}; 'none': "
+        "cost weights alone)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", type=Path, default=None, help="write a self-contained HTML report")
     p.set_defaults(func=_run)
@@ -83,6 +96,20 @@ def warmup_steps(text: str | None, trace: Trace) -> int | None:
     return math.floor(share * trace.steps)
 
 
+def _walk(args: argparse.Namespace) -> WalkSettings:
+    text = str(args.headroom_budget).strip().lower()
+    budget: float | None = None
+    if text != "none":
+        problem = f"--headroom-budget must be a number >= 0 or 'none', got {args.headroom_budget}"
+        try:
+            budget = float(text)
+        except ValueError:
+            raise _InputError(problem) from None
+        if not math.isfinite(budget) or budget < 0:
+            raise _InputError(problem)
+    return WalkSettings(allow_forecast_scale_in=args.allow_forecast_scale_in, budget=budget)
+
+
 def _policies(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in POLICIES]
@@ -98,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         policies = _policies(args.policies)
         trace = load_trace(args.trace)
         setup = _setup(args, trace)
-        result = run_backtest(trace, setup, policies, warmup_steps(args.warmup, trace))
+        result = run_backtest(trace, setup, policies, warmup_steps(args.warmup, trace), _walk(args))
     except (_InputError, TraceError) as exc:
         return _fail(str(exc))
     if args.report is not None:

@@ -105,6 +105,8 @@ class Decision:
     """Before stabilization and step limits; keep it for the next call's ``recent_recommendations``."""
     forecast_replicas: int
     reactive_replicas: int | None
+    guard_replicas: int
+    """The floor the guard imposed (the reactive formula, or less for a confident forecast scale-in)."""
     quantile: float
     peak_demand: float
     reason: str
@@ -125,6 +127,7 @@ def decide(
     wanted, peak = forecast_replicas(forecast, q, params)
     parts = [f"p{q * 100:g} demand {peak:.4g} over the next {_span(forecast)} needs {wanted}"]
     reactive = None
+    floor = 0
     target = wanted
     if observed.demand is not None:
         reactive = hpa_recommendation(
@@ -150,7 +153,7 @@ def decide(
         replicas = min(max(replicas, low), high)
     replicas = params.clamp(replicas)
     parts.append(f"at {params.target_utilization:.0%} of {params.capacity:g}/replica -> {replicas}")
-    return Decision(replicas, recommendation, wanted, reactive, q, peak, "; ".join(parts))
+    return Decision(replicas, recommendation, wanted, reactive, floor, q, peak, "; ".join(parts))
 
 
 def _stabilize(recommendation: int, observed: Observed, params: ScalingParams, parts: list[str]) -> int:

@@ -15,7 +15,15 @@ import numpy as np
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Observed, ScalingParams, decide
-from augur.scaling.learner import CostWeights, LearnerState, initial_state, observe
+from augur.scaling.learner import (
+    BUDGET,
+    HALF_LIFE_SECONDS,
+    CostWeights,
+    LearnerState,
+    decay_for,
+    initial_state,
+    observe,
+)
 from augur.scaling.reactive import hpa_recommendation
 from augur.sim.progress import Progress
 from augur.sim.protocol import Setup, initial_desired, ready_at
@@ -39,6 +47,10 @@ class WalkSettings:
     allow_forecast_scale_in: bool = False
     scale_in_confidence: float = 0.95
     learn: bool = True
+    half_life_seconds: float | None = HALF_LIFE_SECONDS
+    """Learner memory in time (``None``: the fixed per-step discount of :func:`initial_state`)."""
+    budget: float | None = BUDGET
+    """Learner's replica-hour budget over the reactive formula (``None``: cost weights alone)."""
     """``augur`` adapts the safety quantile with the cost learner; ``False`` keeps ``safety_quantile``."""
     cost_weights: CostWeights = field(default_factory=CostWeights)
     interval_levels: tuple[float, float] = (0.1, 0.9)
@@ -61,6 +73,10 @@ class ForecastRun:
     learner_levels: tuple[float, ...] = ()
     level_forecasts: FloatArray | None = None
     """``level_forecasts[s, i]``: forecast of step ``s`` at ``learner_levels[i]`` (made ``L + 1`` steps earlier)."""
+    level_floors: FloatArray | None = None
+    """``level_floors[s]``: the guard floor (replicas) of the decision that made ``level_forecasts[s]``."""
+    level_reactive: FloatArray | None = None
+    """``level_reactive[s]``: what the reactive formula asked at that decision (``NaN`` where none)."""
 
 
 def scaling_params(setup: Setup, walk: WalkSettings) -> ScalingParams:
@@ -91,15 +107,20 @@ class _Walker:
         )
         self.refit_steps = max(1, walk.min_refit_steps, round(walk.refit_seconds / setup.interval_seconds))
         self.first_fit = max(MIN_FIT_POINTS, first_fit)
-        self.learner: LearnerState | None = (
-            initial_state(walk.safety_quantile) if walk.learn and name in LEARNING else None
-        )
+        self.learner: LearnerState | None = None
+        if walk.learn and name in LEARNING:
+            half_life = walk.half_life_seconds
+            decay = 0.995 if half_life is None else decay_for(setup.interval_seconds, half_life)
+            self.learner = initial_state(walk.safety_quantile, decay=decay, budget=walk.budget)
         self.levels = tuple(sorted({*walk.interval_levels, 0.5, *(self.learner.quantiles if self.learner else ())}))
         n = demand.size
         self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
         self.quantiles = np.full(n, np.nan)
-        self.pending: dict[int, tuple[float, ...]] = {}
+        self.pending: dict[int, tuple[tuple[float, ...], int, int | None]] = {}
+        """Per target step: the learner's quantile forecasts, the guard floor and the reactive ask."""
         self.level_forecasts = np.full((n, len(self.learner.quantiles) if self.learner else 0), np.nan)
+        self.level_floors, self.level_reactive = np.zeros(n), np.full(n, np.nan)
+        self.reactive_asks: dict[int, int] = {}
         self.models: list[str] = []
 
     def run(self, progress: Progress, offset: int) -> ForecastRun:
@@ -134,6 +155,8 @@ class _Walker:
             tuple(self.models),
             levels,
             self.level_forecasts,
+            self.level_floors,
+            self.level_reactive,
         )
 
     def _refit_due(self, t: int, last_fit: int) -> bool:
@@ -142,12 +165,27 @@ class _Walker:
         return growing or t - last_fit >= self.refit_steps
 
     def _learn(self, step: int, value: float) -> None:
-        forecasts = self.pending.pop(step, None)
-        if self.learner is None or forecasts is None or math.isnan(value):
+        pending = self.pending.pop(step, None)
+        if self.learner is None or pending is None or math.isnan(value):
             return
         s = self.setup
+        forecasts, floor, reactive = pending
+        # What the reactive formula alone would have had ready at this step: its asks become ready
+        # like anyone's (a scale-up after L steps), so the budget compares like with like.
+        asks = [self.reactive_asks[j] for j in range(step - self.lead, step + 1) if j in self.reactive_asks]
+        if asks:
+            reactive = min(asks)
+            self.level_reactive[step] = reactive
         self.learner = observe(
-            self.learner, forecasts, value, s.capacity, s.target_utilization, s.interval_seconds, self.walk.cost_weights
+            self.learner,
+            forecasts,
+            value,
+            s.capacity,
+            s.target_utilization,
+            s.interval_seconds,
+            self.walk.cost_weights,
+            floor,
+            reactive,
         )
 
     def _step(self, t: int, value: float, forecaster: Forecaster | None, desired: list[int], recs: list[int]) -> int:
@@ -169,6 +207,15 @@ class _Walker:
         )
         decision = decide(forecast, observed, self.params, quantile)
         recs.append(decision.recommendation)
+        if decision.reactive_replicas is not None:
+            self.reactive_asks[t] = decision.reactive_replicas
+            self.reactive_asks.pop(t - self.lead - 2, None)
+        target = t + self.lead
+        if target in self.pending:
+            self.pending[target] = (self.pending[target][0], decision.guard_replicas, decision.reactive_replicas)
+            self.level_floors[target] = decision.guard_replicas
+            if decision.reactive_replicas is not None:
+                self.level_reactive[target] = decision.reactive_replicas
         return decision.replicas
 
     def _record(self, t: int, values: FloatArray, levels: tuple[float, ...], quantile: float) -> None:
@@ -181,8 +228,9 @@ class _Walker:
         self.quantiles[t] = quantile
         if self.learner is not None and t + self.lead < self.demand.size:
             last = values[-1]
-            self.pending[t + self.lead] = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
-            self.level_forecasts[t + self.lead] = self.pending[t + self.lead]
+            forecasts = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
+            self.pending[t + self.lead] = (forecasts, 0, None)
+            self.level_forecasts[t + self.lead] = forecasts
 
 
 def run_forecast_policy(

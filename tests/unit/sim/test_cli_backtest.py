@@ -74,6 +74,8 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
         (["--capacity", "10", "--lead-time", "soon"], "--lead-time"),
         (["--capacity", "10", "--warmup", "later"], "--warmup"),
         (["--capacity", "10", "--policies", "magic"], "unknown policy"),
+        (["--capacity", "10", "--headroom-budget", "-1"], "--headroom-budget must be"),
+        (["--capacity", "10", "--headroom-budget", "lots"], "--headroom-budget must be"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
