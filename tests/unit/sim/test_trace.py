@@ -57,3 +57,13 @@ def test_bad_input_is_reported_in_one_line(tmp_path: Path, rows: list[str], mess
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(TraceError, match="not found"):
         load_trace(tmp_path / "nope.csv")
+
+
+def test_tail_keeps_the_last_whole_steps_on_the_same_grid(tmp_path: Path) -> None:
+    trace = load_trace(_write(tmp_path, [f"{1_600_000_000 + 60 * i},{i}" for i in range(100)]))
+    last = trace.tail(10 * 60 + 30)
+    assert last.steps == 10
+    assert last.demand.tolist() == list(range(90, 100))
+    assert last.start == trace.start + 90 * 60
+    assert last.interval_seconds == trace.interval_seconds
+    assert trace.tail(10**9).steps == 100

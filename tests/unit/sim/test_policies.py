@@ -1,0 +1,29 @@
+"""Walk-forward forecasting policies: refit schedule and the learner's budget bookkeeping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augur.sim.policies import WalkSettings, run_forecast_policy
+from augur.sim.progress import Progress
+from augur.sim.protocol import Setup
+
+
+def _demand(n: int, period: int) -> np.ndarray:
+    t = np.arange(n)
+    return 100 + 40 * np.sin(2 * np.pi * t / period) + np.random.default_rng(0).normal(0, 3, n)
+
+
+def test_refits_have_a_floor_in_steps_and_the_learner_keeps_its_bookkeeping() -> None:
+    # 30-minute steps: daily refits would come every 48 steps; the floor makes them every 288.
+    demand = _demand(900, 48)
+    setup = Setup(1800.0, capacity=10.0)
+    walk = WalkSettings(min_refit_steps=288)
+    run = run_forecast_policy("augur", demand, setup, walk, 200, Progress("t", demand.size, None), 0)
+    # Fits at 200 and 400 (history doubling), then every 288 steps: 688.
+    assert len(run.models) == 3
+    assert len(run.desired) == demand.size
+    assert run.learner_levels and min(run.learner_levels) < 0.5 < max(run.learner_levels)
+    assert run.level_floors is not None and run.level_reactive is not None
+    chosen = run.quantiles[np.isfinite(run.quantiles)]
+    assert set(chosen.tolist()) <= {walk.safety_quantile, *run.learner_levels}
