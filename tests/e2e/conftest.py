@@ -70,6 +70,23 @@ def namespace(cluster: LocalCluster) -> Iterator[str]:
     cluster.kubectl("delete", "namespace", name, "--wait=false")
 
 
+def deployment(name: str, namespace: str, replicas: int, cpu: str = "100m", memory: str = "64Mi") -> str:
+    """A Deployment whose pods tolerate the kwok taint (they run on kwok's fake nodes)."""
+    return f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
+      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: {memory}}}}}}}]
+"""
+
+
 def get_json(cluster: LocalCluster, *args: str) -> Any:
     return json.loads(cluster.kubectl("get", *args, "-o", "json").stdout)
 

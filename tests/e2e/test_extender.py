@@ -15,7 +15,7 @@ import pytest
 from augur.devcluster.cluster import LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 
-from .conftest import REPO, apply, get_json
+from .conftest import REPO, apply, deployment, get_json
 
 LEVELS = {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100}
 TOPOLOGY = """
@@ -47,20 +47,7 @@ spec:
   dependencies: [{dep_list}]
   placement: {placement}
 """
-        deployment = f"""
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
-      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: 250m, memory: 256Mi}}}}}}]
-"""
-        yield name, profile + "---" + deployment
+        yield name, profile + "---" + deployment(name, ns, replicas, cpu="250m", memory="256Mi")
 
 
 def _deploy_app(cluster: LocalCluster) -> str:

@@ -8,21 +8,7 @@ import httpx
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 
-from .conftest import apply, condition, get_json
-
-DEPLOYMENT = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
-      containers: [{{name: app, image: example/app:1, resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}}}]
-"""
+from .conftest import apply, condition, deployment, get_json
 
 PROFILE = """
 apiVersion: augur.dev/v1alpha1
@@ -96,7 +82,7 @@ def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalClust
     assert f"Deployment {namespace}/late not found" in condition(wp, "Ready")["message"]
     wait_until(lambda: _has_event(crds, namespace, "TargetNotFound", "Warning"), 30, "TargetNotFound Event")
 
-    apply(crds, DEPLOYMENT.format(name="late", ns=namespace, replicas=2))
+    apply(crds, deployment("late", namespace, 2))
     wait_until(lambda: reason() == "True/TargetResolved", 60, "recovery to Ready=True")
     status = get_json(crds, "wp", "late", "-n", namespace)["status"]
     assert (
@@ -109,7 +95,7 @@ def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalClust
 
 
 def test_operator_reports_invalid_policy_and_missing_policy(operator, crds: LocalCluster, namespace: str) -> None:
-    apply(crds, DEPLOYMENT.format(name="web", ns=namespace, replicas=1))
+    apply(crds, deployment("web", namespace, 1))
     apply(crds, PROFILE.format(name="web", ns=namespace, target="web"))
     wait_until(
         lambda: (
@@ -127,7 +113,7 @@ def test_operator_reports_invalid_policy_and_missing_policy(operator, crds: Loca
 
 
 def test_deployment_pods_land_on_kwok_nodes_and_become_ready(crds: LocalCluster, namespace: str) -> None:
-    apply(crds, DEPLOYMENT.format(name="spread", ns=namespace, replicas=4))
+    apply(crds, deployment("spread", namespace, 4))
     crds.kubectl("rollout", "status", "deployment/spread", "-n", namespace, "--timeout=120s")
     pods = get_json(crds, "pods", "-n", namespace, "-l", "app=spread")["items"]
     nodes = {n["metadata"]["name"] for n in get_json(crds, "nodes")["items"]}
@@ -140,7 +126,7 @@ def test_deployment_pods_land_on_kwok_nodes_and_become_ready(crds: LocalCluster,
 
 def test_printer_columns(operator, crds: LocalCluster, namespace: str) -> None:
     apply(crds, POLICY.format(ns=namespace, min=1, max=5))
-    apply(crds, DEPLOYMENT.format(name="cols", ns=namespace, replicas=1))
+    apply(crds, deployment("cols", namespace, 1))
     apply(crds, PROFILE.format(name="cols", ns=namespace, target="cols"))
     wait_until(
         lambda: (condition(get_json(crds, "wp", "cols", "-n", namespace), "Ready") or {}).get("status") == "True",

@@ -272,10 +272,7 @@ class LocalCluster:
             [
                 self.tools.path("kube-controller-manager"),
                 f"--kubeconfig={kc}",
-                f"--authentication-kubeconfig={kc}",
-                f"--authorization-kubeconfig={kc}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={port}",
+                *_serving_flags(kc, port),
                 "--leader-elect=false",
                 f"--controllers={','.join(CONTROLLERS)}",
                 "--use-service-account-credentials=true",
@@ -323,10 +320,7 @@ class LocalCluster:
             [
                 self.tools.path("kube-scheduler"),
                 f"--config={config_path}",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={port}",
-                f"--authentication-kubeconfig={kc}",
-                f"--authorization-kubeconfig={kc}",
+                *_serving_flags(kc, port),
                 f"--cert-dir={self.dir / 'scheduler-certs'}",
             ],
         )
@@ -428,6 +422,16 @@ class LocalCluster:
             "processes": [asdict(p.record) for p in self.procs],
         }
         (self.dir / "state.json").write_text(json.dumps(state, indent=2))
+
+
+def _serving_flags(kubeconfig: Path, port: int) -> list[str]:
+    """Loopback HTTPS serving of a control-plane component, delegating authn/authz to the API server."""
+    return [
+        "--bind-address=127.0.0.1",
+        f"--secure-port={port}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+    ]
 
 
 def _healthz(port: int) -> bool:
