@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from kubernetes import client, config, watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -145,15 +146,8 @@ def main() -> int:
             ],
         )
         wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 120, "extender ready", proc)
-        extender = {
-            "urlPrefix": url,
-            "filterVerb": "filter",
-            "prioritizeVerb": "prioritize",
-            "weight": args.weight,
-            "nodeCacheCapable": True,
-            "ignorable": True,
-            "httpTimeout": "5s",
-        }
+        example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
+        extender = {**example["extenders"][0], "urlPrefix": url, "weight": args.weight}
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         without = measure(cluster, api, "bench-without", args.pods, [])
@@ -165,7 +159,7 @@ def main() -> int:
         "machine": machine(),
         "kubernetes": "v1.36.3 (kube-scheduler built from the Go module proxy), kwok v0.8.0 nodes",
         "nodes": args.nodes,
-        "extender": {"weight": args.weight, "nodeCacheCapable": True, "ignorable": True},
+        "extender": {"config": "examples/scheduler/kube-scheduler-config.yaml", "weight": args.weight},
         "without_extender": without,
         "with_extender": with_ext,
         "ratio_with_over_without": round(with_ext["pods_per_second"] / without["pods_per_second"], 3),

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from augur.devcluster.cluster import LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
@@ -96,6 +97,13 @@ def _nodes(cluster: LocalCluster) -> dict[str, dict[str, str]]:
     }
 
 
+def example_extender(url: str) -> dict[str, Any]:
+    """The extender entry of the shipped example scheduler configuration, pointed at ``url``."""
+    example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
+    (entry,) = example["extenders"]
+    return {**entry, "urlPrefix": url}
+
+
 @pytest.fixture(scope="module")
 def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
     """The extender, authenticated as the ServiceAccount of deploy/extender.yaml (its RBAC must suffice)."""
@@ -113,16 +121,7 @@ def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
         [sys.executable, "-m", "augur", "extender", "run", "--port", str(port), "--kubeconfig", str(kubeconfig)],
     )
     wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, "extender ready", proc)
-    config: dict[str, Any] = {
-        "urlPrefix": url,
-        "filterVerb": "filter",
-        "prioritizeVerb": "prioritize",
-        "weight": 5,
-        "nodeCacheCapable": True,
-        "ignorable": True,
-        "httpTimeout": "5s",
-    }
-    crds.restart_scheduler(extenders=[config])
+    crds.restart_scheduler(extenders=[example_extender(url)])
     yield proc, url
     proc.stop()
     crds.restart_scheduler(extenders=[])
