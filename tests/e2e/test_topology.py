@@ -15,12 +15,15 @@ from augur.devcluster import prometheus
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 
-from .conftest import apply, condition, get_json
+from .conftest import apply, condition, deployment, get_json
 
 METRICS = """# TYPE e2e_zone_rtt_ms gauge
 e2e_zone_rtt_ms{source_zone="east-a",destination_zone="west-a"} 80
 e2e_zone_rtt_ms{source_zone="west-a",destination_zone="east-a"} 60
 e2e_zone_rtt_ms{source_zone="east-a",destination_zone="east-b"} 5
+# TYPE e2e_requests_per_second gauge
+e2e_requests_per_second{source="web",destination="api",instance_id="1"} 30
+e2e_requests_per_second{source="web",destination="api",instance_id="2"} 12
 """
 
 
@@ -107,3 +110,29 @@ spec:
     assert _matrix(crds, "broken")[("east-a", "west-a")] == 100  # levels still serve placement
     events = get_json(crds, "events", "-n", "default")["items"]
     assert any(e["reason"] == "QueryFailed" and e["involvedObject"]["name"] == "broken" for e in events)
+
+
+def test_dependency_traffic_is_measured_into_status(
+    operator, crds: LocalCluster, exporter: str, namespace: str
+) -> None:
+    apply(crds, deployment("web", namespace, 1))
+    apply(
+        crds,
+        f"""
+apiVersion: augur.dev/v1alpha1
+kind: WorkloadProfile
+metadata: {{name: web, namespace: {namespace}}}
+spec:
+  scaleTargetRef: {{kind: Deployment, name: web}}
+  dependencies:
+    - {{name: api, traffic: 1, trafficQuery: 'e2e_requests_per_second{{source="web",destination="api"}}'}}
+""",
+    )
+
+    def traffic() -> list[tuple[str, float]]:
+        status = get_json(crds, "wp", "web", "-n", namespace).get("status") or {}
+        return [(t["name"], t["traffic"]) for t in status.get("traffic", [])]
+
+    wait_until(lambda: traffic() == [("api", 42.0)], 60, "measured traffic 42 in status")
+    cond = condition(get_json(crds, "wp", "web", "-n", namespace), "TrafficMeasured")
+    assert cond["status"] == "True" and cond["reason"] == "Measured"

@@ -58,15 +58,16 @@ def _post(body: kopf.Body, event: EventToPost) -> None:
 
 
 def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
-    outcome = reconcile_profile(dict(body), memo["resources"])
+    prom: PromClient | None = memo["prom"]
+    outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
     if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, outcome.status):
         return  # deleted meanwhile
     details = {"ready": outcome.ready, "conditions": outcome.status.get("conditions")}
-    if outcome.event is None:
+    if not outcome.events:
         logger.debug("reconciled, nothing changed", extra=details)
-        return
-    _post(body, outcome.event)
-    logger.info(f"Ready is now {outcome.event.reason}: {outcome.event.message}", extra=details)
+    for event in outcome.events:
+        _post(body, event)
+        logger.info(f"{event.reason}: {event.message}", extra=details)
 
 
 @kopf.on.resume(GROUP, VERSION, "workloadprofiles")

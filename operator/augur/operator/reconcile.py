@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from augur.api.conditions import ConditionUpdate, find_condition, merge_condition
+from augur.api.conditions import ConditionUpdate, find_condition, merge_condition, now_rfc3339
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.validation import SpecError, parse
 from augur.kube.resources import ScaleInfo, TargetError
+from augur.operator.traffic import Query, measure_traffic
 
 
 class Reader(Protocol):
@@ -31,7 +32,7 @@ class EventToPost:
 @dataclass(frozen=True)
 class Outcome:
     status: dict[str, Any]
-    event: EventToPost | None
+    events: tuple[EventToPost, ...]
     ready: bool
 
 
@@ -53,11 +54,13 @@ def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple
     return scale, policy.mode
 
 
-def reconcile_profile(body: dict[str, Any], reader: Reader) -> Outcome:
-    """Validate the spec, resolve the target and the policy, and compute the new status."""
+def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None = None) -> Outcome:
+    """Validate the spec, resolve the target and the policy, measure dependency traffic, and compute
+    the new status. ``query`` evaluates PromQL (None without Prometheus)."""
     meta, old_status = body.get("metadata", {}), body.get("status") or {}
     namespace, generation = meta.get("namespace", ""), meta.get("generation")
     status: dict[str, Any] = {"observedGeneration": generation} if generation is not None else {}
+    traffic_update: ConditionUpdate | None = None
     try:
         spec = parse(WorkloadProfileSpec, body.get("spec"))
         scale, mode = _resolve(spec, namespace, reader)
@@ -66,19 +69,25 @@ def reconcile_profile(body: dict[str, Any], reader: Reader) -> Outcome:
     except TargetError as exc:
         update = ConditionUpdate(READY, "False", exc.reason, str(exc))
     else:
+        status["traffic"], traffic_update = measure_traffic(spec, old_status.get("traffic") or [], query, now_rfc3339())
         selector = spec.selector or scale.selector
         status.update(targetKind=scale.kind, selector=selector, currentReplicas=scale.status_replicas, mode=mode)
         target = f"{scale.kind} {namespace}/{spec.scale_target_ref.name}"
         update = ConditionUpdate(
             READY, "True", "TargetResolved", f"{target} has {scale.status_replicas} replicas; mode {mode}"
         )
-    previous = find_condition(old_status.get("conditions") or [], READY)
-    status["conditions"], _ = merge_condition(old_status.get("conditions") or [], update, generation)
-    return Outcome(status=status, event=_event_for(previous, update), ready=update.status == "True")
+    conditions = old_status.get("conditions") or []
+    events = []
+    for u in (update, traffic_update):
+        if u is not None:
+            events.append(_event_for(find_condition(conditions, u.type), u))
+            conditions, _ = merge_condition(conditions, u, generation)
+    status["conditions"] = conditions
+    return Outcome(status=status, events=tuple(e for e in events if e is not None), ready=update.status == "True")
 
 
 def _event_for(previous: dict[str, Any] | None, update: ConditionUpdate) -> EventToPost | None:
-    """An Event only when the Ready condition's status or reason changes, so resyncs stay quiet."""
+    """An Event only when a condition's status or reason changes, so resyncs stay quiet."""
     if previous is not None and previous.get("status") == update.status and previous.get("reason") == update.reason:
         return None
     return EventToPost("Normal" if update.status == "True" else "Warning", update.reason, update.message)

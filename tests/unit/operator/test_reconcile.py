@@ -45,7 +45,7 @@ def test_ready_true_with_resolved_target_and_policy_mode() -> None:
     assert ready(outcome)["reason"] == "TargetResolved" and ready(outcome)["observedGeneration"] == 3
     assert outcome.status["selector"] == "app=web" and outcome.status["mode"] == "Auto"
     assert outcome.status["currentReplicas"] == 3 and outcome.status["observedGeneration"] == 3
-    assert outcome.event is not None and outcome.event.type == "Normal"
+    assert [e.type for e in outcome.events] == ["Normal"]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_ready_false_reasons(spec, policies, reason, message) -> None:
     assert not outcome.ready
     cond = ready(outcome)
     assert cond["status"] == "False" and cond["reason"] == reason and message in cond["message"]
-    assert outcome.event is not None and outcome.event.type == "Warning" and outcome.event.reason == reason
+    assert [(e.type, e.reason) for e in outcome.events] == [("Warning", reason)]
 
 
 def test_invalid_spec_lists_every_error() -> None:
@@ -93,10 +93,10 @@ def test_event_only_on_transition_and_recovery() -> None:
     reader = FakeReader({}, {"p": {"spec": {"maxReplicas": 9}}})
     first = reconcile_profile(profile(SPEC), reader)
     again = reconcile_profile(profile(SPEC, first.status), reader)
-    assert first.event is not None and again.event is None
+    assert first.events and not again.events
     reader.scales["web"] = WEB
     recovered = reconcile_profile(profile(SPEC, again.status), reader)
-    assert recovered.ready and recovered.event is not None and recovered.event.reason == "TargetResolved"
+    assert recovered.ready and [e.reason for e in recovered.events] == ["TargetResolved"]
 
 
 def test_settings_from_env_validate() -> None:
@@ -108,3 +108,50 @@ def test_settings_from_env_validate() -> None:
         OperatorSettings.from_env({"AUGUR_RESYNC_SECONDS": "0"})
     with pytest.raises(ValueError, match="AUGUR_LOG_FORMAT"):
         OperatorSettings.from_env({"AUGUR_LOG_FORMAT": "xml"})
+
+
+def _traffic_query(values: dict[str, float | Exception]):
+    def query(q: str):
+        from augur.prom.client import Sample
+
+        v = values[q]
+        if isinstance(v, Exception):
+            raise v
+        return [Sample({}, v / 2), Sample({}, v / 2)]
+
+    return query
+
+
+def test_traffic_queries_fill_status_and_fall_back_to_last_values() -> None:
+    from augur.prom.client import PromError
+
+    spec = {
+        "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+        "dependencies": [{"name": "api", "traffic": 5, "trafficQuery": "q_api"}, {"name": "cache", "traffic": 1}],
+    }
+    reader = FakeReader({"web": WEB}, {})
+    first = reconcile_profile(profile(spec), reader, _traffic_query({"q_api": 42.0}))
+    assert [(e["name"], e["traffic"]) for e in first.status["traffic"]] == [("api", 42.0)]
+    cond = next(c for c in first.status["conditions"] if c["type"] == "TrafficMeasured")
+    assert cond["status"] == "True" and {e.reason for e in first.events} == {"TargetResolved", "Measured"}
+
+    down = PromError("PrometheusUnavailable", "cannot reach Prometheus")
+    later = reconcile_profile(profile(spec, first.status), reader, _traffic_query({"q_api": down}))
+    assert later.status["traffic"] == first.status["traffic"]  # last good value kept
+    cond = next(c for c in later.status["conditions"] if c["type"] == "TrafficMeasured")
+    assert cond["status"] == "False" and cond["reason"] == "PrometheusUnavailable" and "keeping" in cond["message"]
+    assert [e.reason for e in later.events] == ["PrometheusUnavailable"]
+
+
+def test_traffic_without_prometheus_says_so_and_without_queries_stays_silent() -> None:
+    spec = {
+        "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+        "dependencies": [{"name": "a", "trafficQuery": "q"}],
+    }
+    out = reconcile_profile(profile(spec), FakeReader({"web": WEB}, {}), None)
+    cond = next(c for c in out.status["conditions"] if c["type"] == "TrafficMeasured")
+    assert cond["reason"] == "PrometheusNotConfigured" and out.status["traffic"] == []
+    plain = reconcile_profile(
+        profile({"scaleTargetRef": {"kind": "Deployment", "name": "web"}}), FakeReader({"web": WEB}, {})
+    )
+    assert all(c["type"] != "TrafficMeasured" for c in plain.status["conditions"])

@@ -188,6 +188,19 @@ class Decision(ApiModel):
     """Human-readable explanation."""
 
 
+class MeasuredTraffic(ApiModel):
+    """Traffic to one dependency as measured by its ``trafficQuery``."""
+
+    name: Name
+    """Name of the peer's `WorkloadProfile`."""
+    namespace: Annotated[str, StringConstraints(max_length=63)] = ""
+    """Namespace of the peer; empty means the profile's own namespace."""
+    traffic: Annotated[float, Field(ge=0)]
+    """Measured traffic (the sum of the query's samples); replaces the spec's weight for placement."""
+    measured_at: datetime
+    """When it was measured."""
+
+
 class WorkloadProfileStatus(ApiModel):
     """Observed state of a ``WorkloadProfile``."""
 
@@ -213,6 +226,8 @@ class WorkloadProfileStatus(ApiModel):
     """Latest streaming anomaly score (0 normal, 1 highly anomalous)."""
     last_decision: Decision | None = None
     """The most recent scaling decision."""
+    traffic: Annotated[list[MeasuredTraffic], Field(max_length=64)] = []
+    """Measured traffic per dependency that has a `trafficQuery` (the last good value is kept on failure)."""
 
 
 WORKLOAD_PROFILE = Kind(
