@@ -94,6 +94,10 @@ class MemoryCache:
         self._cpu_req = np.zeros(0)
         self._mem_req = np.zeros(0)
         self._occupancy: dict[str, dict[str, int]] = {}
+        self._frozen: dict[str, tuple[dict[str, int], tuple[Any, Any]]] = {}
+        """Per workload: a copy of its occupancy and its node positions/counts, reused by later views
+        until one of its pods changes (or the node table is rebuilt)."""
+        self._rulebook: RuleBook | None = None
 
     # -- lifecycle (nothing to run: someone else feeds this cache) --
     def start(self) -> None:
@@ -229,6 +233,7 @@ class MemoryCache:
         if not pod.node or pod.terminal:
             return
         if workload is not None:
+            self._frozen.pop(workload, None)
             per_node = self._occupancy.setdefault(workload, {})
             per_node[pod.node] = per_node.get(pod.node, 0) + sign
             if per_node[pod.node] <= 0:
@@ -240,6 +245,7 @@ class MemoryCache:
         self._view = None
 
     def _reassign_workloads(self) -> None:
+        self._rulebook = None
         pods = list(self._pods.values())
         self._pods.clear()
         self._occupancy = {}
@@ -250,6 +256,7 @@ class MemoryCache:
     def _invalidate(self, tables: bool) -> None:
         if tables:
             self._table = None
+            self._frozen = {}
         self._view = None
 
     # -- snapshots --
@@ -267,14 +274,19 @@ class MemoryCache:
         if self._table is None:
             self._table = self._build_table()
         table = self._table.with_requested(self._cpu_req.copy(), self._mem_req.copy())
-        occupancy = Occupancy({w: dict(c) for w, c in self._occupancy.items() if c})
-        rulebook = RuleBook(p.rules for p in self._profiles.values())
+        for w, c in self._occupancy.items():
+            if c and w not in self._frozen:
+                self._frozen[w] = (dict(c), table.peer_weights(c))
+        occupancy = Occupancy({w: f[0] for w, f in self._frozen.items()})
+        if self._rulebook is None:
+            self._rulebook = RuleBook(p.rules for p in self._profiles.values())
+        rulebook = self._rulebook
         profiles: dict[str, list[Profile]] = {}
         for p in sorted(self._profiles.values(), key=lambda p: p.key):
             profiles.setdefault(p.namespace, []).append(p)
         zl, rl = self._labels()
         return ClusterView(
-            snapshot=Snapshot(table, occupancy, rulebook),
+            snapshot=Snapshot(table, occupancy, rulebook, {w: f[1] for w, f in self._frozen.items()}),
             profiles={ns: tuple(ps) for ns, ps in profiles.items()},
             zone_label=zl,
             region_label=rl,

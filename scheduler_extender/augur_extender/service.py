@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,13 @@ def _host_prefixes(table: NodeTable) -> list[bytes]:
 def render_priorities(table: NodeTable, cand: IntArray, scores: IntArray, unknown: Sequence[str]) -> bytes:
     """``[{"Host": name, "Score": s}, ...]`` for the known candidates (in order), then the unknown ones
     with the neutral score."""
-    prefixes, suffix = _host_prefixes(table), _SCORE_SUFFIX
-    parts = [prefixes[i] + suffix[s] for i, s in zip(cand.tolist(), scores.tolist(), strict=True)]
+    parts: list[bytes] = []
+    if len(cand):
+        hosts = itemgetter(*cand.tolist())(_host_prefixes(table))
+        marks = itemgetter(*scores.tolist())(_SCORE_SUFFIX)
+        if len(cand) == 1:
+            hosts, marks = (hosts,), (marks,)
+        parts = list(map(bytes.__add__, hosts, marks))
     if unknown:
         parts += [orjson.dumps({"Host": n, "Score": NEUTRAL_SCORE}) for n in unknown]
     return b"[" + b",".join(parts) + b"]"

@@ -12,6 +12,7 @@ from augur.placement.components.affinity import AffinityArgs
 from augur.placement.components.colocation import ColocationArgs
 from augur.placement.components.load import LoadArgs
 from augur.placement.components.packing import PackingArgs
+from augur.placement.components.plan import PlanArgs
 from augur.placement.components.proximity import ProximityArgs
 from augur.placement.components.spread import SpreadArgs
 
@@ -27,6 +28,7 @@ class ScoringConfig:
     colocation: ColocationArgs = field(default_factory=ColocationArgs)
     spread: SpreadArgs = field(default_factory=SpreadArgs)
     packing: PackingArgs = field(default_factory=PackingArgs)
+    plan: PlanArgs = field(default_factory=PlanArgs)
     normalization: Normalization = "MinMax"
     """``MinMax``: the best candidate gets 10 and the worst 0; ``Absolute``: ``round(total / 10)``."""
 

@@ -20,13 +20,15 @@ class Snapshot:
     table: NodeTable
     occupancy: Occupancy = field(default_factory=Occupancy)
     rulebook: RuleBook = field(default_factory=RuleBook)
-    _placed: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
+    positions: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of :meth:`placed`; a cache that tracks occupancy incrementally may pre-fill it (it must agree
+    with ``occupancy`` and ``table``)."""
 
     def placed(self, workload: str) -> tuple[IntArray, FloatArray]:
         """Node positions and pod counts of a workload's running pods (memoized: snapshots are immutable)."""
-        hit = self._placed.get(workload)
+        hit = self.positions.get(workload)
         if hit is None:
-            hit = self._placed[workload] = self.table.peer_weights(self.occupancy.nodes_of(workload))
+            hit = self.positions[workload] = self.table.peer_weights(self.occupancy.nodes_of(workload))
         return hit
 
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
-from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
+from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProfileStatus
 from augur.placement.model import DependencyRule, WorkloadRules, workload_key
 from augur.placement.table import ZONE_KEY
 from augur.placement.topology import DistanceLevels, TopologyModel, pair
@@ -28,11 +28,23 @@ def topology_from_api(spec: NetworkTopologySpec, status: NetworkTopologyStatus |
     return TopologyModel(levels, zones, regions, nodes)
 
 
-def rules_from_api(namespace: str, name: str, spec: WorkloadProfileSpec, replicas: int | None = None) -> WorkloadRules:
+def rules_from_api(
+    namespace: str,
+    name: str,
+    spec: WorkloadProfileSpec,
+    replicas: int | None = None,
+    status: WorkloadProfileStatus | None = None,
+) -> WorkloadRules:
     """A ``WorkloadProfile``'s dependencies and placement rules, with peers as workload keys;
-    ``replicas`` is the expected replica count (``status.desiredReplicas``) when known."""
+    ``replicas`` is the expected replica count (``status.desiredReplicas``) when known. Traffic measured
+    by a dependency's ``trafficQuery`` (``status.traffic``) replaces its spec weight."""
+    measured = {(t.namespace or namespace, t.name): t.traffic for t in (status.traffic if status else [])}
     deps = tuple(
-        DependencyRule(workload_key(d.namespace or namespace, d.name), d.traffic, d.max_distance)
+        DependencyRule(
+            workload_key(d.namespace or namespace, d.name),
+            measured.get((d.namespace or namespace, d.name), d.traffic),
+            d.max_distance,
+        )
         for d in spec.dependencies
     )
     p = spec.placement

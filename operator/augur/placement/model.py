@@ -123,9 +123,11 @@ class WorkloadRules:
 class RuleBook:
     """Every workload's rules, with the reverse dependency index needed to find a pod's peers."""
 
-    __slots__ = ("_incoming", "_rules")
+    __slots__ = ("_incoming", "_rules", "memo")
 
     def __init__(self, rules: Iterable[WorkloadRules] = ()) -> None:
+        self.memo: dict[str, object] = {}
+        """Results derived from the rules that later snapshots may reuse (the pending-pod plan)."""
         self._rules: dict[str, WorkloadRules] = {r.key: r for r in rules}
         self._incoming: dict[str, dict[str, float]] = {}
         for r in self._rules.values():

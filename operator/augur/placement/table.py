@@ -128,11 +128,11 @@ class NodeTable:
 
     def peer_weights(self, counts: Mapping[str, int]) -> tuple[IntArray, FloatArray]:
         """Node positions and pod counts of a workload (nodes unknown to the table are skipped)."""
-        pos = [(self.position[n], c) for n, c in counts.items() if c > 0 and n in self.position]
-        if not pos:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        idx, w = zip(*pos, strict=True)
-        return np.array(idx, dtype=np.int64), np.array(w, dtype=np.float64)
+        n = len(counts)
+        idx = np.fromiter(map(self.position.get, counts.keys(), repeat(-1)), dtype=np.int64, count=n)
+        w = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        keep = (idx >= 0) & (w > 0)
+        return idx[keep], w[keep]
 
 
 def _column(nodes: Sequence[NodeInfo], attr: str) -> FloatArray:

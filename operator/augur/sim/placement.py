@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import numpy as np
@@ -735,13 +735,18 @@ def find_best(sc: Scenario, starts: list[Outcome], distances: np.ndarray, rounds
     return to_assignment(sc, counts), False
 
 
-def simulate(sc: Scenario, search_rounds: int = 300) -> dict[str, Any]:
-    """The report of ``augur placement simulate``."""
+def simulate(
+    sc: Scenario, search_rounds: int = 300, variants: Mapping[str, ScoringConfig] | None = None
+) -> dict[str, Any]:
+    """The report of ``augur placement simulate``; ``variants`` adds Augur runs with other scoring
+    configurations (reported under their names; their placements also seed the offline search)."""
     distances = node_distances(sc)
     augur, default = simulate_augur(sc), simulate_default(sc)
-    best, exact = find_best(sc, [augur, default], distances, search_rounds)
+    extra = {name: simulate_augur(replace(sc, scoring=config)) for name, config in (variants or {}).items()}
+    best, exact = find_best(sc, [augur, default, *extra.values()], distances, search_rounds)
     return {
         "augur": augur.report(sc, distances),
         "default": default.report(sc, distances),
         "best": {**best.report(sc, distances), "exact": exact},
+        **{name: outcome.report(sc, distances) for name, outcome in extra.items()},
     }

@@ -41,7 +41,7 @@ def test_debug_explain_returns_breakdown_best_first(client: TestClient) -> None:
     assert body["workload"] == "shop/web"
     nodes = body["nodes"]
     assert nodes[0]["node"] == "b1"
-    assert set(nodes[0]["components"]) == {"load", "proximity", "affinity", "colocation", "spread", "packing"}
+    assert set(nodes[0]["components"]) == {"load", "proximity", "affinity", "colocation", "spread", "packing", "plan"}
     assert nodes[0]["components"]["proximity"]["raw"] == 100.0
     assert {n["node"]: n["filteredOut"] for n in nodes}["c1"].startswith("zone c is avoided")
 

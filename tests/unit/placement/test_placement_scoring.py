@@ -34,7 +34,7 @@ def test_total_is_weighted_mean_and_breakdown_adds_up(nodes: list[NodeInfo]) -> 
     cfg = ScoringConfig()
     for entry, total in zip(res.breakdown(), res.total.tolist(), strict=True):
         parts = entry["components"]
-        assert set(parts) == {"load", "proximity", "affinity", "colocation", "spread", "packing"}
+        assert set(parts) == {"load", "proximity", "affinity", "colocation", "spread", "packing", "plan"}
         assert sum(p["contribution"] for p in parts.values()) == pytest.approx(total, abs=0.01)
         assert parts["proximity"]["weight"] == cfg.proximity.weight
     assert res.best() == "a1"

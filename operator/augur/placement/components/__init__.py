@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from augur.placement.components import affinity, colocation, load, packing, proximity, spread
+from augur.placement.components import affinity, colocation, load, packing, plan, proximity, spread
 from augur.placement.context import ScoringContext
 from augur.placement.topology import FloatArray
 
@@ -29,6 +29,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component(colocation.NAME, colocation.ColocationArgs, colocation.score),
     Component(spread.NAME, spread.SpreadArgs, spread.score),
     Component(packing.NAME, packing.PackingArgs, packing.score),
+    Component(plan.NAME, plan.PlanArgs, plan.score),
 )
 
 __all__ = ["COMPONENTS", "Component"]
