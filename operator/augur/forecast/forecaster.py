@@ -178,12 +178,17 @@ def refit_forecaster(previous: Forecaster, values: FloatArray, exog: FloatArray 
 
     Falls back to the full selection (:func:`fit_forecaster`) when it is due: every
     ``reselect_every``-th refit, while the history is still growing (half again as many points as the
-    last selection saw), when the usable seasonal periods changed, when the chosen model can no
+    last selection saw), while seasonal naive (the baseline) is the chosen model, when the usable
+    seasonal periods changed, when the chosen model can no
     longer be fitted, or when its validation error relative to seasonal naive (same steps) grew by more
     than ``reselect_degradation`` since the last selection or exceeds seasonal naive's.
     """
     settings = previous.settings
     if not previous.chosen or previous.refits_since_selection + 1 >= settings.reselect_every:
+        return fit_forecaster(values, settings, exog)
+    if previous.chosen == "seasonal_naive" and len(settings.candidates) > 1:
+        # The baseline cannot be judged against itself, and it usually wins on a short or changing
+        # history: keep looking for a better model at every refit.
         return fit_forecaster(values, settings, exog)
     prep = _prepare(values, settings, exog)
     if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:

@@ -118,14 +118,43 @@ def forecast_replicas(forecast: QuantileForecast, quantile: float, params: Scali
     return replicas_for(peak, params.capacity, params.target_utilization), peak
 
 
+def prewarm_replicas(
+    forecast: QuantileForecast, quantile: float, params: ScalingParams, current: int
+) -> tuple[int, float, str]:
+    """Replicas to ask for now, the demand behind them, and how they were found.
+
+    Replicas asked for now are ready ``ceil(lead / step)`` steps later, so they must serve the demand
+    from then on (horizons from ``L + 1``). Before that only the replicas already there serve, and
+    asking for fewer removes them at once: the earlier horizons can only hold the current count, up to
+    what they need, never raise it.
+    """
+    steps = math.ceil(params.lead_time_seconds / forecast.interval_seconds) + 1
+    demand = forecast.at(quantile)
+    horizons = np.asarray(forecast.horizons)
+    later, earlier = demand[horizons >= steps], demand[horizons < steps]
+    if not later.size:
+        peak = float(np.max(demand))
+        return replicas_for(peak, params.capacity, params.target_utilization), peak, _span(forecast)
+    peak = float(np.max(later))
+    wanted = replicas_for(peak, params.capacity, params.target_utilization)
+    if earlier.size:
+        early_peak = float(np.max(earlier))
+        hold = min(current, replicas_for(early_peak, params.capacity, params.target_utilization))
+        if hold > wanted:
+            return hold, early_peak, _span(forecast)
+    seconds = (steps - 1) * forecast.interval_seconds
+    return wanted, peak, f"{_span(forecast)} (ready in {_format_seconds(seconds)})"
+
+
 def decide(
     forecast: QuantileForecast, observed: Observed, params: ScalingParams, quantile: float | None = None
 ) -> Decision:
-    """Desired replicas: the forecast's need over [now, now + lead], never below the reactive guard
-    unless the policy allows a confident forecast-driven scale-in, then stabilized and step-limited."""
+    """Desired replicas: the forecast's need once new replicas would be ready (and, until then, no
+    scale-in below what the nearer horizons need), never below the reactive guard unless the policy
+    allows a confident forecast-driven scale-in, then stabilized and step-limited."""
     q = params.safety_quantile if quantile is None else quantile
-    wanted, peak = forecast_replicas(forecast, q, params)
-    parts = [f"p{q * 100:g} demand {peak:.4g} over the next {_span(forecast)} needs {wanted}"]
+    wanted, peak, span = prewarm_replicas(forecast, q, params, observed.current_replicas)
+    parts = [f"p{q * 100:g} demand {peak:.4g} over the next {span} needs {wanted}"]
     reactive = None
     floor = 0
     target = wanted
@@ -168,5 +197,8 @@ def _stabilize(recommendation: int, observed: Observed, params: ScalingParams, p
 
 
 def _span(forecast: QuantileForecast) -> str:
-    seconds = max(forecast.horizons) * forecast.interval_seconds
+    return _format_seconds(max(forecast.horizons) * forecast.interval_seconds)
+
+
+def _format_seconds(seconds: float) -> str:
     return f"{seconds / 60:g}m" if seconds >= 60 else f"{seconds:g}s"

@@ -6,7 +6,7 @@ import numpy as np
 
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
 from augur.forecast.quantiles import QuantileForecast
-from augur.scaling.decision import Observed, ScalingParams, StepLimits, decide
+from augur.scaling.decision import Observed, ScalingParams, StepLimits, decide, prewarm_replicas
 
 
 def _forecast(p50: list[float], spread: float = 10.0) -> QuantileForecast:
@@ -70,3 +70,19 @@ def test_params_from_policy_spec() -> None:
     assert params.safety_quantile == 0.95
     assert params.limits.up_pods == 2
     assert params.limits.down_stabilization_seconds == 300.0
+
+
+def test_prewarming_buys_only_what_can_be_ready_and_holds_until_then() -> None:
+    # One-minute steps, lead 2 min: replicas asked for now are ready from horizon 3 on.
+    params = ScalingParams(capacity=10.0, target_utilization=0.8, lead_time_seconds=120.0)
+    peak_soon = _forecast([190, 190, 70], spread=0.0)  # p90 = p50 here: 24 replicas, then 9
+    # Scaling up for horizons 1-2 is useless (not ready in time): ask for horizon 3's need only.
+    d = prewarm_replicas(peak_soon, 0.9, params, current=5)
+    assert d[0] == 9
+    # Already at 12: keep them through the nearer peak rather than scale in under it.
+    assert prewarm_replicas(peak_soon, 0.9, params, current=12)[0] == 12
+    # Demand falling: scale in, but only as far as the nearer horizons allow (80 / 8 = 10).
+    falling = _forecast([80, 40, 40], spread=0.0)
+    assert prewarm_replicas(falling, 0.9, params, current=12)[0] == 10
+    decision = decide(falling, Observed(12, 12, None, 60.0), params)
+    assert decision.forecast_replicas == 10
