@@ -98,6 +98,9 @@ class MemoryCache:
         """Per workload: a copy of its occupancy and its node positions/counts, reused by later views
         until one of its pods changes (or the node table is rebuilt)."""
         self._rulebook: RuleBook | None = None
+        self._sizes: dict[str, tuple[float, float]] = {}
+        """Requests (cores, GiB) of the last pod seen per workload, scheduled or not: the size of the
+        replicas still to come, for packing and planning."""
 
     # -- lifecycle (nothing to run: someone else feeds this cache) --
     def start(self) -> None:
@@ -222,6 +225,10 @@ class MemoryCache:
         self._pods[pod.uid] = pod
         workload = self._workload(pod)
         self._pod_workload[pod.uid] = workload
+        if workload is not None and not pod.terminal and self._sizes.get(workload) != (pod.cpu, pod.memory):
+            self._sizes[workload] = (pod.cpu, pod.memory)
+            self._rulebook = None
+            self._view = None
         self._account(pod, workload, +1)
 
     def _remove_pod(self, uid: str) -> None:
@@ -246,6 +253,7 @@ class MemoryCache:
 
     def _reassign_workloads(self) -> None:
         self._rulebook = None
+        self._sizes = {}
         pods = list(self._pods.values())
         self._pods.clear()
         self._occupancy = {}
@@ -279,7 +287,7 @@ class MemoryCache:
                 self._frozen[w] = (dict(c), table.peer_weights(c))
         occupancy = Occupancy({w: f[0] for w, f in self._frozen.items()})
         if self._rulebook is None:
-            self._rulebook = RuleBook(p.rules for p in self._profiles.values())
+            self._rulebook = RuleBook(self._sized(p.rules) for p in self._profiles.values())
         rulebook = self._rulebook
         profiles: dict[str, list[Profile]] = {}
         for p in sorted(self._profiles.values(), key=lambda p: p.key):
@@ -291,6 +299,12 @@ class MemoryCache:
             zone_label=zl,
             region_label=rl,
         )
+
+    def _sized(self, rules: WorkloadRules) -> WorkloadRules:
+        size = self._sizes.get(rules.key)
+        if size is None or rules.pod_cpu is not None:
+            return rules
+        return replace(rules, pod_cpu=size[0], pod_memory=size[1])
 
     def _build_table(self) -> NodeTable:
         active = self._active_topology()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from augur_extender.app import create_app
@@ -92,3 +93,18 @@ def test_selector_and_quantities() -> None:
     assert quantity("500m") == 0.5
     assert quantity("2Gi") == 2 * 2**30
     assert quantity(3) == 3.0
+
+
+def test_cache_learns_replica_counts_and_pod_sizes_for_packing() -> None:
+    cache = MemoryCache()
+    fill(cache)
+    web = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
+    web["status"] = {"desiredReplicas": 3}
+    cache.apply("workloadprofiles", "MODIFIED", web)
+    rules = cache.view().snapshot.rulebook.get("shop/web")
+    assert rules is not None
+    assert rules.replicas == 3
+    assert rules.pod_cpu == pytest.approx(0.5)  # from the pending web-0 pod's requests
+    cache.apply("pods", "ADDED", pod("web-1", "web", "a1", cpu="2"))
+    resized = cache.view().snapshot.rulebook.get("shop/web")
+    assert resized is not None and resized.pod_cpu == pytest.approx(2.0)
