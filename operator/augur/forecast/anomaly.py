@@ -46,17 +46,18 @@ class AnomalyParams:
     huber_k: float = 4.0
     z_cap: float = 12.0
     avg_window: int = 10
-    history_window: int = 1000
+    history_window: int = 500
     log_tail_cap: float = 1.0
     shape_bins: int = 6
-    shape_scales: tuple[int, ...] = (5,)
+    shape_scales: tuple[int, ...] = (1, 5, 20)
     shape_memory: int = 1000
     shape_stride: float = 0.4
-    novelty_weight: float = 1.0
+    novelty_weight: float = 1.02
     range_margin: float = 0.03
+    range_window: int = 0
     range_score: float = 0.99
-    fire_level: float = 0.9
-    suppress_steps: int = 100
+    fire_level: float = 0.92
+    suppress_steps: int = 75
     suppress_factor: float = 0.9
 
 
@@ -90,6 +91,8 @@ class AnomalyState:
     abs_scale: float = 0.0
     low: float = math.inf
     high: float = -math.inf
+    window_max: tuple[tuple[int, float], ...] = ()
+    window_min: tuple[tuple[int, float], ...] = ()
     since_fire: int = 1 << 30
     residual_tail: TailState = TailState()
     recent_values: tuple[float, ...] = ()
@@ -177,6 +180,8 @@ class AnomalyDetector:
         self._short, self._long = list(s.short), list(s.long)
         self._abs_scale, self._low, self._high, self._since_fire = s.abs_scale, s.low, s.high, s.since_fire
         self._resid_tail = _Tail(p, s.residual_tail)
+        self._wmax: deque[tuple[int, float]] = deque(s.window_max)
+        self._wmin: deque[tuple[int, float]] = deque(s.window_min)
         scale_states = s.scales or tuple(ShapeState() for _ in p.shape_scales)
         self._scales = [_Shapes(p, b, st) for b, st in zip(p.shape_scales, scale_states, strict=True)]
         longest = max((sc.width for sc in self._scales), default=1)
@@ -193,7 +198,8 @@ class AnomalyDetector:
         """The detector's memory as an immutable value."""
         return AnomalyState(
             self._n, self._level, (self._short[0], self._short[1]), (self._long[0], self._long[1]),
-            self._abs_scale, self._low, self._high, self._since_fire, self._resid_tail.state(),
+            self._abs_scale, self._low, self._high,
+            tuple(self._wmax), tuple(self._wmin), self._since_fire, self._resid_tail.state(),
             tuple(self._values), tuple(sc.state() for sc in self._scales),
         )  # fmt: skip
 
@@ -233,11 +239,15 @@ class AnomalyDetector:
         return resid_score, novelty_score, outside
 
     def _outside_range(self, value: float) -> bool:
-        span = self._high - self._low
+        """Beyond the range seen so far (or over the last ``range_window`` points) by a margin of it."""
+        low, high = self._low, self._high
+        if self.params.range_window > 0 and self._wmax:
+            low, high = self._wmin[0][1], self._wmax[0][1]
+        span = high - low
         if not math.isfinite(span):
             return False
         margin = self.params.range_margin * span
-        return value > self._high + margin or value < self._low - margin
+        return value > high + margin or value < low - margin
 
     def _learn(self, value: float, resid: float) -> None:
         p = self.params
@@ -247,6 +257,9 @@ class AnomalyDetector:
         _ew_update(self._long, resid, p.long_alpha, p.huber_k)
         self._abs_scale += (abs(value) - self._abs_scale) / min(self._n, 1000)
         self._low, self._high = min(self._low, value), max(self._high, value)
+        if p.range_window > 0:
+            _push_extreme(self._wmax, self._n, value, p.range_window, larger=True)
+            _push_extreme(self._wmin, self._n, value, p.range_window, larger=False)
 
     def _suppress(self, score: float) -> float:
         p = self.params
@@ -260,8 +273,17 @@ class AnomalyDetector:
 
 def combine(resid_score: float, novelty_score: float, outside: bool, p: AnomalyParams) -> float:
     """The point's score before suppression: the stronger likelihood, raised on a range break."""
-    score = max(resid_score, p.novelty_weight * novelty_score)
+    score = min(1.0, max(resid_score, p.novelty_weight * novelty_score))
     return max(score, p.range_score) if outside else score
+
+
+def _push_extreme(queue: deque[tuple[int, float]], n: int, value: float, window: int, larger: bool) -> None:
+    """Monotonic queue update: ``queue[0]`` is the extreme of the last ``window`` points."""
+    while queue and (queue[-1][1] <= value if larger else queue[-1][1] >= value):
+        queue.pop()
+    queue.append((n, value))
+    while queue[0][0] <= n - window:
+        queue.popleft()
 
 
 def _z(resid: float, stats: list[float], floor: float) -> float:

@@ -54,16 +54,19 @@ def test_no_look_ahead() -> None:
 
 def test_state_round_trip_continues_identically() -> None:
     values = _seasonal(1200)
-    whole = AnomalyDetector()
+    values[900] += 50
+    params = AnomalyParams(range_window=300)
+    whole = AnomalyDetector(params)
     expected = [whole.update(float(v)) for v in values]
-    first = AnomalyDetector()
+    first = AnomalyDetector(params)
     got = [first.update(float(v)) for v in values[:700]]
     stored = json.loads(json.dumps(state_dict(first.state())))
-    resumed = AnomalyDetector.from_state(stored)
+    resumed = AnomalyDetector.from_state(stored, params)
     got += [resumed.update(float(v), timestamp=float(i)) for i, v in enumerate(values[700:])]
     assert got == expected
     assert isinstance(resumed.state(), AnomalyState)
-    assert AnomalyDetector.from_state(first.state()).state() == first.state()
+    assert AnomalyDetector.from_state(first.state(), params).state() == first.state()
+    assert max(got[890:910]) > 0.9
 
 
 def test_constant_series_stays_quiet_then_flags_a_change() -> None:

@@ -138,8 +138,22 @@ def test_reproduces_published_numenta_scores() -> None:
     scores = nab.load_detector_scores(nab_dir / "results" / "numenta", series)
     thresholds = nab.load_thresholds(nab_dir, "numenta")
     got = {
-        p.name: round(nab.score_at(corpus, scores, thresholds[p.name], p).score, 1)
-        for p in nab.load_profiles(nab_dir)
+        p.name: round(nab.score_at(corpus, scores, thresholds[p.name], p).score, 1) for p in nab.load_profiles(nab_dir)
     }
     assert got == {"standard": 70.1, "reward_low_FP_rate": 63.1, "reward_low_FN_rate": 74.3}
     assert sum(f.windows for f in corpus) == 116
+
+
+def test_malformed_corpus_raises_corpus_error(tmp_path: Path) -> None:
+    with pytest.raises(nab.CorpusError, match="cannot read"):
+        nab.load_windows(tmp_path)
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "combined_windows.json").write_text("{oops")
+    with pytest.raises(nab.CorpusError, match="malformed JSON"):
+        nab.load_windows(tmp_path)
+    (tmp_path / "labels" / "combined_windows.json").write_text("[1, 2]")
+    with pytest.raises(nab.CorpusError, match="expected"):
+        nab.load_windows(tmp_path)
+    (tmp_path / "bad.csv").write_text("timestamp,value\n2024-01-01 00:00:00,abc\n")
+    with pytest.raises(nab.CorpusError, match="not a NAB CSV"):
+        nab.read_csv_columns(tmp_path / "bad.csv", "value")
