@@ -213,6 +213,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300)
     args = ap.parse_args()
+    load_at_start = loadavg()
     rows = []
     for size in SIZES:
         cache, names = cluster(size)
@@ -241,7 +242,7 @@ def main() -> int:
         "verb": "prioritize",
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
         "target": "p99 <= 5 ms at 1,000 nodes over HTTP",
-        "machine": {**machine(), "load_average_at_end": loadavg()},
+        "machine": {**machine(), "load_average_at_start": load_at_start, "load_average_at_end": loadavg()},
         "rows": rows,
     }
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -159,6 +159,7 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     scoring = json.loads(args.scoring) if args.scoring else PLANNING
+    load_at_start = Path("/proc/loadavg").read_text().split()[:3]
     rows = run([int(s) for s in args.sizes.split(",")], args.seeds, args.rounds, scoring)
     result = {
         "benchmark": "placement_quality",
@@ -175,6 +176,7 @@ def main() -> int:
         "summary": summarize(rows),
         "rows": rows,
     }
+    result["machine"]["load_average_at_start"] = load_at_start
     result["machine"]["load_average_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     print(json.dumps(result["summary"], indent=2))
     if not args.no_write:

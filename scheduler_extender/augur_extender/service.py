@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from augur.placement import (
@@ -108,27 +108,50 @@ def neutral(names: Sequence[str]) -> list[dict[str, Any]]:
     return [{"Host": n, "Score": NEUTRAL_SCORE} for n in names]
 
 
-_SCORE_SUFFIX = tuple(b"%d}" % s for s in range(MAX_PRIORITY + 1))
+@dataclass(frozen=True, eq=False)
+class _Fragments:
+    """``{"Host":"<name>","Score":NN}`` per node, padded with JSON whitespace to one width and followed
+    by a comma, as rows of a byte matrix: a reply is a row gather plus two score digits per row."""
+
+    rows: npt.NDArray[np.uint8]
+    digits: IntArray
+    """Column of the score's first digit in each row."""
 
 
-def _host_prefixes(table: NodeTable) -> list[bytes]:
-    prefixes: list[bytes] | None = table.memo.get("extender.host_prefix")
-    if prefixes is None:
-        prefixes = [orjson.dumps({"Host": n})[:-1] + b',"Score":' for n in table.names_tuple]
-        table.memo["extender.host_prefix"] = prefixes
-    return prefixes
+def _fragments(table: NodeTable) -> _Fragments:
+    cached: _Fragments | None = table.memo.get("extender.fragments")
+    if cached is None:
+        heads = [orjson.dumps({"Host": n})[:-1] + b',"Score":' for n in table.names_tuple]
+        width = max((len(h) for h in heads), default=0) + 4  # two digits, "}", ","
+        rows = np.full((len(heads), width), ord(" "), dtype=np.uint8)
+        for i, h in enumerate(heads):
+            rows[i, : len(h)] = np.frombuffer(h, dtype=np.uint8)
+            rows[i, len(h) + 2] = ord("}")
+        rows[:, -1] = ord(",")
+        cached = _Fragments(rows, np.array([len(h) for h in heads], dtype=np.int64))
+        table.memo["extender.fragments"] = cached
+    return cached
+
+
+_TENS = np.array([ord(" ")] * 10 + [ord("1")], dtype=np.uint8)
+_ONES = np.array([ord(str(s % 10)) for s in range(MAX_PRIORITY + 1)], dtype=np.uint8)
 
 
 def render_priorities(table: NodeTable, cand: IntArray, scores: IntArray, unknown: Sequence[str]) -> bytes:
     """``[{"Host": name, "Score": s}, ...]`` for the known candidates (in order), then the unknown ones
-    with the neutral score."""
+    with the neutral score. Scores below 10 are written ``7 `` (a digit and JSON whitespace)."""
     parts: list[bytes] = []
     if len(cand):
-        hosts = itemgetter(*cand.tolist())(_host_prefixes(table))
-        marks = itemgetter(*scores.tolist())(_SCORE_SUFFIX)
-        if len(cand) == 1:
-            hosts, marks = (hosts,), (marks,)
-        parts = list(map(bytes.__add__, hosts, marks))
+        f = _fragments(table)
+        rows = f.rows[cand]
+        at = f.digits[cand]
+        line = np.arange(len(cand))
+        clipped = np.clip(scores, 0, MAX_PRIORITY)
+        ones = _ONES[clipped]
+        tens = _TENS[clipped]
+        rows[line, at] = np.where(clipped >= 10, tens, ones)
+        rows[line, at + 1] = np.where(clipped >= 10, ord("0"), ord(" "))
+        parts.append(rows.tobytes()[:-1])
     if unknown:
         parts += [orjson.dumps({"Host": n, "Score": NEUTRAL_SCORE}) for n in unknown]
     return b"[" + b",".join(parts) + b"]"

@@ -26,7 +26,7 @@ def expectations(ctx: ScoringContext, hops: int) -> tuple[Placements, dict[str, 
         expected: dict[str, FloatArray] = {}
         workload = ctx.pod.workload
         if workload is not None and hops > 0:
-            pending = [p for p in ctx.snapshot.rulebook.peers(workload) if places.get(p) is None]
+            pending = [p for p in ctx.snapshot.rulebook.peers(workload) if len(ctx.snapshot.placed(p)[0]) == 0]
             if pending:
                 expected = _harmonic(ctx, places, workload, pending, hops)
         hit = ctx.memo[key] = (places, expected)

@@ -123,10 +123,11 @@ class WorkloadRules:
 class RuleBook:
     """Every workload's rules, with the reverse dependency index needed to find a pod's peers."""
 
-    __slots__ = ("_incoming", "_rules", "memo")
+    __slots__ = ("_incoming", "_peers", "_rules", "memo")
 
     def __init__(self, rules: Iterable[WorkloadRules] = ()) -> None:
         self.memo: dict[str, object] = {}
+        self._peers: dict[str, dict[str, float]] = {}
         """Results derived from the rules that later snapshots may reuse (the pending-pod plan)."""
         self._rules: dict[str, WorkloadRules] = {r.key: r for r in rules}
         self._incoming: dict[str, dict[str, float]] = {}
@@ -145,7 +146,14 @@ class RuleBook:
         return list(self._rules)
 
     def peers(self, key: str) -> dict[str, float]:
-        """Peers of ``key`` with the traffic in both directions summed (out-going and in-coming)."""
+        """Peers of ``key`` with the traffic in both directions summed (out-going and in-coming); the
+        returned mapping is shared, do not modify it."""
+        hit = self._peers.get(key)
+        if hit is None:
+            hit = self._peers[key] = self._compute_peers(key)
+        return hit
+
+    def _compute_peers(self, key: str) -> dict[str, float]:
         traffic = dict(self._incoming.get(key, {}))
         rules = self._rules.get(key)
         for dep in rules.dependencies if rules else ():

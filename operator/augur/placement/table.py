@@ -104,11 +104,15 @@ class NodeTable:
 
     def resolve(self, names: Sequence[str]) -> tuple[IntArray, list[str]]:
         """Positions of the known ``names`` (in order) and the names this table does not know."""
+        last = self.memo.get("resolve.last")
+        if last is not None and last[0] == names:  # the scheduler often sends the same list pod after pod
+            return last[1], list(last[2])
         idx = np.fromiter(map(self.position.get, names, repeat(-1)), dtype=np.int64, count=len(names))
-        if len(idx) == 0 or idx.min() >= 0:
-            return idx, []
-        unknown = [names[i] for i in np.flatnonzero(idx < 0).tolist()]
-        return idx[idx >= 0], unknown
+        unknown = [] if len(idx) == 0 or idx.min() >= 0 else [names[i] for i in np.flatnonzero(idx < 0).tolist()]
+        known = idx if not unknown else idx[idx >= 0]
+        known.flags.writeable = False
+        self.memo["resolve.last"] = (list(names), known, tuple(unknown))
+        return known, unknown
 
     def domains(self, key: str) -> IntArray:
         """Failure-domain id of every node for a topology key; nodes without the label are their own domain."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from augur.placement import NEUTRAL_SCORE, NodeInfo, NodeTable, TopologyModel
+from augur_extender.service import render_priorities
 from augur_extender.wire import ExtenderFilterResult, HostPriority
 
 from .extender_objects import ZONES, node, pod
@@ -110,3 +114,24 @@ def test_internal_errors_become_error_or_neutral(client: TestClient, monkeypatch
     body = client.post("/filter", json=cache_args(pod("web-0", "web"))).json()
     assert body["Error"] == "internal error: boom"
     assert body["NodeNames"] is None
+
+
+def test_rendered_priorities_are_valid_json_with_every_score() -> None:
+    names = ["a", "node-with-a-much-longer-name-0", 'quote"and\\slash', "z"]
+    table = NodeTable.build([NodeInfo(n) for n in names], TopologyModel())
+    cand = np.array([3, 0, 2, 1], dtype=np.int64)
+    for scores in (np.array([10, 0, 7, 5]), np.array([1, 9, 10, 10])):
+        reply = orjson.loads(render_priorities(table, cand, scores, ["ghost"]))
+        expected = [{"Host": names[i], "Score": int(s)} for i, s in zip(cand, scores, strict=True)]
+        assert reply == [*expected, {"Host": "ghost", "Score": NEUTRAL_SCORE}]
+    assert orjson.loads(render_priorities(table, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [])) == []
+
+
+def test_resolve_reuses_the_last_list_and_notices_a_new_one() -> None:
+    table = NodeTable.build([NodeInfo(n) for n in ("a", "b", "c")], TopologyModel())
+    first, unknown = table.resolve(["c", "a", "x"])
+    assert first.tolist() == [2, 0] and unknown == ["x"]
+    again, unknown_again = table.resolve(["c", "a", "x"])
+    assert again.tolist() == [2, 0] and unknown_again == ["x"]
+    other, none = table.resolve(["b"])
+    assert other.tolist() == [1] and none == []

@@ -43,10 +43,21 @@ def fraction(requested: FloatArray, extra: float, allocatable: FloatArray) -> Fl
     return np.clip(frac, 0.0, 1.0)
 
 
+def _shares(requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray) -> FloatArray:
+    share: FloatArray = np.clip((requested + extra) * inverse, 0.0, 1.0)
+    if not np.isfinite(inverse).all():  # nothing allocatable: full
+        share[allocatable <= 0] = 1.0
+    return share
+
+
 def score(ctx: ScoringContext, args: LoadArgs) -> FloatArray:
     t, c = ctx.table, ctx.cand
-    cpu = fraction(t.cpu_requested[c], ctx.pod.cpu, t.cpu[c])
-    mem = fraction(t.memory_requested[c], ctx.pod.memory, t.memory[c])
+    inv = t.memo.get("load.inverse")
+    if inv is None:
+        with np.errstate(divide="ignore"):
+            inv = t.memo["load.inverse"] = (1.0 / np.maximum(t.cpu, 0.0), 1.0 / np.maximum(t.memory, 0.0))
+    cpu = _shares(t.cpu_requested[c], ctx.pod.cpu, t.cpu[c], inv[0][c])
+    mem = _shares(t.memory_requested[c], ctx.pod.memory, t.memory[c], inv[1][c])
     mix = (args.cpu_weight * cpu + args.memory_weight * mem) / (args.cpu_weight + args.memory_weight)
     requested = 100.0 * (1.0 - mix)
     util = t.utilization[c]

@@ -55,19 +55,27 @@ def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: in
     peers = rulebook.peers(workload)
     if not peers:
         return cost, traffic
-    places, expected = expectations(ctx, hops if pending_peer_factor > 0 else 0)
-    table, cand = ctx.table, ctx.cand
+    table, cand, snapshot = ctx.table, ctx.cand, ctx.snapshot
+    # Σ_p T_p * mean_q d(n, q) is linear in the pod weights: one distance sum over all weighted peer pods.
+    weights = np.zeros(len(table), dtype=np.float64)
+    pending: list[tuple[str, float]] = []
     for peer, t in peers.items():
-        where = places.get(peer)
-        factor = 1.0
-        if where is None:
+        idx, count = snapshot.placed(peer)
+        if len(idx):
+            np.add.at(weights, idx, t * count / count.sum())
+            traffic += t
+        else:
+            pending.append((peer, t))
+    if pending and pending_peer_factor > 0 and hops > 0:
+        _, expected = expectations(ctx, hops)
+        for peer, t in pending:
             where = expected.get(peer)
-            factor = pending_peer_factor
-        if where is None:
-            continue
-        idx = np.flatnonzero(where)
-        cost += (t * factor) * distance_sums(table, cand, idx, where[idx])
-        traffic += t * factor
+            if where is not None:
+                weights += (t * pending_peer_factor) * where
+                traffic += t * pending_peer_factor
+    if traffic > 0:
+        nz = np.flatnonzero(weights)
+        cost = distance_sums(table, cand, nz, weights[nz])
     return cost, traffic
 
 
