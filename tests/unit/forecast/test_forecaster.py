@@ -80,4 +80,6 @@ def test_refit_reselects_when_the_chosen_model_degrades_or_seasons_change() -> N
     assert refit_forecaster(degraded, y).refits_since_selection == 0
     other_seasons = replace(first, periods=(7,))
     assert refit_forecaster(other_seasons, y).refits_since_selection == 0
+    baseline = replace(first, chosen="seasonal_naive")
+    assert refit_forecaster(baseline, y).refits_since_selection == 0, "a baseline choice is re-examined"
     assert refit_forecaster(first, y).refits_since_selection == 1
