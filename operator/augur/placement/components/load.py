@@ -36,13 +36,6 @@ class LoadArgs:
         return errors
 
 
-def fraction(requested: FloatArray, extra: float, allocatable: FloatArray) -> FloatArray:
-    """Requested share of allocatable after adding ``extra``; 1 where nothing is allocatable."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(allocatable > 0, (requested + extra) / allocatable, 1.0)
-    return np.clip(frac, 0.0, 1.0)
-
-
 def _shares(requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray) -> FloatArray:
     share: FloatArray = np.clip((requested + extra) * inverse, 0.0, 1.0)
     if not np.isfinite(inverse).all():  # nothing allocatable: full
