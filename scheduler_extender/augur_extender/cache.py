@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
-from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
+from augur.api.v1alpha1.workloadprofile import MeasuredTraffic, WorkloadProfileSpec, WorkloadProfileStatus
 from augur.api.validation import SpecError, parse
 from augur.placement import (
     NodeInfo,
@@ -182,7 +182,8 @@ class MemoryCache:
                 selector = parse_selector(text) if text else None
             except ValueError as exc:
                 log.warning("WorkloadProfile %s: %s", key, exc)
-            rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")))
+            status = _traffic_status(key, obj.get("status"))
+            rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")), status)
             self._profiles[key] = Profile(key, namespace, rules, selector)
         self._reassign_workloads()
 
@@ -317,6 +318,21 @@ class MemoryCache:
                 self._cpu_req[i] += pod.cpu
                 self._mem_req[i] += pod.memory
         return table
+
+
+def _traffic_status(key: str, status: Any) -> WorkloadProfileStatus | None:
+    """Only ``status.traffic`` (measured by the operator) matters here; other status fields are not
+    parsed, so a newer operator's status never makes the extender drop a profile."""
+    raw = status.get("traffic") if isinstance(status, Mapping) else None
+    if not isinstance(raw, list) or not raw:
+        return None
+    entries = []
+    for item in raw:
+        try:
+            entries.append(MeasuredTraffic.model_validate(item))
+        except ValueError as exc:
+            log.warning("WorkloadProfile %s: ignoring status.traffic entry %r: %s", key, item, exc)
+    return WorkloadProfileStatus(traffic=entries)
 
 
 def _expected_replicas(status: Any) -> int | None:
