@@ -39,26 +39,26 @@ _MAD_TO_SIGMA = 1.2533
 class AnomalyParams:
     """One parameter set for every series (tuned once on the NAB corpus, see ``docs/anomaly.md``)."""
 
-    warmup: int = 150
-    level_alpha: float = 0.3
-    short_alpha: float = 0.05
-    long_alpha: float = 0.005
-    huber_k: float = 4.0
-    z_cap: float = 12.0
-    avg_window: int = 10
-    history_window: int = 500
-    log_tail_cap: float = 1.0
-    shape_bins: int = 6
-    shape_scales: tuple[int, ...] = (1, 5, 20)
-    shape_memory: int = 1000
-    shape_stride: float = 0.4
-    novelty_weight: float = 1.02
-    range_margin: float = 0.03
-    range_window: int = 0
-    range_score: float = 0.99
-    fire_level: float = 0.92
-    suppress_steps: int = 75
-    suppress_factor: float = 0.9
+    warmup: int = 150  # points scored 0 while the statistics settle
+    level_alpha: float = 0.3  # EWMA one-step forecast
+    short_alpha: float = 0.05  # residual centre/scale, short horizon
+    long_alpha: float = 0.005  # residual centre/scale, long horizon
+    huber_k: float = 4.0  # residuals clipped at k sigma before they update centre and scale
+    z_cap: float = 12.0  # raw residual score = min(z, cap) / cap
+    avg_window: int = 7  # likelihood: points averaged into the recent raw score
+    history_window: int = 500  # likelihood: points of history behind the Gaussian
+    log_tail_cap: float = 1.0  # score = s / (s + cap), s = -log10(2 * tail)
+    shape_bins: int = 6  # bin means per shape
+    shape_scales: tuple[int, ...] = (1, 5, 20)  # points per bin, one shape memory per scale
+    shape_memory: int = 1000  # shapes remembered per scale
+    shape_stride: float = 0.4  # store a shape every round(bin * stride) points
+    novelty_weight: float = 1.02  # novelty likelihood against residual likelihood
+    range_margin: float = 0.03  # range break: beyond the seen range by this share of it
+    range_window: int = 0  # 0: range of all points so far; else of the last N points
+    range_score: float = 0.99  # least score of a range break
+    fire_level: float = 0.92  # a score this high starts a suppression period
+    suppress_steps: int = 75  # length of the suppression period
+    suppress_factor: float = 0.9  # scores are multiplied by this while suppressed
 
 
 @dataclass(frozen=True)
