@@ -11,6 +11,7 @@ extender's proximity, spread and load components all do real work. Writes bench/
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -115,6 +116,21 @@ def measure(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its reaped children) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def requests_served(url: str) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        if line.startswith("augur_extender_request_duration_seconds_count{"):
+            verb = line.split('verb="', 1)[1].split('"', 1)[0]
+            counts[verb] = float(line.rsplit(" ", 1)[1])
+    return counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
@@ -152,7 +168,10 @@ def main() -> int:
         api = client.CoreV1Api(client.ApiClient())
         without = measure(cluster, api, "bench-without", args.pods, [])
         print(f"without extender: {without}", flush=True)
+        cpu_before = cpu_seconds(proc.pid)
         with_ext = measure(cluster, api, "bench-with", args.pods, [extender])
+        with_ext["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
+        with_ext["extender_requests"] = requests_served(url)
         print(f"with extender:    {with_ext}", flush=True)
     result = {
         "benchmark": "kube-scheduler throughput with and without the Augur extender",

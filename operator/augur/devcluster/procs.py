@@ -85,6 +85,11 @@ class ManagedProcess:
     def running(self) -> bool:
         return self._popen.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """Exit status once the process has ended (negative: killed by that signal)."""
+        return self._popen.poll()
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
