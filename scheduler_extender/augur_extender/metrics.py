@@ -27,3 +27,6 @@ class Metrics:
             "augur_extender_cache_synced", "1 when the watch cache has listed every kind.", registry=self.registry
         )
         self.cache_nodes = Gauge("augur_extender_cache_nodes", "Nodes in the cache.", registry=self.registry)
+        self.cache_workloads = Gauge(
+            "augur_extender_cache_workloads", "WorkloadProfiles in the cache.", registry=self.registry
+        )

@@ -93,7 +93,8 @@ class KubeWatchCache(MemoryCache):
                 if self._stop.is_set():
                     w.stop()
                     return
-                obj = event.get("raw_object") or {}
+                # Without deserialization the client yields the plain event: the object is under "object".
+                obj = event.get("raw_object") or event.get("object") or {}
                 if event.get("type") == "ERROR":
                     raise RuntimeError(f"watch error: {obj.get('message', obj)}")  # 410 Gone → relist
                 if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):

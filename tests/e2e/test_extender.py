@@ -5,8 +5,12 @@ avoidance holds, and with the extender stopped pods still schedule (ignorable)."
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import ssl
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +18,7 @@ import pytest
 import yaml
 
 from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.pki import create_pki
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 from .conftest import REPO, apply, deployment, get_json
@@ -35,10 +40,9 @@ APP: tuple[tuple[str, int, dict[str, float], str], ...] = (
 _ns = itertools.count()
 
 
-def _manifests(ns: str) -> Iterator[tuple[str, str]]:
-    for name, replicas, deps, placement in APP:
-        dep_list = ", ".join(f"{{name: {peer}, traffic: {t}}}" for peer, t in deps.items())
-        profile = f"""
+def _profile(ns: str, name: str, deps: dict[str, float], placement: str) -> str:
+    dep_list = ", ".join(f"{{name: {peer}, traffic: {t}}}" for peer, t in deps.items())
+    return f"""
 apiVersion: augur.dev/v1alpha1
 kind: WorkloadProfile
 metadata: {{name: {name}, namespace: {ns}}}
@@ -48,16 +52,26 @@ spec:
   dependencies: [{dep_list}]
   placement: {placement}
 """
-        yield name, profile + "---" + deployment(name, ns, replicas, cpu="250m", memory="256Mi")
 
 
-def _deploy_app(cluster: LocalCluster) -> str:
+def _deploy_app(cluster: LocalCluster, extender_url: str | None = None) -> str:
+    """Profiles first (and, with an extender, until its cache holds them), then the Deployments in order."""
     ns = f"extender-{next(_ns)}"
     cluster.kubectl("create", "namespace", ns)
-    for name, manifest in _manifests(ns):
-        apply(cluster, manifest)
+    apply(cluster, "---".join(_profile(ns, name, deps, placement) for name, _, deps, placement in APP))
+    if extender_url is not None:
+        wait_until(lambda: _cached_workloads(extender_url) >= len(APP), 30, "profiles in the extender's cache")
+    for name, replicas, _, _ in APP:
+        apply(cluster, deployment(name, ns, replicas, cpu="250m", memory="256Mi"))
         cluster.kubectl("rollout", "status", f"deployment/{name}", "-n", ns, "--timeout=120s")
     return ns
+
+
+def _cached_workloads(url: str) -> float:
+    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        if line.startswith("augur_extender_cache_workloads "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def _placement(cluster: LocalCluster, ns: str) -> dict[str, list[str]]:
@@ -130,7 +144,7 @@ def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
 def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: LocalCluster) -> None:
     proc, url = extender
     nodes = _nodes(crds)
-    ns_with = _deploy_app(crds)
+    ns_with = _deploy_app(crds, url)
     with_extender = _placement(crds, ns_with)
     assert all(nodes[n]["zone"] != "west-a" for n in with_extender["db"]), with_extender["db"]
     metrics = httpx.get(f"{url}/metrics", timeout=5).text
@@ -147,3 +161,49 @@ def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: 
     cost_with, cost_without = network_cost(with_extender, nodes), network_cost(without_extender, nodes)
     print(f"network cost with extender {cost_with:.1f}, without {cost_without:.1f}")
     assert cost_with < cost_without, (with_extender, without_extender)
+
+
+def test_extender_over_tls_and_graceful_shutdown(crds: LocalCluster, tmp_path: Path) -> None:
+    """kube-scheduler calls the extender over HTTPS (enableHTTPS + tlsConfig.caFile); SIGTERM ends it cleanly."""
+    pki = create_pki(tmp_path / "pki")  # its apiserver certificate is valid for 127.0.0.1
+    port = free_port()
+    url = f"https://127.0.0.1:{port}"
+    proc = crds.spawn(
+        "augur-extender-tls",
+        [
+            sys.executable,
+            "-m",
+            "augur",
+            "extender",
+            "run",
+            "--port",
+            str(port),
+            "--kubeconfig",
+            str(crds.kubeconfig),
+            "--tls-cert",
+            str(pki.apiserver.cert),
+            "--tls-key",
+            str(pki.apiserver.key),
+        ],
+    )
+    context = ssl.create_default_context(cafile=str(pki.ca.cert))
+    wait_until(lambda: httpx.get(f"{url}/readyz", verify=context, timeout=2).status_code == 200, 60, "TLS ready", proc)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    entry = {**example_extender(url), "enableHTTPS": True, "tlsConfig": {"caFile": str(pki.ca.cert)}}
+    crds.restart_scheduler(extenders=[entry])
+    try:
+        ns = f"extender-tls-{next(_ns)}"
+        crds.kubectl("create", "namespace", ns)
+        apply(crds, deployment("tls", ns, 2))
+        crds.kubectl("rollout", "status", "deployment/tls", "-n", ns, "--timeout=120s")
+        metrics = httpx.get(f"{url}/metrics", verify=context, timeout=5).text
+        assert 'augur_extender_request_duration_seconds_count{verb="prioritize"}' in metrics
+    finally:
+        crds.restart_scheduler(extenders=[])
+    os.kill(proc.pid, signal.SIGTERM)
+    wait_until(lambda: not proc.running(), 20, "extender exit after SIGTERM")
+    log = proc.log_path.read_text()
+    # uvicorn drains, runs the shutdown hooks, then re-raises SIGTERM so the exit status tells the signal.
+    assert "Application shutdown complete" in log and "augur extender stopped" in log, proc.log_tail()
+    assert proc.returncode in (0, -signal.SIGTERM), proc.log_tail()

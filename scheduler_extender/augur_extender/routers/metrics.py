@@ -14,5 +14,7 @@ router = APIRouter(tags=["metrics"])
 @router.get("/metrics", response_class=PlainTextResponse, response_model=str)
 async def metrics(state: State) -> PlainTextResponse:
     state.metrics.cache_synced.set(1 if state.cache.synced() else 0)
-    state.metrics.cache_nodes.set(len(state.cache.view().snapshot.table))
+    view = state.cache.view()
+    state.metrics.cache_nodes.set(len(view.snapshot.table))
+    state.metrics.cache_workloads.set(sum(len(profiles) for profiles in view.profiles.values()))
     return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
