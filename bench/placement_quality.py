@@ -7,10 +7,7 @@ Usage: .venv/bin/python bench/placement_quality.py [--sizes 20,50,100,200] [--se
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -19,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine
+
 from augur.placement import ScoringConfig
 from augur.sim.placement import parse_scenario, simulate
 
@@ -26,35 +26,6 @@ OUT = Path(__file__).parent / "results" / "placement_quality.json"
 PLANNING: dict[str, Any] = {"plan": {"weight": 30, "annealSteps": 100_000}}
 """The simulator's scoring: the extender's defaults plus the pending-pod plan (off in the extender)."""
 ZONES = (("east-a", "east"), ("east-b", "east"), ("west-a", "west"))
-
-
-def machine() -> dict[str, Any]:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown",
-    )
-    mem_kb = next(
-        (
-            int(line.split()[1])
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        ),
-        0,
-    )
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem_kb / 2**20, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "load_average_at_start": Path("/proc/loadavg").read_text().split()[:3],
-        "note": "shared machine (other sessions' jobs run at the same time); see the load averages",
-    }
 
 
 def generate(pods: int, seed: int) -> dict[str, Any]:

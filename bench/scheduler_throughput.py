@@ -26,9 +26,8 @@ from kubernetes import client, config, watch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, write
 
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
-from augur.devcluster.procs import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 WORKLOADS = (("db", {}), ("api", {"db": 50}), ("web", {"api": 100}))
@@ -146,25 +145,7 @@ def main() -> int:
     ):
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = cluster.spawn(
-            "augur-extender",
-            [
-                sys.executable,
-                "-m",
-                "augur",
-                "extender",
-                "run",
-                "--port",
-                str(port),
-                "--kubeconfig",
-                str(cluster.kubeconfig),
-                "--log-level",
-                "warning",
-            ],
-        )
-        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 120, "extender ready", proc)
+        proc, url = cluster.start_extender(args=["--log-level", "warning"])
         example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
         extender = {**example["extenders"][0], "urlPrefix": url, "weight": args.weight}
         config.load_kube_config(str(cluster.kubeconfig))

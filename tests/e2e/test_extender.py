@@ -8,7 +8,6 @@ import itertools
 import os
 import signal
 import ssl
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.pki import create_pki
 from augur.devcluster.procs import ManagedProcess, wait_until
 
@@ -128,13 +127,7 @@ def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
     ]
     apply(crds, "\n---\n".join(rbac))
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-extender")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = crds.spawn(
-        "augur-extender",
-        [sys.executable, "-m", "augur", "extender", "run", "--port", str(port), "--kubeconfig", str(kubeconfig)],
-    )
-    wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, "extender ready", proc)
+    proc, url = crds.start_extender(kubeconfig)
     crds.restart_scheduler(extenders=[example_extender(url)])
     yield proc, url
     proc.stop()
@@ -166,28 +159,9 @@ def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: 
 def test_extender_over_tls_and_graceful_shutdown(crds: LocalCluster, tmp_path: Path) -> None:
     """kube-scheduler calls the extender over HTTPS (enableHTTPS + tlsConfig.caFile); SIGTERM ends it cleanly."""
     pki = create_pki(tmp_path / "pki")  # its apiserver certificate is valid for 127.0.0.1
-    port = free_port()
-    url = f"https://127.0.0.1:{port}"
-    proc = crds.spawn(
-        "augur-extender-tls",
-        [
-            sys.executable,
-            "-m",
-            "augur",
-            "extender",
-            "run",
-            "--port",
-            str(port),
-            "--kubeconfig",
-            str(crds.kubeconfig),
-            "--tls-cert",
-            str(pki.apiserver.cert),
-            "--tls-key",
-            str(pki.apiserver.key),
-        ],
-    )
+    proc, url = crds.start_extender(name="augur-extender-tls", tls=(pki.apiserver.cert, pki.apiserver.key, pki.ca.cert))
     context = ssl.create_default_context(cafile=str(pki.ca.cert))
-    wait_until(lambda: httpx.get(f"{url}/readyz", verify=context, timeout=2).status_code == 200, 60, "TLS ready", proc)
+    port = int(url.rsplit(":", 1)[1])
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
     entry = {**example_extender(url), "enableHTTPS": True, "tlsConfig": {"caFile": str(pki.ca.cert)}}

@@ -15,6 +15,7 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -411,6 +412,33 @@ class LocalCluster:
         proc = self._spawn(name, argv, env)
         self.write_state()
         return proc
+
+    def start_extender(
+        self,
+        kubeconfig: Path | None = None,
+        *,
+        name: str = "augur-extender",
+        tls: tuple[Path, Path, Path] | None = None,
+        args: Sequence[str] = (),
+    ) -> tuple[ManagedProcess, str]:
+        """Start ``augur extender run`` on a free loopback port and wait until its cache has synced.
+
+        ``tls`` is (certificate, key, CA that signed it); returns the process and its base URL.
+        """
+        port = free_port()
+        argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
+        argv += ["--kubeconfig", str(kubeconfig or self.kubeconfig), *args]
+        verify: ssl.SSLContext | bool = False
+        if tls is not None:
+            cert, key, ca = tls
+            argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
+            verify = ssl.create_default_context(cafile=str(ca))
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        proc = self.spawn(name, argv)
+        wait_until(
+            lambda: httpx.get(f"{url}/readyz", verify=verify, timeout=2).status_code == 200, 120, f"{name} ready", proc
+        )
+        return proc, url
 
     def write_state(self) -> None:
         state = {
