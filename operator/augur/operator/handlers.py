@@ -1,4 +1,5 @@
-"""kopf handlers for ``WorkloadProfile``: parse → reconcile (pure) → apply status and post Events."""
+"""kopf handlers for ``WorkloadProfile`` and ``NetworkTopology``: parse → reconcile → apply status with
+server-side apply → post Events on condition transitions."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.settings import SETTINGS
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
-
-PROFILES = kopf.Resource(GROUP, VERSION, "workloadprofiles")
 
 
 @kopf.on.startup()
@@ -59,7 +58,10 @@ def _post(body: kopf.Body, event: EventToPost) -> None:
 
 def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
     prom: PromClient | None = memo["prom"]
-    outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
+    try:
+        outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
+    except KubeError as exc:  # only transient API failures get here; the rest become conditions
+        raise kopf.TemporaryError(str(exc), delay=10) from exc
     if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, outcome.status):
         return  # deleted meanwhile
     details = {"ready": outcome.ready, "conditions": outcome.status.get("conditions")}

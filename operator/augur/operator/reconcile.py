@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from augur.api.conditions import ConditionUpdate, find_condition, merge_condition, now_rfc3339
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.validation import SpecError, parse
+from augur.kube.client import KubeError
 from augur.kube.resources import ScaleInfo, TargetError
 from augur.operator.traffic import Query, measure_traffic
 
@@ -40,11 +41,23 @@ READY = "Ready"
 
 
 def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple[ScaleInfo, str]:
+    """Raises :class:`TargetError` for what the user must fix (including API refusals such as a
+    missing RBAC rule for a custom kind's ``/scale``); transient API failures propagate as ``KubeError``."""
     ref = spec.scale_target_ref
-    scale = reader.get_scale(ref.api_version, ref.kind, ref.name, namespace)
+    try:
+        scale = reader.get_scale(ref.api_version, ref.kind, ref.name, namespace)
+    except KubeError as exc:
+        if exc.status.transient:
+            raise
+        raise TargetError("TargetUnreadable", str(exc)) from exc
     if spec.policy_ref is None:
         return scale, "ForecastOnly"
-    raw = reader.get_policy(spec.policy_ref.name, namespace)
+    try:
+        raw = reader.get_policy(spec.policy_ref.name, namespace)
+    except KubeError as exc:
+        if exc.status.transient:
+            raise
+        raise TargetError("PolicyUnreadable", str(exc)) from exc
     if raw is None:
         raise TargetError("PolicyNotFound", f"ScalingPolicy {namespace}/{spec.policy_ref.name} not found")
     try:

@@ -155,3 +155,21 @@ def test_traffic_without_prometheus_says_so_and_without_queries_stays_silent() -
         profile({"scaleTargetRef": {"kind": "Deployment", "name": "web"}}), FakeReader({"web": WEB}, {})
     )
     assert all(c["type"] != "TrafficMeasured" for c in plain.status["conditions"])
+
+
+def test_api_refusals_become_conditions_and_transient_failures_propagate() -> None:
+    from augur.kube.client import ApiStatus, KubeError
+
+    class Refusing(FakeReader):
+        def __init__(self, code: int) -> None:
+            super().__init__({}, {})
+            self.code = code
+
+        def get_scale(self, api_version: str, kind: str, name: str, namespace: str) -> ScaleInfo:
+            raise KubeError(f"reading {kind} {namespace}/{name}/scale", ApiStatus(self.code, "Forbidden", "no rbac"))
+
+    outcome = reconcile_profile(profile(SPEC), Refusing(403))
+    cond = ready(outcome)
+    assert cond["reason"] == "TargetUnreadable" and "403 Forbidden: no rbac" in cond["message"]
+    with pytest.raises(KubeError):
+        reconcile_profile(profile(SPEC), Refusing(503))
