@@ -34,7 +34,6 @@ class PromError(Exception):
 class PromClient:
     def __init__(self, url: str, timeout_seconds: float = 10.0) -> None:
         self.url = url
-        self._timeout = timeout_seconds
         self._prom = PrometheusConnect(url=url, disable_ssl=True, timeout=math.ceil(timeout_seconds))
 
     def instant(self, query: str) -> list[Sample]:
