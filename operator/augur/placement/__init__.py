@@ -5,6 +5,7 @@ The scheduler extender, the rebalancer and the placement simulator all call :fun
 """
 
 from augur.placement.config import ScoringConfig, parse_config
+from augur.placement.constants import MAX_PRIORITY, NEUTRAL_SCORE
 from augur.placement.context import Snapshot
 from augur.placement.convert import rules_from_api, topology_from_api
 from augur.placement.filter import FilterResult, filter_nodes
@@ -18,7 +19,7 @@ from augur.placement.model import (
     WorkloadRules,
     workload_key,
 )
-from augur.placement.scoring import MAX_PRIORITY, NEUTRAL_SCORE, ScoreResult, normalize, score_nodes
+from augur.placement.scoring import ScoreResult, normalize, score_nodes
 from augur.placement.table import NodeTable
 from augur.placement.topology import DistanceLevels, TopologyModel
 

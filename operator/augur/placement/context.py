@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from augur.placement.model import NodeInfo, Occupancy, PeerPlacement, PodInfo, RuleBook, WorkloadRules
 from augur.placement.table import IntArray, NodeTable
 from augur.placement.topology import FloatArray, TopologyModel
+
+if TYPE_CHECKING:
+    from augur.placement.plan import Plan
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,6 +26,9 @@ class Snapshot:
     positions: dict[str, tuple[IntArray, FloatArray]] = field(default_factory=dict, compare=False, repr=False)
     """Memo of :meth:`placed`; a cache that tracks occupancy incrementally may pre-fill it (it must agree
     with ``occupancy`` and ``table``)."""
+    plan: Plan | None = field(default=None, compare=False, repr=False)
+    """The pending-pod plan as the planner has it now (``None``: absent or stale, the ``plan`` component
+    is then neutral). Attached by the caller; scoring only looks it up."""
 
     def placed(self, workload: str) -> tuple[IntArray, FloatArray]:
         """Node positions and pod counts of a workload's running pods (memoized: snapshots are immutable)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProfileStatus
+from augur.placement.constants import ZONE_KEY
 from augur.placement.model import DependencyRule, WorkloadRules, workload_key
-from augur.placement.table import ZONE_KEY
 from augur.placement.topology import DistanceLevels, TopologyModel, pair
 
 

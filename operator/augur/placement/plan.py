@@ -1,45 +1,171 @@
-"""A placement plan for the pods still to come: where the pending replicas of the application should go.
+"""The pending-pod plan: where the replicas still to come should go, kept up to date off the request path.
 
 The extender sees one pod at a time, but the ``WorkloadProfile``s say which workloads talk to which, how
-much, and how many replicas each will have. :func:`plan_pending` places every pending replica of the
-workloads whose replica count and pod size are known, on top of what already runs (fixed), minimizing
-the network cost of facts §5 under node capacity:
+much, and how many replicas each will have. A :class:`Planner` places every pending replica of the
+workloads whose replica count and pod size are known, on top of what runs (fixed), minimizing the network
+cost of facts §5 under node capacity and the profiles' required avoidances, with the shared search engine
+(:mod:`augur.placement.search`): greedy insertion, best moves and swaps, seeded simulated annealing.
 
-1. greedy insertion, workload by workload in a Prim-like order (the one with the most traffic to what is
-   placed or planned, then the most traffic-intense per requested core), each pod on the node with the
-   smallest marginal cost ``G[w, n] = Σ_b K[w, b] Σ_m C[b, m] d(n, m)`` where it fits
-   (``K[a, b] = (T_ab + T_ba) / (r_a r_b)``, ``C`` the fixed plus planned counts);
-2. local search: single-pod moves of planned pods to a node with a lower marginal cost, until none helps.
+:meth:`Planner.update` is called with successive snapshots (by the extender's background thread, or by the
+simulator before each pod). While the node set, the traffic and the pod sizes stay the same, it *repairs*
+the previous plan instead of planning anew: pods that started on a planned slot consume it; a pod that
+started elsewhere, a deleted pod, a changed replica count or a node that filled up moves only the planned
+pods concerned, followed by a short descent. The request path never plans: it reads the plan's free
+slots for one workload (:meth:`Plan.slots`, ``O(nodes)``).
 
-It is deterministic for a given snapshot, so consecutive pods of a rollout see the same plan as long as
-the earlier pods followed it. Cost ``O(pods * workloads * nodes)`` plus an ``nodes²`` distance matrix:
-meant for the simulator and small clusters (the ``plan`` component is off by default in the extender).
+Node positions are those of the snapshot's :class:`~augur.placement.table.NodeTable`, which sorts nodes by
+name, and the search is seeded, so a plan does not depend on the order nodes were listed or watched in.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
+from augur.placement.search import BoolArray, CountProblem, CountSearch
 from augur.placement.topology import FloatArray
 
 PLAN_MEMO = "plan.distances"
 
 
+@dataclass(frozen=True)
+class PlanSettings:
+    passes: int = 20
+    """Descent passes after insertion and after annealing (a repair uses :attr:`repair_passes`)."""
+    anneal_steps: int = 20_000
+    """Annealing steps of a full plan (0: none)."""
+    seed: int = 0
+    repair_passes: int = 2
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     workloads: tuple[str, ...]
-    pending: FloatArray
-    """Workload x node: planned pods not running yet."""
+    nodes: tuple[str, ...]
+    """Node names in table order when the plan was made."""
+    total: FloatArray
+    """Workload x node: running plus planned pods when the plan was made."""
+    made_at: float
+    """The caller's clock (seconds) when the plan was made."""
+    incremental: bool = False
+    """Repaired from the previous plan rather than planned anew."""
+    cpu_seconds: float = 0.0
+    cost: float = 0.0
+    """Network cost of running plus planned pods."""
 
-    def slots(self, workload: str) -> FloatArray | None:
-        if workload not in self.workloads:
+    def covers(self, snapshot: Snapshot) -> bool:
+        """The plan is over the snapshot's node set (in the same positions)."""
+        return snapshot.table.names_tuple == self.nodes
+
+    def slots(self, workload: str | None, snapshot: Snapshot) -> FloatArray | None:
+        """Free planned slots of ``workload`` per node of ``snapshot``'s table: planned total minus the pods
+        running there now (``None`` when the plan does not cover the workload or the node set). ``O(nodes)``."""
+        if workload is None or workload not in self.workloads or not self.covers(snapshot):
             return None
-        row: FloatArray = self.pending[self.workloads.index(workload)]
-        return row
+        free: FloatArray = self.total[self.workloads.index(workload)].copy()
+        idx, count = snapshot.placed(workload)
+        np.subtract.at(free, idx, count)
+        return np.maximum(free, 0.0)
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.made_at)
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    keys: tuple[str, ...]
+    nodes: tuple[str, ...]
+    problem: CountProblem
+    token: object
+    """The node table's memo: identifies the node set and distances (shared by copies of the table)."""
+    signature: tuple[object, ...]
+    """What else must not change for a repair: workloads, sizes, traffic, allowed nodes."""
+
+    def repairs(self, other: _Inputs) -> bool:
+        return self.token is other.token and self.signature == other.signature
+
+
+class Planner:
+    """Keeps one plan and updates it from successive snapshots (not thread-safe: one owner calls it)."""
+
+    def __init__(self, settings: PlanSettings | None = None) -> None:
+        self.settings = settings or PlanSettings()
+        self._search: CountSearch | None = None
+        self._inputs: _Inputs | None = None
+        self.plan: Plan | None = None
+
+    def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
+        """The plan for ``snapshot`` (``None`` when no workload has a known replica count and size)."""
+        start = time.process_time()
+        inputs = _inputs(snapshot)
+        if inputs is None:
+            self._search = self._inputs = self.plan = None
+            return None
+        incremental = self._search is not None and self._inputs is not None
+        if incremental and self._inputs is not None and self._inputs.repairs(inputs):
+            search = self._repair(inputs)
+        else:
+            incremental = False
+            search = self._solve(inputs.problem)
+        self._search, self._inputs = search, inputs
+        total = inputs.problem.fixed + search.x
+        self.plan = Plan(
+            inputs.keys,
+            inputs.nodes,
+            total,
+            now,
+            incremental,
+            time.process_time() - start,
+            inputs.problem.cost(search.x),
+        )
+        return self.plan
+
+    def _solve(self, p: CountProblem) -> CountSearch:
+        s = self.settings
+        search = CountSearch(p, np.random.default_rng(s.seed))
+        search.insert()
+        search.descend(s.passes)
+        if s.anneal_steps > 0 and search.x.sum() > 1:
+            search.anneal(s.anneal_steps)
+            search.descend(s.passes)
+        return search
+
+    def _repair(self, new: _Inputs) -> CountSearch:
+        search, old = self._search, self._inputs
+        assert search is not None and old is not None
+        p = new.problem
+        started = np.maximum(p.fixed - old.problem.fixed, 0.0)
+        consumed = np.minimum(started, search.x)
+        x = search.x - consumed
+        # counts change where fixed pods appeared off-plan or disappeared: update H and G row by row
+        change = (p.fixed + x) - (old.problem.fixed + search.x)
+        for w, n in zip(*np.nonzero(np.abs(change) > EPS), strict=True):
+            search.h[w] += change[w, n] * p.distances[n]
+        search.p, search.x = p, x
+        search.g = p.k @ search.h
+        search.room_cpu = p.room_cpu - p.cpu @ x
+        search.room_mem = p.room_mem - p.mem @ x
+        for w in range(len(new.keys)):
+            surplus = round(float(p.fixed[w].sum() + x[w].sum() - p.replicas[w]))
+            if surplus > 0:
+                search.remove_worst(w, surplus)
+        for n in np.flatnonzero((search.room_cpu < -EPS) | (search.room_mem < -EPS)).tolist():
+            while (search.room_cpu[n] < -EPS or search.room_mem[n] < -EPS) and search.x[:, n].sum() > 0:
+                on = np.flatnonzero(search.x[:, n] > 0)
+                search.add(int(on[np.argmax(search.g[on, n])]), n, -1.0)
+        search.insert()
+        search.descend(self.settings.repair_passes)
+        return search
+
+
+def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Plan | None:
+    """A fresh plan for ``snapshot`` (no previous plan to repair)."""
+    return Planner(settings).update(snapshot)
 
 
 def _distances(snapshot: Snapshot) -> FloatArray:
@@ -51,200 +177,48 @@ def _distances(snapshot: Snapshot) -> FloatArray:
     return d
 
 
-def plan_pending(snapshot: Snapshot, passes: int = 20, anneal_steps: int = 0) -> Plan | None:
-    """The plan for every workload with known ``replicas`` and ``pod_cpu`` (``None`` if there is none).
-
-    Plans are kept on the rule book (which lives as long as the profiles do) and reused while every pod
-    that started since went to a planned slot on the same nodes; otherwise the rest is planned anew."""
+def _inputs(snapshot: Snapshot) -> _Inputs | None:
     rb, table = snapshot.rulebook, snapshot.table
-    known = rb.keys()
-    keys = [k for k in known if (r := rb.get(k)) is not None and r.replicas is not None and r.pod_cpu is not None]
-    if not keys or len(table) == 0:
+    rules = [r for k in sorted(rb.keys()) if (r := rb.get(k)) is not None and r.replicas is not None and r.pod_cpu]
+    if not rules or len(table) == 0:
         return None
-    reps = np.array([rb.get(k).replicas for k in keys], dtype=np.float64)  # type: ignore[union-attr]
-    fixed = np.zeros((len(keys), len(table)))
-    for i, k in enumerate(keys):
-        idx, count = snapshot.placed(k)
-        fixed[i, idx] = count
-    held = rb.memo.get("plan")
-    if (
-        isinstance(held, _Held)
-        and held.nodes is table.memo
-        and held.keys == keys
-        and np.array_equal(held.replicas, reps)
-        and held.settings == (passes, anneal_steps)
-        and (fixed <= held.total + 1e-9).all()
-    ):
-        return Plan(tuple(keys), held.total - fixed)
-    plan = _solve(snapshot, keys, reps, fixed, passes, anneal_steps)
-    rb.memo["plan"] = _Held(table.memo, keys, reps, fixed + plan, (passes, anneal_steps))
-    return Plan(tuple(keys), plan)
-
-
-@dataclass(frozen=True, eq=False)
-class _Held:
-    nodes: object
-    """The node table's memo: identifies the node set (shared by copies with other requested totals)."""
-    keys: list[str]
-    replicas: FloatArray
-    total: FloatArray
-    """Running plus planned pods per workload and node when the plan was made."""
-    settings: tuple[int, int]
-
-
-def _solve(
-    snapshot: Snapshot, keys: list[str], reps: FloatArray, fixed: FloatArray, passes: int, anneal_steps: int
-) -> FloatArray:
-    rb, table = snapshot.rulebook, snapshot.table
-    nw, nn = len(keys), len(table)
+    keys = tuple(r.key for r in rules)
     pos = {k: i for i, k in enumerate(keys)}
-    cpu = np.array([rb.get(k).pod_cpu for k in keys], dtype=np.float64)  # type: ignore[union-attr]
-    mem = np.array([rb.get(k).pod_memory or 0.0 for k in keys], dtype=np.float64)  # type: ignore[union-attr]
+    nw, nn = len(keys), len(table)
+    cpu = np.array([r.pod_cpu or 0.0 for r in rules], dtype=np.float64)
+    mem = np.array([r.pod_memory or 0.0 for r in rules], dtype=np.float64)
     traffic = np.zeros((nw, nw))
-    for k in keys:
-        for peer, t in rb.peers(k).items():
-            if peer in pos:
-                traffic[pos[k], pos[peer]] = t
-    pending = np.maximum(reps - fixed.sum(axis=1), 0.0)
-    if pending.sum() == 0:
-        return np.zeros((nw, nn))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(reps > 0, 1.0 / reps, 0.0)
-    k_mat = traffic * np.outer(inv, inv)
-    np.fill_diagonal(k_mat, 0.0)
-    d = _distances(snapshot)
-    free_cpu = table.cpu - table.cpu_requested
-    free_mem = table.memory - table.memory_requested
-    counts = fixed.copy()
-    g = k_mat @ (counts @ d)
-    plan = np.zeros((nw, nn))
-    intensity = traffic.sum(axis=1) * inv / np.where(cpu > 0, cpu, 1.0)
-    sym = traffic + traffic.T
-    todo = pending > 0
-    while todo.any():
-        # Prim-like order: the pending workload most tied (by traffic) to what is placed or planned,
-        # then the most traffic-intense, so that each group grows from what it talks to.
-        tie = sym @ (counts.sum(axis=1) > 0)
-        w = int(np.lexsort((-intensity, -tie))[np.flatnonzero(todo[np.lexsort((-intensity, -tie))])[0]])
-        todo[w] = False
-        for _ in range(int(pending[w])):
-            ok = (free_cpu >= cpu[w] - 1e-9) & (free_mem >= mem[w] - 1e-9)
-            if not ok.any():
-                break
-            # cheapest node; among equals the one with most siblings (replicas stay together for the
-            # peers still to come), then the one with most room (a new group starts on an empty node)
-            cost = np.where(ok, np.round(g[w], 9), np.inf)
-            ties = np.flatnonzero(cost == cost.min())
-            n = int(ties[np.lexsort((-free_cpu[ties], -counts[w, ties]))[0]])
-            plan[w, n] += 1
-            counts[w, n] += 1
-            free_cpu[n] -= cpu[w]
-            free_mem[n] -= mem[w]
-            g += np.outer(k_mat[:, w], d[n])
-    state = _State(plan, g, k_mat, d, cpu, mem, free_cpu, free_mem)
-    state.descend(passes)
-    if anneal_steps > 0 and plan.sum() > 1:
-        state.anneal(anneal_steps, np.random.default_rng(0))
-        state.descend(passes)
-    return state.plan
+    fixed = np.zeros((nw, nn))
+    allowed = np.empty((nw, nn), dtype=bool)
+    for i, r in enumerate(rules):
+        for dep in r.dependencies:
+            if dep.peer in pos and dep.peer != r.key:
+                traffic[i, pos[dep.peer]] += dep.traffic
+        idx, count = snapshot.placed(r.key)
+        fixed[i, idx] = count
+        allowed[i] = _allowed(snapshot, r.avoid_zones, r.avoid_regions, r.avoid_nodes, r.required_avoidance)
+    allowed &= (cpu[:, None] <= table.cpu + EPS) & (mem[:, None] <= table.memory + EPS)
+    problem = CountProblem(
+        distances=_distances(snapshot),
+        traffic=traffic,
+        replicas=np.array([r.replicas for r in rules], dtype=np.float64),
+        cpu=cpu,
+        mem=mem,
+        room_cpu=table.cpu - table.cpu_requested,
+        room_mem=table.memory - table.memory_requested,
+        allowed=allowed,
+        fixed=fixed,
+    )
+    signature = (keys, cpu.tobytes(), mem.tobytes(), traffic.tobytes(), allowed.tobytes())
+    return _Inputs(keys, table.names_tuple, problem, table.memo, signature)
 
 
-@dataclass(eq=False)
-class _State:
-    """Planned counts with the marginal costs and free room kept up to date under moves."""
-
-    plan: FloatArray
-    g: FloatArray
-    k: FloatArray
-    d: FloatArray
-    cpu: FloatArray
-    mem: FloatArray
-    free_cpu: FloatArray
-    free_mem: FloatArray
-
-    def move(self, w: int, n: int, m: int) -> None:
-        self.plan[w, n] -= 1
-        self.plan[w, m] += 1
-        self.free_cpu[n] += self.cpu[w]
-        self.free_cpu[m] -= self.cpu[w]
-        self.free_mem[n] += self.mem[w]
-        self.free_mem[m] -= self.mem[w]
-        self.g += np.outer(self.k[:, w], self.d[m] - self.d[n])
-
-    def fits(self, w: int, m: int) -> bool:
-        return bool(self.free_cpu[m] >= self.cpu[w] - 1e-9 and self.free_mem[m] >= self.mem[w] - 1e-9)
-
-    def descend(self, passes: int) -> None:
-        """Best single-pod moves of planned pods until none lowers the cost."""
-        for _ in range(passes):
-            moved = False
-            for w, n in zip(*np.nonzero(self.plan), strict=True):
-                if self.plan[w, n] < 1:
-                    continue
-                ok = (self.free_cpu >= self.cpu[w] - 1e-9) & (self.free_mem >= self.mem[w] - 1e-9)
-                delta = np.where(ok, self.g[w] - self.g[w, n], np.inf)
-                delta[n] = np.inf
-                m = int(np.argmin(delta))
-                if delta[m] < -1e-9:
-                    self.move(int(w), int(n), m)
-                    moved = True
-            if not moved:
-                return
-
-    def anneal(self, steps: int, rng: np.random.Generator) -> None:
-        """Simulated annealing over moves and swaps of planned pods (exact O(1) cost changes); keeps the best."""
-        g, k, d = self.g, self.k, self.d
-        positive = g[g > 0]
-        scale = float(np.median(positive)) if len(positive) else 1.0
-        t0, t1 = 0.1 * scale, 1e-3 * scale
-        nodes = self.plan.shape[1]
-        pods = np.argwhere(self.plan > 0)
-        value, best_value, best = 0.0, 0.0, self.plan.copy()
-        draws = rng.random((steps, 3))
-        for step in range(steps):
-            temp = t0 * (t1 / t0) ** (step / steps)
-            w, n = (int(x) for x in pods[int(draws[step, 0] * len(pods))])
-            if self.plan[w, n] < 1:
-                pods = np.argwhere(self.plan > 0)
-                continue
-            m = int(draws[step, 1] * nodes)
-            if m == n:
-                continue
-            v = -1
-            if self.fits(w, m):
-                delta = g[w, m] - g[w, n]
-            else:
-                on_m = np.flatnonzero(self.plan[:, m] > 0)
-                if len(on_m) == 0:
-                    continue
-                v = int(on_m[int(draws[step, 2] * 997) % len(on_m)])
-                room_n = self.free_cpu[n] + self.cpu[w] - self.cpu[v]
-                room_m = self.free_cpu[m] + self.cpu[v] - self.cpu[w]
-                mem_n = self.free_mem[n] + self.mem[w] - self.mem[v]
-                mem_m = self.free_mem[m] + self.mem[v] - self.mem[w]
-                if v == w or min(room_n, room_m, mem_n, mem_m) < -1e-9:
-                    continue
-                delta = g[w, m] - g[w, n] + g[v, n] - g[v, m] + k[w, v] * (2 * d[n, m] - d[n, n] - d[m, m])
-            if delta > 0 and draws[step, 2] >= np.exp(-delta / temp):
-                continue
-            self.move(w, n, m)
-            if v >= 0:
-                self.move(v, m, n)
-            pods = np.argwhere(self.plan > 0)
-            value += delta
-            if value < best_value - 1e-9:
-                best_value, best = value, self.plan.copy()
-        if not np.array_equal(best, self.plan):
-            self._reset(best)
-
-    def _reset(self, plan: FloatArray) -> None:
-        for w, n in zip(*np.nonzero(self.plan), strict=True):
-            for _ in range(int(self.plan[w, n])):
-                self.free_cpu[n] += self.cpu[w]
-                self.free_mem[n] += self.mem[w]
-        self.g -= self.k @ (self.plan @ self.d)
-        self.plan = plan.copy()
-        for w, n in zip(*np.nonzero(self.plan), strict=True):
-            self.free_cpu[n] -= self.cpu[w] * self.plan[w, n]
-            self.free_mem[n] -= self.mem[w] * self.plan[w, n]
-        self.g += self.k @ (self.plan @ self.d)
+def _allowed(
+    snapshot: Snapshot, zones: frozenset[str], regions: frozenset[str], nodes: frozenset[str], required: bool
+) -> BoolArray:
+    table = snapshot.table
+    ok = np.ones(len(table), dtype=bool)
+    if required:
+        ok &= ~table.zone_mask(zones)[table.zone_idx] & ~table.region_mask(regions)[table.region_idx]
+        ok &= np.fromiter((n not in nodes for n in table.names_tuple), dtype=bool, count=len(table))
+    return ok

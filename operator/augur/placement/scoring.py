@@ -15,13 +15,12 @@ import numpy as np
 
 from augur.placement.components import COMPONENTS
 from augur.placement.config import Normalization, ScoringConfig
+from augur.placement.constants import EPS, MAX_PRIORITY, NEUTRAL_SCORE
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.model import PodInfo
 from augur.placement.table import IntArray
 from augur.placement.topology import FloatArray
 
-MAX_PRIORITY = 10
-NEUTRAL_SCORE = MAX_PRIORITY // 2
 DEFAULT_CONFIG = ScoringConfig()
 
 
@@ -76,7 +75,7 @@ def normalize(total: FloatArray, mode: Normalization = "MinMax") -> IntArray:
     if mode == "Absolute":
         return np.clip(np.rint(total / (100 / MAX_PRIORITY)), 0, MAX_PRIORITY).astype(np.int64)
     low, high = float(total.min()), float(total.max())
-    if high - low < 1e-9:
+    if high - low < EPS:
         return np.full(len(total), NEUTRAL_SCORE, dtype=np.int64)
     return np.rint(MAX_PRIORITY * (total - low) / (high - low)).astype(np.int64)
 

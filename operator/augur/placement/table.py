@@ -10,14 +10,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from augur.placement.constants import HOSTNAME_KEY, REGION_KEY, ZONE_KEY
 from augur.placement.model import NodeInfo
 from augur.placement.topology import FloatArray, TopologyModel
 
 IntArray = npt.NDArray[np.int64]
-
-ZONE_KEY = "topology.kubernetes.io/zone"
-REGION_KEY = "topology.kubernetes.io/region"
-HOSTNAME_KEY = "kubernetes.io/hostname"
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +44,9 @@ class NodeTable:
 
     @classmethod
     def build(cls, nodes: Sequence[NodeInfo], topology: TopologyModel) -> NodeTable:
-        nodes = tuple(nodes)
+        """The table with nodes sorted by name: positions, and everything derived from them (plans,
+        searches, tie-breaks), do not depend on the order in which nodes were listed or watched."""
+        nodes = tuple(sorted(nodes, key=lambda n: n.name))
         position = {n.name: i for i, n in enumerate(nodes)}
         zones = tuple(sorted({n.zone for n in nodes}))
         regions = sorted({n.region for n in nodes})

@@ -15,8 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from augur.api.validation import FieldError
-
-MAX_DISTANCE = 100
+from augur.placement.constants import MAX_DISTANCE
 
 FloatArray = npt.NDArray[np.float64]
 

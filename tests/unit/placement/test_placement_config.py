@@ -43,7 +43,7 @@ def test_validation_lists_every_error_at_once() -> None:
 
 
 def test_all_weights_zero_is_an_error() -> None:
-    zero = {n: {"weight": 0} for n in ("load", "proximity", "affinity", "colocation", "spread", "packing")}
+    zero = {n: {"weight": 0} for n in ("load", "proximity", "affinity", "colocation", "spread", "packing", "plan")}
     _, errors = parse_config(zero)
     assert [e.message for e in errors] == ["at least one component weight must be > 0"]
 

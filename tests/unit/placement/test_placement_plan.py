@@ -1,6 +1,8 @@
-"""The pending-pod plan: capacity, cost, reuse while followed, re-planning after a deviation."""
+"""The pending-pod plan: capacity, cost, incremental repair, node-order independence, the plan component."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from augur.placement import (
     WorkloadRules,
     score_nodes,
 )
-from augur.placement.plan import plan_pending
+from augur.placement.plan import Planner, PlanSettings, plan_pending
 
 
 def nodes() -> list[NodeInfo]:
@@ -37,57 +39,103 @@ def rules() -> list[WorkloadRules]:
     ]
 
 
+def running(snap: Snapshot, placements: list[PeerPlacement], cpu: float = 1.0) -> Snapshot:
+    """``snap`` with pods running (same node table and rule book, requested CPU updated)."""
+    table = snap.table
+    requested = table.cpu_requested.copy()
+    for p in placements:
+        requested[table.position[p.node]] += cpu * p.count
+    occupancy = Snapshot.build(nodes(), placements=placements).occupancy
+    return Snapshot(table.with_requested(requested, table.memory_requested.copy()), occupancy, snap.rulebook)
+
+
 def test_plan_keeps_the_chatty_pair_on_one_node_and_respects_capacity() -> None:
     snap = Snapshot.build(nodes(), rules=rules())
     plan = plan_pending(snap)
     assert plan is not None
-    per_node = plan.pending.sum(axis=0)
-    assert (per_node <= 4).all()
-    assert plan.pending.sum() == 8
-    web, api = plan.slots("web"), plan.slots("api")
+    assert (plan.total.sum(axis=0) <= 4).all()
+    assert plan.total.sum() == 8
+    web, api = plan.slots("web", snap), plan.slots("api", snap)
     assert web is not None and api is not None
-    both = np.flatnonzero((web == 2) & (api == 2))
-    assert len(both) == 1  # web and api share one node
-    assert plan.slots("unknown") is None
+    assert len(np.flatnonzero((web == 2) & (api == 2))) == 1  # web and api share one node
+    assert plan.slots("unknown", snap) is None
+    assert plan.cost == pytest.approx(10.0)  # web+api fill one node; batch goes to the other node of zone a
 
 
-def test_plan_is_reused_while_followed_and_redone_after_a_deviation() -> None:
-    book = Snapshot.build(nodes(), rules=rules()).rulebook
-    first = Snapshot(Snapshot.build(nodes()).table, rulebook=book)
-    plan = plan_pending(first)
-    assert plan is not None
-    web = plan.slots("web")
-    assert web is not None
-    target = first.table.nodes[int(np.argmax(web))].name
-    followed = Snapshot.build(nodes(), placements=[PeerPlacement("web", target)])
-    followed = Snapshot(first.table, followed.occupancy, book)
-    again = plan_pending(followed)
-    assert again is not None and again.slots("web") is not None
-    assert again.pending.sum() == plan.pending.sum() - 1
-    assert book.memo["plan"] is not None
-    elsewhere = next(n.name for n in nodes() if n.name != target and n.zone == "w")
-    deviated = Snapshot(
-        first.table, Snapshot.build(nodes(), placements=[PeerPlacement("web", elsewhere)]).occupancy, book
-    )
-    redone = plan_pending(deviated)
-    assert redone is not None
-    assert redone.pending.sum() == plan.pending.sum() - 1
-    # after the deviation the remaining web pod is planned next to its sibling or api, not from the old plan
-    slots = redone.slots("web")
-    assert slots is not None and slots.sum() == 1
-
-
-def test_plan_component_points_the_pod_at_its_planned_node() -> None:
+def test_repair_follows_pods_that_take_planned_slots_and_replans_deviations() -> None:
+    planner = Planner(PlanSettings(anneal_steps=500))
     snap = Snapshot.build(nodes(), rules=rules())
-    config = ScoringConfig.from_dict({"plan": {"weight": 1}})
-    res = score_nodes(PodInfo("web-0", workload="web", cpu=1.0), snap, None, config)
+    first = planner.update(snap, now=1.0)
+    assert first is not None and not first.incremental
+    web = first.slots("web", snap)
+    assert web is not None
+    target = snap.table.names_tuple[int(np.argmax(web))]
+    followed = running(snap, [PeerPlacement("web", target)])
+    again = planner.update(followed, now=2.0)
+    assert again is not None and again.incremental
+    np.testing.assert_array_equal(again.total, first.total)  # the pod used its slot: nothing moves
+    slots = again.slots("web", followed)
+    assert slots is not None and slots.sum() == 1
+    assert again.age(5.0) == pytest.approx(3.0)
+    elsewhere = "w1" if target != "w1" else "b1"
+    deviated = running(snap, [PeerPlacement("web", elsewhere)])
+    redone = planner.update(deviated, now=3.0)
+    assert redone is not None and redone.incremental
+    slots = redone.slots("web", deviated)
+    assert slots is not None and slots.sum() == 1  # one web pod still to come, wherever it is cheapest now
+    assert redone.total[redone.workloads.index("web")].sum() == 2
+    assert (redone.total.sum(axis=0) <= 4).all()
+
+
+def test_repair_evicts_planned_pods_from_a_node_that_filled_up() -> None:
+    planner = Planner(PlanSettings(anneal_steps=0))
+    snap = Snapshot.build(nodes(), rules=rules())
+    first = planner.update(snap)
+    assert first is not None
+    busiest = int(np.argmax(first.total.sum(axis=0)))
+    name = snap.table.names_tuple[busiest]
+    full = running(snap, [PeerPlacement("other", name, 4)])  # an unplanned workload takes the whole node
+    repaired = planner.update(full)
+    assert repaired is not None and repaired.incremental
+    assert repaired.total[:, busiest].sum() == 0
+    assert repaired.total.sum() == 8
+
+
+def test_plan_does_not_depend_on_node_order_and_is_seeded() -> None:
+    a = plan_pending(Snapshot.build(nodes(), rules=rules()))
+    b = plan_pending(Snapshot.build(list(reversed(nodes())), rules=rules()))
+    assert a is not None and b is not None
+    assert a.nodes == b.nodes == ("a1", "a2", "b1", "w1")
+    np.testing.assert_array_equal(a.total, b.total)
+    c = plan_pending(Snapshot.build(nodes(), rules=rules()), PlanSettings(seed=0))
+    assert c is not None
+    np.testing.assert_array_equal(a.total, c.total)
+
+
+def test_required_avoidance_is_honoured_by_the_plan() -> None:
+    avoid = [replace(rules()[0], avoid_zones=frozenset({"a"}), required_avoidance=True), *rules()[1:]]
+    snap = Snapshot.build(nodes(), rules=avoid)
     plan = plan_pending(snap)
     assert plan is not None
-    web = plan.slots("web")
+    web = plan.total[plan.workloads.index("web")]
+    assert web[snap.table.position["a1"]] == web[snap.table.position["a2"]] == 0
+
+
+def test_plan_component_points_the_pod_at_its_planned_node_and_is_neutral_without_a_plan() -> None:
+    snap = Snapshot.build(nodes(), rules=rules())
+    plan = plan_pending(snap)
+    assert plan is not None
+    web = plan.slots("web", snap)
     assert web is not None
-    planned = snap.table.nodes[int(np.argmax(web))].name
+    planned = snap.table.names_tuple[int(np.argmax(web))]
+    pod = PodInfo("web-0", workload="web", cpu=1.0)
+    res = score_nodes(pod, replace(snap, plan=plan), None, ScoringConfig())
     got = dict(zip(res.nodes, res.components["plan"].tolist(), strict=True))
     assert got[planned] == pytest.approx(100.0)
-    assert min(got.values()) < 100.0
-    off = score_nodes(PodInfo("web-0", workload="web", cpu=1.0), snap)
-    assert set(off.components["plan"].tolist()) == {100.0}
+    assert max(v for n, v in got.items() if n != planned) <= 50.0
+    assert res.scores[res.nodes.index(planned)] == 10
+    absent = score_nodes(pod, snap, None, ScoringConfig())
+    assert set(absent.components["plan"].tolist()) == {100.0}
+    other_nodes = Snapshot.build(nodes()[:3], rules=rules())
+    stale = score_nodes(pod, replace(other_nodes, plan=plan), None, ScoringConfig())
+    assert set(stale.components["plan"].tolist()) == {100.0}  # the plan is over another node set

@@ -11,19 +11,18 @@ import yaml
 
 from augur.api.validation import SpecError
 from augur.cli.main import main
+from augur.placement.search import search_best
 from augur.sim.placement import (
-    _LocalSearch,
-    _Problem,
+    build_problem,
     counts_of,
-    exhaustive,
     load_stddev,
-    milp_best,
     network_cost,
     node_distances,
     parse_scenario,
     simulate,
     simulate_default,
 )
+from augur.sim.placement.exact import exhaustive, milp_best
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "placement" / "three-tier.yaml"
 
@@ -60,14 +59,14 @@ def test_best_is_exact_and_matches_hand_computation() -> None:
     assert report["best"]["exact"] is True
     assert report["best"]["network_cost"] == pytest.approx(50.0)
     assert report["best"]["unplaced"] == 0
-    for name in ("augur", "default"):
+    for name in ("augur", "augur_alone", "default"):
         assert report[name]["network_cost"] >= report["best"]["network_cost"] - 1e-9
 
 
 def test_reported_metrics_match_the_assignments() -> None:
     raw = tiny()
     report = simulate(parse_scenario(raw))
-    for name in ("augur", "default", "best"):
+    for name in ("augur", "augur_alone", "default", "best"):
         cost, stddev = recompute(raw, report[name])
         assert report[name]["network_cost"] == pytest.approx(cost, abs=1e-5)
         assert report[name]["load_stddev"] == pytest.approx(stddev, abs=1e-5)
@@ -90,7 +89,7 @@ def test_required_avoidance_holds_for_every_placement() -> None:
     raw = tiny()
     raw["workloads"][0].update(avoidZones=["a"], requiredAvoidance=True)
     report = simulate(parse_scenario(raw))
-    for name in ("augur", "best"):
+    for name in ("augur", "augur_alone", "best"):
         assert all(report[name]["assignment"].get(f"web-{i}") in (None, "b1") for i in range(2))
 
 
@@ -146,7 +145,7 @@ def three_services() -> dict[str, Any]:
 
 def test_milp_and_exhaustive_agree_on_the_optimum() -> None:
     sc = parse_scenario(three_services())
-    problem = _Problem.build(sc, node_distances(sc))
+    problem = build_problem(sc, node_distances(sc))
     enumerated = exhaustive(problem, with_unplaced=False)
     solved, proven = milp_best(problem, time_limit=10)
     assert enumerated is not None and solved is not None
@@ -157,9 +156,9 @@ def test_milp_and_exhaustive_agree_on_the_optimum() -> None:
 
 def test_offline_search_reaches_the_exhaustive_optimum() -> None:
     sc = parse_scenario(three_services())
-    problem = _Problem.build(sc, node_distances(sc))
+    problem = build_problem(sc, node_distances(sc))
     optimum = problem.objective(exhaustive(problem, with_unplaced=False))  # type: ignore[arg-type]
     starts = [counts_of(sc, simulate_default(sc).assignment)]
-    found = _LocalSearch(problem, np.random.default_rng(0)).run(starts, rounds=5, anneal_steps=5_000, restarts=2)
+    found = search_best(problem, starts, np.random.default_rng(0), rounds=5, anneal_steps=5_000, restarts=2)
     assert problem.fits(found)
     assert problem.objective(found) == pytest.approx(optimum, abs=1e-6)

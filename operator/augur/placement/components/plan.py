@@ -1,9 +1,15 @@
-"""Follow the plan for the pods still to come (:mod:`augur.placement.plan`).
+"""Follow the pending-pod plan (:mod:`augur.placement.plan`) that the planner keeps off the request path.
 
-``score(n) = 100 - (distance from n to the nearest node where the plan still has a slot for the pod's
-workload)``; 100 everywhere when there is no plan for it. Off by default (weight 0): planning needs the
-``nodes²`` distance matrix and a local search per call, fine for the simulator and small clusters, not
-for the extender's 5 ms budget at 1,000 nodes.
+``score(n) = 100`` on a node where the plan still has a free slot for the pod's workload, else
+``offPlan * (1 - d / 100)`` with ``d`` the distance to the nearest such node: the planned node stands
+clearly above its neighbours, so that after the extender's 0..10 normalization kube-scheduler's own plugins
+rarely outweigh it, while nodes near the plan still beat far ones when the planned node is full or filtered.
+Neutral (100 everywhere) when the snapshot carries no plan (absent or stale: the other components decide
+as they would without planning) or the plan has no slot left for the workload. Lookup only: ``O(nodes)``.
+
+The other arguments configure the planner that produces the plan (the extender's background thread, the
+simulator): ``passes``, ``annealSteps``, ``seed``; and ``maxAgeSeconds``, past which the extender treats a
+plan that could not be refreshed as stale.
 """
 
 from __future__ import annotations
@@ -14,31 +20,43 @@ import numpy as np
 
 from augur.api.validation import FieldError
 from augur.placement.args import check_range
+from augur.placement.constants import EPS, MAX_DISTANCE
 from augur.placement.context import ScoringContext
 from augur.placement.distance import nearest
-from augur.placement.plan import plan_pending
-from augur.placement.topology import MAX_DISTANCE, FloatArray
+from augur.placement.plan import PlanSettings
+from augur.placement.topology import FloatArray
 
 NAME = "plan"
 
 
 @dataclass(frozen=True)
 class PlanArgs:
-    weight: float = 0.0
+    weight: float = 30.0
+    off_plan: float = 50.0
     passes: int = 20
-    anneal_steps: int = 0
+    anneal_steps: int = 20_000
+    seed: int = 0
+    max_age_seconds: float = 60.0
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
+        errors += check_range(prefix, "offPlan", self.off_plan, 0, 100)
+        errors += check_range(prefix, "seed", self.seed, 0, 2**32 - 1)
+        errors += check_range(prefix, "maxAgeSeconds", self.max_age_seconds, 0)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
+
+    def settings(self) -> PlanSettings:
+        return PlanSettings(passes=self.passes, anneal_steps=self.anneal_steps, seed=self.seed)
 
 
 def score(ctx: ScoringContext, args: PlanArgs) -> FloatArray:
-    if args.weight <= 0 or ctx.pod.workload is None:
+    plan = ctx.snapshot.plan
+    if args.weight <= 0 or plan is None:
         return ctx.constant(float(MAX_DISTANCE))
-    plan = plan_pending(ctx.snapshot, args.passes, args.anneal_steps)
-    slots = plan.slots(ctx.pod.workload) if plan is not None else None
-    if slots is None or slots.sum() <= 0:
+    slots = plan.slots(ctx.pod.workload, ctx.snapshot)
+    free = slots >= 1 - EPS if slots is not None else None
+    if free is None or not free.any():
         return ctx.constant(float(MAX_DISTANCE))
-    near = nearest(ctx.table, ctx.cand, np.flatnonzero(slots > 0).astype(np.int64))
-    return MAX_DISTANCE - near
+    near = nearest(ctx.table, ctx.cand, np.flatnonzero(free).astype(np.int64))
+    off: FloatArray = args.off_plan * (1 - near / MAX_DISTANCE)
+    return np.where(free[ctx.cand], float(MAX_DISTANCE), off)

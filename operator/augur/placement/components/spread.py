@@ -12,8 +12,8 @@ import numpy as np
 
 from augur.api.validation import FieldError
 from augur.placement.args import check_range
+from augur.placement.constants import ZONE_KEY
 from augur.placement.context import ScoringContext
-from augur.placement.table import ZONE_KEY
 from augur.placement.topology import FloatArray
 
 NAME = "spread"

@@ -1,0 +1,55 @@
+"""Constants shared by placement scoring, the planner, the extender and the simulators (one home).
+
+Kubernetes facts (label keys, kube-scheduler's score scale and default plugin weights) are quoted from
+``k8s.io/kube-scheduler`` and ``pkg/scheduler/apis/config/v1/default_plugins.go``; see
+``docs/placement.md`` for what the simulator models.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+EPS: Final = 1e-9
+"""Tolerance of capacity checks and cost comparisons."""
+
+MAX_DISTANCE: Final = 100
+"""Network distances lie in ``0..MAX_DISTANCE``."""
+MAX_PRIORITY: Final = 10
+"""``MaxExtenderPriority``: the extender's scores are integers ``0..MAX_PRIORITY``."""
+NEUTRAL_SCORE: Final = MAX_PRIORITY // 2
+"""The extender's score when it has no opinion (no profile, unknown node, internal error)."""
+
+ZONE_KEY: Final = "topology.kubernetes.io/zone"
+REGION_KEY: Final = "topology.kubernetes.io/region"
+HOSTNAME_KEY: Final = "kubernetes.io/hostname"
+
+UNPLACED_PENALTY: Final = 1e9
+"""Cost of one pod left unplaced in the planner's and the offline search's objective."""
+
+# --- kube-scheduler (v1.36) ---
+MAX_NODE_SCORE: Final = 100
+"""``framework.MaxNodeScore``: every score plugin returns ``0..100`` after normalization."""
+EXTENDER_SCALE: Final = MAX_NODE_SCORE // MAX_PRIORITY
+"""An extender's score is multiplied by its weight and by ``MaxNodeScore / MaxExtenderPriority``."""
+DEFAULT_PLUGIN_WEIGHTS: Final = MappingProxyType(
+    {
+        "TaintToleration": 3,
+        "NodeAffinity": 2,
+        "NodeResourcesFit": 1,
+        "PodTopologySpread": 2,
+        "InterPodAffinity": 2,
+        "NodeResourcesBalancedAllocation": 1,
+        "ImageLocality": 1,
+    }
+)
+"""Score weights of the default profile (``getDefaultPlugins``)."""
+DEFAULT_SPREAD_CONSTRAINTS: Final = ((ZONE_KEY, 5), (HOSTNAME_KEY, 3))
+"""PodTopologySpread's system default constraints ``(topologyKey, maxSkew)``, ``ScheduleAnyway``."""
+NONZERO_CPU: Final = 0.1
+"""Cores a container without a CPU request counts for in scoring (``DefaultMilliCPURequest`` 100m)."""
+NONZERO_MEMORY: Final = 200 / 1024
+"""GiB a container without a memory request counts for in scoring (``DefaultMemoryRequest`` 200 MiB)."""
+SHIPPED_EXTENDER_WEIGHT: Final = 5
+"""``weight`` of the extender in ``examples/scheduler/kube-scheduler-config.yaml`` (a unit test keeps
+them equal); the simulator's as-deployed row uses it unless told otherwise."""

@@ -1,0 +1,339 @@
+"""One local-search engine over placement counts, shared by the pending-pod planner
+(:mod:`augur.placement.plan`) and the simulator's offline search for the best placement.
+
+The state is a workload x node count matrix ``X`` of *movable* pods on top of *fixed* ones ``F`` (pods
+that run). The cost is the network cost of facts §5 of ``C = F + X`` with pair weights from the target
+replica counts ``r``: ``cost = ½ Σ_ab K_ab c_a D c_b`` with ``K_ab = (T_ab + T_ba) / (r_a r_b)``, which
+is the network cost once every pod is placed. ``H = C D`` and the marginal costs ``G = K H`` are kept up
+to date under each move in ``O(neighbours x nodes)``, so a move's or a swap's cost change is exact in O(1).
+
+Operations: greedy insertion of the pods still missing (Prim-like workload order), best single-pod moves,
+random pair swaps, simulated annealing over moves and swaps, random kicks. Everything random comes from
+the generator the caller passes (seeded). Node positions are the caller's: callers hand nodes over in a
+canonical order (sorted by name), so results do not depend on the order in which nodes were listed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from augur.placement.constants import EPS, UNPLACED_PENALTY
+from augur.placement.table import IntArray
+from augur.placement.topology import FloatArray
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class CountProblem:
+    """What the search optimizes: distances, traffic, sizes, room and the pods that do not move."""
+
+    distances: FloatArray
+    """Node x node distances."""
+    traffic: FloatArray
+    """Workload x workload traffic ``T[a, b]`` of ``a → b``."""
+    replicas: FloatArray
+    """Target pod count per workload (fixed plus movable)."""
+    cpu: FloatArray
+    mem: FloatArray
+    room_cpu: FloatArray
+    """Per node: room for the movable pods (allocatable minus everything that runs)."""
+    room_mem: FloatArray
+    allowed: BoolArray
+    """Workload x node: the pod fits the node at all and no hard rule excludes it."""
+    fixed: FloatArray
+    """Workload x node: running pods (they count in the cost, never move)."""
+
+    @cached_property
+    def k(self) -> FloatArray:
+        r = np.maximum(self.replicas, self.fixed.sum(axis=1))
+        inv = np.divide(1.0, r, out=np.zeros_like(r, dtype=np.float64), where=r > 0)
+        k: FloatArray = (self.traffic + self.traffic.T) * np.outer(inv, inv)
+        np.fill_diagonal(k, 0.0)
+        return k
+
+    @cached_property
+    def neighbours(self) -> list[IntArray]:
+        """Per workload, the workloads with a non-zero pair weight (the rows a move of it changes)."""
+        return [np.flatnonzero(self.k[:, w]).astype(np.int64) for w in range(len(self.replicas))]
+
+    def missing(self, movable: FloatArray) -> FloatArray:
+        out: FloatArray = np.maximum(self.replicas - self.fixed.sum(axis=1) - movable.sum(axis=1), 0.0)
+        return out
+
+    def cost(self, movable: FloatArray) -> float:
+        """Network cost (facts §5) of ``fixed + movable``: mean distances over the *placed* replica pairs."""
+        c = self.fixed + movable
+        n = c.sum(axis=1)
+        pairs = (c @ self.distances) @ c.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = np.where(np.outer(n, n) > 0, self.traffic * pairs / np.outer(n, n), 0.0)
+        np.fill_diagonal(per, 0.0)
+        return float(per.sum())
+
+    def objective(self, movable: FloatArray) -> float:
+        return UNPLACED_PENALTY * float(self.missing(movable).sum()) + self.cost(movable)
+
+    def fits(self, movable: FloatArray) -> bool:
+        return bool(
+            np.all(self.cpu @ movable <= self.room_cpu + EPS) and np.all(self.mem @ movable <= self.room_mem + EPS)
+        )
+
+
+class CountSearch:
+    """A movable count matrix with its marginal costs and the room left, kept consistent under moves."""
+
+    def __init__(self, p: CountProblem, rng: np.random.Generator, movable: FloatArray | None = None) -> None:
+        self.p, self.rng = p, rng
+        self.x: FloatArray = np.zeros_like(p.fixed) if movable is None else movable.astype(np.float64, copy=True)
+        self._recompute()
+
+    def _recompute(self) -> None:
+        p = self.p
+        self.h: FloatArray = (p.fixed + self.x) @ p.distances
+        self.g: FloatArray = p.k @ self.h
+        self.room_cpu: FloatArray = p.room_cpu - p.cpu @ self.x
+        self.room_mem: FloatArray = p.room_mem - p.mem @ self.x
+
+    def value(self) -> float:
+        return self.p.objective(self.x)
+
+    # -- elementary changes --
+    def add(self, w: int, n: int, sign: float = 1.0) -> None:
+        """One more (``sign`` 1) or one less (-1) movable pod of ``w`` on ``n``."""
+        p, row = self.p, self.p.distances[n]
+        self.x[w, n] += sign
+        self.h[w] += sign * row
+        nb = p.neighbours[w]
+        self.g[nb] += sign * p.k[nb, w, None] * row
+        self.room_cpu[n] -= sign * p.cpu[w]
+        self.room_mem[n] -= sign * p.mem[w]
+
+    def move(self, w: int, n: int, m: int) -> None:
+        p = self.p
+        diff = p.distances[m] - p.distances[n]
+        self.x[w, n] -= 1
+        self.x[w, m] += 1
+        self.h[w] += diff
+        nb = p.neighbours[w]
+        self.g[nb] += p.k[nb, w, None] * diff
+        self.room_cpu[n] += p.cpu[w]
+        self.room_cpu[m] -= p.cpu[w]
+        self.room_mem[n] += p.mem[w]
+        self.room_mem[m] -= p.mem[w]
+
+    def ok_nodes(self, w: int) -> BoolArray:
+        p = self.p
+        ok: BoolArray = p.allowed[w] & (self.room_cpu >= p.cpu[w] - EPS) & (self.room_mem >= p.mem[w] - EPS)
+        return ok
+
+    def _fits_one(self, w: int, m: int) -> bool:
+        return bool(self.room_cpu[m] >= self.p.cpu[w] - EPS and self.room_mem[m] >= self.p.mem[w] - EPS)
+
+    def _swap_delta(self, w: int, n: int, v: int, m: int) -> float:
+        g, d = self.g, self.p.distances
+        return float(g[w, m] - g[w, n] + g[v, n] - g[v, m] + self.p.k[w, v] * (2 * d[n, m] - d[n, n] - d[m, m]))
+
+    def _swap_fits(self, w: int, n: int, v: int, m: int) -> bool:
+        p = self.p
+        return bool(
+            self.room_cpu[n] + p.cpu[w] - p.cpu[v] >= -EPS
+            and self.room_cpu[m] + p.cpu[v] - p.cpu[w] >= -EPS
+            and self.room_mem[n] + p.mem[w] - p.mem[v] >= -EPS
+            and self.room_mem[m] + p.mem[v] - p.mem[w] >= -EPS
+        )
+
+    # -- greedy insertion --
+    def insert(self) -> None:
+        """Place the missing pods greedily, workload by workload in a Prim-like order (the workload with the
+        most traffic to what is placed, then the most traffic per requested core), each pod on the
+        cheapest node where it fits; among equals the one with most siblings (replicas stay together for
+        the peers still to come), then the one with most room, then the first (canonical order)."""
+        p = self.p
+        missing = p.missing(self.x)
+        todo = missing > 0
+        if not todo.any():
+            return
+        r = np.maximum(p.replicas, 1.0)
+        intensity = p.traffic.sum(axis=1) / r / np.where(p.cpu > 0, p.cpu, 1.0)
+        sym = p.traffic + p.traffic.T
+        while todo.any():
+            placed = (p.fixed + self.x).sum(axis=1) > 0
+            order = np.lexsort((-intensity, -(sym @ placed)))
+            w = int(order[np.flatnonzero(todo[order])[0]])
+            todo[w] = False
+            for _ in range(int(missing[w])):
+                ok = self.ok_nodes(w)
+                if not ok.any():
+                    break
+                cost = np.where(ok, np.round(self.g[w], 9), np.inf)
+                ties = np.flatnonzero(cost == cost.min())
+                siblings = p.fixed[w, ties] + self.x[w, ties]
+                self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], -siblings))[0]]))
+
+    def remove_worst(self, w: int, count: int) -> None:
+        """Take ``count`` movable pods of ``w`` off the nodes where they cost the most."""
+        for _ in range(count):
+            on = np.flatnonzero(self.x[w] > 0)
+            if len(on) == 0:
+                return
+            self.add(w, int(on[np.argmax(self.g[w, on])]), -1.0)
+
+    # -- local search --
+    def descend(self, passes: int, swaps: int = 100) -> None:
+        """Best single-pod moves and random improving swaps until neither helps (at most ``passes``)."""
+        for _ in range(passes):
+            if not (self._move_pass() | self._swap_pass(swaps)):
+                return
+
+    def _move_pass(self) -> bool:
+        improved = False
+        for w, n in zip(*(a.tolist() for a in np.nonzero(self.x)), strict=True):
+            if self.x[w, n] < 1:
+                continue
+            delta = np.where(self.ok_nodes(w), self.g[w] - self.g[w, n], np.inf)
+            delta[n] = np.inf
+            m = int(np.argmin(delta))
+            if delta[m] < -EPS:
+                self.move(w, n, m)
+                improved = True
+        return improved
+
+    def _swap_pass(self, tries: int) -> bool:
+        pods = np.argwhere(self.x > 0)
+        if len(pods) < 2 or tries <= 0:
+            return False
+        improved = False
+        picks = self.rng.integers(0, len(pods), size=(tries, 2))
+        for i, j in picks.tolist():
+            (w, n), (v, m) = pods[i].tolist(), pods[j].tolist()
+            if w == v or n == m or self.x[w, n] < 1 or self.x[v, m] < 1:
+                continue
+            if not (self.p.allowed[w, m] and self.p.allowed[v, n]) or not self._swap_fits(w, n, v, m):
+                continue
+            if self._swap_delta(w, n, v, m) < -EPS:
+                self.move(w, n, m)
+                self.move(v, m, n)
+                improved = True
+        return improved
+
+    def kick(self, moves: int) -> None:
+        """Random moves of movable pods to random allowed nodes where they fit."""
+        for _ in range(moves):
+            pods = np.argwhere(self.x > 0)
+            if len(pods) == 0:
+                return
+            w, n = (int(v) for v in pods[self.rng.integers(len(pods))])
+            targets = np.flatnonzero(self.p.allowed[w])
+            m = int(self.rng.choice(targets))
+            if m != n and self._fits_one(w, m):
+                self.move(w, n, m)
+
+    def anneal(self, steps: int) -> None:
+        """Simulated annealing over single-pod moves and swaps of movable pods (exact O(1) cost changes,
+        geometric cooling from 0.1 to 0.001 times the median positive marginal cost); ends in the best
+        state seen."""
+        p = self.p
+        pods = np.repeat(np.argwhere(self.x > 0), self.x[self.x > 0].astype(np.int64), axis=0)
+        if len(pods) == 0 or steps <= 0:
+            return
+        positive = self.g[self.g > 0]
+        scale = float(np.median(positive)) if len(positive) else 1.0
+        t0, t1 = 0.1 * scale, 1e-3 * scale
+        nodes = len(p.room_cpu)
+        draws = self.rng.random((steps, 4))
+        value, best_value, best = 0.0, 0.0, self.x.copy()
+        for step in range(steps):
+            i = int(draws[step, 0] * len(pods))
+            w, n = int(pods[i, 0]), int(pods[i, 1])
+            m = int(draws[step, 1] * nodes)
+            if m == n or not p.allowed[w, m]:
+                continue
+            v = -1
+            if self._fits_one(w, m):
+                delta = float(self.g[w, m] - self.g[w, n])
+            else:
+                on_m = np.flatnonzero(self.x[:, m] > 0)
+                if len(on_m) == 0:
+                    continue
+                v = int(on_m[int(draws[step, 3] * len(on_m))])
+                if v == w or not p.allowed[v, n] or not self._swap_fits(w, n, v, m):
+                    continue
+                delta = self._swap_delta(w, n, v, m)
+            if delta > 0 and draws[step, 2] >= math.exp(-delta / (t0 * (t1 / t0) ** (step / steps))):
+                continue
+            self.move(w, n, m)
+            pods[i, 1] = m
+            if v >= 0:
+                self.move(v, m, n)
+                j = int(np.flatnonzero((pods[:, 0] == v) & (pods[:, 1] == m))[0])
+                pods[j, 1] = n
+            value += delta
+            if value < best_value - EPS:
+                best_value, best = value, self.x.copy()
+        if not np.array_equal(best, self.x):
+            self.x = best
+            self._recompute()
+
+
+def search_best(
+    p: CountProblem,
+    starts: list[FloatArray],
+    rng: np.random.Generator,
+    rounds: int,
+    anneal_steps: int = 0,
+    restarts: int = 1,
+) -> FloatArray:
+    """Iterated local search: each start completed greedily and improved, then ``restarts`` annealing
+    runs from the best (when every pod is placed), then ``rounds`` random kicks each followed by descent;
+    returns the best movable counts seen. Starts are cleaned first (pods on nodes they may not use and
+    pods beyond the targets are dropped)."""
+    best, best_value = np.zeros_like(p.fixed), math.inf
+    for start in starts or [np.zeros_like(p.fixed)]:
+        s = CountSearch(p, rng, _clean(p, start))
+        s.insert()
+        s.descend(200)
+        if (value := s.value()) < best_value:
+            best, best_value = s.x.copy(), value
+    complete = not p.missing(best).any()
+    for _ in range(restarts if anneal_steps > 0 and complete else 0):
+        s = CountSearch(p, rng, best)
+        s.anneal(anneal_steps)
+        s.descend(200)
+        if (value := s.value()) < best_value - EPS:
+            best, best_value = s.x.copy(), value
+    for _ in range(rounds):
+        if best.sum() == 0:
+            break
+        s = CountSearch(p, rng, best)
+        s.kick(int(rng.integers(1, 4 + int(best.sum()) // 10)))
+        s.descend(200)
+        if (value := s.value()) < best_value - EPS:
+            best, best_value = s.x.copy(), value
+    return best
+
+
+def _clean(p: CountProblem, start: FloatArray) -> FloatArray:
+    x = np.where(p.allowed, start, 0.0)
+    for w in range(len(p.replicas)):
+        extra = int(x[w].sum() + p.fixed[w].sum() - p.replicas[w])
+        for n in np.flatnonzero(x[w])[::-1].tolist() if extra > 0 else []:
+            take = min(extra, int(x[w, n]))
+            x[w, n] -= take
+            extra -= take
+    if not p.fits(x):  # over capacity (a start from another capacity model): keep what fits, in order
+        room_cpu, room_mem = p.room_cpu.copy(), p.room_mem.copy()
+        kept = np.zeros_like(x)
+        for w, n in zip(*np.nonzero(x), strict=True):
+            for _ in range(int(x[w, n])):
+                if room_cpu[n] >= p.cpu[w] - EPS and room_mem[n] >= p.mem[w] - EPS:
+                    kept[w, n] += 1
+                    room_cpu[n] -= p.cpu[w]
+                    room_mem[n] -= p.mem[w]
+        x = kept
+    return x

@@ -1,0 +1,135 @@
+"""Placing a scenario's pods one by one, in creation order, the way a scheduler would:
+
+- :func:`simulate_deployed`: the shipped configuration. kube-scheduler's filter plugins (resource fit),
+  then Augur's filter (a filter extender runs after the filter plugins), then kube's default score
+  plugins plus Augur's integer ``0..10`` score x the extender's weight x 10, the highest total winning with
+  ties broken uniformly at random (seeded). Augur sees the pending-pod plan as the background planner
+  has it at that moment: the planner is updated (repaired incrementally) after every bind.
+- :func:`simulate_default`: the same without the extender (kube's plugins alone).
+- :func:`simulate_augur_alone`: Augur's float total alone (no kube plugins), for diagnosis.
+
+Every pod decision uses the same ``filter_nodes``/``score_nodes`` as the extender. Arrays are in the node
+table's order (sorted by name) and ties are drawn from that order, so results do not depend on the order
+in which the scenario lists its nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes
+from augur.placement.constants import EPS
+from augur.placement.plan import Planner
+from augur.placement.table import IntArray
+from augur.sim.placement.kube import KubeModel, KubeNodes, kube_total, pick, plugin_scores, with_extender
+from augur.sim.placement.metrics import Outcome
+from augur.sim.placement.scenario import Scenario
+
+
+class _State:
+    def __init__(self, sc: Scenario) -> None:
+        self.sc = sc
+        self.table = sc.table
+        self.kube = KubeNodes(self.table)
+        self.cpu = np.zeros(len(self.table))
+        self.mem = np.zeros(len(self.table))
+        self.own = np.zeros((len(sc.workloads), len(self.table)))
+        self.occupancy: dict[str, dict[str, int]] = {}
+        self.assignment: dict[str, str] = {}
+
+    def fits(self, w: int) -> IntArray:
+        """Resource fit (kube's ``NodeResourcesFit`` filter, on actual requests)."""
+        wl, t = self.sc.workloads[w], self.table
+        ok = (self.cpu + wl.cpu <= t.cpu + EPS) & (self.mem + wl.memory <= t.memory + EPS)
+        return np.flatnonzero(ok).astype(np.int64)
+
+    def place(self, w: int, pod: str, i: int) -> None:
+        wl = self.sc.workloads[w]
+        node = self.table.names_tuple[i]
+        self.cpu[i] += wl.cpu
+        self.mem[i] += wl.memory
+        self.kube.add(i, wl.cpu, wl.memory)
+        self.own[w, i] += 1
+        per_node = self.occupancy.setdefault(wl.name, {})
+        per_node[node] = per_node.get(node, 0) + 1
+        self.assignment[pod] = node
+
+    def snapshot(self, rulebook: RuleBook) -> Snapshot:
+        occupancy = Occupancy({k: dict(v) for k, v in self.occupancy.items()})
+        return Snapshot(self.table.with_requested(self.cpu.copy(), self.mem.copy()), occupancy, rulebook)
+
+
+Chooser = Callable[[_State, int, PodInfo, Snapshot, IntArray, np.random.Generator], int | None]
+
+
+def _run(sc: Scenario, choose: Chooser, planned: bool) -> Outcome:
+    state, rulebook, unplaced = _State(sc), RuleBook(sc.rules), 0
+    rng = np.random.default_rng(sc.seed)
+    planner = Planner(sc.scoring.plan.settings()) if planned and sc.scoring.plan.weight > 0 else None
+    for step, (w, pod) in enumerate(sc.pods()):
+        wl = sc.workloads[w]
+        snap = state.snapshot(rulebook)
+        if planner is not None:
+            snap = replace(snap, plan=planner.update(snap, now=float(step)))
+        info = PodInfo(pod, workload=wl.name, cpu=wl.cpu, memory=wl.memory)
+        chosen = choose(state, w, info, snap, state.fits(w), rng)
+        if chosen is None:
+            unplaced += 1
+        else:
+            state.place(w, pod, chosen)
+    return Outcome(state.assignment, unplaced)
+
+
+def _augur_candidates(info: PodInfo, snap: Snapshot, fit: IntArray) -> IntArray:
+    passed = filter_nodes(info, snap, snap.table.names_of(fit)).passed
+    return np.array(sorted(snap.table.position[n] for n in passed), dtype=np.int64)
+
+
+def _deployed(model: KubeModel) -> Chooser:
+    def choose(
+        state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, rng: np.random.Generator
+    ) -> int | None:
+        cand = _augur_candidates(info, snap, fit)
+        if len(cand) == 0:
+            return None
+        augur = score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).scores
+        kube = kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], cand), model)
+        return pick(cand, with_extender(kube, augur, model), rng)
+
+    return choose
+
+
+def _default(model: KubeModel) -> Chooser:
+    def choose(
+        state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, rng: np.random.Generator
+    ) -> int | None:
+        if len(fit) == 0:
+            return None
+        return pick(fit, kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], fit), model), rng)
+
+    return choose
+
+
+def _alone(state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, rng: np.random.Generator) -> int | None:
+    cand = _augur_candidates(info, snap, fit)
+    if len(cand) == 0:
+        return None
+    return pick(cand, score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).total, rng)
+
+
+def simulate_deployed(sc: Scenario, model: KubeModel | None = None) -> Outcome:
+    """kube-scheduler's default plugins plus Augur's extender as shipped (with the background plan)."""
+    return _run(sc, _deployed(model or KubeModel()), planned=True)
+
+
+def simulate_default(sc: Scenario, model: KubeModel | None = None) -> Outcome:
+    """kube-scheduler's default plugins alone."""
+    return _run(sc, _default(model or KubeModel()), planned=False)
+
+
+def simulate_augur_alone(sc: Scenario) -> Outcome:
+    """Augur's filter and highest total alone (no kube plugins), ties at random: a diagnosis row."""
+    return _run(sc, _alone, planned=True)

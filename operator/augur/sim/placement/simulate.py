@@ -1,0 +1,68 @@
+"""``augur placement simulate``'s report: the shipped configuration (``augur``), Augur alone
+(``augur_alone``, diagnosis), kube-scheduler without the extender (``default``) and the best placement found
+offline (``best``), each with its metrics and assignment; optionally the same runs with the nodes listed in
+other (seeded, shuffled) orders, to show that the result does not depend on the order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from augur.placement import ScoringConfig
+from augur.sim.placement.best import find_best
+from augur.sim.placement.kube import KubeModel
+from augur.sim.placement.metrics import Outcome, node_distances
+from augur.sim.placement.runs import simulate_augur_alone, simulate_default, simulate_deployed
+from augur.sim.placement.scenario import Scenario
+
+ROWS = ("augur", "augur_alone", "default")
+
+
+def _rows(sc: Scenario, model: KubeModel) -> dict[str, Outcome]:
+    return {
+        "augur": simulate_deployed(sc, model),
+        "augur_alone": simulate_augur_alone(sc),
+        "default": simulate_default(sc, model),
+    }
+
+
+def shuffled(sc: Scenario, orders: int) -> list[Scenario]:
+    """``orders`` copies of the scenario with its nodes listed in seeded random orders."""
+    rng = np.random.default_rng([sc.seed, 1])
+    return [sc.with_nodes(tuple(sc.nodes[i] for i in rng.permutation(len(sc.nodes)))) for _ in range(orders)]
+
+
+def simulate(
+    sc: Scenario,
+    search_rounds: int = 300,
+    variants: Mapping[str, ScoringConfig] | None = None,
+    model: KubeModel | None = None,
+    orders: int = 0,
+) -> dict[str, Any]:
+    """The report; ``variants`` adds as-deployed runs with other scoring configurations (under their names;
+    their placements also seed the offline search); ``orders`` adds runs with shuffled node lists."""
+    model = model or KubeModel()
+    distances = node_distances(sc)
+    rows = _rows(sc, model)
+    extra = {name: simulate_deployed(replace(sc, scoring=config), model) for name, config in (variants or {}).items()}
+    others = [_rows(s, model) for s in shuffled(sc, orders)]
+    starts = [*rows.values(), *extra.values(), *(o for r in others for o in r.values())]
+    best, exact = find_best(sc, starts, distances, search_rounds)
+    report: dict[str, Any] = {name: outcome.report(sc, distances) for name, outcome in rows.items()}
+    report["best"] = {**best.report(sc, distances), "exact": exact}
+    report.update({name: outcome.report(sc, distances) for name, outcome in extra.items()})
+    report["model"] = {
+        "extender_weight": model.extender_weight,
+        "plugin_weights": dict(model.weights),
+        "seed": sc.seed,
+        "plan": sc.scoring.plan.weight > 0,
+    }
+    if orders:
+        report["orders"] = [
+            {name: o.report(s, distances)["network_cost"] for name, o in r.items()}
+            for s, r in zip(shuffled(sc, orders), others, strict=True)
+        ]
+    return report

@@ -1,0 +1,121 @@
+"""The simulator as deployed: kube-scheduler's plugins, the extender's weight, seeded random ties and
+independence of the order in which nodes are listed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from augur.cli.main import main
+from augur.cli.placement import extender_weight
+from augur.placement import NodeInfo
+from augur.placement.constants import SHIPPED_EXTENDER_WEIGHT
+from augur.placement.table import NodeTable
+from augur.placement.topology import TopologyModel
+from augur.sim.placement import KubeModel, parse_scenario, shuffled, simulate, simulate_default, simulate_deployed
+from augur.sim.placement.kube import KubeNodes, plugin_scores, with_extender
+
+ROOT = Path(__file__).resolve().parents[3]
+SHIPPED = ROOT / "examples" / "scheduler" / "kube-scheduler-config.yaml"
+
+
+def chain(nodes: int = 6, seed: int = 0) -> dict[str, Any]:
+    """Four chatty services on identical nodes in three zones: many ties for the first pods."""
+    return {
+        "nodes": [
+            {"name": f"n{i}", "zone": "abc"[i % 3], "region": "east" if i % 3 < 2 else "west", "cpu": 4, "memory": 16}
+            for i in range(nodes)
+        ],
+        "workloads": [
+            {"name": "web", "replicas": 3, "cpu": 1, "memory": 1, "talksTo": {"api": 50}},
+            {"name": "api", "replicas": 3, "cpu": 1, "memory": 1, "talksTo": {"db": 80, "cache": 20}},
+            {"name": "cache", "replicas": 2, "cpu": 0.5, "memory": 2},
+            {"name": "db", "replicas": 2, "cpu": 1, "memory": 4},
+        ],
+        "seed": seed,
+    }
+
+
+def test_shuffled_node_order_gives_the_same_placements() -> None:
+    sc = parse_scenario(chain())
+    for run in (simulate_deployed, simulate_default):
+        first = run(sc)
+        for other in shuffled(sc, 3):
+            assert [n.name for n in other.nodes] != [n.name for n in sc.nodes] or len(sc.nodes) < 3
+            assert run(other).assignment == first.assignment
+    report = simulate(sc, search_rounds=5, orders=3)
+    assert {o["augur"] for o in report["orders"]} == {report["augur"]["network_cost"]}
+    assert {o["default"] for o in report["orders"]} == {report["default"]["network_cost"]}
+
+
+def test_ties_are_random_among_the_best_but_seeded() -> None:
+    raw = {
+        "nodes": [{"name": f"n{i}", "zone": "a", "cpu": 4, "memory": 8} for i in range(6)],
+        "workloads": [{"name": "solo", "replicas": 1, "cpu": 1, "memory": 1}],
+    }
+    chosen = set()
+    for seed in range(12):
+        sc = replace(parse_scenario(raw), seed=seed)
+        first = simulate_default(sc).assignment["solo-0"]
+        assert simulate_default(sc).assignment["solo-0"] == first  # reproducible
+        assert simulate_deployed(sc).assignment["solo-0"] == simulate_deployed(sc).assignment["solo-0"]
+        chosen.add(first)
+    assert len(chosen) >= 3  # uniformly at random among equal totals, not the first node listed
+
+
+def test_kube_plugin_scores_by_hand() -> None:
+    table = NodeTable.build(
+        [NodeInfo("x", zone="a", cpu=4, memory=8), NodeInfo("y", zone="b", cpu=4, memory=8)], TopologyModel()
+    )
+    nodes = KubeNodes(table)
+    nodes.add(0, 1.0, 2.0)
+    cand = np.array([0, 1], dtype=np.int64)
+    scores = plugin_scores(nodes, 1.0, 2.0, np.array([2.0, 0.0]), cand)
+    # x: cpu (4000 - 2000) * 100 / 4000 = 50, memory (8 - 4) / 8 = 50; y: 75 and 75
+    assert scores["NodeResourcesFit"].tolist() == [50, 75]
+    assert scores["NodeResourcesBalancedAllocation"].tolist() == [100, 100]
+    # spread: x has 2 own pods: round(2 ln 4 + 4 + 2 ln 4 + 2) = 12, y round(6) = 6 -> 100 (12 + 6 - s) / 12
+    assert scores["PodTopologySpread"].tolist() == [50, 100]
+    assert scores["TaintToleration"].tolist() == [100, 100]
+    total = with_extender(np.array([10, 20]), np.array([10, 3]), KubeModel(extender_weight=5))
+    assert total.tolist() == [10 + 10 * 5 * 10, 20 + 3 * 5 * 10]
+
+
+def test_shipped_scheduler_config_weight_is_the_simulated_one() -> None:
+    assert extender_weight(yaml.safe_load(SHIPPED.read_text())) == SHIPPED_EXTENDER_WEIGHT
+    assert KubeModel().extender_weight == SHIPPED_EXTENDER_WEIGHT
+
+
+def test_scenario_workloads_go_through_the_profile_converter() -> None:
+    sc = parse_scenario(chain())
+    api = next(r for r in sc.rules if r.key == "api")
+    assert {d.peer: d.traffic for d in api.dependencies} == {"db": 80, "cache": 20}
+    assert (api.replicas, api.pod_cpu) == (3, 1)
+    raw = chain()
+    raw["workloads"][0]["name"] = "Web_Frontend"
+    raw["workloads"][1]["talksTo"] = {"db": 1}
+    with pytest.raises(Exception, match="WorkloadProfile"):
+        parse_scenario(raw)
+
+
+def test_cli_seed_orders_and_scheduler_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(chain()))
+    config = tmp_path / "sched.yaml"
+    config.write_text(yaml.safe_dump({"extenders": [{"urlPrefix": "http://x", "prioritizeVerb": "p", "weight": 7}]}))
+    args = ["placement", "simulate", str(scenario), "--json", "--rounds", "2", "--seed", "3"]
+    assert main([*args, "--shuffle-nodes", "2", "--scheduler-config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"]["extender_weight"] == 7 and report["model"]["seed"] == 3
+    assert len(report["orders"]) == 2
+    assert set(report) >= {"augur", "augur_alone", "default", "best"}
+    config.write_text("extenders: [{prioritizeVerb: p, weight: 0}]\n")
+    assert main([*args, "--scheduler-config", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "weight" in err
