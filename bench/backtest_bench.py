@@ -34,7 +34,7 @@ from common import TRACES, machine, write
 from augur.scaling.learner import interval_cost
 from augur.sim.backtest import BacktestResult, run_backtest
 from augur.sim.policies import WalkSettings
-from augur.sim.protocol import Setup, ready_series
+from augur.sim.protocol import backtest_setup, policy_spec, ready_series
 from augur.sim.trace import load_trace
 
 PEAK_REPLICAS = 15
@@ -64,12 +64,12 @@ def learner_vs_fixed(result: BacktestResult, walk: WalkSettings) -> dict[str, An
         floor = int(run.level_floors[step])
         costs, replicas = {}, {}
         for q, value in zip(levels, row, strict=True):
-            replicas[q] = s.clamp(max(floor, s.need(max(float(value), 0.0))))
-            costs[q] = interval_cost(replicas[q], float(demand[step]), s.capacity, s.interval_seconds, weights)
+            replicas[q] = s.params.clamp(max(floor, s.need(max(float(value), 0.0))))
+            costs[q] = interval_cost(replicas[q], float(demand[step]), s.params.capacity, s.interval_seconds, weights)
             fixed[q] += costs[q]
             spend[q] += replicas[q] * hours
         chosen = float(run.quantiles[step - s.lead_steps]) if step >= s.lead_steps else math.nan
-        pick = chosen if chosen in costs else min(levels, key=lambda q: abs(q - walk.safety_quantile))
+        pick = chosen if chosen in costs else min(levels, key=lambda q: abs(q - s.params.safety_quantile))
         learned += costs[pick]
         learned_spend += replicas[pick] * hours
         reactive = run.level_reactive[step] if run.level_reactive is not None else math.nan
@@ -112,7 +112,7 @@ def bench_trace(path: Path) -> dict[str, Any]:
     load_before = list(os.getloadavg())
     finite = trace.demand[np.isfinite(trace.demand)]
     capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
-    setup = Setup(trace.interval_seconds, capacity, UTILIZATION)
+    setup = backtest_setup(trace.interval_seconds, capacity, policy_spec(UTILIZATION))
     start = time.perf_counter()
     walk = WalkSettings()
     result = run_backtest(trace, setup, walk=walk)

@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from augur.api.durations import parse_duration
 from augur.scaling.learner import BUDGET
 from augur.sim.backtest import POLICIES, BacktestResult, run_backtest
 from augur.sim.policies import WalkSettings
-from augur.sim.protocol import Setup
+from augur.sim.protocol import Setup, backtest_setup, policy_spec
 from augur.sim.report import render_report
 from augur.sim.trace import Trace, TraceError, load_trace
 
@@ -71,12 +73,21 @@ def _setup(args: argparse.Namespace, trace: Trace) -> Setup:
     if args.max_replicas is not None and args.max_replicas < max(1, args.min_replicas):
         raise _InputError(f"--max-replicas must be at least max(1, --min-replicas), got {args.max_replicas}")
     try:
-        lead = parse_duration(args.lead_time)
+        parse_duration(args.lead_time)
     except ValueError as exc:
         raise _InputError(f"--lead-time: {exc}") from None
-    return Setup(
-        trace.interval_seconds, args.capacity, args.target_utilization, lead, args.min_replicas, args.max_replicas
-    )
+    try:
+        spec = policy_spec(
+            args.target_utilization,
+            args.lead_time,
+            args.min_replicas,
+            args.max_replicas,
+            allow_forecast_scale_in=args.allow_forecast_scale_in,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise _InputError(f"policy: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+    return backtest_setup(trace.interval_seconds, args.capacity, spec)
 
 
 def warmup_steps(text: str | None, trace: Trace) -> int | None:
@@ -107,7 +118,7 @@ def _walk(args: argparse.Namespace) -> WalkSettings:
             raise _InputError(problem) from None
         if not math.isfinite(budget) or budget < 0:
             raise _InputError(problem)
-    return WalkSettings(allow_forecast_scale_in=args.allow_forecast_scale_in, budget=budget)
+    return WalkSettings(budget=budget)
 
 
 def _policies(text: str) -> tuple[str, ...]:
@@ -140,8 +151,8 @@ def _run(args: argparse.Namespace) -> int:
 def _table(result: BacktestResult) -> str:
     lines = [
         f"{result.trace.name}: {result.evaluated_steps} evaluated steps of {result.trace.interval_seconds:g}s, "
-        f"capacity {result.setup.capacity:g}, target {result.setup.target_utilization:g}, "
-        f"lead {result.setup.lead_time_seconds:g}s",
+        f"capacity {result.setup.params.capacity:g}, target {result.setup.params.target_utilization:g}, "
+        f"lead {result.setup.params.lead_time_seconds:g}s",
         f"{'policy':<16}{'under-prov':>12}{'unserved':>12}{'replica-h':>12}{'util':>8}{'events':>8}{'rMAE':>8}",
     ]
     for name, m in result.metrics.items():

@@ -175,23 +175,59 @@ def decide(
             parts.append(f"reactive guard asks {reactive}")
         target = max(target, floor)
     recommendation = params.clamp(target)
-    replicas = _stabilize(recommendation, observed, params, parts)
-    low, high = params.limits.bounds(observed.current_replicas, observed.interval_seconds)
-    if not low <= replicas <= high:
-        parts.append(f"step limit {low}..{high}")
-        replicas = min(max(replicas, low), high)
-    replicas = params.clamp(replicas)
+    replicas = settle(recommendation, observed, params, parts)
     parts.append(f"at {params.target_utilization:.0%} of {params.capacity:g}/replica -> {replicas}")
     return Decision(replicas, recommendation, wanted, reactive, floor, q, peak, "; ".join(parts))
 
 
-def _stabilize(recommendation: int, observed: Observed, params: ScalingParams, parts: list[str]) -> int:
+def decide_reactive(observed: Observed, params: ScalingParams) -> Decision:
+    """The HPA rule alone (``facts.md`` §1): the reactive formula, then the same stabilization and step
+    limits as :func:`decide`. The backtester's ``hpa`` yardstick; needs the observed demand."""
+    if observed.demand is None:
+        raise ValueError("the reactive rule needs the observed demand")
+    reactive = hpa_recommendation(
+        observed.demand,
+        observed.ready_replicas,
+        observed.current_replicas,
+        params.capacity,
+        params.target_utilization,
+        params.min_replicas,
+    )
+    parts = [f"reactive formula asks {reactive}"]
+    recommendation = params.clamp(reactive)
+    replicas = settle(recommendation, observed, params, parts)
+    parts.append(f"at {params.target_utilization:.0%} of {params.capacity:g}/replica -> {replicas}")
+    return Decision(replicas, recommendation, reactive, reactive, reactive, math.nan, observed.demand, "; ".join(parts))
+
+
+def settle(recommendation: int, observed: Observed, params: ScalingParams, parts: list[str] | None = None) -> int:
+    """What every decision does after its recommendation: scale-down stabilization (the highest
+    recommendation of the window wins, never above the current count), the step limits of one interval,
+    then min/max. Notes what changed the count in ``parts``."""
+    notes = [] if parts is None else parts
+    replicas = stabilize(recommendation, observed, params, notes)
+    low, high = params.limits.bounds(observed.current_replicas, observed.interval_seconds)
+    if not low <= replicas <= high:
+        notes.append(f"step limit {low}..{high}")
+        replicas = min(max(replicas, low), high)
+    return params.clamp(replicas)
+
+
+def stabilization_steps(params: ScalingParams, interval_seconds: float) -> int:
+    """Earlier recommendations the scale-down stabilization window holds at this interval (the current
+    one comes on top): ``round(window / interval) - 1``, at least 0."""
+    return max(0, round(params.limits.down_stabilization_seconds / interval_seconds) - 1)
+
+
+def stabilize(recommendation: int, observed: Observed, params: ScalingParams, parts: list[str] | None = None) -> int:
+    """Scale-down stabilization: below the current count, the highest recommendation inside the window
+    (``observed.recent_recommendations`` plus this one) wins, capped at the current count."""
     if recommendation >= observed.current_replicas:
         return recommendation
-    window = max(0, round(params.limits.down_stabilization_seconds / observed.interval_seconds) - 1)
+    window = stabilization_steps(params, observed.interval_seconds)
     recent = observed.recent_recommendations[-window:] if window else ()
     held = min(observed.current_replicas, max([recommendation, *recent]))
-    if held > recommendation:
+    if held > recommendation and parts is not None:
         parts.append(f"scale-down stabilization holds {held}")
     return held
 

@@ -1,11 +1,11 @@
 """The reactive HPA formula (``facts.md`` §1): the guard Augur never goes below by default, and the
-``hpa`` yardstick of the backtester."""
+recommendation of :func:`augur.scaling.decision.decide_reactive` (the backtester's ``hpa`` yardstick).
+Step limits and stabilization live in :mod:`augur.scaling.decision`, shared by both."""
 
 from __future__ import annotations
 
 import math
 
-HPA_SYNC_SECONDS = 15.0
 HPA_TOLERANCE = 0.1
 
 
@@ -23,11 +23,3 @@ def hpa_recommendation(
         if abs(ratio - 1.0) <= HPA_TOLERANCE:
             return current
     return max(min_replicas, replicas_for(demand, capacity, target_utilization))
-
-
-def hpa_scale_up_limit(current: int, interval_seconds: float) -> int:
-    """Default HPA scale-up behaviour (max of +100 % and +4 pods per 15 s) over one interval."""
-    limit = current
-    for _ in range(max(1, math.floor(interval_seconds / HPA_SYNC_SECONDS))):
-        limit = max(2 * limit, limit + 4)
-    return limit

@@ -52,9 +52,9 @@ class BacktestResult:
             "trace": self.trace.name,
             "interval_seconds": self.trace.interval_seconds,
             "evaluated_steps": self.evaluated_steps,
-            "capacity": self.setup.capacity,
-            "target_utilization": self.setup.target_utilization,
-            "lead_time_seconds": self.setup.lead_time_seconds,
+            "capacity": self.setup.params.capacity,
+            "target_utilization": self.setup.params.target_utilization,
+            "lead_time_seconds": self.setup.params.lead_time_seconds,
             "policies": {name: m.as_dict() for name, m in self.metrics.items()},
             "forecast": {name: {"mae": a.mae, "rmae": a.rmae} for name, a in self.accuracy.items()},
         }

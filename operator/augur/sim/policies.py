@@ -14,7 +14,7 @@ import numpy as np
 
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.series import FloatArray
-from augur.scaling.decision import Observed, ScalingParams, decide
+from augur.scaling.decision import Observed, decide, stabilization_steps
 from augur.scaling.learner import (
     BUDGET,
     HALF_LIFE_SECONDS,
@@ -26,7 +26,7 @@ from augur.scaling.learner import (
 )
 from augur.scaling.reactive import hpa_recommendation
 from augur.sim.progress import Progress
-from augur.sim.protocol import Setup, initial_desired, ready_at
+from augur.sim.protocol import RecentRecommendations, Setup, initial_desired, ready_at
 
 FORECASTERS: dict[str, tuple[str, ...]] = {
     "augur": ("seasonal_naive", "holt_winters", "mstl", "sarimax"),
@@ -43,15 +43,12 @@ class WalkSettings:
     min_refit_steps: int = 288
     """Refit interval floor in steps (daily refits at 30-minute steps would be every 48 steps)."""
     history_points: int = 4032
-    safety_quantile: float = 0.9
-    allow_forecast_scale_in: bool = False
-    scale_in_confidence: float = 0.95
     learn: bool = True
+    """``augur`` adapts the safety quantile with the cost learner; ``False`` keeps the policy's ``safetyQuantile``."""
     half_life_seconds: float | None = HALF_LIFE_SECONDS
     """Learner memory in time (``None``: the fixed per-step discount of :func:`initial_state`)."""
     budget: float | None = BUDGET
     """Learner's replica-hour budget over the reactive formula (``None``: cost weights alone)."""
-    """``augur`` adapts the safety quantile with the cost learner; ``False`` keeps ``safety_quantile``."""
     cost_weights: CostWeights = field(default_factory=CostWeights)
     interval_levels: tuple[float, float] = (0.1, 0.9)
 
@@ -79,26 +76,13 @@ class ForecastRun:
     """``level_reactive[s]``: what the reactive formula asked at that decision (``NaN`` where none)."""
 
 
-def scaling_params(setup: Setup, walk: WalkSettings) -> ScalingParams:
-    return ScalingParams(
-        capacity=setup.capacity,
-        target_utilization=setup.target_utilization,
-        min_replicas=setup.min_replicas,
-        max_replicas=setup.max_replicas,
-        lead_time_seconds=setup.lead_time_seconds,
-        safety_quantile=walk.safety_quantile,
-        allow_forecast_scale_in=walk.allow_forecast_scale_in,
-        scale_in_confidence=walk.scale_in_confidence,
-    )
-
-
 class _Walker:
     def __init__(self, name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int) -> None:
         self.name, self.demand, self.setup, self.walk = name, demand, setup, walk
         self.lead = setup.lead_steps
         self.horizons = tuple(range(1, self.lead + 2))
         self.horizon = max(1, self.lead)
-        self.params = scaling_params(setup, walk)
+        self.params = setup.params
         self.settings = ForecastSettings(
             setup.interval_seconds,
             target_horizon=self.lead + 1,
@@ -111,7 +95,7 @@ class _Walker:
         if walk.learn and name in LEARNING:
             half_life = walk.half_life_seconds
             decay = 0.995 if half_life is None else decay_for(setup.interval_seconds, half_life)
-            self.learner = initial_state(walk.safety_quantile, decay=decay, budget=walk.budget)
+            self.learner = initial_state(self.params.safety_quantile, decay=decay, budget=walk.budget)
         self.levels = tuple(sorted({*walk.interval_levels, 0.5, *(self.learner.quantiles if self.learner else ())}))
         n = demand.size
         self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -125,7 +109,7 @@ class _Walker:
 
     def run(self, progress: Progress, offset: int) -> ForecastRun:
         desired = [initial_desired(self.demand, self.setup)]
-        recs: list[int] = []
+        recs = RecentRecommendations(stabilization_steps(self.params, self.setup.interval_seconds))
         forecaster: Forecaster | None = None
         last_fit = 0
         for t in range(1, self.demand.size):
@@ -180,33 +164,32 @@ class _Walker:
             self.learner,
             forecasts,
             value,
-            s.capacity,
-            s.target_utilization,
+            self.params.capacity,
+            self.params.target_utilization,
             s.interval_seconds,
             self.walk.cost_weights,
             floor,
             reactive,
         )
 
-    def _step(self, t: int, value: float, forecaster: Forecaster | None, desired: list[int], recs: list[int]) -> int:
+    def _step(
+        self, t: int, value: float, forecaster: Forecaster | None, desired: list[int], recs: RecentRecommendations
+    ) -> int:
         previous = desired[-1]
         ready = ready_at(desired, t - 1, self.lead)
+        p = self.params
         if forecaster is None:
             if math.isnan(value):
                 return previous
-            s = self.setup
-            return s.clamp(hpa_recommendation(value, ready, previous, s.capacity, s.target_utilization, s.min_replicas))
-        quantile = self.learner.chosen if self.learner else self.walk.safety_quantile
+            return p.clamp(hpa_recommendation(value, ready, previous, p.capacity, p.target_utilization, p.min_replicas))
+        quantile = self.learner.chosen if self.learner else p.safety_quantile
         forecast = forecaster.forecast(self.horizons, self.levels)
         self._record(t, forecast.values, forecast.levels, quantile)
         if math.isnan(value):
             return previous
-        window = max(0, round(self.params.limits.down_stabilization_seconds / self.setup.interval_seconds) - 1)
-        observed = Observed(
-            previous, ready, value, self.setup.interval_seconds, tuple(recs[-window:]) if window else ()
-        )
-        decision = decide(forecast, observed, self.params, quantile)
-        recs.append(decision.recommendation)
+        observed = Observed(previous, ready, value, self.setup.interval_seconds, recs.at(t))
+        decision = decide(forecast, observed, p, quantile)
+        recs.add(t, decision.recommendation)
         if decision.reactive_replicas is not None:
             self.reactive_asks[t] = decision.reactive_replicas
             self.reactive_asks.pop(t - self.lead - 2, None)

@@ -8,41 +8,64 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from augur.scaling.reactive import hpa_recommendation, hpa_scale_up_limit, replicas_for
+from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.scaling.decision import Observed, ScalingParams, decide_reactive, stabilization_steps
+from augur.scaling.reactive import replicas_for
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-HPA_DOWNSCALE_WINDOW_SECONDS = 300.0
+MAX_REPLICAS = 100000
+"""``ScalingPolicy``'s largest ``maxReplicas``: what an unbounded backtest (``max_replicas`` ``None``) uses."""
 
 
 @dataclass(frozen=True)
 class Setup:
-    """What every policy of one backtest shares."""
+    """What every policy of one backtest shares: the trace's step and the decision parameters, built
+    from a ``ScalingPolicySpec`` exactly as the operator builds them (:func:`backtest_setup`)."""
 
     interval_seconds: float
-    capacity: float
-    target_utilization: float = 0.8
-    lead_time_seconds: float = 120.0
-    min_replicas: int = 1
-    max_replicas: int | None = None
+    params: ScalingParams
 
     @property
     def lead_steps(self) -> int:
         """``L = ceil(lead_time / step)``."""
-        return math.ceil(self.lead_time_seconds / self.interval_seconds)
-
-    def clamp(self, replicas: int) -> int:
-        low = max(self.min_replicas, replicas)
-        return low if self.max_replicas is None else min(self.max_replicas, low)
+        return math.ceil(self.params.lead_time_seconds / self.interval_seconds)
 
     def need(self, demand: float) -> int:
         """``ceil(demand / (capacity x u))``: replicas that serve ``demand`` at the target utilization."""
-        return replicas_for(demand, self.capacity, self.target_utilization)
+        return replicas_for(demand, self.params.capacity, self.params.target_utilization)
+
+
+def policy_spec(
+    target_utilization: float = 0.8,
+    lead_time: str = "2m",
+    min_replicas: int = 1,
+    max_replicas: int | None = None,
+    **fields: Any,
+) -> ScalingPolicySpec:
+    """The ``ScalingPolicySpec`` a backtest runs under (``fields``: further spec fields, snake_case);
+    ``max_replicas`` ``None`` is the API's largest value. Raises pydantic's ``ValidationError``."""
+    return ScalingPolicySpec.model_validate(
+        {
+            "target_utilization": target_utilization,
+            "lead_time": lead_time,
+            "min_replicas": min_replicas,
+            "max_replicas": MAX_REPLICAS if max_replicas is None else max_replicas,
+            "allow_scale_to_zero": min_replicas == 0,
+            **fields,
+        }
+    )
+
+
+def backtest_setup(interval_seconds: float, capacity: float, spec: ScalingPolicySpec | None = None) -> Setup:
+    """Parameters through :meth:`ScalingParams.from_policy`, the operator's own path."""
+    return Setup(interval_seconds, ScalingParams.from_policy(spec or policy_spec(), capacity))
 
 
 @dataclass(frozen=True)
@@ -91,7 +114,7 @@ def compute_metrics(demand: FloatArray, desired: list[int], setup: Setup, mask: 
     """The five metrics of §2 over the steps in ``mask``."""
     ready = ready_series(desired, setup.lead_steps).astype(np.float64)
     d = demand[mask]
-    served = ready[mask] * setup.capacity
+    served = ready[mask] * setup.params.capacity
     shortfall = np.maximum(0.0, d - served)
     total = float(d.sum())
     wanted = np.asarray(desired, dtype=np.int64)
@@ -109,7 +132,7 @@ def compute_metrics(demand: FloatArray, desired: list[int], setup: Setup, mask: 
 
 def initial_desired(demand: FloatArray, setup: Setup) -> int:
     """``desired_0 = max(min_replicas, need_0)``, clamped."""
-    return setup.clamp(setup.need(float(demand[0])))
+    return setup.params.clamp(setup.need(float(demand[0])))
 
 
 def run_oracle(demand: FloatArray, setup: Setup) -> list[int]:
@@ -120,34 +143,42 @@ def run_oracle(demand: FloatArray, setup: Setup) -> list[int]:
     for t in range(len(needs)):
         window = [n for n in needs[t : t + lead + 1] if n is not None]
         if window:
-            desired.append(setup.clamp(max(window)))
+            desired.append(setup.params.clamp(max(window)))
         else:
-            desired.append(desired[-1] if desired else setup.min_replicas)
+            desired.append(desired[-1] if desired else setup.params.min_replicas)
     return desired
 
 
 def run_hpa(demand: FloatArray, setup: Setup) -> list[int]:
-    """The Kubernetes HPA at one evaluation per step, exactly as §2 defines the ``hpa`` baseline."""
+    """The Kubernetes HPA at one evaluation per step (§2's ``hpa`` baseline): the operator's own
+    :func:`~augur.scaling.decision.decide_reactive` (reactive formula, stabilization, step limits)."""
     lead = setup.lead_steps
-    window = max(1, round(HPA_DOWNSCALE_WINDOW_SECONDS / setup.interval_seconds))
+    recent = RecentRecommendations(stabilization_steps(setup.params, setup.interval_seconds))
     desired = [initial_desired(demand, setup)]
-    recs: list[int | None] = [None]
     for t in range(1, demand.size):
         previous = desired[t - 1]
         observed = float(demand[t - 1])
         if math.isnan(observed):
             desired.append(previous)
-            recs.append(None)
             continue
-        ready = ready_at(desired, t - 1, lead)
-        rec = hpa_recommendation(
-            observed, ready, previous, setup.capacity, setup.target_utilization, setup.min_replicas
-        )
-        recs.append(rec)
-        if rec >= previous:
-            wanted = min(rec, hpa_scale_up_limit(previous, setup.interval_seconds))
-        else:
-            recent = [r for r in recs[max(0, t - window + 1) : t + 1] if r is not None]
-            wanted = min(previous, max(recent))
-        desired.append(setup.clamp(wanted))
+        state = Observed(previous, ready_at(desired, t - 1, lead), observed, setup.interval_seconds, recent.at(t))
+        decision = decide_reactive(state, setup.params)
+        recent.add(t, decision.recommendation)
+        desired.append(decision.replicas)
     return desired
+
+
+class RecentRecommendations:
+    """Recommendations of the last ``steps`` steps before the current one (a gap makes none), oldest
+    first: ``Observed.recent_recommendations`` for the scale-down stabilization window."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self._kept: list[tuple[int, int]] = []
+
+    def at(self, t: int) -> tuple[int, ...]:
+        self._kept = [(s, r) for s, r in self._kept if s >= t - self.steps]
+        return tuple(r for _, r in self._kept)
+
+    def add(self, t: int, recommendation: int) -> None:
+        self._kept.append((t, recommendation))

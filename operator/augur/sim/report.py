@@ -61,7 +61,7 @@ def _frame(title: str, top: float, body: str) -> str:
 
 def _capacity_plot(result: BacktestResult, name: str, edges: FloatArray, demand: FloatArray) -> str:
     s = result.setup
-    ready = ready_series(result.desired[name], s.lead_steps).astype(np.float64) * s.capacity
+    ready = ready_series(result.desired[name], s.lead_steps).astype(np.float64) * s.params.capacity
     short = np.where(result.trace.demand > ready, 1.0, 0.0)
     short[: result.warmup_steps] = 0.0
     ready_ds = _downsample(ready, edges, "min")
@@ -120,12 +120,12 @@ def render_report(result: BacktestResult) -> str:
     demand = _downsample(result.trace.demand, edges)
     plots = [_capacity_plot(result, name, edges, demand) for name in result.desired]
     plots += [_forecast_plot(result, name) for name in result.forecasts]
-    s, t = result.setup, result.trace
+    s, t, lead = result.setup.params, result.trace, result.setup.lead_steps
     start = datetime.fromtimestamp(t.start, UTC).strftime("%Y-%m-%d %H:%M")
     summary = (
         f"{t.steps} steps of {t.interval_seconds:g} s from {start} UTC; warm-up {result.warmup_steps} steps; "
         f"{result.evaluated_steps} evaluated; capacity {s.capacity:g} per replica at {s.target_utilization:g}; "
-        f"lead time {s.lead_time_seconds:g} s ({s.lead_steps} steps); season {result.season_steps or 'none'} steps"
+        f"lead time {s.lead_time_seconds:g} s ({lead} steps); season {result.season_steps or 'none'} steps"
     )
     style = "body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:right}svg{display:block}"
     return (

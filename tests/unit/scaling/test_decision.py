@@ -6,7 +6,16 @@ import numpy as np
 
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
 from augur.forecast.quantiles import QuantileForecast
-from augur.scaling.decision import Observed, ScalingParams, StepLimits, decide, prewarm_replicas
+from augur.scaling.decision import (
+    Observed,
+    ScalingParams,
+    StepLimits,
+    decide,
+    decide_reactive,
+    prewarm_replicas,
+    settle,
+    stabilization_steps,
+)
 
 
 def _forecast(p50: list[float], spread: float = 10.0) -> QuantileForecast:
@@ -86,3 +95,26 @@ def test_prewarming_buys_only_what_can_be_ready_and_holds_until_then() -> None:
     assert prewarm_replicas(falling, 0.9, params, current=12)[0] == 10
     decision = decide(falling, Observed(12, 12, None, 60.0), params)
     assert decision.forecast_replicas == 10
+
+
+def test_reactive_decision_is_the_hpa_rule_with_the_shared_limits() -> None:
+    # 120 / 8 = 15 replicas asked from 1: one 60 s interval allows 1 -> 5 -> 10 -> 20 -> 40 (4 periods).
+    d = decide_reactive(Observed(1, 1, 120.0, 60.0), PARAMS)
+    assert (d.recommendation, d.replicas) == (15, 15)
+    # At 15 s one period: max(2 x 1, 1 + 4) = 5.
+    d = decide_reactive(Observed(1, 1, 120.0, 15.0), PARAMS)
+    assert d.replicas == 5 and "step limit 0..5" in d.reason
+    # Inside the 10 % tolerance band: 9 / (1 x 8) = 1.125 is outside, 8.5 / 8 is inside.
+    assert decide_reactive(Observed(1, 1, 8.5, 60.0), PARAMS).replicas == 1
+    assert decide_reactive(Observed(1, 1, 9.0, 60.0), PARAMS).replicas == 2
+    # Scale-down: the highest recommendation inside the window holds, never above the current count.
+    d = decide_reactive(Observed(10, 10, 8.0, 60.0, (12, 7)), PARAMS)
+    assert (d.recommendation, d.replicas) == (1, 10)
+
+
+def test_settle_is_what_every_decision_does_after_its_recommendation() -> None:
+    observed = Observed(10, 10, 8.0, 60.0, (9, 7))
+    assert settle(1, observed, PARAMS) == 9
+    assert settle(30, observed, ScalingParams(capacity=10.0, max_replicas=25)) == 25
+    assert stabilization_steps(PARAMS, 60.0) == 4
+    assert stabilization_steps(PARAMS, 600.0) == 0

@@ -6,7 +6,7 @@ import numpy as np
 
 from augur.sim.policies import WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
-from augur.sim.protocol import Setup
+from augur.sim.protocol import backtest_setup
 
 
 def _demand(n: int, period: int) -> np.ndarray:
@@ -17,7 +17,7 @@ def _demand(n: int, period: int) -> np.ndarray:
 def test_refits_have_a_floor_in_steps_and_the_learner_keeps_its_bookkeeping() -> None:
     # 30-minute steps: daily refits would come every 48 steps; the floor makes them every 288.
     demand = _demand(900, 48)
-    setup = Setup(1800.0, capacity=10.0)
+    setup = backtest_setup(1800.0, capacity=10.0)
     walk = WalkSettings(min_refit_steps=288)
     run = run_forecast_policy("augur", demand, setup, walk, 200, Progress("t", demand.size, None), 0)
     # Fits at 200 and 400 (history doubling), then every 288 steps: 688.
@@ -26,4 +26,4 @@ def test_refits_have_a_floor_in_steps_and_the_learner_keeps_its_bookkeeping() ->
     assert run.learner_levels and min(run.learner_levels) < 0.5 < max(run.learner_levels)
     assert run.level_floors is not None and run.level_reactive is not None
     chosen = run.quantiles[np.isfinite(run.quantiles)]
-    assert set(chosen.tolist()) <= {walk.safety_quantile, *run.learner_levels}
+    assert set(chosen.tolist()) <= {setup.params.safety_quantile, *run.learner_levels}
