@@ -16,6 +16,9 @@ from augur_extender.app import create_app
 from augur_extender.deps import ExtenderState
 from augur_extender.settings import Settings
 
+PLANNER_SWITCH_INTERVAL = 0.001
+"""Seconds between forced GIL hand-overs while the background planner runs (Python's default is 0.005)."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="augur-extender", description="Augur kube-scheduler extender.")
@@ -27,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scoring", type=Path, help="YAML file with component weights and arguments")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--no-debug-endpoints", action="store_true", help="do not serve /debug/*")
+    p.add_argument(
+        "--no-planner", action="store_true", help="do not run the background planner (the plan component is neutral)"
+    )
+    p.add_argument(
+        "--plan-interval",
+        type=float,
+        default=0.2,
+        help="seconds the background planner pauses after each plan update (default: 0.2)",
+    )
     return p
 
 
@@ -43,6 +55,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         scoring=scoring,
         kubeconfig=args.kubeconfig,
         debug_endpoints=not args.no_debug_endpoints,
+        planner=not args.no_planner,
+        plan_interval_seconds=max(0.0, args.plan_interval),
     )
 
 
@@ -60,6 +74,9 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except (OSError, yaml.YAMLError, SpecError) as exc:
         parser.exit(2, f"augur-extender: error: --scoring: {exc}\n")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.planner:
+        # The planner thread holds the GIL in slices; a request waits at most this long to get it back.
+        sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)
     import uvicorn
 
     from augur_extender.watch import KubeWatchCache

@@ -23,10 +23,14 @@ def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.cache.start()
+        if state.planner is not None:
+            state.planner.start()
         log.info("augur extender ready to serve on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
+            if state.planner is not None:
+                state.planner.stop()
             state.cache.stop()
             log.info("augur extender stopped")
 

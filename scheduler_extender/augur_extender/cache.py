@@ -55,6 +55,8 @@ class ClusterView:
     """Profiles by namespace."""
     zone_label: str = ZONE_LABEL
     region_label: str = REGION_LABEL
+    version: int = 0
+    """The cache's change counter when the view was built (the planner records which view it planned)."""
 
     def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
         """Key of the first profile (by name) in ``namespace`` whose selector matches ``labels``."""
@@ -70,6 +72,10 @@ class ClusterCache(Protocol):
     def synced(self) -> bool: ...
 
     def view(self) -> ClusterView: ...
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until something changed since the last call (``True``) or ``timeout`` seconds passed."""
+        ...
 
     def find_pod(self, namespace: str, name: str) -> PodFacts | None: ...
 
@@ -101,6 +107,11 @@ class MemoryCache:
         self._sizes: dict[str, tuple[float, float]] = {}
         """Requests (cores, GiB) of the last pod seen per workload, scheduled or not: the size of the
         replicas still to come, for packing and planning."""
+        self._seen: dict[str, int] = {}
+        """Non-terminal pods per workload, bound or pending: the replica count when the profile's status
+        gives none or a smaller one (pods created but not scheduled yet are expected too)."""
+        self._version = 0
+        self._changed = threading.Event()
 
     # -- lifecycle (nothing to run: someone else feeds this cache) --
     def start(self) -> None:
@@ -111,6 +122,16 @@ class MemoryCache:
 
     def synced(self) -> bool:
         return self._synced.issuperset(KINDS)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        changed = self._changed.wait(timeout)
+        self._changed.clear()
+        return changed
+
+    def _touch(self) -> None:
+        self._view = None
+        self._version += 1
+        self._changed.set()
 
     def mark_synced(self, kind: str | None = None) -> None:
         with self._lock:
@@ -226,16 +247,36 @@ class MemoryCache:
         self._pods[pod.uid] = pod
         workload = self._workload(pod)
         self._pod_workload[pod.uid] = workload
-        if workload is not None and not pod.terminal and self._sizes.get(workload) != (pod.cpu, pod.memory):
-            self._sizes[workload] = (pod.cpu, pod.memory)
-            self._rulebook = None
-            self._view = None
+        if workload is not None and not pod.terminal:
+            self._count(workload, +1)
+            if self._sizes.get(workload) != (pod.cpu, pod.memory):
+                self._sizes[workload] = (pod.cpu, pod.memory)
+                self._rulebook = None
+                self._touch()
         self._account(pod, workload, +1)
 
     def _remove_pod(self, uid: str) -> None:
         pod = self._pods.pop(uid, None)
         if pod is not None:
-            self._account(pod, self._pod_workload.pop(uid, None), -1)
+            workload = self._pod_workload.pop(uid, None)
+            if workload is not None and not pod.terminal:
+                self._count(workload, -1)
+            self._account(pod, workload, -1)
+
+    def _count(self, workload: str, sign: int) -> None:
+        """Track pods seen per workload; the rule book changes only when the expected count does."""
+        profile = self._profiles.get(workload)
+        before = self._expected(workload, profile.rules.replicas if profile else None)
+        self._seen[workload] = self._seen.get(workload, 0) + sign
+        if self._expected(workload, profile.rules.replicas if profile else None) != before:
+            self._rulebook = None
+            self._touch()
+
+    def _expected(self, workload: str, status_replicas: int | None) -> int | None:
+        seen = self._seen.get(workload, 0)
+        if status_replicas is None:
+            return seen or None
+        return max(status_replicas, seen)
 
     def _account(self, pod: PodFacts, workload: str | None, sign: int) -> None:
         if not pod.node or pod.terminal:
@@ -250,11 +291,12 @@ class MemoryCache:
         if table is not None and (i := table.position.get(pod.node)) is not None:
             self._cpu_req[i] += sign * pod.cpu
             self._mem_req[i] += sign * pod.memory
-        self._view = None
+        self._touch()
 
     def _reassign_workloads(self) -> None:
         self._rulebook = None
         self._sizes = {}
+        self._seen = {}
         pods = list(self._pods.values())
         self._pods.clear()
         self._occupancy = {}
@@ -266,7 +308,7 @@ class MemoryCache:
         if tables:
             self._table = None
             self._frozen = {}
-        self._view = None
+        self._touch()
 
     # -- snapshots --
     def find_pod(self, namespace: str, name: str) -> PodFacts | None:
@@ -299,9 +341,14 @@ class MemoryCache:
             profiles={ns: tuple(ps) for ns, ps in profiles.items()},
             zone_label=zl,
             region_label=rl,
+            version=self._version,
         )
 
     def _sized(self, rules: WorkloadRules) -> WorkloadRules:
+        """The rules with the replica count expected from status and pods seen, and the pod size seen."""
+        expected = self._expected(rules.key, rules.replicas)
+        if expected != rules.replicas:
+            rules = replace(rules, replicas=expected)
         size = self._sizes.get(rules.key)
         if size is None or rules.pod_cpu is not None:
             return rules

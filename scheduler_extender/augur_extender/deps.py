@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from augur.placement.plan import Plan
 from augur_extender.cache import ClusterCache
 from augur_extender.metrics import Metrics
+from augur_extender.planning import BackgroundPlanner
 from augur_extender.service import Scheduler
 from augur_extender.settings import Settings
 from augur_extender.wire import BadRequestError, ExtenderArgs, parse_extender_args
@@ -21,10 +23,24 @@ class ExtenderState:
     cache: ClusterCache
     scheduler: Scheduler
     metrics: Metrics
+    planner: BackgroundPlanner | None = None
 
     @classmethod
     def build(cls, cache: ClusterCache, settings: Settings) -> ExtenderState:
-        return cls(cache, Scheduler(cache, settings.scoring), Metrics())
+        """The state; with ``settings.planner`` and a ``plan`` weight above 0, a background planner too
+        (started and stopped with the app)."""
+        metrics = Metrics()
+        planner = None
+        if settings.planner and settings.scoring.plan.weight > 0:
+            planner = BackgroundPlanner(cache, settings.scoring.plan, settings.plan_interval_seconds)
+
+            def observe(plan: Plan) -> None:
+                metrics.plans.labels("incremental" if plan.incremental else "full").inc()
+                metrics.plan_cpu.observe(plan.cpu_seconds)
+
+            planner.on_plan = observe
+            planner.on_failure = metrics.plans.labels("failed").inc
+        return cls(cache, Scheduler(cache, settings.scoring, planner), metrics, planner)
 
 
 async def get_state(request: Request) -> ExtenderState:

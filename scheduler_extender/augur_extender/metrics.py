@@ -19,7 +19,8 @@ class Metrics:
         )
         self.requests = Counter(
             "augur_extender_requests",
-            "Extender verb calls by outcome (ok, bad_request, neutral, error).",
+            "Extender verb calls by outcome: scored (Augur decided), neutral (no profile or no known node: "
+            "every node passes / scores 5), error (internal error: neutral answer), bad_request (HTTP 400).",
             ["verb", "outcome"],
             registry=self.registry,
         )
@@ -29,4 +30,21 @@ class Metrics:
         self.cache_nodes = Gauge("augur_extender_cache_nodes", "Nodes in the cache.", registry=self.registry)
         self.cache_workloads = Gauge(
             "augur_extender_cache_workloads", "WorkloadProfiles in the cache.", registry=self.registry
+        )
+        self.plans = Counter(
+            "augur_extender_plans",
+            "Pending-pod plans made by the background planner, by kind (full, incremental, failed).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.plan_cpu = Histogram(
+            "augur_extender_plan_cpu_seconds",
+            "CPU time of one plan update of the background planner.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
+        self.plan_age = Gauge(
+            "augur_extender_plan_age_seconds",
+            "Age of the latest pending-pod plan (-1: none).",
+            registry=self.registry,
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,12 +22,25 @@ from augur.placement import (
     filter_nodes,
     score_nodes,
 )
+from augur.placement.plan import Plan
 from augur.placement.table import IntArray
 from augur_extender.cache import ClusterCache, ClusterView
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.wire import ExtenderArgs
 
 log = logging.getLogger(__name__)
+
+
+Outcome = Literal["scored", "neutral", "error"]
+"""How a verb call ended: Augur's decision, no opinion (no profile, nothing known), or an internal error."""
+
+
+class PlanSource(Protocol):
+    """Where requests look the pending-pod plan up (the background planner)."""
+
+    def lookup(self, view: ClusterView) -> Plan | None: ...
+
+    def describe(self, view: ClusterView) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -40,50 +53,63 @@ class Resolved:
 class Scheduler:
     """``filter``, ``prioritize`` and ``explain`` over a :class:`ClusterCache`."""
 
-    def __init__(self, cache: ClusterCache, config: ScoringConfig | None = None) -> None:
+    def __init__(
+        self, cache: ClusterCache, config: ScoringConfig | None = None, plans: PlanSource | None = None
+    ) -> None:
         self.cache = cache
         self.config = config or ScoringConfig()
+        self.plans = plans
 
     def resolve(self, pod: PodFacts, args: ExtenderArgs | None, view: ClusterView) -> Resolved:
         info = PodInfo(pod.name, pod.namespace, view.workload_of(pod.namespace, pod.labels), pod.cpu, pod.memory)
         snapshot = view.snapshot
+        if self.plans is not None and info.workload is not None and (plan := self.plans.lookup(view)) is not None:
+            snapshot = replace(snapshot, plan=plan)
         names = args.names() if args else snapshot.table.names
         if args is not None and args.node_items is not None:
             snapshot = _with_request_nodes(snapshot, args.node_items, view)
         return Resolved(info, snapshot, names)
 
     def filter(self, args: ExtenderArgs) -> dict[str, Any]:
+        return self.filter_outcome(args)[0]
+
+    def filter_outcome(self, args: ExtenderArgs) -> tuple[dict[str, Any], Outcome]:
+        """The filter reply and how it was reached (``neutral``: no profile, every node passes)."""
         try:
             r = self.resolve(pod_facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
-                return _filter_reply(args, r.names, {})
+                return _filter_reply(args, r.names, {}), "neutral"
             result = filter_nodes(r.pod, r.snapshot, r.names)
             if result.failed:
                 log.debug("filter %s/%s: %s", r.pod.namespace, r.pod.name, result.failed)
-            return _filter_reply(args, list(result.passed), result.failed)
+            return _filter_reply(args, list(result.passed), result.failed), "scored"
         except Exception as exc:
             log.exception("filter failed")
-            return {**_filter_reply(args, [], {}), "NodeNames": None, "Nodes": None, "Error": f"internal error: {exc}"}
+            reply = {**_filter_reply(args, [], {}), "NodeNames": None, "Nodes": None, "Error": f"internal error: {exc}"}
+            return reply, "error"
 
     def prioritize(self, args: ExtenderArgs) -> list[dict[str, Any]]:
         """The ``HostPriorityList`` as Python objects (see :meth:`prioritize_json` for the wire bytes)."""
-        return orjson.loads(self.prioritize_json(args))  # type: ignore[no-any-return]
+        return orjson.loads(self.prioritize_json(args)[0])  # type: ignore[no-any-return]
 
-    def prioritize_json(self, args: ExtenderArgs) -> bytes:
-        """The rendered ``HostPriorityList``: per-node ``{"Host": ..., "Score": `` fragments are cached on
-        the node table (rebuilt only when nodes change), so a reply is one join."""
+    def prioritize_json(self, args: ExtenderArgs) -> tuple[bytes, Outcome]:
+        """The rendered ``HostPriorityList`` and its outcome: ``scored`` when Augur's components decided,
+        ``neutral`` (all 5) when the pod has no profile or no candidate is known, ``error`` (all 5) on an
+        internal error. Per-node ``{"Host": ..., "Score": `` fragments are cached on the node table
+        (rebuilt only when nodes change), so a reply is one join."""
         names = args.names()
         try:
             r = self.resolve(pod_facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
-                return render_neutral(names)
+                return render_neutral(names), "neutral"
             result = score_nodes(r.pod, r.snapshot, names, self.config)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("prioritize %s/%s: %s", r.pod.namespace, r.pod.name, _top(result.breakdown()))
-            return render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
+            rendered = render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
+            return rendered, "scored" if len(result.cand) else "neutral"
         except Exception:
             log.exception("prioritize failed; answering neutral scores")
-            return render_neutral(names)
+            return render_neutral(names), "error"
 
     def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
         """The per-node breakdown for a pod (best first), with the filter's verdicts."""
@@ -92,14 +118,19 @@ class Scheduler:
         names = list(node_names) if node_names is not None else r.names
         scored = score_nodes(r.pod, r.snapshot, names, self.config)
         failed = filter_nodes(r.pod, r.snapshot, names).failed if r.pod.workload else {}
+        plan = r.snapshot.plan
+        slots = plan.slots(r.pod.workload, r.snapshot) if plan is not None else None
         nodes = sorted(scored.breakdown(), key=lambda e: -e["total"])
         for entry in nodes:
             entry["filteredOut"] = failed.get(entry["node"])
+            entry["planSlots"] = None if slots is None else int(slots[r.snapshot.table.position[entry["node"]]])
+        about = {"state": "off"} if self.plans is None else self.plans.describe(view)
         return {
             "pod": f"{pod.namespace}/{pod.name}",
             "workload": r.pod.workload,
             "neutral": r.pod.workload is None,
             "unknownNodes": list(scored.unknown),
+            "plan": about,
             "nodes": nodes,
         }
 

@@ -20,6 +20,10 @@ class Settings:
     """Kubeconfig for the watch cache; ``None`` tries in-cluster config, then the default kubeconfig."""
     shutdown_grace_seconds: float = 10.0
     debug_endpoints: bool = True
+    planner: bool = True
+    """Run the background planner (when the ``plan`` component's weight is above 0)."""
+    plan_interval_seconds: float = 0.2
+    """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
 
     @property
     def tls(self) -> bool:

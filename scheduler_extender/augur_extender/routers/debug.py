@@ -26,6 +26,21 @@ class NodeBreakdown(BaseModel):
     total: float
     components: dict[str, ComponentValue]
     filteredOut: str | None = None  # noqa: N815 - wire name
+    planSlots: int | None = None  # noqa: N815 - wire name
+    """Free slots the pending-pod plan has for the pod's workload on this node (``None``: no current plan)."""
+
+
+class PlanState(BaseModel):
+    """The pending-pod plan as the request saw it: ``current`` (used), ``stale`` or ``absent`` (the ``plan``
+    component is neutral), ``off`` (no planner)."""
+
+    state: str
+    ageSeconds: float | None = None  # noqa: N815 - wire name
+    incremental: bool | None = None
+    cpuSeconds: float | None = None  # noqa: N815 - wire name
+    networkCost: float | None = None  # noqa: N815 - wire name
+    failures: int | None = None
+    lastError: str | None = None  # noqa: N815 - wire name
 
 
 class Explanation(BaseModel):
@@ -33,6 +48,7 @@ class Explanation(BaseModel):
     workload: str | None
     neutral: bool
     unknownNodes: list[str]  # noqa: N815 - wire name
+    plan: PlanState
     nodes: list[NodeBreakdown]
 
 

@@ -17,4 +17,7 @@ async def metrics(state: State) -> PlainTextResponse:
     view = state.cache.view()
     state.metrics.cache_nodes.set(len(view.snapshot.table))
     state.metrics.cache_workloads.set(sum(len(profiles) for profiles in view.profiles.values()))
+    about = state.planner.describe(view) if state.planner is not None else {}
+    state.metrics.plan_age.set(about.get("ageSeconds", -1))
+
     return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -22,10 +22,10 @@ async def filter_nodes(args: Args, state: State) -> OrjsonResponse:
 
     CPU-bound and short, so it runs on the event loop (no thread-pool hop)."""
     start = time.perf_counter()
-    reply = state.scheduler.filter(args)
+    reply, outcome = state.scheduler.filter_outcome(args)
     response = OrjsonResponse(reply)
     state.metrics.latency.labels("filter").observe(time.perf_counter() - start)
-    state.metrics.requests.labels("filter", "error" if reply["Error"] else "ok").inc()
+    state.metrics.requests.labels("filter", outcome).inc()
     return response
 
 
@@ -33,7 +33,8 @@ async def filter_nodes(args: Args, state: State) -> OrjsonResponse:
 async def prioritize(args: Args, state: State) -> Response:
     """A bare ``HostPriorityList`` with scores 0..10."""
     start = time.perf_counter()
-    response = Response(state.scheduler.prioritize_json(args), media_type="application/json")
+    body, outcome = state.scheduler.prioritize_json(args)
+    response = Response(body, media_type="application/json")
     state.metrics.latency.labels("prioritize").observe(time.perf_counter() - start)
-    state.metrics.requests.labels("prioritize", "ok").inc()
+    state.metrics.requests.labels("prioritize", outcome).inc()
     return response

@@ -36,7 +36,7 @@ class PlanArgs:
     passes: int = 20
     anneal_steps: int = 20_000
     seed: int = 0
-    max_age_seconds: float = 60.0
+    max_age_seconds: float = 10.0
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)

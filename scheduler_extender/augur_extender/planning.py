@@ -1,0 +1,123 @@
+"""The background planner: keeps the pending-pod plan (:mod:`augur.placement.plan`) off the request path.
+
+It lives in the extender process, on its own daemon thread, because the plan must follow the very cache
+the scores are computed from (pods bound a moment ago, pods created but not scheduled yet): the operator
+does not watch pods at the scheduler's pace, and publishing plans through the API server would add a
+write per re-plan, its latency and one more way to be out of date. A restarted extender re-plans from
+its first synced view within seconds (see ``bench/planner_bench.py``).
+
+The thread waits for the cache to change, updates the plan from the newest view (the pure
+:class:`~augur.placement.plan.Planner` repairs it incrementally when it can), then sleeps
+``interval`` seconds so that a burst of pod events costs one re-plan, not one per event. Requests only
+call :meth:`BackgroundPlanner.lookup`: the latest plan if it is *current* — over the view's node set, and
+either made from this very view or younger than ``maxAgeSeconds`` — else ``None``, and scoring falls back
+to the other components. A request never waits for the planner; a planner that fails or falls behind
+only makes the plan stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from augur.placement.components.plan import PlanArgs
+from augur.placement.plan import Plan, Planner
+from augur_extender.cache import ClusterCache, ClusterView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Latest:
+    plan: Plan | None
+    version: int
+    """Cache version of the view the plan was made from."""
+
+
+class BackgroundPlanner:
+    def __init__(
+        self,
+        cache: ClusterCache,
+        args: PlanArgs,
+        interval: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
+        self._planner = Planner(args.settings())
+        self._latest: _Latest | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.counts = {"full": 0, "incremental": 0, "failed": 0}
+        self.last_error = ""
+        self.on_plan: Callable[[Plan], None] | None = None
+        """Called after each plan (metrics)."""
+        self.on_failure: Callable[[], None] | None = None
+
+    # -- lifecycle --
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="planner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self.cache.wait_for_change(timeout=1.0) or not self.cache.synced():
+                continue
+            self.run_once()
+            self._stop.wait(self.interval)
+
+    def run_once(self) -> Plan | None:
+        """Update the plan from the cache's newest view now (the thread's step; tests call it directly)."""
+        try:
+            view = self.cache.view()
+            plan = self._planner.update(view.snapshot, now=self.clock())
+        except Exception as exc:  # a failing planner must never take scoring down: the plan goes stale
+            log.exception("planning failed; scores fall back to the other components until a plan succeeds")
+            self.counts["failed"] += 1
+            self.last_error = str(exc)
+            self._planner = Planner(self.args.settings())
+            if self.on_failure is not None:
+                self.on_failure()
+            return None
+        self._latest = _Latest(plan, view.version)
+        if plan is not None:
+            self.counts["incremental" if plan.incremental else "full"] += 1
+            if self.on_plan is not None:
+                self.on_plan(plan)
+        return plan
+
+    # -- the request path --
+    def lookup(self, view: ClusterView) -> Plan | None:
+        """The plan if it is current for ``view`` (``O(1)``), else ``None``."""
+        latest = self._latest
+        if latest is None or latest.plan is None or not latest.plan.covers(view.snapshot):
+            return None
+        if latest.version != view.version and latest.plan.age(self.clock()) > self.args.max_age_seconds:
+            return None
+        return latest.plan
+
+    def describe(self, view: ClusterView) -> dict[str, Any]:
+        """The plan's state for explanations: ``current``, ``stale`` or ``absent``, its age and how it was made."""
+        latest = self._latest
+        plan = latest.plan if latest else None
+        if plan is None:
+            return {"state": "absent", "failures": self.counts["failed"], "lastError": self.last_error or None}
+        return {
+            "state": "current" if self.lookup(view) is not None else "stale",
+            "ageSeconds": round(plan.age(self.clock()), 3),
+            "incremental": plan.incremental,
+            "cpuSeconds": round(plan.cpu_seconds, 4),
+            "networkCost": round(plan.cost, 3),
+            "failures": self.counts["failed"],
+            "lastError": self.last_error or None,
+        }

@@ -1,0 +1,149 @@
+"""The background planner: requests read its plan, never wait for it, and fall back when it is stale,
+absent or failing; outcomes in /metrics say what happened; node watch order does not matter."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from augur_extender import service
+from augur_extender.app import create_app
+from augur_extender.cache import MemoryCache
+from augur_extender.deps import ExtenderState
+from augur_extender.kubeobjects import pod_facts
+from augur_extender.planning import BackgroundPlanner
+from augur_extender.settings import Settings
+from augur_extender.wire import parse_extender_args
+
+from .extender_objects import ZONES, fill, node, pod, profile
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def planned_cache() -> MemoryCache:
+    """``fill`` plus three web replicas expected (status) and a batch workload competing for room on b1."""
+    cache = MemoryCache()
+    fill(cache)
+    web = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
+    web["status"] = {"desiredReplicas": 3}
+    cache.apply("workloadprofiles", "MODIFIED", web)
+    return cache
+
+
+def state(cache: MemoryCache, clock: Clock | None = None, planner: bool = True) -> ExtenderState:
+    st = ExtenderState.build(cache, Settings(planner=planner))
+    if st.planner is not None and clock is not None:
+        st.planner.clock = clock
+    return st
+
+
+def args(name: str = "web-0", app: str = "web") -> Any:
+    return parse_extender_args(orjson.dumps({"Pod": pod(name, app), "NodeNames": list(ZONES)}))
+
+
+def test_a_current_plan_guides_scores_and_shows_in_the_explanation() -> None:
+    cache, clock = planned_cache(), Clock()
+    st = state(cache, clock)
+    assert st.planner is not None
+    plan = st.planner.run_once()
+    assert plan is not None and plan.workloads == ("shop/api", "shop/web")
+    body = st.scheduler.explain(pod_facts(pod("web-0", "web")))
+    assert body["plan"]["state"] == "current" and body["plan"]["ageSeconds"] == 0.0
+    slots = {n["node"]: n["planSlots"] for n in body["nodes"]}
+    assert sum(slots.values()) == 3  # three web replicas expected, none running
+    best = body["nodes"][0]
+    assert best["planSlots"] > 0 and best["components"]["plan"]["raw"] == 100.0
+    assert best["components"]["plan"]["contribution"] > 0
+
+
+def test_a_stale_plan_is_not_used_and_scoring_falls_back() -> None:
+    cache, clock = planned_cache(), Clock()
+    st, plain = state(cache, clock), state(cache, planner=False)
+    assert st.planner is not None and st.planner.run_once() is not None
+    cache.apply("pods", "ADDED", pod("other-0", "other", "a1"))  # the cache moves on, the planner does not
+    clock.now += 5
+    assert st.planner.lookup(cache.view()) is not None  # younger than maxAgeSeconds: still current
+    clock.now += 60
+    assert st.planner.lookup(cache.view()) is None
+    body = st.scheduler.explain(pod_facts(pod("web-0", "web")))
+    assert body["plan"]["state"] == "stale"
+    assert {n["components"]["plan"]["raw"] for n in body["nodes"]} == {100.0}
+    assert st.scheduler.prioritize(args()) == plain.scheduler.prioritize(args())
+
+
+def test_a_failing_planner_never_blocks_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = planned_cache()
+    st, plain = state(cache, Clock()), state(cache, planner=False)
+    assert st.planner is not None
+
+    def boom(*_: Any, **__: Any) -> None:
+        raise RuntimeError("planner crashed")
+
+    monkeypatch.setattr(st.planner._planner, "update", boom)
+    assert st.planner.run_once() is None
+    assert st.planner.counts["failed"] == 1
+    assert st.scheduler.prioritize(args()) == plain.scheduler.prioritize(args())
+    assert st.scheduler.explain(pod_facts(pod("web-0", "web")))["plan"]["state"] == "absent"
+    assert st.metrics.plans.labels("failed")._value.get() == 1.0
+
+
+def test_the_planner_thread_replans_after_cache_changes() -> None:
+    cache = planned_cache()
+    planner = BackgroundPlanner(cache, Settings().scoring.plan, interval=0.0)
+    planner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while planner.lookup(cache.view()) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = planner.lookup(cache.view())
+        assert first is not None
+        cache.apply("pods", "ADDED", pod("web-1", "web", "b1"))
+        while planner.counts["incremental"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert planner.counts["incremental"] >= 1
+    finally:
+        planner.stop()
+
+
+def test_node_watch_order_does_not_change_scores_or_plans() -> None:
+    a, b = planned_cache(), planned_cache()
+    b.replace("nodes", [node(n, z, r) for n, (z, r) in reversed(list(ZONES.items()))])
+    sa, sb = state(a, Clock()), state(b, Clock())
+    assert sa.planner is not None and sb.planner is not None
+    pa, pb = sa.planner.run_once(), sb.planner.run_once()
+    assert pa is not None and pb is not None
+    assert pa.nodes == pb.nodes and (pa.total == pb.total).all()
+    assert sa.scheduler.prioritize(args()) == sb.scheduler.prioritize(args())
+
+
+def test_outcomes_are_labelled_truthfully(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = planned_cache()
+    settings = Settings(planner=False)
+    with TestClient(create_app(settings, ExtenderState.build(cache, settings))) as client:
+        client.post("/prioritize", json={"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)})
+        client.post("/prioritize", json={"Pod": pod("x-0", "nobody"), "NodeNames": list(ZONES)})
+        client.post("/filter", json={"Pod": pod("x-0", "nobody"), "NodeNames": list(ZONES)})
+        client.post("/filter", json={"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)})
+
+        def broken(*_: Any, **__: Any) -> None:
+            raise RuntimeError("bug")
+
+        monkeypatch.setattr(service, "score_nodes", broken)
+        reply = client.post("/prioritize", json={"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}).json()
+        assert {h["Score"] for h in reply} == {5}
+        text = client.get("/metrics").text
+    for verb, outcome in (("prioritize", "scored"), ("prioritize", "neutral"), ("prioritize", "error")):
+        assert f'augur_extender_requests_total{{outcome="{outcome}",verb="{verb}"}} 1.0' in text
+    assert 'augur_extender_requests_total{outcome="neutral",verb="filter"} 1.0' in text
+    assert 'augur_extender_requests_total{outcome="scored",verb="filter"} 1.0' in text
+    assert "augur_extender_plan_age_seconds -1.0" in text
