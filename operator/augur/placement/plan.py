@@ -121,7 +121,7 @@ class Planner:
             now,
             incremental,
             time.process_time() - start,
-            inputs.problem.cost(search.x),
+            search.pair_cost(),
         )
         return self.plan
 
@@ -138,28 +138,37 @@ class Planner:
     def _repair(self, new: _Inputs) -> CountSearch:
         search, old = self._search, self._inputs
         assert search is not None and old is not None
-        p = new.problem
-        started = np.maximum(p.fixed - old.problem.fixed, 0.0)
-        consumed = np.minimum(started, search.x)
-        x = search.x - consumed
-        # counts change where fixed pods appeared off-plan or disappeared: update H and G row by row
-        change = (p.fixed + x) - (old.problem.fixed + search.x)
-        for w, n in zip(*np.nonzero(np.abs(change) > EPS), strict=True):
-            search.h[w] += change[w, n] * p.distances[n]
+        p, q = new.problem, old.problem
+        same_weights = np.array_equal(p.replicas, q.replicas)
+        if same_weights:  # the pair weights did not change: reuse them
+            p.__dict__["k"], p.__dict__["neighbours"] = q.k, q.neighbours
+        started = np.maximum(p.fixed - q.fixed, 0.0)
+        x = search.x - np.minimum(started, search.x)
+        # counts change where fixed pods appeared off-plan or disappeared: update H and G entry by entry
+        change = (p.fixed + x) - (q.fixed + search.x)
+        touched = np.zeros(len(new.keys), dtype=bool)
+        for w, n in zip(*(a.tolist() for a in np.nonzero(np.abs(change) > EPS)), strict=True):
+            search.shift_fixed(w, n, float(change[w, n]))
+            touched[w] = True
         search.p, search.x = p, x
-        search.g = p.k @ search.h
+        if not same_weights:
+            search.g = p.k @ search.h
+            touched |= p.replicas != q.replicas
         search.room_cpu = p.room_cpu - p.cpu @ x
         search.room_mem = p.room_mem - p.mem @ x
-        for w in range(len(new.keys)):
-            surplus = round(float(p.fixed[w].sum() + x[w].sum() - p.replicas[w]))
-            if surplus > 0:
-                search.remove_worst(w, surplus)
+        surplus = np.rint(p.fixed.sum(axis=1) + x.sum(axis=1) - p.replicas).astype(np.int64)
+        for w in np.flatnonzero(surplus > 0).tolist():
+            search.remove_worst(w, int(surplus[w]))
         for n in np.flatnonzero((search.room_cpu < -EPS) | (search.room_mem < -EPS)).tolist():
             while (search.room_cpu[n] < -EPS or search.room_mem[n] < -EPS) and search.x[:, n].sum() > 0:
                 on = np.flatnonzero(search.x[:, n] > 0)
-                search.add(int(on[np.argmax(search.g[on, n])]), n, -1.0)
+                w = int(on[np.argmax(search.g[on, n])])
+                search.add(w, n, -1.0)
+                touched[w] = True
+        touched |= p.missing(search.x) > 0
         search.insert()
-        search.descend(self.settings.repair_passes)
+        near = touched | (p.k[:, touched] > 0).any(axis=1)
+        search.descend(self.settings.repair_passes, only=near)
         return search
 
 

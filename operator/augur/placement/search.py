@@ -103,6 +103,19 @@ class CountSearch:
     def value(self) -> float:
         return self.p.objective(self.x)
 
+    def pair_cost(self) -> float:
+        """``½ Σ C ⊙ G``: the network cost with pair weights from the target replicas (equal to
+        :meth:`CountProblem.cost` once every pod is placed), in ``O(workloads x nodes)``."""
+        return 0.5 * float(np.sum((self.p.fixed + self.x) * self.g))
+
+    def shift_fixed(self, w: int, n: int, count: float) -> None:
+        """``count`` more (or fewer) *fixed* pods of ``w`` on ``n``: marginal costs follow (the caller swaps
+        in the problem with the new fixed counts and room)."""
+        p, row = self.p, self.p.distances[n]
+        self.h[w] += count * row
+        nb = p.neighbours[w]
+        self.g[nb] += count * p.k[nb, w, None] * row
+
     # -- elementary changes --
     def add(self, w: int, n: int, sign: float = 1.0) -> None:
         """One more (``sign`` 1) or one less (-1) movable pod of ``w`` on ``n``."""
@@ -185,15 +198,17 @@ class CountSearch:
             self.add(w, int(on[np.argmax(self.g[w, on])]), -1.0)
 
     # -- local search --
-    def descend(self, passes: int, swaps: int = 100) -> None:
-        """Best single-pod moves and random improving swaps until neither helps (at most ``passes``)."""
+    def descend(self, passes: int, swaps: int = 100, only: BoolArray | None = None) -> None:
+        """Best single-pod moves and random improving swaps until neither helps (at most ``passes``);
+        with ``only``, moves of those workloads' pods only, and no swaps."""
         for _ in range(passes):
-            if not (self._move_pass() | self._swap_pass(swaps)):
+            if not (self._move_pass(only) | (only is None and self._swap_pass(swaps))):
                 return
 
-    def _move_pass(self) -> bool:
+    def _move_pass(self, only: BoolArray | None = None) -> bool:
         improved = False
-        for w, n in zip(*(a.tolist() for a in np.nonzero(self.x)), strict=True):
+        x = self.x if only is None else np.where(only[:, None], self.x, 0.0)
+        for w, n in zip(*(a.tolist() for a in np.nonzero(x)), strict=True):
             if self.x[w, n] < 1:
                 continue
             delta = np.where(self.ok_nodes(w), self.g[w] - self.g[w, n], np.inf)
