@@ -36,6 +36,11 @@ class PromClient:
         self.url = url
         self._prom = PrometheusConnect(url=url, disable_ssl=True, timeout=math.ceil(timeout_seconds))
 
+    @property
+    def connection(self) -> PrometheusConnect:
+        """The underlying prometheus-api-client connection (range reads use it too)."""
+        return self._prom
+
     def instant(self, query: str) -> list[Sample]:
         """Evaluate ``query`` now; NaN and infinite values are dropped (they carry no measurement)."""
         try:

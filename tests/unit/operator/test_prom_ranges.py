@@ -1,0 +1,74 @@
+"""Range reads: failures classified into condition reasons, matrices parsed, long ranges chunked."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import pytest
+import requests
+from prometheus_api_client.exceptions import PrometheusApiClientException
+
+from augur.prom.client import PromError
+from augur.prom.ranges import MAX_POINTS, RangeReader, aligned, classify, parse_matrix
+
+BAD = b'{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \\"}\\""}'
+
+
+def test_classify_maps_transport_and_http_failures() -> None:
+    url = "http://prom:9090"
+    assert classify(requests.ConnectionError("refused"), "q", url).reason == "PrometheusUnavailable"
+    assert classify(requests.ReadTimeout("slow"), "q", url).reason == "PrometheusUnavailable"
+    invalid = classify(PrometheusApiClientException(f"HTTP Status Code 400 ({BAD!r})"), "sum(", url)
+    assert invalid.reason == "QueryInvalid" and "parse error" in str(invalid) and "sum(" in str(invalid)
+    assert classify(PrometheusApiClientException("HTTP Status Code 422 (b'{}')"), "q", url).reason == "QueryFailed"
+    assert classify(PrometheusApiClientException("HTTP Status Code 503 (b'')"), "q", url).reason == (
+        "PrometheusUnavailable"
+    )
+
+
+def test_parse_matrix_keeps_nan_and_inf_for_validation() -> None:
+    raw = [{"metric": {"job": "a"}, "values": [[60, "1.5"], [120, "NaN"], [180, "+Inf"]]}]
+    (series,) = parse_matrix(raw, "q")
+    assert series.labels == {"job": "a"} and series.timestamps == (60.0, 120.0, 180.0)
+    assert series.values[0] == 1.5 and math.isnan(series.values[1]) and series.values[2] == math.inf
+    with pytest.raises(PromError) as err:
+        parse_matrix([{"metric": {}, "values": [[60]]}], "q")
+    assert err.value.reason == "BadResponse"
+
+
+class FakeConnect:
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.calls: list[tuple[float, float, str]] = []
+        self.fail = fail
+
+    def custom_query_range(self, query: str, start_time: datetime, end_time: datetime, step: str) -> list[Any]:
+        if self.fail:
+            raise self.fail
+        start, end = start_time.timestamp(), end_time.timestamp()
+        self.calls.append((start, end, step))
+        size = float(step.rstrip("s"))
+        points = [[start + i * size, "2"] for i in range(int((end - start) / size) + 1)]
+        return [{"metric": {}, "values": points}]
+
+
+def test_long_ranges_are_read_in_chunks_and_merged() -> None:
+    fake = FakeConnect()
+    reader = RangeReader(fake, "http://prom")  # type: ignore[arg-type]
+    start = aligned(1_700_000_000, 60)
+    end = start + (2 * MAX_POINTS + 5) * 60
+    (series,) = reader.query_range("q", start, end, 60)
+    assert len(fake.calls) == 3 and all(c[2] == "60s" for c in fake.calls)
+    assert len(series.timestamps) == 2 * MAX_POINTS + 6 == len(set(series.timestamps))
+    assert series.timestamps[0] == start and series.timestamps[-1] == end
+
+
+def test_check_is_one_short_range_query_and_raises_classified_errors() -> None:
+    fake = FakeConnect()
+    RangeReader(fake, "u").check("q", 6000.0, 60.0)  # type: ignore[arg-type]
+    assert fake.calls == [(5940.0, 6000.0, "60s")]
+    failing = RangeReader(FakeConnect(requests.ConnectionError("down")), "u")  # type: ignore[arg-type]
+    with pytest.raises(PromError) as err:
+        failing.check("q", 6000.0, 60.0)
+    assert err.value.reason == "PrometheusUnavailable"
