@@ -45,6 +45,14 @@ class Resources:
         self._discovery_lock = threading.Lock()
         self._custom = client.CustomObjectsApi(api)
 
+    def resource(self, api_version: str, kind: str) -> Any:
+        """The dynamic client's resource for ``kind`` (raises ``TargetError`` when the server has none)."""
+        return self._resource(api_version, kind)
+
+    @property
+    def dynamic(self) -> DynamicClient:
+        return self._dynamic
+
     def _resource(self, api_version: str, kind: str) -> Any:
         with self._discovery_lock:
             return self._discover(api_version, kind)

@@ -12,11 +12,17 @@ from kubernetes import client
 from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
 from augur.kube.resources import Resources
+from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
+from augur.kube.workload import Workloads
+from augur.operator.cycle import scale_profile
+from augur.operator.fitpool import FitPool
 from augur.operator.reconcile import EventToPost, reconcile_profile
+from augur.operator.scaler import Scaler
 from augur.operator.settings import SETTINGS
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
+from augur.prom.ranges import RangeReader
 
 
 @kopf.on.startup()
@@ -30,6 +36,16 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["api"] = api_client()
     memo["resources"] = Resources(memo["api"])
     memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
+    memo["pool"] = FitPool(SETTINGS.workers)
+    ranges = RangeReader.of(memo["prom"]) if memo["prom"] else None
+    memo["scaler"] = Scaler(
+        ranges, Workloads(memo["resources"]), StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds
+    )
+
+
+@kopf.on.cleanup()
+def stop_pool(memo: kopf.Memo, **_: Any) -> None:
+    memo["pool"].shutdown()
 
 
 @kopf.on.probe(id="apiserver")
@@ -60,14 +76,15 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
     prom: PromClient | None = memo["prom"]
     try:
         outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
+        status, events = scale_profile(dict(body), outcome, memo["scaler"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc
-    if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, outcome.status):
+    if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
         return  # deleted meanwhile
-    details = {"ready": outcome.ready, "conditions": outcome.status.get("conditions")}
-    if not outcome.events:
+    details = {"ready": outcome.ready, "desired": status.get("desiredReplicas")}
+    if not events:
         logger.debug("reconciled, nothing changed", extra=details)
-    for event in outcome.events:
+    for event in events:
         _post(body, event)
         logger.info(f"{event.reason}: {event.message}", extra=details)
 
@@ -81,8 +98,15 @@ def profile_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: 
 
 @kopf.timer(GROUP, VERSION, "workloadprofiles", interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds)
 def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
-    """Periodic re-check: a target or policy created after the profile is picked up here."""
+    """Periodic re-check (a target or policy created after the profile is picked up here) and, when the
+    policy's ``decisionInterval`` has passed, one scaling cycle."""
     _reconcile(body, memo, logger)
+
+
+@kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True)
+def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Forget the profile's in-memory state (its ConfigMap is garbage-collected with it); no finalizer."""
+    memo["scaler"].forget_uid(str(body.metadata.uid))
 
 
 def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:

@@ -35,12 +35,18 @@ class Outcome:
     status: dict[str, Any]
     events: tuple[EventToPost, ...]
     ready: bool
+    spec: WorkloadProfileSpec | None = None
+    """The parsed spec when the profile is Ready (the scaling cycle uses it)."""
+    policy: ScalingPolicySpec | None = None
+    """The parsed policy, None without a ``policyRef``."""
 
 
 READY = "Ready"
 
 
-def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple[ScaleInfo, str]:
+def _resolve(
+    spec: WorkloadProfileSpec, namespace: str, reader: Reader
+) -> tuple[ScaleInfo, str, ScalingPolicySpec | None]:
     """Raises :class:`TargetError` for what the user must fix (including API refusals such as a
     missing RBAC rule for a custom kind's ``/scale``); transient API failures propagate as ``KubeError``."""
     ref = spec.scale_target_ref
@@ -51,7 +57,7 @@ def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple
             raise
         raise TargetError("TargetUnreadable", str(exc)) from exc
     if spec.policy_ref is None:
-        return scale, "ForecastOnly"
+        return scale, "ForecastOnly", None
     try:
         raw = reader.get_policy(spec.policy_ref.name, namespace)
     except KubeError as exc:
@@ -64,7 +70,7 @@ def _resolve(spec: WorkloadProfileSpec, namespace: str, reader: Reader) -> tuple
         policy = parse(ScalingPolicySpec, raw.get("spec"), prefix="policy.spec")
     except SpecError as exc:
         raise TargetError("PolicyInvalid", f"ScalingPolicy {spec.policy_ref.name} is invalid: {exc}") from exc
-    return scale, policy.mode
+    return scale, policy.mode, policy
 
 
 def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None = None) -> Outcome:
@@ -74,9 +80,11 @@ def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None 
     namespace, generation = meta.get("namespace", ""), meta.get("generation")
     status: dict[str, Any] = {"observedGeneration": generation} if generation is not None else {}
     traffic_update: ConditionUpdate | None = None
+    spec: WorkloadProfileSpec | None = None
+    policy: ScalingPolicySpec | None = None
     try:
         spec = parse(WorkloadProfileSpec, body.get("spec"))
-        scale, mode = _resolve(spec, namespace, reader)
+        scale, mode, policy = _resolve(spec, namespace, reader)
     except SpecError as exc:
         update = ConditionUpdate(READY, "False", "InvalidSpec", f"spec is invalid: {exc}")
     except TargetError as exc:
@@ -89,14 +97,23 @@ def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None 
         update = ConditionUpdate(
             READY, "True", "TargetResolved", f"{target} has {scale.status_replicas} replicas; mode {mode}"
         )
-    conditions = old_status.get("conditions") or []
+    updates = [u for u in (update, traffic_update) if u is not None]
+    status["conditions"], events = apply_updates(old_status.get("conditions") or [], updates, generation)
+    ready = update.status == "True"
+    return Outcome(status, events, ready, spec if ready else None, policy if ready else None)
+
+
+def apply_updates(
+    conditions: list[dict[str, Any]], updates: list[ConditionUpdate], generation: int | None
+) -> tuple[list[dict[str, Any]], tuple[EventToPost, ...]]:
+    """Merge condition updates; an Event for each one whose status or reason changed."""
     events = []
-    for u in (update, traffic_update):
-        if u is not None:
-            events.append(_event_for(find_condition(conditions, u.type), u))
-            conditions, _ = merge_condition(conditions, u, generation)
-    status["conditions"] = conditions
-    return Outcome(status=status, events=tuple(e for e in events if e is not None), ready=update.status == "True")
+    for u in updates:
+        event = _event_for(find_condition(conditions, u.type), u)
+        if event is not None:
+            events.append(event)
+        conditions, _ = merge_condition(conditions, u, generation)
+    return conditions, tuple(events)
 
 
 def _event_for(previous: dict[str, Any] | None, update: ConditionUpdate) -> EventToPost | None:

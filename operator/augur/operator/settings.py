@@ -7,6 +7,14 @@
 | ``AUGUR_LIVENESS`` | ``http://0.0.0.0:8080/healthz`` | liveness/readiness endpoint served by kopf |
 | ``AUGUR_LOG_FORMAT`` | ``json`` | ``json`` (structured) or ``plain`` |
 | ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
+| ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
+| ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
+
+Scaling cadence and history are per policy: ``ScalingPolicy.spec.decisionInterval`` (default ``30s``; the
+operator checks every ``AUGUR_RESYNC_SECONDS``, so that is the finest cadence) and ``spec.history``
+(default ``14d``; at most :data:`augur.scaling.loop.MAX_HISTORY_POINTS` steps are kept).
+The operator sets ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 (unless set)
+before numpy loads (:mod:`augur.operator`), so every fit uses one core.
 """
 
 from __future__ import annotations
@@ -23,6 +31,13 @@ class OperatorSettings:
     liveness: str = "http://0.0.0.0:8080/healthz"
     log_format: Literal["json", "plain"] = "json"
     prometheus_url: str = ""
+    fit_workers: int = 0
+    """0: half the CPUs, at least one."""
+    state_save_seconds: float = 300.0
+
+    @property
+    def workers(self) -> int:
+        return self.fit_workers or max(1, (os.cpu_count() or 2) // 2)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> OperatorSettings:
@@ -33,6 +48,12 @@ class OperatorSettings:
         fmt = env.get("AUGUR_LOG_FORMAT", cls.log_format)
         if fmt not in ("json", "plain"):
             raise ValueError(f"AUGUR_LOG_FORMAT must be json or plain, got {fmt!r}")
+        workers = int(env.get("AUGUR_FIT_WORKERS", "0"))
+        if workers < 0:
+            raise ValueError(f"AUGUR_FIT_WORKERS must be 0 (auto) or positive, got {workers}")
+        save = float(env.get("AUGUR_STATE_SAVE_SECONDS", cls.state_save_seconds))
+        if save <= 0:
+            raise ValueError(f"AUGUR_STATE_SAVE_SECONDS must be positive, got {save}")
         namespaces = tuple(n.strip() for n in env.get("AUGUR_NAMESPACES", "").split(",") if n.strip())
         return cls(
             resync_seconds=resync,
@@ -40,6 +61,8 @@ class OperatorSettings:
             liveness=env.get("AUGUR_LIVENESS", cls.liveness),
             log_format="json" if fmt == "json" else "plain",
             prometheus_url=env.get("AUGUR_PROMETHEUS_URL", "").strip(),
+            fit_workers=workers,
+            state_save_seconds=save,
         )
 
 

@@ -75,6 +75,13 @@ class ScalingPolicySpec(ApiModel):
     """Step limits and stabilization."""
     cost_weights: CostWeights = Field(default_factory=CostWeights, json_schema_extra={"default": {}})
     """Costs the headroom learner balances."""
+    predictive: bool = True
+    """``false`` makes the profiles reactive only: the HPA formula on the observed demand, with the same
+    limits, stabilization and fallback (the baseline to compare Augur with; forecasts are still computed
+    and reported in status)."""
+    decision_interval: Duration = "30s"
+    """How often Augur reads demand and decides (the cadence); the operator checks at most every
+    ``AUGUR_RESYNC_SECONDS``."""
     history: Duration = "14d"
     """How much history to learn from."""
     refit_interval: Duration = "6h"

@@ -143,6 +143,15 @@ class WorkloadProfileSpec(ApiModel):
     """Label selector of the workload's pods; empty means the one the target's ``/scale`` reports."""
 
 
+class NextScaleUp(ApiModel):
+    """A scale-up the forecast plans: ``replicas`` asked for at ``at`` so they are Ready in time."""
+
+    at: datetime
+    """When Augur expects to ask for more replicas (the need minus the lead time)."""
+    replicas: Annotated[int, Field(ge=0)]
+    """Replicas needed then."""
+
+
 class ForecastSummary(ApiModel):
     """The latest forecast, condensed for ``kubectl``."""
 
@@ -157,7 +166,13 @@ class ForecastSummary(ApiModel):
     peak_upper: float | None = None
     """Upper quantile of the peak demand within the horizon."""
     quantile: Annotated[float, Field(ge=0, le=1)] | None = None
-    """The quantile ``peakUpper`` stands for."""
+    """The quantile ``peakUpper`` stands for (the cost learner's choice when it is on)."""
+    peak_at: datetime | None = None
+    """When the upper-quantile peak is expected."""
+    rolling_error: Annotated[float, Field(ge=0)] | None = None
+    """Mean absolute error of the lead-time forecast relative to mean demand, over about the last 60 steps."""
+    next_scale_up: NextScaleUp | None = None
+    """The first planned scale-up within the horizon, if the forecast needs one."""
 
 
 class Fingerprint(ApiModel):
@@ -186,6 +201,30 @@ class Decision(ApiModel):
     """Whether Augur changed ``/scale`` (false in ``ForecastOnly``)."""
     reason: Annotated[str, StringConstraints(max_length=4096)] = ""
     """Human-readable explanation."""
+    kind: Annotated[str, StringConstraints(max_length=32)] = ""
+    """``Predictive`` (forecast), ``Reactive`` (policy ``predictive: false`` or no model yet) or
+    ``Fallback`` (demand unavailable; the policy's ``metricsOutageFallback``)."""
+    from_replicas: Annotated[int, Field(ge=0)] | None = None
+    """Replicas the target asked for when the decision was made."""
+
+
+class LearnedState(ApiModel):
+    """Where what Augur learned about the workload is kept, so a restart continues without a cold start."""
+
+    config_map: Annotated[str, StringConstraints(max_length=253)] = ""
+    """ConfigMap (owned by this profile) holding the model, calibration, learner and anomaly state."""
+    saved_at: datetime | None = None
+    """When it was last written."""
+    restored_at: datetime | None = None
+    """When this operator process restored it (empty: started from scratch)."""
+    model: Annotated[str, StringConstraints(max_length=63)] = ""
+    """Model in the saved state."""
+    fitted_at: datetime | None = None
+    """When the model was last (re)fitted."""
+    fit_points: Annotated[int, Field(ge=0)] | None = None
+    """History points the last fit used."""
+    safety_quantile: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Quantile the cost learner currently provisions for."""
 
 
 class MeasuredTraffic(ApiModel):
@@ -207,7 +246,8 @@ class WorkloadProfileStatus(ApiModel):
     observed_generation: Annotated[int, Field(ge=0)] | None = None
     """The ``.metadata.generation`` this status describes."""
     conditions: Conditions = []
-    """``Ready`` plus specific conditions such as ``MetricsAvailable`` and ``ForecastReady``."""
+    """``Ready`` (target and policy resolved), ``MetricsAvailable`` (demand readable), ``Scaling`` (whether
+    Augur acts, and how), ``TrafficMeasured``; ``Conflict`` is reserved for another autoscaler on the target."""
     target_kind: Annotated[str, StringConstraints(max_length=63)] = ""
     """Resolved kind of the scale target."""
     selector: Annotated[str, StringConstraints(max_length=1024)] = ""
@@ -226,6 +266,14 @@ class WorkloadProfileStatus(ApiModel):
     """Latest streaming anomaly score (0 normal, 1 highly anomalous)."""
     last_decision: Decision | None = None
     """The most recent scaling decision."""
+    ready_replicas: Annotated[int, Field(ge=0)] | None = None
+    """Ready replicas of the target (its ``status.readyReplicas``, else the ``/scale`` count)."""
+    demand: float | None = None
+    """Latest demand read from ``spec.demand.query``."""
+    lead_time_seconds: Annotated[float, Field(ge=0)] | None = None
+    """Time a new replica needs to become Ready, as used by the decision (the policy's ``leadTime``)."""
+    learned: LearnedState | None = None
+    """Persisted learned state."""
     traffic: Annotated[list[MeasuredTraffic], Field(max_length=64)] = []
     """Measured traffic per dependency that has a `trafficQuery` (the last good value is kept on failure)."""
 
@@ -243,6 +291,10 @@ WORKLOAD_PROFILE = Kind(
             PrinterColumn("Mode", "string", ".status.mode"),
             PrinterColumn("Replicas", "integer", ".status.currentReplicas"),
             PrinterColumn("Desired", "integer", ".status.desiredReplicas"),
+            PrinterColumn("Model", "string", ".status.forecast.model", priority=1),
+            PrinterColumn("Peak", "number", ".status.forecast.peakUpper", "Forecast peak (upper quantile)", 1),
+            PrinterColumn("Lead", "number", ".status.leadTimeSeconds", "Lead time in seconds", 1),
+            PrinterColumn("Metrics", "string", '.status.conditions[?(@.type=="MetricsAvailable")].status', priority=1),
             *READY_COLUMNS,
             AGE_COLUMN,
         ),

@@ -1,0 +1,95 @@
+"""Reading a scale target's replicas and writing them through ``/scale`` (field manager ``augur``).
+
+Writes are server-side apply of an ``autoscaling/v1`` ``Scale`` to the target's ``/scale`` subresource
+with ``force``: Augur takes ownership of ``spec.replicas`` (GitOps tools must ignore that field, see
+``docs/scaling.md``). Any kind that serves ``/scale`` works: Deployment, StatefulSet, custom resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+from augur.kube.resources import Resources, TargetError
+
+
+@dataclass(frozen=True)
+class TargetReplicas:
+    """What the target asks for and has."""
+
+    spec: int
+    """``/scale`` ``spec.replicas``: what was asked for."""
+    current: int
+    """``/scale`` ``status.replicas``."""
+    ready: int
+    """``status.readyReplicas`` of the target when it has one (Deployment, StatefulSet), else ``current``."""
+    selector: str
+
+
+class Workloads:
+    """Replica reads and ``/scale`` writes through one :class:`Resources` (shared discovery cache)."""
+
+    def __init__(self, resources: Resources) -> None:
+        self._resources = resources
+        self._no_ready: set[tuple[str, str]] = set()
+        """Kinds whose objects cannot be read (RBAC) or have no ``readyReplicas``: use ``/scale`` only."""
+
+    def _scale(self, api_version: str, kind: str) -> Any:
+        resource = self._resources.resource(api_version, kind)
+        sub = getattr(resource, "subresources", {}).get("scale")
+        if sub is None:
+            raise TargetError("TargetNotScalable", f"{kind} in {api_version} has no /scale subresource")
+        return resource, sub
+
+    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas:
+        resource, sub = self._scale(api_version, kind)
+        what = f"{kind} {namespace}/{name}"
+        try:
+            scale = sub.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError as exc:
+            raise TargetError("TargetNotFound", f"{what} not found") from exc
+        except client.ApiException as exc:
+            raise KubeError(f"reading {what}/scale", ApiStatus.from_exception(exc)) from exc
+        spec = int((scale.get("spec") or {}).get("replicas") or 0)
+        status = scale.get("status") or {}
+        current = int(status.get("replicas") or 0)
+        ready = self._ready(resource, api_version, kind, name, namespace)
+        return TargetReplicas(spec, current, current if ready is None else ready, str(status.get("selector") or ""))
+
+    def _ready(self, resource: Any, api_version: str, kind: str, name: str, namespace: str) -> int | None:
+        if (api_version, kind) in self._no_ready:
+            return None
+        try:
+            obj = self._resources.dynamic.get(resource, name=name, namespace=namespace).to_dict()  # type: ignore[no-untyped-call]
+        except client.ApiException as exc:
+            if exc.status == 403:  # no RBAC to read this kind: /scale's count will do
+                self._no_ready.add((api_version, kind))
+                return None
+            raise KubeError(f"reading {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
+        status = obj.get("status") or {}
+        if "readyReplicas" not in status and "replicas" in status and kind not in ("Deployment", "StatefulSet"):
+            self._no_ready.add((api_version, kind))
+            return None
+        return int(status.get("readyReplicas") or 0)
+
+    def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:
+        """Server-side apply ``spec.replicas`` on ``/scale`` as field manager ``augur``."""
+        _, sub = self._scale(api_version, kind)
+        body = {
+            "apiVersion": "autoscaling/v1",
+            "kind": "Scale",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"replicas": replicas},
+        }
+        try:
+            self._resources.dynamic.server_side_apply(  # type: ignore[no-untyped-call]
+                sub, body=body, name=name, namespace=namespace, field_manager=FIELD_MANAGER, force_conflicts=True
+            )
+        except NotFoundError as exc:
+            raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found") from exc
+        except client.ApiException as exc:
+            raise KubeError(f"scaling {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc

@@ -1,0 +1,76 @@
+"""A bounded pool of worker processes for model fits, so statsmodels never runs on the operator's threads.
+
+Fits are CPU-bound and hold the GIL, so they run in separate processes (``spawn``: no forked copies of
+the operator's threads and sockets). The pool has ``AUGUR_FIT_WORKERS`` processes; submissions queue.
+A profile keeps deciding with its previous model while its fit is queued or running, and a slow fit
+only delays the fits queued behind it, never a cadence. A crashed worker breaks the pool; it is
+recreated on the next submission and the lost fits are retried by their profiles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from augur.forecast.forecaster import Forecaster
+from augur.scaling.loop import FitJob, run_fit
+
+
+class FitPool:
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._in_flight = 0
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("spawn")
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self._executor
+
+    def submit(self, job: FitJob) -> Future[Forecaster]:
+        with self._lock:
+            try:
+                future = self._pool().submit(run_fit, job)
+            except BrokenProcessPool:
+                self._executor = None
+                future = self._pool().submit(run_fit, job)
+            self._in_flight += 1
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Forecaster]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    @property
+    def backlog(self) -> int:
+        """Fits queued or running."""
+        return self._in_flight
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+
+
+class InlinePool:
+    """Runs fits synchronously in the caller (unit tests and tools only)."""
+
+    workers = 1
+    backlog = 0
+
+    def submit(self, job: FitJob) -> Future[Forecaster]:
+        future: Future[Forecaster] = Future()
+        try:
+            future.set_result(run_fit(job))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self) -> None:
+        pass

@@ -1,0 +1,296 @@
+"""The live scaling cycle of every ``WorkloadProfile``, without kopf: read demand, learn, decide, act, report.
+
+One :class:`Scaler` per operator process keeps a :class:`~augur.scaling.loop.DemandLoop` per profile.
+:meth:`Scaler.run` is one cadence of one profile:
+
+1. on first sight, restore what was learned from the profile's ConfigMap, check the PromQL with a
+   one-step range query (``QueryInvalid``/``MultipleSeries`` before any history is read), then read the
+   policy's ``history``; afterwards read only the increment since the last point;
+2. validate it (:mod:`augur.forecast.demand`), feed it to the forecaster, anomaly detector and learner;
+3. swap in a finished refit; start one when due (in the :class:`~augur.operator.fitpool.FitPool`; the
+   cadence never waits for it);
+4. decide (or apply the metrics-outage fallback), write ``/scale`` in ``Auto``, save state when due;
+5. return the status fields, condition updates and Events (:mod:`augur.operator.scalestatus`).
+
+Seams for the HA/conflict/lead-time work: ``blocked`` (why writes are not allowed now) and
+``lead_time`` (a measured lead time per profile) are parameters; :class:`CycleReport` carries timings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from augur.api.durations import parse_duration
+from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
+from augur.forecast.demand import DemandError, RawSeries, check_fresh, validate_range
+from augur.forecast.forecaster import Forecaster
+from augur.kube.client import KubeError
+from augur.kube.statestore import config_map_name
+from augur.kube.workload import TargetReplicas
+from augur.operator.fitpool import FitPool, InlinePool
+from augur.operator.scalestatus import CycleReport, Facts, Report, build
+from augur.prom.client import PromError
+from augur.prom.ranges import aligned
+from augur.scaling.loop import DemandLoop, FitJob, LoopConfig
+from augur.scaling.state import restore, snapshot
+
+log = logging.getLogger("augur.scaler")
+JITTER_SHARE = 0.1
+"""Refits of a profile are offset by up to this share of ``refitInterval`` (fixed per profile)."""
+
+
+class Ranges(Protocol):
+    def check(self, query: str, at: float, step: float) -> list[RawSeries]: ...
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[RawSeries]: ...
+
+
+class Targets(Protocol):
+    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas: ...
+
+    def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None: ...
+
+
+class Store(Protocol):
+    def load(self, namespace: str, profile: str) -> dict[str, Any] | None: ...
+
+    def save(self, namespace: str, profile: str, uid: str, data: dict[str, Any]) -> int: ...
+
+
+@dataclass(frozen=True)
+class ProfileRef:
+    namespace: str
+    name: str
+    uid: str
+
+
+@dataclass
+class _Runtime:
+    loop: DemandLoop
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    checked_query: str = ""
+    last_cycle: float | None = None
+    fit: Future[Forecaster] | None = None
+    job: FitJob | None = None
+    fit_started: float = 0.0
+    fit_error: str = ""
+    saved_at: float | None = None
+    restored_at: float | None = None
+    restored: str = ""
+    model_changed: bool = False
+    last_recommended: int | None = None
+
+
+def default_policy() -> ScalingPolicySpec:
+    """Without a ``policyRef``: the ScalingPolicy defaults, no upper bound, ``ForecastOnly``."""
+    return ScalingPolicySpec(max_replicas=100000)
+
+
+class Scaler:
+    def __init__(
+        self,
+        ranges: Ranges | None,
+        targets: Targets,
+        store: Store,
+        pool: FitPool | InlinePool,
+        save_seconds: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ranges, self.targets, self.store, self.pool = ranges, targets, store, pool
+        self.save_seconds = save_seconds
+        self.clock = clock
+        self._runtimes: dict[str, _Runtime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, ref: ProfileRef, interval_seconds: float, tolerance: float = 1.0) -> bool:
+        rt = self._runtimes.get(ref.uid)
+        return rt is None or rt.last_cycle is None or self.clock() - rt.last_cycle >= interval_seconds - tolerance
+
+    def forget_uid(self, uid: str) -> None:
+        """The profile is gone: drop its state (its ConfigMap goes with it by garbage collection)."""
+        with self._lock:
+            self._runtimes.pop(uid, None)
+
+    def _runtime(self, ref: ProfileRef, config: LoopConfig, now: float) -> tuple[_Runtime, bool]:
+        with self._lock:
+            rt = self._runtimes.get(ref.uid)
+            if rt is not None:
+                rt.loop.reconfigure(config)
+                return rt, False
+            loop = DemandLoop(config)
+            digest = int(hashlib.sha256(ref.uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+            loop.jitter = digest * JITTER_SHARE * config.refit_seconds
+            rt = _Runtime(loop)
+            self._runtimes[ref.uid] = rt
+        try:
+            saved = self.store.load(ref.namespace, ref.name)
+        except ValueError as exc:
+            rt.restored = f"saved state unreadable ({exc}); starting fresh"
+        except KubeError:
+            with self._lock:
+                self._runtimes.pop(ref.uid, None)  # never overwrite saved state we could not read
+            raise
+        else:
+            if saved is not None:
+                rt.restored = restore(loop, saved, loop.next_read(now))
+                rt.restored_at = now
+                rt.saved_at = now
+        return rt, True
+
+    def run(
+        self,
+        ref: ProfileRef,
+        spec: WorkloadProfileSpec,
+        policy: ScalingPolicySpec | None,
+        mode: str,
+        blocked: str | None = None,
+        lead_time: float | None = None,
+    ) -> Report | None:
+        """One cadence; None when this profile's previous cycle is still running."""
+        if mode == "Off" or spec.demand is None:
+            return build(self._bare(mode, spec))
+        now = self.clock()
+        demand = spec.demand
+        config = LoopConfig.from_policy(
+            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time
+        )
+        rt, fresh = self._runtime(ref, config, now)
+        if not rt.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._cycle(ref, spec, mode, blocked, rt, fresh, now)
+        finally:
+            rt.lock.release()
+
+    def _bare(self, mode: str, spec: WorkloadProfileSpec) -> Facts:
+        return Facts(mode=mode, now=self.clock(), spec=spec)
+
+    def _cycle(
+        self, ref: ProfileRef, spec: WorkloadProfileSpec, mode: str, blocked: str | None, rt: _Runtime, fresh: bool,
+        now: float,
+    ) -> Report:  # fmt: skip
+        assert spec.demand is not None
+        started = time.monotonic()
+        loop = rt.loop
+        target_ref = spec.scale_target_ref
+        target = self.targets.read(target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace)
+        error, points = self._read(rt, spec.demand.query, now)
+        fit_seconds = self._collect_fit(rt, now)
+        fit_started = self._start_fit(rt, now)
+        if fit_started:  # a pool that finished at once (or an inline one)
+            fit_seconds = self._collect_fit(rt, now) or fit_seconds
+        if error is None:
+            decision = loop.decide(now, target.spec, target.ready)
+        else:
+            decision = loop.fallback(now, target.spec, target.ready, f"{error.reason}: {error}")
+        wrote = False
+        if mode == "Auto" and blocked is None and decision.replicas != target.spec:
+            target_ref = spec.scale_target_ref
+            self.targets.set_replicas(
+                target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace, decision.replicas
+            )
+            wrote = True
+        saved_error = self._save(ref, rt, now)
+        rt.last_cycle = now
+        report = CycleReport(
+            time.monotonic() - started, points, error.reason if error else "", fit_started, fit_seconds, wrote
+        )
+        recommend = mode != "Auto" and decision.replicas not in (target.spec, rt.last_recommended)
+        rt.last_recommended = decision.replicas if mode != "Auto" else None
+        facts = Facts(
+            mode=mode,
+            now=now,
+            spec=spec,
+            loop=loop,
+            target=target,
+            decision=decision,
+            error=error,
+            wrote=wrote,
+            blocked=blocked,
+            recommend=recommend,
+            restored=rt.restored if fresh else "",
+            restored_at=rt.restored_at,
+            saved_at=rt.saved_at,
+            save_error=saved_error,
+            fit_error=rt.fit_error,
+            fit_in_flight=rt.fit is not None,
+            config_map=config_map_name(ref.name),
+            report=report,
+        )
+        return build(facts)
+
+    # -- demand ------------------------------------------------------------------------------------------------
+    def _read(self, rt: _Runtime, query: str, now: float) -> tuple[PromError | DemandError | None, int]:
+        loop = rt.loop
+        if self.ranges is None:
+            return PromError("PrometheusNotConfigured", "AUGUR_PROMETHEUS_URL is not set"), 0
+        step = loop.config.step_seconds
+        end = aligned(now, step)
+        try:
+            if rt.checked_query != query:
+                answer = self.ranges.check(query, end, step)
+                if len(answer) > 1:
+                    validate_range(answer, end - step, end, step)  # raises MultipleSeries
+                rt.checked_query = query
+            start = loop.next_read(now)
+            added = 0
+            if start > end:  # no new step yet: re-read the last one, so an outage shows at every cadence
+                self.ranges.query_range(query, end, end, step)
+            else:
+                answer = self.ranges.query_range(query, start, end, step)
+                context = loop.history[-64:] if loop.history.size else None
+                window = validate_range(answer, start, end, step, context)
+                added = loop.ingest(window)
+                if window.dropped.total:
+                    log.info("dropped demand points: %s", window.dropped.describe())
+            check_fresh(loop.newest_good, now, loop.config.stale_after)
+        except (PromError, DemandError) as exc:
+            if exc.reason in ("QueryInvalid", "MultipleSeries"):
+                rt.checked_query = ""  # checked again next time (the query may be fixed meanwhile)
+            return exc, 0
+        return None, added
+
+    # -- fits --------------------------------------------------------------------------------------------------
+    def _collect_fit(self, rt: _Runtime, now: float) -> float | None:
+        if rt.fit is None or not rt.fit.done() or rt.job is None:
+            return None
+        future, job = rt.fit, rt.job
+        rt.fit, rt.job = None, None
+        seconds = now - rt.fit_started
+        try:
+            forecaster = future.result()
+        except Exception as exc:
+            rt.fit_error = f"fit failed: {type(exc).__name__}: {exc}"
+            rt.loop.last_fit_at = now  # retried at the next scheduled refit, not at every cadence
+            log.warning(rt.fit_error)
+            return seconds
+        rt.loop.install(forecaster, job, now)
+        rt.fit_error = ""
+        rt.model_changed = True
+        return seconds
+
+    def _start_fit(self, rt: _Runtime, now: float) -> bool:
+        if rt.fit is not None or not rt.loop.refit_due(now):
+            return False
+        job = rt.loop.fit_job()
+        rt.job, rt.fit, rt.fit_started = job, self.pool.submit(job), now
+        return True
+
+    # -- persistence -------------------------------------------------------------------------------------------
+    def _save(self, ref: ProfileRef, rt: _Runtime, now: float) -> str:
+        due = rt.model_changed or rt.saved_at is None or now - rt.saved_at >= self.save_seconds
+        if not due or (rt.loop.forecaster is None and rt.loop.last_ts is None):
+            return ""
+        try:
+            self.store.save(ref.namespace, ref.name, ref.uid, snapshot(rt.loop))
+        except (KubeError, ValueError) as exc:
+            return str(exc)
+        rt.saved_at, rt.model_changed = now, False
+        return ""

@@ -1,0 +1,393 @@
+"""One workload's live predictive-scaling loop, without I/O (the operator drives it; tests drive it with
+fakes).
+
+Per cadence the operator hands over the new demand (:meth:`DemandLoop.ingest`, a checked
+:class:`~augur.forecast.demand.DemandWindow`), asks for a decision (:meth:`DemandLoop.decide`) or, when
+demand cannot be read, for the fallback (:meth:`DemandLoop.fallback`). Refits run elsewhere (a worker
+pool): :meth:`DemandLoop.fit_job` gives the input, :func:`run_fit` is the work, :meth:`DemandLoop.install`
+swaps the result in and catches it up with the points that arrived meanwhile.
+
+It calls exactly what the backtester's walk calls: ``Forecaster.update``, ``fit_forecaster`` /
+``refit_forecaster``, the learner's ``observe`` and :func:`~augur.scaling.decision.decide` with
+:meth:`ScalingParams.from_policy`; ``predictive: false`` uses :func:`~augur.scaling.decision.decide_reactive`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from augur.api.durations import parse_duration
+from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.forecast.anomaly import AnomalyDetector
+from augur.forecast.demand import DemandWindow, stale_after_seconds
+from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
+from augur.forecast.series import FloatArray
+from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
+from augur.scaling.learner import BUDGET, CostWeights, LearnerState, decay_for, initial_state, observe
+from augur.scaling.reactive import replicas_for
+
+MIN_FIT_POINTS = 24
+"""Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""
+MAX_HISTORY_POINTS = 4 * 4032
+"""Most points kept per workload (what the fingerprint looks at); older ones are dropped."""
+STATUS_HORIZON_SECONDS = 3600.0
+"""How far ahead the status' forecast peak and next planned scale-up look."""
+ERROR_POINTS = 60
+"""Rolling forecast error: exponential average over about this many points."""
+LEVELS = (0.1, 0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """Everything the loop needs from the profile and its policy, in plain numbers."""
+
+    step_seconds: float
+    interval_seconds: float
+    params: ScalingParams
+    predictive: bool = True
+    learn: bool = True
+    weights: CostWeights = field(default_factory=CostWeights)
+    fallback: str = "Hold"
+    history_seconds: float = 14 * 86400.0
+    refit_seconds: float = 6 * 3600.0
+
+    @classmethod
+    def from_policy(
+        cls, policy: ScalingPolicySpec, capacity: float, step_seconds: float, learned_lead_seconds: float | None = None
+    ) -> LoopConfig:
+        return cls(
+            step_seconds=step_seconds,
+            interval_seconds=parse_duration(policy.decision_interval),
+            params=ScalingParams.from_policy(policy, capacity, learned_lead_seconds),
+            predictive=policy.predictive,
+            learn=policy.learn_headroom,
+            weights=CostWeights(policy.cost_weights.replica_hour, policy.cost_weights.under_provisioned_minute),
+            fallback=policy.metrics_outage_fallback,
+            history_seconds=parse_duration(policy.history),
+            refit_seconds=parse_duration(policy.refit_interval),
+        )
+
+    @property
+    def lead_steps(self) -> int:
+        return math.ceil(self.params.lead_time_seconds / self.step_seconds)
+
+    @property
+    def history_points(self) -> int:
+        return max(MIN_FIT_POINTS, min(MAX_HISTORY_POINTS, math.ceil(self.history_seconds / self.step_seconds)))
+
+    @property
+    def stale_after(self) -> float:
+        return stale_after_seconds(self.step_seconds)
+
+    def forecast_settings(self) -> ForecastSettings:
+        return ForecastSettings(self.step_seconds, target_horizon=self.lead_steps + 1)
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """Input of one (re)fit; ``end`` is the timestamp of the last value."""
+
+    values: FloatArray
+    settings: ForecastSettings
+    previous: Forecaster | None
+    end: float
+
+
+def run_fit(job: FitJob) -> Forecaster:
+    """The fit itself (CPU-bound; the operator runs it in its worker pool)."""
+    if job.previous is None or job.previous.settings != job.settings:
+        return fit_forecaster(job.values, job.settings)
+    return refit_forecaster(job.previous, job.values)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the status shows about the forecast."""
+
+    model: str
+    quantile: float
+    horizon_seconds: float
+    peak_p50: float
+    peak_upper: float
+    peak_at: float
+    next_scale_up_at: float | None
+    next_scale_up_replicas: int | None
+
+
+@dataclass(frozen=True)
+class LoopDecision:
+    """Replicas to ask for now and everything that explains them."""
+
+    replicas: int
+    kind: str
+    """``Predictive``, ``Reactive`` (policy or warming up) or ``Fallback``."""
+    reason: str
+    decision: Decision | None = None
+    demand: float | None = None
+    decision_peak_at: float | None = None
+    """When the demand the decision provisions for is expected (``Predictive`` only)."""
+    outlook: Outlook | None = None
+
+
+class DemandLoop:
+    """The learning state of one workload; not thread-safe (the operator holds a lock per profile)."""
+
+    def __init__(self, config: LoopConfig) -> None:
+        self.config = config
+        self.history: FloatArray = np.zeros(0)
+        self.history_start: float | None = None
+        self.forecaster: Forecaster | None = None
+        self.model_end: float | None = None
+        """Timestamp of the last value the forecaster consumed."""
+        self.fit_points = 0
+        self.last_fit_at: float | None = None
+        self.anomaly = AnomalyDetector()
+        self.anomaly_score: float | None = None
+        self.learner: LearnerState | None = None
+        self.pending: dict[float, tuple[tuple[float, ...], int, int | None]] = {}
+        self.predictions: dict[float, float] = {}
+        self.error_sum = 0.0
+        self.level_sum = 0.0
+        self.error_points = 0
+        self.recommendations: list[int] = []
+        self.newest_good: float | None = None
+        self.seen_until: float | None = None
+        """Points up to here were learned before a restart: re-read history only catches the model up."""
+        self.jitter = 0.0
+        self.reconfigure(config)
+
+    def reconfigure(self, config: LoopConfig) -> None:
+        """Apply a changed policy; a changed step or lead time means the model must be refitted."""
+        old = self.config
+        self.config = config
+        if config.forecast_settings() != old.forecast_settings():
+            self.last_fit_at = None
+        if config.learn and self.learner is None:
+            decay = decay_for(config.step_seconds)
+            self.learner = initial_state(config.params.safety_quantile, decay=decay, budget=BUDGET)
+        elif not config.learn:
+            self.learner = None
+
+    # -- demand in ---------------------------------------------------------------------------------------------
+    @property
+    def last_ts(self) -> float | None:
+        """Timestamp of the newest grid point held (good or a gap)."""
+        if self.history_start is None or not self.history.size:
+            return None
+        return self.history_start + (self.history.size - 1) * self.config.step_seconds
+
+    def next_read(self, now: float) -> float:
+        """Start of the next range read: after the last point held, or ``history`` ago on first sight."""
+        step = self.config.step_seconds
+        last = self.last_ts
+        if last is None:
+            return math.floor(now / step) * step - (self.config.history_points - 1) * step
+        return last + step
+
+    def ingest(self, window: DemandWindow) -> int:
+        """Append ``window`` (which must start right after :attr:`last_ts`); returns points added."""
+        step = self.config.step_seconds
+        if not window.values.size:
+            return 0
+        last = self.last_ts
+        if last is not None and not math.isclose(window.start, last + step):
+            raise ValueError(f"window starts at {window.start}, expected {last + step}")
+        if self.history_start is None:
+            self.history_start = window.start
+        self.history = np.concatenate([self.history, window.values])
+        excess = self.history.size - self.config.history_points
+        if excess > 0:
+            self.history = self.history[excess:]
+            self.history_start += excess * step
+        for i, value in enumerate(window.values.tolist()):
+            self._observe_point(window.start + i * step, value)
+        if window.newest is not None:
+            self.newest_good = window.newest
+        return int(window.values.size)
+
+    def _observe_point(self, ts: float, value: float) -> None:
+        if self.forecaster is not None and self.model_end is not None and ts > self.model_end:
+            self.forecaster = self.forecaster.update(value)
+            self.model_end = ts
+        if self.seen_until is not None and ts <= self.seen_until:
+            return
+        if math.isnan(value):
+            self.pending.pop(ts, None)
+            self.predictions.pop(ts, None)
+            return
+        self.anomaly_score = self.anomaly.update(value, ts)
+        predicted = self.predictions.pop(ts, None)
+        if predicted is not None:
+            self._track_error(abs(value - predicted), value)
+        pending = self.pending.pop(ts, None)
+        if pending is not None and self.learner is not None:
+            forecasts, floor, reactive = pending
+            p = self.config.params
+            self.learner = observe(
+                self.learner, forecasts, value, p.capacity, p.target_utilization, self.config.step_seconds,
+                self.config.weights, floor, reactive,
+            )  # fmt: skip
+
+    def _track_error(self, error: float, value: float) -> None:
+        keep = 1.0 - 2.0 / (ERROR_POINTS + 1)
+        self.error_sum = keep * self.error_sum + error
+        self.level_sum = keep * self.level_sum + abs(value)
+        self.error_points += 1
+
+    @property
+    def rolling_error(self) -> float | None:
+        """Relative MAE of the lead-time point forecast over about the last :data:`ERROR_POINTS` points."""
+        if self.error_points < 5 or self.level_sum <= 0:
+            return None
+        return self.error_sum / self.level_sum
+
+    # -- fitting -----------------------------------------------------------------------------------------------
+    def refit_due(self, now: float) -> bool:
+        """First fit once enough points exist; then every ``refitInterval`` (plus this profile's jitter),
+        and early while the history is still growing (twice the points of the last fit)."""
+        finite = int(np.count_nonzero(np.isfinite(self.history)))
+        if finite < MIN_FIT_POINTS:
+            return False
+        if self.forecaster is None or self.last_fit_at is None:
+            return True
+        settings = self.forecaster.settings
+        if self.fit_points < settings.history_points and self.history.size >= 2 * self.fit_points:
+            return True
+        return now - self.last_fit_at >= self.config.refit_seconds + self.jitter
+
+    def fit_job(self) -> FitJob:
+        end = self.last_ts
+        assert end is not None
+        return FitJob(self.history.copy(), self.config.forecast_settings(), self.forecaster, end)
+
+    def install(self, forecaster: Forecaster, job: FitJob, now: float) -> None:
+        """Use a finished fit: catch it up with the points that arrived after ``job.end``."""
+        self.forecaster, self.model_end = forecaster, job.end
+        self.fit_points, self.last_fit_at = int(job.values.size), now
+        last = self.last_ts
+        if last is None or self.history_start is None:
+            return
+        step = self.config.step_seconds
+        first = round((job.end - self.history_start) / step) + 1
+        for i in range(max(0, first), self.history.size):
+            self.forecaster = self.forecaster.update(float(self.history[i]))
+        self.model_end = last
+
+    # -- decisions ---------------------------------------------------------------------------------------------
+    def observed(self, now: float, current: int, ready: int) -> Observed:
+        demand = None
+        last = self.last_ts
+        if last is not None and self.newest_good == last and now - last <= self.config.stale_after:
+            demand = float(self.history[-1])
+        window = max(0, round(self.config.params.limits.down_stabilization_seconds / self.config.interval_seconds) - 1)
+        recent = tuple(self.recommendations[-window:]) if window else ()
+        return Observed(current, ready, demand, self.config.interval_seconds, recent)
+
+    def _remember(self, recommendation: int) -> None:
+        self.recommendations.append(recommendation)
+        del self.recommendations[:-64]
+
+    def decide(self, now: float, current: int, ready: int) -> LoopDecision:
+        """The decision with the current model (reactive while none is fitted yet or by policy)."""
+        observed = self.observed(now, current, ready)
+        if observed.demand is None and (not self.config.predictive or self.forecaster is None):
+            held = self.config.params.clamp(current)
+            return LoopDecision(held, "Reactive", f"no demand for the latest step; holding {held}")
+        if not self.config.predictive or self.forecaster is None:
+            decision = decide_reactive(observed, self.config.params)
+            self._remember(decision.recommendation)
+            why = "predictive: false" if not self.config.predictive else "no model fitted yet (warming up)"
+            outlook = self._outlook(decision.replicas) if self.forecaster is not None else None
+            return LoopDecision(
+                decision.replicas, "Reactive", f"{why}; {decision.reason}", decision, observed.demand, None, outlook
+            )
+        params, horizons, levels, quantile = self._decision_inputs(now)
+        forecast = self.forecaster.forecast(horizons, levels)
+        decision = decide(forecast, observed, params, quantile)
+        self._remember(decision.recommendation)
+        last = self.last_ts
+        assert last is not None
+        step = self.config.step_seconds
+        upper = forecast.at(quantile)
+        peak_index = int(np.flatnonzero(np.isclose(upper, decision.peak_demand))[:1].sum())
+        peak_at = last + forecast.horizons[peak_index] * step
+        target = last + horizons[-1] * step
+        self.predictions[target] = float(forecast.at(0.5)[-1])
+        if self.learner is not None:
+            row = forecast.values[-1]
+            learner_values = tuple(float(row[levels.index(q)]) for q in self.learner.quantiles)
+            self.pending[target] = (learner_values, decision.guard_replicas, decision.reactive_replicas)
+        self._trim(last)
+        return LoopDecision(
+            decision.replicas, "Predictive", decision.reason, decision, observed.demand, peak_at,
+            self._outlook(decision.replicas, quantile),
+        )  # fmt: skip
+
+    def _decision_inputs(self, now: float) -> tuple[ScalingParams, tuple[int, ...], tuple[float, ...], float]:
+        """Lead time counted from the newest point held (data lags ``now`` by up to a step or more)."""
+        last = self.last_ts
+        assert last is not None
+        lag = max(0.0, now - last - self.config.step_seconds)
+        params = replace(self.config.params, lead_time_seconds=self.config.params.lead_time_seconds + lag)
+        lead = math.ceil(params.lead_time_seconds / self.config.step_seconds)
+        quantile = self.learner.chosen if self.learner is not None else params.safety_quantile
+        extra = self.learner.quantiles if self.learner is not None else ()
+        levels = tuple(sorted({*LEVELS, quantile, params.safety_quantile, *extra}))
+        return params, tuple(range(1, lead + 2)), levels, quantile
+
+    def _trim(self, last: float) -> None:
+        horizon = (self.config.lead_steps + 64) * self.config.step_seconds
+        for table in (self.pending, self.predictions):
+            for ts in [t for t in table if t < last - horizon or t > last + 4 * horizon]:
+                del table[ts]
+
+    def _outlook(self, replicas: int, quantile: float | None = None) -> Outlook | None:
+        """Peak over the next hour (at least the lead time) and the first step that needs more replicas."""
+        if self.forecaster is None or self.last_ts is None:
+            return None
+        step, p = self.config.step_seconds, self.config.params
+        q = p.safety_quantile if quantile is None else quantile
+        steps = max(self.config.lead_steps + 1, math.ceil(STATUS_HORIZON_SECONDS / step))
+        forecast = self.forecaster.forecast(tuple(range(1, steps + 1)), tuple(sorted({0.5, q})))
+        median, upper = forecast.at(0.5), forecast.at(q)
+        top = int(np.argmax(upper))
+        next_at: float | None = None
+        next_replicas: int | None = None
+        for i, value in enumerate(upper.tolist()):
+            need = p.clamp(replicas_for(max(value, 0.0), p.capacity, p.target_utilization))
+            if need > replicas:
+                ready_by = self.last_ts + (i + 1) * step
+                next_at, next_replicas = max(self.last_ts, ready_by - p.lead_time_seconds), need
+                break
+        return Outlook(
+            self.forecaster.model_name, q, steps * step, float(np.max(median)), float(upper[top]),
+            self.last_ts + (top + 1) * step, next_at, next_replicas,
+        )  # fmt: skip
+
+    def fallback(self, now: float, current: int, ready: int, why: str) -> LoopDecision:
+        """Demand cannot be used: the policy's ``metricsOutageFallback``, never below ``max(1, minReplicas)``."""
+        p = self.config.params
+        floor = max(1, p.min_replicas)
+        mode = self.config.fallback
+        if mode == "Reactive":
+            observed = self.observed(now, current, ready)
+            last_good = self.newest_good
+            if observed.demand is None and last_good is not None and now - last_good <= self.config.stale_after:
+                index = round((last_good - (self.history_start or 0.0)) / self.config.step_seconds)
+                observed = replace(observed, demand=float(self.history[index]))
+            if observed.demand is not None:
+                decision = decide_reactive(observed, p)
+                replicas = max(floor, decision.replicas)
+                return LoopDecision(replicas, "Fallback", f"{why}; fallback Reactive: {decision.reason}", decision)
+            mode = "Hold"
+        if mode == "MinReplicas":
+            low, _ = p.limits.bounds(current, self.config.interval_seconds)
+            replicas = max(floor, low, p.min_replicas)
+            replicas = min(replicas, current) if current >= floor else floor
+            return LoopDecision(replicas, "Fallback", f"{why}; fallback MinReplicas: stepping to {replicas}")
+        held = max(floor, current)
+        held = held if p.max_replicas is None else min(held, p.max_replicas)
+        return LoopDecision(held, "Fallback", f"{why}; fallback Hold: keeping {held} replicas")

@@ -1,0 +1,106 @@
+"""What a :class:`~augur.scaling.loop.DemandLoop` learned, as a JSON-ready dict and back (pure).
+
+Saved: the forecaster (model parameters and state, calibration, fingerprint), the timestamp of the last
+value it consumed, when it was fitted and on how many points, the cost learner, the anomaly detector,
+the learner's and the error tracker's pending forecasts, and recent recommendations (scale-down
+stabilization). Not saved: demand history, which is re-read from Prometheus after a restart; the
+restored model is then caught up with the values after ``modelEnd``. A model older than the history
+that can be re-read is dropped (a fresh fit follows) and :func:`restore` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Any
+
+from augur.forecast.anomaly import AnomalyDetector
+from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
+from augur.scaling.learner import LearnerState
+from augur.scaling.loop import DemandLoop
+
+VERSION = 1
+
+
+def _key(ts: float) -> str:
+    return f"{ts:.3f}"
+
+
+def snapshot(loop: DemandLoop) -> dict[str, Any]:
+    """Everything learned, JSON-ready (``NaN`` and infinities only inside the anomaly state)."""
+    learner = asdict(loop.learner) if loop.learner is not None else None
+    return {
+        "version": VERSION,
+        "stepSeconds": loop.config.step_seconds,
+        "forecaster": forecaster_to_dict(loop.forecaster) if loop.forecaster is not None else None,
+        "modelEnd": loop.model_end,
+        "fitPoints": loop.fit_points,
+        "lastFitAt": loop.last_fit_at,
+        "learner": learner,
+        "anomaly": asdict(loop.anomaly.state()),
+        "anomalyScore": loop.anomaly_score,
+        "pending": {_key(ts): [list(f), floor, reactive] for ts, (f, floor, reactive) in loop.pending.items()},
+        "predictions": {_key(ts): value for ts, value in loop.predictions.items()},
+        "error": [loop.error_sum, loop.level_sum, loop.error_points],
+        "recommendations": list(loop.recommendations),
+        "seenUntil": loop.last_ts if loop.last_ts is not None else loop.seen_until,
+    }
+
+
+def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None) -> str:
+    """Load ``data`` into a fresh ``loop`` (before any demand is ingested); returns what was restored,
+    in words for the log and status. ``history_start`` is where the re-read history will begin."""
+    if data.get("version") != VERSION:
+        return f"saved state has version {data.get('version')!r}, expected {VERSION}; starting fresh"
+    if not math.isclose(float(data.get("stepSeconds") or 0.0), loop.config.step_seconds):
+        return "saved state was learned at another demand step; starting fresh"
+    parts = []
+    raw_learner = data.get("learner")
+    if raw_learner is not None and loop.learner is not None:
+        loop.learner = _learner(raw_learner)
+        parts.append(f"learner (quantile {loop.learner.chosen:g})")
+    if data.get("anomaly") is not None:
+        loop.anomaly = AnomalyDetector.from_state(data["anomaly"])
+        loop.anomaly_score = data.get("anomalyScore")
+        parts.append("anomaly detector")
+    loop.pending = {
+        float(k): (tuple(float(x) for x in v[0]), int(v[1]), None if v[2] is None else int(v[2]))
+        for k, v in (data.get("pending") or {}).items()
+    }
+    loop.predictions = {float(k): float(v) for k, v in (data.get("predictions") or {}).items()}
+    error = data.get("error") or [0.0, 0.0, 0]
+    loop.error_sum, loop.level_sum, loop.error_points = float(error[0]), float(error[1]), int(error[2])
+    loop.recommendations = [int(r) for r in data.get("recommendations") or []]
+    seen = data.get("seenUntil")
+    loop.seen_until = None if seen is None else float(seen)
+    model_end = data.get("modelEnd")
+    raw = data.get("forecaster")
+    if raw is not None and model_end is not None:
+        if history_start is not None and float(model_end) < history_start - loop.config.step_seconds:
+            parts.append("no model (older than the history Prometheus keeps; refitting)")
+        else:
+            try:
+                forecaster = forecaster_from_dict(raw)
+            except (ValueError, KeyError, TypeError) as exc:
+                parts.append(f"no model ({exc}; refitting)")
+            else:
+                if forecaster.settings == loop.config.forecast_settings():
+                    loop.forecaster, loop.model_end = forecaster, float(model_end)
+                    loop.fit_points = int(data.get("fitPoints") or 0)
+                    loop.last_fit_at = data.get("lastFitAt")
+                    parts.insert(0, f"model {forecaster.model_name}")
+                else:
+                    parts.append("no model (the policy's step or lead time changed; refitting)")
+    return "restored " + ", ".join(parts) if parts else "nothing to restore"
+
+
+def _learner(raw: dict[str, Any]) -> LearnerState:
+    return LearnerState(
+        quantiles=tuple(float(q) for q in raw["quantiles"]),
+        costs=tuple(float(c) for c in raw["costs"]),
+        chosen=float(raw["chosen"]),
+        decay=float(raw["decay"]),
+        budget=None if raw.get("budget") is None else float(raw["budget"]),
+        spend=tuple(float(c) for c in raw.get("spend") or ()),
+        baseline=float(raw.get("baseline") or 0.0),
+    )
