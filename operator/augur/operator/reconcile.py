@@ -42,6 +42,8 @@ class Outcome:
 
 
 READY = "Ready"
+NORMAL_WHEN_FALSE = frozenset({"ForecastOnly", "ModeOff", "NoDemandMetric", "NotReady"})
+"""Reasons of a False/Unknown condition that are a choice or a consequence, not a problem: Normal Events."""
 
 
 def _resolve(
@@ -120,4 +122,5 @@ def _event_for(previous: dict[str, Any] | None, update: ConditionUpdate) -> Even
     """An Event only when a condition's status or reason changes, so resyncs stay quiet."""
     if previous is not None and previous.get("status") == update.status and previous.get("reason") == update.reason:
         return None
-    return EventToPost("Normal" if update.status == "True" else "Warning", update.reason, update.message)
+    normal = update.status == "True" or update.reason in NORMAL_WHEN_FALSE
+    return EventToPost("Normal" if normal else "Warning", update.reason, update.message)
