@@ -27,10 +27,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
-from augur.forecast.demand import DemandError, RawSeries, check_fresh, validate_range
+from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range
 from augur.forecast.forecaster import Forecaster
+from augur.forecast.series import FloatArray
 from augur.kube.client import KubeError
 from augur.kube.statestore import config_map_name
 from augur.kube.workload import TargetReplicas
@@ -86,6 +89,7 @@ class _Runtime:
     restored: str = ""
     model_changed: bool = False
     last_recommended: int | None = None
+    feed_errors: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def default_policy() -> ScalingPolicySpec:
@@ -121,7 +125,7 @@ class Scaler:
     def _runtime(self, ref: ProfileRef, config: LoopConfig, now: float) -> tuple[_Runtime, bool]:
         with self._lock:
             rt = self._runtimes.get(ref.uid)
-            if rt is not None:
+            if rt is not None and rt.loop.config.feeds == config.feeds:
                 rt.loop.reconfigure(config)
                 return rt, False
             loop = DemandLoop(config)
@@ -158,8 +162,9 @@ class Scaler:
             return build(self._bare(mode, spec))
         now = self.clock()
         demand = spec.demand
+        feeds = tuple(f.name for f in spec.feeds)
         config = LoopConfig.from_policy(
-            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time
+            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds
         )
         rt, fresh = self._runtime(ref, config, now)
         if not rt.lock.acquire(blocking=False):
@@ -181,7 +186,7 @@ class Scaler:
         loop = rt.loop
         target_ref = spec.scale_target_ref
         target = self.targets.read(target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace)
-        error, points = self._read(rt, spec.demand.query, now)
+        error, points = self._read(rt, spec, now)
         fit_seconds = self._collect_fit(rt, now)
         fit_started = self._start_fit(rt, now)
         if fit_started:  # a pool that finished at once (or an inline one)
@@ -221,14 +226,16 @@ class Scaler:
             save_error=saved_error,
             fit_error=rt.fit_error,
             fit_in_flight=rt.fit is not None,
+            feed_errors=tuple(rt.feed_errors),
             config_map=config_map_name(ref.name),
             report=report,
         )
         return build(facts)
 
     # -- demand ------------------------------------------------------------------------------------------------
-    def _read(self, rt: _Runtime, query: str, now: float) -> tuple[PromError | DemandError | None, int]:
-        loop = rt.loop
+    def _read(self, rt: _Runtime, spec: WorkloadProfileSpec, now: float) -> tuple[PromError | DemandError | None, int]:
+        assert spec.demand is not None
+        loop, query = rt.loop, spec.demand.query
         if self.ranges is None:
             return PromError("PrometheusNotConfigured", "AUGUR_PROMETHEUS_URL is not set"), 0
         step = loop.config.step_seconds
@@ -247,7 +254,7 @@ class Scaler:
                 answer = self.ranges.query_range(query, start, end, step)
                 context = loop.history[-64:] if loop.history.size else None
                 window = validate_range(answer, start, end, step, context)
-                added = loop.ingest(window)
+                added = loop.ingest(window, self._feeds(rt, spec, start, end, step))
                 if window.dropped.total:
                     log.info("dropped demand points: %s", window.dropped.describe())
             check_fresh(loop.newest_good, now, loop.config.stale_after)
@@ -256,6 +263,26 @@ class Scaler:
                 rt.checked_query = ""  # checked again next time (the query may be fixed meanwhile)
             return exc, 0
         return None, added
+
+    def _feeds(
+        self, rt: _Runtime, spec: WorkloadProfileSpec, start: float, end: float, step: float
+    ) -> FloatArray | None:
+        """Feed values for ``[start, end]``, one column per feed; a feed that fails is NaN (its last value
+        is carried) and named in ``rt.feed_errors``."""
+        if not spec.feeds or self.ranges is None:
+            return None
+        columns, errors = [], []
+        for feed in spec.feeds:
+            try:
+                window = validate_range(self.ranges.query_range(feed.query, start, end, step), start, end, step)
+                column = np.full(grid_points(start, end, step), np.nan)
+                column[: window.values.size] = window.values
+            except (PromError, DemandError) as exc:
+                errors.append((feed.name, exc.reason, str(exc)))
+                column = np.full(grid_points(start, end, step), np.nan)
+            columns.append(column)
+        rt.feed_errors = errors
+        return np.column_stack(columns)
 
     # -- fits --------------------------------------------------------------------------------------------------
     def _collect_fit(self, rt: _Runtime, now: float) -> float | None:

@@ -9,7 +9,8 @@ Conditions (``docs/scaling.md`` explains them to users):
   decision: ``Predictive``, ``WarmingUp`` (reactive until the first model is fitted), ``ReactiveOnly``
   (policy ``predictive: false``), ``MetricsFallback``; ``False`` with ``ForecastOnly``, ``ModeOff``,
   ``NoDemandMetric``, ``WritesBlocked`` (e.g. a conflict) or ``ScaleFailed``.
-* ``FeedsUsed``: ``False``/``NotImplemented`` when ``spec.feeds`` is set: external feeds are not read yet.
+* ``FeedsUsed`` (only with ``spec.feeds``): ``True``/``FeedsRead``; ``False`` with the failing feed's reason
+  (its last value is carried forward; demand-based scaling goes on).
 
 Events: one per condition transition (posted by the handler), ``Scaled`` for each ``/scale`` write with
 the numbers behind it, ``ScaleRecommended`` in ``ForecastOnly`` when the recommendation changes,
@@ -87,6 +88,8 @@ class Facts:
     save_error: str = ""
     fit_error: str = ""
     fit_in_flight: bool = False
+    feed_errors: tuple[tuple[str, str, str], ...] = ()
+    """(feed, reason, message) of each feed that could not be read this cycle."""
     config_map: str = ""
     report: CycleReport | None = None
 
@@ -116,13 +119,21 @@ def build(facts: Facts) -> Report:
     fields = _fields(facts)
     conditions = [_metrics_condition(facts), _scaling_condition(facts)]
     if facts.spec.feeds:
-        names = ", ".join(f.name for f in facts.spec.feeds)
-        conditions.append(
-            ConditionUpdate(
-                FEEDS, "False", "NotImplemented", f"spec.feeds ({names}) are not read yet; forecasts use demand only"
-            )
-        )
+        conditions.append(_feeds_condition(facts))
     return Report(fields, tuple(conditions), _events(facts), facts.decision, facts.report)
+
+
+def _feeds_condition(facts: Facts) -> ConditionUpdate:
+    names = ", ".join(f.name for f in facts.spec.feeds)
+    if facts.feed_errors:
+        detail = "; ".join(f"{name}: {message}" for name, _, message in facts.feed_errors)
+        return ConditionUpdate(FEEDS, "False", facts.feed_errors[0][1], f"{detail} (last values carried forward)")
+    model = facts.loop.forecaster.model_name if facts.loop and facts.loop.forecaster else "none yet"
+    return ConditionUpdate(
+        FEEDS, "True", "FeedsRead",
+        f"{names} read as regressors; the sarimax candidate uses them, the others forecast demand alone "
+        f"(model in use: {model}); future feed values are taken as their last value",
+    )  # fmt: skip
 
 
 def _idle(facts: Facts) -> Report:

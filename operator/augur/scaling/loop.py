@@ -27,14 +27,12 @@ from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecast
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
 from augur.scaling.learner import BUDGET, CostWeights, LearnerState, decay_for, initial_state, observe
-from augur.scaling.reactive import replicas_for
+from augur.scaling.outlook import Outlook, outlook
 
 MIN_FIT_POINTS = 24
 """Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""
 MAX_HISTORY_POINTS = 4 * 4032
 """Most points kept per workload (what the fingerprint looks at); older ones are dropped."""
-STATUS_HORIZON_SECONDS = 3600.0
-"""How far ahead the status' forecast peak and next planned scale-up look."""
 ERROR_POINTS = 60
 """Rolling forecast error: exponential average over about this many points."""
 LEVELS = (0.1, 0.5, 0.9)
@@ -53,10 +51,17 @@ class LoopConfig:
     fallback: str = "Hold"
     history_seconds: float = 14 * 86400.0
     refit_seconds: float = 6 * 3600.0
+    feeds: tuple[str, ...] = ()
+    """Names of the external feeds (exogenous regressors), in column order."""
 
     @classmethod
     def from_policy(
-        cls, policy: ScalingPolicySpec, capacity: float, step_seconds: float, learned_lead_seconds: float | None = None
+        cls,
+        policy: ScalingPolicySpec,
+        capacity: float,
+        step_seconds: float,
+        learned_lead_seconds: float | None = None,
+        feeds: tuple[str, ...] = (),
     ) -> LoopConfig:
         return cls(
             step_seconds=step_seconds,
@@ -68,6 +73,7 @@ class LoopConfig:
             fallback=policy.metrics_outage_fallback,
             history_seconds=parse_duration(policy.history),
             refit_seconds=parse_duration(policy.refit_interval),
+            feeds=feeds,
         )
 
     @property
@@ -94,27 +100,15 @@ class FitJob:
     settings: ForecastSettings
     previous: Forecaster | None
     end: float
+    exog: FloatArray | None = None
+    """Feed values, one row per value (None without feeds)."""
 
 
 def run_fit(job: FitJob) -> Forecaster:
     """The fit itself (CPU-bound; the operator runs it in its worker pool)."""
     if job.previous is None or job.previous.settings != job.settings:
-        return fit_forecaster(job.values, job.settings)
-    return refit_forecaster(job.previous, job.values)
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """What the status shows about the forecast."""
-
-    model: str
-    quantile: float
-    horizon_seconds: float
-    peak_p50: float
-    peak_upper: float
-    peak_at: float
-    next_scale_up_at: float | None
-    next_scale_up_replicas: int | None
+        return fit_forecaster(job.values, job.settings, job.exog)
+    return refit_forecaster(job.previous, job.values, job.exog)
 
 
 @dataclass(frozen=True)
@@ -138,6 +132,8 @@ class DemandLoop:
     def __init__(self, config: LoopConfig) -> None:
         self.config = config
         self.history: FloatArray = np.zeros(0)
+        self.feeds: FloatArray = np.zeros((0, len(config.feeds)))
+        """Feed values aligned with ``history`` (gaps carried forward; 0 before the first value)."""
         self.history_start: float | None = None
         self.forecaster: Forecaster | None = None
         self.model_end: float | None = None
@@ -163,7 +159,7 @@ class DemandLoop:
         """Apply a changed policy; a changed step or lead time means the model must be refitted."""
         old = self.config
         self.config = config
-        if config.forecast_settings() != old.forecast_settings():
+        if config.forecast_settings() != old.forecast_settings() or config.feeds != old.feeds:
             self.last_fit_at = None
         if config.learn and self.learner is None:
             decay = decay_for(config.step_seconds)
@@ -187,30 +183,44 @@ class DemandLoop:
             return math.floor(now / step) * step - (self.config.history_points - 1) * step
         return last + step
 
-    def ingest(self, window: DemandWindow) -> int:
-        """Append ``window`` (which must start right after :attr:`last_ts`); returns points added."""
+    def ingest(self, window: DemandWindow, feeds: FloatArray | None = None) -> int:
+        """Append ``window`` (which must start right after :attr:`last_ts`) and the feed values read for
+        the same steps (rows beyond the window, e.g. of a held point, are ignored); returns points added."""
         step = self.config.step_seconds
         if not window.values.size:
             return 0
+        rows = self._feed_rows(window.values.size, feeds)
         last = self.last_ts
         if last is not None and not math.isclose(window.start, last + step):
             raise ValueError(f"window starts at {window.start}, expected {last + step}")
         if self.history_start is None:
             self.history_start = window.start
         self.history = np.concatenate([self.history, window.values])
+        self.feeds = np.vstack([self.feeds, rows])
         excess = self.history.size - self.config.history_points
         if excess > 0:
-            self.history = self.history[excess:]
+            self.history, self.feeds = self.history[excess:], self.feeds[excess:]
             self.history_start += excess * step
         for i, value in enumerate(window.values.tolist()):
-            self._observe_point(window.start + i * step, value)
+            self._observe_point(window.start + i * step, value, rows[i] if rows.shape[1] else None)
         if window.newest is not None:
             self.newest_good = window.newest
         return int(window.values.size)
 
-    def _observe_point(self, ts: float, value: float) -> None:
+    def _feed_rows(self, n: int, feeds: FloatArray | None) -> FloatArray:
+        k = len(self.config.feeds)
+        rows = np.full((n, k), np.nan) if feeds is None or not k else np.asarray(feeds, dtype=np.float64)[:n].copy()
+        if rows.shape != (n, k):
+            raise ValueError(f"feed rows have shape {rows.shape}, expected {(n, k)}")
+        last = self.feeds[-1] if self.feeds.shape[0] else np.zeros(k)
+        for i in range(n):  # a missing feed value repeats the last one (models cannot take gaps in regressors)
+            rows[i] = np.where(np.isfinite(rows[i]), rows[i], last)
+            last = rows[i]
+        return rows
+
+    def _observe_point(self, ts: float, value: float, row: FloatArray | None = None) -> None:
         if self.forecaster is not None and self.model_end is not None and ts > self.model_end:
-            self.forecaster = self.forecaster.update(value)
+            self.forecaster = self.forecaster.update(value, row)
             self.model_end = ts
         if self.seen_until is not None and ts <= self.seen_until:
             return
@@ -261,7 +271,8 @@ class DemandLoop:
     def fit_job(self) -> FitJob:
         end = self.last_ts
         assert end is not None
-        return FitJob(self.history.copy(), self.config.forecast_settings(), self.forecaster, end)
+        exog = self.feeds.copy() if self.config.feeds else None
+        return FitJob(self.history.copy(), self.config.forecast_settings(), self.forecaster, end, exog)
 
     def install(self, forecaster: Forecaster, job: FitJob, now: float) -> None:
         """Use a finished fit: catch it up with the points that arrived after ``job.end``."""
@@ -273,7 +284,8 @@ class DemandLoop:
         step = self.config.step_seconds
         first = round((job.end - self.history_start) / step) + 1
         for i in range(max(0, first), self.history.size):
-            self.forecaster = self.forecaster.update(float(self.history[i]))
+            row = self.feeds[i] if self.config.feeds else None
+            self.forecaster = self.forecaster.update(float(self.history[i]), row)
         self.model_end = last
 
     # -- decisions ---------------------------------------------------------------------------------------------
@@ -345,27 +357,10 @@ class DemandLoop:
                 del table[ts]
 
     def _outlook(self, replicas: int, quantile: float | None = None) -> Outlook | None:
-        """Peak over the next hour (at least the lead time) and the first step that needs more replicas."""
         if self.forecaster is None or self.last_ts is None:
             return None
-        step, p = self.config.step_seconds, self.config.params
-        q = p.safety_quantile if quantile is None else quantile
-        steps = max(self.config.lead_steps + 1, math.ceil(STATUS_HORIZON_SECONDS / step))
-        forecast = self.forecaster.forecast(tuple(range(1, steps + 1)), tuple(sorted({0.5, q})))
-        median, upper = forecast.at(0.5), forecast.at(q)
-        top = int(np.argmax(upper))
-        next_at: float | None = None
-        next_replicas: int | None = None
-        for i, value in enumerate(upper.tolist()):
-            need = p.clamp(replicas_for(max(value, 0.0), p.capacity, p.target_utilization))
-            if need > replicas:
-                ready_by = self.last_ts + (i + 1) * step
-                next_at, next_replicas = max(self.last_ts, ready_by - p.lead_time_seconds), need
-                break
-        return Outlook(
-            self.forecaster.model_name, q, steps * step, float(np.max(median)), float(upper[top]),
-            self.last_ts + (top + 1) * step, next_at, next_replicas,
-        )  # fmt: skip
+        q = self.config.params.safety_quantile if quantile is None else quantile
+        return outlook(self.forecaster, self.last_ts, self.config.step_seconds, self.config.params, replicas, q)
 
     def fallback(self, now: float, current: int, ready: int, why: str) -> LoopDecision:
         """Demand cannot be used: the policy's ``metricsOutageFallback``, never below ``max(1, minReplicas)``."""

@@ -32,6 +32,7 @@ def snapshot(loop: DemandLoop) -> dict[str, Any]:
     return {
         "version": VERSION,
         "stepSeconds": loop.config.step_seconds,
+        "feeds": list(loop.config.feeds),
         "forecaster": forecaster_to_dict(loop.forecaster) if loop.forecaster is not None else None,
         "modelEnd": loop.model_end,
         "fitPoints": loop.fit_points,
@@ -76,7 +77,9 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
     model_end = data.get("modelEnd")
     raw = data.get("forecaster")
     if raw is not None and model_end is not None:
-        if history_start is not None and float(model_end) < history_start - loop.config.step_seconds:
+        if list(data.get("feeds") or []) != list(loop.config.feeds):
+            parts.append("no model (spec.feeds changed; refitting)")
+        elif history_start is not None and float(model_end) < history_start - loop.config.step_seconds:
             parts.append("no model (older than the history Prometheus keeps; refitting)")
         else:
             try:

@@ -56,6 +56,10 @@ class FakeProm:
         return self._answer(at - step, at, step)
 
     def query_range(self, query: str, start: float, end: float, step: float) -> list[RawSeries]:
+        if query == "broken_feed(":
+            raise PromError("QueryInvalid", "Prometheus rejected the query 'broken_feed(': parse error")
+        if query.startswith("feed"):
+            return self._answer(start, end, step)[:1]
         self.reads.append((start, end))
         return self._answer(start, end, step)
 
@@ -238,10 +242,19 @@ def test_a_pending_fit_never_blocks_the_cadence() -> None:
     assert "fit failed" in dict((c.type, c.message) for c in report.conditions)["Scaling"]
 
 
-def test_feeds_are_flagged_not_ignored() -> None:
-    scaler, *_ = make()
-    report = scaler.run(REF, spec(feeds=[{"name": "price", "query": "price"}]), policy(), "Auto")
-    assert conditions(report)["FeedsUsed"] == ("False", "NotImplemented")
+def test_feeds_are_read_as_regressors_and_failures_reported() -> None:
+    scaler, _, _, _, clock = make()
+    feeds = [{"name": "price", "query": "feed_price"}]
+    report = scaler.run(REF, spec(feeds=feeds), policy(), "Auto")
+    assert conditions(report)["FeedsUsed"] == ("True", "FeedsRead")
+    assert report.decision.kind == "Predictive"
+    broken = [*feeds, {"name": "weather", "query": "broken_feed("}]
+    clock.now += 30
+    report = scaler.run(REF, spec(feeds=broken), policy(), "Auto")  # a changed feed set starts afresh
+    assert conditions(report)["FeedsUsed"] == ("False", "QueryInvalid")
+    message = dict((c.type, c.message) for c in report.conditions)["FeedsUsed"]
+    assert message.startswith("weather: ") and "carried forward" in message
+    assert conditions(report)["MetricsAvailable"] == ("True", "DemandRead")  # demand-based scaling goes on
 
 
 def test_status_join_carries_scaling_fields_between_cycles() -> None:

@@ -177,3 +177,21 @@ def test_restore_refuses_state_from_another_step_or_older_than_history() -> None
     late = DemandLoop(config())
     assert "older than the history" in restore(late, saved, loop.last_ts + 10 * 86400)
     assert late.forecaster is None
+
+
+def test_feed_gaps_carry_the_last_value_and_feeds_reach_the_fit() -> None:
+    spec = ScalingPolicySpec.model_validate({"maxReplicas": 50, "history": "2d", "leadTime": "10m"})
+    loop = DemandLoop(LoopConfig.from_policy(spec, 50.0, STEP, feeds=("price",)))
+    feeds = np.full((100, 1), np.nan)
+    feeds[10:, 0] = 5.0
+    feeds[50, 0] = np.nan
+    loop.ingest(window(T0, 100), feeds)
+    assert loop.feeds[:10, 0].tolist() == [0.0] * 10 and loop.feeds[50, 0] == 5.0
+    job = loop.fit_job()
+    assert job.exog is not None and job.exog.shape == (100, 1)
+    loop.install(run_fit(job), job, loop.last_ts)
+    loop.ingest(window(loop.last_ts + STEP, 1), np.array([[6.0]]))
+    assert loop.model_end == loop.last_ts and loop.feeds[-1, 0] == 6.0
+    saved = snapshot(loop)
+    other = DemandLoop(config())
+    assert "spec.feeds changed" in restore(other, saved, None) and other.forecaster is None
