@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from augur.api.durations import parse_duration
+from augur.forecast.sf_models import SF_CANDIDATES, statsforecast_available
 from augur.scaling.learner import BUDGET
-from augur.sim.backtest import POLICIES, BacktestResult, run_backtest
+from augur.sim.backtest import AVAILABLE, POLICIES, BacktestResult, run_backtest
 from augur.sim.policies import WalkSettings
 from augur.sim.protocol import Setup, backtest_setup, policy_spec
 from augur.sim.report import render_report
@@ -41,7 +42,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--min-replicas", type=int, default=1, help="fewest replicas (1)")
     p.add_argument("--max-replicas", type=int, default=None, help="most replicas (unbounded)")
     p.add_argument("--warmup", default=None, help="history-only prefix: a duration (3d) or a fraction (0.3)")
-    p.add_argument("--policies", default=",".join(POLICIES), help=f"comma-separated ({','.join(POLICIES)})")
+    p.add_argument(
+        "--policies",
+        default=",".join(POLICIES),
+        help=f"comma-separated ({','.join(POLICIES)}; also {','.join(SF_CANDIDATES)} with augur[statsforecast])",
+    )
     p.add_argument(
         "--allow-forecast-scale-in",
         action="store_true",
@@ -123,11 +128,13 @@ def _walk(args: argparse.Namespace) -> WalkSettings:
 
 def _policies(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in POLICIES]
+    unknown = [n for n in names if n not in AVAILABLE]
     if unknown or not names:
         raise _InputError(
-            f"--policies: unknown policy {unknown[0] if unknown else '(none)'!r}; choose from {','.join(POLICIES)}"
+            f"--policies: unknown policy {unknown[0] if unknown else '(none)'!r}; choose from {','.join(AVAILABLE)}"
         )
+    if any(n in SF_CANDIDATES for n in names) and not statsforecast_available():
+        raise _InputError("--policies: the sf_* forecasters need statsforecast: pip install 'augur[statsforecast]'")
     return names
 
 

@@ -139,6 +139,12 @@ def _prepare(values: FloatArray, settings: ForecastSettings, exog: FloatArray | 
     )
 
 
+def detected_seasons(values: FloatArray, settings: ForecastSettings) -> tuple[tuple[int, ...], int]:
+    """The seasonal periods (steps) the models would be built with, and the primary one (1: none)."""
+    prep = _prepare(values, settings, None)
+    return prep.periods, prep.primary
+
+
 def _evaluate(prep: _Prepared, names: tuple[str, ...]) -> list[Evaluation]:
     builders = fitters(prep.periods, prep.primary)
     return evaluate(names, builders, prep.y, prep.x, prep.horizons, prep.target_index, prep.validation)

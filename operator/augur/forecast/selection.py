@@ -13,6 +13,7 @@ from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters,
 from augur.forecast.quantiles import Calibration, calibrate
 from augur.forecast.regression import fit_harmonic_arima
 from augur.forecast.series import FloatArray
+from augur.forecast.sf_models import fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 
 CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax")
 MAX_ORIGINS = 150
@@ -21,12 +22,16 @@ Fitter = Callable[[FloatArray, FloatArray | None], FittedModel]
 
 
 def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
-    """Candidate model builders for the detected periods (``primary`` 0 or 1 means none)."""
+    """Model builders for the detected periods (``primary`` 0 or 1 means none): Augur's candidates and the
+    statsforecast models (``sf_*``, :mod:`augur.forecast.sf_models`; not candidates by default)."""
     return {
         "seasonal_naive": lambda y, x: fit_seasonal_naive(y, primary),
         "holt_winters": lambda y, x: fit_holt_winters(y, primary),
         "mstl": lambda y, x: fit_decomposed(y, periods),
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
+        "sf_autoets": lambda y, x: fit_sf_autoets(y, primary),
+        "sf_autoarima": lambda y, x: fit_sf_autoarima(y, primary),
+        "sf_mstl": lambda y, x: fit_sf_mstl(y, periods),
     }
 
 

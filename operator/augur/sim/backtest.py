@@ -10,6 +10,7 @@ import numpy as np
 
 from augur.forecast.fingerprint import DAY, detect_periods
 from augur.forecast.series import FloatArray
+from augur.forecast.sf_models import SF_CANDIDATES
 from augur.sim.policies import FORECASTERS, ForecastRun, WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
 from augur.sim.protocol import (
@@ -24,6 +25,9 @@ from augur.sim.protocol import (
 from augur.sim.trace import Trace, TraceError
 
 POLICIES = ("augur", "hpa", "oracle", "seasonal_naive", "holt_winters")
+"""Policies run by default."""
+AVAILABLE = (*POLICIES, *SF_CANDIDATES)
+"""Every policy ``run_backtest`` accepts (the statsforecast ones need ``augur[statsforecast]``)."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,9 @@ def run_backtest(
     progress_stream: Any = None,
 ) -> BacktestResult:
     """Run ``policies`` over ``trace``; ``warmup_steps`` ``None`` means the §2 default."""
-    unknown = [p for p in policies if p not in POLICIES]
+    unknown = [p for p in policies if p not in AVAILABLE]
     if unknown:
-        raise TraceError(f"unknown policy {unknown[0]!r} (choose from {', '.join(POLICIES)})")
+        raise TraceError(f"unknown policy {unknown[0]!r} (choose from {', '.join(AVAILABLE)})")
     season = detected_season(trace)
     warmup = default_warmup_steps(trace.steps, season) if warmup_steps is None else warmup_steps
     mask = evaluated_mask(trace.demand, warmup)

@@ -1,4 +1,5 @@
-"""Walk-forward forecasting policies: ``augur``, ``seasonal_naive``, ``holt_winters``.
+"""Walk-forward forecasting policies: ``augur``, ``seasonal_naive``, ``holt_winters`` and the statsforecast
+models ``sf_autoets``, ``sf_autoarima``, ``sf_mstl`` (one model each, same walk and decision).
 
 At the start of step ``t`` the policy has seen demand up to ``t - 1``; it updates its forecaster
 incrementally, refits on schedule, and asks :func:`augur.scaling.decision.decide` (the operator's own
@@ -14,6 +15,7 @@ import numpy as np
 
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.series import FloatArray
+from augur.forecast.sf_models import SF_CANDIDATES
 from augur.scaling.decision import Observed, decide, stabilization_steps
 from augur.scaling.learner import (
     BUDGET,
@@ -32,6 +34,7 @@ FORECASTERS: dict[str, tuple[str, ...]] = {
     "augur": ("seasonal_naive", "holt_winters", "mstl", "sarimax"),
     "seasonal_naive": ("seasonal_naive",),
     "holt_winters": ("holt_winters",),
+    **{name: (name,) for name in SF_CANDIDATES},
 }
 LEARNING = {"augur"}
 MIN_FIT_POINTS = 24

@@ -1,0 +1,118 @@
+"""statsforecast models as Augur forecasters: exact incremental updates and no look-ahead."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("statsforecast")
+
+from statsforecast.ets import pegelsresid_C
+from statsforecast.models import MSTL, AutoARIMA, AutoETS
+
+from augur.cli.main import main
+from augur.forecast.forecaster import ForecastSettings, fit_forecaster
+from augur.forecast.sf_models import SF_CANDIDATES, fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
+from augur.sim.ceiling import refit_at_origins
+from augur.sim.policies import WalkSettings, run_forecast_policy
+from augur.sim.progress import Progress
+from augur.sim.protocol import backtest_setup
+
+PERIOD = 12
+
+
+def _series(n: int, seed: int = 0) -> np.ndarray:
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return 50 + 10 * np.sin(2 * np.pi * t / PERIOD) + 0.05 * t + rng.normal(0, 1, n)
+
+
+def test_ets_updates_follow_statsforecasts_own_recursion() -> None:
+    y = _series(160)
+    model = fit_sf_autoets(y[:120], PERIOD)
+    fit = AutoETS(season_length=PERIOD).fit(y[:120]).model_
+    np.testing.assert_allclose(model.forecast(5), AutoETS(season_length=PERIOD).fit(y[:120]).predict(5)["mean"])
+    for value in y[120:]:
+        model = model.update(float(value))
+    c = fit["components"]
+    par = np.nan_to_num(fit["par"][:4])
+    _, _, states, _ = pegelsresid_C(y[120:], PERIOD, fit["states"][-1], c[0], c[1], c[2], c[3] == "Y", *par, 3)
+    assert model.level == pytest.approx(states[-1][0], rel=1e-12)
+
+
+def test_arima_updates_equal_statsforecasts_forward_with_fixed_parameters() -> None:
+    y = _series(90)
+    model = fit_sf_autoarima(y[:60], PERIOD)
+    fitted = AutoARIMA(season_length=PERIOD).fit(y[:60])
+    assert fitted.model_["arma"][4] == PERIOD  # a seasonal model: its Kalman state is the larger one
+    np.testing.assert_allclose(model.forecast(5), fitted.predict(5)["mean"], rtol=1e-9)
+    for value in y[60:]:
+        model = model.update(float(value))
+    np.testing.assert_allclose(model.forecast(5), fitted.forward(y, 5)["mean"], rtol=1e-9)
+
+
+def test_mstl_forecasts_as_statsforecast_after_a_fit() -> None:
+    y = _series(120)
+    model = fit_sf_mstl(y, (PERIOD,))
+    np.testing.assert_allclose(model.forecast(PERIOD + 3), MSTL(PERIOD).fit(y).predict(PERIOD + 3)["mean"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", SF_CANDIDATES)
+def test_a_gap_advances_on_the_models_own_forecast(name: str) -> None:
+    y = _series(96)
+    settings = ForecastSettings(300.0, target_horizon=2, candidates=(name,), max_horizon_seconds=3600)
+    forecaster = fit_forecaster(y, settings)
+    assert forecaster.chosen == name
+    after = forecaster.update(math.nan).update(float(y[-1]))
+    assert np.isfinite(after.point(PERIOD)).all()
+
+
+@pytest.mark.parametrize("name", SF_CANDIDATES)
+def test_no_forecaster_sees_a_point_after_its_origin(name: str) -> None:
+    """The whole walk (fits, refits, updates, decisions) up to step ``k`` is unchanged when the demand
+    from step ``k`` on is perturbed: nothing at or after an origin reaches its forecast."""
+    y = _series(110)
+    cut = 90
+    perturbed = y.copy()
+    perturbed[cut:] = perturbed[cut:] * 3 + 40
+    setup = backtest_setup(300.0, capacity=5.0)
+    walk = WalkSettings(refit_seconds=300.0 * 30, min_refit_steps=30, history_points=200)
+    runs = [
+        run_forecast_policy(name, demand, setup, walk, 48, Progress("t", demand.size, None), 0)
+        for demand in (y, perturbed)
+    ]
+    horizon = runs[0].horizon
+    # point[s] was made from demand up to s - horizon; desired[t] from demand up to t - 1.
+    np.testing.assert_array_equal(runs[0].point[: cut + horizon], runs[1].point[: cut + horizon])
+    assert runs[0].desired[: cut + 1] == runs[1].desired[: cut + 1]
+    assert len(runs[0].models) == 3  # fits at 48, 78 and 108 (every 30 steps): the last one after the cut
+    assert not np.array_equal(runs[0].point, runs[1].point)
+
+
+def test_the_refit_ceiling_uses_only_points_before_each_origin() -> None:
+    y = _series(150)
+    perturbed = y.copy()
+    perturbed[120:] += 100.0
+    origins = [100, 120, 140]
+    first = refit_at_origins("sf_autoets", y, 300.0, origins, horizon=2, history_points=200)
+    second = refit_at_origins("sf_autoets", perturbed, 300.0, origins, horizon=2, history_points=200)
+    # The forecast of step 100 + 2 - 1 uses points up to 100 - 1 and 121's up to 119: both unaffected.
+    assert first.point[101] == second.point[101]
+    assert first.point[121] == second.point[121]
+    assert first.point[141] != second.point[141]
+    assert len(first.fit_seconds) == len(origins)
+
+
+def test_backtest_cli_runs_a_statsforecast_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = _series(160).round(3)
+    path = tmp_path / "trace.csv"
+    path.write_text("timestamp,value\n" + "\n".join(f"{1_700_000_000 + 300 * i},{v}" for i, v in enumerate(values)))
+    code = main(["backtest", str(path), "--capacity", "10", "--policies", "hpa,sf_autoets", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out["forecast"]) == {"sf_autoets"}
+    assert math.isfinite(out["forecast"]["sf_autoets"]["rmae"])
