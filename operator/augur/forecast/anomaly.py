@@ -26,11 +26,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from augur.forecast.anomaly_signals import Shapes, ShapeState, Tail, TailState
 
 _MAD_TO_SIGMA = 1.2533
 
@@ -62,25 +64,6 @@ class AnomalyParams:
 
 
 @dataclass(frozen=True)
-class TailState:
-    """Memory of one anomaly-likelihood estimator."""
-
-    recent: tuple[float, ...] = ()
-    history: tuple[float, ...] = ()
-    total: float = 0.0
-    squares: float = 0.0
-
-
-@dataclass(frozen=True)
-class ShapeState:
-    """Memory of the shapes seen at one scale, and the likelihood of their novelty."""
-
-    shapes: tuple[tuple[float, ...], ...] = ()
-    written: int = 0
-    tail: TailState = TailState()
-
-
-@dataclass(frozen=True)
 class AnomalyState:
     """Serializable memory of a detector (:func:`state_dict` gives a JSON-ready dict)."""
 
@@ -94,80 +77,39 @@ class AnomalyState:
     window_max: tuple[tuple[int, float], ...] = ()
     window_min: tuple[tuple[int, float], ...] = ()
     since_fire: int = 1 << 30
-    residual_tail: TailState = TailState()
+    residual_tail: TailState = field(default_factory=TailState)
     recent_values: tuple[float, ...] = ()
     scales: tuple[ShapeState, ...] = ()
 
 
-class _Tail:
-    """Anomaly likelihood of a raw-score stream: log tail probability of its recent average."""
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the detector makes of one point before alerting: the likelihood of its forecast residual,
+    the likelihood of its shape novelty (strongest scale), and whether it breaks the range seen so far."""
 
-    def __init__(self, p: AnomalyParams, state: TailState) -> None:
-        self.total, self.squares, self.cap = state.total, state.squares, p.log_tail_cap
-        self.recent: deque[float] = deque(state.recent, maxlen=p.avg_window)
-        self.history: deque[float] = deque(state.history, maxlen=p.history_window)
+    residual: float
+    novelty: float
+    outside: bool
 
-    def state(self) -> TailState:
-        return TailState(tuple(self.recent), tuple(self.history), self.total, self.squares)
 
-    def score(self, raw: float) -> float:
-        """Score in [0, 1) of ``raw`` joining the recent average (before learning it)."""
-        count = len(self.history)
-        if count < 2:
+class Alerting:
+    """Turns :class:`Signals` into the point's score: :func:`combine`, then warm-up and suppression."""
+
+    def __init__(self, params: AnomalyParams, since_fire: int = 1 << 30) -> None:
+        self.params, self.since_fire = params, since_fire
+
+    def step(self, signals: Signals, n: int) -> float:
+        """Score of the ``n``-th point (counted from 1) with these signals."""
+        p = self.params
+        if n <= p.warmup:
             return 0.0
-        recent = (math.fsum(self.recent) + raw) / (len(self.recent) + 1)
-        mean = self.total / count
-        std = max(math.sqrt(max(self.squares / count - mean * mean, 0.0)), 1e-3)
-        tail = math.erfc((recent - mean) / (std * math.sqrt(2.0)))  # twice the upper tail: 1 at the mean
-        surprise = max(0.0, -math.log10(max(tail, 1e-300)))
-        return surprise / (surprise + self.cap)
-
-    def learn(self, raw: float) -> None:
-        self.recent.append(raw)
-        avg = math.fsum(self.recent) / len(self.recent)
-        if len(self.history) == self.history.maxlen:
-            old = self.history[0]
-            self.total -= old
-            self.squares -= old * old
-        self.history.append(avg)
-        self.total += avg
-        self.squares += avg * avg
-
-
-class _Shapes:
-    """Novelty of the recent shape (``bins`` means of ``bin_size`` values) against remembered shapes."""
-
-    def __init__(self, p: AnomalyParams, bin_size: int, state: ShapeState) -> None:
-        self.bins, self.bin_size = p.shape_bins, bin_size
-        self.width = p.shape_bins * bin_size
-        self.stride = max(1, round(bin_size * p.shape_stride))
-        self.memory = np.zeros((p.shape_memory, p.shape_bins))
-        self.count, self.written = len(state.shapes), state.written
-        if state.shapes:
-            self.memory[: self.count] = np.array(state.shapes)
-        self.tail = _Tail(p, state.tail)
-
-    def state(self) -> ShapeState:
-        shapes = tuple(tuple(float(x) for x in row) for row in self.memory[: self.count])
-        return ShapeState(shapes, self.written, self.tail.state())
-
-    def novelty(self, values: npt.NDArray[np.float64], span: float) -> float:
-        """Distance from the latest shape to the nearest remembered one, relative to ``span``."""
-        if self.count == 0 or len(values) < self.width:
-            return 0.0
-        shape = values[-self.width :].reshape(self.bins, self.bin_size).mean(axis=1)
-        diff = self.memory[: self.count] - shape
-        nearest = float(np.min(np.einsum("ij,ij->i", diff, diff)))
-        return min(1.0, math.sqrt(nearest / self.bins) / span)
-
-    def remember(self, values: npt.NDArray[np.float64], n: int) -> None:
-        """Store the shape that ended one window ago (a shape never matches its own neighbours)."""
-        if len(values) < 2 * self.width or n % self.stride:
-            return
-        old = values[-2 * self.width : -self.width]
-        self.memory[self.written % len(self.memory)] = old.reshape(self.bins, self.bin_size).mean(axis=1)
-        self.written += 1
-        self.count = min(self.written, len(self.memory))
+        score = combine(signals, p)
+        self.since_fire += 1
+        if self.since_fire <= p.suppress_steps:
+            return score * p.suppress_factor
+        if score >= p.fire_level:
+            self.since_fire = 0
+        return score
 
 
 class AnomalyDetector:
@@ -178,12 +120,16 @@ class AnomalyDetector:
         s = state or AnomalyState()
         self._n, self._level = s.n, s.level
         self._short, self._long = list(s.short), list(s.long)
-        self._abs_scale, self._low, self._high, self._since_fire = s.abs_scale, s.low, s.high, s.since_fire
-        self._resid_tail = _Tail(p, s.residual_tail)
+        self._abs_scale, self._low, self._high = s.abs_scale, s.low, s.high
+        self._alerting = Alerting(p, s.since_fire)
+        self._resid_tail = self._tail(s.residual_tail)
         self._wmax: deque[tuple[int, float]] = deque(s.window_max)
         self._wmin: deque[tuple[int, float]] = deque(s.window_min)
         scale_states = s.scales or tuple(ShapeState() for _ in p.shape_scales)
-        self._scales = [_Shapes(p, b, st) for b, st in zip(p.shape_scales, scale_states, strict=True)]
+        self._scales = [
+            Shapes(p.shape_bins, b, p.shape_memory, round(b * p.shape_stride), self._tail(st.tail), st)
+            for b, st in zip(p.shape_scales, scale_states, strict=True)
+        ]
         longest = max((sc.width for sc in self._scales), default=1)
         self._values: deque[float] = deque(s.recent_values, maxlen=2 * longest)
 
@@ -199,7 +145,7 @@ class AnomalyDetector:
         return AnomalyState(
             self._n, self._level, (self._short[0], self._short[1]), (self._long[0], self._long[1]),
             self._abs_scale, self._low, self._high,
-            tuple(self._wmax), tuple(self._wmin), self._since_fire, self._resid_tail.state(),
+            tuple(self._wmax), tuple(self._wmin), self._alerting.since_fire, self._resid_tail.state(),
             tuple(self._values), tuple(sc.state() for sc in self._scales),
         )  # fmt: skip
 
@@ -209,13 +155,19 @@ class AnomalyDetector:
         ``timestamp`` (seconds) is accepted for the operator's bookkeeping; the score uses row order.
         """
         del timestamp
-        resid_score, novelty_score, outside = self._observe(value)
-        if self._n <= self.params.warmup:
-            return 0.0
-        return self._suppress(combine(resid_score, novelty_score, outside, self.params))
+        signals = self.observe(value)
+        return self._alerting.step(signals, self._n)
 
-    def _observe(self, value: float) -> tuple[float, float, bool]:
-        """Likelihood scores of the residual and of shape novelty, and the range check; then learn."""
+    def _tail(self, state: TailState) -> Tail:
+        p = self.params
+        return Tail(p.avg_window, p.history_window, p.log_tail_cap, state)
+
+    def observe(self, value: float) -> Signals:
+        """The :class:`Signals` of ``value`` given everything seen before it; then learn from it.
+
+        :meth:`update` is ``observe`` followed by :class:`Alerting`; the NAB search script caches the
+        signals to tune the alerting stage cheaply.
+        """
         p = self.params
         if self._n == 0:
             self._level = value
@@ -223,20 +175,18 @@ class AnomalyDetector:
         floor = 1e-3 * self._abs_scale + 1e-9
         z = max(_z(resid, self._short, floor), _z(resid, self._long, floor))
         raw = min(z, p.z_cap) / p.z_cap
-        resid_score = self._resid_tail.score(raw)
-        self._resid_tail.learn(raw)
+        resid_score = self._resid_tail.step(raw)
         self._values.append(value)
         values = np.fromiter(self._values, dtype=np.float64, count=len(self._values))
         span = max(self._high - self._low, floor)
         novelty_score = 0.0
         for sc in self._scales:
             novelty = sc.novelty(values, span)
-            novelty_score = max(novelty_score, sc.tail.score(novelty))
-            sc.tail.learn(novelty)
+            novelty_score = max(novelty_score, sc.tail.step(novelty))
             sc.remember(values, self._n + 1)
         outside = self._outside_range(value)
         self._learn(value, resid)
-        return resid_score, novelty_score, outside
+        return Signals(resid_score, novelty_score, outside)
 
     def _outside_range(self, value: float) -> bool:
         """Beyond the range seen so far (or over the last ``range_window`` points) by a margin of it."""
@@ -261,20 +211,11 @@ class AnomalyDetector:
             _push_extreme(self._wmax, self._n, value, p.range_window, larger=True)
             _push_extreme(self._wmin, self._n, value, p.range_window, larger=False)
 
-    def _suppress(self, score: float) -> float:
-        p = self.params
-        self._since_fire += 1
-        if self._since_fire <= p.suppress_steps:
-            return score * p.suppress_factor
-        if score >= p.fire_level:
-            self._since_fire = 0
-        return score
 
-
-def combine(resid_score: float, novelty_score: float, outside: bool, p: AnomalyParams) -> float:
+def combine(signals: Signals, p: AnomalyParams) -> float:
     """The point's score before suppression: the stronger likelihood, raised on a range break."""
-    score = min(1.0, max(resid_score, p.novelty_weight * novelty_score))
-    return max(score, p.range_score) if outside else score
+    score = min(1.0, max(signals.residual, p.novelty_weight * signals.novelty))
+    return max(score, p.range_score) if signals.outside else score
 
 
 def _push_extreme(queue: deque[tuple[int, float]], n: int, value: float, window: int, larger: bool) -> None:

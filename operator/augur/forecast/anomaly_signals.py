@@ -1,0 +1,124 @@
+"""Raw signals of the streaming anomaly detector and their anomaly likelihood.
+
+* :class:`Tail`: Numenta's anomaly likelihood of a raw-score stream (the Gaussian tail probability of
+  the recent average of the raw score under the mean and spread of that average over a longer
+  history, on a log scale).
+* :class:`Shapes`: novelty of the recent shape of a series (bin means) against a memory of the shapes
+  seen before, at one scale.
+
+Both keep their whole memory in a frozen state value (:class:`TailState`, :class:`ShapeState`) so the
+detector of :mod:`augur.forecast.anomaly` can be persisted between ticks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class TailState:
+    """Memory of one anomaly-likelihood estimator."""
+
+    recent: tuple[float, ...] = ()
+    history: tuple[float, ...] = ()
+    total: float = 0.0
+    squares: float = 0.0
+
+
+@dataclass(frozen=True)
+class ShapeState:
+    """Memory of the shapes seen at one scale, and the likelihood of their novelty."""
+
+    shapes: tuple[tuple[float, ...], ...] = ()
+    written: int = 0
+    tail: TailState = TailState()
+
+
+class Tail:
+    """Anomaly likelihood of a raw-score stream: log tail probability of its recent average.
+
+    ``avg_window`` raw scores are averaged; the Gaussian is fitted to the last ``history_window``
+    averages; the score is ``s / (s + cap)`` with ``s = -log10(2 * tail)``.
+    """
+
+    def __init__(self, avg_window: int, history_window: int, cap: float, state: TailState) -> None:
+        self.total, self.squares, self.cap = state.total, state.squares, cap
+        self.recent: deque[float] = deque(state.recent, maxlen=avg_window)
+        self.history: deque[float] = deque(state.history, maxlen=history_window)
+
+    def state(self) -> TailState:
+        return TailState(tuple(self.recent), tuple(self.history), self.total, self.squares)
+
+    def score(self, raw: float) -> float:
+        """Score in [0, 1) of ``raw`` joining the recent average (before learning it)."""
+        count = len(self.history)
+        if count < 2:
+            return 0.0
+        recent = (math.fsum(self.recent) + raw) / (len(self.recent) + 1)
+        mean = self.total / count
+        std = max(math.sqrt(max(self.squares / count - mean * mean, 0.0)), 1e-3)
+        tail = math.erfc((recent - mean) / (std * math.sqrt(2.0)))  # twice the upper tail: 1 at the mean
+        surprise = max(0.0, -math.log10(max(tail, 1e-300)))
+        return surprise / (surprise + self.cap)
+
+    def learn(self, raw: float) -> None:
+        self.recent.append(raw)
+        avg = math.fsum(self.recent) / len(self.recent)
+        if len(self.history) == self.history.maxlen:
+            old = self.history[0]
+            self.total -= old
+            self.squares -= old * old
+        self.history.append(avg)
+        self.total += avg
+        self.squares += avg * avg
+
+    def step(self, raw: float) -> float:
+        """:meth:`score` then :meth:`learn`."""
+        score = self.score(raw)
+        self.learn(raw)
+        return score
+
+
+class Shapes:
+    """Novelty of the recent shape (``bins`` means of ``bin_size`` values) against remembered shapes.
+
+    A shape is stored every ``stride`` points, one shape width late (a shape never matches its own
+    neighbours), in a ring of ``memory`` shapes; ``tail`` turns the raw novelty into a likelihood.
+    """
+
+    def __init__(self, bins: int, bin_size: int, memory: int, stride: int, tail: Tail, state: ShapeState) -> None:
+        self.bins, self.bin_size = bins, bin_size
+        self.width = bins * bin_size
+        self.stride = max(1, stride)
+        self.memory = np.zeros((memory, bins))
+        self.count, self.written = len(state.shapes), state.written
+        if state.shapes:
+            self.memory[: self.count] = np.array(state.shapes)
+        self.tail = tail
+
+    def state(self) -> ShapeState:
+        shapes = tuple(tuple(float(x) for x in row) for row in self.memory[: self.count])
+        return ShapeState(shapes, self.written, self.tail.state())
+
+    def novelty(self, values: npt.NDArray[np.float64], span: float) -> float:
+        """Distance from the latest shape to the nearest remembered one, relative to ``span``."""
+        if self.count == 0 or len(values) < self.width:
+            return 0.0
+        shape = values[-self.width :].reshape(self.bins, self.bin_size).mean(axis=1)
+        diff = self.memory[: self.count] - shape
+        nearest = float(np.min(np.einsum("ij,ij->i", diff, diff)))
+        return min(1.0, math.sqrt(nearest / self.bins) / span)
+
+    def remember(self, values: npt.NDArray[np.float64], n: int) -> None:
+        """Store the shape that ended one window ago, when ``n`` is a multiple of the stride."""
+        if len(values) < 2 * self.width or n % self.stride:
+            return
+        old = values[-2 * self.width : -self.width]
+        self.memory[self.written % len(self.memory)] = old.reshape(self.bins, self.bin_size).mean(axis=1)
+        self.written += 1
+        self.count = min(self.written, len(self.memory))
