@@ -54,13 +54,24 @@ class AnomalyParams:
     shape_scales: tuple[int, ...] = (1, 5, 20)  # points per bin, one shape memory per scale
     shape_memory: int = 1000  # shapes remembered per scale
     shape_stride: float = 0.4  # store a shape every round(bin * stride) points
+    novelty_log_floor: float = 0.0  # > 0: the likelihood sees log1p(novelty / floor) (tames heavy tails)
     novelty_weight: float = 1.02  # novelty likelihood against residual likelihood
+    novelty_agreement: int = 1  # novelty score: k-th strongest of the scales' likelihoods (1: the strongest)
     range_margin: float = 0.03  # range break: beyond the seen range by this share of it
-    range_window: int = 0  # 0: range of all points so far; else of the last N points
+    local_window: int = 0  # > 0: also check the range of the last N points (a local range break)
+    local_margin: float = 0.5  # local break: beyond the recent range by this share of it
+    local_score: float = 0.95  # least score of a local range break
     range_score: float = 0.99  # least score of a range break
     fire_level: float = 0.92  # a score this high starts a suppression period
     suppress_steps: int = 75  # length of the suppression period
     suppress_factor: float = 0.9  # scores are multiplied by this while suppressed
+
+
+ALERT_FIELDS = (
+    "warmup", "novelty_weight", "range_margin", "range_score", "fire_level",
+    "suppress_steps", "suppress_factor", "novelty_agreement", "local_margin", "local_score",
+)  # fmt: skip
+"""The parameters only :class:`Alerting` reads (the signals do not depend on them)."""
 
 
 @dataclass(frozen=True)
@@ -85,11 +96,14 @@ class AnomalyState:
 @dataclass(frozen=True, slots=True)
 class Signals:
     """What the detector makes of one point before alerting: the likelihood of its forecast residual,
-    the likelihood of its shape novelty (strongest scale), and whether it breaks the range seen so far."""
+    the likelihood of its shape novelty at each scale, and how far it breaks the range seen so far."""
 
     residual: float
-    novelty: float
-    outside: bool
+    novelty: tuple[float, ...]
+    excess: float
+    """How far the value lies beyond the range seen so far, as a share of that range (0 inside)."""
+    local_excess: float = 0.0
+    """The same against the range of the last ``local_window`` points (0 when that check is off)."""
 
 
 class Alerting:
@@ -179,25 +193,17 @@ class AnomalyDetector:
         self._values.append(value)
         values = np.fromiter(self._values, dtype=np.float64, count=len(self._values))
         span = max(self._high - self._low, floor)
-        novelty_score = 0.0
+        novelty = []
         for sc in self._scales:
-            novelty = sc.novelty(values, span)
-            novelty_score = max(novelty_score, sc.tail.step(novelty))
+            raw = sc.novelty(values, span)
+            if p.novelty_log_floor > 0:
+                raw = math.log1p(raw / p.novelty_log_floor)
+            novelty.append(sc.tail.step(raw))
             sc.remember(values, self._n + 1)
-        outside = self._outside_range(value)
+        excess = _excess(value, self._low, self._high)
+        local = _excess(value, self._wmin[0][1], self._wmax[0][1]) if self._wmax else 0.0
         self._learn(value, resid)
-        return Signals(resid_score, novelty_score, outside)
-
-    def _outside_range(self, value: float) -> bool:
-        """Beyond the range seen so far (or over the last ``range_window`` points) by a margin of it."""
-        low, high = self._low, self._high
-        if self.params.range_window > 0 and self._wmax:
-            low, high = self._wmin[0][1], self._wmax[0][1]
-        span = high - low
-        if not math.isfinite(span):
-            return False
-        margin = self.params.range_margin * span
-        return value > high + margin or value < low - margin
+        return Signals(resid_score, tuple(novelty), excess, local)
 
     def _learn(self, value: float, resid: float) -> None:
         p = self.params
@@ -207,15 +213,31 @@ class AnomalyDetector:
         _ew_update(self._long, resid, p.long_alpha, p.huber_k)
         self._abs_scale += (abs(value) - self._abs_scale) / min(self._n, 1000)
         self._low, self._high = min(self._low, value), max(self._high, value)
-        if p.range_window > 0:
-            _push_extreme(self._wmax, self._n, value, p.range_window, larger=True)
-            _push_extreme(self._wmin, self._n, value, p.range_window, larger=False)
+        if p.local_window > 0:
+            _push_extreme(self._wmax, self._n, value, p.local_window, larger=True)
+            _push_extreme(self._wmin, self._n, value, p.local_window, larger=False)
 
 
 def combine(signals: Signals, p: AnomalyParams) -> float:
     """The point's score before suppression: the stronger likelihood, raised on a range break."""
-    score = min(1.0, max(signals.residual, p.novelty_weight * signals.novelty))
-    return max(score, p.range_score) if signals.outside else score
+    ranked = sorted(signals.novelty, reverse=True)
+    novelty = ranked[min(p.novelty_agreement, len(ranked)) - 1] if ranked else 0.0
+    score = min(1.0, max(signals.residual, p.novelty_weight * novelty))
+    if signals.excess > p.range_margin:
+        return max(score, p.range_score)
+    if signals.local_excess > p.local_margin:
+        return max(score, p.local_score)
+    return score
+
+
+def _excess(value: float, low: float, high: float) -> float:
+    """How far ``value`` lies beyond ``[low, high]`` as a share of its width: 0 inside it, infinite
+    for any change of a series that was constant."""
+    span = high - low
+    beyond = max(value - high, low - value)
+    if not math.isfinite(span) or beyond <= 0:
+        return 0.0
+    return beyond / span if span > 0 else math.inf
 
 
 def _push_extreme(queue: deque[tuple[int, float]], n: int, value: float, window: int, larger: bool) -> None:

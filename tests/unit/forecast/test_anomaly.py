@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from augur.forecast.anomaly import AnomalyDetector, AnomalyParams, AnomalyState, score_series, state_dict
+from augur.forecast.anomaly import (
+    Alerting,
+    AnomalyDetector,
+    AnomalyParams,
+    AnomalyState,
+    Signals,
+    combine,
+    score_series,
+    state_dict,
+)
 
 
 def _seasonal(n: int, seed: int = 1) -> np.ndarray:
@@ -55,7 +67,7 @@ def test_no_look_ahead() -> None:
 def test_state_round_trip_continues_identically() -> None:
     values = _seasonal(1200)
     values[900] += 50
-    params = AnomalyParams(range_window=300)
+    params = AnomalyParams(local_window=300)
     whole = AnomalyDetector(params)
     expected = [whole.update(float(v)) for v in values]
     first = AnomalyDetector(params)
@@ -75,3 +87,48 @@ def test_constant_series_stays_quiet_then_flags_a_change() -> None:
     scores = score_series(values)
     assert scores[:900].max() < 0.1
     assert scores[900] > 0.9
+
+
+def test_observe_then_alerting_is_update() -> None:
+    # The NAB search replays cached signals through Alerting; that must equal the detector's scores.
+    values = _seasonal(1500)
+    values[1200:1210] += 40
+    params = AnomalyParams(novelty_agreement=2, suppress_steps=30)
+    expected = score_series(values, params)
+    detector, alerting = AnomalyDetector(params), Alerting(params)
+    got = [alerting.step(detector.observe(float(v)), i + 1) for i, v in enumerate(values)]
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_alerting_warmup_fire_and_suppression() -> None:
+    params = AnomalyParams(warmup=2, fire_level=0.9, suppress_steps=3, suppress_factor=0.5, novelty_weight=1.0)
+    alerting = Alerting(params)
+    strong, weak = Signals(0.95, (), 0.0), Signals(0.4, (), 0.0)
+    assert alerting.step(strong, 1) == 0.0  # warm-up
+    assert alerting.step(strong, 2) == 0.0
+    assert alerting.step(strong, 3) == 0.95  # fires
+    assert [alerting.step(s, n) for n, s in enumerate((strong, weak, strong), start=4)] == [0.475, 0.2, 0.475]
+    assert alerting.step(strong, 7) == 0.95  # suppression over, fires again
+
+
+def test_combine_range_break_and_novelty_agreement() -> None:
+    p = AnomalyParams(novelty_weight=1.0, range_margin=0.03, range_score=0.99)
+    assert combine(Signals(0.2, (0.5, 0.9, 0.1), 0.0), p) == 0.9
+    assert combine(Signals(0.2, (0.5, 0.9, 0.1), 0.0), replace(p, novelty_agreement=2)) == 0.5
+    assert combine(Signals(0.6, (0.5, 0.9, 0.1), 0.0), replace(p, novelty_agreement=3)) == 0.6
+    assert combine(Signals(0.2, (), 0.02), p) == 0.2  # inside the margin
+    assert combine(Signals(0.2, (), 0.05), p) == 0.99  # range break
+    assert combine(Signals(0.995, (), 0.05), p) == 0.995
+
+
+def test_excess_is_the_share_of_the_range_beyond_it() -> None:
+    detector = AnomalyDetector(AnomalyParams())
+    for v in (10.0, 20.0, 15.0):
+        detector.observe(v)
+    assert detector.observe(25.0).excess == 0.5  # 5 beyond a range of 10
+    assert detector.observe(0.0).excess == pytest.approx(10 / 15)  # range is now 10..25
+    assert detector.observe(12.0).excess == 0.0
+    flat = AnomalyDetector(AnomalyParams())
+    flat.observe(3.0)
+    assert flat.observe(3.0).excess == 0.0
+    assert flat.observe(3.5).excess == math.inf
