@@ -37,8 +37,10 @@ PLAN_MEMO = "plan.distances"
 class PlanSettings:
     passes: int = 20
     """Descent passes after insertion and after annealing (a repair uses :attr:`repair_passes`)."""
-    anneal_steps: int = 20_000
-    """Annealing steps of a full plan (0: none)."""
+    anneal_steps: int = 300_000
+    """Most annealing steps of a full plan (0: none)."""
+    anneal_steps_per_pod: int = 1_500
+    """Annealing steps per pending pod, up to :attr:`anneal_steps`."""
     seed: int = 0
     repair_passes: int = 2
 
@@ -130,8 +132,9 @@ class Planner:
         search = CountSearch(p, np.random.default_rng(s.seed))
         search.insert()
         search.descend(s.passes)
-        if s.anneal_steps > 0 and search.x.sum() > 1:
-            search.anneal(s.anneal_steps)
+        steps = min(s.anneal_steps, s.anneal_steps_per_pod * int(search.x.sum()))
+        if steps > 0 and search.x.sum() > 1:
+            search.anneal(steps)
             search.descend(s.passes)
         return search
 

@@ -8,7 +8,7 @@ Neutral (100 everywhere) when the snapshot carries no plan (absent or stale: the
 as they would without planning) or the plan has no slot left for the workload. Lookup only: ``O(nodes)``.
 
 The other arguments configure the planner that produces the plan (the extender's background thread, the
-simulator): ``passes``, ``annealSteps``, ``seed``; and ``maxAgeSeconds``, past which the extender treats a
+simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``; and ``maxAgeSeconds``, past which the extender treats a
 plan that could not be refreshed as stale.
 """
 
@@ -34,7 +34,8 @@ class PlanArgs:
     weight: float = 30.0
     off_plan: float = 50.0
     passes: int = 20
-    anneal_steps: int = 20_000
+    anneal_steps: int = 300_000
+    anneal_steps_per_pod: int = 1_500
     seed: int = 0
     max_age_seconds: float = 10.0
 
@@ -43,10 +44,16 @@ class PlanArgs:
         errors += check_range(prefix, "offPlan", self.off_plan, 0, 100)
         errors += check_range(prefix, "seed", self.seed, 0, 2**32 - 1)
         errors += check_range(prefix, "maxAgeSeconds", self.max_age_seconds, 0)
+        errors += check_range(prefix, "annealStepsPerPod", self.anneal_steps_per_pod, 0, 1_000_000)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
 
     def settings(self) -> PlanSettings:
-        return PlanSettings(passes=self.passes, anneal_steps=self.anneal_steps, seed=self.seed)
+        return PlanSettings(
+            passes=self.passes,
+            anneal_steps=self.anneal_steps,
+            anneal_steps_per_pod=self.anneal_steps_per_pod,
+            seed=self.seed,
+        )
 
 
 def score(ctx: ScoringContext, args: PlanArgs) -> FloatArray:
