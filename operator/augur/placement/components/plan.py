@@ -8,8 +8,8 @@ Neutral (100 everywhere) when the snapshot carries no plan (absent or stale: the
 as they would without planning) or the plan has no slot left for the workload. Lookup only: ``O(nodes)``.
 
 The other arguments configure the planner that produces the plan (the extender's background thread, the
-simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``; and ``maxAgeSeconds``, past which the extender treats a
-plan that could not be refreshed as stale.
+simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``; and
+``maxAgeSeconds``, past which the extender treats a plan that could not be refreshed as stale.
 """
 
 from __future__ import annotations
