@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-key", type=Path, help="private key of --tls-cert (PEM)")
     p.add_argument("--kubeconfig", type=Path, help="kubeconfig of the watch cache (default: in-cluster, then ~/.kube)")
     p.add_argument("--scoring", type=Path, help="YAML file with component weights and arguments")
+    p.add_argument("--topology", help="name of the NetworkTopology to use (default: 'default', else the first by name)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--no-debug-endpoints", action="store_true", help="do not serve /debug/*")
     p.add_argument(
@@ -54,6 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         log_level=args.log_level,
         scoring=scoring,
         kubeconfig=args.kubeconfig,
+        topology=args.topology,
         debug_endpoints=not args.no_debug_endpoints,
         planner=not args.no_planner,
         plan_interval_seconds=max(0.0, args.plan_interval),
@@ -81,7 +83,7 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from augur_extender.watch import KubeWatchCache
 
-    app = create_app(settings, ExtenderState.build(KubeWatchCache(settings.kubeconfig), settings))
+    app = create_app(settings, ExtenderState.build(KubeWatchCache(settings.kubeconfig, settings.topology), settings))
     uvicorn.run(
         app,
         host=settings.host,

@@ -87,7 +87,9 @@ class ClusterCache(Protocol):
 class MemoryCache:
     """Thread-safe store fed with Kubernetes objects (camelCase dicts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, topology: str | None = None) -> None:
+        self._topology_name = topology
+        """Use the ``NetworkTopology`` of this name only (``None``: ``default``, else the first by name)."""
         self._lock = threading.RLock()
         self._nodes: dict[str, NodeInfo] = {}
         self._pods: dict[str, PodFacts] = {}
@@ -220,7 +222,9 @@ class MemoryCache:
         self._relabel_nodes()
 
     def _active_topology(self) -> tuple[NetworkTopologySpec, NetworkTopologyStatus | None] | None:
-        """The topology named ``default``, else the first by name."""
+        """The topology named at construction; else the one named ``default``, else the first by name."""
+        if self._topology_name is not None:
+            return self._topologies.get(self._topology_name)
         if not self._topologies:
             return None
         return self._topologies.get("default") or self._topologies[min(self._topologies)]

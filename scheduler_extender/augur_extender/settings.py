@@ -18,6 +18,8 @@ class Settings:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     kubeconfig: Path | None = None
     """Kubeconfig for the watch cache; ``None`` tries in-cluster config, then the default kubeconfig."""
+    topology: str | None = None
+    """Name of the ``NetworkTopology`` to score with; ``None``: ``default``, else the first by name."""
     shutdown_grace_seconds: float = 10.0
     debug_endpoints: bool = True
     planner: bool = True

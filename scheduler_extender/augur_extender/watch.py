@@ -20,8 +20,8 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 class KubeWatchCache(MemoryCache):
-    def __init__(self, kubeconfig: Path | None = None) -> None:
-        super().__init__()
+    def __init__(self, kubeconfig: Path | None = None, topology: str | None = None) -> None:
+        super().__init__(topology)
         self._kubeconfig = kubeconfig
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

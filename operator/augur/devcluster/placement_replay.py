@@ -1,0 +1,287 @@
+"""``augur placement replay``: a placement scenario on a real kube-scheduler.
+
+The scenario's nodes become kwok nodes, its distances a ``NetworkTopology``, each workload a
+``WorkloadProfile`` and a ``Deployment``. The Deployments are scaled up one pod at a time in the
+scenario's order (the order ``augur placement simulate`` places them in), each pod waiting until
+kube-scheduler has bound it (or marked it unschedulable). The replay runs its own kube-scheduler
+(``schedulerName: augur-replay``; kube-scheduler's default plugins) with the shipped extender entry
+(:data:`SHIPPED_EXTENDER`, the one of ``examples/scheduler/kube-scheduler-config.yaml``) for the
+``augur`` pass and without any extender for the ``default`` pass, one pass after the other on the same
+nodes, each in its own namespace that is deleted (and waited for) before the next pass.
+
+Assignments are read from the pods' ``spec.nodeName``; costs and the ``best`` row come from the same
+pure functions as the simulator (:mod:`augur.sim.placement`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
+from augur.devcluster.replay_manifests import (
+    ReplayNames,
+    check_cluster_scenario,
+    deployment_manifest,
+    node_manifests,
+    profile_manifest,
+    profile_status,
+    scheduler_config,
+    topology_manifest,
+)
+from augur.devcluster.tools import Tools, ensure_tools
+from augur.sim.placement import Outcome, Scenario, find_best, node_distances
+
+SHIPPED_EXTENDER: dict[str, Any] = {
+    "filterVerb": "filter",
+    "prioritizeVerb": "prioritize",
+    "weight": 5,
+    "enableHTTPS": False,
+    "nodeCacheCapable": True,
+    "ignorable": True,
+    "httpTimeout": "2s",
+}
+"""The extender entry of ``examples/scheduler/kube-scheduler-config.yaml`` without ``urlPrefix``
+(a unit test keeps them equal)."""
+VARIANTS = ("augur", "default")
+"""``augur``: kube-scheduler with the extender; ``default``: kube-scheduler alone."""
+
+Progress = Callable[[str], None]
+OnPod = Callable[[int, "ReplaySession"], None]
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    variants: tuple[str, ...] = VARIANTS
+    node_order: tuple[int, ...] | None = None
+    """Scenario node indices in the order the nodes are created and listed (``None``: the scenario's)."""
+    bind_timeout: float = 30.0
+    """Seconds a pod may stay pending without being marked unschedulable before the replay moves on."""
+    search_rounds: int = 300
+    extender: Mapping[str, Any] | None = None
+    """Extender entry (without ``urlPrefix``) for the ``augur`` pass; ``None``: :data:`SHIPPED_EXTENDER`."""
+    extender_args: tuple[str, ...] = ()
+    """Extra flags for ``augur extender run``."""
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class ReplaySession:
+    """One replay on one cluster: set up, run passes, clean up (``with`` block)."""
+
+    def __init__(
+        self,
+        sc: Scenario,
+        kubeconfig: Path,
+        work_dir: Path,
+        tools: Tools,
+        options: ReplayOptions | None = None,
+        progress: Progress = _stderr,
+    ) -> None:
+        check_cluster_scenario(sc)
+        self.sc, self.kubeconfig, self.dir, self.tools = sc, kubeconfig, work_dir, tools
+        self.options = options or ReplayOptions()
+        self.progress = progress
+        order = self.options.node_order or tuple(range(len(sc.nodes)))
+        self.names = ReplayNames.build(sc, uuid.uuid4().hex[:6], order)
+        self.kube = KubeSession(kubeconfig)
+        self.extender: ManagedProcess | None = None
+        self.extender_url = ""
+        self.scheduler: ManagedProcess | None = None
+        self._installed_crds: list[str] = []
+        self._created_nodes: list[str] = []
+        self._topology = False
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def __enter__(self) -> ReplaySession:
+        try:
+            self.setup()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+    def setup(self) -> None:
+        self._installed_crds = self.kube.ensure_crds()
+        self.kube.create_cluster_object("networktopologies", topology_manifest(self.sc, self.names))
+        self._topology = True
+        nodes = node_manifests(self.sc, self.names)
+        self._created_nodes = [str(n["metadata"]["name"]) for n in nodes]
+        self.kube.create_nodes(nodes)
+        self.progress(f"replay {self.names.run}: {len(nodes)} kwok nodes Ready")
+
+    def cleanup(self) -> None:
+        """Stop the processes, delete what the replay created (namespaces first, then nodes)."""
+        self._stop_processes()
+        for variant in VARIANTS:
+            self.kube.delete_namespace(self.names.namespace(variant), wait=False)
+        for variant in VARIANTS:
+            with contextlib.suppress(ReplayError):
+                self.kube.wait_namespace_gone(self.names.namespace(variant), 120)
+        self.kube.delete_nodes(self._created_nodes)
+        if self._topology:
+            self.kube.delete_cluster_object("networktopologies", self.names.topology)
+        self.kube.delete_crds(self._installed_crds)
+        self.kube.close()
+
+    def _stop_processes(self) -> None:
+        for proc in (self.scheduler, self.extender):
+            if proc is not None:
+                proc.stop()
+        self.scheduler = self.extender = None
+
+    # -- one pass -------------------------------------------------------------------------------------------
+    def run_pass(self, variant: str, on_pod: OnPod | None = None) -> Outcome:
+        """Place every pod of the scenario with (``augur``) or without (``default``) the extender."""
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r} (known: {', '.join(VARIANTS)})")
+        ns = self.names.namespace(variant)
+        started = time.monotonic()
+        self.kube.create_namespace(ns, self.names.run)
+        for wl in self.sc.workloads:
+            self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl))
+            self.kube.create_deployment(deployment_manifest(wl, ns, self.names))
+        extenders: list[dict[str, Any]] = []
+        if variant == "augur":
+            self._start_extender()
+            extenders = [{**(self.options.extender or SHIPPED_EXTENDER), "urlPrefix": self.extender_url}]
+        self._start_scheduler(variant, extenders)
+        try:
+            with PodWatch(self.kube, ns) as watch:
+                outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
+        finally:
+            self._stop_processes()
+            self.kube.delete_namespace(ns, wait=False)
+            self.kube.wait_namespace_gone(ns, 180)
+        self.progress(
+            f"replay {self.names.run}: {variant} placed {len(outcome.assignment)} pods, "
+            f"{outcome.unplaced} unplaced, in {time.monotonic() - started:.1f} s"
+        )
+        return outcome
+
+    def _place_all(self, ns: str, watch: PodWatch, after: Callable[[int], None]) -> Outcome:
+        scenario_node = {name: self.sc.nodes[i].name for i, name in enumerate(self.names.nodes)}
+        mapping: dict[str, str] = {}
+        counts = [0] * len(self.sc.workloads)
+        for index, (w, pod) in enumerate(self.sc.pods()):
+            wl = self.sc.workloads[w]
+            counts[w] += 1
+            self.kube.scale(ns, wl.name, counts[w])
+            uid = watch.wait_new_pod(wl.name, set(mapping), 60)
+            if uid is None:
+                raise ReplayError(f"no pod of {ns}/{wl.name} was created within 60 s (is the controller-manager up?)")
+            mapping[uid] = pod
+            if not watch.wait_settled(uid, self.options.bind_timeout):
+                self.progress(f"pod {pod} neither bound nor unschedulable after {self.options.bind_timeout:.0f} s")
+            after(index)
+        final = watch.nodes()
+        assignment = {pod: scenario_node[final[uid]] for uid, pod in mapping.items() if final.get(uid) in scenario_node}
+        return Outcome(assignment, sum(wl.replicas for wl in self.sc.workloads) - len(assignment))
+
+    # -- processes ------------------------------------------------------------------------------------------
+    def _start_extender(self) -> None:
+        port = free_port()
+        scoring = self.dir / f"scoring-{self.names.run}.yaml"
+        scoring.write_text(yaml.safe_dump(asdict(self.sc.scoring)))
+        argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
+        argv += ["--kubeconfig", str(self.kubeconfig), "--topology", self.names.topology]
+        argv += ["--scoring", str(scoring), "--log-level", "warning", *self.options.extender_args]
+        proc = ManagedProcess("augur-extender", argv, self.dir / "logs" / f"extender-{self.names.run}.log")
+        self.extender, self.extender_url = proc, f"http://127.0.0.1:{port}"
+        wait_until(
+            lambda: httpx.get(f"{self.extender_url}/readyz", timeout=2).status_code == 200, 120, "extender", proc
+        )
+        want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
+        wait_until(lambda: _gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
+
+    def _start_scheduler(self, variant: str, extenders: Sequence[dict[str, Any]]) -> None:
+        config = self.dir / f"kube-scheduler-{self.names.run}-{variant}.yaml"
+        config.write_text(yaml.safe_dump(scheduler_config(str(self.kubeconfig), extenders), sort_keys=False))
+        port = free_port()
+        argv = [
+            self.tools.path("kube-scheduler"),
+            f"--config={config}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--authentication-kubeconfig={self.kubeconfig}",
+            f"--authorization-kubeconfig={self.kubeconfig}",
+            f"--cert-dir={self.dir / 'scheduler-certs'}",
+        ]
+        log = self.dir / "logs" / f"kube-scheduler-{self.names.run}-{variant}.log"
+        proc = ManagedProcess("kube-scheduler", argv, log)
+        self.scheduler = proc
+        url = f"https://127.0.0.1:{port}/healthz"
+        wait_until(lambda: httpx.get(url, verify=False, timeout=2).text == "ok", 60, "kube-scheduler", proc)
+
+
+def _gauges_at_least(url: str, want: Mapping[str, float]) -> bool:
+    seen: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in want:
+            seen[name] = float(value)
+    return all(seen.get(k, 0.0) >= v for k, v in want.items())
+
+
+def replay_report(sc: Scenario, outcomes: Mapping[str, Outcome], search_rounds: int) -> dict[str, Any]:
+    """The JSON of ``augur placement simulate`` for replayed outcomes, with the offline ``best``."""
+    distances = node_distances(sc)
+    best, exact = find_best(sc, list(outcomes.values()), distances, search_rounds)
+    report = {name: outcome.report(sc, distances) for name, outcome in outcomes.items()}
+    return {**report, "best": {**best.report(sc, distances), "exact": exact}}
+
+
+@contextlib.contextmanager
+def replay_cluster(kubeconfig: Path | None, work_dir: Path) -> Iterator[tuple[Path, Tools]]:
+    """An existing cluster (``kubeconfig``) or a new local control plane without nodes or Prometheus,
+    whose own kube-scheduler is stopped (the replay runs its own)."""
+    if kubeconfig is not None:
+        yield kubeconfig, ensure_tools(quiet=True)
+        return
+    with LocalCluster.create(work_dir / "cluster", ClusterConfig(nodes=(), prometheus=False)) as cluster:
+        cluster.restart_scheduler(start=False)
+        yield cluster.kubeconfig, cluster.tools
+
+
+def replay(
+    sc: Scenario,
+    options: ReplayOptions | None = None,
+    kubeconfig: Path | None = None,
+    progress: Progress = _stderr,
+) -> dict[str, Any]:
+    """Run the scenario's passes on a cluster and report them like ``simulate`` does."""
+    options = options or ReplayOptions()
+    check_cluster_scenario(sc)
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="augur-replay-") as tmp,
+        replay_cluster(kubeconfig, Path(tmp)) as (config, tools),
+    ):
+        progress(f"control plane ready after {time.monotonic() - started:.1f} s")
+        with ReplaySession(sc, config, Path(tmp), tools, options, progress) as session:
+            outcomes = {variant: session.run_pass(variant) for variant in options.variants}
+            listed = [sc.nodes[i].name for i in sorted(range(len(sc.nodes)), key=lambda i: session.names.nodes[i])]
+    report = replay_report(sc, outcomes, options.search_rounds)
+    report["replay"] = {
+        "nodeOrder": listed,
+        "extender": dict(options.extender or SHIPPED_EXTENDER),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    return report

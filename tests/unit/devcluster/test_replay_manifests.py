@@ -1,0 +1,107 @@
+"""The objects a placement scenario becomes for ``augur placement replay`` (pure parts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from augur.api.v1alpha1.networktopology import NetworkTopologySpec
+from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
+from augur.api.validation import SpecError
+from augur.devcluster.placement_replay import SHIPPED_EXTENDER
+from augur.devcluster.replay_manifests import (
+    REPLAY_LABEL,
+    SCHEDULER_NAME,
+    ReplayNames,
+    check_cluster_scenario,
+    deployment_manifest,
+    node_manifests,
+    profile_manifest,
+    topology_manifest,
+)
+from augur.placement import rules_from_api, topology_from_api
+from augur.sim.placement import parse_scenario
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def scenario(**extra: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "nodes": [
+            {"name": "b-Node_1", "zone": "east-a", "region": "east", "cpu": 8, "memory": 32},
+            {"name": "a2", "zone": "west-a", "region": "west", "cpu": 4.5, "memory": 0.5},
+        ],
+        "distances": {"zones": {"east-a|west-a": 90}, "nodes": {"a2|b-Node_1": 70}},
+        "workloads": [
+            {"name": "web", "replicas": 2, "cpu": 0.25, "memory": 0.5, "talksTo": {"db": 30}, "maxDistance": {"db": 40}},
+            {"name": "db", "replicas": 1, "cpu": 1, "memory": 2, "avoidNodes": ["a2"], "requiredAvoidance": True},
+        ],
+    }
+    raw.update(extra)
+    return raw
+
+
+def test_shipped_extender_entry_is_the_example_configuration() -> None:
+    example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
+    (entry,) = example["extenders"]
+    assert {k: v for k, v in entry.items() if k != "urlPrefix"} == SHIPPED_EXTENDER
+
+
+def test_node_names_follow_the_run_order_and_nodes_carry_size_zone_and_taint() -> None:
+    sc = parse_scenario(scenario())
+    names = ReplayNames.build(sc, "abc123", order=[1, 0])
+    assert names.nodes == ("replay-abc123-0001-b-node-1", "replay-abc123-0000-a2")
+    nodes = node_manifests(sc, names)
+    assert [n["metadata"]["name"] for n in nodes] == sorted(names.nodes)  # created in listing order
+    a2 = nodes[0]
+    assert a2["status"]["allocatable"]["cpu"] == "4500m" and a2["status"]["allocatable"]["memory"] == "524288Ki"
+    assert a2["metadata"]["labels"]["topology.kubernetes.io/zone"] == "west-a"
+    assert a2["metadata"]["labels"][REPLAY_LABEL] == "abc123"
+    assert {"key": REPLAY_LABEL, "value": "abc123", "effect": "NoSchedule"} in a2["spec"]["taints"]
+    with pytest.raises(ValueError, match="permutation"):
+        ReplayNames.build(sc, "x", order=[0, 0])
+
+
+def test_topology_and_profiles_convert_back_to_the_scenario_rules() -> None:
+    sc = parse_scenario(scenario())
+    names = ReplayNames.build(sc, "r", order=[0, 1])
+    topo = topology_manifest(sc, names)
+    model = topology_from_api(NetworkTopologySpec.model_validate(topo["spec"]))
+    assert model.zones == sc.topology.zones and model.levels == sc.topology.levels
+    assert model.nodes == {tuple(sorted(names.nodes)): 70.0}
+    for wl in sc.workloads:
+        body = profile_manifest(wl, "ns", names, sc)
+        rules = rules_from_api("ns", wl.name, WorkloadProfileSpec.model_validate(body["spec"]), wl.replicas)
+        expected = wl.rules()
+        assert {(d.peer.split("/")[1], d.traffic, d.max_distance) for d in rules.dependencies} == {
+            (d.peer, d.traffic, d.max_distance) for d in expected.dependencies
+        }
+        assert rules.required_avoidance == expected.required_avoidance
+        assert rules.avoid_nodes == frozenset(names.nodes[1:] if wl.name == "db" else ())
+
+
+def test_deployment_pods_go_only_to_the_run_nodes_through_the_replay_scheduler() -> None:
+    sc = parse_scenario(scenario())
+    names = ReplayNames.build(sc, "r1", order=[0, 1])
+    dep = deployment_manifest(sc.workloads[0], "ns", names)
+    pod = dep["spec"]["template"]["spec"]
+    assert dep["spec"]["replicas"] == 0
+    assert pod["schedulerName"] == SCHEDULER_NAME and pod["nodeSelector"] == {REPLAY_LABEL: "r1"}
+    assert pod["containers"][0]["resources"]["requests"] == {"cpu": "250m", "memory": "524288Ki"}
+    assert {t["key"] for t in pod["tolerations"]} == {REPLAY_LABEL, "kwok.x-k8s.io/node"}
+
+
+def test_scenarios_that_cannot_become_kubernetes_objects_are_refused_with_every_reason() -> None:
+    raw = scenario()
+    raw["workloads"][0]["name"] = "Web_1"
+    raw["workloads"][1]["talksTo"] = {"Web_1": 5}
+    raw["workloads"][1]["preferZones"] = ["east-a"]
+    raw["workloads"][1]["avoidZones"] = ["west-a"]
+    raw["distances"]["sameZone"] = 12.5
+    with pytest.raises(SpecError) as err:
+        check_cluster_scenario(parse_scenario(raw))
+    text = str(err.value)
+    assert "workloads[0].name" in text and "both prefer and avoid" in text and "whole numbers" in text
