@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from augur.api.validation import SpecError
+from augur.cli import placement_replay
 from augur.sim.placement import KubeModel, parse_scenario, simulate
 
 
@@ -39,6 +40,7 @@ def register(subparsers: Any) -> None:
         help="KubeSchedulerConfiguration whose extender weight to use (default: the shipped weight)",
     )
     p.set_defaults(func=_simulate)
+    placement_replay.register(sub)
 
 
 def _fail(message: str) -> int:

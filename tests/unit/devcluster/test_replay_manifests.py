@@ -36,7 +36,8 @@ def scenario(**extra: Any) -> dict[str, Any]:
         ],
         "distances": {"zones": {"east-a|west-a": 90}, "nodes": {"a2|b-Node_1": 70}},
         "workloads": [
-            {"name": "web", "replicas": 2, "cpu": 0.25, "memory": 0.5, "talksTo": {"db": 30}, "maxDistance": {"db": 40}},
+            {"name": "web", "replicas": 2, "cpu": 0.25, "memory": 0.5, "talksTo": {"db": 30}}
+            | {"maxDistance": {"db": 40}},
             {"name": "db", "replicas": 1, "cpu": 1, "memory": 2, "avoidNodes": ["a2"], "requiredAvoidance": True},
         ],
     }
