@@ -1,17 +1,22 @@
 """Real kube-scheduler throughput (pods/s) on kwok nodes, with and without Augur's extender, in one run.
 
-    .venv/bin/python bench/scheduler_throughput.py [--nodes 1000] [--pods 1000]
+    .venv/bin/python bench/scheduler_throughput.py [--nodes 1000] [--pods 1000] [--rounds 3]
 
-For each mode the scheduler is stopped, the pods are created (all pending), and the scheduler is started;
-throughput is pods / (time the last pod was bound - time the first pod was bound), observed with a watch,
-so informer start-up is not counted. Pods belong to three WorkloadProfiles with dependencies so that the
-extender's proximity, spread and load components all do real work. Writes bench/results/scheduler_throughput.json.
+For each measurement the scheduler is stopped, the pods are created (all pending) in a fresh namespace, and
+the scheduler is started; throughput is pods / (time the last pod was bound - time the first pod was bound),
+observed with a watch, so informer start-up is not counted. Pods belong to three WorkloadProfiles with
+dependencies so that the extender's proximity, spread and load components all do real work. Modes alternate
+(round 0: without, with; round 1: with, without; ...) so that a drift in the machine's load hits both, and
+each namespace is deleted and waited for before the next measurement. The ratio is reported per round
+(paired) and as the ratio of the medians, with min and max. Writes bench/results/scheduler_throughput.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -73,12 +78,20 @@ def create_pods(api: client.CoreV1Api, ns: str, count: int) -> None:
 
 
 def measure(
-    cluster: LocalCluster, api: client.CoreV1Api, ns: str, pods: int, extenders: list[dict[str, Any]]
+    cluster: LocalCluster,
+    api: client.CoreV1Api,
+    ns: str,
+    pods: int,
+    extenders: list[dict[str, Any]],
+    extender_url: str,
 ) -> dict[str, Any]:
     cluster.restart_scheduler(start=False)
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("apply", "-f", "-", stdin=profiles(ns))
+    if extenders:
+        wait_for_profiles(extender_url, len(WORKLOADS))
     create_pods(api, ns, pods)
+    load = os.getloadavg()[0]
     bound: dict[str, float] = {}
     done = threading.Event()
 
@@ -88,11 +101,16 @@ def measure(
         deadline = time.monotonic() + 900
         while len(bound) < pods and time.monotonic() < deadline:
             w = watch.Watch()
-            for event in w.stream(api.list_namespaced_pod, ns, resource_version=version, timeout_seconds=60):
-                obj = event["object"]
-                version = obj.metadata.resource_version
-                if obj.spec.node_name and obj.metadata.name not in bound:
-                    bound[obj.metadata.name] = time.monotonic()
+            # Raw events (no client models): the observer shares the two cores with the scheduler.
+            stream = w.stream(
+                api.list_namespaced_pod, ns, resource_version=version, timeout_seconds=60, deserialize=False
+            )
+            for event in stream:
+                obj = event.get("raw_object") or event.get("object") or {}
+                version = obj["metadata"]["resourceVersion"]
+                name = obj["metadata"]["name"]
+                if (obj.get("spec") or {}).get("nodeName") and name not in bound:
+                    bound[name] = time.monotonic()
                     if len(bound) == pods:
                         w.stop()
         done.set()
@@ -106,13 +124,23 @@ def measure(
     if len(bound) < pods:
         raise RuntimeError(f"only {len(bound)} of {pods} pods were bound")
     first, last = min(bound.values()), max(bound.values())
-    cluster.kubectl("delete", "namespace", ns, "--wait=false")
+    cluster.restart_scheduler(start=False)
+    cluster.kubectl("delete", "namespace", ns, "--wait=true", "--timeout=600s")
     return {
         "pods": pods,
+        "load_average_1m_before": round(load, 2),
         "seconds_first_to_last_bind": round(last - first, 3),
         "seconds_scheduler_start_to_last_bind": round(last - started, 3),
         "pods_per_second": round((pods - 1) / (last - first), 1),
     }
+
+
+def wait_for_profiles(url: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while requests_served(url).get("cached_workload_profiles", 0) != count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the extender's cache did not reach {count} WorkloadProfiles")
+        time.sleep(0.2)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,12 +161,30 @@ def requests_served(url: str) -> dict[str, float]:
     return counts
 
 
+def spread(values: list[float]) -> dict[str, Any]:
+    return {
+        "values": values,
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    skip = "cached_workload_profiles"
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if k != skip and v != before.get(k)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per mode (modes alternate)")
     parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
+    parser.add_argument("--prioritize-only", action="store_true", help="also measure without the filter verb")
+    parser.add_argument("--out", default="scheduler_throughput.json")
     args = parser.parse_args()
+    started = machine()
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalCluster.create(Path(tmp), ClusterConfig(nodes=generated_nodes(args.nodes), prometheus=False)) as cluster,
@@ -148,36 +194,50 @@ def main() -> int:
         proc, url = cluster.start_extender(args=["--log-level", "warning"])
         example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
         extender = {**example["extenders"][0], "urlPrefix": url, "weight": args.weight}
+        modes: dict[str, list[dict[str, Any]]] = {"without_extender": [], "with_extender": [extender]}
+        if args.prioritize_only:
+            # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
+            modes["with_extender_prioritize_only"] = [{k: v for k, v in extender.items() if k != "filterVerb"}]
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
-        without = measure(cluster, api, "bench-without", args.pods, [])
-        print(f"without extender: {without}", flush=True)
-        cpu_before = cpu_seconds(proc.pid)
-        with_ext = measure(cluster, api, "bench-with", args.pods, [extender])
-        with_ext["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
-        with_ext["extender_requests"] = requests_served(url)
-        print(f"with extender:    {with_ext}", flush=True)
-        # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
-        prioritize_only = {k: v for k, v in extender.items() if k != "filterVerb"}
-        cpu_before = cpu_seconds(proc.pid)
-        only = measure(cluster, api, "bench-prioritize-only", args.pods, [prioritize_only])
-        only["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
-        print(f"prioritize only:  {only}", flush=True)
+        runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+        for r in range(args.rounds):
+            order = list(modes) if r % 2 == 0 else list(reversed(modes))
+            for mode in order:
+                cpu_before, calls_before = cpu_seconds(proc.pid), requests_served(url)
+                run = measure(cluster, api, f"bench-{r}-{mode.replace('_', '-')}", args.pods, modes[mode], url)
+                run["round"] = r
+                run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
+                run["extender_requests"] = delta(requests_served(url), calls_before)
+                runs[mode].append(run)
+                print(f"round {r} {mode}: {run}", flush=True)
+    rate = {m: [x["pods_per_second"] for x in rs] for m, rs in runs.items()}
+    base = rate["without_extender"]
+    ratios = {
+        m: {
+            "ratio_of_medians": round(statistics.median(v) / statistics.median(base), 3),
+            "paired_ratios": spread([round(a / b, 3) for a, b in zip(v, base, strict=True)]),
+        }
+        for m, v in rate.items()
+        if m != "without_extender"
+    }
     result = {
         "benchmark": "kube-scheduler throughput with and without the Augur extender",
-        "machine": machine(),
+        "machine": {**started, "load_average_at_end": list(os.getloadavg())},
         "kubernetes": "v1.36.3 (kube-scheduler built from the Go module proxy), kwok v0.8.0 nodes",
         "nodes": args.nodes,
+        "pods": args.pods,
+        "rounds": args.rounds,
+        "protocol": "modes alternate each round; each namespace deleted and waited for before the next run",
         "extender": {"config": "examples/scheduler/kube-scheduler-config.yaml", "weight": args.weight},
-        "without_extender": without,
-        "with_extender": with_ext,
-        "with_extender_prioritize_only": only,
-        "ratio_with_over_without": round(with_ext["pods_per_second"] / without["pods_per_second"], 3),
-        "ratio_prioritize_only_over_without": round(only["pods_per_second"] / without["pods_per_second"], 3),
+        "pods_per_second": {m: spread(v) for m, v in rate.items()},
+        "ratios": ratios,
         "target_ratio": 0.7,
+        "runs": runs,
     }
-    path = write("scheduler_throughput.json", result)
-    print(f"ratio {result['ratio_with_over_without']} -> {path}")
+    path = write(args.out, result)
+    print(json.dumps({"pods_per_second": result["pods_per_second"], "ratios": ratios}, indent=2))
+    print(f"-> {path}")
     return 0
 
 
