@@ -1,9 +1,16 @@
-"""Prioritize latency of the Augur extender at 100, 1,000 and 5,000 nodes, in process and over HTTP
-(uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client), nodeCacheCapable mode, and
-in process with a pod bound before every request (cache churn, as during a rollout).
+"""Prioritize latency of the Augur extender at 100, 1,000 and 5,000 nodes, nodeCacheCapable mode.
+
+Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client):
+- ``fixed``: every request carries all nodes (the same NodeNames list each time);
+- ``varied_churn``: as kube-scheduler sends them, the feasible nodes it sampled, a different list each time
+  (``percentageOfNodesToScore`` adaptive: ``max(100, n x (50 - n/125)%)`` nodes from a rotating start over the
+  zone-interleaved node list), and a pod is bound before every request (a watch event: each request sees
+  a new cache view, as during a rollout). Over HTTP the event goes to the server process through a pipe,
+  where a thread applies it to the cache as the watch thread would; the client waits for the event to be
+  applied, so every timed request rebuilds its view.
 Writes bench/results/extender_latency.json.
 
-Usage: .venv/bin/python bench/extender_latency.py [--requests 300]
+Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 100,1000,5000]
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import json
 import multiprocessing
 import socket
 import sys
+import threading
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +32,7 @@ import orjson
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from placement_quality import machine
+from common import machine
 
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
@@ -116,12 +125,30 @@ def stats(samples: list[float]) -> dict[str, float]:
     }
 
 
-def in_process(state: ExtenderState, bodies: list[bytes]) -> list[float]:
-    """Body parse + scoring + reply rendering (what the route does), no HTTP."""
+def sampled_names(names: list[str], i: int) -> list[str]:
+    """kube-scheduler's sample for request ``i``: the adaptive percentage of feasible nodes to score, from
+    a start that moves on with every pod (its node tree iterates zones round-robin)."""
+    n = len(names)
+    k = n if n <= 100 else max(100, n * max(5, 50 - n // 125) // 100)
+    start = (i * 131) % n
+    return [names[(start + j) % n] for j in range(k)]
+
+
+def body(i: int, names: list[str]) -> bytes:
+    return orjson.dumps({"Pod": pending_pod(i), "Nodes": None, "NodeNames": names})
+
+
+def in_process(state: ExtenderState, bodies: list[bytes], churn: list[dict[str, Any]] | None = None) -> list[float]:
+    """Body parse + scoring + reply rendering (what the route does), no HTTP; with ``churn``, the pod event
+    is applied before each request (untimed) and the view rebuild falls in the timed request."""
+    cache = state.cache
     out = []
-    for body in bodies:
+    for i, b in enumerate(bodies):
+        if churn is not None:
+            assert isinstance(cache, MemoryCache)
+            cache.apply("pods", "ADDED", churn[i])
         start = time.perf_counter()
-        state.scheduler.prioritize_json(parse_extender_args(body))
+        state.scheduler.prioritize_json(parse_extender_args(b))
         out.append(time.perf_counter() - start)
     return out
 
@@ -133,18 +160,8 @@ def bound_pod(i: int, node: str) -> dict[str, Any]:
     return pod
 
 
-def in_process_with_churn(
-    cache: MemoryCache, state: ExtenderState, bodies: list[bytes], names: list[str]
-) -> list[float]:
-    """As :func:`in_process`, but a pod is bound (a watch event) before every request, as during a rollout:
-    each request then sees a new cache view (rebuilt lazily on the request path, and timed with it)."""
-    out = []
-    for i, body in enumerate(bodies):
-        cache.apply("pods", "ADDED", bound_pod(i, names[(7 * i) % len(names)]))
-        start = time.perf_counter()
-        state.scheduler.prioritize_json(parse_extender_args(body))
-        out.append(time.perf_counter() - start)
-    return out
+def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
+    return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
 
 
 def free_port() -> int:
@@ -153,31 +170,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(size: int, port: int) -> None:
-    """Child process: build the same cluster and serve it (kube-scheduler is another process too)."""
+def _serve(size: int, port: int, events: Connection) -> None:
+    """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
     cache, _ = cluster(size)
     state = ExtenderState.build(cache, Settings())
+
+    def feed() -> None:
+        while True:
+            try:
+                event = events.recv()
+            except EOFError:
+                return
+            cache.apply("pods", "ADDED", event)
+            events.send(True)
+
+    threading.Thread(target=feed, daemon=True).start()
     uvicorn.run(
         create_app(Settings(port=port), state), host="127.0.0.1", port=port, log_level="warning", access_log=False
     )
 
 
-def over_http(size: int, bodies: list[bytes]) -> list[float]:
+def over_http(size: int, runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]]) -> dict[str, list[float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's)."""
     port = free_port()
-    server = multiprocessing.get_context("fork").Process(target=_serve, args=(size, port), daemon=True)
+    ctx = multiprocessing.get_context("fork")
+    ours, theirs = ctx.Pipe()
+    server = ctx.Process(target=_serve, args=(size, port, theirs), daemon=True)
     server.start()
-    out = []
+    out: dict[str, list[float]] = {}
     try:
         conn = _connect(port)
         headers = {"content-type": "application/json"}
-        for body in bodies[:10]:
-            _post(conn, body, headers)
-        for body in bodies:
-            start = time.perf_counter()
-            _post(conn, body, headers)
-            out.append(time.perf_counter() - start)
+        for name, (bodies, churn) in runs.items():
+            for b in bodies[:10]:
+                _post(conn, b, headers)
+            times = []
+            for i, b in enumerate(bodies):
+                if churn is not None:
+                    ours.send(churn[i])
+                    ours.recv()
+                start = time.perf_counter()
+                _post(conn, b, headers)
+                times.append(time.perf_counter() - start)
+            out[name] = times
         conn.close()
     finally:
         server.terminate()
@@ -200,8 +236,8 @@ def _connect(port: int) -> http.client.HTTPConnection:
             time.sleep(0.1)
 
 
-def _post(conn: http.client.HTTPConnection, body: bytes, headers: dict[str, str]) -> bytes:
-    conn.request("POST", "/prioritize", body=body, headers=headers)
+def _post(conn: http.client.HTTPConnection, b: bytes, headers: dict[str, str]) -> bytes:
+    conn.request("POST", "/prioritize", body=b, headers=headers)
     reply = conn.getresponse()
     data = reply.read()
     if reply.status != 200:
@@ -212,26 +248,29 @@ def _post(conn: http.client.HTTPConnection, body: bytes, headers: dict[str, str]
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
-    load_at_start = loadavg()
+    started = machine()
     rows = []
-    for size in SIZES:
+    for size in [int(x) for x in args.sizes.split(",")]:
         cache, names = cluster(size)
         state = ExtenderState.build(cache, Settings())
         count = args.requests if size <= 1000 else max(50, args.requests // 3)
-        bodies = [orjson.dumps({"Pod": pending_pod(i), "Nodes": None, "NodeNames": names}) for i in range(count)]
+        fixed = [body(i, names) for i in range(count)]
+        varied = [body(i, sampled_names(names, i)) for i in range(count)]
         load_before = loadavg()
-        in_proc = stats(in_process(state, bodies))
-        http = stats(over_http(size, bodies))
-        churn = stats(in_process_with_churn(cache, state, bodies, names))
+        local = {"fixed": stats(in_process(state, fixed))}
+        http = over_http(size, {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))})
+        local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
         rows.append(
             {
                 "nodes": size,
                 "requests": count,
-                "request_bytes": len(bodies[0]),
-                "in_process": in_proc,
-                "http": http,
-                "in_process_with_pod_churn": churn,
+                "names_per_request": {"fixed": size, "varied_churn": len(sampled_names(names, 0))},
+                "request_bytes": {"fixed": len(fixed[0]), "varied_churn": len(varied[0])},
+                "in_process": local,
+                "http": {name: stats(times) for name, times in http.items()},
                 "load_average_before": load_before,
                 "load_average_after": loadavg(),
             }
@@ -241,11 +280,11 @@ def main() -> int:
         "benchmark": "extender_latency",
         "verb": "prioritize",
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
-        "target": "p99 <= 5 ms at 1,000 nodes over HTTP",
-        "machine": {**machine(), "load_average_at_start": load_at_start, "load_average_at_end": loadavg()},
+        "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http.varied_churn)",
+        "machine": {**started, "load_average_at_end": loadavg()},
         "rows": rows,
     }
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
