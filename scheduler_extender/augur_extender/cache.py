@@ -171,8 +171,7 @@ class MemoryCache:
             self._nodes[name] = node_info(obj, *self._labels())
             self._invalidate(tables=True)
         elif kind == "pods":
-            self._remove_pod(pod_facts(obj).uid)
-            self._add_pod(pod_facts(obj))
+            self._upsert_pod(pod_facts(obj))
         elif kind == "workloadprofiles":
             self._set_profile(namespace, name, obj)
         elif kind == "networktopologies":
@@ -247,9 +246,21 @@ class MemoryCache:
                 return profile.key
         return None
 
-    def _add_pod(self, pod: PodFacts) -> None:
+    def _upsert_pod(self, pod: PodFacts) -> None:
+        """An event that changes nothing placement reads (status updates) keeps the current view; a pod whose
+        namespace and labels are unchanged keeps its workload (profile changes re-match every pod)."""
+        old = self._pods.get(pod.uid)
+        if old == pod:
+            return
+        same_labels = old is not None and old.namespace == pod.namespace and old.labels == pod.labels
+        workload = self._pod_workload.get(pod.uid) if same_labels else None
+        self._remove_pod(pod.uid)
+        self._add_pod(pod, (workload,) if same_labels else None)
+
+    def _add_pod(self, pod: PodFacts, known: tuple[str | None] | None = None) -> None:
+        """Count a pod; ``known`` is its workload when already matched."""
         self._pods[pod.uid] = pod
-        workload = self._workload(pod)
+        workload = known[0] if known is not None else self._workload(pod)
         self._pod_workload[pod.uid] = workload
         if workload is not None and not pod.terminal:
             self._count(workload, +1)

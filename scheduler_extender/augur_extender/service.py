@@ -19,6 +19,7 @@ from augur.placement import (
     PodInfo,
     ScoringConfig,
     Snapshot,
+    WorkloadRules,
     filter_nodes,
     score_nodes,
 )
@@ -79,6 +80,8 @@ class Scheduler:
             r = self.resolve(pod_facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"
+            if not _has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
+                return _filter_reply(args, r.names, {}), "scored"
             result = filter_nodes(r.pod, r.snapshot, r.names)
             if result.failed:
                 log.debug("filter %s/%s: %s", r.pod.namespace, r.pod.name, result.failed)
@@ -133,6 +136,13 @@ class Scheduler:
             "plan": about,
             "nodes": nodes,
         }
+
+
+def _has_hard_rules(rules: WorkloadRules | None) -> bool:
+    """Whether :func:`filter_nodes` can fail a node for this workload (else every node passes, unresolved)."""
+    if rules is None:
+        return False
+    return rules.required_avoidance or any(d.max_distance is not None for d in rules.dependencies)
 
 
 def neutral(names: Sequence[str]) -> list[dict[str, Any]]:
