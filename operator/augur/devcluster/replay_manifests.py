@@ -63,7 +63,7 @@ def cluster_errors(sc: Scenario) -> list[FieldError]:
     errors: list[FieldError] = []
     for i, wl in enumerate(sc.workloads):
         if not (_DNS_LABEL.match(wl.name) and len(wl.name) <= 50):
-            errors.append(FieldError(f"workloads[{i}].name", f"{wl.name!r} is not a Kubernetes name (a-z, 0-9, -)"))
+            errors.append(FieldError(f"workloads[{i}].name", f"{wl.name!r} is not a Deployment name (a-z, 0-9, -)"))
         if len(wl.talks_to) + len(set(wl.max_distance) - set(wl.talks_to)) > 64:
             errors.append(FieldError(f"workloads[{i}].talksTo", "a WorkloadProfile takes at most 64 dependencies"))
         if (wl.prefer_zones and wl.avoid_zones) or (wl.prefer_regions and wl.avoid_regions):
@@ -144,36 +144,21 @@ def topology_manifest(sc: Scenario, names: ReplayNames) -> dict[str, Any]:
 
 
 def profile_manifest(wl: ScenarioWorkload, namespace: str, names: ReplayNames, sc: Scenario) -> dict[str, Any]:
-    deps: list[dict[str, Any]] = []
-    for peer, traffic in wl.talks_to.items():
-        dep: dict[str, Any] = {"name": peer, "traffic": traffic}
-        if peer in wl.max_distance:
-            dep["maxDistance"] = wl.max_distance[peer]
-        deps.append(dep)
-    deps += [{"name": p, "traffic": 0, "maxDistance": d} for p, d in wl.max_distance.items() if p not in wl.talks_to]
+    """The workload's ``WorkloadProfile`` (the simulator's :meth:`ScenarioWorkload.profile_spec`, with node
+    names as they are in the cluster), selecting the Deployment's pods by ``app``."""
     node_name = {n.name: names.nodes[i] for i, n in enumerate(sc.nodes)}
-    placement: dict[str, Any] = {
-        "preferZones": wl.prefer_zones,
-        "avoidZones": wl.avoid_zones,
-        "preferRegions": wl.prefer_regions,
-        "avoidRegions": wl.avoid_regions,
-        "avoidNodes": [node_name.get(n, n) for n in wl.avoid_nodes],
-        "colocateWith": wl.colocate_with,
-        "avoidWorkloads": wl.avoid_workloads,
-    }
-    placement = {k: v for k, v in placement.items() if v}
-    placement["requiredAvoidance"] = wl.required_avoidance
-    placement["spreadTopologyKey"] = wl.spread_topology_key
+    spec = wl.profile_spec()
+    if spec.placement is not None:
+        avoid = [node_name.get(n, n) for n in spec.placement.avoid_nodes]
+        spec = spec.model_copy(update={"placement": spec.placement.model_copy(update={"avoid_nodes": avoid})})
+    body = spec.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+    body["selector"] = f"app={wl.name}"
+    body["scaleTargetRef"] = {"apiVersion": "apps/v1", "kind": "Deployment", "name": wl.name}
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "WorkloadProfile",
         "metadata": {"name": wl.name, "namespace": namespace},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": wl.name},
-            "selector": f"app={wl.name}",
-            "dependencies": deps,
-            "placement": placement,
-        },
+        "spec": body,
     }
 
 

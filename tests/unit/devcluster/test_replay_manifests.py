@@ -97,8 +97,8 @@ def test_deployment_pods_go_only_to_the_run_nodes_through_the_replay_scheduler()
 
 def test_scenarios_that_cannot_become_kubernetes_objects_are_refused_with_every_reason() -> None:
     raw = scenario()
-    raw["workloads"][0]["name"] = "Web_1"
-    raw["workloads"][1]["talksTo"] = {"Web_1": 5}
+    raw["workloads"][0]["name"] = "web.v1"  # a valid profile name, not a valid Deployment label
+    raw["workloads"][1]["talksTo"] = {"web.v1": 5}
     raw["workloads"][1]["preferZones"] = ["east-a"]
     raw["workloads"][1]["avoidZones"] = ["west-a"]
     raw["distances"]["sameZone"] = 12.5
