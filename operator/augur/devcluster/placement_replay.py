@@ -42,12 +42,13 @@ from augur.devcluster.replay_manifests import (
     topology_manifest,
 )
 from augur.devcluster.tools import Tools, ensure_tools
+from augur.placement.constants import SHIPPED_EXTENDER_WEIGHT
 from augur.sim.placement import Outcome, Scenario, find_best, node_distances
 
 SHIPPED_EXTENDER: dict[str, Any] = {
     "filterVerb": "filter",
     "prioritizeVerb": "prioritize",
-    "weight": 5,
+    "weight": SHIPPED_EXTENDER_WEIGHT,
     "enableHTTPS": False,
     "nodeCacheCapable": True,
     "ignorable": True,

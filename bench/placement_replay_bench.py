@@ -1,0 +1,151 @@
+"""Network cost on the real kube-scheduler: generated scenarios replayed with ``augur placement replay``'s
+machinery (kwok nodes, the shipped extender entry and the extender with its defaults, one pod at a time),
+with the extender (``augur``) and without it (``default``), in three node orders each (the scenario's,
+reversed, seeded shuffle), against the best placement found offline. Also records the simulator's
+prediction for the same scenario (``augur placement simulate``'s ``augur`` and ``default`` rows) so the
+replay can be compared with it. Writes bench/results/placement_replay.json.
+
+Scenarios come from bench/placement_scenarios.py (the ``report`` seeds, never the ``tune`` ones).
+
+Usage: .venv/bin/python bench/placement_replay_bench.py [--sizes 20,50,100,200] [--families chain]
+       [--seed 0] [--orders scenario,reversed,shuffled] [--default-orders 3] [--rounds 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, write
+from placement_scenarios import generate
+
+from augur.cli.placement_replay import node_order
+from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
+from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate
+
+TARGET_AUGUR, TARGET_DEFAULT = 1.10, 1.5
+
+
+def run_scenario(
+    raw: dict[str, Any], kubeconfig: Path, work: Path, tools: Any, orders: list[str], default_orders: int, rounds: int
+) -> dict[str, Any]:
+    sc = parse_scenario(raw)
+    started = time.monotonic()
+    predicted = simulate(sc, search_rounds=rounds)
+    sim_seconds = time.monotonic() - started
+    runs: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for k, how in enumerate(orders):
+        variants = ("augur", "default") if k < default_orders else ("augur",)
+        options = ReplayOptions(variants=variants, node_order=node_order(len(sc.nodes), how, sc.seed))
+        t = time.monotonic()
+        with ReplaySession(sc, kubeconfig, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
+            got = {v: s.run_pass(v) for v in variants}
+        outcomes += got.values()
+        runs.append({"order": how, "seconds": round(time.monotonic() - t, 1), "outcomes": got})
+    distances = node_distances(sc)
+    best_sim = Outcome(predicted["best"]["assignment"], predicted["best"]["unplaced"])
+    best, exact = find_best(sc, [best_sim, *outcomes], distances, rounds)
+    best_report = best.report(sc, distances)
+    if best_report["network_cost"] > predicted["best"]["network_cost"]:
+        best_report, exact = predicted["best"], predicted["best"]["exact"]
+    best_cost = best_report["network_cost"]
+    row: dict[str, Any] = {
+        "pods": sum(w.replicas for w in sc.workloads),
+        "nodes": len(sc.nodes),
+        "workloads": len(sc.workloads),
+        "best_cost": best_cost,
+        "best_exact": exact,
+        "simulated": {name: predicted[name]["network_cost"] for name in ("augur", "augur_alone", "default")},
+        "simulation_seconds": round(sim_seconds, 1),
+        "orders": [],
+    }
+    for run in runs:
+        entry: dict[str, Any] = {"order": run["order"], "seconds": run["seconds"]}
+        for variant, outcome in run["outcomes"].items():
+            report = outcome.report(sc, distances)
+            entry[variant] = {
+                "cost": report["network_cost"],
+                "vs_best": _ratio(report["network_cost"], best_cost),
+                "unplaced": report["unplaced"],
+                "load_stddev": report["load_stddev"],
+            }
+        row["orders"].append(entry)
+    for variant in ("augur", "default"):
+        ratios = [o[variant]["vs_best"] for o in row["orders"] if variant in o and o[variant]["vs_best"] is not None]
+        row[f"{variant}_vs_best_worst"] = max(ratios, default=None)
+        row[f"{variant}_vs_best_best"] = min(ratios, default=None)
+    sim = _ratio(row["simulated"]["augur"], best_cost)
+    row["simulated_augur_vs_best"] = sim
+    return row
+
+
+def _ratio(cost: float, best: float) -> float | None:
+    return None if best <= 0 else round(cost / best, 4)
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counted = [r for r in rows if r["best_cost"] > 0]
+    augur_ok = [r for r in counted if r["augur_vs_best_worst"] is not None and r["augur_vs_best_worst"] <= TARGET_AUGUR]
+    default_ok = [
+        r for r in counted if r["default_vs_best_best"] is not None and r["default_vs_best_best"] >= TARGET_DEFAULT
+    ]
+    worst = [r["augur_vs_best_worst"] for r in counted if r["augur_vs_best_worst"] is not None]
+    return {
+        "scenarios": len(rows),
+        "augur_within_10pct_in_every_order": f"{len(augur_ok)} of {len(counted)}",
+        "default_at_least_1_5x_in_every_order": f"{len(default_ok)} of {len(counted)}",
+        "augur_vs_best_worst_order": {
+            "median": statistics.median(worst) if worst else None,
+            "max": max(worst, default=None),
+        },
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="20,50,100,200")
+    ap.add_argument("--families", default="chain")
+    ap.add_argument("--seed", type=int, default=0, help="report-set seed of the generated scenarios")
+    ap.add_argument("--orders", default="scenario,reversed,shuffled")
+    ap.add_argument("--default-orders", type=int, default=3, help="node orders that also run without the extender")
+    ap.add_argument("--rounds", type=int, default=100, help="local-search kicks of the offline best")
+    ap.add_argument("--out", default="placement_replay.json")
+    args = ap.parse_args()
+    started = machine()
+    rows = []
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="replay-bench-") as tmp, replay_cluster(None, Path(tmp)) as (kc, tools):
+        for family in args.families.split(","):
+            for size in [int(s) for s in args.sizes.split(",")]:
+                raw = generate(family, size, args.seed)
+                orders = args.orders.split(",")
+                row = run_scenario(raw, kc, Path(tmp), tools, orders, args.default_orders, args.rounds)
+                row.update(family=family, seed=args.seed)
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    result = {
+        "benchmark": "placement_replay",
+        "definition": "facts.md section 5; pods placed one at a time by the real kube-scheduler v1.36.3, kwok nodes",
+        "machine": {**started, "load_average_at_end": list(os.getloadavg())},
+        "extender": {"entry": SHIPPED_EXTENDER, "scoring": "the extender's defaults (background plan on)"},
+        "targets": {"augur_vs_best": f"<= {TARGET_AUGUR} in each order", "default_vs_best": f">= {TARGET_DEFAULT}"},
+        "seconds": round(time.monotonic() - t0, 1),
+        "summary": summarize(rows),
+        "rows": rows,
+    }
+    print(json.dumps(result["summary"], indent=2))
+    print(f"-> {write(args.out, result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
