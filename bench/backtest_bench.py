@@ -33,7 +33,6 @@ from common import TRACES, machine, write
 
 from augur.scaling.learner import interval_cost
 from augur.sim.backtest import BacktestResult, run_backtest
-from augur.sim.policies import WalkSettings
 from augur.sim.protocol import backtest_setup, policy_spec, ready_series
 from augur.sim.trace import load_trace
 
@@ -44,13 +43,14 @@ SUBSET_STEPS = 200_000
 """Traces with more steps than this are cut to their last ``SUBSET_DAYS`` days."""
 
 
-def learner_vs_fixed(result: BacktestResult, walk: WalkSettings) -> dict[str, Any]:
+def learner_vs_fixed(result: BacktestResult) -> dict[str, Any]:
     """Counterfactual cost of the learner's choices against every fixed quantile (same forecasts, same
     accounting as the learner: an expert never provisions below the guard floor of its decision)."""
     run = result.forecasts.get("augur")
     if run is None or run.level_forecasts is None or not run.learner_levels or run.level_floors is None:
         return {}
-    s, weights = result.setup, walk.cost_weights
+    s = result.setup
+    weights, budget = s.params.cost_weights, s.params.headroom_budget
     demand = result.trace.demand
     mask = np.isfinite(demand) & np.all(np.isfinite(run.level_forecasts), axis=1)
     mask[: result.warmup_steps] = False
@@ -75,7 +75,7 @@ def learner_vs_fixed(result: BacktestResult, walk: WalkSettings) -> dict[str, An
         reactive = run.level_reactive[step] if run.level_reactive is not None else math.nan
         reactive_spend += (floor if math.isnan(reactive) else reactive) * hours
     best = min(fixed, key=lambda q: fixed[q])
-    bound = None if walk.budget is None else (1 + walk.budget) * reactive_spend
+    bound = None if budget is None else (1 + budget) * reactive_spend
     within = [q for q in levels if bound is None or spend[q] <= bound]
     best_within = min(within, key=lambda q: fixed[q]) if within else None
     return {
@@ -83,7 +83,7 @@ def learner_vs_fixed(result: BacktestResult, walk: WalkSettings) -> dict[str, An
             "replica_hour": weights.replica_hour,
             "under_provisioned_minute": weights.under_provisioned_minute,
         },
-        "budget_over_reactive": walk.budget,
+        "budget_over_reactive": budget,
         "learner_cost": learned,
         "learner_replica_hours": learned_spend,
         "reactive_replica_hours": reactive_spend,
@@ -114,8 +114,7 @@ def bench_trace(path: Path) -> dict[str, Any]:
     capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
     setup = backtest_setup(trace.interval_seconds, capacity, policy_spec(UTILIZATION))
     start = time.perf_counter()
-    walk = WalkSettings()
-    result = run_backtest(trace, setup, walk=walk)
+    result = run_backtest(trace, setup)
     elapsed = time.perf_counter() - start
     out = result.as_json()
     hpa, augur = out["policies"]["hpa"], out["policies"]["augur"]
@@ -137,7 +136,7 @@ def bench_trace(path: Path) -> dict[str, Any]:
                 "replica_hours_ratio": ratio_rh,
                 "target_met": (ratio_up is None or ratio_up <= 0.5) and ratio_rh <= 1.05,
             },
-            "learner_vs_best_fixed_quantile": learner_vs_fixed(result, walk),
+            "learner_vs_best_fixed_quantile": learner_vs_fixed(result),
             "seconds": round(elapsed, 1),
             "load_average_before_after": [load_before, list(os.getloadavg())],
             "subset": subset,

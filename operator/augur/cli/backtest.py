@@ -21,9 +21,7 @@ from pydantic import ValidationError
 
 from augur.api.durations import parse_duration
 from augur.forecast.sf_models import SF_CANDIDATES, statsforecast_available
-from augur.scaling.learner import BUDGET
 from augur.sim.backtest import AVAILABLE, POLICIES, BacktestResult, run_backtest
-from augur.sim.policies import WalkSettings
 from augur.sim.protocol import Setup, backtest_setup, policy_spec
 from augur.sim.report import render_report
 from augur.sim.trace import Trace, TraceError, load_trace
@@ -54,10 +52,17 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--headroom-budget",
-        default=str(BUDGET),
-        help=f"extra replica-hours over the reactive formula the headroom learner may buy ({BUDGET:g}; 'none': "
-        "cost weights alone)",
+        default="0.05",
+        help="ScalingPolicy headroomBudget: extra replica-hours over the reactive formula the learner may buy "
+        "(0.05; 0..10)",
     )
+    p.add_argument("--replica-hour-cost", type=float, default=1.0, help="ScalingPolicy costWeights.replicaHour (1)")
+    p.add_argument(
+        "--under-provisioned-minute-cost",
+        default="10",
+        help="ScalingPolicy costWeights.underProvisionedMinute (10)",
+    )
+    p.add_argument("--no-curve", action="store_true", help="skip the cost curves (Augur's budget sweep, HPA's targets)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", type=Path, default=None, help="write a self-contained HTML report")
     p.set_defaults(func=_run)
@@ -88,11 +93,41 @@ def _setup(args: argparse.Namespace, trace: Trace) -> Setup:
             args.min_replicas,
             args.max_replicas,
             allow_forecast_scale_in=args.allow_forecast_scale_in,
+            headroom_budget=_number(args.headroom_budget, "--headroom-budget"),
+            cost_weights={
+                "replica_hour": _number(args.replica_hour_cost, "--replica-hour-cost"),
+                "under_provisioned_minute": _number(
+                    args.under_provisioned_minute_cost, "--under-provisioned-minute-cost"
+                ),
+            },
         )
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise _InputError(f"policy: {'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+        field = ".".join(map(str, error["loc"]))
+        raise _InputError(f"{FLAGS.get(field, field)} must be valid: {error['msg']}") from None
     return backtest_setup(trace.interval_seconds, args.capacity, spec)
+
+
+FLAGS = {
+    "headroom_budget": "--headroom-budget",
+    "cost_weights.replica_hour": "--replica-hour-cost",
+    "cost_weights.under_provisioned_minute": "--under-provisioned-minute-cost",
+    "lead_time": "--lead-time",
+    "target_utilization": "--target-utilization",
+    "min_replicas": "--min-replicas",
+    "max_replicas": "--max-replicas",
+}
+"""Which option set a ``ScalingPolicySpec`` field, for error messages."""
+
+
+def _number(text: str, flag: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _InputError(f"{flag} must be a number, got {text}") from None
+    if not math.isfinite(value):
+        raise _InputError(f"{flag} must be a finite number, got {text}")
+    return value
 
 
 def warmup_steps(text: str | None, trace: Trace) -> int | None:
@@ -112,20 +147,6 @@ def warmup_steps(text: str | None, trace: Trace) -> int | None:
     return math.floor(share * trace.steps)
 
 
-def _walk(args: argparse.Namespace) -> WalkSettings:
-    text = str(args.headroom_budget).strip().lower()
-    budget: float | None = None
-    if text != "none":
-        problem = f"--headroom-budget must be a number >= 0 or 'none', got {args.headroom_budget}"
-        try:
-            budget = float(text)
-        except ValueError:
-            raise _InputError(problem) from None
-        if not math.isfinite(budget) or budget < 0:
-            raise _InputError(problem)
-    return WalkSettings(budget=budget)
-
-
 def _policies(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     unknown = [n for n in names if n not in AVAILABLE]
@@ -143,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         policies = _policies(args.policies)
         trace = load_trace(args.trace)
         setup = _setup(args, trace)
-        result = run_backtest(trace, setup, policies, warmup_steps(args.warmup, trace), _walk(args))
+        result = run_backtest(trace, setup, policies, warmup_steps(args.warmup, trace), curve=not args.no_curve)
     except (_InputError, TraceError) as exc:
         return _fail(str(exc))
     if args.report is not None:
@@ -156,17 +177,32 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _table(result: BacktestResult) -> str:
+    params = result.setup.params
     lines = [
         f"{result.trace.name}: {result.evaluated_steps} evaluated steps of {result.trace.interval_seconds:g}s, "
-        f"capacity {result.setup.params.capacity:g}, target {result.setup.params.target_utilization:g}, "
-        f"lead {result.setup.params.lead_time_seconds:g}s",
-        f"{'policy':<16}{'under-prov':>12}{'unserved':>12}{'replica-h':>12}{'util':>8}{'events':>8}{'rMAE':>8}",
+        f"capacity {params.capacity:g}, target {params.target_utilization:g}, lead {params.lead_time_seconds:g}s",
+        f"{'policy':<16}{'under-prov':>12}{'steps':>8}{'unserved':>12}{'replica-h':>12}{'util':>8}{'events':>8}"
+        f"{'rMAE':>8}",
     ]
     for name, m in result.metrics.items():
         acc = result.accuracy.get(name)
         rmae = f"{acc.rmae:8.3f}" if acc else f"{'-':>8}"
         lines.append(
-            f"{name:<16}{m.under_provisioned_fraction:12.4f}{m.unserved_fraction:12.5f}{m.replica_hours:12.1f}"
-            f"{m.mean_utilization:8.3f}{m.scale_events:8d}{rmae}"
+            f"{name:<16}{m.under_provisioned_fraction:12.4f}{m.under_provisioned_steps:8d}{m.unserved_fraction:12.5f}"
+            f"{m.replica_hours:12.1f}{m.mean_utilization:8.3f}{m.scale_events:8d}{rmae}"
         )
+    if result.matched is not None:
+        lines.append(f"hpa_matched: target utilization {result.matched.target_utilization:.4f}")
+    for pair, ratios in result.comparisons.items():
+        parts = [f"{metric.replace('_', '-')} {_ratio(i.value, i.low, i.high)}" for metric, i in ratios.items()]
+        lines.append(f"{pair:<24}" + "; ".join(parts))
+    if result.comparisons:
+        lines.append(f"(90% circular block-bootstrap intervals, blocks of {result.block_steps} steps)")
     return "\n".join(lines)
+
+
+def _ratio(value: float | None, low: float | None, high: float | None) -> str:
+    def show(x: float | None, missing: str) -> str:
+        return missing if x is None else f"{x:.3f}"
+
+    return f"{show(value, 'n/a')} [{show(low, 'n/a')}, {show(high, 'inf')}]"

@@ -7,13 +7,14 @@ Inputs are plain frozen dataclasses; :meth:`ScalingParams.from_policy` builds th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
 from augur.forecast.quantiles import QuantileForecast
+from augur.scaling.learner import BUDGET, CostWeights
 from augur.scaling.reactive import hpa_recommendation, replicas_for
 
 
@@ -51,6 +52,11 @@ class ScalingParams:
     allow_forecast_scale_in: bool = False
     scale_in_confidence: float = 0.95
     limits: StepLimits = StepLimits()
+    learn_headroom: bool = True
+    """Let the cost learner pick the quantile (:mod:`augur.scaling.learner`)."""
+    headroom_budget: float | None = BUDGET
+    """The learner's replica-hour budget over the reactive formula (``None``: cost weights alone)."""
+    cost_weights: CostWeights = field(default_factory=CostWeights)
 
     @classmethod
     def from_policy(
@@ -75,6 +81,9 @@ class ScalingParams:
                 down_pods=down.max_step_pods,
                 down_stabilization_seconds=parse_duration(down.stabilization_window),
             ),
+            learn_headroom=spec.learn_headroom,
+            headroom_budget=spec.headroom_budget,
+            cost_weights=CostWeights(spec.cost_weights.replica_hour, spec.cost_weights.under_provisioned_minute),
         )
 
     def clamp(self, replicas: int) -> int:

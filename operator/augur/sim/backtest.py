@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from augur.forecast.fingerprint import DAY, detect_periods
 from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import SF_CANDIDATES
+from augur.sim.bootstrap import RESAMPLES, SEED, Interval, block_length, ratio_interval, resample_starts
 from augur.sim.policies import FORECASTERS, ForecastRun, WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
 from augur.sim.protocol import (
@@ -19,12 +21,37 @@ from augur.sim.protocol import (
     compute_metrics,
     default_warmup_steps,
     evaluated_mask,
+    ready_series,
     run_hpa,
     run_oracle,
 )
 from augur.sim.trace import Trace, TraceError
+from augur.sim.yardsticks import Matched, run_hpa_matched, run_oracle_floor
 
-POLICIES = ("augur", "hpa", "oracle", "seasonal_naive", "holt_winters")
+YARDSTICKS: dict[str, Callable[[FloatArray, Setup], list[int]]] = {
+    "hpa": run_hpa,
+    "oracle": run_oracle,
+    "oracle_floor": run_oracle_floor,
+}
+"""Policies that need no forecaster: name -> decisions over the whole trace."""
+MATCHED = "hpa_matched"
+MATCHED_TO = "augur"
+"""``hpa_matched`` spends the replica-hours of this policy."""
+CURVE_BUDGETS = (0.0, 0.025, 0.05, 0.1, 0.25, 1.0)
+"""``headroomBudget`` values of Augur's cost curve (with the learner on)."""
+CURVE_QUANTILES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+"""``safetyQuantile`` values of Augur's cost curve when the policy has the learner off."""
+CURVE_UTILIZATIONS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+"""Target utilizations of HPA's cost curve."""
+POLICIES = (
+    "augur",
+    "hpa",
+    MATCHED,
+    "oracle",
+    "oracle_floor",
+    "seasonal_naive",
+    "holt_winters",
+)
 """Policies run by default."""
 AVAILABLE = (*POLICIES, *SF_CANDIDATES)
 """Every policy ``run_backtest`` accepts (the statsforecast ones need ``augur[statsforecast]``)."""
@@ -49,9 +76,16 @@ class BacktestResult:
     metrics: dict[str, PolicyMetrics]
     accuracy: dict[str, Accuracy]
     forecasts: dict[str, ForecastRun] = field(default_factory=dict)
+    matched: Matched | None = None
+    comparisons: dict[str, dict[str, Interval]] = field(default_factory=dict)
+    """``"augur/hpa"`` -> ``{"under_provisioned": ..., "replica_hours": ...}``: ratios with intervals."""
+    block_steps: int = 0
+    curve: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    """Cost against under-provisioning: Augur's budget (or quantile) sweep and HPA's target sweep."""
 
     def as_json(self) -> dict[str, Any]:
         """The ``augur backtest --json`` object."""
+        m = self.matched
         return {
             "trace": self.trace.name,
             "interval_seconds": self.trace.interval_seconds,
@@ -61,6 +95,28 @@ class BacktestResult:
             "lead_time_seconds": self.setup.params.lead_time_seconds,
             "policies": {name: m.as_dict() for name, m in self.metrics.items()},
             "forecast": {name: {"mae": a.mae, "rmae": a.rmae} for name, a in self.accuracy.items()},
+            "hpa_matched": None
+            if m is None
+            else {
+                "matched_to": MATCHED_TO,
+                "target_utilization": m.target_utilization,
+                "replica_hours": m.replica_hours,
+                "goal_replica_hours": m.goal_replica_hours,
+                "reached": m.reached,
+                "hpa_runs": m.evaluations,
+            },
+            "comparisons": {
+                pair: {metric: interval.as_dict() for metric, interval in ratios.items()}
+                for pair, ratios in self.comparisons.items()
+            },
+            "curve": self.curve,
+            "bootstrap": {
+                "method": "circular block bootstrap over the evaluated steps, paired, ratio of sums",
+                "block_steps": self.block_steps,
+                "resamples": RESAMPLES,
+                "seed": SEED,
+                "level": 0.9,
+            },
         }
 
 
@@ -101,6 +157,36 @@ def forecast_accuracy(
     return result
 
 
+def compare(
+    demand: FloatArray,
+    desired: dict[str, list[int]],
+    setup: Setup,
+    mask: np.ndarray[Any, np.dtype[np.bool_]],
+    base: str = MATCHED_TO,
+) -> tuple[dict[str, dict[str, Interval]], int]:
+    """Ratios of ``base``'s under-provisioned steps and replica-hours to every other policy's, with
+    block-bootstrap intervals (:mod:`augur.sim.bootstrap`), and the block length used."""
+    steps = int(mask.sum())
+    block = block_length(steps, setup.lead_steps)
+    if base not in desired or steps == 0:
+        return {}, block
+    starts = resample_starts(steps, block)
+    d = demand[mask]
+    short, ready = {}, {}
+    for name, wanted in desired.items():
+        r = ready_series(wanted, setup.lead_steps)[mask].astype(np.float64)
+        ready[name] = r
+        short[name] = (d > r * setup.params.capacity).astype(np.float64)
+    out = {}
+    for name in desired:
+        if name != base:
+            out[f"{base}/{name}"] = {
+                "under_provisioned": ratio_interval(short[base], short[name], starts, block),
+                "replica_hours": ratio_interval(ready[base], ready[name], starts, block),
+            }
+    return out, block
+
+
 def run_backtest(
     trace: Trace,
     setup: Setup,
@@ -108,11 +194,15 @@ def run_backtest(
     warmup_steps: int | None = None,
     walk: WalkSettings | None = None,
     progress_stream: Any = None,
+    curve: bool = True,
 ) -> BacktestResult:
-    """Run ``policies`` over ``trace``; ``warmup_steps`` ``None`` means the §2 default."""
+    """Run ``policies`` over ``trace``; ``warmup_steps`` ``None`` means the §2 default. ``curve``: also
+    Augur's budget sweep (on the same walk) and HPA's target sweep, when ``augur`` runs."""
     unknown = [p for p in policies if p not in AVAILABLE]
     if unknown:
         raise TraceError(f"unknown policy {unknown[0]!r} (choose from {', '.join(AVAILABLE)})")
+    if MATCHED in policies and MATCHED_TO not in policies:
+        raise TraceError(f"policy {MATCHED} spends what {MATCHED_TO} spends: run {MATCHED_TO} too")
     season = detected_season(trace)
     warmup = default_warmup_steps(trace.steps, season) if warmup_steps is None else warmup_steps
     mask = evaluated_mask(trace.demand, warmup)
@@ -123,19 +213,66 @@ def run_backtest(
     progress = Progress("backtest", trace.steps * max(1, len(walkers)), progress_stream)
     desired: dict[str, list[int]] = {}
     runs: dict[str, ForecastRun] = {}
-    for name in policies:
-        if name == "hpa":
-            desired[name] = run_hpa(trace.demand, setup)
-        elif name == "oracle":
-            desired[name] = run_oracle(trace.demand, setup)
-        else:
+    sweep = _sweep(setup) if curve and MATCHED_TO in policies else []
+    swept: list[ForecastRun] = []
+    for name in sorted(policies, key=lambda p: p == MATCHED):
+        if name in YARDSTICKS:
+            desired[name] = YARDSTICKS[name](trace.demand, setup)
+        elif name in FORECASTERS:
             offset = walkers.index(name) * trace.steps
-            runs[name] = run_forecast_policy(
-                name, trace.demand, setup, walk or WalkSettings(), warmup, progress, offset
+            variants = tuple(v.params for _, v in sweep) if name == MATCHED_TO else ()
+            main, *others = run_forecast_policy(
+                name, trace.demand, setup, walk or WalkSettings(), warmup, progress, offset, variants
             )
-            desired[name] = runs[name].desired
+            runs[name], desired[name] = main, main.desired
+            swept += others
     progress.close()
+    matched = None
+    if MATCHED in policies:
+        goal = compute_metrics(trace.demand, desired[MATCHED_TO], setup, mask).replica_hours
+        matched = run_hpa_matched(trace.demand, setup, mask, goal)
+        desired[MATCHED] = matched.desired
+    desired = {name: desired[name] for name in policies}
     metrics = {name: compute_metrics(trace.demand, d, setup, mask) for name, d in desired.items()}
     reference_season = season or max(1, round(DAY / trace.interval_seconds))
     accuracy = forecast_accuracy(trace.demand, mask, runs, reference_season)
-    return BacktestResult(trace, setup, warmup, evaluated, season, desired, metrics, accuracy, runs)
+    comparisons, block = compare(trace.demand, desired, setup, mask)
+    curves: dict[str, list[dict[str, float]]] = {}
+    if sweep:
+        demand = trace.demand
+        curves[MATCHED_TO] = [
+            _point(demand, run.desired, setup, mask, key, value)
+            for ((key, value), _), run in zip(sweep, swept, strict=True)
+        ]
+        curves["hpa"] = [
+            _point(demand, run_hpa(demand, setup.variant(target_utilization=u)), setup, mask, "target_utilization", u)
+            for u in CURVE_UTILIZATIONS
+        ]
+    return BacktestResult(
+        trace, setup, warmup, evaluated, season, desired, metrics, accuracy, runs, matched, comparisons, block, curves
+    )
+
+
+def _sweep(setup: Setup) -> list[tuple[tuple[str, float], Setup]]:
+    """Augur's variants for the cost curve: the budget sweep (learner on) or the quantile sweep."""
+    if setup.params.learn_headroom:
+        return [(("headroom_budget", b), setup.variant(headroom_budget=b)) for b in CURVE_BUDGETS]
+    return [(("safety_quantile", q), setup.variant(safety_quantile=q)) for q in CURVE_QUANTILES]
+
+
+def _point(
+    demand: FloatArray,
+    desired: list[int],
+    setup: Setup,
+    mask: np.ndarray[Any, np.dtype[np.bool_]],
+    key: str,
+    value: float,
+) -> dict[str, float]:
+    m = compute_metrics(demand, desired, setup, mask)
+    return {
+        key: value,
+        "replica_hours": m.replica_hours,
+        "under_provisioned_steps": m.under_provisioned_steps,
+        "under_provisioned_fraction": m.under_provisioned_fraction,
+        "unserved_fraction": m.unserved_fraction,
+    }

@@ -3,30 +3,25 @@ models ``sf_autoets``, ``sf_autoarima``, ``sf_mstl`` (one model each, same walk 
 
 At the start of step ``t`` the policy has seen demand up to ``t - 1``; it updates its forecaster
 incrementally, refits on schedule, and asks :func:`augur.scaling.decision.decide` (the operator's own
-decision) for the replicas. Before the first fit it follows the reactive guard.
+decision) for the replicas. Before the first fit it follows :func:`~augur.scaling.decision.decide_reactive`
+(the HPA rule with the same stabilization and step limits). Variants (other policy parameters, as in a
+budget sweep) ride along on the same walk: forecasts do not depend on decisions, so only the decisions
+are made again.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
+from augur.forecast.quantiles import QuantileForecast
 from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import SF_CANDIDATES
-from augur.scaling.decision import Observed, decide, stabilization_steps
-from augur.scaling.learner import (
-    BUDGET,
-    HALF_LIFE_SECONDS,
-    CostWeights,
-    LearnerState,
-    decay_for,
-    initial_state,
-    observe,
-)
-from augur.scaling.reactive import hpa_recommendation
+from augur.scaling.decision import Observed, ScalingParams, decide, decide_reactive, stabilization_steps
+from augur.scaling.learner import HALF_LIFE_SECONDS, LearnerState, decay_for, initial_state, observe
 from augur.sim.progress import Progress
 from augur.sim.protocol import RecentRecommendations, Setup, initial_desired, ready_at
 
@@ -42,17 +37,14 @@ MIN_FIT_POINTS = 24
 
 @dataclass(frozen=True)
 class WalkSettings:
+    """How the backtester walks a forecaster (what the policy spec does not say: the refit schedule)."""
+
     refit_seconds: float = 86400.0
     min_refit_steps: int = 288
     """Refit interval floor in steps (daily refits at 30-minute steps would be every 48 steps)."""
     history_points: int = 4032
-    learn: bool = True
-    """``augur`` adapts the safety quantile with the cost learner; ``False`` keeps the policy's ``safetyQuantile``."""
     half_life_seconds: float | None = HALF_LIFE_SECONDS
     """Learner memory in time (``None``: the fixed per-step discount of :func:`initial_state`)."""
-    budget: float | None = BUDGET
-    """Learner's replica-hour budget over the reactive formula (``None``: cost weights alone)."""
-    cost_weights: CostWeights = field(default_factory=CostWeights)
     interval_levels: tuple[float, float] = (0.1, 0.9)
 
 
@@ -77,15 +69,127 @@ class ForecastRun:
     """``level_floors[s]``: the guard floor (replicas) of the decision that made ``level_forecasts[s]``."""
     level_reactive: FloatArray | None = None
     """``level_reactive[s]``: what the reactive formula asked at that decision (``NaN`` where none)."""
+    params: ScalingParams | None = None
+    """The decision parameters of this run (a variant's differ from the backtest's)."""
+
+
+class _Track:
+    """One decision rule fed by the walk's forecasts: its parameters, learner, decisions and bookkeeping."""
+
+    def __init__(self, walker: _Walker, params: ScalingParams, learn: bool) -> None:
+        self.walker, self.params = walker, params
+        n, lead, interval = walker.demand.size, walker.lead, walker.setup.interval_seconds
+        self.learner: LearnerState | None = None
+        if learn and params.learn_headroom:
+            half_life = walker.walk.half_life_seconds
+            decay = 0.995 if half_life is None else decay_for(interval, half_life)
+            self.learner = initial_state(params.safety_quantile, decay=decay, budget=params.headroom_budget)
+        self.levels = tuple(self.learner.quantiles) if self.learner else (params.safety_quantile,)
+        self.desired = [initial_desired(walker.demand, walker.setup)]
+        self.recs = RecentRecommendations(stabilization_steps(params, interval))
+        self.quantiles = np.full(n, np.nan)
+        """Safety quantile used at each step."""
+        self.pending: dict[int, tuple[tuple[float, ...], int, int | None]] = {}
+        """Per target step: the learner's quantile forecasts, the guard floor and the reactive ask."""
+        self.level_forecasts = np.full((n, len(self.learner.quantiles) if self.learner else 0), np.nan)
+        self.level_floors, self.level_reactive = np.zeros(n), np.full(n, np.nan)
+        self.reactive_asks: dict[int, int] = {}
+        self.lead = lead
+
+    def learn(self, step: int, value: float) -> None:
+        pending = self.pending.pop(step, None)
+        if self.learner is None or pending is None or math.isnan(value):
+            return
+        forecasts, floor, reactive = pending
+        # What the reactive formula alone would have had ready at this step: its asks become ready
+        # like anyone's (a scale-up after L steps), so the budget compares like with like.
+        asks = [self.reactive_asks[j] for j in range(step - self.lead, step + 1) if j in self.reactive_asks]
+        if asks:
+            reactive = min(asks)
+            self.level_reactive[step] = reactive
+        p = self.params
+        self.learner = observe(
+            self.learner,
+            forecasts,
+            value,
+            p.capacity,
+            p.target_utilization,
+            self.walker.setup.interval_seconds,
+            p.cost_weights,
+            floor,
+            reactive,
+        )
+
+    def step(self, t: int, value: float, forecast: QuantileForecast | None) -> None:
+        self.desired.append(self._decide(t, value, forecast))
+
+    def _decide(self, t: int, value: float, forecast: QuantileForecast | None) -> int:
+        previous = self.desired[-1]
+        ready = ready_at(self.desired, t - 1, self.lead)
+        p, interval = self.params, self.walker.setup.interval_seconds
+        if forecast is None:
+            if math.isnan(value):
+                return previous
+            reactive = decide_reactive(Observed(previous, ready, value, interval, self.recs.at(t)), p)
+            self.recs.add(t, reactive.recommendation)
+            return reactive.replicas
+        quantile = self.learner.chosen if self.learner else p.safety_quantile
+        self._record(t, forecast, quantile)
+        if math.isnan(value):
+            return previous
+        decision = decide(forecast, Observed(previous, ready, value, interval, self.recs.at(t)), p, quantile)
+        self.recs.add(t, decision.recommendation)
+        if decision.reactive_replicas is not None:
+            self.reactive_asks[t] = decision.reactive_replicas
+            self.reactive_asks.pop(t - self.lead - 2, None)
+        target = t + self.lead
+        if target in self.pending:
+            self.pending[target] = (self.pending[target][0], decision.guard_replicas, decision.reactive_replicas)
+            self.level_floors[target] = decision.guard_replicas
+            if decision.reactive_replicas is not None:
+                self.level_reactive[target] = decision.reactive_replicas
+        return decision.replicas
+
+    def _record(self, t: int, forecast: QuantileForecast, quantile: float) -> None:
+        self.quantiles[t] = quantile
+        if self.learner is not None and t + self.lead < self.walker.demand.size:
+            last, levels = forecast.values[-1], forecast.levels
+            forecasts = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
+            self.pending[t + self.lead] = (forecasts, 0, None)
+            self.level_forecasts[t + self.lead] = forecasts
+
+    def result(self, walker: _Walker) -> ForecastRun:
+        return ForecastRun(
+            walker.name,
+            self.desired,
+            walker.horizon,
+            walker.point,
+            walker.lower,
+            walker.upper,
+            self.quantiles,
+            tuple(walker.models),
+            self.learner.quantiles if self.learner else (),
+            self.level_forecasts,
+            self.level_floors,
+            self.level_reactive,
+            self.params,
+        )
 
 
 class _Walker:
-    def __init__(self, name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        demand: FloatArray,
+        setup: Setup,
+        walk: WalkSettings,
+        first_fit: int,
+        variants: tuple[ScalingParams, ...] = (),
+    ) -> None:
         self.name, self.demand, self.setup, self.walk = name, demand, setup, walk
         self.lead = setup.lead_steps
         self.horizons = tuple(range(1, self.lead + 2))
         self.horizon = max(1, self.lead)
-        self.params = setup.params
         self.settings = ForecastSettings(
             setup.interval_seconds,
             target_horizon=self.lead + 1,
@@ -94,25 +198,18 @@ class _Walker:
         )
         self.refit_steps = max(1, walk.min_refit_steps, round(walk.refit_seconds / setup.interval_seconds))
         self.first_fit = max(MIN_FIT_POINTS, first_fit)
-        self.learner: LearnerState | None = None
-        if walk.learn and name in LEARNING:
-            half_life = walk.half_life_seconds
-            decay = 0.995 if half_life is None else decay_for(setup.interval_seconds, half_life)
-            self.learner = initial_state(self.params.safety_quantile, decay=decay, budget=walk.budget)
-        self.levels = tuple(sorted({*walk.interval_levels, 0.5, *(self.learner.quantiles if self.learner else ())}))
+        learn = name in LEARNING
+        self.tracks = [_Track(self, params, learn) for params in (setup.params, *variants)]
+        main = self.tracks[0]
+        wanted = {*walk.interval_levels, 0.5, *(main.learner.quantiles if main.learner else ())}
+        for track in self.tracks[1:]:
+            wanted.update(track.levels)
+        self.levels = tuple(sorted(wanted))
         n = demand.size
         self.point, self.lower, self.upper = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        self.quantiles = np.full(n, np.nan)
-        self.pending: dict[int, tuple[tuple[float, ...], int, int | None]] = {}
-        """Per target step: the learner's quantile forecasts, the guard floor and the reactive ask."""
-        self.level_forecasts = np.full((n, len(self.learner.quantiles) if self.learner else 0), np.nan)
-        self.level_floors, self.level_reactive = np.zeros(n), np.full(n, np.nan)
-        self.reactive_asks: dict[int, int] = {}
         self.models: list[str] = []
 
-    def run(self, progress: Progress, offset: int) -> ForecastRun:
-        desired = [initial_desired(self.demand, self.setup)]
-        recs = RecentRecommendations(stabilization_steps(self.params, self.setup.interval_seconds))
+    def run(self, progress: Progress, offset: int) -> list[ForecastRun]:
         forecaster: Forecaster | None = None
         last_fit = 0
         for t in range(1, self.demand.size):
@@ -127,100 +224,40 @@ class _Walker:
                     forecaster = refit_forecaster(forecaster, window)
                 last_fit = t
                 self.models.append(forecaster.model_name)
-            self._learn(t - 1, value)
-            desired.append(self._step(t, value, forecaster, desired, recs))
+            forecast = None
+            if forecaster is not None:
+                forecast = forecaster.forecast(self.horizons, self.levels)
+                self._record(t, forecast)
+            for track in self.tracks:
+                track.learn(t - 1, value)
+                track.step(t, value, forecast)
             progress.update(offset + t)
-        levels = self.learner.quantiles if self.learner else ()
-        return ForecastRun(
-            self.name,
-            desired,
-            self.horizon,
-            self.point,
-            self.lower,
-            self.upper,
-            self.quantiles,
-            tuple(self.models),
-            levels,
-            self.level_forecasts,
-            self.level_floors,
-            self.level_reactive,
-        )
+        return [track.result(self) for track in self.tracks]
 
     def _refit_due(self, t: int, last_fit: int) -> bool:
         """On schedule, and early on whenever the history has doubled since the last fit."""
         growing = last_fit < self.walk.history_points and t >= 2 * last_fit
         return growing or t - last_fit >= self.refit_steps
 
-    def _learn(self, step: int, value: float) -> None:
-        pending = self.pending.pop(step, None)
-        if self.learner is None or pending is None or math.isnan(value):
-            return
-        s = self.setup
-        forecasts, floor, reactive = pending
-        # What the reactive formula alone would have had ready at this step: its asks become ready
-        # like anyone's (a scale-up after L steps), so the budget compares like with like.
-        asks = [self.reactive_asks[j] for j in range(step - self.lead, step + 1) if j in self.reactive_asks]
-        if asks:
-            reactive = min(asks)
-            self.level_reactive[step] = reactive
-        self.learner = observe(
-            self.learner,
-            forecasts,
-            value,
-            self.params.capacity,
-            self.params.target_utilization,
-            s.interval_seconds,
-            self.walk.cost_weights,
-            floor,
-            reactive,
-        )
-
-    def _step(
-        self, t: int, value: float, forecaster: Forecaster | None, desired: list[int], recs: RecentRecommendations
-    ) -> int:
-        previous = desired[-1]
-        ready = ready_at(desired, t - 1, self.lead)
-        p = self.params
-        if forecaster is None:
-            if math.isnan(value):
-                return previous
-            return p.clamp(hpa_recommendation(value, ready, previous, p.capacity, p.target_utilization, p.min_replicas))
-        quantile = self.learner.chosen if self.learner else p.safety_quantile
-        forecast = forecaster.forecast(self.horizons, self.levels)
-        self._record(t, forecast.values, forecast.levels, quantile)
-        if math.isnan(value):
-            return previous
-        observed = Observed(previous, ready, value, self.setup.interval_seconds, recs.at(t))
-        decision = decide(forecast, observed, p, quantile)
-        recs.add(t, decision.recommendation)
-        if decision.reactive_replicas is not None:
-            self.reactive_asks[t] = decision.reactive_replicas
-            self.reactive_asks.pop(t - self.lead - 2, None)
-        target = t + self.lead
-        if target in self.pending:
-            self.pending[target] = (self.pending[target][0], decision.guard_replicas, decision.reactive_replicas)
-            self.level_floors[target] = decision.guard_replicas
-            if decision.reactive_replicas is not None:
-                self.level_reactive[target] = decision.reactive_replicas
-        return decision.replicas
-
-    def _record(self, t: int, values: FloatArray, levels: tuple[float, ...], quantile: float) -> None:
+    def _record(self, t: int, forecast: QuantileForecast) -> None:
         target = t - 1 + self.horizon
         if target < self.demand.size:
-            row = values[self.horizon - 1]
+            row, levels = forecast.values[self.horizon - 1], forecast.levels
             self.point[target] = row[levels.index(0.5)]
             self.lower[target] = row[levels.index(self.walk.interval_levels[0])]
             self.upper[target] = row[levels.index(self.walk.interval_levels[1])]
-        self.quantiles[t] = quantile
-        if self.learner is not None and t + self.lead < self.demand.size:
-            last = values[-1]
-            forecasts = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
-            self.pending[t + self.lead] = (forecasts, 0, None)
-            self.level_forecasts[t + self.lead] = forecasts
 
 
 def run_forecast_policy(
-    name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int, progress: Progress, offset: int
-) -> ForecastRun:
-    """Run the named forecasting policy over the whole trace."""
-    return _Walker(name, demand, setup, walk, first_fit).run(progress, offset)
+    name: str,
+    demand: FloatArray,
+    setup: Setup,
+    walk: WalkSettings,
+    first_fit: int,
+    progress: Progress,
+    offset: int,
+    variants: tuple[ScalingParams, ...] = (),
+) -> list[ForecastRun]:
+    """Run the named forecasting policy over the whole trace: its run under ``setup.params`` first, then one
+    per variant (same forecasts, decisions made again with those parameters)."""
+    return _Walker(name, demand, setup, walk, first_fit, variants).run(progress, offset)

@@ -7,7 +7,8 @@ gets the same numbers to the last digit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,24 +23,6 @@ IntArray = npt.NDArray[np.int64]
 
 MAX_REPLICAS = 100000
 """``ScalingPolicy``'s largest ``maxReplicas``: what an unbounded backtest (``max_replicas`` ``None``) uses."""
-
-
-@dataclass(frozen=True)
-class Setup:
-    """What every policy of one backtest shares: the trace's step and the decision parameters, built
-    from a ``ScalingPolicySpec`` exactly as the operator builds them (:func:`backtest_setup`)."""
-
-    interval_seconds: float
-    params: ScalingParams
-
-    @property
-    def lead_steps(self) -> int:
-        """``L = ceil(lead_time / step)``."""
-        return math.ceil(self.params.lead_time_seconds / self.interval_seconds)
-
-    def need(self, demand: float) -> int:
-        """``ceil(demand / (capacity x u))``: replicas that serve ``demand`` at the target utilization."""
-        return replicas_for(demand, self.params.capacity, self.params.target_utilization)
 
 
 def policy_spec(
@@ -63,9 +46,38 @@ def policy_spec(
     )
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What every policy of one backtest shares: the trace's step, the capacity of one replica and the
+    ``ScalingPolicySpec``; the decision parameters come from it exactly as the operator builds them."""
+
+    interval_seconds: float
+    capacity: float
+    spec: ScalingPolicySpec = field(default_factory=policy_spec)
+
+    @cached_property
+    def params(self) -> ScalingParams:
+        """:meth:`ScalingParams.from_policy`, the operator's own path."""
+        return ScalingParams.from_policy(self.spec, self.capacity)
+
+    @property
+    def lead_steps(self) -> int:
+        """``L = ceil(lead_time / step)``."""
+        return math.ceil(self.params.lead_time_seconds / self.interval_seconds)
+
+    def need(self, demand: float) -> int:
+        """``ceil(demand / (capacity x u))``: replicas that serve ``demand`` at the target utilization."""
+        return replicas_for(demand, self.params.capacity, self.params.target_utilization)
+
+    def variant(self, **fields: Any) -> Setup:
+        """The same backtest under a policy with other ``fields`` (snake_case), validated like any spec."""
+        spec = ScalingPolicySpec.model_validate(self.spec.model_copy(update=fields).model_dump())
+        return Setup(self.interval_seconds, self.capacity, spec)
+
+
 def backtest_setup(interval_seconds: float, capacity: float, spec: ScalingPolicySpec | None = None) -> Setup:
-    """Parameters through :meth:`ScalingParams.from_policy`, the operator's own path."""
-    return Setup(interval_seconds, ScalingParams.from_policy(spec or policy_spec(), capacity))
+    """A backtest's setup; ``spec`` ``None``: :func:`policy_spec`'s defaults."""
+    return Setup(interval_seconds, capacity, spec or policy_spec())
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,12 @@ class PolicyMetrics:
     replica_hours: float
     mean_utilization: float
     scale_events: int
+    under_provisioned_steps: int
+    """Evaluated steps where demand > ready × capacity (the numerator of the fraction)."""
 
     def as_dict(self) -> dict[str, float | int]:
         return {
+            "under_provisioned_steps": self.under_provisioned_steps,
             "under_provisioned_fraction": self.under_provisioned_fraction,
             "unserved_fraction": self.unserved_fraction,
             "replica_hours": self.replica_hours,
@@ -121,12 +136,14 @@ def compute_metrics(demand: FloatArray, desired: list[int], setup: Setup, mask: 
     changed = np.zeros(len(desired), dtype=bool)
     changed[1:] = wanted[1:] != wanted[:-1]
     capacity_total = float(served.sum())
+    short = int(np.count_nonzero(d > served))
     return PolicyMetrics(
-        under_provisioned_fraction=float(np.count_nonzero(d > served)) / d.size,
+        under_provisioned_fraction=short / d.size,
         unserved_fraction=float(shortfall.sum()) / total if total > 0 else 0.0,
         replica_hours=float(ready[mask].sum()) * setup.interval_seconds / 3600.0,
         mean_utilization=total / capacity_total if capacity_total > 0 else 0.0,
         scale_events=int(np.count_nonzero(changed & mask)),
+        under_provisioned_steps=short,
     )
 
 

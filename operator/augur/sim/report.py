@@ -17,6 +17,8 @@ COLORS = {
     "augur": "#1f77b4",
     "hpa": "#d62728",
     "oracle": "#2ca02c",
+    "oracle_floor": "#17becf",
+    "hpa_matched": "#e377c2",
     "seasonal_naive": "#9467bd",
     "holt_winters": "#ff7f0e",
 }
@@ -99,8 +101,47 @@ def _forecast_plot(result: BacktestResult, name: str) -> str:
     return _frame(title, top, body)
 
 
+def _curve_plot(result: BacktestResult) -> str:
+    """Under-provisioned fraction against replica-hours: Augur's sweep, HPA's target sweep, the runs."""
+    if not result.curve:
+        return ""
+    series = {
+        name: [(p["replica_hours"], p["under_provisioned_fraction"]) for p in pts] for name, pts in result.curve.items()
+    }
+    marks = {n: (m.replica_hours, m.under_provisioned_fraction) for n, m in result.metrics.items()}
+    xs = [x for pts in series.values() for x, _ in pts] + [x for x, _ in marks.values()]
+    ys = [y for pts in series.values() for _, y in pts] + [y for _, y in marks.values()]
+    x0, x1 = min(xs), max(xs)
+    top = max(ys) or 1.0
+    span = (x1 - x0) or 1.0
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return PAD + (WIDTH - 2 * PAD) * (x - x0) / span, HEIGHT - PAD - (HEIGHT - 2 * PAD) * y / top
+
+    body = []
+    for name, pts in series.items():
+        color = COLORS.get(name, "#555")
+        path = " ".join(f"{'M' if i == 0 else 'L'}{at(x, y)[0]:.1f},{at(x, y)[1]:.1f}" for i, (x, y) in enumerate(pts))
+        body.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="1.2"/>')
+        body += [f'<circle cx="{at(x, y)[0]:.1f}" cy="{at(x, y)[1]:.1f}" r="2.5" fill="{color}"/>' for x, y in pts]
+    for name, (x, y) in marks.items():
+        cx, cy = at(x, y)
+        color = COLORS.get(name, "#555")
+        body.append(
+            f'<rect x="{cx - 3:.1f}" y="{cy - 3:.1f}" width="6" height="6" fill="none" stroke="{color}"/>'
+            f'<text x="{cx + 5:.1f}" y="{cy - 5:.1f}" font-size="10">{html.escape(name)}</text>'
+        )
+    axis = f'<text x="{PAD}" y="{HEIGHT - 8}" font-size="11">replica-hours {x0:.4g} … {x1:.4g}</text>'
+    knob = next(iter(result.curve["augur"][0])) if result.curve.get("augur") else "budget"
+    title = (
+        f"cost curve: under-provisioned fraction vs replica-hours; blue: augur's {knob} sweep, "
+        "red: hpa's target-utilization sweep; squares: the runs in the table"
+    )
+    return _frame(title, top, "".join(body) + axis)
+
+
 def _table(result: BacktestResult) -> str:
-    head = "<tr><th>policy</th><th>under-provisioned</th><th>unserved</th><th>replica-hours</th>"
+    head = "<tr><th>policy</th><th>under-provisioned</th><th>steps</th><th>unserved</th><th>replica-hours</th>"
     head += "<th>mean utilization</th><th>scale events</th><th>MAE</th><th>rMAE</th></tr>"
     rows = []
     for name, m in result.metrics.items():
@@ -108,17 +149,50 @@ def _table(result: BacktestResult) -> str:
         mae = f"{acc.mae:.4g}</td><td>{acc.rmae:.3f}" if acc else "-</td><td>-"
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{m.under_provisioned_fraction:.4f}</td>"
+            f"<td>{m.under_provisioned_steps}</td>"
             f"<td>{m.unserved_fraction:.5f}</td><td>{m.replica_hours:.1f}</td><td>{m.mean_utilization:.3f}</td>"
             f"<td>{m.scale_events}</td><td>{mae}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _show(x: float | None, missing: str) -> str:
+    return missing if x is None else f"{x:.3f}"
+
+
+def _comparisons(result: BacktestResult) -> str:
+    if not result.comparisons:
+        return ""
+    head = "<tr><th>ratio</th><th>under-provisioned steps</th><th>90% interval</th>"
+    head += "<th>replica-hours</th><th>90% interval</th></tr>"
+    rows = []
+    for pair, ratios in result.comparisons.items():
+        cells = "".join(
+            f"<td>{_show(i.value, 'n/a')}</td><td>[{_show(i.low, 'n/a')}, {_show(i.high, '∞')}]</td>"
+            for i in (ratios["under_provisioned"], ratios["replica_hours"])
+        )
+        rows.append(f"<tr><td>{html.escape(pair)}</td>{cells}</tr>")
+    note = (
+        f"<p>Intervals: circular block bootstrap over the evaluated steps, blocks of {result.block_steps} steps, "
+        "1000 resamples, seed 0; n/a: no under-provisioned step in either; ∞: none in the yardstick.</p>"
+    )
+    matched = ""
+    if result.matched is not None:
+        m = result.matched
+        matched = (
+            f"<p>hpa_matched: the HPA rule at target utilization {m.target_utilization:.4f} "
+            f"({m.replica_hours:.1f} replica-hours; augur {m.goal_replica_hours:.1f})"
+            f"{'' if m.reached else ' - not lowered: hpa at its own target does not spend less than augur'}.</p>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>{note}{matched}"
+
+
 def render_report(result: BacktestResult) -> str:
     """The whole page as one string (inline CSS and SVG, nothing fetched)."""
     edges = _buckets(result.trace.steps)
     demand = _downsample(result.trace.demand, edges)
-    plots = [_capacity_plot(result, name, edges, demand) for name in result.desired]
+    plots = [_curve_plot(result)] if result.curve else []
+    plots += [_capacity_plot(result, name, edges, demand) for name in result.desired]
     plots += [_forecast_plot(result, name) for name in result.forecasts]
     s, t, lead = result.setup.params, result.trace, result.setup.lead_steps
     start = datetime.fromtimestamp(t.start, UTC).strftime("%Y-%m-%d %H:%M")
@@ -131,5 +205,5 @@ def render_report(result: BacktestResult) -> str:
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>augur backtest: {html.escape(t.name)}</title>"
         f"<style>{style}</style></head><body><h1>augur backtest: {html.escape(t.name)}</h1>"
-        f"<p>{html.escape(summary)}</p>{_table(result)}{''.join(plots)}</body></html>\n"
+        f"<p>{html.escape(summary)}</p>{_table(result)}{_comparisons(result)}{''.join(plots)}</body></html>\n"
     )
