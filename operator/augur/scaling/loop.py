@@ -15,7 +15,7 @@ It calls exactly what the backtester's walk calls: ``Forecaster.update``, ``fit_
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from augur.forecast.demand import DemandWindow, stale_after_seconds
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
-from augur.scaling.learner import BUDGET, CostWeights, LearnerState, decay_for, initial_state, observe
+from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
 from augur.scaling.outlook import Outlook, outlook
 
 MIN_FIT_POINTS = 24
@@ -46,8 +46,6 @@ class LoopConfig:
     interval_seconds: float
     params: ScalingParams
     predictive: bool = True
-    learn: bool = True
-    weights: CostWeights = field(default_factory=CostWeights)
     fallback: str = "Hold"
     history_seconds: float = 14 * 86400.0
     refit_seconds: float = 6 * 3600.0
@@ -68,8 +66,6 @@ class LoopConfig:
             interval_seconds=parse_duration(policy.decision_interval),
             params=ScalingParams.from_policy(policy, capacity, learned_lead_seconds),
             predictive=policy.predictive,
-            learn=policy.learn_headroom,
-            weights=CostWeights(policy.cost_weights.replica_hour, policy.cost_weights.under_provisioned_minute),
             fallback=policy.metrics_outage_fallback,
             history_seconds=parse_duration(policy.history),
             refit_seconds=parse_duration(policy.refit_interval),
@@ -161,11 +157,14 @@ class DemandLoop:
         self.config = config
         if config.forecast_settings() != old.forecast_settings() or config.feeds != old.feeds:
             self.last_fit_at = None
-        if config.learn and self.learner is None:
+        if config.params.learn_headroom and self.learner is None:
             decay = decay_for(config.step_seconds)
-            self.learner = initial_state(config.params.safety_quantile, decay=decay, budget=BUDGET)
-        elif not config.learn:
+            budget = config.params.headroom_budget
+            self.learner = initial_state(config.params.safety_quantile, decay=decay, budget=budget)
+        elif not config.params.learn_headroom:
             self.learner = None
+        elif self.learner is not None and self.learner.budget != config.params.headroom_budget:
+            self.learner = replace(self.learner, budget=config.params.headroom_budget)
 
     # -- demand in ---------------------------------------------------------------------------------------------
     @property
@@ -238,7 +237,7 @@ class DemandLoop:
             p = self.config.params
             self.learner = observe(
                 self.learner, forecasts, value, p.capacity, p.target_utilization, self.config.step_seconds,
-                self.config.weights, floor, reactive,
+                p.cost_weights, floor, reactive,
             )  # fmt: skip
 
     def _track_error(self, error: float, value: float) -> None:

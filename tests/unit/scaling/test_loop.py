@@ -195,3 +195,13 @@ def test_feed_gaps_carry_the_last_value_and_feeds_reach_the_fit() -> None:
     saved = snapshot(loop)
     other = DemandLoop(config())
     assert "spec.feeds changed" in restore(other, saved, None) and other.forecaster is None
+
+
+def test_learner_budget_and_cost_weights_come_from_the_policy() -> None:
+    loop = DemandLoop(config(headroomBudget=0.2, costWeights={"underProvisionedMinute": 3}))
+    assert loop.learner is not None and loop.learner.budget == 0.2
+    assert loop.config.params.cost_weights.under_provisioned_minute == 3
+    loop.reconfigure(config(headroomBudget=0.5))
+    assert loop.learner.budget == 0.5, "a changed budget applies to the restored learner too"
+    loop.reconfigure(config(learnHeadroom=False))
+    assert loop.learner is None

@@ -98,7 +98,7 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
     assert "cost curve" in page
     budgets = [p["headroom_budget"] for p in out["curve"]["augur"]]
     assert budgets == [0.0, 0.025, 0.05, 0.1, 0.25, 1.0]
-    assert [p["target_utilization"] for p in out["curve"]["hpa"]][0] == 0.5
+    assert out["curve"]["hpa"][0]["target_utilization"] == 0.5
     hpa_at_default = next(p for p in out["curve"]["hpa"] if p["target_utilization"] == 0.8)
     assert hpa_at_default["replica_hours"] == out["policies"]["hpa"]["replica_hours"]
     augur_at_default = next(p for p in out["curve"]["augur"] if p["headroom_budget"] == 0.05)
