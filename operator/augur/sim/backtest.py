@@ -13,7 +13,7 @@ from augur.forecast.fingerprint import DAY, detect_periods
 from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import SF_CANDIDATES
 from augur.sim.bootstrap import RESAMPLES, SEED, Interval, block_length, ratio_interval, resample_starts
-from augur.sim.policies import FORECASTERS, ForecastRun, WalkSettings, run_forecast_policy
+from augur.sim.policies import FORECASTERS, ForecastRun, WalkSettings, run_forecast_variants
 from augur.sim.progress import Progress
 from augur.sim.protocol import (
     PolicyMetrics,
@@ -221,7 +221,7 @@ def run_backtest(
         elif name in FORECASTERS:
             offset = walkers.index(name) * trace.steps
             variants = tuple(v.params for _, v in sweep) if name == MATCHED_TO else ()
-            main, *others = run_forecast_policy(
+            main, *others = run_forecast_variants(
                 name, trace.demand, setup, walk or WalkSettings(), warmup, progress, offset, variants
             )
             runs[name], desired[name] = main, main.desired

@@ -249,6 +249,13 @@ class _Walker:
 
 
 def run_forecast_policy(
+    name: str, demand: FloatArray, setup: Setup, walk: WalkSettings, first_fit: int, progress: Progress, offset: int
+) -> ForecastRun:
+    """Run the named forecasting policy over the whole trace under ``setup.params``."""
+    return _Walker(name, demand, setup, walk, first_fit).run(progress, offset)[0]
+
+
+def run_forecast_variants(
     name: str,
     demand: FloatArray,
     setup: Setup,
@@ -256,8 +263,8 @@ def run_forecast_policy(
     first_fit: int,
     progress: Progress,
     offset: int,
-    variants: tuple[ScalingParams, ...] = (),
+    variants: tuple[ScalingParams, ...],
 ) -> list[ForecastRun]:
-    """Run the named forecasting policy over the whole trace: its run under ``setup.params`` first, then one
-    per variant (same forecasts, decisions made again with those parameters)."""
+    """:func:`run_forecast_policy`'s run first, then one per variant (same forecasts, decisions made
+    again with those parameters)."""
     return _Walker(name, demand, setup, walk, first_fit, variants).run(progress, offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.sim.policies import WalkSettings, run_forecast_policy
+from augur.sim.policies import WalkSettings, run_forecast_policy, run_forecast_variants
 from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup
 
@@ -19,7 +19,7 @@ def test_refits_have_a_floor_in_steps_and_the_learner_keeps_its_bookkeeping() ->
     demand = _demand(900, 48)
     setup = backtest_setup(1800.0, capacity=10.0)
     walk = WalkSettings(min_refit_steps=288)
-    (run,) = run_forecast_policy("augur", demand, setup, walk, 200, Progress("t", demand.size, None), 0)
+    run = run_forecast_policy("augur", demand, setup, walk, 200, Progress("t", demand.size, None), 0)
     # Fits at 200 and 400 (history doubling), then every 288 steps: 688.
     assert len(run.models) == 3
     assert len(run.desired) == demand.size
@@ -33,7 +33,7 @@ def test_variants_ride_along_on_the_same_forecasts() -> None:
     demand = _demand(700, 48)
     setup = backtest_setup(1800.0, capacity=10.0)
     variants = (setup.params, setup.variant(headroom_budget=0.0).params, setup.variant(learn_headroom=False).params)
-    runs = run_forecast_policy(
+    runs = run_forecast_variants(
         "augur", demand, setup, WalkSettings(), 200, Progress("t", demand.size, None), 0, variants
     )
     main, same, tight, fixed = runs
@@ -44,5 +44,5 @@ def test_variants_ride_along_on_the_same_forecasts() -> None:
     assert fixed.learner_levels == () and set(fixed.quantiles[np.isfinite(fixed.quantiles)]) == {0.9}
     alone = run_forecast_policy(
         "augur", demand, setup.variant(learn_headroom=False), WalkSettings(), 200, Progress("t", demand.size, None), 0
-    )[0]
+    )
     assert alone.desired == fixed.desired, "riding along changes nothing"
