@@ -1,4 +1,4 @@
-"""``augur dev up|down|status|demo|tools``: the local control plane for people."""
+"""``augur dev up|down|status|demo|trace|tools``: the local control plane for people."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from augur.devcluster.cluster import ClusterConfig, LocalCluster, read_state, st
 from augur.devcluster.demo import run_demo
 from augur.devcluster.nodes import default_nodes, generated_nodes
 from augur.devcluster.tools import ensure_tools
+from augur.sim.synthetic import SyntheticSpec, generate, write_csv
 
 DEFAULT_DIR = Path.home() / ".cache" / "augur" / "clusters"
 
@@ -28,6 +29,13 @@ def register(subparsers: Any) -> None:
     demo = sub.add_parser("demo", help="cluster, CRDs, operator and a sample profile reaching Ready")
     demo.add_argument("--keep", action="store_true", help="leave the cluster running afterwards")
     demo.set_defaults(func=lambda a: run_demo(a.dir, a.keep))
+    trace = sub.add_parser("trace", help="write a synthetic demand trace (CSV for `augur backtest`)")
+    trace.add_argument("out", type=Path, help="CSV file to write (timestamp,value)")
+    trace.add_argument("--days", type=float, default=21.0, help="length in days (21)")
+    trace.add_argument("--interval", type=float, default=300.0, help="seconds between points (300)")
+    trace.add_argument("--base", type=float, default=400.0, help="weekday daytime level (400)")
+    trace.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    trace.set_defaults(func=_trace)
     tools = sub.add_parser("tools", help="build (or locate) the control plane binaries and print their directory")
     tools.set_defaults(func=_tools)
     for p, name in ((up, "dev"), (down, "dev"), (status, "dev"), (demo, "demo")):
@@ -63,6 +71,13 @@ def _status(args: argparse.Namespace) -> int:
     state = read_state(args.dir)
     print(json.dumps(state, indent=2) if state else f"no cluster running in {args.dir}")
     return 0 if state else 1
+
+
+def _trace(args: argparse.Namespace) -> int:
+    spec = SyntheticSpec(days=args.days, interval_seconds=args.interval, base=args.base, seed=args.seed)
+    out = write_csv(generate(spec, name=args.out.stem), args.out)
+    print(f"wrote {spec.steps} points to {out}")
+    return 0
 
 
 def _tools(_: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import yaml
 
-from augur.devcluster import prometheus
+from augur.devcluster import kwok, prometheus
 from augur.devcluster.nodes import NodeSpec, default_nodes, node_manifest
 from augur.devcluster.pki import Pki, create_pki
 from augur.devcluster.procs import ManagedProcess, ProcessRecord, stop_record, wait_until
@@ -47,23 +47,6 @@ CONTROLLERS = (
     "node-lifecycle-controller",
     "root-ca-certificate-publisher-controller",
 )
-POD_CIDR = "10.128.0.0/12"
-# kwok's defaults are only filled in by kwokctl, so a standalone kwok needs them spelled out.
-KWOK_OPTIONS = {
-    "manageAllNodes": False,
-    "manageNodesWithAnnotationSelector": "kwok.x-k8s.io/node=fake",
-    "manageNodesWithLabelSelector": "",
-    "manageSingleNode": "",
-    "cidr": POD_CIDR,
-    "nodeIP": "10.127.0.1",
-    "nodeLeaseDurationSeconds": 40,
-    "nodeLeaseParallelism": 4,
-    "podPlayStageParallelism": 4,
-    "nodePlayStageParallelism": 4,
-    "podsOnNodeSyncParallelism": 4,
-    "enablePodsOnNodeSyncListPager": False,
-    "enablePodsOnNodeSyncStreamWatch": True,
-}
 SERVICE_CIDR = "10.0.0.0/24"
 
 
@@ -76,6 +59,9 @@ class ClusterConfig:
     prometheus: bool = True
     die_with_parent: bool = True
     """Kill every process when the starting Python process dies (tests); False for ``augur dev up``."""
+    pod_ready_delay: tuple[float, float] | None = None
+    """Seconds ``(low, high)`` a new pod stays not Ready (uniformly random); None: about a second.
+    Pods can also ask for their own delay with annotations, see :mod:`augur.devcluster.kwok`."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +137,10 @@ class LocalCluster:
     @property
     def prometheus_dir(self) -> Path:
         return self.dir / "prometheus"
+
+    @property
+    def prometheus_data_dir(self) -> Path:
+        return self.prometheus_dir / "data"
 
     def env(self) -> dict[str, str]:
         """Environment for a child process that talks to this cluster."""
@@ -329,8 +319,7 @@ class LocalCluster:
 
     def _start_kwok(self) -> None:
         config = self.dir / "kwok.yaml"
-        header = {"kind": "KwokConfiguration", "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "options": KWOK_OPTIONS}
-        config.write_text(yaml.safe_dump(header, sort_keys=False) + self.tools.kwok_stages.read_text())
+        config.write_text(kwok.render_config(self.tools.kwok_stages.read_text(), self.config.pod_ready_delay))
         port = self.ports.kwok
         proc = self._spawn(
             "kwok",
@@ -356,9 +345,9 @@ class LocalCluster:
             [
                 prom,
                 f"--config.file={config}",
-                f"--storage.tsdb.path={directory / 'data'}",
+                f"--storage.tsdb.path={self.prometheus_data_dir}",
                 f"--web.listen-address={address}",
-                "--storage.tsdb.retention.time=60d",
+                f"--storage.tsdb.retention.time={prometheus.RETENTION}",
                 "--web.enable-lifecycle",
                 "--log.level=warn",
             ],
@@ -366,6 +355,19 @@ class LocalCluster:
         wait_until(
             lambda: httpx.get(f"{self.prometheus_url}/-/ready", timeout=2).status_code == 200, 60, "prometheus", proc
         )
+
+    def prometheus_running(self) -> bool:
+        return any(p.name == "prometheus" and p.running() for p in self.procs)
+
+    def restart_prometheus(self, *, start: bool = True) -> None:
+        """Stop Prometheus and, unless ``start`` is false, start it again on the same port and data
+        (what it scraped so far survives; blocks backfilled meanwhile are loaded at start)."""
+        for proc in [p for p in self.procs if p.name == "prometheus"]:
+            proc.stop()
+            self.procs.remove(proc)
+        if start:
+            self._start_prometheus()
+        self.write_state()
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,10 @@ from pathlib import Path
 import yaml
 
 SCRAPE_INTERVAL = "5s"
+SCRAPE_INTERVAL_SECONDS = 5.0
+RETENTION = "60d"
+"""``--storage.tsdb.retention.time``: longer than any history the tests, demo and benchmarks backfill."""
+RETENTION_SECONDS = 60 * 86400.0
 
 
 class PrometheusMissingError(RuntimeError):
