@@ -1,13 +1,19 @@
-"""Policy outcomes and forecast accuracy on the shared traces (``bench/results/backtest.json``).
+"""Policy outcomes on the development and validation series, side by side (``bench/results/backtest.json``).
 
-Capacity per trace: the 99.5th percentile of demand needs 15 replicas at the target utilization.
-Everything else is the ``augur backtest`` default (lead time 2 min, warm-up per ``facts.md`` §2, the
-default walk settings and cost weights): one configuration for every trace.
-Traces with more than ``SUBSET_STEPS`` steps would use their last ``SUBSET_DAYS`` days (said in the JSON
-under ``subset``) to keep the benchmark within about 25 minutes on two busy cores; none of the current
-traces needs it (worldcup98, 125,300 steps, runs in full in about two minutes). The results file is
-rewritten after every trace, so a run that is cut off keeps what finished.
-Run: ``PYTHONPATH=operator .venv/bin/python bench/backtest_bench.py [TRACE ...]`` (all traces by default).
+The series pool and its split are in ``bench/split.py`` (fixed before any tuning; tune on development
+only). The protocol is the one of issue 10, as a new user would run ``augur backtest``: warm-up 0.3 of
+the steps, the default lead time (2 min), target utilization 0.8, and capacity set so that the demand's
+95th percentile needs 16 replicas at the target; every other setting is the ``augur backtest`` default
+(one configuration for every series). Each series gets every policy, the ``hpa_matched`` and
+``oracle_floor`` yardsticks, the bootstrap intervals and the cost curves.
+
+Targets per series (issue 10): augur's under-provisioned fraction below ``hpa_matched``'s at the same
+replica-hours; where ``oracle_floor`` costs at most 1.05x ``hpa``: at most 0.5x hpa's under-provisioning
+at most 1.05x its replica-hours; forecast rMAE at the lead-time horizon at most 0.8.
+
+Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator .venv/bin/python bench/backtest_bench.py
+[--set development|validation] [TRACE ...]``. The results file is rewritten after every series, so a
+run that is cut off keeps what finished; a run restricted to some series writes ``backtest_<set>.json``.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import json
+import argparse
 import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,139 +36,163 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import TRACES, machine, write
+from common import machine, write
+from split import DEVELOPMENT, SALT, VALIDATION, split
 
-from augur.scaling.learner import interval_cost
-from augur.sim.backtest import BacktestResult, run_backtest
-from augur.sim.protocol import backtest_setup, policy_spec, ready_series
+from augur.sim.backtest import run_backtest
+from augur.sim.protocol import backtest_setup, policy_spec
 from augur.sim.trace import load_trace
 
-PEAK_REPLICAS = 15
+PEAK_QUANTILE = 0.95
+PEAK_REPLICAS = 16
 UTILIZATION = 0.8
-SUBSET_DAYS = 28
-SUBSET_STEPS = 200_000
-"""Traces with more steps than this are cut to their last ``SUBSET_DAYS`` days."""
+WARMUP = 0.3
+SUBSET_STEPS = 30_000
+SUBSET_DAYS = 14
+"""Series longer than ``SUBSET_STEPS`` steps (worldcup98: 125,300 one-minute steps) use their last
+``SUBSET_DAYS`` days, to keep the whole benchmark within about half an hour on two shared cores."""
+PROTOCOL = {
+    "warmup_fraction": WARMUP,
+    "lead_time": "2m",
+    "target_utilization": UTILIZATION,
+    "capacity_rule": f"p{PEAK_QUANTILE * 100:g} of demand needs {PEAK_REPLICAS} replicas at u={UTILIZATION}",
+    "policy": "augur backtest defaults (ScalingPolicy defaults: headroomBudget 0.05, costWeights 1 / 10)",
+    "subset": f"series over {SUBSET_STEPS} steps: their last {SUBSET_DAYS} days",
+}
 
 
-def learner_vs_fixed(result: BacktestResult) -> dict[str, Any]:
-    """Counterfactual cost of the learner's choices against every fixed quantile (same forecasts, same
-    accounting as the learner: an expert never provisions below the guard floor of its decision)."""
-    run = result.forecasts.get("augur")
-    if run is None or run.level_forecasts is None or not run.learner_levels or run.level_floors is None:
-        return {}
-    s = result.setup
-    weights, budget = s.params.cost_weights, s.params.headroom_budget
-    demand = result.trace.demand
-    mask = np.isfinite(demand) & np.all(np.isfinite(run.level_forecasts), axis=1)
-    mask[: result.warmup_steps] = False
-    levels = run.learner_levels
-    fixed = dict.fromkeys(levels, 0.0)
-    spend = dict.fromkeys(levels, 0.0)
-    learned = learned_spend = reactive_spend = 0.0
-    hours = s.interval_seconds / 3600.0
-    for step in np.flatnonzero(mask):
-        row = run.level_forecasts[step]
-        floor = int(run.level_floors[step])
-        costs, replicas = {}, {}
-        for q, value in zip(levels, row, strict=True):
-            replicas[q] = s.params.clamp(max(floor, s.need(max(float(value), 0.0))))
-            costs[q] = interval_cost(replicas[q], float(demand[step]), s.params.capacity, s.interval_seconds, weights)
-            fixed[q] += costs[q]
-            spend[q] += replicas[q] * hours
-        chosen = float(run.quantiles[step - s.lead_steps]) if step >= s.lead_steps else math.nan
-        pick = chosen if chosen in costs else min(levels, key=lambda q: abs(q - s.params.safety_quantile))
-        learned += costs[pick]
-        learned_spend += replicas[pick] * hours
-        reactive = run.level_reactive[step] if run.level_reactive is not None else math.nan
-        reactive_spend += (floor if math.isnan(reactive) else reactive) * hours
-    best = min(fixed, key=lambda q: fixed[q])
-    bound = None if budget is None else (1 + budget) * reactive_spend
-    within = [q for q in levels if bound is None or spend[q] <= bound]
-    best_within = min(within, key=lambda q: fixed[q]) if within else None
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def targets(out: dict[str, Any]) -> dict[str, Any]:
+    """The issue's three targets for one series, with the numbers they rest on."""
+    p = out["policies"]
+    augur, hpa, matched, floor = p["augur"], p["hpa"], p["hpa_matched"], p["oracle_floor"]
+    below_matched: bool | None = augur["under_provisioned_steps"] < matched["under_provisioned_steps"]
+    if augur["under_provisioned_steps"] == matched["under_provisioned_steps"] == 0:
+        below_matched = None  # neither under-provisions: nothing to beat
+    floor_ratio = floor["replica_hours"] / hpa["replica_hours"]
+    under_ratio = _ratio(augur["under_provisioned_steps"], hpa["under_provisioned_steps"])
+    hours_ratio = augur["replica_hours"] / hpa["replica_hours"]
+    halving: bool | None = None
+    if floor_ratio <= 1.05:
+        halving = ((under_ratio is not None and under_ratio <= 0.5) or augur["under_provisioned_steps"] == 0) and (
+            hours_ratio <= 1.05
+        )
+    rmae = out["forecast"].get("augur", {}).get("rmae")
     return {
-        "cost_weights": {
-            "replica_hour": weights.replica_hour,
-            "under_provisioned_minute": weights.under_provisioned_minute,
-        },
-        "budget_over_reactive": budget,
-        "learner_cost": learned,
-        "learner_replica_hours": learned_spend,
-        "reactive_replica_hours": reactive_spend,
-        "fixed_costs": {str(q): c for q, c in fixed.items()},
-        "fixed_replica_hours": {str(q): c for q, c in spend.items()},
-        "best_fixed_quantile": best,
-        "best_fixed_cost": fixed[best],
-        "learner_over_best_fixed": learned / fixed[best] if fixed[best] else None,
-        "best_fixed_quantile_within_budget": best_within,
-        "learner_over_best_fixed_within_budget": (
-            learned / fixed[best_within] if best_within is not None and fixed[best_within] else None
-        ),
+        "below_hpa_matched": below_matched,
+        "augur_under_steps": augur["under_provisioned_steps"],
+        "hpa_matched_under_steps": matched["under_provisioned_steps"],
+        "hpa_under_steps": hpa["under_provisioned_steps"],
+        "oracle_floor_over_hpa_replica_hours": floor_ratio,
+        "halving_applies": floor_ratio <= 1.05,
+        "halving_met": halving,
+        "augur_over_hpa_under": under_ratio,
+        "augur_over_hpa_replica_hours": hours_ratio,
+        "rmae": rmae,
+        "rmae_met": None if rmae is None or math.isnan(rmae) else rmae <= 0.8,
     }
 
 
-def bench_trace(path: Path) -> dict[str, Any]:
+def bench_series(path: Path) -> dict[str, Any]:
     trace = load_trace(path)
     subset = None
     if trace.steps > SUBSET_STEPS:
         full = trace.steps
         trace = trace.tail(SUBSET_DAYS * 86400)
-        subset = (
-            f"last {SUBSET_DAYS} days only ({trace.steps} of {full} steps), to keep the benchmark under "
-            "~25 minutes on two shared cores; warm-up and capacity are computed on this subset"
-        )
-    load_before = list(os.getloadavg())
+        subset = f"last {SUBSET_DAYS} days ({trace.steps} of {full} steps)"
     finite = trace.demand[np.isfinite(trace.demand)]
-    capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
+    peak = float(np.quantile(finite, PEAK_QUANTILE))
+    if peak <= 0:
+        return {"path": f"{path.parent.name}/{path.name}", "skipped": f"p{PEAK_QUANTILE * 100:g} of demand is {peak}"}
+    capacity = peak / (UTILIZATION * PEAK_REPLICAS)
     setup = backtest_setup(trace.interval_seconds, capacity, policy_spec(UTILIZATION))
+    load_before = list(os.getloadavg())
     start = time.perf_counter()
-    result = run_backtest(trace, setup)
+    result = run_backtest(trace, setup, warmup_steps=math.floor(WARMUP * trace.steps))
     elapsed = time.perf_counter() - start
     out = result.as_json()
-    hpa, augur = out["policies"]["hpa"], out["policies"]["augur"]
-    ratio_up = (
-        augur["under_provisioned_fraction"] / hpa["under_provisioned_fraction"]
-        if hpa["under_provisioned_fraction"]
-        else None
-    )
-    ratio_rh = augur["replica_hours"] / hpa["replica_hours"]
     out.update(
         {
-            "path": str(path.relative_to(path.parents[2])) if len(path.parents) > 2 else str(path),
-            "capacity_rule": f"p99.5 of demand needs {PEAK_REPLICAS} replicas at u={UTILIZATION}",
+            "path": f"{path.parent.name}/{path.name}",
+            "steps": trace.steps,
+            "subset": subset,
             "warmup_steps": result.warmup_steps,
             "season_steps": result.season_steps,
             "models_chosen": list(result.forecasts["augur"].models) if "augur" in result.forecasts else [],
-            "augur_vs_hpa": {
-                "under_provisioned_ratio": ratio_up,
-                "replica_hours_ratio": ratio_rh,
-                "target_met": (ratio_up is None or ratio_up <= 0.5) and ratio_rh <= 1.05,
-            },
-            "learner_vs_best_fixed_quantile": learner_vs_fixed(result),
+            "targets": targets(out),
             "seconds": round(elapsed, 1),
             "load_average_before_after": [load_before, list(os.getloadavg())],
-            "subset": subset,
         }
     )
-    ready = ready_series(result.desired["augur"], setup.lead_steps) if "augur" in result.desired else None
-    out["augur_peak_ready"] = int(ready.max()) if ready is not None else None
     return out
 
 
+def summary(traces: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Targets met per set and the medians of the ratios."""
+    done = [t["targets"] for t in traces.values() if "targets" in t]
+
+    def count(key: str) -> dict[str, int]:
+        values = [t[key] for t in done]
+        return {
+            "met": sum(v is True for v in values),
+            "missed": sum(v is False for v in values),
+            "not_applicable": sum(v is None for v in values),
+        }
+
+    def median(key: str) -> float | None:
+        values = [t[key] for t in done if t[key] is not None and not math.isnan(t[key])]
+        return statistics.median(values) if values else None
+
+    return {
+        "series": len(done),
+        "skipped": [name for name, t in traces.items() if "targets" not in t],
+        "below_hpa_matched": count("below_hpa_matched"),
+        "halving_where_floor_allows": count("halving_met"),
+        "rmae_at_most_0.8": count("rmae_met"),
+        "augur_under_steps_total": sum(t["augur_under_steps"] for t in done),
+        "hpa_matched_under_steps_total": sum(t["hpa_matched_under_steps"] for t in done),
+        "hpa_under_steps_total": sum(t["hpa_under_steps"] for t in done),
+        "median_augur_over_hpa_under": median("augur_over_hpa_under"),
+        "median_augur_over_hpa_replica_hours": median("augur_over_hpa_replica_hours"),
+        "median_rmae": median("rmae"),
+    }
+
+
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or sorted(TRACES, key=lambda p: p.stat().st_size if p.exists() else 0)
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        print(f"skipping missing traces: {', '.join(map(str, missing))}", file=sys.stderr)
-    name = "backtest.json" if not argv else f"backtest_{'_'.join(p.stem for p in paths)}.json"
-    payload: dict[str, Any] = {"machine": machine(), "complete": False, "traces": {}}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=(DEVELOPMENT, VALIDATION), default=None, help="one set only")
+    parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
+    args = parser.parse_args(argv)
+    sets = split()
+    chosen = [args.set] if args.set else [DEVELOPMENT, VALIDATION]
+    partial = bool(args.set or args.traces)
+    name = "backtest.json" if not partial else f"backtest_{args.set or 'some'}.json"
+    payload: dict[str, Any] = {
+        "machine": machine(),
+        "complete": False,
+        "protocol": PROTOCOL,
+        "split": {
+            "method": f"bench/split.py: per folder, files ordered by sha256({SALT!r} + name), alternating, "
+            "development first; fixed before tuning; tuned on development only",
+            **{s: [f"{p.parent.name}/{p.name}" for p in sets[s]] for s in (DEVELOPMENT, VALIDATION)},
+        },
+        "sets": {s: {"traces": {}, "summary": {}} for s in chosen},
+    }
     started = time.perf_counter()
-    for path in paths:
-        if path.exists():
-            print(f"backtesting {path.name}", file=sys.stderr, flush=True)
-            payload["traces"][path.name] = bench_trace(path)
+    for which in chosen:
+        for path in sets[which]:
+            if args.traces and path.name not in args.traces:
+                continue
+            print(f"{which}: {path.parent.name}/{path.name}", file=sys.stderr, flush=True)
+            entry = bench_series(path)
+            payload["sets"][which]["traces"][path.name] = entry
+            payload["sets"][which]["summary"] = summary(payload["sets"][which]["traces"])
             payload["seconds_so_far"] = round(time.perf_counter() - started, 1)
             write(name, payload)
-            print(json.dumps(payload["traces"][path.name]["augur_vs_hpa"]), file=sys.stderr, flush=True)
+            print(f"  {entry.get('targets', entry.get('skipped'))}", file=sys.stderr, flush=True)
     payload["complete"] = True
     payload["machine"]["load_average_at_end"] = list(os.getloadavg())
     print(write(name, payload))

@@ -1,36 +1,62 @@
-"""Print the markdown tables of ``docs/forecasting.md`` from ``bench/results/*.json``."""
+"""Print the markdown tables of ``docs/forecasting.md`` from ``bench/results/backtest.json``."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def main() -> None:
-    print("| trace | capacity | policy | under-prov. | unserved | replica-h | util | events | rMAE |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for path in sorted(RESULTS.glob("backtest*.json")):
-        for name, t in json.loads(path.read_text())["traces"].items():
-            for policy, m in t["policies"].items():
-                rmae = t["forecast"].get(policy, {}).get("rmae")
-                print(
-                    f"| {name} | {t['capacity']:.4g} | {policy} | {m['under_provisioned_fraction']:.4f} | "
-                    f"{m['unserved_fraction']:.5f} | {m['replica_hours']:.0f} | {m['mean_utilization']:.3f} | "
-                    f"{m['scale_events']} | {'-' if rmae is None else f'{rmae:.3f}'} |"
-                )
-    print()
-    print("| trace | augur/hpa under-prov. | augur/hpa replica-h | target met | learner cost / best fixed (q) |")
-    print("| --- | --- | --- | --- | --- |")
-    for path in sorted(RESULTS.glob("backtest*.json")):
-        for name, t in json.loads(path.read_text())["traces"].items():
-            v, lf = t["augur_vs_hpa"], t.get("learner_vs_best_fixed_quantile") or {}
-            up = "n/a (hpa 0)" if v["under_provisioned_ratio"] is None else f"{v['under_provisioned_ratio']:.3f}"
-            ratio = lf.get("learner_over_best_fixed")
-            learn = "-" if ratio is None else f"{ratio:.3f} (q={lf['best_fixed_quantile']})"
-            print(f"| {name} | {up} | {v['replica_hours_ratio']:.3f} | {v['target_met']} | {learn} |")
+def _f(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _interval(c: dict[str, Any]) -> str:
+    low, high = c["interval90"]
+    return f"{_f(c['value'])} [{_f(low)}, {'∞' if high is None else _f(high)}]"
+
+
+def _mark(v: bool | None) -> str:
+    return "n/a" if v is None else ("met" if v else "**missed**")
+
+
+def table(name: str, traces: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        f"#### {name}",
+        "",
+        "| series | step | evaluated | under-prov. steps augur / hpa_matched / hpa | augur ÷ hpa_matched under-prov. "
+        "[90%] | augur ÷ hpa under-prov. [90%] | augur ÷ hpa replica-h | oracle_floor ÷ hpa replica-h | "
+        "hpa_matched u | rMAE | below hpa_matched | ≤0.5× at ≤1.05× | rMAE ≤ 0.8 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for series, t in traces.items():
+        if "targets" not in t:
+            lines.append(f"| {series} | skipped: {t.get('skipped')} |")
+            continue
+        g, c = t["targets"], t["comparisons"]
+        lines.append(
+            f"| {t['path']} | {t['interval_seconds']:g}s | {t['evaluated_steps']} | "
+            f"{g['augur_under_steps']} / {g['hpa_matched_under_steps']} / {g['hpa_under_steps']} | "
+            f"{_interval(c['augur/hpa_matched']['under_provisioned'])} | "
+            f"{_interval(c['augur/hpa']['under_provisioned'])} | "
+            f"{_f(g['augur_over_hpa_replica_hours'])} | {_f(g['oracle_floor_over_hpa_replica_hours'])} | "
+            f"{_f(t['hpa_matched']['target_utilization'], 3)} | {_f(g['rmae'])} | {_mark(g['below_hpa_matched'])} | "
+            f"{_mark(g['halving_met'])} | {_mark(g['rmae_met'])} |"
+        )
+    return lines
+
+
+def main(path: Path = RESULTS / "backtest.json") -> None:
+    data = json.loads(path.read_text())
+    for name, block in data["sets"].items():
+        print("\n".join(table(name, block["traces"])))
+        print()
+        print(json.dumps(block["summary"], indent=1))
+        print()
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS / "backtest.json")

@@ -29,6 +29,17 @@ class StepLimits:
     down_stabilization_seconds: float = 300.0
     period_seconds: float = 15.0
 
+    def allows(self, current: int, replicas: int, interval_seconds: float) -> bool:
+        """Whether ``replicas`` lies within :meth:`bounds`; the bounds only widen period by period, so this
+        stops as soon as it does (at five-minute steps the bounds take twenty periods to compute)."""
+        high = low = current
+        for _ in range(max(1, math.floor(interval_seconds / self.period_seconds))):
+            high = max(high + math.ceil(high * self.up_percent / 100), high + self.up_pods)
+            low = min(low - math.floor(low * self.down_percent / 100), low - self.down_pods)
+            if low <= replicas <= high:
+                return True
+        return False
+
     def bounds(self, current: int, interval_seconds: float) -> tuple[int, int]:
         """Lowest and highest replica count reachable from ``current`` within one interval."""
         periods = max(1, math.floor(interval_seconds / self.period_seconds))
@@ -215,8 +226,8 @@ def settle(recommendation: int, observed: Observed, params: ScalingParams, parts
     then min/max. Notes what changed the count in ``parts``."""
     notes = [] if parts is None else parts
     replicas = stabilize(recommendation, observed, params, notes)
-    low, high = params.limits.bounds(observed.current_replicas, observed.interval_seconds)
-    if not low <= replicas <= high:
+    if not params.limits.allows(observed.current_replicas, replicas, observed.interval_seconds):
+        low, high = params.limits.bounds(observed.current_replicas, observed.interval_seconds)
         notes.append(f"step limit {low}..{high}")
         replicas = min(max(replicas, low), high)
     return params.clamp(replicas)

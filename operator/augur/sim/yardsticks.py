@@ -15,8 +15,8 @@ import numpy.typing as npt
 
 from augur.sim.protocol import FloatArray, Setup, ready_series, run_hpa, run_oracle
 
-BISECTION_STEPS = 20
-"""Halvings of the target-utilization interval (``u`` found to within about 1e-6 of its starting width)."""
+BISECTION_STEPS = 16
+"""Halvings of the target-utilization interval (``u`` found to within 2e-5 of its starting width)."""
 LOWEST_UTILIZATION = 0.01
 """Bisection gives up below this target utilization (the policy then spends more than 100 x its need)."""
 

@@ -118,3 +118,12 @@ def test_settle_is_what_every_decision_does_after_its_recommendation() -> None:
     assert settle(30, observed, ScalingParams(capacity=10.0, max_replicas=25)) == 25
     assert stabilization_steps(PARAMS, 60.0) == 4
     assert stabilization_steps(PARAMS, 600.0) == 0
+
+
+def test_allows_agrees_with_bounds() -> None:
+    limits = StepLimits(up_percent=50, up_pods=2, down_percent=10, down_pods=1)
+    for interval in (15.0, 60.0, 300.0):
+        for current in (0, 1, 3, 10, 40):
+            low, high = limits.bounds(current, interval)
+            for replicas in range(0, 2 * high + 3):
+                assert limits.allows(current, replicas, interval) == (low <= replicas <= high)
