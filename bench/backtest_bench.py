@@ -13,7 +13,8 @@ at most 1.05x its replica-hours; forecast rMAE at the lead-time horizon at most 
 
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator .venv/bin/python bench/backtest_bench.py
 [--set development|validation] [TRACE ...]``. The results file is rewritten after every series, so a
-run that is cut off keeps what finished; a run restricted to some series writes ``backtest_<set>.json``.
+run that is cut off keeps what finished; a run restricted to some series writes ``backtest_<set>.json``
+(two processes, one per set, then ``--merge`` writes ``backtest.json`` from both files).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import json
 import math
 import statistics
 import sys
@@ -36,7 +38,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import RESULTS, machine, write
 from split import DEVELOPMENT, SALT, VALIDATION, split
 
 from augur.sim.backtest import run_backtest
@@ -47,17 +49,17 @@ PEAK_QUANTILE = 0.95
 PEAK_REPLICAS = 16
 UTILIZATION = 0.8
 WARMUP = 0.3
-SUBSET_STEPS = 30_000
-SUBSET_DAYS = 14
-"""Series longer than ``SUBSET_STEPS`` steps (worldcup98: 125,300 one-minute steps) use their last
-``SUBSET_DAYS`` days, to keep the whole benchmark within about half an hour on two shared cores."""
+SUBSET_STEPS = 8640
+"""Series longer than this use their last ``SUBSET_STEPS`` steps (30 days at five minutes, 6 days at one
+minute: worldcup98, the tweet counts, some NAB series), to keep the benchmark within about half an hour
+on two shared cores (the walk costs about 10 ms per step there, with the cost-curve variants)."""
 PROTOCOL = {
     "warmup_fraction": WARMUP,
     "lead_time": "2m",
     "target_utilization": UTILIZATION,
     "capacity_rule": f"p{PEAK_QUANTILE * 100:g} of demand needs {PEAK_REPLICAS} replicas at u={UTILIZATION}",
     "policy": "augur backtest defaults (ScalingPolicy defaults: headroomBudget 0.05, costWeights 1 / 10)",
-    "subset": f"series over {SUBSET_STEPS} steps: their last {SUBSET_DAYS} days",
+    "subset": f"series over {SUBSET_STEPS} steps: their last {SUBSET_STEPS} steps",
 }
 
 
@@ -101,8 +103,8 @@ def bench_series(path: Path) -> dict[str, Any]:
     subset = None
     if trace.steps > SUBSET_STEPS:
         full = trace.steps
-        trace = trace.tail(SUBSET_DAYS * 86400)
-        subset = f"last {SUBSET_DAYS} days ({trace.steps} of {full} steps)"
+        trace = trace.tail(SUBSET_STEPS * trace.interval_seconds)
+        subset = f"last {trace.steps} of {full} steps"
     finite = trace.demand[np.isfinite(trace.demand)]
     peak = float(np.quantile(finite, PEAK_QUANTILE))
     if peak <= 0:
@@ -161,11 +163,30 @@ def summary(traces: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def merge() -> int:
+    """``backtest.json`` from the two per-set files (each has its own machine and load record)."""
+    parts = {s: json.loads((RESULTS / f"backtest_{s}.json").read_text()) for s in (DEVELOPMENT, VALIDATION)}
+    first = parts[DEVELOPMENT]
+    payload = {
+        "machine": {s: part["machine"] for s, part in parts.items()},
+        "complete": all(part["complete"] for part in parts.values()),
+        "protocol": first["protocol"],
+        "split": first["split"],
+        "sets": {s: part["sets"][s] for s, part in parts.items()},
+        "seconds": {s: part.get("seconds_so_far") for s, part in parts.items()},
+    }
+    print(write("backtest.json", payload))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=(DEVELOPMENT, VALIDATION), default=None, help="one set only")
+    parser.add_argument("--merge", action="store_true", help="combine backtest_development/validation.json")
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge()
     sets = split()
     chosen = [args.set] if args.set else [DEVELOPMENT, VALIDATION]
     partial = bool(args.set or args.traces)
