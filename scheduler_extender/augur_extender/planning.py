@@ -71,7 +71,10 @@ class BackgroundPlanner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if not self.cache.wait_for_change(timeout=1.0) or not self.cache.synced():
+            changed = self.cache.wait_for_change(timeout=1.0)
+            # The first plan does not wait for a change: the last list that completed the sync may have
+            # signalled its change before the cache counted as synced.
+            if not self.cache.synced() or not (changed or self._latest is None):
                 continue
             self.run_once()
             self._stop.wait(self.interval)

@@ -211,6 +211,10 @@ class ReplaySession:
         )
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
         wait_until(lambda: _gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
+        if self.sc.scoring.plan.weight > 0 and "--no-planner" not in self.options.extender_args:
+            # A deployed extender has planned the expected replicas long before they arrive: so does the replay.
+            plans = {'augur_extender_plans_total{kind="full"}': 1}
+            wait_until(lambda: _gauges_at_least(self.extender_url, plans), 120, "the extender's first plan", proc)
 
     def _start_scheduler(self, variant: str, extenders: Sequence[dict[str, Any]]) -> None:
         config = self.dir / f"kube-scheduler-{self.names.run}-{variant}.yaml"

@@ -147,3 +147,19 @@ def test_outcomes_are_labelled_truthfully(monkeypatch: pytest.MonkeyPatch) -> No
     assert 'augur_extender_requests_total{outcome="neutral",verb="filter"} 1.0' in text
     assert 'augur_extender_requests_total{outcome="scored",verb="filter"} 1.0' in text
     assert "augur_extender_plan_age_seconds -1.0" in text
+
+
+def test_the_first_plan_does_not_wait_for_a_change_after_the_sync() -> None:
+    """The list that completes the sync may signal its change before the cache counts as synced: the
+    planner must still plan the expected replicas without waiting for the first pod event."""
+    cache = planned_cache()
+    assert cache.wait_for_change(timeout=0)  # the sync's changes were seen (and dropped) before it completed
+    planner = BackgroundPlanner(cache, Settings().scoring.plan, interval=0.0)
+    planner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while planner.counts["full"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        planner.stop()
+    assert planner.counts["full"] == 1
