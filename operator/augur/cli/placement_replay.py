@@ -28,6 +28,11 @@ def register(sub: Any) -> None:
     r.add_argument("--seed", type=int, help="seed of the node shuffle and the offline search (default: the scenario's)")
     r.add_argument("--node-order", choices=ORDERS, default="scenario", help="order the nodes are created and listed in")
     r.add_argument("--without-extender", action="store_true", help="run only kube-scheduler alone (no `augur` row)")
+    r.add_argument(
+        "--no-wait-for-plan",
+        action="store_true",
+        help="do not hold each pod (scheduling gate) until the extender's plan has a slot for it",
+    )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
     r.set_defaults(func=_replay)
@@ -79,6 +84,7 @@ def _replay(args: argparse.Namespace) -> int:
         variants=("default",) if args.without_extender else ("augur", "default"),
         node_order=node_order(len(scenario.nodes), args.node_order, scenario.seed),
         search_rounds=max(0, args.rounds),
+        wait_for_plan=not args.no_wait_for_plan,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

@@ -75,6 +75,12 @@ class ReplayOptions:
     """Extender entry (without ``urlPrefix``) for the ``augur`` pass; ``None``: :data:`SHIPPED_EXTENDER`."""
     extender_args: tuple[str, ...] = ()
     """Extra flags for ``augur extender run``."""
+    wait_for_plan: bool = True
+    """``augur`` pass: each pod waits behind a scheduling gate until the extender's background plan has a
+    slot for its workload (at most :attr:`plan_timeout` seconds), as the simulator assumes; ``False``:
+    pods go to the scheduler at once (the first pod of a workload is then scored before any plan knows
+    its size)."""
+    plan_timeout: float = 5.0
 
 
 def _stderr(message: str) -> None:
@@ -156,9 +162,10 @@ class ReplaySession:
         ns = self.names.namespace(variant)
         started = time.monotonic()
         self.kube.create_namespace(ns, self.names.run)
+        gated = variant == "augur" and self._planning()
         for wl in self.sc.workloads:
             self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl))
-            self.kube.create_deployment(deployment_manifest(wl, ns, self.names))
+            self.kube.create_deployment(deployment_manifest(wl, ns, self.names, gated))
         extenders: list[dict[str, Any]] = []
         if variant == "augur":
             self._start_extender()
@@ -189,12 +196,35 @@ class ReplaySession:
             if uid is None:
                 raise ReplayError(f"no pod of {ns}/{wl.name} was created within 60 s (is the controller-manager up?)")
             mapping[uid] = pod
+            if self._planning() and self.extender is not None and self.options.wait_for_plan:
+                name = watch.name(uid)
+                if not self._wait_for_plan(ns, name):
+                    self.progress(f"no plan slot for {ns}/{name} after {self.options.plan_timeout:.0f} s")
+                self.kube.ungate(ns, name)
             if not watch.wait_settled(uid, self.options.bind_timeout):
                 self.progress(f"pod {pod} neither bound nor unschedulable after {self.options.bind_timeout:.0f} s")
             after(index)
         final = watch.nodes()
         assignment = {pod: scenario_node[final[uid]] for uid, pod in mapping.items() if final.get(uid) in scenario_node}
         return Outcome(assignment, sum(wl.replicas for wl in self.sc.workloads) - len(assignment))
+
+    def _planning(self) -> bool:
+        return self.sc.scoring.plan.weight > 0 and "--no-planner" not in self.options.extender_args
+
+    def _wait_for_plan(self, ns: str, pod: str) -> bool:
+        """Until the extender's current plan has a free slot for the pod's workload (its explanation)."""
+        url = f"{self.extender_url}/debug/pods/{ns}/{pod}"
+        deadline = time.monotonic() + self.options.plan_timeout
+        while time.monotonic() < deadline:
+            reply = httpx.get(url, timeout=10)
+            if reply.status_code == 200:
+                body = reply.json()
+                if (body.get("plan") or {}).get("state") == "current" and any(
+                    (n.get("planSlots") or 0) > 0 for n in body.get("nodes") or []
+                ):
+                    return True
+            time.sleep(0.05)
+        return False
 
     # -- processes ------------------------------------------------------------------------------------------
     def _start_extender(self) -> None:
@@ -211,10 +241,6 @@ class ReplaySession:
         )
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
         wait_until(lambda: _gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
-        if self.sc.scoring.plan.weight > 0 and "--no-planner" not in self.options.extender_args:
-            # A deployed extender has planned the expected replicas long before they arrive: so does the replay.
-            plans = {'augur_extender_plans_total{kind="full"}': 1}
-            wait_until(lambda: _gauges_at_least(self.extender_url, plans), 120, "the extender's first plan", proc)
 
     def _start_scheduler(self, variant: str, extenders: Sequence[dict[str, Any]]) -> None:
         config = self.dir / f"kube-scheduler-{self.names.run}-{variant}.yaml"

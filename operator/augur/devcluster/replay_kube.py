@@ -208,6 +208,12 @@ class KubeSession:
         with _api(f"scale of Deployment {namespace}/{name}"):
             self.rest.request("PATCH", path, {"spec": {"replicas": replicas}}, ctype=MERGE_PATCH)
 
+    def ungate(self, namespace: str, name: str) -> None:
+        """Lift every scheduling gate of a pod (kube-scheduler then schedules it)."""
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        with _api(f"scheduling gates of Pod {namespace}/{name}"):
+            self.rest.request("PATCH", path, {"spec": {"schedulingGates": None}}, ctype=MERGE_PATCH)
+
     def list_pods(self, namespace: str) -> dict[str, Any]:
         return self.rest.request("GET", f"/api/v1/namespaces/{namespace}/pods")
 
@@ -222,6 +228,7 @@ def _poll(check: Callable[[], bool], timeout: float, what: str, interval: float 
 
 @dataclass(frozen=True)
 class PodState:
+    name: str
     app: str
     node: str
     unschedulable: bool
@@ -235,6 +242,7 @@ def pod_state(obj: dict[str, Any]) -> PodState:
         for c in status.get("conditions") or []
     )
     return PodState(
+        name=str(meta.get("name") or ""),
         app=str((meta.get("labels") or {}).get("app") or ""),
         node=str(spec.get("nodeName") or ""),
         unschedulable=unschedulable,
@@ -319,6 +327,11 @@ class PodWatch:
             return p is None or bool(p.node) or p.unschedulable
 
         return self._wait(settled, timeout)
+
+    def name(self, uid: str) -> str:
+        with self._cond:
+            p = self._pods.get(uid)
+            return p.name if p else ""
 
     def nodes(self) -> dict[str, str]:
         """Node of every pod (uid → name, empty while pending)."""

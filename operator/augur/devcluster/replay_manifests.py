@@ -21,6 +21,8 @@ from augur.sim.placement import Scenario, ScenarioWorkload
 
 REPLAY_LABEL = "augur.dev/replay"
 """Label (nodes, pods) and taint key (nodes) that tie a replay's pods to its nodes."""
+REPLAY_GATE = "augur.dev/replay"
+"""Scheduling gate of a replay pod while the extender's planner catches up with it."""
 SCHEDULER_NAME = "augur-replay"
 """``schedulerName`` of the replay's pods: only the replay's own kube-scheduler places them."""
 MAX_NODE_PODS = 110
@@ -167,8 +169,11 @@ def profile_status(wl: ScenarioWorkload) -> dict[str, Any]:
     return {"status": {"desiredReplicas": wl.replicas}}
 
 
-def deployment_manifest(wl: ScenarioWorkload, namespace: str, names: ReplayNames) -> dict[str, Any]:
-    """A Deployment at zero replicas whose pods only go to the run's nodes, through the replay's scheduler."""
+def deployment_manifest(
+    wl: ScenarioWorkload, namespace: str, names: ReplayNames, gated: bool = False
+) -> dict[str, Any]:
+    """A Deployment at zero replicas whose pods only go to the run's nodes, through the replay's scheduler;
+    ``gated``: each pod waits behind the scheduling gate :data:`REPLAY_GATE` until the replay lifts it."""
     requests = {}
     if wl.cpu:
         requests["cpu"] = _millicores(wl.cpu)
@@ -192,6 +197,7 @@ def deployment_manifest(wl: ScenarioWorkload, namespace: str, names: ReplayNames
                         {"key": REPLAY_LABEL, "operator": "Exists", "effect": "NoSchedule"},
                     ],
                     "terminationGracePeriodSeconds": 0,
+                    **({"schedulingGates": [{"name": REPLAY_GATE}]} if gated else {}),
                     "containers": [
                         {"name": "app", "image": f"example/{wl.name}:1", "resources": {"requests": requests}}
                     ],
