@@ -101,6 +101,7 @@ class ReplaySession:
     ) -> None:
         check_cluster_scenario(sc)
         self.sc, self.kubeconfig, self.dir, self.tools = sc, kubeconfig, work_dir, tools
+        work_dir.mkdir(parents=True, exist_ok=True)
         self.options = options or ReplayOptions()
         self.progress = progress
         order = self.options.node_order or tuple(range(len(sc.nodes)))
@@ -215,8 +216,11 @@ class ReplaySession:
         """Until the extender's current plan has a free slot for the pod's workload (its explanation)."""
         url = f"{self.extender_url}/debug/pods/{ns}/{pod}"
         deadline = time.monotonic() + self.options.plan_timeout
-        while time.monotonic() < deadline:
-            reply = httpx.get(url, timeout=10)
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = httpx.get(url, timeout=max(0.1, left))
+            except httpx.HTTPError:  # a frozen or dead extender: the pod goes on without a plan
+                return False
             if reply.status_code == 200:
                 body = reply.json()
                 if (body.get("plan") or {}).get("state") == "current" and any(

@@ -1,0 +1,136 @@
+"""``augur placement replay`` on the real kube-scheduler: the shipped three-tier scenario replayed with the
+extender matches the simulator's prediction, scheduling survives a frozen and then a killed extender, and
+the cost does not depend on the order the nodes are listed in.
+
+The module runs its own control plane without nodes (as ``augur placement replay`` does without
+``--kubeconfig``): the session cluster's six nodes would be seen by the extender's planner too."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from augur.devcluster.placement_replay import ReplayOptions, ReplaySession, replay_cluster, replay_report
+from augur.devcluster.tools import Tools
+from augur.sim.placement import Scenario, parse_scenario, simulate
+
+from .conftest import REPO
+
+SCENARIO = REPO / "examples" / "placement" / "three-tier.yaml"
+TOLERANCE = 0.10
+
+
+def three_tier() -> Scenario:
+    import yaml
+
+    return parse_scenario(yaml.safe_load(SCENARIO.read_text()))
+
+
+Cluster = tuple[Path, Tools]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with replay_cluster(None, tmp_path_factory.mktemp("replay")) as (kubeconfig, tools):
+        yield kubeconfig, tools
+
+
+def session(cluster: Cluster, tmp_path: Path, sc: Scenario, **options: object) -> ReplaySession:
+    kubeconfig, tools = cluster
+    return ReplaySession(sc, kubeconfig, tmp_path, tools, ReplayOptions(**options), print)  # type: ignore[arg-type]
+
+
+def within(a: float, b: float, tolerance: float = TOLERANCE) -> bool:
+    return abs(a - b) <= tolerance * max(a, b, 1e-9)
+
+
+def test_replay_matches_the_simulator_and_beats_the_default_scheduler(cluster: Cluster, tmp_path: Path) -> None:
+    sc = three_tier()
+    with session(cluster, tmp_path, sc) as s:
+        outcomes = {v: s.run_pass(v) for v in ("augur", "default")}
+        nodes_listed = s.names.nodes
+    report = replay_report(sc, outcomes, search_rounds=50)
+    predicted = simulate(sc, search_rounds=50)
+    print({k: report[k]["network_cost"] for k in ("augur", "default", "best")}, predicted["augur"]["network_cost"])
+    assert set(report) >= {"augur", "default", "best"}
+    assert report["augur"]["unplaced"] == report["default"]["unplaced"] == 0
+    assert len(report["augur"]["assignment"]) == sum(w.replicas for w in sc.workloads)
+    assert set(report["augur"]["assignment"].values()) <= {n.name for n in sc.nodes}
+    assert all(n.startswith(f"replay-{s.names.run}-") for n in nodes_listed)
+    # db avoids west-a (soft): with the extender it never lands there.
+    west = {n.name for n in sc.nodes if n.zone == "west-a"}
+    assert not {node for pod, node in report["augur"]["assignment"].items() if pod.startswith("db-")} & west
+    assert within(report["augur"]["network_cost"], predicted["augur"]["network_cost"]), (report, predicted["augur"])
+    assert report["augur"]["network_cost"] * 1.5 <= report["default"]["network_cost"]
+    assert report["best"]["network_cost"] <= report["augur"]["network_cost"] + 1e-6
+
+
+def test_scheduling_goes_on_when_the_extender_is_frozen_then_killed(cluster: Cluster, tmp_path: Path) -> None:
+    """ignorable + httpTimeout: a frozen extender (SIGSTOP) makes calls time out, a dead one refuses them;
+    either way every pod is still bound, and the extender scores again after it resumes."""
+    sc = three_tier()
+    events: list[str] = []
+    scored: list[float] = []
+
+    def chaos(index: int, s: ReplaySession) -> None:
+        assert s.extender is not None
+        if index in (2, 7):
+            scored.append(_prioritize_calls(s.extender_url))
+        if index == 2:
+            os.kill(s.extender.pid, signal.SIGSTOP)
+            events.append("frozen")
+        elif index == 4:
+            os.kill(s.extender.pid, signal.SIGCONT)
+            events.append("resumed")
+        elif index == 8:
+            s.extender.stop()
+            events.append("killed")
+
+    with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=2.0) as s:
+        outcome = s.run_pass("augur", on_pod=chaos)
+        log = (tmp_path / "logs" / f"kube-scheduler-{s.names.run}-augur.log").read_text()
+    assert events == ["frozen", "resumed", "killed"]
+    assert outcome.unplaced == 0 and len(outcome.assignment) == sum(w.replicas for w in sc.workloads)
+    assert 0 < scored[0] < scored[1], scored  # it scored before it froze and again after it resumed
+    # kube-scheduler saw the failures (timeouts, then refused connections) and went on without them.
+    assert "Skipping extender" in log and "Timeout" in log and "connection refused" in log, log[-3000:]
+
+
+def _prioritize_calls(url: str) -> float:
+    lines = httpx.get(f"{url}/metrics", timeout=5).text.splitlines()
+    return sum(
+        float(line.split()[-1])
+        for line in lines
+        if line.startswith("augur_extender_requests_total{") and 'verb="prioritize"' in line
+    )
+
+
+def test_shuffled_node_order_gives_the_same_cost(cluster: Cluster, tmp_path: Path) -> None:
+    sc = three_tier()
+    order = list(range(len(sc.nodes)))
+    random.Random(7).shuffle(order)
+    costs = []
+    for i, node_order in enumerate((tuple(range(len(sc.nodes))), tuple(reversed(order)))):
+        with session(cluster, tmp_path / str(i), sc, node_order=node_order, variants=("augur",)) as s:
+            outcome = s.run_pass("augur")
+        costs.append(replay_report(sc, {"augur": outcome}, search_rounds=0)["augur"]["network_cost"])
+    print("costs by node order", costs)
+    assert within(costs[0], costs[1]), costs
+
+
+def test_cli_rejects_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nodes: [{name: n1, cpu: 1, memory: 1}]\nworkloads: [{name: Web_1, replicas: 1}]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "augur", "placement", "replay", str(bad)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "workloads[0]" in result.stderr, result.stderr
