@@ -64,19 +64,29 @@ class ManagedProcess:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
+        self._env, self._cwd, self._die_with_parent = env, cwd, die_with_parent
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
+        self._start()
+
+    def _start(self) -> None:
+        with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=env,
-                cwd=cwd,
+                env=self._env,
+                cwd=self._cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if die_with_parent else None,  # noqa: PLW1509 - started from one thread
+                preexec_fn=_die_with_parent if self._die_with_parent else None,  # noqa: PLW1509 - started from one thread
             )
-        self.record = ProcessRecord(name, self._popen.pid, _start_ticks(self._popen.pid))
+        self.record = ProcessRecord(self.name, self._popen.pid, _start_ticks(self._popen.pid))
+
+    def restart(self, timeout: float = 10.0) -> None:
+        """Stop the process (SIGTERM, then SIGKILL) and start the same command again, same log file;
+        callers holding this object keep a handle on the new process (the caller updates any state file)."""
+        self.stop(timeout)
+        self._start()
 
     @property
     def pid(self) -> int:
