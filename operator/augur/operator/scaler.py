@@ -132,6 +132,7 @@ class Scaler:
             digest = int(hashlib.sha256(ref.uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
             loop.jitter = digest * JITTER_SHARE * config.refit_seconds
             rt = _Runtime(loop)
+            rt.lock.acquire()  # a concurrent cycle of this profile waits for the restore (it skips)
             self._runtimes[ref.uid] = rt
         try:
             saved = self.store.load(ref.namespace, ref.name)
@@ -146,6 +147,8 @@ class Scaler:
                 rt.restored = restore(loop, saved, loop.next_read(now))
                 rt.restored_at = now
                 rt.saved_at = now
+        finally:
+            rt.lock.release()
         return rt, True
 
     def run(
