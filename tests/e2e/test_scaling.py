@@ -1,7 +1,7 @@
 """Live predictive scaling on the real control plane and a real Prometheus.
 
 Demand comes from PromQL that Prometheus itself evaluates at every step of a range query
-(``vector(400 + 300 * sin(2 pi t / 1 h))``), so weeks of "history" exist without backfilling and every
+(``400 + 300 * sin(2 pi t / 1 h)`` from ``time()``), so weeks of "history" exist without backfilling and every
 read is a real range query; other queries break it on purpose (PromQL error, several series, nothing).
 The operator runs as the ServiceAccount of deploy/rbac.yaml (session fixture).
 """
@@ -20,7 +20,7 @@ from augur.devcluster.procs import ManagedProcess, wait_until
 
 from .conftest import apply, condition, deployment, get_json
 
-DEMAND = "vector(400 + 300 * sin(2 * pi() * time() / 3600))"
+DEMAND = "400 + 300 * sin(vector(2 * pi() * time() / 3600))"
 SEVERAL = 'label_replace(vector(1), "part", "a", "", "") or label_replace(vector(2), "part", "b", "", "")'
 
 POLICY = """
@@ -28,7 +28,7 @@ apiVersion: augur.dev/v1alpha1
 kind: ScalingPolicy
 metadata: {{name: {name}, namespace: {ns}}}
 spec:
-  mode: {mode}
+  mode: "{mode}"
   minReplicas: 1
   maxReplicas: 20
   leadTime: 2m
@@ -107,14 +107,14 @@ def test_forecast_only_fills_status_and_never_writes(operator, crds: LocalCluste
 
 
 def test_off_does_nothing(operator, crds: LocalCluster, namespace: str) -> None:
-    setup(crds, namespace, "off", "Off", replicas=2)
-    wait_until(lambda: reason(crds, namespace, "off", "Scaling") == ("False", "ModeOff"), 60, "Scaling=False ModeOff")
+    setup(crds, namespace, "idle", "Off", replicas=2)
+    wait_until(lambda: reason(crds, namespace, "idle", "Scaling") == ("False", "ModeOff"), 60, "Scaling=False ModeOff")
     time.sleep(10)  # several cadences
-    s = status(crds, namespace, "off")
+    s = status(crds, namespace, "idle")
     assert "desiredReplicas" not in s and "forecast" not in s and "lastDecision" not in s
-    assert reason(crds, namespace, "off", "MetricsAvailable") == ("Unknown", "ModeOff")
-    assert spec_replicas(crds, namespace, "off") == 2
-    assert crds.kubectl("get", "configmap", "augur-state-off", "-n", namespace, check=False).returncode != 0
+    assert reason(crds, namespace, "idle", "MetricsAvailable") == ("Unknown", "ModeOff")
+    assert spec_replicas(crds, namespace, "idle") == 2
+    assert crds.kubectl("get", "configmap", "augur-state-idle", "-n", namespace, check=False).returncode != 0
 
 
 def test_auto_scales_a_kwok_deployment_through_scale(operator, crds: LocalCluster, namespace: str) -> None:

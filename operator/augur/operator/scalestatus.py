@@ -239,7 +239,7 @@ def _scaling_condition(facts: Facts) -> ConditionUpdate:
         reason = "ReactiveOnly" if not loop.config.predictive else "WarmingUp"
     else:
         reason = "Predictive"
-    detail = f"{reason}: {decision.reason}"
+    detail = decision.reason
     if facts.fit_error:
         detail += f"; last {facts.fit_error}"
     if facts.mode != "Auto":
