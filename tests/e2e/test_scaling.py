@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from augur.devcluster.cluster import LocalCluster
-from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.procs import wait_until
 
 from .conftest import apply, condition, deployment, get_json
 
@@ -135,15 +135,10 @@ def test_auto_scales_a_kwok_deployment_through_scale(operator, crds: LocalCluste
     crds.kubectl("rollout", "status", "deployment/auto", "-n", namespace, "--timeout=120s")
 
 
-def _prometheus(cluster: LocalCluster) -> ManagedProcess:
-    return next(p for p in cluster.procs if p.name == "prometheus")
-
-
 def test_prometheus_outage_falls_back_and_recovers(operator, crds: LocalCluster, namespace: str) -> None:
     setup(crds, namespace, "outage", "Auto")
     wait_until(lambda: predictive(crds, namespace, "outage"), 180, "a forecast-based decision")
-    prom = _prometheus(crds)
-    prom.stop()
+    crds.restart_prometheus(start=False)
     try:
         wait_until(
             lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("False", "PrometheusUnavailable"),
@@ -157,8 +152,7 @@ def test_prometheus_outage_falls_back_and_recovers(operator, crds: LocalCluster,
         assert spec_replicas(crds, namespace, "outage") == held >= 1
         assert status(crds, namespace, "outage")["lastDecision"]["kind"] == "Fallback"
     finally:
-        prom.restart()
-        wait_until(lambda: httpx.get(f"{crds.prometheus_url}/-/ready", timeout=2).status_code == 200, 60, "prometheus")
+        crds.restart_prometheus()  # same port and data; waits until ready
     wait_until(
         lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("True", "DemandRead"), 90, "recovery"
     )
