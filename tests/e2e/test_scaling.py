@@ -104,6 +104,10 @@ def test_forecast_only_fills_status_and_never_writes(operator, crds: LocalCluste
     assert owner["kind"] == "WorkloadProfile" and owner["name"] == "fo" and "state.json.gz" in cm["binaryData"]
     deploy = get_json(crds, "deployment", "fo", "-n", namespace, "--show-managed-fields")
     assert all(m["manager"] != "augur" for m in deploy["metadata"]["managedFields"])
+    wide = crds.kubectl("get", "wp", "fo", "-n", namespace, "-o", "wide").stdout.splitlines()
+    header, row = wide[0].split(), wide[1].split()
+    assert {"MODEL", "PEAK", "LEAD", "METRICS"} <= set(header)
+    assert row[header.index("MODEL")] == forecast["model"] and row[header.index("METRICS")] == "True"
 
 
 def test_off_does_nothing(operator, crds: LocalCluster, namespace: str) -> None:

@@ -280,3 +280,15 @@ def test_no_prometheus_configured_is_a_fallback(mode: str) -> None:
     report = scaler.run(REF, spec(), policy(mode), mode)
     assert conditions(report)["MetricsAvailable"] == ("False", "PrometheusNotConfigured")
     assert targets.writes == [] and report.fields["desiredReplicas"] == 3
+
+
+def test_one_profile_s_slow_fit_never_holds_up_another_profile() -> None:
+    scaler, _, _, pool, clock = make()
+    slow, quick = ProfileRef("ns", "slow", "uid-slow"), ProfileRef("ns", "quick", "uid-quick")
+    pool.hold = True
+    assert scaler.run(slow, spec(), policy(), "Auto").decision.kind == "Reactive"  # its fit is still running
+    pool.hold = False
+    assert scaler.run(quick, spec(), policy(), "Auto").decision.kind == "Predictive"
+    clock.now += 30
+    assert scaler.due(slow, 30.0) and scaler.run(slow, spec(), policy(), "Auto").decision.kind == "Reactive"
+    assert not pool.submitted[0].done() and len(pool.submitted) == 2  # no second fit queued for "slow"
