@@ -118,9 +118,9 @@ def main() -> int:
     scoring = json.loads(args.scoring) if args.scoring else None
     model = KubeModel(extender_weight=args.extender_weight)
     info = machine()
-    rows = []
-    for family in families:
-        for size in [int(s) for s in args.sizes.split(",")]:
+    rows: list[dict[str, Any]] = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        for family in families:
             for seed in seeds:
                 raw = generate_family(family, size, seed)
                 if scoring is not None:
@@ -131,8 +131,25 @@ def main() -> int:
                     json.dumps({k: v for k, v in row.items() if "load" not in k and "unplaced" not in k}),
                     file=sys.stderr,
                 )
+                if not args.no_write:  # partial results survive an interrupted run
+                    _write(args, rows, scoring, model, info, complete=False)
+    if not args.no_write:
+        _write(args, rows, scoring, model, info, complete=True)
+    print(json.dumps(summarize(rows), indent=2))
+    return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+    scoring: dict[str, Any] | None,
+    model: KubeModel,
+    info: dict[str, Any],
+    complete: bool,
+) -> dict[str, Any]:
     result = {
         "benchmark": "placement_quality",
+        "complete": complete,
         "set": args.set,
         "sets": {k: {"families": list(v["families"]), "seeds": list(v["seeds"])} for k, v in SETS.items()},
         "definition": (

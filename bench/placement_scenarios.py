@@ -4,7 +4,7 @@ benchmarks. Every family is seeded; sizes are total pods.
 - ``chain``: microservice chains (each workload talks to 1-2 later ones), 8-core nodes in 3 zones of
   2 regions, sized for ~60% CPU.
 - ``fanin``: front ends (2-6 replicas) that each call 1-2 of a few shared back ends with heavy traffic,
-  12-core nodes in 4 zones of 2 regions, ~70% CPU.
+  4-core nodes in 4 zones of 2 regions, ~70% CPU.
 - ``groups``: applications of 3-6 services, dense traffic inside an application and light traffic across,
   nodes of 8 and 16 cores in 6 zones of 3 regions, ~55% CPU.
 """
@@ -84,7 +84,7 @@ def fanin(pods: int, seed: int) -> dict[str, Any]:
     workloads += backends
     cpu = sum(w["cpu"] * w["replicas"] for w in workloads)
     zones = [("z1", "r1"), ("z2", "r1"), ("z3", "r2"), ("z4", "r2")]
-    nodes = _nodes(rng, cpu, 0.7, zones, [12])
+    nodes = _nodes(rng, cpu, 0.7, zones, [4])
     distances = {"sameNode": 0, "sameZone": 8, "sameRegion": 30, "crossRegion": 90}
     return {"nodes": nodes, "distances": distances, "workloads": workloads, "seed": seed}
 

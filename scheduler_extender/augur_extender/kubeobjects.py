@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augur.placement import NodeInfo
+from augur.placement.constants import REGION_KEY, ZONE_KEY
 
-ZONE_LABEL = "topology.kubernetes.io/zone"
-REGION_LABEL = "topology.kubernetes.io/region"
+ZONE_LABEL = ZONE_KEY
+REGION_LABEL = REGION_KEY
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
 _SUFFIX = {
