@@ -37,5 +37,4 @@ def _run(args: argparse.Namespace) -> int:
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     from augur.operator.runner import run  # kopf is imported only when the operator actually runs
 
-    run(settings)
-    return 0
+    return run(settings)

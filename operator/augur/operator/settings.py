@@ -4,17 +4,29 @@
 | --- | --- | --- |
 | ``AUGUR_RESYNC_SECONDS`` | ``30`` | how often every profile is re-checked (late targets/policies are picked up) |
 | ``AUGUR_NAMESPACES`` | empty (all) | comma-separated namespaces to watch; empty watches the whole cluster |
-| ``AUGUR_LIVENESS`` | ``http://0.0.0.0:8080/healthz`` | liveness/readiness endpoint served by kopf |
+| ``AUGUR_SHARD_SELECTOR`` | empty (all) | label selector of the ``WorkloadProfile``s this replica acts on |
+| ``AUGUR_LIVENESS`` | ``http://0.0.0.0:8080/healthz`` | liveness endpoint; answered also while a replica stands by |
+| ``AUGUR_METRICS`` | ``0.0.0.0:8081`` | ``host:port`` serving Prometheus metrics at ``/metrics``; empty disables it |
 | ``AUGUR_LOG_FORMAT`` | ``json`` | ``json`` (structured) or ``plain`` |
 | ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
+
+| ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
+| ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
+| ``AUGUR_LEASE_NAMESPACE`` | ``$POD_NAMESPACE``, else ``augur-system`` | namespace of the Lease |
+| ``AUGUR_LEASE_DURATION_SECONDS`` | ``15`` | how long a Lease holds without renewal; a standby takes over after it |
+| ``AUGUR_LEASE_RENEW_DEADLINE_SECONDS`` | ``10`` | the leader stops acting when it could not renew for this long |
+| ``AUGUR_LEASE_RENEW_SECONDS`` | ``5`` | how often the leader renews |
+| ``AUGUR_LEASE_RETRY_SECONDS`` | ``2`` | how often a standby tries to acquire, and a leader retries a failed renewal |
 
 Scaling cadence and history are per policy: ``ScalingPolicy.spec.decisionInterval`` (default ``30s``; the
 operator checks every ``AUGUR_RESYNC_SECONDS``, so that is the finest cadence) and ``spec.history``
 (default ``14d``; at most :data:`augur.scaling.loop.MAX_HISTORY_POINTS` steps are kept).
 The operator sets ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 (unless set)
 before numpy loads (:mod:`augur.operator`), so every fit uses one core.
+Sharding (``AUGUR_SHARD_SELECTOR``, ``AUGUR_NAMESPACES``) is explained in docs/scaling.md, section "Sharding".
+The identity in the Lease is ``$POD_NAME`` (else the host name) plus the process id.
 """
 
 from __future__ import annotations
@@ -23,12 +35,34 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
+from augur.operator.sharding import kopf_labels
+
+
+@dataclass(frozen=True)
+class LeaseTiming:
+    """Leader-election timing (the client-go defaults, with a slower renewal)."""
+
+    duration: float = 15.0
+    renew_deadline: float = 10.0
+    renew_every: float = 5.0
+    retry_every: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.retry_every <= self.renew_every < self.renew_deadline < self.duration:
+            raise ValueError(
+                "lease timing must satisfy 0 < retry <= renew < renew deadline < duration, got "
+                f"retry {self.retry_every}, renew {self.renew_every}, deadline {self.renew_deadline}, "
+                f"duration {self.duration}"
+            )
+
 
 @dataclass(frozen=True)
 class OperatorSettings:
     resync_seconds: float = 30.0
     namespaces: tuple[str, ...] = ()
+    shard_selector: str = ""
     liveness: str = "http://0.0.0.0:8080/healthz"
+    metrics: str = "0.0.0.0:8081"
     log_format: Literal["json", "plain"] = "json"
     prometheus_url: str = ""
     fit_workers: int = 0
@@ -38,6 +72,10 @@ class OperatorSettings:
     @property
     def workers(self) -> int:
         return self.fit_workers or max(1, (os.cpu_count() or 2) // 2)
+    leader_election: bool = False
+    lease_name: str = "augur-operator"
+    lease_namespace: str = "augur-system"
+    lease_timing: LeaseTiming = LeaseTiming()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> OperatorSettings:
@@ -55,15 +93,49 @@ class OperatorSettings:
         if save <= 0:
             raise ValueError(f"AUGUR_STATE_SAVE_SECONDS must be positive, got {save}")
         namespaces = tuple(n.strip() for n in env.get("AUGUR_NAMESPACES", "").split(",") if n.strip())
+        metrics = env.get("AUGUR_METRICS", cls.metrics).strip()
+        if metrics and not metrics.rpartition(":")[2].isdigit():
+            raise ValueError(f"AUGUR_METRICS must be host:port (or empty to disable), got {metrics!r}")
+        default = LeaseTiming()
+        timing = LeaseTiming(
+            duration=float(env.get("AUGUR_LEASE_DURATION_SECONDS", default.duration)),
+            renew_deadline=float(env.get("AUGUR_LEASE_RENEW_DEADLINE_SECONDS", default.renew_deadline)),
+            renew_every=float(env.get("AUGUR_LEASE_RENEW_SECONDS", default.renew_every)),
+            retry_every=float(env.get("AUGUR_LEASE_RETRY_SECONDS", default.retry_every)),
+        )
+        shard_selector = env.get("AUGUR_SHARD_SELECTOR", "").strip()
+        kopf_labels(shard_selector)  # a bad selector is a startup error, not a silent "match all"
+        lease_namespace = env.get("AUGUR_LEASE_NAMESPACE") or env.get("POD_NAMESPACE") or cls.lease_namespace
         return cls(
             resync_seconds=resync,
             namespaces=namespaces,
+            shard_selector=shard_selector,
             liveness=env.get("AUGUR_LIVENESS", cls.liveness),
+            metrics=metrics,
             log_format="json" if fmt == "json" else "plain",
             prometheus_url=env.get("AUGUR_PROMETHEUS_URL", "").strip(),
             fit_workers=workers,
             state_save_seconds=save,
+            leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
+            lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
+            lease_namespace=lease_namespace.strip(),
+            lease_timing=timing,
         )
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+def identity(env: dict[str, str] | None = None) -> str:
+    """This replica's name in the Lease: ``$POD_NAME`` (else the host name) and the process id."""
+    env = dict(os.environ) if env is None else env
+    return f"{env.get('POD_NAME') or os.uname().nodename}_{os.getpid()}"
 
 
 SETTINGS = OperatorSettings.from_env()

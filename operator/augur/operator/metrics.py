@@ -1,0 +1,178 @@
+"""Operator metrics, served by prometheus-client at ``/metrics`` on ``AUGUR_METRICS`` (``host:port``).
+
+Counters and histograms (labels from fixed sets; anything else is counted as ``Other``):
+
+- ``augur_decisions_total{kind}``: scaling decisions made (``Predictive``, ``Reactive``, ``Fallback``).
+- ``augur_scale_writes_total{result}``: writes to a target's ``/scale`` (``Succeeded``, ``Failed``).
+- ``augur_scale_writes_blocked_total{reason}``: writes a decision wanted but Augur held back
+  (``Conflict``: another autoscaler owns the target; ``NotLeader``: this replica lost its Lease).
+- ``augur_decision_duration_seconds``: time to read demand, forecast and decide for one profile.
+- ``augur_fit_duration_seconds``: time of one model fit or refit in the worker pool.
+- ``augur_query_errors_total{reason}``: failed demand reads (``PrometheusUnavailable``, ``QueryInvalid``,
+  ``NoData``, ``StaleData``).
+- ``augur_cadence_missed_total``: cadences missed: a due time counts as missed when the profile's next
+  decision came more than half a cadence after it (a decision 16 s late at a 30 s cadence misses one,
+  46 s late two).
+- ``augur_cadence_lag_seconds``: how late each decision came after its cadence was due.
+
+Gauges:
+
+- ``augur_refit_backlog``: fits queued or running in the worker pool.
+- ``augur_profiles``: profiles with per-profile series on this replica.
+- ``augur_leader``: 1 while this replica acts (leader, or leader election off), 0 while it stands by.
+- ``augur_profile_mode{namespace,name,augur_profile_mode}``: enum, 1 for the effective mode
+  (``Off``, ``ForecastOnly``, ``Auto``).
+- ``augur_profile_conflict{namespace,name}``: 1 while another autoscaler targets the profile's workload.
+- ``augur_profile_forecast_error_ratio{namespace,name}``: rolling forecast error relative to mean demand.
+- ``augur_profile_lead_time_seconds{namespace,name}``: lead time the decision uses (measured from the
+  workload's pods with ``leadTime: auto``).
+
+plus prometheus-client's ``process_*`` (CPU seconds, resident memory) and ``python_*`` collectors.
+
+Label cardinality is bounded: per-profile series carry only ``namespace`` and ``name`` and are removed
+when the profile is deleted (:func:`forget_profile`); every other label comes from the fixed sets above
+(anything else is counted as ``Other``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+from collections.abc import Iterable
+
+from prometheus_client import Counter, Enum, Gauge, Histogram, start_http_server
+
+logger = logging.getLogger(__name__)
+
+DECISION_KINDS = ("Predictive", "Reactive", "Fallback")
+WRITE_RESULTS = ("Succeeded", "Failed")
+BLOCK_REASONS = ("Conflict", "NotLeader")
+QUERY_ERROR_REASONS = ("PrometheusUnavailable", "QueryInvalid", "NoData", "StaleData")
+MODES = ("Off", "ForecastOnly", "Auto")
+OTHER = "Other"
+PROFILE_LABELS = ("namespace", "name")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_FIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+DECISIONS = Counter("augur_decisions_total", "Scaling decisions made, by kind.", ["kind"])
+SCALE_WRITES = Counter("augur_scale_writes_total", "Writes to a target's /scale, by result.", ["result"])
+SCALE_WRITES_BLOCKED = Counter(
+    "augur_scale_writes_blocked_total", "Writes a decision wanted but Augur held back, by reason.", ["reason"]
+)
+DECISION_SECONDS = Histogram(
+    "augur_decision_duration_seconds", "Time to read demand, forecast and decide for one profile.",
+    buckets=_LATENCY_BUCKETS,
+)
+FIT_SECONDS = Histogram("augur_fit_duration_seconds", "Time of one model fit or refit.", buckets=_FIT_BUCKETS)
+REFIT_BACKLOG = Gauge("augur_refit_backlog", "Fits queued or running in the worker pool.")
+QUERY_ERRORS = Counter("augur_query_errors_total", "Failed demand reads, by reason.", ["reason"])
+CADENCE_MISSED = Counter("augur_cadence_missed_total", "Cadences missed (next decision over half a cadence late).")
+CADENCE_LAG = Histogram(
+    "augur_cadence_lag_seconds", "How late each decision came after its cadence was due.", buckets=_LATENCY_BUCKETS
+)
+PROFILE_MODE = Enum("augur_profile_mode", "Effective mode per profile.", PROFILE_LABELS, states=list(MODES))
+PROFILE_CONFLICT = Gauge("augur_profile_conflict", "1 while another autoscaler targets the workload.", PROFILE_LABELS)
+PROFILE_FORECAST_ERROR = Gauge(
+    "augur_profile_forecast_error_ratio", "Rolling forecast error relative to mean demand.", PROFILE_LABELS
+)
+PROFILE_LEAD_TIME = Gauge("augur_profile_lead_time_seconds", "Lead time the decision uses.", PROFILE_LABELS)
+PROFILES = Gauge("augur_profiles", "Profiles with per-profile series on this replica.")
+LEADER = Gauge("augur_leader", "1 while this replica acts, 0 while it stands by.")
+
+_PER_PROFILE = (PROFILE_MODE, PROFILE_CONFLICT, PROFILE_FORECAST_ERROR, PROFILE_LEAD_TIME)
+_lock = threading.Lock()
+_last_decision: dict[tuple[str, str], float] = {}
+_known: set[tuple[str, str]] = set()
+
+
+def _bounded(value: str, allowed: Iterable[str]) -> str:
+    return value if value in allowed else OTHER
+
+
+def decision(kind: str, seconds: float) -> None:
+    DECISIONS.labels(_bounded(kind, DECISION_KINDS)).inc()
+    DECISION_SECONDS.observe(seconds)
+
+
+def scale_write(succeeded: bool) -> None:
+    SCALE_WRITES.labels(WRITE_RESULTS[0] if succeeded else WRITE_RESULTS[1]).inc()
+
+
+def scale_write_blocked(reason: str) -> None:
+    SCALE_WRITES_BLOCKED.labels(_bounded(reason, BLOCK_REASONS)).inc()
+
+
+def query_error(reason: str) -> None:
+    QUERY_ERRORS.labels(_bounded(reason, QUERY_ERROR_REASONS)).inc()
+
+
+def cadence(namespace: str, name: str, at: float, interval: float) -> int:
+    """Record one decision of a profile at monotonic time ``at`` with cadence ``interval``; returns how many
+    cadences were missed since its previous decision (0 when on time or the first one)."""
+    key = (namespace, name)
+    with _lock:
+        previous = _last_decision.get(key)
+        _last_decision[key] = at
+    if previous is None or interval <= 0:
+        return 0
+    lag = max(0.0, at - previous - interval)
+    CADENCE_LAG.observe(lag)
+    missed = math.ceil((lag - interval / 2) / interval) if lag > interval / 2 else 0
+    if missed:
+        CADENCE_MISSED.inc(missed)
+    return missed
+
+
+def _track(namespace: str, name: str) -> None:
+    with _lock:
+        _known.add((namespace, name))
+        PROFILES.set(len(_known))
+
+
+def profile(
+    namespace: str,
+    name: str,
+    *,
+    mode: str | None = None,
+    conflict: bool | None = None,
+    forecast_error: float | None = None,
+    lead_time_seconds: float | None = None,
+) -> None:
+    """Set the per-profile series that are given (None leaves a series as it is)."""
+    _track(namespace, name)
+    if mode is not None and mode in MODES:
+        PROFILE_MODE.labels(namespace, name).state(mode)
+    if conflict is not None:
+        PROFILE_CONFLICT.labels(namespace, name).set(1 if conflict else 0)
+    if forecast_error is not None:
+        PROFILE_FORECAST_ERROR.labels(namespace, name).set(forecast_error)
+    if lead_time_seconds is not None:
+        PROFILE_LEAD_TIME.labels(namespace, name).set(lead_time_seconds)
+
+
+def forget_profile(namespace: str, name: str) -> None:
+    """Remove every series of a deleted profile (keeps label cardinality bounded by live profiles)."""
+    for metric in _PER_PROFILE:
+        with contextlib.suppress(KeyError):
+            metric.remove(namespace, name)
+    with _lock:
+        _known.discard((namespace, name))
+        _last_decision.pop((namespace, name), None)
+        PROFILES.set(len(_known))
+
+
+def serve(address: str) -> bool:
+    """Serve ``/metrics`` on ``host:port`` in a daemon thread; False (logged) when disabled or the port is
+    taken: metrics never stop the operator from scaling."""
+    if not address:
+        return False
+    host, _, port = address.rpartition(":")
+    try:
+        start_http_server(int(port), addr=host or "0.0.0.0")
+    except (OSError, ValueError) as exc:
+        logger.error(f"metrics are not served at {address!r} (AUGUR_METRICS): {exc}")
+        return False
+    logger.info(f"serving metrics at http://{address}/metrics")
+    return True

@@ -1,0 +1,68 @@
+"""Sharding: which ``WorkloadProfile``s this replica acts on (``AUGUR_SHARD_SELECTOR``).
+
+The selector uses the Kubernetes label-selector syntax: ``key=value`` (or ``==``), ``key!=value``, ``key``
+(present), ``!key`` (absent), ``key in (a,b)``, ``key notin (a,b)``, combined with commas (all must hold).
+It becomes a kopf ``labels`` filter on the profile handlers. Indexes used for conflict detection see every
+profile, so two shards never both act on one target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
+_VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
+_SET = re.compile(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s+\((?P<values>[^)]*)\)$")
+_EQ = re.compile(rf"^(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<value>{_VALUE})$")
+_EXISTS = re.compile(rf"^(?P<neg>!?)\s*(?P<key>{_KEY})$")
+
+def _requirements(selector: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in selector:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return [p for p in parts if p]
+
+
+def _predicate(req: str) -> Callable[[str | None], bool]:
+    """``value or None (absent) -> matches`` for one requirement, as Kubernetes evaluates it."""
+    if m := _SET.match(req):
+        values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
+        if m["op"] == "in":
+            return lambda v: v in values
+        return lambda v: v not in values  # notin also matches objects without the key
+    if m := _EQ.match(req):
+        value = m["value"]
+        if m["op"] == "!=":
+            return lambda v: v != value  # != also matches objects without the key
+        return lambda v: v == value
+    if m := _EXISTS.match(req):
+        return (lambda v: v is None) if m["neg"] else (lambda v: v is not None)
+    syntax = "k=v, k!=v, k, !k, k in (a,b), k notin (a,b)"
+    raise ValueError(f"AUGUR_SHARD_SELECTOR: cannot parse {req!r} (label-selector syntax: {syntax})")
+
+
+def _key(req: str) -> str:
+    m = _SET.match(req) or _EQ.match(req) or _EXISTS.match(req)
+    assert m is not None
+    return m["key"]
+
+
+def kopf_labels(selector: str) -> dict[str, Callable[..., bool]]:
+    """The kopf ``labels`` filter for ``selector`` (empty: every profile); raises ValueError naming the
+    requirement it cannot parse. Requirements on one key are combined with *and*."""
+    predicates: dict[str, list[Callable[[str | None], bool]]] = {}
+    for req in _requirements(selector):
+        predicate = _predicate(req)
+        predicates.setdefault(_key(req), []).append(predicate)
+    return {key: _all(preds) for key, preds in predicates.items()}
+
+
+def _all(predicates: list[Callable[[str | None], bool]]) -> Callable[..., bool]:
+    return lambda value, **_: all(p(value) for p in predicates)
