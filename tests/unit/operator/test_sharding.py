@@ -51,8 +51,13 @@ def test_settings_reject_a_bad_selector_and_read_the_lease_settings() -> None:
     with pytest.raises(ValueError, match="AUGUR_SHARD_SELECTOR"):
         OperatorSettings.from_env({"AUGUR_SHARD_SELECTOR": "a=b=c"})
     s = OperatorSettings.from_env(
-        {"AUGUR_SHARD_SELECTOR": "shard=a", "AUGUR_LEADER_ELECTION": "true", "POD_NAMESPACE": "ops",
-         "AUGUR_LEASE_NAME": "augur-shard-a", "AUGUR_METRICS": ""}
+        {
+            "AUGUR_SHARD_SELECTOR": "shard=a",
+            "AUGUR_LEADER_ELECTION": "true",
+            "POD_NAMESPACE": "ops",
+            "AUGUR_LEASE_NAME": "augur-shard-a",
+            "AUGUR_METRICS": "",
+        }
     )
     assert s.shard_selector == "shard=a" and s.leader_election and s.lease_namespace == "ops"
     assert s.lease_name == "augur-shard-a" and s.metrics == "" and s.lease_timing.duration == 15

@@ -1,0 +1,487 @@
+"""The operator at scale: N WorkloadProfiles with backfilled history at a 30 s cadence on the local
+control plane, first on one replica, then sharded over two (``AUGUR_SHARD_SELECTOR``).
+
+    .venv/bin/python bench/operator_scale.py [--profiles 1000] [--minutes 15] [--shard-minutes 8]
+
+Every profile has its own demand series ``augur_bench_demand{profile=...}``: a daily shape with a
+per-profile level and phase plus deterministic noise, backfilled with promtool for ``--history-hours``
+and served live afterwards by an exporter in this process (the same function, so history and live data
+join). Targets are ``BenchTarget`` custom resources with a ``/scale`` subresource (no pods: the bench
+measures the operator, not kwok), scaled in ``Auto`` mode.
+
+Measured over a steady window that starts once every profile has decided at least once:
+- operator CPU (cores, process tree incl. fit workers) and RSS (main process and tree),
+- decision latency p50/p99 (``augur_decision_duration_seconds``, interpolated within buckets),
+- cadences missed and cadence lag (``augur_cadence_missed_total``, ``augur_cadence_lag_seconds``),
+- refit backlog (``augur_refit_backlog``, sampled),
+- Prometheus query load (range/instant queries per second and Prometheus CPU, from its own metrics).
+Targets: one core or less, under 500 MiB, no cadence missed. Writes bench/results/operator_scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import re
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from augur.devcluster.backfill import Series, backfill
+from common import machine, write
+
+from augur.devcluster import prometheus
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.procs import ManagedProcess, wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+METRIC = "augur_bench_demand"
+STEP_SECONDS = 60
+NAMESPACES = 10
+CPU_TARGET_CORES, RSS_TARGET_MIB = 1.0, 500.0
+TICK = 1.0 / 100  # /proc clock ticks (CLK_TCK is 100 on Linux)
+
+BENCH_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: benchtargets.bench.augur.dev}
+spec:
+  group: bench.augur.dev
+  scope: Namespaced
+  names: {kind: BenchTarget, plural: benchtargets, singular: benchtarget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+            status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+      subresources:
+        status: {}
+        scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas,
+                labelSelectorPath: .status.selector}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: augur-bench-targets}
+rules:
+  - apiGroups: [bench.augur.dev]
+    resources: [benchtargets, benchtargets/scale]
+    verbs: [get, list, watch, update, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: augur-bench-targets}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: augur-bench-targets}
+subjects: [{kind: ServiceAccount, name: augur-operator, namespace: augur-system}]
+"""
+
+
+# -- demand ------------------------------------------------------------------------------------------------
+def _profile_params(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(20260101)
+    return rng.uniform(100, 1000, n), rng.uniform(0, 2 * math.pi, n)
+
+
+def demand(levels: np.ndarray, phases: np.ndarray, t: float) -> np.ndarray:
+    """Demand of every profile at unix time ``t`` (deterministic: history and live data agree)."""
+    step = int(t // STEP_SECONDS)
+    noise = np.array(
+        [
+            int.from_bytes(hashlib.blake2b(f"{i}:{step}".encode(), digest_size=2).digest()) / 65535
+            for i in range(len(levels))
+        ]
+    )
+    daily = 1 + 0.6 * np.sin(2 * math.pi * (t % 86400) / 86400 + phases)
+    return levels * daily * (0.9 + 0.2 * noise)
+
+
+def name_of(i: int) -> str:
+    return f"p{i:04d}"
+
+
+def start_exporter(levels: np.ndarray, phases: np.ndarray) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            values = demand(levels, phases, time.time())
+            lines = [f"# TYPE {METRIC} gauge"]
+            lines += [f'{METRIC}{{profile="{name_of(i)}"}} {v:.3f}' for i, v in enumerate(values)]
+            body = ("\n".join(lines) + "\n").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"127.0.0.1:{port}"
+
+
+def backfill_history(cluster: LocalCluster, levels: np.ndarray, phases: np.ndarray, hours: float) -> float:
+    started = time.monotonic()
+    end = (time.time() // STEP_SECONDS) * STEP_SECONDS - STEP_SECONDS
+    stamps = np.arange(end - hours * 3600, end + 1, STEP_SECONDS)
+    matrix = np.stack([demand(levels, phases, float(t)) for t in stamps], axis=1)
+    series = [Series({"profile": name_of(i)}, stamps.tolist(), matrix[i].tolist()) for i in range(len(levels))]
+    backfill(cluster, METRIC, series, help_text="bench demand")
+    return time.monotonic() - started
+
+
+# -- objects -------------------------------------------------------------------------------------------------
+def manifests(n: int, shards: int = 2) -> list[str]:
+    docs: list[str] = []
+    for ns in range(NAMESPACES):
+        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-{ns}}}\n")
+        docs.append(
+            f"apiVersion: augur.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {{name: bench, namespace: bench-{ns}}}\n"
+            "spec: {mode: Auto, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 2d, leadTime: 2m}\n"
+        )
+    for i in range(n):
+        ns, name = f"bench-{i % NAMESPACES}", name_of(i)
+        docs.append(
+            f"apiVersion: bench.augur.dev/v1\nkind: BenchTarget\nmetadata: {{name: {name}, namespace: {ns}}}\n"
+            f"spec: {{replicas: 2, selector: 'app={name}'}}\n"
+        )
+        docs.append(
+            f"apiVersion: augur.dev/v1alpha1\nkind: WorkloadProfile\nmetadata: {{name: {name}, namespace: {ns}, "
+            f"labels: {{augur.dev/shard: '{i % shards}'}}}}\n"
+            f"spec:\n  scaleTargetRef: {{apiVersion: bench.augur.dev/v1, kind: BenchTarget, name: {name}}}\n"
+            f"  policyRef: {{name: bench}}\n"
+            f"  demand: {{query: '{METRIC}{{profile=\"{name}\"}}', capacityPerReplica: 100, step: 1m}}\n"
+        )
+    return docs
+
+
+def apply_all(cluster: LocalCluster, docs: list[str], chunk: int = 200) -> None:
+    for k in range(0, len(docs), chunk):
+        cluster.kubectl(
+            "apply", "--server-side", "--field-manager=augur-bench", "-f", "-", stdin="---\n".join(docs[k : k + chunk])
+        )
+
+
+# -- measuring -----------------------------------------------------------------------------------------------
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * TICK
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """``name{labels}`` → value for every sample line."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            try:
+                out[key] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
+def metric_sum(samples: dict[str, float], name: str, **labels: str) -> float:
+    total = 0.0
+    for key, value in samples.items():
+        base = key.split("{", 1)[0]
+        if base == name and all(f'{k}="{v}"' in key for k, v in labels.items()):
+            total += value
+    return total
+
+
+def histogram_quantile(before: dict[str, float], after: dict[str, float], name: str, q: float) -> float | None:
+    """Quantile of the observations between two scrapes, linear within buckets (as PromQL does)."""
+    buckets: list[tuple[float, float]] = []
+    for key, value in after.items():
+        if key.startswith(f"{name}_bucket{{"):
+            le = re.search(r'le="([^"]+)"', key)
+            assert le is not None
+            buckets.append((float(le.group(1)), value - before.get(key, 0.0)))
+    buckets.sort()
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank, lower, prev = q * buckets[-1][1], 0.0, 0.0
+    for upper, count in buckets:
+        if count >= rank:
+            if math.isinf(upper):
+                return lower
+            return lower + (upper - lower) * (rank - prev) / max(count - prev, 1e-9)
+        lower, prev = upper, count
+    return lower
+
+
+class Sampler:
+    """Samples the operators' process trees and /metrics and Prometheus' own metrics every ``period``."""
+
+    def __init__(self, ops: list[tuple[ManagedProcess, str]], prom_url: str, period: float = 5.0) -> None:
+        self.ops, self.prom_url, self.period = ops, prom_url, period
+        self.rows: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"t": time.monotonic(), "ops": []}
+        for proc, url in self.ops:
+            pids = _tree(proc.pid)
+            try:
+                samples = parse_metrics(httpx.get(url, timeout=10).text)
+            except httpx.HTTPError:
+                samples = {}
+            row["ops"].append(
+                {
+                    "cpu": sum(_cpu_seconds(p) for p in pids),
+                    "rss_main": _rss_mib(proc.pid),
+                    "rss_tree": sum(_rss_mib(p) for p in pids),
+                    "metrics": samples,
+                }
+            )
+        try:
+            row["prom"] = parse_metrics(httpx.get(f"{self.prom_url}/metrics", timeout=10).text)
+        except httpx.HTTPError:
+            row["prom"] = {}
+        return row
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.rows.append(self.snapshot())
+            self._stop.wait(self.period)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+        self.rows.append(self.snapshot())
+
+
+def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: float) -> dict[str, Any]:
+    first, last = rows[0], rows[-1]
+    seconds = last["t"] - first["t"]
+    per_op = []
+    for k, n in enumerate(profiles_per_op):
+        a, b = first["ops"][k], last["ops"][k]
+        ma, mb = a["metrics"], b["metrics"]
+        decisions = metric_sum(mb, "augur_decisions_total") - metric_sum(ma, "augur_decisions_total")
+        backlog = [r["ops"][k]["metrics"].get("augur_refit_backlog", 0.0) for r in rows]
+        per_op.append(
+            {
+                "profiles": n,
+                "cpu_cores": round((b["cpu"] - a["cpu"]) / seconds, 3),
+                "rss_main_mib_max": round(max(r["ops"][k]["rss_main"] for r in rows), 1),
+                "rss_tree_mib_max": round(max(r["ops"][k]["rss_tree"] for r in rows), 1),
+                "decisions": int(decisions),
+                "decisions_expected": int(n * seconds / interval),
+                "decision_latency_p50_s": _round(histogram_quantile(ma, mb, "augur_decision_duration_seconds", 0.5)),
+                "decision_latency_p99_s": _round(histogram_quantile(ma, mb, "augur_decision_duration_seconds", 0.99)),
+                "cadence_lag_p99_s": _round(histogram_quantile(ma, mb, "augur_cadence_lag_seconds", 0.99)),
+                "cadences_missed": int(
+                    metric_sum(mb, "augur_cadence_missed_total") - metric_sum(ma, "augur_cadence_missed_total")
+                ),
+                "refit_backlog_max": max(backlog),
+                "refit_backlog_mean": round(float(np.mean(backlog)), 1),
+                "fits": int(
+                    metric_sum(mb, "augur_fit_duration_seconds_count")
+                    - metric_sum(ma, "augur_fit_duration_seconds_count")
+                ),
+                "fit_p50_s": _round(histogram_quantile(ma, mb, "augur_fit_duration_seconds", 0.5)),
+                "scale_writes": int(
+                    metric_sum(mb, "augur_scale_writes_total") - metric_sum(ma, "augur_scale_writes_total")
+                ),
+                "query_errors": int(
+                    metric_sum(mb, "augur_query_errors_total") - metric_sum(ma, "augur_query_errors_total")
+                ),
+            }
+        )
+    pa, pb = first["prom"], last["prom"]
+
+    def prom_rate(handler: str) -> float:
+        key = "prometheus_http_requests_total"
+        return round((metric_sum(pb, key, handler=handler) - metric_sum(pa, key, handler=handler)) / seconds, 2)
+
+    return {
+        "window_seconds": round(seconds, 1),
+        "operators": per_op,
+        "prometheus": {
+            "query_range_per_s": prom_rate("/api/v1/query_range"),
+            "query_per_s": prom_rate("/api/v1/query"),
+            "cpu_cores": round(
+                (metric_sum(pb, "process_cpu_seconds_total") - metric_sum(pa, "process_cpu_seconds_total")) / seconds, 3
+            ),
+        },
+    }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def verdict(summary: dict[str, Any]) -> dict[str, bool]:
+    ops = summary["operators"]
+    return {
+        "cpu_at_most_one_core": all(o["cpu_cores"] <= CPU_TARGET_CORES for o in ops),
+        "rss_under_500_mib": all(o["rss_tree_mib_max"] < RSS_TARGET_MIB for o in ops),
+        "no_cadence_missed": all(o["cadences_missed"] == 0 for o in ops),
+    }
+
+
+# -- running -------------------------------------------------------------------------------------------------
+def start_operators(
+    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], workers: int
+) -> list[tuple[ManagedProcess, str]]:
+    ops = []
+    for k, selector in enumerate(selectors):
+        health, metrics = f"http://127.0.0.1:{free_port()}/healthz", f"127.0.0.1:{free_port()}"
+        env = {
+            "KUBECONFIG": str(kubeconfig),
+            "AUGUR_PROMETHEUS_URL": cluster.prometheus_url,
+            "AUGUR_METRICS": metrics,
+            "AUGUR_LOG_FORMAT": "plain",
+            "AUGUR_SHARD_SELECTOR": selector,
+            "AUGUR_FIT_WORKERS": str(workers),
+        }
+        argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=30"]
+        proc = cluster.spawn(f"augur-operator-{len(selectors)}-{k}", argv, env=env)
+        wait_until(lambda url=health: httpx.get(url, timeout=5).status_code == 200, 180, "operator liveness", proc)
+        ops.append((proc, f"http://{metrics}/metrics"))
+    return ops
+
+
+def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout: float) -> float:
+    """Seconds until every profile decided at least once (each operator: decisions >= its profiles)."""
+    started = time.monotonic()
+
+    def done() -> bool:
+        for (proc, url), n in zip(ops, profiles, strict=True):
+            if not proc.running():
+                raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
+            if metric_sum(parse_metrics(httpx.get(url, timeout=10).text), "augur_decisions_total") < n:
+                return False
+        return True
+
+    wait_until(done, timeout, "every profile's first decision")
+    return round(time.monotonic() - started, 1)
+
+
+def phase(
+    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], profiles: list[int], minutes: float, workers: int
+) -> dict[str, Any]:
+    ops = start_operators(cluster, kubeconfig, selectors, workers)
+    try:
+        try:
+            warm = warm_up(ops, profiles, timeout=1800)
+        except TimeoutError as exc:
+            return {"selectors": selectors, "error": f"warm-up did not finish: {exc}"[:2000]}
+        sampler = Sampler(ops, cluster.prometheus_url)
+        sampler.start()
+        time.sleep(minutes * 60)
+        sampler.stop()
+        summary = summarize(sampler.rows, profiles, 30.0)
+        return {"selectors": selectors, "warm_up_seconds": warm, **summary, "targets_met": verdict(summary)}
+    finally:
+        for proc, _ in ops:
+            proc.stop(30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profiles", type=int, default=1000)
+    parser.add_argument("--minutes", type=float, default=15.0, help="steady window, one replica")
+    parser.add_argument("--shard-minutes", type=float, default=8.0, help="steady window, two shards (0: skip)")
+    parser.add_argument("--history-hours", type=float, default=48.0)
+    parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
+    parser.add_argument("--output", default="operator_scale.json")
+    args = parser.parse_args()
+    host = machine()
+    levels, phases = _profile_params(args.profiles)
+    result: dict[str, Any] = {
+        "benchmark": "operator_scale",
+        "machine": host,
+        "config": {
+            "profiles": args.profiles,
+            "cadence_seconds": 30,
+            "demand_step_seconds": STEP_SECONDS,
+            "history_hours": args.history_hours,
+            "fit_workers_per_operator": args.workers,
+            "namespaces": NAMESPACES,
+            "targets": "BenchTarget custom resources with /scale (no pods), mode Auto",
+            "steady_minutes_single": args.minutes,
+            "steady_minutes_sharded": args.shard_minutes,
+        },
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="augur-opscale-") as tmp,
+        LocalCluster.create(Path(tmp), ClusterConfig(nodes=())) as cluster,
+    ):
+        cluster.kubectl("apply", "-f", str(REPO / "crds"))
+        cluster.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+        cluster.kubectl("apply", "-f", "-", stdin=BENCH_CRD)
+        cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "benchtargets.bench.augur.dev")
+        result["backfill_seconds"] = round(backfill_history(cluster, levels, phases, args.history_hours), 1)
+        server, address = start_exporter(levels, phases)
+        prometheus.add_target(cluster.prometheus_dir, "bench", address)
+        created = time.monotonic()
+        apply_all(cluster, manifests(args.profiles))
+        result["create_seconds"] = round(time.monotonic() - created, 1)
+        kubeconfig = cluster.service_account_kubeconfig("augur-system", "augur-operator", hours=8)
+        print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)
+        result["single"] = phase(cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers)
+        print(result["single"], flush=True)
+        if args.shard_minutes > 0:
+            half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
+            selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
+            result["sharded"] = phase(cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers)
+            print(result["sharded"], flush=True)
+        server.shutdown()
+    result["load_average_at_end"] = list(__import__("os").getloadavg())
+    print(write(args.output, result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""Operations on the real control plane: another autoscaler on the target (Conflict, no writes), two
+operator replicas with leader election (SIGKILL of the leader hands over within 30 s, a watcher on the
+Deployment sees no conflicting writes), and /metrics with the documented metric names.
+
+Demand is a constant PromQL expression (``vector(N)``) evaluated by the real Prometheus, so the loop has
+history at once and a fixed decision: with capacity C per replica at 80 % it wants ceil(N / (0.8 C)).
+The operators started here act only on profiles labelled ``augur.dev/e2e-shard=<shard>``
+(``AUGUR_SHARD_SELECTOR``), so the session's shared operator fixture is not needed here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.operator import metrics as metrics_module
+from tests.e2e.conftest import REPO, apply, condition, deployment, get_json
+
+SHARD_LABEL = "augur.dev/e2e-shard"
+TAKEOVER_LIMIT_SECONDS = 30.0
+
+
+@dataclass
+class Operator:
+    proc: ManagedProcess
+    health: str
+    metrics: str
+    name: str
+
+    def scrape(self) -> str:
+        return httpx.get(self.metrics, timeout=5).text
+
+    def sample(self, metric: str, labels: str = "") -> float | None:
+        pattern = re.compile(rf"^{re.escape(metric)}{re.escape(labels)} (\S+)$", re.MULTILINE)
+        found = pattern.search(self.scrape())
+        return float(found.group(1)) if found else None
+
+
+@pytest.fixture(scope="module")
+def operator_env(crds: LocalCluster) -> dict[str, str]:
+    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+    kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
+    return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
+
+
+def start_operator(cluster: LocalCluster, env: dict[str, str], name: str, shard: str, **extra: str) -> Operator:
+    health = f"http://127.0.0.1:{free_port()}/healthz"
+    metrics = f"127.0.0.1:{free_port()}"
+    proc = cluster.spawn(
+        name,
+        [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=2"],
+        env={
+            **env,
+            "AUGUR_SHARD_SELECTOR": f"{SHARD_LABEL}={shard}",
+            "AUGUR_METRICS": metrics,
+            "AUGUR_LOG_FORMAT": "plain",
+            "POD_NAME": name,
+            **extra,
+        },
+    )
+    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 90, f"{name} liveness", proc)
+    return Operator(proc, health, f"http://{metrics}/metrics", name)
+
+
+def profile_manifest(namespace: str, name: str, shard: str, demand: float, capacity: float, mode: str) -> str:
+    return f"""
+apiVersion: augur.dev/v1alpha1
+kind: ScalingPolicy
+metadata: {{name: {name}, namespace: {namespace}}}
+spec: {{mode: {mode}, minReplicas: 1, maxReplicas: 20, decisionInterval: 4s, history: 30m, leadTime: 30s,
+        behavior: {{scaleUp: {{maxStepPods: 20}}}}}}
+---
+apiVersion: augur.dev/v1alpha1
+kind: WorkloadProfile
+metadata: {{name: {name}, namespace: {namespace}, labels: {{{SHARD_LABEL}: {shard}}}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}
+  policyRef: {{name: {name}}}
+  demand: {{query: "vector({demand})", capacityPerReplica: {capacity}, step: 15s}}
+"""
+
+
+@dataclass
+class ReplicaWrite:
+    at: float
+    replicas: int
+    manager_time: str
+
+
+@dataclass
+class DeploymentWatch:
+    """``kubectl get deployment --watch``: every change of ``spec.replicas`` and who last wrote it."""
+
+    proc: subprocess.Popen[str]
+    writes: list[ReplicaWrite] = field(default_factory=list)
+    events: int = 0
+
+    @classmethod
+    def start(cls, cluster: LocalCluster, namespace: str, name: str) -> DeploymentWatch:
+        argv = [cluster.tools.path("kubectl"), f"--kubeconfig={cluster.kubeconfig}", "get", "deployment", name]
+        argv += ["-n", namespace, "--watch", "--output-watch-events", "-o", "json", "--show-managed-fields"]
+        watch = cls(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+        threading.Thread(target=watch._read, daemon=True).start()
+        wait_until(lambda: watch.events > 0, 30, "the Deployment watch to start")
+        return watch
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        decoder, buffer, last = json.JSONDecoder(), "", None
+        for line in self.proc.stdout:
+            buffer += line
+            try:
+                event, end = decoder.raw_decode(buffer.lstrip())
+            except ValueError:
+                continue
+            buffer = buffer.lstrip()[end:]
+            self.events += 1
+            obj = event.get("object") or {}
+            replicas = int((obj.get("spec") or {}).get("replicas") or 0)
+            augur = [m for m in obj["metadata"].get("managedFields", []) if m.get("manager") == "augur"]
+            stamp = max((m.get("time", "") for m in augur), default="")
+            if last is not None and replicas != last:
+                self.writes.append(ReplicaWrite(time.monotonic(), replicas, stamp))
+            last = replicas
+
+    def augur_writes(self) -> list[ReplicaWrite]:
+        return [w for w in self.writes if w.manager_time]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def watches() -> Iterator[list[DeploymentWatch]]:
+    started: list[DeploymentWatch] = []
+    yield started
+    for w in started:
+        w.stop()
+
+
+def lease_holder(cluster: LocalCluster, name: str) -> str:
+    out = cluster.kubectl("get", "lease", name, "-n", "augur-system", "-o", "json", check=False)
+    return str(json.loads(out.stdout)["spec"].get("holderIdentity") or "") if out.returncode == 0 else ""
+
+
+def replicas(cluster: LocalCluster, namespace: str, name: str) -> int:
+    return int(get_json(cluster, "deployment", name, "-n", namespace)["spec"]["replicas"])
+
+
+def test_hpa_on_the_same_deployment_is_a_conflict_and_augur_does_not_write(
+    crds: LocalCluster, operator_env: dict[str, str], namespace: str, watches: list[DeploymentWatch]
+) -> None:
+    op = start_operator(crds, operator_env, "augur-op-conflict", "conflict")
+    try:
+        apply(crds, deployment("web", namespace, 2))
+        apply(
+            crds,
+            f"""
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {{name: web-hpa, namespace: {namespace}}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}
+  minReplicas: 1
+  maxReplicas: 20
+  metrics: [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 80}}}}}}]
+""",
+        )
+        watch = DeploymentWatch.start(crds, namespace, "web")
+        watches.append(watch)
+        # demand 400 at capacity 50 (80 %) asks for 10 replicas: without the HPA Augur would write
+        apply(crds, profile_manifest(namespace, "web", "conflict", 400, 50, "Auto"))
+
+        def conflicted() -> bool:
+            c = condition(get_json(crds, "workloadprofile", "web", "-n", namespace), "Conflict")
+            return c is not None and c["status"] == "True"
+
+        wait_until(conflicted, 90, "Conflict=True", op.proc)
+        wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
+        c = condition(wp, "Conflict")
+        assert c is not None and c["reason"] == "HorizontalPodAutoscaler"
+        assert f"HorizontalPodAutoscaler {namespace}/web-hpa" in c["message"]
+        events = get_json(crds, "events", "-n", namespace, "--field-selector", "involvedObject.name=web")["items"]
+        conflict_events = [
+            e for e in events if e["reason"] == "Conflict" and e["involvedObject"]["kind"] == "WorkloadProfile"
+        ]
+        assert len(conflict_events) == 1 and "web-hpa" in conflict_events[0]["message"]
+        time.sleep(15)  # several cadences (4 s) with the conflict in place
+        assert watch.augur_writes() == [] and replicas(crds, namespace, "web") == 2
+        wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
+        assert (wp["status"].get("desiredReplicas") or 0) > 2, "the loop decided to scale: the test is not vacuous"
+        assert op.sample("augur_profile_conflict", f'{{name="web",namespace="{namespace}"}}') == 1.0
+        assert (op.sample("augur_scale_writes_blocked_total", '{reason="Conflict"}') or 0) >= 1
+        # the HPA goes: the conflict resolves (one Event) and Augur scales
+        crds.kubectl("delete", "hpa", "web-hpa", "-n", namespace)
+        wait_until(lambda: replicas(crds, namespace, "web") == 10, 90, "Augur scales once the HPA is gone", op.proc)
+        assert condition(get_json(crds, "workloadprofile", "web", "-n", namespace), "Conflict")["status"] == "False"  # type: ignore[index]
+        assert [w.replicas for w in watch.augur_writes()] == [10]
+    finally:
+        op.proc.stop()
+
+
+def test_two_replicas_hand_over_within_30_s_without_conflicting_writes(
+    crds: LocalCluster, operator_env: dict[str, str], namespace: str, watches: list[DeploymentWatch]
+) -> None:
+    env = {
+        **operator_env,
+        "AUGUR_LEADER_ELECTION": "true",
+        "AUGUR_LEASE_NAME": "augur-e2e-ha",
+        "AUGUR_LEASE_NAMESPACE": "augur-system",
+    }
+    a = start_operator(crds, env, "augur-op-a", "ha")
+    wait_until(lambda: lease_holder(crds, "augur-e2e-ha").startswith("augur-op-a_"), 60, "a leads", a.proc)
+    b = start_operator(crds, env, "augur-op-b", "ha")
+    try:
+        assert httpx.get(b.health, timeout=2).json()["standby"] is True  # liveness answers while standing by
+        assert b.sample("augur_leader") == 0.0 and a.sample("augur_leader") == 1.0
+        apply(crds, deployment("api", namespace, 1))
+        watch = DeploymentWatch.start(crds, namespace, "api")
+        watches.append(watch)
+        apply(crds, profile_manifest(namespace, "api", "ha", 200, 50, "Auto"))  # 5 replicas
+        wait_until(lambda: replicas(crds, namespace, "api") == 5, 90, "the leader scales to 5", a.proc)
+        time.sleep(8)  # two more cadences with both replicas up
+        assert (b.sample("augur_scale_writes_total", '{result="Succeeded"}') or 0) == 0
+        assert (b.sample("augur_decisions_total", '{kind="Predictive"}') or 0) == 0
+
+        killed = time.monotonic()
+        a.proc._popen.send_signal(signal.SIGKILL)
+        a.proc._popen.wait(10)
+        wait_until(lambda: lease_holder(crds, "augur-e2e-ha").startswith("augur-op-b_"), 40, "b takes over", b.proc)
+        took = time.monotonic() - killed
+        assert took <= TAKEOVER_LIMIT_SECONDS, f"takeover took {took:.1f} s"
+        wait_until(lambda: b.sample("augur_leader") == 1.0, 30, "b acts", b.proc)
+        # the new leader continues: demand doubles → 10 replicas, written by b only
+        crds.kubectl(
+            "patch",
+            "workloadprofile",
+            "api",
+            "-n",
+            namespace,
+            "--type=merge",
+            "-p",
+            '{"spec": {"demand": {"query": "vector(400)"}}}',
+        )
+        wait_until(lambda: replicas(crds, namespace, "api") == 10, 90, "b scales to 10", b.proc)
+        assert (b.sample("augur_scale_writes_total", '{result="Succeeded"}') or 0) >= 1
+        time.sleep(8)
+        writes = watch.augur_writes()
+        assert [w.replicas for w in writes] == [5, 10], f"conflicting or repeated writes: {writes}"
+        assert writes[1].at > killed + took - 1  # b wrote only after it held the Lease
+        print(f"takeover after SIGKILL: {took:.1f} s; writes {[w.replicas for w in writes]}")
+    finally:
+        a.proc.stop()
+        b.proc.stop()
+
+
+def test_sigterm_releases_the_lease_for_an_immediate_takeover(crds: LocalCluster, operator_env: dict[str, str]) -> None:
+    env = {**operator_env, "AUGUR_LEADER_ELECTION": "true", "AUGUR_LEASE_NAME": "augur-e2e-release"}
+    a = start_operator(crds, env, "augur-op-c", "release")
+    wait_until(lambda: lease_holder(crds, "augur-e2e-release").startswith("augur-op-c_"), 60, "c leads", a.proc)
+    b = start_operator(crds, env, "augur-op-d", "release")
+    try:
+        stopped = time.monotonic()
+        a.proc.stop()
+        assert a.proc.returncode == 0
+        wait_until(
+            lambda: lease_holder(crds, "augur-e2e-release").startswith("augur-op-d_"), 20, "d takes over", b.proc
+        )
+        assert time.monotonic() - stopped < 10  # no wait for the 15 s lease duration
+    finally:
+        a.proc.stop()
+        b.proc.stop()
+
+
+def test_metrics_endpoint_serves_every_documented_metric(crds: LocalCluster, operator_env: dict[str, str]) -> None:
+    op = start_operator(crds, operator_env, "augur-op-metrics", "metrics")
+    try:
+        documented = set(re.findall(r"``(augur_[a-z_]+)", metrics_module.__doc__ or ""))
+        assert len(documented) >= 14
+        text = op.scrape()
+        exposed = set(re.findall(r"^# TYPE (augur_[a-z_]+?)(?:_total)? ", text, re.MULTILINE))
+        missing = {m.removesuffix("_total") for m in documented} - exposed
+        assert not missing, f"documented but not exposed: {missing}"
+        assert "process_resident_memory_bytes" in text
+        assert op.sample("augur_leader") == 1.0
+    finally:
+        op.proc.stop()
