@@ -55,7 +55,13 @@ def operator(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
     proc = crds.spawn(
         "augur-operator",
         [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=2"],
-        env={"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url},
+        env={
+            "KUBECONFIG": str(kubeconfig),
+            "AUGUR_PROMETHEUS_URL": crds.prometheus_url,
+            "AUGUR_METRICS": f"127.0.0.1:{free_port()}",
+            # profiles labelled augur.dev/e2e-shard belong to operators that tests start themselves
+            "AUGUR_SHARD_SELECTOR": "!augur.dev/e2e-shard",
+        },
     )
     wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 60, "operator liveness", proc)
     yield proc, health

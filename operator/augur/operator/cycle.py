@@ -7,22 +7,33 @@ cycle are carried over from the object's status (:data:`~augur.operator.scalesta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from augur.api.conditions import ConditionUpdate
 from augur.api.durations import parse_duration
 from augur.kube.client import KubeError
 from augur.kube.resources import TargetError
+from augur.operator import operations
+from augur.operator.operations import LeadTimes
 from augur.operator.reconcile import EventToPost, Outcome, apply_updates
 from augur.operator.scaler import ProfileRef, Scaler
 from augur.operator.scalestatus import SCALING, SCALING_FIELDS
+from augur.scaling.leadtime import LeadTimeState, estimate
 
 DEFAULT_INTERVAL_SECONDS = 30.0
 
 
-def scale_profile(body: dict[str, Any], outcome: Outcome, scaler: Scaler) -> tuple[dict[str, Any], list[EventToPost]]:
+def scale_profile(
+    body: dict[str, Any],
+    outcome: Outcome,
+    scaler: Scaler,
+    indexes: Mapping[str, Any] | None = None,
+    lead_times: LeadTimes | None = None,
+) -> tuple[dict[str, Any], list[EventToPost]]:
     """The status to apply and the Events to post after ``outcome``; runs a scaling cycle when due.
-    Transient API failures raise ``KubeError`` (the handler retries)."""
+    ``indexes`` are the kopf indexes of other autoscalers (conflicts), ``lead_times`` measures lead time
+    from pods (:mod:`augur.operator.operations`). Transient API failures raise ``KubeError``."""
     meta, old = body.get("metadata") or {}, body.get("status") or {}
     status = dict(outcome.status)
     events = list(outcome.events)
@@ -36,10 +47,22 @@ def scale_profile(body: dict[str, Any], outcome: Outcome, scaler: Scaler) -> tup
     policy = outcome.policy
     interval = parse_duration(policy.decision_interval) if policy else DEFAULT_INTERVAL_SECONDS
     mode = policy.mode if policy else "ForecastOnly"
+    gate = operations.guard(body, indexes or {})
+    if gate.update is not None:
+        status["conditions"], conflict_events = operations.merge_conflict(status["conditions"], gate.update, generation)
+        events += conflict_events
+    auto_lead = policy is not None and policy.lead_time == "auto"
+    lead = lead_times.known(ref.uid, old.get("measuredLeadTime")) if lead_times else None
     if mode != "Off" and outcome.spec.demand is not None and not scaler.due(ref, interval):
-        return {**carried, **status}, events
+        operations.record_cycle(None, ref.namespace, ref.name, mode, interval, None, gate.conflict is not None)
+        return {**carried, **_lead_status(lead, auto_lead), **status}, events
+    if lead_times is not None and mode != "Off" and outcome.spec.demand is not None:
+        selector = str(status.get("selector") or "")
+        lead = lead_times.measure(ref.uid, ref.namespace, selector, old.get("measuredLeadTime"))
     try:
-        report = scaler.run(ref, outcome.spec, policy, mode)
+        report = scaler.run(
+            ref, outcome.spec, policy, mode, blocked=gate.blocked, lead_time=estimate(lead) if lead else None
+        )
     except TargetError as exc:  # the target went away between the reconcile and the cycle
         update = ConditionUpdate(SCALING, "False", exc.reason, str(exc))
         status["conditions"], more = apply_updates(status["conditions"], [update], generation)
@@ -51,6 +74,14 @@ def scale_profile(body: dict[str, Any], outcome: Outcome, scaler: Scaler) -> tup
         status["conditions"], more = apply_updates(status["conditions"], [update], generation)
         return {**carried, **status}, [*events, *more]
     if report is None:  # the previous cycle of this profile is still running
-        return {**carried, **status}, events
+        return {**carried, **_lead_status(lead, auto_lead), **status}, events
+    operations.record_cycle(gate.update, ref.namespace, ref.name, mode, interval, report, gate.conflict is not None)
+    if gate.blocked is not None and mode == "Auto":
+        operations.record_blocked(gate.blocked, report)
     status["conditions"], more = apply_updates(status["conditions"], list(report.conditions), generation)
-    return {**report.fields, **status}, [*events, *more, *report.events]
+    return {**report.fields, **_lead_status(lead, auto_lead), **status}, [*events, *more, *report.events]
+
+
+def _lead_status(lead: LeadTimeState | None, auto: bool) -> dict[str, Any]:
+    measured = operations.lead_time_status(lead, auto) if lead is not None else None
+    return {} if measured is None else {"measuredLeadTime": measured}

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from augur.forecast.forecaster import Forecaster
+from augur.operator import metrics
 from augur.scaling.loop import FitJob, run_fit
 
 
@@ -32,6 +34,7 @@ class FitPool:
         return self._executor
 
     def submit(self, job: FitJob) -> Future[Forecaster]:
+        submitted = time.monotonic()
         with self._lock:
             try:
                 future = self._pool().submit(run_fit, job)
@@ -39,10 +42,11 @@ class FitPool:
                 self._executor = None
                 future = self._pool().submit(run_fit, job)
             self._in_flight += 1
-        future.add_done_callback(self._done)
+        future.add_done_callback(lambda f: self._done(f, submitted))
         return future
 
-    def _done(self, _: Future[Forecaster]) -> None:
+    def _done(self, _: Future[Forecaster], submitted: float) -> None:
+        metrics.FIT_SECONDS.observe(time.monotonic() - submitted)
         with self._lock:
             self._in_flight -= 1
 

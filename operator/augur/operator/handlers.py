@@ -4,6 +4,7 @@ server-side apply → post Events on condition transitions."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import kopf
@@ -11,18 +12,27 @@ from kubernetes import client
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
+from augur.kube.pods import pod_startups
 from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
+from augur.operator import indexes, metrics
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
+from augur.operator.operations import GuardedTargets, LeadTimes
 from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
 from augur.operator.settings import SETTINGS
+from augur.operator.sharding import kopf_labels
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
 from augur.prom.ranges import RangeReader
+
+SHARD = kopf_labels(SETTINGS.shard_selector)
+"""Label filter of the profiles this replica acts on (``AUGUR_SHARD_SELECTOR``; empty: all)."""
+INDEXES = indexes
+"""Imported for its kopf indexes of other autoscalers (conflict detection)."""
 
 
 @kopf.on.startup()
@@ -37,10 +47,11 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["resources"] = Resources(memo["api"])
     memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
     memo["pool"] = FitPool(SETTINGS.workers)
+    metrics.REFIT_BACKLOG.set_function(lambda: memo["pool"].backlog)
     ranges = RangeReader.of(memo["prom"]) if memo["prom"] else None
-    memo["scaler"] = Scaler(
-        ranges, Workloads(memo["resources"]), StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds
-    )
+    targets = GuardedTargets(Workloads(memo["resources"]))
+    memo["scaler"] = Scaler(ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds)
+    memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))
 
 
 @kopf.on.cleanup()
@@ -72,11 +83,12 @@ def _post(body: kopf.Body, event: EventToPost) -> None:
     kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
+def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, indexes: dict[str, Any]) -> None:
+    """``indexes``: the handler's keyword arguments, among them the kopf indexes of other autoscalers."""
     prom: PromClient | None = memo["prom"]
     try:
         outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
-        status, events = scale_profile(dict(body), outcome, memo["scaler"])
+        status, events = scale_profile(dict(body), outcome, memo["scaler"], indexes, memo["lead_times"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc
     if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
@@ -89,24 +101,34 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
         logger.info(f"{event.reason}: {event.message}", extra=details)
 
 
-@kopf.on.resume(GROUP, VERSION, "workloadprofiles")
-@kopf.on.create(GROUP, VERSION, "workloadprofiles")
-@kopf.on.update(GROUP, VERSION, "workloadprofiles", field="spec")
-def profile_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
-    _reconcile(body, memo, logger)
+@kopf.on.resume(GROUP, VERSION, "workloadprofiles", labels=SHARD)
+@kopf.on.create(GROUP, VERSION, "workloadprofiles", labels=SHARD)
+@kopf.on.update(GROUP, VERSION, "workloadprofiles", field="spec", labels=SHARD)
+def profile_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+    _reconcile(body, memo, logger, kwargs)
 
 
-@kopf.timer(GROUP, VERSION, "workloadprofiles", interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds)
-def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+@kopf.timer(
+    GROUP,
+    VERSION,
+    "workloadprofiles",
+    interval=SETTINGS.resync_seconds,
+    initial_delay=SETTINGS.resync_seconds,
+    labels=SHARD,
+)
+def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
     """Periodic re-check (a target or policy created after the profile is picked up here) and, when the
     policy's ``decisionInterval`` has passed, one scaling cycle."""
-    _reconcile(body, memo, logger)
+    _reconcile(body, memo, logger, kwargs)
 
 
-@kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True)
+@kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True, labels=SHARD)
 def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Forget the profile's in-memory state (its ConfigMap is garbage-collected with it); no finalizer."""
+    """Forget the profile's in-memory state and metric series (its ConfigMap is garbage-collected with
+    it); no finalizer."""
     memo["scaler"].forget_uid(str(body.metadata.uid))
+    memo["lead_times"].forget(str(body.metadata.uid))
+    metrics.forget_profile(str(body.metadata.namespace), str(body.metadata.name))
 
 
 def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:

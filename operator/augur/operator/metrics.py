@@ -7,9 +7,11 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
 - ``augur_scale_writes_blocked_total{reason}``: writes a decision wanted but Augur held back
   (``Conflict``: another autoscaler owns the target; ``NotLeader``: this replica lost its Lease).
 - ``augur_decision_duration_seconds``: time to read demand, forecast and decide for one profile.
-- ``augur_fit_duration_seconds``: time of one model fit or refit in the worker pool.
-- ``augur_query_errors_total{reason}``: failed demand reads (``PrometheusUnavailable``, ``QueryInvalid``,
-  ``NoData``, ``StaleData``).
+- ``augur_fit_duration_seconds``: time from submitting a model fit or refit to the worker pool to its result
+  (queueing behind other fits included).
+- ``augur_query_errors_total{reason}``: failed demand reads, by the ``MetricsAvailable`` reason
+  (``PrometheusUnavailable``, ``QueryInvalid``, ``QueryFailed``, ``MultipleSeries``, ``NoData``, ``StaleData``,
+  ``BadResponse``, ``PrometheusNotConfigured``).
 - ``augur_cadence_missed_total``: cadences missed: a due time counts as missed when the profile's next
   decision came more than half a cadence after it (a decision 16 s late at a 30 s cadence misses one,
   46 s late two).
@@ -49,7 +51,16 @@ logger = logging.getLogger(__name__)
 DECISION_KINDS = ("Predictive", "Reactive", "Fallback")
 WRITE_RESULTS = ("Succeeded", "Failed")
 BLOCK_REASONS = ("Conflict", "NotLeader")
-QUERY_ERROR_REASONS = ("PrometheusUnavailable", "QueryInvalid", "NoData", "StaleData")
+QUERY_ERROR_REASONS = (
+    "PrometheusUnavailable",
+    "QueryInvalid",
+    "QueryFailed",
+    "MultipleSeries",
+    "NoData",
+    "StaleData",
+    "BadResponse",
+    "PrometheusNotConfigured",
+)
 MODES = ("Off", "ForecastOnly", "Auto")
 OTHER = "Other"
 PROFILE_LABELS = ("namespace", "name")
@@ -65,7 +76,9 @@ DECISION_SECONDS = Histogram(
     "augur_decision_duration_seconds", "Time to read demand, forecast and decide for one profile.",
     buckets=_LATENCY_BUCKETS,
 )
-FIT_SECONDS = Histogram("augur_fit_duration_seconds", "Time of one model fit or refit.", buckets=_FIT_BUCKETS)
+FIT_SECONDS = Histogram(
+    "augur_fit_duration_seconds", "Time from submitting a fit to its result (queueing included).", buckets=_FIT_BUCKETS
+)
 REFIT_BACKLOG = Gauge("augur_refit_backlog", "Fits queued or running in the worker pool.")
 QUERY_ERRORS = Counter("augur_query_errors_total", "Failed demand reads, by reason.", ["reason"])
 CADENCE_MISSED = Counter("augur_cadence_missed_total", "Cadences missed (next decision over half a cadence late).")

@@ -11,7 +11,6 @@
 | ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
-
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
 | ``AUGUR_LEASE_NAMESPACE`` | ``$POD_NAMESPACE``, else ``augur-system`` | namespace of the Lease |
@@ -25,6 +24,7 @@ operator checks every ``AUGUR_RESYNC_SECONDS``, so that is the finest cadence) a
 (default ``14d``; at most :data:`augur.scaling.loop.MAX_HISTORY_POINTS` steps are kept).
 The operator sets ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` to 1 (unless set)
 before numpy loads (:mod:`augur.operator`), so every fit uses one core.
+
 Sharding (``AUGUR_SHARD_SELECTOR``, ``AUGUR_NAMESPACES``) is explained in docs/scaling.md, section "Sharding".
 The identity in the Lease is ``$POD_NAME`` (else the host name) plus the process id.
 """

@@ -227,6 +227,19 @@ class LearnedState(ApiModel):
     """Quantile the cost learner currently provisions for."""
 
 
+class MeasuredLeadTime(ApiModel):
+    """Lead time measured from the workload's own pods: the p90 of the last 20 creation-to-Ready times."""
+
+    seconds: Annotated[float, Field(ge=0)] | None = None
+    """The measured lead time; empty until 3 pods were seen becoming Ready."""
+    samples: Annotated[list[Annotated[float, Field(ge=0)]], Field(max_length=20)] = []
+    """Creation-to-Ready seconds of the last pods counted, oldest first."""
+    newest_ready_at: datetime | None = None
+    """When the newest counted pod became Ready (pods are counted once)."""
+    used: bool = False
+    """Whether the decision uses it (the policy's ``leadTime`` is ``auto``)."""
+
+
 class MeasuredTraffic(ApiModel):
     """Traffic to one dependency as measured by its ``trafficQuery``."""
 
@@ -274,6 +287,8 @@ class WorkloadProfileStatus(ApiModel):
     """Time a new replica needs to become Ready, as used by the decision (the policy's ``leadTime``)."""
     learned: LearnedState | None = None
     """Persisted learned state."""
+    measured_lead_time: MeasuredLeadTime | None = None
+    """Lead time measured from the workload's pods; used with ``leadTime: auto``, reported otherwise."""
     traffic: Annotated[list[MeasuredTraffic], Field(max_length=64)] = []
     """Measured traffic per dependency that has a `trafficQuery` (the last good value is kept on failure)."""
 
