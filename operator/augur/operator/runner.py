@@ -124,7 +124,7 @@ async def _standby_health(liveness: str, elector: Elector) -> web.AppRunner:
 
     app = web.Application()
     app.router.add_get(url.path or "/", healthz)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, url.hostname or "0.0.0.0", url.port or 80, reuse_address=True).start()
     return runner
