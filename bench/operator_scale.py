@@ -45,7 +45,7 @@ from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 METRIC = "augur_bench_demand"
-STEP_SECONDS = 60
+STEP_SECONDS = 300
 NAMESPACES = 10
 CPU_TARGET_CORES, RSS_TARGET_MIB = 1.0, 500.0
 TICK = 1.0 / 100  # /proc clock ticks (CLK_TCK is 100 on Linux)
@@ -151,7 +151,7 @@ def manifests(n: int, shards: int = 2) -> list[str]:
         docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-{ns}}}\n")
         docs.append(
             f"apiVersion: augur.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {{name: bench, namespace: bench-{ns}}}\n"
-            "spec: {mode: Auto, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 2d, leadTime: 2m}\n"
+            "spec: {mode: Auto, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d, leadTime: 2m}\n"
         )
     for i in range(n):
         ns, name = f"bench-{i % NAMESPACES}", name_of(i)
@@ -164,7 +164,7 @@ def manifests(n: int, shards: int = 2) -> list[str]:
             f"labels: {{augur.dev/shard: '{i % shards}'}}}}\n"
             f"spec:\n  scaleTargetRef: {{apiVersion: bench.augur.dev/v1, kind: BenchTarget, name: {name}}}\n"
             f"  policyRef: {{name: bench}}\n"
-            f"  demand: {{query: '{METRIC}{{profile=\"{name}\"}}', capacityPerReplica: 100, step: 1m}}\n"
+            f"  demand: {{query: '{METRIC}{{profile=\"{name}\"}}', capacityPerReplica: 100, step: 5m}}\n"
         )
     return docs
 
@@ -433,7 +433,7 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=15.0, help="steady window, one replica")
     parser.add_argument("--shard-minutes", type=float, default=8.0, help="steady window, two shards (0: skip)")
-    parser.add_argument("--history-hours", type=float, default=48.0)
+    parser.add_argument("--history-hours", type=float, default=72.0)
     parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
     parser.add_argument("--output", default="operator_scale.json")
     args = parser.parse_args()

@@ -97,12 +97,17 @@ spec:
 class ReplicaWrite:
     at: float
     replicas: int
-    manager_time: str
+    owners: tuple[str, ...]
+    """Field managers owning ``spec.replicas`` right after the change."""
+
+    @property
+    def by_augur(self) -> bool:
+        return self.owners == ("augur/scale",)
 
 
 @dataclass
 class DeploymentWatch:
-    """``kubectl get deployment --watch``: every change of ``spec.replicas`` and who last wrote it."""
+    """``kubectl get deployment --watch``: every change of ``spec.replicas`` and who owns the field after it."""
 
     proc: subprocess.Popen[str]
     writes: list[ReplicaWrite] = field(default_factory=list)
@@ -119,7 +124,8 @@ class DeploymentWatch:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        decoder, buffer, last = json.JSONDecoder(), "", None
+        decoder, buffer = json.JSONDecoder(), ""
+        last: int | None = None
         for line in self.proc.stdout:
             buffer += line
             try:
@@ -127,17 +133,21 @@ class DeploymentWatch:
             except ValueError:
                 continue
             buffer = buffer.lstrip()[end:]
-            self.events += 1
             obj = event.get("object") or {}
             replicas = int((obj.get("spec") or {}).get("replicas") or 0)
-            augur = [m for m in obj["metadata"].get("managedFields", []) if m.get("manager") == "augur"]
-            stamp = max((m.get("time", "") for m in augur), default="")
             if last is not None and replicas != last:
-                self.writes.append(ReplicaWrite(time.monotonic(), replicas, stamp))
+                # who owns spec.replicas right after the change wrote it (augur applies with force)
+                owners = tuple(
+                    f"{m.get('manager')}/{m.get('subresource', '')}"
+                    for m in obj["metadata"].get("managedFields", [])
+                    if "f:replicas" in ((m.get("fieldsV1") or {}).get("f:spec") or {})
+                )
+                self.writes.append(ReplicaWrite(time.monotonic(), replicas, owners))
             last = replicas
+            self.events += 1
 
     def augur_writes(self) -> list[ReplicaWrite]:
-        return [w for w in self.writes if w.manager_time]
+        return [w for w in self.writes if w.by_augur]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -223,7 +233,7 @@ spec:
         wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
         desired = int(wp["status"].get("desiredReplicas") or 0)
         assert desired > 2, "the loop decided to scale: the test is not vacuous"
-        assert op.sample("augur_profile_conflict", f'{{namespace="{namespace}",name="web"}}') == 1.0
+        assert op.sample("augur_profile_conflict", f'{{name="web",namespace="{namespace}"}}') == 1.0
         assert (op.sample("augur_scale_writes_blocked_total", '{reason="Conflict"}') or 0) >= 1
         assert len(conflict_events(crds, namespace, "web")) == 1  # no Event per cadence
         # the HPA goes: the conflict resolves and Augur scales
@@ -231,7 +241,8 @@ spec:
         wait_until(lambda: replicas(crds, namespace, "web") > 2, 90, "Augur scales once the HPA is gone", op.proc)
         wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
         assert condition(wp, "Conflict") == {**condition(wp, "Conflict"), "status": "False", "reason": "NoConflict"}
-        assert [w.replicas for w in watch.augur_writes()] == [replicas(crds, namespace, "web")]
+        wait_until(lambda: len(watch.writes) > 0, 30, "the watch to see the write")
+        assert [w.replicas for w in watch.augur_writes()] == [replicas(crds, namespace, "web")], watch.writes
         reasons = [e["reason"] for e in profile_events(crds, namespace, "web")]
         assert "ConflictResolved" in reasons and "Scaled" in reasons
     finally:
@@ -279,6 +290,7 @@ def test_two_replicas_hand_over_within_30_s_without_conflicting_writes(
         wait_until(lambda: settled(crds, namespace, "api") > before, 120, "b scales out further", b.proc)
         assert (b.sample("augur_scale_writes_total", '{result="Succeeded"}') or 0) >= 1
         time.sleep(8)
+        assert watch.writes == watch.augur_writes(), f"a write by another manager: {watch.writes}"
         writes = watch.augur_writes()
         sequence = [w.replicas for w in writes]
         assert all(w.at < killed or w.at > killed + took - 0.5 for w in writes), "a write while nobody led"
@@ -296,13 +308,15 @@ def test_sigterm_releases_the_lease_for_an_immediate_takeover(crds: LocalCluster
     wait_until(lambda: lease_holder(crds, "augur-e2e-release").startswith("augur-op-c_"), 60, "c leads", a.proc)
     b = start_operator(crds, env, "augur-op-d", "release")
     try:
-        stopped = time.monotonic()
-        a.proc.stop()
+        a.proc.stop(timeout=30)  # SIGTERM: kopf stops its handlers, then the Lease is released
+        exited = time.monotonic()
         assert a.proc.returncode == 0
         wait_until(
             lambda: lease_holder(crds, "augur-e2e-release").startswith("augur-op-d_"), 20, "d takes over", b.proc
         )
-        assert time.monotonic() - stopped < 10  # no wait for the 15 s lease duration
+        # after a crash the standby would wait the 15 s lease duration; a released Lease is taken at the
+        # standby's next retry (2 s)
+        assert time.monotonic() - exited < 5
     finally:
         a.proc.stop()
         b.proc.stop()
@@ -319,5 +333,55 @@ def test_metrics_endpoint_serves_every_documented_metric(crds: LocalCluster, ope
         assert not missing, f"documented but not exposed: {missing}"
         assert "process_resident_memory_bytes" in text
         assert op.sample("augur_leader") == 1.0
+    finally:
+        op.proc.stop()
+
+
+KEDA_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: scaledobjects.keda.sh}
+spec:
+  group: keda.sh
+  scope: Namespaced
+  names: {kind: ScaledObject, plural: scaledobjects, singular: scaledobject}
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+
+
+def test_a_keda_scaled_object_installed_later_is_a_conflict(
+    crds: LocalCluster, operator_env: dict[str, str], namespace: str
+) -> None:
+    """The operator starts without KEDA (nothing fails), then picks up the ScaledObject API when its CRD
+    appears (KEDA's CRD reduced to what the conflict check reads)."""
+    op = start_operator(crds, operator_env, "augur-op-keda", "keda")
+    try:
+        apply(crds, deployment("worker", namespace, 1))
+        apply(crds, profile_manifest(namespace, "worker", "keda", 100, 50, "Auto"))
+        wait_until(lambda: settled(crds, namespace, "worker") > 0, 90, "the profile scales without KEDA", op.proc)
+        apply(crds, KEDA_CRD)
+        crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "scaledobjects.keda.sh")
+        apply(
+            crds,
+            f"""
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {{name: worker-so, namespace: {namespace}}}
+spec: {{scaleTargetRef: {{name: worker}}, triggers: [{{type: cpu, metadata: {{value: "50"}}}}]}}
+""",
+        )
+
+        def reason() -> str:
+            c = condition(get_json(crds, "workloadprofile", "worker", "-n", namespace), "Conflict")
+            return str(c["reason"]) if c and c["status"] == "True" else ""
+
+        wait_until(lambda: reason() == "ScaledObject", 120, "Conflict=True ScaledObject", op.proc)
+        wait_until(lambda: len(conflict_events(crds, namespace, "worker")) == 1, 30, "one Event", op.proc)
+        assert f"ScaledObject {namespace}/worker-so" in conflict_events(crds, namespace, "worker")[0]["message"]
     finally:
         op.proc.stop()

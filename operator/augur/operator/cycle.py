@@ -54,7 +54,7 @@ def scale_profile(
     auto_lead = policy is not None and policy.lead_time == "auto"
     lead = lead_times.known(ref.uid, old.get("measuredLeadTime")) if lead_times else None
     if mode != "Off" and outcome.spec.demand is not None and not scaler.due(ref, interval):
-        operations.record_cycle(None, ref.namespace, ref.name, mode, interval, None, gate.conflict is not None)
+        operations.record_cycle(gate.update, ref.namespace, ref.name, mode, interval, None, gate.conflict is not None)
         return {**carried, **_lead_status(lead, auto_lead), **status}, events
     if lead_times is not None and mode != "Off" and outcome.spec.demand is not None:
         selector = str(status.get("selector") or "")
