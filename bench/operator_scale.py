@@ -7,7 +7,10 @@ Every profile has its own demand series ``augur_bench_demand{profile=...}``: a d
 per-profile level and phase plus deterministic noise, backfilled with promtool for ``--history-hours``
 and served live afterwards by an exporter in this process (the same function, so history and live data
 join). Targets are ``BenchTarget`` custom resources with a ``/scale`` subresource (no pods: the bench
-measures the operator, not kwok), scaled in ``Auto`` mode.
+measures the operator, not kwok). Policies run ``ForecastOnly``: every cycle reads, forecasts and decides,
+only the final ``/scale`` write is skipped (server-side apply to a custom resource's ``/scale`` is refused
+by the API server with a 500 "request to convert CR to an invalid group/version: autoscaling/v1", so
+``Auto`` on these targets would measure failing writes and kopf retries instead).
 
 Measured over a steady window that starts once every profile has decided at least once:
 - operator CPU (cores, process tree incl. fit workers) and RSS (main process and tree),
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import re
 import sys
@@ -36,10 +40,10 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from augur.devcluster.backfill import Series, backfill
 from common import machine, write
 
 from augur.devcluster import prometheus
+from augur.devcluster.backfill import Series, backfill
 from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 
@@ -151,7 +155,7 @@ def manifests(n: int, shards: int = 2) -> list[str]:
         docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-{ns}}}\n")
         docs.append(
             f"apiVersion: augur.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {{name: bench, namespace: bench-{ns}}}\n"
-            "spec: {mode: Auto, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d, leadTime: 2m}\n"
+            "spec: {mode: ForecastOnly, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d, leadTime: 2m}\n"
         )
     for i in range(n):
         ns, name = f"bench-{i % NAMESPACES}", name_of(i)
@@ -336,6 +340,8 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 "query_errors": int(
                     metric_sum(mb, "augur_query_errors_total") - metric_sum(ma, "augur_query_errors_total")
                 ),
+                "query_errors_by_reason": _by_label(ma, mb, "augur_query_errors_total", "reason"),
+                "decisions_by_kind": _by_label(ma, mb, "augur_decisions_total", "kind"),
             }
         )
     pa, pb = first["prom"], last["prom"]
@@ -355,6 +361,18 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
             ),
         },
     }
+
+
+def _by_label(before: dict[str, float], after: dict[str, float], name: str, label: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, value in after.items():
+        if key.startswith(name + "{"):
+            found = re.search(rf'{label}="([^"]*)"', key)
+            if found:
+                delta = int(value - before.get(key, 0.0))
+                if delta:
+                    out[found.group(1)] = delta
+    return out
 
 
 def _round(x: float | None) -> float | None:
@@ -408,6 +426,15 @@ def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout:
     return round(time.monotonic() - started, 1)
 
 
+def sample_status(cluster: LocalCluster) -> dict[str, Any]:
+    """Conditions and last decision of the first profile, to show what the operator reported."""
+    out = cluster.kubectl("get", "wp", name_of(0), "-n", "bench-0", "-o", "json", check=False)
+    if out.returncode != 0:
+        return {}
+    status = json.loads(out.stdout).get("status") or {}
+    return {k: status.get(k) for k in ("conditions", "lastDecision", "desiredReplicas", "leadTimeSeconds")}
+
+
 def phase(
     cluster: LocalCluster, kubeconfig: Path, selectors: list[str], profiles: list[int], minutes: float, workers: int
 ) -> dict[str, Any]:
@@ -422,7 +449,13 @@ def phase(
         time.sleep(minutes * 60)
         sampler.stop()
         summary = summarize(sampler.rows, profiles, 30.0)
-        return {"selectors": selectors, "warm_up_seconds": warm, **summary, "targets_met": verdict(summary)}
+        return {
+            "selectors": selectors,
+            "warm_up_seconds": warm,
+            **summary,
+            "targets_met": verdict(summary),
+            "sample_profile_status": sample_status(cluster),
+        }
     finally:
         for proc, _ in ops:
             proc.stop(30)
@@ -436,6 +469,7 @@ def main() -> int:
     parser.add_argument("--history-hours", type=float, default=72.0)
     parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
     parser.add_argument("--output", default="operator_scale.json")
+    parser.add_argument("--workdir", default=None, help="keep the cluster directory (logs) here")
     args = parser.parse_args()
     host = machine()
     levels, phases = _profile_params(args.profiles)
@@ -449,7 +483,7 @@ def main() -> int:
             "history_hours": args.history_hours,
             "fit_workers_per_operator": args.workers,
             "namespaces": NAMESPACES,
-            "targets": "BenchTarget custom resources with /scale (no pods), mode Auto",
+            "targets": "BenchTarget custom resources with /scale (no pods), mode ForecastOnly",
             "steady_minutes_single": args.minutes,
             "steady_minutes_sharded": args.shard_minutes,
         },
