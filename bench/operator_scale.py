@@ -155,7 +155,8 @@ def manifests(n: int, shards: int = 2) -> list[str]:
         docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-{ns}}}\n")
         docs.append(
             f"apiVersion: augur.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {{name: bench, namespace: bench-{ns}}}\n"
-            "spec: {mode: ForecastOnly, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d, leadTime: 2m}\n"
+            "spec: {mode: ForecastOnly, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d,"
+            " leadTime: 2m}\n"
         )
     for i in range(n):
         ns, name = f"bench-{i % NAMESPACES}", name_of(i)
