@@ -113,6 +113,8 @@ class MemoryCache:
         """Non-terminal pods per workload, bound or pending: the replica count when the profile's status
         gives none or a smaller one (pods created but not scheduled yet are expected too)."""
         self._version = 0
+        self._sized_memo: dict[str, tuple[WorkloadRules, int | None, tuple[float, float] | None, WorkloadRules]] = {}
+        """Per workload: the profile's rules, expected replicas and pod size last sized, and the result."""
         self._changed = threading.Event()
 
     # -- lifecycle (nothing to run: someone else feeds this cache) --
@@ -360,14 +362,20 @@ class MemoryCache:
         )
 
     def _sized(self, rules: WorkloadRules) -> WorkloadRules:
-        """The rules with the replica count expected from status and pods seen, and the pod size seen."""
+        """The rules with the replica count expected from status and pods seen, and the pod size seen.
+        Memoized per workload: a pod event re-sizes only its own workload when the rule book is rebuilt."""
         expected = self._expected(rules.key, rules.replicas)
-        if expected != rules.replicas:
-            rules = replace(rules, replicas=expected)
         size = self._sizes.get(rules.key)
-        if size is None or rules.pod_cpu is not None:
-            return rules
-        return replace(rules, pod_cpu=size[0], pod_memory=size[1])
+        memo = self._sized_memo.get(rules.key)
+        if memo is not None and memo[0] is rules and memo[1] == expected and memo[2] == size:
+            return memo[3]
+        out = rules
+        if expected != rules.replicas:
+            out = replace(out, replicas=expected)
+        if size is not None and out.pod_cpu is None:
+            out = replace(out, pod_cpu=size[0], pod_memory=size[1])
+        self._sized_memo[rules.key] = (rules, expected, size, out)
+        return out
 
     def _build_table(self) -> NodeTable:
         active = self._active_topology()
