@@ -2,6 +2,8 @@
 
 Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client):
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
+The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval);
+in process, the planner is not started (scores fall back to the other components).
 - ``varied_churn``: as kube-scheduler sends them, the feasible nodes it sampled, a different list each time
   (``percentageOfNodesToScore`` adaptive: ``max(100, n x (50 - n/125)%)`` nodes from a rotating start over the
   zone-interleaved node list), and a pod is bound before every request (a watch event: each request sees
@@ -34,6 +36,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine
 
+from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
@@ -174,6 +177,8 @@ def _serve(size: int, port: int, events: Connection) -> None:
     """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
     cache, _ = cluster(size)
     state = ExtenderState.build(cache, Settings())
+    if state.planner is not None:
+        sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)  # as `augur extender run` does with its planner
 
     def feed() -> None:
         while True:
