@@ -1,18 +1,34 @@
-"""``augur dev demo``: the local control plane, the CRDs, the operator and a profile reaching Ready."""
+"""``augur dev demo``: predictive scaling live on the local control plane, Augur next to reactive-only.
+
+Steps: the control plane (kwok pods take 60-120 s of trace time to become Ready), the CRDs, the
+operator, a synthetic demand trace (:func:`augur.devcluster.scenario.demo_scenario`) with 16 days of
+history backfilled into Prometheus and a Wednesday morning replayed live at one scrape = five minutes,
+two Deployments with their policies and profiles (``web-augur``: Augur in mode ``Auto``;
+``web-reactive``: ``predictive: false``). Every replayed step one line shows demand, each variant's
+replicas, ready replicas and ready capacity, and Augur's forecast band; each decision is printed as it
+appears in status. At the end: a self-contained HTML report and a one-line summary.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from augur.api import KINDS
 from augur.api.crdgen import render_all
 from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.replay import start_demand_replay
+from augur.devcluster.scenario import VARIANTS, Observation, Recorder, Scenario, demo_scenario, manifests
+from augur.sim.live_report import render_live_report, summarize, summary_line
+from augur.sim.synthetic import generate
 
-MANIFEST = Path(__file__).with_name("demo.yaml")
+SHORT = "SHORT"
 
 
 def say(text: str) -> None:
@@ -29,19 +45,11 @@ def apply_crds(cluster: LocalCluster) -> None:
 
 def start_operator(cluster: LocalCluster, resync_seconds: float = 5.0) -> tuple[str, ManagedProcess]:
     port = free_port()
-    proc = cluster.spawn(
-        "augur-operator",
-        [
-            sys.executable,
-            "-m",
-            "augur",
-            "operator",
-            "run",
-            f"--liveness=http://127.0.0.1:{port}/healthz",
-            f"--resync-seconds={resync_seconds}",
-        ],
-    )
-    return f"http://127.0.0.1:{port}/healthz", proc
+    health = f"http://127.0.0.1:{port}/healthz"
+    argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"]
+    argv.append(f"--resync-seconds={resync_seconds}")
+    proc = cluster.spawn("augur-operator", argv, env={"AUGUR_PROMETHEUS_URL": cluster.prometheus_url})
+    return health, proc
 
 
 def profile_ready(cluster: LocalCluster, namespace: str, name: str) -> bool:
@@ -50,29 +58,95 @@ def profile_ready(cluster: LocalCluster, namespace: str, name: str) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
-def run_demo(directory: Path, keep: bool) -> int:
+class Printer:
+    """The terminal view: one line per replayed step, one line per decision."""
+
+    def __init__(self, scenario: Scenario, trace_start: float, interval: float) -> None:
+        self.scenario = scenario
+        self.trace_start = trace_start
+        self.interval = interval
+        self.decisions: dict[str, str] = {}
+
+    def header(self) -> None:
+        cols = " | ".join(f"{v:<8} repl ready capacity{'  forecast' if v == 'augur' else ''}" for v in VARIANTS)
+        print(f"{'trace time':<10} {'demand':>7} | {cols}", flush=True)
+
+    def step(self, index: int, demand: float, obs: dict[str, Observation]) -> None:
+        moment = datetime.fromtimestamp(self.trace_start + index * self.interval, UTC).strftime("%a %H:%M")
+        parts = []
+        for variant in VARIANTS:
+            o = obs[variant]
+            capacity = o.ready * self.scenario.capacity
+            flag = SHORT if demand > capacity else ""
+            band = ""
+            if variant == "augur":
+                known = math.isfinite(o.forecast_p50)
+                band = f"  {o.forecast_p50:5.0f}..{o.forecast_upper:<5.0f}" if known else f"  {'-':<12}"
+            parts.append(f"{'':<8} {o.replicas:4d} {o.ready:5d} {capacity:8.0f}{band} {flag:<5}")
+        print(f"{moment:<10} {demand:7.0f} | " + " | ".join(parts), flush=True)
+        for variant in VARIANTS:
+            self.decision(variant, obs[variant])
+
+    def decision(self, variant: str, o: Observation) -> None:
+        d = o.decision
+        if not d:
+            return
+        key = f"{d.get('time')}/{d.get('desiredReplicas')}"
+        if self.decisions.get(variant) == key:
+            return
+        self.decisions[variant] = key
+        acted = "scaled" if d.get("acted") else "decided"
+        print(f"   -> {variant}: {acted} {d.get('desiredReplicas')} replicas: {d.get('reason', '')}", flush=True)
+
+
+def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: Scenario | None = None) -> int:
     started = time.monotonic()
+    scenario = scenario or demo_scenario()
     say("starting the local control plane (the first run compiles Kubernetes: ~15 min on 2 cores)")
-    cluster = LocalCluster.create(directory, ClusterConfig(die_with_parent=not keep))
+    config = ClusterConfig(die_with_parent=not keep, pod_ready_delay=scenario.pod_ready_wall())
+    cluster = LocalCluster.create(directory, config)
     try:
         cluster.start()
         say(f"control plane up in {cluster.startup_seconds:.1f} s; kubeconfig: {cluster.kubeconfig}")
         print(cluster.kubectl("get", "nodes", "-L", "topology.kubernetes.io/zone,topology.kubernetes.io/region").stdout)
-        say("installing the augur.dev CRDs")
+        say("installing the augur.dev CRDs and starting the Augur operator")
         apply_crds(cluster)
-        say("starting the Augur operator")
         start_operator(cluster)
-        say(f"applying {MANIFEST.name}: a Deployment, a ScalingPolicy and a WorkloadProfile")
-        cluster.kubectl("apply", "-f", str(MANIFEST))
-        wait_until(lambda: profile_ready(cluster, "augur-demo", "web"), 120, "WorkloadProfile augur-demo/web Ready")
-        cluster.kubectl("rollout", "status", "deployment/web", "-n", "augur-demo", "--timeout=120s")
-        print(cluster.kubectl("get", "wp,sp", "-n", "augur-demo").stdout)
-        print(cluster.kubectl("get", "pods", "-n", "augur-demo", "-o", "wide").stdout)
-        print(
-            cluster.kubectl(
-                "get", "events", "-n", "augur-demo", "--field-selector", "involvedObject.kind=WorkloadProfile"
-            ).stdout
+        trace = generate(scenario.trace, name="demo")
+        days = scenario.history_steps * trace.interval_seconds / 86400
+        say(
+            f"synthetic demand: {days:.1f} days of {trace.interval_seconds / 60:g}-minute history backfilled with "
+            f"promtool, then replayed live at one step per {scenario.seconds_per_step:g} s "
+            f"({scenario.compression:g}x: one wall minute = {scenario.compression:g} trace minutes)"
         )
+        replay = start_demand_replay(
+            cluster, "web", trace, scenario.history_steps, seconds_per_step=scenario.seconds_per_step
+        )
+        say(f"demand query: {replay.query}")
+        say("applying web-augur (Augur, mode Auto) and web-reactive (predictive: false), same demand")
+        cluster.kubectl("apply", "-f", "-", stdin=manifests(scenario, replay.query))
+        for variant in VARIANTS:
+            name = f"web-{variant}"
+            wait_until(partial(profile_ready, cluster, scenario.namespace, name), 120, f"WorkloadProfile {name} Ready")
+        print(cluster.kubectl("get", "wp,sp", "-n", scenario.namespace).stdout)
+        low, high = scenario.pod_ready_trace_seconds
+        say(
+            f"live: {scenario.live_steps} steps; capacity {scenario.capacity:g} req/s per replica; pods take "
+            f"{low:g}-{high:g} s (trace) to become Ready; SHORT = demand above ready capacity"
+        )
+        printer = Printer(scenario, trace.start, trace.interval_seconds)
+        printer.header()
+        recorder = Recorder(cluster, scenario, replay)
+        recorder.run(scenario.live_steps, printer.step)
+        demand = recorder.demand_array()
+        variants = [recorder.variants[v] for v in VARIANTS]
+        path = report or directory / "demo-report.html"
+        notes = f"Compression {scenario.compression:g}x; pods Ready after {low:g}-{high:g} s of trace time."
+        path.write_text(
+            render_live_report("augur demo", recorder.trace_times, demand, variants, trace.interval_seconds, notes)
+        )
+        say(f"report: {path}")
+        say(summary_line([summarize(demand, v, trace.interval_seconds) for v in variants]))
         say(f"demo finished in {time.monotonic() - started:.1f} s")
         if keep:
             say(f"cluster left running: export KUBECONFIG={cluster.kubeconfig}")

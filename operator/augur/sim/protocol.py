@@ -127,7 +127,14 @@ def evaluated_mask(demand: FloatArray, warmup_steps: int) -> npt.NDArray[np.bool
 
 def compute_metrics(demand: FloatArray, desired: list[int], setup: Setup, mask: npt.NDArray[np.bool_]) -> PolicyMetrics:
     """The five metrics of §2 over the steps in ``mask``."""
-    ready = ready_series(desired, setup.lead_steps).astype(np.float64)
+    return metrics_from_ready(demand, ready_series(desired, setup.lead_steps), desired, setup, mask)
+
+
+def metrics_from_ready(
+    demand: FloatArray, ready_replicas: IntArray, desired: list[int], setup: Setup, mask: npt.NDArray[np.bool_]
+) -> PolicyMetrics:
+    """The five metrics of §2 from ready replicas per step, modelled (backtest) or observed (live demo)."""
+    ready = np.asarray(ready_replicas, dtype=np.float64)
     d = demand[mask]
     served = ready[mask] * setup.params.capacity
     shortfall = np.maximum(0.0, d - served)
