@@ -96,7 +96,9 @@ class Printer:
             return
         self.decisions[variant] = key
         acted = "scaled" if d.get("acted") else "decided"
-        print(f"   -> {variant}: {acted} {d.get('desiredReplicas')} replicas: {d.get('reason', '')}", flush=True)
+        change = f"{d.get('fromReplicas', '?')} -> {d.get('desiredReplicas')}"
+        kind = f" ({d['kind']})" if d.get("kind") else ""
+        print(f"   {variant}{kind}: {acted} {change}: {d.get('reason', '')}", flush=True)
 
 
 def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: Scenario | None = None) -> int:

@@ -121,6 +121,7 @@ spec:
   maxReplicas: {s.max_replicas}
   targetUtilization: {s.target_utilization}
   leadTime: {_duration(s.wall(s.lead_time_trace_seconds))}
+  decisionInterval: {_duration(s.seconds_per_step)}
   history: {_duration(s.wall(s.history_steps * s.trace.interval_seconds) + 60)}
   refitInterval: {_duration(s.wall(s.refit_trace_seconds))}
   behavior:

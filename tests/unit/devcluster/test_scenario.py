@@ -31,7 +31,8 @@ def test_manifests_two_variants_same_query_compressed_durations() -> None:
         assert spec["mode"] == "Auto"
         assert spec["leadTime"] == "10s"  # 600 s of trace time at 60x
         assert spec["behavior"]["scaleDown"]["stabilizationWindow"] == "5s"
-        known = {k: v for k, v in spec.items() if k != "predictive"}
+        assert spec["decisionInterval"] == "5s"  # one trace step
+        known = {k: v for k, v in spec.items() if k not in ("predictive", "decisionInterval")}
         ScalingPolicySpec.model_validate(known)
     profiles = [d for d in docs if d["kind"] == "WorkloadProfile"]
     for p in profiles:
