@@ -1,8 +1,8 @@
 """``augur dev demo``: predictive scaling live on the local control plane, Augur next to reactive-only.
 
 Steps: the control plane (kwok pods take 60-120 s of trace time to become Ready), the CRDs, the
-operator, a synthetic demand trace (:func:`augur.devcluster.scenario.demo_scenario`) with 16 days of
-history backfilled into Prometheus and a Wednesday morning replayed live at one scrape = five minutes,
+operator, a synthetic demand trace (:func:`augur.devcluster.scenario.demo_scenario`) with nine days of
+history backfilled into Prometheus and a Wednesday morning replayed live at one scrape = two minutes,
 two Deployments with their policies and profiles (``web-augur``: Augur in mode ``Auto``;
 ``web-reactive``: ``predictive: false``). Every replayed step one line shows demand, each variant's
 replicas, ready replicas and ready capacity, and Augur's forecast band; each decision is printed as it
@@ -139,7 +139,7 @@ def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: 
         printer = Printer(scenario, trace.start, trace.interval_seconds)
         printer.header()
         recorder = Recorder(cluster, scenario, replay)
-        recorder.run(scenario.live_steps, printer.step)
+        recorder.run(printer.step)
         demand = recorder.demand_array()
         variants = [recorder.variants[v] for v in VARIANTS]
         path = report or directory / "demo-report.html"

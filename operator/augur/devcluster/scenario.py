@@ -50,8 +50,8 @@ class Scenario:
     max_replicas: int = 20
     pod_ready_trace_seconds: tuple[float, float] = (60.0, 120.0)
     """How long a new pod takes to become Ready, in trace time (uniformly random)."""
-    lead_time_trace_seconds: float = 600.0
-    """The policies' ``leadTime``: pod start-up plus a scrape and a decision cadence, in trace time."""
+    lead_time_trace_seconds: float = 360.0
+    """The policies' ``leadTime``: pod start-up plus a scrape and a decision interval, in trace time."""
     scale_down_window_trace_seconds: float = 300.0
     """Scale-down stabilization (the HPA default), in trace time."""
     refit_trace_seconds: float = 6 * 3600.0
@@ -73,17 +73,34 @@ class Scenario:
         return self.trace.start + self.history_steps * self.trace.interval_seconds
 
 
+def scenario_at(
+    live_day: int, live_from_hour: float, live_hours: float, namespace: str = "augur-demo", seed: int = 7
+) -> Scenario:
+    """Two-minute steps replayed at one step per scrape (5 s): 24x, so one trace day is one wall hour and
+    the operator's calendar ``hour`` period catches the daily pattern exactly. History: days
+    ``0 ... live_day - 1`` (day 0 a Monday) and ``live_day`` up to ``live_from_hour``; then
+    ``live_hours`` replayed live. The morning ramp (08:00, 20 minutes from 10 % to 90 %) is steep enough
+    that reacting to it is late."""
+    spec = SyntheticSpec(
+        days=live_day + 1, interval_seconds=120.0, ramp_minutes=20.0, bursts_per_day=0.3, noise=0.04, seed=seed
+    )
+    per_hour = 3600 / spec.interval_seconds
+    history = round(live_day * DAY / spec.interval_seconds + live_from_hour * per_hour)
+    return Scenario(trace=spec, history_steps=history, live_steps=round(live_hours * per_hour), namespace=namespace)
+
+
 def demo_scenario() -> Scenario:
-    """The README demo: two weeks and two days of five-minute history, then a Wednesday morning live
-    (06:30 to 10:30 trace time, four wall minutes at one scrape = five minutes)."""
-    spec = SyntheticSpec(days=17, interval_seconds=300.0, ramp_minutes=20.0, bursts_per_day=0.3, seed=7)
-    per_day = round(DAY / spec.interval_seconds)
-    history = 16 * per_day + round(6.5 * 3600 / spec.interval_seconds)
-    return Scenario(trace=spec, history_steps=history, live_steps=48)
+    """The README demo: nine days of history, then Wednesday 07:10 to 08:50 (trace time) live: 50 steps,
+    about four wall minutes."""
+    return scenario_at(live_day=9, live_from_hour=7 + 1 / 6, live_hours=5 / 3)
 
 
 def _duration(seconds: float) -> str:
-    return f"{max(1, math.ceil(seconds))}s"
+    whole = max(1, math.ceil(seconds))
+    for unit, size in (("h", 3600), ("m", 60)):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
 
 
 def manifests(scenario: Scenario, query: str) -> str:
@@ -122,7 +139,7 @@ spec:
   targetUtilization: {s.target_utilization}
   leadTime: {_duration(s.wall(s.lead_time_trace_seconds))}
   decisionInterval: {_duration(s.seconds_per_step)}
-  history: {_duration(s.wall(s.history_steps * s.trace.interval_seconds) + 60)}
+  history: {_duration(3600 * math.ceil(s.wall(s.history_steps * s.trace.interval_seconds) / 3600 + 0.1))}
   refitInterval: {_duration(s.wall(s.refit_trace_seconds))}
   behavior:
     scaleDown: {{stabilizationWindow: {_duration(s.wall(s.scale_down_window_trace_seconds))}}}"""
@@ -190,16 +207,13 @@ class Recorder:
     def __post_init__(self) -> None:
         self.variants = {v: VariantRecord(v, self.scenario.capacity) for v in VARIANTS}
 
-    def run(
-        self,
-        steps: int,
-        on_step: Callable[[int, float, dict[str, Observation]], None] | None = None,
-    ) -> None:
-        """Record ``steps`` live steps from the next step boundary on; ``on_step(index, demand, obs)``
-        is called after each."""
+    def run(self, on_step: Callable[[int, float, dict[str, Observation]], None] | None = None) -> None:
+        """Record every step from the next one until the scenario's live part ends; ``on_step(index,
+        demand, observations)`` is called after each."""
         clock, trace = self.replay.clock, self.replay.trace
         first = clock.index_at(time.time()) + 1
-        for index in range(first, min(first + steps, trace.steps)):
+        end = min(self.scenario.history_steps + self.scenario.live_steps, trace.steps)
+        for index in range(first, end):
             time.sleep(max(0.0, clock.wall_time(index + 0.5) - time.time()))
             obs = observe(self.cluster, self.scenario.namespace)
             value = float(trace.demand[index])

@@ -10,12 +10,12 @@ from augur.devcluster import kwok
 from augur.devcluster.scenario import demo_scenario, manifests
 
 
-def test_demo_scenario_replays_a_wednesday_morning_at_sixty_times() -> None:
+def test_demo_scenario_replays_a_wednesday_morning_at_24x() -> None:
     s = demo_scenario()
-    assert s.compression == 60.0
+    assert s.compression == 24.0
     first = datetime.fromtimestamp(s.first_live_time(), UTC)
-    assert (first.strftime("%a"), first.hour, first.minute) == ("Wed", 6, 30)
-    assert s.pod_ready_wall() == (1.0, 2.0)
+    assert (first.strftime("%a"), first.hour, first.minute) == ("Wed", 7, 10)
+    assert s.pod_ready_wall() == (2.5, 5.0)
     assert s.history_steps + s.live_steps <= s.trace.steps
     assert s.live_steps * s.seconds_per_step <= 300  # a few minutes
 
@@ -29,8 +29,8 @@ def test_manifests_two_variants_same_query_compressed_durations() -> None:
     assert policies["web-augur"]["predictive"] is True and policies["web-reactive"]["predictive"] is False
     for spec in policies.values():
         assert spec["mode"] == "Auto"
-        assert spec["leadTime"] == "10s"  # 600 s of trace time at 60x
-        assert spec["behavior"]["scaleDown"]["stabilizationWindow"] == "5s"
+        assert spec["leadTime"] == "15s"  # 360 s of trace time at 24x
+        assert spec["behavior"]["scaleDown"]["stabilizationWindow"] == "13s"
         assert spec["decisionInterval"] == "5s"  # one trace step
         known = {k: v for k, v in spec.items() if k not in ("predictive", "decisionInterval")}
         ScalingPolicySpec.model_validate(known)
@@ -40,4 +40,4 @@ def test_manifests_two_variants_same_query_compressed_durations() -> None:
         assert spec.demand is not None and spec.demand.query == 'augur_demand{trace="web"}'
         assert spec.demand.step == "5s"
     pods = [d["spec"]["template"]["metadata"]["annotations"] for d in docs if d["kind"] == "Deployment"]
-    assert all(a == kwok.delay_annotations(1, 2) for a in pods)
+    assert all(a == kwok.delay_annotations(2.5, 5) for a in pods)
