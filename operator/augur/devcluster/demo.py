@@ -23,7 +23,7 @@ from augur.api import KINDS
 from augur.api.crdgen import render_all
 from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
-from augur.devcluster.replay import start_demand_replay
+from augur.devcluster.replay import DemandReplay, start_demand_replay
 from augur.devcluster.scenario import VARIANTS, Observation, Recorder, Scenario, demo_scenario, manifests
 from augur.sim.live_report import render_live_report, summarize, summary_line
 from augur.sim.synthetic import generate
@@ -61,28 +61,36 @@ def profile_ready(cluster: LocalCluster, namespace: str, name: str) -> bool:
 class Printer:
     """The terminal view: one line per replayed step, one line per decision."""
 
-    def __init__(self, scenario: Scenario, trace_start: float, interval: float) -> None:
+    def __init__(self, scenario: Scenario, replay: DemandReplay) -> None:
         self.scenario = scenario
-        self.trace_start = trace_start
-        self.interval = interval
+        self.replay = replay
         self.decisions: dict[str, str] = {}
 
+    def trace_clock(self, index: float) -> str:
+        trace = self.replay.trace
+        return datetime.fromtimestamp(trace.start + index * trace.interval_seconds, UTC).strftime("%a %H:%M")
+
     def header(self) -> None:
-        cols = " | ".join(f"{v:<8} repl ready capacity{'  forecast' if v == 'augur' else ''}" for v in VARIANTS)
-        print(f"{'trace time':<10} {'demand':>7} | {cols}", flush=True)
+        augur = f"{'augur':<8} repl ready capacity  {'forecast peak':<13} {'next scale-up':<13}"
+        print(f"{'trace time':<10} {'demand':>7} | {augur}      | reactive repl ready capacity", flush=True)
 
     def step(self, index: int, demand: float, obs: dict[str, Observation]) -> None:
-        moment = datetime.fromtimestamp(self.trace_start + index * self.interval, UTC).strftime("%a %H:%M")
         parts = []
         for variant in VARIANTS:
             o = obs[variant]
             capacity = o.ready * self.scenario.capacity
             flag = SHORT if demand > capacity else ""
-            band = ""
+            extra = ""
             if variant == "augur":
                 known = math.isfinite(o.forecast_p50)
-                band = f"  {o.forecast_p50:5.0f}..{o.forecast_upper:<5.0f}" if known else f"  {'-':<12}"
-            parts.append(f"{'':<8} {o.replicas:4d} {o.ready:5d} {capacity:8.0f}{band} {flag:<5}")
+                peak = f"{o.forecast_p50:.0f}..{o.forecast_upper:.0f}" if known else "-"
+                nxt = "-"
+                if o.next_scale_up is not None:
+                    at, replicas = o.next_scale_up
+                    nxt = f"{replicas} @{self.trace_clock(self.replay.clock.index_at(at))[4:]}"
+                extra = f"  {peak:<13} {nxt:<13}"
+            parts.append(f"{'':<8} {o.replicas:4d} {o.ready:5d} {capacity:8.0f}{extra} {flag:<5}")
+        moment = self.trace_clock(index)
         print(f"{moment:<10} {demand:7.0f} | " + " | ".join(parts), flush=True)
         for variant in VARIANTS:
             self.decision(variant, obs[variant])
@@ -136,7 +144,7 @@ def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: 
             f"live: {scenario.live_steps} steps; capacity {scenario.capacity:g} req/s per replica; pods take "
             f"{low:g}-{high:g} s (trace) to become Ready; SHORT = demand above ready capacity"
         )
-        printer = Printer(scenario, trace.start, trace.interval_seconds)
+        printer = Printer(scenario, replay)
         printer.header()
         recorder = Recorder(cluster, scenario, replay)
         recorder.run(printer.step)

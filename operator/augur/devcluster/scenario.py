@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -170,6 +171,8 @@ class Observation:
     forecast_p50: float
     forecast_upper: float
     decision: dict[str, Any] | None
+    next_scale_up: tuple[float, int] | None = None
+    """``status.forecast.nextScaleUp``: (wall unix seconds, replicas)."""
 
 
 def observe(cluster: LocalCluster, namespace: str) -> dict[str, Observation]:
@@ -189,8 +192,19 @@ def observe(cluster: LocalCluster, namespace: str) -> dict[str, Observation]:
             forecast_p50=finite_or_nan(forecast.get("peakP50")),
             forecast_upper=finite_or_nan(forecast.get("peakUpper")),
             decision=status.get("lastDecision"),
+            next_scale_up=_next_scale_up(forecast.get("nextScaleUp")),
         )
     return out
+
+
+def _next_scale_up(raw: Any) -> tuple[float, int] | None:
+    if not isinstance(raw, dict) or "at" not in raw or "replicas" not in raw:
+        return None
+    try:
+        at = datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00")).timestamp()
+        return at, int(raw["replicas"])
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
