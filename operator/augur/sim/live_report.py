@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from augur.forecast.series import FloatArray
-from augur.sim.protocol import PolicyMetrics, Setup, metrics_from_ready
+from augur.sim.protocol import PolicyMetrics, backtest_setup, metrics_from_ready
 from augur.sim.report import COLORS, HEIGHT, PAD, WIDTH, _frame, _path
 
 
@@ -49,7 +49,7 @@ class LiveSummary:
 
 def summarize(demand: FloatArray, variant: VariantRecord, interval_seconds: float) -> LiveSummary:
     """§2 metrics from the observed ready replicas; ``interval_seconds`` is the trace step."""
-    setup = Setup(interval_seconds=interval_seconds, capacity=variant.capacity)
+    setup = backtest_setup(interval_seconds, variant.capacity)
     mask = np.isfinite(demand)
     ready = np.asarray(variant.ready, dtype=np.int64)
     metrics = metrics_from_ready(demand, ready, list(variant.replicas), setup, mask)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from augur.sim.live_report import VariantRecord, render_live_report, summarize, summary_line
-from augur.sim.protocol import Setup, compute_metrics
+from augur.sim.protocol import backtest_setup, compute_metrics, policy_spec
 
 
 def _record(name: str, ready: list[int]) -> VariantRecord:
@@ -33,7 +33,7 @@ def test_observed_metrics_match_the_backtest_definition() -> None:
     # With ready replicas that follow the modelled lag, the live metrics equal compute_metrics'.
     demand = np.array([40.0, 90.0, 150.0, 150.0, 60.0])
     desired = [1, 3, 4, 4, 2]
-    setup = Setup(interval_seconds=60.0, capacity=50.0, lead_time_seconds=60.0)
+    setup = backtest_setup(60.0, 50.0, policy_spec(lead_time="60s"))
     modelled = compute_metrics(demand, desired, setup, np.ones(5, dtype=bool))
     ready = [1, 1, 3, 4, 2]  # min over the lead window
     live = summarize(demand, VariantRecord("x", 50.0, replicas=desired, ready=ready), 60.0)
