@@ -65,13 +65,14 @@ class Printer:
         self.scenario = scenario
         self.replay = replay
         self.decisions: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
 
     def trace_clock(self, index: float) -> str:
         trace = self.replay.trace
         return datetime.fromtimestamp(trace.start + index * trace.interval_seconds, UTC).strftime("%a %H:%M")
 
     def header(self) -> None:
-        augur = f"{'augur':<8} repl ready capacity  {'forecast peak':<13} {'next scale-up':<13}"
+        augur = f"{'augur':<8} repl ready capacity  {'peak p50/q':<13} {'next scale-up':<13}"
         print(f"{'trace time':<10} {'demand':>7} | {augur}      | reactive repl ready capacity", flush=True)
 
     def step(self, index: int, demand: float, obs: dict[str, Observation]) -> None:
@@ -82,8 +83,8 @@ class Printer:
             flag = SHORT if demand > capacity else ""
             extra = ""
             if variant == "augur":
-                known = math.isfinite(o.forecast_p50)
-                peak = f"{o.forecast_p50:.0f}..{o.forecast_upper:.0f}" if known else "-"
+                known = math.isfinite(o.forecast_p50) and math.isfinite(o.forecast_upper)
+                peak = f"{o.forecast_p50:.0f}/{o.forecast_upper:.0f}" if known else "-"
                 nxt = "-"
                 if o.next_scale_up is not None:
                     at, replicas = o.next_scale_up
@@ -96,17 +97,20 @@ class Printer:
             self.decision(variant, obs[variant])
 
     def decision(self, variant: str, o: Observation) -> None:
+        """Print a decision that changes replicas, or the first of a new kind (``Reactive`` while the
+        first model is fitted, then ``Predictive``); decisions that hold the count are not repeated."""
         d = o.decision
         if not d:
             return
+        kind = str(d.get("kind", ""))
         key = f"{d.get('time')}/{d.get('desiredReplicas')}"
-        if self.decisions.get(variant) == key:
+        changes = d.get("fromReplicas") != d.get("desiredReplicas")
+        if self.decisions.get(variant) == key or not (changes or self.kinds.get(variant) != kind):
             return
-        self.decisions[variant] = key
-        acted = "scaled" if d.get("acted") else "decided"
+        self.decisions[variant], self.kinds[variant] = key, kind
+        acted = "scaled" if d.get("acted") and changes else "decided"
         change = f"{d.get('fromReplicas', '?')} -> {d.get('desiredReplicas')}"
-        kind = f" ({d['kind']})" if d.get("kind") else ""
-        print(f"   {variant}{kind}: {acted} {change}: {d.get('reason', '')}", flush=True)
+        print(f"   {variant} ({kind or '?'}): {acted} {change}: {d.get('reason', '')}", flush=True)
 
 
 def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: Scenario | None = None) -> int:

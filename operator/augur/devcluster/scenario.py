@@ -75,7 +75,12 @@ class Scenario:
 
 
 def scenario_at(
-    live_day: int, live_from_hour: float, live_hours: float, namespace: str = "augur-demo", seed: int = 7
+    live_day: int,
+    live_from_hour: float,
+    live_hours: float,
+    namespace: str = "augur-demo",
+    seed: int = 7,
+    bursts_per_day: float = 0.3,
 ) -> Scenario:
     """Two-minute steps replayed at one step per scrape (5 s): 24x, so one trace day is one wall hour and
     the operator's calendar ``hour`` period catches the daily pattern exactly. History: days
@@ -83,7 +88,12 @@ def scenario_at(
     ``live_hours`` replayed live. The morning ramp (08:00, 20 minutes from 10 % to 90 %) is steep enough
     that reacting to it is late."""
     spec = SyntheticSpec(
-        days=live_day + 1, interval_seconds=120.0, ramp_minutes=20.0, bursts_per_day=0.3, noise=0.04, seed=seed
+        days=live_day + 1,
+        interval_seconds=120.0,
+        ramp_minutes=20.0,
+        bursts_per_day=bursts_per_day,
+        noise=0.04,
+        seed=seed,
     )
     per_hour = 3600 / spec.interval_seconds
     history = round(live_day * DAY / spec.interval_seconds + live_from_hour * per_hour)
@@ -91,9 +101,9 @@ def scenario_at(
 
 
 def demo_scenario() -> Scenario:
-    """The README demo: nine days of history, then Wednesday 07:10 to 08:50 (trace time) live: 50 steps,
-    about four wall minutes."""
-    return scenario_at(live_day=9, live_from_hour=7 + 1 / 6, live_hours=5 / 3)
+    """The README demo: nine days of history, then Wednesday 06:50 to 08:30 (trace time) live: 50 steps,
+    about four wall minutes; the first model fit takes a minute or two, well before the 08:00 ramp."""
+    return scenario_at(live_day=9, live_from_hour=6 + 5 / 6, live_hours=5 / 3)
 
 
 def _duration(seconds: float) -> str:

@@ -95,7 +95,10 @@ def _variant_plot(name: str, demand: FloatArray, variant: VariantRecord) -> str:
         f'<path d="{_step_path(ready, top)}" fill="none" stroke="{color}" stroke-width="1.6"/>'
         f"{ticks}"
     )
-    title = f"{name}: demand (black), ready capacity (colour), forecast p50..upper (band); red = under-provisioned"
+    title = (
+        f"{name}: demand (black), ready capacity (colour), status forecast peak p50 to policy quantile (band); "
+        "red = under-provisioned"
+    )
     return _frame(title, top, body)
 
 

@@ -14,7 +14,7 @@ def test_demo_scenario_replays_a_wednesday_morning_at_24x() -> None:
     s = demo_scenario()
     assert s.compression == 24.0
     first = datetime.fromtimestamp(s.first_live_time(), UTC)
-    assert (first.strftime("%a"), first.hour, first.minute) == ("Wed", 7, 10)
+    assert (first.strftime("%a"), first.hour, first.minute) == ("Wed", 6, 50)
     assert s.pod_ready_wall() == (2.5, 5.0)
     assert s.history_steps + s.live_steps <= s.trace.steps
     assert s.live_steps * s.seconds_per_step <= 300  # a few minutes
