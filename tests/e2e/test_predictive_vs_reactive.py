@@ -32,12 +32,12 @@ def _decision_kind(cluster: LocalCluster, namespace: str, name: str) -> str:
 
 def test_augur_ready_before_the_ramp_reactive_late(operator: object, cluster: LocalCluster, namespace: str) -> None:
     seed = int(os.environ.get("AUGUR_E2E_SEED", time.time_ns() % 10_000))
-    # Four days of history (Monday to Thursday), then Friday 07:00 to 08:20 live; the ramp is 07:50-08:10.
+    # Four days of history (Monday to Thursday), then Friday 06:45 to 08:15 live; the ramp is 07:50-08:10.
     # No random bursts: the claim is about the peak the history predicts (bursts surprise both variants).
-    scenario = scenario_at(4, 7.0, 4 / 3, namespace=namespace, seed=seed, bursts_per_day=0.0)
+    scenario = scenario_at(4, 6.75, 1.5, namespace=namespace, seed=seed, bursts_per_day=0.0)
     trace = generate(scenario.trace, name=f"pvr-{namespace}")
     replay = start_demand_replay(cluster, f"pvr-{namespace}", trace, scenario.history_steps)
-    ramp = replay.clock.wall_time(scenario.history_steps + 45 / 2)  # 07:45 trace time
+    ramp = replay.clock.wall_time((4 * 86400 + 7.75 * 3600) / trace.interval_seconds)  # Friday 07:45, trace time
     try:
         docs = manifests(scenario, replay.query).split("\n---\n", 1)[1]  # the namespace exists already
         apply(cluster, docs)
