@@ -48,7 +48,8 @@ def start_operator(cluster: LocalCluster, resync_seconds: float = 5.0) -> tuple[
     health = f"http://127.0.0.1:{port}/healthz"
     argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"]
     argv.append(f"--resync-seconds={resync_seconds}")
-    proc = cluster.spawn("augur-operator", argv, env={"AUGUR_PROMETHEUS_URL": cluster.prometheus_url})
+    env = {"AUGUR_PROMETHEUS_URL": cluster.prometheus_url, "AUGUR_METRICS": f"127.0.0.1:{free_port()}"}
+    proc = cluster.spawn("augur-operator", argv, env=env)
     return health, proc
 
 
