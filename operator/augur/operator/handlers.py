@@ -48,7 +48,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
     memo["pool"] = FitPool(SETTINGS.workers)
     metrics.REFIT_BACKLOG.set_function(lambda: memo["pool"].backlog)
-    ranges = RangeReader.of(memo["prom"]) if memo["prom"] else None
+    ranges = RangeReader.connect(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
     targets = GuardedTargets(Workloads(memo["resources"]))
     memo["scaler"] = Scaler(ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds)
     memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))

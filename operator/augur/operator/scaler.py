@@ -125,7 +125,11 @@ class Scaler:
     def _runtime(self, ref: ProfileRef, config: LoopConfig, now: float) -> tuple[_Runtime, bool]:
         with self._lock:
             rt = self._runtimes.get(ref.uid)
-            if rt is not None and rt.loop.config.feeds == config.feeds:
+            same = rt is not None and (rt.loop.config.source, rt.loop.config.step_seconds) == (
+                config.source,
+                config.step_seconds,
+            )
+            if rt is not None and same:
                 rt.loop.reconfigure(config)
                 return rt, False
             loop = DemandLoop(config)
@@ -145,8 +149,9 @@ class Scaler:
         else:
             if saved is not None:
                 rt.restored = restore(loop, saved, loop.next_read(now))
-                rt.restored_at = now
                 rt.saved_at = now
+                if rt.restored.startswith("restored"):
+                    rt.restored_at = now
         finally:
             rt.lock.release()
         return rt, True
@@ -166,9 +171,12 @@ class Scaler:
         now = self.clock()
         demand = spec.demand
         feeds = tuple(f.name for f in spec.feeds)
+        queries = [demand.query, *(f"{f.name}={f.query}" for f in spec.feeds)]
+        source = hashlib.sha256("\n".join(queries).encode()).hexdigest()[:16]
         config = LoopConfig.from_policy(
-            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds
-        )
+            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds,
+            source,
+        )  # fmt: skip
         rt, fresh = self._runtime(ref, config, now)
         if not rt.lock.acquire(blocking=False):
             return None

@@ -14,7 +14,8 @@ Conditions (``docs/scaling.md`` explains them to users):
 
 Events: one per condition transition (posted by the handler), ``Scaled`` for each ``/scale`` write with
 the numbers behind it, ``ScaleRecommended`` in ``ForecastOnly`` when the recommendation changes,
-``StateRestored`` when learned state was restored after a start, ``StateNotSaved`` on a failed save.
+``StateRestored`` when learned state was restored after a start (``StateNotRestored`` when saved state
+could not be used, e.g. learned from another query), ``StateNotSaved`` on a failed save.
 """
 
 from __future__ import annotations
@@ -254,7 +255,8 @@ def _scaling_condition(facts: Facts) -> ConditionUpdate:
 def _events(facts: Facts) -> tuple[EventToPost, ...]:
     events: list[EventToPost] = []
     if facts.restored:
-        events.append(EventToPost("Normal", "StateRestored", facts.restored))
+        why = "StateRestored" if facts.restored.startswith("restored") else "StateNotRestored"
+        events.append(EventToPost("Normal", why, facts.restored))
     if facts.save_error:
         events.append(EventToPost("Warning", "StateNotSaved", f"learned state not saved: {facts.save_error}"))
     decision, target = facts.decision, facts.target

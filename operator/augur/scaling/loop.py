@@ -51,6 +51,9 @@ class LoopConfig:
     refit_seconds: float = 6 * 3600.0
     feeds: tuple[str, ...] = ()
     """Names of the external feeds (exogenous regressors), in column order."""
+    source: str = ""
+    """Identifies where the data comes from (a digest of the queries); learned state of another
+    source is never mixed in."""
 
     @classmethod
     def from_policy(
@@ -60,6 +63,7 @@ class LoopConfig:
         step_seconds: float,
         learned_lead_seconds: float | None = None,
         feeds: tuple[str, ...] = (),
+        source: str = "",
     ) -> LoopConfig:
         return cls(
             step_seconds=step_seconds,
@@ -70,6 +74,7 @@ class LoopConfig:
             history_seconds=parse_duration(policy.history),
             refit_seconds=parse_duration(policy.refit_interval),
             feeds=feeds,
+            source=source,
         )
 
     @property

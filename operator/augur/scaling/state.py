@@ -33,6 +33,7 @@ def snapshot(loop: DemandLoop) -> dict[str, Any]:
         "version": VERSION,
         "stepSeconds": loop.config.step_seconds,
         "feeds": list(loop.config.feeds),
+        "source": loop.config.source,
         "forecaster": forecaster_to_dict(loop.forecaster) if loop.forecaster is not None else None,
         "modelEnd": loop.model_end,
         "fitPoints": loop.fit_points,
@@ -55,6 +56,8 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
         return f"saved state has version {data.get('version')!r}, expected {VERSION}; starting fresh"
     if not math.isclose(float(data.get("stepSeconds") or 0.0), loop.config.step_seconds):
         return "saved state was learned at another demand step; starting fresh"
+    if data.get("source", "") != loop.config.source:
+        return "saved state was learned from another demand query or feeds; starting fresh"
     parts = []
     raw_learner = data.get("learner")
     if raw_learner is not None and loop.learner is not None:
@@ -74,6 +77,12 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
     loop.recommendations = [int(r) for r in data.get("recommendations") or []]
     seen = data.get("seenUntil")
     loop.seen_until = None if seen is None else float(seen)
+    _restore_model(loop, data, history_start, parts)
+    return "restored " + ", ".join(parts) if parts else "nothing to restore"
+
+
+def _restore_model(loop: DemandLoop, data: dict[str, Any], history_start: float | None, parts: list[str]) -> None:
+    """The saved forecaster, when it fits this loop; ``parts`` says what happened."""
     model_end = data.get("modelEnd")
     raw = data.get("forecaster")
     if raw is not None and model_end is not None:
@@ -94,7 +103,6 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
                     parts.insert(0, f"model {forecaster.model_name}")
                 else:
                     parts.append("no model (the policy's step or lead time changed; refitting)")
-    return "restored " + ", ".join(parts) if parts else "nothing to restore"
 
 
 def _learner(raw: dict[str, Any]) -> LearnerState:

@@ -72,3 +72,17 @@ def test_check_is_one_short_range_query_and_raises_classified_errors() -> None:
     with pytest.raises(PromError) as err:
         failing.check("q", 6000.0, 60.0)
     assert err.value.reason == "PrometheusUnavailable"
+
+
+def test_the_operator_s_reader_reports_an_outage_within_a_second() -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    reader = RangeReader.connect(f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    with pytest.raises(PromError) as err:
+        reader.query_range("up", 6000.0, 6060.0, 60.0)
+    assert err.value.reason == "PrometheusUnavailable" and time.monotonic() - started < 2.0

@@ -292,3 +292,31 @@ def test_one_profile_s_slow_fit_never_holds_up_another_profile() -> None:
     clock.now += 30
     assert scaler.due(slow, 30.0) and scaler.run(slow, spec(), policy(), "Auto").decision.kind == "Reactive"
     assert not pool.submitted[0].done() and len(pool.submitted) == 2  # no second fit queued for "slow"
+
+
+def test_a_changed_query_or_step_starts_afresh_without_mixing_data() -> None:
+    store = FakeStore()
+    scaler, prom, _, _, clock = make(store=store)
+    scaler.run(REF, spec(), policy(), "Auto")
+    clock.now += 30
+    changed = spec("sum(rate(other_total[1m]))")
+    report = scaler.run(REF, changed, policy(), "Auto")
+    assert prom.reads[-1][0] == clock.now // STEP * STEP - 575 * STEP  # history read again for the new query
+    (event,) = [e for e in report.events if e.reason == "StateNotRestored"]
+    assert "another demand query" in event.message and "restoredAt" not in report.fields["learned"]
+    clock.now += 30
+    finer = WorkloadProfileSpec.model_validate(
+        {**changed.model_dump(by_alias=True), "demand": {**changed.demand.model_dump(by_alias=True), "step": "1m"}}
+    )
+    report = scaler.run(REF, finer, policy(), "Auto")
+    assert conditions(report)["MetricsAvailable"] == ("True", "DemandRead")
+    assert report.fields["learned"]["configMap"] == "augur-state-web"
+
+
+def test_without_a_policy_it_forecasts_only() -> None:
+    scaler, _, targets, _, _ = make()
+    body = {"metadata": {"name": "web", "namespace": "ns", "uid": "uid-1", "generation": 1}, "status": {}}
+    ready = Outcome({"conditions": []}, (), True, spec(), None)
+    status, _ = scale_profile(body, ready, scaler)
+    assert targets.writes == [] and status["desiredReplicas"] >= 1
+    assert next(c for c in status["conditions"] if c["type"] == "Scaling")["reason"] == "ForecastOnly"
