@@ -145,11 +145,12 @@ def run_demo(directory: Path, keep: bool, report: Path | None = None, scenario: 
             wait_until(partial(profile_ready, cluster, scenario.namespace, name), 120, f"WorkloadProfile {name} Ready")
         print(cluster.kubectl("get", "wp,sp", "-n", scenario.namespace).stdout)
         low, high = scenario.pod_ready_trace_seconds
-        say(
-            f"live: {scenario.live_steps} steps; capacity {scenario.capacity:g} req/s per replica; pods take "
-            f"{low:g}-{high:g} s (trace) to become Ready; SHORT = demand above ready capacity"
-        )
         printer = Printer(scenario, replay)
+        say(
+            f"live until {printer.trace_clock(scenario.history_steps + scenario.live_steps)} (trace time); capacity "
+            f"{scenario.capacity:g} req/s per replica; pods take {low:g}-{high:g} s (trace) to become Ready; "
+            "SHORT = demand above ready capacity"
+        )
         printer.header()
         recorder = Recorder(cluster, scenario, replay)
         recorder.run(printer.step)

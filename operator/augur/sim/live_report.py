@@ -18,7 +18,7 @@ import numpy as np
 
 from augur.forecast.series import FloatArray
 from augur.sim.protocol import PolicyMetrics, backtest_setup, metrics_from_ready
-from augur.sim.report import COLORS, HEIGHT, PAD, WIDTH, _frame, _path
+from augur.sim.report import COLORS, HEIGHT, PAD, WIDTH, _frame
 
 
 @dataclass
@@ -67,10 +67,28 @@ def summary_line(summaries: list[LiveSummary]) -> str:
     return "; ".join(parts) + " (trace time)"
 
 
-def _step_path(values: FloatArray, top: float) -> str:
-    """A staircase: each value holds for its whole step."""
-    doubled = np.repeat(values, 2)[1:]
-    return _path(np.append(doubled, values[-1:]) if values.size else values, top)
+def _step_path(values: FloatArray, top: float, reverse: bool = False) -> str:
+    """A staircase: value ``i`` holds from ``x(i)`` to ``x(i + 1)``; gaps (``NaN``) lift the pen.
+    ``reverse`` walks right to left (to close a band) and continues the current path."""
+    n = values.size
+    points: list[tuple[float, float] | None] = []
+    for i, v in enumerate(values.tolist()):
+        if not np.isfinite(v):
+            points.append(None)
+            continue
+        y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * v / top
+        left, right = (PAD + (WIDTH - 2 * PAD) * k / max(1, n) for k in (i, i + 1))
+        points += [(left, y), (right, y)]
+    if reverse:
+        points.reverse()
+    parts, pen = [], "L" if reverse else "M"
+    for point in points:
+        if point is None:
+            pen = "M"
+            continue
+        parts.append(f"{pen}{point[0]:.1f},{point[1]:.1f}")
+        pen = "L"
+    return " ".join(parts)
 
 
 def _variant_plot(name: str, demand: FloatArray, variant: VariantRecord) -> str:
@@ -81,7 +99,7 @@ def _variant_plot(name: str, demand: FloatArray, variant: VariantRecord) -> str:
     n = demand.size
     band = ""
     if np.isfinite(upper).any() and np.isfinite(p50).any():
-        low = _step_path(p50[::-1], top).replace("M", "L", 1)
+        low = _step_path(p50, top, reverse=True)
         band = f'<path d="{_step_path(upper, top)} {low} Z" fill="#1f77b4" fill-opacity="0.2" stroke="none"/>'
     ticks = "".join(
         f'<line x1="{PAD + (WIDTH - 2 * PAD) * (i + 0.5) / max(1, n):.1f}" y1="{HEIGHT - PAD}" '

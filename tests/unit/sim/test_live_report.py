@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from augur.sim.live_report import VariantRecord, render_live_report, summarize, summary_line
+from augur.sim.live_report import VariantRecord, _step_path, render_live_report, summarize, summary_line
 from augur.sim.protocol import backtest_setup, compute_metrics, policy_spec
+from augur.sim.report import HEIGHT, PAD, WIDTH
 
 
 def _record(name: str, ready: list[int]) -> VariantRecord:
@@ -51,3 +52,13 @@ def test_report_is_self_contained_html_with_both_variants() -> None:
     assert page.startswith("<!doctype html>") and page.count("<svg") == 3
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "reactive: 10 under-provisioned min" in page
+
+
+def test_staircase_holds_each_value_for_its_step_and_lifts_the_pen_at_gaps() -> None:
+    path = _step_path(np.array([0.0, 10.0, math.nan, 10.0]), top=10.0)
+    bottom, top_y, step = HEIGHT - PAD, PAD, (WIDTH - 2 * PAD) / 4
+    x = [PAD + step * k for k in range(5)]
+    assert path == (
+        f"M{x[0]:.1f},{bottom:.1f} L{x[1]:.1f},{bottom:.1f} L{x[1]:.1f},{top_y:.1f} L{x[2]:.1f},{top_y:.1f} "
+        f"M{x[3]:.1f},{top_y:.1f} L{x[4]:.1f},{top_y:.1f}"
+    )
