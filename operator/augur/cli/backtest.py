@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from augur.api.durations import parse_duration
 from augur.forecast.sf_models import SF_CANDIDATES, statsforecast_available
+from augur.scaling.learner import BUDGET
 from augur.sim.backtest import AVAILABLE, POLICIES, BacktestResult, run_backtest
 from augur.sim.protocol import Setup, backtest_setup, policy_spec
 from augur.sim.report import render_report
@@ -52,9 +53,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--headroom-budget",
-        default="0.05",
+        default=str(BUDGET),
         help="ScalingPolicy headroomBudget: extra replica-hours over the reactive formula the learner may buy "
-        "(0.05; 0..10)",
+        f"({BUDGET:g}; 0..10)",
     )
     p.add_argument("--replica-hour-cost", type=float, default=1.0, help="ScalingPolicy costWeights.replicaHour (1)")
     p.add_argument(

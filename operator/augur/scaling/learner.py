@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 from augur.scaling.reactive import replicas_for
 
 QUANTILES = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99)
-BUDGET = 0.05
-"""Default extra replica-hours over the reactive formula the learner may spend on headroom."""
+BUDGET = 0.25
+"""Default extra replica-hours over the reactive formula the learner may spend on headroom (the
+``ScalingPolicy`` default ``headroomBudget``; chosen on the development series, see docs/forecasting.md)."""
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
     assert out["curve"]["hpa"][0]["target_utilization"] == 0.5
     hpa_at_default = next(p for p in out["curve"]["hpa"] if p["target_utilization"] == 0.8)
     assert hpa_at_default["replica_hours"] == out["policies"]["hpa"]["replica_hours"]
-    augur_at_default = next(p for p in out["curve"]["augur"] if p["headroom_budget"] == 0.05)
+    augur_at_default = next(p for p in out["curve"]["augur"] if p["headroom_budget"] == 0.25)
     assert augur_at_default["replica_hours"] == out["policies"]["augur"]["replica_hours"]
     assert "augur/hpa_matched" in page
     assert "under-provisioned" in page

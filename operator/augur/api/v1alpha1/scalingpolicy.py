@@ -82,9 +82,10 @@ class ScalingPolicySpec(ApiModel):
     decision_interval: Duration = "30s"
     """How often Augur reads demand and decides (the cadence); the operator checks at most every
     ``AUGUR_RESYNC_SECONDS``."""
-    headroom_budget: Annotated[float, Field(ge=0, le=10)] = 0.05
+    headroom_budget: Annotated[float, Field(ge=0, le=10)] = 0.25
     """Most extra replica-hours the headroom learner may spend, as a share of what the reactive (HPA)
-    formula alone would keep ready: ``0.05`` allows 5 % more. The learner follows the quantile with the
+    formula alone would keep ready: ``0.25`` (the default, chosen on the development series of
+    ``bench/datasets.py``) allows 25 % more. The learner follows the quantile with the
     lowest cost (``costWeights``) among those within the budget; ``10`` leaves the choice to the weights."""
     history: Duration = "14d"
     """How much history to learn from."""
