@@ -189,15 +189,26 @@ class ReplaySession:
         scenario_node = {name: self.sc.nodes[i].name for i, name in enumerate(self.names.nodes)}
         mapping: dict[str, str] = {}
         counts = [0] * len(self.sc.workloads)
+        gated = self._planning() and self.extender is not None and self.options.wait_for_plan
+        held: dict[int, str] = {}
+        if gated:
+            # One pod of every workload first, held at the gate: the extender learns every workload's pod
+            # size before anything is scheduled, as in a cluster where the workloads already run.
+            for w, wl in enumerate(self.sc.workloads):
+                if wl.replicas > 0:
+                    counts[w] = 1
+                    self.kube.scale(ns, wl.name, 1)
+                    held[w] = self._new_pod(ns, watch, wl.name, set(held.values()))
         for index, (w, pod) in enumerate(self.sc.pods()):
             wl = self.sc.workloads[w]
-            counts[w] += 1
-            self.kube.scale(ns, wl.name, counts[w])
-            uid = watch.wait_new_pod(wl.name, set(mapping), 60)
-            if uid is None:
-                raise ReplayError(f"no pod of {ns}/{wl.name} was created within 60 s (is the controller-manager up?)")
+            if w in held:
+                uid = held.pop(w)
+            else:
+                counts[w] += 1
+                self.kube.scale(ns, wl.name, counts[w])
+                uid = self._new_pod(ns, watch, wl.name, set(mapping) | set(held.values()))
             mapping[uid] = pod
-            if self._planning() and self.extender is not None and self.options.wait_for_plan:
+            if gated:
                 name = watch.name(uid)
                 if not self._wait_for_plan(ns, name):
                     self.progress(f"no plan slot for {ns}/{name} after {self.options.plan_timeout:.0f} s")
@@ -208,6 +219,13 @@ class ReplaySession:
         final = watch.nodes()
         assignment = {pod: scenario_node[final[uid]] for uid, pod in mapping.items() if final.get(uid) in scenario_node}
         return Outcome(assignment, sum(wl.replicas for wl in self.sc.workloads) - len(assignment))
+
+    @staticmethod
+    def _new_pod(ns: str, watch: PodWatch, app: str, known: set[str]) -> str:
+        uid = watch.wait_new_pod(app, known, 60)
+        if uid is None:
+            raise ReplayError(f"no pod of {ns}/{app} was created within 60 s (is the controller-manager up?)")
+        return uid
 
     def _planning(self) -> bool:
         return self.sc.scoring.plan.weight > 0 and "--no-planner" not in self.options.extender_args

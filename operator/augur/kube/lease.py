@@ -112,18 +112,31 @@ class KubeLeaseStore:
 
     def create(self, record: LeaseRecord) -> LeaseRecord:
         body = body_from_record(self.name, self.namespace, record)
-        return self._write("creating", lambda: self._coordination.create_namespaced_lease(
-            self.namespace, body, field_manager=FIELD_MANAGER, _preload_content=False,
-            _request_timeout=REQUEST_TIMEOUT,
-        ))
+        return self._write(
+            "creating",
+            lambda: self._coordination.create_namespaced_lease(
+                self.namespace,
+                body,
+                field_manager=FIELD_MANAGER,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            ),
+        )
 
     def update(self, record: LeaseRecord) -> LeaseRecord:
         """Replace the Lease; refused with :class:`LeaseConflictError` unless ``record.version`` is current."""
         body = body_from_record(self.name, self.namespace, record)
-        return self._write("updating", lambda: self._coordination.replace_namespaced_lease(
-            self.name, self.namespace, body, field_manager=FIELD_MANAGER, _preload_content=False,
-            _request_timeout=REQUEST_TIMEOUT,
-        ))
+        return self._write(
+            "updating",
+            lambda: self._coordination.replace_namespaced_lease(
+                self.name,
+                self.namespace,
+                body,
+                field_manager=FIELD_MANAGER,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            ),
+        )
 
     def _write(self, what: str, call: Any) -> LeaseRecord:
         try:

@@ -73,7 +73,8 @@ SCALE_WRITES_BLOCKED = Counter(
     "augur_scale_writes_blocked_total", "Writes a decision wanted but Augur held back, by reason.", ["reason"]
 )
 DECISION_SECONDS = Histogram(
-    "augur_decision_duration_seconds", "Time to read demand, forecast and decide for one profile.",
+    "augur_decision_duration_seconds",
+    "Time to read demand, forecast and decide for one profile.",
     buckets=_LATENCY_BUCKETS,
 )
 FIT_SECONDS = Histogram(

@@ -72,6 +72,7 @@ class OperatorSettings:
     @property
     def workers(self) -> int:
         return self.fit_workers or max(1, (os.cpu_count() or 2) // 2)
+
     leader_election: bool = False
     lease_name: str = "augur-operator"
     lease_namespace: str = "augur-system"

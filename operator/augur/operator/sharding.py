@@ -17,6 +17,7 @@ _SET = re.compile(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s+\((?P<values>[^)]*)\)
 _EQ = re.compile(rf"^(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<value>{_VALUE})$")
 _EXISTS = re.compile(rf"^(?P<neg>!?)\s*(?P<key>{_KEY})$")
 
+
 def _requirements(selector: str) -> list[str]:
     parts, depth, current = [], 0, ""
     for ch in selector:
