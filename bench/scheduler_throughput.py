@@ -121,7 +121,6 @@ def measure(
         raise RuntimeError(f"only {len(bound)} of {pods} pods were bound")
     first, last = min(bound.values()), max(bound.values())
     cluster.restart_scheduler(start=False)
-    cluster.kubectl("delete", "namespace", ns, "--wait=true", "--timeout=600s")
     return {
         "pods": pods,
         "load_average_1m_before": round(load, 2),
@@ -129,6 +128,17 @@ def measure(
         "seconds_scheduler_start_to_last_bind": round(last - started, 3),
         "pods_per_second": round((pods - 1) / (last - first), 1),
     }
+
+
+def delete_namespace(cluster: LocalCluster, ns: str, timeout: float = 900) -> None:
+    """Force-delete the pods (kwok's fake nodes need no graceful stop), then the namespace; wait until gone."""
+    cluster.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force", "--wait=false")
+    cluster.kubectl("delete", "namespace", ns, "--wait=false")
+    deadline = time.monotonic() + timeout
+    while cluster.kubectl("get", "namespace", ns, check=False).returncode == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"namespace {ns} still there after {timeout:.0f} s")
+        time.sleep(2)
 
 
 def wait_for_profiles(url: str, count: int, timeout: float = 60) -> None:
@@ -208,6 +218,7 @@ def main() -> int:
                 runs[mode].append(run)
                 print(f"round {r} {mode}: {run}", flush=True)
                 report(args, started, runs)
+                delete_namespace(cluster, f"bench-{r}-{mode.replace('_', '-')}")
     report(args, started, runs)
     return 0
 
@@ -235,7 +246,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "pods": args.pods,
         "rounds": done,
         "rounds_planned": args.rounds,
-        "protocol": "modes alternate each round; each namespace deleted and waited for before the next run",
+        "protocol": "modes alternate each round; pods force-deleted, namespace waited for before the next run",
         "extender": {"config": "examples/scheduler/kube-scheduler-config.yaml", "weight": args.weight},
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
         "ratios": ratios,
