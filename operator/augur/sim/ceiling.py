@@ -31,6 +31,8 @@ class CeilingRun:
     """``point[s]``: forecast of step ``s`` made ``horizon`` steps earlier (``NaN`` where none)."""
     fit_seconds: tuple[float, ...]
     """Wall time of each origin's fit (and forecast)."""
+    origins: tuple[int, ...] = ()
+    """Origins actually refitted (all of them unless ``max_seconds`` ran out), sorted."""
 
 
 def sample_origins(first: int, last: int, count: int) -> list[int]:
@@ -38,6 +40,20 @@ def sample_origins(first: int, last: int, count: int) -> list[int]:
     if last < first or count <= 0:
         return []
     return sorted({int(x) for x in np.rint(np.linspace(first, last, count))})
+
+
+def spread_order(items: list[int]) -> list[int]:
+    """``items`` reordered so that every prefix is spread over the whole range (bisection order)."""
+    order: list[int] = []
+    seen: set[int] = set()
+    step = 1 << max(0, (len(items) - 1).bit_length())
+    while step >= 1:
+        for i in range(0, len(items), step):
+            if i not in seen:
+                seen.add(i)
+                order.append(items[i])
+        step //= 2
+    return order
 
 
 def _forecast_at(name: str, window: FloatArray, settings: ForecastSettings, horizon: int) -> float:
@@ -59,8 +75,13 @@ def refit_at_origins(
     horizon: int,
     history_points: int = 4032,
     target_horizon: int | None = None,
+    max_seconds: float | None = None,
 ) -> CeilingRun:
-    """Refit ``name`` (a model of :func:`fitters`, or ``augur``) at every origin and forecast ``horizon`` ahead."""
+    """Refit ``name`` (a model of :func:`fitters`, or ``augur``) at every origin and forecast ``horizon`` ahead.
+
+    With ``max_seconds``, origins are visited in :func:`spread_order` and no new fit starts once that much
+    time has passed (the first always runs); the run says which origins were done.
+    """
     settings = ForecastSettings(
         interval_seconds,
         target_horizon=target_horizon or horizon,
@@ -68,12 +89,17 @@ def refit_at_origins(
     )
     point = np.full(demand.size, np.nan)
     seconds: list[float] = []
-    for origin in origins:
+    done: list[int] = []
+    began = time.perf_counter()
+    for origin in spread_order(list(origins)):
         target = origin - 1 + horizon
         if target >= demand.size or origin < 2:
             continue
+        if max_seconds is not None and done and time.perf_counter() - began > max_seconds:
+            break
         window = demand[max(0, origin - 4 * history_points) : origin]
         start = time.perf_counter()
         point[target] = _forecast_at(name, window, settings, horizon)
         seconds.append(time.perf_counter() - start)
-    return CeilingRun(name, horizon, point, tuple(seconds))
+        done.append(origin)
+    return CeilingRun(name, horizon, point, tuple(seconds), tuple(sorted(done)))

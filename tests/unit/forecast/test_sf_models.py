@@ -17,7 +17,7 @@ from statsforecast.models import MSTL, AutoARIMA, AutoETS
 from augur.cli.main import main
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster
 from augur.forecast.sf_models import SF_CANDIDATES, fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
-from augur.sim.ceiling import refit_at_origins
+from augur.sim.ceiling import refit_at_origins, sample_origins, spread_order
 from augur.sim.policies import WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup
@@ -80,7 +80,7 @@ def test_no_forecaster_sees_a_point_after_its_origin(name: str) -> None:
     perturbed = y.copy()
     perturbed[cut:] = perturbed[cut:] * 3 + 40
     setup = backtest_setup(300.0, capacity=5.0)
-    walk = WalkSettings(refit_seconds=300.0 * 30, min_refit_steps=30, history_points=200)
+    walk = WalkSettings(refit_seconds=300.0 * 30, min_refit_steps=30, history_points=64)
     runs = [
         run_forecast_policy(name, demand, setup, walk, 48, Progress("t", demand.size, None), 0)
         for demand in (y, perturbed)
@@ -116,3 +116,11 @@ def test_backtest_cli_runs_a_statsforecast_policy(tmp_path: Path, capsys: pytest
     assert code == 0
     assert set(out["forecast"]) == {"sf_autoets"}
     assert math.isfinite(out["forecast"]["sf_autoets"]["rmae"])
+
+
+def test_origins_are_spread_and_a_time_budget_keeps_a_spread_prefix() -> None:
+    assert sample_origins(10, 100, 4) == [10, 40, 70, 100]
+    assert spread_order(list(range(10))) == [0, 8, 4, 2, 6, 1, 3, 5, 7, 9]
+    run = refit_at_origins("seasonal_naive", _series(150), 300.0, [100, 120, 140], horizon=1, max_seconds=0.0)
+    assert run.origins == (100,)  # the first fit always runs; no new one starts after the budget
+    assert np.isfinite(run.point).sum() == 1
