@@ -1,19 +1,23 @@
 """Streaming anomaly score in [0, 1] per point, from past data only.
 
-Each tick, :meth:`AnomalyDetector.update` does a bounded amount of work:
+Each tick, :meth:`AnomalyDetector.update` does a bounded amount of work in two stages:
+:meth:`AnomalyDetector.observe` turns the point into :class:`Signals` (steps 1-4) and
+:class:`Alerting` turns the signals into the score (steps 4-5).
 
 1. **Forecast residual.** A one-step forecast (EWMA level) is compared with the new value and scaled
    by Huber-clipped EWMA estimates of the residual centre and mean absolute deviation over a short and
    a long horizon (outliers cannot inflate the scale they are measured against).
-2. **Behaviour novelty.** The shape of the last ``shape_bins * shape_bin`` values (bin means) is
-   compared with a memory of shapes seen before; the distance to the nearest one, relative to the range
-   of the series, says whether the series behaves in a way it never did (a lost daily peak, a flat
-   stretch, a new rhythm) even when no single value is extreme.
-3. **Anomaly likelihood** (as in Numenta's detector) of each of the two raw scores: the tail
-   probability of their recent average under a Gaussian fitted to its longer history, on a log scale.
-   A series that is always noisy raises its own baseline; a change in behaviour does not.
+2. **Behaviour novelty.** At each scale of ``shape_scales``, the shape of the last ``shape_bins``
+   bin means is compared with a memory of shapes seen before (:mod:`augur.forecast.anomaly_signals`);
+   the distance to the nearest one, relative to the range of the series, says whether the series
+   behaves in a way it never did (a lost daily peak, a flat stretch, a new rhythm) even when no single
+   value is extreme.
+3. **Anomaly likelihood** (as in Numenta's detector) of the residual and of each scale's novelty:
+   the tail probability of the recent average under a Gaussian fitted to its longer history, on a log
+   scale. A series that is always noisy raises its own baseline; a change in behaviour does not.
 4. **Range check.** A value beyond the range seen so far (a spike or a level shift into new territory)
-   scores at least ``range_score``.
+   by ``range_margin`` of that range scores at least ``range_score``; optionally (``local_window``,
+   off by default) a break of the recent range scores at least ``local_score``.
 5. **Suppression.** After the score reaches ``fire_level``, later scores are damped for a while:
    NAB and operators reward the earliest alert of an incident, not a stream of repeats.
 
@@ -39,7 +43,8 @@ _MAD_TO_SIGMA = 1.2533
 
 @dataclass(frozen=True)
 class AnomalyParams:
-    """One parameter set for every series (tuned once on the NAB corpus, see ``docs/anomaly.md``)."""
+    """One parameter set for every series, chosen on the development half of NAB only
+    (``bench/nab_search.py``, ``docs/anomaly.md``)."""
 
     warmup: int = 150  # points scored 0 while the statistics settle
     level_alpha: float = 0.3  # EWMA one-step forecast
@@ -53,8 +58,7 @@ class AnomalyParams:
     shape_bins: int = 6  # bin means per shape
     shape_scales: tuple[int, ...] = (1, 5, 20)  # points per bin, one shape memory per scale
     shape_memory: int = 1000  # shapes remembered per scale
-    shape_stride: float = 0.4  # store a shape every round(bin * stride) points
-    novelty_log_floor: float = 0.0  # > 0: the likelihood sees log1p(novelty / floor) (tames heavy tails)
+    shape_stride: float = 1.0  # store a shape every round(bin * stride) points
     novelty_weight: float = 1.02  # novelty likelihood against residual likelihood
     novelty_agreement: int = 1  # novelty score: k-th strongest of the scales' likelihoods (1: the strongest)
     range_margin: float = 0.03  # range break: beyond the seen range by this share of it
@@ -195,10 +199,7 @@ class AnomalyDetector:
         span = max(self._high - self._low, floor)
         novelty = []
         for sc in self._scales:
-            raw = sc.novelty(values, span)
-            if p.novelty_log_floor > 0:
-                raw = math.log1p(raw / p.novelty_log_floor)
-            novelty.append(sc.tail.step(raw))
+            novelty.append(sc.tail.step(sc.novelty(values, span)))
             sc.remember(values, self._n + 1)
         excess = _excess(value, self._low, self._high)
         local = _excess(value, self._wmin[0][1], self._wmax[0][1]) if self._wmax else 0.0

@@ -132,3 +132,14 @@ def test_excess_is_the_share_of_the_range_beyond_it() -> None:
     flat.observe(3.0)
     assert flat.observe(3.0).excess == 0.0
     assert flat.observe(3.5).excess == math.inf
+
+
+def test_local_excess_uses_only_the_last_points() -> None:
+    detector = AnomalyDetector(AnomalyParams(local_window=3))
+    for v in (0.0, 100.0, 10.0, 12.0, 14.0):
+        assert detector.observe(v).local_excess >= 0.0
+    # The last 3 values span 10..14; 16 lies 2 beyond that, half the recent range, yet inside the global one.
+    signals = detector.observe(16.0)
+    assert signals.local_excess == 0.5
+    assert signals.excess == 0.0
+    assert AnomalyDetector(AnomalyParams()).observe(5.0).local_excess == 0.0
