@@ -193,8 +193,9 @@ def main() -> int:
     started = machine()
     with (
         tempfile.TemporaryDirectory() as tmp,
-        LocalCluster.create(Path(tmp), ClusterConfig(nodes=generated_nodes(args.nodes), prometheus=False)) as cluster,
+        LocalCluster.create(Path(tmp), ClusterConfig(nodes=(), prometheus=False)) as cluster,
     ):
+        cluster.add_nodes(generated_nodes(args.nodes), timeout=900)  # slow to turn Ready on a loaded machine
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
         proc, url = cluster.start_extender(args=["--log-level", "warning"])
