@@ -437,12 +437,18 @@ def sample_status(cluster: LocalCluster) -> dict[str, Any]:
 
 
 def phase(
-    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], profiles: list[int], minutes: float, workers: int
+    cluster: LocalCluster,
+    kubeconfig: Path,
+    selectors: list[str],
+    profiles: list[int],
+    minutes: float,
+    workers: int,
+    args_warmup_timeout: float = 900.0,
 ) -> dict[str, Any]:
     ops = start_operators(cluster, kubeconfig, selectors, workers)
     try:
         try:
-            warm = warm_up(ops, profiles, timeout=1800)
+            warm = warm_up(ops, profiles, timeout=args_warmup_timeout)
         except TimeoutError as exc:
             return {"selectors": selectors, "error": f"warm-up did not finish: {exc}"[:2000]}
         sampler = Sampler(ops, cluster.prometheus_url)
@@ -507,6 +513,7 @@ def main() -> int:
         print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)
         result["single"] = phase(cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers)
         print(result["single"], flush=True)
+        write(args.output, result)  # partial results, in case the sharded phase does not finish
         if args.shard_minutes > 0:
             half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
             selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
