@@ -169,7 +169,7 @@ def manifests(n: int, shards: int = 2) -> list[str]:
             f"labels: {{augur.dev/shard: '{i % shards}'}}}}\n"
             f"spec:\n  scaleTargetRef: {{apiVersion: bench.augur.dev/v1, kind: BenchTarget, name: {name}}}\n"
             f"  policyRef: {{name: bench}}\n"
-            f"  demand: {{query: '{METRIC}{{profile=\"{name}\"}}', capacityPerReplica: 100, step: 5m}}\n"
+            f"  demand: {{query: 'sum({METRIC}{{profile=\"{name}\"}})', capacityPerReplica: 100, step: 5m}}\n"
         )
     return docs
 
@@ -411,8 +411,9 @@ def start_operators(
     return ops
 
 
-def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout: float) -> float:
-    """Seconds until every profile decided at least once (each operator: decisions >= its profiles)."""
+def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout: float) -> tuple[float, bool]:
+    """Seconds until every profile decided at least once (each operator: decisions >= its profiles), and
+    whether that happened within ``timeout`` (the steady window starts either way)."""
     started = time.monotonic()
 
     def done() -> bool:
@@ -423,8 +424,11 @@ def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout:
                 return False
         return True
 
-    wait_until(done, timeout, "every profile's first decision")
-    return round(time.monotonic() - started, 1)
+    try:
+        wait_until(done, timeout, "every profile's first decision")
+    except TimeoutError:
+        return round(time.monotonic() - started, 1), False
+    return round(time.monotonic() - started, 1), True
 
 
 def sample_status(cluster: LocalCluster) -> dict[str, Any]:
@@ -443,14 +447,11 @@ def phase(
     profiles: list[int],
     minutes: float,
     workers: int,
-    args_warmup_timeout: float = 900.0,
+    args_warmup_timeout: float = 360.0,
 ) -> dict[str, Any]:
     ops = start_operators(cluster, kubeconfig, selectors, workers)
     try:
-        try:
-            warm = warm_up(ops, profiles, timeout=args_warmup_timeout)
-        except TimeoutError as exc:
-            return {"selectors": selectors, "error": f"warm-up did not finish: {exc}"[:2000]}
+        warm, complete = warm_up(ops, profiles, timeout=args_warmup_timeout)
         sampler = Sampler(ops, cluster.prometheus_url)
         sampler.start()
         time.sleep(minutes * 60)
@@ -459,6 +460,7 @@ def phase(
         return {
             "selectors": selectors,
             "warm_up_seconds": warm,
+            "warm_up_complete": complete,
             **summary,
             "targets_met": verdict(summary),
             "sample_profile_status": sample_status(cluster),
@@ -495,10 +497,8 @@ def main() -> int:
             "steady_minutes_sharded": args.shard_minutes,
         },
     }
-    with (
-        tempfile.TemporaryDirectory(prefix="augur-opscale-") as tmp,
-        LocalCluster.create(Path(tmp), ClusterConfig(nodes=())) as cluster,
-    ):
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
+    with LocalCluster.create(workdir, ClusterConfig(nodes=())) as cluster:
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
         cluster.kubectl("apply", "-f", "-", stdin=BENCH_CRD)
