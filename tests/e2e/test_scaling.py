@@ -19,6 +19,7 @@ from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 
 from .conftest import apply, condition, deployment, get_json
+from .test_foundation import WORKER_CRD
 
 DEMAND = "400 + 300 * sin(vector(2 * pi() * time() / 3600))"
 SEVERAL = 'label_replace(vector(1), "part", "a", "", "") or label_replace(vector(2), "part", "b", "", "")'
@@ -139,6 +140,47 @@ def test_auto_scales_a_kwok_deployment_through_scale(operator, crds: LocalCluste
     crds.kubectl("rollout", "status", "deployment/auto", "-n", namespace, "--timeout=120s")
 
 
+def test_auto_scales_a_custom_resource_through_scale(operator, crds: LocalCluster, namespace: str) -> None:
+    """A custom resource's /scale refuses server-side apply; Augur writes it by merge patch instead."""
+    apply(crds, WORKER_CRD)
+    crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/workers.example.com")
+    apply(
+        crds,
+        f"apiVersion: example.com/v1\nkind: Worker\nmetadata: {{name: cr, namespace: {namespace}}}\n"
+        "spec: {replicas: 1}\n",
+    )
+    crds.kubectl(
+        "patch",
+        "worker",
+        "cr",
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"replicas": 1, "selector": "app=cr"}}',
+    )
+    apply(crds, POLICY.format(name="cr", ns=namespace, mode="Auto"))
+    profile = PROFILE.format(name="cr", ns=namespace, target="cr", policy="cr", query=DEMAND)
+    apply(
+        crds, profile.replace("{apiVersion: apps/v1, kind: Deployment,", "{apiVersion: example.com/v1, kind: Worker,")
+    )
+
+    def worker_replicas() -> int:
+        return int(get_json(crds, "worker", "cr", "-n", namespace)["spec"]["replicas"])
+
+    def scaled() -> bool:
+        return worker_replicas() == status(crds, namespace, "cr").get("desiredReplicas", -1) > 1
+
+    wait_until(scaled, 180, "the Worker scaled to the desired replicas through /scale")
+    worker = get_json(crds, "worker", "cr", "-n", namespace, "--show-managed-fields")
+    writes = [m for m in worker["metadata"]["managedFields"] if m["manager"] == "augur"]
+    # Update, not Apply: the merge patch that stands in for the apply this API server refuses.
+    assert writes and all(m.get("subresource") == "scale" and m["operation"] == "Update" for m in writes)
+    assert reason(crds, namespace, "cr", "Scaling")[0] == "True"
+    assert not has_event(crds, namespace, "cr", "ScaleFailed")
+
+
 def test_prometheus_outage_falls_back_and_recovers(operator, crds: LocalCluster, namespace: str) -> None:
     setup(crds, namespace, "outage", "Auto")
     wait_until(lambda: predictive(crds, namespace, "outage"), 180, "a forecast-based decision")
@@ -157,9 +199,7 @@ def test_prometheus_outage_falls_back_and_recovers(operator, crds: LocalCluster,
         assert status(crds, namespace, "outage")["lastDecision"]["kind"] == "Fallback"
     finally:
         crds.restart_prometheus()  # same port and data; waits until ready
-    wait_until(
-        lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("True", "DemandRead"), 90, "recovery"
-    )
+    wait_until(lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("True", "DemandRead"), 90, "recovery")
     wait_until(lambda: has_event(crds, namespace, "outage", "DemandRead"), 30, "recovery Event")
     wait_until(lambda: predictive(crds, namespace, "outage"), 60, "predictive again")
     warnings = [e for e in events(crds, namespace, "outage") if e["reason"] == "PrometheusUnavailable"]

@@ -3,6 +3,12 @@
 Writes are server-side apply of an ``autoscaling/v1`` ``Scale`` to the target's ``/scale`` subresource
 with ``force``: Augur takes ownership of ``spec.replicas`` (GitOps tools must ignore that field, see
 ``docs/scaling.md``). Any kind that serves ``/scale`` works: Deployment, StatefulSet, custom resources.
+
+Custom resources: the API server (v1.36 included) answers a server-side apply to a custom resource's
+``/scale`` with ``500 ... request to convert CR to an invalid group/version: autoscaling/v1``. For such a
+kind the write is a JSON merge patch of ``spec.replicas`` on ``/scale`` with field manager ``augur``
+instead (``managedFields`` then records an ``Update`` by ``augur`` on the ``scale`` subresource); the kind
+is remembered so later writes go straight to the patch.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class Workloads:
         self._resources = resources
         self._no_ready: set[tuple[str, str]] = set()
         """Kinds whose objects cannot be read (RBAC) or have no ``readyReplicas``: use ``/scale`` only."""
+        self._merge_patch: set[tuple[str, str]] = set()
+        """Kinds whose ``/scale`` refuses server-side apply (custom resources): written by merge patch."""
 
     def _scale(self, api_version: str, kind: str) -> Any:
         resource = self._resources.resource(api_version, kind)
@@ -77,19 +85,45 @@ class Workloads:
         return int(status.get("readyReplicas") or 0)
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:
-        """Server-side apply ``spec.replicas`` on ``/scale`` as field manager ``augur``."""
+        """Set ``spec.replicas`` on ``/scale`` as field manager ``augur``: server-side apply, or a merge
+        patch for kinds whose ``/scale`` refuses apply (custom resources, see the module docstring)."""
         _, sub = self._scale(api_version, kind)
+        what = f"{kind} {namespace}/{name}"
+        try:
+            if (api_version, kind) not in self._merge_patch:
+                try:
+                    self._apply(sub, name, namespace, replicas)
+                    return
+                except client.ApiException as exc:
+                    if not _apply_refused_for_custom_resource(exc):
+                        raise
+                    self._merge_patch.add((api_version, kind))
+            self._resources.dynamic.patch(  # type: ignore[no-untyped-call]
+                sub,
+                body={"spec": {"replicas": replicas}},
+                name=name,
+                namespace=namespace,
+                content_type="application/merge-patch+json",
+                field_manager=FIELD_MANAGER,
+            )
+        except NotFoundError as exc:
+            raise TargetError("TargetNotFound", f"{what} not found") from exc
+        except client.ApiException as exc:
+            raise KubeError(f"scaling {what}", ApiStatus.from_exception(exc)) from exc
+
+    def _apply(self, sub: Any, name: str, namespace: str, replicas: int) -> None:
         body = {
             "apiVersion": "autoscaling/v1",
             "kind": "Scale",
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"replicas": replicas},
         }
-        try:
-            self._resources.dynamic.server_side_apply(  # type: ignore[no-untyped-call]
-                sub, body=body, name=name, namespace=namespace, field_manager=FIELD_MANAGER, force_conflicts=True
-            )
-        except NotFoundError as exc:
-            raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found") from exc
-        except client.ApiException as exc:
-            raise KubeError(f"scaling {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
+        self._resources.dynamic.server_side_apply(  # type: ignore[no-untyped-call]
+            sub, body=body, name=name, namespace=namespace, field_manager=FIELD_MANAGER, force_conflicts=True
+        )
+
+
+def _apply_refused_for_custom_resource(exc: client.ApiException) -> bool:
+    """The API server's answer to server-side apply on a custom resource's ``/scale``."""
+    status = ApiStatus.from_exception(exc)
+    return status.code == 500 and "convert CR to an invalid group/version" in status.message

@@ -4,12 +4,14 @@ Fits are CPU-bound and hold the GIL, so they run in separate processes (``spawn`
 the operator's threads and sockets). The pool has ``AUGUR_FIT_WORKERS`` processes; submissions queue.
 A profile keeps deciding with its previous model while its fit is queued or running, and a slow fit
 only delays the fits queued behind it, never a cadence. A crashed worker breaks the pool; it is
-recreated on the next submission and the lost fits are retried by their profiles.
+recreated on the next submission and the lost fits are retried by their profiles. Workers exit on their
+own when the operator dies, even by SIGKILL (:func:`_exit_with_parent`), so no fit process is orphaned.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,7 +32,12 @@ class FitPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     def submit(self, job: FitJob) -> Future[Forecaster]:
@@ -60,6 +67,24 @@ class FitPool:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+
+
+PARENT_POLL_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int, poll_seconds: float = PARENT_POLL_SECONDS) -> None:
+    """In a worker: end this process as soon as ``parent`` (the operator) is gone.
+
+    A SIGKILLed operator cannot shut its pool down; its workers are re-parented and would keep fitting
+    for nobody. A daemon thread notices the new parent within ``poll_seconds`` and exits at once.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class InlinePool:
