@@ -31,6 +31,8 @@ import numpy as np
 
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
+from augur.api.v1alpha1.workloadprofile import ExternalFeed
+from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range
 from augur.forecast.forecaster import Forecaster
 from augur.forecast.series import FloatArray
@@ -106,8 +108,10 @@ class Scaler:
         pool: FitPool | InlinePool,
         save_seconds: float = 300.0,
         clock: Callable[[], float] = time.time,
+        http_feeds: HttpFeeds | None = None,
     ) -> None:
         self.ranges, self.targets, self.store, self.pool = ranges, targets, store, pool
+        self.http_feeds = http_feeds or HttpFeeds()
         self.save_seconds = save_seconds
         self.clock = clock
         self._runtimes: dict[str, _Runtime] = {}
@@ -171,7 +175,7 @@ class Scaler:
         now = self.clock()
         demand = spec.demand
         feeds = tuple(f.name for f in spec.feeds)
-        queries = [demand.query, *(f"{f.name}={f.query}" for f in spec.feeds)]
+        queries = [demand.query, *(f"{f.name}={_source(f)}" for f in spec.feeds)]
         source = hashlib.sha256("\n".join(queries).encode()).hexdigest()[:16]
         config = LoopConfig.from_policy(
             policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds,
@@ -285,15 +289,21 @@ class Scaler:
         columns, errors = [], []
         for feed in spec.feeds:
             try:
-                window = validate_range(self.ranges.query_range(feed.query, start, end, step), start, end, step)
+                window = validate_range(self._read_feed(feed, start, end, step), start, end, step)
                 column = np.full(grid_points(start, end, step), np.nan)
                 column[: window.values.size] = window.values
-            except (PromError, DemandError) as exc:
+            except (PromError, DemandError, FeedError) as exc:
                 errors.append((feed.name, exc.reason, str(exc)))
                 column = np.full(grid_points(start, end, step), np.nan)
             columns.append(column)
         rt.feed_errors = errors
         return np.column_stack(columns)
+
+    def _read_feed(self, feed: ExternalFeed, start: float, end: float, step: float) -> list[RawSeries]:
+        if feed.http is not None:
+            return self.http_feeds.read(feed.http, start, end, step)
+        assert self.ranges is not None and feed.query is not None
+        return self.ranges.query_range(feed.query, start, end, step)
 
     # -- fits --------------------------------------------------------------------------------------------------
     def _collect_fit(self, rt: _Runtime, now: float) -> float | None:
@@ -332,3 +342,8 @@ class Scaler:
             return str(exc)
         rt.saved_at, rt.model_changed = now, False
         return ""
+
+
+def _source(feed: ExternalFeed) -> str:
+    """What identifies a feed's data: its PromQL or its URL (a change starts the model afresh)."""
+    return feed.query if feed.query is not None else f"http:{feed.http.url if feed.http else ''}"

@@ -320,3 +320,28 @@ def test_without_a_policy_it_forecasts_only() -> None:
     status, _ = scale_profile(body, ready, scaler)
     assert targets.writes == [] and status["desiredReplicas"] >= 1
     assert next(c for c in status["conditions"] if c["type"] == "Scaling")["reason"] == "ForecastOnly"
+
+
+def test_http_feeds_go_through_the_same_path_and_report_their_reason() -> None:
+    import httpx
+
+    from augur.feeds.http import HttpFeeds
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/down":
+            return httpx.Response(502)
+        start, end = float(request.url.params["start"]), float(request.url.params["end"])
+        return httpx.Response(200, json={"values": [[t, 1.5] for t in np.arange(start, end + 1, STEP)]})
+
+    scaler, _, _, _, clock = make()
+    scaler.http_feeds = HttpFeeds(httpx.MockTransport(answer))
+    feeds = [{"name": "weather", "http": {"url": "http://feeds.test/weather"}}]
+    report = scaler.run(REF, spec(feeds=feeds), policy(), "Auto")
+    assert conditions(report)["FeedsUsed"] == ("True", "FeedsRead")
+    assert report.decision.kind == "Predictive"
+    clock.now += 30
+    down = [{"name": "weather", "http": {"url": "http://feeds.test/down"}}]
+    report = scaler.run(REF, spec(feeds=down), policy(), "Auto")
+    assert conditions(report)["FeedsUsed"] == ("False", "FeedUnavailable")
+    assert "HTTP 502" in dict((c.type, c.message) for c in report.conditions)["FeedsUsed"]
+    assert conditions(report)["MetricsAvailable"] == ("True", "DemandRead")
