@@ -58,6 +58,12 @@ def test_api_server_rejects_invalid_objects_with_cel_messages(crds: LocalCluster
         crds, PROFILE.format(name="p", ns=namespace, target="web").replace("Deployment", "deployment"), check=False
     )
     assert bad_kind.returncode != 0 and "spec.scaleTargetRef.kind" in bad_kind.stderr
+    both = '  feeds: [{name: f, query: "up", http: {url: "http://x.test/f"}}]\n'
+    bad_feed = apply(crds, PROFILE.format(name="p", ns=namespace, target="web") + both, check=False)
+    assert bad_feed.returncode != 0 and "set exactly one of query or http" in bad_feed.stderr
+    slow = '  feeds: [{name: f, http: {url: "http://x.test/f", timeout: 2m}}]\n'
+    bad_timeout = apply(crds, PROFILE.format(name="p", ns=namespace, target="web") + slow, check=False)
+    assert bad_timeout.returncode != 0 and "timeout must be more than 0s and at most 60s" in bad_timeout.stderr
     assert get_json(crds, "wp", "-n", namespace)["items"] == []
 
 
@@ -66,6 +72,10 @@ def test_defaults_are_applied_by_the_api_server(crds: LocalCluster, namespace: s
     spec = get_json(crds, "sp", "policy", "-n", namespace)["spec"]
     assert spec["targetUtilization"] == 0.8 and spec["leadTime"] == "2m"
     assert spec["behavior"]["scaleDown"]["stabilizationWindow"] == "5m"
+    feed = '  feeds: [{name: weather, http: {url: "https://weather.test/t"}}]\n'
+    apply(crds, PROFILE.format(name="feeds", ns=namespace, target="web") + feed)
+    http = get_json(crds, "wp", "feeds", "-n", namespace)["spec"]["feeds"][0]["http"]
+    assert http == {"url": "https://weather.test/t", "timeout": "5s", "maxBytes": 1048576}
 
 
 def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalCluster, namespace: str) -> None:
