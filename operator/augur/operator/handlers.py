@@ -23,6 +23,7 @@ from augur.operator.fitpool import FitPool
 from augur.operator.operations import GuardedTargets, LeadTimes
 from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
+from augur.operator.serial import ProfileSerializer
 from augur.operator.settings import SETTINGS
 from augur.operator.sharding import kopf_labels
 from augur.operator.topology import reconcile_topology, utcnow
@@ -52,6 +53,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     targets = GuardedTargets(Workloads(memo["resources"]))
     memo["scaler"] = Scaler(ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds)
     memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))
+    memo["serial"] = ProfileSerializer()
 
 
 @kopf.on.cleanup()
@@ -83,16 +85,37 @@ def _post(body: kopf.Body, event: EventToPost) -> None:
     kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _reconcile(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, indexes: dict[str, Any]) -> None:
-    """``indexes``: the handler's keyword arguments, among them the kopf indexes of other autoscalers."""
+def _reconcile(
+    body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, indexes: dict[str, Any], wait: bool = True
+) -> None:
+    """``indexes``: the handler's keyword arguments, among them the kopf indexes of other autoscalers.
+    Reconciles of one profile run one at a time from the newest status (:mod:`augur.operator.serial`);
+    with ``wait`` false (the timer) a tick is skipped while another reconcile of the profile runs, so no
+    worker thread waits behind a slow first history read."""
+    serial: ProfileSerializer = memo["serial"]
+    uid = str(body.metadata.uid)
+    lock = serial.lock(uid)
+    if not lock.acquire(blocking=wait):
+        logger.debug("resync skipped: a reconcile of this profile is running")
+        return
+    try:
+        _reconcile_latest(body, serial.latest(uid, dict(body)), memo, logger, indexes)
+    finally:
+        lock.release()
+
+
+def _reconcile_latest(
+    body: kopf.Body, raw: dict[str, Any], memo: kopf.Memo, logger: kopf.Logger, indexes: dict[str, Any]
+) -> None:
     prom: PromClient | None = memo["prom"]
     try:
-        outcome = reconcile_profile(dict(body), memo["resources"], prom.instant if prom else None)
-        status, events = scale_profile(dict(body), outcome, memo["scaler"], indexes, memo["lead_times"])
+        outcome = reconcile_profile(raw, memo["resources"], prom.instant if prom else None)
+        status, events = scale_profile(raw, outcome, memo["scaler"], indexes, memo["lead_times"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc
     if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
         return  # deleted meanwhile
+    memo["serial"].applied(str(body.metadata.uid), status)
     details = {"ready": outcome.ready, "desired": status.get("desiredReplicas")}
     if not events:
         logger.debug("reconciled, nothing changed", extra=details)
@@ -119,7 +142,7 @@ def profile_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwa
 def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
     """Periodic re-check (a target or policy created after the profile is picked up here) and, when the
     policy's ``decisionInterval`` has passed, one scaling cycle."""
-    _reconcile(body, memo, logger, kwargs)
+    _reconcile(body, memo, logger, kwargs, wait=False)
 
 
 @kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True, labels=SHARD)
@@ -128,6 +151,7 @@ def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     it); no finalizer."""
     memo["scaler"].forget_uid(str(body.metadata.uid))
     memo["lead_times"].forget(str(body.metadata.uid))
+    memo["serial"].forget(str(body.metadata.uid))
     metrics.forget_profile(str(body.metadata.namespace), str(body.metadata.name))
 
 
