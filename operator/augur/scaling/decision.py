@@ -179,14 +179,7 @@ def decide(
     floor = 0
     target = wanted
     if observed.demand is not None:
-        reactive = hpa_recommendation(
-            observed.demand,
-            observed.ready_replicas,
-            observed.current_replicas,
-            params.capacity,
-            params.target_utilization,
-            params.min_replicas,
-        )
+        reactive = _reactive(observed.demand, observed, params)
         floor = reactive
         if params.allow_forecast_scale_in:
             confident, _ = forecast_replicas(forecast, params.scale_in_confidence, params)
@@ -200,19 +193,24 @@ def decide(
     return Decision(replicas, recommendation, wanted, reactive, floor, q, peak, "; ".join(parts))
 
 
-def decide_reactive(observed: Observed, params: ScalingParams) -> Decision:
-    """The HPA rule alone (``facts.md`` §1): the reactive formula, then the same stabilization and step
-    limits as :func:`decide`. The backtester's ``hpa`` yardstick; needs the observed demand."""
-    if observed.demand is None:
-        raise ValueError("the reactive rule needs the observed demand")
-    reactive = hpa_recommendation(
-        observed.demand,
+def _reactive(demand: float, observed: Observed, params: ScalingParams) -> int:
+    """What the HPA formula asks for ``demand`` given the replicas observed (the guard and the yardstick)."""
+    return hpa_recommendation(
+        demand,
         observed.ready_replicas,
         observed.current_replicas,
         params.capacity,
         params.target_utilization,
         params.min_replicas,
     )
+
+
+def decide_reactive(observed: Observed, params: ScalingParams) -> Decision:
+    """The HPA rule alone (``facts.md`` §1): the reactive formula, then the same stabilization and step
+    limits as :func:`decide`. The backtester's ``hpa`` yardstick; needs the observed demand."""
+    if observed.demand is None:
+        raise ValueError("the reactive rule needs the observed demand")
+    reactive = _reactive(observed.demand, observed, params)
     parts = [f"reactive formula asks {reactive}"]
     recommendation = params.clamp(reactive)
     replicas = settle(recommendation, observed, params, parts)
