@@ -78,7 +78,7 @@ def test_network_topology_and_migration() -> None:
     with pytest.raises(SpecError, match="distance"):
         parse(NetworkTopologySpec, {"overrides": [{"scope": "Zone", "from": "a", "to": "b", "distance": 101}]})
     mig = parse(MigrationSpec, {"podName": "web-1"})
-    assert mig.mode == "SurgeThenEvict" and mig.reason == "Manual"
+    assert mig.mode == "ReservationFirst" and mig.reason == "Manual" and mig.approved is True
 
 
 def test_models_round_trip_camel_case() -> None:
