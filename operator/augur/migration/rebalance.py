@@ -1,0 +1,340 @@
+"""Which pods to move: one rebalancer run over a cluster snapshot (pure, deterministic).
+
+1. Readings: the node-load spread (busiest minus idlest schedulable node, CPU) is compared with the
+   threshold; only after ``readings`` consecutive readings above it (hysteresis) do load moves start
+   (reason ``Rebalance``). With forecasts, the same on the forecast loads gives ``Predictive`` moves
+   before the spread is reached.
+2. Load moves, one at a time until the spread is within the threshold: every movable pod on a node busier
+   than the mean is a candidate; its targets are the nodes where it fits, that stay below its source after
+   the move (no overshoot), whose network cost does not rise by more than the network threshold, and that
+   pass the extender's hard filter; among them the nodes that stay at or below the mean load are
+   preferred and the target is the one the extender's scoring (:func:`augur.placement.score_nodes`) ranks
+   first. The candidate with the largest stddev reduction per disruption wins.
+3. Network moves: for every movable pod of a workload with traffic, the exact network-cost change of a
+   move to each node comes from the shared search engine (:mod:`augur.migration.network`); the best node
+   that passes the hard filter, has room and keeps the spread within ``max(threshold, current spread)``
+   is taken when it lowers the network cost by more than ``network_gain`` of it.
+
+Every move respects the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
+limits and the per-workload cool-down. Inputs are canonicalized first and ties are broken by names, so
+the proposals do not depend on the order in which nodes and pods were listed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from augur.migration.limits import Budget, Readings
+from augur.migration.load import FloatArray, IntArray, spread, spread_after, stddev, stddev_after
+from augur.migration.params import RebalanceParams
+from augur.migration.result import Proposal, Reason, RebalanceResult
+from augur.migration.snapshot import ClusterSnapshot, PodState
+from augur.migration.working import Working
+from augur.placement.filter import filter_nodes
+from augur.placement.model import WorkloadRules
+from augur.placement.scoring import score_nodes
+
+EPS = 1e-9
+SHORTLIST = 8
+"""Load-move candidates (best stddev bound per disruption first) whose targets are scored each step."""
+
+
+def rebalance(
+    snapshot: ClusterSnapshot,
+    params: RebalanceParams | None = None,
+    readings: Readings | None = None,
+    now: datetime | None = None,
+) -> RebalanceResult:
+    """One run: the moves to make now, best first, and the next hysteresis counters."""
+    params = params or RebalanceParams()
+    now = now or datetime.now(UTC)
+    work = Working(snapshot.canonical())
+    before = work.figures()
+    thr = params.threshold
+    forecast_hot = params.predictive and before.forecast_spread is not None and before.forecast_spread > thr + EPS
+    readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
+    budget = Budget.from_recent(work.snap.recent, params, now)
+    run = _Run(work, params, budget, readings)
+    if readings.above >= params.readings:
+        run.balance("Rebalance")
+    elif params.predictive and readings.forecast_above >= params.readings:
+        run.balance("Predictive")
+    elif before.spread > thr + EPS:
+        run.note(f"spread {_pct(before.spread)} above the threshold for {readings.above} of {params.readings} readings")
+    elif forecast_hot:
+        run.note(
+            f"forecast spread {_pct(before.forecast_spread or 0)} above the threshold for "
+            f"{readings.forecast_above} of {params.readings} readings"
+        )
+    if work.network.keys and params.network_gain < 1:
+        run.network()
+    return RebalanceResult(
+        tuple(run.out),
+        before,
+        work.figures(),
+        readings,
+        tuple(run.triggered),
+        tuple(dict.fromkeys(run.notes + sorted(run.held))),
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _has_hard_rules(rules: WorkloadRules | None) -> bool:
+    return rules is not None and (
+        rules.required_avoidance or any(d.max_distance is not None for d in rules.dependencies)
+    )
+
+
+class _Run:
+    def __init__(self, work: Working, params: RebalanceParams, budget: Budget, readings: Readings) -> None:
+        self.work, self.params, self.budget, self.readings = work, params, budget, readings
+        self.sched: IntArray = np.flatnonzero(work.schedulable).astype(np.int64)
+        self.sub = {int(i): k for k, i in enumerate(self.sched.tolist())}
+        """Node position → position among the schedulable nodes."""
+        self.out: list[Proposal] = []
+        self.notes: list[str] = []
+        self.held: list[str] = []
+        """Rate-limit and cool-down reasons that held pods back."""
+        self.triggered: list[Reason] = []
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    # -- shared checks --
+    def blocked(self, pod: PodState) -> str:
+        if pod.blocked:
+            return pod.blocked
+        if pod.key in self.work.snap.busy:
+            return "a Migration of this pod is in progress"
+        if not pod.owner:
+            return "no controller"
+        why = self.budget.owner_blocked(pod.owner)
+        if why:
+            self.held.append(why)
+        return why
+
+    def node_budget(self) -> np.ndarray:
+        return np.array([self.budget.node_ok(n) for n in self.work.names], dtype=bool)
+
+    def disruption(self, pod: PodState) -> float:
+        return 1.0 + 1.0 / max(1, self.work.owner_pods[pod.owner])
+
+    def passing(self, pod: PodState, ok: np.ndarray) -> list[str]:
+        """Names of the ``ok`` nodes that pass the extender's hard filter, in name order."""
+        work = self.work
+        names = [work.names[i] for i in np.flatnonzero(ok).tolist()]
+        if not names or not _has_hard_rules(work.rulebook.get(pod.workload)):
+            return names
+        return list(filter_nodes(work.pod_info(pod), work.placement(without=pod), names).passed)
+
+    def network_delta(self, pod: PodState) -> FloatArray:
+        work = self.work
+        if pod.workload not in work.network:
+            return np.zeros(len(work.names))
+        assert pod.workload is not None
+        return work.network.delta(pod.workload, work.at[pod.key])
+
+    # -- load moves --
+    def balance(self, reason: Reason) -> None:
+        self.triggered.append(reason)
+        forecast = reason == "Predictive"
+        while not (why := self.budget.exhausted()):
+            load = self.work.load(forecast)[self.sched]
+            if spread(load) <= self.params.threshold + EPS:
+                return
+            pick = self._best_load_move(load, forecast)
+            if pick is None:
+                self.note(f"no movable pod on the busy nodes can lower the {'forecast ' if forecast else ''}spread")
+                return
+            pod, target, explanation, gain = pick
+            self._apply(pod, target, reason, gain, explanation)
+        self.note(why)
+
+    def _best_load_move(self, load: FloatArray, forecast: bool) -> tuple[PodState, int, str, float] | None:
+        work = self.work
+        mean, sd0 = float(load.mean()), stddev(load)
+        node_ok = self.node_budget()
+        shortlist: list[tuple[float, str, PodState, int, np.ndarray, FloatArray, FloatArray]] = []
+        for pod in work.pods:
+            i = work.at[pod.key]
+            a = self.sub.get(i)
+            if a is None or load[a] <= mean + EPS or not node_ok[i] or self.blocked(pod):
+                continue
+            c = work.forecast_contribution(pod) if forecast else work.contribution(pod)
+            if c <= EPS:
+                continue
+            da, db = c / work.cap[i], c / work.cap[self.sched]
+            ok = (work.fits(pod) & node_ok)[self.sched] & (load + db <= load[a] - da + EPS)
+            if not ok.any():
+                continue
+            sd = stddev_after(load, a, da, db)
+            bound = sd0 - float(sd[ok].min())
+            if bound > EPS:
+                shortlist.append((-bound / self.disruption(pod), pod.key, pod, a, ok, sd, db))
+        shortlist.sort(key=lambda t: (t[0], t[1]))
+        best: tuple[float, PodState, int, str, float] | None = None
+        for _, _, pod, a, ok, sd, db in shortlist[:SHORTLIST]:
+            chosen = self._load_target(pod, load, ok, db, mean)
+            if chosen is None:
+                continue
+            b, score, options = chosen
+            gain = sd0 - float(sd[b])
+            value = gain / self.disruption(pod)
+            if gain > EPS and (best is None or value > best[0] + EPS):
+                text = self._explain_load(pod, load, a, b, db, sd0, float(sd[b]), score, options, forecast)
+                best = (value, pod, int(self.sched[b]), text, gain)
+        return None if best is None else (best[1], best[2], best[3], best[4])
+
+    def _load_target(
+        self, pod: PodState, load: FloatArray, ok: np.ndarray, db: FloatArray, mean: float
+    ) -> tuple[int, float, int] | None:
+        """The target (schedulable position), its score and how many nodes were considered."""
+        work, params = self.work, self.params
+        full = np.zeros(len(work.names), dtype=bool)
+        full[self.sched] = ok
+        if pod.workload in work.network and params.network_gain < 1:
+            allow = params.network_gain * work.network.cost()
+            full &= self.network_delta(pod) <= allow + EPS
+        tier = full.copy()
+        tier[self.sched] &= load + db <= mean + EPS
+        names = self.passing(pod, tier) if tier.any() else []
+        if not names:
+            names = self.passing(pod, full)
+        if not names:
+            return None
+        result = score_nodes(work.pod_info(pod), work.placement(without=pod), names, params.scoring)
+        target = result.best()
+        assert target is not None
+        return self.sub[work.pos[target]], float(result.total.max()), len(names)
+
+    def _explain_load(
+        self,
+        pod: PodState,
+        load: FloatArray,
+        a: int,
+        b: int,
+        db: FloatArray,
+        sd0: float,
+        sd1: float,
+        score: float,
+        options: int,
+        forecast: bool,
+    ) -> str:
+        work, params = self.work, self.params
+        names = [work.names[i] for i in self.sched.tolist()]
+        idle = int(np.argmin(load))
+        what = "used" if work.snap.measured and not forecast else "requested"
+        if forecast:
+            head = (
+                f"Forecasts expect a node load spread of {_pct(spread(load))} within {params.lead_time:g}s "
+                f"(busiest {names[int(np.argmax(load))]} {_pct(float(load.max()))}, idlest {names[idle]} "
+                f"{_pct(float(load[idle]))}), above the {_pct(params.threshold)} threshold for "
+                f"{self.readings.forecast_above} readings"
+            )
+            what = "expected"
+        else:
+            head = (
+                f"Node load spread {_pct(spread(load))} (busiest {names[int(np.argmax(load))]} "
+                f"{_pct(float(load.max()))}, idlest {names[idle]} {_pct(float(load[idle]))}) has been above the "
+                f"{_pct(params.threshold)} threshold for {self.readings.above} readings"
+            )
+        c = float(db[b] * work.cap[self.sched[b]])
+        return (
+            f"{head}; moving {pod.key} ({c:g} cores {what}) from {names[a]} to {names[b]} "
+            f"({_pct(float(load[b]))} -> {_pct(float(load[b] + db[b]))}) lowers the node-load stddev from "
+            f"{_pct(sd0)} to {_pct(sd1)}. {names[b]} scores best for the pod ({score:.0f}/100, the extender's "
+            f"scoring) among {options} node(s) that even out load."
+        )
+
+    # -- network moves --
+    def network(self) -> None:
+        self.triggered.append("NetworkCost")
+        work = self.work
+        while not (why := self.budget.exhausted()):
+            cost = work.network.cost()
+            if cost <= EPS:
+                return
+            pick = self._best_network_move(cost)
+            if pick is None:
+                return
+            pod, target, explanation, gain = pick
+            self._apply(pod, target, "NetworkCost", gain, explanation)
+        self.note(why)
+
+    def _best_network_move(self, cost: float) -> tuple[PodState, int, str, float] | None:
+        work, params = self.work, self.params
+        need = params.network_gain * cost
+        full_load = work.load()
+        live = full_load[self.sched]
+        limit = max(params.threshold, spread(live))
+        node_ok = self.node_budget()
+        best: tuple[float, PodState, int, float] | None = None
+        for pod in work.pods:
+            i = work.at[pod.key]
+            a = self.sub.get(i)
+            if pod.workload not in work.network or a is None or not node_ok[i] or self.blocked(pod):
+                continue
+            delta = self.network_delta(pod)
+            ok = work.fits(pod) & node_ok & (delta < -need - EPS)
+            if not ok.any():
+                continue
+            c = work.contribution(pod)
+            after = np.full(len(work.names), np.inf)
+            after[self.sched] = spread_after(live, a, c / work.cap[i], c / work.cap[self.sched])
+            ok &= after <= limit + EPS
+            names = self.passing(pod, ok) if ok.any() else []
+            if not names:
+                continue
+            idx = np.array([work.pos[n] for n in names], dtype=np.int64)
+            m = int(idx[int(np.argmin(delta[idx]))])
+            gain = -float(delta[m])
+            value = gain / self.disruption(pod)
+            if best is None or value > best[0] + EPS:
+                best = (value, pod, m, gain)
+        if best is None:
+            return None
+        _, pod, m, gain = best
+        return pod, m, self._explain_network(pod, m, cost, gain, limit), gain
+
+    def _explain_network(self, pod: PodState, m: int, cost: float, gain: float, limit: float) -> str:
+        work, params = self.work, self.params
+        src, dst = work.snap.nodes[work.at[pod.key]], work.snap.nodes[m]
+        assert pod.workload is not None
+        peers = ", ".join(work.network.top_peers(pod.workload, work.placement()))
+        return (
+            f"{pod.key} ({pod.workload}) talks to {peers}; moving it from {src.name} ({src.zone or '-'}/"
+            f"{src.region or '-'}) to {dst.name} ({dst.zone or '-'}/{dst.region or '-'}) lowers the network cost "
+            f"from {cost:.1f} to {cost - gain:.1f} (-{_pct(gain / cost)}), more than the "
+            f"{_pct(params.network_gain)} threshold; the node load spread stays within {_pct(limit)}."
+        )
+
+    # -- applying a choice --
+    def _apply(self, pod: PodState, target: int, reason: Reason, gain: float, explanation: str) -> None:
+        work = self.work
+        source = work.at[pod.key]
+        live = work.load()[self.sched]
+        sd0, net0 = stddev(live), work.network.cost()
+        work.move(pod, target)
+        sd1, net1 = stddev(work.load()[self.sched]), work.network.cost()
+        self.budget.take(pod.owner, work.names[source], work.names[target])
+        self.out.append(
+            Proposal(
+                namespace=pod.namespace,
+                pod=pod.name,
+                owner=pod.owner,
+                workload=pod.workload,
+                source=work.names[source],
+                target=work.names[target],
+                reason=reason,
+                gain=gain,
+                load_gain=sd0 - sd1,
+                network_gain=net0 - net1,
+                disruption=self.disruption(pod),
+                explanation=explanation,
+            )
+        )
