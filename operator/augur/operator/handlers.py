@@ -116,6 +116,10 @@ def _reconcile_latest(
     if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
         return  # deleted meanwhile
     memo["serial"].applied(str(body.metadata.uid), status)
+    demand = outcome.spec.demand if outcome.spec is not None else None
+    metrics.profile_status(
+        str(body.metadata.namespace), str(body.metadata.name), status, demand.capacity_per_replica if demand else None
+    )
     details = {"ready": outcome.ready, "desired": status.get("desiredReplicas")}
     if not events:
         logger.debug("reconciled, nothing changed", extra=details)

@@ -28,6 +28,16 @@ Gauges:
 - ``augur_profile_forecast_error_ratio{namespace,name}``: rolling forecast error relative to mean demand.
 - ``augur_profile_lead_time_seconds{namespace,name}``: lead time the decision uses (measured from the
   workload's pods with ``leadTime: auto``).
+- ``augur_profile_demand{namespace,name}``: the latest demand reading (the unit of ``spec.demand.query``).
+- ``augur_profile_forecast_peak{namespace,name,bound}``: forecast peak within the horizon, ``bound`` ``p50``
+  (median) or ``upper`` (the quantile the decision provisions for); the dashboard's forecast band.
+- ``augur_profile_capacity{namespace,name}``: demand the Ready replicas can serve at 100% utilization
+  (``readyReplicas`` × ``spec.demand.capacityPerReplica``), as in the demo.
+- ``augur_profile_replicas{namespace,name,kind}``: replicas by ``kind``: ``current`` (the target's
+  ``spec.replicas``), ``desired`` (Augur's decision), ``ready``.
+- ``augur_profile_anomaly_score{namespace,name}``: anomaly score of the latest demand reading (0..1).
+- ``augur_profile_condition{namespace,name,condition}``: the profile's conditions (``Ready``,
+  ``MetricsAvailable``, ``Scaling``, ``Conflict``, ``FeedsUsed``): 1 True, 0 False, -1 Unknown.
 
 plus prometheus-client's ``process_*`` (CPU seconds, resident memory) and ``python_*`` collectors.
 
@@ -42,7 +52,8 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import Counter, Enum, Gauge, Histogram, start_http_server
 
@@ -62,6 +73,10 @@ QUERY_ERROR_REASONS = (
     "PrometheusNotConfigured",
 )
 MODES = ("Off", "ForecastOnly", "Auto")
+REPLICA_KINDS = ("current", "desired", "ready")
+PEAK_BOUNDS = ("p50", "upper")
+CONDITIONS = ("Ready", "MetricsAvailable", "Scaling", "Conflict", "FeedsUsed")
+_CONDITION_VALUES = {"True": 1.0, "False": 0.0}
 OTHER = "Other"
 PROFILE_LABELS = ("namespace", "name")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -92,10 +107,35 @@ PROFILE_FORECAST_ERROR = Gauge(
     "augur_profile_forecast_error_ratio", "Rolling forecast error relative to mean demand.", PROFILE_LABELS
 )
 PROFILE_LEAD_TIME = Gauge("augur_profile_lead_time_seconds", "Lead time the decision uses.", PROFILE_LABELS)
+PROFILE_DEMAND = Gauge("augur_profile_demand", "Latest demand reading.", PROFILE_LABELS)
+PROFILE_FORECAST_PEAK = Gauge(
+    "augur_profile_forecast_peak", "Forecast peak within the horizon (p50 or upper).", [*PROFILE_LABELS, "bound"]
+)
+PROFILE_CAPACITY = Gauge("augur_profile_capacity", "Demand the Ready replicas can serve.", PROFILE_LABELS)
+PROFILE_REPLICAS = Gauge(
+    "augur_profile_replicas", "Replicas by kind (current, desired, ready).", [*PROFILE_LABELS, "kind"]
+)
+PROFILE_ANOMALY = Gauge("augur_profile_anomaly_score", "Anomaly score of the latest reading (0..1).", PROFILE_LABELS)
+PROFILE_CONDITION = Gauge(
+    "augur_profile_condition", "Conditions: 1 True, 0 False, -1 Unknown.", [*PROFILE_LABELS, "condition"]
+)
 PROFILES = Gauge("augur_profiles", "Profiles with per-profile series on this replica.")
 LEADER = Gauge("augur_leader", "1 while this replica acts, 0 while it stands by.")
 
-_PER_PROFILE = (PROFILE_MODE, PROFILE_CONFLICT, PROFILE_FORECAST_ERROR, PROFILE_LEAD_TIME)
+_PER_PROFILE = (
+    PROFILE_MODE,
+    PROFILE_CONFLICT,
+    PROFILE_FORECAST_ERROR,
+    PROFILE_LEAD_TIME,
+    PROFILE_DEMAND,
+    PROFILE_CAPACITY,
+    PROFILE_ANOMALY,
+)
+_PER_PROFILE_LABELLED = (
+    (PROFILE_FORECAST_PEAK, PEAK_BOUNDS),
+    (PROFILE_REPLICAS, REPLICA_KINDS),
+    (PROFILE_CONDITION, CONDITIONS),
+)
 _lock = threading.Lock()
 _last_decision: dict[tuple[str, str], float] = {}
 _known: set[tuple[str, str]] = set()
@@ -166,11 +206,47 @@ def profile(
         PROFILE_LEAD_TIME.labels(namespace, name).set(lead_time_seconds)
 
 
+def _set(gauge: Gauge, labels: tuple[str, ...], value: object) -> None:
+    """Set a series to a finite number, or remove it when the value is absent (no stale readings)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        gauge.labels(*labels).set(float(value))
+    else:
+        with contextlib.suppress(KeyError):
+            gauge.remove(*labels)
+
+
+def profile_status(namespace: str, name: str, status: Mapping[str, Any], capacity_per_replica: float | None) -> None:
+    """Mirror the applied ``WorkloadProfile`` status into the per-profile series the dashboard draws;
+    ``capacity_per_replica``: ``spec.demand.capacityPerReplica`` (None without a demand metric)."""
+    _track(namespace, name)
+    key = (namespace, name)
+    _set(PROFILE_DEMAND, key, status.get("demand"))
+    _set(PROFILE_ANOMALY, key, status.get("anomalyScore"))
+    forecast = status.get("forecast") or {}
+    _set(PROFILE_FORECAST_PEAK, (*key, "p50"), forecast.get("peakP50"))
+    _set(PROFILE_FORECAST_PEAK, (*key, "upper"), forecast.get("peakUpper"))
+    ready = status.get("readyReplicas")
+    for kind, field in zip(REPLICA_KINDS, ("currentReplicas", "desiredReplicas", "readyReplicas"), strict=True):
+        _set(PROFILE_REPLICAS, (*key, kind), status.get(field))
+    capacity = None
+    if capacity_per_replica is not None and isinstance(ready, int | float):
+        capacity = ready * capacity_per_replica
+    _set(PROFILE_CAPACITY, key, capacity)
+    seen = {str(c.get("type")): str(c.get("status")) for c in status.get("conditions") or [] if isinstance(c, dict)}
+    for condition in CONDITIONS:
+        state = seen.get(condition)
+        _set(PROFILE_CONDITION, (*key, condition), None if state is None else _CONDITION_VALUES.get(state, -1.0))
+
+
 def forget_profile(namespace: str, name: str) -> None:
     """Remove every series of a deleted profile (keeps label cardinality bounded by live profiles)."""
     for metric in _PER_PROFILE:
         with contextlib.suppress(KeyError):
             metric.remove(namespace, name)
+    for labelled, values in _PER_PROFILE_LABELLED:
+        for value in values:
+            with contextlib.suppress(KeyError):
+                labelled.remove(namespace, name, value)
     with _lock:
         _known.discard((namespace, name))
         _last_decision.pop((namespace, name), None)

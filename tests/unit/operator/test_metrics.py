@@ -64,3 +64,38 @@ def test_serving_metrics_and_a_taken_port_does_not_raise() -> None:
     assert "augur_decisions_total" in body and "process_resident_memory_bytes" in body
     assert not metrics.serve(f"127.0.0.1:{port}")
     assert not metrics.serve("")
+
+
+def test_profile_status_mirrors_the_applied_status_for_the_dashboard() -> None:
+    status = {
+        "currentReplicas": 9,
+        "desiredReplicas": 13,
+        "readyReplicas": 8,
+        "demand": 410.5,
+        "anomalyScore": 0.25,
+        "forecast": {"peakP50": 900.0, "peakUpper": 1240.0},
+        "conditions": [
+            {"type": "Ready", "status": "True"},
+            {"type": "MetricsAvailable", "status": "False"},
+            {"type": "Scaling", "status": "Unknown"},
+        ],
+    }
+    metrics.profile_status("ns2", "api", status, 50.0)
+    labels = {"namespace": "ns2", "name": "api"}
+    assert sample("augur_profile_demand", labels) == 410.5
+    assert sample("augur_profile_capacity", labels) == 400.0  # 8 ready x 50 per replica
+    assert sample("augur_profile_forecast_peak", {**labels, "bound": "upper"}) == 1240.0
+    assert sample("augur_profile_replicas", {**labels, "kind": "desired"}) == 13
+    assert sample("augur_profile_anomaly_score", labels) == 0.25
+    assert sample("augur_profile_condition", {**labels, "condition": "Ready"}) == 1
+    assert sample("augur_profile_condition", {**labels, "condition": "MetricsAvailable"}) == 0
+    assert sample("augur_profile_condition", {**labels, "condition": "Scaling"}) == -1
+    assert sample("augur_profile_condition", {**labels, "condition": "Conflict"}) is None
+    # a field that disappears from status (metrics outage: no demand) removes its series, no stale reading
+    metrics.profile_status("ns2", "api", {**status, "demand": None, "forecast": {}}, None)
+    assert sample("augur_profile_demand", labels) is None
+    assert sample("augur_profile_forecast_peak", {**labels, "bound": "p50"}) is None
+    assert sample("augur_profile_capacity", labels) is None
+    metrics.forget_profile("ns2", "api")
+    assert sample("augur_profile_replicas", {**labels, "kind": "current"}) is None
+    assert sample("augur_profile_condition", {**labels, "condition": "Ready"}) is None
