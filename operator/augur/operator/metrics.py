@@ -16,6 +16,15 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
   decision came more than half a cadence after it (a decision 16 s late at a 30 s cadence misses one,
   46 s late two).
 - ``augur_cadence_lag_seconds``: how late each decision came after its cadence was due.
+- ``augur_evictions_total{result}``: eviction requests of the Migration executor (``Evicted``, ``Blocked``
+  by a PodDisruptionBudget, ``Gone``, ``Refused``).
+- ``augur_migrations_total{phase,reason}``: finished Migrations by terminal phase (``Succeeded``,
+  ``Failed``, ``RolledBack``) and outcome reason (docs/migration.md lists them; others count as ``Other``).
+- ``augur_migration_rollbacks_total``: Migrations that ended ``RolledBack``.
+- ``augur_migration_predicted_gain_total{kind}`` and ``augur_migration_realized_gain_total{kind}``: sum of
+  the predicted gains of moves that succeeded, and of their measured gains where measured
+  (``NodeLoadStdDev``, ``NetworkCost``).
+- ``augur_migration_duration_seconds``: first action to end of finished Migrations.
 
 Gauges:
 
@@ -77,6 +86,9 @@ REPLICA_KINDS = ("current", "desired", "ready")
 PEAK_BOUNDS = ("p50", "upper")
 CONDITIONS = ("Ready", "MetricsAvailable", "Scaling", "Conflict", "FeedsUsed")
 _CONDITION_VALUES = {"True": 1.0, "False": 0.0}
+EVICTION_RESULTS = ("Evicted", "Blocked", "Gone", "Refused")
+MIGRATION_PHASES = ("Succeeded", "Failed", "RolledBack")
+GAIN_KINDS = ("NodeLoadStdDev", "NetworkCost")
 OTHER = "Other"
 PROFILE_LABELS = ("namespace", "name")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -119,6 +131,18 @@ PROFILE_ANOMALY = Gauge("augur_profile_anomaly_score", "Anomaly score of the lat
 PROFILE_CONDITION = Gauge(
     "augur_profile_condition", "Conditions: 1 True, 0 False, -1 Unknown.", [*PROFILE_LABELS, "condition"]
 )
+EVICTIONS = Counter("augur_evictions_total", "Eviction requests of the Migration executor, by result.", ["result"])
+MIGRATIONS = Counter(
+    "augur_migrations_total", "Finished Migrations, by terminal phase and reason.", ["phase", "reason"]
+)
+MIGRATION_ROLLBACKS = Counter("augur_migration_rollbacks_total", "Migrations that ended RolledBack.")
+PREDICTED_GAIN = Counter("augur_migration_predicted_gain_total", "Predicted gain of succeeded moves.", ["kind"])
+REALIZED_GAIN = Counter("augur_migration_realized_gain_total", "Measured gain of succeeded moves.", ["kind"])
+MIGRATION_SECONDS = Histogram(
+    "augur_migration_duration_seconds",
+    "First action to end of finished Migrations.",
+    buckets=(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0),
+)
 PROFILES = Gauge("augur_profiles", "Profiles with per-profile series on this replica.")
 LEADER = Gauge("augur_leader", "1 while this replica acts, 0 while it stands by.")
 
@@ -156,6 +180,31 @@ def scale_write(succeeded: bool) -> None:
 
 def scale_write_blocked(reason: str) -> None:
     SCALE_WRITES_BLOCKED.labels(_bounded(reason, BLOCK_REASONS)).inc()
+
+
+def eviction(result: str) -> None:
+    EVICTIONS.labels(_bounded(result, EVICTION_RESULTS)).inc()
+
+
+def migration_finished(
+    phase: str,
+    reason: str,
+    known_reasons: Iterable[str],
+    seconds: float | None,
+    predicted: tuple[str, float] | None,
+    realized: tuple[str, float] | None,
+) -> None:
+    """Count a finished Migration; gains (kind, value) are added only for moves that succeeded."""
+    MIGRATIONS.labels(_bounded(phase, MIGRATION_PHASES), _bounded(reason, known_reasons)).inc()
+    if phase == "RolledBack":
+        MIGRATION_ROLLBACKS.inc()
+    if seconds is not None:
+        MIGRATION_SECONDS.observe(seconds)
+    if phase != "Succeeded":
+        return
+    for counter, gain in ((PREDICTED_GAIN, predicted), (REALIZED_GAIN, realized)):
+        if gain is not None and gain[1] > 0:
+            counter.labels(_bounded(gain[0], GAIN_KINDS)).inc(gain[1])
 
 
 def query_error(reason: str) -> None:

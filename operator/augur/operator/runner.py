@@ -46,6 +46,8 @@ def run(settings: OperatorSettings) -> int:
     )
     logging.getLogger("kubernetes").setLevel(logging.WARNING)
     importlib.import_module("augur.operator.handlers")  # registers the handlers with the settings above
+    if settings.migrations:
+        importlib.import_module("augur.operator.migrations")  # the Migration executor (AUGUR_MIGRATIONS)
     metrics.serve(settings.metrics)
     if not settings.leader_election:
         metrics.LEADER.set(1)

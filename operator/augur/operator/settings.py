@@ -18,6 +18,12 @@
 | ``AUGUR_LEASE_RENEW_DEADLINE_SECONDS`` | ``10`` | the leader stops acting when it could not renew for this long |
 | ``AUGUR_LEASE_RENEW_SECONDS`` | ``5`` | how often the leader renews |
 | ``AUGUR_LEASE_RETRY_SECONDS`` | ``2`` | how often a standby tries to acquire, and a leader retries a failed renewal |
+| ``AUGUR_MIGRATIONS`` | ``true`` | ``false``: the Migration executor is off (no pod moves; Migrations stay) |
+| ``AUGUR_MIGRATION_POLL_SECONDS`` | ``2`` | how often an unfinished Migration is stepped |
+| ``AUGUR_MIGRATION_RETENTION_SECONDS`` | ``86400`` | finished Migrations are deleted this long after they end |
+
+Plans never approved (``spec.approved: false``) are deleted ``AUGUR_MIGRATION_RETENTION_SECONDS`` after
+their creation. A refused eviction is retried every 5 s (``augur.operator.migrations``).
 
 Scaling cadence and history are per policy: ``ScalingPolicy.spec.decisionInterval`` (default ``30s``; the
 operator checks every ``AUGUR_RESYNC_SECONDS``, so that is the finest cadence) and ``spec.history``
@@ -73,6 +79,10 @@ class OperatorSettings:
     def workers(self) -> int:
         return self.fit_workers or max(1, (os.cpu_count() or 2) // 2)
 
+    migrations: bool = True
+    migration_poll_seconds: float = 2.0
+    migration_retention_seconds: float = 86400.0
+
     leader_election: bool = False
     lease_name: str = "augur-operator"
     lease_namespace: str = "augur-system"
@@ -106,6 +116,13 @@ class OperatorSettings:
         )
         shard_selector = env.get("AUGUR_SHARD_SELECTOR", "").strip()
         kopf_labels(shard_selector)  # a bad selector is a startup error, not a silent "match all"
+        poll = float(env.get("AUGUR_MIGRATION_POLL_SECONDS", cls.migration_poll_seconds))
+        retention = float(env.get("AUGUR_MIGRATION_RETENTION_SECONDS", cls.migration_retention_seconds))
+        if poll <= 0 or retention <= 0:
+            raise ValueError(
+                "AUGUR_MIGRATION_POLL_SECONDS and AUGUR_MIGRATION_RETENTION_SECONDS must be positive, "
+                f"got {poll} and {retention}"
+            )
         lease_namespace = env.get("AUGUR_LEASE_NAMESPACE") or env.get("POD_NAMESPACE") or cls.lease_namespace
         return cls(
             resync_seconds=resync,
@@ -117,6 +134,9 @@ class OperatorSettings:
             prometheus_url=env.get("AUGUR_PROMETHEUS_URL", "").strip(),
             fit_workers=workers,
             state_save_seconds=save,
+            migrations=_flag(env, "AUGUR_MIGRATIONS", default=True),
+            migration_poll_seconds=poll,
+            migration_retention_seconds=retention,
             leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
             lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
             lease_namespace=lease_namespace.strip(),
@@ -124,9 +144,11 @@ class OperatorSettings:
         )
 
 
-def _flag(env: dict[str, str], name: str) -> bool:
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     value = env.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
+    if not value:
+        return default
+    if value in ("0", "false", "no", "off"):
         return False
     if value in ("1", "true", "yes", "on"):
         return True

@@ -121,6 +121,17 @@ class Durations(ApiModel):
     """From the first action to the end."""
 
 
+class OwnerRef(ApiModel):
+    """The controller of the moved pod."""
+
+    kind: Annotated[str, StringConstraints(max_length=253)]
+    """``ReplicaSet`` or ``StatefulSet``."""
+    name: Annotated[str, StringConstraints(max_length=253)]
+    """Its name."""
+    uid: Annotated[str, StringConstraints(max_length=64)]
+    """Its UID."""
+
+
 class MigrationStatus(ApiModel):
     """Observed state of a ``Migration``."""
 
@@ -136,6 +147,8 @@ class MigrationStatus(ApiModel):
     current step as reason (``AwaitingApproval``, ``Reserving``, ``DisruptionBudgetBlocked``, ...)."""
     pod_uid: Annotated[str, StringConstraints(max_length=64)] = ""
     """UID of the pod being moved (a StatefulSet's replacement keeps the name, not the UID)."""
+    owner: OwnerRef | None = None
+    """The pod's controller, which recreates or adopts the replacement."""
     source_node: NodeName = ""
     """Node the pod ran on."""
     destination_node: NodeName = ""
