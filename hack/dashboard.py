@@ -304,8 +304,65 @@ def extender(y: int) -> list[dict[str, Any]]:
     ]
 
 
+def migrations(y: int) -> list[dict[str, Any]]:
+    return [
+        row("Migrations", y),
+        panel(
+            "Finished Migrations by phase",
+            [target(f"sum by (phase) (increase(augur_migrations_total{{{OP}}}[$__rate_interval]))", "{{phase}}")],
+            0,
+            y + 1,
+            8,
+            8,
+        ),
+        panel(
+            "Evictions by result",
+            [target(f"sum by (result) (increase(augur_evictions_total{{{OP}}}[$__rate_interval]))", "{{result}}")],
+            8,
+            y + 1,
+            8,
+            8,
+        ),
+        panel(
+            "Migration duration",
+            [
+                target(quantile(0.5, "augur_migration_duration_seconds", OP), "p50"),
+                target(quantile(0.99, "augur_migration_duration_seconds", OP), "p99"),
+            ],
+            16,
+            y + 1,
+            8,
+            8,
+            defaults={"unit": "s"},
+        ),
+        panel(
+            "Gain of succeeded moves: predicted vs measured",
+            [
+                target(
+                    f"sum by (kind) (increase(augur_migration_predicted_gain_total{{{OP}}}[1h]))", "predicted {{kind}}"
+                ),
+                target(
+                    f"sum by (kind) (increase(augur_migration_realized_gain_total{{{OP}}}[1h]))", "measured {{kind}}"
+                ),
+            ],
+            0,
+            y + 9,
+            12,
+            7,
+        ),
+        panel(
+            "Rollbacks",
+            [target(f"sum(increase(augur_migration_rollbacks_total{{{OP}}}[$__rate_interval]))", "rolled back")],
+            12,
+            y + 9,
+            12,
+            7,
+        ),
+    ]
+
+
 def dashboard() -> dict[str, Any]:
-    panels = workload(0) + operator(26) + extender(51)
+    panels = workload(0) + operator(26) + extender(51) + migrations(68)
     variables = [
         {"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus"},
         {
