@@ -25,6 +25,9 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
   the predicted gains of moves that succeeded, and of their measured gains where measured
   (``NodeLoadStdDev``, ``NetworkCost``).
 - ``augur_migration_duration_seconds``: first action to end of finished Migrations.
+- ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``Rebalance``,
+  ``NetworkCost``, ``Predictive``; ``DryRun``, ``Auto``), one ``Migration`` each.
+- ``augur_rebalance_run_seconds``: duration of one rebalancer run (cluster reads included).
 
 Gauges:
 
@@ -47,6 +50,9 @@ Gauges:
 - ``augur_profile_anomaly_score{namespace,name}``: anomaly score of the latest demand reading (0..1).
 - ``augur_profile_condition{namespace,name,condition}``: the profile's conditions (``Ready``,
   ``MetricsAvailable``, ``Scaling``, ``Conflict``, ``FeedsUsed``): 1 True, 0 False, -1 Unknown.
+- ``augur_rebalance_node_load_stddev``, ``augur_rebalance_node_load_spread``: standard deviation and
+  busiest-minus-idlest of node CPU load (fraction of allocatable) at the last rebalancer run.
+- ``augur_rebalance_network_cost``: network cost (traffic x distance between peers' pods) at the last run.
 
 plus prometheus-client's ``process_*`` (CPU seconds, resident memory) and ``python_*`` collectors.
 
@@ -65,6 +71,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from prometheus_client import Counter, Enum, Gauge, Histogram, start_http_server
+
+from augur.migration.result import RebalanceResult
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +153,24 @@ MIGRATION_SECONDS = Histogram(
 )
 PROFILES = Gauge("augur_profiles", "Profiles with per-profile series on this replica.")
 LEADER = Gauge("augur_leader", "1 while this replica acts, 0 while it stands by.")
+
+REBALANCE_NODE_LOAD_STDDEV = Gauge(
+    "augur_rebalance_node_load_stddev", "Standard deviation of node CPU load (fraction of allocatable), last run."
+)
+REBALANCE_NODE_LOAD_SPREAD = Gauge(
+    "augur_rebalance_node_load_spread", "Busiest minus idlest node CPU load (fraction of allocatable), last run."
+)
+REBALANCE_NETWORK_COST = Gauge(
+    "augur_rebalance_network_cost", "Network cost (traffic x distance between peers' pods), last run."
+)
+REBALANCE_PROPOSALS = Counter(
+    "augur_rebalance_proposals_total", "Moves the rebalancer proposed, by reason and mode.", ["reason", "mode"]
+)
+REBALANCE_SECONDS = Histogram(
+    "augur_rebalance_run_seconds", "Duration of one rebalancer run (reads included).", buckets=_LATENCY_BUCKETS
+)
+REBALANCE_REASONS = ("Rebalance", "NetworkCost", "Predictive")
+REBALANCE_MODES = ("DryRun", "Auto")
 
 _PER_PROFILE = (
     PROFILE_MODE,
@@ -300,6 +326,16 @@ def forget_profile(namespace: str, name: str) -> None:
         _known.discard((namespace, name))
         _last_decision.pop((namespace, name), None)
         PROFILES.set(len(_known))
+
+
+def rebalance_run(result: RebalanceResult, mode: str, seconds: float) -> None:
+    """Figures and proposals of one rebalancer run."""
+    REBALANCE_NODE_LOAD_STDDEV.set(result.before.stddev)
+    REBALANCE_NODE_LOAD_SPREAD.set(result.before.spread)
+    REBALANCE_NETWORK_COST.set(result.before.network_cost)
+    REBALANCE_SECONDS.observe(seconds)
+    for p in result.proposals:
+        REBALANCE_PROPOSALS.labels(_bounded(p.reason, REBALANCE_REASONS), _bounded(mode, REBALANCE_MODES)).inc()
 
 
 def serve(address: str) -> bool:

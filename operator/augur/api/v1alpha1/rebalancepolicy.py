@@ -82,6 +82,9 @@ class RebalancePolicySpec(ApiModel):
     """Rate limits."""
     load: LoadSpec = Field(default_factory=LoadSpec, json_schema_extra={"default": {}})
     """Where node load comes from."""
+    node_selector: Annotated[dict[str, Annotated[str, StringConstraints(max_length=63)]], Field(max_length=32)] = {}
+    """Labels a node must carry to be balanced and to receive pods (a node pool); pods on other nodes are left
+    alone. Empty: every node."""
     namespaces: Annotated[list[Annotated[str, StringConstraints(max_length=63)]], Field(max_length=256)] = []
     """Namespaces whose pods may be moved; empty: all but ``excludedNamespaces``."""
     excluded_namespaces: Annotated[list[Annotated[str, StringConstraints(max_length=63)]], Field(max_length=256)] = [

@@ -1,0 +1,65 @@
+"""What the rebalancer reads from the API server (raw JSON, no client models) and the Migrations it creates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import urllib3
+from kubernetes import client
+
+from augur.api import GROUP, VERSION
+from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+
+Raw = dict[str, Any]
+TIMEOUT = (3.0, 30.0)
+
+
+class ClusterReader:
+    """Lists nodes, scheduled pods and Augur objects; creates ``Migration`` objects."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self._core: Any = client.CoreV1Api(api)
+        self._custom: Any = client.CustomObjectsApi(api)
+
+    def _items(self, what: str, call: Any, *args: Any, **kwargs: Any) -> list[Raw]:
+        try:
+            response = call(*args, _preload_content=False, _request_timeout=TIMEOUT, **kwargs)
+        except client.ApiException as exc:
+            raise KubeError(f"listing {what}", ApiStatus.from_exception(exc)) from exc
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise KubeError(f"listing {what}", ApiStatus(0, "ConnectionError", str(exc))) from exc
+        items: list[Raw] = json.loads(response.data).get("items") or []
+        return items
+
+    def nodes(self) -> list[Raw]:
+        return self._items("nodes", self._core.list_node)
+
+    def pods(self) -> list[Raw]:
+        """Every pod bound to a node that has not terminated."""
+        selector = "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed"
+        return self._items("pods", self._core.list_pod_for_all_namespaces, field_selector=selector)
+
+    def pod_names(self, namespace: str, selector: str) -> set[str]:
+        """Names of the pods ``selector`` matches in ``namespace`` (none for an empty selector)."""
+        if not selector:
+            return set()
+        items = self._items(
+            f"pods {selector!r} in {namespace}", self._core.list_namespaced_pod, namespace, label_selector=selector
+        )
+        return {str(p["metadata"]["name"]) for p in items}
+
+    def custom(self, plural: str) -> list[Raw]:
+        """Every ``augur.dev`` object of a kind, cluster-wide."""
+        return self._items(plural, self._custom.list_cluster_custom_object, GROUP, VERSION, plural)
+
+    def create_migration(self, namespace: str, body: Raw) -> Raw:
+        try:
+            created: Raw = self._custom.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, "migrations", body, field_manager=FIELD_MANAGER
+            )
+        except client.ApiException as exc:
+            raise KubeError(f"creating a Migration in {namespace}", ApiStatus.from_exception(exc)) from exc
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise KubeError(f"creating a Migration in {namespace}", ApiStatus(0, "ConnectionError", str(exc))) from exc
+        return created

@@ -1,0 +1,132 @@
+"""Raw API objects → the rebalancer's snapshot, and a proposal → its Migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from augur.api.v1alpha1.migration import MigrationSpec
+from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
+from augur.migration.result import Proposal
+from augur.operator.rebalance_input import STATEFULSET_NOTE, build_snapshot, owner_key, past_moves
+from augur.operator.rebalancer import migration_body
+from augur.placement.topology import TopologyModel
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+ZONES = ("topology.kubernetes.io/zone", "topology.kubernetes.io/region")
+
+
+def node(name: str, pool: str = "p", unschedulable: bool = False) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "labels": {"pool": pool, ZONES[0]: "z1", ZONES[1]: "r1"}},
+        "spec": {"unschedulable": unschedulable, "taints": [{"key": "kwok", "effect": "NoSchedule"}]},
+        "status": {"allocatable": {"cpu": "4", "memory": "16Gi"}},
+    }
+
+
+def pod(
+    name: str, on: str, kind: str = "ReplicaSet", owner: str = "web-5f7d", ns: str = "app", **spec: Any
+) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": f"uid-{name}",
+            "labels": {"pod-template-hash": "5f7d"},
+            "ownerReferences": [
+                {"controller": True, "kind": kind, "name": owner, "uid": f"{kind}-{owner}", "apiVersion": "apps/v1"}
+            ],
+        },
+        "spec": {
+            "nodeName": on,
+            "containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}}}],
+            "tolerations": [{"key": "kwok", "operator": "Exists", "effect": "NoSchedule"}],
+            **spec,
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def test_owner_key_folds_a_replicaset_into_its_deployment() -> None:
+    assert owner_key(pod("a", "n1")) == "app/Deployment/web"
+    assert owner_key(pod("a", "n1", kind="StatefulSet", owner="db")) == "app/StatefulSet/db"
+
+
+def test_snapshot_from_raw_objects() -> None:
+    policy = RebalancePolicySpec(node_selector={"pool": "p"}, excluded_namespaces=["kube-system", "ops"])
+    nodes = [node("n1"), node("n2", unschedulable=True), node("other", pool="q")]
+    pods = [
+        pod("web-1", "n1"),
+        pod("web-2", "n1"),
+        pod("db-0", "n1", kind="StatefulSet", owner="db"),
+        pod("db-1", "other", kind="StatefulSet", owner="db"),
+        pod("tool-1", "n1", ns="ops", owner="tool-5f7d"),
+        pod("tool-2", "n1", ns="ops", owner="tool-5f7d"),
+        pod("web-3", "other"),
+    ]
+    snap = build_snapshot(policy, nodes, pods, [], TopologyModel(), ZONES, [], None, NOW)
+    assert [n.name for n in snap.nodes] == ["n1", "n2"]  # nodeSelector
+    assert [n.schedulable for n in snap.nodes] == [True, False]
+    assert snap.nodes[0].cpu == 4 and snap.nodes[0].memory == 16 and snap.nodes[0].taints == frozenset({"kwok"})
+    by = {p.name: p for p in snap.pods}
+    assert set(by) == {"web-1", "web-2", "db-0", "tool-1", "tool-2"}  # pods on other nodes are left alone
+    web = by["web-1"]
+    assert (web.cpu, web.memory, web.owner, web.blocked) == (0.5, 0.5, "app/Deployment/web", "")
+    assert web.tolerates == frozenset({"kwok"})
+    assert by["db-0"].blocked == STATEFULSET_NOTE
+    assert "excluded" in by["tool-1"].blocked
+    # web has three Ready pods in all (one on another pool): none of them is the last available replica
+    assert by["web-2"].blocked == ""
+
+
+def test_last_available_replica_is_never_moved() -> None:
+    snap = build_snapshot(
+        RebalancePolicySpec(),
+        [node("n1")],
+        [pod("solo", "n1", owner="solo-5f7d")],
+        [],
+        TopologyModel(),
+        ZONES,
+        [],
+        None,
+        NOW,
+    )
+    assert "last available replica" in snap.pods[0].blocked
+
+
+def test_past_moves_and_busy_pods_from_migrations() -> None:
+    def mig(
+        pod_name: str, age_s: int, approved: bool = True, phase: str = "Pending", ours: bool = True
+    ) -> dict[str, Any]:
+        created = datetime.fromtimestamp(NOW.timestamp() - age_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        labels = {"augur.dev/created-by": "rebalancer"} if ours else {}
+        return {
+            "metadata": {
+                "namespace": "app",
+                "creationTimestamp": created,
+                "labels": labels,
+                "annotations": {"augur.dev/owner": "app/Deployment/web", "augur.dev/source-node": "n1"},
+            },
+            "spec": {"podName": pod_name, "targetNode": "n2", "approved": approved},
+            "status": {"phase": phase},
+        }
+
+    items = [
+        mig("a", 60),
+        mig("b", 60, phase="Succeeded"),
+        mig("c", 4000, approved=False),  # an old dry-run plan no longer holds its pod
+        mig("d", 60, approved=False),
+        mig("e", 60, ours=False),  # a person's Migration: busy, but not a rebalancer move
+    ]
+    recent, busy = past_moves(items, NOW, horizon=900, dry_plan_life=900)
+    assert [(m.owner, m.source, m.target) for m in recent] == [("app/Deployment/web", "n1", "n2")] * 3
+    assert busy == frozenset({"app/a", "app/d", "app/e"})
+
+
+def test_migration_body_validates_against_the_api() -> None:
+    p = Proposal("app", "web-1", "app/Deployment/web", "app/web", "n1", "n2", "Rebalance", 0.05, 0.05, 0.0, 1.5, "why")
+    body = migration_body(p, approved=False)
+    spec = MigrationSpec.model_validate(body["spec"])
+    assert (spec.pod_name, spec.target_node, spec.approved, spec.reason) == ("web-1", "n2", False, "Rebalance")
+    assert spec.expected_gain is not None and spec.expected_gain.kind == "NodeLoadStdDev"
+    assert body["metadata"]["labels"] == {"augur.dev/created-by": "rebalancer"}
