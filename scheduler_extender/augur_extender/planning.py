@@ -101,22 +101,41 @@ class BackgroundPlanner:
 
     # -- the request path --
     def lookup(self, view: ClusterView) -> Plan | None:
-        """The plan if it is current for ``view`` (``O(1)``), else ``None``."""
+        """The plan if it is current for ``view``, else ``None`` (``O(1)`` while the workloads do not change)."""
         latest = self._latest
-        if latest is None or latest.plan is None or not latest.plan.covers(view.snapshot):
-            return None
-        if latest.version != view.version and latest.plan.age(self.clock()) > self.args.max_age_seconds:
+        if latest is None or latest.plan is None or self.staleness(latest, view) is not None:
             return None
         return latest.plan
 
+    def staleness(self, latest: _Latest, view: ClusterView) -> str | None:
+        """Why the latest plan does not hold for ``view`` (``None``: it is current). A plan made from an older
+        view holds while the workloads it planned are unchanged and it is younger than ``maxAgeSeconds``: pods
+        that started or stopped since are read against it (free slots). A new workload, another replica count
+        or pod size, other traffic: the planner has not placed those pods yet, and a pod scored against that
+        plan would be placed as if its peers were elsewhere (or absent)."""
+        plan = latest.plan
+        assert plan is not None
+        if not plan.covers(view.snapshot):
+            return "the node set changed since the plan was made"
+        if latest.version == view.version:
+            return None
+        if not plan.planned_from(view.snapshot):
+            return "workloads, replica counts, pod sizes or traffic changed since the plan was made"
+        if plan.age(self.clock()) > self.args.max_age_seconds:
+            return f"older than maxAgeSeconds ({self.args.max_age_seconds:g} s)"
+        return None
+
     def describe(self, view: ClusterView) -> dict[str, Any]:
-        """The plan's state for explanations: ``current``, ``stale`` or ``absent``, its age and how it was made."""
+        """The plan's state for explanations: ``current``, ``stale`` (with the reason) or ``absent``, its age
+        and how it was made."""
         latest = self._latest
         plan = latest.plan if latest else None
-        if plan is None:
+        if latest is None or plan is None:
             return {"state": "absent", "failures": self.counts["failed"], "lastError": self.last_error or None}
+        reason = self.staleness(latest, view)
         return {
-            "state": "current" if self.lookup(view) is not None else "stale",
+            "state": "current" if reason is None else "stale",
+            "staleReason": reason,
             "ageSeconds": round(plan.age(self.clock()), 3),
             "incremental": plan.incremental,
             "cpuSeconds": round(plan.cpu_seconds, 4),

@@ -80,7 +80,7 @@ class ReplayOptions:
     slot for its workload (at most :attr:`plan_timeout` seconds), as the simulator assumes; ``False``:
     pods go to the scheduler at once (the first pod of a workload is then scored before any plan knows
     its size)."""
-    plan_timeout: float = 5.0
+    plan_timeout: float = 30.0
 
 
 def _stderr(message: str) -> None:

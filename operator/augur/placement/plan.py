@@ -27,10 +27,12 @@ import numpy as np
 from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
+from augur.placement.model import RuleBook, WorkloadRules
 from augur.placement.search import BoolArray, CountProblem, CountSearch
 from augur.placement.topology import FloatArray
 
 PLAN_MEMO = "plan.distances"
+SIGNATURE_MEMO = "plan.signature"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class PlanSettings:
     """Annealing steps per pending pod, up to :attr:`anneal_steps`."""
     seed: int = 0
     repair_passes: int = 2
+    starts: int = 8
+    """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (the
+    best after descent is annealed). 1: a single start from the node with most room."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,10 +64,18 @@ class Plan:
     cpu_seconds: float = 0.0
     cost: float = 0.0
     """Network cost of running plus planned pods."""
+    signature: tuple[WorkloadRules, ...] = ()
+    """The rules it planned from (:func:`plan_signature`)."""
 
     def covers(self, snapshot: Snapshot) -> bool:
         """The plan is over the snapshot's node set (in the same positions)."""
         return snapshot.table.names_tuple == self.nodes
+
+    def planned_from(self, snapshot: Snapshot) -> bool:
+        """The plan was made from the snapshot's workloads: the same plannable workloads with the same replica
+        counts, pod sizes, traffic and avoidances (pods may have started or stopped since). ``O(workloads)``,
+        ``O(1)`` while the rule book is the same object."""
+        return self.signature == plan_signature(snapshot.rulebook)
 
     def slots(self, workload: str | None, snapshot: Snapshot) -> FloatArray | None:
         """Free planned slots of ``workload`` per node of ``snapshot``'s table: planned total minus the pods
@@ -113,7 +126,7 @@ class Planner:
             search = self._repair(inputs)
         else:
             incremental = False
-            search = self._solve(inputs.problem)
+            search = self._solve(inputs.problem, _anchors(snapshot, inputs.problem, self.settings.starts))
         self._search, self._inputs = search, inputs
         total = inputs.problem.fixed + search.x
         self.plan = Plan(
@@ -124,14 +137,23 @@ class Planner:
             incremental,
             time.process_time() - start,
             search.pair_cost(),
+            plan_signature(snapshot.rulebook),
         )
         return self.plan
 
-    def _solve(self, p: CountProblem) -> CountSearch:
+    def _solve(self, p: CountProblem, anchors: list[int | None]) -> CountSearch:
+        """Greedy insertion from each anchor and descent; the best start is annealed and descended again.
+        Where the first pod goes decides where the application grows, and a single-pod search rarely moves
+        a whole application later, so the starts cover every zone that could host it."""
         s = self.settings
-        search = CountSearch(p, np.random.default_rng(s.seed))
-        search.insert()
-        search.descend(s.passes)
+        search: CountSearch | None = None
+        for anchor in anchors:
+            start = CountSearch(p, np.random.default_rng(s.seed))
+            start.insert(anchor)
+            start.descend(s.passes)
+            if search is None or start.value() < search.value() - EPS:
+                search = start
+        assert search is not None
         steps = min(s.anneal_steps, s.anneal_steps_per_pod * int(search.x.sum()))
         if steps > 0 and search.x.sum() > 1:
             search.anneal(steps)
@@ -180,6 +202,20 @@ def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Pl
     return Planner(settings).update(snapshot)
 
 
+def plan_signature(rulebook: RuleBook) -> tuple[WorkloadRules, ...]:
+    """The rules a plan depends on: those of the workloads with a known replica count and pod size, by key
+    (memoized on the rule book)."""
+    hit = rulebook.memo.get(SIGNATURE_MEMO)
+    if hit is None:
+        hit = rulebook.memo[SIGNATURE_MEMO] = tuple(_plannable(rulebook))
+    return hit  # type: ignore[return-value]
+
+
+def _plannable(rulebook: RuleBook) -> list[WorkloadRules]:
+    rules = (rulebook.get(k) for k in sorted(rulebook.keys()))
+    return [r for r in rules if r is not None and r.replicas is not None and r.pod_cpu]
+
+
 def _distances(snapshot: Snapshot) -> FloatArray:
     table = snapshot.table
     d: FloatArray | None = table.memo.get(PLAN_MEMO)
@@ -191,7 +227,7 @@ def _distances(snapshot: Snapshot) -> FloatArray:
 
 def _inputs(snapshot: Snapshot) -> _Inputs | None:
     rb, table = snapshot.rulebook, snapshot.table
-    rules = [r for k in sorted(rb.keys()) if (r := rb.get(k)) is not None and r.replicas is not None and r.pod_cpu]
+    rules = list(plan_signature(rb))
     if not rules or len(table) == 0:
         return None
     keys = tuple(r.key for r in rules)
@@ -223,6 +259,24 @@ def _inputs(snapshot: Snapshot) -> _Inputs | None:
     )
     signature = (keys, cpu.tobytes(), mem.tobytes(), traffic.tobytes(), allowed.tobytes())
     return _Inputs(keys, table.names_tuple, problem, table.memo, signature)
+
+
+def _anchors(snapshot: Snapshot, p: CountProblem, starts: int) -> list[int | None]:
+    """Start nodes of a full plan: ``None`` (the node with most room) and, when there is more than one zone,
+    in each of the ``starts - 1`` zones with most room the node with most room (canonical order on ties):
+    zones, not node positions, so the starts do not depend on how nodes are named or listed."""
+    table = snapshot.table
+    if starts <= 1 or len(table.zones) <= 1:
+        return [None]
+    usable = p.allowed.any(axis=0)
+    room = np.where(usable, np.maximum(p.room_cpu, 0.0), -1.0)
+    zone_room = np.bincount(table.zone_idx, weights=np.maximum(room, 0.0), minlength=len(table.zones))
+    out: list[int | None] = [None]
+    for z in np.argsort(-zone_room, kind="stable")[: starts - 1].tolist():
+        members = np.flatnonzero((table.zone_idx == z) & usable)
+        if len(members):
+            out.append(int(members[np.argmax(room[members])]))
+    return out
 
 
 def _allowed(

@@ -162,16 +162,19 @@ class CountSearch:
         )
 
     # -- greedy insertion --
-    def insert(self) -> None:
+    def insert(self, anchor: int | None = None) -> None:
         """Place the missing pods greedily, workload by workload in a Prim-like order (the workload with the
         most traffic to what is placed, then the most traffic per requested core), each pod on the
         cheapest node where it fits; among equals the one with most siblings (replicas stay together for
-        the peers still to come), then the one with most room, then the first (canonical order)."""
+        the peers still to come), then (with ``anchor``) the one nearest the anchor node, then the one with
+        most room, then the first (canonical order). The anchor decides where a workload with nothing placed
+        near it starts: the first pod of all, which every later pod follows."""
         p = self.p
         missing = p.missing(self.x)
         todo = missing > 0
         if not todo.any():
             return
+        near = np.zeros(len(p.room_cpu)) if anchor is None else p.distances[anchor]
         r = np.maximum(p.replicas, 1.0)
         intensity = p.traffic.sum(axis=1) / r / np.where(p.cpu > 0, p.cpu, 1.0)
         sym = p.traffic + p.traffic.T
@@ -187,7 +190,7 @@ class CountSearch:
                 cost = np.where(ok, np.round(self.g[w], 9), np.inf)
                 ties = np.flatnonzero(cost == cost.min())
                 siblings = p.fixed[w, ties] + self.x[w, ties]
-                self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], -siblings))[0]]))
+                self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], near[ties], -siblings))[0]]))
 
     def remove_worst(self, w: int, count: int) -> None:
         """Take ``count`` movable pods of ``w`` off the nodes where they cost the most."""

@@ -35,6 +35,8 @@ class PlanState(BaseModel):
     component is neutral), ``off`` (no planner)."""
 
     state: str
+    staleReason: str | None = None  # noqa: N815 - wire name
+    """Why a ``stale`` plan is not used (node set changed, workloads changed, too old)."""
     ageSeconds: float | None = None  # noqa: N815 - wire name
     incremental: bool | None = None
     cpuSeconds: float | None = None  # noqa: N815 - wire name

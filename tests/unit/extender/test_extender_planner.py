@@ -164,3 +164,25 @@ def test_the_first_plan_does_not_wait_for_a_change_after_the_sync() -> None:
     finally:
         planner.stop()
     assert planner.counts["full"] == 1
+
+
+def test_a_plan_made_before_a_workload_was_known_is_stale_until_the_planner_catches_up() -> None:
+    """Pods must not race ahead of the plan: once a new workload's size is known (its first pod is seen),
+    the plan made without it is stale whatever its age, and the planner's next update makes it current."""
+    cache, clock = planned_cache(), Clock()
+    batch = profile("batch", {"dependencies": [{"name": "web", "traffic": 10}]}, selector="app=batch")
+    batch["status"] = {"desiredReplicas": 2}
+    cache.apply("workloadprofiles", "ADDED", batch)
+    st = state(cache, clock)
+    assert st.planner is not None
+    plan = st.planner.run_once()
+    assert plan is not None and "shop/batch" not in plan.workloads  # size unknown: not planned
+    cache.apply("pods", "ADDED", pod("other-0", "other", "a1"))  # a pod of no workload: the plan still holds
+    assert st.planner.lookup(cache.view()) is plan
+    cache.apply("pods", "ADDED", pod("batch-0", "batch"))  # batch's size is known now (pending pod)
+    assert st.planner.lookup(cache.view()) is None  # younger than maxAgeSeconds, but made without batch
+    about = st.scheduler.explain(pod_facts(pod("batch-0", "batch")))["plan"]
+    assert about["state"] == "stale" and "workloads" in about["staleReason"], about
+    fresh = st.planner.run_once()
+    assert fresh is not None and "shop/batch" in fresh.workloads
+    assert st.planner.lookup(cache.view()) is fresh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -18,6 +19,7 @@ from augur.placement import (
     score_nodes,
 )
 from augur.placement.plan import Planner, PlanSettings, plan_pending
+from augur.placement.topology import DistanceLevels, TopologyModel
 
 
 def nodes() -> list[NodeInfo]:
@@ -139,3 +141,37 @@ def test_plan_component_points_the_pod_at_its_planned_node_and_is_neutral_withou
     other_nodes = Snapshot.build(nodes()[:3], rules=rules())
     stale = score_nodes(pod, replace(other_nodes, plan=plan), None, ScoringConfig())
     assert set(stale.components["plan"].tolist()) == {100.0}  # the plan is over another node set
+
+
+def _chain_of_five(names: list[str]) -> Snapshot:
+    """Three 8-core nodes (west-a far away, east-a and east-b 20 apart) named ``names``, and 20 pods of five
+    chained services that need a little more than one node: the best keeps them in the east."""
+    zones = [("west-a", "west"), ("east-b", "east"), ("east-a", "east")]
+    infos = [NodeInfo(n, zone=z, region=r, cpu=8, memory=32) for n, (z, r) in zip(names, zones, strict=True)]
+    dep = DependencyRule
+    services = [
+        WorkloadRules("svc0", (dep("svc3", 95.0), dep("svc4", 35.0)), replicas=6, pod_cpu=0.5, pod_memory=1.0),
+        WorkloadRules("svc1", (dep("svc4", 88.0),), replicas=3, pod_cpu=0.25, pod_memory=0.5),
+        WorkloadRules("svc2", (dep("svc4", 76.0), dep("svc3", 87.0)), replicas=2, pod_cpu=0.25, pod_memory=0.5),
+        WorkloadRules("svc3", (dep("svc4", 18.0),), replicas=6, pod_cpu=0.5, pod_memory=2.0),
+        WorkloadRules("svc4", replicas=3, pod_cpu=0.5, pod_memory=2.0),
+    ]
+    topology = TopologyModel.build(DistanceLevels(0, 10, 40, 100), zones={"east-a|east-b": 20})
+    return Snapshot.build(infos, topology, rules=services)
+
+
+def test_plan_cost_does_not_depend_on_node_names() -> None:
+    """Renaming nodes changes their canonical (sorted) positions. With a single greedy start the first pod
+    went to the first node by name and the application grew around it: 5x the best when west-a sorted first
+    (the replay's reversed node order). Anchored starts in every zone find the best under every naming."""
+    costs, single = set(), set()
+    for order in itertools.permutations(range(3)):
+        snap = _chain_of_five([f"node-{order[i]}" for i in range(3)])
+        plan = plan_pending(snap)
+        assert plan is not None
+        costs.add(round(plan.cost, 3))
+        single_start = plan_pending(snap, PlanSettings(starts=1))
+        assert single_start is not None
+        single.add(round(single_start.cost, 3))
+    assert costs == {866.667}, costs
+    assert max(single) >= 4 * min(single), single  # what the anchored starts fix

@@ -8,8 +8,10 @@ Neutral (100 everywhere) when the snapshot carries no plan (absent or stale: the
 as they would without planning) or the plan has no slot left for the workload. Lookup only: ``O(nodes)``.
 
 The other arguments configure the planner that produces the plan (the extender's background thread, the
-simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``; and
-``maxAgeSeconds``, past which the extender treats a plan that could not be refreshed as stale.
+simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``,
+``starts`` (greedy starts of a full plan, one per zone with most room); and ``maxAgeSeconds``, past which
+the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
+counts, pod sizes or traffic changed is stale at once).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class PlanArgs:
     anneal_steps_per_pod: int = 1_500
     seed: int = 0
     max_age_seconds: float = 10.0
+    starts: int = 8
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
@@ -45,6 +48,7 @@ class PlanArgs:
         errors += check_range(prefix, "seed", self.seed, 0, 2**32 - 1)
         errors += check_range(prefix, "maxAgeSeconds", self.max_age_seconds, 0)
         errors += check_range(prefix, "annealStepsPerPod", self.anneal_steps_per_pod, 0, 1_000_000)
+        errors += check_range(prefix, "starts", self.starts, 1, 64)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
 
     def settings(self) -> PlanSettings:
@@ -53,6 +57,7 @@ class PlanArgs:
             anneal_steps=self.anneal_steps,
             anneal_steps_per_pod=self.anneal_steps_per_pod,
             seed=self.seed,
+            starts=self.starts,
         )
 
 
