@@ -9,7 +9,10 @@ Transient failures raise :class:`KubeError` (``status.transient``); a missing ob
 from __future__ import annotations
 
 import json
+import logging
+import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -135,6 +138,48 @@ class Moves:
             name,
         )
         return obj
+
+    def migrations(self, namespaces: tuple[str, ...], selector: str) -> list[dict[str, Any]]:
+        """Migrations in ``namespaces`` (all when empty) matching the label ``selector``."""
+        if not namespaces:
+            out = _call("listing Migrations", self._custom.list_cluster_custom_object, GROUP, VERSION, "migrations",
+                        label_selector=selector, missing_ok=False)  # fmt: skip
+            return list((out or {}).get("items") or [])
+        items: list[dict[str, Any]] = []
+        for ns in namespaces:
+            out = _call(f"listing Migrations in {ns}", self._custom.list_namespaced_custom_object, GROUP, VERSION,
+                        ns, "migrations", label_selector=selector, missing_ok=False)  # fmt: skip
+            items.extend((out or {}).get("items") or [])
+        return items
+
+    def post_event(self, namespace: str, name: str, uid: str, type_: str, reason: str, message: str) -> None:
+        """A core/v1 Event on the Migration (best effort: a failure is logged by the caller's caller)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{name}.", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "Migration",
+                "name": name,
+                "namespace": namespace,
+                "uid": uid,
+            },
+            "type": type_,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": "augur"},
+            "reportingComponent": "augur",
+            "reportingInstance": socket.gethostname(),
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            self._core.create_namespaced_event(namespace, body, _request_timeout=_TIMEOUT)
+        except (client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
+            logging.getLogger(__name__).warning(f"Event {reason} on Migration {namespace}/{name} not posted: {exc}")
 
     def delete_migration(self, namespace: str, name: str, uid: str) -> None:
         try:

@@ -349,12 +349,29 @@ def _reserving(m: Migration, facts: Facts) -> Decision:
         where = spec.target_node or "any other node"
         return fail(m, status, reason, f"no room for {spec.pod_name} on {where}: {refusal}", now)
     if is_ready(reservation):
+        late = _ready_late(status, reservation, spec.ready_timeout)
+        if late:
+            return fail(m, status, "ReservationNotReady", late, now)
         node = _node(reservation)
         return enter(m, status, "Evicting", f"reservation Ready on {node}; evicting {spec.pod_name}", now,
                      destination_node=node)  # fmt: skip
     if _overdue(status, "Reserving", spec.ready_timeout, now):
         return fail(m, status, "ReservationNotReady", f"reservation pod not Ready within {spec.ready_timeout}", now)
     return Decision(status)
+
+
+def _ready_late(status: MigrationStatus, reservation: Mapping[str, Any], timeout: str) -> str:
+    """Why the reservation counts as not Ready in time although it is Ready now (it became Ready after the
+    deadline, e.g. while no operator ran), else ``""``."""
+    entered = _entered(status, "Reserving")
+    conditions: list[dict[str, Any]] = (reservation.get("status") or {}).get("conditions") or []
+    cond = next((c for c in conditions if c.get("type") == "Ready"), {})
+    since = cond.get("lastTransitionTime")
+    if entered is None or not since:
+        return ""
+    ready_at = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
+    late = (ready_at - entered).total_seconds() - parse_duration(timeout)
+    return f"reservation pod Ready only {late + parse_duration(timeout):.0f} s after it was started" if late > 1 else ""
 
 
 def _evicting(m: Migration, facts: Facts) -> Decision:
@@ -453,3 +470,18 @@ def find_replacement(
 def _created(pod: Mapping[str, Any]) -> float | None:
     text = (pod.get("metadata") or {}).get("creationTimestamp")
     return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
+
+
+def expired(raw: Mapping[str, Any], now: float, retention_seconds: float) -> bool:
+    """Whether a Migration (raw) is due for deletion: finished more than ``retention_seconds`` ago, or an
+    unapproved plan created that long ago. Moves in progress never expire."""
+    status, spec, meta = raw.get("status") or {}, raw.get("spec") or {}, raw.get("metadata") or {}
+    if status.get("phase") in TERMINAL_PHASES:
+        since = status.get("completionTime")
+    elif spec.get("approved") is False and status.get("phase", "Pending") == "Pending":
+        since = meta.get("creationTimestamp")
+    else:
+        return False
+    if not since:
+        return False
+    return now - datetime.fromisoformat(str(since).replace("Z", "+00:00")).timestamp() >= retention_seconds

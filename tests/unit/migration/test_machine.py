@@ -229,3 +229,30 @@ def test_every_outcome_has_a_terminal_phase() -> None:
     assert outcome_phase("Moved") == "Succeeded" and outcome_phase("ReservationNotReady") == "RolledBack"
     assert {outcome_phase(r) for r in OUTCOME_REASONS} == {"Succeeded", "Failed", "RolledBack"}
     assert controller_of(pod()) is not None
+
+
+def test_a_reservation_ready_only_after_the_deadline_rolls_back() -> None:
+    """After a restart the reservation may be Ready by now, but it became Ready too late."""
+    m = reserving(targetNode="n2", readyTimeout="10s")
+    late = reservation()
+    late["status"]["conditions"][0]["lastTransitionTime"] = "2026-01-01T00:00:30Z"
+    m, _ = run(m, Facts(now=T0 + timedelta(seconds=40), pod=pod(), owner=RS, reservation=late))
+    assert m.status.reason == "ReservationNotReady" and "30 s after" in m.status.message
+    in_time = reservation()
+    in_time["status"]["conditions"][0]["lastTransitionTime"] = "2026-01-01T00:00:05Z"
+    m2, _ = run(
+        reserving(targetNode="n2", readyTimeout="10s"),
+        Facts(now=T0 + timedelta(seconds=40), pod=pod(), owner=RS, reservation=in_time),
+    )
+    assert m2.status.phase == "Evicting"
+
+
+def test_expiry_counts_from_the_end_or_from_creation_of_a_plan() -> None:
+    from augur.migration.machine import expired
+
+    done = {"status": {"phase": "Failed", "completionTime": "2026-01-01T00:00:00Z"}, "spec": {}, "metadata": {}}
+    assert not expired(done, T0.timestamp() + 59, 60) and expired(done, T0.timestamp() + 60, 60)
+    plan = {"spec": {"approved": False}, "metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"}}
+    assert expired(plan, T0.timestamp() + 61, 60)
+    running = {"status": {"phase": "Evicting"}, "spec": {}, "metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
+    assert not expired(running, T0.timestamp(), 60)  # moves in progress never expire

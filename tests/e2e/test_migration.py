@@ -1,0 +1,323 @@
+"""The Migration executor on the real control plane (kube-apiserver, controller-manager, kube-scheduler,
+kwok nodes): a user-created Migration moves a pod to the requested node; impossible ones fail with a clear
+reason and change nothing; an operator killed mid-migration resumes or rolls back; finished Migrations
+are garbage-collected. A watcher samples every workload's Ready pods through the whole module and
+confirms that no PodDisruptionBudget (all with integer ``minAvailable`` here) was ever violated.
+
+The operator started here (as deploy/rbac.yaml's ServiceAccount) acts only on objects labelled
+``augur.dev/e2e-shard=migration``; the session's shared operator ignores them.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from kubernetes import client, config
+
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.kwok import DELAY_ANNOTATION, DELAY_MAX_ANNOTATION
+from augur.devcluster.procs import wait_until
+from tests.e2e.conftest import REPO, apply, get_json
+from tests.e2e.test_operator_ops import SHARD_LABEL, Operator, start_operator
+
+SHARD = "migration"
+RETENTION_SECONDS = 30
+
+
+def workload(
+    name: str, ns: str, replicas: int, *, cpu: str = "100m", min_available: int | None = None, annotations: str = ""
+) -> str:
+    pdb = (
+        f"""
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: {name}, namespace: {ns}}}
+spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
+"""
+        if min_available is not None
+        else ""
+    )
+    return f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}, annotations: {{{annotations}}}}}
+    spec:
+      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
+      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: 64Mi}}}}}}]
+{pdb}"""
+
+
+def migration(name: str, ns: str, pod: str, **spec: Any) -> str:
+    fields = ", ".join(f"{k}: {v}" for k, v in {"podName": pod, **spec}.items())
+    return f"""
+apiVersion: augur.dev/v1alpha1
+kind: Migration
+metadata: {{name: {name}, namespace: {ns}, labels: {{{SHARD_LABEL}: {SHARD}}}}}
+spec: {{{fields}}}
+"""
+
+
+@dataclass
+class Watcher:
+    """Samples the Ready, non-terminating pods of each watched workload (``app`` label) against its
+    PDB's ``minAvailable``; a workload is watched from when the test calls :meth:`watch` (all Ready)."""
+
+    api: client.CoreV1Api
+    policy: client.PolicyV1Api
+    watched: set[tuple[str, str]] = field(default_factory=set)
+    least: dict[tuple[str, str], int] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    samples: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def watch(self, ns: str, *apps: str) -> None:
+        self.watched |= {(ns, app) for app in apps}
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            for ns in {ns for ns, _ in self.watched}:
+                try:
+                    self.sample(ns)
+                except client.ApiException:
+                    continue
+
+    def sample(self, ns: str) -> None:
+        ready: dict[str, int] = defaultdict(int)
+        for pod in self.api.list_namespaced_pod(ns).items:
+            conditions = pod.status.conditions or []
+            up = any(c.type == "Ready" and c.status == "True" for c in conditions)
+            if up and pod.metadata.deletion_timestamp is None and pod.status.phase == "Running":
+                ready[(pod.metadata.labels or {}).get("app", "")] += 1
+        for pdb in self.policy.list_namespaced_pod_disruption_budget(ns).items:
+            app = pdb.spec.selector.match_labels["app"]
+            key = (ns, app)
+            if key not in self.watched:
+                continue
+            self.least[key] = min(self.least.get(key, ready[app]), ready[app])
+            if ready[app] < int(pdb.spec.min_available) and key in self.watched:
+                self.violations.append(f"{ns}/{app}: {ready[app]} Ready < minAvailable {pdb.spec.min_available}")
+        self.samples += 1
+
+
+@pytest.fixture(scope="module")
+def watcher(crds: LocalCluster) -> Iterator[Watcher]:
+    api = config.new_client_from_config(config_file=str(crds.kubeconfig))
+    w = Watcher(client.CoreV1Api(api), client.PolicyV1Api(api))
+    thread = threading.Thread(target=w.run, daemon=True)
+    thread.start()
+    yield w
+    w.stop.set()
+    thread.join(5)
+    assert w.samples > 20, "the watcher did not run"
+    assert not w.violations, w.violations[:5]
+
+
+@pytest.fixture(scope="module")
+def mover(crds: LocalCluster) -> Iterator[Operator]:
+    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+    env = {"KUBECONFIG": str(crds.service_account_kubeconfig("augur-system", "augur-operator"))}
+    op = start_operator(
+        crds,
+        env,
+        "augur-migrations",
+        SHARD,
+        AUGUR_MIGRATION_POLL_SECONDS="1",
+        AUGUR_MIGRATION_RETENTION_SECONDS=str(RETENTION_SECONDS),
+    )
+    yield op
+    op.proc.stop()
+
+
+@pytest.fixture
+def ns(namespace: str, watcher: Watcher) -> Iterator[str]:
+    yield namespace
+    watcher.watched = {key for key in watcher.watched if key[0] != namespace}  # before the namespace goes
+
+
+def pods(cluster: LocalCluster, ns: str, app: str) -> list[dict[str, Any]]:
+    return [p for p in get_json(cluster, "pods", "-n", ns, "-l", f"app={app}")["items"]]
+
+
+def placement(cluster: LocalCluster, ns: str, app: str) -> dict[str, str]:
+    """uid → node of the workload's pods."""
+    return {p["metadata"]["uid"]: p["spec"].get("nodeName", "") for p in pods(cluster, ns, app)}
+
+
+def status(cluster: LocalCluster, ns: str, name: str) -> dict[str, Any]:
+    return get_json(cluster, "migration", name, "-n", ns).get("status") or {}
+
+
+def finished(cluster: LocalCluster, ns: str, name: str, timeout: float = 60) -> dict[str, Any]:
+    terminal = ("Succeeded", "Failed", "RolledBack")
+    wait_until(lambda: status(cluster, ns, name).get("phase") in terminal, timeout, f"Migration {name} finished")
+    return status(cluster, ns, name)
+
+
+def settled(cluster: LocalCluster, ns: str, app: str, replicas: int) -> None:
+    def ok() -> bool:
+        items = pods(cluster, ns, app)
+        live = [p for p in items if not p["metadata"].get("deletionTimestamp")]
+        return len(live) == replicas and all(p["status"].get("phase") == "Running" for p in live)
+
+    wait_until(ok, 60, f"{app}: {replicas} running pods")
+
+
+def reasons(cluster: LocalCluster, ns: str, name: str) -> list[str]:
+    items = get_json(cluster, "events", "-n", ns)["items"]
+    mine = [e for e in items if e["involvedObject"]["kind"] == "Migration" and e["involvedObject"]["name"] == name]
+    return [e["reason"] for e in sorted(mine, key=lambda e: e.get("firstTimestamp") or e.get("eventTime") or "")]
+
+
+def leftovers(cluster: LocalCluster, ns: str) -> list[str]:
+    """Reservation pods nobody adopted."""
+    items = get_json(cluster, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]
+    return [
+        p["metadata"]["name"]
+        for p in items
+        if not any(o.get("controller") for o in p["metadata"].get("ownerReferences") or [])
+    ]
+
+
+def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher) -> None:
+    apply(crds, workload("web", ns, 3, min_available=3))
+    apply(crds, workload("api", ns, 2, min_available=1))
+    settled(crds, ns, "web", 3)
+    settled(crds, ns, "api", 2)
+    wait_until(lambda: all(_ready(p) for a in ("web", "api") for p in pods(crds, ns, a)), 60, "all pods Ready")
+    watcher.watch(ns, "web", "api")
+    before = placement(crds, ns, "web")
+    moved = pods(crds, ns, "web")[0]
+    source = moved["spec"]["nodeName"]
+    used = set(before.values())
+    nodes = sorted(crds.ready_nodes())
+    target = next(n for n in nodes if n not in used)
+    apply(crds, migration("to-target", ns, moved["metadata"]["name"], targetNode=target))
+    other = pods(crds, ns, "api")[0]
+    apply(crds, migration("direct", ns, other["metadata"]["name"], mode="EvictDirectly"))
+
+    s = finished(crds, ns, "to-target")
+    assert (s["phase"], s["reason"]) == ("Succeeded", "Moved"), s
+    assert s["sourceNode"] == source and s["destinationNode"] == target
+    assert [h["phase"] for h in s["phaseHistory"]] == ["Reserving", "Evicting", "Rescheduling", "Succeeded"]
+    assert s["durations"]["totalSeconds"] > 0 and s["evictionAttempts"] == 1
+    settled(crds, ns, "web", 3)
+    after = placement(crds, ns, "web")
+    assert moved["metadata"]["uid"] not in after
+    replacement = get_json(crds, "pod", s["replacementPod"], "-n", ns)
+    assert replacement["spec"]["nodeName"] == target
+    owner = next(o for o in replacement["metadata"]["ownerReferences"] if o.get("controller"))
+    assert owner["kind"] == "ReplicaSet" and owner["uid"] == s["owner"]["uid"]
+    assert "controller.kubernetes.io/pod-deletion-cost" not in (replacement["metadata"].get("annotations") or {})
+    assert set(before) - {moved["metadata"]["uid"]} <= set(after)  # the other replicas were not touched
+    assert sorted(reasons(crds, ns, "to-target")) == ["Evicting", "Moved", "Rescheduling", "Reserving"]  # 1 s stamps
+    assert watcher.least[(ns, "web")] >= 3  # capacity first: never fewer Ready pods than replicas
+
+    d = finished(crds, ns, "direct")
+    assert (d["phase"], d["reason"]) == ("Succeeded", "Moved"), d
+    assert d["replacementPod"] != other["metadata"]["name"] and d["destinationNode"]
+    assert "replacementPod" in d and d["evictionAttempts"] == 1
+    settled(crds, ns, "api", 2)
+    assert not leftovers(crds, ns)
+    row = crds.kubectl("get", "mig", "to-target", "-n", ns).stdout.split("\n")[1].split()
+    assert row[3:7] == ["Succeeded", source, target, "Moved"]
+
+
+def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Operator, ns: str) -> None:
+    apply(crds, workload("big", ns, 2, cpu="5"))  # 8-CPU nodes: one such pod per node
+    apply(crds, workload("pinned", ns, 2, annotations='"augur.dev/evict": "never"'))
+    apply(crds, workload("single", ns, 1))
+    apply(crds, workload("guarded", ns, 2, min_available=3))  # blocks even with the reservation Ready
+    for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2)):
+        settled(crds, ns, app, n)
+    before = {app: placement(crds, ns, app) for app in ("big", "pinned", "single", "guarded")}
+    big = pods(crds, ns, "big")
+    apply(crds, migration("full", ns, big[0]["metadata"]["name"], targetNode=big[1]["spec"]["nodeName"]))
+    apply(crds, migration("never", ns, pods(crds, ns, "pinned")[0]["metadata"]["name"]))
+    apply(crds, migration("last", ns, pods(crds, ns, "single")[0]["metadata"]["name"]))
+    apply(crds, migration("blocked", ns, pods(crds, ns, "guarded")[0]["metadata"]["name"], evictionTimeout="8s"))
+    apply(crds, migration("ghost", ns, "no-such-pod"))
+    ghost = finished(crds, ns, "ghost")
+    ghost_done = time.time()
+
+    expected = {
+        "full": ("Failed", "TargetNodeFull", "Insufficient cpu"),
+        "never": ("Failed", "EvictionDisabled", "augur.dev/evict"),
+        "last": ("Failed", "LastAvailableReplica", "evict-last-replica"),
+        "blocked": ("Failed", "DisruptionBudgetBlocked", "disruption budget guarded"),
+        "ghost": ("Failed", "PodNotFound", "no-such-pod"),
+    }
+    seen = {name: finished(crds, ns, name) for name in expected if name != "ghost"} | {"ghost": ghost}
+    for name, (phase, reason, text) in expected.items():
+        s = seen[name]
+        assert (s["phase"], s["reason"]) == (phase, reason), (name, s)
+        assert text in s["message"], (name, s["message"])
+        assert s["conditions"][0]["type"] == "Finished" and s["conditions"][0]["reason"] == reason
+    assert seen["blocked"]["evictionAttempts"] >= 2
+    assert seen["blocked"]["durations"]["evictingSeconds"] >= 8
+    assert "DisruptionBudgetBlocked" in reasons(crds, ns, "blocked")
+    assert [h["phase"] for h in seen["never"]["phaseHistory"]] == ["Failed"]
+    assert not leftovers(crds, ns)
+    for app, was in before.items():
+        assert placement(crds, ns, app) == was, app  # same pods on the same nodes
+
+    # garbage collection: the first to finish is deleted once the retention period has passed, not before
+    gone = lambda: crds.kubectl("get", "migration", "ghost", "-n", ns, check=False).returncode != 0  # noqa: E731
+    wait_until(gone, RETENTION_SECONDS + 40, "the finished Migration deleted after the retention period")
+    assert time.time() - ghost_done >= RETENTION_SECONDS - 2
+
+
+def test_restart_mid_migration_resumes_or_rolls_back(
+    crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher
+) -> None:
+    """Pods of both workloads (and so their reservations) take a while to be Ready (kwok's per-pod delay):
+    12 s for "resume" (readyTimeout 2m: resumed after the restart), 25 s for "rollback" (readyTimeout 6s:
+    rolled back, the reservation removed, the pod never evicted)."""
+    apply(crds, workload("resume", ns, 2, min_available=2, annotations=_delay(12)))
+    apply(crds, workload("rollback", ns, 2, min_available=2, annotations=_delay(25)))
+    for app in ("resume", "rollback"):
+        wait_until(lambda a=app: len([p for p in pods(crds, ns, a) if _ready(p)]) == 2, 120, f"{app} pods Ready")
+    watcher.watch(ns, "resume", "rollback")
+    before = placement(crds, ns, "rollback")
+    apply(crds, migration("m-resume", ns, pods(crds, ns, "resume")[0]["metadata"]["name"], readyTimeout="2m"))
+    apply(crds, migration("m-rollback", ns, pods(crds, ns, "rollback")[0]["metadata"]["name"], readyTimeout="6s"))
+    reservations = lambda: get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]  # noqa: E731
+    wait_until(lambda: len(reservations()) == 2, 30, "both reservation pods created")
+    assert {status(crds, ns, n)["phase"] for n in ("m-resume", "m-rollback")} == {"Reserving"}
+    mover.proc._popen.send_signal(signal.SIGKILL)  # no clean shutdown
+    mover.proc._popen.wait(10)
+    time.sleep(8)  # m-rollback's readyTimeout passes while no operator runs
+    assert status(crds, ns, "m-resume")["phase"] == "Reserving" and len(reservations()) == 2
+    mover.proc.restart()
+
+    r = finished(crds, ns, "m-rollback", 60)
+    assert (r["phase"], r["reason"]) == ("RolledBack", "ReservationNotReady"), r
+    assert not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration=m-rollback")["items"]
+    assert placement(crds, ns, "rollback") == before  # the pod was never evicted
+    s = finished(crds, ns, "m-resume", 90)
+    assert (s["phase"], s["reason"]) == ("Succeeded", "Moved"), s
+    settled(crds, ns, "resume", 2)
+    assert s["destinationNode"] != s["sourceNode"] and not leftovers(crds, ns)
+    denied = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'
+    assert denied not in mover.proc.log_path.read_text()  # the shipped RBAC sufficed
+    assert watcher.least[(ns, "resume")] >= 2 and watcher.least[(ns, "rollback")] >= 2
+
+
+def _delay(seconds: int) -> str:
+    return f'"{DELAY_ANNOTATION}": "{seconds}s", "{DELAY_MAX_ANNOTATION}": "{seconds}s"'
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions") or [])
