@@ -23,7 +23,7 @@
 | ``AUGUR_MIGRATION_RETENTION_SECONDS`` | ``86400`` | finished Migrations are deleted this long after they end |
 
 Plans never approved (``spec.approved: false``) are deleted ``AUGUR_MIGRATION_RETENTION_SECONDS`` after
-their creation. A refused eviction is retried every 5 s (``augur.operator.migrations``).
+their creation. A refused eviction is retried every 5 s (``augur.operator.executor``).
 
 Scaling cadence and history are per policy: ``ScalingPolicy.spec.decisionInterval`` (default ``30s``; the
 operator checks every ``AUGUR_RESYNC_SECONDS``, so that is the finest cadence) and ``spec.history``
