@@ -1,5 +1,13 @@
 """Rebalancer e2e on the real control plane: a RebalancePolicy over a pool of kwok nodes of its own (a label
-and a taint keep every other test's pods off them; ``spec.nodeSelector`` keeps the rebalancer on them).
+and a taint keep every other test's pods off them; ``spec.nodeSelector`` keeps the rebalancer on them). The
+session's operator runs the rebalancer and the Migration executor.
+
+- Auto, load: load skewed onto two of four nodes → moves until the spread is under the threshold; then no
+  Migration and no eviction over ten intervals (with a cool-down shorter than that, so only the
+  rebalancer's own judgement holds it back). A watcher samples every workload through the test: no
+  PodDisruptionBudget violated, never fewer Ready pods than replicas.
+- Auto, network: chatty services in two regions → the network cost (computed here from where the pods run)
+  drops by at least 30 %, with the watcher.
 
 - Dry run: load skewed onto two of four nodes → Migrations with ``approved: false`` naming the idle nodes,
   left Pending; no pod is evicted or moved; the plans stop at the rate limits and cool-down; mode ``Off``
@@ -10,12 +18,15 @@ and a taint keep every other test's pods off them; ``spec.nodeSelector`` keeps t
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from kubernetes import client, config
 
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
@@ -65,8 +76,20 @@ def cordon(cluster: LocalCluster, nodes: tuple[str, ...], on: bool) -> None:
         cluster.kubectl("patch", "node", n, "-p", json.dumps({"spec": {"unschedulable": on}}))
 
 
-def deployment(pool: Pool, name: str, replicas: int, cpu: str) -> str:
-    return f"""
+def deployment(pool: Pool, name: str, replicas: int, cpu: str, min_available: int | None = None) -> str:
+    pdb = (
+        f"""
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: {name}, namespace: {pool.ns}}}
+spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
+"""
+        if min_available is not None
+        else ""
+    )
+    return (
+        f"""
 apiVersion: apps/v1
 kind: Deployment
 metadata: {{name: {name}, namespace: {pool.ns}}}
@@ -82,6 +105,8 @@ spec:
       - {{key: {POOL}, operator: Exists, effect: NoSchedule}}
       containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: 64Mi}}}}}}]
 """
+        + pdb
+    )
 
 
 def policy(pool: Pool, mode: str, extra: str = "") -> str:
@@ -213,3 +238,167 @@ def test_network_plans_move_towards_the_peers_region(operator: Any, crds: LocalC
     assert status["networkCost"] > 0
     assert condition({"status": status}, "Balanced")["status"] == "True"  # type: ignore[index]
     assert pods(crds, pool.ns) == before
+
+
+@dataclass
+class Watcher:
+    """Samples the Ready, non-terminating pods of each workload (``app`` label) of a namespace every 0.25 s
+    against its PodDisruptionBudget's ``minAvailable`` and its replicas."""
+
+    api: client.CoreV1Api
+    ns: str
+    replicas: dict[str, int]
+    min_available: dict[str, int]
+    least: dict[str, int] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    samples: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            try:
+                items = self.api.list_namespaced_pod(self.ns).items
+            except client.ApiException:
+                continue
+            ready: dict[str, int] = defaultdict(int)
+            for pod in items:
+                up = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+                if up and pod.metadata.deletion_timestamp is None and pod.status.phase == "Running":
+                    ready[(pod.metadata.labels or {}).get("app", "")] += 1
+            for app, floor in self.min_available.items():
+                self.least[app] = min(self.least.get(app, ready[app]), ready[app])
+                if ready[app] < floor:
+                    self.violations.append(f"{app}: {ready[app]} Ready < minAvailable {floor}")
+            self.samples += 1
+
+
+@pytest.fixture
+def watch(crds: LocalCluster) -> Iterator[Any]:
+    """``watch(ns, replicas, min_available)`` starts a watcher; at the end it must have run and seen no
+    violation."""
+    api = config.new_client_from_config(config_file=str(crds.kubeconfig))
+    watchers: list[tuple[Watcher, threading.Thread]] = []
+
+    def start(ns: str, replicas: dict[str, int], min_available: dict[str, int]) -> Watcher:
+        w = Watcher(client.CoreV1Api(api), ns, replicas, min_available)
+        thread = threading.Thread(target=w.run, daemon=True)
+        thread.start()
+        watchers.append((w, thread))
+        return w
+
+    yield start
+    for w, thread in watchers:
+        w.stop.set()
+        thread.join(5)
+        assert w.samples > 20, "the watcher did not run"
+        assert not w.violations, w.violations[:5]
+        assert all(w.least[app] >= n for app, n in w.replicas.items()), (w.least, w.replicas)
+
+
+def node_loads(cluster: LocalCluster, pool: Pool, cores: float = 4.0) -> dict[str, float]:
+    """CPU requested on each pool node over its cores (every pool pod requests the same here)."""
+    load = dict.fromkeys(pool.nodes, 0.0)
+    for p in get_json(cluster, "pods", "-n", pool.ns)["items"]:
+        node = p["spec"].get("nodeName")
+        if node in load and not p["metadata"].get("deletionTimestamp") and p["status"].get("phase") == "Running":
+            for c in p["spec"]["containers"]:
+                cpu = c["resources"]["requests"]["cpu"]
+                load[node] += (float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)) / cores
+    return load
+
+
+def finished_moves(cluster: LocalCluster, ns: str) -> list[dict[str, Any]]:
+    return [m for m in migrations(cluster, ns) if (m.get("status") or {}).get("phase") in TERMINAL]
+
+
+TERMINAL = ("Succeeded", "Failed", "RolledBack")
+
+
+def test_auto_evens_out_load_then_stops(operator: Any, crds: LocalCluster, pool: Pool, watch: Any) -> None:
+    east = pool.nodes[:2]
+    cordon(crds, east, False)
+    apply(crds, "---".join(deployment(pool, f"web{i}", 2, "500m", min_available=1) for i in range(3)))
+    started(crds, pool.ns, 6)
+    wait_until(lambda: all(node_loads(crds, pool)[n] == 0 for n in pool.nodes[2:]), 10, "west idle")
+    watcher = watch(pool.ns, {f"web{i}": 2 for i in range(3)}, {f"web{i}": 1 for i in range(3)})
+    cordon(crds, pool.nodes[2:], False)
+    # a cool-down and rate window shorter than the quiet period checked below
+    apply(crds, policy(pool, "Auto", "cooldown: 10s\n  limits: {window: 10s}"))
+
+    def spread() -> float:
+        loads = node_loads(crds, pool).values()
+        return max(loads) - min(loads)
+
+    def converged() -> bool:
+        mine = migrations(crds, pool.ns)
+        return bool(mine) and len(finished_moves(crds, pool.ns)) == len(mine) and spread() <= 0.20 + 1e-9
+
+    wait_until(converged, 150, "the spread under 20% with every move finished")
+    moves = migrations(crds, pool.ns)
+    assert all(m["status"]["phase"] == "Succeeded" for m in moves), [m["status"] for m in moves]
+    assert all(m["spec"]["approved"] and m["spec"]["reason"] == "Rebalance" for m in moves)
+    assert len(moves) <= 3  # 37.5% -> 12.5% takes two half-core moves
+    placed = pods(crds, pool.ns)
+
+    # converged: over ten intervals no Migration and no eviction, though the cool-down has passed
+    time.sleep(max(10 * INTERVAL, 12))
+    assert len(migrations(crds, pool.ns)) == len(moves)
+    assert pods(crds, pool.ns) == placed
+    status = get_json(crds, "rebalancepolicy", "default")["status"]
+    assert condition({"status": status}, "Balanced")["status"] == "True"  # type: ignore[index]
+    assert condition({"status": status}, "Active")["reason"] == "Auto"  # type: ignore[index]
+    assert watcher.samples > 0
+
+
+NETWORK_DISTANCE = {"node": 0.0, "zone": 10.0, "region": 40.0, "cross": 100.0}
+
+
+def network_cost(cluster: LocalCluster, pool: Pool, zones: dict[str, str]) -> float:
+    """Facts §5 for fe -> db (traffic 10), from where the pods run, with the default levels."""
+    where: dict[str, list[str]] = {"fe": [], "db": []}
+    for name, (_, node) in pods(cluster, pool.ns).items():
+        where[name.split("-")[0]].append(node)
+
+    def d(a: str, b: str) -> float:
+        if a == b:
+            return NETWORK_DISTANCE["node"]
+        if zones[a] == zones[b]:
+            return NETWORK_DISTANCE["zone"]
+        return NETWORK_DISTANCE["region" if pool.regions[a] == pool.regions[b] else "cross"]
+
+    pairs = [d(a, b) for a in where["fe"] for b in where["db"]]
+    return 10 * sum(pairs) / len(pairs)
+
+
+def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool, watch: Any) -> None:
+    east, west = pool.nodes[:2], pool.nodes[2:]
+    zones = {n: z for n, z in zip(pool.nodes, ("a", "b", "c", "c"), strict=True)}
+    apply(crds, profile(pool, "fe", "{name: db, traffic: 10}") + "---" + profile(pool, "db", ""))
+    cordon(crds, west, False)
+    apply(crds, deployment(pool, "fe", 2, "100m", min_available=1))
+    started(crds, pool.ns, 2)
+    cordon(crds, west, True)
+    cordon(crds, east, False)
+    apply(crds, deployment(pool, "db", 2, "100m", min_available=1))
+    started(crds, pool.ns, 4)
+    cordon(crds, west, False)
+    before = network_cost(crds, pool, zones)
+    assert before == 1000  # every fe-db pair crosses regions
+    watch(pool.ns, {"fe": 2, "db": 2}, {"fe": 1, "db": 1})
+    apply(crds, policy(pool, "Auto"))
+
+    def lowered() -> bool:
+        mine = migrations(crds, pool.ns)
+        done = len(finished_moves(crds, pool.ns)) == len(mine) > 0
+        return done and len(pods(crds, pool.ns)) == 4 and network_cost(crds, pool, zones) <= 0.7 * before
+
+    wait_until(lowered, 120, "network cost down by at least 30%")
+    moves = migrations(crds, pool.ns)
+    assert all(m["status"]["phase"] == "Succeeded" and m["spec"]["reason"] == "NetworkCost" for m in moves)
+    status = get_json(crds, "rebalancepolicy", "default")["status"]
+    wait_until(
+        lambda: get_json(crds, "rebalancepolicy", "default")["status"]["networkCost"] <= 0.7 * before,
+        30,
+        "the policy's status reporting the lower cost",
+    )
+    assert status["loadSource"] == "Requests"

@@ -15,7 +15,8 @@
    that passes the hard filter, has room and keeps the spread within ``max(threshold, current spread)``
    is taken when it lowers the network cost by more than ``network_gain`` of it.
 
-Every move respects the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
+Nothing is proposed while an approved Migration is in progress (moves go in waves). Every move respects
+the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
 limits and the per-workload cool-down. Inputs are canonicalized first and ties are broken by names, so
 the proposals do not depend on the order in which nodes and pods were listed.
 """
@@ -57,6 +58,9 @@ def rebalance(
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
     budget = Budget.from_recent(work.snap.recent, params, now)
     run = _Run(work, params, budget, readings)
+    if work.snap.in_flight:
+        run.note(f"waiting for {work.snap.in_flight} move(s) in progress to finish")
+        return RebalanceResult((), before, before, readings, (), tuple(run.notes))
     if readings.above >= params.readings:
         run.balance("Rebalance")
     elif params.predictive and readings.forecast_above >= params.readings:

@@ -91,6 +91,9 @@ class ClusterSnapshot:
     """Moves within the rate-limit window and the cool-down."""
     busy: frozenset[str] = frozenset()
     """``namespace/name`` of pods with a Migration still in progress: not proposed again."""
+    in_flight: int = 0
+    """Approved Migrations still in progress. While any runs, no new move is proposed: moves go in waves, so
+    a run never plans against loads that are about to change."""
     measured: bool = False
     """Load is measured use (``cpu_used``) rather than requests."""
 

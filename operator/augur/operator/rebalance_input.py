@@ -171,12 +171,20 @@ def _growth(status: WorkloadProfileStatus | None, now: datetime, lead_time: floa
     return max(0.0, f.peak_upper / status.demand) * current / planned
 
 
-def past_moves(
-    migrations: list[Raw], now: datetime, horizon: float, dry_plan_life: float
-) -> tuple[tuple[PastMove, ...], frozenset[str]]:
-    """Moves by the rebalancer within ``horizon`` seconds, and the pods with a Migration in progress (a dry-run
-    plan keeps its pod busy for ``dry_plan_life`` seconds)."""
-    recent, busy = [], set()
+@dataclass(frozen=True)
+class History:
+    """What the Migrations say: the rebalancer's recent moves, pods with a Migration in progress, and the
+    approved Migrations in progress (pod key, target node)."""
+
+    recent: tuple[PastMove, ...]
+    busy: frozenset[str]
+    in_flight: tuple[tuple[str, str], ...]
+
+
+def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_life: float) -> History:
+    """Moves by the rebalancer within ``horizon`` seconds, and the Migrations in progress (a dry-run plan
+    keeps its pod busy for ``dry_plan_life`` seconds)."""
+    recent, busy, in_flight = [], set(), []
     for m in migrations:
         meta, spec = m.get("metadata") or {}, m.get("spec") or {}
         status = m.get("status") or {}
@@ -188,11 +196,15 @@ def past_moves(
             recent.append(
                 PastMove(str(annotations.get(OWNER_ANNOTATION, "")), source, str(spec.get("targetNode", "")), created)
             )
-        if status.get("phase", "Pending") not in TERMINAL_PHASES and (
-            spec.get("approved", True) or age <= dry_plan_life
-        ):
-            busy.add(f"{meta.get('namespace', '')}/{spec.get('podName', '')}")
-    return tuple(recent), frozenset(busy)
+        if status.get("phase", "Pending") in TERMINAL_PHASES:
+            continue
+        key = f"{meta.get('namespace', '')}/{spec.get('podName', '')}"
+        approved = bool(spec.get("approved", True))
+        if approved or age <= dry_plan_life:
+            busy.add(key)
+        if approved:
+            in_flight.append((key, str(spec.get("targetNode", ""))))
+    return History(tuple(recent), frozenset(busy), tuple(sorted(in_flight)))
 
 
 def build_snapshot(
@@ -249,13 +261,16 @@ def build_snapshot(
             )
         )
     window = max(parse_duration(policy.limits.window), parse_duration(policy.cooldown))
-    recent, busy = past_moves(migrations, now, window, parse_duration(policy.cooldown))
+    history = past_moves(migrations, now, window, parse_duration(policy.cooldown))
+    keys = {p.key for p in states}
+    in_flight = sum(1 for pod, target in history.in_flight if pod in keys or target in names)
     return ClusterSnapshot(
         nodes=node_states,
         pods=tuple(states),
         rules=tuple(p.rules for p in profiles),
         topology=topology_model,
-        recent=recent,
-        busy=busy,
+        recent=history.recent,
+        busy=history.busy,
+        in_flight=in_flight,
         measured=measured,
     )

@@ -117,6 +117,7 @@ def after_run(
         "readingsAboveThreshold": result.readings.above,
         "forecastReadingsAboveThreshold": result.readings.forecast_above,
         "migrationsCreated": total_created,
+        "notes": [n[:1024] for n in result.notes[:10]],
     }
     if before.forecast_spread is not None:
         fields["forecastLoadSpread"] = round(100 * before.forecast_spread, 3)

@@ -307,3 +307,9 @@ def test_targets_must_admit_the_pod() -> None:
     tolerant = tuple(replace(p, tolerates=frozenset({"dedicated"})) for p in pods)
     assert {p.target for p in rebalance(replace(snap, nodes=nodes), ONE_READING, now=NOW).proposals} == {"c"}
     assert len(rebalance(ClusterSnapshot(nodes=nodes, pods=tolerant), ONE_READING, now=NOW).proposals) == 2
+
+
+def test_nothing_is_proposed_while_moves_are_in_progress() -> None:
+    result = rebalance(replace(skewed(), in_flight=1), ONE_READING, now=NOW)
+    assert result.proposals == () and result.readings.above == 1
+    assert result.notes == ("waiting for 1 move(s) in progress to finish",)

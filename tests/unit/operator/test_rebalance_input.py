@@ -118,9 +118,10 @@ def test_past_moves_and_busy_pods_from_migrations() -> None:
         mig("d", 60, approved=False),
         mig("e", 60, ours=False),  # a person's Migration: busy, but not a rebalancer move
     ]
-    recent, busy = past_moves(items, NOW, horizon=900, dry_plan_life=900)
-    assert [(m.owner, m.source, m.target) for m in recent] == [("app/Deployment/web", "n1", "n2")] * 3
-    assert busy == frozenset({"app/a", "app/d", "app/e"})
+    history = past_moves(items, NOW, horizon=900, dry_plan_life=900)
+    assert [(m.owner, m.source, m.target) for m in history.recent] == [("app/Deployment/web", "n1", "n2")] * 3
+    assert history.busy == frozenset({"app/a", "app/d", "app/e"})
+    assert history.in_flight == (("app/a", "n2"), ("app/e", "n2"))
 
 
 def test_migration_body_validates_against_the_api() -> None:

@@ -160,6 +160,9 @@ class RebalancePolicyStatus(ApiModel):
     """Moves proposed by the last run that proposed any, best first."""
     last_proposal_time: datetime | None = None
     """When ``proposals`` were made."""
+    notes: Annotated[list[Annotated[str, StringConstraints(max_length=1024)]], Field(max_length=10)] = []
+    """Why the last run moved nothing or held back (waiting for readings, moves in progress, rate limits,
+    cool-down, no movable pod)."""
     migrations_created: Annotated[int, Field(ge=0)] = 0
     """Migrations created by this operator process under this policy (resets on restart)."""
 
