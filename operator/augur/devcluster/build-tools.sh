@@ -3,19 +3,24 @@
 #
 #   hack/build-tools.sh            # build whatever is missing, print the bin directory on the last line
 #
-# Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed.
+# Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed; the
+# descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
+# line before as "descheduler=DIR".
 # A warm cache makes this a no-op that finishes in well under a second.
 set -euo pipefail
 
 K8S_VERSION="${AUGUR_K8S_VERSION:-1.36.3}"
 ETCD_VERSION="${AUGUR_ETCD_VERSION:-3.6.16}"
 KWOK_VERSION="${AUGUR_KWOK_VERSION:-0.8.0}"
+DESCHEDULER_VERSION="${AUGUR_DESCHEDULER_VERSION:-0.36.0}"
 
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
 BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
+# The descheduler has its own directory, so adding or bumping it never rebuilds the control plane.
+DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
 WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
-mkdir -p "$BIN" "$WORK" "$LOG_DIR"
+mkdir -p "$BIN" "$DESCHEDULER_BIN" "$WORK" "$LOG_DIR"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
@@ -109,6 +114,30 @@ fetch_kwok_stages() {
   mv "$BIN/../kwok-stages.yaml.tmp" "$BIN/../kwok-stages.yaml"
 }
 
+# sigs.k8s.io/descheduler: its go.mod has a replace directive (k8s.io/kube-openapi), which `go install
+# pkg@version` refuses, so it is built through a wrapper module that copies the module's replaces.
+build_descheduler() {
+  [ -x "$DESCHEDULER_BIN/descheduler" ] && return 0
+  local dir="$WORK/descheduler-v$DESCHEDULER_VERSION" mod="sigs.k8s.io/descheduler"
+  mkdir -p "$dir"; cd "$dir"
+  if [ ! -f go.sum ]; then
+    rm -f go.mod
+    go mod init example.local/augur-descheduler-bin >/dev/null 2>&1
+    go mod edit -go=1.26.0
+    local dmod
+    dmod=$(go mod download -json "$mod@v$DESCHEDULER_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
+    sed -n 's#^replace[[:space:]]*\([^[:space:]]*\)[[:space:]]*=>[[:space:]]*\([^[:space:]]*\)[[:space:]]*\(v[^[:space:]]*\)#\1=\2@\3#p' "$dmod" |
+      while read -r r; do go mod edit -replace "$r"; done
+    go get -tool "$mod/cmd/descheduler@v$DESCHEDULER_VERSION"
+    go mod tidy
+  fi
+  local p="$mod/pkg/version"
+  with_progress descheduler go build -trimpath \
+    -ldflags "-s -w -X $p.version=v$DESCHEDULER_VERSION -X $p.buildDate=1970-01-01T00:00:00Z -X $p.gitbranch=release -X $p.gitsha1=unknown" \
+    -o "$DESCHEDULER_BIN/descheduler.tmp" "$mod/cmd/descheduler"
+  mv "$DESCHEDULER_BIN/descheduler.tmp" "$DESCHEDULER_BIN/descheduler"
+}
+
 start=$SECONDS
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
   command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane"; exit 1; }
@@ -117,4 +146,10 @@ if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwo
   (build_kwok); (build_etcd); (build_k8s); (fetch_kwok_stages)
   log "all binaries ready in $((SECONDS - start)) s"
 fi
+if [ ! -x "$DESCHEDULER_BIN/descheduler" ]; then
+  command -v go >/dev/null || { log "Go is required (go1.26+) to build the descheduler"; exit 1; }
+  log "building the descheduler v$DESCHEDULER_VERSION from the Go module proxy into $DESCHEDULER_BIN (about 10 minutes on 2 cores)"
+  (build_descheduler)
+fi
+echo "descheduler=$DESCHEDULER_BIN"
 echo "$BIN"

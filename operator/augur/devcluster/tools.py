@@ -1,8 +1,9 @@
 """Locate (and on first use, build) the control plane's binaries.
 
 ``build-tools.sh`` next to this module compiles pinned Kubernetes, etcd and kwok versions from the Go
-module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version. A warm cache answers
-in well under a second.
+module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version, and the descheduler
+(``sigs.k8s.io/descheduler``, for the rebalancing benchmark and its e2e test) into a directory of its own.
+A warm cache answers in well under a second.
 """
 
 from __future__ import annotations
@@ -17,12 +18,23 @@ SCRIPT = Path(__file__).with_name("build-tools.sh")
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok")
 
 
+DESCHEDULER_PREFIX = "descheduler="
+
+
 @dataclass(frozen=True)
 class Tools:
     bin_dir: Path
+    descheduler_dir: Path | None = None
+    """Where ``build-tools.sh`` put the descheduler (its own cache directory)."""
 
     def path(self, name: str) -> str:
         return str(self.bin_dir / name)
+
+    @property
+    def descheduler(self) -> str:
+        if self.descheduler_dir is None:
+            raise RuntimeError("the descheduler was not built; run operator/augur/devcluster/build-tools.sh")
+        return str(self.descheduler_dir / "descheduler")
 
     @property
     def kwok_stages(self) -> Path:
@@ -41,11 +53,16 @@ def ensure_tools(quiet: bool = False) -> Tools:
     )
     if result.returncode != 0:
         raise RuntimeError(f"building the control plane binaries failed (exit {result.returncode}); see the log above")
-    bin_dir = Path(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    bin_dir = Path(lines[-1])
     missing = [b for b in BINARIES if not (bin_dir / b).is_file()]
     if missing:
         raise RuntimeError(f"build finished but {', '.join(missing)} missing from {bin_dir}")
-    return Tools(bin_dir)
+    found = [Path(x.removeprefix(DESCHEDULER_PREFIX)) for x in lines if x.startswith(DESCHEDULER_PREFIX)]
+    descheduler = found[-1] if found else None
+    if descheduler is not None and not (descheduler / "descheduler").is_file():
+        raise RuntimeError(f"build finished but descheduler missing from {descheduler}")
+    return Tools(bin_dir, descheduler)
 
 
 if __name__ == "__main__":  # pragma: no cover

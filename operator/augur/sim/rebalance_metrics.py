@@ -1,0 +1,177 @@
+"""Figures of one rebalancing run (the descheduler's or Augur's) on a placement scenario (pure).
+
+A run is judged on what a watcher saw on the cluster, never on what the rebalancer says it did:
+
+- **balance and network cost** of a placement (which pods of which workload run on which node) with the
+  simulator's own functions, :func:`augur.sim.placement.load_stddev` (standard deviation of the nodes'
+  requested CPU over allocatable) and :func:`augur.sim.placement.network_cost` (facts §5);
+- **evictions**: pods of the scenario deleted while the rebalancer ran;
+- **availability violations**: episodes in which a PodDisruptionBudget reported fewer healthy pods than
+  it requires, or a Deployment fewer available replicas than its budget's minimum;
+- **ping-pong**: a workload's pod arriving on a node that lost one of its pods earlier in the run, or
+  leaving a node that gained one (a move undone, or a replacement landing where its pod was evicted);
+- **time to converge**: from the rebalancer's start to the last pod event (eviction, binding, Ready).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from augur.sim.placement.metrics import load_stddev, network_cost, node_distances
+from augur.sim.placement.scenario import Scenario
+
+PodEventKind = Literal["deleted", "bound", "ready"]
+
+
+@dataclass(frozen=True)
+class PodEvent:
+    """What the pod watcher saw: ``seconds`` after the rebalancer started (negative: before)."""
+
+    seconds: float
+    kind: PodEventKind
+    workload: str
+    node: str
+    """Scenario node name ("" for a pod not yet bound)."""
+    pod: str
+
+
+@dataclass(frozen=True)
+class HealthSample:
+    """One observed status of a PodDisruptionBudget (or of a Deployment against its budget)."""
+
+    seconds: float
+    name: str
+    healthy: int
+    required: int
+
+
+def counts(sc: Scenario, placement: Iterable[tuple[str, str]]) -> np.ndarray:
+    """Workload x node pod counts (node table order) of ``(workload, scenario node)`` pairs; pods of
+    unknown workloads or nodes (e.g. not yet bound) are ignored."""
+    w_index = {w.name: i for i, w in enumerate(sc.workloads)}
+    pos = sc.table.position
+    out = np.zeros((len(sc.workloads), len(sc.table)))
+    for workload, node in placement:
+        if workload in w_index and node in pos:
+            out[w_index[workload], pos[node]] += 1
+    return out
+
+
+def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[str, float]:
+    """Load standard deviation and network cost of a placement, as the simulator computes them."""
+    c = counts(sc, placement)
+    cpu = np.array([w.cpu for w in sc.workloads]) @ c / sc.table.cpu
+    return {
+        "load_stddev": round(load_stddev(sc, c), 6),
+        "network_cost": round(float(network_cost(sc, c, node_distances(sc))), 6),
+        "max_node_load": round(float(cpu.max()), 6) if len(cpu) else 0.0,
+        "min_node_load": round(float(cpu.min()), 6) if len(cpu) else 0.0,
+        "pods": int(c.sum()),
+    }
+
+
+def evictions(events: Sequence[PodEvent]) -> int:
+    """Pods deleted after the rebalancer started."""
+    return sum(1 for e in events if e.kind == "deleted" and e.seconds >= 0)
+
+
+def ping_pong(events: Sequence[PodEvent]) -> int:
+    """Reversals after the start: for each (workload, node), a pod arriving after one left, or leaving
+    after one arrived. A replacement scheduled back onto the node its pod was evicted from counts too."""
+    last: dict[tuple[str, str], str] = {}
+    reversals = 0
+    for e in sorted(events, key=lambda e: e.seconds):
+        if e.seconds < 0 or e.kind == "ready" or not e.node:
+            continue
+        key = (e.workload, e.node)
+        direction = "out" if e.kind == "deleted" else "in"
+        if key in last and last[key] != direction:
+            reversals += 1
+        last[key] = direction
+    return reversals
+
+
+def violations(samples: Sequence[HealthSample]) -> list[dict[str, Any]]:
+    """Episodes (per name, consecutive samples) with fewer healthy pods than required, after the start."""
+    out: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
+    for s in sorted(samples, key=lambda s: s.seconds):
+        if s.seconds < 0:
+            continue
+        if s.healthy < s.required:
+            episode = open_.get(s.name)
+            if episode is None:
+                episode = {
+                    "name": s.name,
+                    "from": round(s.seconds, 2),
+                    "min_healthy": s.healthy,
+                    "required": s.required,
+                }
+                open_[s.name] = episode
+                out.append(episode)
+            episode["min_healthy"] = min(episode["min_healthy"], s.healthy)
+            episode["to"] = round(s.seconds, 2)
+        else:
+            open_.pop(s.name, None)
+    return out
+
+
+def converge_seconds(events: Sequence[PodEvent]) -> float:
+    """Seconds from the start to the last pod event after it (0 when nothing happened)."""
+    return round(max((e.seconds for e in events if e.seconds >= 0), default=0.0), 2)
+
+
+def late_evictions(events: Sequence[PodEvent], after: float) -> int:
+    """Evictions more than ``after`` seconds after the start (moves after the run should have settled)."""
+    return sum(1 for e in events if e.kind == "deleted" and e.seconds > after)
+
+
+def run_figures(
+    sc: Scenario,
+    before: Iterable[tuple[str, str]],
+    after: Iterable[tuple[str, str]],
+    events: Sequence[PodEvent],
+    samples: Sequence[HealthSample],
+) -> dict[str, Any]:
+    """Everything reported for one run."""
+    b, a = placement_figures(sc, before), placement_figures(sc, after)
+    episodes = violations(samples)
+    return {
+        "before": b,
+        "after": a,
+        "load_stddev_change": _change(b["load_stddev"], a["load_stddev"]),
+        "network_cost_change": _change(b["network_cost"], a["network_cost"]),
+        "evictions": evictions(events),
+        "availability_violations": len(episodes),
+        "violation_episodes": episodes,
+        "ping_pong": ping_pong(events),
+        "converge_seconds": converge_seconds(events),
+    }
+
+
+def _change(before: float, after: float) -> float | None:
+    """Relative change (-0.3 = down 30 %); None when ``before`` is zero."""
+    return None if before == 0 else round((after - before) / before, 4)
+
+
+def spread(values: Sequence[float | None]) -> dict[str, float | int | None]:
+    """Median, min and max over seeds (None entries skipped)."""
+    vals = [float(v) for v in values if v is not None]
+    if not vals:
+        return {"n": 0, "median": None, "min": None, "max": None}
+    return {"n": len(vals), "median": round(float(np.median(vals)), 4), "min": min(vals), "max": max(vals)}
+
+
+def summarize(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, Any]:
+    """Spread over rows of one figure path like ``after.load_stddev``."""
+    values: list[float | None] = []
+    for row in rows:
+        value: Any = row
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        values.append(value if isinstance(value, int | float) else None)
+    return spread(values)

@@ -1,0 +1,112 @@
+"""Figures of a rebalancing run, computed by hand on tiny inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from augur.sim.placement import parse_scenario
+from augur.sim.rebalance_metrics import (
+    HealthSample,
+    PodEvent,
+    converge_seconds,
+    evictions,
+    late_evictions,
+    ping_pong,
+    placement_figures,
+    run_figures,
+    spread,
+    summarize,
+    violations,
+)
+
+# two 4-core nodes in different regions; a (1 core, 2 replicas) sends traffic 10 to b (1 core, 2 replicas)
+SC = parse_scenario(
+    {
+        "nodes": [
+            {"name": "n0", "zone": "z0", "region": "r0", "cpu": 4, "memory": 16},
+            {"name": "n1", "zone": "z1", "region": "r1", "cpu": 4, "memory": 16},
+        ],
+        "distances": {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100},
+        "workloads": [
+            {"name": "a", "replicas": 2, "cpu": 1, "memory": 1, "talksTo": {"b": 10}},
+            {"name": "b", "replicas": 2, "cpu": 1, "memory": 1},
+        ],
+    }
+)
+
+
+def test_split_pairs_cost_the_full_cross_region_distance() -> None:
+    # loads 2/4 and 2/4: no spread; every a-b pair crosses regions: 10 * (2*2*100) / (2*2) = 1000
+    f = placement_figures(SC, [("a", "n0"), ("a", "n0"), ("b", "n1"), ("b", "n1")])
+    assert f == {"load_stddev": 0.0, "network_cost": 1000.0, "max_node_load": 0.5, "min_node_load": 0.5, "pods": 4}
+
+
+def test_mixed_and_stacked_placements() -> None:
+    # one of each per node: pairs (n0,n0)=0, (n0,n1)=100, (n1,n0)=100, (n1,n1)=0 -> 10 * 200 / 4 = 500
+    mixed = placement_figures(SC, [("a", "n0"), ("a", "n1"), ("b", "n0"), ("b", "n1")])
+    assert mixed["network_cost"] == 500.0 and mixed["load_stddev"] == 0.0
+    # all four on n0: loads 1.0 and 0.0 -> standard deviation 0.5, no network cost
+    stacked = placement_figures(SC, [("a", "n0")] * 2 + [("b", "n0")] * 2)
+    assert stacked["load_stddev"] == 0.5 and stacked["network_cost"] == 0.0
+
+
+def test_unknown_workloads_and_unbound_pods_are_ignored() -> None:
+    assert placement_figures(SC, [("a", "n0"), ("zzz", "n0"), ("a", "")])["pods"] == 1
+
+
+def test_evictions_count_only_deletions_after_the_start() -> None:
+    events = [
+        PodEvent(-3.0, "deleted", "a", "n0", "a-old"),
+        PodEvent(1.0, "deleted", "a", "n0", "a-1"),
+        PodEvent(1.2, "bound", "a", "n1", "a-2"),
+        PodEvent(2.0, "ready", "a", "n1", "a-2"),
+        PodEvent(30.0, "deleted", "b", "n1", "b-1"),
+    ]
+    assert evictions(events) == 2
+    assert late_evictions(events, after=10.0) == 1
+    assert converge_seconds(events) == 30.0
+    assert converge_seconds([PodEvent(-1.0, "bound", "a", "n0", "x")]) == 0.0
+
+
+def test_ping_pong_is_a_reversal_on_one_node() -> None:
+    clean = [PodEvent(1.0, "deleted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-2")]
+    assert ping_pong(clean) == 0
+    # the replacement lands back on the node its pod was evicted from
+    back = [*clean, PodEvent(3.0, "deleted", "a", "n0", "a-3"), PodEvent(3.5, "bound", "a", "n0", "a-4")]
+    assert ping_pong(back) == 1
+    # a pod moved in and later moved out again: one reversal on n1; events before the start don't count
+    undo = [PodEvent(-5.0, "deleted", "b", "n1", "b-0"), *clean, PodEvent(9.0, "deleted", "a", "n1", "a-2")]
+    assert ping_pong(undo) == 1
+    # other workloads on the same node are independent
+    assert ping_pong([PodEvent(1.0, "deleted", "a", "n0", "x"), PodEvent(2.0, "bound", "b", "n0", "y")]) == 0
+
+
+def test_violation_episodes() -> None:
+    samples = [
+        HealthSample(-1.0, "pdb/a", 0, 1),  # during setup: not counted
+        HealthSample(1.0, "pdb/a", 1, 1),
+        HealthSample(2.0, "pdb/a", 0, 1),
+        HealthSample(3.0, "pdb/a", 0, 1),
+        HealthSample(4.0, "pdb/a", 1, 1),
+        HealthSample(5.0, "pdb/a", 0, 1),
+        HealthSample(5.0, "deployment/b", 3, 3),
+    ]
+    episodes = violations(samples)
+    assert [(e["name"], e["from"], e["to"], e["min_healthy"]) for e in episodes] == [
+        ("pdb/a", 2.0, 3.0, 0),
+        ("pdb/a", 5.0, 5.0, 0),
+    ]
+
+
+def test_run_figures_and_spread() -> None:
+    before = [("a", "n0"), ("a", "n0"), ("b", "n1"), ("b", "n1")]
+    after = [("a", "n0"), ("a", "n1"), ("b", "n0"), ("b", "n1")]
+    events = [PodEvent(1.0, "deleted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-9")]
+    row = run_figures(SC, before, after, events, [HealthSample(1.0, "pdb/a", 1, 1)])
+    assert row["network_cost_change"] == -0.5
+    assert row["load_stddev_change"] is None  # 0 before
+    assert (row["evictions"], row["availability_violations"], row["ping_pong"]) == (1, 0, 0)
+    assert spread([3, None, 1, 2]) == {"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}
+    assert spread([None])["median"] is None
+    assert summarize([row, {**row, "evictions": 3}], "evictions")["max"] == 3.0
+    assert summarize([row], "after.network_cost")["median"] == pytest.approx(500.0)
