@@ -75,8 +75,9 @@ def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dic
 
 
 def evictions(events: Sequence[PodEvent]) -> int:
-    """Pods deleted after the rebalancer started."""
-    return sum(1 for e in events if e.kind == "deleted" and e.seconds >= 0)
+    """Pods of a workload deleted after the rebalancer started (pods without the workload's label, such as
+    a reservation placeholder before it is adopted, are not counted)."""
+    return sum(1 for e in events if e.kind == "deleted" and e.seconds >= 0 and e.workload)
 
 
 def ping_pong(events: Sequence[PodEvent]) -> int:
@@ -85,7 +86,7 @@ def ping_pong(events: Sequence[PodEvent]) -> int:
     last: dict[tuple[str, str], str] = {}
     reversals = 0
     for e in sorted(events, key=lambda e: e.seconds):
-        if e.seconds < 0 or e.kind == "ready" or not e.node:
+        if e.seconds < 0 or e.kind == "ready" or not e.node or not e.workload:
             continue
         key = (e.workload, e.node)
         direction = "out" if e.kind == "deleted" else "in"
@@ -127,7 +128,7 @@ def converge_seconds(events: Sequence[PodEvent]) -> float:
 
 def late_evictions(events: Sequence[PodEvent], after: float) -> int:
     """Evictions more than ``after`` seconds after the start (moves after the run should have settled)."""
-    return sum(1 for e in events if e.kind == "deleted" and e.seconds > after)
+    return sum(1 for e in events if e.kind == "deleted" and e.seconds > after and e.workload)
 
 
 def run_figures(

@@ -61,10 +61,11 @@ def test_evictions_count_only_deletions_after_the_start() -> None:
         PodEvent(1.2, "bound", "a", "n1", "a-2"),
         PodEvent(2.0, "ready", "a", "n1", "a-2"),
         PodEvent(30.0, "deleted", "b", "n1", "b-1"),
+        PodEvent(31.0, "deleted", "", "n1", "placeholder"),  # no workload label: not an eviction
     ]
     assert evictions(events) == 2
     assert late_evictions(events, after=10.0) == 1
-    assert converge_seconds(events) == 30.0
+    assert converge_seconds(events) == 31.0
     assert converge_seconds([PodEvent(-1.0, "bound", "a", "n0", "x")]) == 0.0
 
 
