@@ -32,10 +32,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, write
 
+from augur.devcluster.augur_rebalancer import AugurRebalancer, start_operator
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions
 from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioRun, measure
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
+from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
 from augur.sim.rebalance_metrics import summarize
 
@@ -60,7 +62,9 @@ def make_rebalancer(
     if kind == "descheduler":
         options = PolicyOptions(node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,))
         return DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, args.interval)
-    raise SystemExit(f"unknown rebalancer {kind!r} (Augur's rebalancer is not wired into this benchmark yet)")
+    if kind == "augur":
+        return AugurRebalancer(run, {"schedulingInterval": args.augur_interval})
+    raise SystemExit(f"unknown rebalancer {kind!r}: descheduler or augur")
 
 
 def compare(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,6 +84,7 @@ def main() -> int:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--rebalancers", default="descheduler")
     ap.add_argument("--interval", type=float, default=5.0, help="descheduling interval, seconds")
+    ap.add_argument("--augur-interval", default="5s", help="RebalancePolicy schedulingInterval (default 30s)")
     ap.add_argument("--quiet", type=float, default=30.0)
     ap.add_argument("--min-seconds", type=float, default=20.0)
     ap.add_argument("--max-seconds", type=float, default=240.0)
@@ -95,6 +100,9 @@ def main() -> int:
         config = ClusterConfig(nodes=(), prometheus=False)
         with LocalCluster.create(base / "cluster", config) as cluster:
             tools: Tools = cluster.tools
+            if "augur" in args.rebalancers.split(","):
+                KubeSession(cluster.kubeconfig).ensure_crds()
+                start_operator(cluster)
             for family in args.families.split(","):
                 for seed in [int(s) for s in args.seeds.split(",")]:
                     rs = generate(family, seed)
@@ -116,7 +124,9 @@ def main() -> int:
         "descheduler": {"version": DESCHEDULER_VERSION, "built": "from the Go module proxy (build-tools.sh)"},
         "control_plane": {"kubernetes": tools.bin_dir.parent.name, "nodes": "kwok"},
         "seeds": {"report": args.seeds, "development": "100,101,102 (harness only; nothing tuned)"},
-        "settings": {k: getattr(args, k) for k in ("interval", "quiet", "min_seconds", "max_seconds")},
+        "settings": {
+            k: getattr(args, k) for k in ("interval", "augur_interval", "quiet", "min_seconds", "max_seconds")
+        },
         "seconds": round(time.monotonic() - t0, 1),
         "summary": compare(rows),
         "rows": rows,

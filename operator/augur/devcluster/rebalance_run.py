@@ -133,13 +133,15 @@ class ScenarioRun:
                     deployment_manifest(wl, self.names, self.rs.spread),
                 )
             expected = sum(by_name[n].replicas for n in phase.workloads)
-            target = expected + before
-            _poll(lambda: self._ready_pods() >= target, timeout, f"{expected} pods of {self.rs.name} Ready")
+            self._wait_ready(expected + before, timeout)
         self.cordon(list(self.sc.table.names_tuple), False)
         _poll(self._budgets_settled, timeout, "every PodDisruptionBudget to count its healthy pods")
         self.progress(
             f"[{self.rs.name}] set up in {time.monotonic() - started:.0f} s: {sum(1 for _ in self.placement())} pods"
         )
+
+    def _wait_ready(self, count: int, timeout: float) -> None:
+        _poll(lambda: self._ready_pods() >= count, timeout, f"{count} pods of {self.rs.name} Ready")
 
     def cordon(self, scenario_nodes: list[str], unschedulable: bool = True) -> None:
         for n in scenario_nodes:

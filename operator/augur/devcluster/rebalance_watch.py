@@ -106,7 +106,8 @@ class RunWatcher:
                 self._seen.append(_Seen(now, "ready", workload, state["node"], name))
             if gone and not state["deleted"]:
                 state["deleted"] = True
-                self._seen.append(_Seen(now, "deleted", workload, state["node"], name))
+                kind: PodEventKind = "deleted" if state["ready"] else "discarded"
+                self._seen.append(_Seen(now, kind, workload, state["node"], name))
 
     def _on_pdb(self, obj: dict[str, Any], deleted: bool) -> None:
         status = obj.get("status") or {}

@@ -5,11 +5,13 @@ A run is judged on what a watcher saw on the cluster, never on what the rebalanc
 - **balance and network cost** of a placement (which pods of which workload run on which node) with the
   simulator's own functions, :func:`augur.sim.placement.load_stddev` (standard deviation of the nodes'
   requested CPU over allocatable) and :func:`augur.sim.placement.network_cost` (facts §5);
-- **evictions**: pods of the scenario deleted while the rebalancer ran;
+- **evictions**: pods of the scenario deleted while the rebalancer ran, once Ready (a placeholder pod
+  discarded before it was Ready is not an eviction);
 - **availability violations**: episodes in which a PodDisruptionBudget reported fewer healthy pods than
   it requires, or a Deployment fewer available replicas than its budget's minimum;
 - **ping-pong**: a workload's pod arriving on a node that lost one of its pods earlier in the run, or
-  leaving a node that gained one (a move undone, or a replacement landing where its pod was evicted);
+  leaving a node that gained one (a move undone, or a replacement landing where its pod was evicted),
+  counted on lasting pods; pods started and deleted again within seconds are **churn**, counted apart;
 - **time to converge**: from the rebalancer's start to the last pod event (eviction, binding, Ready).
 """
 
@@ -24,7 +26,8 @@ import numpy as np
 from augur.sim.placement.metrics import load_stddev, network_cost, node_distances
 from augur.sim.placement.scenario import Scenario
 
-PodEventKind = Literal["deleted", "bound", "ready"]
+PodEventKind = Literal["deleted", "discarded", "bound", "ready"]
+"""``discarded``: a pod deleted before it was ever Ready (e.g. a reservation placeholder rolled back)."""
 
 
 @dataclass(frozen=True)
@@ -74,22 +77,70 @@ def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dic
     }
 
 
+SETTLE_SECONDS = 15.0
+"""A pod started during the run and deleted within this many seconds of becoming Ready (or before it
+was Ready) is churn: a surplus replacement or a rolled-back placeholder, not a move of its own."""
+
+
+@dataclass(frozen=True)
+class _Life:
+    workload: str
+    node: str
+    bound: float | None
+    ready: float | None
+    deleted: float | None
+
+
+def _lives(events: Sequence[PodEvent]) -> dict[str, _Life]:
+    out: dict[str, _Life] = {}
+    for e in sorted(events, key=lambda e: e.seconds):
+        life = out.get(e.pod) or _Life(e.workload, e.node, None, None, None)
+        if e.kind == "bound":
+            life = _Life(e.workload or life.workload, e.node, e.seconds, life.ready, life.deleted)
+        elif e.kind == "ready":
+            life = _Life(e.workload or life.workload, life.node or e.node, life.bound, e.seconds, life.deleted)
+        else:
+            life = _Life(e.workload or life.workload, life.node or e.node, life.bound, life.ready, e.seconds)
+        out[e.pod] = life
+    return out
+
+
+def _churn(life: _Life, settle: float) -> bool:
+    """Started after the start and gone again before it settled."""
+    if life.bound is None or life.bound < 0 or life.deleted is None:
+        return False
+    return life.ready is None or life.deleted - life.ready < settle
+
+
 def evictions(events: Sequence[PodEvent]) -> int:
-    """Pods of a workload deleted after the rebalancer started (pods without the workload's label, such as
-    a reservation placeholder before it is adopted, are not counted)."""
+    """Pods of a workload deleted after the rebalancer started, once Ready: every disruption of a running
+    pod, whoever asked for it (the rebalancer's evictions, and surplus pods its controller removed). Pods
+    without the workload's label, or never Ready (a placeholder discarded), are not counted."""
     return sum(1 for e in events if e.kind == "deleted" and e.seconds >= 0 and e.workload)
 
 
-def ping_pong(events: Sequence[PodEvent]) -> int:
-    """Reversals after the start: for each (workload, node), a pod arriving after one left, or leaving
-    after one arrived. A replacement scheduled back onto the node its pod was evicted from counts too."""
+def churn(events: Sequence[PodEvent], settle: float = SETTLE_SECONDS) -> int:
+    """Pods started during the run and deleted again before they settled (see :data:`SETTLE_SECONDS`)."""
+    return sum(1 for life in _lives(events).values() if life.workload and _churn(life, settle))
+
+
+def ping_pong(events: Sequence[PodEvent], settle: float = SETTLE_SECONDS) -> int:
+    """Moves undone, after the start: for each (workload, node), a lasting pod arriving after one left, or
+    leaving after one arrived. A replacement scheduled back onto the node its pod was evicted from counts;
+    churn pods (:func:`churn`) are left out, they are counted on their own."""
+    lives = _lives(events)
+    moves: list[tuple[float, str, str, str]] = []
+    for life in lives.values():
+        if not life.workload or not life.node or _churn(life, settle):
+            continue
+        if life.bound is not None and life.bound >= 0:
+            moves.append((life.bound, life.workload, life.node, "in"))
+        if life.deleted is not None and life.deleted >= 0:
+            moves.append((life.deleted, life.workload, life.node, "out"))
     last: dict[tuple[str, str], str] = {}
     reversals = 0
-    for e in sorted(events, key=lambda e: e.seconds):
-        if e.seconds < 0 or e.kind == "ready" or not e.node or not e.workload:
-            continue
-        key = (e.workload, e.node)
-        direction = "out" if e.kind == "deleted" else "in"
+    for _, workload, node, direction in sorted(moves):
+        key = (workload, node)
         if key in last and last[key] != direction:
             reversals += 1
         last[key] = direction
@@ -147,6 +198,7 @@ def run_figures(
         "load_stddev_change": _change(b["load_stddev"], a["load_stddev"]),
         "network_cost_change": _change(b["network_cost"], a["network_cost"]),
         "evictions": evictions(events),
+        "churn_pods": churn(events),
         "availability_violations": len(episodes),
         "violation_episodes": episodes,
         "ping_pong": ping_pong(events),

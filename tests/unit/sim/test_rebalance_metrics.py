@@ -8,6 +8,7 @@ from augur.sim.placement import parse_scenario
 from augur.sim.rebalance_metrics import (
     HealthSample,
     PodEvent,
+    churn,
     converge_seconds,
     evictions,
     late_evictions,
@@ -62,6 +63,7 @@ def test_evictions_count_only_deletions_after_the_start() -> None:
         PodEvent(2.0, "ready", "a", "n1", "a-2"),
         PodEvent(30.0, "deleted", "b", "n1", "b-1"),
         PodEvent(31.0, "deleted", "", "n1", "placeholder"),  # no workload label: not an eviction
+        PodEvent(31.0, "discarded", "b", "n0", "b-reservation"),  # never Ready: not an eviction
     ]
     assert evictions(events) == 2
     assert late_evictions(events, after=10.0) == 1
@@ -75,11 +77,33 @@ def test_ping_pong_is_a_reversal_on_one_node() -> None:
     # the replacement lands back on the node its pod was evicted from
     back = [*clean, PodEvent(3.0, "deleted", "a", "n0", "a-3"), PodEvent(3.5, "bound", "a", "n0", "a-4")]
     assert ping_pong(back) == 1
-    # a pod moved in and later moved out again: one reversal on n1; events before the start don't count
-    undo = [PodEvent(-5.0, "deleted", "b", "n1", "b-0"), *clean, PodEvent(9.0, "deleted", "a", "n1", "a-2")]
-    assert ping_pong(undo) == 1
+    # a pod moved in, settled, and later moved out again: one reversal on n1; events before the start don't count
+    undo = [
+        PodEvent(-5.0, "deleted", "b", "n1", "b-0"),
+        *clean,
+        PodEvent(2.0, "ready", "a", "n1", "a-2"),
+        PodEvent(30.0, "deleted", "a", "n1", "a-2"),
+    ]
+    assert ping_pong(undo) == 1 and churn(undo) == 0
     # other workloads on the same node are independent
     assert ping_pong([PodEvent(1.0, "deleted", "a", "n0", "x"), PodEvent(2.0, "bound", "b", "n0", "y")]) == 0
+
+
+def test_churn_pods_are_counted_apart_from_ping_pong() -> None:
+    events = [
+        PodEvent(1.0, "deleted", "a", "n0", "a-1"),  # the evicted original
+        PodEvent(1.2, "bound", "a", "n0", "a-surplus"),  # its controller's replacement, back on n0 ...
+        PodEvent(1.8, "ready", "a", "n0", "a-surplus"),
+        PodEvent(4.0, "deleted", "a", "n0", "a-surplus"),  # ... deleted 2.2 s after Ready
+        PodEvent(0.5, "bound", "a", "n1", "a-reservation"),
+        PodEvent(0.9, "ready", "a", "n1", "a-reservation"),
+        PodEvent(6.0, "bound", "b", "n1", "b-placeholder"),
+        PodEvent(9.0, "discarded", "b", "n1", "b-placeholder"),  # never Ready
+    ]
+    assert churn(events) == 2
+    assert ping_pong(events) == 0
+    assert evictions(events) == 2  # both Ready pods that were deleted
+    assert churn(events, settle=1.0) == 1  # the surplus lived 2.2 s once Ready
 
 
 def test_violation_episodes() -> None:

@@ -1,0 +1,105 @@
+"""Augur's rebalancer as a :class:`augur.devcluster.rebalance_run.Rebalancer` for the rebalancing benchmark.
+
+:func:`start_operator` runs ``augur operator run`` (kopf: the ``RebalancePolicy`` timer and the Migration
+executor) against the cluster once; :class:`AugurRebalancer` then, per run, creates the ``RebalancePolicy``
+``default`` in mode ``Auto`` scoped to the run (``nodeSelector`` on the run's nodes, ``namespaces`` its
+namespace, load from requests) with the given spec overrides, and on stop deletes it and reports the
+run's ``Migration``s by phase and reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from augur.api import GROUP, VERSION
+from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.rebalance_run import ScenarioRun
+from augur.devcluster.rebalance_scenarios import RUN_LABEL
+from augur.devcluster.replay_kube import ApiError
+
+POLICIES = f"/apis/{GROUP}/{VERSION}/rebalancepolicies"
+
+
+def start_operator(cluster: LocalCluster) -> ManagedProcess:
+    """The operator as a child of this process (admin credentials, no Prometheus: load from requests)."""
+    port = free_port()
+    health = f"http://127.0.0.1:{port}/healthz"
+    proc = cluster.spawn(
+        "augur-operator",
+        [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"],
+        env={"KUBECONFIG": str(cluster.kubeconfig), "AUGUR_METRICS": f"127.0.0.1:{free_port()}"},
+    )
+    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 120, "operator liveness", proc)
+    return proc
+
+
+class AugurRebalancer:
+    name = "augur"
+
+    def __init__(self, run: ScenarioRun, overrides: Mapping[str, Any] | None = None) -> None:
+        self.run = run
+        self.overrides = dict(overrides or {})
+
+    def policy(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            "mode": "Auto",
+            "nodeSelector": {RUN_LABEL: self.run.names.run},
+            "namespaces": [self.run.names.namespace],
+            "load": {"source": "Requests"},
+            **self.overrides,
+        }
+        return {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "RebalancePolicy",
+            "metadata": {"name": "default"},
+            "spec": spec,
+        }
+
+    def start(self) -> None:
+        self.run.rest.request("POST", POLICIES, self.policy())
+
+    def stop(self) -> dict[str, Any]:
+        status: dict[str, Any] = {}
+        with contextlib.suppress(ApiError):
+            status = self.run.rest.request("GET", f"{POLICIES}/default").get("status") or {}
+        self.run.rest.missing_ok("DELETE", f"{POLICIES}/default")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self._exists():
+            time.sleep(0.5)
+        ns = self.run.names.namespace
+        items = self.run.rest.request("GET", f"/apis/{GROUP}/{VERSION}/namespaces/{ns}/migrations").get("items") or []
+        by_phase: dict[str, int] = {}
+        by_reason: dict[str, int] = {}
+        outcomes: dict[str, int] = {}
+        for m in items:
+            st = m.get("status") or {}
+            phase = str(st.get("phase") or "Pending")
+            by_phase[phase] = by_phase.get(phase, 0) + 1
+            reason = str((m.get("spec") or {}).get("reason") or "")
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+            if st.get("reason"):
+                outcomes[str(st["reason"])] = outcomes.get(str(st["reason"]), 0) + 1
+        return {
+            "migrations": len(items),
+            "by_phase": by_phase,
+            "by_reason": by_reason,
+            "outcomes": outcomes,
+            "policy": self.policy()["spec"],
+            "last_status": {
+                k: status.get(k) for k in ("nodeLoadSpread", "nodeLoadStddev", "networkCost", "loadSource")
+            },
+        }
+
+    def _exists(self) -> bool:
+        try:
+            self.run.rest.request("GET", f"{POLICIES}/default")
+        except ApiError as exc:
+            return exc.status != 404
+        return True
