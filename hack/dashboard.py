@@ -358,6 +358,39 @@ def migrations(y: int) -> list[dict[str, Any]]:
             12,
             7,
         ),
+        panel(
+            "Node load balance (rebalancer)",
+            [
+                target(f"max(augur_rebalance_node_load_stddev{{{OP}}})", "stddev"),
+                target(f"max(augur_rebalance_node_load_spread{{{OP}}})", "busiest - idlest"),
+            ],
+            0,
+            y + 16,
+            8,
+            8,
+            defaults={"unit": "percentunit"},
+        ),
+        panel(
+            "Network cost (rebalancer)",
+            [target(f"max(augur_rebalance_network_cost{{{OP}}})", "traffic x distance")],
+            8,
+            y + 16,
+            8,
+            8,
+        ),
+        panel(
+            "Proposed moves",
+            [
+                target(
+                    f"sum by (reason, mode) (increase(augur_rebalance_proposals_total{{{OP}}}[$__rate_interval]))",
+                    "{{reason}} ({{mode}})",
+                )
+            ],
+            16,
+            y + 16,
+            8,
+            8,
+        ),
     ]
 
 
