@@ -60,6 +60,29 @@ spec:
 {pdb}"""
 
 
+def stateful_set(name: str, ns: str, replicas: int, min_available: int) -> str:
+    return f"""
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  replicas: {replicas}
+  serviceName: {name}
+  podManagementPolicy: Parallel
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
+      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: {name}, namespace: {ns}}}
+spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
+"""
+
+
 def migration(name: str, ns: str, pod: str, **spec: Any) -> str:
     fields = ", ".join(f"{k}: {v}" for k, v in {"podName": pod, **spec}.items())
     return f"""
@@ -192,21 +215,23 @@ def leftovers(cluster: LocalCluster, ns: str) -> list[str]:
 
 
 def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher) -> None:
+    """ReservationFirst to a target node, ReservationFirst anywhere else, EvictDirectly of a StatefulSet pod."""
     apply(crds, workload("web", ns, 3, min_available=3))
-    apply(crds, workload("api", ns, 2, min_available=1))
-    settled(crds, ns, "web", 3)
-    settled(crds, ns, "api", 2)
-    wait_until(lambda: all(_ready(p) for a in ("web", "api") for p in pods(crds, ns, a)), 60, "all pods Ready")
-    watcher.watch(ns, "web", "api")
+    apply(crds, workload("api", ns, 2, min_available=2))
+    apply(crds, stateful_set("db", ns, 2, min_available=1))
+    for app, n in (("web", 3), ("api", 2), ("db", 2)):
+        settled(crds, ns, app, n)
+    wait_until(lambda: all(_ready(p) for a in ("web", "api", "db") for p in pods(crds, ns, a)), 60, "all Ready")
+    watcher.watch(ns, "web", "api", "db")
     before = placement(crds, ns, "web")
     moved = pods(crds, ns, "web")[0]
     source = moved["spec"]["nodeName"]
-    used = set(before.values())
-    nodes = sorted(crds.ready_nodes())
-    target = next(n for n in nodes if n not in used)
+    target = next(n for n in sorted(crds.ready_nodes()) if n not in set(before.values()))
     apply(crds, migration("to-target", ns, moved["metadata"]["name"], targetNode=target))
-    other = pods(crds, ns, "api")[0]
-    apply(crds, migration("direct", ns, other["metadata"]["name"], mode="EvictDirectly"))
+    api = pods(crds, ns, "api")[0]
+    apply(crds, migration("anywhere", ns, api["metadata"]["name"]))
+    db = next(p for p in pods(crds, ns, "db") if p["metadata"]["name"] == "db-0")
+    apply(crds, migration("direct", ns, "db-0", mode="EvictDirectly"))
 
     s = finished(crds, ns, "to-target")
     assert (s["phase"], s["reason"]) == ("Succeeded", "Moved"), s
@@ -225,11 +250,17 @@ def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, 
     assert sorted(reasons(crds, ns, "to-target")) == ["Evicting", "Moved", "Rescheduling", "Reserving"]  # 1 s stamps
     assert watcher.least[(ns, "web")] >= 3  # capacity first: never fewer Ready pods than replicas
 
+    a = finished(crds, ns, "anywhere")
+    assert (a["phase"], a["reason"]) == ("Succeeded", "Moved"), a
+    assert a["destinationNode"] not in ("", api["spec"]["nodeName"])  # kept off the node it left
+    settled(crds, ns, "api", 2)
+    assert watcher.least[(ns, "api")] >= 2
+
     d = finished(crds, ns, "direct")
     assert (d["phase"], d["reason"]) == ("Succeeded", "Moved"), d
-    assert d["replacementPod"] != other["metadata"]["name"] and d["destinationNode"]
-    assert "replacementPod" in d and d["evictionAttempts"] == 1
-    settled(crds, ns, "api", 2)
+    assert d["replacementPod"] == "db-0" and d["owner"]["kind"] == "StatefulSet" and d["evictionAttempts"] == 1
+    assert get_json(crds, "pod", "db-0", "-n", ns)["metadata"]["uid"] != db["metadata"]["uid"]  # recreated
+    settled(crds, ns, "db", 2)
     assert not leftovers(crds, ns)
     row = crds.kubectl("get", "mig", "to-target", "-n", ns).stdout.split("\n")[1].split()
     assert row[3:7] == ["Succeeded", source, target, "Moved"]
@@ -283,22 +314,23 @@ def test_restart_mid_migration_resumes_or_rolls_back(
     crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher
 ) -> None:
     """Pods of both workloads (and so their reservations) take a while to be Ready (kwok's per-pod delay):
-    12 s for "resume" (readyTimeout 2m: resumed after the restart), 25 s for "rollback" (readyTimeout 6s:
-    rolled back, the reservation removed, the pod never evicted)."""
-    apply(crds, workload("resume", ns, 2, min_available=2, annotations=_delay(12)))
-    apply(crds, workload("rollback", ns, 2, min_available=2, annotations=_delay(25)))
+    10 s each. "resume" has readyTimeout 2m: it is resumed after the restart. "rollback" has 3s: it is rolled
+    back, the reservation removed, the pod never evicted (its reservation may become Ready while no operator
+    runs, but later than the deadline, which its Ready condition's transition time shows)."""
+    apply(crds, workload("resume", ns, 2, min_available=2, annotations=_delay(10)))
+    apply(crds, workload("rollback", ns, 2, min_available=2, annotations=_delay(10)))
     for app in ("resume", "rollback"):
         wait_until(lambda a=app: len([p for p in pods(crds, ns, a) if _ready(p)]) == 2, 120, f"{app} pods Ready")
     watcher.watch(ns, "resume", "rollback")
     before = placement(crds, ns, "rollback")
     apply(crds, migration("m-resume", ns, pods(crds, ns, "resume")[0]["metadata"]["name"], readyTimeout="2m"))
-    apply(crds, migration("m-rollback", ns, pods(crds, ns, "rollback")[0]["metadata"]["name"], readyTimeout="6s"))
+    apply(crds, migration("m-rollback", ns, pods(crds, ns, "rollback")[0]["metadata"]["name"], readyTimeout="3s"))
     reservations = lambda: get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]  # noqa: E731
     wait_until(lambda: len(reservations()) == 2, 30, "both reservation pods created")
     assert {status(crds, ns, n)["phase"] for n in ("m-resume", "m-rollback")} == {"Reserving"}
     mover.proc._popen.send_signal(signal.SIGKILL)  # no clean shutdown
     mover.proc._popen.wait(10)
-    time.sleep(8)  # m-rollback's readyTimeout passes while no operator runs
+    time.sleep(5)  # m-rollback's readyTimeout passes while no operator runs
     assert status(crds, ns, "m-resume")["phase"] == "Reserving" and len(reservations()) == 2
     mover.proc.restart()
 

@@ -1,3 +1,4 @@
-"""Pod moves (pure: no I/O): which pods may move (:mod:`.movability`) and the executor's state machine
-(:mod:`.machine`). The operator's executor (:mod:`augur.operator.migrations`) and the rebalancer call
-the same functions."""
+"""Pod moves (pure: no I/O). Which pods may move (:mod:`.movability`, also used by the rebalancer), the
+executor's state machine (:mod:`.machine`), its reservation pods (:mod:`.reservation`) and times
+(:mod:`.timeline`); the rebalancer's candidate selection (:mod:`.rebalance` and the modules it uses).
+The operator (:mod:`augur.operator.executor`, :mod:`augur.operator.rebalancer`) calls these functions."""

@@ -15,7 +15,7 @@ Phases: ``Pending`` → (``Reserving`` →) ``Evicting`` → ``Rescheduling`` �
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,6 @@ from augur.api.durations import parse_duration
 from augur.api.meta import Condition
 from augur.api.v1alpha1.migration import (
     TERMINAL_PHASES,
-    Durations,
     MigrationSpec,
     MigrationStatus,
     OwnerRef,
@@ -41,6 +40,7 @@ from augur.migration.reservation import (
     reservation_pod,
     withheld_label,
 )
+from augur.migration.timeline import durations, entered, node_of, overdue, uid_of
 
 FINISHED = "Finished"
 
@@ -169,10 +169,6 @@ def _condition(status: MigrationStatus, cond: Status, reason: str, message: str,
     return [Condition.model_validate(c) for c in merged]
 
 
-def _entered(status: MigrationStatus, phase: str) -> datetime | None:
-    return next((t.time for t in reversed(status.phase_history) if t.phase == phase), None)
-
-
 def _progress(m: Migration, status: MigrationStatus, reason: str, message: str, now: datetime) -> MigrationStatus:
     conditions = _condition(status, "False", reason, message, m.generation, now)
     return status.model_copy(update={"conditions": conditions, "observed_generation": m.generation})
@@ -204,44 +200,6 @@ def fail(m: Migration, status: MigrationStatus, reason: str, message: str, now: 
     """Decide the outcome; :func:`decide` then cleans up and finishes (persisted first: restart-safe)."""
     decided = status.model_copy(update={"reason": reason, "message": message})
     return Decision(_progress(m, decided, reason, message, now), again=True)
-
-
-def durations(status: MigrationStatus) -> Durations:
-    def between(a: str, b: str) -> float | None:
-        start, end = _entered(status, a), _entered(status, b)
-        return None if start is None or end is None else max(0.0, (end - start).total_seconds())
-
-    end = status.completion_time
-    total = None if status.start_time is None or end is None else max(0.0, (end - status.start_time).total_seconds())
-    following = {"Reserving": "Evicting", "Evicting": "Rescheduling"}
-    last = status.phase_history[-1].phase if status.phase_history else ""
-    return Durations(
-        reserving_seconds=between("Reserving", "Evicting") or _until_end(status, "Reserving", last, following),
-        evicting_seconds=between("Evicting", "Rescheduling") or _until_end(status, "Evicting", last, following),
-        rescheduling_seconds=_until_end(status, "Rescheduling", last, following),
-        total_seconds=total,
-    )
-
-
-def _until_end(status: MigrationStatus, phase: str, last: str, following: Mapping[str, str]) -> float | None:
-    """Time from entering ``phase`` to the end, when the move ended in it (no later phase entered)."""
-    start, end = _entered(status, phase), status.completion_time
-    if start is None or end is None or (phase in following and _entered(status, following[phase]) is not None):
-        return None
-    return max(0.0, (end - start).total_seconds()) if last in TERMINAL_PHASES else None
-
-
-def _node(pod: Mapping[str, Any] | None) -> str:
-    return str(((pod or {}).get("spec") or {}).get("nodeName") or "")
-
-
-def _uid(pod: Mapping[str, Any] | None) -> str:
-    return str(((pod or {}).get("metadata") or {}).get("uid") or "")
-
-
-def _overdue(status: MigrationStatus, phase: str, timeout: str, now: datetime) -> bool:
-    entered = _entered(status, phase)
-    return entered is not None and (now - entered).total_seconds() > parse_duration(timeout)
 
 
 def decide(m: Migration, facts: Facts) -> Decision:
@@ -283,7 +241,7 @@ def _start(m: Migration, facts: Facts) -> Decision:
         return fail(m, status, verdict.reason, verdict.message, now)
     owner = controller_of(pod)
     assert owner is not None  # movable pods have one
-    source = _node(pod)
+    source = node_of(pod)
     if spec.target_node:
         if not facts.target_exists:
             return fail(m, status, "TargetNodeNotFound", f"node {spec.target_node} does not exist", now)
@@ -292,7 +250,7 @@ def _start(m: Migration, facts: Facts) -> Decision:
         if spec.target_node == source:
             return fail(m, status, "AlreadyOnTarget", f"pod {spec.pod_name} already runs on {source}", now)
     fields: dict[str, Any] = {
-        "pod_uid": _uid(pod),
+        "pod_uid": uid_of(pod),
         "source_node": source,
         "owner": OwnerRef(kind=owner.kind, name=owner.name, uid=owner.uid),
         "start_time": now,
@@ -316,7 +274,7 @@ def _start(m: Migration, facts: Facts) -> Decision:
 
 
 def _pod_replaced(m: Migration, facts: Facts) -> bool:
-    return facts.pod is None or _uid(facts.pod) != m.status.pod_uid
+    return facts.pod is None or uid_of(facts.pod) != m.status.pod_uid
 
 
 def _unschedulable(pod: Mapping[str, Any]) -> str | None:
@@ -352,10 +310,10 @@ def _reserving(m: Migration, facts: Facts) -> Decision:
         late = _ready_late(status, reservation, spec.ready_timeout)
         if late:
             return fail(m, status, "ReservationNotReady", late, now)
-        node = _node(reservation)
+        node = node_of(reservation)
         return enter(m, status, "Evicting", f"reservation Ready on {node}; evicting {spec.pod_name}", now,
                      destination_node=node)  # fmt: skip
-    if _overdue(status, "Reserving", spec.ready_timeout, now):
+    if overdue(status, "Reserving", spec.ready_timeout, now):
         return fail(m, status, "ReservationNotReady", f"reservation pod not Ready within {spec.ready_timeout}", now)
     return Decision(status)
 
@@ -363,14 +321,14 @@ def _reserving(m: Migration, facts: Facts) -> Decision:
 def _ready_late(status: MigrationStatus, reservation: Mapping[str, Any], timeout: str) -> str:
     """Why the reservation counts as not Ready in time although it is Ready now (it became Ready after the
     deadline, e.g. while no operator ran), else ``""``."""
-    entered = _entered(status, "Reserving")
+    started = entered(status, "Reserving")
     conditions: list[dict[str, Any]] = (reservation.get("status") or {}).get("conditions") or []
     cond = next((c for c in conditions if c.get("type") == "Ready"), {})
     since = cond.get("lastTransitionTime")
-    if entered is None or not since:
+    if started is None or not since:
         return ""
     ready_at = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
-    late = (ready_at - entered).total_seconds() - parse_duration(timeout)
+    late = (ready_at - started).total_seconds() - parse_duration(timeout)
     return f"reservation pod Ready only {late + parse_duration(timeout):.0f} s after it was started" if late > 1 else ""
 
 
@@ -382,10 +340,10 @@ def _evicting(m: Migration, facts: Facts) -> Decision:
         if facts.reservation is None:
             return fail(m, status, "ReservationLost", f"reservation pod {status.replacement_pod} disappeared", now)
         if not is_ready(facts.reservation):
-            if _overdue(status, "Evicting", spec.ready_timeout, now):
+            if overdue(status, "Evicting", spec.ready_timeout, now):
                 return fail(m, status, "ReservationNotReady", "reservation pod is no longer Ready", now)
             return Decision(status)
-    if _overdue(status, "Evicting", spec.eviction_timeout, now):
+    if overdue(status, "Evicting", spec.eviction_timeout, now):
         budget = _last_block(status)
         return fail(m, status, "DisruptionBudgetBlocked", f"not evicted within {spec.eviction_timeout}: {budget}", now)
     return Decision(status, Action.EVICT)
@@ -414,11 +372,11 @@ def _rescheduling(m: Migration, facts: Facts) -> Decision:
     spec, status, now = m.spec, m.status, facts.now
     if spec.mode == "EvictDirectly":
         if facts.replacement is not None:
-            node = _node(facts.replacement)
+            node = node_of(facts.replacement)
             name = str((facts.replacement.get("metadata") or {}).get("name", ""))
             return enter(m, status, "Succeeded", f"replacement {name} Ready on {node}", now,
                          destination_node=node, replacement_pod=name)  # fmt: skip
-        if _overdue(status, "Rescheduling", spec.ready_timeout, now):
+        if overdue(status, "Rescheduling", spec.ready_timeout, now):
             return fail(m, status, "ReplacementNotReady", f"no Ready replacement within {spec.ready_timeout}", now)
         return Decision(status)
     reservation, owner = facts.reservation, facts.owner
@@ -426,62 +384,19 @@ def _rescheduling(m: Migration, facts: Facts) -> Decision:
         return fail(m, status, "ReplacementLost", f"reservation pod {status.replacement_pod} disappeared", now)
     controller = controller_of(reservation)
     if controller is None:
-        if owner is None or _overdue(status, "Rescheduling", spec.ready_timeout, now):
+        if owner is None or overdue(status, "Rescheduling", spec.ready_timeout, now):
             return fail(m, status, "AdoptionFailed", "the ReplicaSet did not adopt the reservation pod", now)
         return Decision(status, Action.ADOPT, adoption_patch(owner))
     if status.owner is None or controller.uid != status.owner.uid:
         return fail(m, status, "AdoptionFailed", f"reservation adopted by {controller.kind} {controller.name}", now)
     settled = owner is not None and owner.status_replicas == owner.replicas
     if not settled or not is_ready(reservation):
-        if _overdue(status, "Rescheduling", spec.ready_timeout, now):
+        if overdue(status, "Rescheduling", spec.ready_timeout, now):
             return fail(m, status, "ReplacementNotReady", "the ReplicaSet did not settle in time", now)
         return Decision(status)
     annotations = (reservation.get("metadata") or {}).get("annotations") or {}
     if DELETION_COST_ANNOTATION in annotations:
         return Decision(status, Action.CLEAR_DELETION_COST)
-    node = _node(reservation)
+    node = node_of(reservation)
     return enter(m, status, "Succeeded", f"{status.replacement_pod} Ready on {node}, owned by {controller.name}", now,
                  destination_node=node)  # fmt: skip
-
-
-def evicted_at(status: MigrationStatus) -> datetime | None:
-    """When the pod was seen evicted (``Rescheduling`` entered)."""
-    return _entered(status, "Rescheduling")
-
-
-def find_replacement(
-    pods: Sequence[Mapping[str, Any]], owner_uid: str, evicted_uid: str, since: datetime
-) -> Mapping[str, Any] | None:
-    """EvictDirectly: the oldest Ready pod of the controller ``owner_uid`` other than the evicted one,
-    created at or after ``since`` (creation times have whole seconds, so one second of slack)."""
-    floor = since.timestamp() - 1.0
-    candidates = []
-    for pod in pods:
-        owner = controller_of(pod)
-        created = _created(pod)
-        if owner is None or owner.uid != owner_uid or _uid(pod) == evicted_uid or not is_ready(pod):
-            continue
-        if created is not None and created >= floor:
-            candidates.append((created, pod))
-    candidates.sort(key=lambda c: c[0])
-    return candidates[0][1] if candidates else None
-
-
-def _created(pod: Mapping[str, Any]) -> float | None:
-    text = (pod.get("metadata") or {}).get("creationTimestamp")
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
-
-
-def expired(raw: Mapping[str, Any], now: float, retention_seconds: float) -> bool:
-    """Whether a Migration (raw) is due for deletion: finished more than ``retention_seconds`` ago, or an
-    unapproved plan created that long ago. Moves in progress never expire."""
-    status, spec, meta = raw.get("status") or {}, raw.get("spec") or {}, raw.get("metadata") or {}
-    if status.get("phase") in TERMINAL_PHASES:
-        since = status.get("completionTime")
-    elif spec.get("approved") is False and status.get("phase", "Pending") == "Pending":
-        since = meta.get("creationTimestamp")
-    else:
-        return False
-    if not since:
-        return False
-    return now - datetime.fromisoformat(str(since).replace("Z", "+00:00")).timestamp() >= retention_seconds

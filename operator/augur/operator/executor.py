@@ -28,12 +28,11 @@ from augur.migration.machine import (
     after_eviction,
     decide,
     enter,
-    evicted_at,
     fail,
-    find_replacement,
 )
 from augur.migration.movability import available_by_controller, controller_of
 from augur.migration.reservation import CLEAR_DELETION_COST_PATCH, MIGRATION_LABEL, priority_of_class
+from augur.migration.timeline import evicted_at, find_replacement
 from augur.operator import metrics
 
 logger = logging.getLogger("augur.operator.migrations")

@@ -4,7 +4,7 @@ election, the leader).
 Every ``AUGUR_MIGRATION_POLL_SECONDS`` the loop lists the Migrations this replica owns
 (``AUGUR_SHARD_SELECTOR``, ``AUGUR_NAMESPACES``), steps each unfinished one
 (:class:`augur.operator.executor.Executor`) and deletes those past the retention period
-(:func:`augur.migration.machine.expired`). One loop rather than kopf timers per object: kopf puts a
+(:func:`augur.migration.timeline.expired`). One loop rather than kopf timers per object: kopf puts a
 finalizer on every object with a timer, which would keep Migrations (and their namespaces) from being
 deleted while no operator runs.
 """
@@ -21,7 +21,7 @@ import kopf
 
 from augur.kube.client import KubeError, api_client
 from augur.kube.moves import Moves
-from augur.migration.machine import expired
+from augur.migration.timeline import expired
 from augur.operator.executor import Executor
 from augur.operator.settings import SETTINGS
 

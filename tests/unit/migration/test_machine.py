@@ -15,11 +15,11 @@ from augur.migration.machine import (
     Migration,
     after_eviction,
     decide,
-    find_replacement,
     outcome_phase,
 )
 from augur.migration.movability import controller_of
 from augur.migration.reservation import DELETION_COST_ANNOTATION, OwnerTemplate
+from augur.migration.timeline import find_replacement
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RS = OwnerTemplate(
@@ -248,7 +248,7 @@ def test_a_reservation_ready_only_after_the_deadline_rolls_back() -> None:
 
 
 def test_expiry_counts_from_the_end_or_from_creation_of_a_plan() -> None:
-    from augur.migration.machine import expired
+    from augur.migration.timeline import expired
 
     done = {"status": {"phase": "Failed", "completionTime": "2026-01-01T00:00:00Z"}, "spec": {}, "metadata": {}}
     assert not expired(done, T0.timestamp() + 59, 60) and expired(done, T0.timestamp() + 60, 60)
