@@ -66,6 +66,7 @@ OUTCOME_REASONS = (
     "Moved",
     "InvalidSpec",
     "PodNotFound",
+    "AlreadyMoving",
     *MOVABILITY_REASONS,
     "TargetNodeNotFound",
     "TargetNodeUnschedulable",
@@ -128,6 +129,8 @@ class Facts:
     """The reservation pod (``status.replacementPod``) when it exists."""
     replacement: Mapping[str, Any] | None = None
     """EvictDirectly: the Ready pod of the same controller created since the eviction."""
+    moving: str = ""
+    """Another Migration already moving this pod (past ``Pending``), if any."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ def _finish(m: Migration, facts: Facts) -> Decision:
 
 def _start(m: Migration, facts: Facts) -> Decision:
     spec, status, now, pod = m.spec, m.status, facts.now, facts.pod
+    if facts.moving:
+        return fail(m, status, "AlreadyMoving", f"Migration {facts.moving} is moving pod {spec.pod_name}", now)
     if pod is None:
         return fail(m, status, "PodNotFound", f"pod {spec.pod_name} does not exist in {m.namespace}", now)
     verdict = check_movable(pod, facts.available)

@@ -64,12 +64,12 @@ def _load(raw: dict[str, Any]) -> _Loaded:
     return _Loaded(Migration(spec=spec, status=status, generation=generation, **base))
 
 
-def gather(m: Migration, moves: Moves, now: datetime) -> Facts:
+def gather(m: Migration, moves: Moves, now: datetime, moving: str = "") -> Facts:
     """What :func:`decide` needs for ``m``'s phase, read from the API server."""
     ns, spec, status = m.namespace, m.spec, m.status
     pod = moves.pod(ns, spec.pod_name)
     priority = int(((pod or {}).get("spec") or {}).get("priority") or 0)
-    facts: dict[str, Any] = {"now": now, "pod": pod, "priority": priority}
+    facts: dict[str, Any] = {"now": now, "pod": pod, "priority": priority, "moving": moving}
     owner = controller_of(pod) if pod is not None and status.phase == "Pending" else None
     owner_kind = owner.kind if owner else (status.owner.kind if status.owner else "")
     owner_name = owner.name if owner else (status.owner.name if status.owner else "")
@@ -113,10 +113,10 @@ class Executor:
             _count(decision.status)
         return Migration(m.name, m.namespace, m.uid, m.generation, m.spec, decision.status)
 
-    def step(self, m: Migration) -> None:
+    def step(self, m: Migration, moving: str = "") -> None:
         """Decide and act until the move has to wait (at most :data:`MAX_STEPS` decisions)."""
         for _ in range(MAX_STEPS):
-            decision = decide(m, gather(m, self.moves, utcnow()))
+            decision = decide(m, gather(m, self.moves, utcnow(), moving))
             m = self.persist(m, decision)
             if decision.action is Action.NONE and not decision.again:
                 return
@@ -151,8 +151,9 @@ class Executor:
             self.moves.delete_pod(ns, status.replacement_pod, str((reservation.get("metadata") or {}).get("uid", "")))
         return m, False
 
-    def handle(self, raw: dict[str, Any]) -> None:
-        """Step one listed Migration (re-read first: never act on a stale copy); errors stay per object."""
+    def handle(self, raw: dict[str, Any], moving: str = "") -> None:
+        """Step one listed Migration (re-read first: never act on a stale copy); errors stay per object.
+        ``moving``: another Migration already moving the same pod (this one then fails ``AlreadyMoving``)."""
         meta = raw.get("metadata") or {}
         uid, where = str(meta.get("uid", "")), f"{meta.get('namespace')}/{meta.get('name')}"
         if (raw.get("status") or {}).get("phase") in TERMINAL_PHASES or time.monotonic() < self.not_before.get(uid, 0):
@@ -166,7 +167,7 @@ class Executor:
             if loaded.migration is None:
                 self._invalid(fresh, loaded.invalid)
                 return
-            self.step(loaded.migration)
+            self.step(loaded.migration, moving)
         except KubeError as exc:
             level = logging.INFO if exc.status.transient else logging.ERROR
             logger.log(level, f"[{where}] step failed, retrying next tick: {exc}")

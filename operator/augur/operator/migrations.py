@@ -36,6 +36,7 @@ def tick(executor: Executor) -> None:
         logger.warning(f"listing Migrations failed, retrying next tick: {exc}")
         return
     now = time.time()
+    moving = _moving(items)
     for raw in items:
         meta = raw.get("metadata") or {}
         if expired(raw, now, SETTINGS.migration_retention_seconds):
@@ -45,7 +46,19 @@ def tick(executor: Executor) -> None:
             except KubeError as exc:
                 logger.warning(f"[{meta['namespace']}/{meta['name']}] deleting failed, retrying next tick: {exc}")
             continue
-        executor.handle(raw)
+        meta, spec = raw.get("metadata") or {}, raw.get("spec") or {}
+        other = moving.get((str(meta.get("namespace")), str(spec.get("podName"))), "")
+        executor.handle(raw, other if other != meta.get("name") else "")
+
+
+def _moving(items: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(namespace, pod) → the Migration moving it (past ``Pending``, not finished)."""
+    out: dict[tuple[str, str], str] = {}
+    for raw in items:
+        meta, spec, status = raw.get("metadata") or {}, raw.get("spec") or {}, raw.get("status") or {}
+        if status.get("phase") in ("Reserving", "Evicting", "Rescheduling"):
+            out[(str(meta.get("namespace")), str(spec.get("podName")))] = str(meta.get("name"))
+    return out
 
 
 async def _loop(executor: Executor) -> None:

@@ -256,3 +256,8 @@ def test_expiry_counts_from_the_end_or_from_creation_of_a_plan() -> None:
     assert expired(plan, T0.timestamp() + 61, 60)
     running = {"status": {"phase": "Evicting"}, "spec": {}, "metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
     assert not expired(running, T0.timestamp(), 60)  # moves in progress never expire
+
+
+def test_a_pod_already_being_moved_is_not_moved_twice() -> None:
+    m, _ = run(mig(), Facts(now=T0, pod=pod(), available=3, owner=RS, moving="other"))
+    assert m.status.reason == "AlreadyMoving" and "other" in m.status.message
