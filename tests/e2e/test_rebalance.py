@@ -181,9 +181,9 @@ def test_dry_run_records_plans_and_moves_nothing(operator: Any, crds: LocalClust
     assert status["loadSource"] == "Requests"
     assert status["proposals"] and status["proposals"][0]["migration"]
 
-    # ten more intervals: no further plans, and nothing was evicted or moved
+    # five more intervals: no further plans, and nothing was evicted or moved
     count = len(plans)
-    time.sleep(10 * INTERVAL)
+    time.sleep(5 * INTERVAL)
     assert len(migrations(crds, pool.ns)) == count
     assert pods(crds, pool.ns) == before
     events = get_json(crds, "events", "-n", "default", "--field-selector", "involvedObject.name=default")["items"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -63,3 +66,47 @@ class ClusterReader:
         except (OSError, urllib3.exceptions.HTTPError) as exc:
             raise KubeError(f"creating a Migration in {namespace}", ApiStatus(0, "ConnectionError", str(exc))) from exc
         return created
+
+    def apply_policy_status(self, name: str, status: Raw) -> None:
+        """Server-side apply of a ``RebalancePolicy``'s status (field manager ``augur``)."""
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "RebalancePolicy",
+            "metadata": {"name": name},
+            "status": status,
+        }
+        try:
+            self._custom.patch_cluster_custom_object_status(
+                GROUP, VERSION, "rebalancepolicies", name, body, field_manager=FIELD_MANAGER, force=True,
+                _content_type="application/apply-patch+yaml", _request_timeout=TIMEOUT,
+            )  # fmt: skip
+        except client.ApiException as exc:
+            raise KubeError(f"applying status of RebalancePolicy {name}", ApiStatus.from_exception(exc)) from exc
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise KubeError(
+                f"applying status of RebalancePolicy {name}", ApiStatus(0, "ConnectionError", str(exc))
+            ) from exc
+
+    def post_event(self, name: str, uid: str, type_: str, reason: str, message: str) -> None:
+        """A core/v1 Event on a ``RebalancePolicy`` (cluster-scoped: the Event goes to ``default``, as for
+        nodes). Best effort: a failure is logged."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{name}.", "namespace": "default"},
+            "involvedObject": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "RebalancePolicy", "name": name, "uid": uid},
+            "type": type_,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": "augur"},
+            "reportingComponent": "augur",
+            "reportingInstance": socket.gethostname(),
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            self._core.create_namespaced_event("default", body, _request_timeout=TIMEOUT)
+        except (client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
+            logging.getLogger(__name__).warning(f"Event {reason} on RebalancePolicy {name} not posted: {exc}")

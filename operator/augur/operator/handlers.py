@@ -17,7 +17,7 @@ from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
-from augur.operator import indexes, metrics, rebalancer
+from augur.operator import indexes, metrics
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
 from augur.operator.operations import GuardedTargets, LeadTimes
@@ -34,8 +34,6 @@ SHARD = kopf_labels(SETTINGS.shard_selector)
 """Label filter of the profiles this replica acts on (``AUGUR_SHARD_SELECTOR``; empty: all)."""
 INDEXES = indexes
 """Imported for its kopf indexes of other autoscalers (conflict detection)."""
-REBALANCER = rebalancer
-"""Imported for its timer on ``RebalancePolicy`` objects."""
 
 
 @kopf.on.startup()

@@ -21,12 +21,14 @@ from typing import Any
 from kubernetes.utils import parse_quantity
 from pydantic import ValidationError
 
+from augur.api import GROUP, VERSION
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1.migration import TERMINAL_PHASES
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
 from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProfileStatus
 from augur.migration.movability import available_by_controller, check_movable, controller_of
+from augur.migration.result import Proposal
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PastMove, PodState
 from augur.placement.constants import REGION_KEY, ZONE_KEY
 from augur.placement.convert import rules_from_api, topology_from_api
@@ -274,3 +276,27 @@ def build_snapshot(
         in_flight=in_flight,
         measured=measured,
     )
+
+
+def migration_body(p: Proposal, approved: bool) -> dict[str, Any]:
+    """The ``Migration`` for one proposal (ReservationFirst to the chosen node)."""
+    gain_kind = "NetworkCost" if p.reason == "NetworkCost" else "NodeLoadStdDev"
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Migration",
+        "metadata": {
+            "generateName": f"{p.pod[:200]}-",
+            "namespace": p.namespace,
+            "labels": {CREATED_BY: "rebalancer"},
+            "annotations": {OWNER_ANNOTATION: p.owner, SOURCE_ANNOTATION: p.source},
+        },
+        "spec": {
+            "podName": p.pod,
+            "reason": p.reason,
+            "targetNode": p.target,
+            "mode": "ReservationFirst",
+            "approved": approved,
+            "expectedGain": {"kind": gain_kind, "value": round(max(p.gain, 0.0), 6)},
+            "explanation": p.explanation[:4096],
+        },
+    }

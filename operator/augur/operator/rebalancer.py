@@ -1,19 +1,25 @@
-"""The rebalancer in the operator: a kopf timer on ``RebalancePolicy`` objects.
+"""The rebalancer in the operator: a loop started with kopf (so only the replica that runs kopf acts: with
+leader election, the leader), off with ``AUGUR_REBALANCER=false``.
 
-Every ``REBALANCE_TICK_SECONDS`` the timer checks whether the policy's ``schedulingInterval`` has passed;
-then one run reads the cluster (:mod:`augur.kube.cluster`: nodes, scheduled pods, ``WorkloadProfile``s
-and the pods their selectors match, ``NetworkTopology``, ``Migration``s), node and pod CPU use from
-Prometheus when the policy's load source allows (:mod:`augur.prom`), builds the snapshot
-(:mod:`augur.operator.rebalance_input`), calls the pure :func:`augur.migration.rebalance.rebalance`, creates
-one ``Migration`` per proposal (``approved: false`` in ``DryRun``), and writes the policy's status, Events
-and metrics. Only one policy acts (``default``, else the first by name). The hysteresis counters live in
-memory and in the status, so a restart continues counting; rate limits and the cool-down are read back
-from the Migrations, so they survive restarts too. With leader election only the leader runs kopf, so
-only the active replica creates Migrations.
+Every ``REBALANCE_TICK_SECONDS`` the loop lists the ``RebalancePolicy`` objects and checks whether the
+acting policy's ``schedulingInterval`` has passed; then one run reads the cluster (:mod:`augur.kube.cluster`:
+nodes, scheduled pods, ``WorkloadProfile``s and the pods their selectors match, ``NetworkTopology``,
+``Migration``s), node and pod CPU use from Prometheus when the policy's load source allows
+(:mod:`augur.prom`), builds the snapshot (:mod:`augur.operator.rebalance_input`), calls the pure
+:func:`augur.migration.rebalance.rebalance`, creates one ``Migration`` per proposal (``approved: false`` in
+``DryRun``), and writes the policy's status, Events and metrics. Only one policy acts (``default``, else
+the first by name). The hysteresis counters live in memory and in the status, so a restart continues
+counting; rate limits and the cool-down are read back from the Migrations, so they survive restarts too.
+With leader election only the leader runs kopf, so only the active replica creates Migrations. One loop
+rather than a kopf timer per policy: kopf puts a finalizer on every object with a timer, which would keep a
+policy from being deleted while no operator runs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,35 +28,26 @@ from typing import Any
 
 import kopf
 
-from augur.api import GROUP, VERSION
-from augur.api.conditions import now_rfc3339
+from augur.api.conditions import find_condition, now_rfc3339
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
 from augur.api.validation import SpecError, parse
-from augur.kube.client import KubeError
+from augur.kube.client import KubeError, api_client
 from augur.kube.cluster import ClusterReader
-from augur.kube.status import apply_status
 from augur.migration.limits import Readings
 from augur.migration.params import RebalanceParams
 from augur.migration.rebalance import rebalance
 from augur.migration.result import Proposal, RebalanceResult
 from augur.operator import metrics
-from augur.operator.rebalance_input import (
-    CREATED_BY,
-    OWNER_ANNOTATION,
-    SOURCE_ANNOTATION,
-    Loads,
-    build_snapshot,
-    profile,
-    topology,
-)
+from augur.operator.rebalance_input import Loads, build_snapshot, migration_body, profile, topology
 from augur.operator.rebalance_status import LoadOrigin, after_run, not_in_use, off
 from augur.operator.reconcile import EventToPost
 from augur.operator.settings import SETTINGS
 from augur.prom.client import PromClient, PromError
 
 REBALANCE_TICK_SECONDS = 1.0
-"""How often the timer looks at a policy; a run happens when ``schedulingInterval`` has passed."""
+"""How often the loop looks at the policies; a run happens when ``schedulingInterval`` has passed."""
+logger = logging.getLogger("augur.operator.rebalancer")
 
 
 @dataclass
@@ -65,12 +62,38 @@ class Rebalancer:
     """One per operator process; kopf-free except for the timer below."""
 
     reader: ClusterReader
-    api: Any
     prom: PromClient | None
     memory: dict[str, _Memory] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def tick(self, body: dict[str, Any], mono: float) -> tuple[dict[str, Any] | None, list[EventToPost]]:
+    def pass_(self, mono: float) -> None:
+        """One look at every policy: the acting one runs when its interval has passed, the others say they
+        are superseded."""
+        policies = sorted(self.reader.custom("rebalancepolicies"), key=lambda p: str(p["metadata"]["name"]))
+        names = [str(p["metadata"]["name"]) for p in policies]
+        active = "default" if "default" in names else (names[0] if names else None)
+        for body in policies:
+            meta = body["metadata"]
+            name, uid = str(meta["name"]), str(meta.get("uid", ""))
+            try:
+                status, events = self.tick(body, mono, active)
+                if status is not None:
+                    self.reader.apply_policy_status(name, status)
+            except KubeError as exc:
+                logger.warning(f"[{name}] rebalancer run failed: {exc}")
+                if not exc.status.transient:
+                    self.reader.post_event(name, uid, "Warning", "RebalanceFailed", str(exc))
+                continue
+            for event in events:
+                self.reader.post_event(name, uid, event.type, event.reason, event.message)
+                logger.info(f"[{name}] {event.reason}: {event.message}")
+        with self.lock:
+            for uid in set(self.memory) - {str(p["metadata"].get("uid", "")) for p in policies}:
+                del self.memory[uid]
+
+    def tick(
+        self, body: dict[str, Any], mono: float, active: str | None
+    ) -> tuple[dict[str, Any] | None, list[EventToPost]]:
         """Status to apply (None: nothing to do this tick) and Events to post."""
         meta, old = body.get("metadata") or {}, dict(body.get("status") or {})
         uid, name, generation = str(meta.get("uid")), str(meta.get("name")), meta.get("generation")
@@ -85,14 +108,18 @@ class Rebalancer:
         if mono - mem.last_run < parse_duration(spec.scheduling_interval):
             return None, []
         mem.last_run = mono
-        active = self._active_policy()
         if active is not None and active != name:
+            if (find_condition(old.get("conditions") or [], "Ready") or {}).get("reason") == "Superseded":
+                return None, []
             message = (
                 f"RebalancePolicy {active} configures the rebalancer (the one named default, else the first by name)"
             )
             return not_in_use(old, generation, now_rfc3339(), "Superseded", message)
         if spec.mode == "Off":
             mem.readings = Readings()
+            said = find_condition(old.get("conditions") or [], "Active") or {}
+            if said.get("reason") == "Off" and old.get("observedGeneration") == generation:
+                return None, []
             return off(old, generation, now_rfc3339())
         if mem.readings is None:
             mem.readings = Readings(
@@ -106,10 +133,6 @@ class Rebalancer:
         mem.created += len(created)
         metrics.rebalance_run(result, spec.mode, time.monotonic() - started)
         return after_run(old, spec, generation, now, result, origin, created, mem.created)
-
-    def _active_policy(self) -> str | None:
-        names = sorted(str(p["metadata"]["name"]) for p in self.reader.custom("rebalancepolicies"))
-        return "default" if "default" in names else (names[0] if names else None)
 
     def _run(self, spec: RebalancePolicySpec, readings: Readings, now: datetime) -> tuple[RebalanceResult, LoadOrigin]:
         params = RebalanceParams.from_spec(spec)
@@ -160,57 +183,34 @@ class Rebalancer:
         return created
 
 
-def migration_body(p: Proposal, approved: bool) -> dict[str, Any]:
-    """The ``Migration`` for one proposal (ReservationFirst to the chosen node)."""
-    gain_kind = "NetworkCost" if p.reason == "NetworkCost" else "NodeLoadStdDev"
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Migration",
-        "metadata": {
-            "generateName": f"{p.pod[:200]}-",
-            "namespace": p.namespace,
-            "labels": {CREATED_BY: "rebalancer"},
-            "annotations": {OWNER_ANNOTATION: p.owner, SOURCE_ANNOTATION: p.source},
-        },
-        "spec": {
-            "podName": p.pod,
-            "reason": p.reason,
-            "targetNode": p.target,
-            "mode": "ReservationFirst",
-            "approved": approved,
-            "expectedGain": {"kind": gain_kind, "value": round(max(p.gain, 0.0), 6)},
-            "explanation": p.explanation[:4096],
-        },
-    }
-
-
-def _rebalancer(memo: kopf.Memo) -> Rebalancer:
-    with _LOCK:
-        found: Rebalancer | None = memo.get("rebalancer")
-        if found is None:
-            prom = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
-            found = memo["rebalancer"] = Rebalancer(ClusterReader(memo["api"]), memo["api"], prom)
-        return found
-
-
-_LOCK = threading.Lock()
-
-
-@kopf.timer(GROUP, VERSION, "rebalancepolicies", interval=REBALANCE_TICK_SECONDS)
-def rebalance_tick(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
-    """One look at the policy; one rebalancer run when its ``schedulingInterval`` has passed."""
-    rebalancer = _rebalancer(memo)
+def _tick(rebalancer: Rebalancer) -> None:
     try:
-        status, events = rebalancer.tick(dict(body), time.monotonic())
-        if status is not None:
-            apply_status(rebalancer.api, "RebalancePolicy", "rebalancepolicies", None, str(body.metadata.name), status)
+        rebalancer.pass_(time.monotonic())
     except KubeError as exc:
-        if exc.status.transient:
-            raise kopf.TemporaryError(str(exc), delay=5) from exc
-        # Not worth an immediate retry (RBAC, a rejected object): say so and try again next interval.
-        logger.error(f"rebalancer run failed: {exc}")
-        kopf.event(body, type="Warning", reason="RebalanceFailed", message=str(exc)[:1024])
-        return
-    for event in events:
-        kopf.event(body, type=event.type, reason=event.reason, message=event.message[:1024])
-        logger.info(f"{event.reason}: {event.message}")
+        logger.warning(f"listing RebalancePolicies failed, retrying next tick: {exc}")
+
+
+async def _loop(rebalancer: Rebalancer) -> None:
+    while True:
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(_tick, rebalancer)
+        except Exception:  # a bug must not stop every future run; it is logged with its traceback
+            logger.exception("rebalancer tick failed")
+        await asyncio.sleep(max(0.0, REBALANCE_TICK_SECONDS - (time.monotonic() - started)))
+
+
+@kopf.on.startup()
+async def start_rebalancer(memo: kopf.Memo, **_: Any) -> None:
+    api = api_client()
+    prom = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
+    memo["rebalance_loop"] = asyncio.create_task(_loop(Rebalancer(ClusterReader(api), prom)))
+
+
+@kopf.on.cleanup()
+async def stop_rebalancer(memo: kopf.Memo, **_: Any) -> None:
+    task: asyncio.Task[None] | None = memo.get("rebalance_loop")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -48,6 +48,8 @@ def run(settings: OperatorSettings) -> int:
     importlib.import_module("augur.operator.handlers")  # registers the handlers with the settings above
     if settings.migrations:
         importlib.import_module("augur.operator.migrations")  # the Migration executor (AUGUR_MIGRATIONS)
+    if settings.rebalancer:
+        importlib.import_module("augur.operator.rebalancer")  # the rebalancer (AUGUR_REBALANCER)
     metrics.serve(settings.metrics)
     if not settings.leader_election:
         metrics.LEADER.set(1)

@@ -21,6 +21,7 @@
 | ``AUGUR_MIGRATIONS`` | ``true`` | ``false``: the Migration executor is off (no pod moves; Migrations stay) |
 | ``AUGUR_MIGRATION_POLL_SECONDS`` | ``2`` | how often an unfinished Migration is stepped |
 | ``AUGUR_MIGRATION_RETENTION_SECONDS`` | ``86400`` | finished Migrations are deleted this long after they end |
+| ``AUGUR_REBALANCER`` | ``true`` | ``false``: the rebalancer is off (with sharding, keep it on in one shard only) |
 
 Plans never approved (``spec.approved: false``) are deleted ``AUGUR_MIGRATION_RETENTION_SECONDS`` after
 their creation. A refused eviction is retried every 5 s (``augur.operator.executor``).
@@ -82,6 +83,7 @@ class OperatorSettings:
     migrations: bool = True
     migration_poll_seconds: float = 2.0
     migration_retention_seconds: float = 86400.0
+    rebalancer: bool = True
 
     leader_election: bool = False
     lease_name: str = "augur-operator"
@@ -137,6 +139,7 @@ class OperatorSettings:
             migrations=_flag(env, "AUGUR_MIGRATIONS", default=True),
             migration_poll_seconds=poll,
             migration_retention_seconds=retention,
+            rebalancer=_flag(env, "AUGUR_REBALANCER", default=True),
             leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
             lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
             lease_namespace=lease_namespace.strip(),

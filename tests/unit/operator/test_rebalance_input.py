@@ -8,8 +8,14 @@ from typing import Any
 from augur.api.v1alpha1.migration import MigrationSpec
 from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
 from augur.migration.result import Proposal
-from augur.operator.rebalance_input import STATEFULSET_NOTE, build_snapshot, owner_key, past_moves
-from augur.operator.rebalancer import migration_body
+from augur.operator.rebalance_input import (
+    STATEFULSET_NOTE,
+    build_snapshot,
+    migration_body,
+    owner_key,
+    past_moves,
+    profile,
+)
 from augur.placement.topology import TopologyModel
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -131,3 +137,44 @@ def test_migration_body_validates_against_the_api() -> None:
     assert (spec.pod_name, spec.target_node, spec.approved, spec.reason) == ("web-1", "n2", False, "Rebalance")
     assert spec.expected_gain is not None and spec.expected_gain.kind == "NodeLoadStdDev"
     assert body["metadata"]["labels"] == {"augur.dev/created-by": "rebalancer"}
+
+
+def _profile(status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "web", "namespace": "app"},
+        "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+            "selector": "app=web",
+            "dependencies": [{"name": "db", "traffic": 3}],
+        },
+        "status": status,
+    }
+
+
+def test_profile_rules_pods_and_forecast_growth() -> None:
+    peak_at = datetime.fromtimestamp(NOW.timestamp() + 300, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = {
+        "demand": 100.0,
+        "currentReplicas": 2,
+        "desiredReplicas": 2,
+        "forecast": {"peakUpper": 300.0, "peakAt": peak_at, "nextScaleUp": {"at": peak_at, "replicas": 4}},
+    }
+    selected: list[tuple[str, str]] = []
+
+    def select(ns: str, selector: str) -> set[str]:
+        selected.append((ns, selector))
+        return {"web-1", "web-2"}
+
+    prof = profile(_profile(status), select, NOW, lead_time=600)
+    assert prof is not None and selected == [("app", "app=web")]
+    assert prof.key == "app/web" and prof.pods == frozenset({"app/web-1", "app/web-2"})
+    assert prof.rules.dependencies[0].peer == "app/db" and prof.rules.dependencies[0].traffic == 3
+    # three times the demand, spread over twice the replicas: each pod carries 1.5 times what it does now
+    assert prof.growth == 1.5
+    # a peak beyond the lead time does not count
+    assert profile(_profile(status), select, NOW, lead_time=60).growth is None  # type: ignore[union-attr]
+    assert profile(_profile({"demand": 0.0}), select, NOW, lead_time=600).growth is None  # type: ignore[union-attr]
+    # the growth reaches the snapshot as the pod's forecast cores
+    snap = build_snapshot(RebalancePolicySpec(), [node("n1")], [pod("web-1", "n1"), pod("web-2", "n1")], [prof],
+                          TopologyModel(), ZONES, [], None, NOW)  # fmt: skip
+    assert [p.cpu_forecast for p in snap.pods] == [0.75, 0.75] and snap.pods[0].workload == "app/web"
