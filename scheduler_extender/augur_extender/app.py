@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from augur_extender import __version__
 from augur_extender.deps import ExtenderState
+from augur_extender.inflight import InFlightMiddleware
 from augur_extender.responses import OrjsonResponse
 from augur_extender.routers import debug, health, metrics, scheduler
 from augur_extender.settings import Settings
@@ -41,6 +42,8 @@ def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.extender = state
+    if state.planner is not None:
+        app.add_middleware(InFlightMiddleware, counter=state.planner.in_flight)
     app.include_router(scheduler.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -27,6 +27,7 @@ from typing import Any
 from augur.placement.components.plan import PlanArgs
 from augur.placement.plan import Plan, Planner
 from augur_extender.cache import ClusterCache, ClusterView
+from augur_extender.inflight import InFlight
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ class BackgroundPlanner:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
-        self._planner = Planner(args.settings())
+        self.in_flight = InFlight()
+        """Requests being served (the app's middleware counts them): the search steps aside while any are."""
+        self._planner = self._new_planner()
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -56,6 +59,9 @@ class BackgroundPlanner:
         self.on_plan: Callable[[Plan], None] | None = None
         """Called after each plan (metrics)."""
         self.on_failure: Callable[[], None] | None = None
+
+    def _new_planner(self) -> Planner:
+        return Planner(self.args.settings(), pause=self.in_flight.wait_idle)
 
     # -- lifecycle --
     def start(self) -> None:
@@ -88,7 +94,7 @@ class BackgroundPlanner:
             log.exception("planning failed; scores fall back to the other components until a plan succeeds")
             self.counts["failed"] += 1
             self.last_error = str(exc)
-            self._planner = Planner(self.args.settings())
+            self._planner = self._new_planner()
             if self.on_failure is not None:
                 self.on_failure()
             return None

@@ -60,6 +60,22 @@ class Scheduler:
         self.cache = cache
         self.config = config or ScoringConfig()
         self.plans = plans
+        self._last_pod: tuple[tuple[str, str], PodFacts] | None = None
+        """The last request pod's facts by (uid, resourceVersion): kube-scheduler sends the same pod to
+        filter and then to prioritize."""
+
+    def facts(self, pod: dict[str, Any]) -> PodFacts:
+        """:func:`pod_facts` of a request's pod, reused when the same version of the pod comes again."""
+        meta = pod.get("metadata")
+        if not isinstance(meta, dict):
+            return pod_facts(pod)
+        key = (str(meta.get("uid") or ""), str(meta.get("resourceVersion") or ""))
+        last = self._last_pod
+        if last is not None and key[0] and key[1] and last[0] == key:
+            return last[1]
+        facts = pod_facts(pod)
+        self._last_pod = (key, facts)
+        return facts
 
     def resolve(self, pod: PodFacts, args: ExtenderArgs | None, view: ClusterView) -> Resolved:
         info = PodInfo(pod.name, pod.namespace, view.workload_of(pod.namespace, pod.labels), pod.cpu, pod.memory)
@@ -77,7 +93,7 @@ class Scheduler:
     def filter_outcome(self, args: ExtenderArgs) -> tuple[dict[str, Any], Outcome]:
         """The filter reply and how it was reached (``neutral``: no profile, every node passes)."""
         try:
-            r = self.resolve(pod_facts(args.pod), args, self.cache.view())
+            r = self.resolve(self.facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"
             if not _has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
@@ -102,7 +118,7 @@ class Scheduler:
         (rebuilt only when nodes change), so a reply is one join."""
         names = args.names()
         try:
-            r = self.resolve(pod_facts(args.pod), args, self.cache.view())
+            r = self.resolve(self.facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
                 return render_neutral(names), "neutral"
             result = score_nodes(r.pod, r.snapshot, names, self.config)

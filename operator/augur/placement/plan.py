@@ -20,6 +20,7 @@ name, and the search is seeded, so a plan does not depend on the order nodes wer
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,8 +109,10 @@ class _Inputs:
 class Planner:
     """Keeps one plan and updates it from successive snapshots (not thread-safe: one owner calls it)."""
 
-    def __init__(self, settings: PlanSettings | None = None) -> None:
+    def __init__(self, settings: PlanSettings | None = None, pause: Callable[[], None] | None = None) -> None:
         self.settings = settings or PlanSettings()
+        self.pause = pause
+        """Handed to the search (:attr:`CountSearch.pause`): called every few hundred steps."""
         self._search: CountSearch | None = None
         self._inputs: _Inputs | None = None
         self.plan: Plan | None = None
@@ -149,6 +152,7 @@ class Planner:
         search: CountSearch | None = None
         for anchor in anchors:
             start = CountSearch(p, np.random.default_rng(s.seed))
+            start.pause = self.pause
             start.insert(anchor)
             start.descend(s.passes)
             if search is None or start.value() < search.value() - EPS:

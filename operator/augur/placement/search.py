@@ -16,6 +16,7 @@ canonical order (sorted by name), so results do not depend on the order in which
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -87,6 +88,10 @@ class CountProblem:
 
 class CountSearch:
     """A movable count matrix with its marginal costs and the room left, kept consistent under moves."""
+
+    pause: Callable[[], None] | None = None
+    """Called every few hundred steps of the long loops (insertion, moves, annealing): an owner that shares the
+    interpreter with latency-sensitive work (the extender's requests) waits there while that work runs."""
 
     def __init__(self, p: CountProblem, rng: np.random.Generator, movable: FloatArray | None = None) -> None:
         self.p, self.rng = p, rng
@@ -184,6 +189,8 @@ class CountSearch:
             w = int(order[np.flatnonzero(todo[order])[0]])
             todo[w] = False
             for _ in range(int(missing[w])):
+                if self.pause is not None:
+                    self.pause()
                 ok = self.ok_nodes(w)
                 if not ok.any():
                     break
@@ -211,7 +218,9 @@ class CountSearch:
     def _move_pass(self, only: BoolArray | None = None) -> bool:
         improved = False
         x = self.x if only is None else np.where(only[:, None], self.x, 0.0)
-        for w, n in zip(*(a.tolist() for a in np.nonzero(x)), strict=True):
+        for k, (w, n) in enumerate(zip(*(a.tolist() for a in np.nonzero(x)), strict=True)):
+            if self.pause is not None and k % 64 == 0:
+                self.pause()
             if self.x[w, n] < 1:
                 continue
             delta = np.where(self.ok_nodes(w), self.g[w] - self.g[w, n], np.inf)
@@ -267,6 +276,8 @@ class CountSearch:
         draws = self.rng.random((steps, 4))
         value, best_value, best = 0.0, 0.0, self.x.copy()
         for step in range(steps):
+            if self.pause is not None and step % 256 == 0:
+                self.pause()
             i = int(draws[step, 0] * len(pods))
             w, n = int(pods[i, 0]), int(pods[i, 1])
             m = int(draws[step, 1] * nodes)

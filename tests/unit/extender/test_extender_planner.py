@@ -186,3 +186,32 @@ def test_a_plan_made_before_a_workload_was_known_is_stale_until_the_planner_catc
     fresh = st.planner.run_once()
     assert fresh is not None and "shop/batch" in fresh.workloads
     assert st.planner.lookup(cache.view()) is fresh
+
+
+def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app counts requests in flight; the planner's search pauses while the count is above zero."""
+    cache = planned_cache()
+    st = state(cache)
+    assert st.planner is not None
+    counted: list[int] = []
+    original = st.scheduler.prioritize_json
+
+    def spy(a: Any) -> Any:
+        counted.append(st.planner.in_flight.count if st.planner else -1)
+        return original(a)
+
+    monkeypatch.setattr(st.scheduler, "prioritize_json", spy)
+    with TestClient(create_app(Settings(), st)) as client:
+        reply = client.post("/prioritize", content=orjson.dumps({"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}))
+        assert reply.status_code == 200
+    assert counted == [1]
+    assert st.planner.in_flight.count == 0
+    gate = st.planner.in_flight
+    started = time.monotonic()
+    gate.wait_idle(limit=1.0)  # idle: returns at once
+    assert time.monotonic() - started < 0.1
+    gate.count, before = 1, gate.waits  # a request that never ends: the wait is bounded
+    started = time.monotonic()
+    gate.wait_idle(limit=0.05)
+    assert 0.04 <= time.monotonic() - started < 1.0 and gate.waits == before + 1
+    gate.count = 0
