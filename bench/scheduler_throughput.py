@@ -14,6 +14,8 @@ each namespace is deleted and waited for before the next measurement. The ratio 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import statistics
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,22 @@ def measure(
     }
 
 
+@contextlib.contextmanager
+def bench_lock(path: Path | None) -> Iterator[float]:
+    """Hold an exclusive ``flock`` on ``path`` (shared with ``flock(1)`` users) for one measurement; yields
+    the seconds spent waiting for it."""
+    if path is None:
+        yield 0.0
+        return
+    started = time.monotonic()
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield round(time.monotonic() - started, 1)
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def delete_namespace(cluster: LocalCluster, ns: str, timeout: float = 900) -> None:
     """Force-delete the pods (kwok's fake nodes need no graceful stop), then the namespace; wait until gone."""
     cluster.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force", "--wait=false")
@@ -189,6 +208,11 @@ def main() -> int:
     parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
     parser.add_argument("--prioritize-only", action="store_true", help="also measure without the filter verb")
     parser.add_argument("--out", default="scheduler_throughput.json")
+    parser.add_argument(
+        "--lock",
+        type=Path,
+        help="hold this flock(1)-compatible lock file during each measurement only (not during set-up)",
+    )
     args = parser.parse_args()
     started = machine()
     with (
@@ -212,7 +236,9 @@ def main() -> int:
             order = list(modes) if r % 2 == 0 else list(reversed(modes))
             for mode in order:
                 cpu_before, calls_before = cpu_seconds(proc.pid), requests_served(url)
-                run = measure(cluster, api, f"bench-{r}-{mode.replace('_', '-')}", args.pods, modes[mode], url)
+                with bench_lock(args.lock) as waited:
+                    run = measure(cluster, api, f"bench-{r}-{mode.replace('_', '-')}", args.pods, modes[mode], url)
+                run["lock_wait_seconds"] = waited
                 run["round"] = r
                 run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
                 run["extender_requests"] = delta(requests_served(url), calls_before)
