@@ -140,10 +140,12 @@ class Scheduler:
         plan = r.snapshot.plan
         slots = plan.slots(r.pod.workload, r.snapshot) if plan is not None else None
         nodes = sorted(scored.breakdown(), key=lambda e: -e["total"])
+        about = {"state": "off"} if self.plans is None else self.plans.describe(view)
+        age = about.get("ageSeconds") if plan is not None else None
         for entry in nodes:
             entry["filteredOut"] = failed.get(entry["node"])
             entry["planSlots"] = None if slots is None else int(slots[r.snapshot.table.position[entry["node"]]])
-        about = {"state": "off"} if self.plans is None else self.plans.describe(view)
+            entry["planAgeSeconds"] = age
         return {
             "pod": f"{pod.namespace}/{pod.name}",
             "workload": r.pod.workload,

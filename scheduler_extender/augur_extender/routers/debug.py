@@ -28,6 +28,9 @@ class NodeBreakdown(BaseModel):
     filteredOut: str | None = None  # noqa: N815 - wire name
     planSlots: int | None = None  # noqa: N815 - wire name
     """Free slots the pending-pod plan has for the pod's workload on this node (``None``: no current plan)."""
+    planAgeSeconds: float | None = None  # noqa: N815 - wire name
+    """Age of the plan behind ``planSlots`` and the ``plan`` component's contribution (``None``: no current
+    plan, the component is neutral)."""
 
 
 class PlanState(BaseModel):

@@ -63,6 +63,7 @@ def test_a_current_plan_guides_scores_and_shows_in_the_explanation() -> None:
     assert sum(slots.values()) == 3  # three web replicas expected, none running
     best = body["nodes"][0]
     assert best["planSlots"] > 0 and best["components"]["plan"]["raw"] == 100.0
+    assert {n["planAgeSeconds"] for n in body["nodes"]} == {0.0}  # the plan's age on every node's breakdown
     assert best["components"]["plan"]["contribution"] > 0
 
 
@@ -78,6 +79,7 @@ def test_a_stale_plan_is_not_used_and_scoring_falls_back() -> None:
     body = st.scheduler.explain(pod_facts(pod("web-0", "web")))
     assert body["plan"]["state"] == "stale"
     assert {n["components"]["plan"]["raw"] for n in body["nodes"]} == {100.0}
+    assert {n["planAgeSeconds"] for n in body["nodes"]} == {None}
     assert st.scheduler.prioritize(args()) == plain.scheduler.prioritize(args())
 
 
