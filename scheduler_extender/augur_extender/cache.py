@@ -208,7 +208,16 @@ class MemoryCache:
                 log.warning("WorkloadProfile %s: %s", key, exc)
             status = _traffic_status(key, obj.get("status"))
             rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")), status)
-            self._profiles[key] = Profile(key, namespace, rules, selector)
+            old = self._profiles.get(key)
+            new = Profile(key, namespace, rules, selector)
+            self._profiles[key] = new
+            if old is not None and old.selector == new.selector:
+                # Same pods: a status write of the operator (or an edit of the rules) changes no pod's
+                # workload, so only the rule book is rebuilt; an unchanged profile changes nothing.
+                if old.rules != new.rules:
+                    self._rulebook = None
+                    self._touch()
+                return
         self._reassign_workloads()
 
     def _set_topology(self, name: str, obj: Mapping[str, Any]) -> None:
@@ -311,15 +320,20 @@ class MemoryCache:
         self._touch()
 
     def _reassign_workloads(self) -> None:
+        """Match every pod again (profiles or selectors changed). The node table stays: requested totals are
+        counted again from zero, per-workload positions are dropped."""
         self._rulebook = None
         self._sizes = {}
         self._seen = {}
         pods = list(self._pods.values())
         self._pods.clear()
         self._occupancy = {}
+        self._frozen = {}
+        self._cpu_req = np.zeros_like(self._cpu_req)
+        self._mem_req = np.zeros_like(self._mem_req)
         for pod in pods:
             self._add_pod(pod)
-        self._invalidate(tables=True)
+        self._invalidate(tables=False)
 
     def _invalidate(self, tables: bool) -> None:
         if tables:

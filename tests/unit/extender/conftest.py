@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,12 @@ def cache() -> MemoryCache:
 @pytest.fixture
 def client(cache: MemoryCache) -> Iterator[TestClient]:
     settings = Settings()
-    app = create_app(settings, ExtenderState.build(cache, settings))
+    state = ExtenderState.build(cache, settings)
+    app = create_app(settings, state)
     with TestClient(app) as c:
+        # The background planner's first plan lands at some point after start-up; wait for it so that two
+        # requests of one test are scored against the same plan (the planner steps aside during requests).
+        deadline = time.monotonic() + 30
+        while state.planner is not None and sum(state.planner.counts.values()) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         yield c

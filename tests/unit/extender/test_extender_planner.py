@@ -4,6 +4,7 @@ absent or failing; outcomes in /metrics say what happened; node watch order does
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -217,3 +218,14 @@ def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.M
     gate.wait_idle(limit=0.05)
     assert 0.04 <= time.monotonic() - started < 1.0 and gate.waits == before + 1
     gate.count = 0
+
+
+def test_planning_uses_a_bounded_share_of_a_core() -> None:
+    st = state(planned_cache())
+    assert st.planner is not None
+    plan = st.planner.run_once()
+    assert plan is not None
+    assert st.planner.pause_after(None) == st.planner.interval
+    assert st.planner.pause_after(replace(plan, cpu_seconds=0.0)) == st.planner.interval
+    assert st.planner.pause_after(replace(plan, cpu_seconds=1.0)) == pytest.approx(3.0)  # at most 25% of a core
+    assert st.planner.pause_after(replace(plan, cpu_seconds=60.0)) == st.planner.args.max_age_seconds / 2

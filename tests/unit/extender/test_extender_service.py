@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -108,3 +109,20 @@ def test_cache_learns_replica_counts_and_pod_sizes_for_packing() -> None:
     cache.apply("pods", "ADDED", pod("web-1", "web", "a1", cpu="2"))
     resized = cache.view().snapshot.rulebook.get("shop/web")
     assert resized is not None and resized.pod_cpu == pytest.approx(2.0)
+
+
+def test_a_profile_status_write_that_changes_nothing_keeps_the_view_and_the_node_table() -> None:
+    """The operator writes status often: an unchanged profile must not rebuild anything (a new node table
+    would also force a full re-plan); a changed replica count rebuilds the rule book only."""
+    cache = MemoryCache()
+    fill(cache)
+    web = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
+    cache.apply("workloadprofiles", "MODIFIED", web)
+    view = cache.view()
+    cache.apply("workloadprofiles", "MODIFIED", {**web, "status": {"observedGeneration": 3}})
+    assert cache.view() is view
+    cache.apply("workloadprofiles", "MODIFIED", {**web, "status": {"desiredReplicas": 4}})
+    after = cache.view()
+    assert after is not view and after.snapshot.table.memo is view.snapshot.table.memo
+    assert after.snapshot.rulebook.get("shop/web").replicas == 4  # type: ignore[union-attr]
+    np.testing.assert_array_equal(after.snapshot.table.cpu_requested, view.snapshot.table.cpu_requested)
