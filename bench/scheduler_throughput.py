@@ -71,10 +71,11 @@ def pod(ns: str, i: int) -> dict[str, Any]:
 
 def create_pods(cluster: LocalCluster, ns: str, count: int) -> None:
     """All pods in one ``kubectl create`` of a List (one Go client, no Python models per pod)."""
-    items = [pod(ns, i) for i in range(count)]
-    cluster.kubectl(
-        "create", "-f", "-", "-o", "name", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
-    )
+    for k in range(0, count, 250):  # in chunks, for kubectl's 5-minute limit on a saturated machine
+        items = [pod(ns, i) for i in range(k, min(count, k + 250))]
+        cluster.kubectl(
+            "create", "-f", "-", "-o", "name", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+        )
 
 
 def measure(
@@ -223,7 +224,9 @@ def main() -> int:
         tempfile.TemporaryDirectory() as tmp,
         LocalCluster.create(Path(tmp), ClusterConfig(nodes=(), prometheus=False)) as cluster,
     ):
-        cluster.add_nodes(generated_nodes(args.nodes), timeout=900)  # slow to turn Ready on a loaded machine
+        nodes = generated_nodes(args.nodes)
+        for k in range(0, len(nodes), 100):  # in chunks: one apply of 1,000 nodes can exceed kubectl's 5 minutes
+            cluster.add_nodes(nodes[k : k + 100], timeout=900)  # slow to turn Ready on a loaded machine
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
         proc, url = cluster.start_extender(args=["--log-level", "warning"])
