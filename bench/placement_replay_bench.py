@@ -3,7 +3,8 @@ machinery (kwok nodes, the shipped extender entry and the extender with its defa
 with the extender (``augur``) and without it (``default``), in three node orders each (the scenario's,
 reversed, seeded shuffle), against the best placement found offline. Also records the simulator's
 prediction for the same scenario (``augur placement simulate``'s ``augur`` and ``default`` rows) so the
-replay can be compared with it. Writes bench/results/placement_replay.json.
+replay can be compared with it, and the simulator's prediction in each node order with the nodes named as
+the replay names them (``simulated_by_order``). Writes bench/results/placement_replay.json.
 
 Scenarios come from bench/placement_scenarios.py (the ``report`` seeds, never the ``tune`` ones).
 
@@ -29,9 +30,25 @@ from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
 from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
-from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate
+from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate, simulate_deployed
 
 TARGET_AUGUR, TARGET_DEFAULT = 1.10, 1.5
+
+
+def predicted_by_order(raw: dict[str, Any], orders: list[str]) -> dict[str, float]:
+    """The simulator's as-deployed cost in each node order, with the nodes named as the replay names them
+    (``replay-<run>-<k>-<name>``, ``k`` the position in the order): renaming permutes the node table's
+    canonical (sorted) positions, which the planner's search starts from."""
+    out: dict[str, float] = {}
+    for how in orders:
+        order = node_order(len(raw["nodes"]), how, int(raw.get("seed", 0)))
+        nodes = [dict(n) for n in raw["nodes"]]
+        rename = {nodes[i]["name"]: f"replay-000000-{k:04d}-{nodes[i]['name']}" for k, i in enumerate(order)}
+        for n in nodes:
+            n["name"] = rename[n["name"]]
+        sc = parse_scenario({**raw, "nodes": nodes})
+        out[how] = round(simulate_deployed(sc).report(sc, node_distances(sc))["network_cost"], 6)
+    return out
 
 
 def run_scenario(
@@ -66,6 +83,7 @@ def run_scenario(
         "best_exact": exact,
         "simulated": {name: predicted[name]["network_cost"] for name in ("augur", "augur_alone", "default")},
         "simulation_seconds": round(sim_seconds, 1),
+        "simulated_by_order": predicted_by_order(raw, orders),
         "orders": [],
     }
     for run in runs:
