@@ -11,6 +11,14 @@ from kubernetes import client, config
 FIELD_MANAGER = "augur"
 
 
+def discard(response: Any) -> None:
+    """Finish a call made with ``_preload_content=False`` whose answer is not needed: read the rest of
+    the body and give the connection back to the pool (the client would otherwise parse the whole
+    object, e.g. into a typed model)."""
+    response.drain_conn()
+    response.release_conn()
+
+
 def api_client() -> client.ApiClient:
     """In-cluster configuration when running in a pod, else ``$KUBECONFIG`` / ``~/.kube/config``."""
     try:

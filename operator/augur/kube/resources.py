@@ -72,6 +72,11 @@ class Resources:
         scale_sub = getattr(resource, "subresources", {}).get("scale")
         if scale_sub is None:
             raise TargetError("TargetNotScalable", f"{kind} in {api_version} has no /scale subresource")
+        return self.read_scale(scale_sub, kind, name, namespace)
+
+    @staticmethod
+    def read_scale(scale_sub: Any, kind: str, name: str, namespace: str) -> ScaleInfo:
+        """One ``/scale`` read through the dynamic client's subresource."""
         try:
             scale = scale_sub.get(name=name, namespace=namespace).to_dict()
         except NotFoundError as exc:

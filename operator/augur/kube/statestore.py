@@ -17,7 +17,7 @@ from typing import Any
 from kubernetes import client
 
 from augur.api import API_VERSION
-from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError, discard
 
 KEY = "state.json.gz"
 PREFIX = "augur-state-"
@@ -34,7 +34,7 @@ def config_map_name(profile: str) -> str:
 
 
 def encode(data: dict[str, Any]) -> str:
-    raw = gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
+    raw = gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=1, mtime=0)
     return base64.b64encode(raw).decode()
 
 
@@ -81,14 +81,16 @@ class StateStore:
             "binaryData": {KEY: payload},
         }
         try:
-            self._core.patch_namespaced_config_map(
+            response = self._core.patch_namespaced_config_map(
                 name,
                 namespace,
                 body,
                 field_manager=FIELD_MANAGER,
                 force=True,
                 _content_type="application/apply-patch+yaml",
+                _preload_content=False,  # the answer echoes the state: not worth turning into a V1ConfigMap
             )
+            discard(response)
         except client.ApiException as exc:
             raise KubeError(f"saving ConfigMap {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
         return len(payload)

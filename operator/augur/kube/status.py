@@ -7,7 +7,7 @@ from typing import Any
 from kubernetes import client
 
 from augur.api import API_VERSION, GROUP, VERSION
-from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError, discard
 
 
 def apply_status(
@@ -23,11 +23,15 @@ def apply_status(
         "field_manager": FIELD_MANAGER,
         "force": True,
         "_content_type": "application/apply-patch+yaml",
+        "_preload_content": False,  # the answer (the whole object) is not used: skip parsing it
     }
     try:
         if namespace:
-            custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body, **kwargs)
+            response = custom.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, plural, name, body, **kwargs
+            )
         else:
-            custom.patch_cluster_custom_object_status(GROUP, VERSION, plural, name, body, **kwargs)
+            response = custom.patch_cluster_custom_object_status(GROUP, VERSION, plural, name, body, **kwargs)
+        discard(response)
     except client.ApiException as exc:
         raise KubeError(f"applying status of {kind} {name}", ApiStatus.from_exception(exc)) from exc

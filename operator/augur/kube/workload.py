@@ -20,7 +20,7 @@ from kubernetes import client
 from kubernetes.dynamic.exceptions import NotFoundError
 
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
-from augur.kube.resources import Resources, TargetError
+from augur.kube.resources import Resources, ScaleInfo, TargetError
 
 
 @dataclass(frozen=True)
@@ -53,20 +53,17 @@ class Workloads:
             raise TargetError("TargetNotScalable", f"{kind} in {api_version} has no /scale subresource")
         return resource, sub
 
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas:
+    def read(
+        self, api_version: str, kind: str, name: str, namespace: str, known: ScaleInfo | None = None
+    ) -> TargetReplicas:
+        """Replicas asked for, current and ready; ``known`` is a ``/scale`` read moments ago (the
+        reconcile's), used instead of reading it again."""
         resource, sub = self._scale(api_version, kind)
-        what = f"{kind} {namespace}/{name}"
-        try:
-            scale = sub.get(name=name, namespace=namespace).to_dict()
-        except NotFoundError as exc:
-            raise TargetError("TargetNotFound", f"{what} not found") from exc
-        except client.ApiException as exc:
-            raise KubeError(f"reading {what}/scale", ApiStatus.from_exception(exc)) from exc
-        spec = int((scale.get("spec") or {}).get("replicas") or 0)
-        status = scale.get("status") or {}
-        current = int(status.get("replicas") or 0)
+        if known is None:
+            known = self._resources.read_scale(sub, kind, name, namespace)
+        current = known.status_replicas
         ready = self._ready(resource, api_version, kind, name, namespace)
-        return TargetReplicas(spec, current, current if ready is None else ready, str(status.get("selector") or ""))
+        return TargetReplicas(known.spec_replicas, current, current if ready is None else ready, known.selector)
 
     def _ready(self, resource: Any, api_version: str, kind: str, name: str, namespace: str) -> int | None:
         if (api_version, kind) in self._no_ready:

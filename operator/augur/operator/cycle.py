@@ -61,8 +61,9 @@ def scale_profile(
         lead = lead_times.measure(ref.uid, ref.namespace, selector, old.get("measuredLeadTime"))
     try:
         report = scaler.run(
-            ref, outcome.spec, policy, mode, blocked=gate.blocked, lead_time=estimate(lead) if lead else None
-        )
+            ref, outcome.spec, policy, mode, blocked=gate.blocked, lead_time=estimate(lead) if lead else None,
+            known=outcome.scale,
+        )  # fmt: skip
     except TargetError as exc:  # the target went away between the reconcile and the cycle
         update = ConditionUpdate(SCALING, "False", exc.reason, str(exc))
         status["conditions"], more = apply_updates(status["conditions"], [update], generation)

@@ -44,6 +44,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     )
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
+    settings.execution.max_workers = SETTINGS.handler_threads  # AUGUR_HANDLER_THREADS: sync handlers run here
     memo["api"] = api_client()
     memo["resources"] = Resources(memo["api"])
     memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
@@ -51,9 +52,12 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     metrics.REFIT_BACKLOG.set_function(lambda: memo["pool"].backlog)
     ranges = RangeReader.connect(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
     targets = GuardedTargets(Workloads(memo["resources"]))
-    memo["scaler"] = Scaler(ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds)
+    memo["scaler"] = Scaler(
+        ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds,
+        warmups=SETTINGS.warmup_concurrency,
+    )  # fmt: skip
     memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))
-    memo["serial"] = ProfileSerializer()
+    memo["serial"] = ProfileSerializer(SETTINGS.status_refresh_seconds)
 
 
 @kopf.on.cleanup()
@@ -113,9 +117,12 @@ def _reconcile_latest(
         status, events = scale_profile(raw, outcome, memo["scaler"], indexes, memo["lead_times"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc
-    if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
-        return  # deleted meanwhile
-    memo["serial"].applied(str(body.metadata.uid), status)
+    serial: ProfileSerializer = memo["serial"]
+    uid = str(body.metadata.uid)
+    if serial.needs_apply(uid, status):
+        if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
+            return  # deleted meanwhile
+        serial.applied(uid, status)
     demand = outcome.spec.demand if outcome.spec is not None else None
     metrics.profile_status(
         str(body.metadata.namespace), str(body.metadata.name), status, demand.capacity_per_replica if demand else None

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from augur.api.conditions import ConditionUpdate, find_condition, merge_condition
 from augur.api.v1alpha1.workloadprofile import MeasuredLeadTime
 from augur.kube.client import ApiStatus, KubeError
+from augur.kube.resources import ScaleInfo
 from augur.kube.workload import TargetReplicas
 from augur.operator import metrics
 from augur.operator.conflicts import CONFLICT, Conflict, condition, conflict_for_profile
@@ -78,7 +79,9 @@ def merge_conflict(
 
 
 class Targets(Protocol):
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas: ...
+    def read(
+        self, api_version: str, kind: str, name: str, namespace: str, known: ScaleInfo | None = None
+    ) -> TargetReplicas: ...
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None: ...
 
@@ -90,8 +93,10 @@ class GuardedTargets:
     def __init__(self, inner: Targets) -> None:
         self.inner = inner
 
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas:
-        return self.inner.read(api_version, kind, name, namespace)
+    def read(
+        self, api_version: str, kind: str, name: str, namespace: str, known: ScaleInfo | None = None
+    ) -> TargetReplicas:
+        return self.inner.read(api_version, kind, name, namespace, known)
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:
         if not LEADERSHIP.may_act():

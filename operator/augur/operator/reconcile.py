@@ -39,6 +39,8 @@ class Outcome:
     """The parsed spec when the profile is Ready (the scaling cycle uses it)."""
     policy: ScalingPolicySpec | None = None
     """The parsed policy, None without a ``policyRef``."""
+    scale: ScaleInfo | None = None
+    """The target's ``/scale`` as read by this reconcile (the scaling cycle does not read it again)."""
 
 
 READY = "Ready"
@@ -82,6 +84,7 @@ def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None 
     namespace, generation = meta.get("namespace", ""), meta.get("generation")
     status: dict[str, Any] = {"observedGeneration": generation} if generation is not None else {}
     traffic_update: ConditionUpdate | None = None
+    scale: ScaleInfo | None = None
     spec: WorkloadProfileSpec | None = None
     policy: ScalingPolicySpec | None = None
     try:
@@ -102,7 +105,7 @@ def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None 
     updates = [u for u in (update, traffic_update) if u is not None]
     status["conditions"], events = apply_updates(old_status.get("conditions") or [], updates, generation)
     ready = update.status == "True"
-    return Outcome(status, events, ready, spec if ready else None, policy if ready else None)
+    return Outcome(status, events, ready, spec if ready else None, policy if ready else None, scale if ready else None)
 
 
 def apply_updates(

@@ -37,6 +37,7 @@ from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_poin
 from augur.forecast.forecaster import Forecaster
 from augur.forecast.series import FloatArray
 from augur.kube.client import KubeError
+from augur.kube.resources import ScaleInfo
 from augur.kube.statestore import config_map_name
 from augur.kube.workload import TargetReplicas
 from augur.operator.fitpool import FitPool, InlinePool
@@ -58,7 +59,9 @@ class Ranges(Protocol):
 
 
 class Targets(Protocol):
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas: ...
+    def read(
+        self, api_version: str, kind: str, name: str, namespace: str, known: ScaleInfo | None = None
+    ) -> TargetReplicas: ...
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None: ...
 
@@ -89,6 +92,8 @@ class _Runtime:
     saved_at: float | None = None
     restored_at: float | None = None
     restored: str = ""
+    restore_pending: bool = False
+    """``restored`` is still to be reported (by the first cycle that runs)."""
     model_changed: bool = False
     last_recommended: int | None = None
     feed_errors: list[tuple[str, str, str]] = field(default_factory=list)
@@ -109,8 +114,15 @@ class Scaler:
         save_seconds: float = 300.0,
         clock: Callable[[], float] = time.time,
         http_feeds: HttpFeeds | None = None,
+        warmups: int = 0,
     ) -> None:
+        """``warmups``: how many profiles may read and learn their history on first sight at the same time
+        (``AUGUR_WARMUP_CONCURRENCY``; 0: no limit). That first cycle is CPU-heavy (every point of weeks
+        of history goes through the anomaly detector); a profile whose turn has not come skips the cycle
+        (``run`` returns None) and tries again at its next tick, so the handler threads stay free for the
+        cycles of profiles that are already running."""
         self.ranges, self.targets, self.store, self.pool = ranges, targets, store, pool
+        self._warmups = threading.BoundedSemaphore(warmups) if warmups > 0 else None
         self.http_feeds = http_feeds or HttpFeeds()
         self.save_seconds = save_seconds
         self.clock = clock
@@ -139,7 +151,7 @@ class Scaler:
             loop = DemandLoop(config)
             digest = int(hashlib.sha256(ref.uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
             loop.jitter = digest * JITTER_SHARE * config.refit_seconds
-            rt = _Runtime(loop)
+            rt = _Runtime(loop, restore_pending=True)
             rt.lock.acquire()  # a concurrent cycle of this profile waits for the restore (it skips)
             self._runtimes[ref.uid] = rt
         try:
@@ -168,8 +180,11 @@ class Scaler:
         mode: str,
         blocked: str | None = None,
         lead_time: float | None = None,
+        known: ScaleInfo | None = None,
     ) -> Report | None:
-        """One cadence; None when this profile's previous cycle is still running."""
+        """One cadence; None when this profile's previous cycle is still running or its first history
+        read waits for a warm-up slot. ``known``: the target's ``/scale`` as the reconcile just read it
+        (not read again)."""
         if mode == "Off" or spec.demand is None:
             return build(self._bare(mode, spec))
         now = self.clock()
@@ -181,11 +196,19 @@ class Scaler:
             policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds,
             source,
         )  # fmt: skip
-        rt, fresh = self._runtime(ref, config, now)
+        rt, _ = self._runtime(ref, config, now)
         if not rt.lock.acquire(blocking=False):
             return None
         try:
-            return self._cycle(ref, spec, mode, blocked, rt, fresh, now)
+            gate = self._warmups if rt.loop.last_ts is None else None
+            if gate is not None and not gate.acquire(blocking=False):
+                log.debug("%s/%s waits for its turn to read its history", ref.namespace, ref.name)
+                return None
+            try:
+                return self._cycle(ref, spec, mode, blocked, rt, now, known)
+            finally:
+                if gate is not None:
+                    gate.release()
         finally:
             rt.lock.release()
 
@@ -193,14 +216,14 @@ class Scaler:
         return Facts(mode=mode, now=self.clock(), spec=spec)
 
     def _cycle(
-        self, ref: ProfileRef, spec: WorkloadProfileSpec, mode: str, blocked: str | None, rt: _Runtime, fresh: bool,
-        now: float,
+        self, ref: ProfileRef, spec: WorkloadProfileSpec, mode: str, blocked: str | None, rt: _Runtime, now: float,
+        known: ScaleInfo | None,
     ) -> Report:  # fmt: skip
         assert spec.demand is not None
         started = time.monotonic()
         loop = rt.loop
         target_ref = spec.scale_target_ref
-        target = self.targets.read(target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace)
+        target = self.targets.read(target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace, known)
         error, points = self._read(rt, spec, now)
         fit_seconds = self._collect_fit(rt, now)
         fit_started = self._start_fit(rt, now)
@@ -222,6 +245,7 @@ class Scaler:
         report = CycleReport(
             time.monotonic() - started, points, error.reason if error else "", fit_started, fit_seconds, wrote
         )
+        restored, rt.restore_pending = (rt.restored if rt.restore_pending else ""), False
         recommend = mode != "Auto" and decision.replicas not in (target.spec, rt.last_recommended)
         rt.last_recommended = decision.replicas if mode != "Auto" else None
         facts = Facts(
@@ -235,7 +259,7 @@ class Scaler:
             wrote=wrote,
             blocked=blocked,
             recommend=recommend,
-            restored=rt.restored if fresh else "",
+            restored=restored,
             restored_at=rt.restored_at,
             saved_at=rt.saved_at,
             save_error=saved_error,

@@ -11,6 +11,9 @@
 | ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
+| ``AUGUR_HANDLER_THREADS`` | ``16`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
+| ``AUGUR_WARMUP_CONCURRENCY`` | ``1`` | first-sight history reads at once (CPU-heavy); other profiles wait |
+| ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
 | ``AUGUR_LEASE_NAMESPACE`` | ``$POD_NAMESPACE``, else ``augur-system`` | namespace of the Lease |
@@ -75,6 +78,9 @@ class OperatorSettings:
     fit_workers: int = 0
     """0: half the CPUs, at least one."""
     state_save_seconds: float = 300.0
+    handler_threads: int = 16
+    warmup_concurrency: int = 1
+    status_refresh_seconds: float = 300.0
 
     @property
     def workers(self) -> int:
@@ -105,6 +111,14 @@ class OperatorSettings:
         save = float(env.get("AUGUR_STATE_SAVE_SECONDS", cls.state_save_seconds))
         if save <= 0:
             raise ValueError(f"AUGUR_STATE_SAVE_SECONDS must be positive, got {save}")
+        threads = int(env.get("AUGUR_HANDLER_THREADS", cls.handler_threads))
+        warmups = int(env.get("AUGUR_WARMUP_CONCURRENCY", cls.warmup_concurrency))
+        refresh = float(env.get("AUGUR_STATUS_REFRESH_SECONDS", cls.status_refresh_seconds))
+        if threads < 1 or warmups < 1 or refresh < 0:
+            raise ValueError(
+                "AUGUR_HANDLER_THREADS and AUGUR_WARMUP_CONCURRENCY must be at least 1 and "
+                f"AUGUR_STATUS_REFRESH_SECONDS at least 0, got {threads}, {warmups}, {refresh}"
+            )
         namespaces = tuple(n.strip() for n in env.get("AUGUR_NAMESPACES", "").split(",") if n.strip())
         metrics = env.get("AUGUR_METRICS", cls.metrics).strip()
         if metrics and not metrics.rpartition(":")[2].isdigit():
@@ -140,6 +154,9 @@ class OperatorSettings:
             migration_poll_seconds=poll,
             migration_retention_seconds=retention,
             rebalancer=_flag(env, "AUGUR_REBALANCER", default=True),
+            handler_threads=threads,
+            warmup_concurrency=warmups,
+            status_refresh_seconds=refresh,
             leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
             lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
             lease_namespace=lease_namespace.strip(),

@@ -11,7 +11,7 @@ that can be re-read is dropped (a fresh fit follows) and :func:`restore` says so
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from augur.forecast.anomaly import AnomalyDetector
@@ -39,7 +39,7 @@ def snapshot(loop: DemandLoop) -> dict[str, Any]:
         "fitPoints": loop.fit_points,
         "lastFitAt": loop.last_fit_at,
         "learner": learner,
-        "anomaly": asdict(loop.anomaly.state()),
+        "anomaly": plain(loop.anomaly.state()),
         "anomalyScore": loop.anomaly_score,
         "pending": {_key(ts): [list(f), floor, reactive] for ts, (f, floor, reactive) in loop.pending.items()},
         "predictions": {_key(ts): value for ts, value in loop.predictions.items()},
@@ -47,6 +47,19 @@ def snapshot(loop: DemandLoop) -> dict[str, Any]:
         "recommendations": list(loop.recommendations),
         "seenUntil": loop.last_ts if loop.last_ts is not None else loop.seen_until,
     }
+
+
+def plain(value: Any) -> Any:
+    """``dataclasses.asdict`` for frozen state values (dataclasses, tuples, numbers), without its deep
+    copies: a tuple of scalars becomes a list in one call. The anomaly detector's shape memory (thousands
+    of numbers) made ``asdict`` the most expensive part of a save."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        if value and (isinstance(value[0], tuple | list) or is_dataclass(value[0])):
+            return [plain(v) for v in value]
+        return list(value)
+    return value
 
 
 def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None) -> str:

@@ -60,7 +60,7 @@ class FakeTargets:
     def __init__(self) -> None:
         self.writes: list[int] = []
 
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas:
+    def read(self, api_version: str, kind: str, name: str, namespace: str, known: Any = None) -> TargetReplicas:
         return TargetReplicas(2, 2, 2, "app=web")
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:

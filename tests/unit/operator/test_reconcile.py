@@ -108,6 +108,14 @@ def test_settings_from_env_validate() -> None:
         OperatorSettings.from_env({"AUGUR_RESYNC_SECONDS": "0"})
     with pytest.raises(ValueError, match="AUGUR_LOG_FORMAT"):
         OperatorSettings.from_env({"AUGUR_LOG_FORMAT": "xml"})
+    defaults = OperatorSettings.from_env({})
+    assert (defaults.handler_threads, defaults.warmup_concurrency, defaults.status_refresh_seconds) == (16, 1, 300)
+    tuned = OperatorSettings.from_env(
+        {"AUGUR_HANDLER_THREADS": "32", "AUGUR_WARMUP_CONCURRENCY": "2", "AUGUR_STATUS_REFRESH_SECONDS": "0"}
+    )
+    assert (tuned.handler_threads, tuned.warmup_concurrency, tuned.status_refresh_seconds) == (32, 2, 0)
+    with pytest.raises(ValueError, match="AUGUR_HANDLER_THREADS"):
+        OperatorSettings.from_env({"AUGUR_HANDLER_THREADS": "0"})
 
 
 def _traffic_query(values: dict[str, float | Exception]):

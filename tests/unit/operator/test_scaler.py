@@ -11,6 +11,7 @@ import pytest
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.forecast.demand import RawSeries
 from augur.forecast.forecaster import Forecaster
+from augur.kube.resources import ScaleInfo
 from augur.kube.workload import TargetReplicas
 from augur.operator.cycle import scale_profile
 from augur.operator.reconcile import Outcome
@@ -69,7 +70,7 @@ class FakeTargets:
         self.replicas = replicas
         self.writes: list[int] = []
 
-    def read(self, api_version: str, kind: str, name: str, namespace: str) -> TargetReplicas:
+    def read(self, api_version: str, kind: str, name: str, namespace: str, known: Any = None) -> TargetReplicas:
         return TargetReplicas(self.replicas, self.replicas, self.replicas, "app=web")
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:
@@ -345,3 +346,36 @@ def test_http_feeds_go_through_the_same_path_and_report_their_reason() -> None:
     assert conditions(report)["FeedsUsed"] == ("False", "FeedUnavailable")
     assert "HTTP 502" in dict((c.type, c.message) for c in report.conditions)["FeedsUsed"]
     assert conditions(report)["MetricsAvailable"] == ("True", "DemandRead")
+
+
+def test_first_history_reads_wait_for_a_warm_up_slot_and_report_the_restore_later() -> None:
+    store = FakeStore()
+    scaler, _, _, _, clock = make(store=store)
+    scaler.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")  # learns and saves
+    clock.now += 600
+    prom, targets = FakeProm(clock), FakeTargets(5)
+    restarted = Scaler(prom, targets, store, CachedPool(), save_seconds=300, clock=clock, warmups=1)
+    other = ProfileRef("ns", "other", "uid-2")
+    assert restarted._warmups is not None
+    restarted._warmups.acquire()  # another profile is reading its history
+    assert restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly") is None  # skipped, nothing read
+    assert prom.reads == []
+    restarted._warmups.release()
+    first = restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")
+    assert first is not None and first.decision.kind == "Predictive"
+    assert [e.reason for e in first.events].count("StateRestored") == 1  # reported by the cycle that ran
+    restarted._warmups.acquire()  # a profile with its history held needs no slot
+    clock.now += 30
+    again = restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")
+    assert again is not None and not [e for e in again.events if e.reason == "StateRestored"]
+    assert restarted.run(other, spec(), policy("ForecastOnly"), "ForecastOnly") is None  # still waits
+
+
+def test_a_known_scale_is_not_read_again() -> None:
+    scaler, _, targets, _, _ = make(replicas=5)
+    seen: list[Any] = []
+    read = targets.read
+    targets.read = lambda *a, **kw: (seen.append(a[4] if len(a) > 4 else kw.get("known")), read(*a, **kw))[1]
+    known = ScaleInfo("Deployment", 5, 5, "app=web")
+    scaler.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly", known=known)
+    assert seen == [known]

@@ -13,7 +13,7 @@ from augur.api.v1alpha1 import ScalingPolicySpec
 from augur.forecast.demand import DemandWindow, Dropped
 from augur.scaling.decision import Observed, ScalingParams, decide_reactive
 from augur.scaling.loop import MIN_FIT_POINTS, DemandLoop, LoopConfig, run_fit
-from augur.scaling.state import restore, snapshot
+from augur.scaling.state import plain, restore, snapshot
 
 STEP = 300.0
 T0 = 1_700_000_100.0 // STEP * STEP
@@ -205,3 +205,13 @@ def test_learner_budget_and_cost_weights_come_from_the_policy() -> None:
     assert loop.learner.budget == 0.5, "a changed budget applies to the restored learner too"
     loop.reconfigure(config(learnHeadroom=False))
     assert loop.learner is None
+
+
+def test_plain_gives_what_asdict_gives_without_its_copies() -> None:
+    from dataclasses import asdict
+
+    loop, _ = fitted()
+    state = loop.anomaly.state()
+    assert state.scales and state.scales[0].shapes  # the shape memory is filled
+    assert json.dumps(plain(state)) == json.dumps(asdict(state))
+    assert json.dumps(snapshot(loop)["anomaly"]) == json.dumps(asdict(state))
