@@ -39,6 +39,43 @@ class ShapeState:
     tail: TailState = TailState()
 
 
+class Ring:
+    """A first-in first-out buffer of at most ``size`` floats in one float64 array: the same numbers as a
+    ``deque(maxlen=size)`` of Python floats in an eighth of the memory (the live operator keeps four
+    per workload)."""
+
+    def __init__(self, size: int, values: tuple[float, ...] = ()) -> None:
+        kept = values[len(values) - size :] if size else ()
+        self.buf = np.zeros(size)
+        self.buf[: len(kept)] = kept
+        self.n, self.head = len(kept), 0
+        """Number of values held; index of the oldest."""
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def full(self) -> bool:
+        return self.n == len(self.buf)
+
+    def oldest(self) -> float:
+        return float(self.buf[self.head])
+
+    def append(self, value: float) -> None:
+        size = len(self.buf)
+        if self.n < size:
+            self.buf[(self.head + self.n) % size] = value
+            self.n += 1
+        elif size:
+            self.buf[self.head] = value
+            self.head = (self.head + 1) % size
+
+    def values(self) -> tuple[float, ...]:
+        """Oldest first."""
+        ordered: list[float] = np.roll(self.buf, -self.head)[: self.n].tolist()
+        return tuple(ordered)
+
+
 class Tail:
     """Anomaly likelihood of a raw-score stream: log tail probability of its recent average.
 
@@ -49,10 +86,10 @@ class Tail:
     def __init__(self, avg_window: int, history_window: int, cap: float, state: TailState) -> None:
         self.total, self.squares, self.cap = state.total, state.squares, cap
         self.recent: deque[float] = deque(state.recent, maxlen=avg_window)
-        self.history: deque[float] = deque(state.history, maxlen=history_window)
+        self.history = Ring(history_window, state.history)
 
     def state(self) -> TailState:
-        return TailState(tuple(self.recent), tuple(self.history), self.total, self.squares)
+        return TailState(tuple(self.recent), self.history.values(), self.total, self.squares)
 
     def score(self, raw: float) -> float:
         """Score in [0, 1) of ``raw`` joining the recent average (before learning it)."""
@@ -69,8 +106,8 @@ class Tail:
     def learn(self, raw: float) -> None:
         self.recent.append(raw)
         avg = math.fsum(self.recent) / len(self.recent)
-        if len(self.history) == self.history.maxlen:
-            old = self.history[0]
+        if self.history.full:
+            old = self.history.oldest()
             self.total -= old
             self.squares -= old * old
         self.history.append(avg)
@@ -95,8 +132,11 @@ class Shapes:
         self.bins, self.bin_size = bins, bin_size
         self.width = bins * bin_size
         self.stride = max(1, stride)
-        self.memory = np.zeros((memory, bins))
+        self.capacity = memory
         self.count, self.written = len(state.shapes), state.written
+        # The ring grows as shapes arrive (doubling, up to ``memory`` rows): a young series, or a coarse
+        # scale that stores a shape every few points, does not hold a full ring of zeros.
+        self.memory = np.zeros((min(memory, max(self.count, 16)), bins))
         if state.shapes:
             self.memory[: self.count] = np.array(state.shapes)
         self.tail = tail
@@ -119,6 +159,11 @@ class Shapes:
         if len(values) < 2 * self.width or n % self.stride:
             return
         old = values[-2 * self.width : -self.width]
-        self.memory[self.written % len(self.memory)] = old.reshape(self.bins, self.bin_size).mean(axis=1)
+        slot = self.written % self.capacity
+        if slot >= len(self.memory):
+            grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins))
+            grown[: len(self.memory)] = self.memory
+            self.memory = grown
+        self.memory[slot] = old.reshape(self.bins, self.bin_size).mean(axis=1)
         self.written += 1
         self.count = min(self.written, len(self.memory))
