@@ -280,6 +280,7 @@ class Sampler:
             row["ops"].append(
                 {
                     "cpu": sum(_cpu_seconds(p) for p in pids),
+                    "cpu_main": _cpu_seconds(proc.pid),
                     "rss_main": _rss_mib(proc.pid),
                     "rss_tree": sum(_rss_mib(p) for p in pids),
                     "metrics": samples,
@@ -318,6 +319,7 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
             {
                 "profiles": n,
                 "cpu_cores": round((b["cpu"] - a["cpu"]) / seconds, 3),
+                "cpu_main_cores": round((b["cpu_main"] - a["cpu_main"]) / seconds, 3),
                 "rss_main_mib_max": round(max(r["ops"][k]["rss_main"] for r in rows), 1),
                 "rss_tree_mib_max": round(max(r["ops"][k]["rss_tree"] for r in rows), 1),
                 "decisions": int(decisions),

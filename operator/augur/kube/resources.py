@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import ApiStatus, KubeError
+
+POLICY_CACHE_SECONDS = 5.0
+"""How long a ``ScalingPolicy`` read is reused; a policy change reaches its profiles at most this much later."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Resources:
         self._dynamic = DynamicClient(api)  # type: ignore[no-untyped-call]
         self._discovery_lock = threading.Lock()
         self._custom = client.CustomObjectsApi(api)
+        self._policies: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._policy_lock = threading.Lock()
 
     def resource(self, api_version: str, kind: str) -> Any:
         """The dynamic client's resource for ``kind`` (raises ``TargetError`` when the server has none)."""
@@ -105,11 +111,23 @@ class Resources:
         return out
 
     def get_policy(self, name: str, namespace: str) -> dict[str, Any] | None:
-        """The raw ``ScalingPolicy``, or None when it does not exist."""
+        """The raw ``ScalingPolicy``, or None when it does not exist. Answers are reused for
+        :data:`POLICY_CACHE_SECONDS` (many profiles share one policy and each reconciles every cadence)."""
+        key, now = (namespace, name), time.monotonic()
+        with self._policy_lock:
+            cached = self._policies.get(key)
+        if cached is not None and now - cached[0] < POLICY_CACHE_SECONDS:
+            return cached[1]
         try:
             obj = self._custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "scalingpolicies", name)
         except client.ApiException as exc:
             if exc.status == 404:
-                return None
-            raise KubeError(f"reading ScalingPolicy {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
-        return dict(obj) if isinstance(obj, dict) else None
+                obj = None
+            else:
+                raise KubeError(f"reading ScalingPolicy {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
+        policy = dict(obj) if isinstance(obj, dict) else None
+        with self._policy_lock:
+            if len(self._policies) > 10_000:
+                self._policies.clear()
+            self._policies[key] = (now, policy)
+        return policy

@@ -119,10 +119,12 @@ def _reconcile_latest(
         raise kopf.TemporaryError(str(exc), delay=10) from exc
     serial: ProfileSerializer = memo["serial"]
     uid = str(body.metadata.uid)
-    if serial.needs_apply(uid, status):
+    apply = serial.needs_apply(uid, status)
+    if apply:
         if not _apply(memo, "WorkloadProfile", "workloadprofiles", body, status):
             return  # deleted meanwhile
         serial.applied(uid, status)
+    metrics.status_write(apply)
     demand = outcome.spec.demand if outcome.spec is not None else None
     metrics.profile_status(
         str(body.metadata.namespace), str(body.metadata.name), status, demand.capacity_per_replica if demand else None

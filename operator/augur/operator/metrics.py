@@ -28,6 +28,10 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
 - ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``Rebalance``,
   ``NetworkCost``, ``Predictive``; ``DryRun``, ``Auto``), one ``Migration`` each.
 - ``augur_rebalance_run_seconds``: duration of one rebalancer run (cluster reads included).
+- ``augur_status_writes_total{result}``: profile status after a reconcile: ``Applied`` (server-side apply)
+  or ``Unchanged`` (only its times changed and it was applied less than ``AUGUR_STATUS_REFRESH_SECONDS`` ago).
+- ``augur_warmup_deferred_total``: cycles skipped because the profile's first history read waited for a
+  warm-up slot (``AUGUR_WARMUP_CONCURRENCY``).
 
 Gauges:
 
@@ -121,6 +125,11 @@ CADENCE_MISSED = Counter("augur_cadence_missed_total", "Cadences missed (next de
 CADENCE_LAG = Histogram(
     "augur_cadence_lag_seconds", "How late each decision came after its cadence was due.", buckets=_LATENCY_BUCKETS
 )
+STATUS_RESULTS = ("Applied", "Unchanged")
+STATUS_WRITES = Counter("augur_status_writes_total", "Profile status after a reconcile, by result.", ["result"])
+WARMUP_DEFERRED = Counter(
+    "augur_warmup_deferred_total", "Cycles skipped while the first history read waited for a warm-up slot."
+)
 PROFILE_MODE = Enum("augur_profile_mode", "Effective mode per profile.", PROFILE_LABELS, states=list(MODES))
 PROFILE_CONFLICT = Gauge("augur_profile_conflict", "1 while another autoscaler targets the workload.", PROFILE_LABELS)
 PROFILE_FORECAST_ERROR = Gauge(
@@ -198,6 +207,10 @@ def _bounded(value: str, allowed: Iterable[str]) -> str:
 def decision(kind: str, seconds: float) -> None:
     DECISIONS.labels(_bounded(kind, DECISION_KINDS)).inc()
     DECISION_SECONDS.observe(seconds)
+
+
+def status_write(applied: bool) -> None:
+    STATUS_WRITES.labels(STATUS_RESULTS[0] if applied else STATUS_RESULTS[1]).inc()
 
 
 def scale_write(succeeded: bool) -> None:

@@ -40,6 +40,7 @@ from augur.kube.client import KubeError
 from augur.kube.resources import ScaleInfo
 from augur.kube.statestore import config_map_name
 from augur.kube.workload import TargetReplicas
+from augur.operator import metrics
 from augur.operator.fitpool import FitPool, InlinePool
 from augur.operator.scalestatus import CycleReport, Facts, Report, build
 from augur.prom.client import PromError
@@ -203,6 +204,7 @@ class Scaler:
             gate = self._warmups if rt.loop.last_ts is None else None
             if gate is not None and not gate.acquire(blocking=False):
                 log.debug("%s/%s waits for its turn to read its history", ref.namespace, ref.name)
+                metrics.WARMUP_DEFERRED.inc()
                 return None
             try:
                 return self._cycle(ref, spec, mode, blocked, rt, now, known)
