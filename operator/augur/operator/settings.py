@@ -12,7 +12,7 @@
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
 | ``AUGUR_HANDLER_THREADS`` | ``16`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
-| ``AUGUR_WARMUP_CONCURRENCY`` | ``1`` | first-sight history reads at once (CPU-heavy); other profiles wait |
+| ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | first-sight history reads at once (CPU-heavy); other profiles wait |
 | ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
@@ -79,7 +79,7 @@ class OperatorSettings:
     """0: half the CPUs, at least one."""
     state_save_seconds: float = 300.0
     handler_threads: int = 16
-    warmup_concurrency: int = 1
+    warmup_concurrency: int = 4
     status_refresh_seconds: float = 300.0
 
     @property
