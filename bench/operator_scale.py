@@ -345,6 +345,10 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 ),
                 "query_errors_by_reason": _by_label(ma, mb, "augur_query_errors_total", "reason"),
                 "decisions_by_kind": _by_label(ma, mb, "augur_decisions_total", "kind"),
+                "status_writes_by_result": _by_label(ma, mb, "augur_status_writes_total", "result"),
+                "warmup_deferred": int(
+                    metric_sum(mb, "augur_warmup_deferred_total") - metric_sum(ma, "augur_warmup_deferred_total")
+                ),
             }
         )
     pa, pb = first["prom"], last["prom"]
@@ -479,6 +483,7 @@ def main() -> int:
     parser.add_argument("--shard-minutes", type=float, default=8.0, help="steady window, two shards (0: skip)")
     parser.add_argument("--history-hours", type=float, default=72.0)
     parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
+    parser.add_argument("--warmup-minutes", type=float, default=10.0, help="longest wait for every first decision")
     parser.add_argument("--output", default="operator_scale.json")
     parser.add_argument("--workdir", default=None, help="keep the cluster directory (logs) here")
     args = parser.parse_args()
@@ -497,6 +502,9 @@ def main() -> int:
             "targets": "BenchTarget custom resources with /scale (no pods), mode ForecastOnly",
             "steady_minutes_single": args.minutes,
             "steady_minutes_sharded": args.shard_minutes,
+            "warm_up_cap_minutes": args.warmup_minutes,
+            "operator_settings": "defaults (AUGUR_HANDLER_THREADS 16, AUGUR_WARMUP_CONCURRENCY 4, "
+            "AUGUR_STATUS_REFRESH_SECONDS 300, AUGUR_STATE_SAVE_SECONDS 300)",
         },
     }
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
@@ -513,13 +521,14 @@ def main() -> int:
         result["create_seconds"] = round(time.monotonic() - created, 1)
         kubeconfig = cluster.service_account_kubeconfig("augur-system", "augur-operator", hours=8)
         print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)
-        result["single"] = phase(cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers)
+        warmup = args.warmup_minutes * 60
+        result["single"] = phase(cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers, warmup)
         print(result["single"], flush=True)
         write(args.output, result)  # partial results, in case the sharded phase does not finish
         if args.shard_minutes > 0:
             half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
             selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
-            result["sharded"] = phase(cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers)
+            result["sharded"] = phase(cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup)
             print(result["sharded"], flush=True)
         server.shutdown()
     result["load_average_at_end"] = list(__import__("os").getloadavg())
