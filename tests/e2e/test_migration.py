@@ -271,8 +271,11 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     apply(crds, workload("pinned", ns, 2, annotations='"augur.dev/evict": "never"'))
     apply(crds, workload("single", ns, 1))
     apply(crds, workload("guarded", ns, 2, min_available=3))  # blocks even with the reservation Ready
-    for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2)):
+    apply(crds, workload("planned", ns, 2))
+    for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2), ("planned", 2)):
         settled(crds, ns, app, n)
+    planned = placement(crds, ns, "planned")
+    apply(crds, migration("plan", ns, pods(crds, ns, "planned")[0]["metadata"]["name"], approved="false"))
     before = {app: placement(crds, ns, app) for app in ("big", "pinned", "single", "guarded")}
     big = pods(crds, ns, "big")
     apply(crds, migration("full", ns, big[0]["metadata"]["name"], targetNode=big[1]["spec"]["nodeName"]))
@@ -303,6 +306,17 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     assert not leftovers(crds, ns)
     for app, was in before.items():
         assert placement(crds, ns, app) == was, app  # same pods on the same nodes
+
+    # a dry-run plan stays Pending and touches nothing until it is approved
+    plan = status(crds, ns, "plan")
+    assert plan["phase"] == "Pending" and plan["conditions"][0]["reason"] == "AwaitingApproval", plan
+    assert (
+        placement(crds, ns, "planned") == planned
+        and not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]
+    )
+    crds.kubectl("patch", "migration", "plan", "-n", ns, "--type=merge", "-p", '{"spec":{"approved":true}}')
+    approved = finished(crds, ns, "plan")
+    assert (approved["phase"], approved["reason"]) == ("Succeeded", "Moved"), approved
 
     # garbage collection: the first to finish is deleted once the retention period has passed, not before
     gone = lambda: crds.kubectl("get", "migration", "ghost", "-n", ns, check=False).returncode != 0  # noqa: E731

@@ -83,7 +83,7 @@ def gather(m: Migration, moves: Moves, now: datetime, moving: str = "") -> Facts
         facts["target_unschedulable"] = bool(((node or {}).get("spec") or {}).get("unschedulable"))
     if status.replacement_pod and spec.mode == "ReservationFirst":
         reservation = moves.pod(ns, status.replacement_pod)
-        ours = ((reservation or {}).get("metadata") or {}).get("labels", {}).get(MIGRATION_LABEL) == m.name
+        ours = (((reservation or {}).get("metadata") or {}).get("labels") or {}).get(MIGRATION_LABEL) == m.name
         facts["reservation"] = reservation if ours else None
     since = evicted_at(status)
     if spec.mode == "EvictDirectly" and status.phase == "Rescheduling" and status.owner and since:
@@ -115,6 +115,9 @@ class Executor:
 
     def step(self, m: Migration, moving: str = "") -> None:
         """Decide and act until the move has to wait (at most :data:`MAX_STEPS` decisions)."""
+        if not m.spec.approved:  # a plan: nothing to read, the decision only records AwaitingApproval
+            self.persist(m, decide(m, Facts(now=utcnow(), pod=None)))
+            return
         for _ in range(MAX_STEPS):
             decision = decide(m, gather(m, self.moves, utcnow(), moving))
             m = self.persist(m, decision)
@@ -159,6 +162,8 @@ class Executor:
         if (raw.get("status") or {}).get("phase") in TERMINAL_PHASES or time.monotonic() < self.not_before.get(uid, 0):
             return
         self.not_before.pop(uid, None)
+        if _waiting_for_approval(raw):
+            return
         try:
             fresh = self.moves.migration(str(meta["namespace"]), str(meta["name"]))
             if fresh is None:
@@ -180,6 +185,16 @@ class Executor:
         m = Migration(meta["name"], meta["namespace"], meta["uid"], int(meta.get("generation") or 1), spec, status)
         decided = fail(m, m.status, "InvalidSpec", message, utcnow()).status
         self.persist(m, enter(m, decided, "Failed", message, utcnow()))
+
+
+def _waiting_for_approval(raw: dict[str, Any]) -> bool:
+    """An unapproved plan whose status already says so for its generation: nothing to read or write."""
+    meta, spec, status = raw.get("metadata") or {}, raw.get("spec") or {}, raw.get("status") or {}
+    if spec.get("approved") is not False:
+        return False
+    conditions: list[dict[str, Any]] = status.get("conditions") or []
+    cond = next((c for c in conditions if c.get("type") == "Finished"), {})
+    return bool(cond.get("reason") == "AwaitingApproval" and cond.get("observedGeneration") == meta.get("generation"))
 
 
 def _count(status: MigrationStatus) -> None:

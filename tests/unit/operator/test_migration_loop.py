@@ -50,3 +50,16 @@ def test_a_pass_collects_and_steps() -> None:
     migrations.tick(executor)  # type: ignore[arg-type]
     assert moves.deleted == ["old"]
     assert executor.handled == [("running", ""), ("second", "running"), ("fresh", "")]
+
+
+def test_plans_already_marked_are_not_read_again() -> None:
+    from augur.operator.executor import _waiting_for_approval
+
+    plan = mig("plan", "p")
+    plan["spec"]["approved"] = False
+    plan["metadata"]["generation"] = 1
+    assert not _waiting_for_approval(plan)  # status not written yet
+    plan["status"] = {"conditions": [{"type": "Finished", "reason": "AwaitingApproval", "observedGeneration": 1}]}
+    assert _waiting_for_approval(plan)
+    plan["metadata"]["generation"] = 2  # approved since? re-read
+    assert not _waiting_for_approval(plan)
