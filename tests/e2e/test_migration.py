@@ -274,8 +274,6 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     apply(crds, workload("planned", ns, 2))
     for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2), ("planned", 2)):
         settled(crds, ns, app, n)
-    planned = placement(crds, ns, "planned")
-    apply(crds, migration("plan", ns, pods(crds, ns, "planned")[0]["metadata"]["name"], approved="false"))
     before = {app: placement(crds, ns, app) for app in ("big", "pinned", "single", "guarded")}
     big = pods(crds, ns, "big")
     apply(crds, migration("full", ns, big[0]["metadata"]["name"], targetNode=big[1]["spec"]["nodeName"]))
@@ -307,13 +305,15 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     for app, was in before.items():
         assert placement(crds, ns, app) == was, app  # same pods on the same nodes
 
-    # a dry-run plan stays Pending and touches nothing until it is approved
-    plan = status(crds, ns, "plan")
-    assert plan["phase"] == "Pending" and plan["conditions"][0]["reason"] == "AwaitingApproval", plan
-    assert (
-        placement(crds, ns, "planned") == planned
-        and not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]
-    )
+    # a dry-run plan stays Pending and touches nothing until it is approved (within the retention period:
+    # unapproved plans are deleted RETENTION_SECONDS after their creation)
+    planned = placement(crds, ns, "planned")
+    apply(crds, migration("plan", ns, pods(crds, ns, "planned")[0]["metadata"]["name"], approved="false"))
+    awaiting = lambda: (status(crds, ns, "plan").get("conditions") or [{}])[0].get("reason") == "AwaitingApproval"  # noqa: E731
+    wait_until(awaiting, 20, "the plan marked AwaitingApproval")
+    time.sleep(3)  # several executor passes
+    assert status(crds, ns, "plan")["phase"] == "Pending" and placement(crds, ns, "planned") == planned
+    assert not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]
     crds.kubectl("patch", "migration", "plan", "-n", ns, "--type=merge", "-p", '{"spec":{"approved":true}}')
     approved = finished(crds, ns, "plan")
     assert (approved["phase"], approved["reason"]) == ("Succeeded", "Moved"), approved
