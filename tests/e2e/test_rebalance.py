@@ -13,6 +13,8 @@ session's operator runs the rebalancer and the Migration executor.
   left Pending; no pod is evicted or moved; the plans stop at the rate limits and cool-down; mode ``Off``
   says so in status.
 - Network (dry run): chatty services in two regions → ``NetworkCost`` plans towards the peer's region.
+- Measured load (dry run): requests are even, but CPU use read from the real Prometheus (scraping a
+  loopback exporter) is skewed → plans off the busy node; ``LoadMeasured=True``.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from kubernetes import client, config
 
+from augur.devcluster import prometheus
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
 from augur.devcluster.procs import wait_until
@@ -402,3 +407,62 @@ def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool,
         "the policy's status reporting the lower cost",
     )
     assert status["loadSource"] == "Requests"
+
+
+class _Usage(BaseHTTPRequestHandler):
+    text = "# EOF\n"
+
+    def do_GET(self) -> None:
+        body = type(self).text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def usage(crds: LocalCluster, namespace: str) -> Iterator[type[_Usage]]:
+    """A loopback exporter of CPU use that Prometheus scrapes; the test sets ``_Usage.text``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Usage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    prometheus.add_target(crds.prometheus_dir, f"e2e-usage-{namespace}", f"127.0.0.1:{server.server_address[1]}")
+    yield _Usage
+    server.shutdown()
+    server.server_close()
+
+
+def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: Pool, usage: type[_Usage]) -> None:
+    cordon(crds, pool.nodes, False)
+    apply(crds, "---".join(deployment(pool, f"api{i}", 2, "100m") for i in range(2)))
+    placed = started(crds, pool.ns, 4)
+    busy = placed[min(placed)][1]  # the node of one of the pods
+    hot = [name for name, (_, node) in placed.items() if node == busy]
+    # requests: 0.1 of 4 cores wherever pods run (spread <= 5%); measured: the busy node at 75%, the rest at 5%
+    lines = [f'e2e_rb_node_cpu{{node="{n}"}} {3.0 if n == busy else 0.2}' for n in pool.nodes]
+    lines += [f'e2e_rb_pod_cpu{{namespace="{pool.ns}",pod="{p}"}} {1.0 if p in hot else 0.05}' for p in placed]
+    usage.text = "# TYPE e2e_rb_node_cpu gauge\n# TYPE e2e_rb_pod_cpu gauge\n" + "\n".join(lines) + "\n"
+
+    def scraped() -> bool:
+        q = {"query": f'e2e_rb_pod_cpu{{namespace="{pool.ns}"}}'}
+        r = httpx.get(f"{crds.prometheus_url}/api/v1/query", params=q, timeout=5)
+        return len(r.json()["data"]["result"]) == len(placed)
+
+    wait_until(scraped, 60, "Prometheus scraping the CPU use")
+    load = "load: {source: Prometheus, nodeQuery: e2e_rb_node_cpu, podQuery: e2e_rb_pod_cpu}"
+    apply(crds, policy(pool, "DryRun").replace("load: {source: Requests}", load))
+
+    wait_until(lambda: migrations(crds, pool.ns), 60, "a plan from measured load")
+    status = get_json(crds, "rebalancepolicy", "default")["status"]
+    measured = condition({"status": status}, "LoadMeasured")
+    assert measured is not None and (measured["status"], measured["reason"]) == ("True", "Measured"), status
+    assert status["loadSource"] == "Prometheus" and status["nodeLoadSpread"] == pytest.approx(70.0)
+    # the hot pod goes first; later moves (if any) even out what it left, all from measured use
+    first = status["proposals"][0]
+    assert first["pod"] in {f"{pool.ns}/{p}" for p in hot} and first["sourceNode"] == busy, status["proposals"]
+    for m in migrations(crds, pool.ns):
+        assert m["spec"]["targetNode"] != busy and "cores used" in m["spec"]["explanation"]

@@ -5,11 +5,13 @@
    (reason ``Rebalance``). With forecasts, the same on the forecast loads gives ``Predictive`` moves
    before the spread is reached.
 2. Load moves, one at a time until the spread is within the threshold: every movable pod on a node busier
-   than the mean is a candidate; its targets are the nodes where it fits, that stay below its source after
-   the move (no overshoot), whose network cost does not rise by more than the network threshold, and that
-   pass the extender's hard filter; among them the nodes that stay at or below the mean load are
-   preferred and the target is the one the extender's scoring (:func:`augur.placement.score_nodes`) ranks
-   first. The candidate with the largest stddev reduction per disruption wins.
+   than the mean that carries at least ``MIN_SHARE`` of the threshold (1/20: one percentage point of its
+   node at the default 20 %) is a candidate, so no eviction is spent on a pod that barely moves load. Its
+   targets are the nodes where it fits, that stay below its source after the move (no overshoot), whose
+   network cost does not rise by more than the network threshold, and that pass the extender's hard
+   filter; among them the nodes that stay at or below the mean load are preferred and the target is the
+   one the extender's scoring (:func:`augur.placement.score_nodes`) ranks first. The candidate with the
+   largest stddev reduction per disruption wins.
 3. Network moves: for every movable pod of a workload with traffic, the exact network-cost change of a
    move to each node comes from the shared search engine (:mod:`augur.migration.network`); the best node
    that passes the hard filter, has room and keeps the spread within ``max(threshold, current spread)``
@@ -38,6 +40,8 @@ from augur.placement.model import WorkloadRules
 from augur.placement.scoring import score_nodes
 
 EPS = 1e-9
+MIN_SHARE = 1 / 20
+"""A load move must shift at least this fraction of the threshold (as load of the source node)."""
 SHORTLIST = 8
 """Load-move candidates (best stddev bound per disruption first) whose targets are scored each step."""
 
@@ -162,6 +166,7 @@ class _Run:
     def _best_load_move(self, load: FloatArray, forecast: bool) -> tuple[PodState, int, str, float] | None:
         work = self.work
         mean, sd0 = float(load.mean()), stddev(load)
+        smallest = self.params.threshold * MIN_SHARE
         node_ok = self.node_budget()
         shortlist: list[tuple[float, str, PodState, int, np.ndarray, FloatArray, FloatArray]] = []
         for pod in work.pods:
@@ -173,6 +178,8 @@ class _Run:
             if c <= EPS:
                 continue
             da, db = c / work.cap[i], c / work.cap[self.sched]
+            if da < smallest - EPS:
+                continue
             ok = (work.fits(pod) & node_ok)[self.sched] & (load + db <= load[a] - da + EPS)
             if not ok.any():
                 continue

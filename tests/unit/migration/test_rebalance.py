@@ -313,3 +313,17 @@ def test_nothing_is_proposed_while_moves_are_in_progress() -> None:
     result = rebalance(replace(skewed(), in_flight=1), ONE_READING, now=NOW)
     assert result.proposals == () and result.readings.above == 1
     assert result.notes == ("waiting for 1 move(s) in progress to finish",)
+
+
+def test_no_eviction_for_pods_that_barely_move_load() -> None:
+    # a at 75% measured, 2 cores of it in no pod; one 1-core pod can move. After it (a 50%, b 30%) the
+    # spread is still 45%, but the other pods use 0.5% of their node each, less than 1/20 of the threshold.
+    nodes = (node("a", cpu_used=3.0), node("b", cpu_used=0.2), node("c", cpu_used=0.2), node("d", cpu_used=0.2))
+    pods = (
+        pod("hot", "a", cpu=0.1, cpu_used=1.0),
+        *(pod(f"small{i}", on, cpu=0.1, cpu_used=0.02) for i, on in enumerate("abcd")),
+    )
+    result = rebalance(ClusterSnapshot(nodes=nodes, pods=pods, measured=True), ONE_READING, now=NOW)
+    assert moves(result) == [("hot", "a", "b", "Rebalance")]
+    assert result.after.spread == pytest.approx(0.45)
+    assert rebalance(ClusterSnapshot(nodes=nodes, pods=pods[1:], measured=True), ONE_READING, now=NOW).proposals == ()
