@@ -30,7 +30,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, machine, write
+from common import machine, merge_splits, write
 from datasets import DEVELOPMENT, VALIDATION, by_split, sample
 
 from augur.sim.backtest import run_backtest
@@ -169,17 +168,8 @@ def summary(traces: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def merge() -> int:
     """``backtest.json`` from the two per-set files (each has its own machine and load record)."""
-    parts = {s: json.loads((RESULTS / f"backtest_{s}.json").read_text()) for s in (DEVELOPMENT, VALIDATION)}
-    first = parts[DEVELOPMENT]
-    payload = {
-        "machine": {s: part["machine"] for s, part in parts.items()},
-        "complete": all(part["complete"] for part in parts.values()),
-        "protocol": first["protocol"],
-        "split": first["split"],
-        "sets": {s: part["sets"][s] for s, part in parts.items()},
-        "seconds": {s: part.get("seconds_so_far") for s, part in parts.items()},
-    }
-    print(write("backtest.json", payload))
+    parts = {s: f"backtest_{s}.json" for s in (DEVELOPMENT, VALIDATION)}
+    print(merge_splits("backtest.json", parts, lambda s, part: part["sets"][s], keep=("protocol", "split")))
     return 0
 
 

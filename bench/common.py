@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
+import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,3 +51,43 @@ def write(name: str, payload: dict[str, Any]) -> Path:
     path = RESULTS / name
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
     return path
+
+
+def read(name: str) -> dict[str, Any] | None:
+    """A results file, or ``None`` when there is none yet."""
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def record(name: str, fresh: dict[str, Any], section: str, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add ``entry`` as ``payload[section][key]`` of the results file ``name`` and write it back, under a lock,
+    so that several processes (shards of one run) can fill the same file; ``fresh`` is the payload when the
+    file does not exist yet. Returns the payload written."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (Path(tempfile.gettempdir()) / f"augur-bench-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        payload = read(name) or fresh
+        payload.setdefault(section, {})[key] = entry
+        write(name, payload)
+    return payload
+
+
+def merge_splits(
+    name: str,
+    parts: dict[str, str],
+    pick: Callable[[str, dict[str, Any]], Any],
+    keep: tuple[str, ...] = (),
+) -> Path:
+    """One results file ``name`` from per-split files (``parts``: split -> file name), side by side: each
+    split's machine record and run time, ``complete`` when every part is, the ``keep`` keys of the first
+    part, and ``sets[split] = pick(split, part)``."""
+    loaded = {split: json.loads((RESULTS / file).read_text()) for split, file in parts.items()}
+    first = next(iter(loaded.values()))
+    payload = {
+        "machine": {s: part["machine"] for s, part in loaded.items()},
+        "complete": all(part.get("complete", False) for part in loaded.values()),
+        **{key: first[key] for key in keep if key in first},
+        "sets": {s: pick(s, part) for s, part in loaded.items()},
+        "seconds": {s: part.get("seconds_so_far") for s, part in loaded.items()},
+    }
+    return write(name, payload)

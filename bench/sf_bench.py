@@ -14,7 +14,10 @@ For each series of one split (``bench/datasets.py``; a deterministic sample, see
 
 Series longer than ``--max-steps`` use their last ``--max-steps`` steps (said in the JSON). Capacity (it
 only matters for the decisions, not for rMAE): the 99.5th percentile needs 15 replicas at u = 0.8.
-Run: ``PYTHONPATH=operator .venv/bin/python bench/sf_bench.py --split development`` (then validation).
+Run: ``PYTHONPATH=operator .venv/bin/python bench/sf_bench.py --split development --shard 0/2`` (and
+``--shard 1/2``, and the same for ``--split validation``: four processes fill the two files), then
+``--merge`` (targets, ``sf.json`` with both splits side by side), ``--table development`` (the docs'
+table) and ``--speed`` (``sf_speed.json``: update, fit, selection, import).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import json
 import math
+import pickle
 import subprocess
 import sys
 import time
@@ -37,16 +41,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets
-from common import RESULTS, machine, write
+from common import RESULTS, machine, merge_splits, read, record, write
 
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster
-from augur.forecast.sf_models import SF_CANDIDATES
+from augur.forecast.selection import CANDIDATES
+from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.sim.backtest import run_backtest, seasonal_naive_reference
 from augur.sim.ceiling import refit_at_origins, sample_origins
 from augur.sim.protocol import backtest_setup
 from augur.sim.trace import load_trace
 
-POLICIES = ("augur", *SF_CANDIDATES)
+SELECTIONS = ("augur", "augur_sf")
+"""Augur's rolling-origin selection: its own candidates, and with ``SF_SELECTABLE`` added."""
+POLICIES = (*SELECTIONS, *SF_CANDIDATES)
 PEAK_REPLICAS = 15
 UTILIZATION = 0.8
 
@@ -71,16 +78,18 @@ def bench_trace(path: Path, origins: int, max_steps: int, budget_s: float) -> di
     points: dict[str, np.ndarray] = {}
     result = None
     for name in POLICIES:
-        start = time.perf_counter()
-        result = run_backtest(trace, setup, (name,))
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = run_backtest(trace, setup, (name,), curve=False)
         run = result.forecasts[name]
         points[name] = run.point
         budget[name] = {
             "rmae": result.accuracy[name].rmae,
             "mae": result.accuracy[name].mae,
             "walk_seconds": round(time.perf_counter() - start, 2),
+            "walk_cpu_seconds": round(time.process_time() - start_cpu, 2),
             "fits": len(run.models),
             "models": sorted(set(run.models)),
+            "models_chosen": list(run.models),
         }
         print(f"  {path.name} {name}: {budget[name]}", file=sys.stderr, flush=True)
     assert result is not None
@@ -106,9 +115,11 @@ def bench_trace(path: Path, origins: int, max_steps: int, budget_s: float) -> di
             "origins_done": len(run.origins),
             "rmae": _rmae(trace.demand, run.point, reference, done),
             "budget_rmae_same_steps": _rmae(trace.demand, points[name], reference, done),
-            "augur_budget_rmae_same_steps": _rmae(trace.demand, points["augur"], reference, done),
+            **{f"{a}_budget_rmae_same_steps": _rmae(trace.demand, points[a], reference, done) for a in SELECTIONS},
             "fit_seconds_median": float(np.median(run.fit_seconds)) if run.fit_seconds else None,
             "fit_seconds_max": max(run.fit_seconds) if run.fit_seconds else None,
+            "fit_cpu_seconds_median": float(np.median(run.fit_cpu_seconds)) if run.fit_cpu_seconds else None,
+            "fit_cpu_seconds_max": max(run.fit_cpu_seconds) if run.fit_cpu_seconds else None,
         }
         print(f"  {path.name} {name} ceiling: {ceiling[name]}", file=sys.stderr, flush=True)
     out: dict[str, Any] = {
@@ -131,29 +142,33 @@ def bench_trace(path: Path, origins: int, max_steps: int, budget_s: float) -> di
 
 
 def targets(trace: dict[str, Any]) -> dict[str, Any]:
-    """The issue's targets for one series: Augur's walk against the best statsforecast walk (same budget),
-    and against the best unlimited refit among the models whose every origin was refitted (so that all
-    are scored on the same steps; a model cut short by the time limit is left out and named)."""
+    """The issue's targets for one series, for ``augur`` and ``augur_sf``: the walk against the best
+    statsforecast walk (same budget), and against the best unlimited refit among the models whose every
+    origin was refitted (so that all are scored on the same steps; a model cut short by the time limit is
+    left out and named)."""
     budget, unlimited = trace["augur_budget"], trace["unlimited"]
-    finite = {n: budget[n]["rmae"] for n in SF_CANDIDATES if math.isfinite(budget[n]["rmae"])}
+    finite = {n: budget[n]["rmae"] for n in SF_CANDIDATES if n in budget and math.isfinite(budget[n]["rmae"])}
     best_sf = min(finite, key=lambda n: finite[n]) if finite else None
     complete = {
         n: m for n, m in unlimited["models"].items()
         if m.get("origins_done", unlimited["origins"]) == unlimited["origins"] and math.isfinite(m["rmae"])
     }  # fmt: skip
     best = min(complete, key=lambda n: complete[n]["rmae"]) if complete else None
-    augur_same = complete["augur"]["budget_rmae_same_steps"] if "augur" in complete else None
-    return {
+    out: dict[str, Any] = {
         "best_statsforecast_under_budget": best_sf,
-        "augur_le_best_statsforecast_under_budget": None
-        if best_sf is None
-        else budget["augur"]["rmae"] <= finite[best_sf],
         "best_unlimited_all_origins": best,
         "unlimited_cut_short": sorted(set(unlimited["models"]) - set(complete)),
-        "augur_budget_over_best_unlimited_same_steps": (
-            augur_same / complete[best]["rmae"] if best and augur_same is not None and complete[best]["rmae"] else None
-        ),
     }
+    for name in SELECTIONS:
+        if name not in budget:
+            continue
+        own = budget[name]["rmae"]
+        out[f"{name}_le_best_statsforecast_under_budget"] = None if best_sf is None else own <= finite[best_sf]
+        same = unlimited["models"].get(name, {}).get(f"{name}_budget_rmae_same_steps")
+        ratio = same / complete[best]["rmae"] if best and same is not None and complete[best]["rmae"] else None
+        out[f"{name}_budget_over_best_unlimited_same_steps"] = ratio
+        out[f"{name}_within_10pct_of_ceiling"] = None if ratio is None else ratio <= 1.1
+    return out
 
 
 def _two_weeks(n: int, seed: int) -> np.ndarray:
@@ -164,20 +179,34 @@ def _two_weeks(n: int, seed: int) -> np.ndarray:
 
 
 def speed() -> dict[str, Any]:
-    """Incremental update per model (ms per series per tick) on two weeks at five minutes, and the fit."""
+    """Per model on two weeks at five minutes: incremental update (ms per series per tick), the fit with its
+    rolling-origin walk, and the pickled size of the forecaster (what the operator keeps per profile and
+    ships back from a fit worker); then the full selection over Augur's candidates with and without the
+    statsforecast ones (wall and CPU seconds, median of 3)."""
     y = _two_weeks(4032 + 1000, 0)
     out: dict[str, Any] = {}
     for name in ("holt_winters", "mstl", "sarimax", *SF_CANDIDATES):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         f = fit_forecaster(y[:4032], ForecastSettings(300.0, target_horizon=2, candidates=(name,)))
-        fit = time.perf_counter() - start
+        fit, fit_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         start = time.perf_counter()
         for v in y[4032:]:
             f = f.update(float(v))
         out[name] = {
             "update_ms_per_series": (time.perf_counter() - start) / 1000 * 1e3,
             "fit_and_rolling_origin_seconds": round(fit, 3),
+            "fit_and_rolling_origin_cpu_seconds": round(fit_cpu, 3),
+            "pickled_bytes": len(pickle.dumps(f)),
         }
+    for label, names in (("selection_augur", CANDIDATES), ("selection_augur_sf", (*CANDIDATES, *SF_SELECTABLE))):
+        walls, cpus = [], []
+        for _ in range(3):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fit_forecaster(y[:4032], ForecastSettings(300.0, target_horizon=2, candidates=names))
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - start_cpu)
+        out[label] = {"seconds": [round(w, 3) for w in walls], "cpu_seconds": [round(c, 3) for c in cpus]}
+    out["load_average"] = list(os.getloadavg())
     return out
 
 
@@ -190,13 +219,19 @@ def import_cost() -> dict[str, Any]:
         "r0 = rss(); t = time.perf_counter()\n"
         "import statsforecast.models\n"
         "print(time.perf_counter() - t, rss() - r0)\n"
-        "import sys; print('numba' in sys.modules)"
+        "import sys; print('numba' in sys.modules)\n"
+        "y = numpy.sin(numpy.arange(600) / 10) + numpy.random.default_rng(0).normal(0, .1, 600)\n"
+        "for _ in range(2):\n"
+        "    t = time.perf_counter(); statsforecast.models.AutoETS().fit(y); statsforecast.models.AutoARIMA().fit(y)\n"
+        "    print(time.perf_counter() - t)"
     )
     lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return {
         "import_seconds_after_numpy_scipy_statsmodels": float(lines[0]),
         "extra_rss_mib": float(lines[1]),
         "numba_imported": lines[2] == "True",
+        "first_fit_seconds_autoets_plus_autoarima_600_points": float(lines[3]),
+        "second_fit_seconds": float(lines[4]),
     }
 
 
@@ -209,30 +244,30 @@ def table(split: str) -> str:
     are recomputed with :func:`targets` and written back, so the file and the table agree)."""
     path = RESULTS / f"sf_{split}.json"
     payload = json.loads(path.read_text())
+    names = " / ".join(POLICIES)
     rows = [
-        "| series | step | h | rMAE under Augur's budget: augur / sf_autoets / sf_autoarima / sf_mstl "
-        "| augur ≤ best sf | unlimited rMAE (origins refitted): augur / sf_autoets / sf_autoarima / sf_mstl "
-        "| augur's walk, same steps | ÷ best unlimited "
-        "| fit s per series: augur / sf_autoets / sf_autoarima / sf_mstl |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| series | step | h | rMAE under Augur's budget: {names} | best sf | augur ≤ best sf | augur_sf ≤ best sf "
+        f"| unlimited rMAE: {names} | augur, augur_sf walk ÷ best unlimited (same steps) "
+        f"| fit CPU s per series: {names} |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, t in payload["traces"].items():
+    for name, t in sorted(payload["traces"].items()):
         t["targets"] = goal = targets(t)
         b, u, n = t["augur_budget"], t["unlimited"]["models"], t["unlimited"]["origins"]
-        ceiling = " / ".join(f"{_f(u[p]['rmae'])} ({u[p].get('origins_done', n)})" for p in POLICIES)
-        same = u["augur"]["budget_rmae_same_steps"]
-        met = goal["augur_le_best_statsforecast_under_budget"]
+        ceiling = " / ".join(
+            _f(u[p]["rmae"]) + ("" if u[p].get("origins_done", n) == n else f" ({u[p]['origins_done']} of {n})")
+            for p in POLICIES
+        )
+        yes = {True: "yes", False: "**no**", None: "-"}
+        ratios = " / ".join(_f(goal[f"{a}_budget_over_best_unlimited_same_steps"], 2) for a in SELECTIONS)
         rows.append(
             f"| {name} | {t['interval_seconds']:g}s | {t['horizon_steps']} "
-            f"| {' / '.join(_f(b[p]['rmae']) for p in POLICIES)} "
-            f"| {'yes' if met else 'no'} ({goal['best_statsforecast_under_budget']}) | {ceiling} | {_f(same)} "
-            f"| {_f(goal['augur_budget_over_best_unlimited_same_steps'], 2)} ({goal['best_unlimited_all_origins']}) "
-            f"| {' / '.join(_f(u[p]['fit_seconds_median'], 1) for p in POLICIES)} |"
+            f"| {' / '.join(_f(b[p]['rmae']) for p in POLICIES)} | {goal['best_statsforecast_under_budget']} "
+            f"| {yes[goal['augur_le_best_statsforecast_under_budget']]} "
+            f"| {yes[goal['augur_sf_le_best_statsforecast_under_budget']]} | {ceiling} "
+            f"| {ratios} ({goal['best_unlimited_all_origins']}) "
+            f"| {' / '.join(_f(u[p].get('fit_cpu_seconds_median'), 2) for p in POLICIES)} |"
         )
-    for name, t in payload.get("partial", {}).items():
-        b = t["augur_budget"]
-        rmae = " / ".join(_f(b[p]["rmae"]) if p in b else "not run" for p in POLICIES)
-        rows.append(f"| {name} (partial) | | | {rmae} | | not run | | | |")
     write(path.name, payload)
     return "\n".join(rows)
 
@@ -245,61 +280,74 @@ def _cost(path: Path) -> tuple[bool, int]:
     return hourly, path.stat().st_size
 
 
+def merge() -> Path:
+    """Targets recomputed in each split's file, ``complete`` set when every sampled series is in it, and
+    ``sf.json``: both splits side by side."""
+    for split in (datasets.DEVELOPMENT, datasets.VALIDATION):
+        payload = read(f"sf_{split}.json")
+        if payload is None:
+            continue
+        for entry in payload["traces"].values():
+            entry["targets"] = targets(entry)
+        payload["complete"] = {p.name for p in datasets.sample(split)} <= set(payload["traces"])
+        write(f"sf_{split}.json", payload)
+    parts = {s: f"sf_{s}.json" for s in (datasets.DEVELOPMENT, datasets.VALIDATION)}
+    return merge_splits("sf.json", parts, lambda s, part: part["traces"], keep=("split_rule", "settings"))
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--table"]:
         print(table(argv[1]))
         return 0
-    if argv[:1] == ["--import-cost"]:
-        path = RESULTS / "sf_development.json"
-        payload = json.loads(path.read_text())
-        payload["statsforecast_import"] = import_cost()
-        print(write(path.name, payload))
+    if argv[:1] == ["--merge"]:
+        print(merge())
+        return 0
+    if argv[:1] == ["--speed"]:
+        print(write("sf_speed.json", {"machine": machine(), "speed": speed(), "statsforecast_import": import_cost()}))
         return 0
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", choices=(datasets.DEVELOPMENT, datasets.VALIDATION), required=True)
     parser.add_argument("--origins", type=int, default=10)
     parser.add_argument("--max-steps", type=int, default=6048)
     parser.add_argument(
-        "--ceiling-seconds", type=float, default=150.0, help="time per model and series for the refit ceiling"
+        "--ceiling-seconds", type=float, default=300.0, help="time per model and series for the refit ceiling"
     )
-    parser.add_argument("--resume", action="store_true", help="keep series already in the results file")
-    parser.add_argument("--speed", action="store_true", help="also measure update speed and import cost")
+    parser.add_argument("--shard", default="0/1", help="K/N: run every N-th series from the K-th (N processes)")
     parser.add_argument("traces", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    # Cheapest first (hourly series last: statsforecast's seasonal AutoARIMA takes minutes per fit there);
-    # the results file is rewritten after every series, so a run cut short keeps what finished.
-    paths = args.traces or sorted(datasets.sample(args.split), key=_cost)
+    k, n = (int(x) for x in args.shard.split("/"))
+    # Cheapest first (hourly series last: seasonal AutoARIMA is the slowest fit there); series already in
+    # the results file are skipped, and each finished series is added to it at once (under a lock: the
+    # shards of a run share the file), so a run cut short keeps what finished.
+    paths = (args.traces or sorted(datasets.sample(args.split), key=_cost))[k::n]
     name = f"sf_{args.split}.json"
-    payload: dict[str, Any] = {
+    fresh: dict[str, Any] = {
         "machine": machine(),
         "split_rule": datasets.__doc__,
-        "settings": {"origins": args.origins, "max_steps": args.max_steps, "policies": list(POLICIES)},
+        "settings": {
+            "origins": args.origins,
+            "max_steps": args.max_steps,
+            "ceiling_seconds": args.ceiling_seconds,
+            "policies": list(POLICIES),
+            "augur_sf_candidates": [*CANDIDATES, *SF_SELECTABLE],
+        },
         "complete": False,
         "traces": {},
     }
-    previous = RESULTS / name
-    if args.resume and previous.exists():
-        stored = json.loads(previous.read_text())
-        payload["traces"] = stored["traces"]
-        payload.update({k: stored[k] for k in ("speed", "statsforecast_import") if k in stored})
-    if args.speed:
-        payload["speed"] = speed()
-        payload["statsforecast_import"] = import_cost()
-        write(name, payload)
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     for path in paths:
         if datasets.split_of(path) != args.split:
             print(f"{path.name} is in the other split; skipped", file=sys.stderr)
             continue
-        if path.name in payload["traces"]:
+        if path.name in (read(name) or fresh)["traces"]:
             continue
         print(f"{args.split}: {path.name}", file=sys.stderr, flush=True)
-        payload["traces"][path.name] = bench_trace(path.resolve(), args.origins, args.max_steps, args.ceiling_seconds)
-        payload["seconds_so_far"] = round(time.perf_counter() - started, 1)
-        write(name, payload)
-    payload["complete"] = True
-    payload["machine"]["load_average_at_end"] = list(os.getloadavg())
-    print(write(name, payload))
+        entry = bench_trace(path.resolve(), args.origins, args.max_steps, args.ceiling_seconds)
+        entry["shard"] = args.shard
+        entry["process_seconds_so_far"] = round(time.perf_counter() - started, 1)
+        entry["process_cpu_seconds_so_far"] = round(time.process_time() - started_cpu, 1)
+        record(name, fresh, "traces", path.name, entry)
+    print(merge())
     return 0
 
 

@@ -20,9 +20,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from augur.api.durations import parse_duration
-from augur.forecast.sf_models import SF_CANDIDATES, statsforecast_available
+from augur.forecast.sf_models import statsforecast_available
 from augur.scaling.learner import BUDGET
 from augur.sim.backtest import AVAILABLE, POLICIES, BacktestResult, run_backtest
+from augur.sim.policies import SF_POLICIES
 from augur.sim.protocol import Setup, backtest_setup, policy_spec
 from augur.sim.report import render_report
 from augur.sim.trace import Trace, TraceError, load_trace
@@ -44,7 +45,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--policies",
         default=",".join(POLICIES),
-        help=f"comma-separated ({','.join(POLICIES)}; also {','.join(SF_CANDIDATES)} with augur[statsforecast])",
+        help=f"comma-separated ({','.join(POLICIES)}; also {','.join(SF_POLICIES)} with augur[statsforecast])",
     )
     p.add_argument(
         "--allow-forecast-scale-in",
@@ -155,7 +156,7 @@ def _policies(text: str) -> tuple[str, ...]:
         raise _InputError(
             f"--policies: unknown policy {unknown[0] if unknown else '(none)'!r}; choose from {','.join(AVAILABLE)}"
         )
-    if any(n in SF_CANDIDATES for n in names) and not statsforecast_available():
+    if any(n in SF_POLICIES for n in names) and not statsforecast_available():
         raise _InputError("--policies: the sf_* forecasters need statsforecast: pip install 'augur[statsforecast]'")
     return names
 

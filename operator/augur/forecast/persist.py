@@ -20,6 +20,7 @@ from augur.forecast.models import Decomposed, FittedModel, HoltWinters, Seasonal
 from augur.forecast.quantiles import Calibration
 from augur.forecast.regression import HarmonicArima
 from augur.forecast.series import FloatArray
+from augur.forecast.sf_models import SfArima, SfDecomposed, SfEts, sf_model_from_dict, sf_model_to_dict
 
 VERSION = 1
 
@@ -72,6 +73,8 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
             "lastFeed": _floats(model.last_feed),
             "t": model.t,
         }
+    if isinstance(model, SfEts | SfArima | SfDecomposed):
+        return sf_model_to_dict(model)
     raise ValueError(f"cannot serialise model {type(model).__name__}")
 
 
@@ -109,6 +112,8 @@ def model_from_dict(data: dict[str, Any]) -> FittedModel:
             last_feed=_array(data["lastFeed"]),
             t=int(data["t"]),
         )
+    if kind in ("SfEts", "SfArima", "SfDecomposed"):
+        return sf_model_from_dict(data)
     raise ValueError(f"unknown model type {kind!r}")
 
 

@@ -11,9 +11,8 @@ import numpy as np
 
 from augur.forecast.fingerprint import DAY, detect_periods
 from augur.forecast.series import FloatArray
-from augur.forecast.sf_models import SF_CANDIDATES
 from augur.sim.bootstrap import RESAMPLES, SEED, Interval, block_length, ratio_interval, resample_starts
-from augur.sim.policies import FORECASTERS, ForecastRun, WalkSettings, run_forecast_variants
+from augur.sim.policies import FORECASTERS, SF_POLICIES, ForecastRun, WalkSettings, run_forecast_variants
 from augur.sim.progress import Progress
 from augur.sim.protocol import (
     PolicyMetrics,
@@ -53,7 +52,7 @@ POLICIES = (
     "holt_winters",
 )
 """Policies run by default."""
-AVAILABLE = (*POLICIES, *SF_CANDIDATES)
+AVAILABLE = (*POLICIES, *SF_POLICIES)
 """Every policy ``run_backtest`` accepts (the statsforecast ones need ``augur[statsforecast]``)."""
 
 

@@ -6,19 +6,24 @@ a decision is made, with demand known up to ``o - 1``) the model is fitted again
 ``history_points`` observations before ``o`` and forecasts step ``o - 1 + horizon``, the step the
 walk's ``point`` array scores at the same origin. A single model (``sf_mstl``, ``holt_winters``...) is
 re-estimated on the whole window and its point forecast used as is (what a user of that library would
-get); ``augur`` re-runs the full rolling-origin selection (:func:`fit_forecaster`) and uses its median.
+get); ``augur`` and ``augur_sf`` re-run the full rolling-origin selection (:func:`fit_forecaster`) over
+their candidates and use its median.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from augur.forecast.forecaster import ForecastSettings, detected_seasons, fit_forecaster
-from augur.forecast.selection import CANDIDATES, fitters
+from augur.forecast.selection import fitters
 from augur.forecast.series import FloatArray
+from augur.sim.policies import FORECASTERS
+
+SELECTIONS = ("augur", "augur_sf")
+"""Policies refitted by a full rolling-origin selection over their candidates (the rest: one model)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class CeilingRun:
     """Wall time of each origin's fit (and forecast)."""
     origins: tuple[int, ...] = ()
     """Origins actually refitted (all of them unless ``max_seconds`` ran out), sorted."""
+    fit_cpu_seconds: tuple[float, ...] = ()
+    """CPU time of each origin's fit (this process; on a shared machine steadier than the wall time)."""
 
 
 def sample_origins(first: int, last: int, count: int) -> list[int]:
@@ -57,8 +64,8 @@ def spread_order(items: list[int]) -> list[int]:
 
 
 def _forecast_at(name: str, window: FloatArray, settings: ForecastSettings, horizon: int) -> float:
-    if name == "augur":
-        forecaster = fit_forecaster(window, ForecastSettings(**{**settings.__dict__, "candidates": CANDIDATES}))
+    if name in SELECTIONS:
+        forecaster = fit_forecaster(window, replace(settings, candidates=FORECASTERS[name]))
         return float(forecaster.forecast((horizon,), (0.5,)).values[0, 0])
     periods, primary = detected_seasons(window, settings)
     model = fitters(periods, primary)[name](window[-settings.history_points :], None)
@@ -77,7 +84,8 @@ def refit_at_origins(
     target_horizon: int | None = None,
     max_seconds: float | None = None,
 ) -> CeilingRun:
-    """Refit ``name`` (a model of :func:`fitters`, or ``augur``) at every origin and forecast ``horizon`` ahead.
+    """Refit ``name`` (a model of :func:`fitters`, ``augur`` or ``augur_sf``) at every origin and forecast
+    ``horizon`` ahead.
 
     With ``max_seconds``, origins are visited in :func:`spread_order` and no new fit starts once that much
     time has passed (the first always runs); the run says which origins were done.
@@ -89,6 +97,7 @@ def refit_at_origins(
     )
     point = np.full(demand.size, np.nan)
     seconds: list[float] = []
+    cpu: list[float] = []
     done: list[int] = []
     began = time.perf_counter()
     for origin in spread_order(list(origins)):
@@ -98,8 +107,9 @@ def refit_at_origins(
         if max_seconds is not None and done and time.perf_counter() - began > max_seconds:
             break
         window = demand[max(0, origin - 4 * history_points) : origin]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         point[target] = _forecast_at(name, window, settings, horizon)
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         done.append(origin)
-    return CeilingRun(name, horizon, point, tuple(seconds), tuple(sorted(done)))
+    return CeilingRun(name, horizon, point, tuple(seconds), tuple(sorted(done)), tuple(cpu))

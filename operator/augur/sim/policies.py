@@ -1,5 +1,6 @@
-"""Walk-forward forecasting policies: ``augur``, ``seasonal_naive``, ``holt_winters`` and the statsforecast
-models ``sf_autoets``, ``sf_autoarima``, ``sf_mstl`` (one model each, same walk and decision).
+"""Walk-forward forecasting policies: ``augur``, ``seasonal_naive``, ``holt_winters``, the statsforecast
+models ``sf_autoets``, ``sf_autoarima``, ``sf_mstl`` (one model each, same walk and decision) and
+``augur_sf`` (Augur's selection with ``sf_autoets`` and ``sf_autoarima`` as extra candidates).
 
 At the start of step ``t`` the policy has seen demand up to ``t - 1``; it updates its forecaster
 incrementally, refits on schedule, and asks :func:`augur.scaling.decision.decide` (the operator's own
@@ -18,20 +19,24 @@ import numpy as np
 
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.quantiles import QuantileForecast
+from augur.forecast.selection import CANDIDATES
 from augur.forecast.series import FloatArray
-from augur.forecast.sf_models import SF_CANDIDATES
+from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.scaling.decision import Observed, ScalingParams, decide, decide_reactive, stabilization_steps
 from augur.scaling.learner import HALF_LIFE_SECONDS, LearnerState, decay_for, initial_state, observe
 from augur.sim.progress import Progress
 from augur.sim.protocol import RecentRecommendations, Setup, initial_desired, ready_at
 
 FORECASTERS: dict[str, tuple[str, ...]] = {
-    "augur": ("seasonal_naive", "holt_winters", "mstl", "sarimax"),
+    "augur": CANDIDATES,
+    "augur_sf": (*CANDIDATES, *SF_SELECTABLE),
     "seasonal_naive": ("seasonal_naive",),
     "holt_winters": ("holt_winters",),
     **{name: (name,) for name in SF_CANDIDATES},
 }
-LEARNING = {"augur"}
+SF_POLICIES = (*SF_CANDIDATES, "augur_sf")
+"""Policies that need statsforecast (``augur[statsforecast]``)."""
+LEARNING = {"augur", "augur_sf"}
 MIN_FIT_POINTS = 24
 
 
