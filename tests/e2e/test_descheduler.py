@@ -28,6 +28,7 @@ def test_descheduler_evaluates_load_skew_without_breaking_budgets(cluster: Local
     # every pod the watcher saw deleted is one the descheduler says it evicted, and there were some
     assert row["evictions"] > 0
     assert row["evictions"] == report["evictions_in_log"]
+    assert row["pod_deletions"] == row["evictions"] and row["churn_pods"] == 0  # nothing deleted but evictions
     assert set(report["by_strategy"]) <= {"LowNodeUtilization", "RemovePodsViolatingTopologySpreadConstraint"}
     assert row["after"]["load_stddev"] < row["before"]["load_stddev"]
     assert row["after"]["max_node_load"] <= 0.5 + 1e-9 or row["after"]["max_node_load"] < row["before"]["max_node_load"]

@@ -26,6 +26,12 @@ class _Seen:
     pod: str
 
 
+def _evicted(obj: dict[str, Any]) -> bool:
+    """The API server marks a pod deleted through the Eviction API with a ``DisruptionTarget`` condition."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "DisruptionTarget" and c.get("reason") == "EvictionByEvictionAPI" for c in conditions)
+
+
 def _ready(obj: dict[str, Any]) -> bool:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
@@ -106,7 +112,11 @@ class RunWatcher:
                 self._seen.append(_Seen(now, "ready", workload, state["node"], name))
             if gone and not state["deleted"]:
                 state["deleted"] = True
-                kind: PodEventKind = "deleted" if state["ready"] else "discarded"
+                kind: PodEventKind = "discarded"
+                if _evicted(obj):
+                    kind = "evicted"
+                elif state["ready"]:
+                    kind = "deleted"
                 self._seen.append(_Seen(now, kind, workload, state["node"], name))
 
     def _on_pdb(self, obj: dict[str, Any], deleted: bool) -> None:

@@ -5,13 +5,14 @@ A run is judged on what a watcher saw on the cluster, never on what the rebalanc
 - **balance and network cost** of a placement (which pods of which workload run on which node) with the
   simulator's own functions, :func:`augur.sim.placement.load_stddev` (standard deviation of the nodes'
   requested CPU over allocatable) and :func:`augur.sim.placement.network_cost` (facts §5);
-- **evictions**: pods of the scenario deleted while the rebalancer ran, once Ready (a placeholder pod
-  discarded before it was Ready is not an eviction);
+- **evictions**: pods evicted through the Eviction API while the rebalancer ran, and **pod deletions**:
+  every Ready pod of the scenario removed, evicted or deleted otherwise (a surplus replacement);
 - **availability violations**: episodes in which a PodDisruptionBudget reported fewer healthy pods than
   it requires, or a Deployment fewer available replicas than its budget's minimum;
 - **ping-pong**: a workload's pod arriving on a node that lost one of its pods earlier in the run, or
-  leaving a node that gained one (a move undone, or a replacement landing where its pod was evicted),
-  counted on lasting pods; pods started and deleted again within seconds are **churn**, counted apart;
+  leaving a node that gained one (a move undone, or a replacement landing where its pod was evicted);
+  pods started during the run and removed again without an eviction (a controller's surplus pod, a
+  discarded placeholder) are **churn**, counted apart and left out of ping-pong;
 - **time to converge**: from the rebalancer's start to the last pod event (eviction, binding, Ready).
 """
 
@@ -26,8 +27,11 @@ import numpy as np
 from augur.sim.placement.metrics import load_stddev, network_cost, node_distances
 from augur.sim.placement.scenario import Scenario
 
-PodEventKind = Literal["deleted", "discarded", "bound", "ready"]
-"""``discarded``: a pod deleted before it was ever Ready (e.g. a reservation placeholder rolled back)."""
+PodEventKind = Literal["evicted", "deleted", "discarded", "bound", "ready"]
+"""``evicted``: deleted through the Eviction API (the pod carried the ``DisruptionTarget`` condition with
+reason ``EvictionByEvictionAPI``); ``deleted``: a Ready pod deleted otherwise (e.g. a ReplicaSet removing
+a surplus pod); ``discarded``: a pod deleted before it was ever Ready (e.g. a placeholder rolled back)."""
+GONE = ("evicted", "deleted", "discarded")
 
 
 @dataclass(frozen=True)
@@ -77,66 +81,64 @@ def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dic
     }
 
 
-SETTLE_SECONDS = 15.0
-"""A pod started during the run and deleted within this many seconds of becoming Ready (or before it
-was Ready) is churn: a surplus replacement or a rolled-back placeholder, not a move of its own."""
-
-
 @dataclass(frozen=True)
 class _Life:
     workload: str
     node: str
     bound: float | None
-    ready: float | None
-    deleted: float | None
+    gone: float | None
+    how: str
+    """How it ended: "" (still there), or the event kind that removed it."""
 
 
 def _lives(events: Sequence[PodEvent]) -> dict[str, _Life]:
     out: dict[str, _Life] = {}
     for e in sorted(events, key=lambda e: e.seconds):
-        life = out.get(e.pod) or _Life(e.workload, e.node, None, None, None)
+        life = out.get(e.pod) or _Life(e.workload, e.node, None, None, "")
+        workload, node = e.workload or life.workload, life.node or e.node
         if e.kind == "bound":
-            life = _Life(e.workload or life.workload, e.node, e.seconds, life.ready, life.deleted)
-        elif e.kind == "ready":
-            life = _Life(e.workload or life.workload, life.node or e.node, life.bound, e.seconds, life.deleted)
+            life = _Life(workload, e.node, e.seconds, life.gone, life.how)
+        elif e.kind in GONE:
+            life = _Life(workload, node, life.bound, e.seconds, e.kind)
         else:
-            life = _Life(e.workload or life.workload, life.node or e.node, life.bound, life.ready, e.seconds)
+            life = _Life(workload, node, life.bound, life.gone, life.how)
         out[e.pod] = life
     return out
 
 
-def _churn(life: _Life, settle: float) -> bool:
-    """Started after the start and gone again before it settled."""
-    if life.bound is None or life.bound < 0 or life.deleted is None:
-        return False
-    return life.ready is None or life.deleted - life.ready < settle
+def _churn(life: _Life) -> bool:
+    """Started after the start and removed again without an eviction."""
+    return life.bound is not None and life.bound >= 0 and life.how in ("deleted", "discarded")
 
 
 def evictions(events: Sequence[PodEvent]) -> int:
-    """Pods of a workload deleted after the rebalancer started, once Ready: every disruption of a running
-    pod, whoever asked for it (the rebalancer's evictions, and surplus pods its controller removed). Pods
-    without the workload's label, or never Ready (a placeholder discarded), are not counted."""
-    return sum(1 for e in events if e.kind == "deleted" and e.seconds >= 0 and e.workload)
+    """Pods of a workload evicted through the Eviction API after the start."""
+    return sum(1 for e in events if e.kind == "evicted" and e.seconds >= 0 and e.workload)
 
 
-def churn(events: Sequence[PodEvent], settle: float = SETTLE_SECONDS) -> int:
-    """Pods started during the run and deleted again before they settled (see :data:`SETTLE_SECONDS`)."""
-    return sum(1 for life in _lives(events).values() if life.workload and _churn(life, settle))
+def pod_deletions(events: Sequence[PodEvent]) -> int:
+    """Ready pods of a workload removed after the start, evicted or deleted otherwise (a controller's
+    surplus pod): every disruption of a running pod. Placeholders never Ready are not counted."""
+    return sum(1 for e in events if e.kind in ("evicted", "deleted") and e.seconds >= 0 and e.workload)
 
 
-def ping_pong(events: Sequence[PodEvent], settle: float = SETTLE_SECONDS) -> int:
-    """Moves undone, after the start: for each (workload, node), a lasting pod arriving after one left, or
-    leaving after one arrived. A replacement scheduled back onto the node its pod was evicted from counts;
-    churn pods (:func:`churn`) are left out, they are counted on their own."""
-    lives = _lives(events)
+def churn(events: Sequence[PodEvent]) -> int:
+    """Pods started during the run and removed again without an eviction."""
+    return sum(1 for life in _lives(events).values() if life.workload and _churn(life))
+
+
+def ping_pong(events: Sequence[PodEvent]) -> int:
+    """Moves undone, after the start: for each (workload, node), a pod arriving after one left, or leaving
+    after one arrived. A replacement scheduled back onto the node its pod was evicted from counts; churn
+    pods (:func:`churn`) are left out, they are counted on their own."""
     moves: list[tuple[float, str, str, str]] = []
-    for life in lives.values():
-        if not life.workload or not life.node or _churn(life, settle):
+    for life in _lives(events).values():
+        if not life.workload or not life.node or _churn(life):
             continue
         if life.bound is not None and life.bound >= 0:
             moves.append((life.bound, life.workload, life.node, "in"))
-        if life.deleted is not None and life.deleted >= 0:
-            moves.append((life.deleted, life.workload, life.node, "out"))
+        if life.gone is not None and life.gone >= 0:
+            moves.append((life.gone, life.workload, life.node, "out"))
     last: dict[tuple[str, str], str] = {}
     reversals = 0
     for _, workload, node, direction in sorted(moves):
@@ -179,7 +181,7 @@ def converge_seconds(events: Sequence[PodEvent]) -> float:
 
 def late_evictions(events: Sequence[PodEvent], after: float) -> int:
     """Evictions more than ``after`` seconds after the start (moves after the run should have settled)."""
-    return sum(1 for e in events if e.kind == "deleted" and e.seconds > after and e.workload)
+    return sum(1 for e in events if e.kind == "evicted" and e.seconds > after and e.workload)
 
 
 def run_figures(
@@ -198,6 +200,7 @@ def run_figures(
         "load_stddev_change": _change(b["load_stddev"], a["load_stddev"]),
         "network_cost_change": _change(b["network_cost"], a["network_cost"]),
         "evictions": evictions(events),
+        "pod_deletions": pod_deletions(events),
         "churn_pods": churn(events),
         "availability_violations": len(episodes),
         "violation_episodes": episodes,

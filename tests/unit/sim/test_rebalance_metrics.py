@@ -14,6 +14,7 @@ from augur.sim.rebalance_metrics import (
     late_evictions,
     ping_pong,
     placement_figures,
+    pod_deletions,
     run_figures,
     spread,
     summarize,
@@ -55,46 +56,43 @@ def test_unknown_workloads_and_unbound_pods_are_ignored() -> None:
     assert placement_figures(SC, [("a", "n0"), ("zzz", "n0"), ("a", "")])["pods"] == 1
 
 
-def test_evictions_count_only_deletions_after_the_start() -> None:
+def test_evictions_and_deletions_after_the_start() -> None:
     events = [
-        PodEvent(-3.0, "deleted", "a", "n0", "a-old"),
-        PodEvent(1.0, "deleted", "a", "n0", "a-1"),
+        PodEvent(-3.0, "evicted", "a", "n0", "a-old"),
+        PodEvent(1.0, "evicted", "a", "n0", "a-1"),
         PodEvent(1.2, "bound", "a", "n1", "a-2"),
         PodEvent(2.0, "ready", "a", "n1", "a-2"),
-        PodEvent(30.0, "deleted", "b", "n1", "b-1"),
-        PodEvent(31.0, "deleted", "", "n1", "placeholder"),  # no workload label: not an eviction
-        PodEvent(31.0, "discarded", "b", "n0", "b-reservation"),  # never Ready: not an eviction
+        PodEvent(30.0, "evicted", "b", "n1", "b-1"),
+        PodEvent(31.0, "evicted", "", "n1", "unlabelled"),  # no workload label: not counted
+        PodEvent(31.0, "discarded", "b", "n0", "b-reservation"),  # never Ready: neither
+        PodEvent(32.0, "deleted", "b", "n0", "b-surplus"),  # a Ready pod deleted without eviction
     ]
     assert evictions(events) == 2
+    assert pod_deletions(events) == 3
     assert late_evictions(events, after=10.0) == 1
-    assert converge_seconds(events) == 31.0
+    assert converge_seconds(events) == 32.0
     assert converge_seconds([PodEvent(-1.0, "bound", "a", "n0", "x")]) == 0.0
 
 
 def test_ping_pong_is_a_reversal_on_one_node() -> None:
-    clean = [PodEvent(1.0, "deleted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-2")]
+    clean = [PodEvent(1.0, "evicted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-2")]
     assert ping_pong(clean) == 0
     # the replacement lands back on the node its pod was evicted from
-    back = [*clean, PodEvent(3.0, "deleted", "a", "n0", "a-3"), PodEvent(3.5, "bound", "a", "n0", "a-4")]
+    back = [*clean, PodEvent(3.0, "evicted", "a", "n0", "a-3"), PodEvent(3.5, "bound", "a", "n0", "a-4")]
     assert ping_pong(back) == 1
-    # a pod moved in, settled, and later moved out again: one reversal on n1; events before the start don't count
-    undo = [
-        PodEvent(-5.0, "deleted", "b", "n1", "b-0"),
-        *clean,
-        PodEvent(2.0, "ready", "a", "n1", "a-2"),
-        PodEvent(30.0, "deleted", "a", "n1", "a-2"),
-    ]
+    # a pod moved in and later evicted again: one reversal on n1; events before the start don't count
+    undo = [PodEvent(-5.0, "evicted", "b", "n1", "b-0"), *clean, PodEvent(9.0, "evicted", "a", "n1", "a-2")]
     assert ping_pong(undo) == 1 and churn(undo) == 0
     # other workloads on the same node are independent
-    assert ping_pong([PodEvent(1.0, "deleted", "a", "n0", "x"), PodEvent(2.0, "bound", "b", "n0", "y")]) == 0
+    assert ping_pong([PodEvent(1.0, "evicted", "a", "n0", "x"), PodEvent(2.0, "bound", "b", "n0", "y")]) == 0
 
 
 def test_churn_pods_are_counted_apart_from_ping_pong() -> None:
     events = [
-        PodEvent(1.0, "deleted", "a", "n0", "a-1"),  # the evicted original
+        PodEvent(1.0, "evicted", "a", "n0", "a-1"),  # the evicted original
         PodEvent(1.2, "bound", "a", "n0", "a-surplus"),  # its controller's replacement, back on n0 ...
         PodEvent(1.8, "ready", "a", "n0", "a-surplus"),
-        PodEvent(4.0, "deleted", "a", "n0", "a-surplus"),  # ... deleted 2.2 s after Ready
+        PodEvent(40.0, "deleted", "a", "n0", "a-surplus"),  # ... deleted as surplus (no eviction)
         PodEvent(0.5, "bound", "a", "n1", "a-reservation"),
         PodEvent(0.9, "ready", "a", "n1", "a-reservation"),
         PodEvent(6.0, "bound", "b", "n1", "b-placeholder"),
@@ -102,8 +100,7 @@ def test_churn_pods_are_counted_apart_from_ping_pong() -> None:
     ]
     assert churn(events) == 2
     assert ping_pong(events) == 0
-    assert evictions(events) == 2  # both Ready pods that were deleted
-    assert churn(events, settle=1.0) == 1  # the surplus lived 2.2 s once Ready
+    assert (evictions(events), pod_deletions(events)) == (1, 2)
 
 
 def test_violation_episodes() -> None:
@@ -126,7 +123,7 @@ def test_violation_episodes() -> None:
 def test_run_figures_and_spread() -> None:
     before = [("a", "n0"), ("a", "n0"), ("b", "n1"), ("b", "n1")]
     after = [("a", "n0"), ("a", "n1"), ("b", "n0"), ("b", "n1")]
-    events = [PodEvent(1.0, "deleted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-9")]
+    events = [PodEvent(1.0, "evicted", "a", "n0", "a-1"), PodEvent(1.5, "bound", "a", "n1", "a-9")]
     row = run_figures(SC, before, after, events, [HealthSample(1.0, "pdb/a", 1, 1)])
     assert row["network_cost_change"] == -0.5
     assert row["load_stddev_change"] is None  # 0 before
