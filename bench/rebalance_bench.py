@@ -50,6 +50,8 @@ FIGURES = (
     "load_stddev_change",
     "network_cost_change",
     "evictions",
+    "pod_deletions",
+    "churn_pods",
     "availability_violations",
     "ping_pong",
     "converge_seconds",
@@ -78,6 +80,56 @@ def compare(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The issue's targets, paired by scenario and seed (Augur against the descheduler on the same seed)."""
+    pairs = []
+    for r in rows:
+        if r["rebalancer"] != "augur":
+            continue
+        d = next(
+            (
+                x
+                for x in rows
+                if x["rebalancer"] == "descheduler" and (x["family"], x["seed"]) == (r["family"], r["seed"])
+            ),
+            None,
+        )
+        if d is not None:
+            pairs.append((r, d))
+    out: dict[str, Any] = {}
+    for family in sorted({r["family"] for r, _ in pairs}):
+        sel = [(a, d) for a, d in pairs if a["family"] == family]
+        out[family] = {
+            "balance_at_least_as_good": _count(
+                a["after"]["load_stddev"] <= d["after"]["load_stddev"] + 1e-9 for a, d in sel
+            ),
+            "evictions_at_most_half": _count(a["evictions"] <= 0.5 * d["evictions"] for a, d in sel),
+            "pod_deletions_at_most_half_of_evictions": _count(
+                a["pod_deletions"] <= 0.5 * d["evictions"] for a, d in sel
+            ),
+            "network_cost_down_30pct": _count(
+                a["network_cost_change"] is not None and a["network_cost_change"] <= -0.3 for a, _ in sel
+            ),
+            "zero_availability_violations": _count(a["availability_violations"] == 0 for a, _ in sel),
+            "no_ping_pong": _count(a["ping_pong"] == 0 for a, _ in sel),
+        }
+    return out
+
+
+def _count(flags: Any) -> str:
+    values = list(flags)
+    return f"{sum(values)} of {len(values)}"
+
+
+def rescore(path: Path) -> int:
+    """Recompute the summary and targets of a results file from its rows (after a change of summaries)."""
+    result = json.loads(path.read_text())
+    result["summary"], result["targets"] = compare(result["rows"]), targets(result["rows"])
+    print(json.dumps(result["targets"], indent=2))
+    print(f"-> {write(path.name, result)}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", default="load,network")
@@ -90,7 +142,10 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=float, default=240.0)
     ap.add_argument("--out", default="rebalance.json")
     ap.add_argument("--workdir", default="", help="keep logs here (default: a temporary directory)")
+    ap.add_argument("--rescore", default="", help="only recompute summary and targets of this results file")
     args = ap.parse_args()
+    if args.rescore:
+        return rescore(Path(args.rescore))
     started = machine()
     t0 = time.monotonic()
     rows: list[dict[str, Any]] = []
@@ -129,6 +184,7 @@ def main() -> int:
         },
         "seconds": round(time.monotonic() - t0, 1),
         "summary": compare(rows),
+        "targets": targets(rows),
         "rows": rows,
     }
     print(json.dumps(result["summary"], indent=2))
