@@ -14,8 +14,13 @@ target thresholds 50 % (cpu, memory, pods) and ``RemovePodsViolatingTopologySpre
 soft constraints), every ``--interval`` seconds. Nothing was tuned on these seeds: the report seeds are
 0.. and the harness was developed on seeds 100..102 (``--seeds 100,101,102``).
 
+Augur runs as ``augur operator run`` with a ``RebalancePolicy`` in mode ``Auto`` scoped to the run, every
+default but ``schedulingInterval`` (``--augur-interval``, 5 s). Results and targets: docs/migration.md,
+"Compared with the descheduler".
+
 Usage: .venv/bin/python bench/rebalance_bench.py [--families load,network] [--seeds 0,1,2]
-       [--rebalancers descheduler] [--interval 5] [--quiet 30] [--max-seconds 240] [--out rebalance.json]
+       [--rebalancers descheduler,augur] [--interval 5] [--quiet 50] [--max-seconds 300] [--out rebalance.json]
+       .venv/bin/python bench/rebalance_bench.py --rescore bench/results/rebalance.json
 """
 
 from __future__ import annotations
@@ -134,12 +139,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", default="load,network")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--rebalancers", default="descheduler")
+    ap.add_argument("--rebalancers", default="descheduler,augur")
     ap.add_argument("--interval", type=float, default=5.0, help="descheduling interval, seconds")
     ap.add_argument("--augur-interval", default="5s", help="RebalancePolicy schedulingInterval (default 30s)")
-    ap.add_argument("--quiet", type=float, default=30.0)
+    ap.add_argument("--quiet", type=float, default=50.0)
     ap.add_argument("--min-seconds", type=float, default=20.0)
-    ap.add_argument("--max-seconds", type=float, default=240.0)
+    ap.add_argument("--max-seconds", type=float, default=300.0)
     ap.add_argument("--out", default="rebalance.json")
     ap.add_argument("--workdir", default="", help="keep logs here (default: a temporary directory)")
     ap.add_argument("--rescore", default="", help="only recompute summary and targets of this results file")

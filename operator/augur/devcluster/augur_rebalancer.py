@@ -25,6 +25,7 @@ from augur.devcluster.rebalance_scenarios import RUN_LABEL
 from augur.devcluster.replay_kube import ApiError
 
 POLICIES = f"/apis/{GROUP}/{VERSION}/rebalancepolicies"
+STATUS_KEYS = ("nodeLoadSpread", "nodeLoadStddev", "networkCost", "loadSource", "readingsAboveThreshold", "notes")
 
 
 def start_operator(cluster: LocalCluster) -> ManagedProcess:
@@ -92,8 +93,10 @@ class AugurRebalancer:
             "by_reason": by_reason,
             "outcomes": outcomes,
             "policy": self.policy()["spec"],
-            "last_status": {
-                k: status.get(k) for k in ("nodeLoadSpread", "nodeLoadStddev", "networkCost", "loadSource")
+            "last_status": {k: status.get(k) for k in STATUS_KEYS},
+            "conditions": {
+                str(c.get("type")): f"{c.get('status')} {c.get('reason')}: {c.get('message')}"
+                for c in status.get("conditions") or []
             },
         }
 
