@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-planner", action="store_true", help="do not run the background planner (the plan component is neutral)"
     )
     p.add_argument(
+        "--no-verb-fast-path",
+        action="store_true",
+        help="answer /filter and /prioritize through FastAPI's routes instead of the ASGI fast path (same replies)",
+    )
+    p.add_argument(
         "--plan-interval",
         type=float,
         default=0.2,
@@ -58,6 +63,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         topology=args.topology,
         debug_endpoints=not args.no_debug_endpoints,
         planner=not args.no_planner,
+        verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
     )
 

@@ -14,6 +14,7 @@ from augur_extender.inflight import InFlightMiddleware
 from augur_extender.responses import OrjsonResponse
 from augur_extender.routers import debug, health, metrics, scheduler
 from augur_extender.settings import Settings
+from augur_extender.verbs import VerbFastPath
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.extender = state
-    if state.planner is not None:
+    if settings.verb_fast_path:
+        app.add_middleware(VerbFastPath, state=state)
+    if state.planner is not None:  # added last: outermost, so it counts the fast path's requests too
         app.add_middleware(InFlightMiddleware, counter=state.planner.in_flight)
     app.include_router(scheduler.router)
     app.include_router(health.router)

@@ -24,6 +24,9 @@ class Settings:
     debug_endpoints: bool = True
     planner: bool = True
     """Run the background planner (when the ``plan`` component's weight is above 0)."""
+    verb_fast_path: bool = True
+    """Answer ``POST /filter`` and ``/prioritize`` in an ASGI middleware, before FastAPI's routing (same
+    replies and metrics as the routes, see :mod:`augur_extender.verbs`)."""
     plan_interval_seconds: float = 0.2
     """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
 

@@ -30,3 +30,8 @@ def test_a_named_topology_that_does_not_exist_means_default_levels() -> None:
 def test_flag_reaches_the_settings() -> None:
     args = build_parser().parse_args(["--topology", "replay-1"])
     assert settings_from_args(args).topology == "replay-1"
+
+
+def test_the_verb_fast_path_is_on_unless_turned_off() -> None:
+    assert settings_from_args(build_parser().parse_args([])).verb_fast_path
+    assert not settings_from_args(build_parser().parse_args(["--no-verb-fast-path"])).verb_fast_path

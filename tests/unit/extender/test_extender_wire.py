@@ -135,3 +135,37 @@ def test_resolve_reuses_the_last_list_and_notices_a_new_one() -> None:
     assert again.tolist() == [2, 0] and unknown_again == ["x"]
     other, none = table.resolve(["b"])
     assert other.tolist() == [1] and none == []
+
+
+def test_the_verb_fast_path_answers_like_the_routes(cache: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The middleware answers before FastAPI's routes, with the same bytes, statuses and metrics; with it off,
+    the routes answer."""
+    from augur_extender import app as app_module
+    from augur_extender.deps import ExtenderState
+    from augur_extender.routers import scheduler as routes
+    from augur_extender.settings import Settings
+
+    replies = {}
+    for fast in (True, False):
+        settings = Settings(planner=False, verb_fast_path=fast)
+        state = ExtenderState.build(cache, settings)
+        with TestClient(app_module.create_app(settings, state)) as client:
+            got = [
+                client.post(f"/{verb}", content=body)
+                for verb in ("filter", "prioritize")
+                for body in (orjson.dumps(cache_args(pod("web-0", "web"))), b"{not json", b'{"Pod": 1}')
+            ]
+            replies[fast] = [(r.status_code, r.content) for r in got]
+            metrics = client.get("/metrics").text
+        assert 'augur_extender_requests_total{outcome="bad_request",verb="prioritize"} 2.0' in metrics
+        assert 'augur_extender_requests_total{outcome="scored",verb="filter"} 1.0' in metrics
+    assert replies[True] == replies[False]
+    assert [s for s, _ in replies[True]] == [200, 400, 400, 200, 400, 400]
+
+    def unreachable(*_: Any) -> Any:
+        raise AssertionError("the fast path answers before the route")
+
+    monkeypatch.setattr(routes, "answer", unreachable)
+    settings = Settings(planner=False)
+    with TestClient(app_module.create_app(settings, ExtenderState.build(cache, settings))) as client:
+        assert client.post("/prioritize", content=orjson.dumps(cache_args(pod("web-0", "web")))).status_code == 200
