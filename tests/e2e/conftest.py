@@ -16,10 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
+from augur.devcluster.chart import documents, namespace_manifest, template
 from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+CHART_VALUES = Path(__file__).with_name("chart-values.yaml")
+IDENTITY_KINDS = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 _ns_counter = itertools.count()
 
 
@@ -46,9 +49,20 @@ def crds(cluster: LocalCluster) -> LocalCluster:
 
 
 @pytest.fixture(scope="session")
-def operator(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
-    """The operator, authenticated as the ServiceAccount of deploy/rbac.yaml: the shipped RBAC must suffice."""
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+def augur_identities(crds: LocalCluster) -> LocalCluster:
+    """The chart's ServiceAccounts and RBAC in augur-system (release "augur", values chart-values.yaml):
+    the e2e operator and extender authenticate as these ServiceAccounts (bound tokens from the TokenRequest
+    API, :meth:`LocalCluster.service_account_kubeconfig`), so the chart's RBAC is what the tests exercise."""
+    objs = [o for o in documents(template(str(crds.tools.helm), [CHART_VALUES])) if o["kind"] in IDENTITY_KINDS]
+    manifests = [namespace_manifest(), *objs]
+    crds.kubectl("apply", "-f", "-", stdin="\n---\n".join(json.dumps(o) for o in manifests))
+    return crds
+
+
+@pytest.fixture(scope="session")
+def operator(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
+    """The operator, authenticated as the chart's operator ServiceAccount: the chart's RBAC must suffice."""
+    crds = augur_identities
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
     port = free_port()
     health = f"http://127.0.0.1:{port}/healthz"

@@ -118,14 +118,10 @@ def example_extender(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def extender(crds: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
-    """The extender, authenticated as the ServiceAccount of deploy/extender.yaml (its RBAC must suffice)."""
+def extender(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, str]]:
+    """The extender, authenticated as the chart's extender ServiceAccount (its RBAC must suffice)."""
+    crds = augur_identities
     apply(crds, TOPOLOGY)
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
-    rbac = [
-        doc for doc in (REPO / "deploy" / "extender.yaml").read_text().split("\n---\n") if "kind: Deployment" not in doc
-    ]
-    apply(crds, "\n---\n".join(rbac))
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-extender")
     proc, url = crds.start_extender(kubeconfig)
     crds.restart_scheduler(extenders=[example_extender(url)])

@@ -27,7 +27,7 @@ import pytest
 from augur.devcluster.cluster import LocalCluster, free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.operator import metrics as metrics_module
-from tests.e2e.conftest import REPO, apply, condition, deployment, get_json
+from tests.e2e.conftest import apply, condition, deployment, get_json
 
 SHARD_LABEL = "augur.dev/e2e-shard"
 TAKEOVER_LIMIT_SECONDS = 30.0
@@ -50,8 +50,8 @@ class Operator:
 
 
 @pytest.fixture(scope="module")
-def operator_env(crds: LocalCluster) -> dict[str, str]:
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
+    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
     return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
 

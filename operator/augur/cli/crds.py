@@ -1,4 +1,9 @@
-"""``augur crds generate|check``: write or verify ``crds/`` from the API models."""
+"""``augur crds generate|check``: write or verify ``crds/`` from the API models.
+
+The same files go to ``charts/augur/crds/`` (Helm installs a chart's ``crds/`` before its templates and
+keeps them on uninstall). That is a copy, not a symlink, because ``helm package`` archives do not keep
+symlinks; ``augur crds check`` fails when either copy is stale.
+"""
 
 from __future__ import annotations
 
@@ -16,22 +21,36 @@ def register(subparsers: Any) -> None:
     sub = crds.add_subparsers(dest="crds_command", metavar="ACTION", required=True)
     for name, func, text in (("generate", _generate, "write crds/*.yaml"), ("check", _check, "fail if stale")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--out", type=Path, default=Path("crds"), help="directory of the manifests (default: crds)")
+        p.add_argument(
+            "--out",
+            type=Path,
+            action="append",
+            help="directory of the manifests, repeatable (default: crds and charts/augur/crds)",
+        )
         p.set_defaults(func=func)
 
 
+OUT_DIRS = (Path("crds"), Path("charts") / "augur" / "crds")
+"""Where the CRDs go by default: the kubectl/GitOps install path and the Helm chart's ``crds/``."""
+
+
 def _generate(args: argparse.Namespace) -> int:
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, text in render_all(KINDS).items():
-        (args.out / name).write_text(text)
-        print(f"wrote {args.out / name}")
+    rendered = render_all(KINDS)
+    for out in args.out or OUT_DIRS:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in rendered.items():
+            (out / name).write_text(text)
+            print(f"wrote {out / name}")
+        for extra in sorted(set(p.name for p in out.glob("augur.dev_*.yaml")) - set(rendered)):
+            (out / extra).unlink()
+            print(f"removed {out / extra} (no such kind any more)")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    stale = stale_files(args.out)
-    for name in stale:
-        print(f"{args.out / name} is stale: run `augur crds generate`", file=sys.stderr)
+    stale = [out / name for out in args.out or OUT_DIRS for name in stale_files(out)]
+    for path in stale:
+        print(f"{path} is stale: run `augur crds generate`", file=sys.stderr)
     return 1 if stale else 0
 
 

@@ -5,7 +5,8 @@
 #
 # Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed; the
 # descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
-# line before as "descheduler=DIR".
+# line before as "descheduler=DIR"; the helm CLI (charts/augur's lint, golden and install tests) likewise
+# in tools/helm-v<version>/bin, printed as "helm=PATH".
 # A warm cache makes this a no-op that finishes in well under a second.
 set -euo pipefail
 
@@ -13,14 +14,16 @@ K8S_VERSION="${AUGUR_K8S_VERSION:-1.36.3}"
 ETCD_VERSION="${AUGUR_ETCD_VERSION:-3.6.16}"
 KWOK_VERSION="${AUGUR_KWOK_VERSION:-0.8.0}"
 DESCHEDULER_VERSION="${AUGUR_DESCHEDULER_VERSION:-0.36.0}"
+HELM_VERSION="${AUGUR_HELM_VERSION:-3.22.0}"
 
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
 BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
 # The descheduler has its own directory, so adding or bumping it never rebuilds the control plane.
 DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
+HELM_BIN="$CACHE/tools/helm-v$HELM_VERSION/bin"
 WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
-mkdir -p "$BIN" "$DESCHEDULER_BIN" "$WORK" "$LOG_DIR"
+mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$WORK" "$LOG_DIR"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
@@ -138,6 +141,22 @@ build_descheduler() {
   mv "$DESCHEDULER_BIN/descheduler.tmp" "$DESCHEDULER_BIN/descheduler"
 }
 
+# helm v3 from its module (no replace directives, so `go install pkg@version` works), stamped the way
+# helm's Makefile does: its version, and the Kubernetes version offline renderings (`helm template`,
+# `helm lint`) assume, derived from the k8s.io/client-go it is built with (v0.37 -> 1.37). Without the
+# latter helm assumes v1.20 and refuses charts that require newer.
+build_helm() {
+  [ -x "$HELM_BIN/helm" ] && return 0
+  local tmp="$WORK/helm-gobin"; mkdir -p "$tmp"
+  local gomod minor v="helm.sh/helm/v3"
+  gomod=$(cd "$WORK" && go mod download -json "$v@v$HELM_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
+  minor=$(sed -n 's#^[[:space:]]*k8s\.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$gomod")
+  local ldf="-s -w -X $v/internal/version.version=v$HELM_VERSION -X $v/internal/version.gitTreeState=clean"
+  for p in pkg/lint/rules pkg/chartutil; do ldf="$ldf -X $v/$p.k8sVersionMajor=1 -X $v/$p.k8sVersionMinor=$minor"; done
+  with_progress helm env GOBIN="$tmp" go install -trimpath -ldflags "$ldf" "$v/cmd/helm@v$HELM_VERSION"
+  mv "$tmp/helm" "$HELM_BIN/helm"
+}
+
 start=$SECONDS
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
   command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane"; exit 1; }
@@ -151,5 +170,11 @@ if [ ! -x "$DESCHEDULER_BIN/descheduler" ]; then
   log "building the descheduler v$DESCHEDULER_VERSION from the Go module proxy into $DESCHEDULER_BIN (about 10 minutes on 2 cores)"
   (build_descheduler)
 fi
+if [ ! -x "$HELM_BIN/helm" ]; then
+  command -v go >/dev/null || { log "Go is required (go1.26+) to build helm"; exit 1; }
+  log "building helm v$HELM_VERSION from the Go module proxy into $HELM_BIN (1-4 min of CPU; 24 min on a loaded machine)"
+  (build_helm)
+fi
+echo "helm=$HELM_BIN/helm"
 echo "descheduler=$DESCHEDULER_BIN"
 echo "$BIN"

@@ -3,7 +3,8 @@
 ``build-tools.sh`` next to this module compiles pinned Kubernetes, etcd and kwok versions from the Go
 module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version, and the descheduler
 (``sigs.k8s.io/descheduler``, for the rebalancing benchmark and its e2e test) into a directory of its own.
-A warm cache answers in well under a second.
+The ``helm`` CLI (charts/augur's tests) has a directory of its own as well. A warm cache answers in well
+under a second.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 
 
 DESCHEDULER_PREFIX = "descheduler="
+HELM_PREFIX = "helm="
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Tools:
     bin_dir: Path
     descheduler_dir: Path | None = None
     """Where ``build-tools.sh`` put the descheduler (its own cache directory)."""
+    helm_path: Path | None = None
+    """The ``helm`` CLI (built into ``tools/helm-v<version>/bin``); None when the build did not report it."""
 
     def path(self, name: str) -> str:
         return str(self.bin_dir / name)
@@ -35,6 +39,12 @@ class Tools:
         if self.descheduler_dir is None:
             raise RuntimeError("the descheduler was not built; run operator/augur/devcluster/build-tools.sh")
         return str(self.descheduler_dir / "descheduler")
+
+    @property
+    def helm(self) -> Path:
+        if self.helm_path is None or not self.helm_path.is_file():
+            raise RuntimeError(f"helm is not built ({self.helm_path}); run {SCRIPT}")
+        return self.helm_path
 
     @property
     def kwok_stages(self) -> Path:
@@ -62,7 +72,8 @@ def ensure_tools(quiet: bool = False) -> Tools:
     descheduler = found[-1] if found else None
     if descheduler is not None and not (descheduler / "descheduler").is_file():
         raise RuntimeError(f"build finished but descheduler missing from {descheduler}")
-    return Tools(bin_dir, descheduler)
+    helm = next((Path(x.removeprefix(HELM_PREFIX)) for x in lines if x.startswith(HELM_PREFIX)), None)
+    return Tools(bin_dir, descheduler, helm)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,128 @@
+"""``helm install``, ``upgrade`` and ``uninstall`` of charts/augur on the real local control plane.
+
+The release namespace enforces Pod Security ``restricted``, so the API server's admission checks every
+pod the chart creates; kwok's nodes "run" them. After uninstall nothing of the release is left except
+the CRDs (Helm keeps a chart's ``crds/``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from augur.devcluster.chart import CHART, RESTRICTED_NAMESPACE_LABELS, helm, namespace_manifest
+from augur.devcluster.cluster import LocalCluster
+
+from .conftest import CHART_VALUES, get_json
+
+RELEASE, NAMESPACE = "augur-e2e", "augur-chart-e2e"
+INSTANCE = f"app.kubernetes.io/instance={RELEASE}"
+
+
+@pytest.fixture(scope="module")
+def helm_cli(cluster: LocalCluster) -> Iterator[list[str]]:
+    base = [str(cluster.tools.helm), f"--kubeconfig={cluster.kubeconfig}", "--namespace", NAMESPACE]
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(namespace_manifest(NAMESPACE)))
+    yield base
+    subprocess.run([*base, "uninstall", RELEASE, "--wait"], capture_output=True, check=False, timeout=120)
+    cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+
+
+def run_helm(base: list[str], *args: str) -> str:
+    result = helm(base[0], *base[1:], *args, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _labelled_everywhere(cluster: LocalCluster) -> list[str]:
+    """Every object of any listable kind, namespaced or not, that carries the release's instance label."""
+    kinds = cluster.kubectl("api-resources", "--verbs=list", "-o", "name").stdout.split()
+    kinds = [k for k in kinds if k not in ("componentstatuses", "events", "events.events.k8s.io")]
+    out = cluster.kubectl("get", ",".join(kinds), "-A", "-l", INSTANCE, "-o", "name", "--ignore-not-found").stdout
+    return out.split()
+
+
+def test_namespace_enforces_restricted(helm_cli: list[str], cluster: LocalCluster) -> None:
+    """The control: a pod that breaks "restricted" is refused here, so an accepted pod passed the check."""
+    labels = get_json(cluster, "namespace", NAMESPACE)["metadata"]["labels"]
+    assert RESTRICTED_NAMESPACE_LABELS.items() <= labels.items()
+    bad = (
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: bad, namespace: {NAMESPACE}}}\n"
+        "spec: {containers: [{name: c, image: busybox}]}\n"
+    )
+    refused = cluster.kubectl("apply", "-f", "-", stdin=bad, check=False)
+    assert refused.returncode != 0 and 'violates PodSecurity "restricted:latest"' in refused.stderr, refused.stderr
+
+
+def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -> None:
+    run_helm(helm_cli, "install", RELEASE, str(CHART), "--values", str(CHART_VALUES), "--wait", "--timeout", "3m")
+
+    # Every object of the manifest exists (the API server accepted all of them) and every pod runs.
+    manifest = run_helm(helm_cli, "get", "manifest", RELEASE)
+    created = cluster.kubectl("get", "-f", "-", "-o", "name", stdin=manifest).stdout.split()
+    kinds = {name.split("/")[0] for name in created}
+    assert {
+        "serviceaccount",
+        "clusterrole.rbac.authorization.k8s.io",
+        "clusterrolebinding.rbac.authorization.k8s.io",
+        "role.rbac.authorization.k8s.io",
+        "rolebinding.rbac.authorization.k8s.io",
+        "deployment.apps",
+        "service",
+        "poddisruptionbudget.policy",
+        "secret",
+    } <= kinds, kinds
+    pods = get_json(cluster, "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]
+    assert len(pods) == 4 and all(p["status"]["phase"] == "Running" for p in pods), [
+        p["metadata"]["name"] for p in pods
+    ]
+    # Re-checking the running pods against "restricted" reports no violation (a warning would name them).
+    recheck = cluster.kubectl(
+        "label",
+        "--dry-run=server",
+        "--overwrite",
+        "namespace",
+        NAMESPACE,
+        "pod-security.kubernetes.io/enforce=restricted",
+    )
+    assert "violate" not in recheck.stderr, recheck.stderr
+    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations"):
+        assert get_json(cluster, "crd", f"{crd}.augur.dev")["status"]["acceptedNames"]["plural"] == crd
+    secret = get_json(cluster, "secret", f"{RELEASE}-extender-tls", "-n", NAMESPACE)["data"]
+
+    # Upgrade: a changed value rolls out; the generated certificate is kept (looked up, not regenerated).
+    run_helm(
+        helm_cli,
+        "upgrade",
+        RELEASE,
+        str(CHART),
+        "--values",
+        str(CHART_VALUES),
+        "--set",
+        "operator.replicas=3",
+        "--set",
+        "extender.logLevel=debug",
+        "--wait",
+        "--timeout",
+        "3m",
+    )
+    operator = get_json(cluster, "deployment", f"{RELEASE}-operator", "-n", NAMESPACE)
+    assert operator["spec"]["replicas"] == 3 and operator["status"].get("readyReplicas") == 3
+    args = get_json(cluster, "deployment", f"{RELEASE}-extender", "-n", NAMESPACE)["spec"]["template"]["spec"]
+    assert "--log-level=debug" in args["containers"][0]["args"]
+    assert get_json(cluster, "secret", f"{RELEASE}-extender-tls", "-n", NAMESPACE)["data"] == secret
+    history = json.loads(run_helm(helm_cli, "history", RELEASE, "-o", "json"))
+    assert [h["status"] for h in history] == ["superseded", "deployed"]
+
+    # Uninstall: nothing of the release is left, cluster-scoped RBAC included; the CRDs stay.
+    run_helm(helm_cli, "uninstall", RELEASE, "--wait", "--timeout", "2m")
+    assert _labelled_everywhere(cluster) == []
+    for name in created:
+        gone = cluster.kubectl("get", name, "-n", NAMESPACE, "--ignore-not-found", "-o", "name")
+        assert gone.stdout.strip() == "", name
+    assert run_helm(helm_cli, "list", "-q").strip() == ""
+    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations"):
+        cluster.kubectl("get", "crd", f"{crd}.augur.dev")
