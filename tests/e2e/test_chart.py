@@ -89,7 +89,7 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
         "pod-security.kubernetes.io/enforce=restricted",
     )
     assert "violate" not in recheck.stderr, recheck.stderr
-    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations"):
+    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations", "rebalancepolicies"):
         assert get_json(cluster, "crd", f"{crd}.augur.dev")["status"]["acceptedNames"]["plural"] == crd
     secret = get_json(cluster, "secret", f"{RELEASE}-extender-tls", "-n", NAMESPACE)["data"]
 
@@ -124,5 +124,5 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
         gone = cluster.kubectl("get", name, "-n", NAMESPACE, "--ignore-not-found", "-o", "name")
         assert gone.stdout.strip() == "", name
     assert run_helm(helm_cli, "list", "-q").strip() == ""
-    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations"):
+    for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations", "rebalancepolicies"):
         cluster.kubectl("get", "crd", f"{crd}.augur.dev")

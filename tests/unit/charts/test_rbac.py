@@ -27,6 +27,8 @@ KOPF_ANNOTATIONS = (f"{OPERATOR}/handlers.py", "kopf.AnnotationsProgressStorage(
 SCALE_READ = (f"{KUBE}/workload.py", "scale = sub.get(name=name, namespace=namespace)")
 SCALE_WRITE = (f"{KUBE}/workload.py", "server_side_apply(")
 READY_READ = (f"{KUBE}/workload.py", "self._resources.dynamic.get(resource, name=name, namespace=namespace)")
+REBALANCE_TIMER = (f"{OPERATOR}/rebalancer.py", '@kopf.timer(GROUP, VERSION, "rebalancepolicies"')
+REBALANCE_STATUS = (f"{OPERATOR}/rebalancer.py", 'apply_status(rebalancer.api, "RebalancePolicy"')
 EXTENDER_WATCH = ("scheduler_extender/augur_extender/watch.py", '"nodes": core.list_node')
 
 OPERATOR_USES: dict[Grant, tuple[str, str]] = {
@@ -47,6 +49,27 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     ("keda.sh", "scaledobjects", "watch"): (f"{OPERATOR}/indexes.py", '@kopf.index("keda.sh"'),
     ("", "pods", "list"): (f"{KUBE}/pods.py", "core.list_namespaced_pod("),
     ("", "nodes", "list"): (f"{KUBE}/resources.py", "list_node()"),
+    # rebalancer
+    **{("augur.dev", "rebalancepolicies", v): REBALANCE_TIMER for v in ("get", "list", "watch")},
+    ("augur.dev", "rebalancepolicies", "patch"): KOPF_ANNOTATIONS,
+    ("augur.dev", "rebalancepolicies/status", "patch"): REBALANCE_STATUS,
+    ("augur.dev", "migrations", "create"): (f"{KUBE}/cluster.py", "create_namespaced_custom_object("),
+    # migration executor (operator.migrations.enabled)
+    **{
+        ("augur.dev", "migrations", v): (f"{OPERATOR}/migrations.py", '@kopf.timer(GROUP, VERSION, "migrations"')
+        for v in ("get", "list", "watch")
+    },
+    ("augur.dev", "migrations", "patch"): KOPF_ANNOTATIONS,
+    ("augur.dev", "migrations", "delete"): (f"{KUBE}/moves.py", "delete_namespaced_custom_object("),
+    ("augur.dev", "migrations/status", "patch"): (f"{OPERATOR}/migrations.py", 'apply_status(self.api, "Migration"'),
+    ("", "pods", "get"): (f"{KUBE}/moves.py", "self._core.read_namespaced_pod"),
+    ("", "pods", "create"): (f"{KUBE}/moves.py", "self._core.create_namespaced_pod("),
+    ("", "pods", "patch"): (f"{KUBE}/moves.py", "self._core.patch_namespaced_pod("),
+    ("", "pods", "delete"): (f"{KUBE}/moves.py", "self._core.delete_namespaced_pod("),
+    ("", "pods/eviction", "create"): (f"{KUBE}/eviction.py", "core.create_namespaced_pod_eviction("),
+    ("apps", "replicasets", "get"): (f"{KUBE}/moves.py", "self._apps.read_namespaced_replica_set"),
+    ("scheduling.k8s.io", "priorityclasses", "create"): (f"{KUBE}/moves.py", "create_priority_class("),
+    ("", "nodes", "get"): (f"{KUBE}/moves.py", "self._core.read_node"),
     ("", "configmaps", "get"): (f"{KUBE}/statestore.py", "read_namespaced_config_map("),
     ("", "configmaps", "patch"): (f"{KUBE}/statestore.py", "patch_namespaced_config_map("),
     ("", "configmaps", "create"): (f"{KUBE}/statestore.py", "patch_namespaced_config_map("),  # apply creates
@@ -59,12 +82,7 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     # scale targets (rbac.scaleTargets; the values of the rendered cases)
     **{
         (group, res, "get"): READY_READ
-        for group, res in (
-            ("apps", "deployments"),
-            ("apps", "statefulsets"),
-            ("apps", "replicasets"),
-            ("example.com", "workers"),
-        )
+        for group, res in (("apps", "deployments"), ("apps", "statefulsets"), ("example.com", "workers"))
     },
     **{
         (group, f"{res}/scale", verb): SCALE_READ if verb == "get" else SCALE_WRITE
@@ -143,7 +161,7 @@ def test_defaults_grant_what_the_code_needs(helm_bin: str) -> None:
     operator = roles["ClusterRole/augur-operator"] | roles["Role/augur-operator-leader-election"]
     extender = roles["ClusterRole/augur-extender"]
     # Not granted by default: kinds outside rbac.scaleTargets' default (deployments, statefulsets).
-    optional = {g for g in OPERATOR_USES if g[0] == "example.com" or g[1].startswith("replicasets")}
+    optional = {g for g in OPERATOR_USES if g[0] == "example.com" or g[1] == "replicasets/scale"}
     assert operator == set(OPERATOR_USES) - optional
     assert extender == set(EXTENDER_USES)
 

@@ -51,8 +51,9 @@ CASES = (
             "operator.replicas=1",
             "operator.leaderElection.enabled=false",
             "rbac.keda=false",
+            "operator.migrations.enabled=false",
         ),
-        description="operator only, one replica, no leader election, no KEDA rule",
+        description="operator only, one replica, no leader election, no KEDA rule, no Migration executor",
     ),
     Case(
         "plain-http-custom-targets",

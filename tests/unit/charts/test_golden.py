@@ -2,7 +2,7 @@
 
 Update the goldens after an intended chart change with::
 
-    AUGUR_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/chart/test_golden.py
+    AUGUR_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/charts/test_golden.py
 
 and review the diff (tests/golden/chart/*.yaml) like code.
 """
