@@ -4,7 +4,7 @@ reason and change nothing; an operator killed mid-migration resumes or rolls bac
 are garbage-collected. A watcher samples every workload's Ready pods through the whole module and
 confirms that no PodDisruptionBudget (all with integer ``minAvailable`` here) was ever violated.
 
-The operator started here (as deploy/rbac.yaml's ServiceAccount) acts only on objects labelled
+The operator started here (as the chart's operator ServiceAccount) acts only on objects labelled
 ``augur.dev/e2e-shard=migration``; the session's shared operator ignores them.
 """
 
@@ -24,7 +24,7 @@ from kubernetes import client, config
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.kwok import DELAY_ANNOTATION, DELAY_MAX_ANNOTATION
 from augur.devcluster.procs import wait_until
-from tests.e2e.conftest import REPO, apply, get_json
+from tests.e2e.conftest import apply, get_json
 from tests.e2e.test_operator_ops import SHARD_LABEL, Operator, start_operator
 
 SHARD = "migration"
@@ -149,8 +149,8 @@ def watcher(crds: LocalCluster) -> Iterator[Watcher]:
 
 
 @pytest.fixture(scope="module")
-def mover(crds: LocalCluster) -> Iterator[Operator]:
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+def mover(augur_identities: LocalCluster) -> Iterator[Operator]:
+    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
     env = {"KUBECONFIG": str(crds.service_account_kubeconfig("augur-system", "augur-operator"))}
     op = start_operator(
         crds,

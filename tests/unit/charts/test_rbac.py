@@ -55,13 +55,10 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     ("augur.dev", "rebalancepolicies/status", "patch"): REBALANCE_STATUS,
     ("augur.dev", "migrations", "create"): (f"{KUBE}/cluster.py", "create_namespaced_custom_object("),
     # migration executor (operator.migrations.enabled)
-    **{
-        ("augur.dev", "migrations", v): (f"{OPERATOR}/migrations.py", '@kopf.timer(GROUP, VERSION, "migrations"')
-        for v in ("get", "list", "watch")
-    },
-    ("augur.dev", "migrations", "patch"): KOPF_ANNOTATIONS,
+    ("augur.dev", "migrations", "get"): (f"{KUBE}/moves.py", "self._custom.get_namespaced_custom_object"),
+    ("augur.dev", "migrations", "list"): (f"{KUBE}/moves.py", "self._custom.list_cluster_custom_object"),
     ("augur.dev", "migrations", "delete"): (f"{KUBE}/moves.py", "delete_namespaced_custom_object("),
-    ("augur.dev", "migrations/status", "patch"): (f"{OPERATOR}/migrations.py", 'apply_status(self.api, "Migration"'),
+    ("augur.dev", "migrations/status", "patch"): (f"{OPERATOR}/executor.py", 'apply_status(self.api, "Migration"'),
     ("", "pods", "get"): (f"{KUBE}/moves.py", "self._core.read_namespaced_pod"),
     ("", "pods", "create"): (f"{KUBE}/moves.py", "self._core.create_namespaced_pod("),
     ("", "pods", "patch"): (f"{KUBE}/moves.py", "self._core.patch_namespaced_pod("),
