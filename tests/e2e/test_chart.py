@@ -58,7 +58,13 @@ def test_namespace_enforces_restricted(helm_cli: list[str], cluster: LocalCluste
 
 
 def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -> None:
-    run_helm(helm_cli, "install", RELEASE, str(CHART), "--values", str(CHART_VALUES), "--wait", "--timeout", "3m")
+    notes = run_helm(
+        helm_cli, "install", RELEASE, str(CHART), "--values", str(CHART_VALUES), "--wait", "--timeout", "3m"
+    )
+    # NOTES: what was installed, how to check it, and the kube-scheduler extender entry for this release.
+    assert f"Augur 0.1.0 is installed in namespace {NAMESPACE}" in notes, notes
+    assert f'urlPrefix: "https://{RELEASE}-extender.{NAMESPACE}.svc:8888"' in notes, notes
+    assert "enableHTTPS: true" in notes and "ignorable: true" in notes and "certificate from selfSigned" in notes
 
     # Every object of the manifest exists (the API server accepted all of them) and every pod runs.
     manifest = run_helm(helm_cli, "get", "manifest", RELEASE)
