@@ -52,8 +52,9 @@ CASES = (
             "operator.leaderElection.enabled=false",
             "rbac.keda=false",
             "operator.migrations.enabled=false",
+            "operator.rebalancer.enabled=false",
         ),
-        description="operator only, one replica, no leader election, no KEDA rule, no Migration executor",
+        description="operator only, one replica: no leader election, KEDA rule, rebalancer or executor",
     ),
     Case(
         "plain-http-custom-targets",
@@ -64,8 +65,9 @@ CASES = (
             "rbac.scaleTargets[0].resources={deployments,statefulsets,replicasets}",
             "rbac.scaleTargets[1].apiGroup=example.com",
             "rbac.scaleTargets[1].resources={workers}",
+            "operator.migrations.enabled=false",
         ),
-        description="extender over HTTP with a scoring file; ReplicaSets and a custom resource as scale targets",
+        description="HTTP extender with scoring; ReplicaSets and a custom kind scaled; rebalancer, no executor",
     ),
     Case("e2e", values=(E2E_VALUES,), description="what the e2e tests install and take identities from"),
 )

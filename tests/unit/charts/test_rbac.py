@@ -27,8 +27,8 @@ KOPF_ANNOTATIONS = (f"{OPERATOR}/handlers.py", "kopf.AnnotationsProgressStorage(
 SCALE_READ = (f"{KUBE}/workload.py", "scale = sub.get(name=name, namespace=namespace)")
 SCALE_WRITE = (f"{KUBE}/workload.py", "server_side_apply(")
 READY_READ = (f"{KUBE}/workload.py", "self._resources.dynamic.get(resource, name=name, namespace=namespace)")
-REBALANCE_TIMER = (f"{OPERATOR}/rebalancer.py", '@kopf.timer(GROUP, VERSION, "rebalancepolicies"')
-REBALANCE_STATUS = (f"{OPERATOR}/rebalancer.py", 'apply_status(rebalancer.api, "RebalancePolicy"')
+REBALANCE_LIST = (f"{OPERATOR}/rebalancer.py", 'self.reader.custom("rebalancepolicies")')
+REBALANCE_STATUS = (f"{KUBE}/cluster.py", '"rebalancepolicies", name, body, field_manager=FIELD_MANAGER')
 EXTENDER_WATCH = ("scheduler_extender/augur_extender/watch.py", '"nodes": core.list_node')
 
 OPERATOR_USES: dict[Grant, tuple[str, str]] = {
@@ -50,8 +50,7 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     ("", "pods", "list"): (f"{KUBE}/pods.py", "core.list_namespaced_pod("),
     ("", "nodes", "list"): (f"{KUBE}/resources.py", "list_node()"),
     # rebalancer
-    **{("augur.dev", "rebalancepolicies", v): REBALANCE_TIMER for v in ("get", "list", "watch")},
-    ("augur.dev", "rebalancepolicies", "patch"): KOPF_ANNOTATIONS,
+    ("augur.dev", "rebalancepolicies", "list"): REBALANCE_LIST,
     ("augur.dev", "rebalancepolicies/status", "patch"): REBALANCE_STATUS,
     ("augur.dev", "migrations", "create"): (f"{KUBE}/cluster.py", "create_namespaced_custom_object("),
     # migration executor (operator.migrations.enabled)
