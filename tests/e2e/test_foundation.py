@@ -260,7 +260,7 @@ def test_any_kind_with_scale_subresource_is_a_target(operator, crds: LocalCluste
 
 
 def test_operator_needs_no_more_rbac_than_shipped(operator) -> None:
-    """Runs last in this module: by now every handler has run under deploy/rbac.yaml's identity."""
+    """Runs last in this module: by now every handler has run under the chart's operator identity."""
     proc, _ = operator
     log = proc.log_path.read_text()
     denial = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'

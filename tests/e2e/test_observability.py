@@ -21,7 +21,7 @@ import yaml
 
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
-from tests.e2e.conftest import REPO, apply, deployment, get_json
+from tests.e2e.conftest import deployment, get_json
 from tests.e2e.test_operator_ops import profile_manifest, replicas, settled, start_operator
 from tests.observability import exposed, referenced
 
@@ -30,8 +30,8 @@ GITOPS_MANAGER = "argocd-controller"
 
 
 @pytest.fixture(scope="module")
-def operator_env(crds: LocalCluster) -> dict[str, str]:
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
+def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
+    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
     return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
 
@@ -96,10 +96,8 @@ def test_dashboard_and_alert_metrics_exist_and_gitops_reapply_keeps_the_scale(
         op.proc.stop()
 
 
-def test_extender_exports_every_metric_the_dashboard_and_rules_name(crds: LocalCluster) -> None:
-    crds.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
-    rbac = [d for d in (REPO / "deploy" / "extender.yaml").read_text().split("\n---\n") if "kind: Deployment" not in d]
-    apply(crds, "\n---\n".join(rbac))
+def test_extender_exports_every_metric_the_dashboard_and_rules_name(augur_identities: LocalCluster) -> None:
+    crds = augur_identities  # the chart's extender ServiceAccount and RBAC (conftest)
     proc, url = crds.start_extender(crds.service_account_kubeconfig("augur-system", "augur-extender"))
     try:
         text = httpx.get(f"{url}/metrics", timeout=5).text

@@ -3,7 +3,7 @@
 Demand comes from PromQL that Prometheus itself evaluates at every step of a range query
 (``400 + 300 * sin(2 pi t / 1 h)`` from ``time()``), so weeks of "history" exist without backfilling and every
 read is a real range query; other queries break it on purpose (PromQL error, several series, nothing).
-The operator runs as the ServiceAccount of deploy/rbac.yaml (session fixture).
+The operator runs as the chart's operator ServiceAccount (session fixture).
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def test_missing_target_and_invalid_policy(operator, crds: LocalCluster, namespa
 
 
 def test_no_rbac_denials_or_tracebacks(operator) -> None:
-    """Runs last in this module: the scaling paths ran under deploy/rbac.yaml's identity."""
+    """Runs last in this module: the scaling paths ran under the chart's operator identity."""
     proc, _ = operator
     log = proc.log_path.read_text()
     denial = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'
