@@ -24,7 +24,7 @@ KUBE = "operator/augur/kube"
 KOPF_WATCH = (f"{OPERATOR}/handlers.py", '@kopf.on.resume(GROUP, VERSION, "workloadprofiles"')
 KOPF_TOPOLOGY = (f"{OPERATOR}/handlers.py", '@kopf.on.resume(GROUP, VERSION, "networktopologies")')
 KOPF_ANNOTATIONS = (f"{OPERATOR}/handlers.py", "kopf.AnnotationsProgressStorage(prefix=GROUP)")
-SCALE_READ = (f"{KUBE}/workload.py", "scale = sub.get(name=name, namespace=namespace)")
+SCALE_READ = (f"{KUBE}/resources.py", "scale = scale_sub.get(name=name, namespace=namespace)")
 SCALE_WRITE = (f"{KUBE}/workload.py", "server_side_apply(")
 READY_READ = (f"{KUBE}/workload.py", "self._resources.dynamic.get(resource, name=name, namespace=namespace)")
 REBALANCE_LIST = (f"{OPERATOR}/rebalancer.py", 'self.reader.custom("rebalancepolicies")')
