@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import socket
-from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -13,6 +10,7 @@ from kubernetes import client
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+from augur.kube.events import post_event
 
 Raw = dict[str, Any]
 TIMEOUT = (3.0, 30.0)
@@ -90,23 +88,4 @@ class ClusterReader:
     def post_event(self, name: str, uid: str, type_: str, reason: str, message: str) -> None:
         """A core/v1 Event on a ``RebalancePolicy`` (cluster-scoped: the Event goes to ``default``, as for
         nodes). Best effort: a failure is logged."""
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{name}.", "namespace": "default"},
-            "involvedObject": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "RebalancePolicy", "name": name, "uid": uid},
-            "type": type_,
-            "reason": reason,
-            "message": message[:1024],
-            "source": {"component": "augur"},
-            "reportingComponent": "augur",
-            "reportingInstance": socket.gethostname(),
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
-        try:
-            self._core.create_namespaced_event("default", body, _request_timeout=TIMEOUT)
-        except (client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
-            logging.getLogger(__name__).warning(f"Event {reason} on RebalancePolicy {name} not posted: {exc}")
+        post_event(self._core, "RebalancePolicy", name, uid, type_, reason, message)

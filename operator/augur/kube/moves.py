@@ -9,10 +9,7 @@ Transient failures raise :class:`KubeError` (``status.transient``); a missing ob
 from __future__ import annotations
 
 import json
-import logging
-import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import urllib3
@@ -20,6 +17,7 @@ from kubernetes import client
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
+from augur.kube.events import post_event
 from augur.migration.reservation import OwnerTemplate, priority_class
 
 _TIMEOUT = (3.0, 15.0)
@@ -153,33 +151,8 @@ class Moves:
         return items
 
     def post_event(self, namespace: str, name: str, uid: str, type_: str, reason: str, message: str) -> None:
-        """A core/v1 Event on the Migration (best effort: a failure is logged by the caller's caller)."""
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{name}.", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": "Migration",
-                "name": name,
-                "namespace": namespace,
-                "uid": uid,
-            },
-            "type": type_,
-            "reason": reason,
-            "message": message[:1024],
-            "source": {"component": "augur"},
-            "reportingComponent": "augur",
-            "reportingInstance": socket.gethostname(),
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
-        try:
-            self._core.create_namespaced_event(namespace, body, _request_timeout=_TIMEOUT)
-        except (client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
-            logging.getLogger(__name__).warning(f"Event {reason} on Migration {namespace}/{name} not posted: {exc}")
+        """A core/v1 Event on the Migration (best effort: a failure is logged)."""
+        post_event(self._core, "Migration", name, uid, type_, reason, message, namespace=namespace)
 
     def delete_migration(self, namespace: str, name: str, uid: str) -> None:
         try:
