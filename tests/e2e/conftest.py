@@ -77,7 +77,7 @@ def operator(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, s
             "AUGUR_SHARD_SELECTOR": "!augur.dev/e2e-shard",
         },
     )
-    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 60, "operator liveness", proc)
+    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 180, "operator liveness", proc)
     yield proc, health
     proc.stop()
 

@@ -71,7 +71,7 @@ def start_operator(cluster: LocalCluster, env: dict[str, str], name: str, shard:
             **extra,
         },
     )
-    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 90, f"{name} liveness", proc)
+    wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 180, f"{name} liveness", proc)
     return Operator(proc, health, f"http://{metrics}/metrics", name)
 
 
