@@ -30,6 +30,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import json
+import multiprocessing
 import math
 import statistics
 import sys
@@ -43,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, merge_splits, write
 from datasets import DEVELOPMENT, VALIDATION, by_split, sample
 
+from augur.scaling.learner import BUDGET
 from augur.sim.backtest import run_backtest
 from augur.sim.protocol import backtest_setup, policy_spec
 from augur.sim.trace import load_trace
@@ -61,7 +64,7 @@ PROTOCOL = {
     "lead_time": "2m",
     "target_utilization": UTILIZATION,
     "capacity_rule": f"p{PEAK_QUANTILE * 100:g} of demand needs {PEAK_REPLICAS} replicas at u={UTILIZATION}",
-    "policy": "augur backtest defaults (ScalingPolicy defaults: headroomBudget 0.05, costWeights 1 / 10)",
+    "policy": f"augur backtest defaults (ScalingPolicy defaults: headroomBudget {BUDGET}, costWeights 1 / 10)",
     "subset": f"series over {SUBSET_STEPS} steps: their last {SUBSET_STEPS} steps",
 }
 
@@ -173,11 +176,18 @@ def merge() -> int:
     return 0
 
 
+def _run_one(job: tuple[str, str]) -> tuple[str, str, dict[str, Any]]:
+    """One series of one set (in a worker process of ``--jobs``)."""
+    which, path = job
+    return which, path, bench_series(Path(path))
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=(DEVELOPMENT, VALIDATION), default=None, help="one set only")
     parser.add_argument("--all", action="store_true", help="every series of the set, not the sample")
     parser.add_argument("--merge", action="store_true", help="combine backtest_development/validation.json")
+    parser.add_argument("--jobs", type=int, default=1, help="series run in parallel (worker processes)")
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
     if args.merge:
@@ -192,25 +202,41 @@ def main(argv: list[str]) -> int:
         "protocol": PROTOCOL,
         "split": {
             "method": "bench/datasets.py: development when the SHA-256 of the file name is even; fixed before "
-            "tuning; nothing was tuned for this run (defaults as landed); "
-            + ("every series of each set" if args.all else "sample: datasets.sample(set, 1)"),
+            "tuning; " + ("every series of each set" if args.all else "sample: datasets.sample(set, 1)"),
             **{s: [f"{p.parent.name}/{p.name}" for p in sets[s]] for s in (DEVELOPMENT, VALIDATION)},
         },
         "sets": {s: {"traces": {}, "summary": {}} for s in chosen},
+        "jobs": args.jobs,
     }
+    jobs = [
+        (which, str(path))
+        for which in chosen
+        for path in sets[which]
+        if not args.traces or path.name in args.traces
+    ]
+    # Longest series first, so the parallel workers finish together.
+    jobs.sort(key=lambda job: -Path(job[1]).stat().st_size)
+    payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p in jobs]
     started = time.perf_counter()
-    for which in chosen:
-        for path in sets[which]:
-            if args.traces and path.name not in args.traces:
-                continue
-            print(f"{which}: {path.parent.name}/{path.name}", file=sys.stderr, flush=True)
-            entry = bench_series(path)
-            payload["sets"][which]["traces"][path.name] = entry
-            payload["sets"][which]["summary"] = summary(payload["sets"][which]["traces"])
-            payload["seconds_so_far"] = round(time.perf_counter() - started, 1)
-            write(name, payload)
-            print(f"  {entry.get('targets', entry.get('skipped'))}", file=sys.stderr, flush=True)
+
+    def record(which: str, path: str, entry: dict[str, Any]) -> None:
+        p = Path(path)
+        payload["sets"][which]["traces"][p.name] = entry
+        payload["sets"][which]["summary"] = summary(payload["sets"][which]["traces"])
+        payload["not_run_yet"].remove(f"{which}: {p.parent.name}/{p.name}")
+        payload["seconds_so_far"] = round(time.perf_counter() - started, 1)
+        write(name, payload)
+        print(f"{which}: {p.parent.name}/{p.name} {entry.get('targets', entry.get('skipped'))}", file=sys.stderr, flush=True)
+
+    if args.jobs > 1:
+        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+            for which, path, entry in pool.imap_unordered(_run_one, jobs):
+                record(which, path, entry)
+    else:
+        for job in jobs:
+            record(*_run_one(job))
     payload["complete"] = True
+    payload["wall_seconds"] = round(time.perf_counter() - started, 1)
     payload["machine"]["load_average_at_end"] = list(os.getloadavg())
     print(write(name, payload))
     return 0
