@@ -31,8 +31,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
-import multiprocessing
 import math
+import multiprocessing
 import statistics
 import sys
 import time
@@ -104,7 +104,25 @@ def targets(out: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def bench_series(path: Path) -> dict[str, Any]:
+POLICIES = ("augur", "hpa", "hpa_matched", "oracle", "oracle_floor")
+"""What the issue's targets compare (``--with-baseline-forecasters`` adds seasonal_naive and holt_winters:
+Augur's decision fed by those forecasters, about half the run time again)."""
+
+
+def coverage(result: Any) -> float | None:
+    """Share of evaluated steps whose demand stayed at or below augur's p90 forecast at the lead-time
+    horizon (0.9 when the quantile is calibrated)."""
+    run = result.forecasts.get("augur")
+    if run is None:
+        return None
+    demand = result.trace.demand
+    ok = np.zeros(demand.size, dtype=bool)
+    ok[result.warmup_steps :] = True
+    ok &= np.isfinite(demand) & np.isfinite(run.upper)
+    return float(np.mean(demand[ok] <= run.upper[ok])) if ok.any() else None
+
+
+def bench_series(path: Path, policies: tuple[str, ...] = POLICIES) -> dict[str, Any]:
     trace = load_trace(path)
     subset = None
     if trace.steps > SUBSET_STEPS:
@@ -119,7 +137,7 @@ def bench_series(path: Path) -> dict[str, Any]:
     setup = backtest_setup(trace.interval_seconds, capacity, policy_spec(UTILIZATION))
     load_before = list(os.getloadavg())
     start = time.perf_counter()
-    result = run_backtest(trace, setup, warmup_steps=math.floor(WARMUP * trace.steps))
+    result = run_backtest(trace, setup, policies=policies, warmup_steps=math.floor(WARMUP * trace.steps))
     elapsed = time.perf_counter() - start
     out = result.as_json()
     out.update(
@@ -131,6 +149,7 @@ def bench_series(path: Path) -> dict[str, Any]:
             "season_steps": result.season_steps,
             "models_chosen": list(result.forecasts["augur"].models) if "augur" in result.forecasts else [],
             "targets": targets(out),
+            "p90_coverage_at_lead_horizon": coverage(result),
             "seconds": round(elapsed, 1),
             "load_average_before_after": [load_before, list(os.getloadavg())],
         }
@@ -176,10 +195,10 @@ def merge() -> int:
     return 0
 
 
-def _run_one(job: tuple[str, str]) -> tuple[str, str, dict[str, Any]]:
+def _run_one(job: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, dict[str, Any]]:
     """One series of one set (in a worker process of ``--jobs``)."""
-    which, path = job
-    return which, path, bench_series(Path(path))
+    which, path, policies = job
+    return which, path, bench_series(Path(path), policies)
 
 
 def main(argv: list[str]) -> int:
@@ -188,6 +207,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--all", action="store_true", help="every series of the set, not the sample")
     parser.add_argument("--merge", action="store_true", help="combine backtest_development/validation.json")
     parser.add_argument("--jobs", type=int, default=1, help="series run in parallel (worker processes)")
+    parser.add_argument("--with-baseline-forecasters", action="store_true", help="also seasonal_naive, holt_winters")
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
     if args.merge:
@@ -208,15 +228,13 @@ def main(argv: list[str]) -> int:
         "sets": {s: {"traces": {}, "summary": {}} for s in chosen},
         "jobs": args.jobs,
     }
-    jobs = [
-        (which, str(path))
-        for which in chosen
-        for path in sets[which]
-        if not args.traces or path.name in args.traces
-    ]
+    policies = (*POLICIES, "seasonal_naive", "holt_winters") if args.with_baseline_forecasters else POLICIES
+    payload["policies"] = list(policies)
+    wanted = [(which, path) for which in chosen for path in sets[which]]
+    jobs = [(which, str(path), policies) for which, path in wanted if not args.traces or path.name in args.traces]
     # Longest series first, so the parallel workers finish together.
     jobs.sort(key=lambda job: -Path(job[1]).stat().st_size)
-    payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p in jobs]
+    payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p, _ in jobs]
     started = time.perf_counter()
 
     def record(which: str, path: str, entry: dict[str, Any]) -> None:
@@ -226,7 +244,11 @@ def main(argv: list[str]) -> int:
         payload["not_run_yet"].remove(f"{which}: {p.parent.name}/{p.name}")
         payload["seconds_so_far"] = round(time.perf_counter() - started, 1)
         write(name, payload)
-        print(f"{which}: {p.parent.name}/{p.name} {entry.get('targets', entry.get('skipped'))}", file=sys.stderr, flush=True)
+        print(
+            f"{which}: {p.parent.name}/{p.name} {entry.get('targets', entry.get('skipped'))}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     if args.jobs > 1:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:

@@ -11,12 +11,13 @@ quantiles for horizons from one step to a day.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel
+from augur.forecast.online import OnlineCalibration, OnlineSettings, start_online
 from augur.forecast.quantiles import LEVELS, Calibration, QuantileForecast, horizon_grid
 from augur.forecast.selection import CANDIDATES, Evaluation, best, evaluate, fitters
 from augur.forecast.series import FloatArray
@@ -38,6 +39,8 @@ class ForecastSettings:
     """A scheduled refit re-runs the full selection at least every this many refits."""
     reselect_degradation: float = 1.25
     """... and whenever the chosen model's error relative to seasonal naive grew by this factor."""
+    online: OnlineSettings = field(default_factory=OnlineSettings)
+    """Online calibration of horizons 1 … ``target_horizon`` (:mod:`augur.forecast.online`)."""
 
     @property
     def max_horizon(self) -> int:
@@ -66,14 +69,27 @@ class Forecaster:
     refits_since_selection: int = 0
     selected_points: int = 0
     """History length (points) the last full selection saw."""
+    online: OnlineCalibration | None = None
+    """Errors of the live forecasts at the near horizons; their quantiles replace the static ones there."""
 
     @property
     def model_name(self) -> str:
         return self.model.name
 
     def update(self, value: float, exog: FloatArray | None = None) -> Forecaster:
-        """Apply one new observation (``NaN`` for a gap) with the fitted parameters fixed."""
-        return replace(self, model=self.model.update(value, exog))
+        """Apply one new observation (``NaN`` for a gap) with the fitted parameters fixed; the online
+        calibration scores the pending forecasts against it, then stores the new forecast path."""
+        model = self.model.update(value, exog)
+        if self.online is None:
+            return replace(self, model=model)
+        online = self.online.observe(value, self._path(model))
+        return replace(self, model=model, online=online)
+
+    def _path(self, model: FittedModel) -> FloatArray:
+        """The forecast path the online calibration scores (floored like every forecast)."""
+        k = self.online.horizons if self.online is not None else self.settings.target_horizon
+        values = model.forecast(k)
+        return values if self.floor is None else np.maximum(values, self.floor)
 
     def point(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
         """Point forecasts for the next ``steps`` steps."""
@@ -87,6 +103,10 @@ class Forecaster:
         mean = self.model.forecast(max(horizons), exog)[np.asarray(horizons) - 1]
         h = np.asarray(horizons, dtype=np.float64)
         values = mean[:, None] + self.calibration.grid(h, tuple(levels))
+        if self.online is not None:
+            offsets, ready = self.online.grid(h, tuple(levels))
+            if ready.any():
+                values[ready] = mean[ready, None] + offsets[ready]
         values = np.maximum.accumulate(values, axis=1)
         if self.floor is not None:
             values = np.maximum(values, self.floor)
@@ -163,7 +183,7 @@ def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatAr
     competing = [e for e in evaluations if e.name in settings.candidates] or evaluations
     winner, calibration = best(competing, prep.horizons)
     scores = tuple((e.name, e.score) for e in competing)
-    return Forecaster(
+    fitted = Forecaster(
         settings,
         prep.print_,
         prep.status,
@@ -177,9 +197,30 @@ def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatAr
         0,
         int(prep.y.size),
     )
+    return _with_online(fitted, prep.y, None)
+
+
+def _with_online(forecaster: Forecaster, history: FloatArray, previous: OnlineCalibration | None) -> Forecaster:
+    """Attach the online calibration: the previous one carried over a refit (its errors stay valid: they
+    are those of the forecasts that were used), with the new model's path as the latest; else a new one."""
+    settings = forecaster.settings
+    k = min(settings.target_horizon, settings.online.max_horizon)
+    if settings.online.window <= 0 or k < max(1, settings.online.min_horizons):
+        return replace(forecaster, online=None)
+    path = forecaster._path(forecaster.model)[:k] if k else np.zeros(0)
+    if previous is not None and previous.horizons == k and previous.settings == settings.online:
+        return replace(forecaster, online=previous.restart(path))
+    return replace(forecaster, online=start_online(settings.online, k, history, path))
 
 
 def refit_forecaster(previous: Forecaster, values: FloatArray, exog: FloatArray | None = None) -> Forecaster:
+    """The scheduled refit (:func:`_refit`); the online calibration carries over."""
+    refitted = _refit(previous, values, exog)
+    y = np.asarray(values, dtype=np.float64)[-previous.settings.history_points :]
+    return _with_online(refitted, y, previous.online)
+
+
+def _refit(previous: Forecaster, values: FloatArray, exog: FloatArray | None = None) -> Forecaster:
     """The scheduled refit: re-estimate only the chosen model on ``values`` and recalibrate its quantiles.
 
     Falls back to the full selection (:func:`fit_forecaster`) when it is due: every

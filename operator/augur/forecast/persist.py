@@ -17,6 +17,7 @@ import numpy as np
 from augur.forecast.fingerprint import Fingerprint, HistoryStatus
 from augur.forecast.forecaster import Forecaster, ForecastSettings
 from augur.forecast.models import Decomposed, FittedModel, HoltWinters, SeasonalNaive
+from augur.forecast.online import OnlineCalibration, OnlineSettings
 from augur.forecast.quantiles import Calibration
 from augur.forecast.regression import HarmonicArima
 from augur.forecast.series import FloatArray
@@ -148,6 +149,7 @@ def forecaster_to_dict(forecaster: Forecaster) -> dict[str, Any]:
         "periods": list(forecaster.periods),
         "refitsSinceSelection": forecaster.refits_since_selection,
         "selectedPoints": forecaster.selected_points,
+        "online": None if forecaster.online is None else forecaster.online.as_dict(),
     }
 
 
@@ -156,6 +158,8 @@ def forecaster_from_dict(data: dict[str, Any]) -> Forecaster:
         raise ValueError(f"unsupported forecaster state version {data.get('version')!r} (expected {VERSION})")
     raw = dict(data["settings"])
     raw["candidates"] = tuple(raw["candidates"])
+    if isinstance(raw.get("online"), dict):
+        raw["online"] = OnlineSettings(**raw["online"])
     fp = dict(data["fingerprint"])
     return Forecaster(
         settings=ForecastSettings(**raw),
@@ -170,4 +174,5 @@ def forecaster_from_dict(data: dict[str, Any]) -> Forecaster:
         periods=tuple(int(p) for p in data["periods"]),
         refits_since_selection=int(data["refitsSinceSelection"]),
         selected_points=int(data["selectedPoints"]),
+        online=OnlineCalibration.from_dict(data["online"]) if data.get("online") else None,
     )
