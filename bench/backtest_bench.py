@@ -195,6 +195,34 @@ def merge() -> int:
     return 0
 
 
+def union(files: list[Path]) -> int:
+    """``backtest.json`` from several runs of ``--all`` (e.g. one longest first, one ``--reverse``, on the
+    same code): every series any of them finished (a series' result does not depend on the run), the
+    machine record and wall time of each run."""
+    runs = [json.loads(f.read_text()) for f in files]
+    first = runs[0]
+    sets: dict[str, Any] = {}
+    for run in runs:
+        for which, part in run["sets"].items():
+            sets.setdefault(which, {"traces": {}, "summary": {}})["traces"].update(part["traces"])
+    for part in sets.values():
+        part["summary"] = summary(part["traces"])
+    wanted = {s: [n.split("/", 1)[1] for n in first["split"][s]] for s in sets}
+    missing = [f"{s}: {n}" for s, names in wanted.items() for n in names if n not in sets[s]["traces"]]
+    payload = {
+        "machine": [run["machine"] for run in runs],
+        "complete": not missing,
+        "not_run": missing,
+        "protocol": first["protocol"],
+        "policies": first.get("policies"),
+        "split": first["split"],
+        "sets": sets,
+        "runs": [{"jobs": run.get("jobs"), "seconds": run.get("seconds_so_far")} for run in runs],
+    }
+    print(write("backtest.json", payload))
+    return 0
+
+
 def _run_one(job: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, dict[str, Any]]:
     """One series of one set (in a worker process of ``--jobs``)."""
     which, path, policies = job
@@ -207,11 +235,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--all", action="store_true", help="every series of the set, not the sample")
     parser.add_argument("--merge", action="store_true", help="combine backtest_development/validation.json")
     parser.add_argument("--jobs", type=int, default=1, help="series run in parallel (worker processes)")
+    parser.add_argument("--reverse", action="store_true", help="shortest series first (a second runner)")
+    parser.add_argument("--union", nargs="+", metavar="FILE", help="backtest.json from these runs' series")
     parser.add_argument("--with-baseline-forecasters", action="store_true", help="also seasonal_naive, holt_winters")
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
     if args.merge:
         return merge()
+    if args.union:
+        return union([Path(f) for f in args.union])
     sets = {s: by_split(s) if args.all else sample(s, 1) for s in (DEVELOPMENT, VALIDATION)}
     chosen = [args.set] if args.set else [DEVELOPMENT, VALIDATION]
     partial = bool(args.set or args.traces)
@@ -233,7 +265,7 @@ def main(argv: list[str]) -> int:
     wanted = [(which, path) for which in chosen for path in sets[which]]
     jobs = [(which, str(path), policies) for which, path in wanted if not args.traces or path.name in args.traces]
     # Longest series first, so the parallel workers finish together.
-    jobs.sort(key=lambda job: -Path(job[1]).stat().st_size)
+    jobs.sort(key=lambda job: -Path(job[1]).stat().st_size, reverse=args.reverse)
     payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p, _ in jobs]
     started = time.perf_counter()
 
