@@ -176,6 +176,7 @@ def summary(traces: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "series": len(done),
         "skipped": [name for name, t in traces.items() if "targets" not in t],
+        "errors": {name: t["error"] for name, t in traces.items() if "error" in t},
         "below_hpa_matched": count("below_hpa_matched"),
         "halving_where_floor_allows": count("halving_met"),
         "rmae_at_most_0.8": count("rmae_met"),
@@ -226,7 +227,10 @@ def union(files: list[Path]) -> int:
 def _run_one(job: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, dict[str, Any]]:
     """One series of one set (in a worker process of ``--jobs``)."""
     which, path, policies = job
-    return which, path, bench_series(Path(path), policies)
+    try:
+        return which, path, bench_series(Path(path), policies)
+    except Exception as error:  # one failing series must not stop the others; it is reported
+        return which, path, {"path": f"{Path(path).parent.name}/{Path(path).name}", "error": repr(error)}
 
 
 def main(argv: list[str]) -> int:

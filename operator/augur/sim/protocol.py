@@ -155,8 +155,10 @@ def metrics_from_ready(
 
 
 def initial_desired(demand: FloatArray, setup: Setup) -> int:
-    """``desired_0 = max(min_replicas, need_0)``, clamped."""
-    return setup.params.clamp(setup.need(float(demand[0])))
+    """``desired_0 = max(min_replicas, need_0)``, clamped; ``min_replicas`` when step 0 is a gap (a
+    trace cut from a longer one can start inside a gap)."""
+    first = float(demand[0]) if demand.size else math.nan
+    return setup.params.clamp(setup.need(first) if math.isfinite(first) else setup.params.min_replicas)
 
 
 def run_oracle(demand: FloatArray, setup: Setup) -> list[int]:

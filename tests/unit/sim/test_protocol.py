@@ -125,3 +125,11 @@ def test_recent_recommendations_keep_the_last_steps_in_time() -> None:
     recent.add(4, 2)
     assert recent.at(5) == (4, 2)
     assert RecentRecommendations(0).at(9) == ()
+
+
+def test_a_trace_starting_in_a_gap_starts_at_min_replicas() -> None:
+    from augur.sim.protocol import backtest_setup, initial_desired
+
+    setup = backtest_setup(60.0, capacity=10.0)
+    assert initial_desired(np.array([np.nan, 50.0]), setup) == setup.params.min_replicas
+    assert initial_desired(np.array([50.0, np.nan]), setup) == 7  # ceil(50 / (10 * 0.8))
