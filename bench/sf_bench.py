@@ -28,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import ast
 import json
 import math
 import pickle
@@ -164,7 +165,8 @@ def targets(trace: dict[str, Any]) -> dict[str, Any]:
             continue
         own = budget[name]["rmae"]
         out[f"{name}_le_best_statsforecast_under_budget"] = None if best_sf is None else own <= finite[best_sf]
-        same = unlimited["models"].get(name, {}).get(f"{name}_budget_rmae_same_steps")
+        # The walk over the best model's refit origins (every complete model has all of them).
+        same = complete[best].get(f"{name}_budget_rmae_same_steps") if best else None
         ratio = same / complete[best]["rmae"] if best and same is not None and complete[best]["rmae"] else None
         out[f"{name}_budget_over_best_unlimited_same_steps"] = ratio
         out[f"{name}_within_10pct_of_ceiling"] = None if ratio is None else ratio <= 1.1
@@ -268,8 +270,36 @@ def table(split: str) -> str:
             f"| {ratios} ({goal['best_unlimited_all_origins']}) "
             f"| {' / '.join(_f(u[p].get('fit_cpu_seconds_median'), 2) for p in POLICIES)} |"
         )
+    for name, t in sorted(payload.get("partial", {}).items()):
+        b = t["augur_budget"]
+        rmae = " / ".join(_f(b[p]["rmae"]) if p in b else "not run" for p in POLICIES)
+        cpu = " / ".join(_f(b[p]["walk_cpu_seconds"], 1) if p in b else "-" for p in POLICIES)
+        rows.append(f"| {name} (walks only) | | | {rmae} | | | | not run | | walk CPU s: {cpu} |")
     write(path.name, payload)
     return "\n".join(rows)
+
+
+def partial(logs: list[Path]) -> None:
+    """Series whose walks under Augur's budget finished but whose refit ceiling did not (the run was
+    stopped): their walk results, read back from the runs' logs (``  NAME POLICY: {...}`` lines), go to
+    ``partial`` in the split's results file."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for log in logs:
+        split = ""
+        for line in log.read_text().splitlines():
+            if line.startswith(("development: ", "validation: ")):
+                split = line.split(":")[0]
+            parts = line.strip().split(" ", 2)
+            if len(parts) == 3 and parts[1].rstrip(":") in POLICIES and parts[1].endswith(":"):
+                found.setdefault(f"{split}/{parts[0]}", {})[parts[1][:-1]] = ast.literal_eval(parts[2])
+    for key, walks in found.items():
+        split, trace = key.split("/")
+        payload = read(f"sf_{split}.json")
+        if payload is None or trace in payload["traces"]:
+            continue
+        note = "walks under Augur's budget only: the run was stopped at the deadline before the refit ceiling"
+        payload.setdefault("partial", {})[trace] = {"note": note, "augur_budget": walks}
+        write(f"sf_{split}.json", payload)
 
 
 def _cost(path: Path) -> tuple[bool, int]:
@@ -300,6 +330,10 @@ def main(argv: list[str]) -> int:
         print(table(argv[1]))
         return 0
     if argv[:1] == ["--merge"]:
+        print(merge())
+        return 0
+    if argv[:1] == ["--partial"]:
+        partial([Path(a) for a in argv[1:]])
         print(merge())
         return 0
     if argv[:1] == ["--speed"]:
