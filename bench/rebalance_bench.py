@@ -70,7 +70,7 @@ def make_rebalancer(
         options = PolicyOptions(node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,))
         return DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, args.interval)
     if kind == "augur":
-        return AugurRebalancer(run, {"schedulingInterval": args.augur_interval})
+        return AugurRebalancer(run, {"schedulingInterval": args.augur_interval, **json.loads(args.augur_policy)})
     raise SystemExit(f"unknown rebalancer {kind!r}: descheduler or augur")
 
 
@@ -142,6 +142,7 @@ def main() -> int:
     ap.add_argument("--rebalancers", default="descheduler,augur")
     ap.add_argument("--interval", type=float, default=5.0, help="descheduling interval, seconds")
     ap.add_argument("--augur-interval", default="5s", help="RebalancePolicy schedulingInterval (default 30s)")
+    ap.add_argument("--augur-policy", default="{}", help="more RebalancePolicy spec fields (JSON), e.g. limits")
     ap.add_argument("--quiet", type=float, default=50.0)
     ap.add_argument("--min-seconds", type=float, default=20.0)
     ap.add_argument("--max-seconds", type=float, default=300.0)
@@ -185,7 +186,8 @@ def main() -> int:
         "control_plane": {"kubernetes": tools.bin_dir.parent.name, "nodes": "kwok"},
         "seeds": {"report": args.seeds, "development": "100,101,102 (harness only; nothing tuned)"},
         "settings": {
-            k: getattr(args, k) for k in ("interval", "augur_interval", "quiet", "min_seconds", "max_seconds")
+            k: getattr(args, k)
+            for k in ("interval", "augur_interval", "augur_policy", "quiet", "min_seconds", "max_seconds")
         },
         "seconds": round(time.monotonic() - t0, 1),
         "summary": compare(rows),
