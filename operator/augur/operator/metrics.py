@@ -23,7 +23,8 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
 - ``augur_migration_rollbacks_total``: Migrations that ended ``RolledBack``.
 - ``augur_migration_predicted_gain_total{kind}`` and ``augur_migration_realized_gain_total{kind}``: sum of
   the predicted gains of moves that succeeded, and of their measured gains where measured
-  (``NodeLoadStdDev``, ``NetworkCost``).
+  (``NodeLoadStdDev``, ``NetworkCost``); the measured one stays 0 until ``measuredGain`` is filled in
+  (planned).
 - ``augur_migration_duration_seconds``: first action to end of finished Migrations.
 - ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``Rebalance``,
   ``NetworkCost``, ``Predictive``; ``DryRun``, ``Auto``), one ``Migration`` each.

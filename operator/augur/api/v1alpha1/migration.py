@@ -166,7 +166,7 @@ class MigrationStatus(ApiModel):
     predicted_gain: Gain | None = None
     """The gain the move was expected to bring (``spec.expectedGain``)."""
     measured_gain: Gain | None = None
-    """The gain measured after the move, when the executor can measure the predicted kind."""
+    """Planned, not filled in yet: the gain measured after the move (the executor does not measure gains)."""
     reason: Annotated[str, StringConstraints(max_length=128)] = ""
     """Outcome in CamelCase once finished (``Moved``, ``PodNotMovable``, ``DisruptionBudgetBlocked``,
     ``ReplacementNotReady``, ...); docs/migration.md lists them all."""
