@@ -143,6 +143,7 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=5.0, help="descheduling interval, seconds")
     ap.add_argument("--augur-interval", default="5s", help="RebalancePolicy schedulingInterval (default 30s)")
     ap.add_argument("--augur-policy", default="{}", help="more RebalancePolicy spec fields (JSON), e.g. limits")
+    ap.add_argument("--pod-ready-delay", default="1,2", help="kwok: pods Ready LOW..HIGH s after binding")
     ap.add_argument("--quiet", type=float, default=50.0)
     ap.add_argument("--min-seconds", type=float, default=20.0)
     ap.add_argument("--max-seconds", type=float, default=300.0)
@@ -158,7 +159,8 @@ def main() -> int:
     opts = MeasureOptions(quiet=args.quiet, min_seconds=args.min_seconds, max_seconds=args.max_seconds)
     with tempfile.TemporaryDirectory(prefix="rebalance-bench-") as tmp:
         base = Path(args.workdir or tmp)
-        config = ClusterConfig(nodes=(), prometheus=False)
+        low, high = (float(x) for x in args.pod_ready_delay.split(","))
+        config = ClusterConfig(nodes=(), prometheus=False, pod_ready_delay=(low, high))
         with LocalCluster.create(base / "cluster", config) as cluster:
             tools: Tools = cluster.tools
             if "augur" in args.rebalancers.split(","):
@@ -187,7 +189,15 @@ def main() -> int:
         "seeds": {"report": args.seeds, "development": "100,101,102 (harness only; nothing tuned)"},
         "settings": {
             k: getattr(args, k)
-            for k in ("interval", "augur_interval", "augur_policy", "quiet", "min_seconds", "max_seconds")
+            for k in (
+                "interval",
+                "augur_interval",
+                "augur_policy",
+                "pod_ready_delay",
+                "quiet",
+                "min_seconds",
+                "max_seconds",
+            )
         },
         "seconds": round(time.monotonic() - t0, 1),
         "summary": compare(rows),

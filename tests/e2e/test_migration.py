@@ -24,6 +24,8 @@ from kubernetes import client, config
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.kwok import DELAY_ANNOTATION, DELAY_MAX_ANNOTATION
 from augur.devcluster.procs import wait_until
+from augur.devcluster.rebalance_watch import RunWatcher
+from augur.devcluster.replay_kube import Rest
 from tests.e2e.conftest import apply, get_json
 from tests.e2e.test_operator_ops import SHARD_LABEL, Operator, start_operator
 
@@ -216,13 +218,19 @@ def leftovers(cluster: LocalCluster, ns: str) -> list[str]:
 
 def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher) -> None:
     """ReservationFirst to a target node, ReservationFirst anywhere else, EvictDirectly of a StatefulSet pod."""
-    apply(crds, workload("web", ns, 3, min_available=3))
-    apply(crds, workload("api", ns, 2, min_available=2))
+    # a new pod is Ready 1 s after it is bound (kwok; a real pod needs at least its container start), so a
+    # replacement the ReplicaSet may start on the eviction is not Ready before the reservation is adopted
+    apply(crds, workload("web", ns, 3, min_available=3, annotations=_delay(1)))
+    apply(crds, workload("api", ns, 2, min_available=2, annotations=_delay(1)))
     apply(crds, stateful_set("db", ns, 2, min_available=1))
     for app, n in (("web", 3), ("api", 2), ("db", 2)):
         settled(crds, ns, app, n)
     wait_until(lambda: all(_ready(p) for a in ("web", "api", "db") for p in pods(crds, ns, a)), 60, "all Ready")
     watcher.watch(ns, "web", "api", "db")
+    rest = Rest(crds.kubeconfig)
+    deletions = RunWatcher(rest, ns, lambda node: node)  # the bench's watcher: evicted / deleted while Ready
+    deletions.__enter__()
+    time.sleep(1)  # its first list is done
     before = placement(crds, ns, "web")
     moved = pods(crds, ns, "web")[0]
     source = moved["spec"]["nodeName"]
@@ -264,6 +272,20 @@ def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, 
     assert not leftovers(crds, ns)
     row = crds.kubectl("get", "mig", "to-target", "-n", ns).stdout.split("\n")[1].split()
     assert row[3:7] == ["Succeeded", source, target, "Moved"]
+
+    # each move cost exactly one Ready pod, the evicted original: the ReplicaSet never deleted a Ready pod
+    # of its own as surplus when it adopted the reservation (a replacement it may have started in the
+    # meantime is removed before it is Ready: "discarded")
+    time.sleep(2)  # the last watch events arrive
+    deletions.__exit__(None, None, None)
+    rest.close()
+    gone = defaultdict(list)
+    for e in deletions.pod_events(0.0):
+        if e.kind in ("evicted", "deleted", "discarded"):
+            gone[e.workload].append((e.kind, e.pod))
+    for app, evicted in (("web", moved["metadata"]["name"]), ("api", api["metadata"]["name"])):
+        assert [p for kind, p in gone[app] if kind != "discarded"] == [evicted], (app, gone[app])
+        assert all(kind != "deleted" for kind, _ in gone[app]), (app, gone[app])
 
 
 def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Operator, ns: str) -> None:

@@ -146,7 +146,8 @@ class Decision:
     """To persist before the action."""
     action: Action = Action.NONE
     body: dict[str, Any] | None = None
-    """Manifest (create) or merge patch (adopt, clear) of the action."""
+    """Manifest (create) or merge patch (adopt, clear) of the action; for ``EVICT`` of a ReservationFirst
+    move, the adoption patch to send at once when the eviction succeeded."""
     event: Event | None = None
     again: bool = False
     """Decide again right away (the phase moved on and the next step needs no waiting)."""
@@ -351,6 +352,9 @@ def _evicting(m: Migration, facts: Facts) -> Decision:
     if overdue(status, "Evicting", spec.eviction_timeout, now):
         budget = _last_block(status)
         return fail(m, status, "DisruptionBudgetBlocked", f"not evicted within {spec.eviction_timeout}: {budget}", now)
+    if spec.mode == "ReservationFirst" and facts.owner is not None:
+        # adopt right after a successful eviction, before the ReplicaSet's own replacement can be Ready
+        return Decision(status, Action.EVICT, adoption_patch(facts.owner))
     return Decision(status, Action.EVICT)
 
 

@@ -14,11 +14,12 @@ whole Deployment. So the replacement is started by Augur itself:
    ``preemptionPolicy: Never``: a reservation never preempts anything, a full target makes it
    Unschedulable. The Migration owns it (not as controller), so deleting the Migration removes it.
 2. **Evict** the original pod through the Eviction API once the reservation is Ready.
-3. **Adopt.** The withheld label is restored and Augur's owner reference removed: the ReplicaSet adopts
-   the pod. If it had already created a replacement of its own, it now has one pod too many and deletes
-   the lowest ranked one: a pending or not-Ready pod first, and among Ready ones the lower
-   ``controller.kubernetes.io/pod-deletion-cost``; the reservation carries a high cost until the
-   ReplicaSet has settled, then the annotation is removed.
+3. **Adopt**, in the same breath as the eviction: the withheld label is restored and Augur's owner
+   reference removed, so the ReplicaSet adopts the pod before a replacement it may have started on the
+   eviction can be Ready. It then has one pod too many and deletes the lowest ranked: a pending or
+   not-Ready pod first, and among Ready ones the lower ``controller.kubernetes.io/pod-deletion-cost``; the
+   reservation carries a high cost until the ReplicaSet has settled, then the annotation is removed. So a
+   move costs one Ready pod (docs/migration.md, "One Ready pod per move").
 
 Capacity exists before the eviction, and ``/scale`` is never touched, so no autoscaler (HPA, Augur's own
 scaler) fights a surge and no surge can be left behind.

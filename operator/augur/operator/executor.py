@@ -138,6 +138,13 @@ class Executor:
             self.moves.create_pod(decision.body)
         elif decision.action is Action.EVICT:
             result, message = evict(self.api, ns, m.spec.pod_name, status.pod_uid)
+            if decision.body is not None and result in (EvictionResult.EVICTED, EvictionResult.GONE):
+                # no read or write in between: the ReplicaSet must see the reservation before its own
+                # replacement is Ready (docs/migration.md, "One Ready pod per move")
+                try:
+                    self.moves.patch_pod(ns, status.replacement_pod, decision.body)
+                except KubeError as exc:  # Rescheduling adopts it again
+                    logger.warning(f"[{ns}/{m.name}] adoption right after the eviction failed: {exc}")
             metrics.eviction(result.value)
             m = self.persist(m, after_eviction(m, result, message, utcnow()))
             if result is EvictionResult.BLOCKED:

@@ -18,7 +18,7 @@ from augur.migration.machine import (
     outcome_phase,
 )
 from augur.migration.movability import controller_of
-from augur.migration.reservation import DELETION_COST_ANNOTATION, OwnerTemplate
+from augur.migration.reservation import DELETION_COST_ANNOTATION, OwnerTemplate, adoption_patch
 from augur.migration.timeline import find_replacement
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -103,6 +103,7 @@ def test_reservation_first_happy_path() -> None:
     assert m.status.phase == "Evicting" and m.status.destination_node == "n2"
     m, d = run(m, Facts(now=T0 + timedelta(seconds=2), pod=pod(), owner=RS, reservation=reservation()))
     assert d.action is Action.EVICT
+    assert d.body == adoption_patch(RS)  # sent at once after the eviction: one Ready pod per move
     d = after_eviction(m, EvictionResult.EVICTED, "ok", T0 + timedelta(seconds=3))
     m = Migration(m.name, m.namespace, m.uid, 1, m.spec, d.status)
     assert m.status.phase == "Rescheduling" and m.status.eviction_attempts == 1
