@@ -101,6 +101,9 @@ class MemoryCache:
         self._view: ClusterView | None = None
         self._cpu_req = np.zeros(0)
         self._mem_req = np.zeros(0)
+        self._pods_on = np.zeros(0)
+        """Non-terminal pods bound to each node (by table position), profiled or not: they count against
+        the node's allocatable pods."""
         self._occupancy: dict[str, dict[str, int]] = {}
         self._frozen: dict[str, tuple[dict[str, int], tuple[Any, Any]]] = {}
         """Per workload: a copy of its occupancy and its node positions/counts, reused by later views
@@ -317,6 +320,7 @@ class MemoryCache:
         if table is not None and (i := table.position.get(pod.node)) is not None:
             self._cpu_req[i] += sign * pod.cpu
             self._mem_req[i] += sign * pod.memory
+            self._pods_on[i] += sign
         self._touch()
 
     def _reassign_workloads(self) -> None:
@@ -331,6 +335,7 @@ class MemoryCache:
         self._frozen = {}
         self._cpu_req = np.zeros_like(self._cpu_req)
         self._mem_req = np.zeros_like(self._mem_req)
+        self._pods_on = np.zeros_like(self._pods_on)
         for pod in pods:
             self._add_pod(pod)
         self._invalidate(tables=False)
@@ -355,7 +360,7 @@ class MemoryCache:
     def _build_view(self) -> ClusterView:
         if self._table is None:
             self._table = self._build_table()
-        table = self._table.with_requested(self._cpu_req.copy(), self._mem_req.copy())
+        table = self._table.with_requested(self._cpu_req.copy(), self._mem_req.copy(), self._pods_on.copy())
         for w, c in self._occupancy.items():
             if c and w not in self._frozen:
                 self._frozen[w] = (dict(c), table.peer_weights(c))
@@ -397,10 +402,12 @@ class MemoryCache:
         table = NodeTable.build(list(self._nodes.values()), topology)
         self._cpu_req = np.zeros(len(table))
         self._mem_req = np.zeros(len(table))
+        self._pods_on = np.zeros(len(table))
         for pod in self._pods.values():
             if pod.node and not pod.terminal and (i := table.position.get(pod.node)) is not None:
                 self._cpu_req[i] += pod.cpu
                 self._mem_req[i] += pod.memory
+                self._pods_on[i] += 1
         return table
 
 

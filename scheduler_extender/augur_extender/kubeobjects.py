@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augur.placement import NodeInfo
-from augur.placement.constants import REGION_KEY, ZONE_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS, REGION_KEY, ZONE_KEY
 
 ZONE_LABEL = ZONE_KEY
 REGION_LABEL = REGION_KEY
@@ -66,6 +66,7 @@ def node_info(obj: Any, zone_label: str = ZONE_LABEL, region_label: str = REGION
         region=labels.get(region_label, ""),
         cpu=_safe_quantity(alloc.get("cpu"), 0.0),
         memory=_safe_quantity(alloc.get("memory"), 0.0) / GIB,
+        max_pods=_safe_quantity(alloc.get("pods"), DEFAULT_MAX_PODS),
         labels=labels,
     )
 

@@ -244,8 +244,10 @@ def _with_request_nodes(snapshot: Snapshot, items: list[dict[str, Any]], view: C
     if not extra:
         return snapshot
     grown = NodeTable.build([*table.nodes, *extra], table.topology)
-    pad = np.zeros(len(extra))
-    grown = grown.with_requested(
-        np.concatenate([table.cpu_requested, pad]), np.concatenate([table.memory_requested, pad])
-    )
+    # The grown table sorts every node by name: carry the known nodes' totals over to their new positions.
+    old = np.fromiter((grown.position[n] for n in table.names_tuple), dtype=np.int64, count=len(table))
+    columns = [np.zeros(len(grown)) for _ in range(3)]
+    for column, known in zip(columns, (table.cpu_requested, table.memory_requested, table.pods), strict=True):
+        column[old] = known
+    grown = grown.with_requested(*columns)
     return Snapshot(grown, snapshot.occupancy, snapshot.rulebook)

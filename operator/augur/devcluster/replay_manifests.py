@@ -25,8 +25,6 @@ REPLAY_GATE = "augur.dev/replay"
 """Scheduling gate of a replay pod while the extender's planner catches up with it."""
 SCHEDULER_NAME = "augur-replay"
 """``schedulerName`` of the replay's pods: only the replay's own kube-scheduler places them."""
-MAX_NODE_PODS = 110
-
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _INVALID = re.compile(r"[^a-z0-9-]+")
@@ -108,7 +106,6 @@ def _kibibytes(gib: float) -> str:
 
 def node_manifests(sc: Scenario, names: ReplayNames) -> list[dict[str, Any]]:
     """kwok nodes in the run's order (the order they are created in)."""
-    pods = max(MAX_NODE_PODS, sum(w.replicas for w in sc.workloads))
     out = []
     for i, node in enumerate(sc.nodes):
         spec = NodeSpec(
@@ -117,7 +114,7 @@ def node_manifests(sc: Scenario, names: ReplayNames) -> list[dict[str, Any]]:
             node.region,
             cpu=_millicores(node.cpu),
             memory=_kibibytes(node.memory),
-            pods=pods,
+            pods=int(node.max_pods),
             labels={REPLAY_LABEL: names.run},
         )
         manifest = node_manifest(spec)

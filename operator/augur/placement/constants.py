@@ -24,6 +24,10 @@ ZONE_KEY: Final = "topology.kubernetes.io/zone"
 REGION_KEY: Final = "topology.kubernetes.io/region"
 HOSTNAME_KEY: Final = "kubernetes.io/hostname"
 
+DEFAULT_MAX_PODS: Final = 110.0
+"""Pods a node accepts when its ``status.allocatable.pods`` is absent or unreadable (the kubelet's
+default ``maxPods``)."""
+
 UNPLACED_PENALTY: Final = 1e9
 """Cost of one pod left unplaced in the planner's and the offline search's objective."""
 

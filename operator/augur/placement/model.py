@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from augur.placement.constants import DEFAULT_MAX_PODS
+
 EMPTY_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
@@ -34,6 +36,10 @@ class NodeInfo:
     """Cores requested by the pods already on the node."""
     memory_requested: float = 0.0
     """GiB requested by the pods already on the node."""
+    max_pods: float = DEFAULT_MAX_PODS
+    """Allocatable pods (``status.allocatable.pods``): kube-scheduler binds no more pods than this."""
+    pods: float = 0.0
+    """Pods already on the node (every pod that counts against ``max_pods``, not only profiled ones)."""
     cpu_utilization: float | None = None
     """Measured CPU utilization 0..1, when a metric provides it."""
     labels: Mapping[str, str] = field(default_factory=dict, compare=False)

@@ -185,11 +185,12 @@ class Planner:
             touched |= p.replicas != q.replicas
         search.room_cpu = p.room_cpu - p.cpu @ x
         search.room_mem = p.room_mem - p.mem @ x
+        search.room_pods = p.pod_room - x.sum(axis=0)
         surplus = np.rint(p.fixed.sum(axis=1) + x.sum(axis=1) - p.replicas).astype(np.int64)
         for w in np.flatnonzero(surplus > 0).tolist():
             search.remove_worst(w, int(surplus[w]))
-        for n in np.flatnonzero((search.room_cpu < -EPS) | (search.room_mem < -EPS)).tolist():
-            while (search.room_cpu[n] < -EPS or search.room_mem[n] < -EPS) and search.x[:, n].sum() > 0:
+        for n in np.flatnonzero(search.over()).tolist():
+            while search.over(n) and search.x[:, n].sum() > 0:
                 on = np.flatnonzero(search.x[:, n] > 0)
                 w = int(on[np.argmax(search.g[on, n])])
                 search.add(w, n, -1.0)
@@ -260,6 +261,7 @@ def _inputs(snapshot: Snapshot) -> _Inputs | None:
         room_mem=table.memory - table.memory_requested,
         allowed=allowed,
         fixed=fixed,
+        room_pods=table.pod_room(),
     )
     signature = (keys, cpu.tobytes(), mem.tobytes(), traffic.tobytes(), allowed.tobytes())
     return _Inputs(keys, table.names_tuple, problem, table.memo, signature)
@@ -272,7 +274,7 @@ def _anchors(snapshot: Snapshot, p: CountProblem, starts: int) -> list[int | Non
     table = snapshot.table
     if starts <= 1 or len(table.zones) <= 1:
         return [None]
-    usable = p.allowed.any(axis=0)
+    usable = p.allowed.any(axis=0) & (p.pod_room >= 1)
     room = np.where(usable, np.maximum(p.room_cpu, 0.0), -1.0)
     zone_room = np.bincount(table.zone_idx, weights=np.maximum(room, 0.0), minlength=len(table.zones))
     out: list[int | None] = [None]

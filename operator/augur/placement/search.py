@@ -49,6 +49,15 @@ class CountProblem:
     """Workload x node: the pod fits the node at all and no hard rule excludes it."""
     fixed: FloatArray
     """Workload x node: running pods (they count in the cost, never move)."""
+    room_pods: FloatArray | None = None
+    """Per node: how many more pods it accepts (allocatable pods minus every pod on it); ``None``: no limit."""
+
+    @cached_property
+    def pod_room(self) -> FloatArray:
+        """:attr:`room_pods`, with ``inf`` when there is no limit."""
+        if self.room_pods is None:
+            return np.full(len(self.room_cpu), np.inf)
+        return self.room_pods
 
     @cached_property
     def k(self) -> FloatArray:
@@ -82,7 +91,9 @@ class CountProblem:
 
     def fits(self, movable: FloatArray) -> bool:
         return bool(
-            np.all(self.cpu @ movable <= self.room_cpu + EPS) and np.all(self.mem @ movable <= self.room_mem + EPS)
+            np.all(self.cpu @ movable <= self.room_cpu + EPS)
+            and np.all(self.mem @ movable <= self.room_mem + EPS)
+            and np.all(movable.sum(axis=0) <= self.pod_room + EPS)
         )
 
 
@@ -104,6 +115,7 @@ class CountSearch:
         self.g: FloatArray = p.k @ self.h
         self.room_cpu: FloatArray = p.room_cpu - p.cpu @ self.x
         self.room_mem: FloatArray = p.room_mem - p.mem @ self.x
+        self.room_pods: FloatArray = p.pod_room - self.x.sum(axis=0)
 
     def value(self) -> float:
         return self.p.objective(self.x)
@@ -131,6 +143,7 @@ class CountSearch:
         self.g[nb] += sign * p.k[nb, w, None] * row
         self.room_cpu[n] -= sign * p.cpu[w]
         self.room_mem[n] -= sign * p.mem[w]
+        self.room_pods[n] -= sign
 
     def move(self, w: int, n: int, m: int) -> None:
         p = self.p
@@ -144,14 +157,31 @@ class CountSearch:
         self.room_cpu[m] -= p.cpu[w]
         self.room_mem[n] += p.mem[w]
         self.room_mem[m] -= p.mem[w]
+        self.room_pods[n] += 1
+        self.room_pods[m] -= 1
+
+    def over(self, n: int | None = None) -> BoolArray:
+        """Nodes (or node ``n``) over capacity: cores, memory or pod count."""
+        sl = slice(None) if n is None else n
+        out: BoolArray = (self.room_cpu[sl] < -EPS) | (self.room_mem[sl] < -EPS) | (self.room_pods[sl] < -EPS)
+        return out
 
     def ok_nodes(self, w: int) -> BoolArray:
         p = self.p
-        ok: BoolArray = p.allowed[w] & (self.room_cpu >= p.cpu[w] - EPS) & (self.room_mem >= p.mem[w] - EPS)
+        ok: BoolArray = (
+            p.allowed[w]
+            & (self.room_cpu >= p.cpu[w] - EPS)
+            & (self.room_mem >= p.mem[w] - EPS)
+            & (self.room_pods >= 1 - EPS)
+        )
         return ok
 
     def _fits_one(self, w: int, m: int) -> bool:
-        return bool(self.room_cpu[m] >= self.p.cpu[w] - EPS and self.room_mem[m] >= self.p.mem[w] - EPS)
+        return bool(
+            self.room_cpu[m] >= self.p.cpu[w] - EPS
+            and self.room_mem[m] >= self.p.mem[w] - EPS
+            and self.room_pods[m] >= 1 - EPS
+        )
 
     def _swap_delta(self, w: int, n: int, v: int, m: int) -> float:
         g, d = self.g, self.p.distances
@@ -356,13 +386,14 @@ def _clean(p: CountProblem, start: FloatArray) -> FloatArray:
             x[w, n] -= take
             extra -= take
     if not p.fits(x):  # over capacity (a start from another capacity model): keep what fits, in order
-        room_cpu, room_mem = p.room_cpu.copy(), p.room_mem.copy()
+        room_cpu, room_mem, room_pods = p.room_cpu.copy(), p.room_mem.copy(), p.pod_room.copy()
         kept = np.zeros_like(x)
         for w, n in zip(*np.nonzero(x), strict=True):
             for _ in range(int(x[w, n])):
-                if room_cpu[n] >= p.cpu[w] - EPS and room_mem[n] >= p.mem[w] - EPS:
+                if room_cpu[n] >= p.cpu[w] - EPS and room_mem[n] >= p.mem[w] - EPS and room_pods[n] >= 1 - EPS:
                     kept[w, n] += 1
                     room_cpu[n] -= p.cpu[w]
                     room_mem[n] -= p.mem[w]
+                    room_pods[n] -= 1
         x = kept
     return x

@@ -32,6 +32,10 @@ class NodeTable:
     memory: FloatArray
     cpu_requested: FloatArray
     memory_requested: FloatArray
+    max_pods: FloatArray
+    """Allocatable pods per node."""
+    pods: FloatArray
+    """Pods already on each node (all of them: they count against ``max_pods``)."""
     utilization: FloatArray
     """Measured CPU utilization, NaN where unknown."""
     overrides: tuple[IntArray, IntArray, FloatArray]
@@ -65,6 +69,8 @@ class NodeTable:
             memory=_column(nodes, "memory"),
             cpu_requested=_column(nodes, "cpu_requested"),
             memory_requested=_column(nodes, "memory_requested"),
+            max_pods=_column(nodes, "max_pods"),
+            pods=_column(nodes, "pods"),
             utilization=np.array(
                 [np.nan if n.cpu_utilization is None else n.cpu_utilization for n in nodes], dtype=np.float64
             ),
@@ -97,9 +103,19 @@ class NodeTable:
     def region_mask(self, regions: frozenset[str]) -> npt.NDArray[np.bool_]:
         return np.fromiter((r in regions for r in self.regions), dtype=bool, count=len(self.regions))
 
-    def with_requested(self, cpu_requested: FloatArray, memory_requested: FloatArray) -> NodeTable:
-        """The same nodes with other requested totals (cheap: shares every other column)."""
-        return replace(self, cpu_requested=cpu_requested, memory_requested=memory_requested)
+    def with_requested(
+        self, cpu_requested: FloatArray, memory_requested: FloatArray, pods: FloatArray | None = None
+    ) -> NodeTable:
+        """The same nodes with other requested totals and, when given, other pod counts (cheap: shares every
+        other column)."""
+        if pods is None:
+            return replace(self, cpu_requested=cpu_requested, memory_requested=memory_requested)
+        return replace(self, cpu_requested=cpu_requested, memory_requested=memory_requested, pods=pods)
+
+    def pod_room(self) -> FloatArray:
+        """Pods each node still accepts (``max_pods`` minus the pods on it, at least 0)."""
+        room: FloatArray = np.maximum(self.max_pods - self.pods, 0.0)
+        return room
 
     def resolve(self, names: Sequence[str]) -> tuple[IntArray, list[str]]:
         """Positions of the known ``names`` (in order) and the names this table does not know."""

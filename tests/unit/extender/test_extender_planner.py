@@ -229,3 +229,23 @@ def test_planning_uses_a_bounded_share_of_a_core() -> None:
     assert st.planner.pause_after(replace(plan, cpu_seconds=0.0)) == st.planner.interval
     assert st.planner.pause_after(replace(plan, cpu_seconds=1.0)) == pytest.approx(3.0)  # at most 25% of a core
     assert st.planner.pause_after(replace(plan, cpu_seconds=60.0)) == st.planner.args.max_age_seconds / 2
+
+
+def test_the_cache_reads_allocatable_pods_and_counts_the_pods_on_each_node() -> None:
+    """``status.allocatable.pods`` (110 when absent) and every bound, non-terminal pod (with a profile or
+    not) reach the node table the planner plans from."""
+    cache = MemoryCache()
+    small = node("a1", "a", "east")
+    small["status"]["allocatable"]["pods"] = "3"
+    cache.replace("nodes", [small, node("b1", "b", "east")])
+    done = pod("old", "batch", "a1")
+    done["status"]["phase"] = "Succeeded"
+    cache.replace("pods", [pod("x", "nobody", "a1"), pod("y", "api", "a1"), pod("z", "api"), done])
+    cache.replace("workloadprofiles", [profile("api", {}, selector="app=api")])
+    cache.replace("networktopologies", [])
+    table = cache.view().snapshot.table
+    assert table.max_pods.tolist() == [3.0, 110.0]
+    assert table.pods.tolist() == [2.0, 0.0]
+    assert table.pod_room().tolist() == [1.0, 110.0]
+    cache.apply("pods", "DELETED", pod("x", "nobody", "a1"))
+    assert cache.view().snapshot.table.pods.tolist() == [1.0, 0.0]

@@ -175,3 +175,36 @@ def test_plan_cost_does_not_depend_on_node_names() -> None:
         single.add(round(single_start.cost, 3))
     assert costs == {866.667}, costs
     assert max(single) >= 4 * min(single), single  # what the anchored starts fix
+
+
+def test_plan_respects_the_per_node_pod_limit() -> None:
+    """Small pods that would all fit one node's cores: the node's allocatable pods caps them, counting the
+    pods already on it (of any workload), in a full plan and in a repair."""
+    few = [replace(n, max_pods=3.0) for n in nodes()]
+    chatty = [
+        WorkloadRules("web", (DependencyRule("api", 100.0),), replicas=3, pod_cpu=0.1, pod_memory=0.0),
+        WorkloadRules("api", replicas=3, pod_cpu=0.1, pod_memory=0.0),
+    ]
+    unlimited = plan_pending(Snapshot.build(nodes(), rules=chatty))
+    assert unlimited is not None and unlimited.total.sum(axis=0).max() == 6  # without a limit: one node
+    planner = Planner(PlanSettings(anneal_steps=500))
+    snap = Snapshot.build(few, rules=chatty)
+    plan = planner.update(snap)
+    assert plan is not None
+    assert plan.total.sum() == 6
+    assert plan.total.sum(axis=0).max() <= 3
+    # another workload's two pods land on the node the plan filled: one planned pod must leave it
+    busiest = int(np.argmax(plan.total.sum(axis=0)))
+    table = snap.table
+    pods = table.pods.copy()
+    pods[busiest] += 2
+    other = Snapshot(
+        table.with_requested(table.cpu_requested.copy(), table.memory_requested.copy(), pods),
+        Snapshot.build(few, placements=[PeerPlacement("other", table.names_tuple[busiest], 2)]).occupancy,
+        snap.rulebook,
+    )
+    repaired = planner.update(other)
+    assert repaired is not None and repaired.incremental
+    assert repaired.total[:, busiest].sum() <= 1
+    assert repaired.total.sum() == 6
+    assert (repaired.total.sum(axis=0) + other.table.pods <= 3).all()

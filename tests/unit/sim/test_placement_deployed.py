@@ -119,3 +119,26 @@ def test_cli_seed_orders_and_scheduler_config(tmp_path: Path, capsys: pytest.Cap
     assert main([*args, "--scheduler-config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "weight" in err
+
+
+def test_pod_limit_is_a_filter_for_the_scheduler_and_a_bound_for_the_plan_and_the_best() -> None:
+    """Tiny pods on two roomy nodes with ``pods: 4``: every run keeps at most 4 pods per node."""
+    raw = {
+        "nodes": [{"name": f"n{i}", "zone": "a", "cpu": 64, "memory": 256, "pods": 4} for i in range(3)],
+        "workloads": [
+            {"name": "web", "replicas": 4, "cpu": 0.1, "memory": 0.1, "talksTo": {"api": 100}},
+            {"name": "api", "replicas": 4, "cpu": 0.1, "memory": 0.1},
+        ],
+    }
+    sc = parse_scenario(raw)
+    assert [n.max_pods for n in sc.nodes] == [4, 4, 4]
+    for run in (simulate_deployed, simulate_default):
+        out = run(sc)
+        assert out.unplaced == 0
+        assert max(list(out.assignment.values()).count(n) for n in ("n0", "n1", "n2")) <= 4
+    report = simulate(sc, search_rounds=5, orders=1)
+    assert report["best"]["unplaced"] == 0
+    best = report["best"]["assignment"]
+    assert max(list(best.values()).count(n) for n in ("n0", "n1", "n2")) == 4
+    with pytest.raises(Exception, match="pods"):
+        parse_scenario({**raw, "nodes": [{**raw["nodes"][0], "pods": -1}]})

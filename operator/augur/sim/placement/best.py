@@ -1,7 +1,7 @@
 """The best placement found offline: the exact optimum when the space is small enough (exhaustive
 enumeration, else a MILP proven optimal), else the shared local search (:func:`search_best`) started from
 the simulated placements and any MILP incumbent. Ignores ``maxDistance`` and soft preferences; honours
-resource fit and required avoidance."""
+resource fit (cores, memory, pods per node) and required avoidance."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def build_problem(sc: Scenario, distances: np.ndarray) -> CountProblem:
         room_mem=table.memory.copy(),
         allowed=allowed,
         fixed=np.zeros((len(sc.workloads), len(table))),
+        room_pods=table.max_pods.copy(),
     )
 
 

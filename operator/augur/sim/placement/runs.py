@@ -36,14 +36,16 @@ class _State:
         self.kube = KubeNodes(self.table)
         self.cpu = np.zeros(len(self.table))
         self.mem = np.zeros(len(self.table))
+        self.pods = np.zeros(len(self.table))
         self.own = np.zeros((len(sc.workloads), len(self.table)))
         self.occupancy: dict[str, dict[str, int]] = {}
         self.assignment: dict[str, str] = {}
 
     def fits(self, w: int) -> IntArray:
-        """Resource fit (kube's ``NodeResourcesFit`` filter, on actual requests)."""
+        """Resource fit (kube's ``NodeResourcesFit`` filter, on actual requests and the pod count)."""
         wl, t = self.sc.workloads[w], self.table
         ok = (self.cpu + wl.cpu <= t.cpu + EPS) & (self.mem + wl.memory <= t.memory + EPS)
+        ok &= self.pods + 1 <= t.max_pods + EPS
         return np.flatnonzero(ok).astype(np.int64)
 
     def place(self, w: int, pod: str, i: int) -> None:
@@ -51,6 +53,7 @@ class _State:
         node = self.table.names_tuple[i]
         self.cpu[i] += wl.cpu
         self.mem[i] += wl.memory
+        self.pods[i] += 1
         self.kube.add(i, wl.cpu, wl.memory)
         self.own[w, i] += 1
         per_node = self.occupancy.setdefault(wl.name, {})
@@ -59,7 +62,8 @@ class _State:
 
     def snapshot(self, rulebook: RuleBook) -> Snapshot:
         occupancy = Occupancy({k: dict(v) for k, v in self.occupancy.items()})
-        return Snapshot(self.table.with_requested(self.cpu.copy(), self.mem.copy()), occupancy, rulebook)
+        table = self.table.with_requested(self.cpu.copy(), self.mem.copy(), self.pods.copy())
+        return Snapshot(table, occupancy, rulebook)
 
 
 Chooser = Callable[[_State, int, PodInfo, Snapshot, IntArray, np.random.Generator], int | None]

@@ -25,7 +25,7 @@ from augur.placement import (
     parse_config,
     rules_from_api,
 )
-from augur.placement.constants import ZONE_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS, ZONE_KEY
 
 
 class _Model(BaseModel):
@@ -38,6 +38,8 @@ class ScenarioNode(_Model):
     region: str = ""
     cpu: Annotated[float, Field(gt=0)]
     memory: Annotated[float, Field(gt=0)]
+    pods: Annotated[int, Field(ge=0, le=100_000)] = int(DEFAULT_MAX_PODS)
+    """Allocatable pods (the kubelet's ``maxPods``)."""
 
 
 class ScenarioDistances(_Model):
@@ -161,7 +163,7 @@ def parse_scenario(raw: Any) -> Scenario:
             ]
     if errors or scoring is None:
         raise SpecError(errors)
-    nodes = tuple(NodeInfo(n.name, n.zone, n.region, n.cpu, n.memory) for n in f.nodes)
+    nodes = tuple(NodeInfo(n.name, n.zone, n.region, n.cpu, n.memory, max_pods=n.pods) for n in f.nodes)
     return Scenario(nodes, topology, tuple(f.workloads), scoring, f.seed, tuple(rules))
 
 
