@@ -1,9 +1,14 @@
-"""Prioritize latency of the Augur extender at 100, 1,000 and 5,000 nodes, nodeCacheCapable mode.
+"""Prioritize latency of the Augur extender (default 1,000 nodes; 100 and 5,000 on request), nodeCacheCapable mode.
 
 Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client):
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
-The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval);
-in process, the planner is not started (scores fall back to the other components).
+The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval),
+with the planner's search in a child process (``process``, shipped) or on a thread of the server
+(``thread``, ``--planner-in-process``); the two alternate within each repeat. In process, the planner is not
+started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
+seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
+reported. ``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
+child) per timed request: less sensitive to the machine's load than wall-clock latency.
 - ``varied_churn``: as kube-scheduler sends them, the feasible nodes it sampled, a different list each time
   (``percentageOfNodesToScore`` adaptive: ``max(100, n x (50 - n/125)%)`` nodes from a rotating start over the
   zone-interleaved node list), and a pod is bound before every request (a watch event: each request sees
@@ -12,7 +17,8 @@ in process, the planner is not started (scores fall back to the other components
   applied, so every timed request rebuilds its view.
 Writes bench/results/extender_latency.json.
 
-Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 100,1000,5000]
+Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
+       [--planners process,thread]
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import os
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -44,12 +52,13 @@ from augur_extender.settings import Settings
 from augur_extender.wire import parse_extender_args
 
 OUT = Path(__file__).parent / "results" / "extender_latency.json"
-SIZES = (100, 1000, 5000)
+SIZES = (1000,)
 WORKLOADS = 30
 
 
-def cluster(n_nodes: int, seed: int = 0) -> tuple[MemoryCache, list[str]]:
-    """Nodes in 3 zones / 2 regions, 30 chained workloads, about 3 running pods per node."""
+def cluster(n_nodes: int, seed: int = 0, order: int = 0) -> tuple[MemoryCache, list[str]]:
+    """Nodes in 3 zones / 2 regions, 30 chained workloads, about 3 running pods per node; the nodes are
+    listed to the cache in name order (``order`` 0) or a permutation seeded by ``order``."""
     rng = np.random.default_rng(seed)
     zones = [("east-a", "east"), ("east-b", "east"), ("west-a", "west")]
     nodes = [
@@ -96,7 +105,8 @@ def cluster(n_nodes: int, seed: int = 0) -> tuple[MemoryCache, list[str]]:
         for j in range(3 * n_nodes)
     ]
     cache = MemoryCache()
-    cache.replace("nodes", nodes)
+    listed = nodes if order == 0 else [nodes[i] for i in np.random.default_rng(order).permutation(n_nodes)]
+    cache.replace("nodes", listed)
     cache.replace("pods", pods)
     cache.replace("workloadprofiles", profiles)
     cache.replace("networktopologies", [])
@@ -173,10 +183,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(size: int, port: int, events: Connection) -> None:
+def _serve(size: int, port: int, events: Connection, order: int, planner_process: bool) -> None:
     """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
-    cache, _ = cluster(size)
-    state = ExtenderState.build(cache, Settings())
+    cache, _ = cluster(size, order=order)
+    state = ExtenderState.build(cache, Settings(planner_process=planner_process))
     if state.planner is not None:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)  # as `augur extender run` does with its planner
 
@@ -195,22 +205,32 @@ def _serve(size: int, port: int, events: Connection) -> None:
     )
 
 
-def over_http(size: int, runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]]) -> dict[str, list[float]]:
+def over_http(
+    size: int,
+    runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
+    order: int = 0,
+    planner_process: bool = True,
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
-    ``http.client``: a thin client, so the figure is mostly the server's)."""
+    ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
+    milliseconds per timed request of each run."""
     port = free_port()
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(size, port, theirs), daemon=True)
+    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner_process), daemon=True)
     server.start()
     out: dict[str, list[float]] = {}
+    cpu: dict[str, float] = {}
     try:
         conn = _connect(port)
+        time.sleep(2.0)  # let the first full plan finish: the runs measure requests during re-planning
         headers = {"content-type": "application/json"}
         for name, (bodies, churn) in runs.items():
             for b in bodies[:10]:
                 _post(conn, b, headers)
             times = []
+            assert server.pid is not None
+            cpu_before = cpu_seconds(server.pid)
             for i, b in enumerate(bodies):
                 if churn is not None:
                     ours.send(churn[i])
@@ -219,11 +239,18 @@ def over_http(size: int, runs: dict[str, tuple[list[bytes], list[dict[str, Any]]
                 _post(conn, b, headers)
                 times.append(time.perf_counter() - start)
             out[name] = times
+            cpu[name] = round((cpu_seconds(server.pid) - cpu_before) * 1000 / len(bodies), 3)
         conn.close()
     finally:
         server.terminate()
         server.join(timeout=10)
-    return out
+    return out, cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _connect(port: int) -> http.client.HTTPConnection:
@@ -254,43 +281,85 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    ap.add_argument("--repeats", type=int, default=3, help="runs per size and planner mode (node order varies)")
+    ap.add_argument("--planners", default="process,thread", help="planner modes over HTTP, alternating")
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     started = machine()
+    modes = args.planners.split(",")
     rows = []
     for size in [int(x) for x in args.sizes.split(",")]:
-        cache, names = cluster(size)
-        state = ExtenderState.build(cache, Settings())
-        count = args.requests if size <= 1000 else max(50, args.requests // 3)
-        fixed = [body(i, names) for i in range(count)]
-        varied = [body(i, sampled_names(names, i)) for i in range(count)]
-        load_before = loadavg()
-        local = {"fixed": stats(in_process(state, fixed))}
-        http = over_http(size, {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))})
-        local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
-        rows.append(
-            {
-                "nodes": size,
-                "requests": count,
-                "names_per_request": {"fixed": size, "varied_churn": len(sampled_names(names, 0))},
-                "request_bytes": {"fixed": len(fixed[0]), "varied_churn": len(varied[0])},
-                "in_process": local,
-                "http": {name: stats(times) for name, times in http.items()},
-                "load_average_before": load_before,
-                "load_average_after": loadavg(),
-            }
-        )
-        print(json.dumps(rows[-1]), file=sys.stderr)
+        for repeat in range(args.repeats):
+            cache, names = cluster(size, order=repeat)
+            state = ExtenderState.build(cache, Settings())
+            count = args.requests if size <= 1000 else max(50, args.requests // 3)
+            fixed = [body(i, names) for i in range(count)]
+            varied = [body(i, sampled_names(names, i)) for i in range(count)]
+            load_before = loadavg()
+            local = {"fixed": stats(in_process(state, fixed))}
+            local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
+            http: dict[str, Any] = {}
+            cpu: dict[str, Any] = {}
+            for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
+                runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
+                times, cpu[mode] = over_http(size, runs, order=repeat, planner_process=mode == "process")
+                http[mode] = {name: stats(t) for name, t in times.items()}
+            rows.append(
+                {
+                    "nodes": size,
+                    "repeat": repeat,
+                    "node_order": "by name" if repeat == 0 else f"permutation seed {repeat}",
+                    "requests": count,
+                    "names_per_request": {"fixed": size, "varied_churn": len(sampled_names(names, 0))},
+                    "request_bytes": {"fixed": len(fixed[0]), "varied_churn": len(varied[0])},
+                    "in_process": local,
+                    "http_by_planner": http,
+                    "server_cpu_ms_per_request": cpu,
+                    "load_average_before": load_before,
+                    "load_average_after": loadavg(),
+                }
+            )
+            print(json.dumps(rows[-1]), file=sys.stderr)
     result = {
         "benchmark": "extender_latency",
         "verb": "prioritize",
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
-        "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http.varied_churn)",
+        "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http_by_planner.process.varied_churn)",
+        "planners": {
+            "process": "the planner's search in a child process at nice +10 (shipped default)",
+            "thread": "the planner's search on a thread of the server (--planner-in-process, the earlier default)",
+        },
+        "summary": summarize(rows, modes),
         "machine": {**started, "load_average_at_end": loadavg()},
         "rows": rows,
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["summary"], indent=2))
     return 0
+
+
+def summarize(rows: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
+    """Per size, planner mode and request kind: p50 and p99 over the repeats (values, median, min, max)."""
+    out: dict[str, Any] = {}
+    for size in sorted({r["nodes"] for r in rows}):
+        mine = [r for r in rows if r["nodes"] == size]
+        out[str(size)] = {
+            mode: {
+                kind: {q: _spread([r["http_by_planner"][mode][kind][q] for r in mine]) for q in ("p50_ms", "p99_ms")}
+                | {"server_cpu_ms_per_request": _spread([r["server_cpu_ms_per_request"][mode][kind] for r in mine])}
+                for kind in ("fixed", "varied_churn")
+            }
+            for mode in modes
+        }
+        out[str(size)]["in_process_no_planner"] = {
+            kind: {q: _spread([r["in_process"][kind][q] for r in mine]) for q in ("p50_ms", "p99_ms")}
+            for kind in ("fixed", "varied_churn")
+        }
+    return out
+
+
+def _spread(values: list[float]) -> dict[str, Any]:
+    return {"values": values, "median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ dependencies so that the extender's proximity, spread and load components all do
 (round 0: without, with; round 1: with, without; ...) so that a drift in the machine's load hits both, and
 each namespace is deleted and waited for before the next measurement. The ratio is reported per round
 (paired) and as the ratio of the medians, with min and max. Writes bench/results/scheduler_throughput.json.
+
+``--planner-in-thread`` adds a mode whose extender runs its planner's search on a thread of its own
+process (``--planner-in-process``, the earlier default) instead of a child process; each extender mode
+has its own extender process, started before its measurement and stopped after it, so that an idle
+extender's watch and planner do not run during another mode's measurement. ``extender_cpu_seconds``
+counts the extender and its planner child.
 """
 
 from __future__ import annotations
@@ -174,9 +180,17 @@ def wait_for_profiles(url: str, count: int, timeout: float = 60) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (and its reaped children) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process, its reaped children and its live descendants, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            children += [int(c) for c in task.read_text().split()]
+    return own + sum(cpu_seconds(c) for c in children)
 
 
 def requests_served(url: str) -> dict[str, float]:
@@ -212,6 +226,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="measurements per mode (modes alternate)")
     parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
     parser.add_argument("--prioritize-only", action="store_true", help="also measure without the filter verb")
+    parser.add_argument(
+        "--planner-in-thread",
+        action="store_true",
+        help="also measure an extender whose planner searches on its own thread (--planner-in-process)",
+    )
     parser.add_argument("--out", default="scheduler_throughput.json")
     parser.add_argument(
         "--lock",
@@ -229,30 +248,48 @@ def main() -> int:
             cluster.add_nodes(nodes[k : k + 100], timeout=900)  # slow to turn Ready on a loaded machine
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
-        proc, url = cluster.start_extender(args=["--log-level", "warning"])
         example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
-        extender = {**example["extenders"][0], "urlPrefix": url, "weight": args.weight}
-        modes: dict[str, list[dict[str, Any]]] = {"without_extender": [], "with_extender": [extender]}
+        shipped = {**example["extenders"][0], "weight": args.weight}
+        base_args = ["--log-level", "warning"]
+        # mode -> (extender flags, extender config without its URL); None: no extender
+        modes: dict[str, tuple[list[str], dict[str, Any]] | None] = {
+            "without_extender": None,
+            "with_extender": (base_args, shipped),
+        }
         if args.prioritize_only:
             # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
-            modes["with_extender_prioritize_only"] = [{k: v for k, v in extender.items() if k != "filterVerb"}]
+            modes["with_extender_prioritize_only"] = (
+                base_args,
+                {k: v for k, v in shipped.items() if k != "filterVerb"},
+            )
+        if args.planner_in_thread:
+            modes["with_extender_planner_in_thread"] = ([*base_args, "--planner-in-process"], shipped)
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
         for r in range(args.rounds):
             order = list(modes) if r % 2 == 0 else list(reversed(modes))
             for mode in order:
-                cpu_before, calls_before = cpu_seconds(proc.pid), requests_served(url)
+                ns = f"bench-{r}-{mode.replace('_', '-')}"
+                spec = modes[mode]
+                proc, url, extenders = None, "", []
+                if spec is not None:
+                    proc, url = cluster.start_extender(args=spec[0])
+                    extenders = [{**spec[1], "urlPrefix": url}]
+                cpu_before = cpu_seconds(proc.pid) if proc else 0.0
+                calls_before = requests_served(url) if proc else {}
                 with bench_lock(args.lock) as waited:
-                    run = measure(cluster, api, f"bench-{r}-{mode.replace('_', '-')}", args.pods, modes[mode], url)
+                    run = measure(cluster, api, ns, args.pods, extenders, url)
                 run["lock_wait_seconds"] = waited
                 run["round"] = r
-                run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
-                run["extender_requests"] = delta(requests_served(url), calls_before)
+                if proc is not None:
+                    run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
+                    run["extender_requests"] = delta(requests_served(url), calls_before)
+                    proc.stop()
                 runs[mode].append(run)
                 print(f"round {r} {mode}: {run}", flush=True)
                 report(args, started, runs)
-                delete_namespace(cluster, f"bench-{r}-{mode.replace('_', '-')}")
+                delete_namespace(cluster, ns)
     report(args, started, runs)
     return 0
 
@@ -281,7 +318,11 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "rounds": done,
         "rounds_planned": args.rounds,
         "protocol": "modes alternate each round; pods force-deleted, namespace waited for before the next run",
-        "extender": {"config": "examples/scheduler/kube-scheduler-config.yaml", "weight": args.weight},
+        "extender": {
+            "config": "examples/scheduler/kube-scheduler-config.yaml",
+            "weight": args.weight,
+            "planner": "search in a child process (shipped); with_extender_planner_in_thread: on a thread",
+        },
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
         "ratios": ratios,
         "target_ratio": 0.7,

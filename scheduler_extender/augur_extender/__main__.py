@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-planner", action="store_true", help="do not run the background planner (the plan component is neutral)"
     )
     p.add_argument(
+        "--planner-in-process",
+        action="store_true",
+        help="run the planner's search on a thread of the extender process instead of a child process",
+    )
+    p.add_argument(
         "--no-verb-fast-path",
         action="store_true",
         help="answer /filter and /prioritize through FastAPI's routes instead of the ASGI fast path (same replies)",
@@ -63,6 +68,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         topology=args.topology,
         debug_endpoints=not args.no_debug_endpoints,
         planner=not args.no_planner,
+        planner_process=not args.planner_in_process,
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
     )
@@ -83,7 +89,8 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.exit(2, f"augur-extender: error: --scoring: {exc}\n")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.planner:
-        # The planner thread holds the GIL in slices; a request waits at most this long to get it back.
+        # The planner thread (its search, or its hand-over to the planner process) holds the GIL in slices;
+        # a request waits at most this long to get it back.
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)
     import uvicorn
 

@@ -32,7 +32,9 @@ class ExtenderState:
         metrics = Metrics()
         planner = None
         if settings.planner and settings.scoring.plan.weight > 0:
-            planner = BackgroundPlanner(cache, settings.scoring.plan, settings.plan_interval_seconds)
+            planner = BackgroundPlanner(
+                cache, settings.scoring.plan, settings.plan_interval_seconds, process=settings.planner_process
+            )
 
             def observe(plan: Plan) -> None:
                 metrics.plans.labels("incremental" if plan.incremental else "full").inc()

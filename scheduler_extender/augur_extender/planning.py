@@ -1,10 +1,16 @@
 """The background planner: keeps the pending-pod plan (:mod:`augur.placement.plan`) off the request path.
 
-It lives in the extender process, on its own daemon thread, because the plan must follow the very cache
+It lives with the extender, driven by a daemon thread, because the plan must follow the very cache
 the scores are computed from (pods bound a moment ago, pods created but not scheduled yet): the operator
 does not watch pods at the scheduler's pace, and publishing plans through the API server would add a
 write per re-plan, its latency and one more way to be out of date. A restarted extender re-plans from
 its first synced view within seconds (see ``bench/planner_bench.py``).
+
+The search itself runs in a child process by default (:class:`~augur_extender.planner_process.PlannerProcess`,
+``process=True``): in the extender's own interpreter it held the GIL in slices that requests had to wait
+for, and it competed with kube-scheduler at the same CPU priority. The thread only hands over what
+changed and waits on a pipe. ``process=False`` runs the same pure planner on the thread (tests, and
+``--planner-in-process``); it then steps aside while requests are in flight (:class:`InFlight`).
 
 The thread waits for the cache to change, updates the plan from the newest view (the pure
 :class:`~augur.placement.plan.Planner` repairs it incrementally when it can), then sleeps
@@ -23,18 +29,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from augur.placement.components.plan import PlanArgs
+from augur.placement.context import Snapshot
 from augur.placement.plan import Plan, Planner
 from augur_extender.cache import ClusterCache, ClusterView
 from augur_extender.inflight import InFlight
+from augur_extender.planner_process import PlannerProcess
 
 log = logging.getLogger(__name__)
 
 CPU_SHARE = 0.25
 """Largest share of one core the background planner uses on average: it shares the machine with
 kube-scheduler, and the extender's requests are in the scheduler's cycle."""
+
+
+class _Engine(Protocol):
+    def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,15 @@ class BackgroundPlanner:
         args: PlanArgs,
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        process: bool = False,
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
+        self.process = process
+        """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread."""
         self.in_flight = InFlight()
-        """Requests being served (the app's middleware counts them): the search steps aside while any are."""
-        self._planner = self._new_planner()
+        """Requests being served (the app's middleware counts them): an in-process search steps aside while
+        any are."""
+        self._planner: _Engine | None = None
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,8 +81,18 @@ class BackgroundPlanner:
         """Called after each plan (metrics)."""
         self.on_failure: Callable[[], None] | None = None
 
-    def _new_planner(self) -> Planner:
-        return Planner(self.args.settings(), pause=self.in_flight.wait_idle)
+    def _engine(self) -> _Engine:
+        if self._planner is None:
+            if self.process:
+                self._planner = PlannerProcess(self.args.settings())
+            else:
+                self._planner = Planner(self.args.settings(), pause=self.in_flight.wait_idle)
+        return self._planner
+
+    def _drop_engine(self) -> None:
+        engine, self._planner = self._planner, None
+        if isinstance(engine, PlannerProcess):
+            engine.close()
 
     # -- lifecycle --
     def start(self) -> None:
@@ -79,6 +105,7 @@ class BackgroundPlanner:
         if self._thread is not None:
             self._thread.join(timeout=5.0)
             self._thread = None
+        self._drop_engine()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -102,12 +129,12 @@ class BackgroundPlanner:
         """Update the plan from the cache's newest view now (the thread's step; tests call it directly)."""
         try:
             view = self.cache.view()
-            plan = self._planner.update(view.snapshot, now=self.clock())
+            plan = self._engine().update(view.snapshot, now=self.clock())
         except Exception as exc:  # a failing planner must never take scoring down: the plan goes stale
             log.exception("planning failed; scores fall back to the other components until a plan succeeds")
             self.counts["failed"] += 1
             self.last_error = str(exc)
-            self._planner = self._new_planner()
+            self._drop_engine()
             if self.on_failure is not None:
                 self.on_failure()
             return None

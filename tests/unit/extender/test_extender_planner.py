@@ -3,10 +3,13 @@ absent or failing; outcomes in /metrics say what happened; node watch order does
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +19,7 @@ from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
 from augur_extender.kubeobjects import pod_facts
+from augur_extender.planner_process import PlannerProcess
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.settings import Settings
 from augur_extender.wire import parse_extender_args
@@ -42,7 +46,7 @@ def planned_cache() -> MemoryCache:
 
 
 def state(cache: MemoryCache, clock: Clock | None = None, planner: bool = True) -> ExtenderState:
-    st = ExtenderState.build(cache, Settings(planner=planner))
+    st = ExtenderState.build(cache, Settings(planner=planner, planner_process=False))
     if st.planner is not None and clock is not None:
         st.planner.clock = clock
     return st
@@ -92,7 +96,7 @@ def test_a_failing_planner_never_blocks_scoring(monkeypatch: pytest.MonkeyPatch)
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("planner crashed")
 
-    monkeypatch.setattr(st.planner._planner, "update", boom)
+    monkeypatch.setattr(st.planner._engine(), "update", boom)
     assert st.planner.run_once() is None
     assert st.planner.counts["failed"] == 1
     assert st.scheduler.prioritize(args()) == plain.scheduler.prioritize(args())
@@ -249,3 +253,33 @@ def test_the_cache_reads_allocatable_pods_and_counts_the_pods_on_each_node() -> 
     assert table.pod_room().tolist() == [1.0, 110.0]
     cache.apply("pods", "DELETED", pod("x", "nobody", "a1"))
     assert cache.view().snapshot.table.pods.tolist() == [1.0, 0.0]
+
+
+def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from_a_crash() -> None:
+    """The child runs the same :class:`Planner` (same plan, incremental repairs across updates); a child
+    that dies is a counted failure, scores fall back, and the next update starts a new child."""
+    cache = planned_cache()
+    local = state(cache)
+    remote = ExtenderState.build(cache, Settings(planner_process=True))
+    assert local.planner is not None and remote.planner is not None
+    try:
+        expected, got = local.planner.run_once(), remote.planner.run_once()
+        assert expected is not None and got is not None
+        np.testing.assert_array_equal(got.total, expected.total)
+        assert got.cost == pytest.approx(expected.cost)
+        assert got.nodes == cache.view().snapshot.table.names_tuple
+        assert remote.planner.lookup(cache.view()) is got
+        cache.apply("pods", "ADDED", pod("web-1", "web", "a1"))
+        again = remote.planner.run_once()
+        assert again is not None and again.incremental
+        engine = remote.planner._engine()
+        assert isinstance(engine, PlannerProcess) and engine.pid is not None
+        os.kill(engine.pid, signal.SIGKILL)
+        cache.apply("pods", "ADDED", pod("web-2", "web", "a2"))
+        assert remote.planner.run_once() is None
+        assert remote.planner.counts["failed"] == 1 and "died" in remote.planner.last_error
+        fresh = remote.planner.run_once()
+        assert fresh is not None and not fresh.incremental
+        assert remote.planner._engine() is not engine
+    finally:
+        remote.planner.stop()
