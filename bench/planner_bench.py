@@ -2,7 +2,9 @@
 and 500 pending pods (target 10 s of CPU), and the incremental re-plan after one pod change (target 100 ms):
 a pod bound on its planned node, a pod bound elsewhere, a pod deleted, a replica added. Also the same
 through the extender's background planner (cache view build included). Several seeds; CPU time from
-time.process_time. Writes bench/results/planner.json.
+time.process_time. Also, per seed, the first plan and five off-plan binds through the extender's planner
+process (augur_extender.planner_process): the CPU the *extender's* interpreter spends handing each update
+over (pickling, the pipe), the child's CPU, and the wall time of an update. Writes bench/results/planner.json.
 
 Usage: .venv/bin/python bench/planner_bench.py [--nodes 1000] [--pending 500] [--seeds 0,1,2]
 """
@@ -28,6 +30,7 @@ from augur.placement.components.plan import PlanArgs
 from augur.placement.model import WorkloadRules
 from augur.placement.plan import Planner
 from augur.placement.topology import DistanceLevels
+from augur_extender.planner_process import PlannerProcess
 
 ZONES = [(f"z{i}", f"r{i // 4}") for i in range(12)]
 
@@ -76,7 +79,7 @@ def bound(snap: Snapshot, occupancy: dict[str, dict[str, int]], workload: str, n
     return Snapshot(snap.table.with_requested(cpu, snap.table.memory_requested), Occupancy(occ), snap.rulebook)
 
 
-def timed(planner: Planner, snap: Snapshot) -> tuple[float, Any]:
+def timed(planner: Planner | PlannerProcess, snap: Snapshot) -> tuple[float, Any]:
     start = time.process_time()
     plan = planner.update(snap, now=time.monotonic())
     return time.process_time() - start, plan
@@ -123,6 +126,42 @@ def run_seed(nodes: int, pending: int, seed: int, args: PlanArgs) -> dict[str, A
     return row
 
 
+def via_process(nodes: int, pending: int, seed: int, args: PlanArgs) -> dict[str, Any]:
+    """The first plan and five off-plan binds through :class:`PlannerProcess`: this process's CPU per update
+    (what the extender's interpreter spends), the child's CPU (``Plan.cpu_seconds``) and the wall time."""
+    snap, occupancy = cluster(nodes, pending, seed)
+    proc = PlannerProcess(args.settings())
+    try:
+        proc.update(Snapshot.build([NodeInfo("warm-up")]))  # the child's start-up (imports) is not counted
+        started = time.perf_counter()
+        parent_first, plan = timed(proc, snap)
+        wall_first = time.perf_counter() - started
+        child_first = plan.cpu_seconds
+        parent, child, wall = [], [], []
+        for k in range(5):
+            key = plan.workloads[50 + k]
+            free = plan.slots(key, snap)
+            snap = bound(snap, occupancy, key, snap.table.names_tuple[int(np.argmin(free))])
+            started = time.perf_counter()
+            cpu, plan = timed(proc, snap)
+            wall.append(time.perf_counter() - started)
+            parent.append(cpu)
+            child.append(plan.cpu_seconds)
+            assert plan.incremental
+    finally:
+        proc.close()
+    return {
+        "first_plan_parent_cpu_ms": round(1000 * parent_first, 2),
+        "first_plan_child_cpu_s": round(child_first, 3),
+        "first_plan_wall_s": round(wall_first, 3),
+        "update_parent_cpu_ms_median": round(1000 * statistics.median(parent), 2),
+        "update_parent_cpu_ms_max": round(1000 * max(parent), 2),
+        "update_child_cpu_ms_median": round(1000 * statistics.median(child), 2),
+        "update_wall_ms_median": round(1000 * statistics.median(wall), 2),
+        "update_wall_ms_max": round(1000 * max(wall), 2),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nodes", type=int, default=1000)
@@ -134,7 +173,9 @@ def main() -> int:
     info = machine()
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
-        rows.append(run_seed(a.nodes, a.pending, seed, args))
+        rows.append(
+            {**run_seed(a.nodes, a.pending, seed, args), "process": via_process(a.nodes, a.pending, seed, args)}
+        )
         print(rows[-1], file=sys.stderr)
     worst_incremental = max(
         r[k]
@@ -156,6 +197,7 @@ def main() -> int:
         "summary": {
             "first_plan_cpu_s_max": max(r["first_plan_cpu_s"] for r in rows),
             "incremental_ms_worst": worst_incremental,
+            "process_update_parent_cpu_ms_max": max(r["process"]["update_parent_cpu_ms_max"] for r in rows),
         },
         "rows": rows,
         "machine": info,

@@ -104,6 +104,57 @@ def test_scheduling_goes_on_when_the_extender_is_frozen_then_killed(cluster: Clu
     assert "Skipping extender" in log and "Timeout" in log and "connection refused" in log, log[-3000:]
 
 
+def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Cluster, tmp_path: Path) -> None:
+    """The planner's search runs in a child of the extender: frozen (SIGSTOP, a planner that falls behind)
+    the plan goes stale and scores fall back; killed, the failure is counted and a new child plans again.
+    Every pod is bound either way, and the extender keeps answering with its own scores throughout."""
+    sc = three_tier()
+    events: list[str] = []
+    planners: list[int] = []
+
+    def chaos(index: int, s: ReplaySession) -> None:
+        assert s.extender is not None
+        if index == 2:
+            planners.append(_planner_child(s.extender.pid))
+            os.kill(planners[-1], signal.SIGSTOP)
+            events.append("frozen")
+        elif index == 5:
+            os.kill(planners[-1], signal.SIGKILL)
+            events.append("killed")
+
+    with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=3.0) as s:
+        outcome = s.run_pass("augur", on_pod=chaos)
+        assert s.extender is not None
+        metrics = _metric_values(s.extender_url)
+        successor = _planner_child(s.extender.pid)
+    assert events == ["frozen", "killed"]
+    assert outcome.unplaced == 0 and len(outcome.assignment) == sum(w.replicas for w in sc.workloads)
+    assert metrics.get('augur_extender_plans_total{kind="failed"}', 0) >= 1, metrics
+    assert successor != planners[0]  # a new planner process replaced the killed one
+    scored = metrics.get('augur_extender_requests_total{outcome="scored",verb="prioritize"}', 0)
+    assert scored >= sum(w.replicas for w in sc.workloads), metrics  # no error, no neutral fallback of the verb
+
+
+def _planner_child(pid: int) -> int:
+    """The extender's planner process: its ``multiprocessing`` spawn child (not the resource tracker)."""
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            if b"spawn_main" in cmdline:
+                return int(child)
+    raise AssertionError(f"no planner process under the extender (pid {pid})")
+
+
+def _metric_values(url: str) -> dict[str, float]:
+    out = {}
+    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        if line.startswith("augur_extender_") and "{" in line:
+            name, value = line.rsplit(" ", 1)
+            labels = ",".join(sorted(name[name.index("{") + 1 : -1].split(",")))
+            out[f"{name[: name.index('{')]}{{{labels}}}"] = float(value)
+    return out
+
+
 def _prioritize_calls(url: str) -> float:
     lines = httpx.get(f"{url}/metrics", timeout=5).text.splitlines()
     return sum(
