@@ -109,8 +109,10 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
     the plan goes stale and scores fall back; killed, the failure is counted and a new child plans again.
     Every pod is bound either way, and the extender keeps answering with its own scores throughout."""
     sc = three_tier()
+    pods = sum(w.replicas for w in sc.workloads)
     events: list[str] = []
     planners: list[int] = []
+    metrics: dict[str, float] = {}
 
     def chaos(index: int, s: ReplaySession) -> None:
         assert s.extender is not None
@@ -121,18 +123,19 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
         elif index == 5:
             os.kill(planners[-1], signal.SIGKILL)
             events.append("killed")
+        elif index == pods - 1:  # the last pod is bound: read the extender before the pass stops it
+            metrics.update(_metric_values(s.extender_url))
+            planners.append(_planner_child(s.extender.pid))
 
     with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=3.0) as s:
         outcome = s.run_pass("augur", on_pod=chaos)
-        assert s.extender is not None
-        metrics = _metric_values(s.extender_url)
-        successor = _planner_child(s.extender.pid)
+    successor = planners[-1]
     assert events == ["frozen", "killed"]
-    assert outcome.unplaced == 0 and len(outcome.assignment) == sum(w.replicas for w in sc.workloads)
+    assert outcome.unplaced == 0 and len(outcome.assignment) == pods
     assert metrics.get('augur_extender_plans_total{kind="failed"}', 0) >= 1, metrics
     assert successor != planners[0]  # a new planner process replaced the killed one
     scored = metrics.get('augur_extender_requests_total{outcome="scored",verb="prioritize"}', 0)
-    assert scored >= sum(w.replicas for w in sc.workloads), metrics  # no error, no neutral fallback of the verb
+    assert scored >= pods, metrics  # no error, no neutral fallback of the verb
 
 
 def _planner_child(pid: int) -> int:
