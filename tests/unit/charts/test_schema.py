@@ -24,6 +24,9 @@ BAD = [
     ("rbac.scaleTargets[0].resources={*}", ["/rbac/scaleTargets/0/resources/0"]),
     ("serviceMonitor.interval=often", ["/serviceMonitor/interval"]),
     ("operator.podDisruptionBudget.minAvailable=half", ["/operator/podDisruptionBudget/minAvailable"]),
+    ("operator.handlerThreads=0", ["/operator/handlerThreads", "minimum"]),
+    ("operator.warmupConcurrency=many", ["/operator/warmupConcurrency", "integer"]),
+    ("operator.statusRefreshSeconds=-5", ["/operator/statusRefreshSeconds", "minimum"]),
 ]
 
 
