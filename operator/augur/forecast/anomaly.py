@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from augur.forecast.anomaly_signals import Shapes, ShapeState, Tail, TailState
+from augur.forecast.anomaly_signals import Shapes, ShapeState, Tail, TailState, Window
 
 _MAD_TO_SIGMA = 1.2533
 
@@ -59,6 +59,7 @@ class AnomalyParams:
     shape_scales: tuple[int, ...] = (1, 5, 20)  # points per bin, one shape memory per scale
     shape_memory: int = 1000  # shapes remembered per scale
     shape_stride: float = 1.0  # store a shape every round(bin * stride) points
+    shape_periods: tuple[int, ...] = (1, 1, 1)  # per scale: search the shape memory every N points
     novelty_weight: float = 1.02  # novelty likelihood against residual likelihood
     novelty_agreement: int = 1  # novelty score: k-th strongest of the scales' likelihoods (1: the strongest)
     range_margin: float = 0.03  # range break: beyond the seen range by this share of it
@@ -144,12 +145,13 @@ class AnomalyDetector:
         self._wmax: deque[tuple[int, float]] = deque(s.window_max)
         self._wmin: deque[tuple[int, float]] = deque(s.window_min)
         scale_states = s.scales or tuple(ShapeState() for _ in p.shape_scales)
+        periods = p.shape_periods if len(p.shape_periods) == len(p.shape_scales) else (1,) * len(p.shape_scales)
         self._scales = [
-            Shapes(p.shape_bins, b, p.shape_memory, round(b * p.shape_stride), self._tail(st.tail), st)
-            for b, st in zip(p.shape_scales, scale_states, strict=True)
+            Shapes(p.shape_bins, b, p.shape_memory, round(b * p.shape_stride), self._tail(st.tail), st, period)
+            for b, st, period in zip(p.shape_scales, scale_states, periods, strict=True)
         ]
         longest = max((sc.width for sc in self._scales), default=1)
-        self._values: deque[float] = deque(s.recent_values, maxlen=2 * longest)
+        self._values = Window(2 * longest, s.recent_values)
 
     @classmethod
     def from_state(cls, state: AnomalyState | dict[str, Any], params: AnomalyParams | None = None) -> AnomalyDetector:
@@ -164,7 +166,7 @@ class AnomalyDetector:
             self._n, self._level, (self._short[0], self._short[1]), (self._long[0], self._long[1]),
             self._abs_scale, self._low, self._high,
             tuple(self._wmax), tuple(self._wmin), self._alerting.since_fire, self._resid_tail.state(),
-            tuple(self._values), tuple(sc.state() for sc in self._scales),
+            self._values.values(), tuple(sc.state() for sc in self._scales),
         )  # fmt: skip
 
     def update(self, value: float, timestamp: float | None = None) -> float:
@@ -195,11 +197,11 @@ class AnomalyDetector:
         raw = min(z, p.z_cap) / p.z_cap
         resid_score = self._resid_tail.step(raw)
         self._values.append(value)
-        values = np.fromiter(self._values, dtype=np.float64, count=len(self._values))
+        values = self._values.view()
         span = max(self._high - self._low, floor)
         novelty = []
         for sc in self._scales:
-            novelty.append(sc.tail.step(sc.novelty(values, span)))
+            novelty.append(sc.tail.step(sc.novelty(values, span, self._n + 1)))
             sc.remember(values, self._n + 1)
         excess = _excess(value, self._low, self._high)
         local = _excess(value, self._wmin[0][1], self._wmax[0][1]) if self._wmax else 0.0
@@ -221,8 +223,11 @@ class AnomalyDetector:
 
 def combine(signals: Signals, p: AnomalyParams) -> float:
     """The point's score before suppression: the stronger likelihood, raised on a range break."""
-    ranked = sorted(signals.novelty, reverse=True)
-    novelty = ranked[min(p.novelty_agreement, len(ranked)) - 1] if ranked else 0.0
+    if p.novelty_agreement <= 1 or len(signals.novelty) <= 1:
+        novelty = max(signals.novelty, default=0.0)
+    else:
+        ranked = sorted(signals.novelty, reverse=True)
+        novelty = ranked[min(p.novelty_agreement, len(ranked)) - 1]
     score = min(1.0, max(signals.residual, p.novelty_weight * novelty))
     if signals.excess > p.range_margin:
         return max(score, p.range_score)
@@ -275,7 +280,13 @@ def _state_from_dict(data: dict[str, Any]) -> AnomalyState:
     kw = {k: _tuples(v) for k, v in data.items() if k in names and k not in ("residual_tail", "scales")}
     tail = TailState(**{k: _tuples(v) for k, v in data.get("residual_tail", {}).items()})
     scales = tuple(
-        ShapeState(_tuples(sc["shapes"]), sc["written"], TailState(**{k: _tuples(v) for k, v in sc["tail"].items()}))
+        ShapeState(
+            _tuples(sc["shapes"]),
+            sc["written"],
+            TailState(**{k: _tuples(v) for k, v in sc["tail"].items()}),
+            sc.get("last_novelty", 0.0),
+            sc.get("origin", 0.0),
+        )
         for sc in data.get("scales", [])
     )
     return AnomalyState(**kw, residual_tail=tail, scales=scales)

@@ -37,6 +37,11 @@ class ShapeState:
     shapes: tuple[tuple[float, ...], ...] = ()
     written: int = 0
     tail: TailState = TailState()
+    last_novelty: float = 0.0
+    """The raw novelty of the last search (reused between searches when the period is above 1)."""
+    origin: float = 0.0
+    """Stored shapes are kept relative to this value (the first stored shape's mean), so the squared
+    distances computed from norms and dot products lose no precision on a series far from zero."""
 
 
 class Ring:
@@ -98,6 +103,8 @@ class Tail:
             return 0.0
         recent = (math.fsum(self.recent) + raw) / (len(self.recent) + 1)
         mean = self.total / count
+        if recent <= mean:
+            return 0.0  # at or below the mean: twice the upper tail is at least 1, no surprise
         std = max(math.sqrt(max(self.squares / count - mean * mean, 0.0)), 1e-3)
         tail = math.erfc((recent - mean) / (std * math.sqrt(2.0)))  # twice the upper tail: 1 at the mean
         surprise = max(0.0, -math.log10(max(tail, 1e-300)))
@@ -121,50 +128,107 @@ class Tail:
         return score
 
 
+class Window:
+    """The last ``size`` values as one contiguous float64 array without copying: each value is written
+    twice, ``size`` apart, in a buffer of twice the length, so the newest ``size`` values always form one
+    slice (what a ``deque`` turned into an array each tick gave, at a fraction of the cost)."""
+
+    def __init__(self, size: int, values: tuple[float, ...] = ()) -> None:
+        self.size = max(1, size)
+        self.buf = np.zeros(2 * self.size)
+        self.pos, self.n = 0, 0
+        for v in values[len(values) - self.size :]:
+            self.append(v)
+
+    def append(self, value: float) -> None:
+        self.buf[self.pos] = value
+        self.buf[self.pos + self.size] = value
+        self.pos = (self.pos + 1) % self.size
+        self.n = min(self.n + 1, self.size)
+
+    def view(self) -> npt.NDArray[np.float64]:
+        """The values held, oldest first (a read-only view: valid until the next ``append``)."""
+        end = self.pos + self.size
+        return self.buf[end - self.n : end]
+
+    def values(self) -> tuple[float, ...]:
+        held: list[float] = self.view().tolist()
+        return tuple(held)
+
+
 class Shapes:
     """Novelty of the recent shape (``bins`` means of ``bin_size`` values) against remembered shapes.
 
     A shape is stored every ``stride`` points, one shape width late (a shape never matches its own
-    neighbours), in a ring of ``memory`` shapes; ``tail`` turns the raw novelty into a likelihood.
+    neighbours), in a ring of ``memory`` shapes; ``tail`` turns the raw novelty into a likelihood. The
+    nearest-neighbour search runs every ``period`` points (the point count a multiple of it); in between
+    the last raw novelty is reused, so a coarse scale whose shape moves little from one point to the
+    next costs a fraction of a search per point.
     """
 
-    def __init__(self, bins: int, bin_size: int, memory: int, stride: int, tail: Tail, state: ShapeState) -> None:
+    def __init__(
+        self, bins: int, bin_size: int, memory: int, stride: int, tail: Tail, state: ShapeState, period: int = 1
+    ) -> None:
         self.bins, self.bin_size = bins, bin_size
         self.width = bins * bin_size
         self.stride = max(1, stride)
+        self.period = max(1, period)
         self.capacity = memory
         self.count, self.written = len(state.shapes), state.written
+        self.last = state.last_novelty
         # The ring grows as shapes arrive (doubling, up to ``memory`` rows): a young series, or a coarse
         # scale that stores a shape every few points, does not hold a full ring of zeros.
         self.memory = np.zeros((min(memory, max(self.count, 16)), bins))
+        self.origin = state.origin
         if state.shapes:
             self.memory[: self.count] = np.array(state.shapes)
+        self.norms = np.array([float(np.dot(row, row)) for row in self.memory])
+        """Squared norm of each stored shape: ``|m - q|^2 = |m|^2 - 2 m.q + |q|^2`` needs one
+        matrix-vector product per search instead of a difference matrix."""
         self.tail = tail
 
     def state(self) -> ShapeState:
         shapes = tuple(tuple(float(x) for x in row) for row in self.memory[: self.count])
-        return ShapeState(shapes, self.written, self.tail.state())
+        return ShapeState(shapes, self.written, self.tail.state(), self.last, self.origin)
 
-    def novelty(self, values: npt.NDArray[np.float64], span: float) -> float:
-        """Distance from the latest shape to the nearest remembered one, relative to ``span``."""
-        if self.count == 0 or len(values) < self.width:
-            return 0.0
+    def _shape(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        if self.bin_size == 1:
+            return values
         # sum / n is what mean(axis=1) computes, without its per-call overhead (same numbers)
-        shape = values[-self.width :].reshape(self.bins, self.bin_size).sum(axis=1) / self.bin_size
-        diff = self.memory[: self.count] - shape
-        nearest = float(np.min(np.einsum("ij,ij->i", diff, diff)))
-        return min(1.0, math.sqrt(nearest / self.bins) / span)
+        return values.reshape(self.bins, self.bin_size).sum(axis=1) / self.bin_size
+
+    def novelty(self, values: npt.NDArray[np.float64], span: float, n: int = 0) -> float:
+        """Distance from the latest shape to the nearest remembered one, relative to ``span``, for the
+        ``n``-th point (counted from 1; searched only when ``n`` is a multiple of the period)."""
+        if n % self.period:
+            return self.last
+        if self.count == 0 or len(values) < self.width:
+            self.last = 0.0
+            return 0.0
+        recent = values[len(values) - self.width :]
+        query = (recent if self.bin_size == 1 else self._shape(recent)) - self.origin
+        cross = np.dot(self.memory[: self.count], query * -2.0)
+        cross += self.norms[: self.count]
+        nearest = max(0.0, float(cross.min()) + float(np.dot(query, query)))
+        self.last = min(1.0, math.sqrt(nearest / self.bins) / span)
+        return self.last
 
     def remember(self, values: npt.NDArray[np.float64], n: int) -> None:
         """Store the shape that ended one window ago, when ``n`` is a multiple of the stride."""
-        if len(values) < 2 * self.width or n % self.stride:
+        if n % self.stride or len(values) < 2 * self.width:
             return
-        old = values[-2 * self.width : -self.width]
+        old = values[len(values) - 2 * self.width : len(values) - self.width]
         slot = self.written % self.capacity
         if slot >= len(self.memory):
             grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins))
             grown[: len(self.memory)] = self.memory
             self.memory = grown
-        self.memory[slot] = old.reshape(self.bins, self.bin_size).sum(axis=1) / self.bin_size
+            self.norms = np.concatenate([self.norms, np.zeros(len(grown) - len(self.norms))])
+        shape = old if self.bin_size == 1 else self._shape(old)
+        if self.written == 0:
+            self.origin = float(shape.sum()) / self.bins
+        row = self.memory[slot]
+        np.subtract(shape, self.origin, out=row)
+        self.norms[slot] = float(np.dot(row, row))  # as __init__ computes it: a restored detector continues alike
         self.written += 1
         self.count = min(self.written, len(self.memory))

@@ -207,6 +207,37 @@ def best_threshold(corpus: Sequence[SweptFile], scores: Sequence[FloatArray], pr
     return score_at(corpus, scores, best_t, profile)
 
 
+def plateau_threshold(
+    corpus: Sequence[SweptFile],
+    scores: Sequence[FloatArray],
+    profile: Profile,
+    half_width: float = 0.005,
+    step: float = 0.0005,
+    low: float = 0.5,
+) -> ScoreResult:
+    """A threshold from the middle of a good plateau, not from the edge of a cliff.
+
+    The corpus score is evaluated on a grid of thresholds (``low`` to 1 by ``step``); the chosen one
+    maximizes the score averaged over the thresholds within ``half_width`` of it. The single best
+    threshold (:func:`best_threshold`) often sits where a slightly higher one loses windows, so a
+    threshold chosen that way on one half of a corpus and applied to the other is fragile; this one is
+    meant to carry over. ``half_width`` 0 is the best threshold of the grid.
+    """
+    grid = np.round(np.arange(low, 1.0 + step / 2, step), 12)
+    values = np.array([score_at(corpus, scores, float(t), profile).score for t in grid])
+    i = plateau_index(values, round(half_width / step))
+    return score_at(corpus, scores, float(grid[i]), profile)
+
+
+def plateau_index(values: FloatArray, k: int) -> int:
+    """Index whose mean over ``values[i - k : i + k + 1]`` is highest (only indices with a full
+    neighbourhood; ties go to the highest index, i.e. the highest threshold)."""
+    if k <= 0 or len(values) <= 2 * k:
+        return int(len(values) - 1 - np.argmax(values[::-1]))
+    means = np.convolve(values, np.ones(2 * k + 1) / (2 * k + 1), mode="valid")
+    return int(len(means) - 1 - np.argmax(means[::-1])) + k
+
+
 def _flatten(corpus: Sequence[SweptFile], scores: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, FloatArray, int]:
     """Kept rows of every file in one array, with window numbers made unique across the corpus."""
     parts_s, parts_k, parts_v = [], [], []

@@ -157,3 +157,23 @@ def test_malformed_corpus_raises_corpus_error(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("timestamp,value\n2024-01-01 00:00:00,abc\n")
     with pytest.raises(nab.CorpusError, match="not a NAB CSV"):
         nab.read_csv_columns(tmp_path / "bad.csv", "value")
+
+
+def test_plateau_index_prefers_a_broad_plateau_to_an_isolated_peak() -> None:
+    values = np.array([0.0, 0.0, 5.0, 0.0, 4.0, 4.0, 4.0, 4.0])
+    # means over 3: [1.67, 1.67, 3.0, 2.67, 4.0, 4.0] at indices 1..6: the last of the ties, index 6
+    assert nab.plateau_index(values, 1) == 6
+    assert nab.plateau_index(values, 0) == 2  # no neighbourhood: the single best
+
+
+def test_plateau_threshold_without_width_is_the_best_grid_threshold() -> None:
+    # One window (60..69) of 100 rows: a detection at 60 scores 0.85, twenty earlier rows 0.75 (FPs).
+    swept = nab.sweep_file("f.csv", 100, [(60, 69)])
+    scores = np.zeros(100)
+    scores[60] = 0.85
+    scores[20:40] = 0.75
+    best = nab.plateau_threshold([swept], [scores], STANDARD, half_width=0.0, step=0.1)
+    # grid 0.5 .. 1.0: at 0.8 only the window's first row is detected (raw +1, score 100)
+    assert best.threshold == pytest.approx(0.8)
+    assert best.raw == pytest.approx(1.0)
+    assert best.fp == 0 and best.tp == 1
