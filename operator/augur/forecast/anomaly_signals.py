@@ -195,7 +195,8 @@ class Shapes:
         if self.bin_size == 1:
             return values
         # sum / n is what mean(axis=1) computes, without its per-call overhead (same numbers)
-        return values.reshape(self.bins, self.bin_size).sum(axis=1) / self.bin_size
+        means: npt.NDArray[np.float64] = values.reshape(self.bins, self.bin_size).sum(axis=1) / self.bin_size
+        return means
 
     def novelty(self, values: npt.NDArray[np.float64], span: float, n: int = 0) -> float:
         """Distance from the latest shape to the nearest remembered one, relative to ``span``, for the
