@@ -43,11 +43,13 @@ def generate(pods: int, seed: int) -> dict[str, Any]:
     return _chain(pods, seed)
 
 
-def run_one(raw: dict[str, Any], orders: int, rounds: int, model: KubeModel) -> dict[str, Any]:
+def run_one(raw: dict[str, Any], orders: int, rounds: int, model: KubeModel, rename: bool = False) -> dict[str, Any]:
     sc = parse_scenario(raw)
     no_plan = ScoringConfig.from_dict({**(raw.get("scoring") or {}), "plan": {"weight": 0}})
     start = time.perf_counter()
-    report = simulate(sc, search_rounds=rounds, variants={"augur_no_plan": no_plan}, model=model, orders=orders - 1)
+    report = simulate(
+        sc, search_rounds=rounds, variants={"augur_no_plan": no_plan}, model=model, orders=orders - 1, rename=rename
+    )
     best = report["best"]["network_cost"]
     per_order = [{name: report[name]["network_cost"] for name in ("augur", "augur_alone", "default")}]
     per_order += report.get("orders", [])
@@ -110,6 +112,11 @@ def main() -> int:
     ap.add_argument("--extender-weight", type=int, default=KubeModel().extender_weight)
     ap.add_argument("--scoring", default=None, help="JSON scoring config (default: the extender's defaults)")
     ap.add_argument("--out", default=None, help="result file name in bench/results (default: by set)")
+    ap.add_argument(
+        "--rename-orders",
+        action="store_true",
+        help="the shuffled orders also rename the nodes by position (node-0000, ...), as the replay does",
+    )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     chosen = SETS[args.set]
@@ -125,7 +132,12 @@ def main() -> int:
                 raw = generate_family(family, size, seed)
                 if scoring is not None:
                     raw["scoring"] = scoring
-                row = {"family": family, "pods": size, "seed": seed, **run_one(raw, args.orders, args.rounds, model)}
+                row = {
+                    "family": family,
+                    "pods": size,
+                    "seed": seed,
+                    **run_one(raw, args.orders, args.rounds, model, args.rename_orders),
+                }
                 rows.append(row)
                 print(
                     json.dumps({k: v for k, v in row.items() if "load" not in k and "unplaced" not in k}),
@@ -158,8 +170,10 @@ def _write(
             "with the background plan, seeded random ties; augur_no_plan = the same with the plan weight 0; "
             "augur_alone = Augur's total alone; default = kube-scheduler without the extender; best = exhaustive or "
             "MILP when proven (exact=true), else the shared local search with annealing started from every "
-            "simulated placement (exact=false). Ratios per node order (the listed one plus seeded shuffles)."
+            "simulated placement (exact=false). Ratios per node order (the listed one plus seeded shuffles; with "
+            "orders_renamed the shuffled nodes are also renamed by position, as the replay names them)."
         ),
+        "orders_renamed": args.rename_orders,
         "extender_weight": model.extender_weight,
         "scoring": scoring or "the extender's defaults (ScoringConfig())",
         "targets": {"augur_vs_best": 1.10, "default_vs_best": 1.5},

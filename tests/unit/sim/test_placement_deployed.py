@@ -142,3 +142,17 @@ def test_pod_limit_is_a_filter_for_the_scheduler_and_a_bound_for_the_plan_and_th
     assert max(list(best.values()).count(n) for n in ("n0", "n1", "n2")) == 4
     with pytest.raises(Exception, match="pods"):
         parse_scenario({**raw, "nodes": [{**raw["nodes"][0], "pods": -1}]})
+
+
+def test_orders_renamed_by_position_are_reported_in_the_scenario_names() -> None:
+    """``rename``: the shuffled nodes are renamed by position (what the planner and the ties see changes);
+    their placements come back in the scenario's names and cost within 10% of the listed order here."""
+    sc = parse_scenario(chain(nodes=9))
+    report = simulate(sc, search_rounds=5, orders=2, rename=True)
+    assert report["orders_renamed"] is True and len(report["orders"]) == 2
+    for order in report["orders"]:
+        assert order["augur"] <= 1.10 * report["augur"]["network_cost"] + 1e-6
+        assert order["augur"] >= report["best"]["network_cost"] - 1e-6
+    with pytest.raises(ValueError, match="refers to nodes by name"):
+        named = parse_scenario({**chain(), "distances": {"nodes": {"n0|n1": 5}}})
+        simulate(named, search_rounds=0, orders=1, rename=True)
