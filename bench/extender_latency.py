@@ -210,20 +210,22 @@ def over_http(
     runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
     order: int = 0,
     planner_process: bool = True,
-) -> tuple[dict[str, list[float]], dict[str, float]]:
+) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
-    milliseconds per timed request of each run."""
+    milliseconds per timed request of each run, and the planner's plan counts at the end (by kind)."""
     port = free_port()
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner_process), daemon=True)
+    # not a daemon: a daemonic process may not start the planner's child process
+    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner_process), daemon=False)
     server.start()
     out: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
+    plans: dict[str, float] = {}
     try:
         conn = _connect(port)
-        time.sleep(2.0)  # let the first full plan finish: the runs measure requests during re-planning
+        _wait_for_first_plan(conn)  # the runs measure requests while the planner repairs, not before it starts
         headers = {"content-type": "application/json"}
         for name, (bodies, churn) in runs.items():
             for b in bodies[:10]:
@@ -240,11 +242,39 @@ def over_http(
                 times.append(time.perf_counter() - start)
             out[name] = times
             cpu[name] = round((cpu_seconds(server.pid) - cpu_before) * 1000 / len(bodies), 3)
+        plans = _plan_counts(conn)
         conn.close()
     finally:
         server.terminate()
         server.join(timeout=10)
-    return out, cpu
+        if server.is_alive():
+            server.kill()
+            server.join(timeout=10)
+    return out, cpu, plans
+
+
+def _plan_counts(conn: http.client.HTTPConnection) -> dict[str, float]:
+    conn.request("GET", "/metrics")
+    out = {}
+    for line in conn.getresponse().read().decode().splitlines():
+        if line.startswith("augur_extender_plans_total{"):
+            out[line[line.index('"') + 1 : line.rindex('"')]] = float(line.split()[-1])
+    return out
+
+
+def _wait_for_first_plan(conn: http.client.HTTPConnection, timeout: float = 120.0) -> None:
+    """Until ``augur_extender_plans_total{kind="full"}`` is at least 1 (or ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        if any(
+            line.startswith('augur_extender_plans_total{kind="full"}') and float(line.split()[-1]) >= 1
+            for line in text.splitlines()
+        ):
+            return
+        time.sleep(0.2)
+    print("no full plan within the timeout: measuring anyway", file=sys.stderr)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -300,9 +330,10 @@ def main() -> int:
             local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
             http: dict[str, Any] = {}
             cpu: dict[str, Any] = {}
+            plans: dict[str, Any] = {}
             for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
                 runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
-                times, cpu[mode] = over_http(size, runs, order=repeat, planner_process=mode == "process")
+                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner_process=mode == "process")
                 http[mode] = {name: stats(t) for name, t in times.items()}
             rows.append(
                 {
@@ -315,6 +346,7 @@ def main() -> int:
                     "in_process": local,
                     "http_by_planner": http,
                     "server_cpu_ms_per_request": cpu,
+                    "plans_at_end": plans,
                     "load_average_before": load_before,
                     "load_average_after": loadavg(),
                 }

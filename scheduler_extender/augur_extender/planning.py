@@ -25,6 +25,7 @@ only makes the plan stale.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -83,6 +84,9 @@ class BackgroundPlanner:
 
     def _engine(self) -> _Engine:
         if self._planner is None:
+            if self.process and multiprocessing.current_process().daemon:
+                log.warning("a daemonic process cannot start the planner process; planning on a thread instead")
+                self.process = False
             if self.process:
                 self._planner = PlannerProcess(self.args.settings())
             else:
