@@ -283,3 +283,16 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
         assert remote.planner._engine() is not engine
     finally:
         remote.planner.stop()
+
+
+def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemonic process may not start children: the planner then searches on its thread (and says so)."""
+    from types import SimpleNamespace
+
+    from augur.placement.plan import Planner
+    from augur_extender import planning
+
+    monkeypatch.setattr(planning.multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    planner = BackgroundPlanner(planned_cache(), Settings().scoring.plan, process=True)
+    assert isinstance(planner._engine(), Planner) and planner.process is False
+    assert planner.run_once() is not None
