@@ -125,7 +125,7 @@ def milp_best(p: CountProblem, time_limit: float = MILP_TIME_LIMIT) -> tuple[np.
     for n in range(nn):
         c.add([(int(x[w, n]), float(p.cpu[w])) for w in range(nw)], -np.inf, float(p.room_cpu[n]) + 1e-9)
         c.add([(int(x[w, n]), float(p.mem[w])) for w in range(nw)], -np.inf, float(p.room_mem[n]) + 1e-9)
-        if np.isfinite(p.pod_room[n]):
+        if p.pod_room[n] < r.sum():  # a pod limit that can bind (else the row only slows HiGHS down)
             c.add([(int(x[w, n]), 1.0) for w in range(nw)], -np.inf, float(p.pod_room[n]) + 1e-9)
     for (w, n), ks in z.items():
         c.add([(int(x[w, n]), 1.0)] + [(v, -float(k + 1)) for k, v in enumerate(ks)], 0, 0)
