@@ -27,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import hashlib
 import json
 import math
 import multiprocessing
@@ -100,6 +101,61 @@ def score_halves(
     out["files"] = {"dev": len(halves.dev), "holdout": len(halves.holdout), "full": len(series)}
     out["windows"] = {name: sum(w.windows for w in sw) for name, (sw, _) in pick.items()}
     return out
+
+
+SPLIT_SALTS = range(1, 13)
+
+
+def salted_halves(names: list[str], salt: int) -> tuple[set[str], set[str]]:
+    """Another split made like :mod:`augur.sim.nab_split` (per category, alternating in hash order)
+    but hashing ``f"{salt}:{name}"``: the spread over such splits shows how much the development /
+    held-out gap depends on which files land in which half."""
+    by_category: dict[str, list[str]] = {}
+    for name in names:
+        by_category.setdefault(name.split("/", 1)[0], []).append(name)
+    dev: set[str] = set()
+    turn = 0
+    for category in sorted(by_category):
+        for name in sorted(by_category[category], key=lambda n: hashlib.sha256(f"{salt}:{n}".encode()).hexdigest()):
+            if turn % 2 == 0:
+                dev.add(name)
+            turn += 1
+    return dev, set(names) - dev
+
+
+def split_spread(series: list[nab.Series], swept: list[nab.SweptFile], scores: list[np.ndarray]) -> dict[str, Any]:
+    """Standard-profile scores over ``SPLIT_SALTS`` alternative splits: the development half with its
+    own best threshold, the held-out half with the development half's best and plateau thresholds."""
+    standard = nab.STANDARD_PROFILES[0]
+    rows = []
+    for salt in SPLIT_SALTS:
+        dev, hold = salted_halves([s.name for s in series], salt)
+        pick = {
+            name: ([w for s, w in zip(series, swept, strict=True) if s.name in keep],
+                   [x for s, x in zip(series, scores, strict=True) if s.name in keep])
+            for name, keep in (("dev", dev), ("holdout", hold))
+        }  # fmt: skip
+        best = nab.best_threshold(*pick["dev"], standard)
+        plateau = nab.plateau_threshold(*pick["dev"], standard)
+        rows.append({
+            "salt": salt,
+            "dev": round(best.score, 2),
+            "dev_plateau": round(plateau.score, 2),
+            "holdout_at_dev_threshold": round(nab.score_at(*pick["holdout"], best.threshold, standard).score, 2),
+            "holdout_at_dev_plateau": round(nab.score_at(*pick["holdout"], plateau.threshold, standard).score, 2),
+            "holdout_own": round(nab.best_threshold(*pick["holdout"], standard).score, 2),
+        })  # fmt: skip
+    gaps = {
+        "dev_best_minus_holdout_at_it": [r["dev"] - r["holdout_at_dev_threshold"] for r in rows],
+        "dev_plateau_minus_holdout_at_it": [r["dev_plateau"] - r["holdout_at_dev_plateau"] for r in rows],
+        "dev_minus_holdout_own": [r["dev"] - r["holdout_own"] for r in rows],
+    }
+    summary = {
+        k: {"median": round(float(np.median(v)), 2), "min": round(min(v), 2), "max": round(max(v), 2),
+            "within_3_points": sum(abs(x) <= 3 for x in v)}
+        for k, v in gaps.items()
+    }  # fmt: skip
+    return {"profile": "standard", "splits": rows, "gap_summary": summary, "n_splits": len(rows)}
 
 
 def _score(job: tuple[np.ndarray, AnomalyParams]) -> tuple[np.ndarray, float]:
@@ -198,6 +254,7 @@ def main() -> int:
     run_seconds = time.perf_counter() - run_started
     points = sum(len(s.values) for s in series)
     halves = score_halves(series, swept, scores, profiles)
+    spread = split_spread(series, swept, scores)
     numenta = evaluate(NAB_DIR, NAB_DIR / "results" / "numenta", 1)
     payload = {
         "benchmark": "Numenta Anomaly Benchmark v1.1 corpus (58 files, 116 windows)",
@@ -207,6 +264,7 @@ def main() -> int:
         "tuned_on": "dev half only (bench/nab_search.py, bench/results/nab_search.json)",
         "split": "augur.sim.nab_split: per category, files ordered by SHA-256 of the name, alternating",
         "scores": halves,
+        "split_spread": spread,
         "runtime_seconds": round(run_seconds, 1),
         "workers": args.workers,
         "files": len(series),
