@@ -294,7 +294,8 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     apply(crds, workload("single", ns, 1))
     apply(crds, workload("guarded", ns, 2, min_available=3))  # blocks even with the reservation Ready
     apply(crds, workload("planned", ns, 2))
-    for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2), ("planned", 2)):
+    apply(crds, workload("twice", ns, 2))
+    for app, n in (("big", 2), ("pinned", 2), ("single", 1), ("guarded", 2), ("planned", 2), ("twice", 2)):
         settled(crds, ns, app, n)
     before = {app: placement(crds, ns, app) for app in ("big", "pinned", "single", "guarded")}
     big = pods(crds, ns, "big")
@@ -303,6 +304,8 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     apply(crds, migration("last", ns, pods(crds, ns, "single")[0]["metadata"]["name"]))
     apply(crds, migration("blocked", ns, pods(crds, ns, "guarded")[0]["metadata"]["name"], evictionTimeout="8s"))
     apply(crds, migration("ghost", ns, "no-such-pod"))
+    twice = pods(crds, ns, "twice")[0]["metadata"]["name"]  # two Migrations of one pod, created together
+    apply(crds, migration("twice-a", ns, twice) + "---" + migration("twice-b", ns, twice))
     ghost = finished(crds, ns, "ghost")
     ghost_done = time.time()
 
@@ -323,6 +326,9 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     assert seen["blocked"]["durations"]["evictingSeconds"] >= 8
     assert "DisruptionBudgetBlocked" in reasons(crds, ns, "blocked")
     assert [h["phase"] for h in seen["never"]["phaseHistory"]] == ["Failed"]
+    both = {name: finished(crds, ns, name) for name in ("twice-a", "twice-b")}
+    outcomes = sorted((s["phase"], s["reason"]) for s in both.values())
+    assert outcomes == [("Failed", "AlreadyMoving"), ("Succeeded", "Moved")], both  # one pod, one move
     assert not leftovers(crds, ns)
     for app, was in before.items():
         assert placement(crds, ns, app) == was, app  # same pods on the same nodes

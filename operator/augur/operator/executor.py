@@ -113,21 +113,22 @@ class Executor:
             _count(decision.status)
         return Migration(m.name, m.namespace, m.uid, m.generation, m.spec, decision.status)
 
-    def step(self, m: Migration, moving: str = "") -> None:
-        """Decide and act until the move has to wait (at most :data:`MAX_STEPS` decisions)."""
+    def step(self, m: Migration, moving: str = "") -> Migration:
+        """Decide and act until the move has to wait (at most :data:`MAX_STEPS` decisions); the Migration
+        as persisted last."""
         if not m.spec.approved:  # a plan: nothing to read, the decision only records AwaitingApproval
-            self.persist(m, decide(m, Facts(now=utcnow(), pod=None)))
-            return
+            return self.persist(m, decide(m, Facts(now=utcnow(), pod=None)))
         for _ in range(MAX_STEPS):
             decision = decide(m, gather(m, self.moves, utcnow(), moving))
             m = self.persist(m, decision)
             if decision.action is Action.NONE and not decision.again:
-                return
+                return m
             if decision.action is not Action.NONE:
                 m, wait = self.act(m, decision)
                 if wait:
                     self.not_before[m.uid] = time.monotonic() + BLOCKED_RETRY_SECONDS
-                    return
+                    return m
+        return m
 
     def act(self, m: Migration, decision: Decision) -> tuple[Migration, bool]:
         """Take the decided action; True when the move must wait before the next step."""
@@ -161,28 +162,32 @@ class Executor:
             self.moves.delete_pod(ns, status.replacement_pod, str((reservation.get("metadata") or {}).get("uid", "")))
         return m, False
 
-    def handle(self, raw: dict[str, Any], moving: str = "") -> None:
+    def handle(self, raw: dict[str, Any], moving: str = "") -> str:
         """Step one listed Migration (re-read first: never act on a stale copy); errors stay per object.
-        ``moving``: another Migration already moving the same pod (this one then fails ``AlreadyMoving``)."""
+        ``moving``: another Migration already moving the same pod (this one then fails ``AlreadyMoving``).
+        Returns the phase the Migration was left in (the listed one when it was not stepped), ``""`` when a
+        failed step leaves it unknown."""
         meta = raw.get("metadata") or {}
         uid, where = str(meta.get("uid", "")), f"{meta.get('namespace')}/{meta.get('name')}"
-        if (raw.get("status") or {}).get("phase") in TERMINAL_PHASES or time.monotonic() < self.not_before.get(uid, 0):
-            return
+        phase = str((raw.get("status") or {}).get("phase") or "Pending")
+        if phase in TERMINAL_PHASES or time.monotonic() < self.not_before.get(uid, 0):
+            return phase
         self.not_before.pop(uid, None)
         if _waiting_for_approval(raw):
-            return
+            return phase
         try:
             fresh = self.moves.migration(str(meta["namespace"]), str(meta["name"]))
             if fresh is None:
-                return
+                return phase
             loaded = _load(fresh)
             if loaded.migration is None:
                 self._invalid(fresh, loaded.invalid)
-                return
-            self.step(loaded.migration, moving)
+                return "Failed"
+            return self.step(loaded.migration, moving).status.phase
         except KubeError as exc:
             level = logging.INFO if exc.status.transient else logging.ERROR
             logger.log(level, f"[{where}] step failed, retrying next tick: {exc}")
+            return ""  # unknown: it may have started
 
     def _invalid(self, raw: dict[str, Any], message: str) -> None:
         """A spec the schema let through but the models refuse (an older CRD): Failed, nothing touched."""

@@ -2,11 +2,12 @@
 election, the leader).
 
 Every ``AUGUR_MIGRATION_POLL_SECONDS`` the loop lists the Migrations this replica owns
-(``AUGUR_SHARD_SELECTOR``, ``AUGUR_NAMESPACES``), steps each unfinished one
+(``AUGUR_SHARD_SELECTOR``, ``AUGUR_NAMESPACES``), steps each unfinished one in creation order
 (:class:`augur.operator.executor.Executor`) and deletes those past the retention period
-(:func:`augur.migration.timeline.expired`). One loop rather than kopf timers per object: kopf puts a
-finalizer on every object with a timer, which would keep Migrations (and their namespaces) from being
-deleted while no operator runs.
+(:func:`augur.migration.timeline.expired`). A pod is moved by one Migration at a time: a Migration of a pod
+that another one is moving, listed so or started earlier in the same pass, fails ``AlreadyMoving``.
+One loop rather than kopf timers per object: kopf puts a finalizer on every object with a timer, which
+would keep Migrations (and their namespaces) from being deleted while no operator runs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def tick(executor: Executor) -> None:
         return
     now = time.time()
     moving = _moving(items)
-    for raw in items:
+    unsure: set[tuple[str, str]] = set()
+    for raw in sorted(items, key=_created):  # the first created of two Migrations of one pod goes first
         meta = raw.get("metadata") or {}
         if expired(raw, now, SETTINGS.migration_retention_seconds):
             try:
@@ -46,9 +48,24 @@ def tick(executor: Executor) -> None:
             except KubeError as exc:
                 logger.warning(f"[{meta['namespace']}/{meta['name']}] deleting failed, retrying next tick: {exc}")
             continue
-        meta, spec = raw.get("metadata") or {}, raw.get("spec") or {}
-        other = moving.get((str(meta.get("namespace")), str(spec.get("podName"))), "")
-        executor.handle(raw, other if other != meta.get("name") else "")
+        key, name = (str(meta.get("namespace")), str((raw.get("spec") or {}).get("podName"))), str(meta.get("name"))
+        if key in unsure:  # an earlier step on this pod failed half-way: the next pass knows more
+            continue
+        other = moving.get(key, "")
+        phase = executor.handle(raw, other if other != name else "")
+        if phase in ACTIVE_PHASES and not other:  # started in this pass: a later one of the same pod must wait
+            moving[key] = name
+        elif not phase:
+            unsure.add(key)
+
+
+ACTIVE_PHASES = ("Reserving", "Evicting", "Rescheduling")
+"""Phases of a Migration that is moving its pod."""
+
+
+def _created(raw: dict[str, Any]) -> tuple[str, str, str]:
+    meta = raw.get("metadata") or {}
+    return (str(meta.get("creationTimestamp") or ""), str(meta.get("namespace")), str(meta.get("name")))
 
 
 def _moving(items: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
@@ -56,7 +73,7 @@ def _moving(items: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for raw in items:
         meta, spec, status = raw.get("metadata") or {}, raw.get("spec") or {}, raw.get("status") or {}
-        if status.get("phase") in ("Reserving", "Evicting", "Rescheduling"):
+        if status.get("phase") in ACTIVE_PHASES:
             out[(str(meta.get("namespace")), str(spec.get("podName")))] = str(meta.get("name"))
     return out
 

@@ -24,16 +24,23 @@ class FakeExecutor:
     def __init__(self, moves: FakeMoves) -> None:
         self.moves = moves
         self.handled: list[tuple[str, str]] = []
+        self.outcomes: dict[str, str] = {}
+        """Phase a Pending Migration is left in when it is not told another one moves its pod."""
 
-    def handle(self, raw: dict[str, Any], moving: str = "") -> None:
+    def handle(self, raw: dict[str, Any], moving: str = "") -> str:
+        """Like the executor: a Pending Migration starts unless another one moves its pod (then it fails)."""
         self.handled.append((raw["metadata"]["name"], moving))
+        phase = str(raw["status"].get("phase") or "Pending")
+        if phase == "Pending":
+            return "Failed" if moving else self.outcomes.get(raw["metadata"]["name"], "Reserving")
+        return phase
 
 
-def mig(name: str, pod: str, phase: str = "", done: str = "") -> dict[str, Any]:
+def mig(name: str, pod: str, phase: str = "", done: str = "", created: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
     status = {"phase": phase} if phase else {}
     if done:
         status["completionTime"] = done
-    meta = {"name": name, "namespace": "ns", "uid": name, "creationTimestamp": "2026-01-01T00:00:00Z"}
+    meta = {"name": name, "namespace": "ns", "uid": name, "creationTimestamp": created}
     return {"metadata": meta, "spec": {"podName": pod}, "status": status}
 
 
@@ -49,7 +56,37 @@ def test_a_pass_collects_and_steps() -> None:
     executor = FakeExecutor(moves)
     migrations.tick(executor)  # type: ignore[arg-type]
     assert moves.deleted == ["old"]
-    assert executor.handled == [("running", ""), ("second", "running"), ("fresh", "")]
+    assert executor.handled == [("fresh", ""), ("running", ""), ("second", "running")]  # creation, then name
+
+
+def test_two_migrations_of_one_pod_created_within_one_pass_do_not_both_start() -> None:
+    """Both Pending when listed: the first created starts, the second is told it is moving (AlreadyMoving)."""
+    moves = FakeMoves(
+        [mig("late", "a", created="2026-01-01T00:00:02Z"), mig("early", "a", created="2026-01-01T00:00:01Z")]
+    )
+    executor = FakeExecutor(moves)
+    migrations.tick(executor)  # type: ignore[arg-type]
+    assert executor.handled == [("early", ""), ("late", "early")]
+
+
+def test_a_failed_first_migration_does_not_block_the_second() -> None:
+    moves = FakeMoves(
+        [mig("bad", "a", created="2026-01-01T00:00:01Z"), mig("good", "a", created="2026-01-01T00:00:02Z")]
+    )
+    executor = FakeExecutor(moves)
+    executor.outcomes = {"bad": "Failed"}
+    migrations.tick(executor)  # type: ignore[arg-type]
+    assert executor.handled == [("bad", ""), ("good", "")]
+
+
+def test_an_unknown_outcome_defers_the_pods_other_migrations() -> None:
+    moves = FakeMoves(
+        [mig("first", "a", created="2026-01-01T00:00:01Z"), mig("second", "a", created="2026-01-01T00:00:02Z")]
+    )
+    executor = FakeExecutor(moves)
+    executor.outcomes = {"first": ""}  # its step failed half-way
+    migrations.tick(executor)  # type: ignore[arg-type]
+    assert executor.handled == [("first", "")]
 
 
 def test_plans_already_marked_are_not_read_again() -> None:
