@@ -341,7 +341,7 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     wait_until(awaiting, 20, "the plan marked AwaitingApproval")
     time.sleep(3)  # several executor passes
     assert status(crds, ns, "plan")["phase"] == "Pending" and placement(crds, ns, "planned") == planned
-    assert not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration")["items"]
+    assert not get_json(crds, "pods", "-n", ns, "-l", "augur.dev/migration=plan")["items"]
     crds.kubectl("patch", "migration", "plan", "-n", ns, "--type=merge", "-p", '{"spec":{"approved":true}}')
     approved = finished(crds, ns, "plan")
     assert (approved["phase"], approved["reason"]) == ("Succeeded", "Moved"), approved
