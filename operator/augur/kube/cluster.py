@@ -65,6 +65,21 @@ class ClusterReader:
             raise KubeError(f"creating a Migration in {namespace}", ApiStatus(0, "ConnectionError", str(exc))) from exc
         return created
 
+    def patch_migration_status(self, namespace: str, name: str, status: Raw) -> None:
+        """Merge patch of a ``Migration``'s status (the rebalancer adds ``measuredGain`` to a finished move,
+        which the executor no longer writes)."""
+        what = f"patching status of Migration {namespace}/{name}"
+        try:
+            self._custom.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, "migrations", name, {"status": status}, field_manager=FIELD_MANAGER,
+                _content_type="application/merge-patch+json", _request_timeout=TIMEOUT,
+            )  # fmt: skip
+        except client.ApiException as exc:
+            if exc.status != 404:
+                raise KubeError(what, ApiStatus.from_exception(exc)) from exc
+        except (OSError, urllib3.exceptions.HTTPError) as exc:
+            raise KubeError(what, ApiStatus(0, "ConnectionError", str(exc))) from exc
+
     def apply_policy_status(self, name: str, status: Raw) -> None:
         """Server-side apply of a ``RebalancePolicy``'s status (field manager ``augur``)."""
         body = {

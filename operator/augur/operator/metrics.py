@@ -22,9 +22,8 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
   ``Failed``, ``RolledBack``) and outcome reason (docs/migration.md lists them; others count as ``Other``).
 - ``augur_migration_rollbacks_total``: Migrations that ended ``RolledBack``.
 - ``augur_migration_predicted_gain_total{kind}`` and ``augur_migration_realized_gain_total{kind}``: sum of
-  the predicted gains of moves that succeeded, and of their measured gains where measured
-  (``NodeLoadStdDev``, ``NetworkCost``); the measured one stays 0 until ``measuredGain`` is filled in
-  (planned).
+  the predicted gains of moves that succeeded, and of their positive measured gains (``NodeLoadStdDev``,
+  ``NetworkCost``), added when the rebalancer fills in ``measuredGain`` (its own moves only).
 - ``augur_migration_duration_seconds``: first action to end of finished Migrations.
 - ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``Rebalance``,
   ``NetworkCost``, ``Predictive``; ``DryRun``, ``Auto``), one ``Migration`` each.
@@ -245,6 +244,12 @@ def migration_finished(
     for counter, gain in ((PREDICTED_GAIN, predicted), (REALIZED_GAIN, realized)):
         if gain is not None and gain[1] > 0:
             counter.labels(_bounded(gain[0], GAIN_KINDS)).inc(gain[1])
+
+
+def migration_measured(kind: str, value: float) -> None:
+    """A succeeded move's measured gain (added when positive: a counter)."""
+    if value > 0:
+        REALIZED_GAIN.labels(_bounded(kind, GAIN_KINDS)).inc(value)
 
 
 def query_error(reason: str) -> None:

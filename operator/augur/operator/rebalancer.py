@@ -36,10 +36,12 @@ from augur.kube.client import KubeError, api_client
 from augur.kube.cluster import ClusterReader
 from augur.migration.limits import Readings
 from augur.migration.params import RebalanceParams
+from augur.migration.realized import realized_gain
 from augur.migration.rebalance import rebalance
 from augur.migration.result import Proposal, RebalanceResult
+from augur.migration.snapshot import ClusterSnapshot
 from augur.operator import metrics
-from augur.operator.rebalance_input import Loads, build_snapshot, migration_body, profile, topology
+from augur.operator.rebalance_input import Loads, build_snapshot, migration_body, profile, to_measure, topology
 from augur.operator.rebalance_status import LoadOrigin, after_run, not_in_use, off
 from augur.operator.reconcile import EventToPost
 from augur.operator.settings import SETTINGS
@@ -144,10 +146,32 @@ class Rebalancer:
             if (p := profile(raw, self.reader.pod_names, now, params.lead_time)) is not None
         ]
         loads, origin = self._loads(spec)
+        migrations = self.reader.custom("migrations")
         snapshot = build_snapshot(
-            spec, nodes, pods, profiles, model, (zone_label, region_label), self.reader.custom("migrations"), loads, now
+            spec, nodes, pods, profiles, model, (zone_label, region_label), migrations, loads, now
         )
+        self._measure(snapshot, migrations, now, params.window)
         return rebalance(snapshot, params, readings, now), origin
+
+    def _measure(
+        self, snapshot: ClusterSnapshot, migrations: list[dict[str, Any]], now: datetime, horizon: float
+    ) -> None:
+        """Fill in ``status.measuredGain`` of the rebalancer's moves that succeeded within ``horizon`` seconds
+        (:func:`augur.migration.realized.realized_gain`, on this run's snapshot: the loads it reads)."""
+        for raw, pod_key, source, kind in to_measure(migrations, now, horizon):
+            gain = realized_gain(snapshot, pod_key, source, kind)
+            if gain is None:
+                continue
+            meta = raw["metadata"]
+            value = round(gain.value, 6)
+            try:
+                self.reader.patch_migration_status(
+                    str(meta["namespace"]), str(meta["name"]), {"measuredGain": {"kind": gain.kind, "value": value}}
+                )
+            except KubeError as exc:
+                logger.info(f"[{meta['namespace']}/{meta['name']}] measuredGain not written, next run: {exc}")
+                continue
+            metrics.migration_measured(gain.kind, value)
 
     def _loads(self, spec: RebalancePolicySpec) -> tuple[Loads | None, LoadOrigin]:
         load = spec.load

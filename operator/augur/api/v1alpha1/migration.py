@@ -166,7 +166,9 @@ class MigrationStatus(ApiModel):
     predicted_gain: Gain | None = None
     """The gain the move was expected to bring (``spec.expectedGain``)."""
     measured_gain: Gain | None = None
-    """Planned, not filled in yet: the gain measured after the move (the executor does not measure gains)."""
+    """The gain measured after a rebalancer's move succeeded, filled in by the rebalancer's next run: the
+    cluster now against the same cluster with the pod back on its source node (node-load stddev or network
+    cost, the rebalancer's own figures; positive = better). Not filled in for moves created by hand."""
     reason: Annotated[str, StringConstraints(max_length=128)] = ""
     """Outcome in CamelCase once finished (``Moved``, ``PodNotMovable``, ``DisruptionBudgetBlocked``,
     ``ReplacementNotReady``, ...); docs/migration.md lists them all."""
