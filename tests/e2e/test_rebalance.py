@@ -160,12 +160,12 @@ def test_dry_run_records_plans_and_moves_nothing(operator: Any, crds: LocalClust
     apply(crds, policy(pool, "DryRun"))
 
     wait_until(lambda: len(migrations(crds, pool.ns)) >= 2, 60, "dry-run Migrations")
-    # two readings above the threshold, then plans: web pods to the idle west nodes; the third owner follows
-    # on the next run (the pods did not move, the spread is still above the threshold); then every owner
-    # is cooling down (15 minutes by default) and the plans stop.
+    # two readings above the threshold, then plans: web pods to the idle west nodes; owners without a plan
+    # follow on the next run (the pods did not move, the spread is still above the threshold); then every
+    # owner has a plan and is cooling down (15 minutes by default): the plans stop.
     time.sleep(5 * INTERVAL)
     plans = migrations(crds, pool.ns)
-    assert 2 <= len(plans) <= 3
+    assert 2 <= len(plans) <= 6
     for m in plans:
         spec = m["spec"]
         assert spec["approved"] is False
@@ -175,7 +175,7 @@ def test_dry_run_records_plans_and_moves_nothing(operator: Any, crds: LocalClust
         assert "threshold" in spec["explanation"]
         assert (m.get("status") or {}).get("phase", "Pending") == "Pending"
         assert m["metadata"]["labels"]["augur.dev/created-by"] == "rebalancer"
-    assert len({m["spec"]["podName"].rsplit("-", 2)[0] for m in plans}) == len(plans)  # one per Deployment
+    assert len({m["spec"]["podName"] for m in plans}) == len(plans)  # one plan per pod
 
     status = get_json(crds, "rebalancepolicy", "default")["status"]
     assert condition({"status": status}, "Ready")["status"] == "True"  # type: ignore[index]
@@ -235,10 +235,12 @@ def test_network_plans_move_towards_the_peers_region(operator: Any, crds: LocalC
     for m in plans:
         spec = m["spec"]
         assert spec["reason"] == "NetworkCost" and spec["approved"] is False
-        pod = spec["podName"]
-        peer_region = pool.regions[west[0]] if pod.startswith("db") else pool.regions[east[0]]
-        assert pool.regions[spec["targetNode"]] == peer_region, spec
         assert spec["expectedGain"]["kind"] == "NetworkCost" and spec["expectedGain"]["value"] > 0
+    # the best plan goes to its peer's region; later ones of the same run may follow it there (each plan
+    # accounts for the ones before it)
+    best = max(plans, key=lambda m: m["spec"]["expectedGain"]["value"])["spec"]
+    peer_region = pool.regions[west[0]] if best["podName"].startswith("db") else pool.regions[east[0]]
+    assert pool.regions[best["targetNode"]] == peer_region, best
     status = get_json(crds, "rebalancepolicy", "default")["status"]
     assert status["networkCost"] > 0
     assert condition({"status": status}, "Balanced")["status"] == "True"  # type: ignore[index]
@@ -359,6 +361,13 @@ def test_auto_evens_out_load_then_stops(operator: Any, crds: LocalCluster, pool:
     assert all(m["spec"]["approved"] and m["spec"]["reason"] == "Rebalance" for m in moves)
     assert len(moves) <= 3  # 37.5% -> 12.5% takes two half-core moves
     placed = pods(crds, pool.ns)
+
+    # the next runs measure each move's realized gain: the pool now against the pod back on its source
+    def measured() -> list[dict[str, Any]]:
+        return [m["status"].get("measuredGain") for m in migrations(crds, pool.ns)]
+
+    wait_until(lambda: all(measured()), 30, "measuredGain on every move")
+    assert all(g["kind"] == "NodeLoadStdDev" and g["value"] > 0 for g in measured()), measured()
 
     # converged: over ten intervals no Migration and no eviction, though the cool-down has passed
     time.sleep(max(10 * INTERVAL, 12))

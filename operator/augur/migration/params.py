@@ -22,11 +22,11 @@ class RebalanceParams:
     window: float = 600.0
     """Seconds over which the rate limits count moves."""
     max_moves: int = 10
-    max_per_node: int = 2
-    max_per_workload: int = 1
+    max_per_node: int = 4
+    max_per_workload: int = 3
     max_per_run: int = 3
     cooldown: float = 900.0
-    """Seconds after a move during which the same owner's pods are not moved."""
+    """Seconds after a move (A → B) during which no pod of the same owner moves onto A or off B."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     """Scoring used to pick a load move's target among the nodes that even out load: the extender's."""
 

@@ -76,6 +76,9 @@ class PastMove:
     source: str
     target: str
     at: datetime
+    planned: bool = False
+    """A dry-run plan (not carried out): within the cool-down its owner is not moved at all, since its pods
+    did not move and further plans would count the same imbalance again."""
 
 
 @dataclass(frozen=True)

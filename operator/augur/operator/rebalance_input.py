@@ -195,9 +195,8 @@ def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_li
         annotations = meta.get("annotations") or {}
         if (meta.get("labels") or {}).get(CREATED_BY) == "rebalancer" and age <= horizon:
             source = str(status.get("sourceNode") or annotations.get(SOURCE_ANNOTATION, ""))
-            recent.append(
-                PastMove(str(annotations.get(OWNER_ANNOTATION, "")), source, str(spec.get("targetNode", "")), created)
-            )
+            owner, target = str(annotations.get(OWNER_ANNOTATION, "")), str(spec.get("targetNode", ""))
+            recent.append(PastMove(owner, source, target, created, planned=spec.get("approved") is False))
         if status.get("phase", "Pending") in TERMINAL_PHASES:
             continue
         key = f"{meta.get('namespace', '')}/{spec.get('podName', '')}"
@@ -207,6 +206,24 @@ def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_li
         if approved:
             in_flight.append((key, str(spec.get("targetNode", ""))))
     return History(tuple(recent), frozenset(busy), tuple(sorted(in_flight)))
+
+
+def to_measure(migrations: list[Raw], now: datetime, horizon: float) -> list[tuple[Raw, str, str, str]]:
+    """The rebalancer's Migrations that succeeded within ``horizon`` seconds and have no ``measuredGain``
+    yet: (Migration, ``namespace/pod`` running now, source node, gain kind)."""
+    out = []
+    for m in migrations:
+        meta, spec, status = m.get("metadata") or {}, m.get("spec") or {}, m.get("status") or {}
+        if (meta.get("labels") or {}).get(CREATED_BY) != "rebalancer" or status.get("phase") != "Succeeded":
+            continue
+        done = parse_time(status.get("completionTime"))
+        if status.get("measuredGain") or done is None or (now - done).total_seconds() > horizon:
+            continue
+        pod, source = str(status.get("replacementPod") or ""), str(status.get("sourceNode") or "")
+        kind = str((spec.get("expectedGain") or {}).get("kind") or "NodeLoadStdDev")
+        if pod and source:
+            out.append((m, f"{meta.get('namespace', '')}/{pod}", source, kind))
+    return out
 
 
 def build_snapshot(

@@ -184,6 +184,38 @@ def late_evictions(events: Sequence[PodEvent], after: float) -> int:
     return sum(1 for e in events if e.kind == "evicted" and e.seconds > after and e.workload)
 
 
+def balance_by_evictions(sc: Scenario, events: Sequence[PodEvent]) -> list[float]:
+    """Node-load standard deviation reached with k evictions, k = 0, 1, ...: entry k is the lowest seen in a
+    settled placement (every replica of the scenario placed once, no extra pod) while k pods had been
+    evicted since the start. Shows how much balance each eviction bought, whoever evicted."""
+    expected = sum(w.replicas for w in sc.workloads)
+    where: dict[str, tuple[str, str]] = {}
+    best: dict[int, float] = {}
+    k = 0
+    for e in sorted(events, key=lambda e: e.seconds):
+        if e.kind == "bound" and e.workload and e.node:
+            where[e.pod] = (e.workload, e.node)
+        elif e.kind in GONE:
+            where.pop(e.pod, None)
+            k += int(e.kind == "evicted" and e.seconds >= 0 and bool(e.workload))
+        else:
+            continue
+        if len(where) == expected:
+            sd = placement_figures(sc, where.values())["load_stddev"]
+            best[k] = min(sd, best.get(k, sd))
+    out: list[float] = []
+    for i in range(max(best, default=-1) + 1):
+        value = best.get(i, out[-1] if out else None)
+        if value is not None:
+            out.append(round(min(value, out[-1]) if out else value, 4))
+    return out
+
+
+def evictions_to_reach(curve: Sequence[float], stddev: float) -> int | None:
+    """Fewest evictions after which :func:`balance_by_evictions` reached ``stddev`` (None: never)."""
+    return next((k for k, sd in enumerate(curve) if sd <= stddev + 1e-4), None)
+
+
 def run_figures(
     sc: Scenario,
     before: Iterable[tuple[str, str]],
@@ -206,6 +238,7 @@ def run_figures(
         "violation_episodes": episodes,
         "ping_pong": ping_pong(events),
         "converge_seconds": converge_seconds(events),
+        "balance_by_evictions": balance_by_evictions(sc, events),
     }
 
 

@@ -106,24 +106,44 @@ def test_per_node_limit() -> None:
         PastMove("ns/Deployment/x", "b", "y", NOW - timedelta(minutes=1)),
         PastMove("ns/Deployment/z", "y", "b", NOW - timedelta(minutes=2)),
     )
-    result = rebalance(replace(skewed(), recent=recent), ONE_READING, now=NOW)
+    result = rebalance(replace(skewed(), recent=recent), replace(ONE_READING, max_per_node=2), now=NOW)
     assert [p.target for p in result.proposals] == ["c", "c"]
     assert result.after.spread == pytest.approx(0.25)
 
 
-def test_cool_down_and_per_workload_limit() -> None:
-    # all four pods belong to one Deployment: one move per window and run
+def test_per_workload_limit() -> None:
+    # all four pods belong to one Deployment: with maxMovesPerWorkload 1, one move per window and run
     same = replace(skewed(), pods=tuple(pod(f"p{i}", "a", owner="ns/Deployment/web") for i in range(4)))
-    result = rebalance(same, ONE_READING, now=NOW)
+    result = rebalance(same, replace(ONE_READING, max_per_workload=1), now=NOW)
     assert moves(result) == [("p0", "a", "b", "Rebalance")]
     assert result.proposals[0].disruption == pytest.approx(1.25)
-    # a move 12 minutes ago: outside the 10-minute window, inside the 15-minute cool-down
-    past = (PastMove("ns/Deployment/web", "a", "b", NOW - timedelta(minutes=12)),)
-    held = rebalance(replace(same, recent=past), ONE_READING, now=NOW)
+    # the default (3): the same workload sheds two pods of the busy node in one run, as three Deployments would
+    assert moves(rebalance(same, ONE_READING, now=NOW)) == [
+        ("p0", "a", "b", "Rebalance"),
+        ("p1", "a", "c", "Rebalance"),
+    ]
+
+
+def test_cool_down_forbids_reversals_only() -> None:
+    same = replace(skewed(), pods=tuple(pod(f"p{i}", "a", owner="ns/Deployment/web") for i in range(4)))
+    # 12 minutes ago (outside the 10-minute window, inside the 15-minute cool-down) web moved b -> a:
+    # none of its pods leaves a again, however busy a is
+    arrived = (PastMove("ns/Deployment/web", "b", "a", NOW - timedelta(minutes=12)),)
+    held = rebalance(replace(same, recent=arrived), ONE_READING, now=NOW)
     assert held.proposals == ()
-    assert any("ns/Deployment/web is cooling down" in n for n in held.notes)
-    shorter = RebalanceParams(readings=1, cooldown=600)
-    assert len(rebalance(replace(same, recent=past), shorter, now=NOW).proposals) == 1
+    assert any("ns/Deployment/web is cooling down on a" in n for n in held.notes)
+    assert len(rebalance(replace(same, recent=arrived), replace(ONE_READING, cooldown=600), now=NOW).proposals) == 2
+    # web moved c -> b a minute ago: no pod of web goes back to c, so b is the only target
+    left = (PastMove("ns/Deployment/web", "c", "b", NOW - timedelta(minutes=1)),)
+    onward = rebalance(replace(same, recent=left), ONE_READING, now=NOW)
+    assert onward.proposals and all(p.target == "b" for p in onward.proposals)
+    # web moved a -> x earlier: moving on in the same direction (off a) is allowed
+    same_way = (PastMove("ns/Deployment/web", "a", "x", NOW - timedelta(minutes=1)),)
+    assert moves(rebalance(replace(same, recent=same_way), ONE_READING, now=NOW))[0][1] == "a"
+    # ... unless it was only a dry-run plan: nothing moved, so the whole workload waits out the cool-down
+    plan = (replace(same_way[0], planned=True),)
+    held = rebalance(replace(same, recent=plan), ONE_READING, now=NOW)
+    assert held.proposals == () and any("cooling down after a plan" in n for n in held.notes)
 
 
 def test_never_move_rules_and_busy_pods() -> None:
@@ -207,9 +227,9 @@ def chatty() -> ClusterSnapshot:
 
 def test_network_move_goes_to_the_peers_zone() -> None:
     snap = replace(chatty(), pods=(replace(chatty().pods[0], blocked="local storage"), *chatty().pods[1:]))
-    result = rebalance(snap, ONE_READING, now=NOW)
+    result = rebalance(snap, replace(ONE_READING, max_per_workload=1), now=NOW)
     # cost = 10 x mean(100, 100) = 1000; fe-0 next to db: 10 x mean(0, 100) = 500; fe-1 waits for the
-    # per-workload limit
+    # per-workload limit (1 here)
     assert result.before.network_cost == pytest.approx(1000)
     assert moves(result) == [("fe-0", "r2-a", "r1-a", "NetworkCost")]
     assert result.proposals[0].gain == pytest.approx(500)
@@ -233,7 +253,8 @@ def test_network_moves_do_not_break_the_load_balance() -> None:
     snap = chatty()
     nodes = (replace(snap.nodes[0], cpu=1), *snap.nodes[1:])
     db = replace(snap.pods[0], cpu=0.15, blocked="local storage")
-    result = rebalance(replace(snap, nodes=nodes, pods=(db, *snap.pods[1:])), ONE_READING, now=NOW)
+    one = replace(ONE_READING, max_per_workload=1)
+    result = rebalance(replace(snap, nodes=nodes, pods=(db, *snap.pods[1:])), one, now=NOW)
     assert moves(result) == [("fe-0", "r2-a", "r1-b", "NetworkCost")]  # same region: 10 x mean(40, 100) = 700
     assert result.proposals[0].gain == pytest.approx(300)
 
@@ -327,3 +348,25 @@ def test_no_eviction_for_pods_that_barely_move_load() -> None:
     assert moves(result) == [("hot", "a", "b", "Rebalance")]
     assert result.after.spread == pytest.approx(0.45)
     assert rebalance(ClusterSnapshot(nodes=nodes, pods=pods[1:], measured=True), ONE_READING, now=NOW).proposals == ()
+
+
+def test_load_moves_prefer_the_network_allowance_but_are_not_stopped_by_it() -> None:
+    # fe (2 x 1 core) and db (1 core, not movable) on r1-a (4 cores: 75 %), r1-b and r2-a empty; fe talks to db
+    nodes = (
+        node("r1-a", zone="z1", region="r1"),
+        node("r1-b", zone="z2", region="r1"),
+        node("r2-a", zone="z3", region="r2"),
+    )
+    pods = (
+        pod("db-0", "r1-a", cpu=1, owner="ns/Deployment/db", workload="ns/db", blocked="local storage"),
+        pod("fe-0", "r1-a", cpu=1, owner="ns/Deployment/fe", workload="ns/fe"),
+        pod("fe-1", "r1-a", cpu=1, owner="ns/Deployment/fe", workload="ns/fe"),
+    )
+    rules = (WorkloadRules("ns/fe", dependencies=(DependencyRule("ns/db", 10.0),)), WorkloadRules("ns/db"))
+    snap = ClusterSnapshot(nodes=nodes, pods=pods, rules=rules)
+    result = rebalance(snap, ONE_READING, now=NOW)
+    # every move away from db raises the network cost by more than 5 %, so none is within the allowance;
+    # the first goes where the scoring puts the peers closest (r1-b, db's region), then the spread (50 %,
+    # 25 %, 0) still calls for a move: to r2-a, across regions, as nothing else lowers the spread
+    assert [(p.pod, p.target) for p in result.proposals] == [("fe-0", "r1-b"), ("fe-1", "r2-a")]
+    assert result.after.spread == pytest.approx(0.0)

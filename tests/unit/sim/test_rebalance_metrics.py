@@ -8,9 +8,11 @@ from augur.sim.placement import parse_scenario
 from augur.sim.rebalance_metrics import (
     HealthSample,
     PodEvent,
+    balance_by_evictions,
     churn,
     converge_seconds,
     evictions,
+    evictions_to_reach,
     late_evictions,
     ping_pong,
     placement_figures,
@@ -132,3 +134,25 @@ def test_run_figures_and_spread() -> None:
     assert spread([None])["median"] is None
     assert summarize([row, {**row, "evictions": 3}], "evictions")["max"] == 3.0
     assert summarize([row], "after.network_cost")["median"] == pytest.approx(500.0)
+
+
+def test_balance_by_evictions_counts_only_settled_placements() -> None:
+    # all four pods on n0 (stddev 0.5); a reservation for a-0 starts on n1 (5 pods: not settled), a-0 is
+    # evicted (settled: 3/4 vs 1/4 -> 0.25); then a descheduler-like eviction of b-0 (3 pods: not settled)
+    # and its replacement on n1 (settled: 0.0)
+    events = [
+        PodEvent(-2, "bound", "a", "n0", "a-0"),
+        PodEvent(-2, "bound", "a", "n0", "a-1"),
+        PodEvent(-2, "bound", "b", "n0", "b-0"),
+        PodEvent(-2, "bound", "b", "n0", "b-1"),
+        PodEvent(1, "bound", "a", "n1", "a-0-mig"),
+        PodEvent(2, "evicted", "a", "n0", "a-0"),
+        PodEvent(3, "bound", "a", "n1", "a-surplus"),
+        PodEvent(3.1, "discarded", "a", "n1", "a-surplus"),
+        PodEvent(5, "evicted", "b", "n0", "b-0"),
+        PodEvent(6, "bound", "b", "n1", "b-2"),
+    ]
+    curve = balance_by_evictions(SC, events)
+    assert curve == [0.5, 0.25, 0.0]
+    assert evictions_to_reach(curve, 0.25) == 1 and evictions_to_reach(curve, 0.0) == 2
+    assert evictions_to_reach([0.5], 0.1) is None

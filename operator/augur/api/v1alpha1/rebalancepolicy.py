@@ -46,9 +46,9 @@ class LimitsSpec(ApiModel):
     """Sliding window the counts below apply to."""
     max_moves: Annotated[int, Field(ge=0, le=1000)] = 10
     """Most moves in the cluster per window (0 stops every move)."""
-    max_moves_per_node: Annotated[int, Field(ge=1, le=1000)] = 2
+    max_moves_per_node: Annotated[int, Field(ge=1, le=1000)] = 4
     """Most moves per window that leave or enter one node."""
-    max_moves_per_workload: Annotated[int, Field(ge=1, le=1000)] = 1
+    max_moves_per_workload: Annotated[int, Field(ge=1, le=1000)] = 3
     """Most moves per window of one workload (pods with the same controller)."""
     max_moves_per_run: Annotated[int, Field(ge=1, le=1000)] = 3
     """Most moves proposed in one run."""
@@ -77,7 +77,9 @@ class RebalancePolicySpec(ApiModel):
     lead_time: Duration = "10m"
     """How far ahead forecasts count for predictive moves."""
     cooldown: Duration = "15m"
-    """After a move, no other pod of the same workload is moved for this long (no ping-pong)."""
+    """Per-workload cool-down against ping-pong: for this long after a move of one of its pods from node A
+    to node B, no pod of the workload is moved onto A or off B (moves onward in the same direction are
+    allowed)."""
     limits: LimitsSpec = Field(default_factory=LimitsSpec, json_schema_extra={"default": {}})
     """Rate limits."""
     load: LoadSpec = Field(default_factory=LoadSpec, json_schema_extra={"default": {}})
