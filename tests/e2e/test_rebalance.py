@@ -421,7 +421,13 @@ def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool,
         done = len(finished_moves(crds, pool.ns)) == len(mine) > 0
         return done and len(pods(crds, pool.ns)) == 4 and network_cost(crds, pool, zones) <= 0.7 * before
 
-    wait_until(lowered, 120, "network cost down by at least 30%")
+    try:
+        wait_until(lowered, 120, "network cost down by at least 30%")
+    except TimeoutError as exc:
+        seen = [(m["spec"]["podName"], m["spec"].get("targetNode"), m.get("status", {}).get("phase"),
+                 m.get("status", {}).get("reason")) for m in migrations(crds, pool.ns)]  # fmt: skip
+        state = f"cost {network_cost(crds, pool, zones)}, moves {seen}, pods {pods(crds, pool.ns)}"
+        raise AssertionError(f"{exc}: {state}") from exc
     moves = migrations(crds, pool.ns)
     assert all(m["status"]["phase"] == "Succeeded" and m["spec"]["reason"] == "NetworkCost" for m in moves)
     status = get_json(crds, "rebalancepolicy", "default")["status"]
