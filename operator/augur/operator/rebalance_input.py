@@ -208,6 +208,11 @@ def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_li
     return History(tuple(recent), frozenset(busy), tuple(sorted(in_flight)))
 
 
+def _in_scope(policy: RebalancePolicySpec, namespace: str) -> bool:
+    """A namespace whose pods the policy may move (its moves there count for its limits)."""
+    return namespace not in policy.excluded_namespaces and (not policy.namespaces or namespace in policy.namespaces)
+
+
 def to_measure(migrations: list[Raw], now: datetime, horizon: float) -> list[tuple[Raw, str, str, str]]:
     """The rebalancer's Migrations that succeeded within ``horizon`` seconds and have no ``measuredGain``
     yet: (Migration, ``namespace/pod`` running now, source node, gain kind)."""
@@ -257,7 +262,7 @@ def build_snapshot(
         blocked = "" if verdict.movable else verdict.message or verdict.reason
         if not blocked and owner is not None and owner.kind == "StatefulSet":
             blocked = STATEFULSET_NOTE
-        if not blocked and (ns in policy.excluded_namespaces or (policy.namespaces and ns not in policy.namespaces)):
+        if not blocked and not _in_scope(policy, ns):
             blocked = f"namespace {ns} is excluded by the RebalancePolicy"
         cpu, mem = _requests(raw)
         used = loads.pods.get(key) if loads else None
@@ -280,7 +285,8 @@ def build_snapshot(
             )
         )
     window = max(parse_duration(policy.limits.window), parse_duration(policy.cooldown))
-    history = past_moves(migrations, now, window, parse_duration(policy.cooldown))
+    mine = [m for m in migrations if _in_scope(policy, str((m.get("metadata") or {}).get("namespace", "")))]
+    history = past_moves(mine, now, window, parse_duration(policy.cooldown))
     keys = {p.key for p in states}
     in_flight = sum(1 for pod, target in history.in_flight if pod in keys or target in names)
     return ClusterSnapshot(
