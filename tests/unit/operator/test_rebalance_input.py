@@ -128,6 +128,14 @@ def test_past_moves_and_busy_pods_from_migrations() -> None:
     assert [(m.owner, m.source, m.target) for m in history.recent] == [("app/Deployment/web", "n1", "n2")] * 3
     assert history.busy == frozenset({"app/a", "app/d", "app/e"})
     assert history.in_flight == (("app/a", "n2"), ("app/e", "n2"))
+    assert [m.planned for m in history.recent] == [False, False, True]  # d: a dry-run plan
+
+    # a policy scoped to other namespaces does not count these moves
+    def snap(namespaces: list[str]) -> Any:
+        policy = RebalancePolicySpec(namespaces=namespaces)
+        return build_snapshot(policy, [node("n1")], [pod("web-1", "n1")], [], TopologyModel(), ZONES, items, None, NOW)
+
+    assert len(snap(["app"]).recent) == 3 and snap(["elsewhere"]).recent == ()
 
 
 def test_migration_body_validates_against_the_api() -> None:
