@@ -5,11 +5,15 @@ synchronously in its scheduling cycle, so every millisecond a request waits for 
 millisecond of the scheduler's cycle. :class:`InFlightMiddleware` counts the HTTP requests being served; the
 planner's search calls :meth:`InFlight.wait_idle` every few hundred steps and sleeps (releasing the GIL)
 while the count is above zero, up to a bound so that a constant stream of requests cannot starve it.
+The planner's child process (:mod:`augur_extender.planner_process`) does the same through ``shared``, a
+shared-memory integer the count is mirrored into (:func:`wait_while_busy`): it holds no GIL of ours, but
+it takes CPU from the cores kube-scheduler's cycle is waiting on.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,9 +26,22 @@ class InFlight:
     """A counter of requests being served (touched only by the event loop; read by the planner's thread)."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self._count = 0
         self.waits = 0
         """How many times the planner stepped aside (diagnosis)."""
+        self.shared: Any = None
+        """A shared-memory integer (``multiprocessing`` ``RawValue``) the count is mirrored into, or ``None``."""
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._count = value
+        shared = self.shared
+        if shared is not None:
+            shared.value = value
 
     def busy(self) -> bool:
         return self.count > 0
@@ -37,6 +54,16 @@ class InFlight:
         deadline = time.monotonic() + limit
         while self.count > 0 and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
+
+
+def wait_while_busy(shared: Any, limit: float = MAX_WAIT_SECONDS) -> None:
+    """:meth:`InFlight.wait_idle` for another process: sleep while ``shared.value`` is above zero, at most
+    ``limit`` seconds."""
+    if shared.value <= 0:
+        return
+    deadline = time.monotonic() + limit
+    while shared.value > 0 and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
 
 
 class InFlightMiddleware:

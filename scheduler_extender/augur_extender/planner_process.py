@@ -13,13 +13,17 @@ searches. Per update only what changed crosses the pipe:
 
 The child keeps its node table between updates, so a repair stays incremental exactly as in process. The
 plan comes back without its node names and rules (the parent has them), so that a request's check that the
-plan is current stays ``O(1)``. A child that fails, dies or exceeds ``timeout`` raises
-:class:`PlannerProcessError`; the caller counts the failure and starts a new one (:meth:`close` first).
+plan is current stays ``O(1)``. Like the in-process search, the child's search steps aside while the
+extender serves requests: :attr:`PlannerProcess.busy` is a shared-memory integer the extender mirrors its
+in-flight request count into (:class:`~augur_extender.inflight.InFlight`), read by the search's pause
+callback. A child that fails, dies or exceeds ``timeout`` raises :class:`PlannerProcessError`; the caller
+counts the failure and starts a new one (:meth:`close` first).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import time
@@ -32,6 +36,7 @@ import numpy as np
 from augur.placement import Occupancy, RuleBook, Snapshot, WorkloadRules
 from augur.placement.plan import Plan, Planner, PlanSettings, plan_signature
 from augur.placement.table import NodeTable
+from augur_extender.inflight import wait_while_busy
 
 CHILD_NICENESS = 10
 """How much lower the child's CPU priority is than the extender's (``os.nice`` increment)."""
@@ -52,9 +57,11 @@ class PlannerProcess:
         self.settings = settings or PlanSettings()
         self.timeout = timeout
         ctx = multiprocessing.get_context("spawn")
+        self.busy: Any = ctx.RawValue("i", 0)
+        """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(theirs, self.settings, niceness), name="augur-planner", daemon=True
+            target=_serve, args=(theirs, self.settings, niceness, self.busy), name="augur-planner", daemon=True
         )
         self._proc.start()
         theirs.close()
@@ -113,11 +120,12 @@ class PlannerProcess:
             self._proc.join(timeout=2.0)
 
 
-def _serve(conn: Connection, settings: PlanSettings, niceness: int) -> None:
+def _serve(conn: Connection, settings: PlanSettings, niceness: int, busy: Any) -> None:
     """The child: apply messages until the pipe closes; answer every ``update`` with a plan or an error."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
-    planner = Planner(settings)
+    pause = functools.partial(wait_while_busy, busy)
+    planner = Planner(settings, pause=pause)
     table: NodeTable | None = None
     rulebook = RuleBook()
     while True:
@@ -134,7 +142,7 @@ def _serve(conn: Connection, settings: PlanSettings, niceness: int) -> None:
             try:
                 plan = _update(planner, table, rulebook, *message[1:])
             except Exception as exc:  # reported to the parent, which counts it and starts a new child
-                planner, table, rulebook = Planner(settings), None, RuleBook()
+                planner, table, rulebook = Planner(settings, pause=pause), None, RuleBook()
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
             else:
                 conn.send(("plan", plan))

@@ -10,7 +10,8 @@ The search itself runs in a child process by default (:class:`~augur_extender.pl
 ``process=True``): in the extender's own interpreter it held the GIL in slices that requests had to wait
 for, and it competed with kube-scheduler at the same CPU priority. The thread only hands over what
 changed and waits on a pipe. ``process=False`` runs the same pure planner on the thread (tests, and
-``--planner-in-process``); it then steps aside while requests are in flight (:class:`InFlight`).
+``--planner-in-process``). Either way the search steps aside while requests are in flight
+(:class:`InFlight`; the child reads the count from shared memory).
 
 The thread waits for the cache to change, updates the plan from the newest view (the pure
 :class:`~augur.placement.plan.Planner` repairs it incrementally when it can), then sleeps
@@ -88,7 +89,9 @@ class BackgroundPlanner:
                 log.warning("a daemonic process cannot start the planner process; planning on a thread instead")
                 self.process = False
             if self.process:
-                self._planner = PlannerProcess(self.args.settings())
+                engine = PlannerProcess(self.args.settings())
+                self.in_flight.shared = engine.busy
+                self._planner = engine
             else:
                 self._planner = Planner(self.args.settings(), pause=self.in_flight.wait_idle)
         return self._planner
@@ -96,6 +99,7 @@ class BackgroundPlanner:
     def _drop_engine(self) -> None:
         engine, self._planner = self._planner, None
         if isinstance(engine, PlannerProcess):
+            self.in_flight.shared = None
             engine.close()
 
     # -- lifecycle --

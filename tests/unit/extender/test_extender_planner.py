@@ -18,6 +18,7 @@ from augur_extender import service
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
+from augur_extender.inflight import wait_while_busy
 from augur_extender.kubeobjects import pod_facts
 from augur_extender.planner_process import PlannerProcess
 from augur_extender.planning import BackgroundPlanner
@@ -274,6 +275,13 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
         assert again is not None and again.incremental
         engine = remote.planner._engine()
         assert isinstance(engine, PlannerProcess) and engine.pid is not None
+        remote.planner.in_flight.count = 2  # requests in flight are mirrored to the child's shared counter
+        assert engine.busy.value == 2
+        started = time.monotonic()
+        wait_while_busy(engine.busy, limit=0.05)  # what the child's search calls: bounded while busy
+        assert 0.04 <= time.monotonic() - started < 1.0
+        remote.planner.in_flight.count = 0
+        assert engine.busy.value == 0
         os.kill(engine.pid, signal.SIGKILL)
         cache.apply("pods", "ADDED", pod("web-2", "web", "a2"))
         assert remote.planner.run_once() is None
