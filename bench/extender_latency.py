@@ -3,8 +3,8 @@
 Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client):
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
 The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval),
-with the planner's search in a child process (``process``, shipped) or on a thread of the server
-(``thread``, ``--planner-in-process``); the two alternate within each repeat. In process, the planner is not
+with the planner's search in a child process (``process``, ``--planner-process``) or on a thread of the
+server (``thread``, the default); the two alternate within each repeat. In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
 reported. ``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
@@ -209,7 +209,7 @@ def over_http(
     size: int,
     runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
     order: int = 0,
-    planner_process: bool = True,
+    planner_process: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
@@ -358,8 +358,8 @@ def main() -> int:
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
         "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http_by_planner.process.varied_churn)",
         "planners": {
-            "process": "the planner's search in a child process at nice +10 (shipped default)",
-            "thread": "the planner's search on a thread of the server (--planner-in-process, the earlier default)",
+            "process": "the planner's search in a child process at nice +10 (--planner-process)",
+            "thread": "the planner's search on a thread of the server (the default)",
         },
         "summary": summarize(rows, modes),
         "machine": {**started, "load_average_at_end": loadavg()},

@@ -10,8 +10,8 @@ dependencies so that the extender's proximity, spread and load components all do
 each namespace is deleted and waited for before the next measurement. The ratio is reported per round
 (paired) and as the ratio of the medians, with min and max. Writes bench/results/scheduler_throughput.json.
 
-``--planner-in-thread`` adds a mode whose extender runs its planner's search on a thread of its own
-process (``--planner-in-process``, the earlier default) instead of a child process; each extender mode
+``--planner-process`` adds a mode whose extender runs its planner's search in a child process
+(``--planner-process``) instead of on a thread of its own process (the default); each extender mode
 has its own extender process, started before its measurement and stopped after it, so that an idle
 extender's watch and planner do not run during another mode's measurement. ``extender_cpu_seconds``
 counts the extender and its planner child.
@@ -227,9 +227,9 @@ def main() -> int:
     parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
     parser.add_argument("--prioritize-only", action="store_true", help="also measure without the filter verb")
     parser.add_argument(
-        "--planner-in-thread",
+        "--planner-process",
         action="store_true",
-        help="also measure an extender whose planner searches on its own thread (--planner-in-process)",
+        help="also measure an extender whose planner searches in a child process (--planner-process)",
     )
     parser.add_argument("--out", default="scheduler_throughput.json")
     parser.add_argument(
@@ -262,8 +262,8 @@ def main() -> int:
                 base_args,
                 {k: v for k, v in shipped.items() if k != "filterVerb"},
             )
-        if args.planner_in_thread:
-            modes["with_extender_planner_in_thread"] = ([*base_args, "--planner-in-process"], shipped)
+        if args.planner_process:
+            modes["with_extender_planner_process"] = ([*base_args, "--planner-process"], shipped)
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
@@ -321,7 +321,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "extender": {
             "config": "examples/scheduler/kube-scheduler-config.yaml",
             "weight": args.weight,
-            "planner": "search in a child process (shipped); with_extender_planner_in_thread: on a thread",
+            "planner": "search on a thread (shipped); with_extender_planner_process: in a child process",
         },
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
         "ratios": ratios,

@@ -35,9 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-planner", action="store_true", help="do not run the background planner (the plan component is neutral)"
     )
     p.add_argument(
-        "--planner-in-process",
+        "--planner-process",
         action="store_true",
-        help="run the planner's search on a thread of the extender process instead of a child process",
+        help="run the planner's search in a child process at a lower CPU priority (default: on a thread)",
     )
     p.add_argument(
         "--no-verb-fast-path",
@@ -68,7 +68,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         topology=args.topology,
         debug_endpoints=not args.no_debug_endpoints,
         planner=not args.no_planner,
-        planner_process=not args.planner_in_process,
+        planner_process=args.planner_process,
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
     )

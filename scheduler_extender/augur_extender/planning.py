@@ -6,11 +6,10 @@ does not watch pods at the scheduler's pace, and publishing plans through the AP
 write per re-plan, its latency and one more way to be out of date. A restarted extender re-plans from
 its first synced view within seconds (see ``bench/planner_bench.py``).
 
-The search itself runs in a child process by default (:class:`~augur_extender.planner_process.PlannerProcess`,
-``process=True``): in the extender's own interpreter it held the GIL in slices that requests had to wait
-for, and it competed with kube-scheduler at the same CPU priority. The thread only hands over what
-changed and waits on a pipe. ``process=False`` runs the same pure planner on the thread (tests, and
-``--planner-in-process``). Either way the search steps aside while requests are in flight
+By default the search runs on that thread, in the extender's interpreter (it holds the GIL in slices that
+requests may wait for). With ``process=True`` (``--planner-process``) it runs in a child process
+(:class:`~augur_extender.planner_process.PlannerProcess`) at a lower CPU priority; the thread only hands
+over what changed and waits on a pipe. Either way the search steps aside while requests are in flight
 (:class:`InFlight`; the child reads the count from shared memory).
 
 The thread waits for the cache to change, updates the plan from the newest view (the pure

@@ -24,9 +24,11 @@ class Settings:
     debug_endpoints: bool = True
     planner: bool = True
     """Run the background planner (when the ``plan`` component's weight is above 0)."""
-    planner_process: bool = True
-    """Run the planner's search in a child process at a lower CPU priority (else on the planner's thread in
-    the extender's interpreter, sharing the GIL with requests)."""
+    planner_process: bool = False
+    """Run the planner's search in a child process at a lower CPU priority (``--planner-process``) instead of
+    on the planner's thread in the extender's interpreter. Off by default: the one throughput round measured
+    with it (before its search stepped aside for requests) was slower, and the variant that steps aside has
+    not been measured on the real scheduler yet (docs/placement.md)."""
     verb_fast_path: bool = True
     """Answer ``POST /filter`` and ``/prioritize`` in an ASGI middleware, before FastAPI's routing (same
     replies and metrics as the routes, see :mod:`augur_extender.verbs`)."""

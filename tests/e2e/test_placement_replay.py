@@ -105,9 +105,10 @@ def test_scheduling_goes_on_when_the_extender_is_frozen_then_killed(cluster: Clu
 
 
 def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Cluster, tmp_path: Path) -> None:
-    """The planner's search runs in a child of the extender: frozen (SIGSTOP, a planner that falls behind)
-    the plan goes stale and scores fall back; killed, the failure is counted and a new child plans again.
-    Every pod is bound either way, and the extender keeps answering with its own scores throughout."""
+    """With ``--planner-process`` the planner's search runs in a child of the extender: frozen (SIGSTOP, a
+    planner that falls behind) the plan goes stale and scores fall back; killed, the failure is counted and
+    a new child plans again. Every pod is bound either way, and the extender keeps answering with its own
+    scores throughout."""
     sc = three_tier()
     pods = sum(w.replicas for w in sc.workloads)
     events: list[str] = []
@@ -127,7 +128,7 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
             metrics.update(_metric_values(s.extender_url))
             planners.append(_planner_child(s.extender.pid))
 
-    with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=3.0) as s:
+    with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=3.0, extender_args=("--planner-process",)) as s:
         outcome = s.run_pass("augur", on_pod=chaos)
     successor = planners[-1]
     assert events == ["frozen", "killed"]
