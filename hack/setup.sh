@@ -2,8 +2,8 @@
 # Install everything Augur's demo and tests need on a fresh Debian machine, idempotently:
 #   - Debian's prometheus package (Prometheus + promtool; Alertmanager comes with a later issue),
 #   - a Python virtual environment in .venv with Augur and its dev tools,
-#   - the control plane binaries and the helm CLI, compiled from the Go module proxy into ~/.cache/augur
-#     (cold: ~30 min).
+#   - the control plane binaries, the helm CLI and Flux's two controllers, compiled from the Go module proxy into ~/.cache/augur
+#     (cold: ~30 min, plus ~17 CPU-minutes for Flux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

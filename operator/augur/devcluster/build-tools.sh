@@ -6,7 +6,8 @@
 # Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed; the
 # descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
 # line before as "descheduler=DIR"; the helm CLI (charts/augur's lint, golden and install tests) likewise
-# in tools/helm-v<version>/bin, printed as "helm=PATH".
+# in tools/helm-v<version>/bin, printed as "helm=PATH"; Flux's source-controller and kustomize-controller
+# (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR".
 # A warm cache makes this a no-op that finishes in well under a second.
 set -euo pipefail
 
@@ -15,15 +16,21 @@ ETCD_VERSION="${AUGUR_ETCD_VERSION:-3.6.16}"
 KWOK_VERSION="${AUGUR_KWOK_VERSION:-0.8.0}"
 DESCHEDULER_VERSION="${AUGUR_DESCHEDULER_VERSION:-0.36.0}"
 HELM_VERSION="${AUGUR_HELM_VERSION:-3.22.0}"
+# Flux's controllers, each built from its own module. v1.10.x (Go 1.27) needs module versions the proxy
+# refuses ("403 This module version is not available": fluxcd/pkg/apis/crypto v0.5.0, spiffe v0.2.0,
+# http/fetch v0.30.x, masktoken v0.10.0, artifact v0.27.0, go-digest/blake3), so v1.9.6 (Go 1.26) is used.
+FLUX_KC_VERSION="${AUGUR_FLUX_KC_VERSION:-1.9.6}"
+FLUX_SC_VERSION="${AUGUR_FLUX_SC_VERSION:-1.9.6}"
 
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
 BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
 # The descheduler has its own directory, so adding or bumping it never rebuilds the control plane.
 DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
 HELM_BIN="$CACHE/tools/helm-v$HELM_VERSION/bin"
+FLUX_BIN="$CACHE/tools/flux-kc-v$FLUX_KC_VERSION-sc-v$FLUX_SC_VERSION/bin"
 WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
-mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$WORK" "$LOG_DIR"
+mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$WORK" "$LOG_DIR"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
@@ -157,6 +164,31 @@ build_helm() {
   mv "$tmp/helm" "$HELM_BIN/helm"
 }
 
+# Flux's kustomize-controller and source-controller (tests/e2e/test_flux.py), each built inside a copy of
+# its own module so its replace directives (a go-digest fork with BLAKE3) hold; a wrapper module would not
+# inherit them. The module's zip lacks its ./api submodule, so that replace points at the published api
+# module of the same version instead; further "module=module@version" arguments replace module versions
+# the proxy refuses. The CRDs are copied from the same module (config/crd/bases) next to the binaries.
+build_flux_controller() {
+  local name="$1" version="$2" mod="github.com/fluxcd/$1"; shift 2
+  [ -x "$FLUX_BIN/$name" ] && return 0
+  local dir="$WORK/flux-$name-v$version"
+  if [ ! -f "$dir/.prepared" ]; then
+    local src r
+    src=$(cd "$WORK" && go mod download -json "$mod@v$version" | python3 -c 'import sys,json;print(json.load(sys.stdin)["Dir"])')
+    rm -rf "$dir"; mkdir -p "$dir"; cp -r "$src/." "$dir/"; chmod -R u+w "$dir"; cd "$dir"
+    go mod edit -dropreplace "$mod/api" -require "$mod/api@v$version"
+    go mod download "$mod/api@v$version"
+    for r in "$@"; do go mod edit -replace "$r"; go mod download "${r#*=}"; done
+    touch .prepared
+  fi
+  cd "$dir"
+  mkdir -p "$FLUX_BIN/../crds"
+  cp config/crd/bases/*.yaml "$FLUX_BIN/../crds/"
+  with_progress "flux-$name" go build -trimpath -ldflags "-s -w" -o "$FLUX_BIN/$name.tmp" .
+  mv "$FLUX_BIN/$name.tmp" "$FLUX_BIN/$name"
+}
+
 start=$SECONDS
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
   command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane"; exit 1; }
@@ -175,6 +207,14 @@ if [ ! -x "$HELM_BIN/helm" ]; then
   log "building helm v$HELM_VERSION from the Go module proxy into $HELM_BIN (1-4 min of CPU; 24 min on a loaded machine)"
   (build_helm)
 fi
+if [ ! -x "$FLUX_BIN/kustomize-controller" ] || [ ! -x "$FLUX_BIN/source-controller" ]; then
+  command -v go >/dev/null || { log "Go is required (go1.26+) to build Flux's controllers"; exit 1; }
+  log "building Flux's kustomize-controller v$FLUX_KC_VERSION and source-controller v$FLUX_SC_VERSION into $FLUX_BIN (9 + 7.5 min of CPU; 49 + 23 min on a loaded machine)"
+  (build_flux_controller kustomize-controller "$FLUX_KC_VERSION")
+  # source-controller v1.9.6 asks for fluxcd/pkg/artifact v0.18.3, which the proxy refuses; v0.18.0 is served.
+  (build_flux_controller source-controller "$FLUX_SC_VERSION" github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0)
+fi
+echo "flux=$FLUX_BIN"
 echo "helm=$HELM_BIN/helm"
 echo "descheduler=$DESCHEDULER_BIN"
 echo "$BIN"

@@ -3,7 +3,8 @@
 ``build-tools.sh`` next to this module compiles pinned Kubernetes, etcd and kwok versions from the Go
 module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version, and the descheduler
 (``sigs.k8s.io/descheduler``, for the rebalancing benchmark and its e2e test) into a directory of its own.
-The ``helm`` CLI (charts/augur's tests) has a directory of its own as well. A warm cache answers in well
+The ``helm`` CLI (charts/augur's tests) and Flux's controllers (tests/e2e/test_flux.py) have directories
+of their own as well. A warm cache answers in well
 under a second.
 """
 
@@ -21,6 +22,7 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 
 DESCHEDULER_PREFIX = "descheduler="
 HELM_PREFIX = "helm="
+FLUX_PREFIX = "flux="
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Tools:
     """Where ``build-tools.sh`` put the descheduler (its own cache directory)."""
     helm_path: Path | None = None
     """The ``helm`` CLI (built into ``tools/helm-v<version>/bin``); None when the build did not report it."""
+    flux_dir: Path | None = None
+    """Flux's ``source-controller`` and ``kustomize-controller`` (their CRDs in ``../crds``)."""
 
     def path(self, name: str) -> str:
         return str(self.bin_dir / name)
@@ -45,6 +49,12 @@ class Tools:
         if self.helm_path is None or not self.helm_path.is_file():
             raise RuntimeError(f"helm is not built ({self.helm_path}); run {SCRIPT}")
         return self.helm_path
+
+    @property
+    def flux(self) -> Path:
+        if self.flux_dir is None or not (self.flux_dir / "kustomize-controller").is_file():
+            raise RuntimeError(f"Flux's controllers are not built ({self.flux_dir}); run {SCRIPT}")
+        return self.flux_dir
 
     @property
     def kwok_stages(self) -> Path:
@@ -73,7 +83,8 @@ def ensure_tools(quiet: bool = False) -> Tools:
     if descheduler is not None and not (descheduler / "descheduler").is_file():
         raise RuntimeError(f"build finished but descheduler missing from {descheduler}")
     helm = next((Path(x.removeprefix(HELM_PREFIX)) for x in lines if x.startswith(HELM_PREFIX)), None)
-    return Tools(bin_dir, descheduler, helm)
+    flux = next((Path(x.removeprefix(FLUX_PREFIX)) for x in lines if x.startswith(FLUX_PREFIX)), None)
+    return Tools(bin_dir, descheduler, helm, flux)
 
 
 if __name__ == "__main__":  # pragma: no cover
