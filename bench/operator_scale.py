@@ -12,8 +12,10 @@ only the final ``/scale`` write is skipped (server-side apply to a custom resour
 by the API server with a 500 "request to convert CR to an invalid group/version: autoscaling/v1", so
 ``Auto`` on these targets would measure failing writes and kopf retries instead).
 
-Measured over a steady window that starts once every profile has decided at least once:
-- operator CPU (cores, process tree incl. fit workers) and RSS (main process and tree),
+Measured over a steady window that starts one cadence after every profile's history was read (warm-up,
+reported separately):
+- operator CPU (cores, process tree incl. fit workers), RSS (main process and tree) and PSS (tree; shared
+  pages counted once, as a memory cgroup counts them),
 - decision latency p50/p99 (``augur_decision_duration_seconds``, interpolated within buckets),
 - cadences missed and cadence lag (``augur_cadence_missed_total``, ``augur_cadence_lag_seconds``),
 - refit backlog (``augur_refit_backlog``, sampled),
@@ -51,6 +53,7 @@ REPO = Path(__file__).resolve().parents[1]
 METRIC = "augur_bench_demand"
 STEP_SECONDS = 300
 NAMESPACES = 10
+CADENCE_SECONDS = 30.0
 CPU_TARGET_CORES, RSS_TARGET_MIB = 1.0, 500.0
 TICK = 1.0 / 100  # /proc clock ticks (CLK_TCK is 100 on Linux)
 
@@ -217,6 +220,19 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _pss_mib(pid: int) -> float:
+    """Proportional set size: each shared page divided among the processes that map it, so the sum over
+    a process tree counts the libraries the fit worker shares with the main process once (as a memory
+    cgroup charges them), where the sum of RSS counts them once per process."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def parse_metrics(text: str) -> dict[str, float]:
     """``name{labels}`` → value for every sample line."""
     out: dict[str, float] = {}
@@ -283,6 +299,7 @@ class Sampler:
                     "cpu_main": _cpu_seconds(proc.pid),
                     "rss_main": _rss_mib(proc.pid),
                     "rss_tree": sum(_rss_mib(p) for p in pids),
+                    "pss_tree": sum(_pss_mib(p) for p in pids),
                     "metrics": samples,
                 }
             )
@@ -322,6 +339,7 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 "cpu_main_cores": round((b["cpu_main"] - a["cpu_main"]) / seconds, 3),
                 "rss_main_mib_max": round(max(r["ops"][k]["rss_main"] for r in rows), 1),
                 "rss_tree_mib_max": round(max(r["ops"][k]["rss_tree"] for r in rows), 1),
+                "pss_tree_mib_max": round(max(r["ops"][k]["pss_tree"] for r in rows), 1),
                 "decisions": int(decisions),
                 "decisions_expected": int(n * seconds / interval),
                 "decision_latency_p50_s": _round(histogram_quantile(ma, mb, "augur_decision_duration_seconds", 0.5)),
@@ -391,13 +409,14 @@ def verdict(summary: dict[str, Any]) -> dict[str, bool]:
     return {
         "cpu_at_most_one_core": all(o["cpu_cores"] <= CPU_TARGET_CORES for o in ops),
         "rss_under_500_mib": all(o["rss_tree_mib_max"] < RSS_TARGET_MIB for o in ops),
+        "pss_under_500_mib": all(o["pss_tree_mib_max"] < RSS_TARGET_MIB for o in ops),
         "no_cadence_missed": all(o["cadences_missed"] == 0 for o in ops),
     }
 
 
 # -- running -------------------------------------------------------------------------------------------------
 def start_operators(
-    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], workers: int
+    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], workers: int, extra_env: dict[str, str]
 ) -> list[tuple[ManagedProcess, str]]:
     ops = []
     for k, selector in enumerate(selectors):
@@ -409,6 +428,7 @@ def start_operators(
             "AUGUR_LOG_FORMAT": "plain",
             "AUGUR_SHARD_SELECTOR": selector,
             "AUGUR_FIT_WORKERS": str(workers),
+            **extra_env,
         }
         argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=30"]
         proc = cluster.spawn(f"augur-operator-{len(selectors)}-{k}", argv, env=env)
@@ -418,20 +438,22 @@ def start_operators(
 
 
 def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout: float) -> tuple[float, bool]:
-    """Seconds until every profile decided at least once (each operator: decisions >= its profiles), and
-    whether that happened within ``timeout`` (the steady window starts either way)."""
+    """Seconds until every operator has read the history of all its profiles (``augur_profiles_learned``
+    reaches its share, ``augur_warmup_queue`` is empty), and whether that happened within ``timeout``.
+    The steady window starts one cadence later, when each of them has decided at least once."""
     started = time.monotonic()
 
     def done() -> bool:
         for (proc, url), n in zip(ops, profiles, strict=True):
             if not proc.running():
                 raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
-            if metric_sum(parse_metrics(httpx.get(url, timeout=10).text), "augur_decisions_total") < n:
+            samples = parse_metrics(httpx.get(url, timeout=10).text)
+            if metric_sum(samples, "augur_profiles_learned") < n or metric_sum(samples, "augur_warmup_queue") > 0:
                 return False
         return True
 
     try:
-        wait_until(done, timeout, "every profile's first decision")
+        wait_until(done, timeout, "every profile's history read")
     except TimeoutError:
         return round(time.monotonic() - started, 1), False
     return round(time.monotonic() - started, 1), True
@@ -454,15 +476,17 @@ def phase(
     minutes: float,
     workers: int,
     args_warmup_timeout: float = 360.0,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    ops = start_operators(cluster, kubeconfig, selectors, workers)
+    ops = start_operators(cluster, kubeconfig, selectors, workers, extra_env or {})
     try:
         warm, complete = warm_up(ops, profiles, timeout=args_warmup_timeout)
+        time.sleep(CADENCE_SECONDS + 5)  # every profile decides once before the window opens
         sampler = Sampler(ops, cluster.prometheus_url)
         sampler.start()
         time.sleep(minutes * 60)
         sampler.stop()
-        summary = summarize(sampler.rows, profiles, 30.0)
+        summary = summarize(sampler.rows, profiles, CADENCE_SECONDS)
         return {
             "selectors": selectors,
             "warm_up_seconds": warm,
@@ -484,9 +508,13 @@ def main() -> int:
     parser.add_argument("--history-hours", type=float, default=72.0)
     parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
     parser.add_argument("--warmup-minutes", type=float, default=10.0, help="longest wait for every first decision")
-    parser.add_argument("--output", default="operator_scale.json")
+    parser.add_argument("--output", default="operator_scale.json", help="file name under bench/results")
+    parser.add_argument(
+        "--operator-env", action="append", default=[], metavar="NAME=VALUE", help="extra operator setting"
+    )
     parser.add_argument("--workdir", default=None, help="keep the cluster directory (logs) here")
     args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.operator_env)
     host = machine()
     levels, phases = _profile_params(args.profiles)
     result: dict[str, Any] = {
@@ -505,6 +533,7 @@ def main() -> int:
             "warm_up_cap_minutes": args.warmup_minutes,
             "operator_settings": "defaults (AUGUR_HANDLER_THREADS 16, AUGUR_WARMUP_CONCURRENCY 4, "
             "AUGUR_STATUS_REFRESH_SECONDS 300, AUGUR_STATE_SAVE_SECONDS 300)",
+            "operator_env": extra_env,
         },
     }
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
@@ -522,13 +551,17 @@ def main() -> int:
         kubeconfig = cluster.service_account_kubeconfig("augur-system", "augur-operator", hours=8)
         print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)
         warmup = args.warmup_minutes * 60
-        result["single"] = phase(cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers, warmup)
+        result["single"] = phase(
+            cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers, warmup, extra_env
+        )
         print(result["single"], flush=True)
         write(args.output, result)  # partial results, in case the sharded phase does not finish
         if args.shard_minutes > 0:
             half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
             selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
-            result["sharded"] = phase(cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup)
+            result["sharded"] = phase(
+                cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup, extra_env
+            )
             print(result["sharded"], flush=True)
         server.shutdown()
     result["load_average_at_end"] = list(__import__("os").getloadavg())

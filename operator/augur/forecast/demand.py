@@ -26,6 +26,7 @@ Rules (``docs/scaling.md`` repeats them for users):
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -173,7 +174,7 @@ def _drop_jumps(values: FloatArray, context: FloatArray | None) -> tuple[FloatAr
 def _bound(history: list[float]) -> float | None:
     if len(history) < JUMP_MIN_CONTEXT:
         return None
-    median = float(np.median(history))
+    median = statistics.median(history)  # np.median's per-call overhead dominated the first history read
     return JUMP_FACTOR * median if median > 0 else None
 
 

@@ -22,6 +22,16 @@ from augur.operator.scalestatus import SCALING, SCALING_FIELDS
 from augur.scaling.leadtime import LeadTimeState, estimate
 
 DEFAULT_INTERVAL_SECONDS = 30.0
+LEARNING = (
+    "the demand history is queued to be read and learned (AUGUR_WARMUP_CONCURRENCY profiles at a time); "
+    "the first decision follows"
+)
+
+
+def _first_sight(conditions: list[dict[str, Any]]) -> bool:
+    """No scaling cycle has reported yet (a restarted operator keeps the last reported condition)."""
+    scaling = next((c for c in conditions if c.get("type") == SCALING), None)
+    return scaling is None or scaling.get("reason") in ("NotReady", "LearningHistory")
 
 
 def scale_profile(
@@ -74,7 +84,11 @@ def scale_profile(
         update = ConditionUpdate(SCALING, "False", "ScaleFailed", str(exc))
         status["conditions"], more = apply_updates(status["conditions"], [update], generation)
         return {**carried, **status}, [*events, *more]
-    if report is None:  # the previous cycle of this profile is still running
+    if report is None:  # the previous cycle of this profile is still running, or its history is being read
+        if scaler.warming(ref.uid) and _first_sight(status["conditions"]):
+            update = ConditionUpdate(SCALING, "False", "LearningHistory", LEARNING)
+            status["conditions"], more = apply_updates(status["conditions"], [update], generation)
+            events += more
         return {**carried, **_lead_status(lead, auto_lead), **status}, events
     operations.record_cycle(gate.update, ref.namespace, ref.name, mode, interval, report, gate.conflict is not None)
     if gate.blocked is not None and mode == "Auto":

@@ -56,12 +56,15 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds,
         warmups=SETTINGS.warmup_concurrency,
     )  # fmt: skip
+    metrics.WARMUP_QUEUE.set_function(lambda: memo["scaler"].warm_queue)
+    metrics.PROFILES_LEARNED.set_function(memo["scaler"].learned)
     memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))
     memo["serial"] = ProfileSerializer(SETTINGS.status_refresh_seconds)
 
 
 @kopf.on.cleanup()
 def stop_pool(memo: kopf.Memo, **_: Any) -> None:
+    memo["scaler"].shutdown()
     memo["pool"].shutdown()
 
 

@@ -30,12 +30,14 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
 - ``augur_rebalance_run_seconds``: duration of one rebalancer run (cluster reads included).
 - ``augur_status_writes_total{result}``: profile status after a reconcile: ``Applied`` (server-side apply)
   or ``Unchanged`` (only its times changed and it was applied less than ``AUGUR_STATUS_REFRESH_SECONDS`` ago).
-- ``augur_warmup_deferred_total``: cycles skipped because the profile's first history read waited for a
-  warm-up slot (``AUGUR_WARMUP_CONCURRENCY``).
+- ``augur_warmup_deferred_total``: cycles skipped because the profile's first history read was queued or
+  running in the warm-up pool (``AUGUR_WARMUP_CONCURRENCY`` threads).
 
 Gauges:
 
 - ``augur_refit_backlog``: fits queued or running in the worker pool.
+- ``augur_warmup_queue``: first history reads queued or running in the warm-up pool.
+- ``augur_profiles_learned``: profiles whose history has been read (they decide at every cadence).
 - ``augur_profiles``: profiles with per-profile series on this replica.
 - ``augur_leader``: 1 while this replica acts (leader, or leader election off), 0 while it stands by.
 - ``augur_profile_mode{namespace,name,augur_profile_mode}``: enum, 1 for the effective mode
@@ -120,6 +122,8 @@ FIT_SECONDS = Histogram(
     "augur_fit_duration_seconds", "Time from submitting a fit to its result (queueing included).", buckets=_FIT_BUCKETS
 )
 REFIT_BACKLOG = Gauge("augur_refit_backlog", "Fits queued or running in the worker pool.")
+WARMUP_QUEUE = Gauge("augur_warmup_queue", "First history reads queued or running in the warm-up pool.")
+PROFILES_LEARNED = Gauge("augur_profiles_learned", "Profiles whose history has been read.")
 QUERY_ERRORS = Counter("augur_query_errors_total", "Failed demand reads, by reason.", ["reason"])
 CADENCE_MISSED = Counter("augur_cadence_missed_total", "Cadences missed (next decision over half a cadence late).")
 CADENCE_LAG = Histogram(
@@ -128,7 +132,7 @@ CADENCE_LAG = Histogram(
 STATUS_RESULTS = ("Applied", "Unchanged")
 STATUS_WRITES = Counter("augur_status_writes_total", "Profile status after a reconcile, by result.", ["result"])
 WARMUP_DEFERRED = Counter(
-    "augur_warmup_deferred_total", "Cycles skipped while the first history read waited for a warm-up slot."
+    "augur_warmup_deferred_total", "Cycles skipped while the first history read was queued or running."
 )
 PROFILE_MODE = Enum("augur_profile_mode", "Effective mode per profile.", PROFILE_LABELS, states=list(MODES))
 PROFILE_CONFLICT = Gauge("augur_profile_conflict", "1 while another autoscaler targets the workload.", PROFILE_LABELS)

@@ -44,7 +44,7 @@ class Outcome:
 
 
 READY = "Ready"
-NORMAL_WHEN_FALSE = frozenset({"ForecastOnly", "ModeOff", "NoDemandMetric", "NotReady"})
+NORMAL_WHEN_FALSE = frozenset({"ForecastOnly", "ModeOff", "NoDemandMetric", "NotReady", "LearningHistory"})
 """Reasons of a False/Unknown condition that are a choice or a consequence, not a problem: Normal Events."""
 
 

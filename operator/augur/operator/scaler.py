@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -98,6 +98,10 @@ class _Runtime:
     model_changed: bool = False
     last_recommended: int | None = None
     feed_errors: list[tuple[str, str, str]] = field(default_factory=list)
+    warming: bool = False
+    """The first history read is queued or running in the warm-up pool."""
+    warm_error: PromError | DemandError | None = None
+    """The warm-up read failed: the next cycle reports this error (the one after queues the read again)."""
 
 
 def default_policy() -> ScalingPolicySpec:
@@ -117,13 +121,14 @@ class Scaler:
         http_feeds: HttpFeeds | None = None,
         warmups: int = 0,
     ) -> None:
-        """``warmups``: how many profiles may read and learn their history on first sight at the same time
-        (``AUGUR_WARMUP_CONCURRENCY``; 0: no limit). That first cycle is CPU-heavy (every point of weeks
-        of history goes through the anomaly detector); a profile whose turn has not come skips the cycle
-        (``run`` returns None) and tries again at its next tick, so the handler threads stay free for the
-        cycles of profiles that are already running."""
+        """``warmups``: threads that read and learn the history of profiles seen for the first time
+        (``AUGUR_WARMUP_CONCURRENCY``; 0: in the cycle itself). That first read is CPU-heavy (every point
+        of weeks of history goes through the anomaly detector), so it is queued to this pool in arrival
+        order and ``run`` returns None until it is done: the handler threads stay free for the cycles of
+        profiles that already decide, and the queue drains as fast as the warm-up threads go."""
         self.ranges, self.targets, self.store, self.pool = ranges, targets, store, pool
-        self._warmups = threading.BoundedSemaphore(warmups) if warmups > 0 else None
+        self._warm_pool = ThreadPoolExecutor(warmups, thread_name_prefix="augur-warmup") if warmups > 0 else None
+        self._warm_queue = 0
         self.http_feeds = http_feeds or HttpFeeds()
         self.save_seconds = save_seconds
         self.clock = clock
@@ -133,6 +138,25 @@ class Scaler:
     def due(self, ref: ProfileRef, interval_seconds: float, tolerance: float = 1.0) -> bool:
         rt = self._runtimes.get(ref.uid)
         return rt is None or rt.last_cycle is None or self.clock() - rt.last_cycle >= interval_seconds - tolerance
+
+    def warming(self, uid: str) -> bool:
+        """The profile's first history read is queued or running."""
+        rt = self._runtimes.get(uid)
+        return rt is not None and rt.warming
+
+    @property
+    def warm_queue(self) -> int:
+        """First history reads queued or running."""
+        return self._warm_queue
+
+    def learned(self) -> int:
+        """Profiles whose history has been read (they decide at every cadence)."""
+        with self._lock:
+            return sum(1 for rt in self._runtimes.values() if rt.loop.last_ts is not None)
+
+    def shutdown(self) -> None:
+        if self._warm_pool is not None:
+            self._warm_pool.shutdown(wait=False, cancel_futures=True)
 
     def forget_uid(self, uid: str) -> None:
         """The profile is gone: drop its state (its ConfigMap goes with it by garbage collection)."""
@@ -184,8 +208,8 @@ class Scaler:
         known: ScaleInfo | None = None,
     ) -> Report | None:
         """One cadence; None when this profile's previous cycle is still running or its first history
-        read waits for a warm-up slot. ``known``: the target's ``/scale`` as the reconcile just read it
-        (not read again)."""
+        read is queued or running in the warm-up pool. ``known``: the target's ``/scale`` as the reconcile
+        just read it (not read again)."""
         if mode == "Off" or spec.demand is None:
             return build(self._bare(mode, spec))
         now = self.clock()
@@ -198,21 +222,44 @@ class Scaler:
             source,
         )  # fmt: skip
         rt, _ = self._runtime(ref, config, now)
+        first_read = rt.loop.last_ts is None and rt.warm_error is None
+        if self._warm_pool is not None and self.ranges is not None and first_read:
+            self._queue_warm_up(ref, spec, rt)
+            metrics.WARMUP_DEFERRED.inc()
+            return None
         if not rt.lock.acquire(blocking=False):
             return None
         try:
-            gate = self._warmups if rt.loop.last_ts is None else None
-            if gate is not None and not gate.acquire(blocking=False):
-                log.debug("%s/%s waits for its turn to read its history", ref.namespace, ref.name)
-                metrics.WARMUP_DEFERRED.inc()
-                return None
-            try:
-                return self._cycle(ref, spec, mode, blocked, rt, now, known)
-            finally:
-                if gate is not None:
-                    gate.release()
+            return self._cycle(ref, spec, mode, blocked, rt, now, known)
         finally:
             rt.lock.release()
+
+    def _queue_warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: _Runtime) -> None:
+        with self._lock:
+            if rt.warming:
+                return
+            rt.warming = True
+            self._warm_queue += 1
+        assert self._warm_pool is not None
+        log.debug("%s/%s: history read queued (%d queued or running)", ref.namespace, ref.name, self._warm_queue)
+        self._warm_pool.submit(self._warm_up, ref, spec, rt)
+
+    def _warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: _Runtime) -> None:
+        """The first history read of one profile, in the warm-up pool. A failure is kept for the next
+        cycle to report (the fallback, its condition and Event), never lost."""
+        try:
+            with rt.lock:
+                if self._runtimes.get(ref.uid) is not rt:
+                    return  # deleted, or its query or step changed meanwhile (a new read is queued)
+                error, _ = self._read(rt, spec, self.clock())
+                rt.warm_error = error
+        except Exception as exc:  # anything else: reported by the next cycle instead of retried forever
+            log.exception("%s/%s: history read failed", ref.namespace, ref.name)
+            rt.warm_error = DemandError("HistoryReadFailed", f"the history read failed: {type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                rt.warming = False
+                self._warm_queue -= 1
 
     def _bare(self, mode: str, spec: WorkloadProfileSpec) -> Facts:
         return Facts(mode=mode, now=self.clock(), spec=spec)
@@ -226,7 +273,11 @@ class Scaler:
         loop = rt.loop
         target_ref = spec.scale_target_ref
         target = self.targets.read(target_ref.api_version, target_ref.kind, target_ref.name, ref.namespace, known)
-        error, points = self._read(rt, spec, now)
+        error: PromError | DemandError | None
+        if rt.warm_error is not None:  # the warm-up read failed: report it now (no second read)
+            error, points, rt.warm_error = rt.warm_error, 0, None
+        else:
+            error, points = self._read(rt, spec, now)
         fit_seconds = self._collect_fit(rt, now)
         fit_started = self._start_fit(rt, now)
         if fit_started:  # a pool that finished at once (or an inline one)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -348,27 +350,92 @@ def test_http_feeds_go_through_the_same_path_and_report_their_reason() -> None:
     assert conditions(report)["MetricsAvailable"] == ("True", "DemandRead")
 
 
-def test_first_history_reads_wait_for_a_warm_up_slot_and_report_the_restore_later() -> None:
+def drained(scaler: Scaler) -> None:
+    """Wait until the warm-up pool has read every queued history."""
+    deadline = time.monotonic() + 60
+    while scaler.warm_queue:
+        assert time.monotonic() < deadline, "warm-up reads did not finish"
+        time.sleep(0.01)
+
+
+def test_first_history_reads_are_queued_and_the_next_cycle_reports_the_restore() -> None:
     store = FakeStore()
     scaler, _, _, _, clock = make(store=store)
     scaler.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")  # learns and saves
     clock.now += 600
     prom, targets = FakeProm(clock), FakeTargets(5)
     restarted = Scaler(prom, targets, store, CachedPool(), save_seconds=300, clock=clock, warmups=1)
-    other = ProfileRef("ns", "other", "uid-2")
-    assert restarted._warmups is not None
-    restarted._warmups.acquire()  # another profile is reading its history
-    assert restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly") is None  # skipped, nothing read
-    assert prom.reads == []
-    restarted._warmups.release()
+    assert restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly") is None  # queued, no cycle
+    drained(restarted)
+    assert len(prom.reads) == 1 and restarted.learned() == 1 and not restarted.warming(REF.uid)
     first = restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")
     assert first is not None and first.decision.kind == "Predictive"
     assert [e.reason for e in first.events].count("StateRestored") == 1  # reported by the cycle that ran
-    restarted._warmups.acquire()  # a profile with its history held needs no slot
     clock.now += 30
     again = restarted.run(REF, spec(), policy("ForecastOnly"), "ForecastOnly")
     assert again is not None and not [e for e in again.events if e.reason == "StateRestored"]
-    assert restarted.run(other, spec(), policy("ForecastOnly"), "ForecastOnly") is None  # still waits
+    assert len(prom.reads) == 3  # history once (in the pool), then each cycle re-reads the newest step
+    assert all(start == end for start, end in prom.reads[1:])
+
+
+class BlockedProm(FakeProm):
+    """Range reads wait until ``release`` is set (a slow Prometheus)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self.release = threading.Event()
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[RawSeries]:
+        assert self.release.wait(30)
+        return super().query_range(query, start, end, step)
+
+
+def test_warm_up_reads_queue_in_order_once_each_and_keep_handler_threads_free() -> None:
+    clock = Clock()
+    prom = BlockedProm(clock)
+    scaler = Scaler(prom, FakeTargets(5), FakeStore(), CachedPool(), save_seconds=300, clock=clock, warmups=1)
+    refs = [ProfileRef("ns", f"w{i}", f"uid-w{i}") for i in range(3)]
+    for _ in range(2):  # a second tick of a queued profile queues nothing more
+        assert all(scaler.run(r, spec(), policy(), "Auto") is None for r in refs)  # returns at once
+    assert scaler.warm_queue == 3 and all(scaler.warming(r.uid) for r in refs)
+    prom.release.set()
+    drained(scaler)
+    assert len(prom.reads) == 3 and scaler.learned() == 3
+    reports = [scaler.run(r, spec(), policy(), "Auto") for r in refs]
+    assert all(r is not None and r.decision.kind == "Predictive" for r in reports)
+
+
+def test_a_failed_warm_up_read_is_reported_by_the_next_cycle_then_retried() -> None:
+    clock = Clock()
+    prom = FakeProm(clock)
+    prom.down = True
+    scaler = Scaler(prom, FakeTargets(5), FakeStore(), CachedPool(), save_seconds=300, clock=clock, warmups=1)
+    assert scaler.run(REF, spec(), policy(), "Auto") is None
+    drained(scaler)
+    report = scaler.run(REF, spec(), policy(), "Auto")  # the pool's error, not a second read
+    assert report is not None and conditions(report)["MetricsAvailable"] == ("False", "PrometheusUnavailable")
+    assert report.decision.kind == "Fallback" and report.fields["desiredReplicas"] == 5  # Hold
+    prom.down = False
+    assert scaler.run(REF, spec(), policy(), "Auto") is None  # queued again
+    drained(scaler)
+    assert conditions(scaler.run(REF, spec(), policy(), "Auto"))["MetricsAvailable"] == ("True", "DemandRead")
+
+
+def test_a_profile_waiting_for_its_history_says_so_in_status() -> None:
+    clock = Clock()
+    prom = BlockedProm(clock)
+    scaler = Scaler(prom, FakeTargets(5), FakeStore(), CachedPool(), save_seconds=300, clock=clock, warmups=1)
+    body = {"metadata": {"namespace": "ns", "name": "web", "uid": "uid-1", "generation": 1}, "status": {}}
+    ready = Outcome({"conditions": []}, (), True, spec(), policy())
+    status, events = scale_profile(body, ready, scaler)
+    (scaling,) = [c for c in status["conditions"] if c["type"] == "Scaling"]
+    assert (scaling["status"], scaling["reason"]) == ("False", "LearningHistory")
+    assert [(e.type, e.reason) for e in events] == [("Normal", "LearningHistory")]
+    prom.release.set()
+    drained(scaler)
+    status, _ = scale_profile({**body, "status": status}, ready, scaler)
+    (scaling,) = [c for c in status["conditions"] if c["type"] == "Scaling"]
+    assert scaling["reason"] == "Predictive"
 
 
 def test_a_known_scale_is_not_read_again() -> None:
