@@ -416,7 +416,12 @@ def verdict(summary: dict[str, Any]) -> dict[str, bool]:
 
 # -- running -------------------------------------------------------------------------------------------------
 def start_operators(
-    cluster: LocalCluster, kubeconfig: Path, selectors: list[str], workers: int, extra_env: dict[str, str]
+    cluster: LocalCluster,
+    kubeconfig: Path,
+    selectors: list[str],
+    workers: int,
+    extra_env: dict[str, str],
+    python: str = sys.executable,
 ) -> list[tuple[ManagedProcess, str]]:
     ops = []
     for k, selector in enumerate(selectors):
@@ -430,7 +435,7 @@ def start_operators(
             "AUGUR_FIT_WORKERS": str(workers),
             **extra_env,
         }
-        argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=30"]
+        argv = [python, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=30"]
         proc = cluster.spawn(f"augur-operator-{len(selectors)}-{k}", argv, env=env)
         wait_until(lambda url=health: httpx.get(url, timeout=5).status_code == 200, 180, "operator liveness", proc)
         ops.append((proc, f"http://{metrics}/metrics"))
@@ -477,8 +482,9 @@ def phase(
     workers: int,
     args_warmup_timeout: float = 360.0,
     extra_env: dict[str, str] | None = None,
+    python: str = sys.executable,
 ) -> dict[str, Any]:
-    ops = start_operators(cluster, kubeconfig, selectors, workers, extra_env or {})
+    ops = start_operators(cluster, kubeconfig, selectors, workers, extra_env or {}, python)
     try:
         warm, complete = warm_up(ops, profiles, timeout=args_warmup_timeout)
         time.sleep(CADENCE_SECONDS + 5)  # every profile decides once before the window opens
@@ -510,6 +516,12 @@ def main() -> int:
     parser.add_argument("--warmup-minutes", type=float, default=10.0, help="longest wait for every first decision")
     parser.add_argument("--output", default="operator_scale.json", help="file name under bench/results")
     parser.add_argument(
+        "--operator-python",
+        default=sys.executable,
+        help="interpreter of the operator: a venv with `pip install .` only (what the image installs) measures "
+        "the operator without the dev extras (statsforecast pulls in pyarrow, which pandas then imports)",
+    )
+    parser.add_argument(
         "--operator-env", action="append", default=[], metavar="NAME=VALUE", help="extra operator setting"
     )
     parser.add_argument("--workdir", default=None, help="keep the cluster directory (logs) here")
@@ -534,6 +546,7 @@ def main() -> int:
             "operator_settings": "defaults (AUGUR_HANDLER_THREADS 16, AUGUR_WARMUP_CONCURRENCY 4, "
             "AUGUR_STATUS_REFRESH_SECONDS 300, AUGUR_STATE_SAVE_SECONDS 300)",
             "operator_env": extra_env,
+            "operator_python": args.operator_python,
         },
     }
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
@@ -552,16 +565,18 @@ def main() -> int:
         print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)
         warmup = args.warmup_minutes * 60
         result["single"] = phase(
-            cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers, warmup, extra_env
-        )
+            cluster, kubeconfig, [""], [args.profiles], args.minutes, args.workers, warmup, extra_env,
+            args.operator_python,
+        )  # fmt: skip
         print(result["single"], flush=True)
         write(args.output, result)  # partial results, in case the sharded phase does not finish
         if args.shard_minutes > 0:
             half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
             selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
             result["sharded"] = phase(
-                cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup, extra_env
-            )
+                cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup, extra_env,
+                args.operator_python,
+            )  # fmt: skip
             print(result["sharded"], flush=True)
         server.shutdown()
     result["load_average_at_end"] = list(__import__("os").getloadavg())
