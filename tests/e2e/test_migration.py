@@ -2,7 +2,8 @@
 kwok nodes): a user-created Migration moves a pod to the requested node; impossible ones fail with a clear
 reason and change nothing; an operator killed mid-migration resumes or rolls back; finished Migrations
 are garbage-collected. A watcher samples every workload's Ready pods through the whole module and
-confirms that no PodDisruptionBudget (all with integer ``minAvailable`` here) was ever violated.
+confirms that no PodDisruptionBudget (all with integer ``minAvailable`` here) was ever violated
+(:class:`tests.e2e._watch.AvailabilityWatcher`, shared with the rebalancer's e2e).
 
 The operator started here (as the chart's operator ServiceAccount) acts only on objects labelled
 ``augur.dev/e2e-shard=migration``; the session's shared operator ignores them.
@@ -11,11 +12,9 @@ The operator started here (as the chart's operator ServiceAccount) acts only on 
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from augur.devcluster.kwok import DELAY_ANNOTATION, DELAY_MAX_ANNOTATION
 from augur.devcluster.procs import wait_until
 from augur.devcluster.rebalance_watch import RunWatcher
 from augur.devcluster.replay_kube import Rest
+from tests.e2e._watch import AvailabilityWatcher
 from tests.e2e.conftest import apply, get_json
 from tests.e2e.test_operator_ops import SHARD_LABEL, Operator, start_operator
 
@@ -95,58 +95,14 @@ spec: {{{fields}}}
 """
 
 
-@dataclass
-class Watcher:
-    """Samples the Ready, non-terminating pods of each watched workload (``app`` label) against its
-    PDB's ``minAvailable``; a workload is watched from when the test calls :meth:`watch` (all Ready)."""
-
-    api: client.CoreV1Api
-    policy: client.PolicyV1Api
-    watched: set[tuple[str, str]] = field(default_factory=set)
-    least: dict[tuple[str, str], int] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-    samples: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def watch(self, ns: str, *apps: str) -> None:
-        self.watched |= {(ns, app) for app in apps}
-
-    def run(self) -> None:
-        while not self.stop.wait(0.25):
-            for ns in {ns for ns, _ in self.watched}:
-                try:
-                    self.sample(ns)
-                except client.ApiException:
-                    continue
-
-    def sample(self, ns: str) -> None:
-        ready: dict[str, int] = defaultdict(int)
-        for pod in self.api.list_namespaced_pod(ns).items:
-            conditions = pod.status.conditions or []
-            up = any(c.type == "Ready" and c.status == "True" for c in conditions)
-            if up and pod.metadata.deletion_timestamp is None and pod.status.phase == "Running":
-                ready[(pod.metadata.labels or {}).get("app", "")] += 1
-        for pdb in self.policy.list_namespaced_pod_disruption_budget(ns).items:
-            app = pdb.spec.selector.match_labels["app"]
-            key = (ns, app)
-            if key not in self.watched:
-                continue
-            self.least[key] = min(self.least.get(key, ready[app]), ready[app])
-            if ready[app] < int(pdb.spec.min_available) and key in self.watched:
-                self.violations.append(f"{ns}/{app}: {ready[app]} Ready < minAvailable {pdb.spec.min_available}")
-        self.samples += 1
-
-
 @pytest.fixture(scope="module")
-def watcher(crds: LocalCluster) -> Iterator[Watcher]:
+def watcher(crds: LocalCluster) -> Iterator[AvailabilityWatcher]:
     api = config.new_client_from_config(config_file=str(crds.kubeconfig))
-    w = Watcher(client.CoreV1Api(api), client.PolicyV1Api(api))
-    thread = threading.Thread(target=w.run, daemon=True)
-    thread.start()
+    w = AvailabilityWatcher(client.CoreV1Api(api)).start()
     yield w
-    w.stop.set()
-    thread.join(5)
-    assert w.samples > 20, "the watcher did not run"
+    w.finish()
+    why = w.watched_throughout()
+    assert not why, f"the watcher did not watch throughout: {why}"
     assert not w.violations, w.violations[:5]
 
 
@@ -167,9 +123,9 @@ def mover(augur_identities: LocalCluster) -> Iterator[Operator]:
 
 
 @pytest.fixture
-def ns(namespace: str, watcher: Watcher) -> Iterator[str]:
+def ns(namespace: str, watcher: AvailabilityWatcher) -> Iterator[str]:
     yield namespace
-    watcher.watched = {key for key in watcher.watched if key[0] != namespace}  # before the namespace goes
+    watcher.forget(namespace)  # before the namespace goes
 
 
 def pods(cluster: LocalCluster, ns: str, app: str) -> list[dict[str, Any]]:
@@ -216,7 +172,9 @@ def leftovers(cluster: LocalCluster, ns: str) -> list[str]:
     ]
 
 
-def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher) -> None:
+def test_a_pod_moves_to_the_requested_node(
+    crds: LocalCluster, mover: Operator, ns: str, watcher: AvailabilityWatcher
+) -> None:
     """ReservationFirst to a target node, ReservationFirst anywhere else, EvictDirectly of a StatefulSet pod."""
     # a new pod is Ready 1 s after it is bound (kwok; a real pod needs at least its container start), so a
     # replacement the ReplicaSet may start on the eviction is not Ready before the reservation is adopted
@@ -226,7 +184,7 @@ def test_a_pod_moves_to_the_requested_node(crds: LocalCluster, mover: Operator, 
     for app, n in (("web", 3), ("api", 2), ("db", 2)):
         settled(crds, ns, app, n)
     wait_until(lambda: all(_ready(p) for a in ("web", "api", "db") for p in pods(crds, ns, a)), 60, "all Ready")
-    watcher.watch(ns, "web", "api", "db")
+    watcher.watch(ns, {"web": 3, "api": 2, "db": 1})
     rest = Rest(crds.kubeconfig)
     deletions = RunWatcher(rest, ns, lambda node: node)  # the bench's watcher: evicted / deleted while Ready
     deletions.__enter__()
@@ -353,7 +311,7 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
 
 
 def test_restart_mid_migration_resumes_or_rolls_back(
-    crds: LocalCluster, mover: Operator, ns: str, watcher: Watcher
+    crds: LocalCluster, mover: Operator, ns: str, watcher: AvailabilityWatcher
 ) -> None:
     """Pods of both workloads (and so their reservations) take a while to be Ready (kwok's per-pod delay):
     10 s each. "resume" has readyTimeout 2m: it is resumed after the restart. "rollback" has 3s: it is rolled
@@ -363,7 +321,7 @@ def test_restart_mid_migration_resumes_or_rolls_back(
     apply(crds, workload("rollback", ns, 2, min_available=2, annotations=_delay(10)))
     for app in ("resume", "rollback"):
         wait_until(lambda a=app: len([p for p in pods(crds, ns, a) if _ready(p)]) == 2, 120, f"{app} pods Ready")
-    watcher.watch(ns, "resume", "rollback")
+    watcher.watch(ns, {"resume": 2, "rollback": 2})
     before = placement(crds, ns, "rollback")
     apply(crds, migration("m-resume", ns, pods(crds, ns, "resume")[0]["metadata"]["name"], readyTimeout="2m"))
     apply(crds, migration("m-rollback", ns, pods(crds, ns, "rollback")[0]["metadata"]["name"], readyTimeout="3s"))

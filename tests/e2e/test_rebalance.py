@@ -22,9 +22,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,6 +36,7 @@ from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
 from augur.devcluster.procs import wait_until
 
+from ._watch import AvailabilityWatcher
 from .conftest import apply, condition, get_json
 
 POOL = "augur.dev/e2e-pool"
@@ -247,74 +247,27 @@ def test_network_plans_move_towards_the_peers_region(operator: Any, crds: LocalC
     assert pods(crds, pool.ns) == before
 
 
-@dataclass
-class Watcher:
-    """Samples the Ready, non-terminating pods of each workload (``app`` label) of a namespace every 0.25 s
-    against its PodDisruptionBudget's ``minAvailable`` and its replicas."""
-
-    api: client.CoreV1Api
-    ns: str
-    replicas: dict[str, int]
-    min_available: dict[str, int]
-    least: dict[str, int] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-    samples: int = 0
-    errors: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-    started: float = field(default_factory=time.monotonic)
-    last: float = 0.0
-    longest_gap: float = 0.0
-    """Longest time without a successful sample: the watcher must have watched throughout."""
-
-    def run(self) -> None:
-        while not self.stop.wait(0.25):
-            try:
-                items = self.api.list_namespaced_pod(self.ns, _request_timeout=5).items
-            except Exception:  # an API hiccup on a loaded machine: sample again
-                self.errors += 1
-                continue
-            now = time.monotonic()
-            self.longest_gap = max(self.longest_gap, now - (self.last or self.started))
-            self.last = now
-            ready: dict[str, int] = defaultdict(int)
-            for pod in items:
-                up = any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
-                if up and pod.metadata.deletion_timestamp is None and pod.status.phase == "Running":
-                    ready[(pod.metadata.labels or {}).get("app", "")] += 1
-            for app, floor in self.min_available.items():
-                self.least[app] = min(self.least.get(app, ready[app]), ready[app])
-                if ready[app] < floor:
-                    self.violations.append(f"{app}: {ready[app]} Ready < minAvailable {floor}")
-            self.samples += 1
-
-
 @pytest.fixture
 def watch(crds: LocalCluster) -> Iterator[Any]:
-    """``watch(ns, replicas, min_available)`` starts a watcher; at the end it must have run and seen no
-    violation."""
+    """``watch(ns, replicas, min_available)`` starts a watcher (:class:`tests.e2e._watch.AvailabilityWatcher`);
+    at the end it must have watched throughout, seen no violation and never fewer Ready pods than replicas."""
     api = config.new_client_from_config(config_file=str(crds.kubeconfig))
-    watchers: list[tuple[Watcher, threading.Thread]] = []
+    watchers: list[tuple[AvailabilityWatcher, str, dict[str, int]]] = []
 
-    def start(ns: str, replicas: dict[str, int], min_available: dict[str, int]) -> Watcher:
-        w = Watcher(client.CoreV1Api(api), ns, replicas, min_available)
-        thread = threading.Thread(target=w.run, daemon=True)
-        thread.start()
-        watchers.append((w, thread))
+    def start(ns: str, replicas: dict[str, int], min_available: dict[str, int]) -> AvailabilityWatcher:
+        w = AvailabilityWatcher(client.CoreV1Api(api))
+        w.watch(ns, min_available)
+        watchers.append((w.start(), ns, replicas))
         return w
 
     yield start
-    for w, thread in watchers:
-        w.stop.set()
-        thread.join(5)
-        # watched throughout (a quick test takes few samples, so count gaps, not samples)
-        gap = max(w.longest_gap, time.monotonic() - (w.last or w.started))
-        assert w.samples >= 3 and gap <= 10.0, (
-            f"the watcher did not watch throughout: {w.samples} samples, longest gap {gap:.1f} s, "
-            f"{w.errors} failed reads"
-        )
+    for w, ns, replicas in watchers:
+        w.finish()
+        why = w.watched_throughout()  # a quick test takes few samples, so gaps count, not samples
+        assert not why, f"the watcher did not watch throughout: {why}"
         assert not w.violations, w.violations[:5]
-        below = {app: w.least.get(app) for app, n in w.replicas.items() if w.least.get(app, 0) < n}
-        assert not below, f"fewer Ready pods than replicas at some point: {below} (replicas {w.replicas})"
+        below = {app: w.least.get((ns, app)) for app, n in replicas.items() if w.least.get((ns, app), 0) < n}
+        assert not below, f"fewer Ready pods than replicas at some point: {below} (replicas {replicas})"
 
 
 def node_loads(cluster: LocalCluster, pool: Pool, cores: float = 4.0) -> dict[str, float]:
