@@ -286,7 +286,10 @@ def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Ope
     assert [h["phase"] for h in seen["never"]["phaseHistory"]] == ["Failed"]
     both = {name: finished(crds, ns, name) for name in ("twice-a", "twice-b")}
     outcomes = sorted((s["phase"], s["reason"]) for s in both.values())
-    assert outcomes == [("Failed", "AlreadyMoving"), ("Succeeded", "Moved")], both  # one pod, one move
+    # One pod, one move. The other fails AlreadyMoving when the executor sees both at once, or
+    # PodNotFound when it first looks at it after the move has taken the pod away (seen in CI).
+    assert outcomes[1] == ("Succeeded", "Moved"), both
+    assert outcomes[0] in (("Failed", "AlreadyMoving"), ("Failed", "PodNotFound")), both
     assert not leftovers(crds, ns)
     for app, was in before.items():
         assert placement(crds, ns, app) == was, app  # same pods on the same nodes
