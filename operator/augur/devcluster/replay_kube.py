@@ -76,7 +76,10 @@ class Rest:
     ) -> dict[str, Any]:
         resp = self._send(method, path, body, query, ctype, 60)
         raw = resp.read()
-        payload: dict[str, Any] = json.loads(raw) if raw else {}
+        try:
+            payload: dict[str, Any] = json.loads(raw) if raw else {}
+        except ValueError:  # not a Status: e.g. "404 page not found" while a CRD's route is being rebuilt
+            payload = {"message": raw.decode(errors="replace").strip()}
         if not 200 <= resp.status < 300:
             raise ApiError(int(resp.status), str(payload.get("message") or resp.reason))
         return payload
@@ -195,7 +198,15 @@ class KubeSession:
         ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
         path = f"{AUGUR}/namespaces/{ns}/workloadprofiles"
         with _api(f"WorkloadProfile {ns}/{name}"):
-            self.rest.request("POST", path, body)
+            deadline = time.monotonic() + 30
+            while True:  # the API server answers a plain 404 for a moment after a CRD is re-applied
+                try:
+                    self.rest.request("POST", path, body)
+                    break
+                except ApiError as exc:
+                    if exc.status != 404 or "page not found" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
             self.rest.request("PATCH", f"{path}/{name}/status", status, ctype=MERGE_PATCH)
 
     def create_deployment(self, body: dict[str, Any]) -> None:
