@@ -210,27 +210,26 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK
 
 
-def _rss_mib(pid: int) -> float:
+def _proc_mib(path: str, key: str) -> float:
+    """The ``key:`` line (in KiB) of a /proc file, in MiB; 0 when the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _rss_mib(pid: int) -> float:
+    return _proc_mib(f"/proc/{pid}/status", "VmRSS")
 
 
 def _pss_mib(pid: int) -> float:
     """Proportional set size: each shared page divided among the processes that map it, so the sum over
     a process tree counts the libraries the fit worker shares with the main process once (as a memory
     cgroup charges them), where the sum of RSS counts them once per process."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mib(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def parse_metrics(text: str) -> dict[str, float]:
