@@ -28,7 +28,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -44,6 +43,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine
 
+from augur.devcluster.cluster import free_port
 from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
@@ -175,12 +175,6 @@ def bound_pod(i: int, node: str) -> dict[str, Any]:
 
 def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
     return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(size: int, port: int, events: Connection, order: int, planner_process: bool) -> None:

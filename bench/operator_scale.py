@@ -46,7 +46,7 @@ from common import machine, write
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -424,7 +424,8 @@ def start_operators(
 ) -> list[tuple[ManagedProcess, str]]:
     ops = []
     for k, selector in enumerate(selectors):
-        health, metrics = f"http://127.0.0.1:{free_port()}/healthz", f"127.0.0.1:{free_port()}"
+        health_port, metrics_port = free_ports(2)
+        health, metrics = f"http://127.0.0.1:{health_port}/healthz", f"127.0.0.1:{metrics_port}"
         env = {
             "KUBECONFIG": str(kubeconfig),
             "AUGUR_PROMETHEUS_URL": cluster.prometheus_url,

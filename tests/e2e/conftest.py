@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from augur.devcluster.chart import documents, namespace_manifest, template
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def operator(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, s
     """The operator, authenticated as the chart's operator ServiceAccount: the chart's RBAC must suffice."""
     crds = augur_identities
     kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
-    port = free_port()
+    port, metrics_port = free_ports(2)
     health = f"http://127.0.0.1:{port}/healthz"
     proc = crds.spawn(
         "augur-operator",
@@ -72,7 +72,7 @@ def operator(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, s
         env={
             "KUBECONFIG": str(kubeconfig),
             "AUGUR_PROMETHEUS_URL": crds.prometheus_url,
-            "AUGUR_METRICS": f"127.0.0.1:{free_port()}",
+            "AUGUR_METRICS": f"127.0.0.1:{metrics_port}",
             # profiles labelled augur.dev/e2e-shard belong to operators that tests start themselves
             "AUGUR_SHARD_SELECTOR": "!augur.dev/e2e-shard",
         },

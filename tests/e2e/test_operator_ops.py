@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.cluster import LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.operator import metrics as metrics_module
 from tests.e2e.conftest import apply, condition, deployment, get_json
@@ -57,8 +57,9 @@ def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
 
 
 def start_operator(cluster: LocalCluster, env: dict[str, str], name: str, shard: str, **extra: str) -> Operator:
-    health = f"http://127.0.0.1:{free_port()}/healthz"
-    metrics = f"127.0.0.1:{free_port()}"
+    health_port, metrics_port = free_ports(2)
+    health = f"http://127.0.0.1:{health_port}/healthz"
+    metrics = f"127.0.0.1:{metrics_port}"
     proc = cluster.spawn(
         name,
         [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}", "--resync-seconds=2"],

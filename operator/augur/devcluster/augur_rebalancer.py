@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from augur.api import GROUP, VERSION
-from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.cluster import LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.rebalance_run import ScenarioRun
 from augur.devcluster.rebalance_scenarios import RUN_LABEL
@@ -30,12 +30,12 @@ STATUS_KEYS = ("nodeLoadSpread", "nodeLoadStddev", "networkCost", "loadSource", 
 
 def start_operator(cluster: LocalCluster) -> ManagedProcess:
     """The operator as a child of this process (admin credentials, no Prometheus: load from requests)."""
-    port = free_port()
+    port, metrics_port = free_ports(2)
     health = f"http://127.0.0.1:{port}/healthz"
     proc = cluster.spawn(
         "augur-operator",
         [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"],
-        env={"KUBECONFIG": str(cluster.kubeconfig), "AUGUR_METRICS": f"127.0.0.1:{free_port()}"},
+        env={"KUBECONFIG": str(cluster.kubeconfig), "AUGUR_METRICS": f"127.0.0.1:{metrics_port}"},
     )
     wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 120, "operator liveness", proc)
     return proc

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -75,11 +76,23 @@ class Endpoints:
     prometheus: int
 
 
+def free_ports(count: int) -> tuple[int, ...]:
+    """``count`` distinct loopback TCP ports that are free now.
+
+    All sockets stay bound until every port is chosen: separate :func:`free_port` calls can return the
+    same port twice (the first socket is closed before the second binds), and two listeners of one
+    process on one port make the second fail at start.
+    """
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return tuple(int(s.getsockname()[1]) for s in sockets)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """One free loopback TCP port; use :func:`free_ports` when a process needs more than one."""
+    return free_ports(1)[0]
 
 
 def _b64(path: Path) -> str:
@@ -113,7 +126,7 @@ class LocalCluster:
         self.config = config
         self.tools = tools
         self.procs: list[ManagedProcess] = []
-        self.ports = Endpoints(*(free_port() for _ in range(7)))
+        self.ports = Endpoints(*free_ports(7))
         self.pki: Pki | None = None
 
     @classmethod

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from augur.api import KINDS
 from augur.api.crdgen import render_all
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay import DemandReplay, start_demand_replay
 from augur.devcluster.scenario import VARIANTS, Observation, Recorder, Scenario, demo_scenario, manifests
@@ -44,11 +44,11 @@ def apply_crds(cluster: LocalCluster) -> None:
 
 
 def start_operator(cluster: LocalCluster, resync_seconds: float = 5.0) -> tuple[str, ManagedProcess]:
-    port = free_port()
+    port, metrics_port = free_ports(2)
     health = f"http://127.0.0.1:{port}/healthz"
     argv = [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"]
     argv.append(f"--resync-seconds={resync_seconds}")
-    env = {"AUGUR_PROMETHEUS_URL": cluster.prometheus_url, "AUGUR_METRICS": f"127.0.0.1:{free_port()}"}
+    env = {"AUGUR_PROMETHEUS_URL": cluster.prometheus_url, "AUGUR_METRICS": f"127.0.0.1:{metrics_port}"}
     proc = cluster.spawn("augur-operator", argv, env=env)
     return health, proc
 

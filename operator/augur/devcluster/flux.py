@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.cluster import LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 FLUX_NAMESPACE = "flux-system"
@@ -167,21 +167,24 @@ def start_flux(cluster: LocalCluster, flux_bin: Path, storage: Path) -> Flux:
     cluster.kubectl("create", "namespace", FLUX_NAMESPACE, check=False)
     storage.mkdir(parents=True, exist_ok=True)
     procs = []
+    # storage, then health and metrics of each controller: distinct, taken before any of them listens
+    ports = iter(free_ports(5))
+    store = next(ports)
     for name, extra in (
         (
             "source-controller",
             [
                 f"--storage-path={storage}",
-                f"--storage-addr=127.0.0.1:{(p := free_port())}",
-                f"--storage-adv-addr=127.0.0.1:{p}",
+                f"--storage-addr=127.0.0.1:{store}",
+                f"--storage-adv-addr=127.0.0.1:{store}",
             ],
         ),
         ("kustomize-controller", ["--no-remote-bases=true"]),
     ):
-        health = free_port()
+        health, metrics = next(ports), next(ports)
         argv = [
             str(flux_bin / name),
-            f"--metrics-addr=127.0.0.1:{free_port()}",
+            f"--metrics-addr=127.0.0.1:{metrics}",
             f"--health-addr=127.0.0.1:{health}",
             "--enable-leader-election=false",
             "--log-encoding=console",
