@@ -19,13 +19,20 @@ def discard(response: Any) -> None:
     response.release_conn()
 
 
-def api_client() -> client.ApiClient:
-    """In-cluster configuration when running in a pod, else ``$KUBECONFIG`` / ``~/.kube/config``."""
+def api_client(connections: int | None = None) -> client.ApiClient:
+    """In-cluster configuration when running in a pod, else ``$KUBECONFIG`` / ``~/.kube/config``.
+
+    ``connections``: connections kept open to the API server, at least one per thread that calls it at
+    the same time. The client's default is five per CPU; a request beyond the pool opens a new TLS
+    connection and drops it afterwards ("Connection pool is full, discarding connection")."""
     try:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config()  # type: ignore[no-untyped-call]
-    return client.ApiClient()
+    configuration = client.Configuration.get_default_copy()
+    if connections is not None:
+        configuration.connection_pool_maxsize = max(connections, configuration.connection_pool_maxsize)
+    return client.ApiClient(configuration)
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,13 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = SETTINGS.handler_threads  # AUGUR_HANDLER_THREADS: sync handlers run here
-    memo["api"] = api_client()
+    memo["api"] = api_client(SETTINGS.connections)
     memo["resources"] = Resources(memo["api"])
-    memo["prom"] = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
+    url, connections = SETTINGS.prometheus_url, SETTINGS.connections  # connections: one per calling thread
+    memo["prom"] = PromClient(url, connections=connections) if url else None
     memo["pool"] = FitPool(SETTINGS.workers)
     metrics.REFIT_BACKLOG.set_function(lambda: memo["pool"].backlog)
-    ranges = RangeReader.connect(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
+    ranges = RangeReader.connect(url, connections=connections) if url else None
     targets = GuardedTargets(Workloads(memo["resources"]))
     memo["scaler"] = Scaler(
         ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds,

@@ -26,6 +26,9 @@
 | ``AUGUR_MIGRATION_RETENTION_SECONDS`` | ``86400`` | finished Migrations are deleted this long after they end |
 | ``AUGUR_REBALANCER`` | ``true`` | ``false``: the rebalancer is off (with sharding, keep it on in one shard only) |
 
+The operator keeps ``AUGUR_HANDLER_THREADS + AUGUR_WARMUP_CONCURRENCY + 4`` connections open to the API
+server and to Prometheus (:attr:`OperatorSettings.connections`), one per thread that may call them at once.
+
 Plans never approved (``spec.approved: false``) are deleted ``AUGUR_MIGRATION_RETENTION_SECONDS`` after
 their creation. A refused eviction is retried every 5 s (``augur.operator.executor``).
 
@@ -85,6 +88,14 @@ class OperatorSettings:
     @property
     def workers(self) -> int:
         return self.fit_workers or max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def connections(self) -> int:
+        """Connections kept open to the API server and to Prometheus: one per thread that may call them
+        at the same time (handler threads, warm-up threads, and a few for the Migration executor, the
+        rebalancer and lead-time reads). Fewer made every request beyond the pool open a new connection
+        and drop it afterwards."""
+        return self.handler_threads + self.warmup_concurrency + 4
 
     migrations: bool = True
     migration_poll_seconds: float = 2.0

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,32 @@ class PromError(Exception):
         super().__init__(message)
 
 
+DEFAULT_CONNECTIONS = 10
+"""requests' default pool per host; a request beyond it opens a connection and drops it afterwards."""
+
+
+def connect(
+    url: str, timeout_seconds: float, retry: Retry | None = None, connections: int = DEFAULT_CONNECTIONS
+) -> PrometheusConnect:
+    """A prometheus-api-client connection whose pool keeps ``connections`` connections (one per thread
+    that queries at the same time); ``retry`` None: prometheus-api-client's default retries. It mounts
+    its own adapter with requests' default pool, so that adapter is replaced by one with the same
+    retries and the larger pool. TLS certificates are not verified (``disable_ssl``), as before."""
+    session = requests.Session()
+    session.verify = False
+    prom = PrometheusConnect(
+        url=url, disable_ssl=True, timeout=math.ceil(timeout_seconds), retry=retry, session=session
+    )
+    mounted = session.get_adapter(url)
+    retries = mounted.max_retries if isinstance(mounted, HTTPAdapter) else (retry or 0)
+    session.mount(url, HTTPAdapter(max_retries=retries, pool_maxsize=max(1, connections)))
+    return prom
+
+
 class PromClient:
-    def __init__(self, url: str, timeout_seconds: float = 10.0) -> None:
+    def __init__(self, url: str, timeout_seconds: float = 10.0, connections: int = DEFAULT_CONNECTIONS) -> None:
         self.url = url
-        self._prom = PrometheusConnect(url=url, disable_ssl=True, timeout=math.ceil(timeout_seconds))
+        self._prom = connect(url, timeout_seconds, connections=connections)
 
     @property
     def connection(self) -> PrometheusConnect:

@@ -25,7 +25,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from augur.forecast.demand import RawSeries
-from augur.prom.client import PromClient, PromError
+from augur.prom.client import DEFAULT_CONNECTIONS, PromClient, PromError, connect
 
 MAX_POINTS = 10_000
 _STATUS = re.compile(r"HTTP Status Code (\d+)")
@@ -79,13 +79,15 @@ class RangeReader:
         return cls(client.connection, client.url)
 
     @classmethod
-    def connect(cls, url: str, timeout_seconds: float = 10.0, retries: int = 1) -> RangeReader:
+    def connect(
+        cls, url: str, timeout_seconds: float = 10.0, retries: int = 1, connections: int = DEFAULT_CONNECTIONS
+    ) -> RangeReader:
         """A reader with its own connection that retries a failed request ``retries`` times after
         0.2 s (prometheus-api-client's default retries three times over about 7 s): an outage is
-        reported, and the fallback applied, within one cadence."""
+        reported, and the fallback applied, within one cadence. ``connections``: see
+        :func:`~augur.prom.client.connect`."""
         retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 503, 504), allowed_methods=None)
-        prom = PrometheusConnect(url=url, disable_ssl=True, timeout=math.ceil(timeout_seconds), retry=retry)
-        return cls(prom, url)
+        return cls(connect(url, timeout_seconds, retry, connections), url)
 
     def query_range(self, query: str, start: float, end: float, step: float) -> list[RawSeries]:
         """The series of ``query`` on the grid ``start + k * step <= end`` (chunked)."""

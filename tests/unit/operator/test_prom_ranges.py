@@ -86,3 +86,52 @@ def test_the_operator_s_reader_reports_an_outage_within_a_second() -> None:
     with pytest.raises(PromError) as err:
         reader.query_range("up", 6000.0, 6060.0, 60.0)
     assert err.value.reason == "PrometheusUnavailable" and time.monotonic() - started < 2.0
+
+
+def test_concurrent_readers_reuse_their_connections(caplog: pytest.LogCaptureFixture) -> None:
+    """One connection per querying thread: with the pool as large as the threads, no request opens a
+    connection that is dropped afterwards (requests' default pool of 10 did that with 16 handler threads)."""
+    import json as _json
+    import logging
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    peers: set[tuple[str, int]] = set()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            peers.add(self.client_address)
+            time.sleep(0.05)  # every thread has a request in flight at once
+            body = _json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threads = 16
+    caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
+    try:
+        reader = RangeReader.connect(f"http://127.0.0.1:{server.server_address[1]}", connections=threads)
+
+        def work() -> None:
+            for _ in range(5):
+                reader.query_range("up", 6000.0, 6060.0, 60.0)
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        server.shutdown()
+    dropped = [r for r in caplog.records if "Connection pool is full" in r.getMessage()]
+    assert peers and not dropped  # 80 requests, no connection opened only to be dropped
