@@ -13,8 +13,10 @@ started elsewhere, a deleted pod, a changed replica count or a node that filled 
 pods concerned, followed by a short descent. The request path never plans: it reads the plan's free
 slots for one workload (:meth:`Plan.slots`, ``O(nodes)``).
 
-Node positions are those of the snapshot's :class:`~augur.placement.table.NodeTable`, which sorts nodes by
-name, and the search is seeded, so a plan does not depend on the order nodes were listed or watched in.
+A full plan searches in the problem's canonical node order (:mod:`augur.placement.canonical`: by room,
+what runs there, the distance structure, ties by hashes seeded with ``seed``), and repairs keep that
+order; plans come back in the node table's positions. So a plan depends neither on the order nodes were
+listed or watched in nor on their names, and the search is seeded.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.placement.canonical import inverse
 from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.model import RuleBook, WorkloadRules
 from augur.placement.search import BoolArray, CountProblem, CountSearch
+from augur.placement.table import IntArray
 from augur.placement.topology import FloatArray
 
 PLAN_MEMO = "plan.distances"
@@ -114,7 +118,12 @@ class Planner:
         self.pause = pause
         """Handed to the search (:attr:`CountSearch.pause`): called every few hundred steps."""
         self._search: CountSearch | None = None
+        """The search state, in canonical node order (:attr:`_order`)."""
         self._inputs: _Inputs | None = None
+        self._order: IntArray | None = None
+        """Canonical position → table position, chosen at the last full plan and kept by repairs."""
+        self._distances: tuple[FloatArray, IntArray, FloatArray] | None = None
+        """(table distances, order, the distances in that order): permuted once per full plan, not per repair."""
         self.plan: Plan | None = None
 
     def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
@@ -124,14 +133,21 @@ class Planner:
         if inputs is None:
             self._search = self._inputs = self.plan = None
             return None
-        incremental = self._search is not None and self._inputs is not None
+        incremental = self._search is not None and self._inputs is not None and self._order is not None
         if incremental and self._inputs is not None and self._inputs.repairs(inputs):
-            search = self._repair(inputs)
+            search = self._repair(self._canonical(inputs.problem))
         else:
             incremental = False
-            search = self._solve(inputs.problem, _anchors(snapshot, inputs.problem, self.settings.starts))
+            self._order = order = inputs.problem.canonical(self.settings.seed)
+            rank = inverse(order)
+            anchors = _anchors(snapshot, inputs.problem, self.settings.starts, rank)
+            search = self._solve(
+                self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in anchors]
+            )
         self._search, self._inputs = search, inputs
-        total = inputs.problem.fixed + search.x
+        assert self._order is not None
+        total = np.empty_like(search.x)
+        total[:, self._order] = search.p.fixed + search.x
         self.plan = Plan(
             inputs.keys,
             inputs.nodes,
@@ -164,10 +180,18 @@ class Planner:
             search.descend(s.passes)
         return search
 
-    def _repair(self, new: _Inputs) -> CountSearch:
-        search, old = self._search, self._inputs
-        assert search is not None and old is not None
-        p, q = new.problem, old.problem
+    def _canonical(self, p: CountProblem) -> CountProblem:
+        """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""
+        assert self._order is not None
+        cached = self._distances
+        if cached is None or cached[0] is not p.distances or cached[1] is not self._order:
+            cached = self._distances = (p.distances, self._order, p.distances[np.ix_(self._order, self._order)])
+        return p.permuted(self._order, cached[2])
+
+    def _repair(self, p: CountProblem) -> CountSearch:
+        search = self._search
+        assert search is not None
+        q = search.p
         same_weights = np.array_equal(p.replicas, q.replicas)
         if same_weights:  # the pair weights did not change: reuse them
             p.__dict__["k"], p.__dict__["neighbours"] = q.k, q.neighbours
@@ -175,7 +199,7 @@ class Planner:
         x = search.x - np.minimum(started, search.x)
         # counts change where fixed pods appeared off-plan or disappeared: update H and G entry by entry
         change = (p.fixed + x) - (q.fixed + search.x)
-        touched = np.zeros(len(new.keys), dtype=bool)
+        touched = np.zeros(len(p.replicas), dtype=bool)
         for w, n in zip(*(a.tolist() for a in np.nonzero(np.abs(change) > EPS)), strict=True):
             search.shift_fixed(w, n, float(change[w, n]))
             touched[w] = True
@@ -267,21 +291,24 @@ def _inputs(snapshot: Snapshot) -> _Inputs | None:
     return _Inputs(keys, table.names_tuple, problem, table.memo, signature)
 
 
-def _anchors(snapshot: Snapshot, p: CountProblem, starts: int) -> list[int | None]:
-    """Start nodes of a full plan: ``None`` (the node with most room) and, when there is more than one zone,
-    in each of the ``starts - 1`` zones with most room the node with most room (canonical order on ties):
-    zones, not node positions, so the starts do not depend on how nodes are named or listed."""
+def _anchors(snapshot: Snapshot, p: CountProblem, starts: int, rank: IntArray) -> list[int | None]:
+    """Start nodes of a full plan (table positions): ``None`` (the node with most room) and, when there is more
+    than one zone, in each of the ``starts - 1`` zones with most room the node with most room. Ties go to
+    the zone or node first in the canonical order (``rank``: canonical position of each table position):
+    zones and ranks, not names or positions, so the starts depend neither on node names nor on listing order."""
     table = snapshot.table
     if starts <= 1 or len(table.zones) <= 1:
         return [None]
     usable = p.allowed.any(axis=0) & (p.pod_room >= 1)
     room = np.where(usable, np.maximum(p.room_cpu, 0.0), -1.0)
     zone_room = np.bincount(table.zone_idx, weights=np.maximum(room, 0.0), minlength=len(table.zones))
+    first = np.full(len(table.zones), len(rank), dtype=np.int64)
+    np.minimum.at(first, table.zone_idx[usable], rank[usable])
     out: list[int | None] = [None]
-    for z in np.argsort(-zone_room, kind="stable")[: starts - 1].tolist():
+    for z in np.lexsort((first, -zone_room))[: starts - 1].tolist():
         members = np.flatnonzero((table.zone_idx == z) & usable)
         if len(members):
-            out.append(int(members[np.argmax(room[members])]))
+            out.append(int(members[np.lexsort((rank[members], -room[members]))[0]]))
     return out
 
 

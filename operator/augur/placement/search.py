@@ -9,8 +9,10 @@ to date under each move in ``O(neighbours x nodes)``, so a move's or a swap's co
 
 Operations: greedy insertion of the pods still missing (Prim-like workload order), best single-pod moves,
 random pair swaps, simulated annealing over moves and swaps, random kicks. Everything random comes from
-the generator the caller passes (seeded). Node positions are the caller's: callers hand nodes over in a
-canonical order (sorted by name), so results do not depend on the order in which nodes were listed.
+the generator the caller passes (seeded). The search works in node positions (ties go to the first, random
+draws index positions), so callers hand it the problem in the canonical order of
+:mod:`augur.placement.canonical` (:meth:`CountProblem.canonical`, :meth:`CountProblem.permuted`):
+results then depend neither on the order nodes were listed in nor on their names.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from augur.placement.canonical import canonical_order
 from augur.placement.constants import EPS, UNPLACED_PENALTY
 from augur.placement.table import IntArray
 from augur.placement.topology import FloatArray
@@ -71,6 +74,35 @@ class CountProblem:
     def neighbours(self) -> list[IntArray]:
         """Per workload, the workloads with a non-zero pair weight (the rows a move of it changes)."""
         return [np.flatnonzero(self.k[:, w]).astype(np.int64) for w in range(len(self.replicas))]
+
+    def canonical(self, seed: int = 0) -> IntArray:
+        """The canonical node order of this problem (:func:`~augur.placement.canonical.canonical_order`):
+        by room (most first), then the workloads each node may host and runs, then the distance structure;
+        remaining ties broken by hashes seeded with ``seed``. Name-free: only what the problem holds."""
+        features = np.column_stack(
+            [-self.room_cpu, -self.room_mem, -self.pod_room, -self.allowed.T.astype(np.float64), -self.fixed.T]
+        )
+        return canonical_order(self.distances, features, seed)
+
+    def permuted(self, order: IntArray, distances: FloatArray | None = None) -> CountProblem:
+        """The same problem with its nodes in ``order`` (``distances``: the permuted matrix, when the caller
+        has it already); the pair weights carry over."""
+        q = CountProblem(
+            distances=self.distances[np.ix_(order, order)] if distances is None else distances,
+            traffic=self.traffic,
+            replicas=self.replicas,
+            cpu=self.cpu,
+            mem=self.mem,
+            room_cpu=self.room_cpu[order],
+            room_mem=self.room_mem[order],
+            allowed=self.allowed[:, order],
+            fixed=self.fixed[:, order],
+            room_pods=None if self.room_pods is None else self.room_pods[order],
+        )
+        for name in ("k", "neighbours"):
+            if name in self.__dict__:
+                q.__dict__[name] = self.__dict__[name]
+        return q
 
     def missing(self, movable: FloatArray) -> FloatArray:
         out: FloatArray = np.maximum(self.replicas - self.fixed.sum(axis=1) - movable.sum(axis=1), 0.0)
@@ -351,7 +383,18 @@ def search_best(
     """Iterated local search: each start completed greedily and improved, then ``restarts`` annealing
     runs from the best (when every pod is placed), then ``rounds`` random kicks each followed by descent;
     returns the best movable counts seen. Starts are cleaned first (pods on nodes they may not use and
-    pods beyond the targets are dropped)."""
+    pods beyond the targets are dropped). Runs in the problem's canonical node order (seeded from ``rng``)
+    and returns counts in the caller's."""
+    order = p.canonical(int(rng.integers(2**31)))
+    x = _search_best(p.permuted(order), [s[:, order] for s in starts], rng, rounds, anneal_steps, restarts)
+    out: FloatArray = np.empty_like(x)
+    out[:, order] = x
+    return out
+
+
+def _search_best(
+    p: CountProblem, starts: list[FloatArray], rng: np.random.Generator, rounds: int, anneal_steps: int, restarts: int
+) -> FloatArray:
     best, best_value = np.zeros_like(p.fixed), math.inf
     for start in starts or [np.zeros_like(p.fixed)]:
         s = CountSearch(p, rng, _clean(p, start))

@@ -54,7 +54,9 @@ class NodeTable:
         position = {n.name: i for i, n in enumerate(nodes)}
         zones = tuple(sorted({n.zone for n in nodes}))
         regions = sorted({n.region for n in nodes})
-        region_of = {n.zone: n.region for n in nodes}
+        region_of: dict[str, str] = {}
+        for n in nodes:  # a zone listed in several regions (a labelling mistake) counts in the first by name
+            region_of[n.zone] = min(region_of.get(n.zone, n.region), n.region)
         zpos = {z: i for i, z in enumerate(zones)}
         rpos = {r: i for i, r in enumerate(regions)}
         table = cls(

@@ -17,6 +17,7 @@ scores every feasible node) and preemption.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -133,9 +134,17 @@ def with_extender(total: IntArray, extender_scores: IntArray, model: KubeModel) 
     return out
 
 
-def pick(cand: IntArray, total: npt.NDArray[np.generic], rng: np.random.Generator) -> int:
-    """kube's ``selectHost``: uniformly at random among the highest totals (candidates in table order, so
-    the draw does not depend on the order nodes were listed in)."""
+def pick(
+    cand: IntArray,
+    total: npt.NDArray[np.generic],
+    rng: np.random.Generator,
+    rank: Callable[[IntArray], IntArray] | None = None,
+) -> int:
+    """kube's ``selectHost``: uniformly at random among the highest totals. ``rank`` puts the tied nodes in a
+    canonical order first (by what the nodes are and hold, not their names), so the seeded draw picks the
+    same kind of node whatever the nodes are called or the order they were listed in."""
     values = total.astype(np.float64)
     ties = cand[values >= values.max() - 1e-9]
+    if rank is not None and len(ties) > 1:
+        ties = ties[np.argsort(rank(ties), kind="stable")]
     return int(ties[rng.integers(len(ties))])

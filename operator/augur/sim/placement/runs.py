@@ -9,8 +9,10 @@
 - :func:`simulate_augur_alone`: Augur's float total alone (no kube plugins), for diagnosis.
 
 Every pod decision uses the same ``filter_nodes``/``score_nodes`` as the extender. Arrays are in the node
-table's order (sorted by name) and ties are drawn from that order, so results do not depend on the order
-in which the scenario lists its nodes.
+table's order (sorted by name), but tied nodes are put in a canonical order before the seeded draw
+(:meth:`_State.rank`: by what each node is and holds and by the distance structure, never by name), and the
+planner searches in its own canonical order, so results depend neither on the order in which the scenario
+lists its nodes nor on their names.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from dataclasses import replace
 import numpy as np
 
 from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes
+from augur.placement.canonical import colours
 from augur.placement.constants import EPS
 from augur.placement.plan import Planner
 from augur.placement.table import IntArray
 from augur.sim.placement.kube import KubeModel, KubeNodes, kube_total, pick, plugin_scores, with_extender
-from augur.sim.placement.metrics import Outcome
+from augur.sim.placement.metrics import Outcome, node_distances
 from augur.sim.placement.scenario import Scenario
 
 
@@ -40,6 +43,15 @@ class _State:
         self.own = np.zeros((len(sc.workloads), len(self.table)))
         self.occupancy: dict[str, dict[str, int]] = {}
         self.assignment: dict[str, str] = {}
+        self.distances = node_distances(sc)
+
+    def rank(self, nodes: IntArray) -> IntArray:
+        """Canonical colours of ``nodes`` in the current state (:func:`~augur.placement.canonical.colours`
+        over every node: allocatable, requested, pods of each workload, distances; seeded with the
+        scenario's seed). Nodes of one colour are interchangeable, so which one a draw gets does not matter."""
+        t = self.table
+        features = np.column_stack([-t.cpu, -t.memory, -t.max_pods, self.cpu, self.mem, self.pods, self.own.T])
+        return colours(self.distances, features, self.sc.seed)[nodes]
 
     def fits(self, w: int) -> IntArray:
         """Resource fit (kube's ``NodeResourcesFit`` filter, on actual requests and the pod count)."""
@@ -101,7 +113,7 @@ def _deployed(model: KubeModel) -> Chooser:
             return None
         augur = score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).scores
         kube = kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], cand), model)
-        return pick(cand, with_extender(kube, augur, model), rng)
+        return pick(cand, with_extender(kube, augur, model), rng, state.rank)
 
     return choose
 
@@ -112,7 +124,8 @@ def _default(model: KubeModel) -> Chooser:
     ) -> int | None:
         if len(fit) == 0:
             return None
-        return pick(fit, kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], fit), model), rng)
+        scores = kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], fit), model)
+        return pick(fit, scores, rng, state.rank)
 
     return choose
 
@@ -121,7 +134,7 @@ def _alone(state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, 
     cand = _augur_candidates(info, snap, fit)
     if len(cand) == 0:
         return None
-    return pick(cand, score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).total, rng)
+    return pick(cand, score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).total, rng, state.rank)
 
 
 def simulate_deployed(sc: Scenario, model: KubeModel | None = None) -> Outcome:

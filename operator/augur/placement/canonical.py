@@ -1,0 +1,130 @@
+"""A canonical order of nodes that depends on what the nodes *are*, never on their names or listing order.
+
+Node tables sort nodes by name, and a search over node positions (ties to the first position, random draws
+indexing positions) then depends on the names: renaming the nodes permutes the positions and changes the
+result. The search engine and the simulator's tie-breaks therefore work in the order given here:
+
+1. nodes sorted by their attributes (``features``, one row per node: room, occupancy, allowed workloads...);
+2. among equal attributes, by a colour refinement over the distance matrix (1-dimensional Weisfeiler-Leman):
+   a node's colour is refined by the multiset of (distance, colour) pairs to every node, until no class
+   splits; classes that are not twins (nodes alike in two symmetric zones) are split by singling out one
+   member and refining again. What is left tied are twins (same attributes, same distance to every other
+   node): interchangeable, so which of them comes first does not change a result.
+
+The refinement hashes each (distance, colour) pair with a key drawn from ``seed``, so the order among
+nodes of equal attributes that the refinement does tell apart is pseudo-random, reproducible from the seed,
+and name-free. Cost: ``O(nodes²)`` per refinement round, a few rounds per singled-out node (about one per
+symmetric zone).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from augur.placement.table import IntArray
+from augur.placement.topology import FloatArray
+
+U64 = npt.NDArray[np.uint64]
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(x: U64) -> U64:
+    """splitmix64's finalizer, element-wise (uint64 arithmetic wraps)."""
+    with np.errstate(over="ignore"):
+        x = x + _GOLDEN
+        x = (x ^ (x >> np.uint64(30))) * _M1
+        x = (x ^ (x >> np.uint64(27))) * _M2
+        out: U64 = x ^ (x >> np.uint64(31))
+    return out
+
+
+def _dense_rank(rows: npt.NDArray[np.generic]) -> IntArray:
+    """Rank of each row among the distinct rows, in lexicographic order (equal rows share a rank)."""
+    if rows.ndim == 1:
+        rows = rows[:, None]
+    if rows.shape[1] == 0:
+        return np.zeros(len(rows), dtype=np.int64)
+    inverse = np.unique(rows, axis=0, return_inverse=True)[1]
+    out: IntArray = np.asarray(inverse, dtype=np.int64).reshape(-1)
+    return out
+
+
+def colours(distances: FloatArray, features: FloatArray, seed: int = 0, rounds: int = 8) -> IntArray:
+    """Per node, its canonical colour: ordered by attributes first (``features`` rows, lexicographic), then
+    by the refinement's seeded hashes; equal only for *twins*, nodes with equal attributes and equal
+    distances to every other node, which any result may swap freely. Colour refinement alone can leave
+    classes of nodes that are alike but not twins (nodes of two symmetric zones): their order would then
+    depend on the input order, so the first such class has its first node singled out and refinement runs
+    again (individualization), until only twins are left."""
+    n = len(features)
+    colour = _dense_rank(np.nan_to_num(np.asarray(features, dtype=np.float64), nan=-1.0, posinf=1e300))
+    if n <= 1:
+        return colour
+    codes = np.unique(np.round(distances, 6), return_inverse=True)[1].reshape(n, n).astype(np.uint64)
+    key = np.random.default_rng([seed, 0x636F6C]).integers(1, 2**63, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        pair_base = _mix(codes * np.uint64(0x100000001B3) ^ key)
+    colour = _refine(colour, pair_base, key, rounds)
+    for _ in range(n):
+        members = _first_non_twin_class(colour, codes)
+        if members is None:
+            break
+        single = np.ones(n, dtype=np.uint64)
+        single[members[0]] = 0
+        colour = _refine(_dense_rank(np.column_stack([colour.astype(np.uint64), single])), pair_base, key, rounds)
+    return colour
+
+
+def _refine(colour: IntArray, pair_base: U64, key: np.uint64, rounds: int) -> IntArray:
+    """Colour refinement until no class splits (at most ``rounds`` rounds): each node's colour is refined by
+    the multiset of (distance, colour) to every node, hashed."""
+    n = len(colour)
+    with np.errstate(over="ignore"):
+        for _ in range(rounds):
+            if colour.max() == n - 1:  # every node its own colour
+                break
+            signature = _mix(pair_base ^ _mix(colour.astype(np.uint64) + key)[None, :]).sum(axis=1, dtype=np.uint64)
+            refined = _dense_rank(np.column_stack([colour.astype(np.uint64), signature]))
+            if refined.max() == colour.max():  # stable: no class split
+                break
+            colour = refined
+    return colour
+
+
+def _first_non_twin_class(colour: IntArray, codes: U64) -> IntArray | None:
+    """Members (input order) of the lowest colour class of several nodes that are not all twins, or None."""
+    counts = np.bincount(colour)
+    for c in np.flatnonzero(counts > 1).tolist():
+        members = np.flatnonzero(colour == c)
+        if not _twins(members, codes):
+            return members
+    return None
+
+
+def _twins(members: IntArray, codes: U64) -> bool:
+    """The nodes have the same distance to every node outside them and one distance between any two of them."""
+    others = np.ones(len(codes), dtype=bool)
+    others[members] = False
+    rows = codes[members]
+    if not (rows[:, others] == rows[0, others]).all():
+        return False
+    inner = codes[np.ix_(members, members)]
+    off = inner[~np.eye(len(members), dtype=bool)]
+    return bool((off == off[0]).all() and (np.diagonal(inner) == inner[0, 0]).all())
+
+
+def canonical_order(distances: FloatArray, features: FloatArray, seed: int = 0) -> IntArray:
+    """Node positions in canonical order (``order[k]`` = the input position of the ``k``-th node): by
+    :func:`colours`; nodes of one colour keep their input order (they are interchangeable)."""
+    order: IntArray = np.argsort(colours(distances, features, seed), kind="stable").astype(np.int64)
+    return order
+
+
+def inverse(order: IntArray) -> IntArray:
+    """``rank[position]``: where each input position goes in the canonical order."""
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order), dtype=order.dtype)
+    return rank

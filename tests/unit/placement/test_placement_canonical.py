@@ -1,0 +1,136 @@
+"""The canonical node order: what the search and the ties see does not depend on node names or listing
+order, including the case plain colour refinement misses (nodes alike in two symmetric zones)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augur.placement import NodeInfo, Snapshot
+from augur.placement.canonical import canonical_order, colours
+from augur.placement.model import DependencyRule, WorkloadRules
+from augur.placement.plan import plan_pending
+from augur.placement.search import CountProblem, search_best
+from augur.placement.topology import DistanceLevels, TopologyModel
+
+
+def _zoned(zones: list[int], cpus: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (same zone 10, else 100) of nodes in ``zones`` and features (cores)."""
+    z = np.array(zones)
+    d = np.where(z[:, None] == z[None, :], 10.0, 100.0)
+    np.fill_diagonal(d, 0.0)
+    return d, np.array(cpus, dtype=np.float64)[:, None]
+
+
+def _permuted_view(d: np.ndarray, f: np.ndarray, perm: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The problem as the canonical order shows it after the nodes were listed in ``perm``."""
+    d2, f2 = d[np.ix_(perm, perm)], f[perm]
+    order = canonical_order(d2, f2, seed)
+    return d2[np.ix_(order, order)], f2[order]
+
+
+def test_symmetric_zones_give_one_canonical_view_in_every_order() -> None:
+    """Two zones of a big and a small node each: refinement alone ties the two big nodes and the two small
+    ones, and sorting each tie by listing order mixes the zones up; singling out one node fixes it."""
+    d, f = _zoned([0, 0, 1, 1], [16, 8, 16, 8])
+    views = {tuple(map(tuple, np.hstack(_permuted_view(d, f, np.array(p))))) for p in _permutations(4)}
+    assert len(views) == 1
+    c = colours(d, f)
+    assert len(set(c.tolist())) == 4  # not twins: every node its own colour
+
+
+def test_random_zoned_clusters_are_canonical_up_to_twins() -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        n = int(rng.integers(4, 30))
+        d, f = _zoned(rng.integers(0, 4, n).tolist(), rng.choice([4.0, 8.0, 16.0], n).tolist())
+        f = np.hstack([f, rng.integers(0, 2, (n, 2)).astype(np.float64)])
+        reference = _permuted_view(d, f, np.arange(n), seed=trial)
+        for _ in range(4):
+            view = _permuted_view(d, f, rng.permutation(n), seed=trial)
+            assert np.array_equal(view[0], reference[0]) and np.array_equal(view[1], reference[1])
+
+
+def test_twins_share_a_colour_and_the_seed_orders_the_rest() -> None:
+    d, f = _zoned([0, 0, 0, 1, 1, 2], [8] * 6)
+    c = colours(d, f)
+    assert c[0] == c[1] == c[2]  # three identical nodes in one zone: interchangeable
+    assert len({c[0], c[3], c[5]}) == 3  # a zone of three, a zone of two, a zone of one: told apart
+    firsts = {int(canonical_order(d, f, seed)[0]) for seed in range(12)}
+    assert len(firsts & {0, 1, 2}) == 1 and len(firsts) > 1  # equal attributes: which zone comes first is seeded
+
+
+def _permutations(n: int) -> list[list[int]]:
+    import itertools
+
+    return [list(p) for p in itertools.permutations(range(n))]
+
+
+def _groups_snapshot(names: list[str]) -> Snapshot:
+    """Six nodes of two sizes in three zones of two regions, two applications that each fit a zone."""
+    zones = [("a", "r1"), ("b", "r1"), ("c", "r2")]
+    infos = [
+        NodeInfo(name, zone=zones[i % 3][0], region=zones[i % 3][1], cpu=8.0 if i < 3 else 4.0, memory=32)
+        for i, name in enumerate(names)
+    ]
+    dep = DependencyRule
+    rules = [
+        WorkloadRules("shop/web", (dep("shop/api", 60.0),), replicas=4, pod_cpu=1.0, pod_memory=1.0),
+        WorkloadRules("shop/api", (dep("shop/db", 90.0),), replicas=4, pod_cpu=1.0, pod_memory=1.0),
+        WorkloadRules("shop/db", replicas=2, pod_cpu=1.0, pod_memory=2.0),
+        WorkloadRules(
+            "blog/web", (dep("blog/db", 40.0), dep("shop/api", 5.0)), replicas=5, pod_cpu=1.0, pod_memory=1.0
+        ),
+        WorkloadRules("blog/db", replicas=3, pod_cpu=1.0, pod_memory=2.0),
+    ]
+    topology = TopologyModel.build(DistanceLevels(0, 10, 40, 100))
+    return Snapshot.build(infos, topology, rules=rules)
+
+
+def test_plan_is_the_same_whatever_the_node_names() -> None:
+    """Renaming and relisting the nodes gives the same plan, node for node (tracked by what each node is)."""
+    rng = np.random.default_rng(3)
+    base = [f"n{i}" for i in range(6)]
+    reference = plan_pending(_groups_snapshot(base))
+    assert reference is not None
+    for _ in range(5):
+        perm = rng.permutation(6)
+        names = [f"node-{rng.integers(10**6):06d}-{k}" for k in range(6)]
+        renamed = [names[int(perm[i])] for i in range(6)]  # node i of the base is called renamed[i]
+        plan = plan_pending(_groups_snapshot(renamed))
+        assert plan is not None
+        assert abs(plan.cost - reference.cost) < 1e-6
+        per_node = {renamed[i]: plan.total[:, plan.nodes.index(renamed[i])].sum() for i in range(6)}
+        assert sorted(per_node.values()) == sorted(reference.total.sum(axis=0).tolist())
+
+
+def test_search_best_cost_does_not_depend_on_node_order() -> None:
+    rng = np.random.default_rng(11)
+    d, _ = _zoned([0, 0, 1, 1, 2, 2, 2], [8] * 7)
+    traffic = np.array([[0, 50, 0, 5], [0, 0, 80, 0], [0, 0, 0, 30], [0, 0, 0, 0]], dtype=np.float64)
+    p = CountProblem(
+        distances=d,
+        traffic=traffic,
+        replicas=np.array([4, 3, 2, 3], dtype=np.float64),
+        cpu=np.array([1.0, 1.0, 2.0, 1.0]),
+        mem=np.ones(4),
+        room_cpu=np.array([4, 4, 4, 4, 3, 3, 3], dtype=np.float64),
+        room_mem=np.full(7, 32.0),
+        allowed=np.ones((4, 7), dtype=bool),
+        fixed=np.zeros((4, 7)),
+    )
+    reference = p.cost(search_best(p, [], np.random.default_rng(0), rounds=20, anneal_steps=2000))
+    for _ in range(4):
+        perm = rng.permutation(7)
+        q = CountProblem(
+            distances=d[np.ix_(perm, perm)],
+            traffic=traffic,
+            replicas=p.replicas,
+            cpu=p.cpu,
+            mem=p.mem,
+            room_cpu=p.room_cpu[perm],
+            room_mem=p.room_mem[perm],
+            allowed=p.allowed[:, perm],
+            fixed=p.fixed[:, perm],
+        )
+        x = search_best(q, [], np.random.default_rng(0), rounds=20, anneal_steps=2000)
+        assert q.fits(x) and abs(q.cost(x) - reference) < 1e-6
