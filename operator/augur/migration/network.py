@@ -5,7 +5,10 @@ use.
 The placement is a ``CountProblem`` whose every running pod is movable (``fixed`` is zero) and whose
 target replica counts are the running counts, so ``CountProblem.cost`` is facts §5's network cost and the
 marginal costs ``G`` of ``CountSearch`` give every one-pod move's cost change in ``O(1)``
-(``G[w, m] - G[w, n]``); ``CountSearch.move`` keeps them exact as moves are chosen.
+(``G[w, m] - G[w, n]``); ``CountSearch.move`` keeps them exact as moves are chosen. Room is not modelled
+here except the pods per node (``room_pods``: allocatable pods minus every pod on the node, kept by
+``CountSearch.move``); which targets fit a pod (cores, memory, pod count, taints) is the caller's check
+(``Working.fits``), as for load moves.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class NetworkModel:
                 x[i, n] += c
         idx = np.arange(nn, dtype=np.int64)
         zeros = np.zeros(nw)
+        others = table.pods - x.sum(axis=0)  # pods on each node that this model does not move
         problem = CountProblem(
             distances=pairwise(table, idx, idx),
             traffic=traffic,
@@ -53,6 +57,7 @@ class NetworkModel:
             room_mem=np.full(nn, np.inf),
             allowed=np.ones((nw, nn), dtype=bool),
             fixed=np.zeros((nw, nn)),
+            room_pods=table.max_pods - np.maximum(others, 0.0),
         )
         self.search = CountSearch(problem, np.random.default_rng(0), x)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from augur.placement.constants import DEFAULT_MAX_PODS
 from augur.placement.model import WorkloadRules
 from augur.placement.topology import TopologyModel
 
@@ -26,6 +27,9 @@ class NodeState:
     """Allocatable cores."""
     memory: float = 1.0
     """Allocatable GiB."""
+    max_pods: float = DEFAULT_MAX_PODS
+    """Allocatable pods (``status.allocatable.pods``, 110 when absent): kube-scheduler binds no more pods than
+    this, so a node with that many pods is no target."""
     cpu_used: float | None = None
     """Measured CPU use in cores (Prometheus), when load comes from measurements."""
     schedulable: bool = True

@@ -27,8 +27,11 @@ class Working:
         self.cap = np.array([max(n.cpu, 1e-9) for n in nodes], dtype=np.float64)
         self.mem_cap = np.array([n.memory for n in nodes], dtype=np.float64)
         self.schedulable: BoolArray = np.array([n.schedulable for n in nodes], dtype=bool)
+        self.max_pods = np.array([n.max_pods for n in nodes], dtype=np.float64)
         self.pods = tuple(p for p in snap.pods if p.node in self.pos)
         self.at: dict[str, int] = {p.key: self.pos[p.node] for p in self.pods}
+        self.pod_count = np.bincount([self.at[p.key] for p in self.pods], minlength=len(nodes)).astype(np.float64)
+        """Pods on each node (every pod the snapshot lists there: all count against ``max_pods``)."""
         self.owner_pods = Counter(p.owner for p in self.pods if p.owner)
         n = len(nodes)
         self.req_cpu, self.req_mem = np.zeros(n), np.zeros(n)
@@ -51,7 +54,10 @@ class Working:
             if p.workload is not None:
                 per = self.counts.setdefault(p.workload, {})
                 per[self.at[p.key]] = per.get(self.at[p.key], 0) + 1
-        infos = [NodeInfo(x.name, x.zone, x.region, x.cpu, x.memory, labels=x.labels) for x in nodes]
+        infos = [
+            NodeInfo(x.name, x.zone, x.region, x.cpu, x.memory, labels=x.labels, max_pods=x.max_pods, pods=float(c))
+            for x, c in zip(nodes, self.pod_count.tolist(), strict=True)
+        ]
         self.table = NodeTable.build(infos, snap.topology)
         assert self.table.names_tuple == self.names, "nodes must be canonical (sorted by name)"
         self.rulebook = RuleBook(snap.rules)
@@ -69,11 +75,13 @@ class Working:
         return PodInfo(pod.name, pod.namespace, pod.workload, pod.cpu, pod.memory)
 
     def fits(self, pod: PodState) -> BoolArray:
-        """Nodes with room for the pod's requests (as the scheduler counts them) that accept new pods."""
+        """Nodes with room for the pod's requests and for one more pod (allocatable pods), as the scheduler
+        counts them, that accept new pods."""
         ok: BoolArray = (
             self.schedulable
             & (self.req_cpu + pod.cpu <= self.cap + 1e-9)
             & (self.req_mem + pod.memory <= self.mem_cap + 1e-9)
+            & (self.pod_count + 1 <= self.max_pods + 1e-9)
         )
         ok[self.at[pod.key]] = False
         if "*" not in pod.tolerates or pod.node_selector:
@@ -122,6 +130,8 @@ class Working:
             arr[source] -= value
             arr[target] += value
         self.at[pod.key] = target
+        self.pod_count[source] -= 1
+        self.pod_count[target] += 1
         if pod.workload is not None:
             per = self.counts[pod.workload]
             per[source] -= 1

@@ -30,7 +30,7 @@ from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProf
 from augur.migration.movability import available_by_controller, check_movable, controller_of
 from augur.migration.result import Proposal
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PastMove, PodState
-from augur.placement.constants import REGION_KEY, ZONE_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS, REGION_KEY, ZONE_KEY
 from augur.placement.convert import rules_from_api, topology_from_api
 from augur.placement.model import WorkloadRules, workload_key
 from augur.placement.topology import TopologyModel
@@ -101,11 +101,20 @@ def node_state(raw: Raw, zone_label: str, region_label: str, used: float | None)
         region=labels.get(region_label, ""),
         cpu=_quantity(alloc.get("cpu", "0")),
         memory=_quantity(alloc.get("memory", "0")) / GIB,
+        max_pods=_max_pods(alloc.get("pods")),
         cpu_used=used,
         schedulable=not spec.get("unschedulable", False),
         taints=taints,
         labels=labels,
     )
+
+
+def _max_pods(value: Any) -> float:
+    """``status.allocatable.pods``; 110 (kubelet's default) when absent or unreadable."""
+    try:
+        return DEFAULT_MAX_PODS if value is None else _quantity(value)
+    except (ValueError, ArithmeticError):
+        return DEFAULT_MAX_PODS
 
 
 def _tolerates(pod: Raw) -> frozenset[str]:

@@ -239,6 +239,25 @@ def test_network_move_goes_to_the_peers_zone() -> None:
     assert rebalance(snap, replace(ONE_READING, network_gain=0.6), now=NOW).proposals == ()
 
 
+def test_network_moves_respect_the_pod_limit_of_the_target() -> None:
+    """The peer's node already holds its allocatable pods (here 1): the scheduler would refuse a pod there, so
+    the move goes to the next best node (r1-b, 40 from db) instead; the load moves' targets obey it too."""
+    base = chatty()
+    snap = replace(
+        base,
+        nodes=(replace(base.nodes[0], max_pods=1.0), *base.nodes[1:]),
+        pods=(replace(base.pods[0], blocked="local storage"), *base.pods[1:]),
+    )
+    result = rebalance(snap, replace(ONE_READING, max_per_workload=1), now=NOW)
+    # fe-0 next to db is impossible; on r1-b: 10 x mean(40, 100) = 700, gain 300
+    assert moves(result) == [("fe-0", "r2-a", "r1-b", "NetworkCost")]
+    assert result.proposals[0].gain == pytest.approx(300)
+    assert all(p.target != "r1-a" for p in rebalance(snap, ONE_READING, now=NOW).proposals)
+    full = replace(skewed(), nodes=(node("a"), node("b", max_pods=2.0), node("c", max_pods=0.0)))
+    full = replace(full, pods=(*full.pods, pod("q0", "b", cpu=0.0), pod("q1", "b", cpu=0.0)))
+    assert rebalance(full, ONE_READING, now=NOW).proposals == ()  # b and c take no more pods
+
+
 def test_the_pod_whose_move_gains_most_per_disruption_goes_first() -> None:
     result = rebalance(chatty(), ONE_READING, now=NOW)
     # db to r2-a (fe's zone): 10 x mean(0, 10) = 50, gain 950 / disruption 2 = 475, better than fe-0's

@@ -85,6 +85,17 @@ def test_snapshot_from_raw_objects() -> None:
     assert by["web-2"].blocked == ""
 
 
+def test_allocatable_pods_of_a_node() -> None:
+    """``status.allocatable.pods`` is the node's pod limit; 110 (kubelet's default) when absent or unreadable."""
+    limited, bad = node("n1"), node("n2")
+    limited["status"]["allocatable"]["pods"] = "3"
+    bad["status"]["allocatable"]["pods"] = "many"
+    snap = build_snapshot(
+        RebalancePolicySpec(), [limited, bad, node("n3")], [], [], TopologyModel(), ZONES, [], None, NOW
+    )
+    assert [n.max_pods for n in snap.nodes] == [3, 110, 110]
+
+
 def test_last_available_replica_is_never_moved() -> None:
     snap = build_snapshot(
         RebalancePolicySpec(),
