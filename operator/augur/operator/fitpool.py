@@ -6,6 +6,9 @@ A profile keeps deciding with its previous model while its fit is queued or runn
 only delays the fits queued behind it, never a cadence. A crashed worker breaks the pool; it is
 recreated on the next submission and the lost fits are retried by their profiles. Workers exit on their
 own when the operator dies, even by SIGKILL (:func:`_exit_with_parent`), so no fit process is orphaned.
+Workers run at a lower CPU priority (``AUGUR_FIT_NICE``, default 10): a fit is background work that may
+take its time, while a cadence is not; under CPU contention the operator's own threads (and, on a
+shared node, the API server) go first.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from augur.scaling.loop import FitJob, run_fit
 
 
 class FitPool:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, niceness: int = 0) -> None:
+        """``niceness``: added to each worker's nice value (0: the operator's priority)."""
         self.workers = max(1, workers)
+        self.niceness = max(0, niceness)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._in_flight = 0
@@ -35,8 +40,8 @@ class FitPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
+                initializer=_start_worker,
+                initargs=(os.getpid(), self.niceness),
             )
         return self._executor
 
@@ -70,6 +75,13 @@ class FitPool:
 
 
 PARENT_POLL_SECONDS = 1.0
+
+
+def _start_worker(parent: int, niceness: int) -> None:
+    """In a new worker: lower its CPU priority by ``niceness`` and end it with ``parent``."""
+    if niceness:
+        os.nice(niceness)
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int, poll_seconds: float = PARENT_POLL_SECONDS) -> None:

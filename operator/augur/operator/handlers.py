@@ -49,7 +49,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["resources"] = Resources(memo["api"])
     url, connections = SETTINGS.prometheus_url, SETTINGS.connections  # connections: one per calling thread
     memo["prom"] = PromClient(url, connections=connections) if url else None
-    memo["pool"] = FitPool(SETTINGS.workers)
+    memo["pool"] = FitPool(SETTINGS.workers, SETTINGS.fit_nice)
     metrics.REFIT_BACKLOG.set_function(lambda: memo["pool"].backlog)
     ranges = RangeReader.connect(url, connections=connections) if url else None
     targets = GuardedTargets(Workloads(memo["resources"]))

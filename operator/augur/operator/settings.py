@@ -10,6 +10,7 @@
 | ``AUGUR_LOG_FORMAT`` | ``json`` | ``json`` (structured) or ``plain`` |
 | ``AUGUR_PROMETHEUS_URL`` | empty | Prometheus for measurements and demand; empty disables them (fallbacks apply) |
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
+| ``AUGUR_FIT_NICE`` | ``10`` | fit workers run this much nicer than the operator (0-19), so cycles go first |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``300`` | how often learned state is saved to its ConfigMap (also after each fit) |
 | ``AUGUR_HANDLER_THREADS`` | ``16`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
 | ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | threads for first-sight history reads (CPU-heavy), queued in arrival order |
@@ -80,6 +81,7 @@ class OperatorSettings:
     prometheus_url: str = ""
     fit_workers: int = 0
     """0: half the CPUs, at least one."""
+    fit_nice: int = 10
     state_save_seconds: float = 300.0
     handler_threads: int = 16
     warmup_concurrency: int = 4
@@ -117,6 +119,9 @@ class OperatorSettings:
         if fmt not in ("json", "plain"):
             raise ValueError(f"AUGUR_LOG_FORMAT must be json or plain, got {fmt!r}")
         workers = int(env.get("AUGUR_FIT_WORKERS", "0"))
+        fit_nice = int(env.get("AUGUR_FIT_NICE", cls.fit_nice))
+        if not 0 <= fit_nice <= 19:
+            raise ValueError(f"AUGUR_FIT_NICE must be between 0 and 19, got {fit_nice}")
         if workers < 0:
             raise ValueError(f"AUGUR_FIT_WORKERS must be 0 (auto) or positive, got {workers}")
         save = float(env.get("AUGUR_STATE_SAVE_SECONDS", cls.state_save_seconds))
@@ -160,6 +165,7 @@ class OperatorSettings:
             log_format="json" if fmt == "json" else "plain",
             prometheus_url=env.get("AUGUR_PROMETHEUS_URL", "").strip(),
             fit_workers=workers,
+            fit_nice=fit_nice,
             state_save_seconds=save,
             migrations=_flag(env, "AUGUR_MIGRATIONS", default=True),
             migration_poll_seconds=poll,

@@ -26,6 +26,7 @@ BAD = [
     ("operator.podDisruptionBudget.minAvailable=half", ["/operator/podDisruptionBudget/minAvailable"]),
     ("operator.handlerThreads=0", ["/operator/handlerThreads", "minimum"]),
     ("operator.warmupConcurrency=many", ["/operator/warmupConcurrency", "integer"]),
+    ("operator.fitNice=20", ["/operator/fitNice", "maximum"]),
     ("operator.statusRefreshSeconds=-5", ["/operator/statusRefreshSeconds", "minimum"]),
 ]
 

@@ -45,3 +45,13 @@ def test_workers_exit_when_the_operator_is_killed() -> None:
         assert not any(_alive(w) for w in workers), "fit workers outlived the SIGKILLed operator"
     finally:
         parent.kill()
+
+
+def test_workers_run_nicer_than_the_operator() -> None:
+    from augur.operator.fitpool import FitPool
+
+    pool = FitPool(1, niceness=7)
+    try:
+        assert pool._pool().submit(os.nice, 0).result(timeout=120) == min(19, os.nice(0) + 7)
+    finally:
+        pool.shutdown()

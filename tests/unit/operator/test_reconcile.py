@@ -116,6 +116,10 @@ def test_settings_from_env_validate() -> None:
     assert (tuned.handler_threads, tuned.warmup_concurrency, tuned.status_refresh_seconds) == (32, 2, 0)
     with pytest.raises(ValueError, match="AUGUR_HANDLER_THREADS"):
         OperatorSettings.from_env({"AUGUR_HANDLER_THREADS": "0"})
+    assert defaults.fit_nice == 10 and OperatorSettings.from_env({"AUGUR_FIT_NICE": "0"}).fit_nice == 0
+    for bad in ("-1", "20"):
+        with pytest.raises(ValueError, match="AUGUR_FIT_NICE"):
+            OperatorSettings.from_env({"AUGUR_FIT_NICE": bad})
 
 
 def _traffic_query(values: dict[str, float | Exception]):
