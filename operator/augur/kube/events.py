@@ -1,11 +1,14 @@
-"""core/v1 Events posted outside kopf's handlers (the Migration executor's and the rebalancer's loops).
+"""core/v1 Events about ``augur.dev`` objects, from the kopf handlers (WorkloadProfile, NetworkTopology)
+and from the Migration executor's and the rebalancer's loops.
 
-Best effort, like kopf's own Events: a failure is logged, never raised, so an Event never stops a move or
-a rebalancer run.
+Best effort and never retried: a failure is logged, never raised, so an Event never stops a reconcile, a
+move or a rebalancer run. An Event into a namespace that is being deleted (403, cause
+``NamespaceTerminating``) can never be created: it is dropped with a debug line, not a warning.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from datetime import UTC, datetime
@@ -52,8 +55,26 @@ def post_event(
         "lastTimestamp": now,
         "count": 1,
     }
+    where = f"{namespace}/{name}" if namespace else name
     try:
         core.create_namespaced_event(event_namespace, body, _request_timeout=TIMEOUT)  # type: ignore[arg-type]  # a dict body is accepted
-    except (client.ApiException, OSError, urllib3.exceptions.HTTPError) as exc:
-        where = f"{namespace}/{name}" if namespace else name
+    except client.ApiException as exc:
+        if namespace_terminating(exc):
+            logger.debug(f"Event {reason} on {kind} {where} dropped: namespace {event_namespace} is being deleted")
+            return
         logger.warning(f"Event {reason} on {kind} {where} not posted: {exc}")
+    except (OSError, urllib3.exceptions.HTTPError) as exc:
+        logger.warning(f"Event {reason} on {kind} {where} not posted: {exc}")
+
+
+def namespace_terminating(exc: client.ApiException) -> bool:
+    """The API server refused to create content in a namespace that is being deleted: permanent."""
+    if exc.status != 403:
+        return False
+    try:
+        status = json.loads(exc.body or "{}")
+    except ValueError:
+        return False
+    details = status.get("details") if isinstance(status, dict) else None
+    causes = details.get("causes") if isinstance(details, dict) else None
+    return any(isinstance(c, dict) and c.get("reason") == "NamespaceTerminating" for c in causes or [])

@@ -12,6 +12,7 @@ from kubernetes import client
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
+from augur.kube.events import post_event
 from augur.kube.pods import pod_startups
 from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
@@ -89,8 +90,12 @@ def _apply(memo: kopf.Memo, kind: str, plural: str, body: kopf.Body, status: dic
     return True
 
 
-def _post(body: kopf.Body, event: EventToPost) -> None:
-    kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+def _post(memo: kopf.Memo, kind: str, body: kopf.Body, event: EventToPost) -> None:
+    """Through :mod:`augur.kube.events`, as the executor and rebalancer do: kopf's own poster retries a
+    403 for minutes, also when the namespace is being deleted and no Event can ever be created there."""
+    meta = body.metadata
+    core = client.CoreV1Api(memo["api"])
+    post_event(core, kind, str(meta.name), str(meta.uid), event.type, event.reason, event.message, meta.namespace or "")
 
 
 def _reconcile(
@@ -137,7 +142,7 @@ def _reconcile_latest(
     if not events:
         logger.debug("reconciled, nothing changed", extra=details)
     for event in events:
-        _post(body, event)
+        _post(memo, "WorkloadProfile", body, event)
         logger.info(f"{event.reason}: {event.message}", extra=details)
 
 
@@ -185,7 +190,7 @@ def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -
     if not _apply(memo, "NetworkTopology", "networktopologies", body, outcome.status):
         return
     for event in outcome.events:
-        _post(body, event)
+        _post(memo, "NetworkTopology", body, event)
         logger.info(f"{event.reason}: {event.message}")
 
 

@@ -71,7 +71,7 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     ("", "configmaps", "create"): (f"{KUBE}/statestore.py", "patch_namespaced_config_map("),  # apply creates
     ("apiextensions.k8s.io", "customresourcedefinitions", "list"): (f"{OPERATOR}/runner.py", "kopf.operator("),
     ("apiextensions.k8s.io", "customresourcedefinitions", "watch"): (f"{OPERATOR}/runner.py", "kopf.operator("),
-    ("", "events", "create"): (f"{OPERATOR}/handlers.py", "kopf.event(body"),
+    ("", "events", "create"): (f"{KUBE}/events.py", "core.create_namespaced_event("),
     ("coordination.k8s.io", "leases", "create"): (f"{KUBE}/lease.py", "create_namespaced_lease("),
     ("coordination.k8s.io", "leases", "get"): (f"{KUBE}/lease.py", "read_namespaced_lease("),
     ("coordination.k8s.io", "leases", "update"): (f"{KUBE}/lease.py", "replace_namespaced_lease("),
