@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +29,31 @@ def target(expr: str, legend: str) -> dict[str, Any]:
     return {"datasource": DS, "expr": expr, "legendFormat": legend, "refId": legend[:20] or "A"}
 
 
-def panel(
-    title: str, targets: list[dict[str, Any]], x: int, y: int, w: int = 12, h: int = 8, **extra: Any
-) -> dict[str, Any]:
-    for i, t in enumerate(targets):
+@dataclass(frozen=True)
+class Cell:
+    """A panel without its place: :func:`section` lays cells out left to right, one row of the grid at a time."""
+
+    title: str
+    targets: list[dict[str, Any]]
+    w: int
+    extra: dict[str, Any]
+
+
+def cell(title: str, targets: list[dict[str, Any]], w: int, **extra: Any) -> Cell:
+    return Cell(title, targets, w, extra)
+
+
+def panel(cell: Cell, x: int, y: int, h: int) -> dict[str, Any]:
+    extra = dict(cell.extra)
+    for i, t in enumerate(cell.targets):
         t["refId"] = chr(ord("A") + i)
     out: dict[str, Any] = {
         "id": next(_ids),
         "type": extra.pop("kind", "timeseries"),
-        "title": title,
+        "title": cell.title,
         "datasource": DS,
-        "gridPos": {"x": x, "y": y, "w": w, "h": h},
-        "targets": targets,
+        "gridPos": {"x": x, "y": y, "w": cell.w, "h": h},
+        "targets": cell.targets,
     }
     if "description" in extra:
         out["description"] = extra.pop("description")
@@ -60,9 +74,28 @@ def row(title: str, y: int) -> dict[str, Any]:
     }
 
 
+def section(title: str, y: int, rows: list[tuple[int, list[Cell]]]) -> list[dict[str, Any]]:
+    """A row header at ``y`` and under it ``rows`` of (height, cells)."""
+    out = [row(title, y)]
+    y += 1
+    for h, cells in rows:
+        x = 0
+        for c in cells:
+            out.append(panel(c, x, y, h))
+            x += c.w
+        y += h
+    return out
+
+
 def quantile(q: float, metric: str, sel: str, by: str = "") -> str:
     group = f"{by}, le" if by else "le"
     return f"histogram_quantile({q}, sum by ({group}) (rate({metric}_bucket{{{sel}}}[$__rate_interval])))"
+
+
+def per_label(label: str, fn: str, metric: str, sel: str = OP, window: str = "$__rate_interval") -> str:
+    """``sum by (label) (fn(metric{sel}[window]))``; ``label`` empty: the plain sum."""
+    by = f" by ({label}) " if label else ""
+    return f"sum{by}({fn}({metric}{{{sel}}}[{window}]))"
 
 
 CONDITION_MAP = [
@@ -90,308 +123,207 @@ def workload(y: int) -> list[dict[str, Any]]:
             "properties": [{"id": "custom.fillBelowTo", "value": "forecast peak p50"}],
         }
     ]
-    return [
-        row("Workload: $namespace/$profile", y),
-        panel(
-            "Demand, forecast band and ready capacity",
-            band,
-            0,
-            y + 1,
-            16,
-            9,
-            overrides=fill,
-            description=(
-                "Demand read from spec.demand.query; the forecast's peak within the horizon (p50 to the "
-                "provisioned quantile); what the Ready replicas serve at 100% (readyReplicas x capacityPerReplica)."
+    band_help = (
+        "Demand read from spec.demand.query; the forecast's peak within the horizon (p50 to the "
+        "provisioned quantile); what the Ready replicas serve at 100% (readyReplicas x capacityPerReplica)."
+    )
+    conditions = [target(f"augur_profile_condition{{{P}}}", "{{condition}}")]
+    return section(
+        "Workload: $namespace/$profile",
+        y,
+        [
+            (
+                9,
+                [
+                    cell("Demand, forecast band and ready capacity", band, 16, overrides=fill, description=band_help),
+                    cell(
+                        "Conditions",
+                        conditions,
+                        8,
+                        kind="state-timeline",
+                        defaults={"mappings": CONDITION_MAP},
+                        options={"showValue": "auto"},
+                    ),
+                ],
             ),
-        ),
-        panel(
-            "Conditions",
-            [target(f"augur_profile_condition{{{P}}}", "{{condition}}")],
-            16,
-            y + 1,
-            8,
-            9,
-            kind="state-timeline",
-            defaults={"mappings": CONDITION_MAP},
-            options={"showValue": "auto"},
-        ),
-        panel("Replicas", [target(f"augur_profile_replicas{{{P}}}", "{{kind}}")], 0, y + 10, 8, 8),
-        panel(
-            "Decisions (all profiles of the replica)",
-            [target(f"sum by (kind) (increase(augur_decisions_total{{{OP}}}[$__rate_interval]))", "{{kind}}")],
-            8,
-            y + 10,
-            8,
-            8,
-        ),
-        panel(
-            "Forecast error (relative to mean demand)",
-            [target(f"augur_profile_forecast_error_ratio{{{P}}}", "rolling error")],
-            16,
-            y + 10,
-            8,
-            8,
-            defaults={"unit": "percentunit"},
-        ),
-        panel(
-            "Anomaly score",
-            [target(f"augur_profile_anomaly_score{{{P}}}", "anomaly score")],
-            0,
-            y + 18,
-            12,
-            7,
-            defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            "Lead time",
-            [target(f"augur_profile_lead_time_seconds{{{P}}}", "lead time")],
-            12,
-            y + 18,
-            12,
-            7,
-            defaults={"unit": "s"},
-        ),
-    ]
+            (
+                8,
+                [
+                    cell("Replicas", [target(f"augur_profile_replicas{{{P}}}", "{{kind}}")], 8),
+                    cell(
+                        "Decisions (all profiles of the replica)",
+                        [target(per_label("kind", "increase", "augur_decisions_total"), "{{kind}}")],
+                        8,
+                    ),
+                    cell(
+                        "Forecast error (relative to mean demand)",
+                        [target(f"augur_profile_forecast_error_ratio{{{P}}}", "rolling error")],
+                        8,
+                        defaults={"unit": "percentunit"},
+                    ),
+                ],
+            ),
+            (
+                7,
+                [
+                    cell(
+                        "Anomaly score",
+                        [target(f"augur_profile_anomaly_score{{{P}}}", "anomaly score")],
+                        12,
+                        defaults={"min": 0, "max": 1},
+                    ),
+                    cell(
+                        "Lead time",
+                        [target(f"augur_profile_lead_time_seconds{{{P}}}", "lead time")],
+                        12,
+                        defaults={"unit": "s"},
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def operator(y: int) -> list[dict[str, Any]]:
-    return [
-        row("Operator health", y),
-        panel(
-            "Replicas up and leading",
-            [
-                target(f"up{{{OP}}}", "up {{instance}}"),
-                target(f"augur_leader{{{OP}}}", "leader {{instance}}"),
-                target(f"augur_profiles{{{OP}}}", "profiles {{instance}}"),
-            ],
-            0,
-            y + 1,
-            8,
-            8,
-        ),
-        panel(
-            "Decision latency",
-            [
-                target(quantile(0.5, "augur_decision_duration_seconds", OP), "p50"),
-                target(quantile(0.99, "augur_decision_duration_seconds", OP), "p99"),
-            ],
-            8,
-            y + 1,
-            8,
-            8,
-            defaults={"unit": "s"},
-        ),
-        panel(
-            "Cadences missed and lag",
-            [
-                target(f"sum(increase(augur_cadence_missed_total{{{OP}}}[$__rate_interval]))", "missed"),
-                target(quantile(0.99, "augur_cadence_lag_seconds", OP), "lag p99 (s)"),
-            ],
-            16,
-            y + 1,
-            8,
-            8,
-        ),
-        panel(
-            "Model fits",
-            [
-                target(f"max(augur_refit_backlog{{{OP}}})", "backlog"),
-                target(quantile(0.99, "augur_fit_duration_seconds", OP), "fit p99 (s)"),
-            ],
-            0,
-            y + 9,
-            8,
-            8,
-        ),
-        panel(
-            "Demand query errors",
-            [target(f"sum by (reason) (rate(augur_query_errors_total{{{OP}}}[$__rate_interval]))", "{{reason}}")],
-            8,
-            y + 9,
-            8,
-            8,
-            defaults={"unit": "reqps"},
-        ),
-        panel(
-            "/scale writes",
-            [
-                target(f"sum by (result) (rate(augur_scale_writes_total{{{OP}}}[$__rate_interval]))", "{{result}}"),
-                target(
-                    f"sum by (reason) (rate(augur_scale_writes_blocked_total{{{OP}}}[$__rate_interval]))",
-                    "blocked: {{reason}}",
-                ),
-            ],
-            16,
-            y + 9,
-            8,
-            8,
-        ),
-        panel(
-            "Operator CPU",
-            [target(f"rate(process_cpu_seconds_total{{{OP}}}[$__rate_interval])", "{{instance}}")],
-            0,
-            y + 17,
-            12,
-            7,
-            defaults={"unit": "short"},
-        ),
-        panel(
-            "Operator memory (RSS)",
-            [target(f"process_resident_memory_bytes{{{OP}}}", "{{instance}}")],
-            12,
-            y + 17,
-            12,
-            7,
-            defaults={"unit": "bytes"},
-        ),
+    up = [
+        target(f"up{{{OP}}}", "up {{instance}}"),
+        target(f"augur_leader{{{OP}}}", "leader {{instance}}"),
+        target(f"augur_profiles{{{OP}}}", "profiles {{instance}}"),
     ]
+    latency = [
+        target(quantile(0.5, "augur_decision_duration_seconds", OP), "p50"),
+        target(quantile(0.99, "augur_decision_duration_seconds", OP), "p99"),
+    ]
+    cadence = [
+        target(per_label("", "increase", "augur_cadence_missed_total"), "missed"),
+        target(quantile(0.99, "augur_cadence_lag_seconds", OP), "lag p99 (s)"),
+    ]
+    fits = [
+        target(f"max(augur_refit_backlog{{{OP}}})", "backlog"),
+        target(quantile(0.99, "augur_fit_duration_seconds", OP), "fit p99 (s)"),
+    ]
+    writes = [
+        target(per_label("result", "rate", "augur_scale_writes_total"), "{{result}}"),
+        target(per_label("reason", "rate", "augur_scale_writes_blocked_total"), "blocked: {{reason}}"),
+    ]
+    query_errors = [target(per_label("reason", "rate", "augur_query_errors_total"), "{{reason}}")]
+    cpu = [target(f"rate(process_cpu_seconds_total{{{OP}}}[$__rate_interval])", "{{instance}}")]
+    rss = [target(f"process_resident_memory_bytes{{{OP}}}", "{{instance}}")]
+    return section(
+        "Operator health",
+        y,
+        [
+            (
+                8,
+                [
+                    cell("Replicas up and leading", up, 8),
+                    cell("Decision latency", latency, 8, defaults={"unit": "s"}),
+                    cell("Cadences missed and lag", cadence, 8),
+                ],
+            ),
+            (
+                8,
+                [
+                    cell("Model fits", fits, 8),
+                    cell("Demand query errors", query_errors, 8, defaults={"unit": "reqps"}),
+                    cell("/scale writes", writes, 8),
+                ],
+            ),
+            (
+                7,
+                [
+                    cell("Operator CPU", cpu, 12, defaults={"unit": "short"}),
+                    cell("Operator memory (RSS)", rss, 12, defaults={"unit": "bytes"}),
+                ],
+            ),
+        ],
+    )
 
 
 def extender(y: int) -> list[dict[str, Any]]:
-    return [
-        row("Scheduler extender", y),
-        panel(
-            "Calls by outcome",
-            [
-                target(
-                    f"sum by (verb, outcome) (rate(augur_extender_requests_total{{{EX}}}[$__rate_interval]))",
-                    "{{verb}} {{outcome}}",
-                )
-            ],
-            0,
-            y + 1,
-            8,
-            8,
-            defaults={"unit": "reqps"},
-        ),
-        panel(
-            "Latency",
-            [
-                target(quantile(0.5, "augur_extender_request_duration_seconds", EX, "verb"), "p50 {{verb}}"),
-                target(quantile(0.99, "augur_extender_request_duration_seconds", EX, "verb"), "p99 {{verb}}"),
-            ],
-            8,
-            y + 1,
-            8,
-            8,
-            defaults={"unit": "s"},
-        ),
-        panel(
-            "Planner",
-            [
-                target(f"augur_extender_plan_age_seconds{{{EX}}}", "plan age (s)"),
-                target(f"sum by (kind) (rate(augur_extender_plans_total{{{EX}}}[$__rate_interval]))", "plans {{kind}}"),
-                target(quantile(0.99, "augur_extender_plan_cpu_seconds", EX), "plan CPU p99 (s)"),
-            ],
-            16,
-            y + 1,
-            8,
-            8,
-        ),
-        panel(
-            "Watch cache",
-            [
-                target(f"augur_extender_cache_synced{{{EX}}}", "synced"),
-                target(f"augur_extender_cache_nodes{{{EX}}}", "nodes"),
-                target(f"augur_extender_cache_workloads{{{EX}}}", "workloads"),
-            ],
-            0,
-            y + 9,
-            24,
-            7,
-        ),
+    calls = [target(per_label("verb, outcome", "rate", "augur_extender_requests_total", EX), "{{verb}} {{outcome}}")]
+    latency = [
+        target(quantile(0.5, "augur_extender_request_duration_seconds", EX, "verb"), "p50 {{verb}}"),
+        target(quantile(0.99, "augur_extender_request_duration_seconds", EX, "verb"), "p99 {{verb}}"),
     ]
+    planner = [
+        target(f"augur_extender_plan_age_seconds{{{EX}}}", "plan age (s)"),
+        target(per_label("kind", "rate", "augur_extender_plans_total", EX), "plans {{kind}}"),
+        target(quantile(0.99, "augur_extender_plan_cpu_seconds", EX), "plan CPU p99 (s)"),
+    ]
+    cache = [
+        target(f"augur_extender_cache_synced{{{EX}}}", "synced"),
+        target(f"augur_extender_cache_nodes{{{EX}}}", "nodes"),
+        target(f"augur_extender_cache_workloads{{{EX}}}", "workloads"),
+    ]
+    return section(
+        "Scheduler extender",
+        y,
+        [
+            (
+                8,
+                [
+                    cell("Calls by outcome", calls, 8, defaults={"unit": "reqps"}),
+                    cell("Latency", latency, 8, defaults={"unit": "s"}),
+                    cell("Planner", planner, 8),
+                ],
+            ),
+            (7, [cell("Watch cache", cache, 24)]),
+        ],
+    )
 
 
 def migrations(y: int) -> list[dict[str, Any]]:
-    return [
-        row("Migrations", y),
-        panel(
-            "Finished Migrations by phase",
-            [target(f"sum by (phase) (increase(augur_migrations_total{{{OP}}}[$__rate_interval]))", "{{phase}}")],
-            0,
-            y + 1,
-            8,
-            8,
-        ),
-        panel(
-            "Evictions by result",
-            [target(f"sum by (result) (increase(augur_evictions_total{{{OP}}}[$__rate_interval]))", "{{result}}")],
-            8,
-            y + 1,
-            8,
-            8,
-        ),
-        panel(
-            "Migration duration",
-            [
-                target(quantile(0.5, "augur_migration_duration_seconds", OP), "p50"),
-                target(quantile(0.99, "augur_migration_duration_seconds", OP), "p99"),
-            ],
-            16,
-            y + 1,
-            8,
-            8,
-            defaults={"unit": "s"},
-        ),
-        panel(
-            "Gain of succeeded moves: predicted vs measured",
-            [
-                target(
-                    f"sum by (kind) (increase(augur_migration_predicted_gain_total{{{OP}}}[1h]))", "predicted {{kind}}"
-                ),
-                target(
-                    f"sum by (kind) (increase(augur_migration_realized_gain_total{{{OP}}}[1h]))", "measured {{kind}}"
-                ),
-            ],
-            0,
-            y + 9,
-            12,
-            7,
-        ),
-        panel(
-            "Rollbacks",
-            [target(f"sum(increase(augur_migration_rollbacks_total{{{OP}}}[$__rate_interval]))", "rolled back")],
-            12,
-            y + 9,
-            12,
-            7,
-        ),
-        panel(
-            "Node load balance (rebalancer)",
-            [
-                target(f"max(augur_rebalance_node_load_stddev{{{OP}}})", "stddev"),
-                target(f"max(augur_rebalance_node_load_spread{{{OP}}})", "busiest - idlest"),
-            ],
-            0,
-            y + 16,
-            8,
-            8,
-            defaults={"unit": "percentunit"},
-        ),
-        panel(
-            "Network cost (rebalancer)",
-            [target(f"max(augur_rebalance_network_cost{{{OP}}})", "traffic x distance")],
-            8,
-            y + 16,
-            8,
-            8,
-        ),
-        panel(
-            "Proposed moves",
-            [
-                target(
-                    f"sum by (reason, mode) (increase(augur_rebalance_proposals_total{{{OP}}}[$__rate_interval]))",
-                    "{{reason}} ({{mode}})",
-                )
-            ],
-            16,
-            y + 16,
-            8,
-            8,
-        ),
+    phases = [target(per_label("phase", "increase", "augur_migrations_total"), "{{phase}}")]
+    evictions = [target(per_label("result", "increase", "augur_evictions_total"), "{{result}}")]
+    duration = [
+        target(quantile(0.5, "augur_migration_duration_seconds", OP), "p50"),
+        target(quantile(0.99, "augur_migration_duration_seconds", OP), "p99"),
     ]
+    gain = [
+        target(
+            per_label("kind", "increase", "augur_migration_predicted_gain_total", window="1h"), "predicted {{kind}}"
+        ),
+        target(per_label("kind", "increase", "augur_migration_realized_gain_total", window="1h"), "measured {{kind}}"),
+    ]
+    rollbacks = [target(per_label("", "increase", "augur_migration_rollbacks_total"), "rolled back")]
+    balance = [
+        target(f"max(augur_rebalance_node_load_stddev{{{OP}}})", "stddev"),
+        target(f"max(augur_rebalance_node_load_spread{{{OP}}})", "busiest - idlest"),
+    ]
+    cost = [target(f"max(augur_rebalance_network_cost{{{OP}}})", "traffic x distance")]
+    proposals = [
+        target(per_label("reason, mode", "increase", "augur_rebalance_proposals_total"), "{{reason}} ({{mode}})")
+    ]
+    return section(
+        "Migrations",
+        y,
+        [
+            (
+                8,
+                [
+                    cell("Finished Migrations by phase", phases, 8),
+                    cell("Evictions by result", evictions, 8),
+                    cell("Migration duration", duration, 8, defaults={"unit": "s"}),
+                ],
+            ),
+            (
+                7,
+                [
+                    cell("Gain of succeeded moves: predicted vs measured", gain, 12),
+                    cell("Rollbacks", rollbacks, 12),
+                ],
+            ),
+            (
+                8,
+                [
+                    cell("Node load balance (rebalancer)", balance, 8, defaults={"unit": "percentunit"}),
+                    cell("Network cost (rebalancer)", cost, 8),
+                    cell("Proposed moves", proposals, 8),
+                ],
+            ),
+        ],
+    )
 
 
 def dashboard() -> dict[str, Any]:
