@@ -38,6 +38,24 @@ log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 have() { for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done; }
 
+# Exit with a clear message when Go is missing: need_go WHAT
+need_go() { command -v go >/dev/null || { log "Go is required (go1.26+) to build $1"; exit 1; }; }
+
+# A field of `go mod download -json MODULE@VERSION` (GoMod: its go.mod file, Dir: its source tree).
+mod_field() {
+  go mod download -json "$1" | python3 -c "import sys,json;print(json.load(sys.stdin)[\"$2\"])"
+}
+
+# A fresh wrapper module in the current directory, whose tools (`go get -tool`) are then built.
+new_wrapper_module() {
+  rm -f go.mod
+  go mod init "example.local/$1" >/dev/null 2>&1
+  go mod edit -go=1.26.0
+}
+
+# `go mod edit -replace` with each line that the sed script prints from a go.mod: replace_from GOMOD SCRIPT
+replace_from() { sed -n "$2" "$1" | while read -r r; do go mod edit -replace "$r"; done; }
+
 # Run a long command, printing a heartbeat every 30 s so a person (and CI) sees progress.
 with_progress() {
   local what="$1"; shift
@@ -60,14 +78,11 @@ build_k8s() {
   local dir="$WORK/k8s-v$K8S_VERSION" sv="v0.${K8S_VERSION#1.}"
   mkdir -p "$dir"; cd "$dir"
   if [ ! -f go.sum ]; then
-    rm -f go.mod
-    go mod init example.local/augur-k8s-bins >/dev/null 2>&1
-    go mod edit -go=1.26.0
+    new_wrapper_module augur-k8s-bins
     local kmod
-    kmod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
+    kmod=$(mod_field "k8s.io/kubernetes@v$K8S_VERSION" GoMod)
     # Every staging module ("k8s.io/X => ./staging/src/k8s.io/X") is replaced by its published tag.
-    sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$kmod" |
-      while read -r m; do go mod edit -replace "$m=$m@$sv"; done
+    replace_from "$kmod" 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1=\1@'"$sv"'#p'
     go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
     go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
       "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
@@ -92,9 +107,7 @@ build_etcd() {
   local dir="$WORK/etcd-v$ETCD_VERSION"
   mkdir -p "$dir"; cd "$dir"
   if [ ! -f go.sum ]; then
-    rm -f go.mod
-    go mod init example.local/augur-etcd-bin >/dev/null 2>&1
-    go mod edit -go=1.26.0
+    new_wrapper_module augur-etcd-bin
     go get -tool "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
     go mod tidy
   fi
@@ -113,7 +126,7 @@ build_kwok() {
 fetch_kwok_stages() {
   [ -f "$BIN/../kwok-stages.yaml" ] && return 0
   local moddir
-  moddir=$(cd "$WORK" && go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["Dir"])')
+  moddir=$(cd "$WORK" && mod_field "sigs.k8s.io/kwok@v$KWOK_VERSION" Dir)
   local s="$moddir/kustomize/stage"
   {
     for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
@@ -131,13 +144,10 @@ build_descheduler() {
   local dir="$WORK/descheduler-v$DESCHEDULER_VERSION" mod="sigs.k8s.io/descheduler"
   mkdir -p "$dir"; cd "$dir"
   if [ ! -f go.sum ]; then
-    rm -f go.mod
-    go mod init example.local/augur-descheduler-bin >/dev/null 2>&1
-    go mod edit -go=1.26.0
+    new_wrapper_module augur-descheduler-bin
     local dmod
-    dmod=$(go mod download -json "$mod@v$DESCHEDULER_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
-    sed -n 's#^replace[[:space:]]*\([^[:space:]]*\)[[:space:]]*=>[[:space:]]*\([^[:space:]]*\)[[:space:]]*\(v[^[:space:]]*\)#\1=\2@\3#p' "$dmod" |
-      while read -r r; do go mod edit -replace "$r"; done
+    dmod=$(mod_field "$mod@v$DESCHEDULER_VERSION" GoMod)
+    replace_from "$dmod" 's#^replace[[:space:]]*\([^[:space:]]*\)[[:space:]]*=>[[:space:]]*\([^[:space:]]*\)[[:space:]]*\(v[^[:space:]]*\)#\1=\2@\3#p'
     go get -tool "$mod/cmd/descheduler@v$DESCHEDULER_VERSION"
     go mod tidy
   fi
@@ -156,7 +166,7 @@ build_helm() {
   [ -x "$HELM_BIN/helm" ] && return 0
   local tmp="$WORK/helm-gobin"; mkdir -p "$tmp"
   local gomod minor v="helm.sh/helm/v3"
-  gomod=$(cd "$WORK" && go mod download -json "$v@v$HELM_VERSION" | python3 -c 'import sys,json;print(json.load(sys.stdin)["GoMod"])')
+  gomod=$(cd "$WORK" && mod_field "$v@v$HELM_VERSION" GoMod)
   minor=$(sed -n 's#^[[:space:]]*k8s\.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$gomod")
   local ldf="-s -w -X $v/internal/version.version=v$HELM_VERSION -X $v/internal/version.gitTreeState=clean"
   for p in pkg/lint/rules pkg/chartutil; do ldf="$ldf -X $v/$p.k8sVersionMajor=1 -X $v/$p.k8sVersionMinor=$minor"; done
@@ -175,7 +185,7 @@ build_flux_controller() {
   local dir="$WORK/flux-$name-v$version"
   if [ ! -f "$dir/.prepared" ]; then
     local src r
-    src=$(cd "$WORK" && go mod download -json "$mod@v$version" | python3 -c 'import sys,json;print(json.load(sys.stdin)["Dir"])')
+    src=$(cd "$WORK" && mod_field "$mod@v$version" Dir)
     rm -rf "$dir"; mkdir -p "$dir"; cp -r "$src/." "$dir/"; chmod -R u+w "$dir"; cd "$dir"
     go mod edit -dropreplace "$mod/api" -require "$mod/api@v$version"
     go mod download "$mod/api@v$version"
@@ -191,24 +201,24 @@ build_flux_controller() {
 
 start=$SECONDS
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
-  command -v go >/dev/null || { log "Go is required (go1.26+) to build the control plane"; exit 1; }
+  need_go "the control plane"
   log "cold build: compiling Kubernetes v$K8S_VERSION, etcd v$ETCD_VERSION and kwok v$KWOK_VERSION from the Go module proxy"
   log "this takes roughly 30-40 minutes on 2 cores the first time; later runs reuse $BIN"
   (build_kwok); (build_etcd); (build_k8s); (fetch_kwok_stages)
   log "all binaries ready in $((SECONDS - start)) s"
 fi
 if [ ! -x "$DESCHEDULER_BIN/descheduler" ]; then
-  command -v go >/dev/null || { log "Go is required (go1.26+) to build the descheduler"; exit 1; }
+  need_go "the descheduler"
   log "building the descheduler v$DESCHEDULER_VERSION from the Go module proxy into $DESCHEDULER_BIN (about 10 minutes on 2 cores)"
   (build_descheduler)
 fi
 if [ ! -x "$HELM_BIN/helm" ]; then
-  command -v go >/dev/null || { log "Go is required (go1.26+) to build helm"; exit 1; }
+  need_go helm
   log "building helm v$HELM_VERSION from the Go module proxy into $HELM_BIN (1-4 min of CPU; 24 min on a loaded machine)"
   (build_helm)
 fi
 if [ ! -x "$FLUX_BIN/kustomize-controller" ] || [ ! -x "$FLUX_BIN/source-controller" ]; then
-  command -v go >/dev/null || { log "Go is required (go1.26+) to build Flux's controllers"; exit 1; }
+  need_go "Flux's controllers"
   log "building Flux's kustomize-controller v$FLUX_KC_VERSION and source-controller v$FLUX_SC_VERSION into $FLUX_BIN (9 + 7.5 min of CPU; 49 + 23 min on a loaded machine)"
   (build_flux_controller kustomize-controller "$FLUX_KC_VERSION")
   # source-controller v1.9.6 asks for fluxcd/pkg/artifact v0.18.3, which the proxy refuses; v0.18.0 is served.
