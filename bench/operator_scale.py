@@ -414,6 +414,21 @@ def verdict(summary: dict[str, Any]) -> dict[str, bool]:
 
 
 # -- running -------------------------------------------------------------------------------------------------
+def _defaults() -> dict[str, Any]:
+    """The operator's defaults in this checkout (``--operator-env`` overrides some)."""
+    from augur.operator.settings import OperatorSettings
+
+    d = OperatorSettings()
+    return {
+        "AUGUR_HANDLER_THREADS": d.handler_threads,
+        "AUGUR_WARMUP_CONCURRENCY": d.warmup_concurrency,
+        "AUGUR_STATUS_REFRESH_SECONDS": d.status_refresh_seconds,
+        "AUGUR_STATE_SAVE_SECONDS": d.state_save_seconds,
+        "AUGUR_FIT_NICE": d.fit_nice,
+        "connections": d.connections,
+    }
+
+
 def start_operators(
     cluster: LocalCluster,
     kubeconfig: Path,
@@ -543,8 +558,7 @@ def main() -> int:
             "steady_minutes_single": args.minutes,
             "steady_minutes_sharded": args.shard_minutes,
             "warm_up_cap_minutes": args.warmup_minutes,
-            "operator_settings": "defaults (AUGUR_HANDLER_THREADS 16, AUGUR_WARMUP_CONCURRENCY 4, "
-            "AUGUR_STATUS_REFRESH_SECONDS 300, AUGUR_STATE_SAVE_SECONDS 300)",
+            "operator_settings": _defaults(),
             "operator_env": extra_env,
             "operator_python": args.operator_python,
         },
