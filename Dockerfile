@@ -1,33 +1,58 @@
 # Augur's image: `augur operator run` (default) or `augur extender run`.
 #
-#   buildah bud --build-arg BASE=python:3.11-slim-bookworm@sha256:<digest> -t augur:0.1.0 .
+#   docker build --build-arg BASE=python:3.11-slim-bookworm@sha256:<digest> -t augur:0.1.0 .
+#   buildah bud --layers --build-arg BASE=python:3.11-slim-bookworm@sha256:<digest> -t augur:0.1.0 .
 #
-# Pin BASE by digest in your build; hack/image.sh builds and smoke-tests this file with buildah (vfs storage,
-# chroot isolation) on a Debian base it bootstraps itself, since this project's machines reach no registry.
-# Two stages: the build stage installs Augur into a virtual environment, the final stage gets only that
-# environment. It runs as UID/GID 65532 without a shell dependency, and works with a read-only root
+# Pin BASE by digest in your build. hack/image.sh builds and smoke-tests this file with buildah on a Debian
+# base it bootstraps itself (this project's machines reach no container registry), and passes a wheelhouse
+# it keeps between builds: `--build-context wheels=DIR` (buildah, docker buildx) replaces the empty `wheels`
+# stage below, and pip then installs from DIR alone (--no-index). Without it, pip downloads from PyPI.
+#
+# Stages: `deps` installs the dependencies named in pyproject.toml into a virtual environment (a layer that
+# build caches keep until pyproject.toml changes), `build` installs Augur itself beside it, and the final
+# stage gets the two. pip runs from a separate tool environment (`pip --python`), so the runtime
+# environment has no pip or setuptools. The image runs as UID/GID 65532 and works with a read-only root
 # filesystem (no bytecode is written; mount an emptyDir at /tmp).
 ARG BASE=python:3.11-slim-bookworm
 
-FROM ${BASE} AS build
+FROM scratch AS wheels
+
+# The dependency list alone, so that the `deps` layer below survives edits of pyproject.toml that leave it be.
+FROM ${BASE} AS requirements
+COPY pyproject.toml /src/
+RUN python3 -c 'import tomllib; print(*tomllib.load(open("/src/pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+      >/requirements.txt
+
+FROM ${BASE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python3 -m venv /opt/augur
-COPY pyproject.toml README.md /src/
-COPY operator /src/operator
-COPY scheduler_extender /src/scheduler_extender
-# pip and setuptools are not needed at run time, nor the test suites of the scientific libraries (about
-# 100 MB); the smoke test (hack/image.sh) imports both services afterwards.
-RUN /opt/augur/bin/pip install /src \
- && /opt/augur/bin/pip uninstall --yes pip setuptools \
+RUN python3 -m venv /opt/pip \
+ && python3 -m venv --without-pip /opt/augur
+COPY --from=requirements /requirements.txt /src/
+# The test suites of the scientific libraries (about 100 MB) are not needed at run time; the smoke test
+# (hack/image.sh) imports both services afterwards.
+RUN --mount=type=bind,from=wheels,target=/wheels \
+    if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
+ && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /src/requirements.txt \
  && rm -rf /opt/augur/lib/python3*/site-packages/scipy/*/tests \
            /opt/augur/lib/python3*/site-packages/pandas/tests \
            /opt/augur/lib/python3*/site-packages/statsmodels/*/tests
+
+FROM deps AS build
+COPY pyproject.toml README.md /src/
+COPY operator /src/operator
+COPY scheduler_extender /src/scheduler_extender
+# Augur alone (its dependencies are in /opt/augur already), into a prefix of its own so that the final
+# stage copies it as a small layer of its own.
+RUN --mount=type=bind,from=wheels,target=/wheels \
+    if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
+ && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --no-deps --prefix /opt/app /src
 
 FROM ${BASE}
 LABEL org.opencontainers.image.title="augur" \
       org.opencontainers.image.description="Predictive scaling and network-aware placement for Kubernetes" \
       org.opencontainers.image.licenses="Apache-2.0"
-COPY --from=build /opt/augur /opt/augur
+COPY --from=deps /opt/augur /opt/augur
+COPY --from=build /opt/app /opt/augur
 ENV PATH=/opt/augur/bin:/usr/local/bin:/usr/bin:/bin \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# Build Augur's image from the Dockerfile with buildah (vfs storage, chroot isolation: no daemon, no root
-# privileges beyond what debootstrap needs) and smoke-test it.
+# Build Augur's image from the Dockerfile with buildah (chroot isolation, no daemon) and smoke-test it.
 #
 #   hack/image.sh                       # build localhost/augur:dev on a locally bootstrapped Debian base
 #   BASE=python:3.11-slim-bookworm@sha256:... hack/image.sh   # on a registry base, where one is reachable
 #   hack/image.sh --smoke               # only smoke-test an image built before
 #
-# Without BASE, the base is Debian bookworm (python3 3.11) made with debootstrap from the Debian mirror and
-# cached as $AUGUR_CACHE/image/rootfs.tar: this project's machines reach Debian and PyPI but no container
-# registry. The smoke test runs the image's entrypoint as its own user and imports both services.
+# Needs root (debootstrap, buildah's storage) and the Debian packages buildah and debootstrap.
+# Caches, all under $AUGUR_CACHE/image (default ~/.cache/augur/image):
+#   - rootfs.tar: without BASE, the base is Debian bookworm (python3 3.11) made with debootstrap from the
+#     Debian mirror (this project's machines reach Debian and PyPI but no container registry);
+#   - wheels/<key>: a wheelhouse of every dependency in pyproject.toml (and the build backend), filled by
+#     the base image's own pip, keyed by the dependency list and the base image; the build installs from it
+#     alone (`--build-context wheels=...`, pip --no-index), so a warm build downloads nothing;
+#   - buildah's layer cache (--layers): the dependency layer is rebuilt only when the dependency list
+#     changes. `buildah rmi --prune` drops old build caches.
+# Storage driver: overlay (kernel overlayfs) when buildah can use it here, vfs otherwise; STORAGE_DRIVER=
+# chooses. Each phase's wall time goes to stderr; the build's output to $AUGUR_CACHE/image/build.log.
+# The smoke test checks the image runs as its own user (65532:65532), then, on a read-only bind of its root
+# with only /tmp writable, that both services import and the entrypoint answers --help for each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+export BUILDAH_ISOLATION=chroot
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}/image"
 TAG="${TAG:-localhost/augur:dev}"
 mkdir -p "$CACHE"
 log() { printf '[image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-for tool in buildah; do command -v "$tool" >/dev/null || { log "$tool is not installed (apt-get install -y buildah)"; exit 2; }; done
+phase_start=$SECONDS
+phase() { log "$1 ($((SECONDS - phase_start)) s)"; phase_start=$SECONDS; }
+command -v buildah >/dev/null || { log "buildah is not installed (apt-get install -y buildah)"; exit 2; }
+
+driver="${STORAGE_DRIVER:-}"
+if [ -z "$driver" ]; then
+  driver=vfs
+  buildah --storage-driver overlay info >/dev/null 2>&1 && driver=overlay
+fi
+bh() { buildah --storage-driver "$driver" "$@"; }
 
 smoke_only=false
 [ "${1:-}" = --smoke ] && smoke_only=true
@@ -25,7 +43,7 @@ if $smoke_only; then
   :
 elif [ -z "$base" ]; then
   base=localhost/augur-base:bookworm
-  if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
+  if ! bh inspect --type image "$base" >/dev/null 2>&1; then
     if [ ! -s "$CACHE/rootfs.tar" ]; then
       command -v debootstrap >/dev/null || { log "debootstrap is not installed (apt-get install -y debootstrap)"; exit 2; }
       log "bootstrapping a Debian bookworm base with python3 (debootstrap, a few minutes)"
@@ -35,35 +53,93 @@ elif [ -z "$base" ]; then
       rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
       tar -C "$root" -cf "$CACHE/rootfs.tar.partial" . && mv "$CACHE/rootfs.tar.partial" "$CACHE/rootfs.tar"
       rm -rf "$root"
+      phase "debootstrap done"
     fi
-    ctr=$(buildah from scratch)
-    buildah add --quiet "$ctr" "$CACHE/rootfs.tar" / >/dev/null
-    buildah config --env PATH=/usr/local/bin:/usr/bin:/bin "$ctr"
-    buildah commit --quiet "$ctr" "$base" >/dev/null
-    buildah rm "$ctr" >/dev/null
+    ctr=$(bh from scratch)
+    bh add --quiet "$ctr" "$CACHE/rootfs.tar" / >/dev/null
+    bh config --env PATH=/usr/local/bin:/usr/bin:/bin "$ctr"
+    bh commit --quiet "$ctr" "$base" >/dev/null
+    bh rm "$ctr" >/dev/null
+    phase "base image $base committed"
   fi
 fi
 
+# The wheelhouse: filled by the base image's pip (so the wheels fit the image's Python whatever the host
+# runs), over the network once per dependency list and base.
+wheelhouse() {
+  local reqs key dir ctr ca
+  reqs=$(python3 -c 'import tomllib; d = tomllib.load(open("pyproject.toml", "rb"))
+print(*d["build-system"]["requires"], *d["project"]["dependencies"], sep="\n")')
+  key=$( (printf '%s\n' "$reqs"; bh inspect --type image --format '{{.FromImageID}}' "$base") | sha256sum | cut -c1-16)
+  dir="$CACHE/wheels/$key"
+  if [ ! -f "$dir/.complete" ]; then
+    log "filling the wheelhouse $dir from PyPI"
+    rm -rf "$dir" && mkdir -p "$dir"
+    printf '%s\n' "$reqs" >"$dir/requirements.txt"
+    ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+    local mounts=(--volume "$dir:/wheels")
+    # The host's CA bundle, for this run only (never committed): pip works behind a TLS-inspecting proxy
+    # as it does on the host.
+    [ -s "$ca" ] && mounts+=(--volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro")
+    ctr=$(bh from --quiet "$base")
+    bh run --user 0:0 "${mounts[@]}" "$ctr" -- sh -c 'python3 -m venv /tmp/pip \
+      && PIP_DISABLE_PIP_VERSION_CHECK=1 /tmp/pip/bin/pip wheel --quiet --no-cache-dir --wheel-dir /wheels \
+           --requirement /wheels/requirements.txt' >&2 || { bh rm "$ctr" >/dev/null; exit 1; }
+    bh rm "$ctr" >/dev/null
+    touch "$dir/.complete"
+    find "$CACHE/wheels" -mindepth 1 -maxdepth 1 -not -name "$key" -exec rm -rf {} +
+    phase "wheelhouse filled: $(find "$dir" -name '*.whl' | wc -l) wheels, $(du -sh "$dir" | cut -f1)"
+  fi
+  printf '%s\n' "$dir"
+}
+
 if ! $smoke_only; then
-log "building $TAG on $base"
-start=$SECONDS
-# The host's CA bundle is mounted for the build's RUN steps only (never committed), so pip works behind a
-# TLS-inspecting proxy as it does on the host.
-ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
-mounts=()
-[ -s "$ca" ] && mounts=(--volume "$ca:/etc/ssl/certs/ca-certificates.crt:ro")
-buildah bud --quiet --layers=false "${mounts[@]}" --build-arg "BASE=$base" -t "$TAG" . >/dev/null
-log "built in $((SECONDS - start)) s"
+  wheels=$(wheelhouse)
+  old=$(bh inspect --type image --format '{{.FromImageID}}' "$TAG" 2>/dev/null || true)
+  log "building $TAG on $base ($driver storage, wheelhouse $wheels)"
+  bh bud --layers --build-context "wheels=$wheels" --build-arg "BASE=$base" -t "$TAG" . \
+    | while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done >"$CACHE/build.log" 2>&1 \
+    || { tail -30 "$CACHE/build.log" >&2; exit 1; }
+  new=$(bh inspect --type image --format '{{.FromImageID}}' "$TAG")
+  # The image this tag named before, unless a build cache still uses it.
+  [ -n "$old" ] && [ "$old" != "$new" ] && { bh rmi "$old" >/dev/null 2>&1 || true; }
+  phase "built $TAG"
 fi
 
-ctr=$(buildah from "$TAG")
-trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
-uid=$(buildah run "$ctr" -- /opt/augur/bin/python3 -c 'import os; print(os.getuid())')
-[ "$uid" = 65532 ] || { log "FAILED: the image runs as uid $uid, not 65532"; exit 1; }
-buildah run "$ctr" -- /opt/augur/bin/augur --help >/dev/null
-buildah run "$ctr" -- /opt/augur/bin/augur operator run --help >/dev/null
-buildah run "$ctr" -- /opt/augur/bin/augur extender run --help >/dev/null
-buildah run "$ctr" -- /opt/augur/bin/python3 -c 'import augur.operator.handlers, augur_extender.app, statsmodels'
-entry=$(buildah inspect --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}} {{.OCIv1.Config.User}}' "$TAG")
-size=$(buildah images --format '{{.Size}}' "$TAG" | head -1)
-echo "image $TAG: entrypoint/cmd/user $entry; size $size; smoke test passed"
+ctr=$(bh from --quiet "$TAG")
+mnt=""
+cleanup() { [ -z "$mnt" ] || bh umount "$ctr" >/dev/null 2>&1 || true; bh rm "$ctr" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+# The user the image declares, as a container runtime applies it.
+ids=$(bh run "$ctr" -- /opt/augur/bin/python3 -c 'import os; print(os.getuid(), os.getgid())')
+[ "$ids" = "65532 65532" ] || { log "FAILED: the image runs as uid/gid $ids, not 65532"; exit 1; }
+phase "smoke test: the image runs as 65532:65532"
+
+# A read-only root filesystem as the chart runs it (readOnlyRootFilesystem, an emptyDir at /tmp): the
+# image's root bound read-only in a mount namespace of its own, /tmp a tmpfs, run as 65532:65532: both
+# services import, the entrypoint answers --help for each.
+check='import augur.operator.handlers, augur_extender.app, statsmodels'
+mnt=$(bh mount "$ctr")
+ro=$(mktemp -d /var/tmp/augur-ro.XXXXXX)
+rc=0
+out=$(unshare --mount --propagation private sh -c '
+  set -e
+  mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"
+  mount -t tmpfs tmpfs "$2/tmp" && mount -t proc proc "$2/proc" && mount --rbind /dev "$2/dev"
+  exec chroot --userspec=65532:65532 "$2" /usr/bin/env -i PATH=/opt/augur/bin:/usr/bin:/bin HOME=/tmp \
+    PYTHONDONTWRITEBYTECODE=1 CHECK="$3" /bin/sh -c "set -e
+      if touch /opt/augur/probe || touch /probe; then echo the root filesystem is writable >&2; exit 1; fi
+      touch /tmp/probe
+      python3 -c \"\$CHECK\"
+      /opt/augur/bin/augur operator run --help >/dev/null
+      /opt/augur/bin/augur extender run --help >/dev/null" 2>&1
+' sh "$mnt" "$ro" "$check") || rc=$?
+rmdir "$ro"
+# (touch's "Read-only file system" complaints are the expected outcome)
+grep -v 'touch: cannot touch' <<<"$out" >&2 || true
+[ "$rc" = 0 ] || { log "FAILED on a read-only root filesystem"; exit 1; }
+phase "smoke test on a read-only root passed (both services import, --help)"
+
+entry=$(bh inspect --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}} {{.OCIv1.Config.User}}' "$TAG")
+size=$(bh images --format '{{.Size}}' "$TAG" | head -1)
+echo "image $TAG: entrypoint/cmd/user $entry; size $size; storage $driver; smoke test passed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Augur's demo and tests need on a fresh Debian machine, idempotently:
 #   - Debian's prometheus package (Prometheus + promtool; Alertmanager comes with a later issue),
+#   - Debian's buildah and debootstrap (hack/image.sh builds and smoke-tests the image with them),
 #   - a Python virtual environment in .venv with Augur and its dev tools,
 #   - the control plane binaries, the helm CLI and Flux's two controllers, compiled from the Go module proxy into ~/.cache/augur
 #     (cold: ~30 min, plus ~17 CPU-minutes for Flux).
@@ -14,6 +15,13 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
   log "installing Debian's prometheus package"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
+if ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null; then
+  log "installing Debian's buildah and debootstrap"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    buildah crun debootstrap debian-archive-keyring >/dev/null
 fi
 
 PY="${PYTHON:-python3}"
