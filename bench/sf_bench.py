@@ -28,12 +28,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import ast
+import fcntl
 import json
 import math
 import pickle
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets
-from common import RESULTS, machine, merge_splits, read, record, write
+from common import RESULTS, machine, merge_splits, read, write
 
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster
 from augur.forecast.selection import CANDIDATES
 from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.sim.backtest import run_backtest, seasonal_naive_reference
 from augur.sim.ceiling import refit_at_origins, sample_origins
+from augur.sim.policies import FORECASTERS
 from augur.sim.protocol import backtest_setup
 from augur.sim.trace import load_trace
 
@@ -66,107 +68,110 @@ def _rmae(demand: np.ndarray, point: np.ndarray, reference: np.ndarray, steps: n
     return mae / base if base > 0 else math.nan
 
 
-def bench_trace(path: Path, origins: int, max_steps: int, budget_s: float) -> dict[str, Any]:
+def _trimmed(path: Path, max_steps: int) -> tuple[Any, int]:
     trace = load_trace(path)
     full = trace.steps
     if trace.steps > max_steps:
         trace = trace.tail(max_steps * trace.interval_seconds)
+    return trace, full
+
+
+def bench_policy(path: Path, name: str, origins: int, max_steps: int, budget_s: float) -> dict[str, Any]:
+    """One policy on one series: its walk under Augur's budget and its refits at the sampled origins."""
+    trace, full = _trimmed(path, max_steps)
     finite = trace.demand[np.isfinite(trace.demand)]
     capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
     setup = backtest_setup(trace.interval_seconds, capacity)
     load_before = list(os.getloadavg())
-    budget: dict[str, Any] = {}
-    points: dict[str, np.ndarray] = {}
-    result = None
-    for name in POLICIES:
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = run_backtest(trace, setup, (name,), curve=False)
-        run = result.forecasts[name]
-        points[name] = run.point
-        budget[name] = {
-            "rmae": result.accuracy[name].rmae,
-            "mae": result.accuracy[name].mae,
-            "walk_seconds": round(time.perf_counter() - start, 2),
-            "walk_cpu_seconds": round(time.process_time() - start_cpu, 2),
-            "fits": len(run.models),
-            "models": sorted(set(run.models)),
-            "models_chosen": list(run.models),
-        }
-        print(f"  {path.name} {name}: {budget[name]}", file=sys.stderr, flush=True)
-    assert result is not None
-    horizon = result.forecasts[POLICIES[-1]].horizon
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = run_backtest(trace, setup, (name,), curve=False)
+    run = result.forecasts[name]
+    budget = {
+        "rmae": result.accuracy[name].rmae,
+        "mae": result.accuracy[name].mae,
+        "walk_seconds": round(time.perf_counter() - start, 2),
+        "walk_cpu_seconds": round(time.process_time() - start_cpu, 2),
+        "fits": len(run.models),
+        "models": sorted(set(run.models)),
+        "models_chosen": list(run.models),
+    }
+    print(f"  {path.name} {name}: {budget}", file=sys.stderr, flush=True)
+    horizon = run.horizon
     season = result.season_steps or max(1, round(86400 / trace.interval_seconds))
     reference = seasonal_naive_reference(trace.demand, season, horizon)
     evaluated = np.flatnonzero(np.isfinite(trace.demand))
     evaluated = evaluated[evaluated >= result.warmup_steps]
     chosen = sample_origins(int(evaluated[0]) + 1, trace.steps - horizon, origins)
-    ceiling: dict[str, Any] = {}
-    for name in POLICIES:
-        run = refit_at_origins(
-            name,
-            trace.demand,
-            trace.interval_seconds,
-            chosen,
-            horizon,
-            target_horizon=horizon + 1,
-            max_seconds=budget_s,
-        )
-        done = np.asarray([o - 1 + horizon for o in run.origins], dtype=np.int64)
-        ceiling[name] = {
-            "origins_done": len(run.origins),
-            "rmae": _rmae(trace.demand, run.point, reference, done),
-            "budget_rmae_same_steps": _rmae(trace.demand, points[name], reference, done),
-            **{f"{a}_budget_rmae_same_steps": _rmae(trace.demand, points[a], reference, done) for a in SELECTIONS},
-            "fit_seconds_median": float(np.median(run.fit_seconds)) if run.fit_seconds else None,
-            "fit_seconds_max": max(run.fit_seconds) if run.fit_seconds else None,
-            "fit_cpu_seconds_median": float(np.median(run.fit_cpu_seconds)) if run.fit_cpu_seconds else None,
-            "fit_cpu_seconds_max": max(run.fit_cpu_seconds) if run.fit_cpu_seconds else None,
-        }
-        print(f"  {path.name} {name} ceiling: {ceiling[name]}", file=sys.stderr, flush=True)
-    out: dict[str, Any] = {
-        "path": f"{path.parent.name}/{path.name}",
-        "split": datasets.split_of(path),
-        "kind": datasets.kind_of(path),
-        "interval_seconds": trace.interval_seconds,
-        "steps": trace.steps,
-        "subset": None if full == trace.steps else f"last {trace.steps} of {full} steps",
-        "season_steps": result.season_steps,
-        "warmup_steps": result.warmup_steps,
-        "evaluated_steps": result.evaluated_steps,
-        "horizon_steps": horizon,
-        "augur_budget": budget,
-        "unlimited": {"origins": len(chosen), "models": ceiling},
+    ceiling = refit_at_origins(
+        name, trace.demand, trace.interval_seconds, chosen, horizon, target_horizon=horizon + 1, max_seconds=budget_s
+    )
+    done = np.asarray([o - 1 + horizon for o in ceiling.origins], dtype=np.int64)
+    unlimited = {
+        "origins": list(ceiling.origins),
+        "origins_sampled": len(chosen),
+        "rmae": _rmae(trace.demand, ceiling.point, reference, done),
+        "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done),
+        "fit_seconds_median": float(np.median(ceiling.fit_seconds)) if ceiling.fit_seconds else None,
+        "fit_cpu_seconds_median": float(np.median(ceiling.fit_cpu_seconds)) if ceiling.fit_cpu_seconds else None,
+        "fit_cpu_seconds_max": max(ceiling.fit_cpu_seconds) if ceiling.fit_cpu_seconds else None,
+    }
+    print(f"  {path.name} {name} ceiling: {unlimited}", file=sys.stderr, flush=True)
+    return {
+        "meta": {
+            "path": f"{path.parent.name}/{path.name}",
+            "split": datasets.split_of(path),
+            "kind": datasets.kind_of(path),
+            "interval_seconds": trace.interval_seconds,
+            "steps": trace.steps,
+            "subset": None if full == trace.steps else f"last {trace.steps} of {full} steps",
+            "season_steps": result.season_steps,
+            "warmup_steps": result.warmup_steps,
+            "evaluated_steps": result.evaluated_steps,
+            "horizon_steps": horizon,
+        },
+        "budget": budget,
+        "unlimited": unlimited,
         "load_average_before_after": [load_before, list(os.getloadavg())],
     }
-    out["targets"] = targets(out)
-    return out
+
+
+def _record_policy(name: str, fresh: dict[str, Any], trace: str, policy: str, entry: dict[str, Any]) -> None:
+    """Add one policy's result to the series' entry of the results file (under a lock: shards share it)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (Path(tempfile.gettempdir()) / f"augur-bench-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        payload = read(name) or fresh
+        slot = payload.setdefault("traces", {}).setdefault(trace, {"augur_budget": {}, "unlimited": {"models": {}}})
+        slot.update(entry["meta"])
+        slot["augur_budget"][policy] = entry["budget"]
+        slot["unlimited"]["models"][policy] = entry["unlimited"]
+        slot.setdefault("load_average_before_after", {})[policy] = entry["load_average_before_after"]
+        write(name, payload)
 
 
 def targets(trace: dict[str, Any]) -> dict[str, Any]:
-    """The issue's targets for one series, for ``augur`` and ``augur_sf``: the walk against the best
-    statsforecast walk (same budget), and against the best unlimited refit among the models whose every
-    origin was refitted (so that all are scored on the same steps; a model cut short by the time limit is
-    left out and named)."""
-    budget, unlimited = trace["augur_budget"], trace["unlimited"]
+    """The issue's targets for one series, for each Augur selection that ran: its walk against the best
+    statsforecast walk (same budget), and against the best unlimited refit among the models refitted at
+    every sampled origin (all on the same steps)."""
+    budget, models = trace["augur_budget"], trace["unlimited"]["models"]
     finite = {n: budget[n]["rmae"] for n in SF_CANDIDATES if n in budget and math.isfinite(budget[n]["rmae"])}
     best_sf = min(finite, key=lambda n: finite[n]) if finite else None
     complete = {
-        n: m for n, m in unlimited["models"].items()
-        if m.get("origins_done", unlimited["origins"]) == unlimited["origins"] and math.isfinite(m["rmae"])
-    }  # fmt: skip
+        n: m for n, m in models.items() if len(m["origins"]) == m["origins_sampled"] and math.isfinite(m["rmae"])
+    }
     best = min(complete, key=lambda n: complete[n]["rmae"]) if complete else None
     out: dict[str, Any] = {
         "best_statsforecast_under_budget": best_sf,
         "best_unlimited_all_origins": best,
-        "unlimited_cut_short": sorted(set(unlimited["models"]) - set(complete)),
+        "unlimited_cut_short": sorted(set(models) - set(complete)),
+        "missing": [p for p in POLICIES if p not in budget],
     }
     for name in SELECTIONS:
         if name not in budget:
             continue
         own = budget[name]["rmae"]
         out[f"{name}_le_best_statsforecast_under_budget"] = None if best_sf is None else own <= finite[best_sf]
-        # The walk over the best model's refit origins (every complete model has all of them).
-        same = complete[best].get(f"{name}_budget_rmae_same_steps") if best else None
+        same = models[name]["walk_rmae_same_steps"] if name in models else None
         ratio = same / complete[best]["rmae"] if best and same is not None and complete[best]["rmae"] else None
         out[f"{name}_budget_over_best_unlimited_same_steps"] = ratio
         out[f"{name}_within_10pct_of_ceiling"] = None if ratio is None else ratio <= 1.1
@@ -249,57 +254,65 @@ def table(split: str) -> str:
     names = " / ".join(POLICIES)
     rows = [
         f"| series | step | h | rMAE under Augur's budget: {names} | best sf | augur ≤ best sf | augur_sf ≤ best sf "
-        f"| unlimited rMAE: {names} | augur, augur_sf walk ÷ best unlimited (same steps) "
+        f"| unlimited rMAE at the sampled origins: {names} | augur, augur_sf walk ÷ best unlimited (same steps) "
         f"| fit CPU s per series: {names} |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    yes = {True: "yes", False: "**no**", None: "-"}
+    tally: dict[str, list[Any]] = {key: [] for key in ("augur_le", "augur_sf_le", "augur_ceil", "augur_sf_ceil")}
     for name, t in sorted(payload["traces"].items()):
         t["targets"] = goal = targets(t)
-        b, u, n = t["augur_budget"], t["unlimited"]["models"], t["unlimited"]["origins"]
+        b, u = t["augur_budget"], t["unlimited"]["models"]
+
+        def cell(policy: str, value: Any, digits: int = 3, ran: dict[str, Any] = b) -> str:
+            return _f(value, digits) if policy in ran else "not run"
+
         ceiling = " / ".join(
-            _f(u[p]["rmae"]) + ("" if u[p].get("origins_done", n) == n else f" ({u[p]['origins_done']} of {n})")
+            cell(p, u[p]["rmae"] if p in u else None)
+            + (
+                ""
+                if p not in u or len(u[p]["origins"]) == u[p]["origins_sampled"]
+                else f" ({len(u[p]['origins'])} of {u[p]['origins_sampled']})"
+            )
             for p in POLICIES
         )
-        yes = {True: "yes", False: "**no**", None: "-"}
-        ratios = " / ".join(_f(goal[f"{a}_budget_over_best_unlimited_same_steps"], 2) for a in SELECTIONS)
+        ratios = " / ".join(_f(goal.get(f"{a}_budget_over_best_unlimited_same_steps"), 2) for a in SELECTIONS)
+        for a in SELECTIONS:
+            tally[f"{a}_le"].append(goal.get(f"{a}_le_best_statsforecast_under_budget"))
+            tally[f"{a}_ceil"].append(goal.get(f"{a}_within_10pct_of_ceiling"))
         rows.append(
             f"| {name} | {t['interval_seconds']:g}s | {t['horizon_steps']} "
-            f"| {' / '.join(_f(b[p]['rmae']) for p in POLICIES)} | {goal['best_statsforecast_under_budget']} "
-            f"| {yes[goal['augur_le_best_statsforecast_under_budget']]} "
-            f"| {yes[goal['augur_sf_le_best_statsforecast_under_budget']]} | {ceiling} "
+            f"| {' / '.join(cell(p, b[p]['rmae'] if p in b else None) for p in POLICIES)} "
+            f"| {goal['best_statsforecast_under_budget']} "
+            f"| {yes[goal.get('augur_le_best_statsforecast_under_budget')]} "
+            f"| {yes[goal.get('augur_sf_le_best_statsforecast_under_budget')]} | {ceiling} "
             f"| {ratios} ({goal['best_unlimited_all_origins']}) "
-            f"| {' / '.join(_f(u[p].get('fit_cpu_seconds_median'), 2) for p in POLICIES)} |"
+            f"| {' / '.join(cell(p, u[p].get('fit_cpu_seconds_median') if p in u else None, 2) for p in POLICIES)} |"
         )
-    for name, t in sorted(payload.get("partial", {}).items()):
-        b = t["augur_budget"]
-        rmae = " / ".join(_f(b[p]["rmae"]) if p in b else "not run" for p in POLICIES)
-        cpu = " / ".join(_f(b[p]["walk_cpu_seconds"], 1) if p in b else "-" for p in POLICIES)
-        rows.append(f"| {name} (walks only) | | | {rmae} | | | | not run | | walk CPU s: {cpu} |")
+
+    def count(values: list[Any]) -> str:
+        known = [v for v in values if v is not None]
+        return f"{sum(known)} of {len(known)}"
+
+    rows.append(
+        f"| **{len(payload['traces'])} series** | | | geometric mean: "
+        + " / ".join(
+            _f(_geomean([t["augur_budget"].get(p, {}).get("rmae") for t in payload["traces"].values()]))
+            for p in POLICIES
+        )
+        + f" | | {count(tally['augur_le'])} | {count(tally['augur_sf_le'])} | | within 10 %: "
+        f"{count(tally['augur_ceil'])} / {count(tally['augur_sf_ceil'])} | |"
+    )
     write(path.name, payload)
     return "\n".join(rows)
 
 
-def partial(logs: list[Path]) -> None:
-    """Series whose walks under Augur's budget finished but whose refit ceiling did not (the run was
-    stopped): their walk results, read back from the runs' logs (``  NAME POLICY: {...}`` lines), go to
-    ``partial`` in the split's results file."""
-    found: dict[str, dict[str, dict[str, Any]]] = {}
-    for log in logs:
-        split = ""
-        for line in log.read_text().splitlines():
-            if line.startswith(("development: ", "validation: ")):
-                split = line.split(":")[0]
-            parts = line.strip().split(" ", 2)
-            if len(parts) == 3 and parts[1].rstrip(":") in POLICIES and parts[1].endswith(":"):
-                found.setdefault(f"{split}/{parts[0]}", {})[parts[1][:-1]] = ast.literal_eval(parts[2])
-    for key, walks in found.items():
-        split, trace = key.split("/")
-        payload = read(f"sf_{split}.json")
-        if payload is None or trace in payload["traces"]:
-            continue
-        note = "walks under Augur's budget only: the run was stopped at the deadline before the refit ceiling"
-        payload.setdefault("partial", {})[trace] = {"note": note, "augur_budget": walks}
-        write(f"sf_{split}.json", payload)
+def _geomean(values: list[Any]) -> float | None:
+    """Geometric mean over the series where the value is finite and positive (``None`` when any is missing)."""
+    if any(v is None for v in values):
+        return None
+    ok = [v for v in values if math.isfinite(v) and v > 0]
+    return float(np.exp(np.mean(np.log(ok)))) if ok else None
 
 
 def _cost(path: Path) -> tuple[bool, int]:
@@ -311,17 +324,23 @@ def _cost(path: Path) -> tuple[bool, int]:
 
 
 def merge() -> Path:
-    """Targets recomputed in each split's file, ``complete`` set when every sampled series is in it, and
-    ``sf.json``: both splits side by side."""
+    """Targets recomputed in each split's file, ``complete`` set when every series of the split has every
+    policy, and ``sf.json``: both splits side by side."""
     for split in (datasets.DEVELOPMENT, datasets.VALIDATION):
-        payload = read(f"sf_{split}.json")
-        if payload is None:
-            continue
-        for entry in payload["traces"].values():
-            entry["targets"] = targets(entry)
-        payload["complete"] = {p.name for p in datasets.sample(split)} <= set(payload["traces"])
-        write(f"sf_{split}.json", payload)
-    parts = {s: f"sf_{s}.json" for s in (datasets.DEVELOPMENT, datasets.VALIDATION)}
+        name = f"sf_{split}.json"
+        with (Path(tempfile.gettempdir()) / f"augur-bench-{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            payload = read(name)
+            if payload is None:
+                continue
+            for entry in payload["traces"].values():
+                entry["targets"] = targets(entry)
+            every = {p.name for p in datasets.by_split(split)}
+            full = {n for n, t in payload["traces"].items() if set(POLICIES) <= set(t["augur_budget"])}
+            payload["complete"] = every <= full
+            payload["series_complete"] = f"{len(full & every)} of {len(every)}"
+            write(name, payload)
+    parts = {s: f"sf_{s}.json" for s in (datasets.DEVELOPMENT, datasets.VALIDATION) if read(f"sf_{s}.json")}
     return merge_splits("sf.json", parts, lambda s, part: part["traces"], keep=("split_rule", "settings"))
 
 
@@ -332,28 +351,31 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--merge"]:
         print(merge())
         return 0
-    if argv[:1] == ["--partial"]:
-        partial([Path(a) for a in argv[1:]])
-        print(merge())
-        return 0
     if argv[:1] == ["--speed"]:
         print(write("sf_speed.json", {"machine": machine(), "speed": speed(), "statsforecast_import": import_cost()}))
         return 0
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", choices=(datasets.DEVELOPMENT, datasets.VALIDATION), required=True)
-    parser.add_argument("--origins", type=int, default=10)
-    parser.add_argument("--max-steps", type=int, default=6048)
+    parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--sample", action="store_true", help="datasets.sample (else every series of the split)")
+    parser.add_argument("--origins", type=int, default=5)
+    parser.add_argument("--max-steps", type=int, default=4032)
     parser.add_argument(
-        "--ceiling-seconds", type=float, default=300.0, help="time per model and series for the refit ceiling"
+        "--ceiling-seconds", type=float, default=120.0, help="time per model and series for the refit ceiling"
     )
-    parser.add_argument("--shard", default="0/1", help="K/N: run every N-th series from the K-th (N processes)")
+    parser.add_argument("--shard", default="0/1", help="K/N: run every N-th (series, policy) from the K-th")
     parser.add_argument("traces", nargs="*", type=Path)
     args = parser.parse_args(argv)
     k, n = (int(x) for x in args.shard.split("/"))
-    # Cheapest first (hourly series last: seasonal AutoARIMA is the slowest fit there); series already in
-    # the results file are skipped, and each finished series is added to it at once (under a lock: the
-    # shards of a run share the file), so a run cut short keeps what finished.
-    paths = (args.traces or sorted(datasets.sample(args.split), key=_cost))[k::n]
+    wanted = [p for p in args.policies.split(",") if p]
+    unknown = set(wanted) - set(POLICIES)
+    if unknown:
+        parser.error(f"unknown policies {sorted(unknown)}")
+    # Cheapest series first; (series, policy) pairs already in the results file are skipped, and each
+    # finished pair is added to it at once (under a lock: the shards of a run share the file), so a run cut
+    # short keeps what finished.
+    series = args.traces or (datasets.sample(args.split) if args.sample else datasets.by_split(args.split))
+    pairs = [(path, policy) for path in sorted(series, key=_cost) for policy in wanted][k::n]
     name = f"sf_{args.split}.json"
     fresh: dict[str, Any] = {
         "machine": machine(),
@@ -363,24 +385,21 @@ def main(argv: list[str]) -> int:
             "max_steps": args.max_steps,
             "ceiling_seconds": args.ceiling_seconds,
             "policies": list(POLICIES),
-            "augur_sf_candidates": [*CANDIDATES, *SF_SELECTABLE],
+            "candidates": {p: list(FORECASTERS[p]) for p in POLICIES},
         },
         "complete": False,
         "traces": {},
     }
-    started, started_cpu = time.perf_counter(), time.process_time()
-    for path in paths:
+    for path, policy in pairs:
         if datasets.split_of(path) != args.split:
             print(f"{path.name} is in the other split; skipped", file=sys.stderr)
             continue
-        if path.name in (read(name) or fresh)["traces"]:
+        done = (read(name) or fresh)["traces"].get(path.name, {}).get("augur_budget", {})
+        if policy in done:
             continue
-        print(f"{args.split}: {path.name}", file=sys.stderr, flush=True)
-        entry = bench_trace(path.resolve(), args.origins, args.max_steps, args.ceiling_seconds)
-        entry["shard"] = args.shard
-        entry["process_seconds_so_far"] = round(time.perf_counter() - started, 1)
-        entry["process_cpu_seconds_so_far"] = round(time.process_time() - started_cpu, 1)
-        record(name, fresh, "traces", path.name, entry)
+        print(f"{args.split}: {path.name} {policy}", file=sys.stderr, flush=True)
+        entry = bench_policy(path.resolve(), policy, args.origins, args.max_steps, args.ceiling_seconds)
+        _record_policy(name, fresh, path.name, policy, entry)
     print(merge())
     return 0
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from augur.forecast.combination import members_of
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel
 from augur.forecast.online import OnlineCalibration, OnlineSettings, start_online
@@ -165,9 +166,10 @@ def detected_seasons(values: FloatArray, settings: ForecastSettings) -> tuple[tu
     return prep.periods, prep.primary
 
 
-def _evaluate(prep: _Prepared, names: tuple[str, ...]) -> list[Evaluation]:
+def _evaluate(prep: _Prepared, names: tuple[str, ...], candidates: tuple[str, ...]) -> list[Evaluation]:
     builders = fitters(prep.periods, prep.primary)
-    return evaluate(names, builders, prep.y, prep.x, prep.horizons, prep.target_index, prep.validation)
+    members = members_of(candidates)
+    return evaluate(names, builders, prep.y, prep.x, prep.horizons, prep.target_index, prep.validation, members)
 
 
 def _relative(score: float, reference: float) -> float:
@@ -178,7 +180,7 @@ def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatAr
     """Fingerprint the history, select a model by rolling origin over every candidate, calibrate it."""
     prep = _prepare(values, settings, exog)
     names = tuple(dict.fromkeys((*settings.candidates, "seasonal_naive")))
-    evaluations = _evaluate(prep, names)
+    evaluations = _evaluate(prep, names, settings.candidates)
     reference = next((e.score for e in evaluations if e.name == "seasonal_naive"), math.nan)
     competing = [e for e in evaluations if e.name in settings.candidates] or evaluations
     winner, calibration = best(competing, prep.horizons)
@@ -241,7 +243,7 @@ def _refit(previous: Forecaster, values: FloatArray, exog: FloatArray | None = N
     if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:
         return fit_forecaster(values, settings, exog)
     names = tuple(dict.fromkeys((previous.chosen, "seasonal_naive")))
-    evaluations = {e.name: e for e in _evaluate(prep, names)}
+    evaluations = {e.name: e for e in _evaluate(prep, names, settings.candidates)}
     own = evaluations.get(previous.chosen)
     reference = evaluations.get("seasonal_naive")
     if own is None or not math.isfinite(own.score):

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from augur.forecast.autoreg import AutoRegression
+from augur.forecast.combination import Combination
 from augur.forecast.fingerprint import Fingerprint, HistoryStatus
 from augur.forecast.forecaster import Forecaster, ForecastSettings
 from augur.forecast.models import Decomposed, FittedModel, HoltWinters, SeasonalNaive
@@ -76,6 +78,20 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
         }
     if isinstance(model, SfEts | SfArima | SfDecomposed):
         return sf_model_to_dict(model)
+    if isinstance(model, AutoRegression):
+        return {
+            "type": "AutoRegression",
+            "const": model.const,
+            "phi": _floats(model.phi),
+            "lags": _floats(model.lags),
+            "t": model.t,
+        }
+    if isinstance(model, Combination):
+        return {
+            "type": "Combination",
+            "labels": list(model.labels),
+            "members": [model_to_dict(m) for m in model.members],
+        }
     raise ValueError(f"cannot serialise model {type(model).__name__}")
 
 
@@ -115,6 +131,11 @@ def model_from_dict(data: dict[str, Any]) -> FittedModel:
         )
     if kind in ("SfEts", "SfArima", "SfDecomposed"):
         return sf_model_from_dict(data)
+    if kind == "AutoRegression":
+        return AutoRegression(float(data["const"]), _array(data["phi"]), _array(data["lags"]), int(data["t"]))
+    if kind == "Combination":
+        members = tuple(model_from_dict(m) for m in data["members"])
+        return Combination(members, tuple(str(label) for label in data["labels"]))
     raise ValueError(f"unknown model type {kind!r}")
 
 

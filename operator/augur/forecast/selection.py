@@ -4,11 +4,14 @@ horizon that matters; the walk's errors calibrate the quantiles."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from augur.forecast.autoreg import fit_autoreg
+from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors
 from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters, fit_seasonal_naive
 from augur.forecast.quantiles import Calibration, calibrate
 from augur.forecast.regression import fit_harmonic_arima
@@ -29,6 +32,7 @@ def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
         "holt_winters": lambda y, x: fit_holt_winters(y, primary),
         "mstl": lambda y, x: fit_decomposed(y, periods),
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
+        "autoreg": lambda y, x: fit_autoreg(y),
         "sf_autoets": lambda y, x: fit_sf_autoets(y, primary),
         "sf_autoarima": lambda y, x: fit_sf_autoarima(y, primary),
         "sf_mstl": lambda y, x: fit_sf_mstl(y, periods),
@@ -76,23 +80,39 @@ def evaluate(
     horizons: tuple[int, ...],
     target_index: int,
     validation: int,
+    members: tuple[str, ...] = (),
 ) -> list[Evaluation]:
-    """Fit each candidate on ``y[:-validation]`` and score it on the rest (MAE at ``target_index``)."""
+    """Fit each candidate on ``y[:-validation]`` and score it on the rest (MAE at ``target_index``).
+
+    ``combination`` among ``names`` is the mean of ``members`` (:mod:`augur.forecast.combination`),
+    which are fitted and walked for it when they are not in ``names`` themselves."""
     split = y.size - validation
     train_x = None if exog is None else exog[:split]
     valid_x = None if exog is None else exog[split:]
     results: list[Evaluation] = []
-    for name in names:
+    wanted = (*names, *members) if COMBINATION in names else names
+    for name in dict.fromkeys(wanted):
+        if name == COMBINATION:
+            continue
         try:
             model = builders[name](y[:split], train_x)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             continue
         model, errors = rolling_errors(model, y[split:], valid_x, horizons)
-        column = errors[:, target_index] if errors.size else np.array([np.nan])
-        finite = column[np.isfinite(column)]
-        score = float(np.mean(np.abs(finite))) if finite.size else float("inf")
-        results.append(Evaluation(name, model, errors, score))
+        results.append(Evaluation(name, model, errors, _score(errors, target_index)))
+    if COMBINATION in names:
+        parts = [e for e in results if e.name in members and math.isfinite(e.score)]
+        if len(parts) >= MIN_MEMBERS:
+            errors = combined_errors([e.errors for e in parts])
+            model = Combination(tuple(e.model for e in parts), tuple(e.name for e in parts))
+            results.append(Evaluation(COMBINATION, model, errors, _score(errors, target_index)))
     return results
+
+
+def _score(errors: FloatArray, target_index: int) -> float:
+    column = errors[:, target_index] if errors.size else np.array([np.nan])
+    finite = column[np.isfinite(column)]
+    return float(np.mean(np.abs(finite))) if finite.size else float("inf")
 
 
 def best(evaluations: list[Evaluation], horizons: tuple[int, ...]) -> tuple[Evaluation, Calibration]:
