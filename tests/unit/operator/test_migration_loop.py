@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from augur.operator import migrations
 
 
@@ -59,34 +61,37 @@ def test_a_pass_collects_and_steps() -> None:
     assert executor.handled == [("fresh", ""), ("running", ""), ("second", "running")]  # creation, then name
 
 
-def test_two_migrations_of_one_pod_created_within_one_pass_do_not_both_start() -> None:
-    """Both Pending when listed: the first created starts, the second is told it is moving (AlreadyMoving)."""
-    moves = FakeMoves(
-        [mig("late", "a", created="2026-01-01T00:00:02Z"), mig("early", "a", created="2026-01-01T00:00:01Z")]
-    )
+@pytest.mark.parametrize(
+    ("listed", "outcomes", "handled"),
+    [
+        pytest.param(
+            [("late", 2), ("early", 1)],
+            {},
+            [("early", ""), ("late", "early")],
+            id="created-within-one-pass-do-not-both-start",
+        ),
+        pytest.param(
+            [("bad", 1), ("good", 2)],
+            {"bad": "Failed"},
+            [("bad", ""), ("good", "")],
+            id="a-failed-first-does-not-block",
+        ),
+        pytest.param(
+            [("first", 1), ("second", 2)], {"first": ""}, [("first", "")], id="an-unknown-outcome-defers-the-second"
+        ),
+    ],
+)
+def test_two_pending_migrations_of_one_pod(
+    listed: list[tuple[str, int]], outcomes: dict[str, str], handled: list[tuple[str, str]]
+) -> None:
+    """Both Pending when listed (``listed``: name and creation second): the first created is handled first;
+    the second is told it moves (AlreadyMoving) while the first goes on, runs when the first failed, and is
+    deferred when the first's step gave no outcome (failed half-way)."""
+    moves = FakeMoves([mig(name, "a", created=f"2026-01-01T00:00:0{second}Z") for name, second in listed])
     executor = FakeExecutor(moves)
+    executor.outcomes = outcomes
     migrations.tick(executor)  # type: ignore[arg-type]
-    assert executor.handled == [("early", ""), ("late", "early")]
-
-
-def test_a_failed_first_migration_does_not_block_the_second() -> None:
-    moves = FakeMoves(
-        [mig("bad", "a", created="2026-01-01T00:00:01Z"), mig("good", "a", created="2026-01-01T00:00:02Z")]
-    )
-    executor = FakeExecutor(moves)
-    executor.outcomes = {"bad": "Failed"}
-    migrations.tick(executor)  # type: ignore[arg-type]
-    assert executor.handled == [("bad", ""), ("good", "")]
-
-
-def test_an_unknown_outcome_defers_the_pods_other_migrations() -> None:
-    moves = FakeMoves(
-        [mig("first", "a", created="2026-01-01T00:00:01Z"), mig("second", "a", created="2026-01-01T00:00:02Z")]
-    )
-    executor = FakeExecutor(moves)
-    executor.outcomes = {"first": ""}  # its step failed half-way
-    migrations.tick(executor)  # type: ignore[arg-type]
-    assert executor.handled == [("first", "")]
+    assert executor.handled == handled
 
 
 def test_plans_already_marked_are_not_read_again() -> None:
