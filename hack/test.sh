@@ -7,6 +7,7 @@ start=$SECONDS
 hack/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff";          ruff check .
+echo "== ruff format";   ruff format --check .
 echo "== mypy";          mypy
 echo "== import layers"; lint-imports
 echo "== crds current";  augur crds check
