@@ -9,10 +9,10 @@
 # stage below, and pip then installs from DIR alone (--no-index). Without it, pip downloads from PyPI.
 #
 # Stages: `deps` installs the dependencies named in pyproject.toml into a virtual environment (a layer that
-# build caches keep until pyproject.toml changes), `build` installs Augur itself beside it, and the final
-# stage gets the two. pip runs from a separate tool environment (`pip --python`), so the runtime
-# environment has no pip or setuptools. The image runs as UID/GID 65532 and works with a read-only root
-# filesystem (no bytecode is written; mount an emptyDir at /tmp).
+# build caches keep until that list changes), `build` installs Augur itself into a prefix of its own, and
+# the final stage is `deps` plus that small layer. pip runs from a tool environment in a tmpfs
+# (`pip --python`), so the image has no pip or setuptools. The image runs as UID/GID 65532 and works with a
+# read-only root filesystem (no bytecode is written; mount an emptyDir at /tmp).
 ARG BASE=python:3.11-slim-bookworm
 
 FROM scratch AS wheels
@@ -24,34 +24,34 @@ RUN python3 -c 'import tomllib; print(*tomllib.load(open("/src/pyproject.toml", 
       >/requirements.txt
 
 FROM ${BASE} AS deps
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python3 -m venv /opt/pip \
- && python3 -m venv --without-pip /opt/augur
-COPY --from=requirements /requirements.txt /src/
+ARG PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY --from=requirements /requirements.txt /opt/augur/requirements.txt
 # The test suites of the scientific libraries (about 100 MB) are not needed at run time; the smoke test
 # (hack/image.sh) imports both services afterwards.
-RUN --mount=type=bind,from=wheels,target=/wheels \
+RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/tmp \
     if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
- && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /src/requirements.txt \
+ && python3 -m venv /tmp/pip \
+ && python3 -m venv --without-pip /opt/augur \
+ && /tmp/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /opt/augur/requirements.txt \
  && rm -rf /opt/augur/lib/python3*/site-packages/scipy/*/tests \
            /opt/augur/lib/python3*/site-packages/pandas/tests \
            /opt/augur/lib/python3*/site-packages/statsmodels/*/tests
 
 FROM deps AS build
+ARG PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY pyproject.toml README.md /src/
 COPY operator /src/operator
 COPY scheduler_extender /src/scheduler_extender
-# Augur alone (its dependencies are in /opt/augur already), into a prefix of its own so that the final
-# stage copies it as a small layer of its own.
-RUN --mount=type=bind,from=wheels,target=/wheels \
+# Augur alone (its dependencies are in /opt/augur already), into a prefix the final stage copies.
+RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/tmp \
     if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
- && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --no-deps --prefix /opt/app /src
+ && python3 -m venv /tmp/pip \
+ && /tmp/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --no-deps --prefix /opt/app /src
 
-FROM ${BASE}
+FROM deps
 LABEL org.opencontainers.image.title="augur" \
       org.opencontainers.image.description="Predictive scaling and network-aware placement for Kubernetes" \
       org.opencontainers.image.licenses="Apache-2.0"
-COPY --from=deps /opt/augur /opt/augur
 COPY --from=build /opt/app /opt/augur
 ENV PATH=/opt/augur/bin:/usr/local/bin:/usr/bin:/bin \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -29,12 +29,15 @@ phase_start=$SECONDS
 phase() { log "$1 ($((SECONDS - phase_start)) s)"; phase_start=$SECONDS; }
 command -v buildah >/dev/null || { log "buildah is not installed (apt-get install -y buildah)"; exit 2; }
 
+# AUGUR_IMAGE_STORE=DIR: buildah's storage in DIR instead of the system's (a cold build beside a warm one).
+store=()
+[ -n "${AUGUR_IMAGE_STORE:-}" ] && store=(--root "$AUGUR_IMAGE_STORE/root" --runroot "$AUGUR_IMAGE_STORE/run")
 driver="${STORAGE_DRIVER:-}"
 if [ -z "$driver" ]; then
   driver=vfs
-  buildah --storage-driver overlay info >/dev/null 2>&1 && driver=overlay
+  buildah "${store[@]}" --storage-driver overlay info >/dev/null 2>&1 && driver=overlay
 fi
-bh() { buildah --storage-driver "$driver" "$@"; }
+bh() { buildah "${store[@]}" --storage-driver "$driver" "$@"; }
 
 smoke_only=false
 [ "${1:-}" = --smoke ] && smoke_only=true

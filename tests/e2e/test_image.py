@@ -41,7 +41,9 @@ class Built:
 
     def buildah(self, *args: str) -> str:
         env = {**os.environ, "BUILDAH_ISOLATION": "chroot"}
-        cmd = ["buildah", "--storage-driver", self.driver, *args]
+        store = os.environ.get("AUGUR_IMAGE_STORE")  # as hack/image.sh reads it
+        roots = ["--root", f"{store}/root", "--runroot", f"{store}/run"] if store else []
+        cmd = ["buildah", *roots, "--storage-driver", self.driver, *args]
         return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
 
 
