@@ -11,7 +11,8 @@
 # Stages: `deps` installs the dependencies named in pyproject.toml into a virtual environment (a layer that
 # build caches keep until that list changes), `build` installs Augur itself into a prefix of its own, and
 # the final stage is `deps` plus that small layer. pip runs from a tool environment in a tmpfs
-# (`pip --python`), so the image has no pip or setuptools. The image runs as UID/GID 65532 and works with a
+# (`pip --python`), so the image has no pip or setuptools. (A tmpfs over /tmp would take /tmp out of the
+# image with buildah 1.28, hence /opt/pip.) The image runs as UID/GID 65532 and works with a
 # read-only root filesystem (no bytecode is written; mount an emptyDir at /tmp).
 ARG BASE=python:3.11-slim-bookworm
 
@@ -28,11 +29,11 @@ ARG PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=requirements /requirements.txt /opt/augur/requirements.txt
 # The test suites of the scientific libraries (about 100 MB) are not needed at run time; the smoke test
 # (hack/image.sh) imports both services afterwards.
-RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/tmp \
+RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/opt/pip \
     if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
- && python3 -m venv /tmp/pip \
+ && python3 -m venv /opt/pip \
  && python3 -m venv --without-pip /opt/augur \
- && /tmp/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /opt/augur/requirements.txt \
+ && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /opt/augur/requirements.txt \
  && rm -rf /opt/augur/lib/python3*/site-packages/scipy/*/tests \
            /opt/augur/lib/python3*/site-packages/pandas/tests \
            /opt/augur/lib/python3*/site-packages/statsmodels/*/tests
@@ -43,10 +44,10 @@ COPY pyproject.toml README.md /src/
 COPY operator /src/operator
 COPY scheduler_extender /src/scheduler_extender
 # Augur alone (its dependencies are in /opt/augur already), into a prefix the final stage copies.
-RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/tmp \
+RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/opt/pip \
     if [ -n "$(find /wheels -name '*.whl' -print -quit)" ]; then set -- --no-index --find-links /wheels; fi \
- && python3 -m venv /tmp/pip \
- && /tmp/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --no-deps --prefix /opt/app /src
+ && python3 -m venv /opt/pip \
+ && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --no-deps --prefix /opt/app /src
 
 FROM deps
 LABEL org.opencontainers.image.title="augur" \

@@ -87,7 +87,8 @@ def test_the_runtime_environment_has_no_pip_and_no_test_suites(built: Built, con
         "import importlib.util as u, json, pathlib, sys, sysconfig\n"
         "site = pathlib.Path(sysconfig.get_paths()['purelib'])\n"
         "tests = [*site.glob('scipy/*/tests'), *site.glob('pandas/tests'), *site.glob('statsmodels/*/tests')]\n"
-        "print(json.dumps({'tools': [m for m in ('pip', 'setuptools', 'wheel') if u.find_spec(m)],\n"
+        "tmp = pathlib.Path('/tmp').stat().st_mode & 0o7777\n"
+        "print(json.dumps({'tmp': oct(tmp), 'tools': [m for m in ('pip', 'setuptools', 'wheel') if u.find_spec(m)],\n"
         "                  'tests': sorted(str(p.relative_to(site)) for p in tests), 'prefix': sys.prefix}))"
     )
     out = built.buildah("run", container, "--", "/opt/augur/bin/python3", "-c", probe)
@@ -95,3 +96,4 @@ def test_the_runtime_environment_has_no_pip_and_no_test_suites(built: Built, con
     assert found["tools"] == [], f"build tools in the runtime environment: {found['tools']}"
     assert found["tests"] == [], f"test suites left in the image: {found['tests']}"
     assert found["prefix"] == "/opt/augur", out
+    assert found["tmp"] == "0o1777", "/tmp must exist, world-writable and sticky (runs without an emptyDir too)"
