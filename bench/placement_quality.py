@@ -46,7 +46,7 @@ def generate(pods: int, seed: int) -> dict[str, Any]:
 def run_one(raw: dict[str, Any], orders: int, rounds: int, model: KubeModel, rename: bool = False) -> dict[str, Any]:
     sc = parse_scenario(raw)
     no_plan = ScoringConfig.from_dict({**(raw.get("scoring") or {}), "plan": {"weight": 0}})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = simulate(
         sc, search_rounds=rounds, variants={"augur_no_plan": no_plan}, model=model, orders=orders - 1, rename=rename
     )
@@ -68,6 +68,7 @@ def run_one(raw: dict[str, Any], orders: int, rounds: int, model: KubeModel, ren
         row[f"{name}_vs_best_worst"] = max((r for r in ratios if r is not None), default=None)
     row["augur_no_plan_vs_best"] = _ratio(report["augur_no_plan"]["network_cost"], best)
     row["seconds"] = round(time.perf_counter() - start, 2)
+    row["cpu_seconds"] = round(time.process_time() - cpu, 2)
     return row
 
 
@@ -98,6 +99,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "median_default_vs_best": med("default_vs_best_worst"),
         "largest_spread_across_orders": {n: round(spread(n), 4) for n in ("augur", "augur_alone", "default")},
         "best_exact": sum(1 for r in rows if r["best_exact"]),
+        "cpu_seconds": round(sum(r.get("cpu_seconds", 0.0) for r in rows), 1),
     }
 
 

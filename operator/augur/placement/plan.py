@@ -32,7 +32,7 @@ from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.model import RuleBook, WorkloadRules
-from augur.placement.search import BoolArray, CountProblem, CountSearch
+from augur.placement.search import BoolArray, CountProblem, CountSearch, kicked
 from augur.placement.table import IntArray
 from augur.placement.topology import FloatArray
 
@@ -53,6 +53,12 @@ class PlanSettings:
     starts: int = 8
     """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (the
     best after descent is annealed). 1: a single start from the node with most room."""
+    kicks: int = 100
+    """After annealing, rounds of iterated local search (a few random moves, then descent with node swaps;
+    the best kept), at most this many and at most :attr:`kick_node_budget` / nodes (0: none)."""
+    kick_node_budget: int = 5_000
+    """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 100 rounds up to 50
+    nodes, 5 at 1,000."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,11 +180,13 @@ class Planner:
             if search is None or start.value() < search.value() - EPS:
                 search = start
         assert search is not None
-        steps = min(s.anneal_steps, s.anneal_steps_per_pod * int(search.x.sum()))
-        if steps > 0 and search.x.sum() > 1:
+        pending = int(search.x.sum())
+        steps = min(s.anneal_steps, s.anneal_steps_per_pod * pending)
+        if steps > 0 and pending > 1:
             search.anneal(steps)
             search.descend(s.passes)
-        return search
+        rounds = min(s.kicks, s.kick_node_budget // max(len(p.room_cpu), 1))
+        return kicked(search, rounds, s.passes) if rounds > 0 and pending > 1 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""

@@ -152,6 +152,19 @@ class CountSearch:
     def value(self) -> float:
         return self.p.objective(self.x)
 
+    def quick_value(self) -> float:
+        """:meth:`value` with the pair-weight cost (:meth:`pair_cost`, ``O(workloads x nodes)``): equal to it
+        once every pod is placed, and dominated by the unplaced penalty otherwise."""
+        return UNPLACED_PENALTY * float(self.p.missing(self.x).sum()) + self.pair_cost()
+
+    def copy(self) -> CountSearch:
+        """An independent copy of the state (same problem, generator and pause hook), without recomputing."""
+        other = object.__new__(CountSearch)
+        other.p, other.rng, other.pause = self.p, self.rng, self.pause
+        for name in ("x", "h", "g", "room_cpu", "room_mem", "room_pods"):
+            setattr(other, name, getattr(self, name).copy())
+        return other
+
     def pair_cost(self) -> float:
         """``½ Σ C ⊙ G``: the network cost with pair weights from the target replicas (equal to
         :meth:`CountProblem.cost` once every pod is placed), in ``O(workloads x nodes)``."""
@@ -271,11 +284,77 @@ class CountSearch:
 
     # -- local search --
     def descend(self, passes: int, swaps: int = 100, only: BoolArray | None = None) -> None:
-        """Best single-pod moves and random improving swaps until neither helps (at most ``passes``);
-        with ``only``, moves of those workloads' pods only, and no swaps."""
+        """Best single-pod moves and random improving swaps until neither helps, then node swaps (at most
+        ``passes`` rounds); with ``only``, moves of those workloads' pods only, and no swaps."""
         for _ in range(passes):
-            if not (self._move_pass(only) | (only is None and self._swap_pass(swaps))):
+            if self._move_pass(only) | (only is None and self._swap_pass(swaps)):
+                continue
+            if only is not None or not self._node_swap_pass():
                 return
+
+    node_swap_sources: int = 32
+    """Nodes a node-swap pass tries as sources (all when there are fewer; else a seeded sample), so that a
+    pass costs at most ``O(sources x nodes x workloads²)``."""
+
+    def _node_swap_pass(self) -> bool:
+        """Exchange the movable pods of two nodes when that lowers the cost and both sides fit: moves whole
+        groups of pods at once (an application split between two regions and another one whole), which single
+        pod moves and swaps only reach uphill. The change for nodes ``n``, ``m`` with ``δ = X[:, m] - X[:, n]``
+        is ``δ · (G[:, n] - G[:, m]) + ½ δᵀKδ (D_nn + D_mm - 2 D_nm)``, exact."""
+        p = self.p
+        occupied = np.flatnonzero(self.x.sum(axis=0) > 0)
+        if len(occupied) == 0 or len(p.room_cpu) < 2:
+            return False
+        if len(occupied) > self.node_swap_sources:
+            occupied = np.sort(self.rng.choice(occupied, self.node_swap_sources, replace=False))
+        improved = False
+        threshold = -EPS * max(1.0, abs(self.pair_cost()))
+        kx = p.k @ self.x  # K X, so that δᵀKδ = b·Kb - 2 a·Kb + a·Ka in O(workloads) per pair
+        for n in occupied.tolist():
+            if not self.x[:, n].any():
+                continue
+            change = self.node_swap_changes(n, kx)
+            m = int(np.argmin(change))
+            if change[m] < threshold:
+                self._exchange(n, m)
+                kx[:, [n, m]] = kx[:, [m, n]]
+                improved = True
+        return improved
+
+    def node_swap_changes(self, n: int, kx: FloatArray | None = None) -> FloatArray:
+        """Per node ``m``, the exact cost change of exchanging the movable pods of ``n`` and ``m`` (``inf``
+        where either side would not fit or a pod may not go; ``kx``: ``K @ X`` when the caller has it)."""
+        p, d, a = self.p, self.p.distances, self.x[:, n]
+        kx = p.k @ self.x if kx is None else kx
+        ka = kx[:, n]
+        quad = (self.x * kx).sum(axis=0) - 2 * (ka @ self.x) + a @ ka
+        change = (self.x * (self.g[:, n, None] - self.g)).sum(axis=0) - a @ (self.g[:, n, None] - self.g)
+        change += 0.5 * quad * (d[n, n] + np.diagonal(d) - 2 * d[n])
+        a_cpu, a_mem, a_pods = p.cpu @ a, p.mem @ a, a.sum()
+        b_cpu, b_mem, b_pods = p.cpu @ self.x, p.mem @ self.x, self.x.sum(axis=0)
+        ok = (
+            (self.room_cpu[n] + a_cpu - b_cpu >= -EPS)
+            & (self.room_cpu + b_cpu - a_cpu >= -EPS)
+            & (self.room_mem[n] + a_mem - b_mem >= -EPS)
+            & (self.room_mem + b_mem - a_mem >= -EPS)
+            & (self.room_pods[n] + a_pods - b_pods >= -EPS)
+            & (self.room_pods + b_pods - a_pods >= -EPS)
+            & ~((self.x > 0) & ~p.allowed[:, n, None]).any(axis=0)
+            & ~((a > 0)[:, None] & ~p.allowed).any(axis=0)
+        )
+        ok[n] = False
+        out: FloatArray = np.where(ok, change, np.inf)
+        return out
+
+    def _exchange(self, n: int, m: int) -> None:
+        """Swap the movable pods of nodes ``n`` and ``m`` (room may dip below zero in between)."""
+        a, b = self.x[:, n].copy(), self.x[:, m].copy()
+        for w in np.flatnonzero(a).tolist():
+            for _ in range(int(a[w])):
+                self.move(w, n, m)
+        for w in np.flatnonzero(b).tolist():
+            for _ in range(int(b[w])):
+                self.move(w, m, n)
 
     def _move_pass(self, only: BoolArray | None = None) -> bool:
         improved = False
@@ -370,6 +449,23 @@ class CountSearch:
         if not np.array_equal(best, self.x):
             self.x = best
             self._recompute()
+
+
+def kicked(search: CountSearch, rounds: int, passes: int = 200) -> CountSearch:
+    """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far gets a few
+    random moves (a kick) and descends (:meth:`CountSearch.descend`, node swaps included); the best state
+    seen is returned (``search`` itself when no round improved on it)."""
+    best, best_value = search, search.quick_value()
+    for _ in range(rounds):
+        placed = int(best.x.sum())
+        if placed == 0:
+            break
+        s = best.copy()
+        s.kick(int(s.rng.integers(1, 4 + placed // 10)))
+        s.descend(passes)
+        if (value := s.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
+            best, best_value = s, value
+    return best
 
 
 def search_best(

@@ -1,15 +1,17 @@
 """The canonical node order: what the search and the ties see does not depend on node names or listing
-order, including the case plain colour refinement misses (nodes alike in two symmetric zones)."""
+order, including the case plain colour refinement misses (nodes alike in two symmetric zones); and the
+search's node swaps and kicks (exact changes, room respected)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from augur.placement import NodeInfo, Snapshot
 from augur.placement.canonical import canonical_order, colours
 from augur.placement.model import DependencyRule, WorkloadRules
 from augur.placement.plan import plan_pending
-from augur.placement.search import CountProblem, search_best
+from augur.placement.search import CountProblem, CountSearch, kicked, search_best
 from augur.placement.topology import DistanceLevels, TopologyModel
 
 
@@ -134,3 +136,58 @@ def test_search_best_cost_does_not_depend_on_node_order() -> None:
         )
         x = search_best(q, [], np.random.default_rng(0), rounds=20, anneal_steps=2000)
         assert q.fits(x) and abs(q.cost(x) - reference) < 1e-6
+
+
+def _random_state(seed: int) -> tuple[CountProblem, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w, n = 5, 7
+    d, _ = _zoned(rng.integers(0, 3, n).tolist(), [8] * n)
+    traffic = rng.random((w, w)) * (rng.random((w, w)) < 0.5) * 100
+    p = CountProblem(
+        distances=d,
+        traffic=traffic,
+        replicas=np.array([3, 2, 4, 2, 3], dtype=np.float64),
+        cpu=rng.choice([0.5, 1.0, 2.0], w),
+        mem=np.ones(w),
+        room_cpu=np.full(n, 6.0),
+        room_mem=np.full(n, 32.0),
+        allowed=rng.random((w, n)) < 0.9,
+        fixed=np.zeros((w, n)),
+        room_pods=np.full(n, 4.0),
+    )
+    x = np.zeros((w, n))
+    for i in range(w):
+        for _ in range(int(p.replicas[i])):
+            x[i, rng.choice(np.flatnonzero(p.allowed[i]))] += 1
+    return p, x
+
+
+def test_node_swap_changes_are_exact_and_respect_room() -> None:
+    """Exchanging two nodes' pods: the predicted change equals the recomputed cost difference, and ``inf``
+    exactly where the exchanged pods would not fit or may not go."""
+    for seed in range(6):
+        p, x = _random_state(seed)
+        s = CountSearch(p, np.random.default_rng(seed), x)
+        for n in range(len(p.room_cpu)):
+            change = s.node_swap_changes(n)
+            for m in range(len(p.room_cpu)):
+                y = s.x.copy()
+                y[:, [n, m]] = y[:, [m, n]]
+                legal = m != n and p.fits(y) and not ((y > 0) & ~p.allowed).any()
+                assert np.isfinite(change[m]) == legal or not p.fits(s.x)
+                if np.isfinite(change[m]):
+                    assert change[m] == pytest.approx(p.cost(y) - p.cost(s.x), abs=1e-6)
+
+
+def test_kicks_and_node_swaps_never_lose_and_keep_the_state_exact() -> None:
+    for seed in range(4):
+        p, _ = _random_state(seed)
+        s = CountSearch(p, np.random.default_rng(seed))
+        s.insert()
+        before = s.value()
+        out = kicked(s, 20, passes=20)
+        assert out.value() <= before + 1e-9
+        assert p.fits(out.x) and not ((out.x > 0) & ~p.allowed).any()
+        fresh = CountSearch(p, np.random.default_rng(0), out.x)  # incremental H, G, room = recomputed
+        assert np.allclose(fresh.g, out.g) and np.allclose(fresh.room_cpu, out.room_cpu)
+        assert out.quick_value() == pytest.approx(out.value())
