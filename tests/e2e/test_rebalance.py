@@ -20,19 +20,17 @@ session's operator runs the rebalancer and the Migration executor.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 from kubernetes import client, config
 
-from augur.devcluster import prometheus
 from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.exporter import LoopbackExporter, scraped_exporter
 from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
 from augur.devcluster.procs import wait_until
 
@@ -392,34 +390,14 @@ def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool,
     assert status["loadSource"] == "Requests"
 
 
-class _Usage(BaseHTTPRequestHandler):
-    text = "# EOF\n"
-
-    def do_GET(self) -> None:
-        body = type(self).text.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def usage(crds: LocalCluster, namespace: str) -> Iterator[type[_Usage]]:
-    """A loopback exporter of CPU use that Prometheus scrapes; the test sets ``_Usage.text``."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Usage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    prometheus.add_target(crds.prometheus_dir, f"e2e-usage-{namespace}", f"127.0.0.1:{server.server_address[1]}")
-    yield _Usage
-    server.shutdown()
-    server.server_close()
+def usage(crds: LocalCluster, namespace: str) -> Iterator[LoopbackExporter]:
+    """A loopback exporter of CPU use that Prometheus scrapes; the test sets its ``text``."""
+    with scraped_exporter(crds, f"e2e-usage-{namespace}") as exporter:
+        yield exporter
 
 
-def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: Pool, usage: type[_Usage]) -> None:
+def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: Pool, usage: LoopbackExporter) -> None:
     cordon(crds, pool.nodes, False)
     apply(crds, "---".join(deployment(pool, f"api{i}", 2, "100m") for i in range(2)))
     placed = started(crds, pool.ns, 4)

@@ -4,15 +4,13 @@ condition without losing the matrix."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from augur.devcluster import prometheus
 from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.exporter import scraped_exporter
 from augur.devcluster.procs import wait_until
 
 from .conftest import apply, condition, deployment, get_json
@@ -27,35 +25,16 @@ e2e_requests_per_second{source="web",destination="api",instance_id="2"} 12
 """
 
 
-class _Exporter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = METRICS.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def exporter(cluster: LocalCluster) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Exporter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    address = f"127.0.0.1:{server.server_address[1]}"
-    prometheus.add_target(cluster.prometheus_dir, "e2e-zone-rtt", address)
+    with scraped_exporter(cluster, "e2e-zone-rtt", METRICS) as served:
 
-    def scraped() -> bool:
-        r = httpx.get(f"{cluster.prometheus_url}/api/v1/query", params={"query": "e2e_zone_rtt_ms"}, timeout=5)
-        return len(r.json()["data"]["result"]) == 3
+        def scraped() -> bool:
+            r = httpx.get(f"{cluster.prometheus_url}/api/v1/query", params={"query": "e2e_zone_rtt_ms"}, timeout=5)
+            return len(r.json()["data"]["result"]) == 3
 
-    wait_until(scraped, 60, "Prometheus scraping the loopback exporter")
-    yield address
-    server.shutdown()
-    server.server_close()
+        wait_until(scraped, 60, "Prometheus scraping the loopback exporter")
+        yield served.address
 
 
 def _matrix(cluster: LocalCluster, name: str) -> dict[tuple[str, str], int]:
