@@ -8,16 +8,17 @@ import httpx
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 
-from .conftest import apply, condition, deployment, get_json
-
-PROFILE = """
-apiVersion: augur.dev/v1alpha1
-kind: WorkloadProfile
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}
-  policyRef: {{name: policy}}
-"""
+from .conftest import (
+    apply,
+    assert_log_clean,
+    condition,
+    condition_state,
+    create_worker,
+    deployment,
+    get_json,
+    profile,
+    profile_events,
+)
 
 POLICY = """
 apiVersion: augur.dev/v1alpha1
@@ -46,23 +47,22 @@ def test_api_server_rejects_invalid_objects_with_cel_messages(crds: LocalCluster
     assert "minReplicas must be less than or equal to maxReplicas" in bad_policy.stderr
     bad_profile = apply(
         crds,
-        PROFILE.format(name="p", ns=namespace, target="web")
-        + "  placement: {preferZones: [east-a], avoidZones: [east-a]}\n",
+        profile(name="p", ns=namespace, target="web") + "  placement: {preferZones: [east-a], avoidZones: [east-a]}\n",
         check=False,
     )
     assert bad_profile.returncode != 0
     assert "a zone cannot be both preferred and avoided" in bad_profile.stderr
-    typo = apply(crds, PROFILE.format(name="p", ns=namespace, target="web") + "  polcyRef: {name: x}\n", check=False)
+    typo = apply(crds, profile(name="p", ns=namespace, target="web") + "  polcyRef: {name: x}\n", check=False)
     assert typo.returncode != 0 and 'unknown field "spec.polcyRef"' in typo.stderr
     bad_kind = apply(
-        crds, PROFILE.format(name="p", ns=namespace, target="web").replace("Deployment", "deployment"), check=False
+        crds, profile(name="p", ns=namespace, target="web").replace("Deployment", "deployment"), check=False
     )
     assert bad_kind.returncode != 0 and "spec.scaleTargetRef.kind" in bad_kind.stderr
     both = '  feeds: [{name: f, query: "up", http: {url: "http://x.test/f"}}]\n'
-    bad_feed = apply(crds, PROFILE.format(name="p", ns=namespace, target="web") + both, check=False)
+    bad_feed = apply(crds, profile(name="p", ns=namespace, target="web") + both, check=False)
     assert bad_feed.returncode != 0 and "set exactly one of query or http" in bad_feed.stderr
     slow = '  feeds: [{name: f, http: {url: "http://x.test/f", timeout: 2m}}]\n'
-    bad_timeout = apply(crds, PROFILE.format(name="p", ns=namespace, target="web") + slow, check=False)
+    bad_timeout = apply(crds, profile(name="p", ns=namespace, target="web") + slow, check=False)
     assert bad_timeout.returncode != 0 and "timeout must be more than 0s and at most 60s" in bad_timeout.stderr
     assert get_json(crds, "wp", "-n", namespace)["items"] == []
 
@@ -73,32 +73,31 @@ def test_defaults_are_applied_by_the_api_server(crds: LocalCluster, namespace: s
     assert spec["targetUtilization"] == 0.8 and spec["leadTime"] == "2m"
     assert spec["behavior"]["scaleDown"]["stabilizationWindow"] == "5m"
     feed = '  feeds: [{name: weather, http: {url: "https://weather.test/t"}}]\n'
-    apply(crds, PROFILE.format(name="feeds", ns=namespace, target="web") + feed)
+    apply(crds, profile(name="feeds", ns=namespace, target="web") + feed)
     http = get_json(crds, "wp", "feeds", "-n", namespace)["spec"]["feeds"][0]["http"]
     assert http == {"url": "https://weather.test/t", "timeout": "5s", "maxBytes": 1048576}
 
 
 def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalCluster, namespace: str) -> None:
     apply(crds, POLICY.format(ns=namespace, min=1, max=10))
-    apply(crds, PROFILE.format(name="late", ns=namespace, target="late"))
+    apply(crds, profile(name="late", ns=namespace, target="late"))
 
-    def reason() -> str | None:
-        cond = condition(get_json(crds, "wp", "late", "-n", namespace), "Ready")
-        return None if cond is None else f"{cond['status']}/{cond['reason']}"
+    def reason() -> tuple[str, str] | None:
+        return condition_state(crds, namespace, "late", "Ready")
 
-    wait_until(lambda: reason() == "False/TargetNotFound", 60, "Ready=False TargetNotFound")
+    wait_until(lambda: reason() == ("False", "TargetNotFound"), 60, "Ready=False TargetNotFound")
     wp = get_json(crds, "wp", "late", "-n", namespace)
     assert wp["status"]["observedGeneration"] == wp["metadata"]["generation"]
     assert f"Deployment {namespace}/late not found" in condition(wp, "Ready")["message"]
-    wait_until(lambda: _has_event(crds, namespace, "TargetNotFound", "Warning"), 30, "TargetNotFound Event")
+    wait_until(lambda: _has_event(crds, namespace, "late", "TargetNotFound", "Warning"), 30, "TargetNotFound Event")
 
     apply(crds, deployment("late", namespace, 2))
-    wait_until(lambda: reason() == "True/TargetResolved", 60, "recovery to Ready=True")
+    wait_until(lambda: reason() == ("True", "TargetResolved"), 60, "recovery to Ready=True")
     status = get_json(crds, "wp", "late", "-n", namespace)["status"]
     assert (
         status["selector"] == "app=late" and status["targetKind"] == "Deployment" and status["mode"] == "ForecastOnly"
     )
-    wait_until(lambda: _has_event(crds, namespace, "TargetResolved", "Normal"), 30, "TargetResolved Event")
+    wait_until(lambda: _has_event(crds, namespace, "late", "TargetResolved", "Normal"), 30, "TargetResolved Event")
 
     managers = get_json(crds, "wp", "late", "-n", namespace, "--show-managed-fields")["metadata"]["managedFields"]
     assert any(m["manager"] == "augur" and m.get("subresource") == "status" for m in managers)
@@ -106,7 +105,7 @@ def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalClust
 
 def test_operator_reports_invalid_policy_and_missing_policy(operator, crds: LocalCluster, namespace: str) -> None:
     apply(crds, deployment("web", namespace, 1))
-    apply(crds, PROFILE.format(name="web", ns=namespace, target="web"))
+    apply(crds, profile(name="web", ns=namespace, target="web"))
     wait_until(
         lambda: (
             (condition(get_json(crds, "wp", "web", "-n", namespace), "Ready") or {}).get("reason") == "PolicyNotFound"
@@ -137,7 +136,7 @@ def test_deployment_pods_land_on_kwok_nodes_and_become_ready(crds: LocalCluster,
 def test_printer_columns(operator, crds: LocalCluster, namespace: str) -> None:
     apply(crds, POLICY.format(ns=namespace, min=1, max=5))
     apply(crds, deployment("cols", namespace, 1))
-    apply(crds, PROFILE.format(name="cols", ns=namespace, target="cols"))
+    apply(crds, profile(name="cols", ns=namespace, target="cols"))
     wait_until(
         lambda: (condition(get_json(crds, "wp", "cols", "-n", namespace), "Ready") or {}).get("status") == "True",
         60,
@@ -163,60 +162,12 @@ def test_operator_health_and_prometheus(operator, cluster: LocalCluster) -> None
     wait_until(apiserver_scraped, 60, "Prometheus scraping the API server")
 
 
-def _has_event(cluster: LocalCluster, namespace: str, reason: str, type_: str) -> bool:
-    events = get_json(cluster, "events", "-n", namespace)["items"]
-    return any(
-        e["reason"] == reason and e["type"] == type_ and e["involvedObject"]["kind"] == "WorkloadProfile"
-        for e in events
-    )
-
-
-WORKER_CRD = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: workers.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {kind: Worker, plural: workers, singular: worker}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      subresources:
-        status: {}
-        scale:
-          specReplicasPath: .spec.replicas
-          statusReplicasPath: .status.replicas
-          labelSelectorPath: .status.selector
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec: {type: object, properties: {replicas: {type: integer}}}
-            status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
-"""
+def _has_event(cluster: LocalCluster, namespace: str, name: str, reason: str, type_: str) -> bool:
+    return any(e["reason"] == reason and e["type"] == type_ for e in profile_events(cluster, namespace, name))
 
 
 def test_any_kind_with_scale_subresource_is_a_target(operator, crds: LocalCluster, namespace: str) -> None:
-    apply(crds, WORKER_CRD)
-    crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/workers.example.com")
-    apply(
-        crds,
-        f"apiVersion: example.com/v1\nkind: Worker\nmetadata: {{name: w, namespace: {namespace}}}\n"
-        "spec: {replicas: 2}\n",
-    )
-    crds.kubectl(
-        "patch",
-        "worker",
-        "w",
-        "-n",
-        namespace,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        '{"status": {"replicas": 2, "selector": "app=worker"}}',
-    )
+    create_worker(crds, namespace, "w", 2, "app=worker")
     apply(crds, POLICY.format(ns=namespace, min=1, max=5))
     targets = {
         "worker": "{apiVersion: example.com/v1, kind: Worker, name: w}",
@@ -248,11 +199,7 @@ def test_any_kind_with_scale_subresource_is_a_target(operator, crds: LocalCluste
     }
 
     def states() -> dict[str, tuple[str, str] | None]:
-        out: dict[str, tuple[str, str] | None] = {}
-        for name in expected:
-            cond = condition(get_json(crds, "wp", name, "-n", namespace), "Ready")
-            out[name] = None if cond is None else (cond["status"], cond["reason"])
-        return out
+        return {name: condition_state(crds, namespace, name, "Ready") for name in expected}
 
     wait_until(lambda: states() == expected, 60, f"Ready conditions {expected}")
     worker = get_json(crds, "wp", "worker", "-n", namespace)["status"]
@@ -262,8 +209,5 @@ def test_any_kind_with_scale_subresource_is_a_target(operator, crds: LocalCluste
 def test_operator_needs_no_more_rbac_than_shipped(operator) -> None:
     """Runs last in this module: by now every handler has run under the chart's operator identity."""
     proc, _ = operator
-    log = proc.log_path.read_text()
-    denial = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'
-    assert denial not in log, [line for line in log.splitlines() if denial in line][:3]
-    assert "Traceback" not in log, proc.log_tail(50)
+    assert_log_clean(proc)
     assert proc.running()

@@ -27,7 +27,15 @@ import pytest
 from augur.devcluster.cluster import LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.operator import metrics as metrics_module
-from tests.e2e.conftest import apply, condition, deployment, get_json
+from tests.e2e.conftest import (
+    apply,
+    condition,
+    deployment,
+    deployment_replicas,
+    get_json,
+    install_crd,
+    profile_events,
+)
 
 SHARD_LABEL = "augur.dev/e2e-shard"
 TAKEOVER_LIMIT_SECONDS = 30.0
@@ -47,13 +55,6 @@ class Operator:
         pattern = re.compile(rf"^{re.escape(metric)}{re.escape(labels)} (\S+)$", re.MULTILINE)
         found = pattern.search(self.scrape())
         return float(found.group(1)) if found else None
-
-
-@pytest.fixture(scope="module")
-def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
-    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
-    kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
-    return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
 
 
 def start_operator(cluster: LocalCluster, env: dict[str, str], name: str, shard: str, **extra: str) -> Operator:
@@ -168,11 +169,6 @@ def lease_holder(cluster: LocalCluster, name: str) -> str:
     return str(json.loads(out.stdout)["spec"].get("holderIdentity") or "") if out.returncode == 0 else ""
 
 
-def profile_events(cluster: LocalCluster, namespace: str, name: str) -> list[dict[str, Any]]:
-    items = get_json(cluster, "events", "-n", namespace, "--field-selector", f"involvedObject.name={name}")["items"]
-    return [e for e in items if e["involvedObject"]["kind"] == "WorkloadProfile"]
-
-
 def conflict_events(cluster: LocalCluster, namespace: str, name: str) -> list[dict[str, Any]]:
     return [e for e in profile_events(cluster, namespace, name) if e["reason"] == "Conflict"]
 
@@ -181,17 +177,13 @@ def settled(cluster: LocalCluster, namespace: str, name: str) -> int:
     """The Deployment's replicas once they equal the profile's desiredReplicas (else 0)."""
     wp = get_json(cluster, "workloadprofile", name, "-n", namespace)
     desired = (wp.get("status") or {}).get("desiredReplicas")
-    current = replicas(cluster, namespace, name)
+    current = deployment_replicas(cluster, namespace, name)
     return current if desired == current else 0
 
 
 def metric_total(op: Operator, name: str) -> float:
     """Sum over every labelled sample of ``name``."""
     return sum(float(v) for v in re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", op.scrape(), re.MULTILINE))
-
-
-def replicas(cluster: LocalCluster, namespace: str, name: str) -> int:
-    return int(get_json(cluster, "deployment", name, "-n", namespace)["spec"]["replicas"])
 
 
 def test_hpa_on_the_same_deployment_is_a_conflict_and_augur_does_not_write(
@@ -230,7 +222,7 @@ spec:
         wait_until(lambda: len(conflict_events(crds, namespace, "web")) == 1, 30, "one Conflict Event", op.proc)
         assert "web-hpa" in conflict_events(crds, namespace, "web")[0]["message"]
         time.sleep(15)  # several cadences (4 s) with the conflict in place
-        assert watch.augur_writes() == [] and replicas(crds, namespace, "web") == 2
+        assert watch.augur_writes() == [] and deployment_replicas(crds, namespace, "web") == 2
         wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
         desired = int(wp["status"].get("desiredReplicas") or 0)
         assert desired > 2, "the loop decided to scale: the test is not vacuous"
@@ -239,11 +231,13 @@ spec:
         assert len(conflict_events(crds, namespace, "web")) == 1  # no Event per cadence
         # the HPA goes: the conflict resolves and Augur scales
         crds.kubectl("delete", "hpa", "web-hpa", "-n", namespace)
-        wait_until(lambda: replicas(crds, namespace, "web") > 2, 90, "Augur scales once the HPA is gone", op.proc)
+        wait_until(
+            lambda: deployment_replicas(crds, namespace, "web") > 2, 90, "Augur scales once the HPA is gone", op.proc
+        )
         wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
         assert condition(wp, "Conflict") == {**condition(wp, "Conflict"), "status": "False", "reason": "NoConflict"}
         wait_until(lambda: len(watch.writes) > 0, 30, "the watch to see the write")
-        assert [w.replicas for w in watch.augur_writes()] == [replicas(crds, namespace, "web")], watch.writes
+        assert [w.replicas for w in watch.augur_writes()] == [deployment_replicas(crds, namespace, "web")], watch.writes
         reasons = [e["reason"] for e in profile_events(crds, namespace, "web")]
         assert "ConflictResolved" in reasons and "Scaled" in reasons
     finally:
@@ -274,7 +268,7 @@ def test_two_replicas_hand_over_within_30_s_without_conflicting_writes(
         assert (b.sample("augur_scale_writes_total", '{result="Succeeded"}') or 0) == 0
         assert (metric_total(b, "augur_decisions_total")) == 0  # the standby decides nothing
         assert (a.sample("augur_scale_writes_total", '{result="Succeeded"}') or 0) >= 1
-        before = replicas(crds, namespace, "api")
+        before = deployment_replicas(crds, namespace, "api")
 
         killed = time.monotonic()
         a.proc._popen.send_signal(signal.SIGKILL)
@@ -296,7 +290,7 @@ def test_two_replicas_hand_over_within_30_s_without_conflicting_writes(
         sequence = [w.replicas for w in writes]
         assert all(w.at < killed or w.at > killed + took - 0.5 for w in writes), "a write while nobody led"
         assert sequence == sorted(sequence), f"replicas went back and forth (conflicting writes): {sequence}"
-        assert sequence[writes_before - 1] == before and sequence[-1] == replicas(crds, namespace, "api")
+        assert sequence[writes_before - 1] == before and sequence[-1] == deployment_replicas(crds, namespace, "api")
         print(f"takeover after SIGKILL: Lease {took:.1f} s, acting {acting:.1f} s; augur writes {sequence}")
     finally:
         a.proc.stop()
@@ -338,23 +332,6 @@ def test_metrics_endpoint_serves_every_documented_metric(crds: LocalCluster, ope
         op.proc.stop()
 
 
-KEDA_CRD = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: scaledobjects.keda.sh}
-spec:
-  group: keda.sh
-  scope: Namespaced
-  names: {kind: ScaledObject, plural: scaledobjects, singular: scaledobject}
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-"""
-
-
 def test_a_keda_scaled_object_installed_later_is_a_conflict(
     crds: LocalCluster, operator_env: dict[str, str], namespace: str
 ) -> None:
@@ -365,8 +342,7 @@ def test_a_keda_scaled_object_installed_later_is_a_conflict(
         apply(crds, deployment("worker", namespace, 1))
         apply(crds, profile_manifest(namespace, "worker", "keda", 100, 50, "Auto"))
         wait_until(lambda: settled(crds, namespace, "worker") > 0, 90, "the profile scales without KEDA", op.proc)
-        apply(crds, KEDA_CRD)
-        crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "scaledobjects.keda.sh")
+        install_crd(crds, "keda.sh", "ScaledObject", "v1alpha1")
         apply(
             crds,
             f"""

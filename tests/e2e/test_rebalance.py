@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from kubernetes import client, config
 
 from augur.devcluster.cluster import LocalCluster
@@ -36,6 +37,7 @@ from augur.devcluster.procs import wait_until
 
 from ._watch import AvailabilityWatcher
 from .conftest import apply, condition, get_json
+from .conftest import deployment as kwok_deployment
 
 POOL = "augur.dev/e2e-pool"
 INTERVAL = 2  # seconds between rebalancer runs
@@ -80,36 +82,21 @@ def cordon(cluster: LocalCluster, nodes: tuple[str, ...], on: bool) -> None:
 
 
 def deployment(pool: Pool, name: str, replicas: int, cpu: str, min_available: int | None = None) -> str:
-    pdb = (
-        f"""
----
+    """The kwok Deployment of conftest on the pool's nodes only (their label and taint); with
+    ``min_available``, a PodDisruptionBudget for it."""
+    doc = yaml.safe_load(kwok_deployment(name, pool.ns, replicas, cpu))
+    pod = doc["spec"]["template"]["spec"]
+    pod["nodeSelector"] = {POOL: pool.ns}
+    pod["tolerations"].append({"key": POOL, "operator": "Exists", "effect": "NoSchedule"})
+    manifest = f"\n{json.dumps(doc)}\n"
+    if min_available is not None:
+        manifest += f"""---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {{name: {name}, namespace: {pool.ns}}}
 spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
 """
-        if min_available is not None
-        else ""
-    )
-    return (
-        f"""
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {pool.ns}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      nodeSelector: {{{POOL}: {pool.ns}}}
-      tolerations:
-      - {{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}
-      - {{key: {POOL}, operator: Exists, effect: NoSchedule}}
-      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: 64Mi}}}}}}]
-"""
-        + pdb
-    )
+    return manifest
 
 
 def policy(pool: Pool, mode: str, extra: str = "") -> str:

@@ -18,8 +18,17 @@ import pytest
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 
-from .conftest import apply, condition, deployment, get_json
-from .test_foundation import WORKER_CRD
+from .conftest import (
+    apply,
+    assert_log_clean,
+    condition_state,
+    create_worker,
+    deployment,
+    deployment_replicas,
+    get_json,
+    profile,
+    profile_events,
+)
 
 DEMAND = "400 + 300 * sin(vector(2 * pi() * time() / 3600))"
 SEVERAL = 'label_replace(vector(1), "part", "a", "", "") or label_replace(vector(2), "part", "b", "", "")'
@@ -38,44 +47,24 @@ spec:
   metricsOutageFallback: Hold
 """
 
-PROFILE = """
-apiVersion: augur.dev/v1alpha1
-kind: WorkloadProfile
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}
-  policyRef: {{name: {policy}}}
-  demand: {{query: '{query}', capacityPerReplica: 50, unit: req/s, step: 1m}}
-"""
+
+def scaled_profile(name: str, ns: str, target: str, policy: str, query: str) -> str:
+    demand = f"{{query: '{query}', capacityPerReplica: 50, unit: req/s, step: 1m}}"
+    return profile(name, ns, target, policy) + f"  demand: {demand}\n"
 
 
 def setup(cluster: LocalCluster, ns: str, name: str, mode: str, query: str = DEMAND, replicas: int = 1) -> None:
     apply(cluster, deployment(name, ns, replicas))
     apply(cluster, POLICY.format(name=name, ns=ns, mode=mode))
-    apply(cluster, PROFILE.format(name=name, ns=ns, target=name, policy=name, query=query))
+    apply(cluster, scaled_profile(name=name, ns=ns, target=name, policy=name, query=query))
 
 
 def status(cluster: LocalCluster, ns: str, name: str) -> dict[str, Any]:
     return get_json(cluster, "wp", name, "-n", ns).get("status") or {}
 
 
-def reason(cluster: LocalCluster, ns: str, name: str, type_: str) -> tuple[str, str] | None:
-    cond = condition(get_json(cluster, "wp", name, "-n", ns), type_)
-    return None if cond is None else (cond["status"], cond["reason"])
-
-
-def spec_replicas(cluster: LocalCluster, ns: str, name: str) -> int:
-    return int(get_json(cluster, "deployment", name, "-n", ns)["spec"]["replicas"])
-
-
-def events(cluster: LocalCluster, ns: str, name: str) -> list[dict[str, Any]]:
-    items = get_json(cluster, "events", "-n", ns)["items"]
-    mine = ("WorkloadProfile", name)
-    return [e for e in items if (e["involvedObject"]["kind"], e["involvedObject"]["name"]) == mine]
-
-
 def has_event(cluster: LocalCluster, ns: str, name: str, why: str, text: str = "") -> bool:
-    return any(e["reason"] == why and text in e.get("message", "") for e in events(cluster, ns, name))
+    return any(e["reason"] == why and text in e.get("message", "") for e in profile_events(cluster, ns, name))
 
 
 def predictive(cluster: LocalCluster, ns: str, name: str) -> bool:
@@ -91,10 +80,10 @@ def test_forecast_only_fills_status_and_never_writes(operator, crds: LocalCluste
     setup(crds, namespace, "fo", "ForecastOnly")
     wait_until(lambda: predictive(crds, namespace, "fo"), 180, "a forecast-based decision in status")
     s = status(crds, namespace, "fo")
-    assert spec_replicas(crds, namespace, "fo") == 1
+    assert deployment_replicas(crds, namespace, "fo") == 1
     assert s["lastDecision"]["acted"] is False and s["desiredReplicas"] >= 2  # demand 100..700, 40/replica
-    assert reason(crds, namespace, "fo", "Scaling") == ("False", "ForecastOnly")
-    assert reason(crds, namespace, "fo", "MetricsAvailable") == ("True", "DemandRead")
+    assert condition_state(crds, namespace, "fo", "Scaling") == ("False", "ForecastOnly")
+    assert condition_state(crds, namespace, "fo", "MetricsAvailable") == ("True", "DemandRead")
     forecast = s["forecast"]
     assert forecast["peakUpper"] >= forecast["peakP50"] > 0 and forecast["horizonSeconds"] == 3600
     assert s["leadTimeSeconds"] == 120 and s["readyReplicas"] >= 0 and 90 <= s["demand"] <= 710
@@ -113,12 +102,14 @@ def test_forecast_only_fills_status_and_never_writes(operator, crds: LocalCluste
 
 def test_off_does_nothing(operator, crds: LocalCluster, namespace: str) -> None:
     setup(crds, namespace, "idle", "Off", replicas=2)
-    wait_until(lambda: reason(crds, namespace, "idle", "Scaling") == ("False", "ModeOff"), 60, "Scaling=False ModeOff")
+    wait_until(
+        lambda: condition_state(crds, namespace, "idle", "Scaling") == ("False", "ModeOff"), 60, "Scaling=False ModeOff"
+    )
     time.sleep(10)  # several cadences
     s = status(crds, namespace, "idle")
     assert "desiredReplicas" not in s and "forecast" not in s and "lastDecision" not in s
-    assert reason(crds, namespace, "idle", "MetricsAvailable") == ("Unknown", "ModeOff")
-    assert spec_replicas(crds, namespace, "idle") == 2
+    assert condition_state(crds, namespace, "idle", "MetricsAvailable") == ("Unknown", "ModeOff")
+    assert deployment_replicas(crds, namespace, "idle") == 2
     assert crds.kubectl("get", "configmap", "augur-state-idle", "-n", namespace, check=False).returncode != 0
 
 
@@ -127,43 +118,26 @@ def test_auto_scales_a_kwok_deployment_through_scale(operator, crds: LocalCluste
 
     def scaled() -> bool:
         s = status(crds, namespace, "auto")
-        return spec_replicas(crds, namespace, "auto") == s.get("desiredReplicas", -1) > 1
+        return deployment_replicas(crds, namespace, "auto") == s.get("desiredReplicas", -1) > 1
 
     wait_until(scaled, 180, "the Deployment scaled to the desired replicas")
     wait_until(lambda: has_event(crds, namespace, "auto", "Scaled", "scaling 1 → "), 30, "a Scaled Event")
-    message = next(e["message"] for e in events(crds, namespace, "auto") if e["reason"] == "Scaled")
+    message = next(e["message"] for e in profile_events(crds, namespace, "auto") if e["reason"] == "Scaled")
     assert "needs" in message and "at 80% target" in message
     deploy = get_json(crds, "deployment", "auto", "-n", namespace, "--show-managed-fields")
     scale_writes = [m for m in deploy["metadata"]["managedFields"] if m["manager"] == "augur"]
     assert scale_writes and all(m["operation"] == "Apply" and m.get("subresource") == "scale" for m in scale_writes)
-    assert reason(crds, namespace, "auto", "Scaling")[0] == "True"
+    assert condition_state(crds, namespace, "auto", "Scaling")[0] == "True"
     crds.kubectl("rollout", "status", "deployment/auto", "-n", namespace, "--timeout=120s")
 
 
 def test_auto_scales_a_custom_resource_through_scale(operator, crds: LocalCluster, namespace: str) -> None:
     """A custom resource's /scale refuses server-side apply; Augur writes it by merge patch instead."""
-    apply(crds, WORKER_CRD)
-    crds.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/workers.example.com")
-    apply(
-        crds,
-        f"apiVersion: example.com/v1\nkind: Worker\nmetadata: {{name: cr, namespace: {namespace}}}\n"
-        "spec: {replicas: 1}\n",
-    )
-    crds.kubectl(
-        "patch",
-        "worker",
-        "cr",
-        "-n",
-        namespace,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        '{"status": {"replicas": 1, "selector": "app=cr"}}',
-    )
+    create_worker(crds, namespace, "cr", 1, "app=cr")
     apply(crds, POLICY.format(name="cr", ns=namespace, mode="Auto"))
-    profile = PROFILE.format(name="cr", ns=namespace, target="cr", policy="cr", query=DEMAND)
+    manifest = scaled_profile(name="cr", ns=namespace, target="cr", policy="cr", query=DEMAND)
     apply(
-        crds, profile.replace("{apiVersion: apps/v1, kind: Deployment,", "{apiVersion: example.com/v1, kind: Worker,")
+        crds, manifest.replace("{apiVersion: apps/v1, kind: Deployment,", "{apiVersion: example.com/v1, kind: Worker,")
     )
 
     def worker_replicas() -> int:
@@ -177,7 +151,7 @@ def test_auto_scales_a_custom_resource_through_scale(operator, crds: LocalCluste
     writes = [m for m in worker["metadata"]["managedFields"] if m["manager"] == "augur"]
     # Update, not Apply: the merge patch that stands in for the apply this API server refuses.
     assert writes and all(m.get("subresource") == "scale" and m["operation"] == "Update" for m in writes)
-    assert reason(crds, namespace, "cr", "Scaling")[0] == "True"
+    assert condition_state(crds, namespace, "cr", "Scaling")[0] == "True"
     assert not has_event(crds, namespace, "cr", "ScaleFailed")
 
 
@@ -187,22 +161,26 @@ def test_prometheus_outage_falls_back_and_recovers(operator, crds: LocalCluster,
     crds.restart_prometheus(start=False)
     try:
         wait_until(
-            lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("False", "PrometheusUnavailable"),
+            lambda: (
+                condition_state(crds, namespace, "outage", "MetricsAvailable") == ("False", "PrometheusUnavailable")
+            ),
             60,
             "MetricsAvailable=False PrometheusUnavailable",
         )
-        held = spec_replicas(crds, namespace, "outage")
-        assert reason(crds, namespace, "outage", "Scaling") == ("True", "MetricsFallback")
+        held = deployment_replicas(crds, namespace, "outage")
+        assert condition_state(crds, namespace, "outage", "Scaling") == ("True", "MetricsFallback")
         wait_until(lambda: has_event(crds, namespace, "outage", "PrometheusUnavailable"), 30, "outage Event")
         time.sleep(8)
-        assert spec_replicas(crds, namespace, "outage") == held >= 1
+        assert deployment_replicas(crds, namespace, "outage") == held >= 1
         assert status(crds, namespace, "outage")["lastDecision"]["kind"] == "Fallback"
     finally:
         crds.restart_prometheus()  # same port and data; waits until ready
-    wait_until(lambda: reason(crds, namespace, "outage", "MetricsAvailable") == ("True", "DemandRead"), 90, "recovery")
+    wait_until(
+        lambda: condition_state(crds, namespace, "outage", "MetricsAvailable") == ("True", "DemandRead"), 90, "recovery"
+    )
     wait_until(lambda: has_event(crds, namespace, "outage", "DemandRead"), 30, "recovery Event")
     wait_until(lambda: predictive(crds, namespace, "outage"), 60, "predictive again")
-    warnings = [e for e in events(crds, namespace, "outage") if e["reason"] == "PrometheusUnavailable"]
+    warnings = [e for e in profile_events(crds, namespace, "outage") if e["reason"] == "PrometheusUnavailable"]
     assert len(warnings) == 1 and warnings[0]["type"] == "Warning" and warnings[0].get("count", 1) == 1
 
 
@@ -230,7 +208,7 @@ def test_operator_restart_keeps_learned_state(operator, crds: LocalCluster, name
     # the restored model, no new fit (status times are rounded to the second, hence the + 1)
     assert _ts(after["learned"]["fittedAt"]) == fitted_at < restarted + 1
     assert has_event(crds, namespace, "keep", "StateRestored", f"restored model {model}")
-    assert reason(crds, namespace, "keep", "Scaling") == ("False", "ForecastOnly")
+    assert condition_state(crds, namespace, "keep", "Scaling") == ("False", "ForecastOnly")
 
 
 @pytest.mark.parametrize(
@@ -242,20 +220,26 @@ def test_bad_queries_are_reported_and_nothing_is_written(
 ) -> None:
     setup(crds, namespace, "bad", "Auto", query=query, replicas=2)
     wait_until(
-        lambda: reason(crds, namespace, "bad", "MetricsAvailable") == ("False", expected), 60, f"{expected} reported"
+        lambda: condition_state(crds, namespace, "bad", "MetricsAvailable") == ("False", expected),
+        60,
+        f"{expected} reported",
     )
     wait_until(lambda: has_event(crds, namespace, "bad", expected), 30, f"{expected} Event")
     time.sleep(6)
     s = status(crds, namespace, "bad")
-    assert spec_replicas(crds, namespace, "bad") == 2 and s["desiredReplicas"] == 2
+    assert deployment_replicas(crds, namespace, "bad") == 2 and s["desiredReplicas"] == 2
     assert s["lastDecision"]["kind"] == "Fallback" and "forecast" not in s
 
 
 def test_missing_target_and_invalid_policy(operator, crds: LocalCluster, namespace: str) -> None:
     apply(crds, POLICY.format(name="p", ns=namespace, mode="Auto"))
-    apply(crds, PROFILE.format(name="lost", ns=namespace, target="lost", policy="p", query=DEMAND))
-    wait_until(lambda: reason(crds, namespace, "lost", "Ready") == ("False", "TargetNotFound"), 60, "TargetNotFound")
-    wait_until(lambda: reason(crds, namespace, "lost", "Scaling") == ("False", "NotReady"), 30, "Scaling NotReady")
+    apply(crds, scaled_profile(name="lost", ns=namespace, target="lost", policy="p", query=DEMAND))
+    wait_until(
+        lambda: condition_state(crds, namespace, "lost", "Ready") == ("False", "TargetNotFound"), 60, "TargetNotFound"
+    )
+    wait_until(
+        lambda: condition_state(crds, namespace, "lost", "Scaling") == ("False", "NotReady"), 30, "Scaling NotReady"
+    )
     assert "desiredReplicas" not in status(crds, namespace, "lost")
     bad = POLICY.format(name="inverted", ns=namespace, mode="Auto").replace("minReplicas: 1", "minReplicas: 30")
     refused = apply(crds, bad, check=False)
@@ -265,7 +249,4 @@ def test_missing_target_and_invalid_policy(operator, crds: LocalCluster, namespa
 def test_no_rbac_denials_or_tracebacks(operator) -> None:
     """Runs last in this module: the scaling paths ran under the chart's operator identity."""
     proc, _ = operator
-    log = proc.log_path.read_text()
-    denial = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'
-    assert denial not in log, [line for line in log.splitlines() if denial in line][:3]
-    assert "Traceback" not in log, proc.log_tail(80)
+    assert_log_clean(proc)
