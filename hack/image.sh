@@ -98,6 +98,7 @@ print(*d["build-system"]["requires"], *d["project"]["dependencies"], sep="\n")')
 
 if ! $smoke_only; then
   wheels=$(wheelhouse)
+  phase_start=$SECONDS  # (wheelhouse ran in a subshell and logged its own time)
   old=$(bh inspect --type image --format '{{.FromImageID}}' "$TAG" 2>/dev/null || true)
   log "building $TAG on $base ($driver storage, wheelhouse $wheels)"
   bh bud --layers --build-context "wheels=$wheels" --build-arg "BASE=$base" -t "$TAG" . \
