@@ -18,7 +18,7 @@ from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
-from augur.operator import indexes, metrics
+from augur.operator import indexes, memory, metrics
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
 from augur.operator.operations import GuardedTargets, LeadTimes
@@ -56,7 +56,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     targets = GuardedTargets(Workloads(memo["resources"]))
     memo["scaler"] = Scaler(
         ranges, targets, StateStore(memo["api"]), memo["pool"], SETTINGS.state_save_seconds,
-        warmups=SETTINGS.warmup_concurrency,
+        warmups=SETTINGS.warmup_concurrency, drained=memory.trim,
     )  # fmt: skip
     metrics.WARMUP_QUEUE.set_function(lambda: memo["scaler"].warm_queue)
     metrics.PROFILES_LEARNED.set_function(memo["scaler"].learned)

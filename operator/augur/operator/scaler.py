@@ -120,15 +120,18 @@ class Scaler:
         clock: Callable[[], float] = time.time,
         http_feeds: HttpFeeds | None = None,
         warmups: int = 0,
+        drained: Callable[[], object] | None = None,
     ) -> None:
         """``warmups``: threads that read and learn the history of profiles seen for the first time
         (``AUGUR_WARMUP_CONCURRENCY``; 0: in the cycle itself). That first read is CPU-heavy (every point
         of weeks of history goes through the anomaly detector), so it is queued to this pool in arrival
         order and ``run`` returns None until it is done: the handler threads stay free for the cycles of
-        profiles that already decide, and the queue drains as fast as the warm-up threads go."""
+        profiles that already decide, and the queue drains as fast as the warm-up threads go.
+        ``drained`` is called (on a warm-up thread) each time the queue has become empty."""
         self.ranges, self.targets, self.store, self.pool = ranges, targets, store, pool
         self._warm_pool = ThreadPoolExecutor(warmups, thread_name_prefix="augur-warmup") if warmups > 0 else None
         self._warm_queue = 0
+        self._drained = drained
         self.http_feeds = http_feeds or HttpFeeds()
         self.save_seconds = save_seconds
         self.clock = clock
@@ -260,6 +263,9 @@ class Scaler:
             with self._lock:
                 rt.warming = False
                 self._warm_queue -= 1
+                empty = self._warm_queue == 0
+            if empty and self._drained is not None:
+                self._drained()
 
     def _bare(self, mode: str, spec: WorkloadProfileSpec) -> Facts:
         return Facts(mode=mode, now=self.clock(), spec=spec)

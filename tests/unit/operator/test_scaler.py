@@ -393,7 +393,11 @@ class BlockedProm(FakeProm):
 def test_warm_up_reads_queue_in_order_once_each_and_keep_handler_threads_free() -> None:
     clock = Clock()
     prom = BlockedProm(clock)
-    scaler = Scaler(prom, FakeTargets(5), FakeStore(), CachedPool(), save_seconds=300, clock=clock, warmups=1)
+    emptied: list[int] = []
+    scaler = Scaler(
+        prom, FakeTargets(5), FakeStore(), CachedPool(), save_seconds=300, clock=clock, warmups=1,
+        drained=lambda: emptied.append(scaler.warm_queue),
+    )  # fmt: skip
     refs = [ProfileRef("ns", f"w{i}", f"uid-w{i}") for i in range(3)]
     for _ in range(2):  # a second tick of a queued profile queues nothing more
         assert all(scaler.run(r, spec(), policy(), "Auto") is None for r in refs)  # returns at once
@@ -401,6 +405,7 @@ def test_warm_up_reads_queue_in_order_once_each_and_keep_handler_threads_free() 
     prom.release.set()
     drained(scaler)
     assert len(prom.reads) == 3 and scaler.learned() == 3
+    assert emptied == [0]  # told once, when the last queued read finished (the operator trims memory then)
     reports = [scaler.run(r, spec(), policy(), "Auto") for r in refs]
     assert all(r is not None and r.decision.kind == "Predictive" for r in reports)
 
