@@ -4,8 +4,8 @@ Each configuration is a tuple of candidates walked exactly as ``augur backtest``
 policy (same refit schedule, incremental updates, median forecast at the lead-time horizon); the score
 is rMAE against seasonal naive over the evaluated steps common to every configuration. Walks are cached
 per series and configuration (``--cache``), so configurations can be added without re-running the
-others. Writes ``bench/results/sf_search.json``. Validation series are refused: tuning sees development
-data only.
+others. Writes ``bench/results/sf_search.json``. Tuning sees development data only: on validation series
+(``--split validation``) only the chosen change runs, against the candidates before it, to report it.
 
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator nice -n 19 .venv/bin/python bench/sf_search.py``.
 """
@@ -18,6 +18,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import functools
+import json
 import sys
 import time
 from pathlib import Path
@@ -27,8 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets
-from common import machine, write
+from common import RESULTS, machine, write
 
+from augur.forecast.forecaster import ForecastSettings
 from augur.forecast.selection import CANDIDATES
 from augur.sim import policies
 from augur.sim.backtest import detected_season, seasonal_naive_reference
@@ -37,22 +40,33 @@ from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup, default_warmup_steps, evaluated_mask
 from augur.sim.trace import load_trace
 
+BEFORE = tuple(c for c in CANDIDATES if c != "combination")
+"""Augur's candidates before issue 12's round."""
 CONFIGS: dict[str, tuple[str, ...]] = {
-    "augur_before": CANDIDATES,
-    "combination_all": (*CANDIDATES, "combination"),
-    "autoreg": (*CANDIDATES, "autoreg"),
-    "autoreg_combination": (*CANDIDATES, "autoreg", "combination"),
-    "with_sf": (*CANDIDATES, "sf_autoets", "sf_autoarima"),
-    "combination_sf": (*CANDIDATES, "sf_autoets", "sf_autoarima", "combination"),
+    "augur_before": BEFORE,
+    "combination_all": (*BEFORE, "combination"),
+    "autoreg": (*BEFORE, "autoreg"),
+    "autoreg_combination": (*BEFORE, "autoreg", "combination"),
+    "near": BEFORE,
+    "near_autoreg_combination": (*BEFORE, "autoreg", "combination"),
+    "ses_combination": (*CANDIDATES, "ses"),
+    "ses_autoreg_combination": (*CANDIDATES, "ses", "autoreg"),
+    "with_sf": (*BEFORE, "sf_autoets", "sf_autoarima"),
+    "combination_sf": (*BEFORE, "sf_autoets", "sf_autoarima", "combination"),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
 }
+SETTINGS: dict[str, dict[str, Any]] = {
+    "near": {"near_horizons_score": True},
+    "near_autoreg_combination": {"near_horizons_score": True},
+}
+"""ForecastSettings fields other than the candidates, per configuration."""
 MAX_STEPS = 4032
 
 
 def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tuple[np.ndarray, float]:
-    file = cache / f"{path.stem}__{name}.npy"
+    file = cache / f"{path.parent.name}__{path.stem}__{name}.npy"
     if file.exists():
         return np.load(file), 0.0
     trace = load_trace(path)
@@ -62,6 +76,7 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
     season = detected_season(trace)
     warmup = default_warmup_steps(trace.steps, season)
     policies.FORECASTERS[name] = candidates
+    policies.ForecastSettings = functools.partial(ForecastSettings, **SETTINGS.get(name, {}))  # type: ignore[misc]
     start = time.process_time()
     run = run_forecast_policy(name, trace.demand, setup, WalkSettings(), warmup, Progress("s", trace.steps, None), 0)
     cpu = time.process_time() - start
@@ -88,25 +103,59 @@ def score(path: Path, points: dict[str, np.ndarray]) -> dict[str, float]:
     return {n: float(np.mean(np.abs(d - p[common]))) / base for n, p in points.items()}
 
 
+def table(files: list[str]) -> str:
+    """Markdown: rMAE per development series and configuration, from the ``--score-only`` files (a
+    configuration missing from a file's series is shown as -), and the geometric mean ratio to
+    ``augur_before`` over the series it ran on."""
+    rows: dict[str, dict[str, float]] = {}
+    names: list[str] = []
+    for file in files:
+        payload = json.loads((RESULTS / file).read_text())
+        for trace, entry in payload["traces"].items():
+            rows.setdefault(trace, {}).update(entry["rmae"])
+        names += [n for n in payload["configs"] if n not in names]
+    out = [f"| series | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
+    for trace, values in rows.items():
+        out.append(f"| {trace} | " + " | ".join(f"{values[n]:.3f}" if n in values else "-" for n in names) + " |")
+    ratios = []
+    for n in names:
+        pairs = [(v[n], v["augur_before"]) for v in rows.values() if n in v and "augur_before" in v]
+        geo = float(np.exp(np.mean([np.log(a / b) for a, b in pairs]))) if pairs else float("nan")
+        ratios.append(f"{geo:.3f} ({len(pairs)})")
+    out.append("| geometric mean ÷ augur_before (series) | " + " | ".join(ratios) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--table"]:
+        print(table(argv[1:]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sf_search"))
     parser.add_argument("--shard", default="0/1")
     parser.add_argument("--score-only", action="store_true")
+    parser.add_argument("--out", default="sf_search.json")
+    parser.add_argument(
+        "--split",
+        default=datasets.DEVELOPMENT,
+        help="validation: only to report the chosen change (augur_before vs combination_all), after tuning",
+    )
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     names = args.configs.split(",")
     k, n = (int(x) for x in args.shard.split("/"))
-    series = datasets.by_split(datasets.DEVELOPMENT)
+    series = datasets.by_split(args.split)
+    if args.split != datasets.DEVELOPMENT and not set(names) <= {"augur_before", "combination_all"}:
+        parser.error("on validation series only the before/after comparison of the chosen change runs")
     if args.series:
         series = [p for p in series if p.name in args.series.split(",")]
     out: dict[str, Any] = {}
     for path in series[k::n] if not args.score_only else series:
         points, cpu = {}, {}
         for name in names:
-            if args.score_only and not (args.cache / f"{path.stem}__{name}.npy").exists():
+            if args.score_only and not (args.cache / f"{path.parent.name}__{path.stem}__{name}.npy").exists():
                 break
             points[name], cpu[name] = walk(path, name, CONFIGS[name], args.cache)
         else:
@@ -127,10 +176,10 @@ def main(argv: list[str]) -> int:
         for n, s in summary.items():
             print(n, s)
         write(
-            "sf_search.json",
+            args.out,
             {
                 "machine": machine(),
-                "split": "development",
+                "split": args.split,
                 "configs": {n: CONFIGS[n] for n in names},
                 "summary": summary,
                 "traces": out,

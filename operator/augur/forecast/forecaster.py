@@ -40,6 +40,9 @@ class ForecastSettings:
     """A scheduled refit re-runs the full selection at least every this many refits."""
     reselect_degradation: float = 1.25
     """... and whenever the chosen model's error relative to seasonal naive grew by this factor."""
+    near_horizons_score: bool = False
+    """Select on the mean of the MAEs at horizons 1 … ``target_horizon`` (every horizon the decision
+    reads: the near ones hold replicas, the target one buys them) instead of the target horizon's alone."""
     online: OnlineSettings = field(default_factory=OnlineSettings)
     """Online calibration of horizons 1 … ``target_horizon`` (:mod:`augur.forecast.online`)."""
 
@@ -166,10 +169,11 @@ def detected_seasons(values: FloatArray, settings: ForecastSettings) -> tuple[tu
     return prep.periods, prep.primary
 
 
-def _evaluate(prep: _Prepared, names: tuple[str, ...], candidates: tuple[str, ...]) -> list[Evaluation]:
+def _evaluate(prep: _Prepared, names: tuple[str, ...], settings: ForecastSettings) -> list[Evaluation]:
     builders = fitters(prep.periods, prep.primary)
-    members = members_of(candidates)
-    return evaluate(names, builders, prep.y, prep.x, prep.horizons, prep.target_index, prep.validation, members)
+    members = members_of(settings.candidates)
+    scored = tuple(range(prep.target_index + 1)) if settings.near_horizons_score else (prep.target_index,)
+    return evaluate(names, builders, prep.y, prep.x, prep.horizons, scored, prep.validation, members)
 
 
 def _relative(score: float, reference: float) -> float:
@@ -180,7 +184,7 @@ def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatAr
     """Fingerprint the history, select a model by rolling origin over every candidate, calibrate it."""
     prep = _prepare(values, settings, exog)
     names = tuple(dict.fromkeys((*settings.candidates, "seasonal_naive")))
-    evaluations = _evaluate(prep, names, settings.candidates)
+    evaluations = _evaluate(prep, names, settings)
     reference = next((e.score for e in evaluations if e.name == "seasonal_naive"), math.nan)
     competing = [e for e in evaluations if e.name in settings.candidates] or evaluations
     winner, calibration = best(competing, prep.horizons)
@@ -243,7 +247,7 @@ def _refit(previous: Forecaster, values: FloatArray, exog: FloatArray | None = N
     if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:
         return fit_forecaster(values, settings, exog)
     names = tuple(dict.fromkeys((previous.chosen, "seasonal_naive")))
-    evaluations = {e.name: e for e in _evaluate(prep, names, settings.candidates)}
+    evaluations = {e.name: e for e in _evaluate(prep, names, settings)}
     own = evaluations.get(previous.chosen)
     reference = evaluations.get("seasonal_naive")
     if own is None or not math.isfinite(own.score):

@@ -77,9 +77,13 @@ class HoltWinters:
     season: FloatArray
     """``season[i % period]`` is the latest seasonal term of phase ``i``."""
     t: int
+    trended: bool = True
+    """``False``: no trend (``beta``, ``phi`` and ``trend`` 0): simple exponential smoothing, ETS(A,N,A)."""
 
     @property
     def name(self) -> str:
+        if not self.trended:
+            return "ses"
         return "holt_winters" if self.period else "holt"
 
     def update(self, value: float, exog: FloatArray | None = None) -> HoltWinters:
@@ -102,8 +106,9 @@ class HoltWinters:
         return np.asarray(values, dtype=np.float64)
 
 
-def fit_holt_winters(y: FloatArray, period: int, max_points: int = 4032) -> HoltWinters:
-    """Estimate ETS(A,Ad,A) with statsmodels on the recent history, then keep its final state."""
+def fit_holt_winters(y: FloatArray, period: int, max_points: int = 4032, trend: bool = True) -> HoltWinters:
+    """Estimate ETS(A,Ad,A) with statsmodels on the recent history, then keep its final state;
+    ``trend=False``: ETS(A,N,A), simple exponential smoothing (with the season when there is one)."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     m = period if period >= 2 and y.size >= 2 * period + 2 else 0
@@ -113,8 +118,8 @@ def fit_holt_winters(y: FloatArray, period: int, max_points: int = 4032) -> Holt
         warnings.simplefilter("ignore")
         model = ExponentialSmoothing(
             data,
-            trend="add",
-            damped_trend=True,
+            trend="add" if trend else None,
+            damped_trend=trend,
             seasonal="add" if m else None,
             seasonal_periods=m or None,
             initialization_method="heuristic" if m else "estimated",
@@ -127,14 +132,15 @@ def fit_holt_winters(y: FloatArray, period: int, max_points: int = 4032) -> Holt
         season[(offset + data.size - m + np.arange(m)) % m] = np.asarray(fit.season)[-m:]
     return HoltWinters(
         alpha=float(p["smoothing_level"]),
-        beta=float(p["smoothing_trend"]),
+        beta=float(p["smoothing_trend"]) if trend else 0.0,
         gamma=float(p["smoothing_seasonal"]) if m else 0.0,
-        phi=float(p["damping_trend"]),
+        phi=float(p["damping_trend"]) if trend else 0.0,
         level=float(np.asarray(fit.level)[-1]),
-        trend=float(np.asarray(fit.trend)[-1]),
+        trend=float(np.asarray(fit.trend)[-1]) if trend else 0.0,
         period=m,
         season=season,
         t=int(y.size),
+        trended=trend,
     )
 
 

@@ -56,7 +56,14 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
         }
     if isinstance(model, HoltWinters):
         scalars = {k: _num(getattr(model, k)) for k in ("alpha", "beta", "gamma", "phi", "level", "trend")}
-        return {"type": "HoltWinters", **scalars, "period": model.period, "season": _floats(model.season), "t": model.t}
+        return {
+            "type": "HoltWinters",
+            **scalars,
+            "period": model.period,
+            "season": _floats(model.season),
+            "t": model.t,
+            "trended": model.trended,
+        }
     if isinstance(model, Decomposed):
         return {
             "type": "Decomposed",
@@ -106,6 +113,7 @@ def _holt(data: dict[str, Any]) -> HoltWinters:
         period=int(data["period"]),
         season=_array(data["season"]),
         t=int(data["t"]),
+        trended=bool(data.get("trended", True)),
     )
 
 

@@ -18,7 +18,10 @@ from augur.forecast.regression import fit_harmonic_arima
 from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 
-CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax")
+CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION)
+"""Augur's default candidates; ``combination`` is the mean of the other three models (chosen on the
+development series, ``bench/results/sf_search.json``). ``autoreg`` and the ``sf_*`` models are fitters
+that a ``ForecastSettings.candidates`` may name, not defaults."""
 MAX_ORIGINS = 150
 
 Fitter = Callable[[FloatArray, FloatArray | None], FittedModel]
@@ -30,6 +33,7 @@ def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
     return {
         "seasonal_naive": lambda y, x: fit_seasonal_naive(y, primary),
         "holt_winters": lambda y, x: fit_holt_winters(y, primary),
+        "ses": lambda y, x: fit_holt_winters(y, primary, trend=False),
         "mstl": lambda y, x: fit_decomposed(y, periods),
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
         "autoreg": lambda y, x: fit_autoreg(y),
@@ -78,11 +82,12 @@ def evaluate(
     y: FloatArray,
     exog: FloatArray | None,
     horizons: tuple[int, ...],
-    target_index: int,
+    scored: int | tuple[int, ...],
     validation: int,
     members: tuple[str, ...] = (),
 ) -> list[Evaluation]:
-    """Fit each candidate on ``y[:-validation]`` and score it on the rest (MAE at ``target_index``).
+    """Fit each candidate on ``y[:-validation]`` and score it on the rest: the MAE at horizon index
+    ``scored``, or the mean of the MAEs at several (a tuple of indices into ``horizons``).
 
     ``combination`` among ``names`` is the mean of ``members`` (:mod:`augur.forecast.combination`),
     which are fitted and walked for it when they are not in ``names`` themselves."""
@@ -99,20 +104,25 @@ def evaluate(
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             continue
         model, errors = rolling_errors(model, y[split:], valid_x, horizons)
-        results.append(Evaluation(name, model, errors, _score(errors, target_index)))
+        results.append(Evaluation(name, model, errors, _score(errors, scored)))
     if COMBINATION in names:
         parts = [e for e in results if e.name in members and math.isfinite(e.score)]
         if len(parts) >= MIN_MEMBERS:
             errors = combined_errors([e.errors for e in parts])
             model = Combination(tuple(e.model for e in parts), tuple(e.name for e in parts))
-            results.append(Evaluation(COMBINATION, model, errors, _score(errors, target_index)))
+            results.append(Evaluation(COMBINATION, model, errors, _score(errors, scored)))
     return results
 
 
-def _score(errors: FloatArray, target_index: int) -> float:
-    column = errors[:, target_index] if errors.size else np.array([np.nan])
-    finite = column[np.isfinite(column)]
-    return float(np.mean(np.abs(finite))) if finite.size else float("inf")
+def _score(errors: FloatArray, scored: int | tuple[int, ...]) -> float:
+    maes = []
+    for index in (scored,) if isinstance(scored, int) else scored:
+        column = errors[:, index] if errors.size else np.array([np.nan])
+        finite = column[np.isfinite(column)]
+        if not finite.size:
+            return float("inf")
+        maes.append(float(np.mean(np.abs(finite))))
+    return float(np.mean(maes)) if maes else float("inf")
 
 
 def best(evaluations: list[Evaluation], horizons: tuple[int, ...]) -> tuple[Evaluation, Calibration]:
