@@ -12,7 +12,7 @@
 | ``AUGUR_FIT_WORKERS`` | half the CPUs, at least 1 | worker processes for model fits (one BLAS thread each) |
 | ``AUGUR_FIT_NICE`` | ``10`` | fit workers run this much nicer than the operator (0-19), so cycles go first |
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``900`` | how often learned state is saved to its ConfigMap (also after each fit) |
-| ``AUGUR_HANDLER_THREADS`` | ``16`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
+| ``AUGUR_HANDLER_THREADS`` | ``32`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
 | ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | threads for first-sight history reads (CPU-heavy), queued in arrival order |
 | ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
@@ -85,7 +85,7 @@ class OperatorSettings:
     state_save_seconds: float = 900.0
     """A restart re-reads the points since the last save from Prometheus and replays them, so a longer
     interval loses nothing; each save is a ConfigMap apply of tens of KiB."""
-    handler_threads: int = 16
+    handler_threads: int = 32
     warmup_concurrency: int = 4
     status_refresh_seconds: float = 300.0
 

@@ -109,7 +109,7 @@ def test_settings_from_env_validate() -> None:
     with pytest.raises(ValueError, match="AUGUR_LOG_FORMAT"):
         OperatorSettings.from_env({"AUGUR_LOG_FORMAT": "xml"})
     defaults = OperatorSettings.from_env({})
-    assert (defaults.handler_threads, defaults.warmup_concurrency, defaults.status_refresh_seconds) == (16, 4, 300)
+    assert (defaults.handler_threads, defaults.warmup_concurrency, defaults.status_refresh_seconds) == (32, 4, 300)
     tuned = OperatorSettings.from_env(
         {"AUGUR_HANDLER_THREADS": "32", "AUGUR_WARMUP_CONCURRENCY": "2", "AUGUR_STATUS_REFRESH_SECONDS": "0"}
     )
