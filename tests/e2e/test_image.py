@@ -2,13 +2,14 @@
 
 The script (run as the test suite would: the current tree, its caches under ``~/.cache/augur/image``)
 builds the image on a Debian bookworm base it bootstraps (this machine reaches no container registry) from
-a wheelhouse it keeps, then runs the image as its own user and imports both services, in the image's
-container and again on a read-only bind of its root with only ``/tmp`` writable (the chart's
-``readOnlyRootFilesystem`` with an emptyDir at ``/tmp``). This test then checks, by itself, what the
-image declares (user, entrypoint, command, ports) and that the runtime environment carries no pip or
-build tools. A cold build (no base, no wheelhouse, no layer cache) takes several minutes more than a
-warm one, hence the long timeout. Skipped only where buildah is not installed (``hack/setup.sh`` installs
-it).
+a wheelhouse it keeps, checks in the image's container that it runs as 65532:65532, then, on a read-only
+bind of the image's root with only ``/tmp`` writable (the chart's ``readOnlyRootFilesystem`` with an
+emptyDir at ``/tmp``), that both services import and the entrypoint answers ``operator run --help`` and
+``extender run --help``. This test then checks, by itself, what the image declares (user, entrypoint,
+command, ports, environment), that ``/tmp`` is there, and that the runtime environment carries no pip,
+setuptools or library test suites. Warm (base, wheelhouse and dependency layer cached) it takes about a
+minute; a cold build (debootstrap, PyPI) several more, hence the long timeout. Skipped only where buildah
+is not installed (``hack/setup.sh`` installs it).
 """
 
 from __future__ import annotations
