@@ -107,12 +107,20 @@ if ! $smoke_only; then
   # (a cold build with it wrote 13 GB); on overlay it keeps the dependency layer between builds.
   layers=true
   [ "$driver" = vfs ] && layers=false
-  bh bud --layers="$layers" --build-context "wheels=$wheels" --build-arg "BASE=$base" -t "$TAG" . \
-    | while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done >"$CACHE/build.log" 2>&1 \
+  bh bud --layers="$layers" --build-context "wheels=$wheels" --build-arg "BASE=$base" -t "$TAG" . 2>&1 \
+    | while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done >"$CACHE/build.log" \
     || { tail -30 "$CACHE/build.log" >&2; exit 1; }
   new=$(bh inspect --type image --format '{{.FromImageID}}' "$TAG")
-  # The image this tag named before, unless a build cache still uses it.
-  [ -n "$old" ] && [ "$old" != "$new" ] && { bh rmi "$old" >/dev/null 2>&1 || true; }
+  # What the previous build left and this one did not use: the image this tag named before and the
+  # intermediate images of its stages (each keeps its parents, old dependency layers included, alive).
+  # buildah rmi also drops their untagged parents, and refuses what a current image still builds on.
+  used="$CACHE/build-images-$(printf '%s' "${AUGUR_IMAGE_STORE:-system}-$driver" | sha256sum | cut -c1-8)"
+  sed -n 's/^[0-9:]* --> \([0-9a-f]\{11,\}\)$/\1/p' "$CACHE/build.log" | sort -u >"$used.new"
+  for id in $( { [ -n "$old" ] && [ "$old" != "$new" ] && echo "${old:0:11}"; cat "$used" 2>/dev/null; } \
+               | sort -u | comm -23 - "$used.new"); do
+    bh rmi "$id" >/dev/null 2>&1 || true
+  done
+  mv "$used.new" "$used"
   phase "built $TAG"
 fi
 
