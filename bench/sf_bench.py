@@ -1,23 +1,24 @@
 """Augur's forecaster against Nixtla statsforecast, side by side (``bench/results/sf_<split>.json``).
 
-For each series of one split (``bench/datasets.py``; a deterministic sample, see ``datasets.sample``):
+For each series of one split (``bench/datasets.py``: every series, or ``--sample``, or paths given) and
+each policy (``--policies``; ``augur``, ``augur_sf``, ``sf_autoets``, ``sf_autoarima``, ``sf_mstl``), one
+(series, policy) pair at a time, cheapest series first, each added to the results file as it finishes:
 
-- **Augur's budget**: ``augur backtest``'s walk (``run_backtest``) for ``augur`` and the statsforecast
-  policies ``sf_autoets``, ``sf_autoarima``, ``sf_mstl``: the same refit schedule (when the history
-  doubles early on, then daily, at least 288 steps apart), causal incremental updates in between, the
-  same decision rule. rMAE at the lead-time horizon against seasonal naive, over all evaluated steps.
-- **Unlimited** (the accuracy ceiling): at ``--origins`` evenly spaced evaluated steps, every model is
-  refitted on the 4032 points before the origin (``augur.sim.ceiling``); statsforecast's own point
-  forecast, Augur's full selection's median. rMAE over those steps, and the budget walks' rMAE over the
-  same steps for the comparison. Fit time per series = wall time of one such fit.
-- **Speed**: incremental update (``Forecaster.update``) per model, on two weeks at five minutes.
+- **Augur's budget**: ``augur backtest``'s walk (``run_backtest``): the same refit schedule (when the
+  history doubles early on, then daily, at least 288 steps apart), causal incremental updates in between,
+  the same decision rule. rMAE at the lead-time horizon against seasonal naive, over the evaluated steps.
+- **Unlimited** (the accuracy ceiling): at ``--origins`` evenly spaced evaluated steps (default 5) the
+  model is refitted on the 4032 points before the origin (``augur.sim.ceiling``); statsforecast's own
+  point forecast, Augur's full selection's median. rMAE over those steps, and the walk's rMAE over the
+  same steps. Fit time per series = CPU time of one such fit.
+- **Speed** (``--speed``): incremental update per model, fit, selection, statsforecast's import.
 
-Series longer than ``--max-steps`` use their last ``--max-steps`` steps (said in the JSON). Capacity (it
-only matters for the decisions, not for rMAE): the 99.5th percentile needs 15 replicas at u = 0.8.
-Run: ``PYTHONPATH=operator .venv/bin/python bench/sf_bench.py --split development --shard 0/2`` (and
-``--shard 1/2``, and the same for ``--split validation``: four processes fill the two files), then
-``--merge`` (targets, ``sf.json`` with both splits side by side), ``--table development`` (the docs'
-table) and ``--speed`` (``sf_speed.json``: update, fit, selection, import).
+Series longer than ``--max-steps`` (default 4032) use their last ``--max-steps`` steps (said in the
+JSON). Capacity (it only matters for the decisions, not for rMAE): the 99.5th percentile needs 15
+replicas at u = 0.8. Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator nice -n 19 .venv/bin/python
+bench/sf_bench.py --split validation --policies augur,sf_autoets,sf_autoarima,sf_mstl`` (``--shard K/N``
+for parallel processes sharing the file), then ``--merge`` (targets, ``sf.json`` with both splits side by
+side) and ``--table validation`` (the docs' table).
 """
 
 from __future__ import annotations
@@ -156,17 +157,20 @@ def targets(trace: dict[str, Any]) -> dict[str, Any]:
     statsforecast walk (same budget), and against the best unlimited refit among the models refitted at
     every sampled origin (all on the same steps)."""
     budget, models = trace["augur_budget"], trace["unlimited"]["models"]
+    # Only when every statsforecast model and augur ran on the series: a best of some is no best.
+    ran = all(n in budget for n in ("augur", *SF_CANDIDATES))
     finite = {n: budget[n]["rmae"] for n in SF_CANDIDATES if n in budget and math.isfinite(budget[n]["rmae"])}
-    best_sf = min(finite, key=lambda n: finite[n]) if finite else None
+    best_sf = min(finite, key=lambda n: finite[n]) if finite and ran else None
     complete = {
         n: m for n, m in models.items() if len(m["origins"]) == m["origins_sampled"] and math.isfinite(m["rmae"])
     }
-    best = min(complete, key=lambda n: complete[n]["rmae"]) if complete else None
+    best = min(complete, key=lambda n: complete[n]["rmae"]) if complete and ran else None
     out: dict[str, Any] = {
         "best_statsforecast_under_budget": best_sf,
         "best_unlimited_all_origins": best,
         "unlimited_cut_short": sorted(set(models) - set(complete)),
         "missing": [p for p in POLICIES if p not in budget],
+        "compared": ran,
     }
     for name in SELECTIONS:
         if name not in budget:
@@ -257,61 +261,68 @@ def _f(value: Any, digits: int = 3) -> str:
 
 def table(split: str) -> str:
     """The markdown table of ``docs/forecasting.md`` from ``bench/results/sf_<split>.json`` (the targets
-    are recomputed with :func:`targets` and written back, so the file and the table agree)."""
+    are recomputed with :func:`targets` and written back, so the file and the table agree): the series
+    where Augur and every statsforecast model ran, a summary row over them, then the others."""
     path = RESULTS / f"sf_{split}.json"
     payload = json.loads(path.read_text())
-    names = " / ".join(POLICIES)
+    traces = payload["traces"]
+    shown = [p for p in POLICIES if any(p in t["augur_budget"] for t in traces.values())]
+    selections = [a for a in SELECTIONS if a in shown]
+    names = " / ".join(shown)
     rows = [
-        f"| series | step | h | rMAE under Augur's budget: {names} | best sf | augur ≤ best sf | augur_sf ≤ best sf "
-        f"| unlimited rMAE at the sampled origins: {names} | augur, augur_sf walk ÷ best unlimited (same steps) "
-        f"| fit CPU s per series: {names} |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| series | step | h | rMAE under Augur's budget: {names} | best sf | "
+        + " | ".join(f"{a} ≤ best sf" for a in selections)
+        + f" | unlimited rMAE at the sampled origins: {names} | {', '.join(selections)} walk ÷ best unlimited "
+        f"(same steps) | fit CPU s per series: {names} |",
+        "|" + " --- |" * (7 + len(selections)),
     ]
     yes = {True: "yes", False: "**no**", None: "-"}
-    tally: dict[str, list[Any]] = {key: [] for key in ("augur_le", "augur_sf_le", "augur_ceil", "augur_sf_ceil")}
-    for name, t in sorted(payload["traces"].items()):
+    tally: dict[str, list[Any]] = {f"{a}_{k}": [] for a in selections for k in ("le", "ceil", "ratio")}
+    compared, other = [], []
+    for name, t in sorted(traces.items()):
         t["targets"] = goal = targets(t)
         b, u = t["augur_budget"], t["unlimited"]["models"]
 
         def cell(policy: str, value: Any, digits: int = 3, ran: dict[str, Any] = b) -> str:
             return _f(value, digits) if policy in ran else "not run"
 
-        ceiling = " / ".join(
-            cell(p, u[p]["rmae"] if p in u else None)
-            + (
-                ""
-                if p not in u or len(u[p]["origins"]) == u[p]["origins_sampled"]
-                else f" ({len(u[p]['origins'])} of {u[p]['origins_sampled']})"
-            )
-            for p in POLICIES
-        )
-        ratios = " / ".join(_f(goal.get(f"{a}_budget_over_best_unlimited_same_steps"), 2) for a in SELECTIONS)
-        for a in SELECTIONS:
-            tally[f"{a}_le"].append(goal.get(f"{a}_le_best_statsforecast_under_budget"))
-            tally[f"{a}_ceil"].append(goal.get(f"{a}_within_10pct_of_ceiling"))
-        rows.append(
+        ratios = " / ".join(_f(goal.get(f"{a}_budget_over_best_unlimited_same_steps"), 2) for a in selections)
+        if goal["compared"]:
+            for a in selections:
+                tally[f"{a}_le"].append(goal.get(f"{a}_le_best_statsforecast_under_budget"))
+                tally[f"{a}_ceil"].append(goal.get(f"{a}_within_10pct_of_ceiling"))
+                tally[f"{a}_ratio"].append(goal.get(f"{a}_budget_over_best_unlimited_same_steps"))
+        row = (
             f"| {name} | {t['interval_seconds']:g}s | {t['horizon_steps']} "
-            f"| {' / '.join(cell(p, b[p]['rmae'] if p in b else None) for p in POLICIES)} "
-            f"| {goal['best_statsforecast_under_budget']} "
-            f"| {yes[goal.get('augur_le_best_statsforecast_under_budget')]} "
-            f"| {yes[goal.get('augur_sf_le_best_statsforecast_under_budget')]} | {ceiling} "
-            f"| {ratios} ({goal['best_unlimited_all_origins']}) "
-            f"| {' / '.join(cell(p, u[p].get('fit_cpu_seconds_median') if p in u else None, 2) for p in POLICIES)} |"
+            f"| {' / '.join(cell(p, b[p]['rmae'] if p in b else None) for p in shown)} "
+            f"| {goal['best_statsforecast_under_budget'] or '-'} | "
+            + " | ".join(yes[goal.get(f"{a}_le_best_statsforecast_under_budget")] for a in selections)
+            + f" | {' / '.join(cell(p, u[p]['rmae'] if p in u else None) for p in shown)} "
+            f"| {ratios if goal['compared'] else '-'} ({goal['best_unlimited_all_origins'] or '-'}) "
+            f"| {' / '.join(cell(p, u[p].get('fit_cpu_seconds_median') if p in u else None, 2) for p in shown)} |"
         )
+        (compared if goal["compared"] else other).append((name, row))
 
     def count(values: list[Any]) -> str:
         known = [v for v in values if v is not None]
         return f"{sum(known)} of {len(known)}"
 
+    rows += [row for _, row in compared]
+    picked = [traces[n] for n, _ in compared]
     rows.append(
-        f"| **{len(payload['traces'])} series** | | | geometric mean: "
-        + " / ".join(
-            _f(_geomean([t["augur_budget"].get(p, {}).get("rmae") for t in payload["traces"].values()]))
-            for p in POLICIES
-        )
-        + f" | | {count(tally['augur_le'])} | {count(tally['augur_sf_le'])} | | within 10 %: "
-        f"{count(tally['augur_ceil'])} / {count(tally['augur_sf_ceil'])} | |"
+        f"| **{len(compared)} series compared** | | | geometric mean: "
+        + " / ".join(_f(_geomean([t["augur_budget"].get(p, {}).get("rmae") for t in picked])) for p in shown)
+        + " | | "
+        + " | ".join(count(tally[f"{a}_le"]) for a in selections)
+        + " | | geometric mean "
+        + " / ".join(_f(_geomean([r for r in tally[f"{a}_ratio"] if r is not None]), 2) for a in selections)
+        + "; within 10 %: "
+        + " / ".join(count(tally[f"{a}_ceil"]) for a in selections)
+        + " | |"
     )
+    if other:
+        rows.append(f"| *not every model ran ({len(other)} series)* |" + " |" * (6 + len(selections)))
+        rows += [row for _, row in other]
     write(path.name, payload)
     return "\n".join(rows)
 
@@ -348,8 +359,8 @@ def merge() -> Path:
             # not depend on Augur's candidates, and every augur walk ran after the last change to them).
             payload["settings"]["candidates"] = {p: list(FORECASTERS[p]) for p in POLICIES}
             every = {p.name for p in datasets.by_split(split)}
-            full = {n for n, t in payload["traces"].items() if set(POLICIES) <= set(t["augur_budget"])}
-            payload["complete"] = every <= full
+            full = {n for n, t in payload["traces"].items() if t["targets"]["compared"]}
+            payload["complete"] = every <= full  # augur and every sf model (augur_sf is optional)
             payload["series_complete"] = f"{len(full & every)} of {len(every)}"
             write(name, payload)
     parts = {s: f"sf_{s}.json" for s in (datasets.DEVELOPMENT, datasets.VALIDATION) if read(f"sf_{s}.json")}
