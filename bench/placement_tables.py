@@ -30,16 +30,21 @@ def table(result: dict[str, Any], lowest: dict[tuple[str, int, int], float]) -> 
     for r in result["rows"]:
         orders = r["augur_vs_best_by_order"]
         same = len(set(orders)) == 1
-        ratio = f"{orders[0]:.3f} ×{len(orders)}" if same else ", ".join(f"{x:.3f}" for x in orders)
+        ratio = f"{_x(orders[0], 3)} ×{len(orders)}" if same else ", ".join(_x(x, 3) for x in orders)
         low = min(lowest.get(_key(r), r["best_cost"]), r["best_cost"])
         known = "=" if low >= r["best_cost"] - 1e-6 else f"{r['augur_cost'] / low:.3f}"
         lines.append(
             f"| {r['family']} | {r['pods']} | {r['seed']} | {r['nodes']} | {r['augur_cost']:.0f} "
             f"| {r['augur_no_plan_cost']:.0f} | {r['augur_alone_cost']:.0f} | {r['default_cost']:.0f} "
             f"| {r['best_cost']:.0f} | {'yes' if r['best_exact'] else 'no'} | {ratio} | {known} "
-            f"| {r['augur_no_plan_vs_best']:.2f} | {r['default_vs_best_worst']:.2f} |"
+            f"| {_x(r['augur_no_plan_vs_best'], 2)} | {_x(r['default_vs_best_worst'], 2)} |"
         )
     return lines
+
+
+def _x(ratio: float | None, digits: int) -> str:
+    """A ratio to the best, or ``–`` where the best costs 0 (every pod fits on one node)."""
+    return "–" if ratio is None else f"{ratio:.{digits}f}"
 
 
 def main() -> int:
