@@ -19,9 +19,7 @@ from augur.forecast.forecaster import ForecastSettings, fit_forecaster
 from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
 from augur.forecast.sf_models import ARIMA_SEARCH, SF_CANDIDATES, fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 from augur.sim.ceiling import refit_at_origins, sample_origins, spread_order
-from augur.sim.policies import FORECASTERS, SF_POLICIES, WalkSettings, run_forecast_policy
-from augur.sim.progress import Progress
-from augur.sim.protocol import backtest_setup
+from augur.sim.policies import FORECASTERS
 
 PERIOD = 12
 
@@ -70,28 +68,6 @@ def test_a_gap_advances_on_the_models_own_forecast(name: str) -> None:
     assert forecaster.chosen == name
     after = forecaster.update(math.nan).update(float(y[-1]))
     assert np.isfinite(after.point(PERIOD)).all()
-
-
-@pytest.mark.parametrize("name", SF_POLICIES)
-def test_no_forecaster_sees_a_point_after_its_origin(name: str) -> None:
-    """The whole walk (fits, refits, updates, decisions) up to step ``k`` is unchanged when the demand
-    from step ``k`` on is perturbed: nothing at or after an origin reaches its forecast."""
-    y = _series(110)
-    cut = 90
-    perturbed = y.copy()
-    perturbed[cut:] = perturbed[cut:] * 3 + 40
-    setup = backtest_setup(300.0, capacity=5.0)
-    walk = WalkSettings(refit_seconds=300.0 * 30, min_refit_steps=30, history_points=64)
-    runs = [
-        run_forecast_policy(name, demand, setup, walk, 48, Progress("t", demand.size, None), 0)
-        for demand in (y, perturbed)
-    ]
-    horizon = runs[0].horizon
-    # point[s] was made from demand up to s - horizon; desired[t] from demand up to t - 1.
-    np.testing.assert_array_equal(runs[0].point[: cut + horizon], runs[1].point[: cut + horizon])
-    assert runs[0].desired[: cut + 1] == runs[1].desired[: cut + 1]
-    assert len(runs[0].models) == 3  # fits at 48, 78 and 108 (every 30 steps): the last one after the cut
-    assert not np.array_equal(runs[0].point, runs[1].point)
 
 
 def _ar3(n: int, seed: int) -> np.ndarray:
