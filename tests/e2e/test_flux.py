@@ -29,7 +29,8 @@ from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.flux import FLUX_NAMESPACE, Flux, GitServer, start_flux
 from augur.devcluster.procs import wait_until
 from tests.e2e.conftest import REPO, condition, deployment, get_json
-from tests.e2e.test_operator_ops import profile_manifest, replicas, settled, start_operator
+from tests.e2e.conftest import deployment_replicas
+from tests.e2e.test_operator_ops import profile_manifest, settled, start_operator
 
 SHARD = "flux"
 EXAMPLE = REPO / "examples" / "gitops" / "flux" / "workloads-kustomization.yaml"
@@ -155,7 +156,7 @@ def test_flux_reconciles_keep_augurs_scale(
             controllers.kustomize,
         )
         time.sleep(6)  # more than one operator cadence (4 s) and one Flux interval (5 s)
-        assert replicas(crds, namespace, "web") == 10
+        assert deployment_replicas(crds, namespace, "web") == 10
         assert replica_owners(crds, namespace) == ["augur"], "spec.replicas must stay Augur's alone"
         status_writers = {m for m, subs in managers(crds, namespace, "workloadprofile").items() if "status" in subs}
         assert status_writers == {"augur"}, status_writers

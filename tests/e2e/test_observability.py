@@ -22,7 +22,8 @@ import yaml
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
 from tests.e2e.conftest import deployment, get_json
-from tests.e2e.test_operator_ops import profile_manifest, replicas, settled, start_operator
+from tests.e2e.conftest import deployment_replicas
+from tests.e2e.test_operator_ops import profile_manifest, settled, start_operator
 from tests.observability import exposed, referenced
 
 SHARD = "observability"
@@ -76,7 +77,7 @@ def test_dashboard_and_alert_metrics_exist_and_gitops_reapply_keeps_the_scale(
             done = server_side_apply(crds, manifest, GITOPS_MANAGER)
             assert done.returncode == 0, f"re-apply conflicted: {done.stderr}"
         time.sleep(6)  # more than one cadence (4 s): nothing undoes the scale, Augur need not rewrite it
-        assert replicas(crds, namespace, "web") == 10
+        assert deployment_replicas(crds, namespace, "web") == 10
         owners = [
             m["manager"]
             for m in get_json(crds, "deployment", "web", "-n", namespace, "--show-managed-fields")["metadata"][
@@ -91,7 +92,7 @@ def test_dashboard_and_alert_metrics_exist_and_gitops_reapply_keeps_the_scale(
         # without the recipe, Git's replicas would conflict with Augur's (and --force-conflicts would undo it)
         done = server_side_apply(crds, workload, GITOPS_MANAGER)
         assert done.returncode != 0 and "conflict" in done.stderr.lower() and "augur" in done.stderr, done.stderr
-        assert replicas(crds, namespace, "web") == 10
+        assert deployment_replicas(crds, namespace, "web") == 10
     finally:
         op.proc.stop()
 
