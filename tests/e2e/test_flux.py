@@ -28,8 +28,7 @@ import yaml
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.flux import FLUX_NAMESPACE, Flux, GitServer, start_flux
 from augur.devcluster.procs import wait_until
-from tests.e2e.conftest import REPO, condition, deployment, get_json
-from tests.e2e.conftest import deployment_replicas
+from tests.e2e.conftest import REPO, condition, deployment, deployment_replicas, get_json
 from tests.e2e.test_operator_ops import profile_manifest, settled, start_operator
 
 SHARD = "flux"

@@ -21,8 +21,7 @@ import yaml
 
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.procs import wait_until
-from tests.e2e.conftest import deployment, get_json
-from tests.e2e.conftest import deployment_replicas
+from tests.e2e.conftest import deployment, deployment_replicas, get_json
 from tests.e2e.test_operator_ops import profile_manifest, settled, start_operator
 from tests.observability import exposed, referenced
 
