@@ -283,14 +283,17 @@ def _inputs(snapshot: Snapshot) -> _Inputs | None:
         fixed[i, idx] = count
         allowed[i] = _allowed(snapshot, r.avoid_zones, r.avoid_regions, r.avoid_nodes, r.required_avoidance)
     allowed &= (cpu[:, None] <= table.cpu + EPS) & (mem[:, None] <= table.memory + EPS)
+    room_cpu, room_mem = table.cpu - table.cpu_requested, table.memory - table.memory_requested
+    for i, r in enumerate(rules):
+        allowed[i] = _preferred(snapshot, r, allowed[i], cpu[i], mem[i], room_cpu, room_mem)
     problem = CountProblem(
         distances=_distances(snapshot),
         traffic=traffic,
         replicas=np.array([r.replicas for r in rules], dtype=np.float64),
         cpu=cpu,
         mem=mem,
-        room_cpu=table.cpu - table.cpu_requested,
-        room_mem=table.memory - table.memory_requested,
+        room_cpu=room_cpu,
+        room_mem=room_mem,
         allowed=allowed,
         fixed=fixed,
         room_pods=table.pod_room(),
@@ -318,6 +321,23 @@ def _anchors(snapshot: Snapshot, p: CountProblem, starts: int, rank: IntArray) -
         if len(members):
             out.append(int(members[np.lexsort((rank[members], -room[members]))[0]]))
     return out
+
+
+def _preferred(
+    snapshot: Snapshot, r: WorkloadRules, allowed: BoolArray, cpu: float, mem: float,
+    room_cpu: FloatArray, room_mem: FloatArray,
+) -> BoolArray:  # fmt: skip
+    """A soft avoidance (``requiredAvoidance: false``) keeps the plan off the avoided zones, regions and
+    nodes while the other allowed nodes have room for every replica; only then may the plan use them
+    (the network cost alone is blind to it, and ties between equal-cost nodes would decide)."""
+    if r.required_avoidance or not (r.avoid_zones or r.avoid_regions or r.avoid_nodes):
+        return allowed
+    preferred = allowed & _allowed(snapshot, r.avoid_zones, r.avoid_regions, r.avoid_nodes, True)
+    fits = np.minimum(
+        np.floor((room_cpu[preferred] + EPS) / max(cpu, EPS)), np.floor((room_mem[preferred] + EPS) / max(mem, EPS))
+    )
+    need = r.replicas if r.replicas is not None else 1
+    return preferred if float(np.clip(fits, 0, None).sum()) >= need else allowed
 
 
 def _allowed(

@@ -123,6 +123,23 @@ def test_required_avoidance_is_honoured_by_the_plan() -> None:
     assert web[snap.table.position["a1"]] == web[snap.table.position["a2"]] == 0
 
 
+def test_soft_avoidance_keeps_the_plan_off_avoided_nodes_while_others_have_room() -> None:
+    """Without ``requiredAvoidance`` the network cost alone would put api next to web in zone a; the plan
+    keeps api out of zone a while the other nodes have room, and uses zone a only when they have not."""
+    soft = [rules()[0], replace(rules()[1], avoid_zones=frozenset({"a"})), rules()[2]]
+    snap = Snapshot.build(nodes(), rules=soft)
+    plan = plan_pending(snap)
+    assert plan is not None
+    api = plan.total[plan.workloads.index("api")]
+    assert api[snap.table.position["a1"]] == api[snap.table.position["a2"]] == 0
+    crowded = [rules()[0], replace(rules()[1], avoid_zones=frozenset({"a"}), replicas=9), rules()[2]]
+    snap = Snapshot.build(nodes(), rules=crowded)  # b1 and w1 hold 8 api pods: zone a is needed
+    plan = plan_pending(snap)
+    assert plan is not None
+    api = plan.total[plan.workloads.index("api")]
+    assert api[snap.table.position["a1"]] + api[snap.table.position["a2"]] > 0
+
+
 def test_plan_component_points_the_pod_at_its_planned_node_and_is_neutral_without_a_plan() -> None:
     snap = Snapshot.build(nodes(), rules=rules())
     plan = plan_pending(snap)
