@@ -210,6 +210,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK
 
 
+def _cluster_pids(cluster_dir: str) -> dict[str, list[int]]:
+    """The local control plane's processes (their command lines name the cluster directory), by name."""
+    out: dict[str, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if cluster_dir in cmdline and "augur" not in comm and "python" not in comm:
+            out.setdefault(comm, []).append(int(entry.name))
+    return out
+
+
 def _proc_mib(path: str, key: str) -> float:
     """The ``key:`` line (in KiB) of a /proc file, in MiB; 0 when the process is gone."""
     try:
@@ -278,14 +294,19 @@ def histogram_quantile(before: dict[str, float], after: dict[str, float], name: 
 class Sampler:
     """Samples the operators' process trees and /metrics and Prometheus' own metrics every ``period``."""
 
-    def __init__(self, ops: list[tuple[ManagedProcess, str]], prom_url: str, period: float = 5.0) -> None:
+    def __init__(
+        self, ops: list[tuple[ManagedProcess, str]], prom_url: str, cluster_dir: str = "", period: float = 5.0
+    ) -> None:
         self.ops, self.prom_url, self.period = ops, prom_url, period
+        self.cluster = _cluster_pids(cluster_dir) if cluster_dir else {}
+        """The control plane's processes, found once: their CPU share of the same window is reported too."""
         self.rows: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def snapshot(self) -> dict[str, Any]:
         row: dict[str, Any] = {"t": time.monotonic(), "ops": []}
+        row["cluster"] = {name: sum(_cpu_seconds(p) for p in pids) for name, pids in self.cluster.items()}
         for proc, url in self.ops:
             pids = _tree(proc.pid)
             try:
@@ -343,6 +364,11 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 "decisions_expected": int(n * seconds / interval),
                 "decision_latency_p50_s": _round(histogram_quantile(ma, mb, "augur_decision_duration_seconds", 0.5)),
                 "decision_latency_p99_s": _round(histogram_quantile(ma, mb, "augur_decision_duration_seconds", 0.99)),
+                "reconcile_p50_s": _round(histogram_quantile(ma, mb, "augur_reconcile_duration_seconds", 0.5)),
+                "reconcile_p99_s": _round(histogram_quantile(ma, mb, "augur_reconcile_duration_seconds", 0.99)),
+                "reconciles_in_flight_max": max(
+                    r["ops"][k]["metrics"].get("augur_reconciles_in_flight", 0.0) for r in rows
+                ),
                 "cadence_lag_p99_s": _round(histogram_quantile(ma, mb, "augur_cadence_lag_seconds", 0.99)),
                 "cadences_missed": int(
                     metric_sum(mb, "augur_cadence_missed_total") - metric_sum(ma, "augur_cadence_missed_total")
@@ -369,6 +395,10 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
             }
         )
     pa, pb = first["prom"], last["prom"]
+    cluster_cpu = {
+        name: round((last["cluster"][name] - first["cluster"].get(name, 0.0)) / seconds, 3)
+        for name in sorted(last.get("cluster") or {})
+    }
 
     def prom_rate(handler: str) -> float:
         key = "prometheus_http_requests_total"
@@ -377,6 +407,8 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
     return {
         "window_seconds": round(seconds, 1),
         "operators": per_op,
+        "control_plane_cpu_cores": cluster_cpu,
+        "timeline": [timeline(rows, k) for k in range(len(profiles_per_op))],
         "prometheus": {
             "query_range_per_s": prom_rate("/api/v1/query_range"),
             "query_per_s": prom_rate("/api/v1/query"),
@@ -385,6 +417,38 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
             ),
         },
     }
+
+
+def timeline(rows: list[dict[str, Any]], k: int, minutes: float = 1.0) -> list[dict[str, Any]]:
+    """Per ``minutes`` of the window, for operator ``k``: decisions, cadences missed, the most reconciles
+    in flight at a sample, the refit backlog and the main process's RSS at the end of the minute."""
+    out, start = [], rows[0]
+    for row in rows[1:]:
+        if row["t"] - start["t"] < minutes * 60 and row is not rows[-1]:
+            continue
+        a, b = start["ops"][k], row["ops"][k]
+        span = [r["ops"][k]["metrics"] for r in rows if start["t"] <= r["t"] <= row["t"]]
+        out.append(
+            {
+                "minute": round((row["t"] - rows[0]["t"]) / 60, 1),
+                "decisions": int(
+                    metric_sum(b["metrics"], "augur_decisions_total")
+                    - metric_sum(a["metrics"], "augur_decisions_total")
+                ),
+                "missed": int(
+                    metric_sum(b["metrics"], "augur_cadence_missed_total")
+                    - metric_sum(a["metrics"], "augur_cadence_missed_total")
+                ),
+                "in_flight_max": max((m.get("augur_reconciles_in_flight", 0.0) for m in span), default=0.0),
+                "reconcile_p99_s": _round(
+                    histogram_quantile(a["metrics"], b["metrics"], "augur_reconcile_duration_seconds", 0.99)
+                ),
+                "refit_backlog": b["metrics"].get("augur_refit_backlog", 0.0),
+                "rss_main_mib": round(b["rss_main"], 1),
+            }
+        )
+        start = row
+    return out
 
 
 def _by_label(before: dict[str, float], after: dict[str, float], name: str, label: str) -> dict[str, int]:
@@ -503,7 +567,7 @@ def phase(
     try:
         warm, complete = warm_up(ops, profiles, timeout=args_warmup_timeout)
         time.sleep(CADENCE_SECONDS + 5)  # every profile decides once before the window opens
-        sampler = Sampler(ops, cluster.prometheus_url)
+        sampler = Sampler(ops, cluster.prometheus_url, str(cluster.dir))
         sampler.start()
         time.sleep(minutes * 60)
         sampler.stop()

@@ -112,7 +112,8 @@ def _reconcile(
         logger.debug("resync skipped: a reconcile of this profile is running")
         return
     try:
-        _reconcile_latest(body, serial.latest(uid, dict(body)), memo, logger, indexes)
+        with metrics.RECONCILES_IN_FLIGHT.track_inprogress(), metrics.RECONCILE_SECONDS.time():
+            _reconcile_latest(body, serial.latest(uid, dict(body)), memo, logger, indexes)
     finally:
         lock.release()
 

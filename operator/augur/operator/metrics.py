@@ -16,6 +16,8 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
   decision came more than half a cadence after it (a decision 16 s late at a 30 s cadence misses one,
   46 s late two).
 - ``augur_cadence_lag_seconds``: how late each decision came after its cadence was due.
+- ``augur_reconcile_duration_seconds``: one ``WorkloadProfile`` reconcile from start to end: target and
+  policy reads, the scaling cycle when due, the status write and Events (what holds a handler thread).
 - ``augur_evictions_total{result}``: eviction requests of the Migration executor (``Evicted``, ``Blocked``
   by a PodDisruptionBudget, ``Gone``, ``Refused``).
 - ``augur_migrations_total{phase,reason}``: finished Migrations by terminal phase (``Succeeded``,
@@ -36,6 +38,8 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
 Gauges:
 
 - ``augur_refit_backlog``: fits queued or running in the worker pool.
+- ``augur_reconciles_in_flight``: ``WorkloadProfile`` reconciles running now; at ``AUGUR_HANDLER_THREADS``
+  every handler thread is busy and the next ticks wait for one (cadences slip).
 - ``augur_warmup_queue``: first history reads queued or running in the warm-up pool.
 - ``augur_profiles_learned``: profiles whose history has been read (they decide at every cadence).
 - ``augur_profiles``: profiles with per-profile series on this replica.
@@ -121,6 +125,12 @@ DECISION_SECONDS = Histogram(
 FIT_SECONDS = Histogram(
     "augur_fit_duration_seconds", "Time from submitting a fit to its result (queueing included).", buckets=_FIT_BUCKETS
 )
+RECONCILE_SECONDS = Histogram(
+    "augur_reconcile_duration_seconds",
+    "One WorkloadProfile reconcile: reads, scaling cycle, status write and Events.",
+    buckets=_LATENCY_BUCKETS,
+)
+RECONCILES_IN_FLIGHT = Gauge("augur_reconciles_in_flight", "WorkloadProfile reconciles running now.")
 REFIT_BACKLOG = Gauge("augur_refit_backlog", "Fits queued or running in the worker pool.")
 WARMUP_QUEUE = Gauge("augur_warmup_queue", "First history reads queued or running in the warm-up pool.")
 PROFILES_LEARNED = Gauge("augur_profiles_learned", "Profiles whose history has been read.")
