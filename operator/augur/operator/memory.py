@@ -4,7 +4,14 @@ A cold start reads weeks of history for every profile (parsed answers, float tup
 warm-up) on several threads at once. glibc's allocator keeps the pages these transient objects
 used: the process's RSS stays at the high-water mark although the live objects are a fraction of it.
 ``malloc_trim(0)`` returns free pages of every arena to the system (``madvise``), so the operator
-calls :func:`trim` whenever its warm-up queue has drained. Without glibc (musl, macOS) it does nothing.
+calls :func:`trim` whenever its warm-up queue has drained, and every ``AUGUR_TRIM_SECONDS`` from a
+background thread (:func:`trim_every`: restores of saved state, fits being installed and the status
+writes of a thousand profiles churn the heap too).
+
+glibc also gives each thread that allocates concurrently an arena of its own, up to eight per core; the
+operator's 30-odd handler threads then each keep a fragmented heap. :func:`limit_arenas` caps them
+(``AUGUR_MALLOC_ARENAS``, default 2, as ``MALLOC_ARENA_MAX`` would) before any thread starts. Without
+glibc (musl, macOS) these functions do nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
 import time
 from functools import cache
 from typing import Any
@@ -28,6 +36,8 @@ def _libc() -> Any:
         libc = ctypes.CDLL(name)
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
         libc.malloc_trim.restype = ctypes.c_int
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
     except (OSError, AttributeError):
         return None
     return libc
@@ -54,3 +64,31 @@ def trim() -> bool:
         before, rss_mib(), time.monotonic() - started,
     )  # fmt: skip
     return True
+
+
+M_ARENA_MAX = -8
+"""glibc's ``mallopt`` parameter number for the arena limit (``malloc.h``)."""
+
+
+def limit_arenas(count: int) -> bool:
+    """Cap glibc's malloc arenas at ``count`` (0: leave glibc's default); True when the cap was set.
+    Call it before threads start: arenas already created stay."""
+    libc = _libc()
+    if count <= 0 or libc is None:
+        return False
+    return bool(libc.mallopt(M_ARENA_MAX, count))
+
+
+def trim_every(seconds: float, stop: threading.Event | None = None) -> threading.Thread | None:
+    """A daemon thread that calls :func:`trim` every ``seconds`` (0: none) until ``stop`` is set."""
+    if seconds <= 0 or _libc() is None:
+        return None
+    stopped = stop or threading.Event()
+
+    def loop() -> None:
+        while not stopped.wait(seconds):
+            trim()
+
+    thread = threading.Thread(target=loop, name="augur-trim", daemon=True)
+    thread.start()
+    return thread

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import kopf
 from aiohttp import web
 
-from augur.operator import metrics
+from augur.operator import memory, metrics
 from augur.operator import settings as settings_module
 from augur.operator.leader import LEADERSHIP, Elector, LeaderElectionError, acquire, hold
 from augur.operator.settings import OperatorSettings, identity
@@ -43,6 +43,8 @@ STOP_GRACE_SECONDS = 5.0
 def run(settings: OperatorSettings) -> int:
     """Run until stopped; returns the exit status (1 after losing the Lease, 2 when it cannot be used)."""
     settings_module.SETTINGS = settings
+    memory.limit_arenas(settings.malloc_arenas)  # before kopf's and the handlers' threads exist
+    memory.trim_every(settings.trim_seconds)
     kopf.configure(
         verbose=False,
         log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.PLAIN,

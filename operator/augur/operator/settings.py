@@ -14,6 +14,8 @@
 | ``AUGUR_STATE_SAVE_SECONDS`` | ``900`` | how often learned state is saved to its ConfigMap (also after each fit) |
 | ``AUGUR_HANDLER_THREADS`` | ``32`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
 | ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | threads for first-sight history reads (CPU-heavy), queued in arrival order |
+| ``AUGUR_MALLOC_ARENAS`` | ``2`` | malloc arenas (as ``MALLOC_ARENA_MAX``); 0: glibc's default (8 per core) |
+| ``AUGUR_TRIM_SECONDS`` | ``300`` | free heap pages go back to the system this often; 0: after warm-ups only |
 | ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
@@ -88,6 +90,8 @@ class OperatorSettings:
     handler_threads: int = 32
     warmup_concurrency: int = 4
     status_refresh_seconds: float = 300.0
+    malloc_arenas: int = 2
+    trim_seconds: float = 300.0
 
     @property
     def workers(self) -> int:
@@ -137,6 +141,10 @@ class OperatorSettings:
                 "AUGUR_HANDLER_THREADS and AUGUR_WARMUP_CONCURRENCY must be at least 1 and "
                 f"AUGUR_STATUS_REFRESH_SECONDS at least 0, got {threads}, {warmups}, {refresh}"
             )
+        arenas = int(env.get("AUGUR_MALLOC_ARENAS", cls.malloc_arenas))
+        trim = float(env.get("AUGUR_TRIM_SECONDS", cls.trim_seconds))
+        if arenas < 0 or trim < 0:
+            raise ValueError(f"AUGUR_MALLOC_ARENAS and AUGUR_TRIM_SECONDS must be at least 0, got {arenas} and {trim}")
         namespaces = tuple(n.strip() for n in env.get("AUGUR_NAMESPACES", "").split(",") if n.strip())
         metrics = env.get("AUGUR_METRICS", cls.metrics).strip()
         if metrics and not metrics.rpartition(":")[2].isdigit():
@@ -176,6 +184,8 @@ class OperatorSettings:
             handler_threads=threads,
             warmup_concurrency=warmups,
             status_refresh_seconds=refresh,
+            malloc_arenas=arenas,
+            trim_seconds=trim,
             leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
             lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
             lease_namespace=lease_namespace.strip(),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import ctypes.util
+import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
+from augur.operator import memory
 from augur.operator.memory import rss_mib, trim
 
 
@@ -19,3 +23,51 @@ def test_trim_returns_the_pages_of_freed_objects() -> None:
     assert trim()
     assert rss_mib() < before - 80
     assert len(kept) == 800
+
+
+ARENAS = """
+import ctypes, ctypes.util, sys, threading
+from augur.operator.memory import limit_arenas
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+print(limit_arenas(int(sys.argv[1])), flush=True)
+def churn():  # ctypes calls release the GIL: the threads' mallocs contend, as C extensions' do
+    for _ in range(20000):
+        libc.free(libc.malloc(256))
+threads = [threading.Thread(target=churn) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def _arenas(limit: int) -> tuple[str, int]:
+    out = subprocess.run([sys.executable, "-c", ARENAS, str(limit)], capture_output=True, text=True, check=True)
+    return out.stdout.strip(), out.stderr.count("Arena ")
+
+
+@pytest.mark.skipif(sys.platform != "linux" or ctypes.util.find_library("c") is None, reason="glibc only")
+def test_limit_arenas_caps_the_heaps_of_concurrent_threads() -> None:
+    said, arenas = _arenas(1)
+    assert said == "True"
+    assert arenas == 1
+    said, arenas = _arenas(0)  # 0 leaves glibc's default: the contending threads get arenas of their own
+    assert said == "False"
+    assert arenas > 1
+
+
+def test_trim_every_runs_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+    monkeypatch.setattr(memory, "trim", lambda: calls.append(1.0) or True)
+    monkeypatch.setattr(memory, "_libc", object)
+    stop = threading.Event()
+    thread = memory.trim_every(0.01, stop)
+    assert thread is not None
+    deadline = time.monotonic() + 5
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(2)
+    assert len(calls) >= 3 and not thread.is_alive()
+    assert memory.trim_every(0, stop) is None
