@@ -194,15 +194,30 @@ def cpu_seconds(pid: int) -> float:
 
 
 def requests_served(url: str) -> dict[str, float]:
-    """Extender calls by verb and outcome, and the profiles its cache held: proof it really scored."""
+    """Extender calls by verb and outcome, and the profiles its cache held: proof it really scored. Also
+    where its time went: seconds spent answering each verb (``server_seconds/<verb>``, body read to reply
+    rendered) and the background planner's plans by kind and their CPU seconds (``plans/<kind>``,
+    ``plan_cpu_seconds``)."""
     counts: dict[str, float] = {}
     for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        value = line.split()[-1] if line and not line.startswith("#") else ""
         if line.startswith("augur_extender_requests_total{"):
-            labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
-            counts[f"{labels['verb'].strip(chr(34))}/{labels['outcome'].strip(chr(34))}"] = float(line.split()[-1])
+            labels = _labels(line)
+            counts[f"{labels['verb']}/{labels['outcome']}"] = float(value)
+        elif line.startswith("augur_extender_request_duration_seconds_sum{"):
+            counts[f"server_seconds/{_labels(line)['verb']}"] = float(value)
+        elif line.startswith("augur_extender_plans_total{"):
+            counts[f"plans/{_labels(line)['kind']}"] = float(value)
+        elif line.startswith("augur_extender_plan_cpu_seconds_sum "):
+            counts["plan_cpu_seconds"] = float(value)
         elif line.startswith("augur_extender_cache_workloads "):
-            counts["cached_workload_profiles"] = float(line.split()[-1])
+            counts["cached_workload_profiles"] = float(value)
     return counts
+
+
+def _labels(line: str) -> dict[str, str]:
+    inner = line[line.index("{") + 1 : line.index("}")]
+    return {k: v.strip('"') for k, v in (part.split("=", 1) for part in inner.split(","))}
 
 
 def spread(values: list[float]) -> dict[str, Any]:
@@ -216,7 +231,7 @@ def spread(values: list[float]) -> dict[str, Any]:
 
 def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
     skip = "cached_workload_profiles"
-    return {k: v - before.get(k, 0.0) for k, v in after.items() if k != skip and v != before.get(k)}
+    return {k: round(v - before.get(k, 0.0), 3) for k, v in after.items() if k != skip and v != before.get(k)}
 
 
 def main() -> int:

@@ -173,7 +173,13 @@ class MemoryCache:
 
     def _upsert(self, kind: str, namespace: str, name: str, obj: Mapping[str, Any]) -> None:
         if kind == "nodes":
-            self._nodes[name] = node_info(obj, *self._labels())
+            info = node_info(obj, *self._labels())
+            old = self._nodes.get(name)
+            if old is not None and old == info and old.labels == info.labels:
+                # Status heartbeats (kubelet, kwok) change nothing placement reads: keep the node table,
+                # the view and the plan (a rebuilt table drops both and forces a full re-plan).
+                return
+            self._nodes[name] = info
             self._invalidate(tables=True)
         elif kind == "pods":
             self._upsert_pod(pod_facts(obj))
@@ -268,6 +274,15 @@ class MemoryCache:
             return
         same_labels = old is not None and old.namespace == pod.namespace and old.labels == pod.labels
         workload = self._pod_workload.get(pod.uid) if same_labels else None
+        if old is not None and same_labels and old.terminal == pod.terminal:
+            # A bind (or a resize): the same workload and the same pod count, so the expected replica
+            # count and the rule book stay (removing and adding would rebuild the rule book twice and
+            # drop what later views reuse from it).
+            self._pods[pod.uid] = pod
+            self._account(old, workload, -1)
+            self._account(pod, workload, +1)
+            self._note_size(pod, workload)
+            return
         self._remove_pod(pod.uid)
         self._add_pod(pod, (workload,) if same_labels else None)
 
@@ -278,11 +293,15 @@ class MemoryCache:
         self._pod_workload[pod.uid] = workload
         if workload is not None and not pod.terminal:
             self._count(workload, +1)
-            if self._sizes.get(workload) != (pod.cpu, pod.memory):
-                self._sizes[workload] = (pod.cpu, pod.memory)
-                self._rulebook = None
-                self._touch()
+            self._note_size(pod, workload)
         self._account(pod, workload, +1)
+
+    def _note_size(self, pod: PodFacts, workload: str | None) -> None:
+        """Remember the requests of a live pod as its workload's replica size (the rule book changes with it)."""
+        if workload is not None and not pod.terminal and self._sizes.get(workload) != (pod.cpu, pod.memory):
+            self._sizes[workload] = (pod.cpu, pod.memory)
+            self._rulebook = None
+            self._touch()
 
     def _remove_pod(self, uid: str) -> None:
         pod = self._pods.pop(uid, None)

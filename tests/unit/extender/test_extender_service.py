@@ -13,7 +13,7 @@ from augur_extender.kubeobjects import quantity
 from augur_extender.selector import parse_selector
 from augur_extender.settings import Settings
 
-from .extender_objects import ZONES, fill, pod, profile
+from .extender_objects import ZONES, fill, node, pod, profile
 
 
 def test_health_and_readiness_follow_the_cache() -> None:
@@ -126,3 +126,32 @@ def test_a_profile_status_write_that_changes_nothing_keeps_the_view_and_the_node
     assert after is not view and after.snapshot.table.memo is view.snapshot.table.memo
     assert after.snapshot.rulebook.get("shop/web").replicas == 4  # type: ignore[union-attr]
     np.testing.assert_array_equal(after.snapshot.table.cpu_requested, view.snapshot.table.cpu_requested)
+
+
+def test_a_bind_keeps_the_rule_book_and_a_node_heartbeat_keeps_the_view() -> None:
+    """kube-scheduler binds pods the cache saw pending: the workload's pod count and expected replicas do not
+    change, so the rule book (and what views reuse from it) stays; the node's requests move. A node status
+    write that changes nothing placement reads keeps the view and the node table (no full re-plan)."""
+    cache = MemoryCache()
+    fill(cache)
+    before = cache.view()
+    web0 = pod("web-0", "web")
+    cache.apply("pods", "MODIFIED", {**web0, "spec": {**web0["spec"], "nodeName": "a1"}})
+    after = cache.view()
+    assert after is not before and after.snapshot.rulebook is before.snapshot.rulebook
+    a1 = after.snapshot.table.position["a1"]
+    assert after.snapshot.table.cpu_requested[a1] == pytest.approx(before.snapshot.table.cpu_requested[a1] + 0.5)
+    assert dict(after.snapshot.occupancy.nodes_of("shop/web")) == {"a1": 1}
+    cache.apply("pods", "MODIFIED", pod("web-0", "web", "a1", cpu="2"))  # resized: the rule book follows
+    assert cache.view().snapshot.rulebook.get("shop/web").pod_cpu == pytest.approx(2.0)  # type: ignore[union-attr]
+
+    view = cache.view()
+    heartbeat = node("a1", *ZONES["a1"])
+    heartbeat["status"]["conditions"] = [
+        {"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-01-01T00:00:00Z"}
+    ]
+    cache.apply("nodes", "MODIFIED", heartbeat)
+    assert cache.view() is view
+    cache.apply("nodes", "MODIFIED", node("a1", *ZONES["a1"], cpu="4"))
+    grown = cache.view()
+    assert grown is not view and grown.snapshot.table.cpu[grown.snapshot.table.position["a1"]] == pytest.approx(4.0)
