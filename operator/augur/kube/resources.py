@@ -26,6 +26,28 @@ class ScaleInfo:
     spec_replicas: int
     status_replicas: int
     selector: str
+    ready: int | None = None
+    """``status.readyReplicas`` when the object itself was read (:data:`OBJECT_READ_KINDS`), else None."""
+
+
+OBJECT_READ_KINDS = frozenset({("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")})
+"""Kinds read with one GET of the object instead of ``/scale`` plus the object: their ``spec.replicas``,
+``status.replicas`` and ``spec.selector`` are what their ``/scale`` reports, and the object also has the
+ready count. Without RBAC to read the object (403) the kind falls back to ``/scale``."""
+
+
+def format_selector(selector: dict[str, Any] | None) -> str:
+    """A ``metav1.LabelSelector`` as the API server writes it in ``/scale``'s ``status.selector``
+    (``FormatLabelSelector``): requirements sorted by key, ``key=value``, ``key in (a,b)``,
+    ``key notin (a,b)``, ``key``, ``!key``; empty for a selector that selects everything."""
+    selector = selector or {}
+    found: list[tuple[str, str]] = [(k, f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, op = str(expression.get("key", "")), expression.get("operator")
+        values = ",".join(sorted(str(v) for v in expression.get("values") or []))
+        forms = {"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})", "Exists": key}
+        found.append((key, forms.get(str(op), f"!{key}")))
+    return ",".join(text for _, text in sorted(found, key=lambda kt: kt[0]))
 
 
 class TargetError(Exception):
@@ -49,6 +71,8 @@ class Resources:
         self._discovery_lock = threading.Lock()
         self._custom = client.CustomObjectsApi(api)
         self._policies: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._scale_only: set[tuple[str, str]] = set()
+        """:data:`OBJECT_READ_KINDS` this client may not read (403): read through ``/scale``."""
         self._policy_lock = threading.Lock()
 
     def resource(self, api_version: str, kind: str) -> Any:
@@ -78,7 +102,29 @@ class Resources:
         scale_sub = getattr(resource, "subresources", {}).get("scale")
         if scale_sub is None:
             raise TargetError("TargetNotScalable", f"{kind} in {api_version} has no /scale subresource")
+        if (api_version, kind) in OBJECT_READ_KINDS and (api_version, kind) not in self._scale_only:
+            try:
+                return self._read_object(resource, kind, name, namespace)
+            except client.ApiException as exc:
+                if exc.status != 403:
+                    raise KubeError(f"reading {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
+                self._scale_only.add((api_version, kind))
         return self.read_scale(scale_sub, kind, name, namespace)
+
+    def _read_object(self, resource: Any, kind: str, name: str, namespace: str) -> ScaleInfo:
+        """One GET of a Deployment or StatefulSet: what its ``/scale`` says, and its ready count."""
+        try:
+            obj = self._dynamic.get(resource, name=name, namespace=namespace).to_dict()  # type: ignore[no-untyped-call]
+        except NotFoundError as exc:
+            raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found") from exc
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return ScaleInfo(
+            kind=kind,
+            spec_replicas=int(spec.get("replicas") or 0),
+            status_replicas=int(status.get("replicas") or 0),
+            selector=format_selector(spec.get("selector")),
+            ready=int(status.get("readyReplicas") or 0),
+        )
 
     @staticmethod
     def read_scale(scale_sub: Any, kind: str, name: str, namespace: str) -> ScaleInfo:

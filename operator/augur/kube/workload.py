@@ -56,12 +56,16 @@ class Workloads:
     def read(
         self, api_version: str, kind: str, name: str, namespace: str, known: ScaleInfo | None = None
     ) -> TargetReplicas:
-        """Replicas asked for, current and ready; ``known`` is a ``/scale`` read moments ago (the
-        reconcile's), used instead of reading it again."""
-        resource, sub = self._scale(api_version, kind)
+        """Replicas asked for, current and ready; ``known`` is a read moments ago (the reconcile's), used
+        instead of reading again. A Deployment or StatefulSet is one GET of the object (it has the ready
+        count, :data:`~augur.kube.resources.OBJECT_READ_KINDS`); other kinds read ``/scale`` and, when
+        they have a ready count, the object."""
         if known is None:
-            known = self._resources.read_scale(sub, kind, name, namespace)
+            known = self._resources.get_scale(api_version, kind, name, namespace)
         current = known.status_replicas
+        if known.ready is not None:
+            return TargetReplicas(known.spec_replicas, current, known.ready, known.selector)
+        resource, _ = self._scale(api_version, kind)
         ready = self._ready(resource, api_version, kind, name, namespace)
         return TargetReplicas(known.spec_replicas, current, current if ready is None else ready, known.selector)
 

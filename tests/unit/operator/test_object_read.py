@@ -1,0 +1,117 @@
+"""A Deployment or StatefulSet target is read with one GET of the object; other kinds through /scale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from augur.kube.resources import OBJECT_READ_KINDS, Resources, ScaleInfo, format_selector
+from augur.kube.workload import Workloads
+
+
+@pytest.mark.parametrize(
+    ("selector", "text"),
+    [
+        (None, ""),
+        ({}, ""),
+        ({"matchLabels": {"app": "web"}}, "app=web"),
+        ({"matchLabels": {"tier": "fe", "app": "web"}}, "app=web,tier=fe"),
+        (
+            {
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [
+                    {"key": "zone", "operator": "In", "values": ["b", "a"]},
+                    {"key": "canary", "operator": "DoesNotExist"},
+                    {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                    {"key": "owned", "operator": "Exists"},
+                ],
+            },
+            "app=web,!canary,env notin (dev),owned,zone in (a,b)",
+        ),
+    ],
+)
+def test_format_selector_writes_what_scale_reports(selector: dict[str, Any] | None, text: str) -> None:
+    assert format_selector(selector) == text
+
+
+class _Obj:
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.body
+
+
+class _Resource:
+    def __init__(self, kind: str, scale: Any) -> None:
+        self.kind = kind
+        self.subresources = {"scale": scale}
+
+
+class _Scale:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def get(self, name: str, namespace: str) -> _Obj:
+        self.calls.append(f"scale {namespace}/{name}")
+        return _Obj({"spec": {"replicas": 4}, "status": {"replicas": 3, "selector": "app=web"}})
+
+
+class _Dynamic:
+    def __init__(self, calls: list[str], forbidden: bool = False) -> None:
+        self.calls, self.forbidden = calls, forbidden
+
+    def get(self, resource: _Resource, name: str, namespace: str) -> _Obj:
+        self.calls.append(f"get {resource.kind} {namespace}/{name}")
+        if self.forbidden:
+            raise client.ApiException(status=403, reason="Forbidden")
+        return _Obj(
+            {
+                "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}}},
+                "status": {"replicas": 3, "readyReplicas": 2},
+            }
+        )
+
+
+def _resources(calls: list[str], forbidden: bool = False) -> Resources:
+    resources = Resources.__new__(Resources)
+    resources._dynamic = _Dynamic(calls, forbidden)  # type: ignore[assignment]
+    resources._scale_only = set()
+    scale = _Scale(calls)
+    resources._resource = lambda api_version, kind: _Resource(kind, scale)  # type: ignore[method-assign]
+    return resources
+
+
+def test_a_deployment_is_one_get_of_the_object_with_its_ready_count() -> None:
+    calls: list[str] = []
+    workloads = Workloads(_resources(calls))
+    assert ("apps/v1", "Deployment") in OBJECT_READ_KINDS
+    target = workloads.read("apps/v1", "Deployment", "web", "shop")
+    assert (target.spec, target.current, target.ready, target.selector) == (4, 3, 2, "app=web")
+    assert calls == ["get Deployment shop/web"]
+
+
+def test_a_known_object_read_is_not_repeated() -> None:
+    calls: list[str] = []
+    workloads = Workloads(_resources(calls))
+    target = workloads.read("apps/v1", "StatefulSet", "db", "shop", ScaleInfo("StatefulSet", 2, 2, "app=db", 1))
+    assert (target.spec, target.ready) == (2, 1)
+    assert calls == []
+
+
+def test_without_rbac_on_the_object_the_kind_is_read_through_scale_from_then_on() -> None:
+    calls: list[str] = []
+    resources = _resources(calls, forbidden=True)
+    first = resources.get_scale("apps/v1", "Deployment", "web", "shop")
+    second = resources.get_scale("apps/v1", "Deployment", "web", "shop")
+    assert first == second == ScaleInfo("Deployment", 4, 3, "app=web")
+    assert calls == ["get Deployment shop/web", "scale shop/web", "scale shop/web"]
+
+
+def test_other_kinds_are_read_through_scale() -> None:
+    calls: list[str] = []
+    info = _resources(calls).get_scale("bench.augur.dev/v1", "BenchTarget", "t", "ns")
+    assert info == ScaleInfo("BenchTarget", 4, 3, "app=web")
+    assert calls == ["scale ns/t"]
