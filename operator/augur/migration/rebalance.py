@@ -17,15 +17,20 @@
 3. Network moves: for every movable pod of a workload with traffic, the exact network-cost change of a
    move to each node comes from the shared search engine (:mod:`augur.migration.network`); the best node
    that passes the hard filter, has room and keeps the spread within ``max(threshold, current spread)``
-   is taken when it lowers the network cost by more than ``network_gain`` of it.
+   is taken when it lowers the network cost by more than ``network_gain`` of it. Network moves wait while
+   the spread is above the threshold and a load move could lower it (including while the readings are
+   still being confirmed), so the rate limits' evictions buy balance first; when nothing movable can lower
+   the spread, network moves go ahead.
 
 Nothing is proposed while an approved Migration is in progress (moves go in waves). Every move respects
 the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
 limits and the per-workload cool-down, which forbids reversals: within ``cooldown`` of a move of one of
 its pods from A to B, no pod of that workload moves onto A or off B (further moves in the same direction
 are allowed, so one workload can shed several pods of a busy node); a dry-run plan holds its whole
-workload for the cool-down. Inputs are canonicalized first and ties are broken by names, so the proposals
-do not depend on the order in which nodes and pods were listed.
+workload for the cool-down. Inputs are canonicalized first; ties between pods go by pod name, ties between
+target nodes by the nodes' canonical order (:attr:`augur.migration.working.Working.rank`, from what the
+nodes are and hold, never their names), so the proposals' costs depend neither on the order in which
+nodes and pods were listed nor on what the nodes are called.
 """
 
 from __future__ import annotations
@@ -88,7 +93,10 @@ def rebalance(
             f"{readings.forecast_above} of {params.readings} readings"
         )
     if work.network.keys and params.network_gain < 1:
-        run.network()
+        if run.load_pending(before.spread):
+            run.note("network moves wait until the node load is balanced (load moves come first)")
+        else:
+            run.network()
     return RebalanceResult(
         tuple(run.out),
         before,
@@ -120,6 +128,8 @@ class _Run:
         self.held: list[str] = []
         """Rate-limit and cool-down reasons that held pods back."""
         self.triggered: list[Reason] = []
+        self.stuck = False
+        """No load move can lower the spread (network moves need not wait for one)."""
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -151,9 +161,10 @@ class _Run:
         return 1.0 + 1.0 / max(1, self.work.owner_pods[pod.owner])
 
     def passing(self, pod: PodState, ok: np.ndarray) -> list[str]:
-        """Names of the ``ok`` nodes that pass the extender's hard filter, in name order."""
+        """Names of the ``ok`` nodes that pass the extender's hard filter, in canonical order
+        (:attr:`Working.rank`: the first of equal-cost nodes is chosen by what it is, never by its name)."""
         work = self.work
-        names = [work.names[i] for i in np.flatnonzero(ok).tolist()]
+        names = [work.names[i] for i in work.by_rank(np.flatnonzero(ok)).tolist()]
         if not names or not _has_hard_rules(work.rulebook.get(pod.workload)):
             return names
         return list(filter_nodes(work.pod_info(pod), work.placement(without=pod), names).passed)
@@ -164,6 +175,14 @@ class _Run:
             return np.zeros(len(work.names))
         assert pod.workload is not None
         return work.network.delta(pod.workload, work.at[pod.key])
+
+    def load_pending(self, spread_before: float) -> bool:
+        """The live spread is above the threshold and a load move could lower it (now or once the readings
+        confirm it): network moves then wait, so no eviction of the rate limits goes to them first."""
+        if spread_before <= self.params.threshold + EPS or self.stuck:
+            return False
+        load = self.work.load()[self.sched]
+        return spread(load) > self.params.threshold + EPS and self._best_load_move(load, False, relax=True) is not None
 
     # -- load moves --
     def balance(self, reason: Reason) -> None:
@@ -180,6 +199,7 @@ class _Run:
                 pick = wide
             if pick is None:
                 self.note(f"no movable pod on the busy nodes can lower the {'forecast ' if forecast else ''}spread")
+                self.stuck = True
                 return
             pod, target, explanation, gain = pick
             self._apply(pod, target, reason, gain, explanation)
@@ -328,8 +348,9 @@ class _Run:
             names = self.passing(pod, ok) if ok.any() else []
             if not names:
                 continue
-            idx = np.array([work.pos[n] for n in names], dtype=np.int64)
-            m = int(idx[int(np.argmin(delta[idx]))])
+            idx = np.array([work.pos[n] for n in names], dtype=np.int64)  # canonical order
+            low = float(delta[idx].min())
+            m = int(idx[int(np.flatnonzero(delta[idx] <= low + EPS)[0])])
             gain = -float(delta[m])
             value = gain / self.disruption(pod)
             if best is None or value > best[0] + EPS:

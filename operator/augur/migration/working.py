@@ -3,15 +3,20 @@ model, all updated move by move so that each proposal accounts for the ones chos
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
+from functools import cached_property
 
 import numpy as np
 
-from augur.migration.load import BoolArray, FloatArray, spread, stddev
+from augur.migration.load import BoolArray, FloatArray, IntArray, spread, stddev
 from augur.migration.network import NetworkModel
 from augur.migration.result import Figures
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PodState
+from augur.placement.canonical import canonical_order, inverse
+from augur.placement.constants import HOSTNAME_KEY
 from augur.placement.context import Snapshot
+from augur.placement.distance import pairwise
 from augur.placement.model import NodeInfo, Occupancy, PodInfo, RuleBook
 from augur.placement.table import NodeTable
 
@@ -62,6 +67,50 @@ class Working:
         assert self.table.names_tuple == self.names, "nodes must be canonical (sorted by name)"
         self.rulebook = RuleBook(snap.rules)
         self.network = NetworkModel(self.placement(), self.counts)
+
+    @cached_property
+    def rank(self) -> IntArray:
+        """Canonical rank of every node position (:mod:`augur.placement.canonical`), from what the nodes are
+        and hold at the start of the run (size, loads, pods of each workload, taints, labels but the hostname,
+        distances), never their names: equal-cost choices go to the lowest rank, so renaming or relisting the
+        nodes does not change which *kind* of node a move goes to. Nodes left tied are twins (same
+        attributes, same distance to every node), for which the choice does not change any cost."""
+        n = len(self.names)
+        keys = sorted(self.counts)
+        per = np.zeros((n, len(keys)))
+        for j, k in enumerate(keys):
+            for i, c in self.counts[k].items():
+                per[i, j] = c
+        tags = [
+            float(
+                zlib.crc32(
+                    repr((sorted(x.taints), sorted((k, v) for k, v in x.labels.items() if k != HOSTNAME_KEY))).encode()
+                )
+            )
+            for x in self.snap.nodes
+        ]
+        features = np.column_stack(
+            [
+                -self.cap,
+                -self.mem_cap,
+                -self.max_pods,
+                -self.schedulable.astype(np.float64),
+                self.used,
+                self.forecast_used,
+                self.req_cpu,
+                self.req_mem,
+                self.pod_count,
+                np.array(tags),
+                per,
+            ]
+        )
+        idx = np.arange(n, dtype=np.int64)
+        return inverse(canonical_order(pairwise(self.table, idx, idx), features))
+
+    def by_rank(self, positions: IntArray) -> IntArray:
+        """``positions`` in canonical order."""
+        out: IntArray = positions[np.argsort(self.rank[positions], kind="stable")]
+        return out
 
     # -- per pod --
     def contribution(self, pod: PodState) -> float:

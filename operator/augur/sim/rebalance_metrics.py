@@ -211,6 +211,47 @@ def balance_by_evictions(sc: Scenario, events: Sequence[PodEvent]) -> list[float
     return out
 
 
+def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> list[float] | None:
+    """A lower bound on the node-load standard deviation *any* rebalancer can reach with k evictions (entry
+    k), from the placement ``before``: each eviction moves one pod, so k evictions move at most the k
+    largest pods' CPU; the bound lets that much load flow freely (fractions of pods, any node to any node)
+    and levels it optimally (water-filling: the busiest nodes lowered to one level, the idlest raised to
+    another, which minimizes the variance for the load moved). None unless every node has the same
+    allocatable CPU (the bound assumes a core moved shifts the same load everywhere)."""
+    caps = sc.table.cpu
+    if len(caps) == 0 or not np.allclose(caps, caps[0]):
+        return None
+    c = counts(sc, before)
+    cpu = np.array([w.cpu for w in sc.workloads])
+    load = (cpu @ c) / caps
+    sizes = sorted((float(x) / float(caps[0]) for w, x in enumerate(cpu) for _ in range(int(c[w].sum()))), reverse=True)
+    moved = np.concatenate([[0.0], np.cumsum(sizes[:most])])
+    return [round(_levelled_stddev(load, float(m)), 4) for m in moved]
+
+
+def _levelled_stddev(load: np.ndarray, m: float) -> float:
+    """Smallest standard deviation of ``load`` after moving ``m`` of it between nodes (continuous)."""
+    mean = float(load.mean())
+    if m >= float(np.maximum(load - mean, 0.0).sum()):
+        return 0.0
+    high = _level(load, m, down=True)
+    low = _level(load, m, down=False)
+    return float(np.std(np.clip(load, low, high)))
+
+
+def _level(load: np.ndarray, m: float, down: bool) -> float:
+    """The level that cuts ``m`` off the top (``down``) or fills ``m`` into the bottom of ``load``."""
+    lo, hi = float(load.min()), float(load.max())
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        amount = float(np.maximum(load - mid, 0.0).sum() if down else np.maximum(mid - load, 0.0).sum())
+        if (amount > m) == down:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def evictions_to_reach(curve: Sequence[float], stddev: float) -> int | None:
     """Fewest evictions after which :func:`balance_by_evictions` reached ``stddev`` (None: never)."""
     return next((k for k, sd in enumerate(curve) if sd <= stddev + 1e-4), None)
@@ -224,6 +265,7 @@ def run_figures(
     samples: Sequence[HealthSample],
 ) -> dict[str, Any]:
     """Everything reported for one run."""
+    before = list(before)
     b, a = placement_figures(sc, before), placement_figures(sc, after)
     episodes = violations(samples)
     return {
@@ -239,6 +281,7 @@ def run_figures(
         "ping_pong": ping_pong(events),
         "converge_seconds": converge_seconds(events),
         "balance_by_evictions": balance_by_evictions(sc, events),
+        "balance_bound_by_evictions": balance_bound_by_evictions(sc, before),
     }
 
 

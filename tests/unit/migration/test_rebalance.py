@@ -389,3 +389,71 @@ def test_load_moves_prefer_the_network_allowance_but_are_not_stopped_by_it() -> 
     # 25 %, 0) still calls for a move: to r2-a, across regions, as nothing else lowers the spread
     assert [(p.pod, p.target) for p in result.proposals] == [("fe-0", "r1-b"), ("fe-1", "r2-a")]
     assert result.after.spread == pytest.approx(0.0)
+
+
+def test_network_moves_wait_while_the_load_is_out_of_balance() -> None:
+    """A skewed load and a chatty pair: the rate limits' evictions go to load moves first; network moves
+    start once no load move is pending (balanced, or nothing can lower the spread)."""
+    base = chatty()
+    hot = tuple(pod(f"w{i}", "r2-b", cpu=30, owner=f"ns/Deployment/w{i}") for i in range(3))
+    snap = replace(base, pods=(*base.pods, *hot))
+    waiting = rebalance(snap, RebalanceParams(readings=3), now=NOW)  # hysteresis: no load move yet
+    assert waiting.proposals == ()
+    assert any("network moves wait" in n for n in waiting.notes)
+    two = rebalance(snap, replace(ONE_READING, max_per_run=2), now=NOW)
+    assert [p.reason for p in two.proposals] == ["Rebalance", "Rebalance"]
+    # after two load moves (r2-b 30%, two nodes 30%, one 0: spread 30%) a 30-core pod would overshoot, so
+    # nothing lowers the spread: the third move of the run may go to network cost
+    result = rebalance(snap, ONE_READING, now=NOW)
+    assert [p.reason for p in result.proposals] == ["Rebalance", "Rebalance", "NetworkCost"]
+    # nothing movable on the busy node: network moves are not held back
+    stuck = replace(snap, pods=(*base.pods, *(replace(p, blocked="local storage") for p in hot)))
+    assert {p.reason for p in rebalance(stuck, RebalanceParams(readings=3), now=NOW).proposals} == {"NetworkCost"}
+
+
+def _renamed(snap: ClusterSnapshot, rng: random.Random) -> tuple[ClusterSnapshot, dict[str, str]]:
+    names = [n.name for n in snap.nodes]
+    new = [f"node-{i:02d}" for i in range(len(names))]
+    rng.shuffle(new)
+    to = dict(zip(names, new, strict=True))
+    nodes = [replace(n, name=to[n.name]) for n in snap.nodes]
+    rng.shuffle(nodes)
+    pods = [replace(p, node=to[p.node]) for p in snap.pods]
+    return replace(snap, nodes=tuple(nodes), pods=tuple(pods)), to
+
+
+def test_renaming_or_relisting_nodes_does_not_change_the_moves_cost() -> None:
+    """Equal-cost targets that are not alike: fe's pods may join db on r1-a or r1-b (the same network gain),
+    but r1-a also runs a busy unrelated pod, so which one is taken changes the load balance. The choice goes
+    by the nodes' canonical order (what they are and hold), not by their names: under any renaming and
+    listing order, the same pods move with the same gains and end in the same figures."""
+    nodes = (
+        node("r1-a", cpu=100, zone="z1", region="r1"),
+        node("r1-b", cpu=100, zone="z2", region="r1"),
+        node("r2-a", cpu=100, zone="z3", region="r2"),
+        node("r2-b", cpu=100, zone="z4", region="r2"),
+    )
+    pods = (
+        pod("db-0", "r1-a", cpu=1, owner="ns/StatefulSet/db", workload="ns/db", blocked="local storage"),
+        pod("db-1", "r1-b", cpu=1, owner="ns/StatefulSet/db", workload="ns/db", blocked="local storage"),
+        pod("fe-0", "r2-a", cpu=2, owner="ns/Deployment/fe", workload="ns/fe"),
+        pod("fe-1", "r2-b", cpu=2, owner="ns/Deployment/fe", workload="ns/fe"),
+        pod("batch", "r1-a", cpu=8, owner="ns/Deployment/batch", blocked="local storage"),
+    )
+    rules = (WorkloadRules("ns/fe", dependencies=(DependencyRule("ns/db", 10.0),)), WorkloadRules("ns/db"))
+    snap = ClusterSnapshot(nodes=nodes, pods=pods, rules=rules)
+
+    def costs(result: RebalanceResult) -> list[tuple[str, float, float, float]]:
+        return [(p.pod, round(p.gain, 9), round(p.load_gain, 9), round(p.network_gain, 9)) for p in result.proposals]
+
+    first = rebalance(snap, ONE_READING, now=NOW)
+    assert [p.pod for p in first.proposals] == ["fe-0", "fe-1"]
+    # the two joins of db go to different db nodes, the first to the idler r1-b
+    assert first.proposals[0].target == "r1-b"
+    expected = (costs(first), first.after)
+    rng = random.Random(11)
+    for _ in range(12):
+        renamed, to = _renamed(snap, rng)
+        result = rebalance(renamed, ONE_READING, now=NOW)
+        assert (costs(result), result.after) == expected
+        assert result.proposals[0].target == to["r1-b"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from augur.sim.placement import parse_scenario
 from augur.sim.rebalance_metrics import (
     HealthSample,
     PodEvent,
+    balance_bound_by_evictions,
     balance_by_evictions,
     churn,
     converge_seconds,
@@ -156,3 +158,24 @@ def test_balance_by_evictions_counts_only_settled_placements() -> None:
     assert curve == [0.5, 0.25, 0.0]
     assert evictions_to_reach(curve, 0.25) == 1 and evictions_to_reach(curve, 0.0) == 2
     assert evictions_to_reach([0.5], 0.1) is None
+
+
+def test_balance_bound_levels_the_largest_pods_load() -> None:
+    # all four 1-core pods on n0 (loads 1, 0): one eviction moves at most 0.25 (0.75, 0.25: stddev 0.25),
+    # two level the nodes; no rebalancer can do better
+    on_n0 = [("a", "n0"), ("a", "n0"), ("b", "n0"), ("b", "n0")]
+    assert balance_bound_by_evictions(SC, on_n0) == [0.5, 0.25, 0.0, 0.0, 0.0]
+    assert balance_bound_by_evictions(SC, on_n0, most=1) == [0.5, 0.25]
+    # three nodes, two 1-core pods on n0 (0.5, 0, 0): a quarter moved and spread over both idle nodes
+    # (0.25, 0.125, 0.125), below what one whole pod can reach (0.25, 0.25, 0)
+    raw = {
+        "nodes": [{"name": f"n{i}", "zone": f"z{i}", "region": "r0", "cpu": 4, "memory": 16} for i in range(3)],
+        "workloads": [{"name": "a", "replicas": 2, "cpu": 1, "memory": 1}],
+    }
+    three = parse_scenario(raw)
+    curve = balance_bound_by_evictions(three, [("a", "n0"), ("a", "n0")])
+    assert curve is not None
+    assert curve[1] == pytest.approx(np.std([0.25, 0.125, 0.125]), abs=1e-4)
+    assert curve[1] < np.std([0.25, 0.25, 0.0])
+    raw["nodes"][2]["cpu"] = 8
+    assert balance_bound_by_evictions(parse_scenario(raw), [("a", "n0")]) is None  # unequal nodes
