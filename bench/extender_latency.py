@@ -2,7 +2,8 @@
 
 Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process, keep-alive stdlib client):
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
-The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval),
+The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval,
+the garbage collector frozen once the cache has synced),
 with the planner's search in a child process (``process``, ``--planner-process``) or on a thread of the
 server (``thread``, the default); the two alternate within each repeat. In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
@@ -195,7 +196,12 @@ def _serve(size: int, port: int, events: Connection, order: int, planner_process
 
     threading.Thread(target=feed, daemon=True).start()
     uvicorn.run(
-        create_app(Settings(port=port), state), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_app(Settings(port=port, freeze_gc=True), state),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
     )
 
 

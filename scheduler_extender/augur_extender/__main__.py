@@ -71,6 +71,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         planner_process=args.planner_process,
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
+        freeze_gc=True,
     )
 
 
@@ -106,6 +107,7 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         log_level=settings.log_level,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         access_log=False,
+        proxy_headers=False,  # kube-scheduler calls directly; no X-Forwarded-* to honour on the verbs' path
     )
     return 0
 

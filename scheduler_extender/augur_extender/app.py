@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from augur_extender import __version__
 from augur_extender.deps import ExtenderState
+from augur_extender.gcfreeze import start_freezer
 from augur_extender.inflight import InFlightMiddleware
 from augur_extender.responses import OrjsonResponse
 from augur_extender.routers import debug, health, metrics, scheduler
@@ -25,12 +26,15 @@ def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.cache.start()
+        freezer = start_freezer(state.cache) if settings.freeze_gc else None
         if state.planner is not None:
             state.planner.start()
         log.info("augur extender ready to serve on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
+            if freezer is not None:
+                freezer.set()
             if state.planner is not None:
                 state.planner.stop()
             state.cache.stop()

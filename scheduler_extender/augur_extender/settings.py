@@ -32,6 +32,10 @@ class Settings:
     verb_fast_path: bool = True
     """Answer ``POST /filter`` and ``/prioritize`` in an ASGI middleware, before FastAPI's routing (same
     replies and metrics as the routes, see :mod:`augur_extender.verbs`)."""
+    freeze_gc: bool = False
+    """Freeze the objects of the first synced view out of the garbage collector's reach
+    (:mod:`augur_extender.gcfreeze`); ``augur extender run`` turns it on, in-process apps (tests) leave the
+    host process's collector alone."""
     plan_interval_seconds: float = 0.2
     """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -9,6 +12,7 @@ from fastapi.testclient import TestClient
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
+from augur_extender.gcfreeze import freeze_when_synced
 from augur_extender.kubeobjects import quantity
 from augur_extender.selector import parse_selector
 from augur_extender.settings import Settings
@@ -155,3 +159,16 @@ def test_a_bind_keeps_the_rule_book_and_a_node_heartbeat_keeps_the_view() -> Non
     cache.apply("nodes", "MODIFIED", node("a1", *ZONES["a1"], cpu="4"))
     grown = cache.view()
     assert grown is not view and grown.snapshot.table.cpu[grown.snapshot.table.position["a1"]] == pytest.approx(4.0)
+
+
+def test_the_gc_freeze_waits_for_the_sync_and_gives_up_on_stop() -> None:
+    cache = MemoryCache()
+    stop = threading.Event()
+    stop.set()
+    assert not freeze_when_synced(cache, stop, poll=0.01)  # never synced: gives up, freezes nothing
+    fill(cache)
+    try:
+        assert freeze_when_synced(cache, threading.Event(), poll=0.01)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
