@@ -4,7 +4,7 @@ A cold start reads weeks of history for every profile (parsed answers, float tup
 warm-up) on several threads at once. glibc's allocator keeps the pages these transient objects
 used: the process's RSS stays at the high-water mark although the live objects are a fraction of it.
 ``malloc_trim(0)`` returns free pages of every arena to the system (``madvise``), so the operator
-calls :func:`trim` whenever its warm-up queue has drained, and every ``AUGUR_TRIM_SECONDS`` from a
+calls :func:`trim` whenever its warm-up queue has drained, and every ``AUGUR_TRIM_SECONDS`` (60) from a
 background thread (:func:`trim_every`: restores of saved state, fits being installed and the status
 writes of a thousand profiles churn the heap too).
 

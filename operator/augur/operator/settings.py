@@ -15,7 +15,7 @@
 | ``AUGUR_HANDLER_THREADS`` | ``32`` | kopf's threads for the blocking handlers (cycles; mostly waiting on HTTP) |
 | ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | threads for first-sight history reads (CPU-heavy), queued in arrival order |
 | ``AUGUR_MALLOC_ARENAS`` | ``2`` | malloc arenas (as ``MALLOC_ARENA_MAX``); 0: glibc's default (8 per core) |
-| ``AUGUR_TRIM_SECONDS`` | ``300`` | free heap pages go back to the system this often; 0: after warm-ups only |
+| ``AUGUR_TRIM_SECONDS`` | ``60`` | free heap pages go back to the system this often; 0: after warm-ups only |
 | ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
@@ -91,7 +91,7 @@ class OperatorSettings:
     warmup_concurrency: int = 4
     status_refresh_seconds: float = 300.0
     malloc_arenas: int = 2
-    trim_seconds: float = 300.0
+    trim_seconds: float = 60.0
 
     @property
     def workers(self) -> int:

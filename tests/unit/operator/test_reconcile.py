@@ -120,7 +120,7 @@ def test_settings_from_env_validate() -> None:
     for bad in ("-1", "20"):
         with pytest.raises(ValueError, match="AUGUR_FIT_NICE"):
             OperatorSettings.from_env({"AUGUR_FIT_NICE": bad})
-    assert (defaults.malloc_arenas, defaults.trim_seconds) == (2, 300.0)
+    assert (defaults.malloc_arenas, defaults.trim_seconds) == (2, 60.0)
     tuned = OperatorSettings.from_env({"AUGUR_MALLOC_ARENAS": "0", "AUGUR_TRIM_SECONDS": "0"})
     assert (tuned.malloc_arenas, tuned.trim_seconds) == (0, 0.0)
     for name in ("AUGUR_MALLOC_ARENAS", "AUGUR_TRIM_SECONDS"):
