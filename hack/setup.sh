@@ -2,9 +2,10 @@
 # Install everything Augur's demo and tests need on a fresh Debian machine, idempotently:
 #   - Debian's prometheus package (Prometheus + promtool; Alertmanager comes with a later issue),
 #   - Debian's buildah and debootstrap (hack/image.sh builds and smoke-tests the image with them),
+#   - Debian's redis-server (Argo CD's cache in tests/e2e/test_argocd.py; started by the test, not as a service),
 #   - a Python virtual environment in .venv with Augur and its dev tools,
-#   - the control plane binaries, the helm CLI and Flux's two controllers, compiled from the Go module proxy into ~/.cache/augur
-#     (cold: ~30 min, plus ~17 CPU-minutes for Flux).
+#   - the control plane binaries, the helm CLI, Flux's two controllers and Argo CD, compiled from the Go module proxy into
+#     ~/.cache/augur (cold: ~30 min, plus ~17 CPU-minutes for Flux and ~13 CPU-minutes for Argo CD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,12 @@ if ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
     buildah crun debootstrap debian-archive-keyring >/dev/null
+fi
+
+if ! command -v redis-server >/dev/null; then
+  log "installing Debian's redis-server"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
 
 PY="${PYTHON:-python3}"

@@ -7,7 +7,9 @@
 # descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
 # line before as "descheduler=DIR"; the helm CLI (charts/augur's lint, golden and install tests) likewise
 # in tools/helm-v<version>/bin, printed as "helm=PATH"; Flux's source-controller and kustomize-controller
-# (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR".
+# (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR"; Argo CD
+# (tests/e2e/test_argocd.py) in tools/argocd-v<version>/bin, printed as "argocd=DIR" or, when its build
+# failed, "argocd-failed=LOG" (the other tools stay usable and the Argo CD test skips, naming the log).
 # A warm cache makes this a no-op that finishes in well under a second.
 set -euo pipefail
 
@@ -21,6 +23,13 @@ HELM_VERSION="${AUGUR_HELM_VERSION:-3.22.0}"
 # http/fetch v0.30.x, masktoken v0.10.0, artifact v0.27.0, go-digest/blake3), so v1.9.6 (Go 1.26) is used.
 FLUX_KC_VERSION="${AUGUR_FLUX_KC_VERSION:-1.9.6}"
 FLUX_SC_VERSION="${AUGUR_FLUX_SC_VERSION:-1.9.6}"
+# Argo CD: v3.6.x is the newest line and needs Go 1.27, so its build (and only its build) runs on the
+# go1.27.3 toolchain, which the go command takes from the module proxy (GOTOOLCHAIN). Argo CD v3.4/v3.5
+# (Go 1.26) cannot build from the proxy: their go.mod replaces github.com/argoproj/argo-cd/gitops-engine
+# with ./gitops-engine, a nested module missing from the module zip, and the proxy refuses that module's
+# required pseudo-version (403). v3.6 publishes gitops-engine/v3 with the same tag, used instead.
+ARGOCD_VERSION="${AUGUR_ARGOCD_VERSION:-3.6.1}"
+ARGOCD_GOTOOLCHAIN="${AUGUR_ARGOCD_GOTOOLCHAIN:-go1.27.3}"
 
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
 BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
@@ -28,9 +37,10 @@ BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
 DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
 HELM_BIN="$CACHE/tools/helm-v$HELM_VERSION/bin"
 FLUX_BIN="$CACHE/tools/flux-kc-v$FLUX_KC_VERSION-sc-v$FLUX_SC_VERSION/bin"
+ARGOCD_BIN="$CACHE/tools/argocd-v$ARGOCD_VERSION/bin"
 WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
-mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$WORK" "$LOG_DIR"
+mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$ARGOCD_BIN" "$WORK" "$LOG_DIR"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
@@ -199,6 +209,41 @@ build_flux_controller() {
   mv "$FLUX_BIN/$name.tmp" "$FLUX_BIN/$name"
 }
 
+# Argo CD's single binary (it acts as argocd-application-controller, argocd-repo-server, ... by the name
+# it is started under, or by $ARGOCD_BINARY_NAME), built inside a copy of its module so its replace
+# directives (k8s.io/* pinned to one release) hold. The replace of the nested ./gitops-engine module,
+# absent from the module zip, is dropped for the published gitops-engine/v3 module of the same tag.
+# Version stamps as Argo CD's Makefile sets them. Copied from the same module, as Argo CD's image does:
+# the repo-server's wrapper scripts (hack/git-verify-wrapper.sh, which it runs on every revision, and
+# hack/gpg-wrapper.sh) next to the binary, the Application and AppProject CRDs (manifests/crds) to ../crds.
+argocd_ready() {
+  [ -x "$ARGOCD_BIN/argocd" ] && [ -x "$ARGOCD_BIN/git-verify-wrapper.sh" ] && [ -f "$ARGOCD_BIN/../crds/application-crd.yaml" ]
+}
+
+build_argocd() {
+  export GOTOOLCHAIN="$ARGOCD_GOTOOLCHAIN"
+  local mod="github.com/argoproj/argo-cd/v3" engine="github.com/argoproj/argo-cd/gitops-engine/v3"
+  local dir="$WORK/argocd-v$ARGOCD_VERSION"
+  if [ ! -f "$dir/.prepared" ]; then
+    local src
+    src=$(cd "$WORK" && mod_field "$mod@v$ARGOCD_VERSION" Dir)
+    rm -rf "$dir"; mkdir -p "$dir"; cp -r "$src/." "$dir/"; chmod -R u+w "$dir"; cd "$dir"
+    go mod edit -dropreplace "$engine" -require "$engine@v$ARGOCD_VERSION"
+    go mod download "$engine@v$ARGOCD_VERSION"
+    touch .prepared
+  fi
+  cd "$dir"
+  mkdir -p "$ARGOCD_BIN/../crds"
+  cp manifests/crds/application-crd.yaml manifests/crds/appproject-crd.yaml "$ARGOCD_BIN/../crds/"
+  install -m 0755 hack/git-verify-wrapper.sh hack/gpg-wrapper.sh "$ARGOCD_BIN/"
+  [ -x "$ARGOCD_BIN/argocd" ] && return 0
+  local p="$mod/common"
+  with_progress argocd go build -trimpath \
+    -ldflags "-s -w -X $p.version=$ARGOCD_VERSION -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z" \
+    -o "$ARGOCD_BIN/argocd.tmp" ./cmd
+  mv "$ARGOCD_BIN/argocd.tmp" "$ARGOCD_BIN/argocd"
+}
+
 start=$SECONDS
 if ! have kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok || [ ! -f "$BIN/../kwok-stages.yaml" ]; then
   need_go "the control plane"
@@ -224,6 +269,13 @@ if [ ! -x "$FLUX_BIN/kustomize-controller" ] || [ ! -x "$FLUX_BIN/source-control
   # source-controller v1.9.6 asks for fluxcd/pkg/artifact v0.18.3, which the proxy refuses; v0.18.0 is served.
   (build_flux_controller source-controller "$FLUX_SC_VERSION" github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0)
 fi
+if ! argocd_ready; then
+  need_go "Argo CD"
+  log "building Argo CD v$ARGOCD_VERSION ($ARGOCD_GOTOOLCHAIN) into $ARGOCD_BIN (13 min of CPU; 26 min at nice 19 on a loaded machine)"
+  # A failed Argo CD build leaves the other tools usable: tests/e2e/test_argocd.py skips, naming the log.
+  (build_argocd) || log "Argo CD was not built; tests/e2e/test_argocd.py will skip (log: $LOG_DIR/argocd.log)"
+fi
+if argocd_ready; then echo "argocd=$ARGOCD_BIN"; else echo "argocd-failed=$LOG_DIR/argocd.log"; fi
 echo "flux=$FLUX_BIN"
 echo "helm=$HELM_BIN/helm"
 echo "descheduler=$DESCHEDULER_BIN"

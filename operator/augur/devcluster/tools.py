@@ -3,9 +3,9 @@
 ``build-tools.sh`` next to this module compiles pinned Kubernetes, etcd and kwok versions from the Go
 module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version, and the descheduler
 (``sigs.k8s.io/descheduler``, for the rebalancing benchmark and its e2e test) into a directory of its own.
-The ``helm`` CLI (charts/augur's tests) and Flux's controllers (tests/e2e/test_flux.py) have directories
-of their own as well. A warm cache answers in well
-under a second.
+The ``helm`` CLI (charts/augur's tests), Flux's controllers (tests/e2e/test_flux.py) and Argo CD
+(tests/e2e/test_argocd.py) have directories of their own as well. A warm cache answers in well under a
+second.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler
 DESCHEDULER_PREFIX = "descheduler="
 HELM_PREFIX = "helm="
 FLUX_PREFIX = "flux="
+ARGOCD_PREFIX = "argocd="
+ARGOCD_FAILED_PREFIX = "argocd-failed="
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class Tools:
     """The ``helm`` CLI (built into ``tools/helm-v<version>/bin``); None when the build did not report it."""
     flux_dir: Path | None = None
     """Flux's ``source-controller`` and ``kustomize-controller`` (their CRDs in ``../crds``)."""
+    argocd_dir: Path | None = None
+    """Argo CD's ``argocd`` binary (its Application and AppProject CRDs in ``../crds``)."""
+    argocd_failure: Path | None = None
+    """The build log when ``build-tools.sh`` could not build Argo CD (the other tools are still usable)."""
 
     def path(self, name: str) -> str:
         return str(self.bin_dir / name)
@@ -55,6 +61,12 @@ class Tools:
         if self.flux_dir is None or not (self.flux_dir / "kustomize-controller").is_file():
             raise RuntimeError(f"Flux's controllers are not built ({self.flux_dir}); run {SCRIPT}")
         return self.flux_dir
+
+    @property
+    def argocd(self) -> Path:
+        if self.argocd_dir is None or not (self.argocd_dir / "argocd").is_file():
+            raise RuntimeError(f"Argo CD is not built ({self.argocd_failure or self.argocd_dir}); run {SCRIPT}")
+        return self.argocd_dir
 
     @property
     def kwok_stages(self) -> Path:
@@ -84,7 +96,11 @@ def ensure_tools(quiet: bool = False) -> Tools:
         raise RuntimeError(f"build finished but descheduler missing from {descheduler}")
     helm = next((Path(x.removeprefix(HELM_PREFIX)) for x in lines if x.startswith(HELM_PREFIX)), None)
     flux = next((Path(x.removeprefix(FLUX_PREFIX)) for x in lines if x.startswith(FLUX_PREFIX)), None)
-    return Tools(bin_dir, descheduler, helm, flux)
+    argocd = next((Path(x.removeprefix(ARGOCD_PREFIX)) for x in lines if x.startswith(ARGOCD_PREFIX)), None)
+    failed = next(
+        (Path(x.removeprefix(ARGOCD_FAILED_PREFIX)) for x in lines if x.startswith(ARGOCD_FAILED_PREFIX)), None
+    )
+    return Tools(bin_dir, descheduler, helm, flux, argocd, failed)
 
 
 if __name__ == "__main__":  # pragma: no cover
