@@ -163,8 +163,9 @@ def start_argocd(cluster: LocalCluster, argocd_bin: Path, root: Path) -> ArgoCD:
         env={
             **common,
             "ARGOCD_BINARY_NAME": "argocd-repo-server",
-            # git-verify-wrapper.sh, which it runs on every revision it renders, is installed next to the binary
-            "PATH": f"{argocd_bin}:{cluster.env()['PATH']}",
+            # git-verify-wrapper.sh, which it runs on every revision it renders, is installed next to the binary;
+            # helm renders Helm charts (the project's helm build; Argo CD's image ships its own helm)
+            "PATH": f"{argocd_bin}:{cluster.tools.helm.parent}:{cluster.env()['PATH']}",
             "ARGOCD_ASK_PASS_SOCK": str(root / "askpass.sock"),
         },
     )
