@@ -51,9 +51,10 @@ have() { for b in "$@"; do [ -x "$BIN/$b" ] || return 1; done; }
 # Exit with a clear message when Go is missing: need_go WHAT
 need_go() { command -v go >/dev/null || { log "Go is required (go1.26+) to build $1"; exit 1; }; }
 
-# A field of `go mod download -json MODULE@VERSION` (GoMod: its go.mod file, Dir: its source tree).
+# A field of `go mod download -json MODULE@VERSION` (GoMod: its go.mod file, Dir: its source tree); the
+# go command's error, and exit status 1, when the module proxy did not deliver it.
 mod_field() {
-  go mod download -json "$1" | python3 -c "import sys,json;print(json.load(sys.stdin)[\"$2\"])"
+  go mod download -json "$1" | python3 -c "import sys,json;d=json.load(sys.stdin);sys.exit(d.get('Error')) if '$2' not in d else print(d['$2'])"
 }
 
 # A fresh wrapper module in the current directory, whose tools (`go get -tool`) are then built.
@@ -227,6 +228,7 @@ build_argocd() {
   if [ ! -f "$dir/.prepared" ]; then
     local src
     src=$(cd "$WORK" && mod_field "$mod@v$ARGOCD_VERSION" Dir)
+    [ -n "$src" ] && [ -f "$src/go.mod" ] || { log "no source for $mod@v$ARGOCD_VERSION from the module proxy"; exit 1; }
     rm -rf "$dir"; mkdir -p "$dir"; cp -r "$src/." "$dir/"; chmod -R u+w "$dir"; cd "$dir"
     go mod edit -dropreplace "$engine" -require "$engine@v$ARGOCD_VERSION"
     go mod download "$engine@v$ARGOCD_VERSION"
@@ -273,9 +275,12 @@ if ! argocd_ready; then
   need_go "Argo CD"
   log "building Argo CD v$ARGOCD_VERSION ($ARGOCD_GOTOOLCHAIN) into $ARGOCD_BIN (13 min of CPU; 26 min at nice 19 on a loaded machine)"
   # A failed Argo CD build leaves the other tools usable: tests/e2e/test_argocd.py skips, naming the log.
-  (build_argocd) || log "Argo CD was not built; tests/e2e/test_argocd.py will skip (log: $LOG_DIR/argocd.log)"
+  # Started in the background and waited for, so `set -e` holds inside (a subshell on the left of || would
+  # run with errexit off and carry on past a failed step); its output is kept in argocd-build.log.
+  ( (build_argocd) 2>&1 | tee "$LOG_DIR/argocd-build.log" >&2 ) &
+  wait $! || log "Argo CD was not built; tests/e2e/test_argocd.py will skip (log: $LOG_DIR/argocd-build.log)"
 fi
-if argocd_ready; then echo "argocd=$ARGOCD_BIN"; else echo "argocd-failed=$LOG_DIR/argocd.log"; fi
+if argocd_ready; then echo "argocd=$ARGOCD_BIN"; else echo "argocd-failed=$LOG_DIR/argocd-build.log"; fi
 echo "flux=$FLUX_BIN"
 echo "helm=$HELM_BIN/helm"
 echo "descheduler=$DESCHEDULER_BIN"
