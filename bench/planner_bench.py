@@ -190,7 +190,13 @@ def main() -> int:
             "change (5 of each kind per seed). Cluster: 1,000 16-core nodes in 12 zones / 3 regions, 500 running pods "
             "of 50 workloads placed at random, 500 pending pods of 100 workloads (5 replicas each, 1-3 dependencies)."
         ),
-        "settings": {"passes": args.passes, "anneal_steps": args.anneal_steps, "seed": args.seed},
+        "settings": {
+            "passes": args.passes,
+            "anneal_steps": args.anneal_steps,
+            "seed": args.seed,
+            "restarts": args.restarts,
+            "restarts_at_this_size": Planner(args.settings()).restarts(a.nodes, a.pending),
+        },
         "nodes": a.nodes,
         "pending_pods": a.pending,
         "targets": {"first_plan_cpu_s": 10.0, "incremental_ms": 100.0},

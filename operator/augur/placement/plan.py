@@ -59,6 +59,13 @@ class PlanSettings:
     kick_node_budget: int = 5_000
     """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 100 rounds up to 50
     nodes, 5 at 1,000."""
+    restarts: int = 4
+    """Independent runs of annealing and kicks from the best greedy start, each with its own generator
+    derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky seed. At most
+    :attr:`restart_budget` / (nodes x pending pods) runs, at least one (one at 1,000 nodes and 500 pods)."""
+    restart_budget: int = 200_000
+    """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
+    ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,7 +174,8 @@ class Planner:
         return self.plan
 
     def _solve(self, p: CountProblem, anchors: list[int | None]) -> CountSearch:
-        """Greedy insertion from each anchor and descent; the best start is annealed and descended again.
+        """Greedy insertion from each anchor and descent; from the best start, :meth:`restarts` runs of
+        annealing, descent and kicks, each with a generator derived from the seed; the best run is kept.
         Where the first pod goes decides where the application grows, and a single-pod search rarely moves
         a whole application later, so the starts cover every zone that could host it."""
         s = self.settings
@@ -181,12 +189,30 @@ class Planner:
                 search = start
         assert search is not None
         pending = int(search.x.sum())
+        if pending <= 1:
+            return search
+        best, best_value = search, search.quick_value()
+        for run in range(self.restarts(len(p.room_cpu), pending)):
+            start = search.copy() if run == 0 else search.copy_with(np.random.default_rng([s.seed, run]))
+            candidate = self._improve(start, pending)
+            if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
+                best, best_value = candidate, value
+        return best
+
+    def restarts(self, nodes: int, pending: int) -> int:
+        """Annealing runs of a full plan: :attr:`PlanSettings.restarts`, bounded by the restart budget."""
+        s = self.settings
+        return max(1, min(s.restarts, s.restart_budget // max(nodes * pending, 1)))
+
+    def _improve(self, search: CountSearch, pending: int) -> CountSearch:
+        """Annealing (steps per pending pod, bounded), descent, then rounds of kicks (bounded by nodes)."""
+        s = self.settings
         steps = min(s.anneal_steps, s.anneal_steps_per_pod * pending)
-        if steps > 0 and pending > 1:
+        if steps > 0:
             search.anneal(steps)
             search.descend(s.passes)
-        rounds = min(s.kicks, s.kick_node_budget // max(len(p.room_cpu), 1))
-        return kicked(search, rounds, s.passes) if rounds > 0 and pending > 1 else search
+        rounds = min(s.kicks, s.kick_node_budget // max(len(search.p.room_cpu), 1))
+        return kicked(search, rounds, s.passes) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""

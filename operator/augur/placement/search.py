@@ -165,6 +165,12 @@ class CountSearch:
             setattr(other, name, getattr(self, name).copy())
         return other
 
+    def copy_with(self, rng: np.random.Generator) -> CountSearch:
+        """:meth:`copy` drawing from ``rng`` instead (an independent run from the same state)."""
+        other = self.copy()
+        other.rng = rng
+        return other
+
     def pair_cost(self) -> float:
         """``½ Σ C ⊙ G``: the network cost with pair weights from the target replicas (equal to
         :meth:`CountProblem.cost` once every pod is placed), in ``O(workloads x nodes)``."""

@@ -226,3 +226,22 @@ def test_plan_respects_the_per_node_pod_limit() -> None:
     assert repaired.total[:, busiest].sum() <= 1
     assert repaired.total.sum() == 6
     assert (repaired.total.sum(axis=0) + other.table.pods <= 3).all()
+
+
+def test_restarts_keep_the_best_run_and_stay_within_the_budget() -> None:
+    """Restarts anneal the best greedy start again with generators derived from the seed: the first run is the
+    single-run plan, so the best of several is never worse; each planner seed gives one reproducible plan;
+    and the budget leaves a single run at extender scale (1,000 nodes, 500 pending pods)."""
+    snap = _chain_of_five(["n0", "n1", "n2"])
+    weak = PlanSettings(anneal_steps=0, kicks=2, starts=1)
+    for seed in range(4):
+        single = plan_pending(snap, replace(weak, seed=seed, restarts=1))
+        several = plan_pending(snap, replace(weak, seed=seed, restarts=4))
+        again = plan_pending(snap, replace(weak, seed=seed, restarts=4))
+        assert single is not None and several is not None and again is not None
+        assert several.cost <= single.cost + 1e-9
+        assert np.array_equal(several.total, again.total)
+    planner = Planner(PlanSettings(restarts=4))
+    assert planner.restarts(nodes=50, pending=200) == 4
+    assert planner.restarts(nodes=1000, pending=500) == 1
+    assert Planner(PlanSettings(restarts=0)).restarts(nodes=3, pending=20) == 1

@@ -10,7 +10,9 @@ as they would without planning) or the plan has no slot left for the workload. L
 The other arguments configure the planner that produces the plan (the extender's background thread, the
 simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``,
 ``starts`` (greedy starts of a full plan, one per zone with most room), ``kicks`` (rounds of iterated local
-search after annealing, at most 5,000 / nodes); and ``maxAgeSeconds``, past which
+search after annealing, at most 5,000 / nodes), ``restarts`` (independent runs of annealing and kicks with
+seeds derived from ``seed``, the best kept; at most 200,000 / (nodes x pending pods), at least one); and
+``maxAgeSeconds``, past which
 the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
 counts, pod sizes or traffic changed is stale at once).
 """
@@ -43,6 +45,7 @@ class PlanArgs:
     max_age_seconds: float = 10.0
     starts: int = 8
     kicks: int = 100
+    restarts: int = 4
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
@@ -52,6 +55,7 @@ class PlanArgs:
         errors += check_range(prefix, "annealStepsPerPod", self.anneal_steps_per_pod, 0, 1_000_000)
         errors += check_range(prefix, "starts", self.starts, 1, 64)
         errors += check_range(prefix, "kicks", self.kicks, 0, 100_000)
+        errors += check_range(prefix, "restarts", self.restarts, 1, 64)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
 
     def settings(self) -> PlanSettings:
@@ -62,6 +66,7 @@ class PlanArgs:
             seed=self.seed,
             starts=self.starts,
             kicks=self.kicks,
+            restarts=self.restarts,
         )
 
 
