@@ -171,6 +171,28 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def merge(parts: list[str], out: str) -> int:
+    """One result from parts run separately (same set and settings): rows concatenated, summary recomputed,
+    each part's machine, load and completeness kept."""
+    results = [json.loads((Path(__file__).resolve().parent / "results" / p).read_text()) for p in parts]
+    rows = [r for res in results for r in res["rows"]]
+    merged = {k: v for k, v in results[0].items() if k not in ("rows", "summary", "machine", "complete")}
+    merged.update(
+        complete=all(r["complete"] for r in results),
+        parts=[
+            {"file": p, "complete": r["complete"], "scenarios": len(r["rows"]), "machine": r["machine"]}
+            for p, r in zip(parts, results, strict=True)
+        ],
+        summary=summarize(rows),
+        rows=rows,
+        machine=machine(),
+    )
+    merged["machine"]["load_average_at_end"] = list(os.getloadavg())
+    print(json.dumps(merged["summary"], indent=2))
+    write(out, merged)
+    return 0
+
+
 def _min_seed(row: dict[str, Any]) -> float:
     return min(x for v in row["augur_vs_best_by_planner_seed"].values() for x in v if x is not None)
 
@@ -195,7 +217,15 @@ def main() -> int:
         "--planner-seeds", default="0", help="comma-separated plan seeds the shipped configuration runs with"
     )
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--merge",
+        default=None,
+        help="comma-separated result files in bench/results (one set, run in parts, e.g. one per size): write "
+        "their rows as one result (--out) with the summary recomputed, and run nothing",
+    )
     args = ap.parse_args()
+    if args.merge:
+        return merge(args.merge.split(","), args.out or f"placement_quality_{args.set}.json")
     chosen = SETS[args.set]
     families = args.families.split(",") if args.families else list(chosen["families"])
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(chosen["seeds"])
