@@ -141,7 +141,7 @@ def targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
                 str(a["seed"]): {"augur": _to_match(a, d), "descheduler": d["evictions"]} for a, d in sel
             },
             "half_the_descheduler_evictions_can_reach_its_balance": _count(
-                (k := _bound_to_match(a, d)) is not None and k <= 0.5 * d["evictions"] for a, d in sel
+                (k := _bound_to_match(d, d)) is not None and k <= 0.5 * d["evictions"] for _, d in sel
             ),
             "at_half_the_descheduler_evictions": {str(a["seed"]): _at_half(a, d) for a, d in sel},
             "network_cost_down_30pct": _count(
@@ -160,10 +160,11 @@ def _to_match(a: dict[str, Any], d: dict[str, Any]) -> int | None:
     return evictions_to_reach(a["balance_by_evictions"], d["after"]["load_stddev"])
 
 
-def _bound_to_match(a: dict[str, Any], d: dict[str, Any]) -> int | None:
+def _bound_to_match(start: dict[str, Any], d: dict[str, Any]) -> int | None:
     """Fewest evictions with which *any* rebalancer could reach the descheduler's final balance from the
-    placement Augur started from (the bound of ``augur.sim.rebalance_metrics.balance_bound_by_evictions``)."""
-    bound = a.get("balance_bound_by_evictions")
+    placement ``start``'s run began with (the bound of ``augur.sim.rebalance_metrics.
+    balance_bound_by_evictions``; each rebalancer's copy of a scenario is placed by the real scheduler)."""
+    bound = start.get("balance_bound_by_evictions")
     return None if not bound else evictions_to_reach(bound, d["after"]["load_stddev"])
 
 
@@ -177,7 +178,10 @@ def _at_half(a: dict[str, Any], d: dict[str, Any]) -> dict[str, Any]:
         "augur_load_stddev": min(curve[: k + 1]) if curve else None,
         "bound_load_stddev": bound[k] if k < len(bound) else None,
         "descheduler_load_stddev": d["after"]["load_stddev"],
-        "fewest_evictions_possible_for_the_descheduler_balance": _bound_to_match(a, d),
+        "fewest_evictions_possible_for_the_descheduler_balance": {
+            "from_augur_start": _bound_to_match(a, d),
+            "from_descheduler_start": _bound_to_match(d, d),
+        },
     }
 
 
