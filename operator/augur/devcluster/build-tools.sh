@@ -7,7 +7,9 @@
 # descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
 # line before as "descheduler=DIR"; the helm CLI (charts/augur's lint, golden and install tests) likewise
 # in tools/helm-v<version>/bin, printed as "helm=PATH"; Flux's source-controller and kustomize-controller
-# (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR"; Argo CD
+# (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR"; Flux's
+# helm-controller (tests/e2e/test_flux_helm.py) in tools/flux-hc-v<version>/bin, printed as "flux-hc=DIR" or,
+# when its build failed, "flux-hc-failed=LOG"; Argo CD
 # (tests/e2e/test_argocd.py) in tools/argocd-v<version>/bin, printed as "argocd=DIR" or, when its build
 # failed, "argocd-failed=LOG" (the other tools stay usable and the Argo CD test skips, naming the log).
 # A warm cache makes this a no-op that finishes in well under a second.
@@ -23,6 +25,10 @@ HELM_VERSION="${AUGUR_HELM_VERSION:-3.22.0}"
 # http/fetch v0.30.x, masktoken v0.10.0, artifact v0.27.0, go-digest/blake3), so v1.9.6 (Go 1.26) is used.
 FLUX_KC_VERSION="${AUGUR_FLUX_KC_VERSION:-1.9.6}"
 FLUX_SC_VERSION="${AUGUR_FLUX_SC_VERSION:-1.9.6}"
+# Flux's helm-controller (tests/e2e/test_flux_helm.py): v1.6.4 is the release paired with source-controller
+# v1.9.x (its go.mod requires source-controller/api v1.9.0; Go 1.26); the proxy refuses v1.6.5 and v1.7.x
+# ("403 This module version is not available").
+FLUX_HC_VERSION="${AUGUR_FLUX_HC_VERSION:-1.6.4}"
 # Argo CD: v3.6.x is the newest line and needs Go 1.27, so its build (and only its build) runs on the
 # go1.27.3 toolchain, which the go command takes from the module proxy (GOTOOLCHAIN). Argo CD v3.4/v3.5
 # (Go 1.26) cannot build from the proxy: their go.mod replaces github.com/argoproj/argo-cd/gitops-engine
@@ -37,10 +43,12 @@ BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
 DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
 HELM_BIN="$CACHE/tools/helm-v$HELM_VERSION/bin"
 FLUX_BIN="$CACHE/tools/flux-kc-v$FLUX_KC_VERSION-sc-v$FLUX_SC_VERSION/bin"
+# helm-controller has its own directory, so adding it never rebuilds the other Flux controllers.
+FLUX_HC_BIN="$CACHE/tools/flux-hc-v$FLUX_HC_VERSION/bin"
 ARGOCD_BIN="$CACHE/tools/argocd-v$ARGOCD_VERSION/bin"
 WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
-mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$ARGOCD_BIN" "$WORK" "$LOG_DIR"
+mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$FLUX_HC_BIN" "$ARGOCD_BIN" "$WORK" "$LOG_DIR"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
@@ -190,9 +198,10 @@ build_helm() {
 # inherit them. The module's zip lacks its ./api submodule, so that replace points at the published api
 # module of the same version instead; further "module=module@version" arguments replace module versions
 # the proxy refuses. The CRDs are copied from the same module (config/crd/bases) next to the binaries.
+# The binary lands in $FLUX_OUT (default $FLUX_BIN), its CRDs in $FLUX_OUT/../crds.
 build_flux_controller() {
-  local name="$1" version="$2" mod="github.com/fluxcd/$1"; shift 2
-  [ -x "$FLUX_BIN/$name" ] && return 0
+  local name="$1" version="$2" mod="github.com/fluxcd/$1" out="${FLUX_OUT:-$FLUX_BIN}"; shift 2
+  [ -x "$out/$name" ] && return 0
   local dir="$WORK/flux-$name-v$version"
   if [ ! -f "$dir/.prepared" ]; then
     local src r
@@ -204,10 +213,10 @@ build_flux_controller() {
     touch .prepared
   fi
   cd "$dir"
-  mkdir -p "$FLUX_BIN/../crds"
-  cp config/crd/bases/*.yaml "$FLUX_BIN/../crds/"
-  with_progress "flux-$name" go build -trimpath -ldflags "-s -w" -o "$FLUX_BIN/$name.tmp" .
-  mv "$FLUX_BIN/$name.tmp" "$FLUX_BIN/$name"
+  mkdir -p "$out/../crds"
+  cp config/crd/bases/*.yaml "$out/../crds/"
+  with_progress "flux-$name" go build -trimpath -ldflags "-s -w" -o "$out/$name.tmp" .
+  mv "$out/$name.tmp" "$out/$name"
 }
 
 # Argo CD's single binary (it acts as argocd-application-controller, argocd-repo-server, ... by the name
@@ -271,6 +280,15 @@ if [ ! -x "$FLUX_BIN/kustomize-controller" ] || [ ! -x "$FLUX_BIN/source-control
   # source-controller v1.9.6 asks for fluxcd/pkg/artifact v0.18.3, which the proxy refuses; v0.18.0 is served.
   (build_flux_controller source-controller "$FLUX_SC_VERSION" github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0)
 fi
+if [ ! -x "$FLUX_HC_BIN/helm-controller" ]; then
+  need_go "Flux's helm-controller"
+  log "building Flux's helm-controller v$FLUX_HC_VERSION into $FLUX_HC_BIN (3 min of CPU, 6 min at nice 19 on a loaded machine, measured with a Go build cache warm from the other Flux controllers)"
+  # Like Argo CD: a failed build leaves the other tools usable and tests/e2e/test_flux_helm.py skips,
+  # naming the log; run in the background and waited for so `set -e` holds inside.
+  ( (FLUX_OUT="$FLUX_HC_BIN" build_flux_controller helm-controller "$FLUX_HC_VERSION") 2>&1 \
+    | tee "$LOG_DIR/flux-helm-controller-build.log" >&2 ) &
+  wait $! || log "helm-controller was not built; tests/e2e/test_flux_helm.py will skip (log: $LOG_DIR/flux-helm-controller-build.log)"
+fi
 if ! argocd_ready; then
   need_go "Argo CD"
   log "building Argo CD v$ARGOCD_VERSION ($ARGOCD_GOTOOLCHAIN) into $ARGOCD_BIN (13 min of CPU; 26 min at nice 19 on a loaded machine)"
@@ -281,6 +299,7 @@ if ! argocd_ready; then
   wait $! || log "Argo CD was not built; tests/e2e/test_argocd.py will skip (log: $LOG_DIR/argocd-build.log)"
 fi
 if argocd_ready; then echo "argocd=$ARGOCD_BIN"; else echo "argocd-failed=$LOG_DIR/argocd-build.log"; fi
+if [ -x "$FLUX_HC_BIN/helm-controller" ]; then echo "flux-hc=$FLUX_HC_BIN"; else echo "flux-hc-failed=$LOG_DIR/flux-helm-controller-build.log"; fi
 echo "flux=$FLUX_BIN"
 echo "helm=$HELM_BIN/helm"
 echo "descheduler=$DESCHEDULER_BIN"

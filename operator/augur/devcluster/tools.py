@@ -3,7 +3,8 @@
 ``build-tools.sh`` next to this module compiles pinned Kubernetes, etcd and kwok versions from the Go
 module proxy into ``$AUGUR_CACHE`` (default ``~/.cache/augur``), keyed by version, and the descheduler
 (``sigs.k8s.io/descheduler``, for the rebalancing benchmark and its e2e test) into a directory of its own.
-The ``helm`` CLI (charts/augur's tests), Flux's controllers (tests/e2e/test_flux.py) and Argo CD
+The ``helm`` CLI (charts/augur's tests), Flux's controllers (tests/e2e/test_flux.py; helm-controller for
+tests/e2e/test_flux_helm.py in a directory of its own) and Argo CD
 (tests/e2e/test_argocd.py) have directories of their own as well. A warm cache answers in well under a
 second.
 """
@@ -25,6 +26,8 @@ HELM_PREFIX = "helm="
 FLUX_PREFIX = "flux="
 ARGOCD_PREFIX = "argocd="
 ARGOCD_FAILED_PREFIX = "argocd-failed="
+FLUX_HC_PREFIX = "flux-hc="
+FLUX_HC_FAILED_PREFIX = "flux-hc-failed="
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Tools:
     """Argo CD's ``argocd`` binary (its Application and AppProject CRDs in ``../crds``)."""
     argocd_failure: Path | None = None
     """The build log when ``build-tools.sh`` could not build Argo CD (the other tools are still usable)."""
+    flux_hc_dir: Path | None = None
+    """Flux's ``helm-controller`` (its own cache directory; its CRDs in ``../crds``)."""
+    flux_hc_failure: Path | None = None
+    """The build log when ``build-tools.sh`` could not build helm-controller."""
 
     def path(self, name: str) -> str:
         return str(self.bin_dir / name)
@@ -100,7 +107,11 @@ def ensure_tools(quiet: bool = False) -> Tools:
     failed = next(
         (Path(x.removeprefix(ARGOCD_FAILED_PREFIX)) for x in lines if x.startswith(ARGOCD_FAILED_PREFIX)), None
     )
-    return Tools(bin_dir, descheduler, helm, flux, argocd, failed)
+    hc = next((Path(x.removeprefix(FLUX_HC_PREFIX)) for x in lines if x.startswith(FLUX_HC_PREFIX)), None)
+    hc_failed = next(
+        (Path(x.removeprefix(FLUX_HC_FAILED_PREFIX)) for x in lines if x.startswith(FLUX_HC_FAILED_PREFIX)), None
+    )
+    return Tools(bin_dir, descheduler, helm, flux, argocd, failed, hc, hc_failed)
 
 
 if __name__ == "__main__":  # pragma: no cover
