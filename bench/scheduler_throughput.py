@@ -7,7 +7,8 @@ the scheduler is started; throughput is pods / (time the last pod was bound - ti
 observed with a watch, so informer start-up is not counted. Pods belong to three WorkloadProfiles with
 dependencies so that the extender's proximity, spread and load components all do real work. Modes alternate
 (round 0: without, with; round 1: with, without; ...) so that a drift in the machine's load hits both, and
-each namespace is deleted and waited for before the next measurement. The ratio is reported per round
+each namespace is deleted and waited for before the next measurement; an untimed warm-up without the
+extender (``--warmup-pods``) comes first. The ratio is reported per round
 (paired) and as the ratio of the medians, with min and max. Writes bench/results/scheduler_throughput.json.
 
 ``--planner-process`` adds a mode whose extender runs its planner's search in a child process
@@ -234,7 +235,7 @@ def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]
     return {k: round(v - before.get(k, 0.0), 3) for k, v in after.items() if k != skip and v != before.get(k)}
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--pods", type=int, default=1000)
@@ -246,13 +247,23 @@ def main() -> int:
         action="store_true",
         help="also measure an extender whose planner searches in a child process (--planner-process)",
     )
+    parser.add_argument(
+        "--warmup-pods",
+        type=int,
+        default=300,
+        help="pods scheduled once without the extender before the rounds, not in the ratios (0: none)",
+    )
     parser.add_argument("--out", default="scheduler_throughput.json")
     parser.add_argument(
         "--lock",
         type=Path,
         help="hold this flock(1)-compatible lock file during each measurement only (not during set-up)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     started = machine()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -282,6 +293,7 @@ def main() -> int:
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+        args.warmup = warm_up(cluster, api, args.warmup_pods, args.lock)
         for r in range(args.rounds):
             order = list(modes) if r % 2 == 0 else list(reversed(modes))
             for mode in order:
@@ -309,6 +321,19 @@ def main() -> int:
     return 0
 
 
+def warm_up(cluster: LocalCluster, api: client.CoreV1Api, pods: int, lock: Path | None) -> dict[str, Any] | None:
+    """Schedule ``pods`` once without the extender on the fresh cluster (the first measurement after set-up
+    was the slowest in two runs, and round 0 always starts without the extender); reported, not in the
+    ratios."""
+    if pods <= 0:
+        return None
+    with bench_lock(lock):
+        run = measure(cluster, api, "bench-warmup", pods, [], "")
+    print(f"warm-up without the extender: {run}", flush=True)
+    delete_namespace(cluster, "bench-warmup")
+    return run
+
+
 def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, list[dict[str, Any]]]) -> None:
     """Write the result so far (after every measurement: a long run that is cut short keeps its rounds)."""
     done = min(len(v) for v in runs.values())
@@ -333,6 +358,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "rounds": done,
         "rounds_planned": args.rounds,
         "protocol": "modes alternate each round; pods force-deleted, namespace waited for before the next run",
+        "warmup_without_extender": getattr(args, "warmup", None),
         "extender": {
             "config": "examples/scheduler/kube-scheduler-config.yaml",
             "weight": args.weight,
