@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.signal import lfilter, lfiltic
 
 from augur.forecast.series import FloatArray, fill_gaps
 
@@ -70,10 +69,22 @@ class HarmonicArima:
     def forecast(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
         index = self.t + np.arange(steps, dtype=np.float64)
         base = self._row(index, exog) @ self.beta
-        denominator = np.concatenate([[1.0], -np.asarray(self.ar)])
-        state = lfiltic([1.0], denominator, np.asarray(self.residuals))
-        path = lfilter([1.0], denominator, np.zeros(steps), zi=state)[0]
-        return np.asarray(base + path, dtype=np.float64)
+        return np.asarray(base + ar_path(self.ar, self.residuals, steps), dtype=np.float64)
+
+
+def ar_path(ar: tuple[float, ...], residuals: tuple[float, ...], steps: int) -> FloatArray:
+    """The AR(p) errors' expected path: ``e[t] = sum(ar[i] * e[t-1-i])`` from the last residuals.
+
+    ``residuals[0]`` is the most recent one. A plain recursion rather than ``scipy.signal.lfilter``:
+    importing scipy.signal costs the operator's process about 80 MiB of RSS, and the horizons are short.
+    """
+    history = list(residuals)
+    path = np.empty(steps, dtype=np.float64)
+    for k in range(steps):
+        value = sum(a * r for a, r in zip(ar, history, strict=False))
+        path[k] = value
+        history = [value, *history[:-1]]
+    return path
 
 
 def _yule_walker(u: FloatArray, order: int) -> FloatArray:

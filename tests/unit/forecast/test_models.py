@@ -82,3 +82,22 @@ def test_harmonic_regression_uses_an_external_feed() -> None:
     err_with = np.mean(np.abs(with_feed.forecast(100, future) - y[1000:1100]))
     err_without = np.mean(np.abs(without.forecast(100) - y[1000:1100]))
     assert err_with < 0.5 * err_without
+
+
+def test_the_ar_error_path_equals_scipy_lfilter() -> None:
+    """``ar_path`` replaced ``scipy.signal.lfilter`` (which the operator's process no longer imports)."""
+    from scipy.signal import lfilter, lfiltic
+
+    from augur.forecast.regression import ar_path
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        ar = (float(rng.uniform(-0.9, 0.9)), float(rng.uniform(-0.4, 0.4)))
+        residuals = (float(rng.normal()), float(rng.normal()))
+        steps = int(rng.integers(1, 300))
+        denominator = np.concatenate([[1.0], -np.asarray(ar)])
+        state = lfiltic([1.0], denominator, np.asarray(residuals))
+        expected = lfilter([1.0], denominator, np.zeros(steps), zi=state)[0]
+        np.testing.assert_allclose(ar_path(ar, residuals, steps), expected, rtol=1e-12, atol=1e-12)
+    # by hand: e1 = 0.5*2 + 0.25*1 = 1.25; e2 = 0.5*1.25 + 0.25*2 = 1.125
+    np.testing.assert_allclose(ar_path((0.5, 0.25), (2.0, 1.0), 2), [1.25, 1.125])
