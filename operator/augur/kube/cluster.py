@@ -36,6 +36,19 @@ class ClusterReader:
     def nodes(self) -> list[Raw]:
         return self._items("nodes", self._core.list_node)
 
+    def scaled_objects(self, namespaces: tuple[str, ...] = ()) -> list[Raw]:
+        """KEDA ``ScaledObject``s, cluster-wide or in each of ``namespaces`` (404 while ``keda.sh`` is not
+        served)."""
+        group = ("keda.sh", "v1alpha1")
+        custom = self._custom
+        if not namespaces:
+            return self._items("ScaledObjects", custom.list_cluster_custom_object, *group, "scaledobjects")
+        lists = (
+            self._items(f"ScaledObjects in {ns}", custom.list_namespaced_custom_object, *group, ns, "scaledobjects")
+            for ns in namespaces
+        )
+        return [item for items in lists for item in items]
+
     def pods(self) -> list[Raw]:
         """Every pod bound to a node that has not terminated."""
         selector = "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed"

@@ -2,7 +2,8 @@
 
 :func:`find_conflict` is the pure rule; kopf indexes over HorizontalPodAutoscalers (``autoscaling/v2``),
 KEDA ``ScaledObject``s (``keda.sh/v1alpha1``, watched only while that API is served; without KEDA the
-index stays empty) and ``WorkloadProfile``s feed it. Rules:
+index stays empty; also listed every 30 s, :mod:`augur.operator.late_claims`, for a KEDA installed after
+the operator) and ``WorkloadProfile``s feed it. Rules:
 
 - An HPA or a ScaledObject on the same target always wins: the profile gets ``Conflict=True`` with reason
   ``HorizontalPodAutoscaler`` or ``ScaledObject``. An HPA that KEDA created for a ScaledObject is reported
@@ -32,6 +33,9 @@ INDEXES = {
     WORKLOAD_PROFILE: "augur_profile_claims",
 }
 """Names of the kopf indexes (kopf passes each to handlers as a keyword argument of that name)."""
+POLLED = ("augur_scaledobject_poll",)
+"""Keys of claims read by a periodic list rather than a watch (:mod:`augur.operator.late_claims`): a
+ScaledObject seen only there still makes a conflict when kopf never started watching ``keda.sh``."""
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,15 @@ def condition(conflict: Conflict | None, target: TargetKey) -> ConditionUpdate:
 
 
 def indexed_claims(index_kwargs: Mapping[str, Any], target: TargetKey) -> list[ScaleClaim]:
-    """Every claim on ``target`` in the kopf indexes passed to a handler (missing indexes count as empty)."""
-    claims: list[ScaleClaim] = []
-    for name in INDEXES.values():
+    """Every claim on ``target`` in the kopf indexes passed to a handler and in the polled claims
+    (:data:`POLLED`), each object once; missing indexes count as empty."""
+    claims: dict[tuple[str, str, str], ScaleClaim] = {}
+    for name in (*INDEXES.values(), *POLLED):
         index = index_kwargs.get(name)
         if index is not None and target in index:
-            claims.extend(index[target])
-    return claims
+            for claim in index[target]:
+                claims.setdefault((claim.kind, claim.namespace, claim.name), claim)
+    return list(claims.values())
 
 
 def conflict_for_profile(

@@ -12,6 +12,7 @@ from kubernetes import client
 
 from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
+from augur.kube.cluster import ClusterReader
 from augur.kube.events import post_event
 from augur.kube.pods import pod_startups
 from augur.kube.resources import Resources
@@ -19,8 +20,10 @@ from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
 from augur.operator import indexes, memory, metrics
+from augur.operator.conflicts import POLLED
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
+from augur.operator.late_claims import ScaledObjectPoll
 from augur.operator.operations import GuardedTargets, LeadTimes
 from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
@@ -62,10 +65,15 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     metrics.PROFILES_LEARNED.set_function(memo["scaler"].learned)
     memo["lead_times"] = LeadTimes(partial(pod_startups, memo["api"]))
     memo["serial"] = ProfileSerializer(SETTINGS.status_refresh_seconds)
+    poll = SETTINGS.scaledobject_poll_seconds
+    list_all = partial(ClusterReader(memo["api"]).scaled_objects, SETTINGS.namespaces)
+    memo["scaledobjects"] = ScaledObjectPoll(list_all, poll).start() if poll else None
 
 
 @kopf.on.cleanup()
 def stop_pool(memo: kopf.Memo, **_: Any) -> None:
+    if memo.get("scaledobjects") is not None:
+        memo["scaledobjects"].stop()
     memo["scaler"].shutdown()
     memo["pool"].shutdown()
 
@@ -124,7 +132,9 @@ def _reconcile_latest(
     prom: PromClient | None = memo["prom"]
     try:
         outcome = reconcile_profile(raw, memo["resources"], prom.instant if prom else None)
-        status, events = scale_profile(raw, outcome, memo["scaler"], indexes, memo["lead_times"])
+        polled: ScaledObjectPoll | None = memo.get("scaledobjects")
+        claims = {**indexes, POLLED[0]: polled.claims} if polled is not None else indexes
+        status, events = scale_profile(raw, outcome, memo["scaler"], claims, memo["lead_times"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc
     serial: ProfileSerializer = memo["serial"]

@@ -16,6 +16,7 @@
 | ``AUGUR_WARMUP_CONCURRENCY`` | ``4`` | threads for first-sight history reads (CPU-heavy), queued in arrival order |
 | ``AUGUR_MALLOC_ARENAS`` | ``2`` | malloc arenas (as ``MALLOC_ARENA_MAX``); 0: glibc's default (8 per core) |
 | ``AUGUR_TRIM_SECONDS`` | ``60`` | free heap pages go back to the system this often; 0: after warm-ups only |
+| ``AUGUR_SCALEDOBJECT_POLL_SECONDS`` | ``30`` | ScaledObjects are also listed this often (KEDA added later); 0: off |
 | ``AUGUR_STATUS_REFRESH_SECONDS`` | ``300`` | a status changed only in its times is re-applied at most this often |
 | ``AUGUR_LEADER_ELECTION`` | ``false`` | ``true``: replicas elect one leader through a Lease; only the leader acts |
 | ``AUGUR_LEASE_NAME`` | ``augur-operator`` | name of the ``coordination.k8s.io/v1`` Lease (one per shard) |
@@ -92,6 +93,8 @@ class OperatorSettings:
     status_refresh_seconds: float = 300.0
     malloc_arenas: int = 2
     trim_seconds: float = 60.0
+    scaledobject_poll_seconds: float = 30.0
+    """One list of ScaledObjects per interval (:mod:`augur.operator.late_claims`); 0 turns it off."""
 
     @property
     def workers(self) -> int:
@@ -146,6 +149,9 @@ class OperatorSettings:
         if arenas < 0 or trim < 0:
             raise ValueError(f"AUGUR_MALLOC_ARENAS and AUGUR_TRIM_SECONDS must be at least 0, got {arenas} and {trim}")
         namespaces = tuple(n.strip() for n in env.get("AUGUR_NAMESPACES", "").split(",") if n.strip())
+        scaledobject_poll = float(env.get("AUGUR_SCALEDOBJECT_POLL_SECONDS", cls.scaledobject_poll_seconds))
+        if scaledobject_poll < 0:
+            raise ValueError(f"AUGUR_SCALEDOBJECT_POLL_SECONDS must be at least 0, got {scaledobject_poll}")
         metrics = env.get("AUGUR_METRICS", cls.metrics).strip()
         if metrics and not metrics.rpartition(":")[2].isdigit():
             raise ValueError(f"AUGUR_METRICS must be host:port (or empty to disable), got {metrics!r}")
@@ -186,6 +192,7 @@ class OperatorSettings:
             status_refresh_seconds=refresh,
             malloc_arenas=arenas,
             trim_seconds=trim,
+            scaledobject_poll_seconds=scaledobject_poll,
             leader_election=_flag(env, "AUGUR_LEADER_ELECTION"),
             lease_name=env.get("AUGUR_LEASE_NAME", cls.lease_name).strip() or cls.lease_name,
             lease_namespace=lease_namespace.strip(),

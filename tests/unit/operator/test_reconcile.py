@@ -123,9 +123,11 @@ def test_settings_from_env_validate() -> None:
     assert (defaults.malloc_arenas, defaults.trim_seconds) == (2, 60.0)
     tuned = OperatorSettings.from_env({"AUGUR_MALLOC_ARENAS": "0", "AUGUR_TRIM_SECONDS": "0"})
     assert (tuned.malloc_arenas, tuned.trim_seconds) == (0, 0.0)
-    for name in ("AUGUR_MALLOC_ARENAS", "AUGUR_TRIM_SECONDS"):
+    for name in ("AUGUR_MALLOC_ARENAS", "AUGUR_TRIM_SECONDS", "AUGUR_SCALEDOBJECT_POLL_SECONDS"):
         with pytest.raises(ValueError, match=name):
             OperatorSettings.from_env({name: "-1"})
+    assert defaults.scaledobject_poll_seconds == 30.0
+    assert OperatorSettings.from_env({"AUGUR_SCALEDOBJECT_POLL_SECONDS": "0"}).scaledobject_poll_seconds == 0.0
 
 
 def _traffic_query(values: dict[str, float | Exception]):
