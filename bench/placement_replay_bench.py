@@ -18,9 +18,11 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
 from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
+from augur.placement.components.plan import PlanArgs
 from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate, simulate_deployed
 
 TARGET_AUGUR, TARGET_DEFAULT = 1.10, 1.5
@@ -128,6 +131,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def commit() -> str:
+    """The checked-out commit the run measured (``+dirty`` when tracked files were changed)."""
+    root = Path(__file__).resolve().parent.parent
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--"], check=False).returncode != 0
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="20,50,100,200")
@@ -154,7 +166,12 @@ def main() -> int:
         "benchmark": "placement_replay",
         "definition": "facts.md section 5; pods placed one at a time by the real kube-scheduler v1.36.3, kwok nodes",
         "machine": {**started, "load_average_at_end": list(os.getloadavg())},
-        "extender": {"entry": SHIPPED_EXTENDER, "scoring": "the extender's defaults (background plan on)"},
+        "extender": {
+            "entry": SHIPPED_EXTENDER,
+            "scoring": "the extender's defaults (background plan on)",
+            "plan": asdict(PlanArgs()),
+        },
+        "commit": commit(),
         "targets": {"augur_vs_best": f"<= {TARGET_AUGUR} in each order", "default_vs_best": f">= {TARGET_DEFAULT}"},
         "seconds": round(time.monotonic() - t0, 1),
         "summary": summarize(rows),

@@ -12,7 +12,8 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -108,12 +109,19 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
     """With ``--planner-process`` the planner's search runs in a child of the extender: frozen (SIGSTOP, a
     planner that falls behind) the plan goes stale and scores fall back; killed, the failure is counted and
     a new child plans again. Every pod is bound either way, and the extender keeps answering with its own
-    scores throughout."""
+    scores throughout.
+
+    The planner finds out about its child only when it next hands it an update, after the pause that
+    follows each plan (up to ``maxAgeSeconds / 2``, longer after an expensive plan): so the test waits for
+    each effect (a stale plan while frozen; the failure counted and a new child's plan after the kill)
+    instead of assuming it happened within a number of pods."""
     sc = three_tier()
     pods = sum(w.replicas for w in sc.workloads)
     events: list[str] = []
     planners: list[int] = []
+    states: list[str] = []
     metrics: dict[str, float] = {}
+    full_plans: list[float] = []
 
     def chaos(index: int, s: ReplaySession) -> None:
         assert s.extender is not None
@@ -121,10 +129,14 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
             planners.append(_planner_child(s.extender.pid))
             os.kill(planners[-1], signal.SIGSTOP)
             events.append("frozen")
+        elif index == 4:  # pods were created and bound since the freeze: the plan ages past maxAgeSeconds
+            states.append(_wait_for(lambda: _plan_state(s) == "stale", "a stale plan", s))
         elif index == 5:
+            full_plans.append(_metric_values(s.extender_url).get('augur_extender_plans_total{kind="full"}', 0))
             os.kill(planners[-1], signal.SIGKILL)
             events.append("killed")
         elif index == pods - 1:  # the last pod is bound: read the extender before the pass stops it
+            _wait_for(lambda: _replanned(s.extender_url, full_plans[0]), "a counted failure and a new plan", s)
             metrics.update(_metric_values(s.extender_url))
             planners.append(_planner_child(s.extender.pid))
 
@@ -132,6 +144,7 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
         outcome = s.run_pass("augur", on_pod=chaos)
     successor = planners[-1]
     assert events == ["frozen", "killed"]
+    assert states == ["stale"]
     assert outcome.unplaced == 0 and len(outcome.assignment) == pods
     assert metrics.get('augur_extender_plans_total{kind="failed"}', 0) >= 1, metrics
     assert successor != planners[0]  # a new planner process replaced the killed one
@@ -139,12 +152,41 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
     assert scored >= pods, metrics  # no error, no neutral fallback of the verb
 
 
+WAIT_SECONDS = 90.0
+"""Longest wait for a planner effect: maxAgeSeconds (10) plus the planner's pause and a new child's start
+(imports and a full plan at nice 19 on a loaded machine)."""
+
+
+def _wait_for(check: Callable[[], bool], what: str, s: ReplaySession) -> str:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {WAIT_SECONDS:g} s: {_metric_values(s.extender_url)}")
+        time.sleep(0.25)
+    return _plan_state(s)
+
+
+def _plan_state(s: ReplaySession) -> str:
+    """The plan's state in the extender's explanation of a pod of the pass (``current``, ``stale``, ``absent``)."""
+    ns = s.names.namespace("augur")
+    name = s.kube.list_pods(ns)["items"][0]["metadata"]["name"]
+    body = httpx.get(f"{s.extender_url}/debug/pods/{ns}/{name}", timeout=5).json()
+    return str(body["plan"]["state"])
+
+
+def _replanned(url: str, full_before: float) -> bool:
+    """The killed child's failure is counted and a new child has made a full plan since."""
+    values = _metric_values(url)
+    failed = values.get('augur_extender_plans_total{kind="failed"}', 0)
+    return failed >= 1 and values.get('augur_extender_plans_total{kind="full"}', 0) > full_before
+
+
 def _planner_child(pid: int) -> int:
     """The extender's planner process: its ``multiprocessing`` spawn child (not the resource tracker)."""
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         for child in task.read_text().split():
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-            if b"spawn_main" in cmdline:
+            if b"spawn_main" in cmdline:  # a dead child not reaped yet (zombie) has an empty command line
                 return int(child)
     raise AssertionError(f"no planner process under the extender (pid {pid})")
 

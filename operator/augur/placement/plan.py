@@ -59,10 +59,9 @@ class PlanSettings:
     kick_node_budget: int = 5_000
     """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 100 rounds up to 50
     nodes, 5 at 1,000."""
-    restarts: int = 1
+    restarts: int = 4
     """Independent runs of annealing and kicks from the best greedy start, each with its own generator
-    derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky seed. Default 1 (a
-    default of 4 made an e2e test of the planner process fail, not diagnosed yet). At most
+    derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky seed. At most
     :attr:`restart_budget` / (nodes x pending pods) runs, at least one (one at 1,000 nodes and 500 pods)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about

@@ -45,7 +45,7 @@ class PlanArgs:
     max_age_seconds: float = 10.0
     starts: int = 8
     kicks: int = 100
-    restarts: int = 1
+    restarts: int = 4
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
