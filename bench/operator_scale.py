@@ -552,6 +552,26 @@ def sample_status(cluster: LocalCluster) -> dict[str, Any]:
     return {k: status.get(k) for k in ("conditions", "lastDecision", "desiredReplicas", "leadTimeSeconds")}
 
 
+def api_requests(cluster: LocalCluster) -> dict[tuple[str, str, str], float]:
+    """The API server's ``apiserver_request_total`` summed by verb, resource and code."""
+    text = cluster.kubectl("get", "--raw", "/metrics", check=False).stdout
+    counts: dict[tuple[str, str, str], float] = {}
+    for key, value in parse_metrics(text).items():
+        if key.startswith("apiserver_request_total{"):
+            found = [re.search(f'[{{,]{k}="([^"]*)"', key) for k in ("verb", "resource", "code")]
+            verb, resource, code = (m.group(1) if m else "" for m in found)
+            counts[verb, resource, code] = counts.get((verb, resource, code), 0.0) + value
+    return counts
+
+
+def api_request_rates(before: dict[tuple[str, str, str], float], after: dict[tuple[str, str, str], float],
+                      seconds: float, top: int = 15) -> list[dict[str, Any]]:  # fmt: skip
+    """The busiest ``verb resource code`` groups of the window, per second."""
+    rates = [(k, (v - before.get(k, 0.0)) / seconds) for k, v in after.items()]
+    rates = sorted((r for r in rates if r[1] > 0), key=lambda r: -r[1])[:top]
+    return [{"verb": v, "resource": r, "code": c, "per_s": round(rate, 2)} for (v, r, c), rate in rates]
+
+
 def phase(
     cluster: LocalCluster,
     kubeconfig: Path,
@@ -568,15 +588,18 @@ def phase(
         warm, complete = warm_up(ops, profiles, timeout=args_warmup_timeout)
         time.sleep(CADENCE_SECONDS + 5)  # every profile decides once before the window opens
         sampler = Sampler(ops, cluster.prometheus_url, str(cluster.dir))
+        requests_before, opened = api_requests(cluster), time.monotonic()
         sampler.start()
         time.sleep(minutes * 60)
         sampler.stop()
+        requests = api_request_rates(requests_before, api_requests(cluster), time.monotonic() - opened)
         summary = summarize(sampler.rows, profiles, CADENCE_SECONDS)
         return {
             "selectors": selectors,
             "warm_up_seconds": warm,
             "warm_up_complete": complete,
             **summary,
+            "api_requests_per_s": requests,
             "targets_met": verdict(summary),
             "sample_profile_status": sample_status(cluster),
         }
