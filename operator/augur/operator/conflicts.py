@@ -33,8 +33,8 @@ INDEXES = {
     WORKLOAD_PROFILE: "augur_profile_claims",
 }
 """Names of the kopf indexes (kopf passes each to handlers as a keyword argument of that name)."""
-POLLED = ("augur_scaledobject_poll",)
-"""Keys of claims read by a periodic list rather than a watch (:mod:`augur.operator.late_claims`): a
+POLLED = "augur_scaledobject_poll"
+"""Key of the claims read by a periodic list rather than a watch (:mod:`augur.operator.late_claims`): a
 ScaledObject seen only there still makes a conflict when kopf never started watching ``keda.sh``."""
 
 
@@ -84,7 +84,7 @@ def indexed_claims(index_kwargs: Mapping[str, Any], target: TargetKey) -> list[S
     """Every claim on ``target`` in the kopf indexes passed to a handler and in the polled claims
     (:data:`POLLED`), each object once; missing indexes count as empty."""
     claims: dict[tuple[str, str, str], ScaleClaim] = {}
-    for name in (*INDEXES.values(), *POLLED):
+    for name in (*INDEXES.values(), POLLED):
         index = index_kwargs.get(name)
         if index is not None and target in index:
             for claim in index[target]:

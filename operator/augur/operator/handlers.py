@@ -133,7 +133,7 @@ def _reconcile_latest(
     try:
         outcome = reconcile_profile(raw, memo["resources"], prom.instant if prom else None)
         polled: ScaledObjectPoll | None = memo.get("scaledobjects")
-        claims = {**indexes, POLLED[0]: polled.claims} if polled is not None else indexes
+        claims = {**indexes, POLLED: polled.claims} if polled is not None else indexes
         status, events = scale_profile(raw, outcome, memo["scaler"], claims, memo["lead_times"])
     except KubeError as exc:  # only transient API failures get here; the rest become conditions
         raise kopf.TemporaryError(str(exc), delay=10) from exc

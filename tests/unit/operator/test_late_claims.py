@@ -71,7 +71,7 @@ def test_a_polled_scaled_object_makes_a_conflict_without_the_kopf_index() -> Non
     }
     poll = ScaledObjectPoll(Lister([scaled_object("web-so")]), 30)
     poll.refresh()
-    found = conflict_for_profile(profile, {POLLED[0]: poll.claims})
+    found = conflict_for_profile(profile, {POLLED: poll.claims})
     assert found is not None and found[1] is not None
     assert found[1].reason == SCALED_OBJECT and found[1].owner == "ScaledObject shop/web-so"
     assert conflict_for_profile(profile, {}) == (WEB, None)
@@ -79,7 +79,7 @@ def test_a_polled_scaled_object_makes_a_conflict_without_the_kopf_index() -> Non
 
 def test_a_scaled_object_in_the_index_and_the_poll_counts_once() -> None:
     watched, polled = index_claims([scaled_object("web-so")]), index_claims([scaled_object("web-so")])
-    merged = indexed_claims({"augur_scaledobject_claims": watched, POLLED[0]: polled}, WEB)
+    merged = indexed_claims({"augur_scaledobject_claims": watched, POLLED: polled}, WEB)
     assert [(c.kind, c.name) for c in merged] == [(SCALED_OBJECT, "web-so")]
     assert WORKLOAD_PROFILE not in {c.kind for c in merged}
 
