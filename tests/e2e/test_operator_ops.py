@@ -27,6 +27,7 @@ import pytest
 from augur.devcluster.cluster import LocalCluster, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.operator import metrics as metrics_module
+from augur.operator.sharding import LEGACY_FINALIZER, finalizer
 from tests.e2e.conftest import (
     apply,
     condition,
@@ -368,4 +369,46 @@ spec: {{scaleTargetRef: {{name: worker}}, triggers: [{{type: cpu, metadata: {{va
         wait_until(lambda: len(conflict_events(crds, namespace, "worker")) == 1, 30, "one Event", op.proc)
         assert f"ScaledObject {namespace}/worker-so" in conflict_events(crds, namespace, "worker")[0]["message"]
     finally:
+        op.proc.stop()
+
+
+def test_each_shard_keeps_its_own_finalizer_and_removes_the_legacy_one(
+    crds: LocalCluster, operator_env: dict[str, str], namespace: str
+) -> None:
+    """kopf's timers need a finalizer. With one name for all replicas, the operator of another shard removed
+    it (no timer of its own needs it) and the shard's operator put it back, without end. Each shard
+    now has its own; kopf's default, left on profiles by older releases, is removed by the owning shard."""
+    apply(crds, deployment("fin", namespace, 1))
+    manifest = profile_manifest(namespace, "fin", "fin", 100, 50, "ForecastOnly")
+    manifest = manifest.replace(
+        f"labels: {{{SHARD_LABEL}: fin}}}}", f"labels: {{{SHARD_LABEL}: fin}}, finalizers: [{LEGACY_FINALIZER}]}}"
+    )
+    assert LEGACY_FINALIZER in manifest
+    apply(crds, manifest)
+
+    def finalizers() -> list[str]:
+        return list(get_json(crds, "workloadprofile", "fin", "-n", namespace)["metadata"].get("finalizers") or [])
+
+    assert finalizers() == [LEGACY_FINALIZER]
+    own = finalizer(f"{SHARD_LABEL}=fin")
+    op = start_operator(crds, operator_env, "augur-op-fin", "fin")
+    other = start_operator(crds, operator_env, "augur-op-fin-other", "other")  # sees the profile, not its shard
+    try:
+        wait_until(lambda: finalizers() == [own], 60, f"finalizers == [{own}]", op.proc)
+        seen = set()
+        for _ in range(30):  # 15 s: several cadences (4 s) and resyncs (2 s) of both operators
+            seen.add(tuple(finalizers()))
+            time.sleep(0.5)
+        assert seen == {(own,)}, f"the finalizers changed while both operators ran: {seen}"
+        status = get_json(crds, "workloadprofile", "fin", "-n", namespace).get("status") or {}
+        assert status.get("desiredReplicas"), "the shard's operator acted on the profile meanwhile"
+        crds.kubectl("delete", "workloadprofile", "fin", "-n", namespace, "--wait=false")
+        wait_until(
+            lambda: crds.kubectl("get", "workloadprofile", "fin", "-n", namespace, check=False).returncode != 0,
+            30,
+            "the profile to be deleted (the operator releases its finalizer)",
+            op.proc,
+        )
+    finally:
+        other.proc.stop()
         op.proc.stop()

@@ -3,6 +3,7 @@ server-side apply → post Events on condition transitions."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from typing import Any
@@ -14,6 +15,7 @@ from augur.api import GROUP, VERSION
 from augur.kube.client import KubeError, api_client
 from augur.kube.cluster import ClusterReader
 from augur.kube.events import post_event
+from augur.kube.finalizers import remove_finalizers
 from augur.kube.pods import pod_startups
 from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
@@ -29,13 +31,15 @@ from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
 from augur.operator.serial import ProfileSerializer
 from augur.operator.settings import SETTINGS
-from augur.operator.sharding import kopf_labels
+from augur.operator.sharding import LEGACY_FINALIZER, finalizer, kopf_labels, stale_finalizers
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
 from augur.prom.ranges import RangeReader
 
 SHARD = kopf_labels(SETTINGS.shard_selector)
 """Label filter of the profiles this replica acts on (``AUGUR_SHARD_SELECTOR``; empty: all)."""
+FINALIZER = finalizer(SETTINGS.shard_selector)
+"""The finalizer kopf puts on this shard's profiles (its timers need one; one name per shard)."""
 INDEXES = indexes
 """Imported for its kopf indexes of other autoscalers (conflict detection)."""
 
@@ -46,6 +50,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration"
     )
+    settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = SETTINGS.handler_threads  # AUGUR_HANDLER_THREADS: sync handlers run here
@@ -178,10 +183,35 @@ def profile_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwar
     _reconcile(body, memo, logger, kwargs, wait=False)
 
 
+async def _drop_finalizers(
+    body: kopf.Body, plural: str, stale: tuple[str, ...], memo: kopf.Memo, logger: kopf.Logger
+) -> None:
+    meta = body.metadata
+    current = list(meta.get("finalizers") or [])
+    try:
+        removed = await asyncio.to_thread(
+            remove_finalizers, memo["api"], plural, meta.namespace, str(meta.name), current, stale
+        )
+    except KubeError as exc:
+        logger.warning(f"cannot remove stale finalizers {list(stale)}: {exc}")  # retried on the next event
+        return
+    if removed:
+        logger.info(f"removed stale finalizers {list(stale)}")
+
+
+@kopf.on.event(GROUP, VERSION, "workloadprofiles", labels=SHARD)
+async def profile_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+    """Remove stale Augur finalizers (kopf's default from older releases, retired shards') from this
+    shard's profiles, so that none is left that no running replica would ever remove."""
+    stale = stale_finalizers(body.metadata.get("finalizers") or [], FINALIZER)
+    if stale and kwargs.get("type") != "DELETED":
+        await _drop_finalizers(body, "workloadprofiles", stale, memo, logger)
+
+
 @kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True, labels=SHARD)
 def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Forget the profile's in-memory state and metric series (its ConfigMap is garbage-collected with
-    it); no finalizer."""
+    it). kopf's finalizer (:data:`FINALIZER`, for the resync timer) holds the deletion until then."""
     memo["scaler"].forget_uid(str(body.metadata.uid))
     memo["lead_times"].forget(str(body.metadata.uid))
     memo["serial"].forget(str(body.metadata.uid))
@@ -210,6 +240,15 @@ def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -
 @kopf.on.update(GROUP, VERSION, "networktopologies", field="spec")
 def topology_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     _reconcile_topology(body, memo, logger)
+
+
+@kopf.on.event(GROUP, VERSION, "networktopologies")
+async def topology_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+    """Remove kopf's default finalizer (older releases). Every replica handles every topology, so each
+    shard's finalizer is on each; a retired shard's stays until removed by hand (docs/scaling.md)."""
+    stale = tuple(f for f in body.metadata.get("finalizers") or [] if f == LEGACY_FINALIZER)
+    if stale and kwargs.get("type") != "DELETED":
+        await _drop_finalizers(body, "networktopologies", stale, memo, logger)
 
 
 @kopf.timer(

@@ -4,12 +4,25 @@ The selector uses the Kubernetes label-selector syntax: ``key=value`` (or ``==``
 (present), ``!key`` (absent), ``key in (a,b)``, ``key notin (a,b)``, combined with commas (all must hold).
 It becomes a kopf ``labels`` filter on the profile handlers. Indexes used for conflict detection see every
 profile, so two shards never both act on one target.
+
+Each shard has its own finalizer (:func:`finalizer`). kopf puts its finalizer on every object a timer
+runs for and removes it from every object it sees that no timer of its own needs; with one name for
+all shards, each replica removed the finalizer the replica owning the profile had just added, and the
+two patched every profile in turn (64 PATCH/s at 2 x 500 profiles, the API server at 0.6-0.9 cores).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+
+from augur.api import GROUP
+
+FINALIZER = f"{GROUP}/scaler"
+"""The finalizer of an unsharded operator; a shard's is ``augur.dev/scaler-<10 hex digits>``."""
+LEGACY_FINALIZER = "kopf.zalando.org/KopfFinalizerMarker"
+"""kopf's default, which Augur used before each shard had its own."""
 
 _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
 _VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
@@ -67,3 +80,22 @@ def kopf_labels(selector: str) -> dict[str, Callable[..., bool]]:
 
 def _all(predicates: list[Callable[[str | None], bool]]) -> Callable[..., bool]:
     return lambda value, **_: all(p(value) for p in predicates)
+
+
+def finalizer(selector: str) -> str:
+    """The finalizer kopf puts on the profiles ``selector`` matches (its timers need one): the same for
+    the same requirements in any order, different for different shards."""
+    requirements = sorted(" ".join(req.split()) for req in _requirements(selector))
+    if not requirements:
+        return FINALIZER
+    digest = hashlib.sha256(",".join(requirements).encode()).hexdigest()[:10]
+    return f"{FINALIZER}-{digest}"
+
+
+def stale_finalizers(finalizers: Iterable[str], own: str) -> tuple[str, ...]:
+    """Augur finalizers on a profile of this shard other than ``own``: kopf's default (older releases)
+    and those of shards that no longer match it. A live replica of such a shard removes its own too
+    (shards do not overlap), so removing them here never fights it."""
+    return tuple(
+        f for f in finalizers if f != own and (f in (LEGACY_FINALIZER, FINALIZER) or f.startswith(f"{FINALIZER}-"))
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from augur.operator.sharding import kopf_labels
+from augur.operator.sharding import FINALIZER, LEGACY_FINALIZER, finalizer, kopf_labels, stale_finalizers
 
 
 def matches(selector: str, labels: dict[str, str]) -> bool:
@@ -67,3 +69,20 @@ def test_settings_reject_a_bad_selector_and_read_the_lease_settings() -> None:
         OperatorSettings.from_env({"AUGUR_METRICS": "localhost"})
     with pytest.raises(ValueError, match="lease timing"):
         OperatorSettings.from_env({"AUGUR_LEASE_RENEW_DEADLINE_SECONDS": "20"})
+
+
+def test_each_shard_has_its_own_valid_finalizer_whatever_the_order_of_its_requirements() -> None:
+    assert finalizer("") == FINALIZER == "augur.dev/scaler"
+    shard0, shard1 = finalizer("augur.dev/shard=0"), finalizer("augur.dev/shard=1")
+    assert len({FINALIZER, shard0, shard1}) == 3
+    assert finalizer("a=1, tier in (x, y)") == finalizer("tier  in (x, y),a=1")
+    qualified = re.compile(r"^augur\.dev/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+    assert all(qualified.match(f) for f in (FINALIZER, shard0, shard1))
+
+
+def test_stale_finalizers_are_other_augur_ones_only() -> None:
+    own, other = finalizer("augur.dev/shard=0"), finalizer("augur.dev/shard=1")
+    on_profile = [LEGACY_FINALIZER, own, other, FINALIZER, "example.com/keep", "augur.dev/other-thing"]
+    assert stale_finalizers(on_profile, own) == (LEGACY_FINALIZER, other, FINALIZER)
+    assert stale_finalizers([own, "example.com/keep"], own) == ()
+    assert stale_finalizers([FINALIZER], FINALIZER) == ()
