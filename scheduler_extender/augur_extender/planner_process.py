@@ -16,8 +16,11 @@ plan comes back without its node names and rules (the parent has them), so that 
 plan is current stays ``O(1)``. Like the in-process search, the child's search steps aside while the
 extender serves requests: :attr:`PlannerProcess.busy` is a shared-memory integer the extender mirrors its
 in-flight request count into (:class:`~augur_extender.inflight.InFlight`), read by the search's pause
-callback. A child that fails, dies or exceeds ``timeout`` raises :class:`PlannerProcessError`; the caller
-counts the failure and starts a new one (:meth:`close` first).
+callback. A child that fails or dies raises :class:`PlannerProcessError`, and so does one that stalls:
+:class:`Patience` waits as long as the child works (its CPU time grows, or it steps aside for requests)
+and gives up after ``timeout`` seconds without progress or ``cpu_limit`` seconds of CPU for one update.
+A fixed wall-clock limit killed children that were slow but working, at nice +10 on a busy node. The
+caller counts the failure and starts a new child (:meth:`close` first).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import functools
 import multiprocessing
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -41,21 +44,69 @@ from augur_extender.inflight import wait_while_busy
 CHILD_NICENESS = 10
 """How much lower the child's CPU priority is than the extender's (``os.nice`` increment)."""
 START_TIMEOUT_SECONDS = 120.0
-"""Longest wait for the child's first answer (it imports numpy and the placement package)."""
+"""Longest wait without progress for the child's first answer (it imports numpy and the placement package)."""
+CPU_LIMIT_SECONDS = 120.0
+"""Most CPU one update may use (a first plan at 1,000 nodes and 500 pods took 6.9 s)."""
+POLL_SECONDS = 0.5
+"""How often the parent checks the child's progress while it waits."""
 
 
 class PlannerProcessError(RuntimeError):
     """The child failed to plan, died, or did not answer in time."""
 
 
+@dataclass
+class Patience:
+    """How long the parent waits for an answer: while the child works. ``check`` is called with the
+    child's CPU seconds (None where the platform does not say: then only the wall clock counts), whether
+    it is stepping aside for requests, and the time; it returns why to give up, or None."""
+
+    stall: float
+    cpu_limit: float
+    started: float
+    cpu_at_start: float | None = None
+    progress_at: float = field(init=False)
+    cpu_seen: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress_at, self.cpu_seen = self.started, self.cpu_at_start
+
+    def check(self, cpu: float | None, stepping_aside: bool, now: float) -> str | None:
+        if cpu is not None and self.cpu_at_start is not None and cpu - self.cpu_at_start > self.cpu_limit:
+            return f"the planner process used more than {self.cpu_limit:g} s of CPU on one update"
+        working = stepping_aside or (cpu is not None and self.cpu_seen is not None and cpu > self.cpu_seen)
+        if working:
+            self.progress_at = now
+        self.cpu_seen = cpu
+        if now - self.progress_at > self.stall:
+            idle = "did not answer" if cpu is None else "did not answer and used no CPU"
+            return f"the planner process {idle} for {self.stall:g} s"
+        return None
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU seconds of process ``pid`` (Linux ``/proc``; None elsewhere or when gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class PlannerProcess:
     """A :class:`Planner` in a child process (one owner thread calls :meth:`update`)."""
 
     def __init__(
-        self, settings: PlanSettings | None = None, timeout: float = 60.0, niceness: int = CHILD_NICENESS
+        self,
+        settings: PlanSettings | None = None,
+        timeout: float = 60.0,
+        niceness: int = CHILD_NICENESS,
+        cpu_limit: float = CPU_LIMIT_SECONDS,
     ) -> None:
+        """``timeout``: seconds without progress (no CPU used, not stepping aside) before giving up."""
         self.settings = settings or PlanSettings()
-        self.timeout = timeout
+        self.timeout, self.cpu_limit = timeout, cpu_limit
         ctx = multiprocessing.get_context("spawn")
         self.busy: Any = ctx.RawValue("i", 0)
         """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
@@ -98,10 +149,14 @@ class PlannerProcess:
         self.plan = None if plan is None else replace(plan, nodes=self._names, signature=rules)
         return self.plan
 
-    def _receive(self, timeout: float) -> tuple[str, Any]:
+    def _receive(self, stall: float) -> tuple[str, Any]:
+        pid = self._proc.pid
+        patience = Patience(stall, self.cpu_limit, time.monotonic(), _cpu_seconds(pid))
         try:
-            if not self._conn.poll(timeout):
-                raise PlannerProcessError(f"the planner process did not answer within {timeout:g} s")
+            while not self._conn.poll(POLL_SECONDS):
+                why = patience.check(_cpu_seconds(pid), self.busy.value > 0, time.monotonic())
+                if why is not None:
+                    raise PlannerProcessError(why)
             reply: tuple[str, Any] = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise PlannerProcessError(f"the planner process died (exit code {self._proc.exitcode})") from exc

@@ -20,7 +20,7 @@ from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
 from augur_extender.inflight import wait_while_busy
 from augur_extender.kubeobjects import pod_facts
-from augur_extender.planner_process import PlannerProcess
+from augur_extender.planner_process import Patience, PlannerProcess, PlannerProcessError
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.settings import Settings
 from augur_extender.wire import parse_extender_args
@@ -304,3 +304,38 @@ def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch)
     planner = BackgroundPlanner(planned_cache(), Settings().scoring.plan, process=True)
     assert isinstance(planner._engine(), Planner) and planner.process is False
     assert planner.run_once() is not None
+
+
+def test_patience_waits_while_the_child_works_and_gives_up_when_it_stalls() -> None:
+    """A slow child that keeps using CPU (or steps aside for requests) is waited for past ``stall``;
+    one that uses no CPU for ``stall`` seconds, or too much CPU, is given up on; without CPU figures
+    only the wall clock counts."""
+    working = Patience(stall=5.0, cpu_limit=100.0, started=0.0, cpu_at_start=1.0)
+    for t in range(1, 30):  # 29 s of steady work: never given up on
+        assert working.check(1.0 + 0.5 * t, False, float(t)) is None
+    assert working.check(15.5, True, 40.0) is None  # paused for requests: still progress
+    assert working.check(15.5, False, 44.0) is None
+    assert "used no CPU for 5 s" in str(working.check(15.5, False, 45.5))
+    hungry = Patience(stall=5.0, cpu_limit=10.0, started=0.0, cpu_at_start=0.0)
+    assert "more than 10 s of CPU" in str(hungry.check(10.5, False, 11.0))
+    blind = Patience(stall=5.0, cpu_limit=10.0, started=0.0, cpu_at_start=None)
+    assert blind.check(None, False, 4.0) is None and "did not answer for 5 s" in str(blind.check(None, False, 6.0))
+
+
+def test_a_frozen_planner_process_is_given_up_on_after_its_stall_timeout() -> None:
+    """A stopped child (SIGSTOP: alive, no CPU) fails the update after ``timeout`` seconds, not never."""
+    cache = planned_cache()
+    engine = PlannerProcess(timeout=1.0)
+    try:
+        snapshot = cache.view().snapshot
+        assert engine.update(snapshot) is not None
+        assert engine.pid is not None
+        os.kill(engine.pid, signal.SIGSTOP)
+        cache.apply("pods", "ADDED", pod("web-1", "web", "a1"))
+        started = time.monotonic()
+        with pytest.raises(PlannerProcessError, match="used no CPU for 1 s"):
+            engine.update(cache.view().snapshot)
+        assert 1.0 <= time.monotonic() - started < 10.0
+        os.kill(engine.pid, signal.SIGCONT)
+    finally:
+        engine.close()
