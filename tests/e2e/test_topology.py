@@ -12,6 +12,7 @@ import pytest
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.exporter import scraped_exporter
 from augur.devcluster.procs import wait_until
+from augur.operator.sharding import LEGACY_FINALIZER
 
 from .conftest import apply, condition, deployment, get_json
 
@@ -66,6 +67,30 @@ spec:
     assert condition(topo, "Ready")["reason"] == "MatrixComputed"
     row = crds.kubectl("get", "ntopo", "measured").stdout.splitlines()
     assert row[0].split()[:4] == ["NAME", "SAME-ZONE", "SAME-REGION", "CROSS-REGION"]
+    # the resync loop (no kopf timer, so no finalizer) measures again once refreshInterval has passed
+    first = topo["status"]["measuredAt"]
+
+    def measured_again() -> bool:
+        return bool(get_json(crds, "ntopo", "measured")["status"]["measuredAt"] != first)
+
+    wait_until(measured_again, 60, "a new measurement after refreshInterval (10 s)")
+    assert not get_json(crds, "ntopo", "measured")["metadata"].get("finalizers")
+
+
+def test_topologies_carry_no_finalizer_and_an_old_one_is_removed(operator, crds: LocalCluster) -> None:
+    """Older releases left kopf's default finalizer on topologies (a kopf timer needed it); the operator
+    removes it, and the topology can then be deleted at once."""
+    apply(
+        crds,
+        f"""
+apiVersion: augur.dev/v1alpha1
+kind: NetworkTopology
+metadata: {{name: legacy, finalizers: [{LEGACY_FINALIZER}]}}
+spec: {{}}
+""",
+    )
+    wait_until(lambda: not get_json(crds, "ntopo", "legacy")["metadata"].get("finalizers"), 60, "no finalizer")
+    crds.kubectl("delete", "ntopo", "legacy", "--timeout=30s")
 
 
 def test_a_failing_query_is_reported_and_placement_data_stays(operator, crds: LocalCluster) -> None:

@@ -4,9 +4,10 @@ server-side apply → post Events on condition transitions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from kubernetes import client
@@ -31,7 +32,7 @@ from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
 from augur.operator.serial import ProfileSerializer
 from augur.operator.settings import SETTINGS
-from augur.operator.sharding import LEGACY_FINALIZER, finalizer, kopf_labels, stale_finalizers
+from augur.operator.sharding import finalizer, kopf_labels, stale_finalizers
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
 from augur.prom.ranges import RangeReader
@@ -218,7 +219,7 @@ def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     metrics.forget_profile(str(body.metadata.namespace), str(body.metadata.name))
 
 
-def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger) -> None:
+def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger | logging.Logger) -> None:
     spec = body.spec
     zone_label = str(spec.get("zoneLabel", "topology.kubernetes.io/zone"))
     region_label = str(spec.get("regionLabel", "topology.kubernetes.io/region"))
@@ -244,16 +245,44 @@ def topology_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_:
 
 @kopf.on.event(GROUP, VERSION, "networktopologies")
 async def topology_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
-    """Remove kopf's default finalizer (older releases). Every replica handles every topology, so each
-    shard's finalizer is on each; a retired shard's stays until removed by hand (docs/scaling.md)."""
-    stale = tuple(f for f in body.metadata.get("finalizers") or [] if f == LEGACY_FINALIZER)
+    """Remove every Augur finalizer from topologies: none is needed since topologies are resynced by
+    one loop instead of a kopf timer (kopf's default from older releases, a shard's from this one's
+    development)."""
+    stale = stale_finalizers(body.metadata.get("finalizers") or [], own="")
     if stale and kwargs.get("type") != "DELETED":
         await _drop_finalizers(body, "networktopologies", stale, memo, logger)
 
 
-@kopf.timer(
-    GROUP, VERSION, "networktopologies", interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds
-)
-def topology_resync(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
-    """Re-reads nodes every resync and measurements when ``refreshInterval`` has passed."""
-    _reconcile_topology(body, memo, logger)
+async def _resync_topologies(memo: kopf.Memo) -> None:
+    """Every ``AUGUR_RESYNC_SECONDS``: each ``NetworkTopology`` re-reads nodes, and its measurements when
+    ``refreshInterval`` has passed. One loop rather than a kopf timer per topology: a timer puts kopf's
+    finalizer on each, every shard its own (topologies are not sharded), and a retired shard's would stay
+    and block the topology's deletion."""
+    log = logging.getLogger("augur.operator.topology")
+    while True:
+        await asyncio.sleep(SETTINGS.resync_seconds)
+        try:
+            items = await asyncio.to_thread(ClusterReader(memo["api"]).custom, "networktopologies")
+        except KubeError as exc:
+            log.warning(f"cannot list NetworkTopologies, retrying at the next resync: {exc}")
+            continue
+        for raw in items:
+            try:
+                await asyncio.to_thread(_reconcile_topology, kopf.Body(cast(kopf.RawBody, raw)), memo, log)
+            except Exception as exc:  # one topology's failure must not stop the others' resync
+                name = (raw.get("metadata") or {}).get("name")
+                log.warning(f"resync of NetworkTopology {name} failed, retrying at the next resync: {exc}")
+
+
+@kopf.on.startup()
+async def start_topology_resync(memo: kopf.Memo, **_: Any) -> None:
+    memo["topology_resync"] = asyncio.create_task(_resync_topologies(memo))
+
+
+@kopf.on.cleanup()
+async def stop_topology_resync(memo: kopf.Memo, **_: Any) -> None:
+    task: asyncio.Task[None] | None = memo.get("topology_resync")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -95,7 +95,8 @@ def finalizer(selector: str) -> str:
 def stale_finalizers(finalizers: Iterable[str], own: str) -> tuple[str, ...]:
     """Augur finalizers on a profile of this shard other than ``own``: kopf's default (older releases)
     and those of shards that no longer match it. A live replica of such a shard removes its own too
-    (shards do not overlap), so removing them here never fights it."""
+    (shards do not overlap), so removing them here never fights it. ``own`` empty: every Augur finalizer
+    (objects that need none, such as topologies)."""
     return tuple(
         f for f in finalizers if f != own and (f in (LEGACY_FINALIZER, FINALIZER) or f.startswith(f"{FINALIZER}-"))
     )
