@@ -4,7 +4,6 @@ server-side apply → post Events on condition transitions."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from functools import partial
 from typing import Any, cast
@@ -23,6 +22,7 @@ from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
 from augur.operator import indexes, memory, metrics
+from augur.operator.background import stop_task
 from augur.operator.conflicts import POLLED
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
@@ -281,8 +281,4 @@ async def start_topology_resync(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.cleanup()
 async def stop_topology_resync(memo: kopf.Memo, **_: Any) -> None:
-    task: asyncio.Task[None] | None = memo.get("topology_resync")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_task(memo, "topology_resync")

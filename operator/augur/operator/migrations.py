@@ -13,7 +13,6 @@ would keep Migrations (and their namespaces) from being deleted while no operato
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -23,6 +22,7 @@ import kopf
 from augur.kube.client import KubeError, api_client
 from augur.kube.moves import Moves
 from augur.migration.timeline import expired
+from augur.operator.background import stop_task
 from augur.operator.executor import Executor
 from augur.operator.settings import SETTINGS
 
@@ -96,8 +96,4 @@ async def start_migration_executor(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.cleanup()
 async def stop_migration_executor(memo: kopf.Memo, **_: Any) -> None:
-    task: asyncio.Task[None] | None = memo.get("migration_loop")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_task(memo, "migration_loop")

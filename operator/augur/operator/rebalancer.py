@@ -18,7 +18,6 @@ policy from being deleted while no operator runs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -41,6 +40,7 @@ from augur.migration.rebalance import rebalance
 from augur.migration.result import Proposal, RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot
 from augur.operator import metrics
+from augur.operator.background import stop_task
 from augur.operator.rebalance_input import Loads, build_snapshot, migration_body, profile, to_measure, topology
 from augur.operator.rebalance_status import LoadOrigin, after_run, not_in_use, off
 from augur.operator.reconcile import EventToPost
@@ -233,8 +233,4 @@ async def start_rebalancer(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.cleanup()
 async def stop_rebalancer(memo: kopf.Memo, **_: Any) -> None:
-    task: asyncio.Task[None] | None = memo.get("rebalance_loop")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await stop_task(memo, "rebalance_loop")
