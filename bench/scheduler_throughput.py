@@ -248,6 +248,11 @@ def parse_args() -> argparse.Namespace:
         help="also measure an extender whose planner searches in a child process (--planner-process)",
     )
     parser.add_argument(
+        "--no-planner",
+        action="store_true",
+        help="also measure an extender without its background planner (--no-planner; diagnosis, not shipped)",
+    )
+    parser.add_argument(
         "--warmup-pods",
         type=int,
         default=300,
@@ -290,6 +295,9 @@ def main() -> int:
             )
         if args.planner_process:
             modes["with_extender_planner_process"] = ([*base_args, "--planner-process"], shipped)
+        if args.no_planner:
+            # diagnosis: the request path alone (the plan component neutral), to split the extender's cost
+            modes["with_extender_no_planner"] = ([*base_args, "--no-planner"], shipped)
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
