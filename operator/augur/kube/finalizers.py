@@ -42,7 +42,6 @@ def remove_finalizers(
         status = ApiStatus.from_exception(exc)
         if status.code in (404, 422):
             return False
-        raise KubeError(
-            f"removing finalizers {sorted(remove)} of {plural} {namespace + '/' if namespace else ''}{name}", status
-        ) from exc
+        where = f"{namespace}/{name}" if namespace else name
+        raise KubeError(f"removing finalizers {sorted(remove)} of {plural} {where}", status) from exc
     return True
