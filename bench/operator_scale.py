@@ -2,6 +2,10 @@
 control plane, first on one replica, then sharded over two (``AUGUR_SHARD_SELECTOR``).
 
     .venv/bin/python bench/operator_scale.py [--profiles 1000] [--minutes 15] [--shard-minutes 8]
+        [--shard-state cold|restore]
+
+The two shards start cold by default (the saved state is deleted: each reads and fits its profiles again,
+so its fit worker runs and is measured); ``restore`` starts them from what the single replica saved.
 
 Every profile has its own demand series ``augur_bench_demand{profile=...}``: a daily shape with a
 per-profile level and phase plus deterministic noise, backfilled with promtool for ``--history-hours``
@@ -627,6 +631,13 @@ def main() -> int:
         "--operator-env", action="append", default=[], metavar="NAME=VALUE", help="extra operator setting"
     )
     parser.add_argument("--workdir", default=None, help="keep the cluster directory (logs) here")
+    parser.add_argument(
+        "--shard-state",
+        choices=("restore", "cold"),
+        default="cold",
+        help="sharded phase: restore what the single replica saved (no fit is due, so no fit worker starts), "
+        "or start cold (saved state deleted: every profile is read and fitted again, as on a first install)",
+    )
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.operator_env)
     host = machine()
@@ -644,6 +655,7 @@ def main() -> int:
             "targets": "BenchTarget custom resources with /scale (no pods), mode ForecastOnly",
             "steady_minutes_single": args.minutes,
             "steady_minutes_sharded": args.shard_minutes,
+            "sharded_start": args.shard_state,
             "warm_up_cap_minutes": args.warmup_minutes,
             "operator_settings": _defaults(),
             "operator_env": extra_env,
@@ -674,6 +686,11 @@ def main() -> int:
         if args.shard_minutes > 0:
             half = [len(range(k, args.profiles, 2)) for k in (0, 1)]
             selectors = ["augur.dev/shard=0", "augur.dev/shard=1"]
+            if args.shard_state == "cold":
+                for ns in range(NAMESPACES):
+                    cluster.kubectl(
+                        "delete", "configmap", "-n", f"bench-{ns}", "-l", "app.kubernetes.io/managed-by=augur", "--wait"
+                    )
             result["sharded"] = phase(
                 cluster, kubeconfig, selectors, half, args.shard_minutes, args.workers, warmup, extra_env,
                 args.operator_python,

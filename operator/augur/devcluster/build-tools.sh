@@ -50,6 +50,16 @@ WORK="$CACHE/build"
 LOG_DIR="$CACHE/logs"
 mkdir -p "$BIN" "$DESCHEDULER_BIN" "$HELM_BIN" "$FLUX_BIN" "$FLUX_HC_BIN" "$ARGOCD_BIN" "$WORK" "$LOG_DIR"
 
+# One build at a time per cache: a second run (`make setup` while a test or the demo starts a cluster)
+# waits for the first instead of building into the same directories (it then finds the binaries built).
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE/.build-tools.lock"
+  if ! flock -n 9; then
+    printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "another build-tools.sh is building into $CACHE; waiting for it" >&2
+    flock 9
+  fi
+fi
+
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
 log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -21,7 +21,7 @@ from augur.kube.resources import Resources
 from augur.kube.statestore import StateStore
 from augur.kube.status import apply_status
 from augur.kube.workload import Workloads
-from augur.operator import indexes, memory, metrics
+from augur.operator import indexes, login, memory, metrics
 from augur.operator.background import stop_task
 from augur.operator.conflicts import POLLED
 from augur.operator.cycle import scale_profile
@@ -43,6 +43,11 @@ FINALIZER = finalizer(SETTINGS.shard_selector)
 """The finalizer kopf puts on this shard's profiles (its timers need one; one name per shard)."""
 INDEXES = indexes
 """Imported for its kopf indexes of other autoscalers (conflict detection)."""
+LOGIN = login
+"""Imported for its kopf login handler (kopf's requests in a bounded connection pool)."""
+POSTING_WORKERS = 4
+"""kopf posts its warnings as Events with at most this many requests at once (unbounded by default: a
+burst of failures would open a connection per Event)."""
 
 
 @kopf.on.startup()
@@ -55,6 +60,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = SETTINGS.handler_threads  # AUGUR_HANDLER_THREADS: sync handlers run here
+    settings.posting.worker_limit = POSTING_WORKERS
     memo["api"] = api_client(SETTINGS.connections)
     memo["resources"] = Resources(memo["api"])
     url, connections = SETTINGS.prometheus_url, SETTINGS.connections  # connections: one per calling thread

@@ -8,6 +8,9 @@ calls :func:`trim` whenever its warm-up queue has drained, and every ``AUGUR_TRI
 background thread (:func:`trim_every`: restores of saved state, fits being installed and the status
 writes of a thousand profiles churn the heap too).
 
+Blocks of ``AUGUR_MALLOC_MMAP_THRESHOLD`` bytes or more (default 128 KiB) get mappings of their own
+(:func:`fix_mmap_threshold`), so large transient buffers go back to the system as soon as they are freed.
+
 glibc also gives each thread that allocates concurrently an arena of its own, up to eight per core; the
 operator's 30-odd handler threads then each keep a fragmented heap. :func:`limit_arenas` caps them
 (``AUGUR_MALLOC_ARENAS``, default 2, as ``MALLOC_ARENA_MAX`` would) before any thread starts. Without
@@ -77,6 +80,23 @@ def limit_arenas(count: int) -> bool:
     if count <= 0 or libc is None:
         return False
     return bool(libc.mallopt(M_ARENA_MAX, count))
+
+
+M_MMAP_THRESHOLD = -3
+"""glibc's ``mallopt`` parameter number for the size from which blocks are mapped on their own."""
+
+
+def fix_mmap_threshold(size: int) -> bool:
+    """Serve every block of at least ``size`` bytes by its own mapping, returned to the system when freed
+    (0: leave glibc's sliding threshold); True when it was set.
+
+    glibc starts at 128 KiB but raises the threshold to the size of every mapped block freed, up to
+    32 MiB: after the first large answer (kopf's list of every profile) is freed, TLS buffers and parsed
+    answers of hundreds of KiB come from the heap, where they fragment it. Setting it fixes it."""
+    libc = _libc()
+    if size <= 0 or libc is None:
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, size))
 
 
 def trim_every(seconds: float, stop: threading.Event | None = None) -> threading.Thread | None:

@@ -44,6 +44,7 @@ def run(settings: OperatorSettings) -> int:
     """Run until stopped; returns the exit status (1 after losing the Lease, 2 when it cannot be used)."""
     settings_module.SETTINGS = settings
     memory.limit_arenas(settings.malloc_arenas)  # before kopf's and the handlers' threads exist
+    memory.fix_mmap_threshold(settings.malloc_mmap_threshold)
     memory.trim_every(settings.trim_seconds)
     kopf.configure(
         verbose=False,

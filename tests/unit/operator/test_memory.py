@@ -71,3 +71,34 @@ def test_trim_every_runs_until_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     thread.join(2)
     assert len(calls) >= 3 and not thread.is_alive()
     assert memory.trim_every(0, stop) is None
+
+
+MMAP = """
+import ctypes, ctypes.util, sys
+from augur.operator.memory import fix_mmap_threshold
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+class Info(ctypes.Structure):
+    names = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(n, ctypes.c_size_t) for n in names.split()]
+libc.mallinfo2.restype = Info
+print(fix_mmap_threshold(int(sys.argv[1])), flush=True)
+libc.free(libc.malloc(4 << 20))  # a large answer, freed: glibc's sliding threshold moves up to 4 MiB
+before = libc.mallinfo2().hblks
+blocks = [libc.malloc(256 << 10) for _ in range(40)]  # TLS buffers, parsed answers
+print(libc.mallinfo2().hblks - before, flush=True)  # of them, blocks that have mappings of their own
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or ctypes.util.find_library("c") is None, reason="glibc only")
+def test_a_fixed_mmap_threshold_keeps_large_blocks_out_of_the_heap() -> None:
+    def mapped(threshold: int) -> tuple[str, int]:
+        out = subprocess.run([sys.executable, "-c", MMAP, str(threshold)], capture_output=True, text=True, check=True)
+        fixed, blocks = out.stdout.split()
+        return fixed, int(blocks)
+
+    assert mapped(128 << 10) == ("True", 40)  # each 256 KiB block mapped alone: unmapped when freed
+    fixed, blocks = mapped(0)  # glibc's sliding threshold: they come from the heap after the first free
+    assert (fixed, blocks) == ("False", 0)
