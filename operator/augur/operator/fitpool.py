@@ -5,7 +5,8 @@ the operator's threads and sockets). The pool has ``AUGUR_FIT_WORKERS`` processe
 A profile keeps deciding with its previous model while its fit is queued or running, and a slow fit
 only delays the fits queued behind it, never a cadence. A crashed worker breaks the pool; it is
 recreated on the next submission and the lost fits are retried by their profiles. Workers exit on their
-own when the operator dies, even by SIGKILL (:func:`_exit_with_parent`), so no fit process is orphaned.
+own when the operator dies, even by SIGKILL (:func:`~augur.operator.fitworker.exit_with_parent`), so no fit
+process is orphaned. A worker imports only the forecasting code and statsmodels (:mod:`augur.operator.fitworker`).
 Workers run at a lower CPU priority (``AUGUR_FIT_NICE``, default 10): a fit is background work that may
 take its time, while a cadence is not; under CPU contention the operator's own threads (and, on a
 shared node, the API server) go first.
@@ -22,7 +23,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from augur.forecast.forecaster import Forecaster
 from augur.operator import metrics
-from augur.scaling.loop import FitJob, run_fit
+from augur.operator.fitworker import start_worker
+from augur.scaling.fitjob import FitJob, run_fit
 
 
 class FitPool:
@@ -40,7 +42,7 @@ class FitPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_start_worker,
+                initializer=start_worker,
                 initargs=(os.getpid(), self.niceness),
             )
         return self._executor
@@ -72,31 +74,6 @@ class FitPool:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
-
-
-PARENT_POLL_SECONDS = 1.0
-
-
-def _start_worker(parent: int, niceness: int) -> None:
-    """In a new worker: lower its CPU priority by ``niceness`` and end it with ``parent``."""
-    if niceness:
-        os.nice(niceness)
-    _exit_with_parent(parent)
-
-
-def _exit_with_parent(parent: int, poll_seconds: float = PARENT_POLL_SECONDS) -> None:
-    """In a worker: end this process as soon as ``parent`` (the operator) is gone.
-
-    A SIGKILLed operator cannot shut its pool down; its workers are re-parented and would keep fitting
-    for nobody. A daemon thread notices the new parent within ``poll_seconds`` and exits at once.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_seconds)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class InlinePool:

@@ -23,11 +23,14 @@ from augur.api.durations import parse_duration
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, stale_after_seconds
-from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
+from augur.forecast.forecaster import Forecaster, ForecastSettings
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
+from augur.scaling.fitjob import FitJob, run_fit
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
 from augur.scaling.outlook import Outlook, outlook
+
+__all__ = ["DemandLoop", "FitJob", "LoopConfig", "LoopDecision", "run_fit"]
 
 MIN_FIT_POINTS = 24
 """Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""
@@ -91,25 +94,6 @@ class LoopConfig:
 
     def forecast_settings(self) -> ForecastSettings:
         return ForecastSettings(self.step_seconds, target_horizon=self.lead_steps + 1)
-
-
-@dataclass(frozen=True)
-class FitJob:
-    """Input of one (re)fit; ``end`` is the timestamp of the last value."""
-
-    values: FloatArray
-    settings: ForecastSettings
-    previous: Forecaster | None
-    end: float
-    exog: FloatArray | None = None
-    """Feed values, one row per value (None without feeds)."""
-
-
-def run_fit(job: FitJob) -> Forecaster:
-    """The fit itself (CPU-bound; the operator runs it in its worker pool)."""
-    if job.previous is None or job.previous.settings != job.settings:
-        return fit_forecaster(job.values, job.settings, job.exog)
-    return refit_forecaster(job.previous, job.values, job.exog)
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,24 @@ def test_workers_run_nicer_than_the_operator() -> None:
         assert pool._pool().submit(os.nice, 0).result(timeout=120) == min(19, os.nice(0) + 7)
     finally:
         pool.shutdown()
+
+
+WORKER_LIBRARIES = """
+import numpy as np
+from augur.forecast.forecaster import ForecastSettings
+from augur.operator.fitpool import FitPool
+from augur.scaling.fitjob import FitJob
+pool = FitPool(1)
+values = 100 + 20 * np.sin(np.arange(300) * 2 * np.pi / 48)
+pool.submit(FitJob(values, ForecastSettings(300.0, candidates=("holt_winters",)), None, 0.0)).result(timeout=300)
+(worker,) = pool._pool()._processes.values()
+maps = open(f"/proc/{worker.pid}/maps").read()
+print("statsmodels" in maps, "_pydantic_core" in maps, flush=True)
+pool.shutdown()
+"""
+
+
+def test_a_worker_loads_the_forecasting_code_and_not_the_operators() -> None:
+    out = subprocess.run([sys.executable, "-c", WORKER_LIBRARIES], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]  # statsmodels' extensions mapped, pydantic's not
