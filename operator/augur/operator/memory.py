@@ -73,13 +73,18 @@ M_ARENA_MAX = -8
 """glibc's ``mallopt`` parameter number for the arena limit (``malloc.h``)."""
 
 
+def _mallopt(parameter: int, value: int) -> bool:
+    """glibc's ``mallopt(parameter, value)``; False without glibc or for a ``value`` of 0 (glibc's default)."""
+    libc = _libc()
+    if value <= 0 or libc is None:
+        return False
+    return bool(libc.mallopt(parameter, value))
+
+
 def limit_arenas(count: int) -> bool:
     """Cap glibc's malloc arenas at ``count`` (0: leave glibc's default); True when the cap was set.
     Call it before threads start: arenas already created stay."""
-    libc = _libc()
-    if count <= 0 or libc is None:
-        return False
-    return bool(libc.mallopt(M_ARENA_MAX, count))
+    return _mallopt(M_ARENA_MAX, count)
 
 
 M_MMAP_THRESHOLD = -3
@@ -93,10 +98,7 @@ def fix_mmap_threshold(size: int) -> bool:
     glibc starts at 128 KiB but raises the threshold to the size of every mapped block freed, up to
     32 MiB: after the first large answer (kopf's list of every profile) is freed, TLS buffers and parsed
     answers of hundreds of KiB come from the heap, where they fragment it. Setting it fixes it."""
-    libc = _libc()
-    if size <= 0 or libc is None:
-        return False
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, size))
+    return _mallopt(M_MMAP_THRESHOLD, size)
 
 
 def trim_every(seconds: float, stop: threading.Event | None = None) -> threading.Thread | None:

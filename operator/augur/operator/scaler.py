@@ -45,7 +45,8 @@ from augur.operator.fitpool import FitPool, InlinePool
 from augur.operator.scalestatus import CycleReport, Facts, Report, build
 from augur.prom.client import PromError
 from augur.prom.ranges import aligned
-from augur.scaling.loop import DemandLoop, FitJob, LoopConfig
+from augur.scaling.fitjob import FitJob
+from augur.scaling.loop import DemandLoop, LoopConfig
 from augur.scaling.state import restore, snapshot
 
 log = logging.getLogger("augur.scaler")

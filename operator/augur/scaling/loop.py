@@ -4,8 +4,8 @@ fakes).
 Per cadence the operator hands over the new demand (:meth:`DemandLoop.ingest`, a checked
 :class:`~augur.forecast.demand.DemandWindow`), asks for a decision (:meth:`DemandLoop.decide`) or, when
 demand cannot be read, for the fallback (:meth:`DemandLoop.fallback`). Refits run elsewhere (a worker
-pool): :meth:`DemandLoop.fit_job` gives the input, :func:`run_fit` is the work, :meth:`DemandLoop.install`
-swaps the result in and catches it up with the points that arrived meanwhile.
+pool): :meth:`DemandLoop.fit_job` gives the input, :func:`~augur.scaling.fitjob.run_fit` is the work,
+:meth:`DemandLoop.install` swaps the result in and catches it up with the points that arrived meanwhile.
 
 It calls exactly what the backtester's walk calls: ``Forecaster.update``, ``fit_forecaster`` /
 ``refit_forecaster``, the learner's ``observe`` and :func:`~augur.scaling.decision.decide` with
@@ -26,11 +26,9 @@ from augur.forecast.demand import DemandWindow, stale_after_seconds
 from augur.forecast.forecaster import Forecaster, ForecastSettings
 from augur.forecast.series import FloatArray
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
-from augur.scaling.fitjob import FitJob, run_fit
+from augur.scaling.fitjob import FitJob
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
 from augur.scaling.outlook import Outlook, outlook
-
-__all__ = ["DemandLoop", "FitJob", "LoopConfig", "LoopDecision", "run_fit"]
 
 MIN_FIT_POINTS = 24
 """Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""

@@ -19,7 +19,7 @@ from augur.operator.cycle import scale_profile
 from augur.operator.reconcile import Outcome
 from augur.operator.scaler import ProfileRef, Scaler
 from augur.prom.client import PromError
-from augur.scaling.loop import FitJob, run_fit
+from augur.scaling.fitjob import FitJob, run_fit
 
 STEP = 300.0
 T0 = 1_700_000_000.0 // STEP * STEP

@@ -12,7 +12,8 @@ import pytest
 from augur.api.v1alpha1 import ScalingPolicySpec
 from augur.forecast.demand import DemandWindow, Dropped
 from augur.scaling.decision import Observed, ScalingParams, decide_reactive
-from augur.scaling.loop import MIN_FIT_POINTS, DemandLoop, LoopConfig, run_fit
+from augur.scaling.fitjob import run_fit
+from augur.scaling.loop import MIN_FIT_POINTS, DemandLoop, LoopConfig
 from augur.scaling.state import plain, restore, snapshot
 
 STEP = 300.0
