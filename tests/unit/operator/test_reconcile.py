@@ -126,6 +126,11 @@ def test_settings_from_env_validate() -> None:
     for name in ("AUGUR_MALLOC_ARENAS", "AUGUR_TRIM_SECONDS", "AUGUR_SCALEDOBJECT_POLL_SECONDS"):
         with pytest.raises(ValueError, match=name):
             OperatorSettings.from_env({name: "-1"})
+    assert defaults.malloc_mmap_threshold == 128 * 1024
+    assert OperatorSettings.from_env({"AUGUR_MALLOC_MMAP_THRESHOLD": "0"}).malloc_mmap_threshold == 0
+    for bad in ("-1", str(32 * 2**20 + 1)):
+        with pytest.raises(ValueError, match="AUGUR_MALLOC_MMAP_THRESHOLD"):
+            OperatorSettings.from_env({"AUGUR_MALLOC_MMAP_THRESHOLD": bad})
     assert defaults.scaledobject_poll_seconds == 30.0
     assert OperatorSettings.from_env({"AUGUR_SCALEDOBJECT_POLL_SECONDS": "0"}).scaledobject_poll_seconds == 0.0
 
