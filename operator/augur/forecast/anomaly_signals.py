@@ -164,6 +164,10 @@ class Shapes:
     nearest-neighbour search runs every ``period`` points (the point count a multiple of it); in between
     the last raw novelty is reused, so a coarse scale whose shape moves little from one point to the
     next costs a fraction of a search per point.
+
+    Stored shapes are float32 (half the memory of the largest part of a live workload's state); each
+    search widens them to float64, so distances are computed as before, between the query and shapes
+    rounded to float32 (a relative error near 6e-8 of a shape's distance from ``origin``).
     """
 
     def __init__(
@@ -178,11 +182,11 @@ class Shapes:
         self.last = state.last_novelty
         # The ring grows as shapes arrive (doubling, up to ``memory`` rows): a young series, or a coarse
         # scale that stores a shape every few points, does not hold a full ring of zeros.
-        self.memory = np.zeros((min(memory, max(self.count, 16)), bins))
+        self.memory = np.zeros((min(memory, max(self.count, 16)), bins), dtype=np.float32)
         self.origin = state.origin
         if state.shapes:
             self.memory[: self.count] = np.array(state.shapes)
-        self.norms = np.array([float(np.dot(row, row)) for row in self.memory])
+        self.norms = np.array([_norm(row) for row in self.memory])
         """Squared norm of each stored shape: ``|m - q|^2 = |m|^2 - 2 m.q + |q|^2`` needs one
         matrix-vector product per search instead of a difference matrix."""
         self.tail = tail
@@ -208,7 +212,7 @@ class Shapes:
             return 0.0
         recent = values[len(values) - self.width :]
         query = (recent if self.bin_size == 1 else self._shape(recent)) - self.origin
-        cross = np.dot(self.memory[: self.count], query * -2.0)
+        cross = np.dot(self.memory[: self.count].astype(np.float64), query * -2.0)
         cross += self.norms[: self.count]
         nearest = max(0.0, float(cross.min()) + float(np.dot(query, query)))
         self.last = min(1.0, math.sqrt(nearest / self.bins) / span)
@@ -221,7 +225,7 @@ class Shapes:
         old = values[len(values) - 2 * self.width : len(values) - self.width]
         slot = self.written % self.capacity
         if slot >= len(self.memory):
-            grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins))
+            grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins), dtype=np.float32)
             grown[: len(self.memory)] = self.memory
             self.memory = grown
             self.norms = np.concatenate([self.norms, np.zeros(len(grown) - len(self.norms))])
@@ -230,6 +234,12 @@ class Shapes:
             self.origin = float(shape.sum()) / self.bins
         row = self.memory[slot]
         np.subtract(shape, self.origin, out=row)
-        self.norms[slot] = float(np.dot(row, row))  # as __init__ computes it: a restored detector continues alike
+        self.norms[slot] = _norm(row)  # as __init__ computes it: a restored detector continues alike
         self.written += 1
         self.count = min(self.written, len(self.memory))
+
+
+def _norm(row: npt.NDArray[np.float32]) -> float:
+    """Squared norm of a stored (float32) shape, computed in float64 as the searches compute distances."""
+    wide = row.astype(np.float64)
+    return float(np.dot(wide, wide))

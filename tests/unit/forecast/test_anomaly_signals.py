@@ -74,3 +74,18 @@ def test_round_trip_with_search_periods(periods: tuple[int, ...]) -> None:
     resumed = AnomalyDetector.from_state(json.loads(json.dumps(state_dict(first.state()))), params)
     got += [resumed.update(float(v)) for v in values[613:]]
     assert got == expected
+
+
+def test_shapes_are_stored_in_float32_and_compared_in_float64() -> None:
+    # Half the memory per stored shape; a shape met again far from the origin is still found within
+    # float32 rounding of the stored copy (about 6e-8 of its distance from the origin), not float32
+    # cancellation in the distance (which would be about 1e-4 here).
+    sc = _shapes()
+    sc.remember(np.array([0.0, 1.0, 0.0, 0.0]), 4)  # origin 0.5
+    far = np.array([1e6 + 0.3, 1e6 + 0.7])
+    sc.remember(np.concatenate([far, far]), 6)
+    assert sc.memory.dtype == np.float32 and sc.memory.nbytes == 4 * 2 * len(sc.memory)
+    assert sc.novelty(far, 1e6, 7) < 1e-7
+    restored = Shapes(2, 1, 4, 1, Tail(3, 10, 1.0, TailState()), sc.state())
+    assert np.array_equal(restored.memory[: restored.count], sc.memory[: sc.count])
+    assert np.array_equal(restored.norms[: restored.count], sc.norms[: sc.count])
