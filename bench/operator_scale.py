@@ -156,14 +156,15 @@ def backfill_history(cluster: LocalCluster, levels: np.ndarray, phases: np.ndarr
 
 
 # -- objects -------------------------------------------------------------------------------------------------
-def manifests(n: int, shards: int = 2) -> list[str]:
+def manifests(n: int, history_hours: float, shards: int = 2) -> list[str]:
+    """Namespaces, policies (``spec.history`` as long as the backfill), targets and profiles."""
     docs: list[str] = []
     for ns in range(NAMESPACES):
         docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-{ns}}}\n")
         docs.append(
             f"apiVersion: augur.dev/v1alpha1\nkind: ScalingPolicy\nmetadata: {{name: bench, namespace: bench-{ns}}}\n"
-            "spec: {mode: ForecastOnly, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s, history: 3d,"
-            " leadTime: 2m}\n"
+            "spec: {mode: ForecastOnly, minReplicas: 1, maxReplicas: 50, decisionInterval: 30s,"
+            f" history: {round(history_hours * 60)}m, leadTime: 2m}}\n"
         )
     for i in range(n):
         ns, name = f"bench-{i % NAMESPACES}", name_of(i)
@@ -617,7 +618,9 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=15.0, help="steady window, one replica")
     parser.add_argument("--shard-minutes", type=float, default=8.0, help="steady window, two shards (0: skip)")
-    parser.add_argument("--history-hours", type=float, default=72.0)
+    parser.add_argument(
+        "--history-hours", type=float, default=72.0, help="demand backfilled, and the policies' spec.history"
+    )
     parser.add_argument("--workers", type=int, default=1, help="AUGUR_FIT_WORKERS per operator")
     parser.add_argument("--warmup-minutes", type=float, default=10.0, help="longest wait for every first decision")
     parser.add_argument("--output", default="operator_scale.json", help="file name under bench/results")
@@ -672,7 +675,7 @@ def main() -> int:
         server, address = start_exporter(levels, phases)
         prometheus.add_target(cluster.prometheus_dir, "bench", address)
         created = time.monotonic()
-        apply_all(cluster, manifests(args.profiles))
+        apply_all(cluster, manifests(args.profiles, args.history_hours))
         result["create_seconds"] = round(time.monotonic() - created, 1)
         kubeconfig = cluster.service_account_kubeconfig("augur-system", "augur-operator", hours=8)
         print(f"{args.profiles} profiles created; one replica for {args.minutes} min", flush=True)

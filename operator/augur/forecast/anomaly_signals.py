@@ -45,13 +45,14 @@ class ShapeState:
 
 
 class Ring:
-    """A first-in first-out buffer of at most ``size`` floats in one float64 array: the same numbers as a
-    ``deque(maxlen=size)`` of Python floats in an eighth of the memory (the live operator keeps four
-    per workload)."""
+    """A first-in first-out buffer of at most ``size`` floats in one float32 array (the live operator keeps
+    four per workload): a sixteenth of the memory of a ``deque(maxlen=size)`` of Python floats. Values are
+    stored rounded to float32; :meth:`append` returns the value as stored, so that running sums kept
+    beside the ring add and later subtract the same number."""
 
     def __init__(self, size: int, values: tuple[float, ...] = ()) -> None:
         kept = values[len(values) - size :] if size else ()
-        self.buf = np.zeros(size)
+        self.buf = np.zeros(size, dtype=np.float32)
         self.buf[: len(kept)] = kept
         self.n, self.head = len(kept), 0
         """Number of values held; index of the oldest."""
@@ -66,14 +67,17 @@ class Ring:
     def oldest(self) -> float:
         return float(self.buf[self.head])
 
-    def append(self, value: float) -> None:
+    def append(self, value: float) -> float:
+        """Add ``value`` (dropping the oldest when full); returns it as stored (rounded to float32)."""
         size = len(self.buf)
+        stored = float(np.float32(value))
         if self.n < size:
-            self.buf[(self.head + self.n) % size] = value
+            self.buf[(self.head + self.n) % size] = stored
             self.n += 1
         elif size:
-            self.buf[self.head] = value
+            self.buf[self.head] = stored
             self.head = (self.head + 1) % size
+        return stored
 
     def values(self) -> tuple[float, ...]:
         """Oldest first."""
@@ -117,7 +121,7 @@ class Tail:
             old = self.history.oldest()
             self.total -= old
             self.squares -= old * old
-        self.history.append(avg)
+        avg = self.history.append(avg)  # the sums hold what the ring holds, so removals cancel exactly
         self.total += avg
         self.squares += avg * avg
 
@@ -166,8 +170,11 @@ class Shapes:
     next costs a fraction of a search per point.
 
     Stored shapes are float32 (half the memory of the largest part of a live workload's state); each
-    search widens them to float64, so distances are computed as before, between the query and shapes
-    rounded to float32 (a relative error near 6e-8 of a shape's distance from ``origin``).
+    search widens them to float64 and computes their squared norms and dot products with the query in
+    float64, so distances are those between the query and the shapes rounded to float32 (a relative
+    error near 6e-8 of a shape's distance from ``origin``). Norms are not stored: recomputing them costs
+    one more pass over the widened shapes per search, and storing them in float64 took a third of the
+    shape memory.
     """
 
     def __init__(
@@ -186,9 +193,6 @@ class Shapes:
         self.origin = state.origin
         if state.shapes:
             self.memory[: self.count] = np.array(state.shapes)
-        self.norms = np.array([_norm(row) for row in self.memory])
-        """Squared norm of each stored shape: ``|m - q|^2 = |m|^2 - 2 m.q + |q|^2`` needs one
-        matrix-vector product per search instead of a difference matrix."""
         self.tail = tail
 
     def state(self) -> ShapeState:
@@ -212,8 +216,10 @@ class Shapes:
             return 0.0
         recent = values[len(values) - self.width :]
         query = (recent if self.bin_size == 1 else self._shape(recent)) - self.origin
-        cross = np.dot(self.memory[: self.count].astype(np.float64), query * -2.0)
-        cross += self.norms[: self.count]
+        # |m - q|^2 = |m|^2 - 2 m.q + |q|^2: two passes over the shapes instead of a difference matrix
+        wide = self.memory[: self.count].astype(np.float64)
+        cross = np.dot(wide, query * -2.0)
+        cross += np.einsum("ij,ij->i", wide, wide)
         nearest = max(0.0, float(cross.min()) + float(np.dot(query, query)))
         self.last = min(1.0, math.sqrt(nearest / self.bins) / span)
         return self.last
@@ -228,18 +234,9 @@ class Shapes:
             grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins), dtype=np.float32)
             grown[: len(self.memory)] = self.memory
             self.memory = grown
-            self.norms = np.concatenate([self.norms, np.zeros(len(grown) - len(self.norms))])
         shape = old if self.bin_size == 1 else self._shape(old)
         if self.written == 0:
             self.origin = float(shape.sum()) / self.bins
-        row = self.memory[slot]
-        np.subtract(shape, self.origin, out=row)
-        self.norms[slot] = _norm(row)  # as __init__ computes it: a restored detector continues alike
+        np.subtract(shape, self.origin, out=self.memory[slot])
         self.written += 1
         self.count = min(self.written, len(self.memory))
-
-
-def _norm(row: npt.NDArray[np.float32]) -> float:
-    """Squared norm of a stored (float32) shape, computed in float64 as the searches compute distances."""
-    wide = row.astype(np.float64)
-    return float(np.dot(wide, wide))

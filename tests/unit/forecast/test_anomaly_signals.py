@@ -88,4 +88,18 @@ def test_shapes_are_stored_in_float32_and_compared_in_float64() -> None:
     assert sc.novelty(far, 1e6, 7) < 1e-7
     restored = Shapes(2, 1, 4, 1, Tail(3, 10, 1.0, TailState()), sc.state())
     assert np.array_equal(restored.memory[: restored.count], sc.memory[: sc.count])
-    assert np.array_equal(restored.norms[: restored.count], sc.norms[: sc.count])
+    assert restored.novelty(far + 1.0, 1e6, 8) == sc.novelty(far + 1.0, 1e6, 8) > 0.0
+
+
+def test_likelihood_history_is_float32_and_its_sums_cancel_exactly() -> None:
+    # The ring stores float32; the running sums add the stored value, so after the window has turned
+    # over many times they equal the sums of what the ring holds (no drift from rounding).
+    tail = Tail(1, 4, 1.0, TailState())
+    values = [0.1 * k + 1e-9 for k in range(1, 40)]
+    for v in values:
+        tail.learn(v)
+    held = tail.history.values()
+    assert tail.history.buf.dtype == np.float32 and len(held) == 4
+    assert held == tuple(float(np.float32(v)) for v in values[-4:])
+    assert tail.total == pytest.approx(sum(held), rel=1e-12)
+    assert tail.squares == pytest.approx(sum(v * v for v in held), rel=1e-12)
