@@ -187,8 +187,12 @@ class DemandLoop:
         if excess > 0:
             self.history, self.feeds = self.history[excess:], self.feeds[excess:]
             self.history_start += excess * step
+        # A long window (the first read) is learned by the anomaly detector without scoring its older
+        # points: only the latest score is kept, and the detector ends in the same state.
+        finite_after = np.cumsum(np.isfinite(window.values[::-1]))[::-1]
+        skim = int(np.count_nonzero(finite_after > self.anomaly.settle_points))
         for i, value in enumerate(window.values.tolist()):
-            self._observe_point(window.start + i * step, value, rows[i] if rows.shape[1] else None)
+            self._observe_point(window.start + i * step, value, rows[i] if rows.shape[1] else None, i >= skim)
         if window.newest is not None:
             self.newest_good = window.newest
         return int(window.values.size)
@@ -204,7 +208,7 @@ class DemandLoop:
             last = rows[i]
         return rows
 
-    def _observe_point(self, ts: float, value: float, row: FloatArray | None = None) -> None:
+    def _observe_point(self, ts: float, value: float, row: FloatArray | None = None, scored: bool = True) -> None:
         if self.forecaster is not None and self.model_end is not None and ts > self.model_end:
             self.forecaster = self.forecaster.update(value, row)
             self.model_end = ts
@@ -214,7 +218,10 @@ class DemandLoop:
             self.pending.pop(ts, None)
             self.predictions.pop(ts, None)
             return
-        self.anomaly_score = self.anomaly.update(value, ts)
+        if scored:
+            self.anomaly_score = self.anomaly.update(value, ts)
+        else:
+            self.anomaly.learn(value)
         predicted = self.predictions.pop(ts, None)
         if predicted is not None:
             self._track_error(abs(value - predicted), value)

@@ -143,3 +143,32 @@ def test_local_excess_uses_only_the_last_points() -> None:
     assert signals.local_excess == 0.5
     assert signals.excess == 0.0
     assert AnomalyDetector(AnomalyParams()).observe(5.0).local_excess == 0.0
+
+
+def test_learning_the_start_of_a_history_unscored_ends_in_the_same_state() -> None:
+    values = _seasonal(2600, seed=4)
+    values[700:760] += 60  # an anomaly in the part learned unscored
+    values[2500] += 80  # and one after the history
+    history, later = values[:2300], values[2300:]
+    full, skim = AnomalyDetector(), AnomalyDetector()
+    head = len(history) - skim.settle_points
+    for v in history[:head]:
+        full.update(float(v))
+        skim.learn(float(v))
+    for v in history[head:]:
+        full.update(float(v))
+        skim.update(float(v))
+    a, b = full.state(), skim.state()
+    assert [s.shapes for s in a.scales] == [s.shapes for s in b.scales]
+    assert (a.n, a.level, a.short, a.long, a.low, a.high, a.recent_values) == (
+        b.n, b.level, b.short, b.long, b.low, b.high, b.recent_values,
+    )  # fmt: skip
+    tails = zip(
+        [a.residual_tail, *(s.tail for s in a.scales)], [b.residual_tail, *(s.tail for s in b.scales)], strict=True
+    )
+    for ta, tb in tails:
+        assert ta.history == tb.history and ta.recent == tb.recent
+        assert ta.total == pytest.approx(tb.total, rel=1e-9) and ta.squares == pytest.approx(tb.squares, rel=1e-9)
+    scores = [(full.update(float(v)), skim.update(float(v))) for v in later]
+    assert [f for f, _ in scores] == pytest.approx([s for _, s in scores], abs=1e-9)
+    assert max(f for f, _ in scores) > 0.9  # the later anomaly is scored alike

@@ -216,3 +216,21 @@ def test_plain_gives_what_asdict_gives_without_its_copies() -> None:
     assert state.scales and state.scales[0].shapes  # the shape memory is filled
     assert json.dumps(plain(state)) == json.dumps(asdict(state))
     assert json.dumps(snapshot(loop)["anomaly"]) == json.dumps(asdict(state))
+
+
+def test_a_long_first_read_scores_only_its_last_points_and_learns_the_rest() -> None:
+    # The first read of 3 days goes through the anomaly detector unscored except its last points; the
+    # detector ends as if every point had been scored one at a time, and so does what it reports next.
+    bulk, stepwise = DemandLoop(config(history="3d")), DemandLoop(config(history="3d"))
+    n = 864
+    assert bulk.anomaly.settle_points < n
+    bulk.ingest(window(T0, n))
+    for i in range(n):
+        stepwise.ingest(window(T0 + i * STEP, 1))
+    assert bulk.anomaly_score == pytest.approx(stepwise.anomaly_score, abs=1e-9)
+    a, b = bulk.anomaly.state(), stepwise.anomaly.state()
+    assert [s.shapes for s in a.scales] == [s.shapes for s in b.scales] and a.n == b.n == n
+    for i in range(n, n + 20):
+        bulk.ingest(window(T0 + i * STEP, 1))
+        stepwise.ingest(window(T0 + i * STEP, 1))
+        assert bulk.anomaly_score == pytest.approx(stepwise.anomaly_score, abs=1e-9)
