@@ -46,7 +46,8 @@ def test_ring_holds_the_same_numbers_as_a_bounded_deque() -> None:
             assert ring.full == (len(reference) == size)
             if reference and size:
                 assert ring.oldest() == reference[0]
-            ring.append(value)
-            reference.append(value)
+            stored = ring.append(value)  # as float32: the deque gets what the ring stored
+            assert stored == float(np.float32(value))
+            reference.append(stored)
             assert len(ring) == len(reference) and ring.values() == tuple(reference)
         assert Ring(size, ring.values()).values() == tuple(reference)
