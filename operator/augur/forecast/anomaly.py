@@ -196,14 +196,8 @@ class AnomalyDetector:
         CPU. What may differ: the likelihoods' running sums in their last bits, and the suppression
         counter when the history ends in a run of alerts.
         """
-        if self._n == 0:
-            self._level = value
-        resid = value - self._level
-        self._values.append(value)
-        values = self._values.view()
-        for sc in self._scales:
-            sc.remember(values, self._n + 1)
-        self._learn(value, resid)
+        resid, values = self._take(value)
+        self._learn(value, resid, values)
 
     def _tail(self, state: TailState) -> Tail:
         p = self.params
@@ -216,27 +210,31 @@ class AnomalyDetector:
         signals to tune the alerting stage cheaply.
         """
         p = self.params
-        if self._n == 0:
-            self._level = value
-        resid = value - self._level
+        resid, values = self._take(value)
         floor = 1e-3 * self._abs_scale + 1e-9
         z = max(_z(resid, self._short, floor), _z(resid, self._long, floor))
         raw = min(z, p.z_cap) / p.z_cap
         resid_score = self._resid_tail.step(raw)
-        self._values.append(value)
-        values = self._values.view()
         span = max(self._high - self._low, floor)
-        novelty = []
-        for sc in self._scales:
-            novelty.append(sc.tail.step(sc.novelty(values, span, self._n + 1)))
-            sc.remember(values, self._n + 1)
+        novelty = tuple(sc.tail.step(sc.novelty(values, span, self._n + 1)) for sc in self._scales)
         excess = _excess(value, self._low, self._high)
         local = _excess(value, self._wmin[0][1], self._wmax[0][1]) if self._wmax else 0.0
-        self._learn(value, resid)
-        return Signals(resid_score, tuple(novelty), excess, local)
+        self._learn(value, resid, values)
+        return Signals(resid_score, novelty, excess, local)
 
-    def _learn(self, value: float, resid: float) -> None:
+    def _take(self, value: float) -> tuple[float, npt.NDArray[np.float64]]:
+        """The residual of ``value`` against the level (the first value sets it), and the recent values
+        with ``value`` appended: what both :meth:`observe` and :meth:`learn` start from."""
+        if self._n == 0:
+            self._level = value
+        self._values.append(value)
+        return value - self._level, self._values.view()
+
+    def _learn(self, value: float, resid: float, values: npt.NDArray[np.float64]) -> None:
+        """Everything the detector remembers of ``value``: the shapes due, levels, spread and range."""
         p = self.params
+        for sc in self._scales:
+            sc.remember(values, self._n + 1)
         self._n += 1
         self._level += p.level_alpha * resid
         _ew_update(self._short, resid, p.short_alpha, p.huber_k)
