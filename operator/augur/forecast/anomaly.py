@@ -306,11 +306,12 @@ def _state_from_dict(data: dict[str, Any]) -> AnomalyState:
     tail = TailState(**{k: _tuples(v) for k, v in data.get("residual_tail", {}).items()})
     scales = tuple(
         ShapeState(
-            _tuples(sc["shapes"]),
+            _tuples(sc.get("shapes", [])),
             sc["written"],
             TailState(**{k: _tuples(v) for k, v in sc["tail"].items()}),
             sc.get("last_novelty", 0.0),
             sc.get("origin", 0.0),
+            _tuples(sc.get("means", [])),
         )
         for sc in data.get("scales", [])
     )

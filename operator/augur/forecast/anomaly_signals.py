@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from augur.forecast.shape_memory import ShapeRows, ShapeSeries
+
 
 @dataclass(frozen=True)
 class TailState:
@@ -35,6 +37,8 @@ class ShapeState:
     """Memory of the shapes seen at one scale, and the likelihood of their novelty."""
 
     shapes: tuple[tuple[float, ...], ...] = ()
+    """One row per shape, in ring order: a stride that is not a whole number of bins (and states saved
+    before ``means`` existed, whatever the stride)."""
     written: int = 0
     tail: TailState = TailState()
     last_novelty: float = 0.0
@@ -42,6 +46,9 @@ class ShapeState:
     origin: float = 0.0
     """Stored shapes are kept relative to this value (the first stored shape's mean), so the squared
     distances computed from norms and dot products lose no precision on a series far from zero."""
+    means: tuple[float, ...] = ()
+    """A stride of whole bins: the series of bin means (oldest first) whose windows are the shapes
+    (:class:`~augur.forecast.shape_memory.ShapeSeries`)."""
 
 
 class Ring:
@@ -165,17 +172,17 @@ class Shapes:
     """Novelty of the recent shape (``bins`` means of ``bin_size`` values) against remembered shapes.
 
     A shape is stored every ``stride`` points, one shape width late (a shape never matches its own
-    neighbours), in a ring of ``memory`` shapes; ``tail`` turns the raw novelty into a likelihood. The
-    nearest-neighbour search runs every ``period`` points (the point count a multiple of it); in between
-    the last raw novelty is reused, so a coarse scale whose shape moves little from one point to the
-    next costs a fraction of a search per point.
+    neighbours), up to ``memory`` shapes (:mod:`augur.forecast.shape_memory`: the series of bin means
+    when the stride is whole bins, one row per shape otherwise); ``tail`` turns the raw novelty into a
+    likelihood. The nearest-neighbour search runs every ``period`` points (the point count a multiple of
+    it); in between the last raw novelty is reused, so a coarse scale whose shape moves little from one
+    point to the next costs a fraction of a search per point.
 
-    Stored shapes are float32 (half the memory of the largest part of a live workload's state); each
-    search widens them to float64 and computes their squared norms and dot products with the query in
-    float64, so distances are those between the query and the shapes rounded to float32 (a relative
-    error near 6e-8 of a shape's distance from ``origin``). Norms are not stored: recomputing them costs
-    one more pass over the widened shapes per search, and storing them in float64 took a third of the
-    shape memory.
+    Stored shapes are float32 (the largest part of a live workload's state); each search widens them to
+    float64 and computes their squared norms and dot products with the query in float64, so distances
+    are those between the query and the shapes rounded to float32 (a relative error near 6e-8 of a
+    shape's distance from ``origin``). Norms are not stored: recomputing them costs one more pass per
+    search.
     """
 
     def __init__(
@@ -185,19 +192,20 @@ class Shapes:
         self.width = bins * bin_size
         self.stride = max(1, stride)
         self.period = max(1, period)
-        self.capacity = memory
-        self.count, self.written = len(state.shapes), state.written
+        self.written = state.written
         self.last = state.last_novelty
-        # The ring grows as shapes arrive (doubling, up to ``memory`` rows): a young series, or a coarse
-        # scale that stores a shape every few points, does not hold a full ring of zeros.
-        self.memory = np.zeros((min(memory, max(self.count, 16)), bins), dtype=np.float32)
         self.origin = state.origin
-        if state.shapes:
-            self.memory[: self.count] = np.array(state.shapes)
+        self.store = _store(bins, memory, self.stride // bin_size if self.stride % bin_size == 0 else 0, state)
         self.tail = tail
 
+    @property
+    def count(self) -> int:
+        return len(self.store)
+
     def state(self) -> ShapeState:
-        shapes = tuple(tuple(float(x) for x in row) for row in self.memory[: self.count])
+        if isinstance(self.store, ShapeSeries):
+            return ShapeState((), self.written, self.tail.state(), self.last, self.origin, self.store.means())
+        shapes = tuple(tuple(float(x) for x in row) for row in self.store.rows())
         return ShapeState(shapes, self.written, self.tail.state(), self.last, self.origin)
 
     def _shape(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -217,11 +225,8 @@ class Shapes:
             return 0.0
         recent = values[len(values) - self.width :]
         query = (recent if self.bin_size == 1 else self._shape(recent)) - self.origin
-        # |m - q|^2 = |m|^2 - 2 m.q + |q|^2: two passes over the shapes instead of a difference matrix
-        wide = self.memory[: self.count].astype(np.float64)
-        cross = np.dot(wide, query * -2.0)
-        cross += np.einsum("ij,ij->i", wide, wide)
-        nearest = max(0.0, float(cross.min()) + float(np.dot(query, query)))
+        # |m - q|^2 = |m|^2 - 2 m.q + |q|^2
+        nearest = max(0.0, self.store.nearest(query) + float(np.dot(query, query)))
         self.last = min(1.0, math.sqrt(nearest / self.bins) / span)
         return self.last
 
@@ -230,14 +235,24 @@ class Shapes:
         if n % self.stride or len(values) < 2 * self.width:
             return
         old = values[len(values) - 2 * self.width : len(values) - self.width]
-        slot = self.written % self.capacity
-        if slot >= len(self.memory):
-            grown = np.zeros((min(self.capacity, 2 * len(self.memory)), self.bins), dtype=np.float32)
-            grown[: len(self.memory)] = self.memory
-            self.memory = grown
         shape = old if self.bin_size == 1 else self._shape(old)
         if self.written == 0:
             self.origin = float(shape.sum()) / self.bins
-        np.subtract(shape, self.origin, out=self.memory[slot])
+        self.store.add(shape - self.origin)
         self.written += 1
-        self.count = min(self.written, len(self.memory))
+
+
+def _store(bins: int, memory: int, step: int, state: ShapeState) -> ShapeSeries | ShapeRows:
+    """The store for a stride of ``step`` whole bins (0: not whole bins), holding what ``state`` saved.
+
+    A state saved as rows (before ``means`` existed) goes into a series store oldest first, its rows one
+    stride apart as the same parameters stored them; a state saved as means cannot be told apart into
+    rows without its step, so a rows store refuses it (``ValueError``)."""
+    if step and state.shapes and not state.means:
+        rows = ShapeRows(bins, memory, state.shapes, state.written)
+        return ShapeSeries.from_rows(bins, memory, step, rows.oldest_first())
+    if step:
+        return ShapeSeries(bins, memory, step, state.means)
+    if state.means:
+        raise ValueError("shape memory was saved as a series of bin means, but this stride is not whole bins")
+    return ShapeRows(bins, memory, state.shapes, state.written)

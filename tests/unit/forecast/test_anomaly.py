@@ -159,7 +159,7 @@ def test_learning_the_start_of_a_history_unscored_ends_in_the_same_state() -> No
         full.update(float(v))
         skim.update(float(v))
     a, b = full.state(), skim.state()
-    assert [s.shapes for s in a.scales] == [s.shapes for s in b.scales]
+    assert [(s.shapes, s.means) for s in a.scales] == [(s.shapes, s.means) for s in b.scales]
     assert (a.n, a.level, a.short, a.long, a.low, a.high, a.recent_values) == (
         b.n, b.level, b.short, b.long, b.low, b.high, b.recent_values,
     )  # fmt: skip

@@ -213,7 +213,7 @@ def test_plain_gives_what_asdict_gives_without_its_copies() -> None:
 
     loop, _ = fitted()
     state = loop.anomaly.state()
-    assert state.scales and state.scales[0].shapes  # the shape memory is filled
+    assert state.scales and state.scales[0].means  # the shape memory is filled
     assert json.dumps(plain(state)) == json.dumps(asdict(state))
     assert json.dumps(snapshot(loop)["anomaly"]) == json.dumps(asdict(state))
 
@@ -229,7 +229,7 @@ def test_a_long_first_read_scores_only_its_last_points_and_learns_the_rest() -> 
         stepwise.ingest(window(T0 + i * STEP, 1))
     assert bulk.anomaly_score == pytest.approx(stepwise.anomaly_score, abs=1e-9)
     a, b = bulk.anomaly.state(), stepwise.anomaly.state()
-    assert [s.shapes for s in a.scales] == [s.shapes for s in b.scales] and a.n == b.n == n
+    assert [(s.shapes, s.means) for s in a.scales] == [(s.shapes, s.means) for s in b.scales] and a.n == b.n == n
     for i in range(n, n + 20):
         bulk.ingest(window(T0 + i * STEP, 1))
         stepwise.ingest(window(T0 + i * STEP, 1))
