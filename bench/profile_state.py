@@ -2,7 +2,7 @@
 and CPU of its first read, per ``spec.history`` length.
 
     PYTHONPATH=operator:scheduler_extender .venv/bin/python bench/profile_state.py
-        [--history-hours 72 336] [--repeats 5] [--increments 20] [--step-seconds 300]
+        [--history-hours 72 336] [--repeats 5] [--increments 100] [--step-seconds 300] [--output NAME]
 
 One profile as bench/operator_scale.py declares it (specs parsed with ``augur.api.validation.parse``, as the
 reconcile does) goes through what ``Scaler`` calls: ``LoopConfig.from_policy`` and ``DemandLoop`` (source
@@ -21,8 +21,10 @@ Per history length, mean/min/max over the seeds, after discarded warm-up runs:
   the increments, peaks of the first read and of the fit (above what was held before); the anomaly detector
   alone (a fresh ``AnomalyDetector`` fed the points as ``ingest`` feeds them); the snapshot's JSON size and
   largest parts; for seed 0, retained memory by the file that allocated it (innermost Python frame).
-The loop's pending forecasts and predictions fill up over about 65 increments (lead time + 64 steps): with
-20 the loop is short of its steady size (3 days: 92 KiB at 20, 106 KiB at 150; 72h, ad hoc).
+The loop's pending forecasts and predictions fill up over about 65 increments (lead time + 64 steps), so the
+default of 100 measures a settled loop (with 20, 3 days gave 92 KiB against 106 KiB at 150, ad hoc).
+The ``augur`` measured is the one on ``PYTHONPATH`` (another worktree's ``operator`` gives a before/after with
+the same script); the result names its source folder and that folder's commit.
 Not measured: kopf, the Kubernetes client, Prometheus and HTTP/JSON parsing, the ConfigMap write, the fit
 pool's IPC and worker process. tracemalloc counts Python allocations (numpy buffers included), not the
 allocator's fragmentation nor RSS. Writes bench/results/profile_state.json.
@@ -50,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, machine, write
 from operator_scale import METRIC, _profile_params, demand
 
+import augur
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.validation import parse
@@ -254,25 +257,28 @@ def measure(hours: float, step: float, repeats: int, increments: int) -> dict[st
     }
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+def git(*args: str, where: Path = ROOT) -> str:
+    return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--history-hours", type=float, nargs="+", default=[72.0, 336.0])
     parser.add_argument("--repeats", type=int, default=5, help="seeds (profiles) per history length")
-    parser.add_argument("--increments", type=int, default=20, help="cadences of one new point after the first read")
+    parser.add_argument("--increments", type=int, default=100, help="cadences of one new point after the first read")
     parser.add_argument("--step-seconds", type=float, default=300.0, help="spec.demand.step")
     parser.add_argument("--output", default="profile_state.json", help="file name under bench/results")
     args = parser.parse_args()
     started = time.monotonic()
+    source = Path(augur.__file__).resolve().parent
     config = {**vars(args), "now": NOW, "demand": "bench/operator_scale.py demand(), profile i = seed i"}
     result: dict[str, Any] = {
         "benchmark": "profile_state",
         "machine": machine(),
         "commit": git("rev-parse", "HEAD"),
-        "operator_code_modified": bool(git("status", "--porcelain", "operator")),
+        "augur_source": str(source),
+        "augur_commit": git("rev-parse", "HEAD", where=source),
+        "operator_code_modified": bool(git("status", "--porcelain", ".", where=source)),
         "config": config,
         "histories": {},
     }
