@@ -246,8 +246,8 @@ def _store(bins: int, memory: int, step: int, state: ShapeState) -> ShapeSeries 
     """The store for a stride of ``step`` whole bins (0: not whole bins), holding what ``state`` saved.
 
     A state saved as rows (before ``means`` existed) goes into a series store oldest first, its rows one
-    stride apart as the same parameters stored them; a state saved as means cannot be told apart into
-    rows without its step, so a rows store refuses it (``ValueError``)."""
+    stride apart as the same parameters stored them. Means saved at one stride cannot become rows at
+    a stride that is not whole bins (the stride changed between save and restore): ``ValueError``."""
     if step and state.shapes and not state.means:
         rows = ShapeRows(bins, memory, state.shapes, state.written)
         return ShapeSeries.from_rows(bins, memory, step, rows.oldest_first())

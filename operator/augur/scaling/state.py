@@ -77,9 +77,14 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
         loop.learner = _learner(raw_learner)
         parts.append(f"learner (quantile {loop.learner.chosen:g})")
     if data.get("anomaly") is not None:
-        loop.anomaly = AnomalyDetector.from_state(data["anomaly"])
-        loop.anomaly_score = data.get("anomalyScore")
-        parts.append("anomaly detector")
+        try:
+            loop.anomaly = AnomalyDetector.from_state(data["anomaly"])
+        except (ValueError, KeyError, TypeError) as exc:
+            # the history re-read is already behind ``seenUntil``: the fresh detector learns from new points
+            parts.append(f"no anomaly detector ({exc!r}; it learns again from new points)")
+        else:
+            loop.anomaly_score = data.get("anomalyScore")
+            parts.append("anomaly detector")
     loop.pending = {
         float(k): (tuple(float(x) for x in v[0]), int(v[1]), None if v[2] is None else int(v[2]))
         for k, v in (data.get("pending") or {}).items()

@@ -180,6 +180,19 @@ def test_restore_refuses_state_from_another_step_or_older_than_history() -> None
     assert late.forecaster is None
 
 
+def test_an_unreadable_anomaly_state_restores_the_rest_and_says_so() -> None:
+    # A saved detector this release cannot read (here a scale without its count of shapes written) must
+    # not stop the profile: the rest is restored, the detector starts fresh, and the message says so.
+    loop, _ = fitted()
+    saved = snapshot(loop)
+    assert saved["anomaly"]["scales"][0]["means"]
+    broken = {**saved, "anomaly": {**saved["anomaly"], "scales": [{"means": [1.0]}]}}
+    again = DemandLoop(config())
+    message = restore(again, broken, None)
+    assert message.startswith("restored model") and "no anomaly detector (KeyError('written')" in message
+    assert again.anomaly.state().n == 0 and again.learner == loop.learner
+
+
 def test_feed_gaps_carry_the_last_value_and_feeds_reach_the_fit() -> None:
     spec = ScalingPolicySpec.model_validate({"maxReplicas": 50, "history": "2d", "leadTime": "10m"})
     loop = DemandLoop(LoopConfig.from_policy(spec, 50.0, STEP, feeds=("price",)))
