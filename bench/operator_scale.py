@@ -642,6 +642,8 @@ def main() -> int:
         "or start cold (saved state deleted: every profile is read and fitted again, as on a first install)",
     )
     args = parser.parse_args()
+    if args.history_hours * 3600 < 2 * STEP_SECONDS:
+        parser.error(f"--history-hours must cover at least two demand steps ({2 * STEP_SECONDS / 3600:g} h)")
     extra_env = dict(item.split("=", 1) for item in args.operator_env)
     host = machine()
     levels, phases = _profile_params(args.profiles)
