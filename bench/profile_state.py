@@ -5,8 +5,8 @@ and CPU of its first read, per ``spec.history`` length.
         [--history-hours 72 336] [--repeats 5] [--increments 100] [--step-seconds 300] [--output NAME]
 
 One profile as bench/operator_scale.py declares it (specs parsed with ``augur.api.validation.parse``, as the
-reconcile does) goes through what ``Scaler`` calls: ``LoopConfig.from_policy`` and ``DemandLoop`` (source
-digest and jitter as ``Scaler`` computes them); the range ``next_read`` asks for, answered as one series,
+reconcile does) goes through what ``Scaler`` calls: ``loop_config`` and ``new_loop`` (``augur.operator.scaler``:
+the policy's ``LoopConfig``, source digest and refit jitter); the range ``next_read`` asks for, answered as one series,
 ``validate_range`` and ``ingest`` of the whole history; the fit ``refit_due`` asks for (``fit_job`` and
 ``run_fit``, what the fit worker runs; the forecaster pickled back); the first decision (reactive, the fit
 is out); ``install`` at the next cadence; ``--increments`` cadences of one new point each (ingest, decide).
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import hashlib
 import json
 import pickle
 import subprocess
@@ -53,14 +52,14 @@ from common import ROOT, machine, write
 from operator_scale import METRIC, _profile_params, demand
 
 import augur
-from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.validation import parse
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, RawSeries, validate_range
+from augur.operator.scaler import loop_config, new_loop
 from augur.prom.ranges import aligned
 from augur.scaling.fitjob import run_fit
-from augur.scaling.loop import DemandLoop, LoopConfig
+from augur.scaling.loop import DemandLoop
 from augur.scaling.state import snapshot
 
 NOW = 1_767_225_600.0
@@ -80,18 +79,6 @@ def specs(hours: float, step_seconds: float) -> tuple[WorkloadProfileSpec, Scali
     return parse(WorkloadProfileSpec, profile), parse(ScalingPolicySpec, policy, prefix="policy.spec")
 
 
-def new_loop(spec: WorkloadProfileSpec, policy: ScalingPolicySpec) -> DemandLoop:
-    """As ``Scaler.run`` and ``Scaler._runtime`` (no feeds, no measured lead time, nothing saved yet)."""
-    assert spec.demand is not None
-    source = hashlib.sha256(spec.demand.query.encode()).hexdigest()[:16]
-    config = LoopConfig.from_policy(
-        policy, spec.demand.capacity_per_replica, parse_duration(spec.demand.step), None, (), source
-    )
-    loop = DemandLoop(config)
-    loop.jitter = int(hashlib.sha256(UID.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF * 0.1 * config.refit_seconds
-    return loop
-
-
 def ask(loop: DemandLoop, series: Series, now: float) -> tuple[float, float, RawSeries]:
     """As ``Scaler._read``: the range ``next_read`` asks for, answered by one series."""
     step = loop.config.step_seconds
@@ -102,8 +89,7 @@ def ask(loop: DemandLoop, series: Series, now: float) -> tuple[float, float, Raw
 
 def check(loop: DemandLoop, start: float, end: float, answer: RawSeries) -> DemandWindow:
     """As ``Scaler._read``: the answer checked, with the last points held as context."""
-    context = loop.history[-64:] if loop.history.size else None
-    return validate_range([answer], start, end, loop.config.step_seconds, context)
+    return validate_range([answer], start, end, loop.config.step_seconds, loop.context())
 
 
 class Meter:
@@ -144,7 +130,7 @@ def run(hours: float, step: float, series: Series, increments: int, traced: bool
     """One profile from first sight through ``increments`` cadences, as the operator drives it."""
     spec, policy = specs(hours, step)
     meter = Meter(traced)
-    loop = new_loop(spec, policy)
+    loop = new_loop(UID, loop_config(spec, policy, None))  # as Scaler.run and Scaler._runtime
     start, end, answer = ask(loop, series, NOW)
     answered, first_start = meter.memory(), start
     window = check(loop, start, end, answer)
@@ -249,7 +235,7 @@ def measure(hours: float, step: float, repeats: int, increments: int) -> dict[st
         for name, kib in traced.kib.items():
             memory.setdefault(name, []).append(kib)
     return {
-        "history_points": new_loop(*specs(hours, step)).config.history_points,
+        "history_points": loop_config(*specs(hours, step), None).history_points,
         "cpu_ms": {name: spread(xs) for name, xs in cpu.items()},
         "memory_kib": {name: spread(xs) for name, xs in memory.items()},
         "snapshot_parts_bytes_seed0": snapshot_parts,

@@ -177,9 +177,7 @@ class Scaler:
             if rt is not None and same:
                 rt.loop.reconfigure(config)
                 return rt, False
-            loop = DemandLoop(config)
-            digest = int(hashlib.sha256(ref.uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-            loop.jitter = digest * JITTER_SHARE * config.refit_seconds
+            loop = new_loop(ref.uid, config)
             rt = _Runtime(loop, restore_pending=True)
             rt.lock.acquire()  # a concurrent cycle of this profile waits for the restore (it skips)
             self._runtimes[ref.uid] = rt
@@ -217,14 +215,7 @@ class Scaler:
         if mode == "Off" or spec.demand is None:
             return build(self._bare(mode, spec))
         now = self.clock()
-        demand = spec.demand
-        feeds = tuple(f.name for f in spec.feeds)
-        queries = [demand.query, *(f"{f.name}={_source(f)}" for f in spec.feeds)]
-        source = hashlib.sha256("\n".join(queries).encode()).hexdigest()[:16]
-        config = LoopConfig.from_policy(
-            policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds,
-            source,
-        )  # fmt: skip
+        config = loop_config(spec, policy, lead_time)
         rt, _ = self._runtime(ref, config, now)
         first_read = rt.loop.last_ts is None and rt.warm_error is None
         if self._warm_pool is not None and self.ranges is not None and first_read:
@@ -351,8 +342,7 @@ class Scaler:
                 self.ranges.query_range(query, end, end, step)
             else:
                 answer = self.ranges.query_range(query, start, end, step)
-                context = loop.history[-64:] if loop.history.size else None
-                window = validate_range(answer, start, end, step, context)
+                window = validate_range(answer, start, end, step, loop.context())
                 added = loop.ingest(window, self._feeds(rt, spec, start, end, step))
                 if window.dropped.total:
                     log.info("dropped demand points: %s", window.dropped.describe())
@@ -426,6 +416,29 @@ class Scaler:
             return str(exc)
         rt.saved_at, rt.model_changed = now, False
         return ""
+
+
+def loop_config(spec: WorkloadProfileSpec, policy: ScalingPolicySpec | None, lead_time: float | None) -> LoopConfig:
+    """The learning loop's configuration for a profile with ``spec.demand``: its policy (or the default
+    one), the measured ``lead_time`` if any, and a digest of where its data comes from (the demand query
+    and each feed's source: a change starts the model afresh)."""
+    demand = spec.demand
+    assert demand is not None
+    feeds = tuple(f.name for f in spec.feeds)
+    queries = [demand.query, *(f"{f.name}={_source(f)}" for f in spec.feeds)]
+    source = hashlib.sha256("\n".join(queries).encode()).hexdigest()[:16]
+    return LoopConfig.from_policy(
+        policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds, source
+    )
+
+
+def new_loop(uid: str, config: LoopConfig) -> DemandLoop:
+    """A fresh loop for the profile ``uid``, its refits offset by a share of ``refitInterval`` fixed by
+    the uid (:data:`JITTER_SHARE`), so profiles created together do not refit together."""
+    loop = DemandLoop(config)
+    digest = int(hashlib.sha256(uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    loop.jitter = digest * JITTER_SHARE * config.refit_seconds
+    return loop
 
 
 def _source(feed: ExternalFeed) -> str:

@@ -34,6 +34,8 @@ MIN_FIT_POINTS = 24
 """Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""
 MAX_HISTORY_POINTS = 4 * 4032
 """Most points kept per workload (what the fingerprint looks at); older ones are dropped."""
+CONTEXT_POINTS = 64
+"""Points of history passed as context to the next window's check (:meth:`DemandLoop.context`)."""
 ERROR_POINTS = 60
 """Rolling forecast error: exponential average over about this many points."""
 LEVELS = (0.1, 0.5, 0.9)
@@ -160,6 +162,11 @@ class DemandLoop:
         if self.history_start is None or not self.history.size:
             return None
         return self.history_start + (self.history.size - 1) * self.config.step_seconds
+
+    def context(self) -> FloatArray | None:
+        """The last points held, as ``validate_range``'s context for the next window (it judges jumps
+        against the last ``JUMP_CONTEXT`` finite ones); None before the first read."""
+        return self.history[-CONTEXT_POINTS:] if self.history.size else None
 
     def next_read(self, now: float) -> float:
         """Start of the next range read: after the last point held, or ``history`` ago on first sight."""
