@@ -11,6 +11,7 @@ that can be re-read is dropped (a fresh fit follows) and :func:`restore` says so
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
@@ -65,62 +66,99 @@ def plain(value: Any) -> Any:
 def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None) -> str:
     """Load ``data`` into a fresh ``loop`` (before any demand is ingested); returns what was restored,
     in words for the log and status. ``history_start`` is where the re-read history will begin."""
+    try:
+        refused = _refused(loop, data)
+    except Unreadable as exc:
+        return f"saved state unreadable ({exc!r}); starting fresh"
+    if refused is not None:
+        return refused
+    parts: list[str] = []
+    _guarded(parts, "learner", "it starts from the policy's quantile", lambda: _restore_learner(loop, data, parts))
+    _guarded(parts, "anomaly detector", "it learns again from new points", lambda: _restore_anomaly(loop, data, parts))
+    _guarded(parts, "pending forecasts", "scored again from the next forecast", lambda: _restore_pending(loop, data))
+    _guarded(parts, "model", "refitting", lambda: _restore_model(loop, data, history_start, parts))
+    return "restored " + ", ".join(parts) if parts else "nothing to restore"
+
+
+def _refused(loop: DemandLoop, data: dict[str, Any]) -> str | None:
+    """Why the saved state as a whole does not fit this loop, or None when it does."""
     if data.get("version") != VERSION:
         return f"saved state has version {data.get('version')!r}, expected {VERSION}; starting fresh"
     if not math.isclose(float(data.get("stepSeconds") or 0.0), loop.config.step_seconds):
         return "saved state was learned at another demand step; starting fresh"
     if data.get("source", "") != loop.config.source:
         return "saved state was learned from another demand query or feeds; starting fresh"
-    parts = []
-    raw_learner = data.get("learner")
-    if raw_learner is not None and loop.learner is not None:
-        loop.learner = _learner(raw_learner)
+    seen = data.get("seenUntil")
+    loop.seen_until = None if seen is None else float(seen)
+    return None
+
+
+Unreadable = (ValueError, KeyError, TypeError, IndexError)
+"""What a saved part that this release cannot read raises while it is loaded."""
+
+
+def _guarded(parts: list[str], name: str, consequence: str, load: Callable[[], None]) -> None:
+    """Run ``load``; when the saved part is unreadable, say so in ``parts`` and leave the fresh value.
+
+    A saved part that cannot be read (an older or hand-edited state) must not fail the whole restore:
+    the reconcile would raise again on every retry and the profile would never decide."""
+    try:
+        load()
+    except Unreadable as exc:
+        parts.append(f"no {name} ({exc!r}; {consequence})")
+
+
+def _restore_learner(loop: DemandLoop, data: dict[str, Any], parts: list[str]) -> None:
+    raw = data.get("learner")
+    if raw is not None and loop.learner is not None:
+        loop.learner = _learner(raw)
         parts.append(f"learner (quantile {loop.learner.chosen:g})")
+
+
+def _restore_anomaly(loop: DemandLoop, data: dict[str, Any], parts: list[str]) -> None:
+    # the history re-read is already behind ``seenUntil``: a fresh detector learns from new points only
     if data.get("anomaly") is not None:
-        try:
-            loop.anomaly = AnomalyDetector.from_state(data["anomaly"])
-        except (ValueError, KeyError, TypeError) as exc:
-            # the history re-read is already behind ``seenUntil``: the fresh detector learns from new points
-            parts.append(f"no anomaly detector ({exc!r}; it learns again from new points)")
-        else:
-            loop.anomaly_score = data.get("anomalyScore")
-            parts.append("anomaly detector")
-    loop.pending = {
+        score = data.get("anomalyScore")
+        detector = AnomalyDetector.from_state(data["anomaly"])
+        loop.anomaly, loop.anomaly_score = detector, None if score is None else float(score)
+        parts.append("anomaly detector")
+
+
+def _restore_pending(loop: DemandLoop, data: dict[str, Any]) -> None:
+    """Forecasts awaiting their actual values, the error sums and recent recommendations; all or none."""
+    pending = {
         float(k): (tuple(float(x) for x in v[0]), int(v[1]), None if v[2] is None else int(v[2]))
         for k, v in (data.get("pending") or {}).items()
     }
-    loop.predictions = {float(k): float(v) for k, v in (data.get("predictions") or {}).items()}
+    predictions = {float(k): float(v) for k, v in (data.get("predictions") or {}).items()}
     error = data.get("error") or [0.0, 0.0, 0]
-    loop.error_sum, loop.level_sum, loop.error_points = float(error[0]), float(error[1]), int(error[2])
-    loop.recommendations = [int(r) for r in data.get("recommendations") or []]
-    seen = data.get("seenUntil")
-    loop.seen_until = None if seen is None else float(seen)
-    _restore_model(loop, data, history_start, parts)
-    return "restored " + ", ".join(parts) if parts else "nothing to restore"
+    sums = float(error[0]), float(error[1]), int(error[2])
+    recommendations = [int(r) for r in data.get("recommendations") or []]
+    loop.pending, loop.predictions, loop.recommendations = pending, predictions, recommendations
+    loop.error_sum, loop.level_sum, loop.error_points = sums
 
 
 def _restore_model(loop: DemandLoop, data: dict[str, Any], history_start: float | None, parts: list[str]) -> None:
-    """The saved forecaster, when it fits this loop; ``parts`` says what happened."""
+    """The saved forecaster, when it fits this loop; ``parts`` says what happened. Raises one of
+    :data:`Unreadable` (before changing ``loop``) when the saved model cannot be read."""
     model_end = data.get("modelEnd")
     raw = data.get("forecaster")
-    if raw is not None and model_end is not None:
-        if list(data.get("feeds") or []) != list(loop.config.feeds):
-            parts.append("no model (spec.feeds changed; refitting)")
-        elif history_start is not None and float(model_end) < history_start - loop.config.step_seconds:
-            parts.append("no model (older than the history Prometheus keeps; refitting)")
-        else:
-            try:
-                forecaster = forecaster_from_dict(raw)
-            except (ValueError, KeyError, TypeError) as exc:
-                parts.append(f"no model ({exc}; refitting)")
-            else:
-                if forecaster.settings == loop.config.forecast_settings():
-                    loop.forecaster, loop.model_end = forecaster, float(model_end)
-                    loop.fit_points = int(data.get("fitPoints") or 0)
-                    loop.last_fit_at = data.get("lastFitAt")
-                    parts.insert(0, f"model {forecaster.model_name}")
-                else:
-                    parts.append("no model (the policy's step or lead time changed; refitting)")
+    if raw is None or model_end is None:
+        return
+    if list(data.get("feeds") or []) != list(loop.config.feeds):
+        parts.append("no model (spec.feeds changed; refitting)")
+    elif history_start is not None and float(model_end) < history_start - loop.config.step_seconds:
+        parts.append("no model (older than the history Prometheus keeps; refitting)")
+    else:
+        forecaster = forecaster_from_dict(raw)
+        fit_points, last_fit_at = int(data.get("fitPoints") or 0), data.get("lastFitAt")
+        if forecaster.settings != loop.config.forecast_settings():
+            parts.append("no model (the policy's step or lead time changed; refitting)")
+            return
+        loop.forecaster, loop.model_end = forecaster, float(model_end)
+        loop.fit_points = fit_points
+        loop.last_fit_at = None if last_fit_at is None else float(last_fit_at)
+        parts.insert(0, f"model {forecaster.model_name}")
 
 
 def _learner(raw: dict[str, Any]) -> LearnerState:

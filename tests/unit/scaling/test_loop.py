@@ -193,6 +193,41 @@ def test_an_unreadable_anomaly_state_restores_the_rest_and_says_so() -> None:
     assert again.anomaly.state().n == 0 and again.learner == loop.learner
 
 
+@pytest.mark.parametrize(
+    ("part", "damage", "says"),
+    [
+        ("learner", {"learner": {"quantiles": "x"}}, "no learner (ValueError"),
+        ("pending", {"pending": {"1.000": [[1.0], "many", None]}}, "no pending forecasts (ValueError"),
+        ("pending", {"error": [0.0]}, "no pending forecasts (IndexError"),
+        ("model", {"fitPoints": "many"}, "no model (ValueError"),
+        ("model", {"forecaster": {"model": "nonsense"}}, "no model ("),
+    ],
+)
+def test_every_unreadable_saved_part_leaves_its_fresh_value_and_the_rest_restored(
+    part: str, damage: dict[str, object], says: str
+) -> None:
+    # Hand-edited or older saved state must never fail the whole restore (the reconcile would raise on
+    # every retry): each part that cannot be read is left fresh, the message names it, the rest loads.
+    loop, now = fitted()
+    loop.decide(now, 5, 5)
+    saved = json.loads(json.dumps(snapshot(loop)))
+    again = DemandLoop(config())
+    message = restore(again, {**saved, **damage}, None)
+    assert message.startswith("restored") and says in message
+    assert ("learner (quantile" in message) == (part != "learner")
+    assert (again.forecaster is not None) == (part != "model")
+    assert loop.pending and (again.pending == loop.pending) == (part != "pending")
+    assert again.anomaly.state().n == loop.anomaly.state().n and again.seen_until == loop.last_ts
+
+
+def test_a_saved_state_unreadable_at_the_top_starts_fresh() -> None:
+    loop, _ = fitted()
+    saved = snapshot(loop)
+    again = DemandLoop(config())
+    message = restore(again, {**saved, "stepSeconds": "five"}, None)
+    assert message.startswith("saved state unreadable (ValueError") and again.forecaster is None
+
+
 def test_feed_gaps_carry_the_last_value_and_feeds_reach_the_fit() -> None:
     spec = ScalingPolicySpec.model_validate({"maxReplicas": 50, "history": "2d", "leadTime": "10m"})
     loop = DemandLoop(LoopConfig.from_policy(spec, 50.0, STEP, feeds=("price",)))
