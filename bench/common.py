@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import platform
+import subprocess
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,6 +45,11 @@ def machine() -> dict[str, Any]:
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average_at_start": list(os.getloadavg()),
     }
+
+
+def git(*args: str, where: Path = ROOT) -> str:
+    """``git -C where args``' output (a benchmark names the commit it measured)."""
+    return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def write(name: str, payload: dict[str, Any]) -> Path:

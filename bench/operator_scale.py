@@ -46,7 +46,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import git, machine, write
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
@@ -666,6 +666,8 @@ def main() -> int:
             "operator_env": extra_env,
             "operator_python": args.operator_python,
         },
+        "commit": git("rev-parse", "HEAD"),
+        "code_modified": bool(git("status", "--porcelain", "operator", "scheduler_extender")),
     }
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
     with LocalCluster.create(workdir, ClusterConfig(nodes=())) as cluster:

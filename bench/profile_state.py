@@ -37,7 +37,6 @@ import functools
 import gc
 import json
 import pickle
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -48,7 +47,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, write
+from common import ROOT, git, machine, write
 from operator_scale import METRIC, _profile_params, demand
 
 import augur
@@ -241,10 +240,6 @@ def measure(hours: float, step: float, repeats: int, increments: int) -> dict[st
         "snapshot_parts_bytes_seed0": snapshot_parts,
         "retained_by_file_kib_seed0": files,
     }
-
-
-def git(*args: str, where: Path = ROOT) -> str:
-    return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def main() -> int:
