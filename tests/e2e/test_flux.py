@@ -49,13 +49,6 @@ def flux(crds: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         controllers.source.stop()
 
 
-@pytest.fixture(scope="module")
-def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
-    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
-    kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
-    return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
-
-
 def repo_files(namespace: str, image_tag: str) -> dict[str, str]:
     doc = yaml.safe_load(deployment("web", namespace, 3))  # Git still carries spec.replicas: 3
     doc["metadata"]["labels"] = {"app": "web", "augur.dev/scaled": "true"}

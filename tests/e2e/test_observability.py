@@ -16,7 +16,6 @@ import subprocess
 import time
 
 import httpx
-import pytest
 import yaml
 
 from augur.devcluster.cluster import LocalCluster
@@ -27,13 +26,6 @@ from tests.observability import exposed, referenced
 
 SHARD = "observability"
 GITOPS_MANAGER = "argocd-controller"
-
-
-@pytest.fixture(scope="module")
-def operator_env(augur_identities: LocalCluster) -> dict[str, str]:
-    crds = augur_identities  # the chart's operator ServiceAccount and RBAC (conftest)
-    kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-operator")
-    return {"KUBECONFIG": str(kubeconfig), "AUGUR_PROMETHEUS_URL": crds.prometheus_url}
 
 
 def server_side_apply(cluster: LocalCluster, manifest: str, manager: str) -> subprocess.CompletedProcess[str]:
