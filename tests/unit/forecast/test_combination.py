@@ -18,15 +18,14 @@ from augur.forecast.sf_models import statsforecast_available
 from augur.sim.policies import FORECASTERS, SF_POLICIES, WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup
+from tests.unit.forecast.series import seasonal
 
 PERIOD = 12
 COMBINED = ("holt_winters", "mstl", "sarimax", COMBINATION)
 
 
 def _series(n: int, seed: int = 0) -> np.ndarray:
-    t = np.arange(n)
-    rng = np.random.default_rng(seed)
-    return 50 + 10 * np.sin(2 * np.pi * t / PERIOD) + 0.02 * t + rng.normal(0, 1.5, n)
+    return seasonal(n, PERIOD, slope=0.02, noise=1.5, seed=seed)
 
 
 def test_the_combination_forecasts_and_updates_as_the_mean_of_its_members() -> None:

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster, refit_forecaster
+from tests.unit.forecast.series import seasonal
 
 
 def _series(n: int, seed: int = 0) -> np.ndarray:
-    t = np.arange(n)
-    return 200 + 60 * np.sin(2 * np.pi * t / 96) + np.random.default_rng(seed).normal(0, 6, n)
+    return seasonal(n, 96, level=200, amplitude=60, noise=6, seed=seed)
 
 
 def test_selection_beats_naive_and_quantiles_cover() -> None:

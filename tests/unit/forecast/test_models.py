@@ -8,11 +8,11 @@ import numpy as np
 
 from augur.forecast.models import fit_decomposed, fit_holt_winters, fit_seasonal_naive
 from augur.forecast.regression import fit_harmonic_arima
+from tests.unit.forecast.series import seasonal
 
 
 def _series(n: int, period: int = 48, seed: int = 0, slope: float = 0.01) -> np.ndarray:
-    t = np.arange(n)
-    return 50 + slope * t + 10 * np.sin(2 * np.pi * t / period) + np.random.default_rng(seed).normal(0, 1, n)
+    return seasonal(n, period, slope=slope, seed=seed)
 
 
 def test_holt_winters_update_matches_statsmodels_filter() -> None:

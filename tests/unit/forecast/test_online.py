@@ -13,6 +13,7 @@ from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
 from augur.sim.policies import WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup
+from tests.unit.forecast.series import seasonal
 
 
 def _start(settings: OnlineSettings, path: list[float], history: list[float]) -> OnlineCalibration:
@@ -71,8 +72,7 @@ def test_the_ring_keeps_the_last_window_errors() -> None:
 
 
 def _series(n: int) -> np.ndarray:
-    t = np.arange(n)
-    return 50 + 10 * np.sin(2 * np.pi * t / 96) + np.random.default_rng(1).normal(0, 1, n)
+    return seasonal(n, 96, seed=1)
 
 
 def test_forecaster_uses_online_quantiles_once_enough_errors_and_round_trips() -> None:

@@ -9,11 +9,11 @@ import pytest
 
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster
 from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict, model_from_dict, model_to_dict
+from tests.unit.forecast.series import seasonal
 
 
 def _series(n: int, seed: int = 0) -> np.ndarray:
-    t = np.arange(n)
-    y = 200 + 60 * np.sin(2 * np.pi * t / 48) + np.random.default_rng(seed).normal(0, 6, n)
+    y = seasonal(n, 48, level=200, amplitude=60, noise=6, seed=seed)
     y[7] = np.nan  # a gap survives the round trip
     return y
 

@@ -20,14 +20,13 @@ from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
 from augur.forecast.sf_models import ARIMA_SEARCH, SF_CANDIDATES, fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 from augur.sim.ceiling import refit_at_origins, sample_origins, spread_order
 from augur.sim.policies import FORECASTERS
+from tests.unit.forecast.series import seasonal
 
 PERIOD = 12
 
 
 def _series(n: int, seed: int = 0) -> np.ndarray:
-    t = np.arange(n)
-    rng = np.random.default_rng(seed)
-    return 50 + 10 * np.sin(2 * np.pi * t / PERIOD) + 0.05 * t + rng.normal(0, 1, n)
+    return seasonal(n, PERIOD, slope=0.05, seed=seed)
 
 
 def test_ets_updates_follow_statsforecasts_own_recursion() -> None:
