@@ -68,10 +68,13 @@ def restore(loop: DemandLoop, data: dict[str, Any], history_start: float | None)
     in words for the log and status. ``history_start`` is where the re-read history will begin."""
     try:
         refused = _refused(loop, data)
+        seen = data.get("seenUntil")
+        seen_until = None if seen is None else float(seen)
     except Unreadable as exc:
         return f"saved state unreadable ({exc!r}); starting fresh"
     if refused is not None:
         return refused
+    loop.seen_until = seen_until
     parts: list[str] = []
     _guarded(parts, "learner", "it starts from the policy's quantile", lambda: _restore_learner(loop, data, parts))
     _guarded(parts, "anomaly detector", "it learns again from new points", lambda: _restore_anomaly(loop, data, parts))
@@ -88,13 +91,12 @@ def _refused(loop: DemandLoop, data: dict[str, Any]) -> str | None:
         return "saved state was learned at another demand step; starting fresh"
     if data.get("source", "") != loop.config.source:
         return "saved state was learned from another demand query or feeds; starting fresh"
-    seen = data.get("seenUntil")
-    loop.seen_until = None if seen is None else float(seen)
     return None
 
 
-Unreadable = (ValueError, KeyError, TypeError, IndexError)
-"""What a saved part that this release cannot read raises while it is loaded."""
+Unreadable = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+"""What a saved part that this release cannot read raises while it is loaded (``AttributeError``: a JSON
+list or number where an object was saved)."""
 
 
 def _guarded(parts: list[str], name: str, consequence: str, load: Callable[[], None]) -> None:

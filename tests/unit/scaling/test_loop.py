@@ -197,6 +197,7 @@ def test_an_unreadable_anomaly_state_restores_the_rest_and_says_so() -> None:
     ("part", "damage", "says"),
     [
         ("learner", {"learner": {"quantiles": "x"}}, "no learner (ValueError"),
+        ("learner", {"learner": ["a list"]}, "no learner (TypeError"),
         ("pending", {"pending": {"1.000": [[1.0], "many", None]}}, "no pending forecasts (ValueError"),
         ("pending", {"error": [0.0]}, "no pending forecasts (IndexError"),
         ("model", {"fitPoints": "many"}, "no model (ValueError"),
@@ -226,6 +227,9 @@ def test_a_saved_state_unreadable_at_the_top_starts_fresh() -> None:
     again = DemandLoop(config())
     message = restore(again, {**saved, "stepSeconds": "five"}, None)
     assert message.startswith("saved state unreadable (ValueError") and again.forecaster is None
+    message = restore(again, {**saved, "seenUntil": [1]}, None)
+    assert message.startswith("saved state unreadable (TypeError") and again.seen_until is None
+    assert restore(again, [saved], None).startswith("saved state unreadable (AttributeError")  # type: ignore[arg-type]
 
 
 def test_feed_gaps_carry_the_last_value_and_feeds_reach_the_fit() -> None:
