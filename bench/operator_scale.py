@@ -21,7 +21,9 @@ reported separately):
 - operator CPU (cores, process tree incl. fit workers), RSS (main process and tree) and PSS (tree; shared
   pages counted once, as a memory cgroup counts them),
 - decision latency p50/p99 (``augur_decision_duration_seconds``, interpolated within buckets),
-- cadences missed and cadence lag (``augur_cadence_missed_total``, ``augur_cadence_lag_seconds``),
+- cadences missed and cadence lag (``augur_cadence_missed_total``, ``augur_cadence_lag_seconds``); the
+  cadences missed before the window (during warm-up, when first reads compete with running profiles) are
+  reported beside them as ``cadences_missed_before_window``,
 - refit backlog (``augur_refit_backlog``, sampled),
 - Prometheus query load (range/instant queries per second and Prometheus CPU, from its own metrics).
 Targets: one core or less, under 500 MiB, no cadence missed. Writes bench/results/operator_scale.json.
@@ -378,6 +380,7 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 "cadences_missed": int(
                     metric_sum(mb, "augur_cadence_missed_total") - metric_sum(ma, "augur_cadence_missed_total")
                 ),
+                "cadences_missed_before_window": int(metric_sum(ma, "augur_cadence_missed_total")),
                 "refit_backlog_max": max(backlog),
                 "refit_backlog_mean": round(float(np.mean(backlog)), 1),
                 "fits": int(
