@@ -32,7 +32,7 @@ from augur.operator.reconcile import EventToPost, reconcile_profile
 from augur.operator.scaler import Scaler
 from augur.operator.serial import ProfileSerializer
 from augur.operator.settings import SETTINGS
-from augur.operator.sharding import finalizer, kopf_labels, stale_finalizers
+from augur.operator.sharding import carries_stale_finalizers, finalizer, kopf_labels, stale_finalizers
 from augur.operator.topology import reconcile_topology, utcnow
 from augur.prom.client import PromClient
 from augur.prom.ranges import RangeReader
@@ -206,13 +206,12 @@ async def _drop_finalizers(
         logger.info(f"removed stale finalizers {list(stale)}")
 
 
-@kopf.on.event(GROUP, VERSION, "workloadprofiles", labels=SHARD)
-async def profile_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+@kopf.on.event(GROUP, VERSION, "workloadprofiles", labels=SHARD, when=carries_stale_finalizers(FINALIZER))
+async def profile_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """Remove stale Augur finalizers (kopf's default from older releases, retired shards') from this
     shard's profiles, so that none is left that no running replica would ever remove."""
     stale = stale_finalizers(body.metadata.get("finalizers") or [], FINALIZER)
-    if stale and kwargs.get("type") != "DELETED":
-        await _drop_finalizers(body, "workloadprofiles", stale, memo, logger)
+    await _drop_finalizers(body, "workloadprofiles", stale, memo, logger)
 
 
 @kopf.on.delete(GROUP, VERSION, "workloadprofiles", optional=True, labels=SHARD)
@@ -249,14 +248,13 @@ def topology_changed(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_:
     _reconcile_topology(body, memo, logger)
 
 
-@kopf.on.event(GROUP, VERSION, "networktopologies")
-async def topology_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **kwargs: Any) -> None:
+@kopf.on.event(GROUP, VERSION, "networktopologies", when=carries_stale_finalizers(""))
+async def topology_finalizers(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """Remove every Augur finalizer from topologies: none is needed since topologies are resynced by
     one loop instead of a kopf timer (kopf's default from older releases, a shard's from this one's
     development)."""
     stale = stale_finalizers(body.metadata.get("finalizers") or [], own="")
-    if stale and kwargs.get("type") != "DELETED":
-        await _drop_finalizers(body, "networktopologies", stale, memo, logger)
+    await _drop_finalizers(body, "networktopologies", stale, memo, logger)
 
 
 async def _resync_topologies(memo: kopf.Memo) -> None:
