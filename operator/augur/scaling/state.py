@@ -153,13 +153,13 @@ def _restore_model(loop: DemandLoop, data: dict[str, Any], history_start: float 
         parts.append("no model (older than the history Prometheus keeps; refitting)")
     else:
         forecaster = forecaster_from_dict(raw)
-        fit_points, last_fit_at = int(data.get("fitPoints") or 0), data.get("lastFitAt")
+        fit_points, fitted_at = int(data.get("fitPoints") or 0), data.get("lastFitAt")
+        last_fit_at = None if fitted_at is None else float(fitted_at)
         if forecaster.settings != loop.config.forecast_settings():
             parts.append("no model (the policy's step or lead time changed; refitting)")
             return
         loop.forecaster, loop.model_end = forecaster, float(model_end)
-        loop.fit_points = fit_points
-        loop.last_fit_at = None if last_fit_at is None else float(last_fit_at)
+        loop.fit_points, loop.last_fit_at = fit_points, last_fit_at
         parts.insert(0, f"model {forecaster.model_name}")
 
 

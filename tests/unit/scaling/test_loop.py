@@ -201,6 +201,7 @@ def test_an_unreadable_anomaly_state_restores_the_rest_and_says_so() -> None:
         ("pending", {"pending": {"1.000": [[1.0], "many", None]}}, "no pending forecasts (ValueError"),
         ("pending", {"error": [0.0]}, "no pending forecasts (IndexError"),
         ("model", {"fitPoints": "many"}, "no model (ValueError"),
+        ("model", {"lastFitAt": "soon"}, "no model (ValueError"),
         ("model", {"forecaster": {"model": "nonsense"}}, "no model ("),
     ],
 )
