@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from augur_extender import __version__
 from augur_extender.deps import ExtenderState
@@ -20,7 +22,23 @@ from augur_extender.verbs import VerbFastPath
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
+class ExtenderApp(FastAPI):
+    """FastAPI with ``front`` layers in front of its whole middleware stack (built on the first request).
+
+    kube-scheduler waits for ``/filter`` and ``/prioritize`` in its scheduling cycle; the verbs' fast path
+    (:class:`~augur_extender.verbs.VerbFastPath`) answers them before FastAPI's own layers (error page,
+    telemetry, body limit, exceptions) are entered, which an ``add_middleware`` layer cannot do (those are
+    always outermost)."""
+
+    def __init__(self, *, front: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.front = front
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.front(super().build_middleware_stack())
+
+
+def create_app(settings: Settings, state: ExtenderState) -> ExtenderApp:
     """Build the app; the cache in ``state`` is started with the app and stopped on shutdown."""
 
     @asynccontextmanager
@@ -40,17 +58,21 @@ def create_app(settings: Settings, state: ExtenderState) -> FastAPI:
             state.cache.stop()
             log.info("augur extender stopped")
 
-    app = FastAPI(
+    def front(stack: ASGIApp) -> ASGIApp:
+        if settings.verb_fast_path:
+            stack = VerbFastPath(stack, state)
+        if state.planner is not None:  # outermost, so that it counts the fast path's requests too
+            stack = InFlightMiddleware(stack, counter=state.planner.in_flight)
+        return stack
+
+    app = ExtenderApp(
+        front=front,
         title="Augur scheduler extender",
         version=__version__,
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
     )
     app.state.extender = state
-    if settings.verb_fast_path:
-        app.add_middleware(VerbFastPath, state=state)
-    if state.planner is not None:  # added last: outermost, so it counts the fast path's requests too
-        app.add_middleware(InFlightMiddleware, counter=state.planner.in_flight)
     app.include_router(scheduler.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -8,11 +8,17 @@ while the count is above zero, up to a bound so that a constant stream of reques
 The planner's child process (:mod:`augur_extender.planner_process`) does the same through ``shared``, a
 shared-memory integer the count is mirrored into (:func:`wait_while_busy`): it holds no GIL of ours, but
 it takes CPU from the cores kube-scheduler's cycle is waiting on.
+
+Between two requests kube-scheduler's cycle is busy too (its own plugins, the bind, the API server), on the
+same cores. So the planner also waits for a *quiet gap* before it starts an update (:meth:`InFlight.idle_for`,
+see :meth:`augur_extender.planning.BackgroundPlanner.wait_for_quiet`): during a scheduling burst it does
+not plan at all, up to a bound.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,8 +31,11 @@ POLL_SECONDS = 0.0005
 class InFlight:
     """A counter of requests being served (touched only by the event loop; read by the planner's thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._count = 0
+        self.clock = clock
+        self.last_seen = float("-inf")
+        """When the last request ended (or, while one is in flight, the last time the count changed)."""
         self.waits = 0
         """How many times the planner stepped aside (diagnosis)."""
         self.shared: Any = None
@@ -39,12 +48,19 @@ class InFlight:
     @count.setter
     def count(self, value: int) -> None:
         self._count = value
+        self.last_seen = self.clock()
         shared = self.shared
         if shared is not None:
             shared.value = value
 
     def busy(self) -> bool:
         return self.count > 0
+
+    def idle_for(self) -> float:
+        """Seconds since the last request ended; 0 while one is in flight."""
+        if self.count > 0:
+            return 0.0
+        return max(0.0, self.clock() - self.last_seen)
 
     def wait_idle(self, limit: float = MAX_WAIT_SECONDS) -> None:
         """Sleep while requests are in flight, at most ``limit`` seconds."""

@@ -18,11 +18,12 @@ from augur_extender import service
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
-from augur_extender.inflight import wait_while_busy
+from augur_extender.inflight import InFlightMiddleware, wait_while_busy
 from augur_extender.kubeobjects import pod_facts
 from augur_extender.planner_process import Patience, PlannerProcess, PlannerProcessError
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.settings import Settings
+from augur_extender.verbs import VerbFastPath
 from augur_extender.wire import parse_extender_args
 
 from .extender_objects import ZONES, fill, node, pod, profile
@@ -223,6 +224,44 @@ def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.M
     gate.wait_idle(limit=0.05)
     assert 0.04 <= time.monotonic() - started < 1.0 and gate.waits == before + 1
     gate.count = 0
+
+
+def test_the_planner_waits_for_a_quiet_gap_in_the_requests_at_most_max_age() -> None:
+    """During a scheduling burst (requests less than ``--plan-quiet`` apart) the planner starts no update; it
+    starts once the requests pause, or after ``maxAgeSeconds`` when they never do."""
+    st = state(planned_cache())
+    planner = st.planner
+    assert planner is not None
+    assert planner.quiet == Settings().plan_quiet_seconds == 0.1
+    gate = planner.in_flight
+    assert planner.wait_for_quiet() < 0.05  # no request served yet: at once
+    gate.count, gate.count = 1, 0  # a request that has just ended
+    assert gate.idle_for() < 0.05
+    waited = planner.wait_for_quiet()
+    assert 0.05 < waited < 1.0 and gate.idle_for() >= 0.1
+    planner.args = replace(planner.args, max_age_seconds=0.3)
+    gate.count = 1  # a request that never ends, as a scheduler that never pauses: the wait is bounded
+    assert gate.idle_for() == 0.0
+    waited = planner.wait_for_quiet()
+    assert 0.29 <= waited < 2.0
+    assert planner.deferred_seconds >= 0.34
+    planner.quiet = 0.0  # --plan-quiet 0: no waiting
+    assert planner.wait_for_quiet() == 0.0
+    gate.count = 0
+    before = gate.last_seen
+    with TestClient(create_app(Settings(), st)) as client:  # the app's requests are what the gap is made of
+        reply = client.post("/prioritize", content=orjson.dumps({"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}))
+        assert reply.status_code == 200
+    assert gate.count == 0 and gate.last_seen > before
+
+
+def test_the_verbs_are_answered_in_front_of_fastapis_own_middleware() -> None:
+    """The in-flight count, then the verbs' fast path, then FastAPI's stack (error page, body limit, ...)."""
+    st = state(planned_cache())
+    stack = create_app(Settings(), st).build_middleware_stack()
+    assert isinstance(stack, InFlightMiddleware) and isinstance(stack.app, VerbFastPath)
+    bare = create_app(Settings(verb_fast_path=False), state(planned_cache(), planner=False)).build_middleware_stack()
+    assert not isinstance(bare, InFlightMiddleware | VerbFastPath)
 
 
 def test_planning_uses_a_bounded_share_of_a_core() -> None:
