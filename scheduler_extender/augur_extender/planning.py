@@ -68,13 +68,12 @@ class BackgroundPlanner:
         quiet: float = 0.0,
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
-        self.quiet = quiet
-        """Seconds without a request before an update starts (:meth:`wait_for_quiet`); 0: do not wait."""
         self.process = process
         """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread."""
         self.in_flight = InFlight()
         """Requests being served (the app's middleware counts them): an in-process search steps aside while
-        any are."""
+        any are, and for :attr:`quiet` seconds after the last."""
+        self.quiet = quiet
         self._planner: _Engine | None = None
         self._latest: _Latest | None = None
         self._stop = threading.Event()
@@ -86,6 +85,16 @@ class BackgroundPlanner:
         self.on_plan: Callable[[Plan], None] | None = None
         """Called after each plan (metrics)."""
         self.on_failure: Callable[[], None] | None = None
+
+    @property
+    def quiet(self) -> float:
+        """Seconds without a request before an update starts (:meth:`wait_for_quiet`), and during which a
+        search on this thread keeps stepping aside (:meth:`InFlight.wait_idle`); 0: neither."""
+        return self.in_flight.quiet
+
+    @quiet.setter
+    def quiet(self, seconds: float) -> None:
+        self.in_flight.quiet = seconds
 
     def _engine(self) -> _Engine:
         if self._planner is None:

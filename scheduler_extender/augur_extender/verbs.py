@@ -1,9 +1,10 @@
 """The scheduler verbs as one function of the body: ``answer(state, verb, body) -> (status, reply bytes)``.
 
 Both entry points call it: the FastAPI routes (:mod:`augur_extender.routers.scheduler`, which document the
-wire format in the OpenAPI schema) and :class:`VerbFastPath`, an ASGI middleware that answers
-``POST /filter`` and ``POST /prioritize`` before FastAPI's routing, dependency injection and exception
-middleware. kube-scheduler waits for these replies in its scheduling cycle; the framework's per-request
+wire format in the OpenAPI schema) and :class:`VerbFastPath`, an ASGI layer that answers
+``POST /filter`` and ``POST /prioritize`` in front of FastAPI's whole middleware stack (error page, telemetry,
+body limit, exceptions; see :class:`augur_extender.app.ExtenderApp`), its routing and dependency injection.
+kube-scheduler waits for these replies in its scheduling cycle; the framework's per-request
 work was several times the filter's own (profiled at 1,000 nodes), so the hot verbs skip it. Everything
 else (health, metrics, debug) goes through FastAPI.
 """
@@ -42,7 +43,8 @@ def answer(state: ExtenderState, verb: str, body: bytes) -> tuple[int, bytes]:
 
 
 class VerbFastPath:
-    """ASGI middleware: ``POST /filter`` and ``POST /prioritize`` answered by :func:`answer` directly."""
+    """ASGI layer in front of the app: ``POST /filter`` and ``POST /prioritize`` answered by :func:`answer`
+    directly, everything else passed on to the app."""
 
     def __init__(self, app: ASGIApp, state: ExtenderState) -> None:
         self.app, self.state = app, state
