@@ -18,7 +18,7 @@ from augur_extender import service
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
-from augur_extender.inflight import InFlightMiddleware, wait_while_busy
+from augur_extender.inflight import POLL_SECONDS, InFlightMiddleware, wait_while_busy
 from augur_extender.kubeobjects import pod_facts
 from augur_extender.planner_process import Patience, PlannerProcess, PlannerProcessError
 from augur_extender.planning import BackgroundPlanner
@@ -248,6 +248,7 @@ def test_the_planner_waits_for_a_quiet_gap_in_the_requests_at_most_max_age() -> 
     assert planner.deferred_seconds >= 0.34
     gate.count = 0
     gate.count, gate.count = 1, 0  # the search steps aside in the gap too, a bounded time per wait
+    assert 0.05 < gate.nap() <= 0.1  # sleeping until the gap could be over, not polling every 0.5 ms
     started = time.monotonic()
     gate.wait_idle(limit=0.03)
     assert 0.025 <= time.monotonic() - started < 1.0 and gate.bursting()
@@ -256,6 +257,7 @@ def test_the_planner_waits_for_a_quiet_gap_in_the_requests_at_most_max_age() -> 
     planner.quiet = 0.0  # --plan-quiet 0: no waiting
     gate.count, gate.count = 1, 0
     assert planner.wait_for_quiet() == 0.0 and not gate.bursting()
+    assert gate.nap() == POLL_SECONDS  # only requests in flight count: look again soon
     before = gate.last_seen
     with TestClient(create_app(Settings(), st)) as client:  # the app's requests are what the gap is made of
         reply = client.post("/prioritize", content=orjson.dumps({"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}))
