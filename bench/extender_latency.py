@@ -5,8 +5,7 @@ Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process
 The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval,
 the garbage collector frozen once the cache has synced),
 with the planner's search in a child process (``process``, ``--planner-process``) or on a thread of the
-server (``thread``, the default), or on the thread without waiting for a quiet gap in the requests
-(``thread_quiet_0``, ``--plan-quiet 0``); the modes alternate within each repeat. In process, the planner is not
+server (``thread``, the default); the two alternate within each repeat. In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
 reported. ``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
@@ -20,7 +19,7 @@ child) per timed request: less sensitive to the machine's load than wall-clock l
 Writes bench/results/extender_latency.json.
 
 Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
-       [--planners process,thread,thread_quiet_0]
+       [--planners process,thread]
 """
 
 from __future__ import annotations
@@ -179,16 +178,10 @@ def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
     return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
 
 
-def planner_settings(mode: str) -> Settings:
-    """``process``: --planner-process; ``thread``: the shipped default; ``*_quiet_0``: --plan-quiet 0."""
-    quiet = 0.0 if mode.endswith("_quiet_0") else Settings().plan_quiet_seconds
-    return Settings(planner_process=mode.startswith("process"), plan_quiet_seconds=quiet)
-
-
-def _serve(size: int, port: int, events: Connection, order: int, planner: str) -> None:
+def _serve(size: int, port: int, events: Connection, order: int, planner_process: bool) -> None:
     """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
     cache, _ = cluster(size, order=order)
-    state = ExtenderState.build(cache, planner_settings(planner))
+    state = ExtenderState.build(cache, Settings(planner_process=planner_process))
     if state.planner is not None:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)  # as `augur extender run` does with its planner
 
@@ -216,7 +209,7 @@ def over_http(
     size: int,
     runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
     order: int = 0,
-    planner: str = "thread",
+    planner_process: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
@@ -225,7 +218,7 @@ def over_http(
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
     # not a daemon: a daemonic process may not start the planner's child process
-    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner), daemon=False)
+    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner_process), daemon=False)
     server.start()
     out: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
@@ -340,7 +333,7 @@ def main() -> int:
             plans: dict[str, Any] = {}
             for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
                 runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
-                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner=mode)
+                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner_process=mode == "process")
                 http[mode] = {name: stats(t) for name, t in times.items()}
             rows.append(
                 {
@@ -367,9 +360,6 @@ def main() -> int:
         "planners": {
             "process": "the planner's search in a child process at nice +10 (--planner-process)",
             "thread": "the planner's search on a thread of the server (the default)",
-            "thread_quiet_0": "as thread, with --plan-quiet 0 (plans while requests come, as before the quiet gap)",
-            "quiet_gap": "thread and process wait for 0.1 s without a request before an update (--plan-quiet); "
-            "the requests here come back to back, so they plan only at the start and after maxAgeSeconds",
         },
         "commit": git("rev-parse", "--short", "HEAD"),
         "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),

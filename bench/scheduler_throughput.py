@@ -253,12 +253,6 @@ def parse_args() -> argparse.Namespace:
         help="also measure an extender without its background planner (--no-planner; diagnosis, not shipped)",
     )
     parser.add_argument(
-        "--plan-during-bursts",
-        action="store_true",
-        help="also measure an extender whose planner does not wait for a quiet gap in the requests "
-        "(--plan-quiet 0: it plans during bursts, stepping aside only while a request is in flight)",
-    )
-    parser.add_argument(
         "--warmup-pods",
         type=int,
         default=300,
@@ -301,8 +295,6 @@ def main() -> int:
             )
         if args.planner_process:
             modes["with_extender_planner_process"] = ([*base_args, "--planner-process"], shipped)
-        if args.plan_during_bursts:
-            modes["with_extender_plan_quiet_0"] = ([*base_args, "--plan-quiet", "0"], shipped)
         if args.no_planner:
             # diagnosis: the request path alone (the plan component neutral), to split the extender's cost
             modes["with_extender_no_planner"] = ([*base_args, "--no-planner"], shipped)
@@ -379,8 +371,6 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
             "config": "examples/scheduler/kube-scheduler-config.yaml",
             "weight": args.weight,
             "planner": "search on a thread (shipped); with_extender_planner_process: in a child process",
-            "planner_waits_for_quiet": "shipped: an update starts after 0.1 s without a request (--plan-quiet); "
-            "with_extender_plan_quiet_0: no wait (plans during bursts)",
         },
         "commit": git("rev-parse", "--short", "HEAD"),
         "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),

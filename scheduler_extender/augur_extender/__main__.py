@@ -50,13 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.2,
         help="seconds the background planner pauses after each plan update (default: 0.2)",
     )
-    p.add_argument(
-        "--plan-quiet",
-        type=float,
-        default=0.1,
-        help="seconds without an extender request before the planner starts an update, so that it does not "
-        "compete with a scheduling burst (at most plan.maxAgeSeconds of waiting; 0: do not wait; default: 0.1)",
-    )
     return p
 
 
@@ -78,7 +71,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         planner_process=args.planner_process,
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
-        plan_quiet_seconds=max(0.0, args.plan_quiet),
         freeze_gc=True,
     )
 

@@ -33,11 +33,7 @@ class ExtenderState:
         planner = None
         if settings.planner and settings.scoring.plan.weight > 0:
             planner = BackgroundPlanner(
-                cache,
-                settings.scoring.plan,
-                settings.plan_interval_seconds,
-                process=settings.planner_process,
-                quiet=settings.plan_quiet_seconds,
+                cache, settings.scoring.plan, settings.plan_interval_seconds, process=settings.planner_process
             )
 
             def observe(plan: Plan) -> None:

@@ -4,22 +4,15 @@ The planner shares the interpreter (the GIL) with the request path. kube-schedul
 synchronously in its scheduling cycle, so every millisecond a request waits for the planner's thread is a
 millisecond of the scheduler's cycle. :class:`InFlightMiddleware` counts the HTTP requests being served; the
 planner's search calls :meth:`InFlight.wait_idle` every few hundred steps and sleeps (releasing the GIL)
-while the count is above zero or the last request ended less than ``quiet`` seconds ago, up to a bound per
-wait so that a constant stream of requests slows it down but cannot stop it.
+while the count is above zero, up to a bound so that a constant stream of requests cannot starve it.
 The planner's child process (:mod:`augur_extender.planner_process`) does the same through ``shared``, a
 shared-memory integer the count is mirrored into (:func:`wait_while_busy`): it holds no GIL of ours, but
 it takes CPU from the cores kube-scheduler's cycle is waiting on.
-
-Between two requests kube-scheduler's cycle is busy too (its own plugins, the bind, the API server), on the
-same cores. So the planner also waits for a *quiet gap* before it starts an update (:meth:`InFlight.idle_for`,
-see :meth:`augur_extender.planning.BackgroundPlanner.wait_for_quiet`), and a search on the planner's thread
-keeps stepping aside during the gap: during a scheduling burst it hardly plans at all, up to a bound.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,13 +25,8 @@ POLL_SECONDS = 0.0005
 class InFlight:
     """A counter of requests being served (touched only by the event loop; read by the planner's thread)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self) -> None:
         self._count = 0
-        self.clock = clock
-        self.last_seen = float("-inf")
-        """When the last request ended (or, while one is in flight, the last time the count changed)."""
-        self.quiet = 0.0
-        """Seconds after a request during which an in-process search keeps stepping aside (``--plan-quiet``)."""
         self.waits = 0
         """How many times the planner stepped aside (diagnosis)."""
         self.shared: Any = None
@@ -51,7 +39,6 @@ class InFlight:
     @count.setter
     def count(self, value: int) -> None:
         self._count = value
-        self.last_seen = self.clock()
         shared = self.shared
         if shared is not None:
             shared.value = value
@@ -59,33 +46,14 @@ class InFlight:
     def busy(self) -> bool:
         return self.count > 0
 
-    def idle_for(self) -> float:
-        """Seconds since the last request ended; 0 while one is in flight."""
-        if self.count > 0:
-            return 0.0
-        return max(0.0, self.clock() - self.last_seen)
-
     def wait_idle(self, limit: float = MAX_WAIT_SECONDS) -> None:
-        """Sleep while requests are in flight or the last one ended less than :attr:`quiet` seconds ago (a
-        scheduling burst), at most ``limit`` seconds."""
-        if not self.bursting():
+        """Sleep while requests are in flight, at most ``limit`` seconds."""
+        if self.count <= 0:
             return
         self.waits += 1
         deadline = time.monotonic() + limit
-        while self.bursting() and (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(left, self.nap()))
-
-    def nap(self) -> float:
-        """How long to sleep before looking again: :data:`POLL_SECONDS` while only requests in flight count,
-        else until the quiet gap could be over. Each look takes the GIL, and a look while a request is being
-        answered forces the request's thread to give the GIL up and wait for it (and, on a busy node, for a
-        CPU): polling every half millisecond during a burst slowed every request."""
-        if self.quiet <= 0:
-            return POLL_SECONDS
-        return max(POLL_SECONDS, self.quiet - self.idle_for())
-
-    def bursting(self) -> bool:
-        return self.count > 0 or self.idle_for() < self.quiet
+        while self.count > 0 and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
 
 
 def wait_while_busy(shared: Any, limit: float = MAX_WAIT_SECONDS) -> None:

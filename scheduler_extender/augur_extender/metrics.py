@@ -43,12 +43,6 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
             registry=self.registry,
         )
-        self.plan_deferred = Gauge(
-            "augur_extender_plan_deferred_seconds",
-            "Seconds the background planner has waited for a quiet gap in the requests before its updates, "
-            "in all since start (--plan-quiet).",
-            registry=self.registry,
-        )
         self.plan_age = Gauge(
             "augur_extender_plan_age_seconds",
             "Age of the latest pending-pod plan (-1: none).",

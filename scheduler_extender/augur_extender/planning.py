@@ -65,36 +65,22 @@ class BackgroundPlanner:
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         process: bool = False,
-        quiet: float = 0.0,
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
         self.process = process
         """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread."""
         self.in_flight = InFlight()
         """Requests being served (the app's middleware counts them): an in-process search steps aside while
-        any are, and for :attr:`quiet` seconds after the last."""
-        self.quiet = quiet
+        any are."""
         self._planner: _Engine | None = None
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.counts = {"full": 0, "incremental": 0, "failed": 0}
-        self.deferred_seconds = 0.0
-        """Seconds the planner waited for a quiet gap in the requests, in all (:meth:`wait_for_quiet`)."""
         self.last_error = ""
         self.on_plan: Callable[[Plan], None] | None = None
         """Called after each plan (metrics)."""
         self.on_failure: Callable[[], None] | None = None
-
-    @property
-    def quiet(self) -> float:
-        """Seconds without a request before an update starts (:meth:`wait_for_quiet`), and during which a
-        search on this thread keeps stepping aside (:meth:`InFlight.wait_idle`); 0: neither."""
-        return self.in_flight.quiet
-
-    @quiet.setter
-    def quiet(self, seconds: float) -> None:
-        self.in_flight.quiet = seconds
 
     def _engine(self) -> _Engine:
         if self._planner is None:
@@ -135,29 +121,8 @@ class BackgroundPlanner:
             # signalled its change before the cache counted as synced.
             if not self.cache.synced() or not (changed or self._latest is None):
                 continue
-            self.wait_for_quiet()
             plan = self.run_once()
             self._stop.wait(self.pause_after(plan))
-
-    def wait_for_quiet(self) -> float:
-        """Before an update, wait until no request has been served for :attr:`quiet` seconds, at most
-        ``maxAgeSeconds``; return the seconds waited. kube-scheduler calls the extender once or twice per pod,
-        every few milliseconds during a burst, and its cycle needs the same cores between the calls: a plan
-        made during the burst slows every pod of it (measured on the real scheduler, docs/placement.md). So
-        the planner plans in the gaps; during a burst the latest plan serves while it is current, then the
-        other components decide. The bound keeps a scheduler that never pauses from starving the planner."""
-        if self.quiet <= 0:
-            return 0.0
-        started = self.clock()
-        deadline = started + self.args.max_age_seconds
-        while not self._stop.is_set():
-            idle = self.in_flight.idle_for()
-            if idle >= self.quiet or self.clock() >= deadline:
-                break
-            self._stop.wait(min(self.quiet - idle, max(0.0, deadline - self.clock())) + 0.001)
-        waited = self.clock() - started
-        self.deferred_seconds += waited
-        return waited
 
     def pause_after(self, plan: Plan | None) -> float:
         """Seconds to wait after a plan update: ``interval``, and long enough that planning uses at most
@@ -230,5 +195,4 @@ class BackgroundPlanner:
             "networkCost": round(plan.cost, 3),
             "failures": self.counts["failed"],
             "lastError": self.last_error or None,
-            "deferredSeconds": round(self.deferred_seconds, 3),
         }

@@ -38,10 +38,6 @@ class Settings:
     host process's collector alone."""
     plan_interval_seconds: float = 0.2
     """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
-    plan_quiet_seconds: float = 0.1
-    """The background planner starts an update only after this long without an extender request (at most
-    ``plan.maxAgeSeconds`` of waiting): it does not take CPU from kube-scheduler during a scheduling burst
-    (``--plan-quiet``; 0: plan during bursts too, stepping aside only while a request is in flight)."""
 
     @property
     def tls(self) -> bool:

@@ -19,7 +19,5 @@ async def metrics(state: State) -> PlainTextResponse:
     state.metrics.cache_workloads.set(sum(len(profiles) for profiles in view.profiles.values()))
     about = state.planner.describe(view) if state.planner is not None else {}
     state.metrics.plan_age.set(about.get("ageSeconds", -1))
-    if state.planner is not None:
-        state.metrics.plan_deferred.set(state.planner.deferred_seconds)
 
     return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

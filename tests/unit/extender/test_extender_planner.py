@@ -18,7 +18,7 @@ from augur_extender import service
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
-from augur_extender.inflight import POLL_SECONDS, InFlightMiddleware, wait_while_busy
+from augur_extender.inflight import InFlightMiddleware, wait_while_busy
 from augur_extender.kubeobjects import pod_facts
 from augur_extender.planner_process import Patience, PlannerProcess, PlannerProcessError
 from augur_extender.planning import BackgroundPlanner
@@ -216,7 +216,6 @@ def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.M
     assert counted == [1]
     assert st.planner.in_flight.count == 0
     gate = st.planner.in_flight
-    gate.quiet = 0.0  # stepping aside for the quiet gap after a request: test_the_planner_waits_for_a_quiet_gap
     started = time.monotonic()
     gate.wait_idle(limit=1.0)  # idle: returns at once
     assert time.monotonic() - started < 0.1
@@ -227,51 +226,17 @@ def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.M
     gate.count = 0
 
 
-def test_the_planner_waits_for_a_quiet_gap_in_the_requests_at_most_max_age() -> None:
-    """During a scheduling burst (requests less than ``--plan-quiet`` apart) the planner starts no update; it
-    starts once the requests pause, or after ``maxAgeSeconds`` when they never do."""
-    st = state(planned_cache())
-    planner = st.planner
-    assert planner is not None
-    assert planner.quiet == Settings().plan_quiet_seconds == 0.1
-    gate = planner.in_flight
-    assert planner.wait_for_quiet() < 0.05  # no request served yet: at once
-    gate.count, gate.count = 1, 0  # a request that has just ended
-    assert gate.idle_for() < 0.05
-    waited = planner.wait_for_quiet()
-    assert 0.05 < waited < 1.0 and gate.idle_for() >= 0.1
-    planner.args = replace(planner.args, max_age_seconds=0.3)
-    gate.count = 1  # a request that never ends, as a scheduler that never pauses: the wait is bounded
-    assert gate.idle_for() == 0.0
-    waited = planner.wait_for_quiet()
-    assert 0.29 <= waited < 2.0
-    assert planner.deferred_seconds >= 0.34
-    gate.count = 0
-    gate.count, gate.count = 1, 0  # the search steps aside in the gap too, a bounded time per wait
-    assert 0.05 < gate.nap() <= 0.1  # sleeping until the gap could be over, not polling every 0.5 ms
-    started = time.monotonic()
-    gate.wait_idle(limit=0.03)
-    assert 0.025 <= time.monotonic() - started < 1.0 and gate.bursting()
-    time.sleep(0.1)
-    assert not gate.bursting()
-    planner.quiet = 0.0  # --plan-quiet 0: no waiting
-    gate.count, gate.count = 1, 0
-    assert planner.wait_for_quiet() == 0.0 and not gate.bursting()
-    assert gate.nap() == POLL_SECONDS  # only requests in flight count: look again soon
-    before = gate.last_seen
-    with TestClient(create_app(Settings(), st)) as client:  # the app's requests are what the gap is made of
+def test_the_verbs_are_answered_in_front_of_fastapi() -> None:
+    """The in-flight count, then the verbs' fast path, then FastAPI itself (its telemetry check, middleware
+    stack and routes); without the fast path and the planner, FastAPI directly."""
+    app = create_app(Settings(), state(planned_cache()))
+    assert isinstance(app.front, InFlightMiddleware) and isinstance(app.front.app, VerbFastPath)
+    bare = create_app(Settings(verb_fast_path=False), state(planned_cache(), planner=False))
+    assert not isinstance(bare.front, InFlightMiddleware | VerbFastPath)
+    with TestClient(bare) as client:  # and every route still answers through FastAPI
+        assert client.get("/readyz").status_code == 200
         reply = client.post("/prioritize", content=orjson.dumps({"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}))
-        assert reply.status_code == 200
-    assert gate.count == 0 and gate.last_seen > before
-
-
-def test_the_verbs_are_answered_in_front_of_fastapis_own_middleware() -> None:
-    """The in-flight count, then the verbs' fast path, then FastAPI's stack (error page, body limit, ...)."""
-    st = state(planned_cache())
-    stack = create_app(Settings(), st).build_middleware_stack()
-    assert isinstance(stack, InFlightMiddleware) and isinstance(stack.app, VerbFastPath)
-    bare = create_app(Settings(verb_fast_path=False), state(planned_cache(), planner=False)).build_middleware_stack()
-    assert not isinstance(bare, InFlightMiddleware | VerbFastPath)
+        assert reply.status_code == 200 and len(reply.json()) == len(ZONES)
 
 
 def test_planning_uses_a_bounded_share_of_a_core() -> None:
