@@ -26,12 +26,13 @@ class Settings:
     """Run the background planner (when the ``plan`` component's weight is above 0)."""
     planner_process: bool = False
     """Run the planner's search in a child process at a lower CPU priority (``--planner-process``) instead of
-    on the planner's thread in the extender's interpreter. Off by default: on the real scheduler it gave no
-    consistent gain in throughput over the thread (docs/placement.md, Real kube-scheduler throughput) and
-    costs a second Python process."""
+    on the planner's thread in the extender's interpreter. Off by default: kube-scheduler's throughput was
+    higher with the thread in both runs that measured both, while the child gave the lower prioritize p99
+    under churn (docs/placement.md, Prioritize latency and Real kube-scheduler throughput); it also costs a
+    second Python process."""
     verb_fast_path: bool = True
-    """Answer ``POST /filter`` and ``/prioritize`` in an ASGI layer in front of FastAPI's middleware stack and
-    routing (same replies and metrics as the routes, see :mod:`augur_extender.verbs`)."""
+    """Answer ``POST /filter`` and ``/prioritize`` in an ASGI layer in front of FastAPI itself (same replies
+    and metrics as the routes, see :mod:`augur_extender.verbs`)."""
     freeze_gc: bool = False
     """Freeze the objects of the first synced view out of the garbage collector's reach
     (:mod:`augur_extender.gcfreeze`); ``augur extender run`` turns it on, in-process apps (tests) leave the

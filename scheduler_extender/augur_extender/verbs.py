@@ -2,11 +2,11 @@
 
 Both entry points call it: the FastAPI routes (:mod:`augur_extender.routers.scheduler`, which document the
 wire format in the OpenAPI schema) and :class:`VerbFastPath`, an ASGI layer that answers
-``POST /filter`` and ``POST /prioritize`` in front of FastAPI's whole middleware stack (error page, telemetry,
-body limit, exceptions; see :class:`augur_extender.app.ExtenderApp`), its routing and dependency injection.
-kube-scheduler waits for these replies in its scheduling cycle; the framework's per-request
-work was several times the filter's own (profiled at 1,000 nodes), so the hot verbs skip it. Everything
-else (health, metrics, debug) goes through FastAPI.
+``POST /filter`` and ``POST /prioritize`` in front of FastAPI itself (:class:`augur_extender.app.ExtenderApp`:
+before its telemetry check, middleware stack, routing and dependency injection). kube-scheduler waits for
+these replies in its scheduling cycle; the framework's per-request work was several times the filter's own
+(profiled at 1,000 nodes), so the hot verbs skip it. Everything else (health, metrics, debug) goes through
+FastAPI.
 """
 
 from __future__ import annotations
