@@ -52,6 +52,15 @@ def git(*args: str, where: Path = ROOT) -> str:
     return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
+def code_version() -> dict[str, Any]:
+    """The commit a run measured and whether Augur's code (``operator/``, ``scheduler_extender/``) had
+    uncommitted changes: the ``commit`` and ``code_modified`` fields of a result."""
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),
+    }
+
+
 def write(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name

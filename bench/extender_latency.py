@@ -42,7 +42,7 @@ import orjson
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import git, machine
+from common import code_version, machine
 
 from augur.devcluster.cluster import free_port
 from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
@@ -361,8 +361,7 @@ def main() -> int:
             "process": "the planner's search in a child process at nice +10 (--planner-process)",
             "thread": "the planner's search on a thread of the server (the default)",
         },
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),
+        **code_version(),
         "summary": summarize(rows, modes),
         "machine": {**started, "load_average_at_end": loadavg()},
         "rows": rows,

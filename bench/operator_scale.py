@@ -48,7 +48,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import git, machine, write
+from common import code_version, machine, write
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
@@ -669,8 +669,7 @@ def main() -> int:
             "operator_env": extra_env,
             "operator_python": args.operator_python,
         },
-        "commit": git("rev-parse", "HEAD"),
-        "code_modified": bool(git("status", "--porcelain", "operator", "scheduler_extender")),
+        **code_version(),
     }
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="augur-opscale-"))
     with LocalCluster.create(workdir, ClusterConfig(nodes=())) as cluster:

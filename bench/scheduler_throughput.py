@@ -40,7 +40,7 @@ import yaml
 from kubernetes import client, config, watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import git, machine, write
+from common import code_version, machine, write
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
@@ -372,8 +372,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
             "weight": args.weight,
             "planner": "search on a thread (shipped); with_extender_planner_process: in a child process",
         },
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),
+        **code_version(),
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
         "ratios": ratios,
         "target_ratio": 0.7,
