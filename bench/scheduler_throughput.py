@@ -16,6 +16,13 @@ extender (``--warmup-pods``) comes first. The ratio is reported per round
 has its own extender process, started before its measurement and stopped after it, so that an idle
 extender's watch and planner do not run during another mode's measurement. ``extender_cpu_seconds``
 counts the extender and its planner child.
+
+``--null-extenders`` adds two modes that measure the floor under any extender on this machine: null
+extenders (``bench/null_extender/``) that speak the same protocol with the shipped configuration
+(``filterVerb`` and ``prioritizeVerb``, node names only) but decide nothing — one on Augur's server stack
+(uvicorn, a raw ASGI app, orjson), one in Go (``net/http``, ``encoding/json``; built here with the Go
+toolchain into ``$AUGUR_CACHE/build``). What they cost kube-scheduler is what the protocol and the server
+cost before Augur does any work.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import statistics
@@ -31,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +50,13 @@ from kubernetes import client, config, watch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
 
-from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
 from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
+from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
+NULL_DIR = Path(__file__).resolve().parent / "null_extender"
+Launch = Callable[[], tuple[ManagedProcess, str]]
 WORKLOADS = (("db", {}), ("api", {"db": 50}), ("web", {"api": 100}))
 
 
@@ -96,7 +107,7 @@ def measure(
     cluster.restart_scheduler(start=False)
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("apply", "-f", "-", stdin=profiles(ns))
-    if extenders:
+    if extender_url:  # Augur's extender: its cache holds the profiles before the pods come
         wait_for_profiles(extender_url, len(WORKLOADS))
     create_pods(cluster, ns, pods)
     load = os.getloadavg()[0]
@@ -253,6 +264,11 @@ def parse_args() -> argparse.Namespace:
         help="also measure an extender without its background planner (--no-planner; diagnosis, not shipped)",
     )
     parser.add_argument(
+        "--null-extenders",
+        action="store_true",
+        help="also measure null extenders (no decision; Python on uvicorn and Go): the protocol's own cost",
+    )
+    parser.add_argument(
         "--warmup-pods",
         type=int,
         default=300,
@@ -281,23 +297,7 @@ def main() -> int:
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
         example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
         shipped = {**example["extenders"][0], "weight": args.weight}
-        base_args = ["--log-level", "warning"]
-        # mode -> (extender flags, extender config without its URL); None: no extender
-        modes: dict[str, tuple[list[str], dict[str, Any]] | None] = {
-            "without_extender": None,
-            "with_extender": (base_args, shipped),
-        }
-        if args.prioritize_only:
-            # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
-            modes["with_extender_prioritize_only"] = (
-                base_args,
-                {k: v for k, v in shipped.items() if k != "filterVerb"},
-            )
-        if args.planner_process:
-            modes["with_extender_planner_process"] = ([*base_args, "--planner-process"], shipped)
-        if args.no_planner:
-            # diagnosis: the request path alone (the plan component neutral), to split the extender's cost
-            modes["with_extender_no_planner"] = ([*base_args, "--no-planner"], shipped)
+        modes = extender_modes(args, cluster, shipped)
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
@@ -309,17 +309,19 @@ def main() -> int:
                 spec = modes[mode]
                 proc, url, extenders = None, "", []
                 if spec is not None:
-                    proc, url = cluster.start_extender(args=spec[0])
+                    proc, url = spec[0]()
                     extenders = [{**spec[1], "urlPrefix": url}]
+                is_augur = spec is not None and not mode.startswith("null_")
                 cpu_before = cpu_seconds(proc.pid) if proc else 0.0
-                calls_before = requests_served(url) if proc else {}
+                calls_before = requests_served(url) if is_augur else {}
                 with bench_lock(args.lock) as waited:
-                    run = measure(cluster, api, ns, args.pods, extenders, url)
+                    run = measure(cluster, api, ns, args.pods, extenders, url if is_augur else "")
                 run["lock_wait_seconds"] = waited
                 run["round"] = r
                 if proc is not None:
                     run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
-                    run["extender_requests"] = delta(requests_served(url), calls_before)
+                    if is_augur:
+                        run["extender_requests"] = delta(requests_served(url), calls_before)
                     proc.stop()
                 runs[mode].append(run)
                 print(f"round {r} {mode}: {run}", flush=True)
@@ -327,6 +329,63 @@ def main() -> int:
                 delete_namespace(cluster, ns)
     report(args, started, runs)
     return 0
+
+
+def extender_modes(
+    args: argparse.Namespace, cluster: LocalCluster, shipped: dict[str, Any]
+) -> dict[str, tuple[Launch, dict[str, Any]] | None]:
+    """The modes measured: mode -> (how to start its extender, extender config without its URL); None: no
+    extender."""
+    base_args = ["--log-level", "warning"]
+
+    def augur(*flags: str) -> Launch:
+        return lambda: cluster.start_extender(args=[*base_args, *flags])
+
+    # mode -> (how to start its extender, extender config without its URL); None: no extender
+    modes: dict[str, tuple[Launch, dict[str, Any]] | None] = {
+        "without_extender": None,
+        "with_extender": (augur(), shipped),
+    }
+    if args.prioritize_only:
+        # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
+        modes["with_extender_prioritize_only"] = (augur(), {k: v for k, v in shipped.items() if k != "filterVerb"})
+    if args.planner_process:
+        modes["with_extender_planner_process"] = (augur("--planner-process"), shipped)
+    if args.no_planner:
+        # diagnosis: the request path alone (the plan component neutral), to split the extender's cost
+        modes["with_extender_no_planner"] = (augur("--no-planner"), shipped)
+    if args.null_extenders:
+        go_binary = build_null_extender()
+        python = [sys.executable, str(NULL_DIR / "null_extender.py"), "--port"]
+        modes["null_extender_python"] = (null(cluster, "null-extender-python", python), shipped)
+        modes["null_extender_go"] = (null(cluster, "null-extender-go", [str(go_binary), "--listen"]), shipped)
+    return modes
+
+
+def build_null_extender() -> Path:
+    """The Go null extender, built once per version of its source into ``$AUGUR_CACHE/build``."""
+    source = NULL_DIR / "main.go"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("AUGUR_CACHE", Path.home() / ".cache" / "augur"))
+    binary = cache / "build" / f"null-extender-{digest}" / "null-extender"
+    if not binary.exists():
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["go", "build", "-o", str(binary), str(source)], check=True, cwd=binary.parent)
+    return binary
+
+
+def null(cluster: LocalCluster, name: str, argv: list[str]) -> Launch:
+    """Start a null extender (``argv`` ends with its port flag) on a free port; wait until it answers."""
+
+    def launch() -> tuple[ManagedProcess, str]:
+        port = free_port()
+        address = str(port) if argv[-1] == "--port" else f"127.0.0.1:{port}"
+        proc = cluster.spawn(name, [*argv, address])
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, f"{name} ready", proc)
+        return proc, url
+
+    return launch
 
 
 def warm_up(cluster: LocalCluster, api: client.CoreV1Api, pods: int, lock: Path | None) -> dict[str, Any] | None:
@@ -371,6 +430,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
             "config": "examples/scheduler/kube-scheduler-config.yaml",
             "weight": args.weight,
             "planner": "search on a thread (shipped); with_extender_planner_process: in a child process",
+            "null_extenders": "null_extender_*: bench/null_extender/, the same protocol deciding nothing",
         },
         **code_version(),
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
