@@ -1,8 +1,9 @@
 """Rebalancing on the local control plane: the real descheduler (v0.36.0, built from the Go module proxy)
 and Augur's rebalancer on the same generated scenarios, before and after.
 
-Scenarios (``augur.devcluster.rebalance_scenarios``): ``load`` (all pods started on 3 of 8 kwok nodes)
-and ``network`` (chatty front/back-end pairs split across two regions, load already even), several seeds.
+Scenarios (``augur.devcluster.rebalance_scenarios``): ``load`` (all pods started on 3 of 8 kwok nodes),
+``mixed`` (the same with pods of 0.1-1 core) and ``network`` (chatty front/back-end pairs split across two
+regions, load already even), several seeds.
 Each rebalancer gets a fresh copy of the scenario (new nodes, new namespace) on one cluster. A watcher
 records pods, PodDisruptionBudgets and Deployments through the whole run. Figures per run
 (``augur.sim.rebalance_metrics``): node-load standard deviation and network cost before and after (the
@@ -22,7 +23,7 @@ Augur runs as ``augur operator run`` with a ``RebalancePolicy`` in mode ``Auto``
 default but ``schedulingInterval`` (``--augur-interval``, 5 s). Results and targets: docs/migration.md,
 "Compared with the descheduler".
 
-Usage: .venv/bin/python bench/rebalance_bench.py [--families load,network] [--seeds 200,201,202]
+Usage: .venv/bin/python bench/rebalance_bench.py [--families load,network,mixed] [--seeds 200,201,202]
        [--rebalancers descheduler,augur] [--interval 5] [--quiet 50] [--max-seconds 300] [--out rebalance.json]
        .venv/bin/python bench/rebalance_bench.py --rescore bench/results/rebalance.json
 """

@@ -12,6 +12,10 @@ or Augur's) gets to work. Families:
 - ``network``: 8 nodes of 4 cores in 4 zones of 2 regions, pairs of chatty services (front end and back
   end, heavy traffic from the first to the second) with the front end started in one region and the
   back end in the other; each region ~35 % loaded, so the load is already even.
+- ``mixed``: ``load`` with pods of mixed sizes, as most clusters run them: each Deployment's pods request
+  0.1, 0.25, 0.5 or 1 core (drawn with weights 0.35, 0.3, 0.2, 0.15), where ``load``'s request a quarter
+  or half a core. Which pods a rebalancer evicts matters here: moving the large ones balances the nodes
+  with fewer evictions.
 
 Every Deployment has a PodDisruptionBudget (``maxUnavailable: 1``) and a ``WorkloadProfile`` whose
 ``dependencies`` carry the traffic (what :func:`augur.placement.rules_from_api` reads); the scenario's
@@ -32,7 +36,11 @@ from augur.sim.placement import Scenario, ScenarioWorkload, parse_scenario
 
 RUN_LABEL = "augur.dev/rebalance-run"
 """Label (nodes, pods) and taint key (nodes) tying a run's pods to its nodes."""
-FAMILIES = ("load", "network")
+FAMILIES = ("load", "network", "mixed")
+LOAD_CPU = (0.25, 0.5)
+"""Pod CPU requests (cores) of ``load``, drawn with equal weights."""
+MIXED_CPU = ((0.1, 0.35), (0.25, 0.3), (0.5, 0.2), (1.0, 0.15))
+"""Pod CPU requests (cores) of ``mixed`` and their weights."""
 
 
 @dataclass(frozen=True)
@@ -66,27 +74,39 @@ def _node(i: int, zone: str, region: str, cpu: float = 4) -> dict[str, Any]:
     return {"name": f"n{i}", "zone": zone, "region": region, "cpu": cpu, "memory": 4 * cpu}
 
 
-def load_skew(seed: int, nodes: int = 8, hot: int = 3, fill: float = 0.8) -> RebalanceScenario:
-    """Workloads adding up to ``fill`` of the ``hot`` nodes' CPU, all started on those nodes."""
+def load_skew(
+    seed: int,
+    nodes: int = 8,
+    hot: int = 3,
+    fill: float = 0.8,
+    *,
+    sizes: tuple[tuple[float, float], ...] | None = None,
+) -> RebalanceScenario:
+    """Workloads adding up to ``fill`` of the ``hot`` nodes' CPU, all started on those nodes. Each workload's
+    pods request one CPU size: ``sizes`` (cores, weight) for the ``mixed`` family, else ``LOAD_CPU``."""
     rng = np.random.default_rng(seed)
+    choices = [c for c, _ in sizes] if sizes else list(LOAD_CPU)
+    weights = [w / sum(w for _, w in sizes) for _, w in sizes] if sizes else None
+    smallest = min(choices)
     zones = [("east-a", "east"), ("east-b", "east"), ("west-a", "west")]
     node_list = [_node(i, *zones[i % len(zones)]) for i in range(nodes)]
     budget = fill * hot * 4
     workloads: list[dict[str, Any]] = []
     total = 0.0
     while True:
-        replicas, cpu = int(rng.integers(2, 6)), float(rng.choice([0.25, 0.5]))
+        replicas, cpu = int(rng.integers(2, 6)), float(rng.choice(choices, p=weights))
         if total + replicas * cpu > budget:
-            if total + 2 * 0.25 > budget:
+            if total + 2 * smallest > budget:
                 break
-            replicas, cpu = 2, 0.25
+            replicas, cpu = 2, smallest
         workloads.append({"name": f"svc{len(workloads)}", "replicas": replicas, "cpu": cpu, "memory": 0.25})
         total += replicas * cpu
     for i, w in enumerate(workloads[:-1]):
         w["talksTo"] = {workloads[i + 1]["name"]: float(rng.integers(1, 11))}
     hot_nodes = tuple(sorted(str(node_list[int(k)]["name"]) for k in rng.choice(nodes, size=hot, replace=False)))
     raw = {"nodes": node_list, "distances": _distances(), "workloads": workloads, "seed": seed}
-    return RebalanceScenario("load", seed, raw, (Phase(tuple(w["name"] for w in workloads), hot_nodes),), True)
+    family = "mixed" if sizes else "load"
+    return RebalanceScenario(family, seed, raw, (Phase(tuple(w["name"] for w in workloads), hot_nodes),), True)
 
 
 def network_skew(seed: int, nodes: int = 8, fill: float = 0.35) -> RebalanceScenario:
@@ -126,7 +146,9 @@ def _distances() -> dict[str, Any]:
 def generate(family: str, seed: int) -> RebalanceScenario:
     if family not in FAMILIES:
         raise ValueError(f"unknown scenario family {family!r}; one of {', '.join(FAMILIES)}")
-    return load_skew(seed) if family == "load" else network_skew(seed)
+    if family == "network":
+        return network_skew(seed)
+    return load_skew(seed, sizes=MIXED_CPU if family == "mixed" else None)
 
 
 # -- Kubernetes objects ------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ class PlanSettings:
     """Most annealing steps of a full plan (0: none)."""
     anneal_steps_per_pod: int = 1_500
     """Annealing steps per pending pod, up to :attr:`anneal_steps`."""
+    anneal_node_budget: int = 60_000_000
+    """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
+    this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes the 300,000 steps cost 2.9
+    of a first plan's 3.9 s of CPU and changed its cost by -0.1 to +0.8 % (``docs/placement.md``, "The
+    planner's CPU at 1,000 nodes")."""
     seed: int = 0
     repair_passes: int = 2
     starts: int = 8
@@ -205,13 +210,15 @@ class Planner:
         return max(1, min(s.restarts, s.restart_budget // max(nodes * pending, 1)))
 
     def _improve(self, search: CountSearch, pending: int) -> CountSearch:
-        """Annealing (steps per pending pod, bounded), descent, then rounds of kicks (bounded by nodes)."""
+        """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
+        nodes)."""
         s = self.settings
-        steps = min(s.anneal_steps, s.anneal_steps_per_pod * pending)
+        nodes = max(len(search.p.room_cpu), 1)
+        steps = min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // nodes)
         if steps > 0:
             search.anneal(steps)
             search.descend(s.passes)
-        rounds = min(s.kicks, s.kick_node_budget // max(len(search.p.room_cpu), 1))
+        rounds = min(s.kicks, s.kick_node_budget // nodes)
         return kicked(search, rounds, s.passes) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:

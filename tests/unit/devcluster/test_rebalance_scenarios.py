@@ -29,6 +29,26 @@ def test_load_scenario_fits_its_hot_nodes_and_is_skewed(seed: int) -> None:
     assert rs == generate("load", seed) and rs.raw == generate("load", seed).raw
 
 
+@pytest.mark.parametrize("seed", [0, 1, 100, 200])
+def test_mixed_scenario_is_load_with_pods_of_mixed_sizes(seed: int) -> None:
+    rs = generate("mixed", seed)
+    sc = rs.scenario
+    (phase,) = rs.phases
+    assert rs.family == "mixed" and rs.name == f"mixed-{seed}" and len(phase.nodes) == 3
+    assert 0.6 * 12 <= sum(w.cpu * w.replicas for w in sc.workloads) <= 0.8 * 12 + 1e-9
+    assert {w.cpu for w in sc.workloads} <= {0.1, 0.25, 0.5, 1.0}
+    assert len({w.cpu for w in sc.workloads}) >= 3  # mixed: not load's two sizes
+    assert rs.spread and all(w.replicas >= 2 for w in sc.workloads)
+    assert rs.raw == generate("mixed", seed).raw
+
+
+def test_mixed_family_leaves_the_load_family_as_it_was() -> None:
+    # The load family's draws are unchanged by the mixed one (its held-out results stay reproducible).
+    sc = generate("load", 200).scenario
+    assert [(w.replicas, w.cpu) for w in sc.workloads][:3] == [(2, 0.5), (2, 0.5), (3, 0.25)]
+    assert generate("load", 200).phases[0].nodes == ("n1", "n4", "n7")
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_network_scenario_splits_every_pair_across_regions_with_even_load(seed: int) -> None:
     rs = generate("network", seed)

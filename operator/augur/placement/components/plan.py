@@ -8,7 +8,8 @@ Neutral (100 everywhere) when the snapshot carries no plan (absent or stale: the
 as they would without planning) or the plan has no slot left for the workload. Lookup only: ``O(nodes)``.
 
 The other arguments configure the planner that produces the plan (the extender's background thread, the
-simulator): ``passes``, ``annealSteps`` (at most), ``annealStepsPerPod`` (per pending pod), ``seed``,
+simulator): ``passes``, ``annealSteps`` (at most; also at most 60,000,000 / nodes), ``annealStepsPerPod``
+(per pending pod), ``seed``,
 ``starts`` (greedy starts of a full plan, one per zone with most room), ``kicks`` (rounds of iterated local
 search after annealing, at most 5,000 / nodes), ``restarts`` (independent runs of annealing and kicks with
 seeds derived from ``seed``, the best kept; at most 200,000 / (nodes x pending pods), at least one); and
