@@ -51,8 +51,8 @@ class PlanSettings:
     anneal_node_budget: int = 60_000_000
     """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
     this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes the 300,000 steps cost 2.9
-    of a first plan's 3.9 s of CPU and changed its cost by -0.1 to +0.8 % (``docs/placement.md``, "The
-    planner's CPU at 1,000 nodes")."""
+    of a first plan's 3.9 s of CPU without lowering its cost (``bench/planner_anneal.py``; ``docs/placement.md``,
+    "Planner CPU")."""
     seed: int = 0
     repair_passes: int = 2
     starts: int = 8
