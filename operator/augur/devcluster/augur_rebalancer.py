@@ -92,6 +92,7 @@ class AugurRebalancer:
             "by_phase": by_phase,
             "by_reason": by_reason,
             "outcomes": outcomes,
+            "moves": [_move(m) for m in sorted(items, key=lambda m: m["metadata"].get("creationTimestamp") or "")],
             "policy": self.policy()["spec"],
             "last_status": {k: status.get(k) for k in STATUS_KEYS},
             "conditions": {
@@ -106,3 +107,19 @@ class AugurRebalancer:
         except ApiError as exc:
             return exc.status != 404
         return True
+
+
+def _move(m: Mapping[str, Any]) -> dict[str, Any]:
+    """One Migration as the report lists it: the pod, where it was asked to go and where it went."""
+    spec, st = m.get("spec") or {}, m.get("status") or {}
+    return {
+        "name": m["metadata"].get("name"),
+        "created": m["metadata"].get("creationTimestamp"),
+        "pod": spec.get("podName"),
+        "target": spec.get("targetNode"),
+        "source": st.get("sourceNode"),
+        "destination": st.get("destinationNode"),
+        "phase": st.get("phase"),
+        "outcome": st.get("reason"),
+        "predicted_gain": st.get("predictedGain") or spec.get("expectedGain"),
+    }
