@@ -209,12 +209,18 @@ class Planner:
         s = self.settings
         return max(1, min(s.restarts, s.restart_budget // max(nodes * pending, 1)))
 
+    def anneal_steps(self, nodes: int, pending: int) -> int:
+        """Annealing steps of one run: :attr:`PlanSettings.anneal_steps_per_pod` per pending pod, at most
+        :attr:`PlanSettings.anneal_steps` and :attr:`PlanSettings.anneal_node_budget` / nodes."""
+        s = self.settings
+        return min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // max(nodes, 1))
+
     def _improve(self, search: CountSearch, pending: int) -> CountSearch:
         """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
         nodes)."""
         s = self.settings
         nodes = max(len(search.p.room_cpu), 1)
-        steps = min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // nodes)
+        steps = self.anneal_steps(nodes, pending)
         if steps > 0:
             search.anneal(steps)
             search.descend(s.passes)

@@ -245,3 +245,14 @@ def test_restarts_keep_the_best_run_and_stay_within_the_budget() -> None:
     assert planner.restarts(nodes=50, pending=200) == 4
     assert planner.restarts(nodes=1000, pending=500) == 1
     assert Planner(PlanSettings(restarts=0)).restarts(nodes=3, pending=20) == 1
+
+
+def test_annealing_is_bounded_by_the_pods_the_cap_and_the_nodes() -> None:
+    """An accepted annealing move costs O(nodes): at extender scale the steps are bounded by nodes, while
+    the simulator's scenarios (at most a few dozen nodes) keep the per-pod steps and the cap."""
+    planner = Planner(PlanSettings())
+    assert planner.anneal_steps(nodes=20, pending=20) == 30_000  # 1,500 per pending pod
+    assert planner.anneal_steps(nodes=44, pending=200) == 300_000  # the cap
+    assert planner.anneal_steps(nodes=200, pending=500) == 300_000  # 60,000,000 / 200: the cap still
+    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
+    assert Planner(PlanSettings(anneal_steps=0)).anneal_steps(nodes=3, pending=5) == 0
