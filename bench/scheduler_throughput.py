@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.kwok import delay_annotations
 from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
 from augur.devcluster.procs import ManagedProcess, wait_until
 
@@ -72,12 +73,15 @@ def profiles(ns: str) -> str:
     return "---\n".join(docs)
 
 
-def pod(ns: str, i: int) -> dict[str, Any]:
+def pod(ns: str, i: int, ready_delay: float = 0.0) -> dict[str, Any]:
     app = WORKLOADS[i % len(WORKLOADS)][0]
+    meta: dict[str, Any] = {"name": f"p-{i:05d}", "namespace": ns, "labels": {"app": app}}
+    if ready_delay > 0:  # kwok (the nodes' fake kubelets) patches the pod Running only after this
+        meta["annotations"] = delay_annotations(ready_delay, ready_delay)
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": f"p-{i:05d}", "namespace": ns, "labels": {"app": app}},
+        "metadata": meta,
         "spec": {
             "tolerations": [KWOK_TOLERATION],
             "containers": [
@@ -87,10 +91,10 @@ def pod(ns: str, i: int) -> dict[str, Any]:
     }
 
 
-def create_pods(cluster: LocalCluster, ns: str, count: int) -> None:
+def create_pods(cluster: LocalCluster, ns: str, count: int, ready_delay: float = 0.0) -> None:
     """All pods in one ``kubectl create`` of a List (one Go client, no Python models per pod)."""
     for k in range(0, count, 250):  # in chunks, for kubectl's 5-minute limit on a saturated machine
-        items = [pod(ns, i) for i in range(k, min(count, k + 250))]
+        items = [pod(ns, i, ready_delay) for i in range(k, min(count, k + 250))]
         cluster.kubectl(
             "create", "-f", "-", "-o", "name", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
         )
@@ -103,13 +107,14 @@ def measure(
     pods: int,
     extenders: list[dict[str, Any]],
     extender_url: str,
+    ready_delay: float = 0.0,
 ) -> dict[str, Any]:
     cluster.restart_scheduler(start=False)
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("apply", "-f", "-", stdin=profiles(ns))
     if extender_url:  # Augur's extender: its cache holds the profiles before the pods come
         wait_for_profiles(extender_url, len(WORKLOADS))
-    create_pods(cluster, ns, pods)
+    create_pods(cluster, ns, pods, ready_delay)
     load = os.getloadavg()[0]
     bound: dict[str, float] = {}
     done = threading.Event()
@@ -282,6 +287,14 @@ def parse_args() -> argparse.Namespace:
         help="also measure null extenders (no decision; Python on uvicorn and Go): the protocol's own cost",
     )
     parser.add_argument(
+        "--pod-ready-delay",
+        type=float,
+        default=0.0,
+        help="seconds before kwok marks each pod Running (0: at once, kwok's default). kwok fakes every "
+        "node's kubelet on the same cores as the control plane; a delay past the burst keeps that work, "
+        "which real kubelets do on their own nodes, out of the measurement",
+    )
+    parser.add_argument(
         "--warmup-pods",
         type=int,
         default=300,
@@ -314,7 +327,7 @@ def main() -> int:
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
-        args.warmup = warm_up(cluster, api, args.warmup_pods, args.lock)
+        args.warmup = warm_up(cluster, api, args.warmup_pods, args.lock, args.pod_ready_delay)
         for r in range(args.rounds):
             order = list(modes) if r % 2 == 0 else list(reversed(modes))
             for mode in order:
@@ -328,7 +341,7 @@ def main() -> int:
                 cpu_before = cpu_seconds(proc.pid) if proc else 0.0
                 calls_before = requests_served(url) if is_augur else {}
                 with bench_lock(args.lock) as waited:
-                    run = measure(cluster, api, ns, args.pods, extenders, url if is_augur else "")
+                    run = measure(cluster, api, ns, args.pods, extenders, url if is_augur else "", args.pod_ready_delay)
                 run["lock_wait_seconds"] = waited
                 run["round"] = r
                 if proc is not None:
@@ -401,14 +414,16 @@ def null(cluster: LocalCluster, name: str, argv: list[str]) -> Launch:
     return launch
 
 
-def warm_up(cluster: LocalCluster, api: client.CoreV1Api, pods: int, lock: Path | None) -> dict[str, Any] | None:
+def warm_up(
+    cluster: LocalCluster, api: client.CoreV1Api, pods: int, lock: Path | None, ready_delay: float = 0.0
+) -> dict[str, Any] | None:
     """Schedule ``pods`` once without the extender on the fresh cluster (the first measurement after set-up
     was the slowest in two runs, and round 0 always starts without the extender); reported, not in the
     ratios."""
     if pods <= 0:
         return None
     with bench_lock(lock):
-        run = measure(cluster, api, "bench-warmup", pods, [], "")
+        run = measure(cluster, api, "bench-warmup", pods, [], "", ready_delay)
     print(f"warm-up without the extender: {run}", flush=True)
     delete_namespace(cluster, "bench-warmup")
     return run
@@ -438,6 +453,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "rounds": done,
         "rounds_planned": args.rounds,
         "protocol": "modes alternate each round; pods force-deleted, namespace waited for before the next run",
+        "pod_ready_delay_seconds": args.pod_ready_delay,
         "warmup_without_extender": getattr(args, "warmup", None),
         "extender": {
             "config": "examples/scheduler/kube-scheduler-config.yaml",
