@@ -50,9 +50,9 @@ class PlanSettings:
     """Annealing steps per pending pod, up to :attr:`anneal_steps`."""
     anneal_node_budget: int = 60_000_000
     """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
-    this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes the 300,000 steps cost 2.9
-    of a first plan's 3.9 s of CPU without lowering its cost (``bench/planner_anneal.py``; ``docs/placement.md``,
-    "Planner CPU")."""
+    this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes a first plan took 4.3 s of CPU
+    with 300,000 steps, 1.9 s with 60,000 and 1.1 s without annealing, for the same cost (``bench/planner_anneal.py``;
+    ``docs/placement.md``, "Planner CPU")."""
     seed: int = 0
     repair_passes: int = 2
     starts: int = 8
