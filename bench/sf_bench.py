@@ -199,7 +199,7 @@ def speed() -> dict[str, Any]:
     y = _two_weeks(4032 + 1000, 0)
     out: dict[str, Any] = {}
     fitted: dict[str, Any] = {}
-    for name in ("holt_winters", "mstl", "sarimax", "autoreg", COMBINATION, *SF_CANDIDATES):
+    for name in ("holt_winters", "mstl", "sarimax", "median_level", "autoreg", COMBINATION, *SF_CANDIDATES):
         start, start_cpu = time.perf_counter(), time.process_time()
         if name == COMBINATION:  # the mean of Augur's other candidates, as the selection builds it
             members = tuple(m for m in CANDIDATES if m in fitted)

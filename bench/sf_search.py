@@ -32,7 +32,6 @@ import datasets
 from common import RESULTS, machine, write
 
 from augur.forecast.forecaster import ForecastSettings
-from augur.forecast.selection import CANDIDATES
 from augur.sim import policies
 from augur.sim.backtest import detected_season, seasonal_naive_reference
 from augur.sim.policies import WalkSettings, run_forecast_policy
@@ -40,8 +39,10 @@ from augur.sim.progress import Progress
 from augur.sim.protocol import backtest_setup, default_warmup_steps, evaluated_mask
 from augur.sim.trace import load_trace
 
-BEFORE = tuple(c for c in CANDIDATES if c != "combination")
-"""Augur's candidates before issue 12's round."""
+BEFORE = ("seasonal_naive", "holt_winters", "mstl", "sarimax")
+"""Augur's candidates before issue 12's rounds."""
+COMBINED = (*BEFORE, "combination")
+"""... after the first round (``combination``), before the second (``median_level``)."""
 CONFIGS: dict[str, tuple[str, ...]] = {
     "augur_before": BEFORE,
     "combination_all": (*BEFORE, "combination"),
@@ -49,10 +50,13 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "autoreg_combination": (*BEFORE, "autoreg", "combination"),
     "near": BEFORE,
     "near_autoreg_combination": (*BEFORE, "autoreg", "combination"),
-    "ses_combination": (*CANDIDATES, "ses"),
-    "ses_autoreg_combination": (*CANDIDATES, "ses", "autoreg"),
+    "ses_combination": (*COMBINED, "ses"),
+    "ses_autoreg_combination": (*COMBINED, "ses", "autoreg"),
     "with_sf": (*BEFORE, "sf_autoets", "sf_autoarima"),
     "combination_sf": (*BEFORE, "sf_autoets", "sf_autoarima", "combination"),
+    "median_level": (*COMBINED, "median_level"),
+    "smooth_level": (*COMBINED, "smooth_level"),
+    "both_levels": (*COMBINED, "median_level", "smooth_level"),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
@@ -139,7 +143,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--split",
         default=datasets.DEVELOPMENT,
-        help="validation: only to report the chosen change (augur_before vs combination_all), after tuning",
+        help="validation: only to report the chosen changes (combination_all, median_level), after tuning",
     )
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
     args = parser.parse_args(argv)
@@ -147,7 +151,7 @@ def main(argv: list[str]) -> int:
     names = args.configs.split(",")
     k, n = (int(x) for x in args.shard.split("/"))
     series = datasets.by_split(args.split)
-    if args.split != datasets.DEVELOPMENT and not set(names) <= {"augur_before", "combination_all"}:
+    if args.split != datasets.DEVELOPMENT and not set(names) <= {"augur_before", "combination_all", "median_level"}:
         parser.error("on validation series only the before/after comparison of the chosen change runs")
     if args.series:
         series = [p for p in series if p.name in args.series.split(",")]

@@ -170,7 +170,7 @@ def detected_seasons(values: FloatArray, settings: ForecastSettings) -> tuple[tu
 
 
 def _evaluate(prep: _Prepared, names: tuple[str, ...], settings: ForecastSettings) -> list[Evaluation]:
-    builders = fitters(prep.periods, prep.primary)
+    builders = fitters(prep.periods, prep.primary, settings.target_horizon)
     members = members_of(settings.candidates)
     scored = tuple(range(prep.target_index + 1)) if settings.near_horizons_score else (prep.target_index,)
     return evaluate(names, builders, prep.y, prep.x, prep.horizons, scored, prep.validation, members)

@@ -18,6 +18,7 @@ from augur.forecast.autoreg import AutoRegression
 from augur.forecast.combination import Combination
 from augur.forecast.fingerprint import Fingerprint, HistoryStatus
 from augur.forecast.forecaster import Forecaster, ForecastSettings
+from augur.forecast.level import MedianLevel, SmoothLevel
 from augur.forecast.models import Decomposed, FittedModel, HoltWinters, SeasonalNaive
 from augur.forecast.online import OnlineCalibration, OnlineSettings
 from augur.forecast.quantiles import Calibration
@@ -93,6 +94,10 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
             "lags": _floats(model.lags),
             "t": model.t,
         }
+    if isinstance(model, MedianLevel):
+        return {"type": "MedianLevel", "recent": _floats(model.recent), "last": _num(model.last), "t": model.t}
+    if isinstance(model, SmoothLevel):
+        return {"type": "SmoothLevel", "alpha": model.alpha, "level": _num(model.level), "t": model.t}
     if isinstance(model, Combination):
         return {
             "type": "Combination",
@@ -141,6 +146,10 @@ def model_from_dict(data: dict[str, Any]) -> FittedModel:
         return sf_model_from_dict(data)
     if kind == "AutoRegression":
         return AutoRegression(float(data["const"]), _array(data["phi"]), _array(data["lags"]), int(data["t"]))
+    if kind == "MedianLevel":
+        return MedianLevel(_array(data["recent"]), _unnum(data["last"]), int(data["t"]))
+    if kind == "SmoothLevel":
+        return SmoothLevel(float(data["alpha"]), _unnum(data["level"]), int(data["t"]))
     if kind == "Combination":
         members = tuple(model_from_dict(m) for m in data["members"])
         return Combination(members, tuple(str(label) for label in data["labels"]))

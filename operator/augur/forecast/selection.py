@@ -12,24 +12,28 @@ import numpy as np
 
 from augur.forecast.autoreg import fit_autoreg
 from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors
+from augur.forecast.level import fit_median_level, fit_smooth_level
 from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters, fit_seasonal_naive
 from augur.forecast.quantiles import Calibration, calibrate
 from augur.forecast.regression import fit_harmonic_arima
 from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 
-CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION)
-"""Augur's default candidates; ``combination`` is the mean of the other three models (chosen on the
-development series, ``bench/results/sf_search.json``). ``autoreg`` and the ``sf_*`` models are fitters
-that a ``ForecastSettings.candidates`` may name, not defaults."""
+CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION, "median_level")
+"""Augur's default candidates; ``combination`` is the mean of the others except seasonal naive, and
+``median_level`` the robust level of :mod:`augur.forecast.level` (both chosen on the development
+series, ``bench/results/sf_search.json`` and ``sf_search_levels.json``). ``autoreg``, ``ses``,
+``smooth_level`` and the ``sf_*`` models are fitters that a ``ForecastSettings.candidates`` may name,
+not defaults."""
 MAX_ORIGINS = 150
 
 Fitter = Callable[[FloatArray, FloatArray | None], FittedModel]
 
 
-def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
-    """Model builders for the detected periods (``primary`` 0 or 1 means none): Augur's candidates and the
-    statsforecast models (``sf_*``, :mod:`augur.forecast.sf_models`; not candidates by default)."""
+def fitters(periods: tuple[int, ...], primary: int, horizon: int = 1) -> dict[str, Fitter]:
+    """Model builders for the detected periods (``primary`` 0 or 1 means none) and the lead time
+    (``horizon`` steps, which the level models are fitted for): Augur's candidates and the statsforecast
+    models (``sf_*``, :mod:`augur.forecast.sf_models`; not candidates by default)."""
     return {
         "seasonal_naive": lambda y, x: fit_seasonal_naive(y, primary),
         "holt_winters": lambda y, x: fit_holt_winters(y, primary),
@@ -37,6 +41,8 @@ def fitters(periods: tuple[int, ...], primary: int) -> dict[str, Fitter]:
         "mstl": lambda y, x: fit_decomposed(y, periods),
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
         "autoreg": lambda y, x: fit_autoreg(y),
+        "median_level": lambda y, x: fit_median_level(y, horizon),
+        "smooth_level": lambda y, x: fit_smooth_level(y, horizon),
         "sf_autoets": lambda y, x: fit_sf_autoets(y, primary),
         "sf_autoarima": lambda y, x: fit_sf_autoarima(y, primary),
         "sf_mstl": lambda y, x: fit_sf_mstl(y, periods),

@@ -68,7 +68,7 @@ def _forecast_at(name: str, window: FloatArray, settings: ForecastSettings, hori
         forecaster = fit_forecaster(window, replace(settings, candidates=FORECASTERS[name]))
         return float(forecaster.forecast((horizon,), (0.5,)).values[0, 0])
     periods, primary = detected_seasons(window, settings)
-    model = fitters(periods, primary)[name](window[-settings.history_points :], None)
+    model = fitters(periods, primary, settings.target_horizon)[name](window[-settings.history_points :], None)
     value = float(model.forecast(horizon)[horizon - 1])
     finite = window[np.isfinite(window)]
     return max(value, 0.0) if finite.size and float(finite.min()) >= 0 else value

@@ -56,7 +56,7 @@ def test_its_rolling_origin_errors_are_those_of_the_mean_forecast() -> None:
 
 
 def test_members_are_the_candidates_but_the_baseline() -> None:
-    assert members_of(CANDIDATES) == ("holt_winters", "mstl", "sarimax")
+    assert members_of(CANDIDATES) == ("holt_winters", "mstl", "sarimax", "median_level")
     assert members_of(("holt_winters", "sarimax")) == ()
 
 

@@ -18,7 +18,9 @@ def _series(n: int, seed: int = 0) -> np.ndarray:
     return y
 
 
-@pytest.mark.parametrize("candidate", ["seasonal_naive", "holt_winters", "mstl", "sarimax"])
+@pytest.mark.parametrize(
+    "candidate", ["seasonal_naive", "holt_winters", "mstl", "sarimax", "median_level", "smooth_level", "autoreg"]
+)
 def test_every_model_round_trips_exactly_through_json(candidate: str) -> None:
     settings = ForecastSettings(1800.0, target_horizon=2, candidates=(candidate,))
     fitted = fit_forecaster(_series(400), settings)

@@ -1,0 +1,126 @@
+"""Robust local levels: flat forecasts fitted for the absolute error at the lead time.
+
+On noisy, non-seasonal series (spiky CPU of a quiet service, an ad exchange's hourly cost) the best
+point forecast a few steps ahead is a level, not the last value: statsforecast's AutoARIMA picks white
+noise around a mean or an ARIMA(p,1,q) whose MA term all but cancels the difference there. Augur's
+damped Holt is fitted for the squared one-step error, so one spike pulls its level up and its
+smoothing constant toward the noise. These two models instead choose their one parameter by the mean
+absolute error of the ``horizon``-step forecast on the recent history (the error the selection and the
+backtest score), so a spike moves them little:
+
+- ``median_level``: the median of the last ``window`` observations;
+- ``smooth_level``: exponential smoothing of the level, ``level += alpha * (y - level)``.
+
+Both forecast the same value at every horizon; a gap (``NaN``) leaves the state unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from augur.forecast.series import FloatArray
+
+WINDOWS = (2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 144, 288)
+"""Candidate windows (steps) of ``median_level``."""
+ALPHAS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
+"""Candidate smoothing constants of ``smooth_level``."""
+FIT_POINTS = 2016
+"""Recent points the parameter is chosen on (a week at five-minute steps)."""
+MIN_POINTS = 20
+
+
+@dataclass(frozen=True)
+class MedianLevel:
+    """Median of the last ``len(recent)`` observations; ``recent[-1]`` is the latest."""
+
+    recent: FloatArray
+    last: float
+    """Forecast when every recent value is a gap."""
+    t: int
+
+    @property
+    def name(self) -> str:
+        return "median_level"
+
+    def update(self, value: float, exog: FloatArray | None = None) -> MedianLevel:
+        if np.isnan(value):
+            return replace(self, t=self.t + 1)
+        recent = np.concatenate((self.recent[1:], [value]))
+        return MedianLevel(recent, self.last, self.t + 1)
+
+    def forecast(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
+        known = self.recent[np.isfinite(self.recent)]
+        level = float(np.median(known)) if known.size else self.last
+        return np.full(steps, level)
+
+
+@dataclass(frozen=True)
+class SmoothLevel:
+    """Simple exponential smoothing with ``alpha`` chosen for the absolute error."""
+
+    alpha: float
+    level: float
+    t: int
+
+    @property
+    def name(self) -> str:
+        return "smooth_level"
+
+    def update(self, value: float, exog: FloatArray | None = None) -> SmoothLevel:
+        if np.isnan(value):
+            return replace(self, t=self.t + 1)
+        return SmoothLevel(self.alpha, self.level + self.alpha * (value - self.level), self.t + 1)
+
+    def forecast(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
+        return np.full(steps, self.level)
+
+
+def _recent(y: FloatArray, max_points: int) -> FloatArray:
+    data = y[-max_points:]
+    data = data[np.isfinite(data)]
+    if data.size < MIN_POINTS:
+        raise ValueError("too few points for a level model")
+    return np.asarray(data, dtype=np.float64)
+
+
+def fit_median_level(y: FloatArray, horizon: int = 1, max_points: int = FIT_POINTS) -> MedianLevel:
+    """The window whose median at ``t`` best forecasts ``y[t + horizon]`` (mean absolute error, ties to
+    the shorter window) over the recent history."""
+    data = _recent(y, max_points)
+    h = max(1, horizon)
+    best_window, best_error = 1, float(np.mean(np.abs(data[h:] - data[:-h])))
+    for window in WINDOWS:
+        if data.size < window + h + MIN_POINTS // 2:
+            break
+        medians = np.median(sliding_window_view(data, window)[:-h], axis=1)
+        error = float(np.mean(np.abs(data[window - 1 + h :] - medians)))
+        if error < best_error:
+            best_window, best_error = window, error
+    return MedianLevel(data[-best_window:].copy(), float(data[-1]), int(y.size))
+
+
+def _smoothed(data: FloatArray, alpha: float) -> FloatArray:
+    """Levels after each observation (started at the first)."""
+    from scipy.signal import lfilter
+
+    start = np.asarray([(1 - alpha) * data[0]])
+    return np.asarray(lfilter([alpha], [1.0, alpha - 1.0], data, zi=start)[0], dtype=np.float64)
+
+
+def fit_smooth_level(y: FloatArray, horizon: int = 1, max_points: int = FIT_POINTS) -> SmoothLevel:
+    """The smoothing constant whose level at ``t`` best forecasts ``y[t + horizon]`` (mean absolute
+    error over the recent history, the first tenth left out as burn-in; ties to the smaller constant)."""
+    data = _recent(y, max_points)
+    h = max(1, horizon)
+    burn = data.size // 10
+    best: tuple[float, float, float] | None = None
+    for alpha in ALPHAS:
+        levels = _smoothed(data, alpha)
+        error = float(np.mean(np.abs(data[burn + h :] - levels[burn:-h])))
+        if best is None or error < best[0]:
+            best = (error, alpha, float(levels[-1]))
+    assert best is not None
+    return SmoothLevel(best[1], best[2], int(y.size))
