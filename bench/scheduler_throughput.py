@@ -306,7 +306,10 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         help="hold this flock(1)-compatible lock file during each measurement only (not during set-up)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.pod_ready_delay < 0:
+        parser.error(f"--pod-ready-delay must be 0 or more seconds, not {args.pod_ready_delay:g}")
+    return args
 
 
 def main() -> int:
@@ -367,7 +370,6 @@ def extender_modes(
     def augur(*flags: str) -> Launch:
         return lambda: cluster.start_extender(args=[*base_args, *flags])
 
-    # mode -> (how to start its extender, extender config without its URL); None: no extender
     modes: dict[str, tuple[Launch, dict[str, Any]] | None] = {
         "without_extender": None,
         "with_extender": (augur(), shipped),

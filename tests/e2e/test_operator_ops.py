@@ -236,7 +236,8 @@ spec:
             lambda: deployment_replicas(crds, namespace, "web") > 2, 90, "Augur scales once the HPA is gone", op.proc
         )
         wp = get_json(crds, "workloadprofile", "web", "-n", namespace)
-        assert condition(wp, "Conflict") == {**condition(wp, "Conflict"), "status": "False", "reason": "NoConflict"}
+        resolved = condition(wp, "Conflict")
+        assert resolved is not None and resolved["status"] == "False" and resolved["reason"] == "NoConflict", resolved
         wait_until(lambda: len(watch.writes) > 0, 30, "the watch to see the write")
         assert [w.replicas for w in watch.augur_writes()] == [deployment_replicas(crds, namespace, "web")], watch.writes
         reasons = [e["reason"] for e in profile_events(crds, namespace, "web")]
