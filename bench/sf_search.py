@@ -57,6 +57,8 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "median_level": (*COMBINED, "median_level"),
     "smooth_level": (*COMBINED, "smooth_level"),
     "both_levels": (*COMBINED, "median_level", "smooth_level"),
+    "sticky_05": (*COMBINED, "median_level"),
+    "sticky_10": (*COMBINED, "median_level"),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
@@ -64,6 +66,8 @@ CONFIGS: dict[str, tuple[str, ...]] = {
 SETTINGS: dict[str, dict[str, Any]] = {
     "near": {"near_horizons_score": True},
     "near_autoreg_combination": {"near_horizons_score": True},
+    "sticky_05": {"reselect_margin": 0.05},
+    "sticky_10": {"reselect_margin": 0.10},
 }
 """ForecastSettings fields other than the candidates, per configuration."""
 MAX_STEPS = 4032

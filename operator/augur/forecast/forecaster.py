@@ -43,6 +43,9 @@ class ForecastSettings:
     near_horizons_score: bool = False
     """Select on the mean of the MAEs at horizons 1 … ``target_horizon`` (every horizon the decision
     reads: the near ones hold replicas, the target one buys them) instead of the target horizon's alone."""
+    reselect_margin: float = 0.0
+    """A full reselection at a scheduled refit keeps the model chosen before unless another candidate's
+    validation error is lower by more than this fraction (0: the lowest error always wins)."""
     online: OnlineSettings = field(default_factory=OnlineSettings)
     """Online calibration of horizons 1 … ``target_horizon`` (:mod:`augur.forecast.online`)."""
 
@@ -180,14 +183,17 @@ def _relative(score: float, reference: float) -> float:
     return score / reference if reference > 0 and math.isfinite(reference) else math.nan
 
 
-def fit_forecaster(values: FloatArray, settings: ForecastSettings, exog: FloatArray | None = None) -> Forecaster:
-    """Fingerprint the history, select a model by rolling origin over every candidate, calibrate it."""
+def fit_forecaster(
+    values: FloatArray, settings: ForecastSettings, exog: FloatArray | None = None, incumbent: str = ""
+) -> Forecaster:
+    """Fingerprint the history, select a model by rolling origin over every candidate, calibrate it;
+    ``incumbent`` is the model chosen before (see ``ForecastSettings.reselect_margin``)."""
     prep = _prepare(values, settings, exog)
     names = tuple(dict.fromkeys((*settings.candidates, "seasonal_naive")))
     evaluations = _evaluate(prep, names, settings)
     reference = next((e.score for e in evaluations if e.name == "seasonal_naive"), math.nan)
     competing = [e for e in evaluations if e.name in settings.candidates] or evaluations
-    winner, calibration = best(competing, prep.horizons)
+    winner, calibration = best(competing, prep.horizons, incumbent, settings.reselect_margin)
     scores = tuple((e.name, e.score) for e in competing)
     fitted = Forecaster(
         settings,
@@ -237,28 +243,29 @@ def _refit(previous: Forecaster, values: FloatArray, exog: FloatArray | None = N
     than ``reselect_degradation`` since the last selection or exceeds seasonal naive's.
     """
     settings = previous.settings
+    incumbent = "" if previous.chosen == "seasonal_naive" else previous.chosen
     if not previous.chosen or previous.refits_since_selection + 1 >= settings.reselect_every:
-        return fit_forecaster(values, settings, exog)
+        return fit_forecaster(values, settings, exog, incumbent)
     if previous.chosen == "seasonal_naive" and len(settings.candidates) > 1:
         # The baseline cannot be judged against itself, and it usually wins on a short or changing
         # history: keep looking for a better model at every refit.
-        return fit_forecaster(values, settings, exog)
+        return fit_forecaster(values, settings, exog, incumbent)
     prep = _prepare(values, settings, exog)
     if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:
-        return fit_forecaster(values, settings, exog)
+        return fit_forecaster(values, settings, exog, incumbent)
     names = tuple(dict.fromkeys((previous.chosen, "seasonal_naive")))
     evaluations = {e.name: e for e in _evaluate(prep, names, settings)}
     own = evaluations.get(previous.chosen)
     reference = evaluations.get("seasonal_naive")
     if own is None or not math.isfinite(own.score):
-        return fit_forecaster(values, settings, exog)
+        return fit_forecaster(values, settings, exog, incumbent)
     relative = _relative(own.score, reference.score if reference else math.nan)
     alternatives = len(settings.candidates) > 1
     if alternatives and math.isfinite(relative) and math.isfinite(previous.relative_error):
         if relative > 1.0 and previous.chosen != "seasonal_naive":
-            return fit_forecaster(values, settings, exog)
+            return fit_forecaster(values, settings, exog, incumbent)
         if relative > settings.reselect_degradation * previous.relative_error:
-            return fit_forecaster(values, settings, exog)
+            return fit_forecaster(values, settings, exog, incumbent)
     winner, calibration = best([own], prep.horizons)
     scores = tuple((name, own.score if name == own.name else score) for name, score in previous.scores)
     return replace(

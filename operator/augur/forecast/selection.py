@@ -131,9 +131,15 @@ def _score(errors: FloatArray, scored: int | tuple[int, ...]) -> float:
     return float(np.mean(maes)) if maes else float("inf")
 
 
-def best(evaluations: list[Evaluation], horizons: tuple[int, ...]) -> tuple[Evaluation, Calibration]:
-    """The lowest-scoring candidate and the quantile calibration from its errors."""
+def best(
+    evaluations: list[Evaluation], horizons: tuple[int, ...], incumbent: str = "", margin: float = 0.0
+) -> tuple[Evaluation, Calibration]:
+    """The lowest-scoring candidate and the quantile calibration from its errors; ``incumbent`` (the
+    model chosen before) stays when its score is within ``margin`` (a fraction) of the lowest."""
     if not evaluations:
         raise ValueError("no forecasting model could be fitted")
     winner = min(evaluations, key=lambda e: e.score)
+    kept = next((e for e in evaluations if e.name == incumbent), None) if incumbent and margin > 0 else None
+    if kept is not None and math.isfinite(kept.score) and kept.score <= (1 + margin) * winner.score:
+        winner = kept
     return winner, calibrate(winner.errors, horizons)

@@ -83,3 +83,21 @@ def test_refit_reselects_when_the_chosen_model_degrades_or_seasons_change() -> N
     baseline = replace(first, chosen="seasonal_naive")
     assert refit_forecaster(baseline, y).refits_since_selection == 0, "a baseline choice is re-examined"
     assert refit_forecaster(first, y).refits_since_selection == 1
+
+
+def test_a_reselection_keeps_the_incumbent_within_the_margin() -> None:
+    y = _series(800)
+    candidates = ("holt_winters", "sarimax")
+    plain = fit_forecaster(y, ForecastSettings(900.0, target_horizon=2, candidates=candidates))
+    scores = dict(plain.scores)
+    loser = max(candidates, key=lambda name: scores[name])
+    gap = scores[loser] / scores[plain.chosen] - 1
+    assert gap > 0
+    wide = ForecastSettings(900.0, target_horizon=2, candidates=candidates, reselect_margin=gap * 1.01)
+    narrow = replace(wide, reselect_margin=gap * 0.99)
+    assert fit_forecaster(y, wide, incumbent=loser).chosen == loser
+    assert fit_forecaster(y, narrow, incumbent=loser).chosen == plain.chosen
+    assert fit_forecaster(y, wide).chosen == plain.chosen, "without an incumbent the lowest error wins"
+    # a scheduled refit's reselection passes the model chosen before as the incumbent
+    due = replace(fit_forecaster(y[:700], wide), chosen=loser, refits_since_selection=wide.reselect_every - 1)
+    assert refit_forecaster(due, y).chosen == loser
