@@ -57,6 +57,8 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "median_level": (*COMBINED, "median_level"),
     "smooth_level": (*COMBINED, "smooth_level"),
     "both_levels": (*COMBINED, "median_level", "smooth_level"),
+    "median_follow": (*COMBINED, "median_follow"),
+    "median_both": (*COMBINED, "median_level", "median_follow"),
     "sticky_05": (*COMBINED, "median_level"),
     "sticky_10": (*COMBINED, "median_level"),
     "sf_autoets": ("sf_autoets",),

@@ -8,7 +8,8 @@ smoothing constant toward the noise. These two models instead choose their one p
 absolute error of the ``horizon``-step forecast on the recent history (the error the selection and the
 backtest score), so a spike moves them little:
 
-- ``median_level``: the median of the last ``window`` observations;
+- ``median_level``: the median of the last ``window`` observations (``median_follow``: the same, but the
+  latest value once a burst has lasted :data:`FOLLOW` steps);
 - ``smooth_level``: exponential smoothing of the level, ``level += alpha * (y - level)``.
 
 Both forecast the same value at every horizon; a gap (``NaN``) leaves the state unchanged.
@@ -30,6 +31,10 @@ ALPHAS = (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 FIT_POINTS = 2016
 """Recent points the parameter is chosen on (a week at five-minute steps)."""
 MIN_POINTS = 20
+FOLLOW = 2
+"""With ``follow``: this many latest values all beyond ``FOLLOW_MADS`` median absolute deviations from the
+window's median on the same side mark a level shift (a burst), and the forecast is the latest value."""
+FOLLOW_MADS = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,21 +45,38 @@ class MedianLevel:
     last: float
     """Forecast when every recent value is a gap."""
     t: int
+    follow: bool = False
+    """Follow a level shift (see :data:`FOLLOW`)."""
 
     @property
     def name(self) -> str:
-        return "median_level"
+        return "median_follow" if self.follow else "median_level"
 
     def update(self, value: float, exog: FloatArray | None = None) -> MedianLevel:
         if np.isnan(value):
             return replace(self, t=self.t + 1)
         recent = np.concatenate((self.recent[1:], [value]))
-        return MedianLevel(recent, self.last, self.t + 1)
+        return replace(self, recent=recent, t=self.t + 1)
 
     def forecast(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
         known = self.recent[np.isfinite(self.recent)]
-        level = float(np.median(known)) if known.size else self.last
+        if not known.size:
+            return np.full(steps, self.last)
+        level = float(np.median(known))
+        if self.follow and known.size > 2 * FOLLOW:
+            spread = FOLLOW_MADS * float(np.median(np.abs(known - level)))
+            tail = known[-FOLLOW:]
+            if tail.min() > level + spread or tail.max() < level - spread:
+                level = float(known[-1])
         return np.full(steps, level)
+
+
+def _following(windows: FloatArray, medians: FloatArray) -> FloatArray:
+    """:meth:`MedianLevel.forecast` with ``follow`` for each row of ``windows`` (latest value last)."""
+    spread = FOLLOW_MADS * np.median(np.abs(windows - medians[:, None]), axis=1)
+    tail = windows[:, -FOLLOW:]
+    shifted = (tail.min(axis=1) > medians + spread) | (tail.max(axis=1) < medians - spread)
+    return np.asarray(np.where(shifted, windows[:, -1], medians), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -86,20 +108,26 @@ def _recent(y: FloatArray, max_points: int) -> FloatArray:
     return np.asarray(data, dtype=np.float64)
 
 
-def fit_median_level(y: FloatArray, horizon: int = 1, max_points: int = FIT_POINTS) -> MedianLevel:
-    """The window whose median at ``t`` best forecasts ``y[t + horizon]`` (mean absolute error, ties to
-    the shorter window) over the recent history."""
+def fit_median_level(
+    y: FloatArray, horizon: int = 1, max_points: int = FIT_POINTS, follow: bool = False
+) -> MedianLevel:
+    """The window whose median at ``t`` (with ``follow``, the forecast that follows level shifts) best
+    forecasts ``y[t + horizon]`` (mean absolute error, ties to the shorter window) over the recent
+    history."""
     data = _recent(y, max_points)
     h = max(1, horizon)
     best_window, best_error = 1, float(np.mean(np.abs(data[h:] - data[:-h])))
     for window in WINDOWS:
         if data.size < window + h + MIN_POINTS // 2:
             break
-        medians = np.median(sliding_window_view(data, window)[:-h], axis=1)
-        error = float(np.mean(np.abs(data[window - 1 + h :] - medians)))
+        rows = sliding_window_view(data, window)[:-h]
+        forecasts = np.median(rows, axis=1)
+        if follow and window > 2 * FOLLOW:
+            forecasts = _following(rows, forecasts)
+        error = float(np.mean(np.abs(data[window - 1 + h :] - forecasts)))
         if error < best_error:
             best_window, best_error = window, error
-    return MedianLevel(data[-best_window:].copy(), float(data[-1]), int(y.size))
+    return MedianLevel(data[-best_window:].copy(), float(data[-1]), int(y.size), follow)
 
 
 def _smoothed(data: FloatArray, alpha: float) -> FloatArray:

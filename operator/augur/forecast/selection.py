@@ -23,8 +23,8 @@ CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION, 
 """Augur's default candidates; ``combination`` is the mean of the others except seasonal naive, and
 ``median_level`` the robust level of :mod:`augur.forecast.level` (both chosen on the development
 series, ``bench/results/sf_search.json`` and ``sf_search_levels.json``). ``autoreg``, ``ses``,
-``smooth_level`` and the ``sf_*`` models are fitters that a ``ForecastSettings.candidates`` may name,
-not defaults."""
+``smooth_level``, ``median_follow`` and the ``sf_*`` models are fitters that a
+``ForecastSettings.candidates`` may name, not defaults."""
 MAX_ORIGINS = 150
 
 Fitter = Callable[[FloatArray, FloatArray | None], FittedModel]
@@ -42,6 +42,7 @@ def fitters(periods: tuple[int, ...], primary: int, horizon: int = 1) -> dict[st
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
         "autoreg": lambda y, x: fit_autoreg(y),
         "median_level": lambda y, x: fit_median_level(y, horizon),
+        "median_follow": lambda y, x: fit_median_level(y, horizon, follow=True),
         "smooth_level": lambda y, x: fit_smooth_level(y, horizon),
         "sf_autoets": lambda y, x: fit_sf_autoets(y, primary),
         "sf_autoarima": lambda y, x: fit_sf_autoarima(y, primary),

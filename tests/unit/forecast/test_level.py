@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from augur.forecast.level import WINDOWS, fit_median_level, fit_smooth_level
+from augur.forecast.level import WINDOWS, MedianLevel, fit_median_level, fit_smooth_level
 
 
 def _spiky(n: int, seed: int = 0) -> np.ndarray:
@@ -69,3 +69,35 @@ def test_gaps_leave_the_state_unchanged_and_short_histories_are_refused() -> Non
     with pytest.raises(ValueError, match="too few points"):
         fit_smooth_level(np.arange(10.0))
     assert max(WINDOWS) <= 288
+
+
+def test_following_switches_to_the_latest_value_once_a_burst_has_lasted() -> None:
+    rng = np.random.default_rng(2)
+    quiet = 10 + rng.normal(0, 1, 48)
+    model = MedianLevel(quiet.copy(), float(quiet[-1]), 48, follow=True)
+    plain = MedianLevel(quiet.copy(), float(quiet[-1]), 48)
+    spike = model.update(60.0)
+    assert abs(spike.forecast(1)[0] - 10) < 1, "one high value is a spike: the median stays"
+    burst = spike.update(58.0)
+    assert burst.forecast(2).tolist() == [58.0, 58.0], "two in a row beyond the spread: a level shift"
+    assert abs(plain.update(60.0).update(58.0).forecast(1)[0] - 10) < 1
+    assert burst.name == "median_follow" and plain.name == "median_level"
+
+
+def test_following_is_fitted_with_the_rule_it_forecasts_with() -> None:
+    """Long bursts on a quiet level: the last value beats any plain median, and the following median
+    beats the last value (it ignores the one-step spikes between the bursts)."""
+    rng = np.random.default_rng(5)
+    y = 10 + rng.normal(0, 0.5, 2500)
+    for start in range(60, 2500, 180):
+        y[start : start + 50] += 80
+    y[rng.integers(0, 2500, 60)] += 40
+    plain, following = fit_median_level(y[:2000]), fit_median_level(y[:2000], follow=True)
+    errors: dict[str, list[float]] = {"plain": [], "follow": [], "last": []}
+    for t in range(2000, 2500):
+        errors["plain"].append(abs(y[t] - plain.forecast(1)[0]))
+        errors["follow"].append(abs(y[t] - following.forecast(1)[0]))
+        errors["last"].append(abs(y[t] - y[t - 1]))
+        plain, following = plain.update(float(y[t])), following.update(float(y[t]))
+    mean = {k: float(np.mean(v)) for k, v in errors.items()}
+    assert mean["follow"] < mean["last"] <= mean["plain"] + 1e-9, mean

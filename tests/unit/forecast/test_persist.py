@@ -19,7 +19,8 @@ def _series(n: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    "candidate", ["seasonal_naive", "holt_winters", "mstl", "sarimax", "median_level", "smooth_level", "autoreg"]
+    "candidate",
+    ["seasonal_naive", "holt_winters", "mstl", "sarimax", "median_level", "median_follow", "smooth_level", "autoreg"],
 )
 def test_every_model_round_trips_exactly_through_json(candidate: str) -> None:
     settings = ForecastSettings(1800.0, target_horizon=2, candidates=(candidate,))
