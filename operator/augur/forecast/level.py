@@ -42,8 +42,7 @@ class MedianLevel:
     """Median of the last ``len(recent)`` observations; ``recent[-1]`` is the latest."""
 
     recent: FloatArray
-    last: float
-    """Forecast when every recent value is a gap."""
+    """Never empty and never a gap: the fit keeps finite values, an update skips a gap."""
     t: int
     follow: bool = False
     """Follow a level shift (see :data:`FOLLOW`)."""
@@ -59,20 +58,15 @@ class MedianLevel:
         return replace(self, recent=recent, t=self.t + 1)
 
     def forecast(self, steps: int, exog: FloatArray | None = None) -> FloatArray:
-        known = self.recent[np.isfinite(self.recent)]
-        if not known.size:
-            return np.full(steps, self.last)
-        level = float(np.median(known))
-        if self.follow and known.size > 2 * FOLLOW:
-            spread = FOLLOW_MADS * float(np.median(np.abs(known - level)))
-            tail = known[-FOLLOW:]
-            if tail.min() > level + spread or tail.max() < level - spread:
-                level = float(known[-1])
-        return np.full(steps, level)
+        level = np.asarray([np.median(self.recent)])
+        if self.follow and self.recent.size > 2 * FOLLOW:
+            level = _following(self.recent[None, :], level)
+        return np.full(steps, float(level[0]))
 
 
 def _following(windows: FloatArray, medians: FloatArray) -> FloatArray:
-    """:meth:`MedianLevel.forecast` with ``follow`` for each row of ``windows`` (latest value last)."""
+    """The forecast with ``follow`` for each row of ``windows`` (latest value last) and its median: the
+    latest value where the last :data:`FOLLOW` values are all beyond the spread on the same side."""
     spread = FOLLOW_MADS * np.median(np.abs(windows - medians[:, None]), axis=1)
     tail = windows[:, -FOLLOW:]
     shifted = (tail.min(axis=1) > medians + spread) | (tail.max(axis=1) < medians - spread)
@@ -127,7 +121,7 @@ def fit_median_level(
         error = float(np.mean(np.abs(data[window - 1 + h :] - forecasts)))
         if error < best_error:
             best_window, best_error = window, error
-    return MedianLevel(data[-best_window:].copy(), float(data[-1]), int(y.size), follow)
+    return MedianLevel(data[-best_window:].copy(), int(y.size), follow)
 
 
 def _smoothed(data: FloatArray, alpha: float) -> FloatArray:

@@ -98,7 +98,6 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
         return {
             "type": "MedianLevel",
             "recent": _floats(model.recent),
-            "last": _num(model.last),
             "t": model.t,
             "follow": model.follow,
         }
@@ -153,7 +152,7 @@ def model_from_dict(data: dict[str, Any]) -> FittedModel:
     if kind == "AutoRegression":
         return AutoRegression(float(data["const"]), _array(data["phi"]), _array(data["lags"]), int(data["t"]))
     if kind == "MedianLevel":
-        return MedianLevel(_array(data["recent"]), _unnum(data["last"]), int(data["t"]), bool(data.get("follow")))
+        return MedianLevel(_array(data["recent"]), int(data["t"]), bool(data.get("follow")))
     if kind == "SmoothLevel":
         return SmoothLevel(float(data["alpha"]), _unnum(data["level"]), int(data["t"]))
     if kind == "Combination":

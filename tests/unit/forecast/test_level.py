@@ -74,8 +74,8 @@ def test_gaps_leave_the_state_unchanged_and_short_histories_are_refused() -> Non
 def test_following_switches_to_the_latest_value_once_a_burst_has_lasted() -> None:
     rng = np.random.default_rng(2)
     quiet = 10 + rng.normal(0, 1, 48)
-    model = MedianLevel(quiet.copy(), float(quiet[-1]), 48, follow=True)
-    plain = MedianLevel(quiet.copy(), float(quiet[-1]), 48)
+    model = MedianLevel(quiet.copy(), 48, follow=True)
+    plain = MedianLevel(quiet.copy(), 48)
     spike = model.update(60.0)
     assert abs(spike.forecast(1)[0] - 10) < 1, "one high value is a spike: the median stays"
     burst = spike.update(58.0)
