@@ -61,17 +61,27 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "median_both": (*COMBINED, "median_level", "median_follow"),
     "sticky_05": (*COMBINED, "median_level"),
     "sticky_10": (*COMBINED, "median_level"),
+    "every_origin": (*COMBINED, "median_level"),
+    "eo_val_third": (*COMBINED, "median_level"),
+    "eo_val_half": (*COMBINED, "median_level"),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
 }
+BEFORE_STEADY = {"score_every_origin": False, "validation_share": 0.0}
+"""The selection's scoring before the third round (every configuration below but the last three)."""
 SETTINGS: dict[str, dict[str, Any]] = {
     "near": {"near_horizons_score": True},
     "near_autoreg_combination": {"near_horizons_score": True},
     "sticky_05": {"reselect_margin": 0.05},
     "sticky_10": {"reselect_margin": 0.10},
+    "every_origin": {"score_every_origin": True, "validation_share": 0.0},
+    "eo_val_third": {"score_every_origin": True, "validation_share": 1 / 3},
+    "eo_val_half": {"score_every_origin": True, "validation_share": 0.5},
 }
 """ForecastSettings fields other than the candidates, per configuration."""
+STEADY = ("every_origin", "eo_val_third", "eo_val_half")
+"""The third round's configurations (``eo_val_half`` is the default since)."""
 MAX_STEPS = 4032
 
 
@@ -86,7 +96,8 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
     season = detected_season(trace)
     warmup = default_warmup_steps(trace.steps, season)
     policies.FORECASTERS[name] = candidates
-    policies.ForecastSettings = functools.partial(ForecastSettings, **SETTINGS.get(name, {}))  # type: ignore[misc]
+    fields = SETTINGS.get(name, {}) if name in STEADY else {**BEFORE_STEADY, **SETTINGS.get(name, {})}
+    policies.ForecastSettings = functools.partial(ForecastSettings, **fields)  # type: ignore[misc]
     start = time.process_time()
     run = run_forecast_policy(name, trace.demand, setup, WalkSettings(), warmup, Progress("s", trace.steps, None), 0)
     cpu = time.process_time() - start
@@ -149,7 +160,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--split",
         default=datasets.DEVELOPMENT,
-        help="validation: only to report the chosen changes (combination_all, median_level), after tuning",
+        help="validation: only to report the chosen changes (combination_all, median_level, eo_val_half), after tuning",
     )
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
     args = parser.parse_args(argv)
@@ -157,7 +168,8 @@ def main(argv: list[str]) -> int:
     names = args.configs.split(",")
     k, n = (int(x) for x in args.shard.split("/"))
     series = datasets.by_split(args.split)
-    if args.split != datasets.DEVELOPMENT and not set(names) <= {"augur_before", "combination_all", "median_level"}:
+    chosen = {"augur_before", "combination_all", "median_level", "eo_val_half"}
+    if args.split != datasets.DEVELOPMENT and not set(names) <= chosen:
         parser.error("on validation series only the before/after comparison of the chosen change runs")
     if args.series:
         series = [p for p in series if p.name in args.series.split(",")]

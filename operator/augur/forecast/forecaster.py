@@ -43,6 +43,15 @@ class ForecastSettings:
     near_horizons_score: bool = False
     """Select on the mean of the MAEs at horizons 1 … ``target_horizon`` (every horizon the decision
     reads: the near ones hold replicas, the target one buys them) instead of the target horizon's alone."""
+    validation_share: float = 0.5
+    """Fraction of the history (at most half) the selection's candidates are walked and scored on,
+    fitted on the rest (two seasons are always left to fit on); 0: the rule before 2026-12-02, a quarter
+    capped at two ``max_horizon`` plus 200 points (776 of two weeks at five minutes)."""
+    score_every_origin: bool = True
+    """Score the selection's candidates on their errors from every origin of the validation window
+    instead of the (at most ``selection.MAX_ORIGINS``) sampled origins the quantiles are calibrated on.
+    This and ``validation_share`` 0.5 were chosen together on the development series
+    (``bench/results/sf_search_steady.json``): a steadier choice than a short, sparsely sampled window."""
     reselect_margin: float = 0.0
     """A full reselection at a scheduled refit keeps the model chosen before unless another candidate's
     validation error is lower by more than this fraction (0: the lowest error always wins)."""
@@ -122,9 +131,14 @@ class Forecaster:
 
 
 def _validation_size(samples: int, settings: ForecastSettings, season: int) -> int:
-    wanted = max(4 * settings.target_horizon + 20, samples // 4, min(season, samples // 3))
+    """Points of the selection's validation window: ``validation_share`` of the history, or (share 0)
+    a quarter of it up to two forecast horizons and 200 points; leaving two seasons to fit on."""
+    floor = 4 * settings.target_horizon + 20
     keep = 2 * season + 2 if season else 0
     room = samples - keep if samples - keep >= 2 * settings.target_horizon + 10 else samples // 2
+    if settings.validation_share > 0:
+        return max(1, min(max(floor, int(settings.validation_share * samples)), samples // 2, room))
+    wanted = max(floor, samples // 4, min(season, samples // 3))
     return max(1, min(wanted, samples // 2, room, 2 * settings.max_horizon + 200))
 
 
@@ -176,7 +190,9 @@ def _evaluate(prep: _Prepared, names: tuple[str, ...], settings: ForecastSetting
     builders = fitters(prep.periods, prep.primary, settings.target_horizon)
     members = members_of(settings.candidates)
     scored = tuple(range(prep.target_index + 1)) if settings.near_horizons_score else (prep.target_index,)
-    return evaluate(names, builders, prep.y, prep.x, prep.horizons, scored, prep.validation, members)
+    return evaluate(
+        names, builders, prep.y, prep.x, prep.horizons, scored, prep.validation, members, settings.score_every_origin
+    )
 
 
 def _relative(score: float, reference: float) -> float:

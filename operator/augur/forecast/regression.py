@@ -23,12 +23,13 @@ AR_POINTS = 1008
 def design(index: FloatArray, periods: tuple[int, ...], harmonics: int, feeds: FloatArray | None) -> FloatArray:
     """Regressor matrix for absolute time indices ``index``: constant, Fourier pairs, feeds."""
     idx = np.asarray(index, dtype=np.float64)
-    columns = [np.ones(idx.size)]
+    blocks = [np.ones((idx.size, 1))]
     for m in periods:
-        for k in range(1, min(harmonics, m // 2) + 1):
-            angle = 2.0 * np.pi * k * idx / m
-            columns.extend((np.sin(angle), np.cos(angle)))
-    matrix = np.column_stack(columns)
+        k = np.arange(1, min(harmonics, m // 2) + 1, dtype=np.float64)
+        angle = 2.0 * np.pi * k[None, :] * idx[:, None] / m
+        # sin and cos of each harmonic side by side: sin 1, cos 1, sin 2, cos 2, ...
+        blocks.append(np.stack((np.sin(angle), np.cos(angle)), axis=2).reshape(idx.size, -1))
+    matrix = np.concatenate(blocks, axis=1)
     if feeds is not None and feeds.size:
         matrix = np.column_stack([matrix, np.asarray(feeds, dtype=np.float64).reshape(idx.size, -1)])
     return matrix

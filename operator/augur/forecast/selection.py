@@ -59,28 +59,54 @@ class Evaluation:
     """State at the end of the history, ready for incremental updates."""
     errors: FloatArray
     score: float
+    scored_errors: FloatArray | None = None
+    """Errors at the scored horizons from every origin (``evaluate(..., every_origin=True)``), else None."""
 
 
 def rolling_errors(
-    model: FittedModel, y: FloatArray, exog: FloatArray | None, horizons: tuple[int, ...]
-) -> tuple[FittedModel, FloatArray]:
-    """Walk ``model`` over ``y`` (updates only); errors ``actual - forecast`` at each origin x horizon."""
+    model: FittedModel,
+    y: FloatArray,
+    exog: FloatArray | None,
+    horizons: tuple[int, ...],
+    every: tuple[int, ...] = (),
+) -> tuple[FittedModel, FloatArray, FloatArray]:
+    """Walk ``model`` over ``y`` (updates only); errors ``actual - forecast`` at each sampled origin x
+    horizon (at most ``MAX_ORIGINS`` origins, for the calibration), and at every origin x the horizons
+    whose indices are ``every`` (for the score; an empty array when ``every`` is empty)."""
     stride = max(1, y.size // MAX_ORIGINS)
     longest = horizons[-1]
     offsets = np.asarray(horizons) - 1
-    rows: list[FloatArray] = []
+    near = offsets[list(every)] if every else offsets[:0]
+    reach = int(near.max()) + 1 if every else 0
+    first = int(near.min()) if every else 0
+    origins: list[int] = []
+    paths: list[FloatArray] = []
+    dense = np.full((y.size if every else 0, len(every)), np.nan)
     for i in range(y.size):
-        if i % stride == 0 and i + offsets[0] < y.size:
-            future = None if exog is None else exog[i : i + longest]
-            if future is not None and future.shape[0] < longest:
+        sampled = i % stride == 0 and i + offsets[0] < y.size
+        if sampled or (every and i + first < y.size):
+            steps = longest if sampled else reach
+            future = None if exog is None else exog[i : i + steps]
+            if future is not None and future.shape[0] < steps:
                 future = None
-            path = model.forecast(longest, future)
-            row = np.full(len(horizons), np.nan)
-            ok = i + offsets < y.size
-            row[ok] = y[i + offsets[ok]] - path[offsets[ok]]
-            rows.append(row)
+            path = model.forecast(steps, future)
+            if sampled:
+                origins.append(i)
+                paths.append(path[offsets])
+            if every:
+                dense[i] = path[near]
         model = model.update(float(y[i]), None if exog is None else exog[i])
-    return model, (np.vstack(rows) if rows else np.full((0, len(horizons)), np.nan))
+    errors = _errors(y, np.asarray(origins, dtype=np.int64), np.vstack(paths) if paths else dense[:0], offsets)
+    return model, errors, _errors(y, np.arange(dense.shape[0]), dense, near)
+
+
+def _errors(y: FloatArray, origins: np.ndarray, forecasts: FloatArray, offsets: np.ndarray) -> FloatArray:
+    """``actual - forecast`` for each origin (rows) x offset (columns); NaN past the end of ``y``."""
+    out = np.full((origins.size, offsets.size), np.nan)
+    target = origins[:, None] + offsets[None, :]
+    ok = target < y.size
+    out[ok] = y[target[ok]] - forecasts.reshape(out.shape)[ok]
+    return out
 
 
 def evaluate(
@@ -92,9 +118,11 @@ def evaluate(
     scored: int | tuple[int, ...],
     validation: int,
     members: tuple[str, ...] = (),
+    every_origin: bool = False,
 ) -> list[Evaluation]:
     """Fit each candidate on ``y[:-validation]`` and score it on the rest: the MAE at horizon index
-    ``scored``, or the mean of the MAEs at several (a tuple of indices into ``horizons``).
+    ``scored``, or the mean of the MAEs at several (a tuple of indices into ``horizons``), over the
+    sampled origins or, with ``every_origin``, over every origin of the validation window.
 
     ``combination`` among ``names`` is the mean of ``members`` (:mod:`augur.forecast.combination`),
     which are fitted and walked for it when they are not in ``names`` themselves."""
@@ -102,6 +130,7 @@ def evaluate(
     train_x = None if exog is None else exog[:split]
     valid_x = None if exog is None else exog[split:]
     results: list[Evaluation] = []
+    indices = (scored,) if isinstance(scored, int) else scored
     wanted = (*names, *members) if COMBINATION in names else names
     for name in dict.fromkeys(wanted):
         if name == COMBINATION:
@@ -110,15 +139,25 @@ def evaluate(
             model = builders[name](y[:split], train_x)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             continue
-        model, errors = rolling_errors(model, y[split:], valid_x, horizons)
-        results.append(Evaluation(name, model, errors, _score(errors, scored)))
+        model, errors, dense = rolling_errors(model, y[split:], valid_x, horizons, indices if every_origin else ())
+        results.append(_evaluation(name, model, errors, dense if every_origin else None, indices))
     if COMBINATION in names:
         parts = [e for e in results if e.name in members and math.isfinite(e.score)]
         if len(parts) >= MIN_MEMBERS:
             errors = combined_errors([e.errors for e in parts])
             model = Combination(tuple(e.model for e in parts), tuple(e.name for e in parts))
-            results.append(Evaluation(COMBINATION, model, errors, _score(errors, scored)))
+            scored_parts = [e.scored_errors for e in parts if e.scored_errors is not None]
+            combined = combined_errors(scored_parts) if every_origin else None
+            results.append(_evaluation(COMBINATION, model, errors, combined, indices))
     return results
+
+
+def _evaluation(
+    name: str, model: FittedModel, errors: FloatArray, dense: FloatArray | None, indices: tuple[int, ...]
+) -> Evaluation:
+    if dense is None:
+        return Evaluation(name, model, errors, _score(errors, indices))
+    return Evaluation(name, model, errors, _score(dense, tuple(range(len(indices)))), dense)
 
 
 def _score(errors: FloatArray, scored: int | tuple[int, ...]) -> float:

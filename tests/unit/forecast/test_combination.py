@@ -49,7 +49,7 @@ def test_its_rolling_origin_errors_are_those_of_the_mean_forecast() -> None:
     assert set(results) == set(COMBINED)
     names = [n for n in COMBINED if n != COMBINATION]
     walked = Combination(tuple(fitters((PERIOD,), PERIOD)[n](y[:200], None) for n in names), tuple(names))
-    _, errors = rolling_errors(walked, y[200:], None, horizons)
+    _, errors, _ = rolling_errors(walked, y[200:], None, horizons)
     np.testing.assert_allclose(results[COMBINATION].errors, errors, rtol=1e-9, atol=1e-9)
     column = errors[:, 1]
     assert results[COMBINATION].score == pytest.approx(float(np.mean(np.abs(column[np.isfinite(column)]))))
