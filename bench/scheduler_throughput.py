@@ -384,9 +384,16 @@ def extender_modes(
         modes["with_extender_no_planner"] = (augur("--no-planner"), shipped)
     if args.null_extenders:
         go_binary = build_null_extender()
-        python = [sys.executable, str(NULL_DIR / "null_extender.py"), "--port"]
-        modes["null_extender_python"] = (null(cluster, "null-extender-python", python), shipped)
-        modes["null_extender_go"] = (null(cluster, "null-extender-go", [str(go_binary), "--listen"]), shipped)
+        python = [sys.executable, str(NULL_DIR / "null_extender.py")]
+        modes["null_extender_python"] = (
+            null(cluster, "null-extender-python", lambda port: [*python, "--port", str(port)]),
+            shipped,
+        )
+        go = [str(go_binary)]
+        modes["null_extender_go"] = (
+            null(cluster, "null-extender-go", lambda port: [*go, "--listen", f"127.0.0.1:{port}"]),
+            shipped,
+        )
     return modes
 
 
@@ -402,13 +409,13 @@ def build_null_extender() -> Path:
     return binary
 
 
-def null(cluster: LocalCluster, name: str, argv: list[str]) -> Launch:
-    """Start a null extender (``argv`` ends with its port flag) on a free port; wait until it answers."""
+def null(cluster: LocalCluster, name: str, argv: Callable[[int], list[str]]) -> Launch:
+    """Start a null extender (``argv(port)``: its command line to listen on that port) on a free port;
+    wait until it answers."""
 
     def launch() -> tuple[ManagedProcess, str]:
         port = free_port()
-        address = str(port) if argv[-1] == "--port" else f"127.0.0.1:{port}"
-        proc = cluster.spawn(name, [*argv, address])
+        proc = cluster.spawn(name, argv(port))
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, f"{name} ready", proc)
         return proc, url

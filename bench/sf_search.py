@@ -20,6 +20,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import argparse
 import functools
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -85,8 +86,22 @@ STEADY = ("every_origin", "eo_val_third", "eo_val_half")
 MAX_STEPS = 4032
 
 
+WARMUP: list[float] = []
+"""``--warmup``: the warm-up as a fraction of the steps (the first fit's origin, which shifts every later
+refit); empty: ``default_warmup_steps``."""
+
+
+def _warmup(steps: int, season: int | None) -> int:
+    return math.floor(WARMUP[0] * steps) if WARMUP else default_warmup_steps(steps, season)
+
+
+def cached(cache: Path, path: Path, name: str) -> Path:
+    suffix = f"__w{WARMUP[0]:g}" if WARMUP else ""
+    return cache / f"{path.parent.name}__{path.stem}__{name}{suffix}.npy"
+
+
 def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tuple[np.ndarray, float]:
-    file = cache / f"{path.parent.name}__{path.stem}__{name}.npy"
+    file = cached(cache, path, name)
     if file.exists():
         return np.load(file), 0.0
     trace = load_trace(path)
@@ -94,7 +109,7 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
         trace = trace.tail(MAX_STEPS * trace.interval_seconds)
     setup = backtest_setup(trace.interval_seconds, 1.0)
     season = detected_season(trace)
-    warmup = default_warmup_steps(trace.steps, season)
+    warmup = _warmup(trace.steps, season)
     policies.FORECASTERS[name] = candidates
     fields = SETTINGS.get(name, {}) if name in STEADY else {**BEFORE_STEADY, **SETTINGS.get(name, {})}
     policies.ForecastSettings = functools.partial(ForecastSettings, **fields)  # type: ignore[misc]
@@ -111,7 +126,7 @@ def score(path: Path, points: dict[str, np.ndarray]) -> dict[str, float]:
     if trace.steps > MAX_STEPS:
         trace = trace.tail(MAX_STEPS * trace.interval_seconds)
     season = detected_season(trace)
-    warmup = default_warmup_steps(trace.steps, season)
+    warmup = _warmup(trace.steps, season)
     mask = evaluated_mask(trace.demand, warmup)
     setup = backtest_setup(trace.interval_seconds, 1.0)
     horizon = max(1, setup.lead_steps)
@@ -163,7 +178,9 @@ def main(argv: list[str]) -> int:
         help="validation: only to report the chosen changes (combination_all, median_level, eo_val_half), after tuning",
     )
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
+    parser.add_argument("--warmup", type=float, default=None, help="warm-up fraction of the steps (default: the rule)")
     args = parser.parse_args(argv)
+    WARMUP[:] = [] if args.warmup is None else [args.warmup]
     args.cache.mkdir(parents=True, exist_ok=True)
     names = args.configs.split(",")
     k, n = (int(x) for x in args.shard.split("/"))
@@ -177,7 +194,7 @@ def main(argv: list[str]) -> int:
     for path in series[k::n] if not args.score_only else series:
         points, cpu = {}, {}
         for name in names:
-            if args.score_only and not (args.cache / f"{path.parent.name}__{path.stem}__{name}.npy").exists():
+            if args.score_only and not cached(args.cache, path, name).exists():
                 break
             points[name], cpu[name] = walk(path, name, CONFIGS[name], args.cache)
         else:
@@ -202,6 +219,7 @@ def main(argv: list[str]) -> int:
             {
                 "machine": machine(),
                 "split": args.split,
+                "warmup_fraction": args.warmup,
                 "configs": {n: CONFIGS[n] for n in names},
                 "summary": summary,
                 "traces": out,

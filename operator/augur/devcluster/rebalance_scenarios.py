@@ -74,16 +74,13 @@ def _node(i: int, zone: str, region: str, cpu: float = 4) -> dict[str, Any]:
     return {"name": f"n{i}", "zone": zone, "region": region, "cpu": cpu, "memory": 4 * cpu}
 
 
-def load_skew(
-    seed: int,
-    nodes: int = 8,
-    hot: int = 3,
-    fill: float = 0.8,
-    *,
-    sizes: tuple[tuple[float, float], ...] | None = None,
-) -> RebalanceScenario:
+def load_skew(seed: int, family: str = "load", nodes: int = 8, hot: int = 3, fill: float = 0.8) -> RebalanceScenario:
     """Workloads adding up to ``fill`` of the ``hot`` nodes' CPU, all started on those nodes. Each workload's
-    pods request one CPU size: ``sizes`` (cores, weight) for the ``mixed`` family, else ``LOAD_CPU``."""
+    pods request one CPU size: one of ``LOAD_CPU`` (equally likely) for ``load``, ``MIXED_CPU`` (cores,
+    weight) for ``mixed``."""
+    if family not in ("load", "mixed"):
+        raise ValueError(f"load_skew builds the load and mixed families, not {family!r}")
+    sizes = MIXED_CPU if family == "mixed" else None
     rng = np.random.default_rng(seed)
     choices = [c for c, _ in sizes] if sizes else list(LOAD_CPU)
     weights = [w / sum(w for _, w in sizes) for _, w in sizes] if sizes else None
@@ -105,7 +102,6 @@ def load_skew(
         w["talksTo"] = {workloads[i + 1]["name"]: float(rng.integers(1, 11))}
     hot_nodes = tuple(sorted(str(node_list[int(k)]["name"]) for k in rng.choice(nodes, size=hot, replace=False)))
     raw = {"nodes": node_list, "distances": _distances(), "workloads": workloads, "seed": seed}
-    family = "mixed" if sizes else "load"
     return RebalanceScenario(family, seed, raw, (Phase(tuple(w["name"] for w in workloads), hot_nodes),), True)
 
 
@@ -148,7 +144,7 @@ def generate(family: str, seed: int) -> RebalanceScenario:
         raise ValueError(f"unknown scenario family {family!r}; one of {', '.join(FAMILIES)}")
     if family == "network":
         return network_skew(seed)
-    return load_skew(seed, sizes=MIXED_CPU if family == "mixed" else None)
+    return load_skew(seed, family)
 
 
 # -- Kubernetes objects ------------------------------------------------------------------------------------

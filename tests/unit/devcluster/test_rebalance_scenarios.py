@@ -11,6 +11,7 @@ from augur.devcluster.rebalance_scenarios import (
     augur_manifests,
     deployment_manifest,
     generate,
+    load_skew,
     node_manifests,
     pdb_manifest,
 )
@@ -67,6 +68,9 @@ def test_network_scenario_splits_every_pair_across_regions_with_even_load(seed: 
 def test_unknown_family() -> None:
     with pytest.raises(ValueError, match="unknown scenario family"):
         generate("nope", 0)
+    with pytest.raises(ValueError, match="load and mixed families"):
+        load_skew(0, "network")
+    assert load_skew(3, "mixed") == generate("mixed", 3)
 
 
 def test_manifests_tie_pods_to_the_run_nodes() -> None:
