@@ -7,6 +7,11 @@ per series and configuration (``--cache``), so configurations can be added witho
 others. Writes ``bench/results/sf_search.json``. Tuning sees development data only: on validation series
 (``--split validation``) only the chosen change runs, against the candidates before it, to report it.
 
+``--warmup F`` moves the first fit to a fraction F of the steps (default: ``default_warmup_steps``), which
+shifts every later refit and reselection; ``--spread FILE ...`` tabulates each configuration's
+geometric-mean ratio over ``--score-only`` files made at several warm-ups, so that a choice rests on
+the spread, not on one refit schedule.
+
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator nice -n 19 .venv/bin/python bench/sf_search.py``.
 """
 
@@ -32,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import datasets
 from common import RESULTS, machine, write
 
+from augur.forecast import forecaster, selection
 from augur.forecast.forecaster import ForecastSettings
+from augur.forecast.selection import Evaluation
 from augur.sim import policies
 from augur.sim.backtest import detected_season, seasonal_naive_reference
 from augur.sim.policies import WalkSettings, run_forecast_policy
@@ -65,12 +72,13 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "every_origin": (*COMBINED, "median_level"),
     "eo_val_third": (*COMBINED, "median_level"),
     "eo_val_half": (*COMBINED, "median_level"),
+    "always_combination": (*COMBINED, "median_level"),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
 }
 BEFORE_STEADY = {"score_every_origin": False, "validation_share": 0.0}
-"""The selection's scoring before the third round (every configuration below but the last three)."""
+"""The selection's default scoring (every configuration below but the third round's), spelled out."""
 SETTINGS: dict[str, dict[str, Any]] = {
     "near": {"near_horizons_score": True},
     "near_autoreg_combination": {"near_horizons_score": True},
@@ -82,7 +90,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 """ForecastSettings fields other than the candidates, per configuration."""
 STEADY = ("every_origin", "eo_val_third", "eo_val_half")
-"""The third round's configurations (``eo_val_half`` is the default since)."""
+"""The third round's configurations: how the selection scores, not what it chooses from (``eo_val_half``
+was chosen on development, did not hold on validation, and is not a default)."""
+ALWAYS = {"always_combination": "combination"}
+"""Configurations whose selection always keeps one candidate when it could be fitted (the others are
+fitted for it, and scored, as usual): no switching between models at all."""
 MAX_STEPS = 4032
 
 
@@ -113,12 +125,18 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
     policies.FORECASTERS[name] = candidates
     fields = SETTINGS.get(name, {}) if name in STEADY else {**BEFORE_STEADY, **SETTINGS.get(name, {})}
     policies.ForecastSettings = functools.partial(ForecastSettings, **fields)  # type: ignore[misc]
+    forecaster.best = functools.partial(_always, ALWAYS[name]) if name in ALWAYS else selection.best
     start = time.process_time()
     run = run_forecast_policy(name, trace.demand, setup, WalkSettings(), warmup, Progress("s", trace.steps, None), 0)
     cpu = time.process_time() - start
     np.save(file, run.point)
     file.with_suffix(".models").write_text(" ".join(run.models))
     return run.point, cpu
+
+
+def _always(name: str, evaluations: list[Evaluation], *args: Any) -> Any:
+    kept = [e for e in evaluations if e.name == name]
+    return selection.best(kept or evaluations, *args)
 
 
 def score(path: Path, points: dict[str, np.ndarray]) -> dict[str, float]:
@@ -162,9 +180,31 @@ def table(files: list[str]) -> str:
     return "\n".join(out)
 
 
+def spread(files: list[str]) -> str:
+    """Markdown: each configuration's geometric-mean rMAE ratio to a reference configuration (the first
+    one every file has) in each ``--score-only`` file (one per ``--warmup``), and their mean, min and max."""
+    payloads = [json.loads((RESULTS / file).read_text()) for file in files]
+    names = [n for n in payloads[0]["configs"] if all(n in p["configs"] for p in payloads)]
+    ratios: dict[str, list[float]] = {n: [] for n in names[1:]}
+    for payload in payloads:
+        rows = payload["traces"].values()
+        for n in names[1:]:
+            logs = [np.log(r["rmae"][n] / r["rmae"][names[0]]) for r in rows]
+            ratios[n].append(float(np.exp(np.mean(logs))))
+    warmups = [str(p.get("warmup_fraction") or "rule") for p in payloads]
+    out = [f"| ÷ {names[0]}, warm-up | {' | '.join(warmups)} | mean | min … max |", "|---" * (len(files) + 3) + "|"]
+    for n, values in ratios.items():
+        cells = " | ".join(f"{v:.3f}" for v in values)
+        out.append(f"| {n} | {cells} | {np.mean(values):.3f} | {min(values):.3f} … {max(values):.3f} |")
+    return "\n".join(out)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--table"]:
         print(table(argv[1:]))
+        return 0
+    if argv[:1] == ["--spread"]:
+        print(spread(argv[1:]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--configs", default=",".join(CONFIGS))
@@ -175,7 +215,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--split",
         default=datasets.DEVELOPMENT,
-        help="validation: only to report the chosen changes (combination_all, median_level, eo_val_half), after tuning",
+        help="validation: only to check the chosen changes (combination_all, median_level, eo_val_half), after tuning",
     )
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
     parser.add_argument("--warmup", type=float, default=None, help="warm-up fraction of the steps (default: the rule)")

@@ -101,3 +101,21 @@ def test_the_ar_error_path_equals_scipy_lfilter() -> None:
         np.testing.assert_allclose(ar_path(ar, residuals, steps), expected, rtol=1e-12, atol=1e-12)
     # by hand: e1 = 0.5*2 + 0.25*1 = 1.25; e2 = 0.5*1.25 + 0.25*2 = 1.125
     np.testing.assert_allclose(ar_path((0.5, 0.25), (2.0, 1.0), 2), [1.25, 1.125])
+
+
+def test_the_harmonic_design_is_a_constant_then_sine_cosine_pairs_per_period_then_feeds() -> None:
+    """Column by column, as written out by hand: 1, then for each period m and harmonic k = 1 … min(K,
+    m // 2) sin(2πkt/m), cos(2πkt/m), then the feeds."""
+    from augur.forecast.regression import design
+
+    t = np.array([0.0, 5.0, 13.0, 4031.0])
+    feeds = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+    matrix = design(t, (12, 5), 3, feeds)
+    expected = [np.ones(4)]
+    for m, harmonics in ((12, 3), (5, 2)):
+        for k in range(1, harmonics + 1):
+            expected += [np.sin(2.0 * np.pi * k * t / m), np.cos(2.0 * np.pi * k * t / m)]
+    expected += [feeds[:, 0], feeds[:, 1]]
+    assert matrix.shape == (4, 1 + 6 + 4 + 2)
+    np.testing.assert_array_equal(matrix, np.column_stack(expected))
+    assert design(t, (), 6, None).shape == (4, 1)
