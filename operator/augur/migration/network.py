@@ -19,7 +19,8 @@ import numpy as np
 
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
-from augur.placement.search import CountProblem, CountSearch
+from augur.placement.problem import CountProblem
+from augur.placement.search import CountSearch
 from augur.placement.topology import FloatArray
 
 

@@ -12,121 +12,20 @@ random pair swaps, simulated annealing over moves and swaps, random kicks. Every
 the generator the caller passes (seeded). The search works in node positions (ties go to the first, random
 draws index positions), so callers hand it the problem in the canonical order of
 :mod:`augur.placement.canonical` (:meth:`CountProblem.canonical`, :meth:`CountProblem.permuted`):
-results then depend neither on the order nodes were listed in nor on their names.
+results then depend neither on the order nodes were listed in nor on their names. The problem itself is
+:class:`~augur.placement.problem.CountProblem`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
-import numpy.typing as npt
 
-from augur.placement.canonical import canonical_order
 from augur.placement.constants import EPS, UNPLACED_PENALTY
-from augur.placement.table import IntArray
+from augur.placement.problem import BoolArray, CountProblem
 from augur.placement.topology import FloatArray
-
-BoolArray = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True, eq=False)
-class CountProblem:
-    """What the search optimizes: distances, traffic, sizes, room and the pods that do not move."""
-
-    distances: FloatArray
-    """Node x node distances."""
-    traffic: FloatArray
-    """Workload x workload traffic ``T[a, b]`` of ``a → b``."""
-    replicas: FloatArray
-    """Target pod count per workload (fixed plus movable)."""
-    cpu: FloatArray
-    mem: FloatArray
-    room_cpu: FloatArray
-    """Per node: room for the movable pods (allocatable minus everything that runs)."""
-    room_mem: FloatArray
-    allowed: BoolArray
-    """Workload x node: the pod fits the node at all and no hard rule excludes it."""
-    fixed: FloatArray
-    """Workload x node: running pods (they count in the cost, never move)."""
-    room_pods: FloatArray | None = None
-    """Per node: how many more pods it accepts (allocatable pods minus every pod on it); ``None``: no limit."""
-
-    @cached_property
-    def pod_room(self) -> FloatArray:
-        """:attr:`room_pods`, with ``inf`` when there is no limit."""
-        if self.room_pods is None:
-            return np.full(len(self.room_cpu), np.inf)
-        return self.room_pods
-
-    @cached_property
-    def k(self) -> FloatArray:
-        r = np.maximum(self.replicas, self.fixed.sum(axis=1))
-        inv = np.divide(1.0, r, out=np.zeros_like(r, dtype=np.float64), where=r > 0)
-        k: FloatArray = (self.traffic + self.traffic.T) * np.outer(inv, inv)
-        np.fill_diagonal(k, 0.0)
-        return k
-
-    @cached_property
-    def neighbours(self) -> list[IntArray]:
-        """Per workload, the workloads with a non-zero pair weight (the rows a move of it changes)."""
-        return [np.flatnonzero(self.k[:, w]).astype(np.int64) for w in range(len(self.replicas))]
-
-    def canonical(self, seed: int = 0) -> IntArray:
-        """The canonical node order of this problem (:func:`~augur.placement.canonical.canonical_order`):
-        by room (most first), then the workloads each node may host and runs, then the distance structure;
-        remaining ties broken by hashes seeded with ``seed``. Name-free: only what the problem holds."""
-        features = np.column_stack(
-            [-self.room_cpu, -self.room_mem, -self.pod_room, -self.allowed.T.astype(np.float64), -self.fixed.T]
-        )
-        return canonical_order(self.distances, features, seed)
-
-    def permuted(self, order: IntArray, distances: FloatArray | None = None) -> CountProblem:
-        """The same problem with its nodes in ``order`` (``distances``: the permuted matrix, when the caller
-        has it already); the pair weights carry over."""
-        q = CountProblem(
-            distances=self.distances[np.ix_(order, order)] if distances is None else distances,
-            traffic=self.traffic,
-            replicas=self.replicas,
-            cpu=self.cpu,
-            mem=self.mem,
-            room_cpu=self.room_cpu[order],
-            room_mem=self.room_mem[order],
-            allowed=self.allowed[:, order],
-            fixed=self.fixed[:, order],
-            room_pods=None if self.room_pods is None else self.room_pods[order],
-        )
-        for name in ("k", "neighbours"):
-            if name in self.__dict__:
-                q.__dict__[name] = self.__dict__[name]
-        return q
-
-    def missing(self, movable: FloatArray) -> FloatArray:
-        out: FloatArray = np.maximum(self.replicas - self.fixed.sum(axis=1) - movable.sum(axis=1), 0.0)
-        return out
-
-    def cost(self, movable: FloatArray) -> float:
-        """Network cost (facts §5) of ``fixed + movable``: mean distances over the *placed* replica pairs."""
-        c = self.fixed + movable
-        n = c.sum(axis=1)
-        pairs = (c @ self.distances) @ c.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per = np.where(np.outer(n, n) > 0, self.traffic * pairs / np.outer(n, n), 0.0)
-        np.fill_diagonal(per, 0.0)
-        return float(per.sum())
-
-    def objective(self, movable: FloatArray) -> float:
-        return UNPLACED_PENALTY * float(self.missing(movable).sum()) + self.cost(movable)
-
-    def fits(self, movable: FloatArray) -> bool:
-        return bool(
-            np.all(self.cpu @ movable <= self.room_cpu + EPS)
-            and np.all(self.mem @ movable <= self.room_mem + EPS)
-            and np.all(movable.sum(axis=0) <= self.pod_room + EPS)
-        )
 
 
 class CountSearch:
@@ -455,90 +354,3 @@ class CountSearch:
         if not np.array_equal(best, self.x):
             self.x = best
             self._recompute()
-
-
-def kicked(search: CountSearch, rounds: int, passes: int = 200) -> CountSearch:
-    """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far gets a few
-    random moves (a kick) and descends (:meth:`CountSearch.descend`, node swaps included); the best state
-    seen is returned (``search`` itself when no round improved on it)."""
-    best, best_value = search, search.quick_value()
-    for _ in range(rounds):
-        placed = int(best.x.sum())
-        if placed == 0:
-            break
-        s = best.copy()
-        s.kick(int(s.rng.integers(1, 4 + placed // 10)))
-        s.descend(passes)
-        if (value := s.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
-            best, best_value = s, value
-    return best
-
-
-def search_best(
-    p: CountProblem,
-    starts: list[FloatArray],
-    rng: np.random.Generator,
-    rounds: int,
-    anneal_steps: int = 0,
-    restarts: int = 1,
-) -> FloatArray:
-    """Iterated local search: each start completed greedily and improved, then ``restarts`` annealing
-    runs from the best (when every pod is placed), then ``rounds`` random kicks each followed by descent;
-    returns the best movable counts seen. Starts are cleaned first (pods on nodes they may not use and
-    pods beyond the targets are dropped). Runs in the problem's canonical node order (seeded from ``rng``)
-    and returns counts in the caller's."""
-    order = p.canonical(int(rng.integers(2**31)))
-    x = _search_best(p.permuted(order), [s[:, order] for s in starts], rng, rounds, anneal_steps, restarts)
-    out: FloatArray = np.empty_like(x)
-    out[:, order] = x
-    return out
-
-
-def _search_best(
-    p: CountProblem, starts: list[FloatArray], rng: np.random.Generator, rounds: int, anneal_steps: int, restarts: int
-) -> FloatArray:
-    best, best_value = np.zeros_like(p.fixed), math.inf
-    for start in starts or [np.zeros_like(p.fixed)]:
-        s = CountSearch(p, rng, _clean(p, start))
-        s.insert()
-        s.descend(200)
-        if (value := s.value()) < best_value:
-            best, best_value = s.x.copy(), value
-    complete = not p.missing(best).any()
-    for _ in range(restarts if anneal_steps > 0 and complete else 0):
-        s = CountSearch(p, rng, best)
-        s.anneal(anneal_steps)
-        s.descend(200)
-        if (value := s.value()) < best_value - EPS:
-            best, best_value = s.x.copy(), value
-    for _ in range(rounds):
-        if best.sum() == 0:
-            break
-        s = CountSearch(p, rng, best)
-        s.kick(int(rng.integers(1, 4 + int(best.sum()) // 10)))
-        s.descend(200)
-        if (value := s.value()) < best_value - EPS:
-            best, best_value = s.x.copy(), value
-    return best
-
-
-def _clean(p: CountProblem, start: FloatArray) -> FloatArray:
-    x = np.where(p.allowed, start, 0.0)
-    for w in range(len(p.replicas)):
-        extra = int(x[w].sum() + p.fixed[w].sum() - p.replicas[w])
-        for n in np.flatnonzero(x[w])[::-1].tolist() if extra > 0 else []:
-            take = min(extra, int(x[w, n]))
-            x[w, n] -= take
-            extra -= take
-    if not p.fits(x):  # over capacity (a start from another capacity model): keep what fits, in order
-        room_cpu, room_mem, room_pods = p.room_cpu.copy(), p.room_mem.copy(), p.pod_room.copy()
-        kept = np.zeros_like(x)
-        for w, n in zip(*np.nonzero(x), strict=True):
-            for _ in range(int(x[w, n])):
-                if room_cpu[n] >= p.cpu[w] - EPS and room_mem[n] >= p.mem[w] - EPS and room_pods[n] >= 1 - EPS:
-                    kept[w, n] += 1
-                    room_cpu[n] -= p.cpu[w]
-                    room_mem[n] -= p.mem[w]
-                    room_pods[n] -= 1
-        x = kept
-    return x

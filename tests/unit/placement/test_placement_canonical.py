@@ -9,9 +9,11 @@ import pytest
 
 from augur.placement import NodeInfo, Snapshot
 from augur.placement.canonical import canonical_order, colours
+from augur.placement.iterated import kicked, search_best
 from augur.placement.model import DependencyRule, WorkloadRules
 from augur.placement.plan import plan_pending
-from augur.placement.search import CountProblem, CountSearch, kicked, search_best
+from augur.placement.problem import CountProblem
+from augur.placement.search import CountSearch
 from augur.placement.topology import DistanceLevels, TopologyModel
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from augur.api.validation import SpecError
 from augur.cli.main import main
-from augur.placement.search import search_best
+from augur.placement.iterated import search_best
 from augur.sim.placement import (
     build_problem,
     counts_of,

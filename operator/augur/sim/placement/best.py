@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.placement.search import CountProblem, search_best
+from augur.placement.iterated import search_best
+from augur.placement.problem import CountProblem
 from augur.sim.placement.exact import exhaustive, milp_best, search_space
 from augur.sim.placement.metrics import Outcome, counts_of, to_assignment
 from augur.sim.placement.scenario import Scenario, ScenarioWorkload

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.placement.search import CountProblem
+from augur.placement.problem import CountProblem
 
 
 def search_space(p: CountProblem, with_unplaced: bool) -> float:
