@@ -122,7 +122,7 @@ def coverage(result: Any) -> float | None:
     return float(np.mean(demand[ok] <= run.upper[ok])) if ok.any() else None
 
 
-def bench_series(path: Path, policies: tuple[str, ...] = POLICIES) -> dict[str, Any]:
+def bench_series(path: Path, policies: tuple[str, ...] = POLICIES, warmup: float = WARMUP) -> dict[str, Any]:
     trace = load_trace(path)
     subset = None
     if trace.steps > SUBSET_STEPS:
@@ -137,7 +137,7 @@ def bench_series(path: Path, policies: tuple[str, ...] = POLICIES) -> dict[str, 
     setup = backtest_setup(trace.interval_seconds, capacity, policy_spec(UTILIZATION))
     load_before = list(os.getloadavg())
     start = time.perf_counter()
-    result = run_backtest(trace, setup, policies=policies, warmup_steps=math.floor(WARMUP * trace.steps))
+    result = run_backtest(trace, setup, policies=policies, warmup_steps=math.floor(warmup * trace.steps))
     elapsed = time.perf_counter() - start
     out = result.as_json()
     out.update(
@@ -224,11 +224,11 @@ def union(files: list[Path]) -> int:
     return 0
 
 
-def _run_one(job: tuple[str, str, tuple[str, ...]]) -> tuple[str, str, dict[str, Any]]:
+def _run_one(job: tuple[str, str, tuple[str, ...], float]) -> tuple[str, str, dict[str, Any]]:
     """One series of one set (in a worker process of ``--jobs``)."""
-    which, path, policies = job
+    which, path, policies, warmup = job
     try:
-        return which, path, bench_series(Path(path), policies)
+        return which, path, bench_series(Path(path), policies, warmup)
     except Exception as error:  # one failing series must not stop the others; it is reported
         return which, path, {"path": f"{Path(path).parent.name}/{Path(path).name}", "error": repr(error)}
 
@@ -242,6 +242,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reverse", action="store_true", help="shortest series first (a second runner)")
     parser.add_argument("--union", nargs="+", metavar="FILE", help="backtest.json from these runs' series")
     parser.add_argument("--with-baseline-forecasters", action="store_true", help="also seasonal_naive, holt_winters")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=WARMUP,
+        help=f"warm-up fraction of the steps (default {WARMUP}; another writes backtest_w<F>.json: the first "
+        "fit's origin shifts every later refit, so repeating at several warm-ups shows how much one refit "
+        "schedule moves the outcomes)",
+    )
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
     if args.merge:
@@ -252,10 +260,12 @@ def main(argv: list[str]) -> int:
     chosen = [args.set] if args.set else [DEVELOPMENT, VALIDATION]
     partial = bool(args.set or args.traces)
     name = "backtest.json" if not partial else f"backtest_{args.set or 'some'}.json"
+    if args.warmup != WARMUP:
+        name = name.replace(".json", f"_w{args.warmup:g}.json")
     payload: dict[str, Any] = {
         "machine": machine(),
         "complete": False,
-        "protocol": PROTOCOL,
+        "protocol": {**PROTOCOL, "warmup_fraction": args.warmup},
         "split": {
             "method": "bench/datasets.py: development when the SHA-256 of the file name is even; fixed before "
             "tuning; " + ("every series of each set" if args.all else "sample: datasets.sample(set, 1)"),
@@ -267,10 +277,11 @@ def main(argv: list[str]) -> int:
     policies = (*POLICIES, "seasonal_naive", "holt_winters") if args.with_baseline_forecasters else POLICIES
     payload["policies"] = list(policies)
     wanted = [(which, path) for which in chosen for path in sets[which]]
-    jobs = [(which, str(path), policies) for which, path in wanted if not args.traces or path.name in args.traces]
+    selected = [(which, path) for which, path in wanted if not args.traces or path.name in args.traces]
+    jobs = [(which, str(path), policies, args.warmup) for which, path in selected]
     # Longest series first, so the parallel workers finish together.
     jobs.sort(key=lambda job: -Path(job[1]).stat().st_size, reverse=args.reverse)
-    payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p, _ in jobs]
+    payload["not_run_yet"] = [f"{w}: {Path(p).parent.name}/{Path(p).name}" for w, p, _, _ in jobs]
     started = time.perf_counter()
 
     def record(which: str, path: str, entry: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from augur.forecast.arima import DifferencedArima
 from augur.forecast.autoreg import AutoRegression
 from augur.forecast.combination import Combination
 from augur.forecast.fingerprint import Fingerprint, HistoryStatus
@@ -94,6 +95,15 @@ def model_to_dict(model: FittedModel) -> dict[str, Any]:
             "lags": _floats(model.lags),
             "t": model.t,
         }
+    if isinstance(model, DifferencedArima):
+        return {
+            "type": "DifferencedArima",
+            "phi": model.phi,
+            "theta": model.theta,
+            "last": _num(model.last),
+            "change": _num(model.change),
+            "innovation": _num(model.innovation),
+        }
     if isinstance(model, MedianLevel):
         return {
             "type": "MedianLevel",
@@ -151,6 +161,14 @@ def model_from_dict(data: dict[str, Any]) -> FittedModel:
         return sf_model_from_dict(data)
     if kind == "AutoRegression":
         return AutoRegression(float(data["const"]), _array(data["phi"]), _array(data["lags"]), int(data["t"]))
+    if kind == "DifferencedArima":
+        return DifferencedArima(
+            float(data["phi"]),
+            float(data["theta"]),
+            _unnum(data["last"]),
+            _unnum(data["change"]),
+            _unnum(data["innovation"]),
+        )
     if kind == "MedianLevel":
         return MedianLevel(_array(data["recent"]), int(data["t"]), bool(data.get("follow")))
     if kind == "SmoothLevel":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.forecast.arima import fit_arima_d1
 from augur.forecast.autoreg import fit_autoreg
 from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors
 from augur.forecast.level import fit_median_level, fit_smooth_level
@@ -41,6 +42,7 @@ def fitters(periods: tuple[int, ...], primary: int, horizon: int = 1) -> dict[st
         "mstl": lambda y, x: fit_decomposed(y, periods),
         "sarimax": lambda y, x: fit_harmonic_arima(y, periods, x),
         "autoreg": lambda y, x: fit_autoreg(y),
+        "arima_d1": lambda y, x: fit_arima_d1(y),
         "median_level": lambda y, x: fit_median_level(y, horizon),
         "median_follow": lambda y, x: fit_median_level(y, horizon, follow=True),
         "smooth_level": lambda y, x: fit_smooth_level(y, horizon),

@@ -20,7 +20,17 @@ def _series(n: int, seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "candidate",
-    ["seasonal_naive", "holt_winters", "mstl", "sarimax", "median_level", "median_follow", "smooth_level", "autoreg"],
+    [
+        "seasonal_naive",
+        "holt_winters",
+        "mstl",
+        "sarimax",
+        "median_level",
+        "median_follow",
+        "smooth_level",
+        "autoreg",
+        "arima_d1",
+    ],
 )
 def test_every_model_round_trips_exactly_through_json(candidate: str) -> None:
     settings = ForecastSettings(1800.0, target_horizon=2, candidates=(candidate,))
