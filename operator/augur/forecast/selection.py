@@ -24,7 +24,7 @@ CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION, 
 """Augur's default candidates; ``combination`` is the mean of the others except seasonal naive, and
 ``median_level`` the robust level of :mod:`augur.forecast.level` (both chosen on the development
 series, ``bench/results/sf_search.json`` and ``sf_search_levels.json``). ``autoreg``, ``ses``,
-``smooth_level``, ``median_follow`` and the ``sf_*`` models are fitters that a
+``smooth_level``, ``median_follow``, ``arima_d1`` and the ``sf_*`` models are fitters that a
 ``ForecastSettings.candidates`` may name, not defaults."""
 MAX_ORIGINS = 150
 
