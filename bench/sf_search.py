@@ -74,6 +74,7 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "eo_val_half": (*COMBINED, "median_level"),
     "always_combination": (*COMBINED, "median_level"),
     "arima_d1": (*COMBINED, "median_level", "arima_d1"),
+    "arima_d1_alone": ("arima_d1",),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
