@@ -138,8 +138,8 @@ class PlannerProcess:
                 self._rules = rules
             occupancy = {r.key: dict(snapshot.occupancy.nodes_of(r.key)) for r in rules}
             self._conn.send(("update", table.cpu_requested, table.memory_requested, table.pods, occupancy, now))
-        except (OSError, ValueError) as exc:
-            raise PlannerProcessError(f"the planner process is gone: {exc}") from exc
+        except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
+            raise self._died(exc) from exc
         reply = self._receive(self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS))
         self._started = True
         if reply[0] == "error":
@@ -159,8 +159,13 @@ class PlannerProcess:
                     raise PlannerProcessError(why)
             reply: tuple[str, Any] = self._conn.recv()
         except (EOFError, OSError) as exc:
-            raise PlannerProcessError(f"the planner process died (exit code {self._proc.exitcode})") from exc
+            raise self._died(exc) from exc
         return reply
+
+    def _died(self, exc: BaseException) -> PlannerProcessError:
+        """One message however the death shows (a broken pipe on send, end of file on receive)."""
+        self._proc.join(timeout=0.5)  # reap it, so that the exit code is known
+        return PlannerProcessError(f"the planner process died (exit code {self._proc.exitcode}): {exc!r}")
 
     def close(self) -> None:
         """Stop the child (a polite end of input, then terminate, then kill)."""

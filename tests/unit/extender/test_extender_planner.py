@@ -270,9 +270,12 @@ def test_the_cache_reads_allocatable_pods_and_counts_the_pods_on_each_node() -> 
     assert cache.view().snapshot.table.pods.tolist() == [1.0, 0.0]
 
 
-def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from_a_crash() -> None:
+@pytest.mark.parametrize("reaped", [False, True], ids=["racing", "reaped"])
+def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from_a_crash(reaped: bool) -> None:
     """The child runs the same :class:`Planner` (same plan, incremental repairs across updates); a child
-    that dies is a counted failure, scores fall back, and the next update starts a new child."""
+    that dies is a counted failure, scores fall back, and the next update starts a new child. Reaped
+    before the next update, the death shows as a broken pipe when the update is sent (else, usually,
+    as the end of the reply): the same failure either way."""
     cache = planned_cache()
     local = state(cache)
     remote = ExtenderState.build(cache, Settings(planner_process=True))
@@ -297,6 +300,9 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
         remote.planner.in_flight.count = 0
         assert engine.busy.value == 0
         os.kill(engine.pid, signal.SIGKILL)
+        if reaped:
+            engine._proc.join(timeout=10)
+            assert not engine._proc.is_alive()
         cache.apply("pods", "ADDED", pod("web-2", "web", "a2"))
         assert remote.planner.run_once() is None
         assert remote.planner.counts["failed"] == 1 and "died" in remote.planner.last_error
