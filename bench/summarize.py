@@ -58,5 +58,35 @@ def main(path: Path = RESULTS / "backtest.json") -> None:
         print()
 
 
+def spread(paths: list[Path]) -> str:
+    """Markdown: each set's targets in runs of ``backtest_bench.py`` made at different warm-ups (one file each)."""
+    header = (
+        "| set | warm-up | below hpa_matched (met / missed / n/a) | ≤ 0.5× at ≤ 1.05× (met / missed / n/a) | "
+        "rMAE ≤ 0.8 | under-prov. steps augur / hpa_matched / hpa | median augur ÷ hpa replica-h | median rMAE |"
+    )
+    lines = [header, "| --- " * 8 + "|"]
+    runs = [json.loads(path.read_text()) for path in paths]
+    for name in runs[0]["sets"]:
+        for run in runs:
+            m = run["sets"][name]["summary"]
+            b, h, r = m["below_hpa_matched"], m["halving_where_floor_allows"], m["rmae_at_most_0.8"]
+            steps = (m["augur_under_steps_total"], m["hpa_matched_under_steps_total"], m["hpa_under_steps_total"])
+            cells = [
+                name,
+                f"{run['protocol']['warmup_fraction']:g}",
+                f"{b['met']} / {b['missed']} / {b['not_applicable']}",
+                f"{h['met']} / {h['missed']} / {h['not_applicable']}",
+                f"{r['met']} of {m['series']}",
+                " / ".join(str(n) for n in steps),
+                f"{m['median_augur_over_hpa_replica_hours']:.3f}",
+                f"{m['median_rmae']:.3f}",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS / "backtest.json")
+    if sys.argv[1:2] == ["--spread"]:
+        print(spread([RESULTS / name for name in sys.argv[2:]]))
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS / "backtest.json")
