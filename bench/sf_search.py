@@ -79,21 +79,18 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "sf_autoarima": ("sf_autoarima",),
     "sf_mstl": ("sf_mstl",),
 }
-BEFORE_STEADY = {"score_every_origin": False, "validation_share": 0.0}
-"""The selection's default scoring (every configuration below but the third round's), spelled out."""
 SETTINGS: dict[str, dict[str, Any]] = {
     "near": {"near_horizons_score": True},
     "near_autoreg_combination": {"near_horizons_score": True},
     "sticky_05": {"reselect_margin": 0.05},
     "sticky_10": {"reselect_margin": 0.10},
+    # the third round: how the selection scores, not what it chooses from (``eo_val_half`` was chosen on
+    # development, did not hold on validation, and is not a default)
     "every_origin": {"score_every_origin": True, "validation_share": 0.0},
     "eo_val_third": {"score_every_origin": True, "validation_share": 1 / 3},
     "eo_val_half": {"score_every_origin": True, "validation_share": 0.5},
 }
 """ForecastSettings fields other than the candidates, per configuration."""
-STEADY = ("every_origin", "eo_val_third", "eo_val_half")
-"""The third round's configurations: how the selection scores, not what it chooses from (``eo_val_half``
-was chosen on development, did not hold on validation, and is not a default)."""
 ALWAYS = {"always_combination": "combination"}
 """Configurations whose selection always keeps one candidate when it could be fitted (the others are
 fitted for it, and scored, as usual): no switching between models at all."""
@@ -125,8 +122,7 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
     season = detected_season(trace)
     warmup = _warmup(trace.steps, season)
     policies.FORECASTERS[name] = candidates
-    fields = SETTINGS.get(name, {}) if name in STEADY else {**BEFORE_STEADY, **SETTINGS.get(name, {})}
-    policies.ForecastSettings = functools.partial(ForecastSettings, **fields)  # type: ignore[misc]
+    policies.ForecastSettings = functools.partial(ForecastSettings, **SETTINGS.get(name, {}))  # type: ignore[misc]
     forecaster.best = functools.partial(_always, ALWAYS[name]) if name in ALWAYS else selection.best
     start = time.process_time()
     run = run_forecast_policy(name, trace.demand, setup, WalkSettings(), warmup, Progress("s", trace.steps, None), 0)

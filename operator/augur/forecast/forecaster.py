@@ -261,28 +261,32 @@ def _refit(previous: Forecaster, values: FloatArray, exog: FloatArray | None = N
     """
     settings = previous.settings
     incumbent = "" if previous.chosen == "seasonal_naive" else previous.chosen
-    if not previous.chosen or previous.refits_since_selection + 1 >= settings.reselect_every:
+
+    def reselect() -> Forecaster:
         return fit_forecaster(values, settings, exog, incumbent)
+
+    if not previous.chosen or previous.refits_since_selection + 1 >= settings.reselect_every:
+        return reselect()
     if previous.chosen == "seasonal_naive" and len(settings.candidates) > 1:
         # The baseline cannot be judged against itself, and it usually wins on a short or changing
         # history: keep looking for a better model at every refit.
-        return fit_forecaster(values, settings, exog, incumbent)
+        return reselect()
     prep = _prepare(values, settings, exog)
     if prep.periods != previous.periods or prep.y.size >= 1.5 * previous.selected_points:
-        return fit_forecaster(values, settings, exog, incumbent)
+        return reselect()
     names = tuple(dict.fromkeys((previous.chosen, "seasonal_naive")))
     evaluations = {e.name: e for e in _evaluate(prep, names, settings)}
     own = evaluations.get(previous.chosen)
     reference = evaluations.get("seasonal_naive")
     if own is None or not math.isfinite(own.score):
-        return fit_forecaster(values, settings, exog, incumbent)
+        return reselect()
     relative = _relative(own.score, reference.score if reference else math.nan)
     alternatives = len(settings.candidates) > 1
     if alternatives and math.isfinite(relative) and math.isfinite(previous.relative_error):
         if relative > 1.0 and previous.chosen != "seasonal_naive":
-            return fit_forecaster(values, settings, exog, incumbent)
+            return reselect()
         if relative > settings.reselect_degradation * previous.relative_error:
-            return fit_forecaster(values, settings, exog, incumbent)
+            return reselect()
     winner, calibration = best([own], prep.horizons)
     scores = tuple((name, own.score if name == own.name else score) for name, score in previous.scores)
     return replace(
