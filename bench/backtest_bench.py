@@ -252,6 +252,8 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("traces", nargs="*", help="file names of the pool to run (default: all)")
     args = parser.parse_args(argv)
+    if not 0 < args.warmup < 1:
+        parser.error(f"--warmup is a fraction of the steps, between 0 and 1 (got {args.warmup})")
     if args.merge:
         return merge()
     if args.union:

@@ -218,6 +218,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--series", default="", help="comma-separated file names (default: every development series)")
     parser.add_argument("--warmup", type=float, default=None, help="warm-up fraction of the steps (default: the rule)")
     args = parser.parse_args(argv)
+    if args.warmup is not None and not 0 < args.warmup < 1:
+        parser.error(f"--warmup is a fraction of the steps, between 0 and 1 (got {args.warmup})")
     WARMUP[:] = [] if args.warmup is None else [args.warmup]
     args.cache.mkdir(parents=True, exist_ok=True)
     names = args.configs.split(",")
