@@ -44,7 +44,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).parent))
 from common import code_version, machine
 
-from augur.devcluster.cluster import free_port
+from augur.devcluster.ports import free_port
 from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache

@@ -52,7 +52,8 @@ from common import code_version, machine, write
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port, free_ports
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.ports import free_port, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[1]

@@ -50,9 +50,10 @@ from kubernetes import client, config, watch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
 
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.kwok import delay_annotations
 from augur.devcluster.nodes import KWOK_TOLERATION, generated_nodes
+from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from augur.devcluster.chart import documents, namespace_manifest, template
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_ports
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from augur.devcluster.cluster import LocalCluster, free_ports
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.operator import metrics as metrics_module
 from augur.operator.sharding import LEGACY_FINALIZER, finalizer

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, read_state, stop_from_state
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.demo import run_demo
 from augur.devcluster.nodes import default_nodes, generated_nodes
+from augur.devcluster.state import read_state, stop_from_state
 from augur.devcluster.tools import ensure_tools
 from augur.sim.synthetic import SyntheticSpec, generate, write_csv
 

@@ -33,7 +33,8 @@ from typing import Any
 
 import httpx
 
-from augur.devcluster.cluster import LocalCluster, free_ports
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 ARGOCD_NAMESPACE = "argocd"

@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 
 from augur.api import GROUP, VERSION
-from augur.devcluster.cluster import LocalCluster, free_ports
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.rebalance_run import ScenarioRun
 from augur.devcluster.rebalance_scenarios import RUN_LABEL

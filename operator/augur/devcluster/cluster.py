@@ -5,20 +5,21 @@ One implementation serves the pytest fixtures, ``augur dev up|down|demo`` and th
 
     with LocalCluster.create(Path("/tmp/c")) as cluster:
         cluster.kubectl("get", "nodes")
+
+The components' command lines are :mod:`augur.devcluster.controlplane`, free ports
+:mod:`augur.devcluster.ports`, kubeconfig files :mod:`augur.devcluster.kubeconfig` and the state file
+(``augur dev down|status``) :mod:`augur.devcluster.state`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -27,28 +28,14 @@ from typing import Any
 import httpx
 import yaml
 
-from augur.devcluster import kwok, prometheus
+from augur.devcluster import controlplane, kwok, prometheus
+from augur.devcluster.kubeconfig import write_kubeconfig, write_token_kubeconfig
 from augur.devcluster.nodes import NodeSpec, default_nodes, node_manifest
 from augur.devcluster.pki import Pki, create_pki
-from augur.devcluster.procs import ManagedProcess, ProcessRecord, stop_record, wait_until
+from augur.devcluster.ports import free_port, free_ports
+from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.state import remove_state, save_state
 from augur.devcluster.tools import Tools, ensure_tools
-
-# Controllers the tests and demos rely on (names from cmd/kube-controller-manager/names).
-CONTROLLERS = (
-    "serviceaccount-token-controller",
-    "serviceaccount-controller",
-    "deployment-controller",
-    "replicaset-controller",
-    "statefulset-controller",
-    "garbage-collector-controller",
-    "namespace-controller",
-    "disruption-controller",
-    "endpoints-controller",
-    "endpointslice-controller",
-    "node-lifecycle-controller",
-    "root-ca-certificate-publisher-controller",
-)
-SERVICE_CIDR = "10.0.0.0/24"
 
 
 @dataclass(frozen=True)
@@ -74,48 +61,6 @@ class Endpoints:
     scheduler: int
     kwok: int
     prometheus: int
-
-
-def free_ports(count: int) -> tuple[int, ...]:
-    """``count`` distinct loopback TCP ports that are free now.
-
-    All sockets stay bound until every port is chosen: separate :func:`free_port` calls can return the
-    same port twice (the first socket is closed before the second binds), and two listeners of one
-    process on one port make the second fail at start.
-    """
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return tuple(int(s.getsockname()[1]) for s in sockets)
-
-
-def free_port() -> int:
-    """One free loopback TCP port; use :func:`free_ports` when a process needs more than one."""
-    return free_ports(1)[0]
-
-
-def _b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode()
-
-
-def write_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, user: str) -> Path:
-    credentials = {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}
-    return _write_kubeconfig(path, server, ca, user, credentials)
-
-
-def _write_kubeconfig(path: Path, server: str, ca: Path, user: str, credentials: dict[str, str]) -> Path:
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "augur-local", "cluster": {"server": server, "certificate-authority-data": _b64(ca)}}],
-        "users": [{"name": user, "user": credentials}],
-        "contexts": [{"name": "augur-local", "context": {"cluster": "augur-local", "user": user}}],
-        "current-context": "augur-local",
-    }
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 class LocalCluster:
@@ -192,7 +137,7 @@ class LocalCluster:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()
-        (self.dir / "state.json").unlink(missing_ok=True)
+        remove_state(self.dir)
 
     def _spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> ManagedProcess:
         proc = ManagedProcess(
@@ -209,48 +154,16 @@ class LocalCluster:
     def _start_etcd(self) -> None:
         client = f"http://127.0.0.1:{self.ports.etcd_client}"
         peer = f"http://127.0.0.1:{self.ports.etcd_peer}"
-        proc = self._spawn(
-            "etcd",
-            [
-                self.tools.path("etcd"),
-                "--name=node0",
-                f"--data-dir={self.dir / 'etcd'}",
-                f"--listen-client-urls={client}",
-                f"--advertise-client-urls={client}",
-                f"--listen-peer-urls={peer}",
-                f"--initial-advertise-peer-urls={peer}",
-                f"--initial-cluster=node0={peer}",
-                "--unsafe-no-fsync=true",
-                "--log-level=warn",
-            ],
-        )
+        argv = controlplane.etcd_argv(self.tools.path("etcd"), self.dir / "etcd", client, peer)
+        proc = self._spawn("etcd", argv)
         wait_until(lambda: httpx.get(f"{client}/health", timeout=2).json()["health"] == "true", 60, "etcd", proc)
 
     def _start_apiserver(self) -> None:
         assert self.pki is not None
         p = self.pki
-        proc = self._spawn(
-            "kube-apiserver",
-            [
-                self.tools.path("kube-apiserver"),
-                f"--etcd-servers=http://127.0.0.1:{self.ports.etcd_client}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={self.ports.apiserver}",
-                "--endpoint-reconciler-type=none",
-                f"--tls-cert-file={p.apiserver.cert}",
-                f"--tls-private-key-file={p.apiserver.key}",
-                f"--client-ca-file={p.ca.cert}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={p.sa_pub}",
-                f"--service-account-signing-key-file={p.sa_key}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--authorization-mode=Node,RBAC",
-                "--allow-privileged=true",
-                f"--cert-dir={self.dir / 'apiserver-certs'}",
-                "--profiling=false",
-            ],
-        )
+        binary, cert_dir = self.tools.path("kube-apiserver"), self.dir / "apiserver-certs"
+        argv = controlplane.apiserver_argv(binary, self.ports.etcd_client, self.ports.apiserver, p, cert_dir)
+        proc = self._spawn("kube-apiserver", argv)
         wait_until(self._apiserver_ready, 120, "kube-apiserver /readyz", proc)
         write_kubeconfig(self.kubeconfig, self.server, p.ca.cert, p.admin.cert, p.admin.key, "augur-admin")
 
@@ -271,22 +184,10 @@ class LocalCluster:
             "kcm", self.pki.controller_manager.cert, self.pki.controller_manager.key, "system:kube-controller-manager"
         )
         port = self.ports.controller_manager
-        proc = self._spawn(
-            "kube-controller-manager",
-            [
-                self.tools.path("kube-controller-manager"),
-                f"--kubeconfig={kc}",
-                *_serving_flags(kc, port),
-                "--leader-elect=false",
-                f"--controllers={','.join(CONTROLLERS)}",
-                "--use-service-account-credentials=true",
-                f"--service-account-private-key-file={self.pki.sa_key}",
-                f"--root-ca-file={self.pki.ca.cert}",
-                f"--cert-dir={self.dir / 'kcm-certs'}",
-                "--node-monitor-grace-period=60s",
-            ],
-        )
-        wait_until(lambda: _healthz(port), 60, "kube-controller-manager /healthz", proc)
+        binary = self.tools.path("kube-controller-manager")
+        argv = controlplane.controller_manager_argv(binary, kc, port, self.pki, self.dir / "kcm-certs")
+        proc = self._spawn("kube-controller-manager", argv)
+        wait_until(lambda: controlplane.healthz(port), 60, "kube-controller-manager /healthz", proc)
 
     def scheduler_config(self, extenders: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The ``KubeSchedulerConfiguration`` the scheduler runs with (extenders from the cluster config)."""
@@ -319,16 +220,10 @@ class LocalCluster:
         config_path = self.dir / "kube-scheduler.yaml"
         config_path.write_text(yaml.safe_dump(self.scheduler_config(extenders), sort_keys=False))
         port = self.ports.scheduler
-        proc = self._spawn(
-            "kube-scheduler",
-            [
-                self.tools.path("kube-scheduler"),
-                f"--config={config_path}",
-                *_serving_flags(kc, port),
-                f"--cert-dir={self.dir / 'scheduler-certs'}",
-            ],
-        )
-        wait_until(lambda: _healthz(port), 60, "kube-scheduler /healthz", proc)
+        binary = self.tools.path("kube-scheduler")
+        argv = controlplane.scheduler_argv(binary, config_path, kc, port, self.dir / "scheduler-certs")
+        proc = self._spawn("kube-scheduler", argv)
+        wait_until(lambda: controlplane.healthz(port), 60, "kube-scheduler /healthz", proc)
 
     def _start_kwok(self) -> None:
         config = self.dir / "kwok.yaml"
@@ -420,7 +315,7 @@ class LocalCluster:
         assert self.pki is not None
         token = self.kubectl("create", "token", name, "-n", namespace, f"--duration={hours}h").stdout.strip()
         path = self.dir / f"sa-{namespace}-{name}.kubeconfig"
-        return _write_kubeconfig(path, self.server, self.pki.ca.cert, f"{namespace}:{name}", {"token": token})
+        return write_token_kubeconfig(path, self.server, self.pki.ca.cert, f"{namespace}:{name}", token)
 
     def spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> ManagedProcess:
         """Start an extra process (operator, extender) that is stopped with the cluster."""
@@ -464,38 +359,4 @@ class LocalCluster:
             "ports": asdict(self.ports),
             "processes": [asdict(p.record) for p in self.procs],
         }
-        (self.dir / "state.json").write_text(json.dumps(state, indent=2))
-
-
-def _serving_flags(kubeconfig: Path, port: int) -> list[str]:
-    """Loopback HTTPS serving of a control-plane component, delegating authn/authz to the API server."""
-    return [
-        "--bind-address=127.0.0.1",
-        f"--secure-port={port}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
-    ]
-
-
-def _healthz(port: int) -> bool:
-    return httpx.get(f"https://127.0.0.1:{port}/healthz", verify=False, timeout=2).text == "ok"
-
-
-def stop_from_state(directory: Path) -> list[str]:
-    """Stop a cluster started by another process (``augur dev down``); returns the names stopped."""
-    state_path = directory / "state.json"
-    if not state_path.is_file():
-        return []
-    state = json.loads(state_path.read_text())
-    stopped = []
-    for raw in reversed(state["processes"]):
-        record = ProcessRecord(**raw)
-        if stop_record(record):
-            stopped.append(record.name)
-    state_path.unlink()
-    return stopped
-
-
-def read_state(directory: Path) -> dict[str, Any] | None:
-    path = directory / "state.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+        save_state(self.dir, state)

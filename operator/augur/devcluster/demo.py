@@ -21,7 +21,8 @@ from pathlib import Path
 
 from augur.api import KINDS
 from augur.api.crdgen import render_all
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_ports
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay import DemandReplay, start_demand_replay
 from augur.devcluster.scenario import VARIANTS, Observation, Recorder, Scenario, demo_scenario, manifests

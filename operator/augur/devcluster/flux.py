@@ -23,7 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from augur.devcluster.cluster import LocalCluster, free_ports
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 FLUX_NAMESPACE = "flux-system"

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from augur.devcluster.cluster import LocalCluster, free_ports
+from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.flux import FLUX_NAMESPACE
+from augur.devcluster.ports import free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
 
 

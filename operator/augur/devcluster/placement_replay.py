@@ -28,7 +28,8 @@ from typing import Any
 import httpx
 import yaml
 
-from augur.devcluster.cluster import ClusterConfig, LocalCluster, free_port
+from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
 from augur.devcluster.replay_manifests import (

@@ -44,7 +44,8 @@ import numpy as np
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
-from augur.devcluster.cluster import LocalCluster, free_port
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.sim.trace import Trace
 

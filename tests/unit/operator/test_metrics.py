@@ -6,7 +6,7 @@ import urllib.request
 
 from prometheus_client import REGISTRY, generate_latest
 
-from augur.devcluster.cluster import free_port
+from augur.devcluster.ports import free_port
 from augur.operator import metrics
 
 
