@@ -5,7 +5,7 @@ and CPU of its first read, per ``spec.history`` length.
         [--history-hours 72 336] [--repeats 5] [--increments 100] [--step-seconds 300] [--output NAME]
 
 One profile as bench/operator_scale.py declares it (specs parsed with ``augur.api.validation.parse``, as the
-reconcile does) goes through what ``Scaler`` calls: ``loop_config`` and ``new_loop`` (``augur.operator.scaler``:
+reconcile does) goes through what ``Scaler`` calls: ``loop_config`` and ``new_loop`` (``augur.operator.profileloop``:
 the policy's ``LoopConfig``, source digest and refit jitter); the range ``next_read`` asks for, answered as one series,
 ``validate_range`` and ``ingest`` of the whole history; the fit ``refit_due`` asks for (``fit_job`` and
 ``run_fit``, what the fit worker runs; the forecaster pickled back); the first decision (reactive, the fit
@@ -55,7 +55,7 @@ from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.validation import parse
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, RawSeries, validate_range
-from augur.operator.scaler import loop_config, new_loop
+from augur.operator.profileloop import loop_config, new_loop
 from augur.prom.ranges import aligned
 from augur.scaling.fitjob import run_fit
 from augur.scaling.loop import DemandLoop

@@ -1,6 +1,7 @@
 """The live scaling cycle of every ``WorkloadProfile``, without kopf: read demand, learn, decide, act, report.
 
-One :class:`Scaler` per operator process keeps a :class:`~augur.scaling.loop.DemandLoop` per profile.
+One :class:`Scaler` per operator process keeps a :class:`~augur.scaling.loop.DemandLoop` per profile
+(built, with the record around it, in :mod:`augur.operator.profileloop`).
 :meth:`Scaler.run` is one cadence of one profile:
 
 1. on first sight, restore what was learned from the profile's ConfigMap, check the PromQL with a
@@ -18,23 +19,20 @@ Seams for the HA/conflict/lead-time work: ``blocked`` (why writes are not allowe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.v1alpha1.workloadprofile import ExternalFeed
 from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range
-from augur.forecast.forecaster import Forecaster
 from augur.forecast.series import FloatArray
 from augur.kube.client import KubeError
 from augur.kube.resources import ScaleInfo
@@ -42,16 +40,14 @@ from augur.kube.statestore import config_map_name
 from augur.kube.workload import TargetReplicas
 from augur.operator import metrics
 from augur.operator.fitpool import FitPool, InlinePool
+from augur.operator.profileloop import Runtime, loop_config, new_loop
 from augur.operator.scalestatus import CycleReport, Facts, Report, build
 from augur.prom.client import PromError
 from augur.prom.ranges import aligned
-from augur.scaling.fitjob import FitJob
-from augur.scaling.loop import DemandLoop, LoopConfig
+from augur.scaling.loop import LoopConfig
 from augur.scaling.state import restore, snapshot
 
 log = logging.getLogger("augur.scaler")
-JITTER_SHARE = 0.1
-"""Refits of a profile are offset by up to this share of ``refitInterval`` (fixed per profile)."""
 
 
 class Ranges(Protocol):
@@ -81,35 +77,6 @@ class ProfileRef:
     uid: str
 
 
-@dataclass
-class _Runtime:
-    loop: DemandLoop
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    checked_query: str = ""
-    last_cycle: float | None = None
-    fit: Future[Forecaster] | None = None
-    job: FitJob | None = None
-    fit_started: float = 0.0
-    fit_error: str = ""
-    saved_at: float | None = None
-    restored_at: float | None = None
-    restored: str = ""
-    restore_pending: bool = False
-    """``restored`` is still to be reported (by the first cycle that runs)."""
-    model_changed: bool = False
-    last_recommended: int | None = None
-    feed_errors: list[tuple[str, str, str]] = field(default_factory=list)
-    warming: bool = False
-    """The first history read is queued or running in the warm-up pool."""
-    warm_error: PromError | DemandError | None = None
-    """The warm-up read failed: the next cycle reports this error (the one after queues the read again)."""
-
-
-def default_policy() -> ScalingPolicySpec:
-    """Without a ``policyRef``: the ScalingPolicy defaults, no upper bound, ``ForecastOnly``."""
-    return ScalingPolicySpec(max_replicas=100000)
-
-
 class Scaler:
     def __init__(
         self,
@@ -136,7 +103,7 @@ class Scaler:
         self.http_feeds = http_feeds or HttpFeeds()
         self.save_seconds = save_seconds
         self.clock = clock
-        self._runtimes: dict[str, _Runtime] = {}
+        self._runtimes: dict[str, Runtime] = {}
         self._lock = threading.Lock()
 
     def due(self, ref: ProfileRef, interval_seconds: float, tolerance: float = 1.0) -> bool:
@@ -167,7 +134,7 @@ class Scaler:
         with self._lock:
             self._runtimes.pop(uid, None)
 
-    def _runtime(self, ref: ProfileRef, config: LoopConfig, now: float) -> tuple[_Runtime, bool]:
+    def _runtime(self, ref: ProfileRef, config: LoopConfig, now: float) -> tuple[Runtime, bool]:
         with self._lock:
             rt = self._runtimes.get(ref.uid)
             same = rt is not None and (rt.loop.config.source, rt.loop.config.step_seconds) == (
@@ -178,7 +145,7 @@ class Scaler:
                 rt.loop.reconfigure(config)
                 return rt, False
             loop = new_loop(ref.uid, config)
-            rt = _Runtime(loop, restore_pending=True)
+            rt = Runtime(loop, restore_pending=True)
             rt.lock.acquire()  # a concurrent cycle of this profile waits for the restore (it skips)
             self._runtimes[ref.uid] = rt
         try:
@@ -229,7 +196,7 @@ class Scaler:
         finally:
             rt.lock.release()
 
-    def _queue_warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: _Runtime) -> None:
+    def _queue_warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: Runtime) -> None:
         with self._lock:
             if rt.warming:
                 return
@@ -239,7 +206,7 @@ class Scaler:
         log.debug("%s/%s: history read queued (%d queued or running)", ref.namespace, ref.name, self._warm_queue)
         self._warm_pool.submit(self._warm_up, ref, spec, rt)
 
-    def _warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: _Runtime) -> None:
+    def _warm_up(self, ref: ProfileRef, spec: WorkloadProfileSpec, rt: Runtime) -> None:
         """The first history read of one profile, in the warm-up pool. A failure is kept for the next
         cycle to report (the fallback, its condition and Event), never lost."""
         try:
@@ -263,7 +230,7 @@ class Scaler:
         return Facts(mode=mode, now=self.clock(), spec=spec)
 
     def _cycle(
-        self, ref: ProfileRef, spec: WorkloadProfileSpec, mode: str, blocked: str | None, rt: _Runtime, now: float,
+        self, ref: ProfileRef, spec: WorkloadProfileSpec, mode: str, blocked: str | None, rt: Runtime, now: float,
         known: ScaleInfo | None,
     ) -> Report:  # fmt: skip
         assert spec.demand is not None
@@ -323,7 +290,7 @@ class Scaler:
         return build(facts)
 
     # -- demand ------------------------------------------------------------------------------------------------
-    def _read(self, rt: _Runtime, spec: WorkloadProfileSpec, now: float) -> tuple[PromError | DemandError | None, int]:
+    def _read(self, rt: Runtime, spec: WorkloadProfileSpec, now: float) -> tuple[PromError | DemandError | None, int]:
         assert spec.demand is not None
         loop, query = rt.loop, spec.demand.query
         if self.ranges is None:
@@ -354,7 +321,7 @@ class Scaler:
         return None, added
 
     def _feeds(
-        self, rt: _Runtime, spec: WorkloadProfileSpec, start: float, end: float, step: float
+        self, rt: Runtime, spec: WorkloadProfileSpec, start: float, end: float, step: float
     ) -> FloatArray | None:
         """Feed values for ``[start, end]``, one column per feed; a feed that fails is NaN (its last value
         is carried) and named in ``rt.feed_errors``."""
@@ -380,7 +347,7 @@ class Scaler:
         return self.ranges.query_range(feed.query, start, end, step)
 
     # -- fits --------------------------------------------------------------------------------------------------
-    def _collect_fit(self, rt: _Runtime, now: float) -> float | None:
+    def _collect_fit(self, rt: Runtime, now: float) -> float | None:
         if rt.fit is None or not rt.fit.done() or rt.job is None:
             return None
         future, job = rt.fit, rt.job
@@ -398,7 +365,7 @@ class Scaler:
         rt.model_changed = True
         return seconds
 
-    def _start_fit(self, rt: _Runtime, now: float) -> bool:
+    def _start_fit(self, rt: Runtime, now: float) -> bool:
         if rt.fit is not None or not rt.loop.refit_due(now):
             return False
         job = rt.loop.fit_job()
@@ -406,7 +373,7 @@ class Scaler:
         return True
 
     # -- persistence -------------------------------------------------------------------------------------------
-    def _save(self, ref: ProfileRef, rt: _Runtime, now: float) -> str:
+    def _save(self, ref: ProfileRef, rt: Runtime, now: float) -> str:
         due = rt.model_changed or rt.saved_at is None or now - rt.saved_at >= self.save_seconds
         if not due or (rt.loop.forecaster is None and rt.loop.last_ts is None):
             return ""
@@ -416,31 +383,3 @@ class Scaler:
             return str(exc)
         rt.saved_at, rt.model_changed = now, False
         return ""
-
-
-def loop_config(spec: WorkloadProfileSpec, policy: ScalingPolicySpec | None, lead_time: float | None) -> LoopConfig:
-    """The learning loop's configuration for a profile with ``spec.demand``: its policy (or the default
-    one), the measured ``lead_time`` if any, and a digest of where its data comes from (the demand query
-    and each feed's source: a change starts the model afresh)."""
-    demand = spec.demand
-    assert demand is not None
-    feeds = tuple(f.name for f in spec.feeds)
-    queries = [demand.query, *(f"{f.name}={_source(f)}" for f in spec.feeds)]
-    source = hashlib.sha256("\n".join(queries).encode()).hexdigest()[:16]
-    return LoopConfig.from_policy(
-        policy or default_policy(), demand.capacity_per_replica, parse_duration(demand.step), lead_time, feeds, source
-    )
-
-
-def new_loop(uid: str, config: LoopConfig) -> DemandLoop:
-    """A fresh loop for the profile ``uid``, its refits offset by a share of ``refitInterval`` fixed by
-    the uid (:data:`JITTER_SHARE`), so profiles created together do not refit together."""
-    loop = DemandLoop(config)
-    digest = int(hashlib.sha256(uid.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    loop.jitter = digest * JITTER_SHARE * config.refit_seconds
-    return loop
-
-
-def _source(feed: ExternalFeed) -> str:
-    """What identifies a feed's data: its PromQL or its URL (a change starts the model afresh)."""
-    return feed.query if feed.query is not None else f"http:{feed.http.url if feed.http else ''}"
