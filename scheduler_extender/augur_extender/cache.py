@@ -1,8 +1,10 @@
-"""The extender's view of the cluster: nodes, pods, ``WorkloadProfile``s and the ``NetworkTopology``.
+"""The extender's store of the cluster: nodes, pods, ``WorkloadProfile``s and the ``NetworkTopology``.
 
 :class:`MemoryCache` is fed object by object (by the watch threads in :mod:`augur_extender.watch`, or
-directly by tests) and hands out immutable :class:`ClusterView` snapshots, rebuilt only after a change.
-Requests never call the API server.
+directly by tests), keeps the requested totals and per-workload occupancy up to date pod event by pod
+event, and hands out immutable :class:`~augur_extender.view.ClusterView` snapshots, rebuilt only after a
+change. Requests never call the API server. What a request reads (the view, the cache protocol) is
+:mod:`augur_extender.view`; how a ``WorkloadProfile`` object is read is :mod:`augur_extender.profiles`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
-from augur.api.v1alpha1.workloadprofile import MeasuredTraffic, WorkloadProfileSpec, WorkloadProfileStatus
 from augur.api.validation import SpecError, parse
 from augur.placement import (
     NodeInfo,
@@ -26,62 +27,16 @@ from augur.placement import (
     Snapshot,
     TopologyModel,
     WorkloadRules,
-    rules_from_api,
     topology_from_api,
     workload_key,
 )
 from augur_extender.kubeobjects import REGION_LABEL, ZONE_LABEL, PodFacts, node_info, pod_facts
-from augur_extender.selector import Selector, parse_selector
+from augur_extender.profiles import profile_from
+from augur_extender.view import ClusterView, Profile
 
 log = logging.getLogger(__name__)
 
 KINDS = ("nodes", "pods", "workloadprofiles", "networktopologies")
-
-
-@dataclass(frozen=True)
-class Profile:
-    key: str
-    namespace: str
-    rules: WorkloadRules
-    selector: Selector | None
-
-
-@dataclass(frozen=True, eq=False)
-class ClusterView:
-    """An immutable snapshot for one request."""
-
-    snapshot: Snapshot
-    profiles: Mapping[str, tuple[Profile, ...]] = field(default_factory=dict)
-    """Profiles by namespace."""
-    zone_label: str = ZONE_LABEL
-    region_label: str = REGION_LABEL
-    version: int = 0
-    """The cache's change counter when the view was built (the planner records which view it planned)."""
-
-    def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
-        """Key of the first profile (by name) in ``namespace`` whose selector matches ``labels``."""
-        for profile in self.profiles.get(namespace, ()):
-            if profile.selector is not None and profile.selector.matches(labels):
-                return profile.key
-        return None
-
-
-class ClusterCache(Protocol):
-    """What the HTTP layer needs from a cache; tests feed a :class:`MemoryCache` directly."""
-
-    def synced(self) -> bool: ...
-
-    def view(self) -> ClusterView: ...
-
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block until something changed since the last call (``True``) or ``timeout`` seconds passed."""
-        ...
-
-    def find_pod(self, namespace: str, name: str) -> PodFacts | None: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 class MemoryCache:
@@ -203,22 +158,11 @@ class MemoryCache:
 
     def _set_profile(self, namespace: str, name: str, obj: Mapping[str, Any]) -> None:
         key = workload_key(namespace, name)
-        try:
-            spec = parse(WorkloadProfileSpec, obj.get("spec"))
-        except SpecError as exc:
-            log.warning("ignoring WorkloadProfile %s: %s", key, exc)
+        new = profile_from(namespace, name, obj)
+        if new is None:
             self._profiles.pop(key, None)
         else:
-            text = spec.selector or str((obj.get("status") or {}).get("selector") or "")
-            selector = None
-            try:
-                selector = parse_selector(text) if text else None
-            except ValueError as exc:
-                log.warning("WorkloadProfile %s: %s", key, exc)
-            status = _traffic_status(key, obj.get("status"))
-            rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")), status)
             old = self._profiles.get(key)
-            new = Profile(key, namespace, rules, selector)
             self._profiles[key] = new
             if old is not None and old.selector == new.selector:
                 # Same pods: a status write of the operator (or an edit of the rules) changes no pod's
@@ -428,29 +372,3 @@ class MemoryCache:
                 self._mem_req[i] += pod.memory
                 self._pods_on[i] += 1
         return table
-
-
-def _traffic_status(key: str, status: Any) -> WorkloadProfileStatus | None:
-    """Only ``status.traffic`` (measured by the operator) matters here; other status fields are not
-    parsed, so a newer operator's status never makes the extender drop a profile."""
-    raw = status.get("traffic") if isinstance(status, Mapping) else None
-    if not isinstance(raw, list) or not raw:
-        return None
-    entries = []
-    for item in raw:
-        try:
-            entries.append(MeasuredTraffic.model_validate(item))
-        except ValueError as exc:
-            log.warning("WorkloadProfile %s: ignoring status.traffic entry %r: %s", key, item, exc)
-    return WorkloadProfileStatus(traffic=entries)
-
-
-def _expected_replicas(status: Any) -> int | None:
-    """``status.desiredReplicas``, else ``status.currentReplicas`` of a WorkloadProfile (``None`` if absent)."""
-    if not isinstance(status, Mapping):
-        return None
-    for key in ("desiredReplicas", "currentReplicas"):
-        value = status.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-    return None

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from augur.placement.plan import Plan
-from augur_extender.cache import ClusterCache
 from augur_extender.metrics import Metrics
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.service import Scheduler
 from augur_extender.settings import Settings
+from augur_extender.view import ClusterCache
 from augur_extender.wire import BadRequestError, ExtenderArgs, parse_extender_args
 
 

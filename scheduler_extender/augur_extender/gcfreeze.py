@@ -14,7 +14,7 @@ import gc
 import logging
 import threading
 
-from augur_extender.cache import ClusterCache
+from augur_extender.view import ClusterCache
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from typing import Any, Protocol
 from augur.placement.components.plan import PlanArgs
 from augur.placement.context import Snapshot
 from augur.placement.plan import Plan, Planner
-from augur_extender.cache import ClusterCache, ClusterView
 from augur_extender.inflight import InFlight
 from augur_extender.planner_process import PlannerProcess
+from augur_extender.view import ClusterCache, ClusterView
 
 log = logging.getLogger(__name__)
 

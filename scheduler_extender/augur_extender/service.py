@@ -25,8 +25,8 @@ from augur.placement import (
 )
 from augur.placement.plan import Plan
 from augur.placement.table import IntArray
-from augur_extender.cache import ClusterCache, ClusterView
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
+from augur_extender.view import ClusterCache, ClusterView
 from augur_extender.wire import ExtenderArgs
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import urllib3
 from kubernetes import client
 
 from augur.kube.client import ApiStatus, KubeError
-from augur.migration.machine import EvictionResult
+from augur.migration.decision import EvictionResult
 
 MULTIPLE_BUDGETS = "more than one PodDisruptionBudget"
 

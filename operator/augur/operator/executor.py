@@ -18,18 +18,8 @@ from augur.kube.client import KubeError
 from augur.kube.eviction import evict
 from augur.kube.moves import Moves
 from augur.kube.status import apply_status
-from augur.migration.machine import (
-    OUTCOME_REASONS,
-    Action,
-    Decision,
-    EvictionResult,
-    Facts,
-    Migration,
-    after_eviction,
-    decide,
-    enter,
-    fail,
-)
+from augur.migration.decision import OUTCOME_REASONS, Action, Decision, EvictionResult, Facts, Migration
+from augur.migration.machine import after_eviction, decide, enter, fail
 from augur.migration.movability import available_by_controller, controller_of
 from augur.migration.reservation import CLEAR_DELETION_COST_PATCH, MIGRATION_LABEL, priority_of_class
 from augur.migration.timeline import evicted_at, find_replacement

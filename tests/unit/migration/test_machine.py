@@ -6,17 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from augur.api.v1alpha1.migration import MigrationSpec, MigrationStatus
-from augur.migration.machine import (
+from augur.migration.decision import (
     OUTCOME_REASONS,
     Action,
     Decision,
     EvictionResult,
     Facts,
     Migration,
-    after_eviction,
-    decide,
     outcome_phase,
 )
+from augur.migration.machine import after_eviction, decide
 from augur.migration.movability import controller_of
 from augur.migration.reservation import DELETION_COST_ANNOTATION, OwnerTemplate, adoption_patch
 from augur.migration.timeline import find_replacement

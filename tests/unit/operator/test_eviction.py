@@ -9,7 +9,7 @@ from kubernetes import client
 
 from augur.kube.client import KubeError
 from augur.kube.eviction import _refusal
-from augur.migration.machine import EvictionResult
+from augur.migration.decision import EvictionResult
 
 
 def answer(code: int, message: str = "", causes: list[dict[str, str]] | None = None) -> client.ApiException:

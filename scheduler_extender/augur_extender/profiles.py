@@ -1,0 +1,66 @@
+"""A ``WorkloadProfile`` object (camelCase dict) read into the extender's :class:`~augur_extender.view.Profile`.
+
+The spec gives the rules and the selector (else ``status.selector``); of the status only what placement
+uses is read: the replica count the operator expects and the traffic it measured. Other status fields
+are not parsed, so a newer operator's status never makes the extender drop a profile. A spec that does
+not validate gives no profile (logged); a bad selector or traffic entry is logged and left out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from augur.api.v1alpha1.workloadprofile import MeasuredTraffic, WorkloadProfileSpec, WorkloadProfileStatus
+from augur.api.validation import SpecError, parse
+from augur.placement import rules_from_api, workload_key
+from augur_extender.selector import parse_selector
+from augur_extender.view import Profile
+
+log = logging.getLogger(__name__)
+
+
+def profile_from(namespace: str, name: str, obj: Mapping[str, Any]) -> Profile | None:
+    """The profile of the ``WorkloadProfile`` ``obj``; ``None`` (logged) when its spec does not validate."""
+    key = workload_key(namespace, name)
+    try:
+        spec = parse(WorkloadProfileSpec, obj.get("spec"))
+    except SpecError as exc:
+        log.warning("ignoring WorkloadProfile %s: %s", key, exc)
+        return None
+    text = spec.selector or str((obj.get("status") or {}).get("selector") or "")
+    selector = None
+    try:
+        selector = parse_selector(text) if text else None
+    except ValueError as exc:
+        log.warning("WorkloadProfile %s: %s", key, exc)
+    status = _traffic_status(key, obj.get("status"))
+    rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")), status)
+    return Profile(key, namespace, rules, selector)
+
+
+def _traffic_status(key: str, status: Any) -> WorkloadProfileStatus | None:
+    """Only ``status.traffic`` (measured by the operator) matters here; other status fields are not
+    parsed, so a newer operator's status never makes the extender drop a profile."""
+    raw = status.get("traffic") if isinstance(status, Mapping) else None
+    if not isinstance(raw, list) or not raw:
+        return None
+    entries = []
+    for item in raw:
+        try:
+            entries.append(MeasuredTraffic.model_validate(item))
+        except ValueError as exc:
+            log.warning("WorkloadProfile %s: ignoring status.traffic entry %r: %s", key, item, exc)
+    return WorkloadProfileStatus(traffic=entries)
+
+
+def _expected_replicas(status: Any) -> int | None:
+    """``status.desiredReplicas``, else ``status.currentReplicas`` of a WorkloadProfile (``None`` if absent)."""
+    if not isinstance(status, Mapping):
+        return None
+    for key in ("desiredReplicas", "currentReplicas"):
+        value = status.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None

@@ -1,0 +1,63 @@
+"""The read side of the extender's cluster cache: what a request sees, never how it is fed.
+
+:class:`ClusterView` is the immutable snapshot one request (or one planner step) works on: the placement
+:class:`~augur.placement.Snapshot` plus the :class:`Profile`\\ s by namespace that map a pod to its
+workload. :class:`ClusterCache` is what the HTTP layer and the planner need from a cache; the one
+implementation, fed object by object, is :class:`augur_extender.cache.MemoryCache`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from augur.placement import Snapshot, WorkloadRules
+from augur_extender.kubeobjects import REGION_LABEL, ZONE_LABEL, PodFacts
+from augur_extender.selector import Selector
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    namespace: str
+    rules: WorkloadRules
+    selector: Selector | None
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterView:
+    """An immutable snapshot for one request."""
+
+    snapshot: Snapshot
+    profiles: Mapping[str, tuple[Profile, ...]] = field(default_factory=dict)
+    """Profiles by namespace."""
+    zone_label: str = ZONE_LABEL
+    region_label: str = REGION_LABEL
+    version: int = 0
+    """The cache's change counter when the view was built (the planner records which view it planned)."""
+
+    def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
+        """Key of the first profile (by name) in ``namespace`` whose selector matches ``labels``."""
+        for profile in self.profiles.get(namespace, ()):
+            if profile.selector is not None and profile.selector.matches(labels):
+                return profile.key
+        return None
+
+
+class ClusterCache(Protocol):
+    """What the HTTP layer needs from a cache; tests feed a :class:`~augur_extender.cache.MemoryCache` directly."""
+
+    def synced(self) -> bool: ...
+
+    def view(self) -> ClusterView: ...
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until something changed since the last call (``True``) or ``timeout`` seconds passed."""
+        ...
+
+    def find_pod(self, namespace: str, name: str) -> PodFacts | None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
