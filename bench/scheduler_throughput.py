@@ -228,7 +228,7 @@ def requests_served(url: str) -> dict[str, float]:
     """Extender calls by verb and outcome, and the profiles its cache held: proof it really scored. Also
     where its time went: seconds spent answering each verb (``server_seconds/<verb>``, body read to reply
     rendered) and the background planner's plans by kind and their CPU seconds (``plans/<kind>``,
-    ``plan_cpu_seconds``)."""
+    ``plan_cpu_seconds``), full plans by reason (``full_plans/<reason>``)."""
     counts: dict[str, float] = {}
     for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
         value = line.split()[-1] if line and not line.startswith("#") else ""
@@ -239,6 +239,8 @@ def requests_served(url: str) -> dict[str, float]:
             counts[f"server_seconds/{_labels(line)['verb']}"] = float(value)
         elif line.startswith("augur_extender_plans_total{"):
             counts[f"plans/{_labels(line)['kind']}"] = float(value)
+        elif line.startswith("augur_extender_full_plans_total{"):
+            counts[f"full_plans/{_labels(line)['reason']}"] = float(value)
         elif line.startswith("augur_extender_plan_cpu_seconds_sum "):
             counts["plan_cpu_seconds"] = float(value)
         elif line.startswith("augur_extender_cache_workloads "):

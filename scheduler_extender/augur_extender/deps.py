@@ -38,6 +38,8 @@ class ExtenderState:
 
             def observe(plan: Plan) -> None:
                 metrics.plans.labels("incremental" if plan.incremental else "full").inc()
+                if not plan.incremental:
+                    metrics.full_plans.labels(plan.reason or "first").inc()
                 metrics.plan_cpu.observe(plan.cpu_seconds)
 
             planner.on_plan = observe

@@ -37,6 +37,14 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.full_plans = Counter(
+            "augur_extender_full_plans",
+            "Full plans (not repairs) of the background planner by why the previous plan could not be repaired: "
+            "first, nodes (node set or topology), workloads (the plannable workloads), pod_size, traffic, "
+            "placement_rules (the nodes a workload may use).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.plan_cpu = Histogram(
             "augur_extender_plan_cpu_seconds",
             "CPU time of one plan update of the background planner.",

@@ -75,6 +75,16 @@ class PlanSettings:
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
 
 
+FULL_PLAN_REASONS = ("first", "nodes", "workloads", "pod_size", "traffic", "placement_rules")
+"""Why a plan is made anew instead of repaired: no plan yet; the node set or topology changed (a new node
+table); the plannable workloads changed (a workload's replica count and pod size became known, or a
+profile went); a pod size changed; traffic between planned workloads changed; the nodes a workload may use
+changed (avoidances, capacity, or a soft avoidance's room running out). Replica counts, binds and pods
+that start or stop elsewhere are repaired."""
+_SIGNATURE_REASONS = ("workloads", "pod_size", "pod_size", "traffic", "placement_rules")
+"""The reason for each part of :attr:`_Inputs.signature`, in order."""
+
+
 @dataclass(frozen=True, eq=False)
 class Plan:
     workloads: tuple[str, ...]
@@ -91,6 +101,8 @@ class Plan:
     """Network cost of running plus planned pods."""
     signature: tuple[WorkloadRules, ...] = ()
     """The rules it planned from (:func:`plan_signature`)."""
+    reason: str = ""
+    """Why it was planned anew (one of :data:`FULL_PLAN_REASONS`); ``""`` for a repair."""
 
     def covers(self, snapshot: Snapshot) -> bool:
         """The plan is over the snapshot's node set (in the same positions)."""
@@ -126,8 +138,15 @@ class _Inputs:
     signature: tuple[object, ...]
     """What else must not change for a repair: workloads, sizes, traffic, allowed nodes."""
 
-    def repairs(self, other: _Inputs) -> bool:
-        return self.token is other.token and self.signature == other.signature
+    def change(self, newer: _Inputs) -> str:
+        """Why a search made from these inputs cannot be repaired for ``newer``: the first of
+        :data:`FULL_PLAN_REASONS` after ``first`` that applies, or ``""`` when it can."""
+        if self.token is not newer.token:
+            return "nodes"
+        for reason, mine, theirs in zip(_SIGNATURE_REASONS, self.signature, newer.signature, strict=True):
+            if mine != theirs:
+                return reason
+        return ""
 
 
 class Planner:
@@ -153,11 +172,12 @@ class Planner:
         if inputs is None:
             self._search = self._inputs = self.plan = None
             return None
-        incremental = self._search is not None and self._inputs is not None and self._order is not None
-        if incremental and self._inputs is not None and self._inputs.repairs(inputs):
+        previous = self._inputs if self._search is not None and self._order is not None else None
+        reason = "first" if previous is None else previous.change(inputs)
+        incremental = not reason
+        if incremental:
             search = self._repair(self._canonical(inputs.problem))
         else:
-            incremental = False
             self._order = order = inputs.problem.canonical(self.settings.seed)
             rank = inverse(order)
             anchors = _anchors(snapshot, inputs.problem, self.settings.starts, rank)
@@ -177,6 +197,7 @@ class Planner:
             time.process_time() - start,
             search.pair_cost(),
             plan_signature(snapshot.rulebook),
+            reason,
         )
         return self.plan
 

@@ -359,3 +359,22 @@ def test_a_frozen_planner_process_is_given_up_on_after_its_stall_timeout() -> No
         os.kill(engine.pid, signal.SIGCONT)
     finally:
         engine.close()
+
+
+def test_full_plans_are_counted_by_why_the_plan_could_not_be_repaired() -> None:
+    cache = planned_cache()
+    st = state(cache, Clock())
+    assert st.planner is not None
+    assert st.planner.run_once() is not None
+    cache.apply("pods", "ADDED", pod("web-1", "web", "b1"))  # a pod starts: repaired
+    assert st.planner.run_once() is not None
+    chattier = profile("web", {"dependencies": [{"name": "api", "traffic": 40}]}, selector="app=web")
+    chattier["status"] = {"desiredReplicas": 3}
+    cache.apply("workloadprofiles", "MODIFIED", chattier)
+    plan = st.planner.run_once()
+    assert plan is not None and plan.reason == "traffic"
+    full = st.metrics.full_plans
+    assert full.labels("first")._value.get() == 1.0
+    assert full.labels("traffic")._value.get() == 1.0
+    assert st.metrics.plans.labels("full")._value.get() == 2.0
+    assert st.metrics.plans.labels("incremental")._value.get() == 1.0

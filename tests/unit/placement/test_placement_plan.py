@@ -13,6 +13,7 @@ from augur.placement import (
     NodeInfo,
     PeerPlacement,
     PodInfo,
+    RuleBook,
     ScoringConfig,
     Snapshot,
     WorkloadRules,
@@ -256,3 +257,31 @@ def test_annealing_is_bounded_by_the_pods_the_cap_and_the_nodes() -> None:
     assert planner.anneal_steps(nodes=200, pending=500) == 300_000  # 60,000,000 / 200: the cap still
     assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
     assert Planner(PlanSettings(anneal_steps=0)).anneal_steps(nodes=3, pending=5) == 0
+
+
+def test_a_full_plan_says_why_it_could_not_repair_and_a_repair_says_nothing() -> None:
+    planner = Planner(PlanSettings(anneal_steps=0))
+    snap = Snapshot.build(nodes(), rules=rules())
+
+    def reason(s: Snapshot) -> str:
+        plan = planner.update(s)
+        assert plan is not None
+        assert plan.incremental == (plan.reason == "")
+        return plan.reason
+
+    assert reason(snap) == "first"
+    assert reason(running(snap, [PeerPlacement("web", "a1")])) == ""  # a bind is repaired
+    more = [replace(r, replicas=3) if r.key == "batch" else r for r in rules()]
+    assert reason(Snapshot(snap.table, snap.occupancy, RuleBook(more))) == ""  # so is a replica count
+    chattier = [replace(r, dependencies=(DependencyRule("api", 50.0),)) if r.key == "web" else r for r in more]
+    assert reason(Snapshot(snap.table, snap.occupancy, RuleBook(chattier))) == "traffic"
+    bigger = [replace(r, pod_cpu=2.0) if r.key == "api" else r for r in chattier]
+    assert reason(Snapshot(snap.table, snap.occupancy, RuleBook(bigger))) == "pod_size"
+    west = frozenset({"west"})
+    avoiding = [replace(r, avoid_regions=west, required_avoidance=True) if r.key == "web" else r for r in bigger]
+    assert reason(Snapshot(snap.table, snap.occupancy, RuleBook(avoiding))) == "placement_rules"
+    fewer = [r for r in avoiding if r.key != "batch"]
+    assert reason(Snapshot(snap.table, snap.occupancy, RuleBook(fewer))) == "workloads"
+    grown = Snapshot.build([*nodes(), NodeInfo("b2", zone="b", region="east", cpu=4, memory=32)], rules=fewer)
+    assert reason(grown) == "nodes"
+    assert reason(grown) == ""
