@@ -130,9 +130,14 @@ class MemoryCache:
         if kind == "nodes":
             info = node_info(obj, *self._labels())
             old = self._nodes.get(name)
-            if old is not None and old == info and old.labels == info.labels:
+            if old is not None and old == info:
                 # Status heartbeats (kubelet, kwok) change nothing placement reads: keep the node table,
-                # the view and the plan (a rebuilt table drops both and forces a full re-plan).
+                # the view and the plan (a rebuilt table drops both and forces a full re-plan). Other
+                # labels (the controller manager's beta.kubernetes.io/* labels on a new node, a user's own)
+                # keep the table too: same nodes, zones, regions and capacity, the new labels swapped in.
+                if old.labels != info.labels:
+                    self._nodes[name] = info
+                    self._relabel_node(info)
                 return
             self._nodes[name] = info
             self._invalidate(tables=True)
@@ -195,6 +200,17 @@ class MemoryCache:
     def _labels(self) -> tuple[str, str]:
         active = self._active_topology()
         return (active[0].zone_label, active[0].region_label) if active else (ZONE_LABEL, REGION_LABEL)
+
+    def _relabel_node(self, info: NodeInfo) -> None:
+        """Swap a node's labels into the node table without rebuilding it: the table keeps its memo (the
+        planner's token), so the plan is repaired, not made anew; a spread constraint over another label
+        key reads the new labels from the next view."""
+        table = self._table
+        if table is not None and (i := table.position.get(info.name)) is not None:
+            nodes = list(table.nodes)
+            nodes[i] = info
+            self._table = replace(table, nodes=tuple(nodes))
+        self._touch()
 
     def _relabel_nodes(self) -> None:
         zl, rl = self._labels()

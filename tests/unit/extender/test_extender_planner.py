@@ -378,3 +378,28 @@ def test_full_plans_are_counted_by_why_the_plan_could_not_be_repaired() -> None:
     assert full.labels("traffic")._value.get() == 1.0
     assert st.metrics.plans.labels("full")._value.get() == 2.0
     assert st.metrics.plans.labels("incremental")._value.get() == 1.0
+
+
+def test_a_node_label_that_placement_does_not_key_on_keeps_the_table_and_the_plan() -> None:
+    """kube-controller-manager adds beta.kubernetes.io/* labels to each new node some time after it
+    registers (at 1,000 nodes, for minutes): each used to rebuild the node table and force a full plan."""
+    cache = planned_cache()
+    st = state(cache, Clock())
+    assert st.planner is not None and st.planner.run_once() is not None
+    before = cache.view()
+    labelled = node("a1", *ZONES["a1"])
+    labelled["metadata"]["labels"]["rack"] = "r7"
+    cache.apply("nodes", "MODIFIED", labelled)
+    after = cache.view()
+    table = after.snapshot.table
+    assert after is not before and table.memo is before.snapshot.table.memo
+    assert table.nodes[table.position["a1"]].labels["rack"] == "r7"  # a spread over "rack" sees it
+    rack = table.domains("rack")
+    assert rack[table.position["a1"]] != rack[table.position["a2"]]
+    plan = st.planner.run_once()
+    assert plan is not None and plan.incremental and plan.reason == ""
+    moved = node("a1", "b", ZONES["b1"][1])  # a zone label is read: the table is rebuilt, the plan made anew
+    cache.apply("nodes", "MODIFIED", moved)
+    assert cache.view().snapshot.table.memo is not table.memo
+    plan = st.planner.run_once()
+    assert plan is not None and plan.reason == "nodes"
