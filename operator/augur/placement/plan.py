@@ -81,8 +81,6 @@ table); the plannable workloads changed (a workload's replica count and pod size
 profile went); a pod size changed; traffic between planned workloads changed; the nodes a workload may use
 changed (avoidances, capacity, or a soft avoidance's room running out). Replica counts, binds and pods
 that start or stop elsewhere are repaired."""
-_SIGNATURE_REASONS = ("workloads", "pod_size", "pod_size", "traffic", "placement_rules")
-"""The reason for each part of :attr:`_Inputs.signature`, in order."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,18 +133,16 @@ class _Inputs:
     problem: CountProblem
     token: object
     """The node table's memo: identifies the node set and distances (shared by copies of the table)."""
-    signature: tuple[object, ...]
-    """What else must not change for a repair: workloads, sizes, traffic, allowed nodes."""
+    signature: dict[str, object]
+    """What else must not change for a repair, by the reason a change gives (:data:`FULL_PLAN_REASONS`):
+    the workloads, their pod sizes, the traffic between them, the nodes each may use."""
 
     def change(self, newer: _Inputs) -> str:
         """Why a search made from these inputs cannot be repaired for ``newer``: the first of
         :data:`FULL_PLAN_REASONS` after ``first`` that applies, or ``""`` when it can."""
         if self.token is not newer.token:
             return "nodes"
-        for reason, mine, theirs in zip(_SIGNATURE_REASONS, self.signature, newer.signature, strict=True):
-            if mine != theirs:
-                return reason
-        return ""
+        return next((reason for reason, mine in self.signature.items() if mine != newer.signature[reason]), "")
 
 
 class Planner:
@@ -360,7 +356,12 @@ def _inputs(snapshot: Snapshot) -> _Inputs | None:
         fixed=fixed,
         room_pods=table.pod_room(),
     )
-    signature = (keys, cpu.tobytes(), mem.tobytes(), traffic.tobytes(), allowed.tobytes())
+    signature: dict[str, object] = {
+        "workloads": keys,
+        "pod_size": (cpu.tobytes(), mem.tobytes()),
+        "traffic": traffic.tobytes(),
+        "placement_rules": allowed.tobytes(),
+    }
     return _Inputs(keys, table.names_tuple, problem, table.memo, signature)
 
 
