@@ -32,14 +32,13 @@ def read_state(directory: Path) -> dict[str, Any] | None:
 
 def stop_from_state(directory: Path) -> list[str]:
     """Stop a cluster started by another process (``augur dev down``); returns the names stopped."""
-    path = state_path(directory)
-    if not path.is_file():
+    state = read_state(directory)
+    if state is None:
         return []
-    state = json.loads(path.read_text())
     stopped = []
     for raw in reversed(state["processes"]):
         record = ProcessRecord(**raw)
         if stop_record(record):
             stopped.append(record.name)
-    path.unlink()
+    remove_state(directory)
     return stopped
