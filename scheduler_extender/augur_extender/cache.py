@@ -137,7 +137,7 @@ class MemoryCache:
                 # keep the table too: same nodes, zones, regions and capacity, the new labels swapped in.
                 if old.labels != info.labels:
                     self._nodes[name] = info
-                    self._relabel_node(info)
+                    self._swap_labels(info)
                 return
             self._nodes[name] = info
             self._invalidate(tables=True)
@@ -201,7 +201,7 @@ class MemoryCache:
         active = self._active_topology()
         return (active[0].zone_label, active[0].region_label) if active else (ZONE_LABEL, REGION_LABEL)
 
-    def _relabel_node(self, info: NodeInfo) -> None:
+    def _swap_labels(self, info: NodeInfo) -> None:
         """Swap a node's labels into the node table without rebuilding it: the table keeps its memo (the
         planner's token), so the plan is repaired, not made anew; a spread constraint over another label
         key reads the new labels from the next view."""
