@@ -32,6 +32,7 @@ from kubernetes import client, config
 
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.exporter import LoopbackExporter, scraped_exporter
+from augur.devcluster.kwok import delay_annotations
 from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
 from augur.devcluster.procs import wait_until
 
@@ -41,6 +42,7 @@ from .conftest import deployment as kwok_deployment
 
 POOL = "augur.dev/e2e-pool"
 INTERVAL = 2  # seconds between rebalancer runs
+READY_AFTER = 1.0  # seconds from binding to Ready for the pods the Auto tests move
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,16 @@ def cordon(cluster: LocalCluster, nodes: tuple[str, ...], on: bool) -> None:
         cluster.kubectl("patch", "node", n, "-p", json.dumps({"spec": {"unschedulable": on}}))
 
 
-def deployment(pool: Pool, name: str, replicas: int, cpu: str, min_available: int | None = None) -> str:
+def deployment(
+    pool: Pool, name: str, replicas: int, cpu: str, min_available: int | None = None, ready_after: float = 0
+) -> str:
     """The kwok Deployment of conftest on the pool's nodes only (their label and taint); with
-    ``min_available``, a PodDisruptionBudget for it."""
+    ``min_available``, a PodDisruptionBudget for it; with ``ready_after``, its pods become Ready that many
+    seconds after binding (as real pods do; a move costs one Ready pod only when the ReplicaSet's own
+    replacement is not Ready before the adoption: docs/migration.md, "One Ready pod per move")."""
     doc = yaml.safe_load(kwok_deployment(name, pool.ns, replicas, cpu))
+    if ready_after:
+        doc["spec"]["template"]["metadata"]["annotations"] = delay_annotations(ready_after, ready_after)
     pod = doc["spec"]["template"]["spec"]
     pod["nodeSelector"] = {POOL: pool.ns}
     pod["tolerations"].append({"key": POOL, "operator": "Exists", "effect": "NoSchedule"})
@@ -274,11 +282,43 @@ def finished_moves(cluster: LocalCluster, ns: str) -> list[dict[str, Any]]:
 TERMINAL = ("Succeeded", "Failed", "RolledBack")
 
 
+def fewest_moves(placed: list[str], nodes: tuple[str, ...]) -> int:
+    """The fewest single-pod moves from ``placed`` (each pod's node; all pods the same size) to counts that
+    differ by at most one pod between nodes."""
+    counts = sorted((placed.count(n) for n in nodes), reverse=True)
+    q, r = divmod(len(placed), len(nodes))
+    return sum(max(0, c - (q + 1 if i < r else q)) for i, c in enumerate(counts))
+
+
+def outcomes(migrations: list[dict[str, Any]]) -> str:
+    return "\n".join(json.dumps(outcome(m)) for m in migrations)
+
+
+def outcome(migration: dict[str, Any]) -> dict[str, Any]:
+    """What a failed assertion shows of a Migration: its pod, nodes, times, phase and conditions."""
+    status = migration.get("status") or {}
+    return {
+        "pod": migration["spec"]["podName"],
+        "created": migration["metadata"]["creationTimestamp"],
+        "from": status.get("sourceNode"),
+        "to": status.get("destinationNode") or migration["spec"].get("targetNode"),
+        "done": status.get("completionTime"),
+        "phase": status.get("phase"),
+        "reason": status.get("reason"),
+        "message": status.get("message"),
+        "explanation": migration["spec"].get("explanation"),
+        "measuredGain": status.get("measuredGain"),
+    }
+
+
 def test_auto_evens_out_load_then_stops(operator: Any, crds: LocalCluster, pool: Pool, watch: Any) -> None:
     east = pool.nodes[:2]
     cordon(crds, east, False)
-    apply(crds, "---".join(deployment(pool, f"web{i}", 2, "500m", min_available=1) for i in range(3)))
-    started(crds, pool.ns, 6)
+    apply(
+        crds,
+        "---".join(deployment(pool, f"web{i}", 2, "500m", min_available=1, ready_after=READY_AFTER) for i in range(3)),
+    )
+    before = started(crds, pool.ns, 6)
     wait_until(lambda: all(node_loads(crds, pool)[n] == 0 for n in pool.nodes[2:]), 10, "west idle")
     watcher = watch(pool.ns, {f"web{i}": 2 for i in range(3)}, {f"web{i}": 1 for i in range(3)})
     cordon(crds, pool.nodes[2:], False)
@@ -295,9 +335,11 @@ def test_auto_evens_out_load_then_stops(operator: Any, crds: LocalCluster, pool:
 
     wait_until(converged, 150, "the spread under 20% with every move finished")
     moves = migrations(crds, pool.ns)
-    assert all(m["status"]["phase"] == "Succeeded" for m in moves), [m["status"] for m in moves]
+    assert all(m["status"]["phase"] == "Succeeded" for m in moves), outcomes(moves)
     assert all(m["spec"]["approved"] and m["spec"]["reason"] == "Rebalance" for m in moves)
-    assert len(moves) <= 3  # 37.5% -> 12.5% takes two half-core moves
+    # kube-scheduler binds the six pods 3+3 or unevenly (seen: 6+0): at most one move more than the fewest
+    # that reach 2+2+1+1 (two from 3+3, four from 6+0)
+    assert len(moves) <= fewest_moves([node for _, node in before.values()], pool.nodes) + 1, outcomes(moves)
     placed = pods(crds, pool.ns)
 
     # the next runs measure each move's realized gain: the pool now against the pod back on its source
@@ -305,7 +347,9 @@ def test_auto_evens_out_load_then_stops(operator: Any, crds: LocalCluster, pool:
         return [m["status"].get("measuredGain") for m in migrations(crds, pool.ns)]
 
     wait_until(lambda: all(measured()), 30, "measuredGain on every move")
-    assert all(g["kind"] == "NodeLoadStdDev" and g["value"] > 0 for g in measured()), measured()
+    assert all(g["kind"] == "NodeLoadStdDev" and g["value"] > 0 for g in measured()), outcomes(
+        migrations(crds, pool.ns)
+    )
 
     # converged: over ten intervals no Migration and no eviction, though the cool-down has passed
     time.sleep(max(10 * INTERVAL, 12))
@@ -342,11 +386,11 @@ def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool,
     zones = {n: z for n, z in zip(pool.nodes, ("a", "b", "c", "c"), strict=True)}
     apply(crds, profile(pool, "fe", "{name: db, traffic: 10}") + "---" + profile(pool, "db", ""))
     cordon(crds, west, False)
-    apply(crds, deployment(pool, "fe", 2, "100m", min_available=1))
+    apply(crds, deployment(pool, "fe", 2, "100m", min_available=1, ready_after=READY_AFTER))
     started(crds, pool.ns, 2)
     cordon(crds, west, True)
     cordon(crds, east, False)
-    apply(crds, deployment(pool, "db", 2, "100m", min_available=1))
+    apply(crds, deployment(pool, "db", 2, "100m", min_available=1, ready_after=READY_AFTER))
     started(crds, pool.ns, 4)
     cordon(crds, west, False)
     before = network_cost(crds, pool, zones)
