@@ -32,12 +32,13 @@ if ! command -v redis-server >/dev/null; then
 fi
 
 PY="${PYTHON:-python3}"
-stamp=".venv/.augur-install-$(sha256sum pyproject.toml | cut -c1-16)"
+# The exact versions of every Python dependency come from hack/constraints.txt (hack/pin-deps.sh writes it).
+stamp=".venv/.augur-install-$(cat pyproject.toml hack/constraints.txt | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   log "creating .venv and installing Augur with its dev tools"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q --constraint hack/constraints.txt -e '.[dev]'
   rm -f .venv/.augur-install-*; touch "$stamp"
 fi
 
