@@ -109,8 +109,16 @@ def namespace(cluster: LocalCluster) -> Iterator[str]:
     cluster.kubectl("delete", "namespace", name, "--wait=false")
 
 
-def deployment(name: str, namespace: str, replicas: int, cpu: str = "100m", memory: str = "64Mi") -> str:
-    """A Deployment whose pods tolerate the kwok taint (they run on kwok's fake nodes)."""
+def deployment(
+    name: str,
+    namespace: str,
+    replicas: int,
+    cpu: str = "100m",
+    memory: str = "64Mi",
+    annotations: dict[str, str] | None = None,
+) -> str:
+    """A Deployment whose pods tolerate the kwok taint (they run on kwok's fake nodes); ``annotations`` go
+    on its pods (for example kwok's start-up delay, :func:`augur.devcluster.kwok.delay_annotations`)."""
     return f"""
 apiVersion: apps/v1
 kind: Deployment
@@ -119,10 +127,20 @@ spec:
   replicas: {replicas}
   selector: {{matchLabels: {{app: {name}}}}}
   template:
-    metadata: {{labels: {{app: {name}}}}}
+    metadata: {{labels: {{app: {name}}}, annotations: {json.dumps(annotations or {})}}}
     spec:
       tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
       containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: {memory}}}}}}}]
+"""
+
+
+def disruption_budget(name: str, namespace: str, min_available: int) -> str:
+    """A PodDisruptionBudget over :func:`deployment` ``name``'s pods."""
+    return f"""
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {{name: {name}, namespace: {namespace}}}
+spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
 """
 
 

@@ -21,12 +21,12 @@ import pytest
 from kubernetes import client, config
 
 from augur.devcluster.cluster import LocalCluster
-from augur.devcluster.kwok import DELAY_ANNOTATION, DELAY_MAX_ANNOTATION
+from augur.devcluster.kwok import delay_annotations
 from augur.devcluster.procs import wait_until
 from augur.devcluster.rebalance_watch import RunWatcher
 from augur.devcluster.replay_kube import Rest
 from tests.e2e._watch import AvailabilityWatcher
-from tests.e2e.conftest import apply, get_json
+from tests.e2e.conftest import apply, deployment, disruption_budget, get_json
 from tests.e2e.test_operator_ops import SHARD_LABEL, Operator, start_operator
 
 SHARD = "migration"
@@ -34,32 +34,17 @@ RETENTION_SECONDS = 30
 
 
 def workload(
-    name: str, ns: str, replicas: int, *, cpu: str = "100m", min_available: int | None = None, annotations: str = ""
+    name: str,
+    ns: str,
+    replicas: int,
+    *,
+    cpu: str = "100m",
+    min_available: int | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> str:
-    pdb = (
-        f"""
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {{name: {name}, namespace: {ns}}}
-spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
-"""
-        if min_available is not None
-        else ""
-    )
-    return f"""
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}, annotations: {{{annotations}}}}}
-    spec:
-      tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
-      containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: {cpu}, memory: 64Mi}}}}}}]
-{pdb}"""
+    """conftest's kwok Deployment, with a PodDisruptionBudget when ``min_available`` is given."""
+    manifest = deployment(name, ns, replicas, cpu=cpu, annotations=annotations)
+    return manifest if min_available is None else f"{manifest}---{disruption_budget(name, ns, min_available)}"
 
 
 def stateful_set(name: str, ns: str, replicas: int, min_available: int) -> str:
@@ -178,8 +163,8 @@ def test_a_pod_moves_to_the_requested_node(
     """ReservationFirst to a target node, ReservationFirst anywhere else, EvictDirectly of a StatefulSet pod."""
     # a new pod is Ready 1 s after it is bound (kwok; a real pod needs at least its container start), so a
     # replacement the ReplicaSet may start on the eviction is not Ready before the reservation is adopted
-    apply(crds, workload("web", ns, 3, min_available=3, annotations=_delay(1)))
-    apply(crds, workload("api", ns, 2, min_available=2, annotations=_delay(1)))
+    apply(crds, workload("web", ns, 3, min_available=3, annotations=delay_annotations(1, 1)))
+    apply(crds, workload("api", ns, 2, min_available=2, annotations=delay_annotations(1, 1)))
     apply(crds, stateful_set("db", ns, 2, min_available=1))
     for app, n in (("web", 3), ("api", 2), ("db", 2)):
         settled(crds, ns, app, n)
@@ -248,7 +233,7 @@ def test_a_pod_moves_to_the_requested_node(
 
 def test_impossible_moves_fail_and_change_nothing(crds: LocalCluster, mover: Operator, ns: str) -> None:
     apply(crds, workload("big", ns, 2, cpu="5"))  # 8-CPU nodes: one such pod per node
-    apply(crds, workload("pinned", ns, 2, annotations='"augur.dev/evict": "never"'))
+    apply(crds, workload("pinned", ns, 2, annotations={"augur.dev/evict": "never"}))
     apply(crds, workload("single", ns, 1))
     apply(crds, workload("guarded", ns, 2, min_available=3))  # blocks even with the reservation Ready
     apply(crds, workload("planned", ns, 2))
@@ -320,8 +305,8 @@ def test_restart_mid_migration_resumes_or_rolls_back(
     10 s each. "resume" has readyTimeout 2m: it is resumed after the restart. "rollback" has 3s: it is rolled
     back, the reservation removed, the pod never evicted (its reservation may become Ready while no operator
     runs, but later than the deadline, which its Ready condition's transition time shows)."""
-    apply(crds, workload("resume", ns, 2, min_available=2, annotations=_delay(10)))
-    apply(crds, workload("rollback", ns, 2, min_available=2, annotations=_delay(10)))
+    apply(crds, workload("resume", ns, 2, min_available=2, annotations=delay_annotations(10, 10)))
+    apply(crds, workload("rollback", ns, 2, min_available=2, annotations=delay_annotations(10, 10)))
     for app in ("resume", "rollback"):
         wait_until(lambda a=app: len([p for p in pods(crds, ns, a) if _ready(p)]) == 2, 120, f"{app} pods Ready")
     watcher.watch(ns, {"resume": 2, "rollback": 2})
@@ -348,10 +333,6 @@ def test_restart_mid_migration_resumes_or_rolls_back(
     denied = 'forbidden: User "system:serviceaccount:augur-system:augur-operator" cannot'
     assert denied not in mover.proc.log_path.read_text()  # the shipped RBAC sufficed
     assert watcher.least[(ns, "resume")] >= 2 and watcher.least[(ns, "rollback")] >= 2
-
-
-def _delay(seconds: int) -> str:
-    return f'"{DELAY_ANNOTATION}": "{seconds}s", "{DELAY_MAX_ANNOTATION}": "{seconds}s"'
 
 
 def _ready(pod: dict[str, Any]) -> bool:

@@ -37,7 +37,7 @@ from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest
 from augur.devcluster.procs import wait_until
 
 from ._watch import AvailabilityWatcher
-from .conftest import apply, condition, get_json
+from .conftest import apply, condition, disruption_budget, get_json
 from .conftest import deployment as kwok_deployment
 
 POOL = "augur.dev/e2e-pool"
@@ -90,21 +90,13 @@ def deployment(
     ``min_available``, a PodDisruptionBudget for it; with ``ready_after``, its pods become Ready that many
     seconds after binding (as real pods do; a move costs one Ready pod only when the ReplicaSet's own
     replacement is not Ready before the adoption: docs/migration.md, "One Ready pod per move")."""
-    doc = yaml.safe_load(kwok_deployment(name, pool.ns, replicas, cpu))
-    if ready_after:
-        doc["spec"]["template"]["metadata"]["annotations"] = delay_annotations(ready_after, ready_after)
+    annotations = delay_annotations(ready_after, ready_after) if ready_after else None
+    doc = yaml.safe_load(kwok_deployment(name, pool.ns, replicas, cpu, annotations=annotations))
     pod = doc["spec"]["template"]["spec"]
     pod["nodeSelector"] = {POOL: pool.ns}
     pod["tolerations"].append({"key": POOL, "operator": "Exists", "effect": "NoSchedule"})
     manifest = f"\n{json.dumps(doc)}\n"
-    if min_available is not None:
-        manifest += f"""---
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {{name: {name}, namespace: {pool.ns}}}
-spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
-"""
-    return manifest
+    return manifest if min_available is None else f"{manifest}---{disruption_budget(name, pool.ns, min_available)}"
 
 
 def policy(pool: Pool, mode: str, extra: str = "") -> str:

@@ -194,7 +194,7 @@ def _table(result: BacktestResult) -> str:
             f"{m.replica_hours:12.1f}{m.mean_utilization:8.3f}{m.scale_events:8d}{rmae}"
         )
     if result.matched is not None:
-        lines.append(f"hpa_matched: target utilization {result.matched.target_utilization:.4f}")
+        lines.append(result.matched.describe())
     for pair, ratios in result.comparisons.items():
         parts = [f"{metric.replace('_', '-')} {_ratio(i.value, i.low, i.high)}" for metric, i in ratios.items()]
         lines.append(f"{pair:<24}" + "; ".join(parts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,11 @@ class BacktestResult:
                 "goal_replica_hours": m.goal_replica_hours,
                 "reached": m.reached,
                 "hpa_runs": m.evaluations,
+                "under_provisioned_steps": m.under_provisioned_steps,
+                "under_provisioned_steps_at_goal": m.under_provisioned_steps_at_goal,
+                "at_goal": None
+                if m.at_goal is None
+                else {"more": asdict(m.at_goal.more), "less": asdict(m.at_goal.less), "share_of_less": m.at_goal.share},
             },
             "comparisons": {
                 pair: {metric: interval.as_dict() for metric, interval in ratios.items()}
@@ -162,9 +167,12 @@ def compare(
     setup: Setup,
     mask: np.ndarray[Any, np.dtype[np.bool_]],
     base: str = MATCHED_TO,
+    mixes: dict[str, tuple[list[int], list[int], float]] | None = None,
 ) -> tuple[dict[str, dict[str, Interval]], int]:
     """Ratios of ``base``'s under-provisioned steps and replica-hours to every other policy's, with
-    block-bootstrap intervals (:mod:`augur.sim.bootstrap`), and the block length used."""
+    block-bootstrap intervals (:mod:`augur.sim.bootstrap`), and the block length used. ``mixes``: a
+    policy compared as a mix of two runs step by step instead of its own (their decisions and the second
+    one's weight): ``hpa_matched`` at exactly the base's replica-hours (:attr:`Matched.at_goal`)."""
     steps = int(mask.sum())
     block = block_length(steps, setup.lead_steps)
     if base not in desired or steps == 0:
@@ -172,10 +180,17 @@ def compare(
     starts = resample_starts(steps, block)
     d = demand[mask]
     short, ready = {}, {}
-    for name, wanted in desired.items():
+
+    def series(wanted: list[int]) -> tuple[FloatArray, FloatArray]:
         r = ready_series(wanted, setup.lead_steps)[mask].astype(np.float64)
-        ready[name] = r
-        short[name] = (d > r * setup.params.capacity).astype(np.float64)
+        return r, (d > r * setup.params.capacity).astype(np.float64)
+
+    for name, wanted in desired.items():
+        ready[name], short[name] = series(wanted)
+        if name in (mixes or {}):
+            first, second, weight = (mixes or {})[name]
+            (r1, s1), (r2, s2) = series(first), series(second)
+            ready[name], short[name] = (1 - weight) * r1 + weight * r2, (1 - weight) * s1 + weight * s2
     out = {}
     for name in desired:
         if name != base:
@@ -235,7 +250,9 @@ def run_backtest(
     metrics = {name: compute_metrics(trace.demand, d, setup, mask) for name, d in desired.items()}
     reference_season = season or max(1, round(DAY / trace.interval_seconds))
     accuracy = forecast_accuracy(trace.demand, mask, runs, reference_season)
-    comparisons, block = compare(trace.demand, desired, setup, mask)
+    g = None if matched is None else matched.at_goal
+    mixes = {} if g is None else {MATCHED: (list(g.more_desired), list(g.less_desired), g.share)}
+    comparisons, block = compare(trace.demand, desired, setup, mask, mixes=mixes)
     curves: dict[str, list[dict[str, float]]] = {}
     if sweep:
         demand = trace.demand

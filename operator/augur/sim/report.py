@@ -179,11 +179,7 @@ def _comparisons(result: BacktestResult) -> str:
     matched = ""
     if result.matched is not None:
         m = result.matched
-        matched = (
-            f"<p>hpa_matched: the HPA rule at target utilization {m.target_utilization:.4f} "
-            f"({m.replica_hours:.1f} replica-hours; augur {m.goal_replica_hours:.1f})"
-            f"{'' if m.reached else ' - not lowered: hpa at its own target does not spend less than augur'}.</p>"
-        )
+        matched = f"<p>{html.escape(m.describe())}</p>"
     return f"<table>{head}{''.join(rows)}</table>{note}{matched}"
 
 
