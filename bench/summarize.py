@@ -23,6 +23,10 @@ def _mark(v: bool | None) -> str:
     return "n/a" if v is None else ("met" if v else "**missed**")
 
 
+def _counts(c: dict[str, int] | None) -> str:
+    return "-" if c is None else f"{c['met']} / {c['missed']} / {c['not_applicable']}"
+
+
 def _matched(g: dict[str, Any]) -> str:
     """hpa_matched's under-provisioned steps at Augur's replica-hours, with the run spending at least as
     much in brackets (results before 2026-12-02 have only that run)."""
@@ -71,9 +75,10 @@ def spread(paths: list[Path]) -> str:
     """Markdown: each set's targets in runs of ``backtest_bench.py`` made at different warm-ups (one file each)."""
     header = (
         "| set | warm-up | below hpa_matched (met / missed / n/a) | ≤ 0.5× at ≤ 1.05× (met / missed / n/a) | "
-        "rMAE ≤ 0.8 | under-prov. steps augur / hpa_matched / hpa | median augur ÷ hpa replica-h | median rMAE |"
+        "rMAE ≤ 0.8 | under-prov. steps augur / hpa_matched / hpa | median augur ÷ hpa replica-h | median rMAE | "
+        "below hpa_matched, run spending ≥ augur |"
     )
-    lines = [header, "| --- " * 8 + "|"]
+    lines = [header, "| --- " * 9 + "|"]
     runs = [json.loads(path.read_text()) for path in paths]
     for name in runs[0]["sets"]:
         for run in runs:
@@ -86,9 +91,10 @@ def spread(paths: list[Path]) -> str:
                 f"{b['met']} / {b['missed']} / {b['not_applicable']}",
                 f"{h['met']} / {h['missed']} / {h['not_applicable']}",
                 f"{r['met']} of {m['series']}",
-                " / ".join(str(n) for n in steps),
+                " / ".join(f"{n:g}" for n in steps),
                 f"{m['median_augur_over_hpa_replica_hours']:.3f}",
                 f"{m['median_rmae']:.3f}",
+                _counts(m.get("below_hpa_matched_spending_at_least")),
             ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
