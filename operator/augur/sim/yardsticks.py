@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from augur.sim.protocol import FloatArray, Setup, compute_metrics, ready_series, run_hpa, run_oracle
+from augur.sim.protocol import FloatArray, Setup, compute_metrics, run_hpa, run_oracle
 
 BISECTION_STEPS = 16
 """Halvings of the target-utilization interval (``u`` found to within 2e-5 of its starting width)."""
@@ -121,12 +121,6 @@ def with_utilization(setup: Setup, target_utilization: float) -> Setup:
 def run_oracle_floor(demand: FloatArray, setup: Setup) -> list[int]:
     """``oracle`` at ``u = 1``: the fewest replicas that never under-provision, given the lead time."""
     return run_oracle(demand, with_utilization(setup, 1.0))
-
-
-def replica_hours(desired: list[int], setup: Setup, mask: npt.NDArray[np.bool_]) -> float:
-    """``Σ ready × Δ / 3600`` over the evaluated steps."""
-    ready = ready_series(desired, setup.lead_steps)
-    return float(ready[mask].sum()) * setup.interval_seconds / 3600.0
 
 
 def run_hpa_matched(demand: FloatArray, setup: Setup, mask: npt.NDArray[np.bool_], goal: float) -> Matched:
