@@ -8,8 +8,8 @@
 # it keeps between builds: `--build-context wheels=DIR` (buildah, docker buildx) replaces the empty `wheels`
 # stage below, and pip then installs from DIR alone (--no-index). Without it, pip downloads from PyPI.
 #
-# Stages: `deps` installs the dependencies named in pyproject.toml into a virtual environment (a layer that
-# build caches keep until that list changes), `build` installs Augur itself into a prefix of its own, and
+# Stages: `deps` installs the dependencies named in pyproject.toml, at the versions hack/constraints.txt
+# pins, into a virtual environment (a layer that build caches keep until either file's list changes), `build` installs Augur itself into a prefix of its own, and
 # the final stage is `deps` plus that small layer. pip runs from a tool environment in a tmpfs
 # (`pip --python`), so the image has no pip or setuptools. (A tmpfs over /tmp would take /tmp out of the
 # image with buildah 1.28, hence /opt/pip.) The image runs as UID/GID 65532 and works with a
@@ -27,6 +27,8 @@ RUN python3 -c 'import tomllib; print(*tomllib.load(open("/src/pyproject.toml", 
 FROM ${BASE} AS deps
 ARG PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=requirements /requirements.txt /opt/augur/requirements.txt
+# The exact versions the test suite passed with (hack/pin-deps.sh writes the file; hack/setup.sh uses it too).
+COPY hack/constraints.txt /opt/augur/constraints.txt
 # The test suites of the scientific libraries (about 100 MB) are not needed at run time; the smoke test
 # (hack/image.sh) imports both services afterwards.
 RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/opt/pip \
@@ -34,6 +36,7 @@ RUN --mount=type=bind,from=wheels,target=/wheels --mount=type=tmpfs,target=/opt/
  && python3 -m venv /opt/pip \
  && python3 -m venv --without-pip /opt/augur \
  && /opt/pip/bin/pip --python /opt/augur/bin/python3 install "$@" --requirement /opt/augur/requirements.txt \
+      --constraint /opt/augur/constraints.txt \
  && rm -rf /opt/augur/lib/python3*/site-packages/scipy/*/tests \
            /opt/augur/lib/python3*/site-packages/pandas/tests \
            /opt/augur/lib/python3*/site-packages/statsmodels/*/tests

@@ -10,7 +10,8 @@
 #   - rootfs.tar: without BASE, the base is Debian bookworm (python3 3.11) made with debootstrap from the
 #     Debian mirror (this project's machines reach Debian and PyPI but no container registry);
 #   - wheels/<key>: a wheelhouse of every dependency in pyproject.toml (and the build backend), filled by
-#     the base image's own pip, keyed by the dependency list and the base's name; the build installs from it
+#     the base image's own pip at the versions hack/constraints.txt pins, keyed by the dependency list, the
+#     pins and the base's name; the build installs from it
 #     alone (`--build-context wheels=...`, pip --no-index), so a warm build downloads nothing;
 #   - buildah's layer cache (--layers, overlay storage only): the dependency layer is rebuilt only when the
 #     dependency list changes. `buildah rmi --prune` drops old build caches.
@@ -68,19 +69,20 @@ elif [ -z "$base" ]; then
 fi
 
 # The wheelhouse: filled by the base image's pip (so the wheels fit the image's Python whatever the host
-# runs), over the network once per dependency list and base.
+# runs), at the versions hack/constraints.txt pins, over the network once per dependency list, pins and base.
 wheelhouse() {
   local reqs key dir ctr ca
   reqs=$(python3 -c 'import tomllib; d = tomllib.load(open("pyproject.toml", "rb"))
 print(*d["build-system"]["requires"], *d["project"]["dependencies"], sep="\n")')
   # The base by name: its image ID changes with every commit of the same rootfs (a new store, say), and a
   # wheel that does not fit fails the build loudly (pip --no-index), never silently.
-  key=$(printf '%s\n' "$reqs" "$base" | sha256sum | cut -c1-16)
+  key=$(printf '%s\n' "$reqs" "$base" "$(cat hack/constraints.txt)" | sha256sum | cut -c1-16)
   dir="$CACHE/wheels/$key"
   if [ ! -f "$dir/.complete" ]; then
     log "filling the wheelhouse $dir from PyPI"
     rm -rf "$dir" && mkdir -p "$dir"
     printf '%s\n' "$reqs" >"$dir/requirements.txt"
+    cp hack/constraints.txt "$dir/constraints.txt"  # the versions the image installs (Dockerfile)
     ca="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
     local mounts=(--volume "$dir:/wheels")
     # The host's CA bundle, for this run only (never committed): pip works behind a TLS-inspecting proxy
@@ -89,7 +91,8 @@ print(*d["build-system"]["requires"], *d["project"]["dependencies"], sep="\n")')
     ctr=$(bh from --quiet "$base")
     bh run --user 0:0 "${mounts[@]}" "$ctr" -- sh -c 'python3 -m venv /tmp/pip \
       && PIP_DISABLE_PIP_VERSION_CHECK=1 /tmp/pip/bin/pip wheel --quiet --no-cache-dir --wheel-dir /wheels \
-           --requirement /wheels/requirements.txt' >&2 || { bh rm "$ctr" >/dev/null; exit 1; }
+           --requirement /wheels/requirements.txt --constraint /wheels/constraints.txt' >&2 \
+      || { bh rm "$ctr" >/dev/null; exit 1; }
     bh rm "$ctr" >/dev/null
     touch "$dir/.complete"
     find "$CACHE/wheels" -mindepth 1 -maxdepth 1 -not -name "$key" -exec rm -rf {} +
