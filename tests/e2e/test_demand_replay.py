@@ -55,14 +55,7 @@ def test_backfilled_history_and_live_values_in_one_range_query(cluster: LocalClu
 
 
 def test_kwok_pod_startup_delay_from_annotations(cluster: LocalCluster, namespace: str) -> None:
-    manifest = deployment("slow", namespace, 3)
-    annotations = kwok.delay_annotations(4, 6)
-    template_meta = "    metadata: {labels: {app: slow}}"
-    pod_annotations = ", ".join(f'"{k}": "{v}"' for k, v in annotations.items())
-    manifest = manifest.replace(
-        template_meta, f"    metadata: {{labels: {{app: slow}}, annotations: {{{pod_annotations}}}}}"
-    )
-    apply(cluster, manifest)
+    apply(cluster, deployment("slow", namespace, 3, annotations=kwok.delay_annotations(4, 6)))
     cluster.kubectl("rollout", "status", "deployment/slow", "-n", namespace, "--timeout=120s")
     pods = get_json(cluster, "pods", "-n", namespace, "-l", "app=slow")["items"]
     assert len(pods) == 3
