@@ -6,8 +6,8 @@ installing Augur: keep the HPA and lower its target utilization until it spends 
 as Augur; the lowering is found by bisection.
 
 Replica-hours move in steps with the target utilization, and not always small ones: on one series an
-HPA target 0.0003 lower added 11 % replica-hours (the stabilization window held a higher count through
-a long stretch), and they are not monotonic in it. So the run that spends at least the goal may spend
+HPA target 0.00002 lower added 11 % replica-hours (Twitter_volume_CRM, 0.71110 against 0.71112), and they
+are not monotonic in it. So the run that spends at least the goal may spend
 much more, and the bisection's bracket need not be the crossing nearest the goal. :attr:`Matched.at_goal`
 reads the HPA's cost/under-provisioning curve at exactly the goal's replica-hours: over every run tried
 (the bisection's and a fixed grid of targets), between the two that spend nearest the goal on either
