@@ -66,6 +66,12 @@ class PodState:
     """Taint keys the pod tolerates (``*``: every taint)."""
     node_selector: Mapping[str, str] = field(default_factory=dict, compare=False)
     """The pod's ``nodeSelector``: a target must carry these labels."""
+    terminating: bool = False
+    """Being deleted (``deletionTimestamp`` set): it still holds its requests and its pod slot on the node,
+    as kube-scheduler counts them until it is gone, but adds no load of its own (with measured load, the
+    node's measurement still holds its use until it stops) and no traffic to its workload's network cost.
+    Without this, the pod a finished move evicted counted on its source until the kubelet removed it (up to
+    its grace period), and the next run moved another pod off that node."""
 
     @property
     def key(self) -> str:

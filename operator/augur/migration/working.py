@@ -56,7 +56,7 @@ class Working:
         self.has_forecast = any(p.cpu_forecast is not None for p in self.pods)
         self.counts: dict[str, dict[int, int]] = {}
         for p in self.pods:
-            if p.workload is not None:
+            if p.workload is not None and not p.terminating:  # a leaving pod serves no traffic
                 per = self.counts.setdefault(p.workload, {})
                 per[self.at[p.key]] = per.get(self.at[p.key], 0) + 1
         infos = [
@@ -114,11 +114,15 @@ class Working:
 
     # -- per pod --
     def contribution(self, pod: PodState) -> float:
-        """Cores the pod adds to its node's load now."""
+        """Cores the pod adds to its node's load now (none while it terminates)."""
+        if pod.terminating:
+            return 0.0
         return pod.cpu_used if self.snap.measured and pod.cpu_used is not None else pod.cpu
 
     def forecast_contribution(self, pod: PodState) -> float:
-        return pod.cpu_forecast if pod.cpu_forecast is not None else self.contribution(pod)
+        if pod.cpu_forecast is None or pod.terminating:
+            return self.contribution(pod)
+        return pod.cpu_forecast
 
     def pod_info(self, pod: PodState) -> PodInfo:
         return PodInfo(pod.name, pod.namespace, pod.workload, pod.cpu, pod.memory)

@@ -291,6 +291,7 @@ def build_snapshot(
                 blocked=blocked,
                 tolerates=_tolerates(raw),
                 node_selector=dict(spec.get("nodeSelector") or {}),
+                terminating=bool(meta.get("deletionTimestamp")),
             )
         )
     window = max(parse_duration(policy.limits.window), parse_duration(policy.cooldown))

@@ -15,6 +15,7 @@ from augur.migration.params import RebalanceParams
 from augur.migration.rebalance import rebalance
 from augur.migration.result import RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PastMove, PodState
+from augur.migration.working import Working
 from augur.placement import DependencyRule, WorkloadRules
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -457,3 +458,26 @@ def test_renaming_or_relisting_nodes_does_not_change_the_moves_cost() -> None:
         result = rebalance(renamed, ONE_READING, now=NOW)
         assert (costs(result), result.after) == expected
         assert result.proposals[0].target == to["r1-b"]
+
+
+def test_a_terminating_pod_holds_its_requests_but_adds_no_load() -> None:
+    # The state right after a move from a to c: a still lists the evicted pod, terminating. Counting it,
+    # a would be at 37.5% against b's 0 (spread 37.5% > 20%) and another pod would leave a; it is leaving,
+    # so a is at 25%, c at 12.5%, b at 0: spread 25%, one move (p1 to b) evens it out, and no more.
+    leaving = pod("p0", "a", blocked="PodTerminating", terminating=True)
+    snap = ClusterSnapshot(
+        nodes=(node("a"), node("b"), node("c")),
+        pods=(leaving, pod("p1", "a"), pod("p2", "a"), pod("p0-moved", "c")),
+    )
+    result = rebalance(snap, ONE_READING, now=NOW)
+    assert result.before.spread == pytest.approx(0.25)
+    assert moves(result) == [("p1", "a", "b", "Rebalance")]
+    # Its requests still count where kube-scheduler counts them: a 1-core node with it is full for z.
+    z = pod("z", "a", cpu=0.5)
+    full = ClusterSnapshot(
+        nodes=(node("a"), node("b", cpu=1), node("c")),
+        pods=(pod("x", "b", cpu=0.5, blocked="PodTerminating", terminating=True), pod("y", "b", cpu=0.5), z),
+    )
+    work = Working(full.canonical())
+    assert work.load().tolist() == [0.125, 0.5, 0.0]
+    assert work.fits(z).tolist() == [False, False, True]  # a is z's own node, b is full, c has room

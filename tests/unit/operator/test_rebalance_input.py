@@ -85,6 +85,17 @@ def test_snapshot_from_raw_objects() -> None:
     assert by["web-2"].blocked == ""
 
 
+def test_a_pod_being_deleted_is_terminating_and_blocked() -> None:
+    leaving = pod("web-1", "n1")
+    leaving["metadata"]["deletionTimestamp"] = "2026-11-30T08:59:00Z"
+    snap = build_snapshot(
+        RebalancePolicySpec(), [node("n1")], [leaving, pod("web-2", "n1")], [], TopologyModel(), ZONES, [], None, NOW
+    )
+    by = {p.name: p for p in snap.pods}
+    assert (by["web-1"].terminating, by["web-2"].terminating) == (True, False)
+    assert by["web-1"].blocked and by["web-1"].cpu == 0.5  # never moved; its requests still hold the node
+
+
 def test_allocatable_pods_of_a_node() -> None:
     """``status.allocatable.pods`` is the node's pod limit; 110 (kubelet's default) when absent or unreadable."""
     limited, bad = node("n1"), node("n2")
