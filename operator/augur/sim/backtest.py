@@ -185,12 +185,14 @@ def compare(
         r = ready_series(wanted, setup.lead_steps)[mask].astype(np.float64)
         return r, (d > r * setup.params.capacity).astype(np.float64)
 
+    mixes = mixes or {}
     for name, wanted in desired.items():
-        ready[name], short[name] = series(wanted)
-        if name in (mixes or {}):
-            first, second, weight = (mixes or {})[name]
+        if name in mixes:
+            first, second, weight = mixes[name]
             (r1, s1), (r2, s2) = series(first), series(second)
             ready[name], short[name] = (1 - weight) * r1 + weight * r2, (1 - weight) * s1 + weight * s2
+        else:
+            ready[name], short[name] = series(wanted)
     out = {}
     for name in desired:
         if name != base:
