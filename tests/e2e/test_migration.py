@@ -62,12 +62,7 @@ spec:
     spec:
       tolerations: [{{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}}]
       containers: [{{name: app, image: example/{name}:1, resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}}}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {{name: {name}, namespace: {ns}}}
-spec: {{minAvailable: {min_available}, selector: {{matchLabels: {{app: {name}}}}}}}
-"""
+---{disruption_budget(name, ns, min_available)}"""
 
 
 def migration(name: str, ns: str, pod: str, **spec: Any) -> str:
