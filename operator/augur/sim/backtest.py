@@ -25,7 +25,7 @@ from augur.sim.protocol import (
     run_oracle,
 )
 from augur.sim.trace import Trace, TraceError
-from augur.sim.yardsticks import Matched, run_hpa_matched, run_oracle_floor
+from augur.sim.yardsticks import Matched, mix, run_hpa_matched, run_oracle_floor
 
 YARDSTICKS: dict[str, Callable[[FloatArray, Setup], list[int]]] = {
     "hpa": run_hpa,
@@ -190,7 +190,7 @@ def compare(
         if name in mixes:
             first, second, weight = mixes[name]
             (r1, s1), (r2, s2) = series(first), series(second)
-            ready[name], short[name] = (1 - weight) * r1 + weight * r2, (1 - weight) * s1 + weight * s2
+            ready[name], short[name] = mix(r1, r2, weight), mix(s1, s2, weight)
         else:
             ready[name], short[name] = series(wanted)
     out = {}

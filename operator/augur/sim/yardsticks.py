@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,15 @@ GRID = tuple(round(0.30 + 0.02 * i, 2) for i in range(35))
 HPA's replica-hours are not monotonic in its target, so the bisection's bracket can be far from the goal
 on one side (on ec2_cpu_utilization_c6585a it spends 10 % more, while the HPA at its own 0.8 spends
 0.004 % less than Augur)."""
+
+
+Mixable = TypeVar("Mixable", float, FloatArray)
+
+
+def mix(first: Mixable, second: Mixable, share: float) -> Mixable:
+    """``share`` of ``second`` and the rest of ``first``: the expected value of a coin flip between two
+    runs (numbers, or step-by-step series), which is how :class:`AtGoal` reads the HPA between two runs."""
+    return (1 - share) * first + share * second
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,11 @@ class AtGoal:
 
     @property
     def under_provisioned_steps(self) -> float:
-        return (1 - self.share) * self.more.under_provisioned_steps + self.share * self.less.under_provisioned_steps
+        return mix(float(self.more.under_provisioned_steps), float(self.less.under_provisioned_steps), self.share)
 
     @property
     def replica_hours(self) -> float:
-        return (1 - self.share) * self.more.replica_hours + self.share * self.less.replica_hours
+        return mix(self.more.replica_hours, self.less.replica_hours, self.share)
 
 
 @dataclass(frozen=True)

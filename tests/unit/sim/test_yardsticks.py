@@ -9,7 +9,7 @@ import numpy as np
 from augur.sim.backtest import compare
 from augur.sim.bootstrap import block_length, block_sums, ratio_interval, resample_starts
 from augur.sim.protocol import backtest_setup, compute_metrics, evaluated_mask, ready_series, run_oracle
-from augur.sim.yardsticks import AtGoal, Matched, Run, curve_at, run_hpa_matched, run_oracle_floor
+from augur.sim.yardsticks import AtGoal, Matched, Run, curve_at, mix, run_hpa_matched, run_oracle_floor
 
 # capacity 10 at u = 0.8 -> 8 per replica; step 60 s -> L = 2.
 SETUP = backtest_setup(60.0, capacity=10.0)
@@ -70,6 +70,8 @@ def test_the_curve_at_the_goal_interpolates_between_the_nearest_runs() -> None:
     assert m.under_provisioned_steps_at_goal == 20.0
     # Without a curve at the goal (nothing tried spends less): the run's own count.
     assert Matched([], 0.80, 110.0, 100.0, 1, False, 10, None).under_provisioned_steps_at_goal == 10
+    # The same mix step by step (what compare() bootstraps): a quarter of the second series.
+    assert mix(np.array([0.0, 4.0]), np.array([4.0, 0.0]), 0.25).tolist() == [1.0, 3.0]
 
 
 def test_hpa_matched_reads_the_curve_across_a_jump_in_replica_hours() -> None:
