@@ -22,7 +22,7 @@ import kopf
 from augur.kube.client import KubeError, api_client
 from augur.kube.moves import Moves
 from augur.migration.timeline import expired
-from augur.operator.background import stop_task
+from augur.operator.background import every, stop_task
 from augur.operator.executor import Executor
 from augur.operator.settings import SETTINGS
 
@@ -78,20 +78,13 @@ def _moving(items: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     return out
 
 
-async def _loop(executor: Executor) -> None:
-    while True:
-        started = time.monotonic()
-        try:
-            await asyncio.to_thread(tick, executor)
-        except Exception:  # a bug must not stop every future move; it is logged with its traceback
-            logger.exception("migration tick failed")
-        await asyncio.sleep(max(0.0, SETTINGS.migration_poll_seconds - (time.monotonic() - started)))
-
-
 @kopf.on.startup()
 async def start_migration_executor(memo: kopf.Memo, **_: Any) -> None:
     api = api_client()
-    memo["migration_loop"] = asyncio.create_task(_loop(Executor(Moves(api), api)))
+    executor = Executor(Moves(api), api)
+    memo["migration_loop"] = asyncio.create_task(
+        every(lambda: SETTINGS.migration_poll_seconds, lambda: tick(executor), logger, "migration tick")
+    )
 
 
 @kopf.on.cleanup()

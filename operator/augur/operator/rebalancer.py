@@ -40,7 +40,7 @@ from augur.migration.rebalance import rebalance
 from augur.migration.result import Proposal, RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot
 from augur.operator import metrics
-from augur.operator.background import stop_task
+from augur.operator.background import every, stop_task
 from augur.operator.rebalance_input import Loads, build_snapshot, migration_body, profile, to_measure, topology
 from augur.operator.rebalance_status import LoadOrigin, after_run, not_in_use, off
 from augur.operator.reconcile import EventToPost
@@ -214,21 +214,14 @@ def _tick(rebalancer: Rebalancer) -> None:
         logger.warning(f"listing RebalancePolicies failed, retrying next tick: {exc}")
 
 
-async def _loop(rebalancer: Rebalancer) -> None:
-    while True:
-        started = time.monotonic()
-        try:
-            await asyncio.to_thread(_tick, rebalancer)
-        except Exception:  # a bug must not stop every future run; it is logged with its traceback
-            logger.exception("rebalancer tick failed")
-        await asyncio.sleep(max(0.0, REBALANCE_TICK_SECONDS - (time.monotonic() - started)))
-
-
 @kopf.on.startup()
 async def start_rebalancer(memo: kopf.Memo, **_: Any) -> None:
     api = api_client()
     prom = PromClient(SETTINGS.prometheus_url) if SETTINGS.prometheus_url else None
-    memo["rebalance_loop"] = asyncio.create_task(_loop(Rebalancer(ClusterReader(api), prom)))
+    rebalancer = Rebalancer(ClusterReader(api), prom)
+    memo["rebalance_loop"] = asyncio.create_task(
+        every(lambda: REBALANCE_TICK_SECONDS, lambda: _tick(rebalancer), logger, "rebalancer tick")
+    )
 
 
 @kopf.on.cleanup()

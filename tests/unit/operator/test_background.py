@@ -1,10 +1,14 @@
-"""stop_task: the cleanup of the operator's background loops (migrations, rebalancer, topology resync)."""
+"""The operator's background loops (migrations, rebalancer, topology resync): ``every`` runs them,
+``stop_task`` cleans them up."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from augur.operator.background import stop_task
+import pytest
+
+from augur.operator.background import every, stop_task
 
 
 def test_stop_task_cancels_and_awaits_the_task_and_ignores_a_missing_one() -> None:
@@ -19,3 +23,25 @@ def test_stop_task_cancels_and_awaits_the_task_and_ignores_a_missing_one() -> No
         return memo["loop"].cancelled(), memo["loop"].done()
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    runs: list[int] = []
+
+    def step() -> None:
+        runs.append(len(runs))
+        if len(runs) == 2:
+            raise RuntimeError("boom")
+
+    async def main() -> None:
+        memo = {"loop": asyncio.create_task(every(lambda: 0.01, step, logging.getLogger("t"), "test tick"))}
+        while len(runs) < 4:
+            await asyncio.sleep(0.005)
+        await stop_task(memo, "loop")
+        assert memo["loop"].cancelled()
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(main())
+    assert len(runs) >= 4  # the second run raised; the third and fourth still came
+    failures = [r for r in caplog.records if r.getMessage() == "test tick failed"]
+    assert len(failures) == 1 and failures[0].exc_info is not None
