@@ -68,15 +68,7 @@ def _search_best(
         s.descend(200)
         if (value := s.value()) < best_value - EPS:
             best, best_value = s.x.copy(), value
-    for _ in range(rounds):
-        if best.sum() == 0:
-            break
-        s = CountSearch(p, rng, best)
-        s.kick(int(rng.integers(1, 4 + int(best.sum()) // 10)))
-        s.descend(200)
-        if (value := s.value()) < best_value - EPS:
-            best, best_value = s.x.copy(), value
-    return best
+    return kicked(CountSearch(p, rng, best), rounds).x if rounds > 0 else best
 
 
 def _clean(p: CountProblem, start: FloatArray) -> FloatArray:
