@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import code_version, machine, write
 from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
@@ -131,15 +130,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def commit() -> str:
-    """The checked-out commit the run measured (``+dirty`` when tracked files were changed)."""
-    root = Path(__file__).resolve().parent.parent
-    git = ["git", "-C", str(root)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
-    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD", "--"], check=False).returncode != 0
-    return head.stdout.strip() + ("+dirty" if dirty else "")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="20,50,100,200")
@@ -171,7 +161,7 @@ def main() -> int:
             "scoring": "the extender's defaults (background plan on)",
             "plan": asdict(PlanArgs()),
         },
-        "commit": commit(),
+        **code_version(),
         "targets": {"augur_vs_best": f"<= {TARGET_AUGUR} in each order", "default_vs_best": f">= {TARGET_DEFAULT}"},
         "seconds": round(time.monotonic() - t0, 1),
         "summary": summarize(rows),
