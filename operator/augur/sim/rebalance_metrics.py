@@ -68,6 +68,14 @@ def counts(sc: Scenario, placement: Iterable[tuple[str, str]]) -> np.ndarray:
     return out
 
 
+def placement_table(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Workload -> scenario node -> pods, nodes in the table's order and only those holding pods: a
+    run's starting placement as recorded, so its decisions can be replayed without a cluster."""
+    c = counts(sc, placement)
+    names = sc.table.names
+    return {w.name: {names[n]: int(c[i, n]) for n in range(len(names)) if c[i, n]} for i, w in enumerate(sc.workloads)}
+
+
 def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[str, float]:
     """Load standard deviation and network cost of a placement, as the simulator computes them."""
     c = counts(sc, placement)
@@ -282,6 +290,7 @@ def run_figures(
         "converge_seconds": converge_seconds(events),
         "balance_by_evictions": balance_by_evictions(sc, events),
         "balance_bound_by_evictions": balance_bound_by_evictions(sc, before),
+        "placement_before": placement_table(sc, before),
     }
 
 
