@@ -49,7 +49,7 @@ from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioR
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
 from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
-from augur.sim.rebalance_metrics import evictions_to_reach, summarize
+from augur.sim.rebalance_metrics import balance_bound_by_evictions, evictions_to_reach, summarize
 
 DESCHEDULER_VERSION = "v0.36.0"
 DEVELOPMENT, HELD_OUT = {"100", "101", "102"}, {"200", "201", "202"}
@@ -196,9 +196,23 @@ def _count(flags: Any) -> str:
     return f"{sum(values)} of {len(values)}"
 
 
+def rebound(row: dict[str, Any]) -> None:
+    """Recompute a row's ``balance_bound_by_evictions`` from its recorded start (``placement_before``, in
+    rows written since it was recorded), after a change of the bound."""
+    start = row.get("placement_before")
+    if start:
+        before = [(w, node) for w, per in start.items() for node, n in per.items() for _ in range(n)]
+        row["balance_bound_by_evictions"] = balance_bound_by_evictions(
+            generate(row["family"], row["seed"]).scenario, before
+        )
+
+
 def rescore(path: Path) -> int:
-    """Recompute the summary and targets of a results file from its rows (after a change of summaries)."""
+    """Recompute the summary and targets of a results file from its rows (after a change of summaries),
+    and each row's bound where the row records its start."""
     result = json.loads(path.read_text())
+    for row in result["rows"]:
+        rebound(row)
     result["summary"], result["targets"] = compare(result["rows"]), targets(result["rows"])
     print(json.dumps(result["targets"], indent=2))
     print(f"-> {write(path.name, result)}")

@@ -26,6 +26,7 @@ import numpy as np
 
 from augur.sim.placement.metrics import load_stddev, network_cost, node_distances
 from augur.sim.placement.scenario import Scenario
+from augur.sim.rebalance_bound import bound_by_evictions
 
 PodEventKind = Literal["evicted", "deleted", "discarded", "bound", "ready"]
 """``evicted``: deleted through the Eviction API (the pod carried the ``DisruptionTarget`` condition with
@@ -221,43 +222,21 @@ def balance_by_evictions(sc: Scenario, events: Sequence[PodEvent]) -> list[float
 
 def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> list[float] | None:
     """A lower bound on the node-load standard deviation *any* rebalancer can reach with k evictions (entry
-    k), from the placement ``before``: each eviction moves one pod, so k evictions move at most the k
-    largest pods' CPU; the bound lets that much load flow freely (fractions of pods, any node to any node)
-    and levels it optimally (water-filling: the busiest nodes lowered to one level, the idlest raised to
-    another, which minimizes the variance for the load moved). None unless every node has the same
-    allocatable CPU (the bound assumes a core moved shifts the same load everywhere)."""
+    k), from the placement ``before`` (:func:`augur.sim.rebalance_bound.bound_by_evictions`: the evicted
+    pods are chosen whole from the nodes they run on, their CPU spread over the nodes in any fractions).
+    None unless every node has the same allocatable CPU (the bound assumes a core moved shifts the same
+    load everywhere)."""
     caps = sc.table.cpu
     if len(caps) == 0 or not np.allclose(caps, caps[0]):
         return None
     c = counts(sc, before)
     cpu = np.array([w.cpu for w in sc.workloads])
     load = (cpu @ c) / caps
-    sizes = sorted((float(x) / float(caps[0]) for w, x in enumerate(cpu) for _ in range(int(c[w].sum()))), reverse=True)
-    moved = np.concatenate([[0.0], np.cumsum(sizes[:most])])
-    return [round(_levelled_stddev(load, float(m)), 4) for m in moved]
-
-
-def _levelled_stddev(load: np.ndarray, m: float) -> float:
-    """Smallest standard deviation of ``load`` after moving ``m`` of it between nodes (continuous)."""
-    mean = float(load.mean())
-    if m >= float(np.maximum(load - mean, 0.0).sum()):
-        return 0.0
-    high = _level(load, m, down=True)
-    low = _level(load, m, down=False)
-    return float(np.std(np.clip(load, low, high)))
-
-
-def _level(load: np.ndarray, m: float, down: bool) -> float:
-    """The level that cuts ``m`` off the top (``down``) or fills ``m`` into the bottom of ``load``."""
-    lo, hi = float(load.min()), float(load.max())
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        amount = float(np.maximum(load - mid, 0.0).sum() if down else np.maximum(mid - load, 0.0).sum())
-        if (amount > m) == down:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    pods = [
+        [float(cpu[w]) / float(caps[0]) for w in range(len(cpu)) for _ in range(int(c[w, n]))] for n in range(len(caps))
+    ]
+    curve, _ = bound_by_evictions(load, pods, most)
+    return [round(x, 4) for x in curve]
 
 
 def evictions_to_reach(curve: Sequence[float], stddev: float) -> int | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 
 from augur.sim.placement import parse_scenario
+from augur.sim.rebalance_bound import bound_by_evictions, levelled_stddev
 from augur.sim.rebalance_metrics import (
     HealthSample,
     PodEvent,
@@ -180,3 +183,37 @@ def test_balance_bound_levels_the_largest_pods_load() -> None:
     assert curve[1] < np.std([0.25, 0.25, 0.0])
     raw["nodes"][2]["cpu"] = 8
     assert balance_bound_by_evictions(parse_scenario(raw), [("a", "n0")]) is None  # unequal nodes
+
+
+def test_balance_bound_evicts_whole_pods_from_the_nodes_they_run_on() -> None:
+    # n0 holds eight half-core pods (load 1.0), n1 one 2-core pod (0.5), n2 nothing. Letting the largest
+    # pod's CPU flow from anywhere, one eviction would level the nodes (0.5 each: stddev 0). But the 2-core
+    # pod is not on the busiest node: one eviction either takes half a core off n0 (0.875, 0.5, 0.125) or
+    # the 2 cores off n1 (1.0, then 0.25 and 0.25 at best): the first is the bound, and a move reaches it.
+    raw = {
+        "nodes": [{"name": f"n{i}", "zone": f"z{i}", "region": "r0", "cpu": 4, "memory": 16} for i in range(3)],
+        "workloads": [
+            {"name": "a", "replicas": 8, "cpu": 0.5, "memory": 0.25},
+            {"name": "b", "replicas": 1, "cpu": 2, "memory": 1},
+        ],
+    }
+    before = [("a", "n0")] * 8 + [("b", "n1")]
+    curve = balance_bound_by_evictions(parse_scenario(raw), before)
+    assert curve is not None and len(curve) == 10  # entries for 0..9 evictions (nine pods)
+    assert curve[0] == pytest.approx(np.std([1.0, 0.5, 0.0]), abs=1e-4)
+    assert curve[1] == pytest.approx(np.std([0.875, 0.5, 0.125]), abs=1e-4)
+    assert curve == sorted(curve, reverse=True)
+    # two evictions: 1 core off n0 onto n2 (0.75, 0.5, 0.25)
+    assert curve[2] == pytest.approx(np.std([0.75, 0.5, 0.25]), abs=1e-4)
+
+
+def test_balance_bound_falls_back_to_fractional_removals_when_there_are_too_many_choices() -> None:
+    load = np.array([1.0, 0.5, 0.0])
+    pods = [[0.125] * 8, [0.5], []]
+    exact, kind = bound_by_evictions(load, pods, 3)
+    assert kind == "whole pods"
+    with patch("augur.sim.rebalance_bound.MOST_COMBINATIONS", 1):
+        loose, kind = bound_by_evictions(load, pods, 3)
+    assert kind == "fractional"
+    assert loose[1] == pytest.approx(levelled_stddev(load, 0.5))  # the largest pod's CPU, from the top
+    assert all(a <= b + 1e-12 for a, b in zip(loose, exact, strict=True))  # a bound, only looser
