@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from augur.arrays import IntArray
 from augur.placement import (
     MAX_PRIORITY,
     NEUTRAL_SCORE,
@@ -24,7 +25,6 @@ from augur.placement import (
     score_nodes,
 )
 from augur.placement.plan import Plan
-from augur.placement.table import IntArray
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.view import ClusterCache, ClusterView
 from augur_extender.wire import ExtenderArgs

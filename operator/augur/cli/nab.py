@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from augur.arrays import FloatArray
 from augur.cli.main import UsageError
 from augur.forecast.anomaly import AnomalyParams, score_series
 from augur.sim import nab
@@ -90,10 +91,10 @@ def evaluate(nab_dir: Path, detector_results: Path | None, workers: int = 2) -> 
 
 def run_detector(
     series: Sequence[nab.Series], workers: int = 2, params: AnomalyParams | None = None
-) -> list[nab.FloatArray]:
+) -> list[FloatArray]:
     """Augur's anomaly scores for every series, in order, with progress on stderr."""
     jobs = [(s.values, params) for s in series]
-    out: list[nab.FloatArray] = []
+    out: list[FloatArray] = []
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ctx.Pool(workers) as pool:
         for i, scores in enumerate(pool.imap(_score_job, jobs), start=1):
@@ -102,7 +103,7 @@ def run_detector(
     return out
 
 
-def _score_job(job: tuple[nab.FloatArray, AnomalyParams | None]) -> nab.FloatArray:
+def _score_job(job: tuple[FloatArray, AnomalyParams | None]) -> FloatArray:
     values, params = job
     return score_series(values, params)
 

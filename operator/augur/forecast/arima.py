@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.forecast.series import FloatArray, fill_gaps
+from augur.arrays import FloatArray
+from augur.forecast.series import fill_gaps
 
 FIT_POINTS = 1008
 """Three and a half days at five-minute steps: a local level and its recent dynamics."""

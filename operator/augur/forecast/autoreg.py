@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from augur.forecast.series import FloatArray, fill_gaps
+from augur.arrays import FloatArray
+from augur.forecast.series import fill_gaps
 
 MAX_LAG = 8
 FIT_POINTS = 2016

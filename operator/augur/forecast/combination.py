@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.models import FittedModel
-from augur.forecast.series import FloatArray
 
 COMBINATION = "combination"
 EXCLUDED = frozenset({"seasonal_naive", COMBINATION})

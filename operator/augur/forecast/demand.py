@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.forecast.series import FloatArray
+from augur.arrays import FloatArray
 
 JUMP_FACTOR = 20.0
 JUMP_CONTEXT = 60

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from augur.forecast.series import FloatArray, autocorrelation, clip_outliers, fill_gaps, moving_average
+from augur.arrays import FloatArray
+from augur.forecast.series import autocorrelation, clip_outliers, fill_gaps, moving_average
 
 HOUR = 3600.0
 DAY = 86400.0

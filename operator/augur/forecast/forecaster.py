@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.combination import members_of
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel
 from augur.forecast.online import OnlineCalibration, OnlineSettings, start_online
 from augur.forecast.quantiles import LEVELS, Calibration, QuantileForecast, horizon_grid
 from augur.forecast.selection import CANDIDATES, Evaluation, best, evaluate, fitters
-from augur.forecast.series import FloatArray
 
 
 @dataclass(frozen=True)

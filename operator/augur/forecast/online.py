@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.forecast.series import FloatArray
+from augur.arrays import FloatArray
 
 SCALE_POINTS = 64
 """History points used to start the local scale at a fit."""

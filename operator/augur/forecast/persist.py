@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.arima import DifferencedArima
 from augur.forecast.autoreg import AutoRegression
 from augur.forecast.combination import Combination
@@ -24,7 +25,6 @@ from augur.forecast.models import Decomposed, FittedModel, HoltWinters, Seasonal
 from augur.forecast.online import OnlineCalibration, OnlineSettings
 from augur.forecast.quantiles import Calibration
 from augur.forecast.regression import HarmonicArima
-from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import SfArima, SfDecomposed, SfEts, sf_model_from_dict, sf_model_to_dict
 
 VERSION = 1

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from augur.forecast.series import FloatArray, fill_gaps
+from augur.arrays import FloatArray
+from augur.forecast.series import fill_gaps
 
 AR_ORDER = 2
 AR_POINTS = 1008

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.arima import fit_arima_d1
 from augur.forecast.autoreg import fit_autoreg
 from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors
@@ -17,7 +18,6 @@ from augur.forecast.level import fit_median_level, fit_smooth_level
 from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters, fit_seasonal_naive
 from augur.forecast.quantiles import Calibration, calibrate
 from augur.forecast.regression import fit_harmonic_arima
-from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import fit_sf_autoarima, fit_sf_autoets, fit_sf_mstl
 
 CANDIDATES = ("seasonal_naive", "holt_winters", "mstl", "sarimax", COMBINATION, "median_level")

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from augur.forecast.series import FloatArray, fill_gaps
+from augur.arrays import FloatArray
+from augur.forecast.series import fill_gaps
 
 SF_CANDIDATES = ("sf_autoets", "sf_autoarima", "sf_mstl")
 SF_SELECTABLE = ("sf_autoets", "sf_autoarima")

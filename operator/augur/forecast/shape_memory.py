@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-F32 = npt.NDArray[np.float32]
+from augur.arrays import Float32Array
 
 
 class ShapeSeries:
@@ -33,13 +33,13 @@ class ShapeSeries:
         self.limit = (capacity - 1) * step + bins
         """Means held by a full memory: ``capacity`` windows of ``bins``, ``step`` apart."""
         self.room = self.limit + max(step, self.limit // 4)
-        self.buf: F32 = np.zeros(min(self.room, max(len(means), 16 * step + bins)), dtype=np.float32)
+        self.buf: Float32Array = np.zeros(min(self.room, max(len(means), 16 * step + bins)), dtype=np.float32)
         kept = means[max(0, len(means) - self.limit) :]
         self.buf[: len(kept)] = kept
         self.start, self.end = 0, len(kept)
 
     @classmethod
-    def from_rows(cls, bins: int, capacity: int, step: int, rows: F32) -> ShapeSeries:
+    def from_rows(cls, bins: int, capacity: int, step: int, rows: Float32Array) -> ShapeSeries:
         """The series of ``rows``, shapes stored ``step`` bins apart and oldest first (the first row
         gives all its means, every later one its last ``step``)."""
         means = np.concatenate([rows[0], rows[1:, bins - step :].ravel()]) if len(rows) else rows.ravel()
@@ -75,11 +75,11 @@ class ShapeSeries:
         cross += np.correlate(wide * wide, np.ones(self.bins), "valid")
         return float(cross[:: self.step].min())
 
-    def rows(self) -> F32:
+    def rows(self) -> Float32Array:
         """The shapes, oldest first (a read-only view: valid until the next :meth:`add`)."""
         # what sliding_window_view(held, bins)[::step] gives, without its per-call cost (about 15 us)
         size = self.buf.itemsize
-        windows: F32 = np.ndarray(
+        windows: Float32Array = np.ndarray(
             (len(self), self.bins), np.float32, self.buf, self.start * size, (self.step * size, size)
         )
         windows.flags.writeable = False
@@ -97,7 +97,7 @@ class ShapeRows:
 
     def __init__(self, bins: int, capacity: int, rows: tuple[tuple[float, ...], ...], written: int) -> None:
         self.capacity, self.written, self.count = capacity, written, len(rows)
-        self.memory: F32 = np.zeros((min(capacity, max(self.count, 16)), bins), dtype=np.float32)
+        self.memory: Float32Array = np.zeros((min(capacity, max(self.count, 16)), bins), dtype=np.float32)
         if rows:
             self.memory[: self.count] = np.array(rows)
 
@@ -122,11 +122,11 @@ class ShapeRows:
         cross += np.einsum("ij,ij->i", wide, wide)
         return float(cross.min())
 
-    def rows(self) -> F32:
+    def rows(self) -> Float32Array:
         """The shapes in ring order."""
         return self.memory[: self.count]
 
-    def oldest_first(self) -> F32:
+    def oldest_first(self) -> Float32Array:
         """The shapes, oldest first."""
         rows = self.rows()
         return np.roll(rows, -(self.written % self.capacity), axis=0) if self.written > self.capacity else rows

@@ -8,11 +8,8 @@ over the schedulable nodes: *spread* = busiest minus idlest, *stddev* = populati
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+from augur.arrays import FloatArray
 
 
 def spread(load: FloatArray) -> float:

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
-from augur.placement.topology import FloatArray
 
 
 class NetworkModel:

@@ -39,8 +39,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from augur.arrays import FloatArray, IntArray
 from augur.migration.limits import Budget, Readings
-from augur.migration.load import FloatArray, IntArray, spread, spread_after, stddev, stddev_after
+from augur.migration.load import spread, spread_after, stddev, stddev_after
 from augur.migration.params import RebalanceParams
 from augur.migration.result import Proposal, Reason, RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot, PodState

@@ -9,7 +9,8 @@ from functools import cached_property
 
 import numpy as np
 
-from augur.migration.load import BoolArray, FloatArray, IntArray, spread, stddev
+from augur.arrays import BoolArray, FloatArray, IntArray
+from augur.migration.load import spread, stddev
 from augur.migration.network import NetworkModel
 from augur.migration.result import Figures
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PodState

@@ -31,9 +31,9 @@ import numpy as np
 
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.v1alpha1.workloadprofile import ExternalFeed
+from augur.arrays import FloatArray
 from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range
-from augur.forecast.series import FloatArray
 from augur.kube.client import KubeError
 from augur.kube.resources import ScaleInfo
 from augur.kube.statestore import config_map_name

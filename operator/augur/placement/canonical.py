@@ -22,8 +22,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from augur.placement.table import IntArray
-from augur.placement.topology import FloatArray
+from augur.arrays import FloatArray, IntArray
 
 U64 = npt.NDArray[np.uint64]
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

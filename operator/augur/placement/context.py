@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augur.arrays import FloatArray, IntArray
 from augur.placement.model import NodeInfo, Occupancy, PeerPlacement, PodInfo, RuleBook, WorkloadRules
-from augur.placement.table import IntArray, NodeTable
-from augur.placement.topology import FloatArray, TopologyModel
+from augur.placement.table import NodeTable
+from augur.placement.topology import TopologyModel
 
 if TYPE_CHECKING:
     from augur.placement.plan import Plan

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.placement.table import IntArray, NodeTable
-from augur.placement.topology import FloatArray
+from augur.arrays import FloatArray, IntArray
+from augur.placement.table import NodeTable
 
 
 def pairwise(table: NodeTable, a: IntArray, b: IntArray) -> FloatArray:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.placement.context import ScoringContext
-from augur.placement.topology import FloatArray
 
 
 def expectations(ctx: ScoringContext, hops: int) -> tuple[Placements, dict[str, FloatArray]]:

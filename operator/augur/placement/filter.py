@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.distance import nearest
 from augur.placement.model import PodInfo
-from augur.placement.topology import FloatArray
 
 
 @dataclass(frozen=True)

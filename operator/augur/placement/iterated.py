@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.placement.constants import EPS
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
-from augur.placement.topology import FloatArray
 
 
 def kicked(search: CountSearch, rounds: int, passes: int = 200) -> CountSearch:

@@ -27,16 +27,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.arrays import BoolArray, FloatArray, IntArray
 from augur.placement.canonical import inverse
 from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.iterated import kicked
 from augur.placement.model import RuleBook, WorkloadRules
-from augur.placement.problem import BoolArray, CountProblem
+from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
-from augur.placement.table import IntArray
-from augur.placement.topology import FloatArray
 
 PLAN_MEMO = "plan.distances"
 SIGNATURE_MEMO = "plan.signature"

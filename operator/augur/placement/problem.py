@@ -13,14 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import numpy.typing as npt
 
+from augur.arrays import BoolArray, FloatArray, IntArray
 from augur.placement.canonical import canonical_order
 from augur.placement.constants import EPS, UNPLACED_PENALTY
-from augur.placement.table import IntArray
-from augur.placement.topology import FloatArray
-
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from augur.arrays import FloatArray, IntArray
 from augur.placement.components import COMPONENTS
 from augur.placement.config import Normalization, ScoringConfig
 from augur.placement.constants import EPS, MAX_PRIORITY, NEUTRAL_SCORE
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.model import PodInfo
-from augur.placement.table import IntArray
-from augur.placement.topology import FloatArray
 
 DEFAULT_CONFIG = ScoringConfig()
 

@@ -23,9 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from augur.arrays import BoolArray, FloatArray
 from augur.placement.constants import EPS, UNPLACED_PENALTY
-from augur.placement.problem import BoolArray, CountProblem
-from augur.placement.topology import FloatArray
+from augur.placement.problem import CountProblem
 
 
 class CountSearch:

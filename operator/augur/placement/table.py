@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from augur.arrays import FloatArray, IntArray
 from augur.placement.constants import HOSTNAME_KEY, REGION_KEY, ZONE_KEY
 from augur.placement.model import NodeInfo
-from augur.placement.topology import FloatArray, TopologyModel
-
-IntArray = npt.NDArray[np.int64]
+from augur.placement.topology import TopologyModel
 
 
 @dataclass(frozen=True, eq=False)

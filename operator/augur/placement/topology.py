@@ -12,12 +12,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from augur.api.validation import FieldError
+from augur.arrays import FloatArray
 from augur.placement.constants import MAX_DISTANCE
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def pair(a: str, b: str) -> tuple[str, str]:

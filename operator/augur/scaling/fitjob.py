@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from augur.arrays import FloatArray
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
-from augur.forecast.series import FloatArray
 
 
 @dataclass(frozen=True)

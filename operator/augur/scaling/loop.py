@@ -21,10 +21,10 @@ import numpy as np
 
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.arrays import FloatArray
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, stale_after_seconds
 from augur.forecast.forecaster import Forecaster, ForecastSettings
-from augur.forecast.series import FloatArray
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
 from augur.scaling.fitjob import FitJob
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe

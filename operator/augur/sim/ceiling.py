@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.forecaster import ForecastSettings, detected_seasons, fit_forecaster
 from augur.forecast.selection import fitters
-from augur.forecast.series import FloatArray
 from augur.sim.policies import FORECASTERS
 
 SELECTIONS = ("augur", "augur_sf")

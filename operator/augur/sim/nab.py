@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from augur.arrays import FloatArray, IntArray
 
 PROBATION_FRACTION = 0.15
 PROBATION_MAX_ROWS = 750

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from augur.arrays import FloatArray
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.quantiles import QuantileForecast
 from augur.forecast.selection import CANDIDATES
-from augur.forecast.series import FloatArray
 from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.scaling.decision import Observed, ScalingParams, decide, decide_reactive, stabilization_steps
 from augur.scaling.learner import HALF_LIFE_SECONDS, LearnerState, decay_for, initial_state, observe

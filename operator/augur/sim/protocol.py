@@ -15,11 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
+from augur.arrays import FloatArray, IntArray
 from augur.scaling.decision import Observed, ScalingParams, decide_reactive, stabilization_steps
 from augur.scaling.reactive import replicas_for
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 MAX_REPLICAS = 100000
 """``ScalingPolicy``'s largest ``maxReplicas``: what an unbounded backtest (``max_replicas`` ``None``) uses."""

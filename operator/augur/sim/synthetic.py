@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augur.forecast.series import FloatArray
+from augur.arrays import FloatArray
 from augur.sim.trace import Trace
 
 DAY = 86400.0

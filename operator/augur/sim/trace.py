@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from augur.arrays import FloatArray
+
 MIN_POINTS = 10
 
 

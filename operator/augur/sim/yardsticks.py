@@ -23,7 +23,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from augur.sim.protocol import FloatArray, Setup, compute_metrics, run_hpa, run_oracle
+from augur.arrays import FloatArray
+from augur.sim.protocol import Setup, compute_metrics, run_hpa, run_oracle
 
 BISECTION_STEPS = 16
 """Halvings of the target-utilization interval (``u`` found to within 2e-5 of its starting width)."""

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
+from augur.arrays import FloatArray
 from augur.placement.args import check_range
 from augur.placement.context import ScoringContext
 from augur.placement.expectation import expectations
 from augur.placement.model import WorkloadRules
-from augur.placement.topology import FloatArray
 
 NAME = "packing"
 

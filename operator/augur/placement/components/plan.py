@@ -25,12 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
+from augur.arrays import FloatArray
 from augur.placement.args import check_range
 from augur.placement.constants import EPS, MAX_DISTANCE
 from augur.placement.context import ScoringContext
 from augur.placement.distance import nearest
 from augur.placement.plan import PlanSettings
-from augur.placement.topology import FloatArray
 
 NAME = "plan"
 

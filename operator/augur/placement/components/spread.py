@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
+from augur.arrays import FloatArray
 from augur.placement.args import check_range
 from augur.placement.constants import ZONE_KEY
 from augur.placement.context import ScoringContext
-from augur.placement.topology import FloatArray
 
 NAME = "spread"
 

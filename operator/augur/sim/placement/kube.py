@@ -24,6 +24,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from augur.arrays import IntArray
 from augur.placement.constants import (
     DEFAULT_PLUGIN_WEIGHTS,
     EXTENDER_SCALE,
@@ -32,7 +33,7 @@ from augur.placement.constants import (
     NONZERO_MEMORY,
     SHIPPED_EXTENDER_WEIGHT,
 )
-from augur.placement.table import IntArray, NodeTable
+from augur.placement.table import NodeTable
 
 GIB = 1 << 30
 ZONE_SKEW, HOSTNAME_SKEW = 5, 3

@@ -22,11 +22,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from augur.arrays import IntArray
 from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes
 from augur.placement.canonical import colours
 from augur.placement.constants import EPS
 from augur.placement.plan import Planner
-from augur.placement.table import IntArray
 from augur.sim.placement.kube import KubeModel, KubeNodes, kube_total, pick, plugin_scores, with_extender
 from augur.sim.placement.metrics import Outcome, node_distances
 from augur.sim.placement.scenario import Scenario
