@@ -19,6 +19,7 @@ import numpy as np
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.validation import SpecError, parse
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.placement import (
     NodeInfo,
     NodeTable,
@@ -30,7 +31,7 @@ from augur.placement import (
     topology_from_api,
     workload_key,
 )
-from augur_extender.kubeobjects import REGION_LABEL, ZONE_LABEL, PodFacts, node_info, pod_facts
+from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.profiles import profile_from
 from augur_extender.view import ClusterView, Profile
 

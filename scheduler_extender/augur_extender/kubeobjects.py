@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.placement import NodeInfo
-from augur.placement.constants import DEFAULT_MAX_PODS, REGION_KEY, ZONE_KEY
-
-ZONE_LABEL = ZONE_KEY
-REGION_LABEL = REGION_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
 _SUFFIX = {

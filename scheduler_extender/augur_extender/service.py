@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from augur.arrays import IntArray
+from augur.constants import IntArray
 from augur.placement import (
     MAX_PRIORITY,
     NEUTRAL_SCORE,

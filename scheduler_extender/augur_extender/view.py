@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.placement import Snapshot, WorkloadRules
-from augur_extender.kubeobjects import REGION_LABEL, ZONE_LABEL, PodFacts
+from augur_extender.kubeobjects import PodFacts
 from augur_extender.selector import Selector
 
 

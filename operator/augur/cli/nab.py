@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from augur.arrays import FloatArray
 from augur.cli.main import UsageError
+from augur.constants import FloatArray
 from augur.forecast.anomaly import AnomalyParams, score_series
 from augur.sim import nab
 

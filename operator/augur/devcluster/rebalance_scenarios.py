@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from augur.devcluster.nodes import KWOK_TOLERATION, ZONE_LABEL, NodeSpec, node_manifest
+from augur.constants import DEFAULT_LEVELS, ZONE_LABEL
+from augur.devcluster.nodes import KWOK_TOLERATION, NodeSpec, node_manifest
 from augur.devcluster.replay_manifests import ReplayNames, profile_manifest, topology_manifest
 from augur.sim.placement import Scenario, ScenarioWorkload, parse_scenario
 
@@ -136,7 +137,7 @@ def network_skew(seed: int, nodes: int = 8, fill: float = 0.35) -> RebalanceScen
 
 
 def _distances() -> dict[str, Any]:
-    return {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100}
+    return dict(DEFAULT_LEVELS)
 
 
 def generate(family: str, seed: int) -> RebalanceScenario:

@@ -16,6 +16,7 @@ from typing import Any
 
 from augur.api import GROUP, VERSION
 from augur.api.validation import FieldError, SpecError
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.devcluster.nodes import KWOK_TOLERATION, NodeSpec, node_manifest
 from augur.sim.placement import Scenario, ScenarioWorkload
 
@@ -119,7 +120,7 @@ def node_manifests(sc: Scenario, names: ReplayNames) -> list[dict[str, Any]]:
         )
         manifest = node_manifest(spec)
         manifest["spec"]["taints"].append({"key": REPLAY_LABEL, "value": names.run, "effect": "NoSchedule"})
-        for key, value in (("topology.kubernetes.io/zone", node.zone), ("topology.kubernetes.io/region", node.region)):
+        for key, value in ((ZONE_LABEL, node.zone), (REGION_LABEL, node.region)):
             if not value:
                 del manifest["metadata"]["labels"][key]
         out.append(manifest)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.series import fill_gaps
 
 FIT_POINTS = 1008

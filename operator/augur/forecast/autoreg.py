@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.series import fill_gaps
 
 MAX_LAG = 8

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.models import FittedModel
 
 COMBINATION = "combination"

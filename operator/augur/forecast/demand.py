@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 JUMP_FACTOR = 20.0
 JUMP_CONTEXT = 60

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.series import autocorrelation, clip_outliers, fill_gaps, moving_average
 
 HOUR = 3600.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.combination import members_of
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel

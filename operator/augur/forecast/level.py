@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 WINDOWS = (2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 144, 288)
 """Candidate windows (steps) of ``median_level``."""

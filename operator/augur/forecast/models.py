@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.fingerprint import seasonal_profile
 from augur.forecast.series import fill_gaps
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 SCALE_POINTS = 64
 """History points used to start the local scale at a fit."""

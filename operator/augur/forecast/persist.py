@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.arima import DifferencedArima
 from augur.forecast.autoreg import AutoRegression
 from augur.forecast.combination import Combination

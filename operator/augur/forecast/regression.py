@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.series import fill_gaps
 
 AR_ORDER = 2

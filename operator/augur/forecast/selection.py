@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.arima import fit_arima_d1
 from augur.forecast.autoreg import fit_autoreg
 from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors

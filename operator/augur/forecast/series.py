@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 
 def fill_gaps(values: FloatArray) -> FloatArray:

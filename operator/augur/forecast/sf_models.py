@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.series import fill_gaps
 
 SF_CANDIDATES = ("sf_autoets", "sf_autoarima", "sf_mstl")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import Float32Array
+from augur.constants import Float32Array
 
 
 class ShapeSeries:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 
 def spread(load: FloatArray) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.problem import CountProblem

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 from augur.migration.limits import Budget, Readings
 from augur.migration.load import spread, spread_after, stddev, stddev_after
 from augur.migration.params import RebalanceParams

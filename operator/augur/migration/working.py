@@ -9,13 +9,12 @@ from functools import cached_property
 
 import numpy as np
 
-from augur.arrays import BoolArray, FloatArray, IntArray
+from augur.constants import HOSTNAME_LABEL, BoolArray, FloatArray, IntArray
 from augur.migration.load import spread, stddev
 from augur.migration.network import NetworkModel
 from augur.migration.result import Figures
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PodState
 from augur.placement.canonical import canonical_order, inverse
-from augur.placement.constants import HOSTNAME_KEY
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
 from augur.placement.model import NodeInfo, Occupancy, PodInfo, RuleBook
@@ -85,7 +84,9 @@ class Working:
         tags = [
             float(
                 zlib.crc32(
-                    repr((sorted(x.taints), sorted((k, v) for k, v in x.labels.items() if k != HOSTNAME_KEY))).encode()
+                    repr(
+                        (sorted(x.taints), sorted((k, v) for k, v in x.labels.items() if k != HOSTNAME_LABEL))
+                    ).encode()
                 )
             )
             for x in self.snap.nodes

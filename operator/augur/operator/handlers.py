@@ -12,6 +12,7 @@ import kopf
 from kubernetes import client
 
 from augur.api import GROUP, VERSION
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.kube.client import KubeError, api_client
 from augur.kube.cluster import ClusterReader
 from augur.kube.events import post_event
@@ -226,8 +227,8 @@ def profile_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 def _reconcile_topology(body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger | logging.Logger) -> None:
     spec = body.spec
-    zone_label = str(spec.get("zoneLabel", "topology.kubernetes.io/zone"))
-    region_label = str(spec.get("regionLabel", "topology.kubernetes.io/region"))
+    zone_label = str(spec.get("zoneLabel", ZONE_LABEL))
+    region_label = str(spec.get("regionLabel", REGION_LABEL))
     try:
         zones = memo["resources"].zones(zone_label, region_label)
     except KubeError as exc:

@@ -27,10 +27,11 @@ from augur.api.v1alpha1.migration import TERMINAL_PHASES
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
 from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProfileStatus
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.migration.movability import available_by_controller, check_movable, controller_of
 from augur.migration.result import Proposal
 from augur.migration.snapshot import ClusterSnapshot, NodeState, PastMove, PodState
-from augur.placement.constants import DEFAULT_MAX_PODS, REGION_KEY, ZONE_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS
 from augur.placement.convert import rules_from_api, topology_from_api
 from augur.placement.model import WorkloadRules, workload_key
 from augur.placement.topology import TopologyModel
@@ -137,7 +138,7 @@ def topology(objects: list[Raw]) -> tuple[TopologyModel, str, str]:
         except ValidationError:
             continue
         return topology_from_api(spec, status), spec.zone_label, spec.region_label
-    return TopologyModel(), ZONE_KEY, REGION_KEY
+    return TopologyModel(), ZONE_LABEL, REGION_LABEL
 
 
 @dataclass(frozen=True)

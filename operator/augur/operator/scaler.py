@@ -31,7 +31,7 @@ import numpy as np
 
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
 from augur.api.v1alpha1.workloadprofile import ExternalFeed
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range
 from augur.kube.client import KubeError

@@ -1,6 +1,7 @@
-"""Constants shared by placement scoring, the planner, the extender and the simulators (one home).
+"""Constants of placement: shared by its scoring, the planner, the extender and the simulators (one home;
+what every layer shares, label keys and distances among them, is :mod:`augur.constants`).
 
-Kubernetes facts (label keys, kube-scheduler's score scale and default plugin weights) are quoted from
+Kubernetes facts (kube-scheduler's score scale and default plugin weights) are quoted from
 ``k8s.io/kube-scheduler`` and ``pkg/scheduler/apis/config/v1/default_plugins.go``; see
 ``docs/placement.md`` for what the simulator models.
 """
@@ -10,19 +11,16 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
+from augur.constants import HOSTNAME_LABEL, ZONE_LABEL
+
 EPS: Final = 1e-9
 """Tolerance of capacity checks and cost comparisons."""
 
-MAX_DISTANCE: Final = 100
-"""Network distances lie in ``0..MAX_DISTANCE``."""
 MAX_PRIORITY: Final = 10
 """``MaxExtenderPriority``: the extender's scores are integers ``0..MAX_PRIORITY``."""
 NEUTRAL_SCORE: Final = MAX_PRIORITY // 2
 """The extender's score when it has no opinion (no profile, unknown node, internal error)."""
 
-ZONE_KEY: Final = "topology.kubernetes.io/zone"
-REGION_KEY: Final = "topology.kubernetes.io/region"
-HOSTNAME_KEY: Final = "kubernetes.io/hostname"
 
 DEFAULT_MAX_PODS: Final = 110.0
 """Pods a node accepts when its ``status.allocatable.pods`` is absent or unreadable (the kubelet's
@@ -48,7 +46,7 @@ DEFAULT_PLUGIN_WEIGHTS: Final = MappingProxyType(
     }
 )
 """Score weights of the default profile (``getDefaultPlugins``)."""
-DEFAULT_SPREAD_CONSTRAINTS: Final = ((ZONE_KEY, 5), (HOSTNAME_KEY, 3))
+DEFAULT_SPREAD_CONSTRAINTS: Final = ((ZONE_LABEL, 5), (HOSTNAME_LABEL, 3))
 """PodTopologySpread's system default constraints ``(topologyKey, maxSkew)``, ``ScheduleAnyway``."""
 NONZERO_CPU: Final = 0.1
 """Cores a container without a CPU request counts for in scoring (``DefaultMilliCPURequest`` 100m)."""

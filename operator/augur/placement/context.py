@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 from augur.placement.model import NodeInfo, Occupancy, PeerPlacement, PodInfo, RuleBook, WorkloadRules
 from augur.placement.table import NodeTable
 from augur.placement.topology import TopologyModel

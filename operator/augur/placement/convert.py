@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec, WorkloadProfileStatus
-from augur.placement.constants import ZONE_KEY
+from augur.constants import ZONE_LABEL
 from augur.placement.model import DependencyRule, WorkloadRules, workload_key
 from augur.placement.topology import DistanceLevels, TopologyModel, pair
 
@@ -61,6 +61,6 @@ def rules_from_api(
         colocate_with=frozenset(workload_key(namespace, w) for w in p.colocate_with),
         avoid_workloads=frozenset(workload_key(namespace, w) for w in p.avoid_workloads),
         required_avoidance=p.required_avoidance,
-        spread_topology_key=p.spread_topology_key or ZONE_KEY,
+        spread_topology_key=p.spread_topology_key or ZONE_LABEL,
         replicas=replicas,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 from augur.placement.table import NodeTable
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.context import ScoringContext
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.distance import nearest
 from augur.placement.model import PodInfo

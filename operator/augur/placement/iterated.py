@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.constants import EPS
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from augur.placement.constants import MAX_DISTANCE
+from augur.constants import MAX_DISTANCE
 from augur.placement.topology import TopologyModel, pair
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from augur.constants import ZONE_LABEL
 from augur.placement.constants import DEFAULT_MAX_PODS
 
 EMPTY_LABELS: Mapping[str, str] = MappingProxyType({})
@@ -117,7 +118,7 @@ class WorkloadRules:
     avoid_workloads: frozenset[str] = frozenset()
     """Workload keys whose nodes get a penalty (excluded when ``required_avoidance``)."""
     required_avoidance: bool = False
-    spread_topology_key: str = "topology.kubernetes.io/zone"
+    spread_topology_key: str = ZONE_LABEL
     replicas: int | None = None
     """Expected number of replicas (``status.desiredReplicas`` of the profile), when known."""
     pod_cpu: float | None = None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import BoolArray, FloatArray, IntArray
+from augur.constants import BoolArray, FloatArray, IntArray
 from augur.placement.canonical import inverse
 from augur.placement.constants import EPS
 from augur.placement.context import Snapshot

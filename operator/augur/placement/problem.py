@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from augur.arrays import BoolArray, FloatArray, IntArray
+from augur.constants import BoolArray, FloatArray, IntArray
 from augur.placement.canonical import canonical_order
 from augur.placement.constants import EPS, UNPLACED_PENALTY
 

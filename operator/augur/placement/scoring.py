@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 from augur.placement.components import COMPONENTS
 from augur.placement.config import Normalization, ScoringConfig
 from augur.placement.constants import EPS, MAX_PRIORITY, NEUTRAL_SCORE

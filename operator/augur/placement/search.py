@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from augur.arrays import BoolArray, FloatArray
+from augur.constants import BoolArray, FloatArray
 from augur.placement.constants import EPS, UNPLACED_PENALTY
 from augur.placement.problem import CountProblem
 

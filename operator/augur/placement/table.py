@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import FloatArray, IntArray
-from augur.placement.constants import HOSTNAME_KEY, REGION_KEY, ZONE_KEY
+from augur.constants import HOSTNAME_LABEL, REGION_LABEL, ZONE_LABEL, FloatArray, IntArray
 from augur.placement.model import NodeInfo
 from augur.placement.topology import TopologyModel
 
@@ -132,12 +131,12 @@ class NodeTable:
 
     def domains(self, key: str) -> IntArray:
         """Failure-domain id of every node for a topology key; nodes without the label are their own domain."""
-        if key == ZONE_KEY:
+        if key == ZONE_LABEL:
             return self.zone_idx
-        if key == REGION_KEY:
+        if key == REGION_LABEL:
             return self.region_idx
         n = len(self.nodes)
-        if key == HOSTNAME_KEY:
+        if key == HOSTNAME_LABEL:
             return np.arange(n, dtype=np.int64)
         values = [node.labels.get(key) for node in self.nodes]
         ids: dict[str, int] = {}

@@ -14,8 +14,14 @@ from typing import Protocol
 import numpy as np
 
 from augur.api.validation import FieldError
-from augur.arrays import FloatArray
-from augur.placement.constants import MAX_DISTANCE
+from augur.constants import (
+    CROSS_REGION_DISTANCE,
+    MAX_DISTANCE,
+    SAME_NODE_DISTANCE,
+    SAME_REGION_DISTANCE,
+    SAME_ZONE_DISTANCE,
+    FloatArray,
+)
 
 
 def pair(a: str, b: str) -> tuple[str, str]:
@@ -25,10 +31,10 @@ def pair(a: str, b: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class DistanceLevels:
-    same_node: float = 0
-    same_zone: float = 10
-    same_region: float = 40
-    cross_region: float = 100
+    same_node: float = SAME_NODE_DISTANCE
+    same_zone: float = SAME_ZONE_DISTANCE
+    same_region: float = SAME_REGION_DISTANCE
+    cross_region: float = CROSS_REGION_DISTANCE
 
     def validate(self, prefix: str = "levels") -> list[FieldError]:
         errors = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, stale_after_seconds
 from augur.forecast.forecaster import Forecaster, ForecastSettings

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.fingerprint import DAY, detect_periods
 from augur.sim.bootstrap import RESAMPLES, SEED, Interval, block_length, ratio_interval, resample_starts
 from augur.sim.policies import FORECASTERS, SF_POLICIES, ForecastRun, WalkSettings, run_forecast_variants

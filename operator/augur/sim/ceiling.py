@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.forecaster import ForecastSettings, detected_seasons, fit_forecaster
 from augur.forecast.selection import fitters
 from augur.sim.policies import FORECASTERS

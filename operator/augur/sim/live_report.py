@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.sim.protocol import PolicyMetrics, backtest_setup, metrics_from_ready
 from augur.sim.report import COLORS, HEIGHT, PAD, WIDTH, _frame
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 
 PROBATION_FRACTION = 0.15
 PROBATION_MAX_ROWS = 750

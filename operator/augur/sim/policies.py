@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.quantiles import QuantileForecast
 from augur.forecast.selection import CANDIDATES

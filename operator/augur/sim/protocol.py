@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from augur.api.v1alpha1.scalingpolicy import ScalingPolicySpec
-from augur.arrays import FloatArray, IntArray
+from augur.constants import FloatArray, IntArray
 from augur.scaling.decision import Observed, ScalingParams, decide_reactive, stabilization_steps
 from augur.scaling.reactive import replicas_for
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 MOST_COMBINATIONS = 2_000_000
 """Largest number of per-node removal combinations evaluated exactly; beyond it the fractional bound."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.sim.backtest import BacktestResult
 from augur.sim.protocol import ready_series
 

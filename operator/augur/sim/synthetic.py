@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.sim.trace import Trace
 
 DAY = 86400.0

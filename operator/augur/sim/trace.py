@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 
 MIN_POINTS = 10
 

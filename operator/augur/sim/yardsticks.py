@@ -23,7 +23,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.sim.protocol import Setup, compute_metrics, run_hpa, run_oracle
 
 BISECTION_STEPS = 16

@@ -18,20 +18,30 @@ from augur.api.meta import (
     ResourceInfo,
     ShortText,
 )
+from augur.constants import (
+    CROSS_REGION_DISTANCE,
+    DEFAULT_LEVELS,
+    MAX_DISTANCE,
+    REGION_LABEL,
+    SAME_NODE_DISTANCE,
+    SAME_REGION_DISTANCE,
+    SAME_ZONE_DISTANCE,
+    ZONE_LABEL,
+)
 
-Distance = Annotated[int, Field(ge=0, le=100)]
+Distance = Annotated[int, Field(ge=0, le=MAX_DISTANCE)]
 
 
 class DistanceLevels(ApiModel):
     """Default distance (0 = free, 100 = most expensive) by how far apart two nodes are."""
 
-    same_node: Distance = 0
+    same_node: Distance = SAME_NODE_DISTANCE
     """Both pods on one node."""
-    same_zone: Distance = 10
+    same_zone: Distance = SAME_ZONE_DISTANCE
     """Different nodes in one zone."""
-    same_region: Distance = 40
+    same_region: Distance = SAME_REGION_DISTANCE
     """Different zones in one region."""
-    cross_region: Distance = 100
+    cross_region: Distance = CROSS_REGION_DISTANCE
     """Different regions."""
 
     model_config = ConfigDict(
@@ -97,12 +107,12 @@ class NetworkTopologySpec(ApiModel):
     levels: DistanceLevels = Field(
         default_factory=DistanceLevels,
         # The full object, not {}: CEL rules validate a default as written, before nested defaulting.
-        json_schema_extra={"default": {"sameNode": 0, "sameZone": 10, "sameRegion": 40, "crossRegion": 100}},
+        json_schema_extra={"default": dict(DEFAULT_LEVELS)},
     )
     """Default distances by level."""
-    zone_label: Annotated[str, StringConstraints(min_length=1, max_length=253)] = "topology.kubernetes.io/zone"
+    zone_label: Annotated[str, StringConstraints(min_length=1, max_length=253)] = ZONE_LABEL
     """Node label holding the zone."""
-    region_label: Annotated[str, StringConstraints(min_length=1, max_length=253)] = "topology.kubernetes.io/region"
+    region_label: Annotated[str, StringConstraints(min_length=1, max_length=253)] = REGION_LABEL
     """Node label holding the region."""
     overrides: Annotated[list[DistanceOverride], Field(max_length=1024)] = []
     """Explicit distances that replace the level defaults for specific pairs."""

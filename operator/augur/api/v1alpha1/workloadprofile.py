@@ -23,6 +23,7 @@ from augur.api.meta import (
     ResourceInfo,
     ShortText,
 )
+from augur.constants import ZONE_LABEL
 
 ApiVersionText = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^([a-z0-9.-]+/)?v[0-9a-z]+$")]
 KindText = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=r"^[A-Z][A-Za-z0-9]*$")]
@@ -156,7 +157,7 @@ class Placement(ApiModel):
     """Names of ``WorkloadProfile``s whose nodes get a penalty."""
     required_avoidance: bool = False
     """Treat every ``avoid*`` list as a hard rule instead of a penalty."""
-    spread_topology_key: Annotated[str, StringConstraints(max_length=253)] = "topology.kubernetes.io/zone"
+    spread_topology_key: Annotated[str, StringConstraints(max_length=253)] = ZONE_LABEL
     """Node label across whose values replicas are spread."""
 
     model_config = ConfigDict(

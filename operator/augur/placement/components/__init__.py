@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.components import affinity, colocation, load, packing, plan, proximity, spread
 from augur.placement.context import ScoringContext
 

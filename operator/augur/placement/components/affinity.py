@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
-from augur.arrays import FloatArray
+from augur.constants import FloatArray
 from augur.placement.args import check_range
 from augur.placement.context import ScoringContext
 

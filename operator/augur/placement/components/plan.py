@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
-from augur.arrays import FloatArray
+from augur.constants import MAX_DISTANCE, FloatArray
 from augur.placement.args import check_range
-from augur.placement.constants import EPS, MAX_DISTANCE
+from augur.placement.constants import EPS
 from augur.placement.context import ScoringContext
 from augur.placement.distance import nearest
 from augur.placement.plan import PlanSettings

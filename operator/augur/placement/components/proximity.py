@@ -23,9 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
-from augur.arrays import FloatArray
+from augur.constants import MAX_DISTANCE, FloatArray
 from augur.placement.args import check_range
-from augur.placement.constants import MAX_DISTANCE
 from augur.placement.context import ScoringContext
 from augur.placement.distance import distance_sums
 from augur.placement.expectation import expectations

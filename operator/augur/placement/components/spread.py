@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.api.validation import FieldError
-from augur.arrays import FloatArray
+from augur.constants import ZONE_LABEL, FloatArray
 from augur.placement.args import check_range
-from augur.placement.constants import ZONE_KEY
 from augur.placement.context import ScoringContext
 
 NAME = "spread"
@@ -32,7 +31,7 @@ def domain_counts(ctx: ScoringContext) -> FloatArray:
     workload = ctx.pod.workload
     if workload is None:
         return ctx.constant(0.0)
-    key = ctx.rules.spread_topology_key if ctx.rules and ctx.rules.spread_topology_key else ZONE_KEY
+    key = ctx.rules.spread_topology_key if ctx.rules and ctx.rules.spread_topology_key else ZONE_LABEL
     domains = ctx.table.domains(key)
     idx, count = ctx.snapshot.placed(workload)
     size = int(domains.max(initial=0)) + 1

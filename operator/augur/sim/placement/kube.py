@@ -24,7 +24,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
-from augur.arrays import IntArray
+from augur.constants import IntArray
 from augur.placement.constants import (
     DEFAULT_PLUGIN_WEIGHTS,
     EXTENDER_SCALE,

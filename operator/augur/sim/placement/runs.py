@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from augur.arrays import IntArray
+from augur.constants import IntArray
 from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes
 from augur.placement.canonical import colours
 from augur.placement.constants import EPS

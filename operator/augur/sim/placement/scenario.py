@@ -15,6 +15,14 @@ from pydantic.alias_generators import to_camel
 
 from augur.api.v1alpha1.workloadprofile import Dependency, Placement, ScaleTargetRef, WorkloadProfileSpec
 from augur.api.validation import FieldError, SpecError, field_errors
+from augur.constants import (
+    CROSS_REGION_DISTANCE,
+    MAX_DISTANCE,
+    SAME_NODE_DISTANCE,
+    SAME_REGION_DISTANCE,
+    SAME_ZONE_DISTANCE,
+    ZONE_LABEL,
+)
 from augur.placement import (
     DistanceLevels,
     NodeInfo,
@@ -25,7 +33,7 @@ from augur.placement import (
     parse_config,
     rules_from_api,
 )
-from augur.placement.constants import DEFAULT_MAX_PODS, ZONE_KEY
+from augur.placement.constants import DEFAULT_MAX_PODS
 
 
 class _Model(BaseModel):
@@ -43,10 +51,10 @@ class ScenarioNode(_Model):
 
 
 class ScenarioDistances(_Model):
-    same_node: Annotated[float, Field(ge=0, le=100)] = 0
-    same_zone: Annotated[float, Field(ge=0, le=100)] = 10
-    same_region: Annotated[float, Field(ge=0, le=100)] = 40
-    cross_region: Annotated[float, Field(ge=0, le=100)] = 100
+    same_node: Annotated[float, Field(ge=0, le=MAX_DISTANCE)] = SAME_NODE_DISTANCE
+    same_zone: Annotated[float, Field(ge=0, le=MAX_DISTANCE)] = SAME_ZONE_DISTANCE
+    same_region: Annotated[float, Field(ge=0, le=MAX_DISTANCE)] = SAME_REGION_DISTANCE
+    cross_region: Annotated[float, Field(ge=0, le=MAX_DISTANCE)] = CROSS_REGION_DISTANCE
     zones: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
     regions: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
     nodes: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
@@ -67,7 +75,7 @@ class ScenarioWorkload(_Model):
     colocate_with: list[str] = []
     avoid_workloads: list[str] = []
     required_avoidance: bool = False
-    spread_topology_key: str = ZONE_KEY
+    spread_topology_key: str = ZONE_LABEL
 
     def profile_spec(self) -> WorkloadProfileSpec:
         """The ``WorkloadProfile`` spec of this workload (a Deployment of the same name); raises

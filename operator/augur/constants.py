@@ -1,0 +1,41 @@
+"""Constants and array types that every layer shares (one home; it imports nothing of Augur, so the API
+models, the pure layers, the extender and the local control plane all import from here).
+
+Constants of one layer live with it: placement scoring's in :mod:`augur.placement.constants`.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+# -- Kubernetes' well-known node labels that Augur reads --------------------------------------------------
+ZONE_LABEL: Final = "topology.kubernetes.io/zone"
+REGION_LABEL: Final = "topology.kubernetes.io/region"
+HOSTNAME_LABEL: Final = "kubernetes.io/hostname"
+
+# -- network distances --------------------------------------------------------------------------------------
+MAX_DISTANCE: Final = 100
+"""Network distances lie in ``0..MAX_DISTANCE`` (0 = free, 100 = most expensive)."""
+SAME_NODE_DISTANCE: Final = 0
+SAME_ZONE_DISTANCE: Final = 10
+SAME_REGION_DISTANCE: Final = 40
+CROSS_REGION_DISTANCE: Final = MAX_DISTANCE
+DEFAULT_LEVELS: Final = MappingProxyType(
+    {
+        "sameNode": SAME_NODE_DISTANCE,
+        "sameZone": SAME_ZONE_DISTANCE,
+        "sameRegion": SAME_REGION_DISTANCE,
+        "crossRegion": CROSS_REGION_DISTANCE,
+    }
+)
+"""The default distance levels as a ``NetworkTopology`` (and a scenario file) spells them."""
+
+# -- array types --------------------------------------------------------------------------------------------
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Float32Array = npt.NDArray[np.float32]
