@@ -30,7 +30,7 @@ import yaml
 
 from augur.devcluster import controlplane, kwok, prometheus
 from augur.devcluster.kubeconfig import write_kubeconfig, write_token_kubeconfig
-from augur.devcluster.nodes import NodeSpec, default_nodes, node_manifest
+from augur.devcluster.nodes import NodeSpec, default_nodes, node_manifest, ready_for_pods
 from augur.devcluster.pki import Pki, create_pki
 from augur.devcluster.ports import free_port, free_ports
 from augur.devcluster.procs import ManagedProcess, wait_until
@@ -293,7 +293,7 @@ class LocalCluster:
         return result
 
     def add_nodes(self, nodes: Sequence[NodeSpec], timeout: float = 180) -> None:
-        """Create fake nodes and wait until kwok reports them Ready."""
+        """Create fake nodes and wait until they are Ready with their not-ready taint lifted."""
         if not nodes:
             return
         docs = "\n---\n".join(json.dumps(node_manifest(n)) for n in nodes)
@@ -303,12 +303,7 @@ class LocalCluster:
 
     def ready_nodes(self) -> set[str]:
         out = self.kubectl("get", "nodes", "-o", "json").stdout
-        ready = set()
-        for item in json.loads(out)["items"]:
-            conditions = item.get("status", {}).get("conditions", [])
-            if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
-                ready.add(item["metadata"]["name"])
-        return ready
+        return {str(item["metadata"]["name"]) for item in json.loads(out)["items"] if ready_for_pods(item)}
 
     def service_account_kubeconfig(self, namespace: str, name: str, hours: int = 4) -> Path:
         """A kubeconfig that authenticates as a ServiceAccount (bound token from the TokenRequest API)."""

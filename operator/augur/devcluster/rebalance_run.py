@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from augur.devcluster.nodes import ready_for_pods
 from augur.devcluster.rebalance_scenarios import (
     RUN_LABEL,
     RebalanceScenario,
@@ -107,7 +108,11 @@ class ScenarioRun:
         for manifest in node_manifests(self.rs, self.names):
             self.rest.request("POST", "/api/v1/nodes", manifest)
             self._nodes.append(str(manifest["metadata"]["name"]))
-        _poll(lambda: set(self._nodes) <= self._ready_nodes(), timeout, f"{len(self._nodes)} kwok nodes Ready")
+        _poll(
+            lambda: set(self._nodes) <= self._ready_nodes(),
+            timeout,
+            f"{len(self._nodes)} kwok nodes Ready (not-ready taints lifted)",
+        )
         if self.augur_objects:
             self.crds = self.kube.ensure_crds()
             for obj in augur_manifests(self.rs, self.names):
@@ -150,12 +155,7 @@ class ScenarioRun:
 
     def _ready_nodes(self) -> set[str]:
         items = self.rest.request("GET", "/api/v1/nodes", query={"labelSelector": f"{RUN_LABEL}={self.names.run}"})
-        out = set()
-        for item in items.get("items") or []:
-            conditions = (item.get("status") or {}).get("conditions") or []
-            if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-                out.add(str(item["metadata"]["name"]))
-        return out
+        return {str(item["metadata"]["name"]) for item in items.get("items") or [] if ready_for_pods(item)}
 
     def _pods(self) -> list[dict[str, Any]]:
         items = self.rest.request("GET", f"/api/v1/namespaces/{self.names.namespace}/pods").get("items") or []

@@ -16,6 +16,7 @@ from kubernetes import config
 
 from augur.api import GROUP, KINDS, VERSION
 from augur.api.crdgen import render_all
+from augur.devcluster.nodes import ready_for_pods
 from augur.devcluster.replay_manifests import REPLAY_LABEL
 
 JSON = "application/json"
@@ -160,12 +161,7 @@ class KubeSession:
 
     def _ready_nodes(self, run: str) -> set[str]:
         items = self.rest.request("GET", "/api/v1/nodes", query={"labelSelector": f"{REPLAY_LABEL}={run}"})
-        ready = set()
-        for item in items.get("items") or []:
-            conditions = (item.get("status") or {}).get("conditions") or []
-            if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-                ready.add(item["metadata"]["name"])
-        return ready
+        return {str(item["metadata"]["name"]) for item in items.get("items") or [] if ready_for_pods(item)}
 
     def delete_nodes(self, names: list[str]) -> None:
         for name in names:
