@@ -81,3 +81,16 @@ def ready_for_pods(node: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) and not any(
         t.get("key") in NOT_READY_TAINTS for t in taints
     )
+
+
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+
+
+def uncordoned(node: Mapping[str, Any]) -> bool:
+    """``spec.unschedulable`` is off *and* the node lifecycle controller has removed the
+    ``node.kubernetes.io/unschedulable`` taint it mirrors a cordon with: until then kube-scheduler's taint
+    filter still keeps pods off the node."""
+    spec = node.get("spec") or {}
+    return not spec.get("unschedulable") and not any(
+        t.get("key") == UNSCHEDULABLE_TAINT for t in spec.get("taints") or []
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest, ready_for_pods
+from augur.devcluster.nodes import KWOK_TAINT, NodeSpec, node_manifest, ready_for_pods, uncordoned
 
 
 def _node(ready: bool, *taints: dict[str, Any]) -> dict[str, Any]:
@@ -23,3 +23,13 @@ def test_a_node_takes_pods_once_ready_and_its_not_ready_taint_is_lifted() -> Non
     # the harness's own taints and a cordon do not count: pods tolerate them, or the phase lifts them
     assert ready_for_pods(_node(True, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}))
     assert not ready_for_pods({"metadata": {"name": "bare"}})  # no status yet
+
+
+def test_a_node_is_uncordoned_once_the_cordon_taint_is_gone_too() -> None:
+    node = _node(True)
+    assert uncordoned(node)
+    node["spec"]["unschedulable"] = True
+    assert not uncordoned(node)
+    del node["spec"]["unschedulable"]  # uncordoned in the API, but the lifecycle controller has not looked yet
+    node["spec"]["taints"].append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+    assert not uncordoned(node)
