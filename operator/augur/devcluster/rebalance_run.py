@@ -114,7 +114,7 @@ class ScenarioRun:
             self.rest.request("POST", "/api/v1/nodes", manifest)
             self._nodes.append(str(manifest["metadata"]["name"]))
         _poll(
-            lambda: set(self._nodes) <= self._ready_nodes(),
+            lambda: set(self._nodes) <= self._node_names(ready_for_pods),
             timeout,
             f"{len(self._nodes)} kwok nodes Ready (not-ready taints lifted)",
         )
@@ -158,12 +158,7 @@ class ScenarioRun:
         4-core nodes, two of them full, where the scenario's load is even)."""
         wanted = {self.names.node(n) for n in scenario_nodes}
 
-        def done() -> bool:
-            items = self.rest.request("GET", "/api/v1/nodes", query={"labelSelector": f"{RUN_LABEL}={self.names.run}"})
-            free = {str(i["metadata"]["name"]) for i in items.get("items") or [] if uncordoned(i)}
-            return wanted <= free
-
-        _poll(done, timeout, f"{len(wanted)} nodes of a phase uncordoned")
+        _poll(lambda: wanted <= self._node_names(uncordoned), timeout, f"{len(wanted)} nodes of a phase uncordoned")
         time.sleep(PHASE_SETTLE_SECONDS)
 
     def _wait_ready(self, count: int, timeout: float) -> None:
@@ -174,9 +169,10 @@ class ScenarioRun:
             body = {"spec": {"unschedulable": unschedulable or None}}
             self.rest.request("PATCH", f"/api/v1/nodes/{self.names.node(n)}", body, ctype=MERGE_PATCH)
 
-    def _ready_nodes(self) -> set[str]:
+    def _node_names(self, condition: Callable[[dict[str, Any]], bool]) -> set[str]:
+        """Names of the run's nodes that meet ``condition`` now."""
         items = self.rest.request("GET", "/api/v1/nodes", query={"labelSelector": f"{RUN_LABEL}={self.names.run}"})
-        return {str(item["metadata"]["name"]) for item in items.get("items") or [] if ready_for_pods(item)}
+        return {str(item["metadata"]["name"]) for item in items.get("items") or [] if condition(item)}
 
     def _pods(self) -> list[dict[str, Any]]:
         items = self.rest.request("GET", f"/api/v1/namespaces/{self.names.namespace}/pods").get("items") or []
