@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import code_version, machine, write
 
 from augur.devcluster.augur_rebalancer import AugurRebalancer, start_operator
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
@@ -268,6 +268,7 @@ def main() -> int:
         "benchmark": "rebalance",
         "definition": "bench/rebalance_bench.py docstring; figures from augur.sim.rebalance_metrics",
         "machine": {**started, "load_average_at_end": list(os.getloadavg())},
+        **code_version(),
         "descheduler": {"version": DESCHEDULER_VERSION, "built": "from the Go module proxy (build-tools.sh)"},
         "control_plane": {"kubernetes": tools.bin_dir.parent.name, "nodes": "kwok"},
         "seeds": {"report": args.seeds, "role": seed_role(args.seeds), **SEED_ROLES},
