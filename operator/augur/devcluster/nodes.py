@@ -74,8 +74,8 @@ def ready_for_pods(node: Mapping[str, Any]) -> bool:
     """The node reports Ready *and* kube-controller-manager has removed its not-ready taint. kwok marks a
     node Ready at once, but the node lifecycle controller lifts ``node.kubernetes.io/not-ready`` only at its
     next look (every ``node-monitor-period``, 5 s); pods created in between can use only the nodes already
-    free of it, and the scheduler packs them there (seen in the rebalancing benchmark: whole phases on one
-    node, "2 node(s) had untolerated taint(s)" in the FailedScheduling events)."""
+    free of it, and the scheduler packs them there. (The rebalancing benchmark's packed starts, with "2
+    node(s) had untolerated taint(s)" in the FailedScheduling events, needed this and :func:`uncordoned`.)"""
     conditions = (node.get("status") or {}).get("conditions") or []
     taints = (node.get("spec") or {}).get("taints") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions) and not any(
