@@ -49,7 +49,7 @@ from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioR
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
 from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
-from augur.sim.rebalance_metrics import balance_bound_by_evictions, evictions_to_reach, summarize
+from augur.sim.rebalance_metrics import balance_bound_by_evictions, evictions_to_reach, placement_pairs, summarize
 
 DESCHEDULER_VERSION = "v0.36.0"
 DEVELOPMENT, HELD_OUT = {"100", "101", "102"}, {"200", "201", "202"}
@@ -201,9 +201,8 @@ def rebound(row: dict[str, Any]) -> None:
     rows written since it was recorded), after a change of the bound."""
     start = row.get("placement_before")
     if start:
-        before = [(w, node) for w, per in start.items() for node, n in per.items() for _ in range(n)]
         row["balance_bound_by_evictions"] = balance_bound_by_evictions(
-            generate(row["family"], row["seed"]).scenario, before
+            generate(row["family"], row["seed"]).scenario, placement_pairs(start)
         )
 
 

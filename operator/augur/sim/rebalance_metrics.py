@@ -77,6 +77,11 @@ def placement_table(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[
     return {w.name: {names[n]: int(c[i, n]) for n in range(len(names)) if c[i, n]} for i, w in enumerate(sc.workloads)}
 
 
+def placement_pairs(table: Mapping[str, Mapping[str, int]]) -> list[tuple[str, str]]:
+    """The ``(workload, scenario node)`` pairs of a :func:`placement_table`, one per pod (its inverse)."""
+    return [(w, node) for w, per in table.items() for node, n in per.items() for _ in range(n)]
+
+
 def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[str, float]:
     """Load standard deviation and network cost of a placement, as the simulator computes them."""
     c = counts(sc, placement)

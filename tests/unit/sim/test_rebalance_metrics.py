@@ -21,6 +21,7 @@ from augur.sim.rebalance_metrics import (
     late_evictions,
     ping_pong,
     placement_figures,
+    placement_pairs,
     pod_deletions,
     run_figures,
     spread,
@@ -136,6 +137,7 @@ def test_run_figures_and_spread() -> None:
     assert row["load_stddev_change"] is None  # 0 before
     assert (row["evictions"], row["availability_violations"], row["ping_pong"]) == (1, 0, 0)
     assert row["placement_before"] == {"a": {"n0": 2}, "b": {"n1": 2}}
+    assert placement_pairs(row["placement_before"]) == before
     assert spread([3, None, 1, 2]) == {"n": 3, "median": 2.0, "min": 1.0, "max": 3.0}
     assert spread([None])["median"] is None
     assert summarize([row, {**row, "evictions": 3}], "evictions")["max"] == 3.0
