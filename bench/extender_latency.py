@@ -43,6 +43,8 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import code_version, machine
+from procstat import cpu_seconds
+from scrape import parse
 
 from augur.devcluster.ports import free_port
 from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
@@ -124,10 +126,6 @@ def pending_pod(i: int) -> dict[str, Any]:
         },
         "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]},
     }
-
-
-def loadavg() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
 
 def stats(samples: list[float]) -> dict[str, float]:
@@ -255,32 +253,20 @@ def over_http(
 
 def _plan_counts(conn: http.client.HTTPConnection) -> dict[str, float]:
     conn.request("GET", "/metrics")
-    out = {}
-    for line in conn.getresponse().read().decode().splitlines():
-        if line.startswith("augur_extender_plans_total{"):
-            out[line[line.index('"') + 1 : line.rindex('"')]] = float(line.split()[-1])
-    return out
+    scrape = parse(conn.getresponse().read().decode())
+    return {
+        dict(labels)["kind"]: value for (name, labels), value in scrape.items() if name == "augur_extender_plans_total"
+    }
 
 
 def _wait_for_first_plan(conn: http.client.HTTPConnection, timeout: float = 120.0) -> None:
     """Until ``augur_extender_plans_total{kind="full"}`` is at least 1 (or ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        conn.request("GET", "/metrics")
-        text = conn.getresponse().read().decode()
-        if any(
-            line.startswith('augur_extender_plans_total{kind="full"}') and float(line.split()[-1]) >= 1
-            for line in text.splitlines()
-        ):
+        if _plan_counts(conn).get("full", 0.0) >= 1:
             return
         time.sleep(0.2)
     print("no full plan within the timeout: measuring anyway", file=sys.stderr)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _connect(port: int) -> http.client.HTTPConnection:
@@ -325,7 +311,7 @@ def main() -> int:
             count = args.requests if size <= 1000 else max(50, args.requests // 3)
             fixed = [body(i, names) for i in range(count)]
             varied = [body(i, sampled_names(names, i)) for i in range(count)]
-            load_before = loadavg()
+            load_before = list(os.getloadavg())
             local = {"fixed": stats(in_process(state, fixed))}
             local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
             http: dict[str, Any] = {}
@@ -348,7 +334,7 @@ def main() -> int:
                     "server_cpu_ms_per_request": cpu,
                     "plans_at_end": plans,
                     "load_average_before": load_before,
-                    "load_average_after": loadavg(),
+                    "load_average_after": list(os.getloadavg()),
                 }
             )
             print(json.dumps(rows[-1]), file=sys.stderr)
@@ -363,7 +349,7 @@ def main() -> int:
         },
         **code_version(),
         "summary": summarize(rows, modes),
-        "machine": {**started, "load_average_at_end": loadavg()},
+        "machine": {**started, "load_average_at_end": list(os.getloadavg())},
         "rows": rows,
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -35,7 +35,7 @@ import argparse
 import hashlib
 import json
 import math
-import re
+import os
 import sys
 import tempfile
 import threading
@@ -49,6 +49,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
+from procstat import cpu_seconds, pss_mib, rss_mib, tree
+from scrape import by_label, histogram_quantile, increase, parse, total
 
 from augur.devcluster import prometheus
 from augur.devcluster.backfill import Series, backfill
@@ -62,7 +64,6 @@ STEP_SECONDS = 300
 NAMESPACES = 10
 CADENCE_SECONDS = 30.0
 CPU_TARGET_CORES, RSS_TARGET_MIB = 1.0, 500.0
-TICK = 1.0 / 100  # /proc clock ticks (CLK_TCK is 100 on Linux)
 
 BENCH_CRD = """
 apiVersion: apiextensions.k8s.io/v1
@@ -193,31 +194,6 @@ def apply_all(cluster: LocalCluster, docs: list[str], chunk: int = 200) -> None:
 
 
 # -- measuring -----------------------------------------------------------------------------------------------
-def _tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) * TICK
-
-
 def _cluster_pids(cluster_dir: str) -> dict[str, list[int]]:
     """The local control plane's processes (their command lines name the cluster directory), by name."""
     out: dict[str, list[int]] = {}
@@ -232,71 +208,6 @@ def _cluster_pids(cluster_dir: str) -> dict[str, list[int]]:
         if cluster_dir in cmdline and "augur" not in comm and "python" not in comm:
             out.setdefault(comm, []).append(int(entry.name))
     return out
-
-
-def _proc_mib(path: str, key: str) -> float:
-    """The ``key:`` line (in KiB) of a /proc file, in MiB; 0 when the process is gone."""
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _rss_mib(pid: int) -> float:
-    return _proc_mib(f"/proc/{pid}/status", "VmRSS")
-
-
-def _pss_mib(pid: int) -> float:
-    """Proportional set size: each shared page divided among the processes that map it, so the sum over
-    a process tree counts the libraries the fit worker shares with the main process once (as a memory
-    cgroup charges them), where the sum of RSS counts them once per process."""
-    return _proc_mib(f"/proc/{pid}/smaps_rollup", "Pss")
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """``name{labels}`` → value for every sample line."""
-    out: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.rpartition(" ")
-            try:
-                out[key] = float(value)
-            except ValueError:
-                continue
-    return out
-
-
-def metric_sum(samples: dict[str, float], name: str, **labels: str) -> float:
-    total = 0.0
-    for key, value in samples.items():
-        base = key.split("{", 1)[0]
-        if base == name and all(f'{k}="{v}"' in key for k, v in labels.items()):
-            total += value
-    return total
-
-
-def histogram_quantile(before: dict[str, float], after: dict[str, float], name: str, q: float) -> float | None:
-    """Quantile of the observations between two scrapes, linear within buckets (as PromQL does)."""
-    buckets: list[tuple[float, float]] = []
-    for key, value in after.items():
-        if key.startswith(f"{name}_bucket{{"):
-            le = re.search(r'le="([^"]+)"', key)
-            assert le is not None
-            buckets.append((float(le.group(1)), value - before.get(key, 0.0)))
-    buckets.sort()
-    if not buckets or buckets[-1][1] <= 0:
-        return None
-    rank, lower, prev = q * buckets[-1][1], 0.0, 0.0
-    for upper, count in buckets:
-        if count >= rank:
-            if math.isinf(upper):
-                return lower
-            return lower + (upper - lower) * (rank - prev) / max(count - prev, 1e-9)
-        lower, prev = upper, count
-    return lower
 
 
 class Sampler:
@@ -314,25 +225,25 @@ class Sampler:
 
     def snapshot(self) -> dict[str, Any]:
         row: dict[str, Any] = {"t": time.monotonic(), "ops": []}
-        row["cluster"] = {name: sum(_cpu_seconds(p) for p in pids) for name, pids in self.cluster.items()}
+        row["cluster"] = {name: sum(cpu_seconds(p) for p in pids) for name, pids in self.cluster.items()}
         for proc, url in self.ops:
-            pids = _tree(proc.pid)
+            pids = tree(proc.pid)
             try:
-                samples = parse_metrics(httpx.get(url, timeout=10).text)
+                samples = parse(httpx.get(url, timeout=10).text)
             except httpx.HTTPError:
                 samples = {}
             row["ops"].append(
                 {
-                    "cpu": sum(_cpu_seconds(p) for p in pids),
-                    "cpu_main": _cpu_seconds(proc.pid),
-                    "rss_main": _rss_mib(proc.pid),
-                    "rss_tree": sum(_rss_mib(p) for p in pids),
-                    "pss_tree": sum(_pss_mib(p) for p in pids),
+                    "cpu": sum(cpu_seconds(p) for p in pids),
+                    "cpu_main": cpu_seconds(proc.pid),
+                    "rss_main": rss_mib(proc.pid),
+                    "rss_tree": sum(rss_mib(p) for p in pids),
+                    "pss_tree": sum(pss_mib(p) for p in pids),
                     "metrics": samples,
                 }
             )
         try:
-            row["prom"] = parse_metrics(httpx.get(f"{self.prom_url}/metrics", timeout=10).text)
+            row["prom"] = parse(httpx.get(f"{self.prom_url}/metrics", timeout=10).text)
         except httpx.HTTPError:
             row["prom"] = {}
         return row
@@ -358,8 +269,8 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
     for k, n in enumerate(profiles_per_op):
         a, b = first["ops"][k], last["ops"][k]
         ma, mb = a["metrics"], b["metrics"]
-        decisions = metric_sum(mb, "augur_decisions_total") - metric_sum(ma, "augur_decisions_total")
-        backlog = [r["ops"][k]["metrics"].get("augur_refit_backlog", 0.0) for r in rows]
+        decisions = increase(ma, mb, "augur_decisions_total")
+        backlog = [total(r["ops"][k]["metrics"], "augur_refit_backlog") for r in rows]
         per_op.append(
             {
                 "profiles": n,
@@ -375,32 +286,21 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
                 "reconcile_p50_s": _round(histogram_quantile(ma, mb, "augur_reconcile_duration_seconds", 0.5)),
                 "reconcile_p99_s": _round(histogram_quantile(ma, mb, "augur_reconcile_duration_seconds", 0.99)),
                 "reconciles_in_flight_max": max(
-                    r["ops"][k]["metrics"].get("augur_reconciles_in_flight", 0.0) for r in rows
+                    total(r["ops"][k]["metrics"], "augur_reconciles_in_flight") for r in rows
                 ),
                 "cadence_lag_p99_s": _round(histogram_quantile(ma, mb, "augur_cadence_lag_seconds", 0.99)),
-                "cadences_missed": int(
-                    metric_sum(mb, "augur_cadence_missed_total") - metric_sum(ma, "augur_cadence_missed_total")
-                ),
-                "cadences_missed_before_window": int(metric_sum(ma, "augur_cadence_missed_total")),
+                "cadences_missed": int(increase(ma, mb, "augur_cadence_missed_total")),
+                "cadences_missed_before_window": int(total(ma, "augur_cadence_missed_total")),
                 "refit_backlog_max": max(backlog),
                 "refit_backlog_mean": round(float(np.mean(backlog)), 1),
-                "fits": int(
-                    metric_sum(mb, "augur_fit_duration_seconds_count")
-                    - metric_sum(ma, "augur_fit_duration_seconds_count")
-                ),
+                "fits": int(increase(ma, mb, "augur_fit_duration_seconds_count")),
                 "fit_p50_s": _round(histogram_quantile(ma, mb, "augur_fit_duration_seconds", 0.5)),
-                "scale_writes": int(
-                    metric_sum(mb, "augur_scale_writes_total") - metric_sum(ma, "augur_scale_writes_total")
-                ),
-                "query_errors": int(
-                    metric_sum(mb, "augur_query_errors_total") - metric_sum(ma, "augur_query_errors_total")
-                ),
-                "query_errors_by_reason": _by_label(ma, mb, "augur_query_errors_total", "reason"),
-                "decisions_by_kind": _by_label(ma, mb, "augur_decisions_total", "kind"),
-                "status_writes_by_result": _by_label(ma, mb, "augur_status_writes_total", "result"),
-                "warmup_deferred": int(
-                    metric_sum(mb, "augur_warmup_deferred_total") - metric_sum(ma, "augur_warmup_deferred_total")
-                ),
+                "scale_writes": int(increase(ma, mb, "augur_scale_writes_total")),
+                "query_errors": int(increase(ma, mb, "augur_query_errors_total")),
+                "query_errors_by_reason": by_label(ma, mb, "augur_query_errors_total", "reason"),
+                "decisions_by_kind": by_label(ma, mb, "augur_decisions_total", "kind"),
+                "status_writes_by_result": by_label(ma, mb, "augur_status_writes_total", "result"),
+                "warmup_deferred": int(increase(ma, mb, "augur_warmup_deferred_total")),
             }
         )
     pa, pb = first["prom"], last["prom"]
@@ -411,7 +311,7 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
 
     def prom_rate(handler: str) -> float:
         key = "prometheus_http_requests_total"
-        return round((metric_sum(pb, key, handler=handler) - metric_sum(pa, key, handler=handler)) / seconds, 2)
+        return round(increase(pa, pb, key, handler=handler) / seconds, 2)
 
     return {
         "window_seconds": round(seconds, 1),
@@ -421,9 +321,7 @@ def summarize(rows: list[dict[str, Any]], profiles_per_op: list[int], interval: 
         "prometheus": {
             "query_range_per_s": prom_rate("/api/v1/query_range"),
             "query_per_s": prom_rate("/api/v1/query"),
-            "cpu_cores": round(
-                (metric_sum(pb, "process_cpu_seconds_total") - metric_sum(pa, "process_cpu_seconds_total")) / seconds, 3
-            ),
+            "cpu_cores": round(increase(pa, pb, "process_cpu_seconds_total") / seconds, 3),
         },
     }
 
@@ -440,35 +338,17 @@ def timeline(rows: list[dict[str, Any]], k: int, minutes: float = 1.0) -> list[d
         out.append(
             {
                 "minute": round((row["t"] - rows[0]["t"]) / 60, 1),
-                "decisions": int(
-                    metric_sum(b["metrics"], "augur_decisions_total")
-                    - metric_sum(a["metrics"], "augur_decisions_total")
-                ),
-                "missed": int(
-                    metric_sum(b["metrics"], "augur_cadence_missed_total")
-                    - metric_sum(a["metrics"], "augur_cadence_missed_total")
-                ),
-                "in_flight_max": max((m.get("augur_reconciles_in_flight", 0.0) for m in span), default=0.0),
+                "decisions": int(increase(a["metrics"], b["metrics"], "augur_decisions_total")),
+                "missed": int(increase(a["metrics"], b["metrics"], "augur_cadence_missed_total")),
+                "in_flight_max": max((total(m, "augur_reconciles_in_flight") for m in span), default=0.0),
                 "reconcile_p99_s": _round(
                     histogram_quantile(a["metrics"], b["metrics"], "augur_reconcile_duration_seconds", 0.99)
                 ),
-                "refit_backlog": b["metrics"].get("augur_refit_backlog", 0.0),
+                "refit_backlog": total(b["metrics"], "augur_refit_backlog"),
                 "rss_main_mib": round(b["rss_main"], 1),
             }
         )
         start = row
-    return out
-
-
-def _by_label(before: dict[str, float], after: dict[str, float], name: str, label: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for key, value in after.items():
-        if key.startswith(name + "{"):
-            found = re.search(rf'{label}="([^"]*)"', key)
-            if found:
-                delta = int(value - before.get(key, 0.0))
-                if delta:
-                    out[found.group(1)] = delta
     return out
 
 
@@ -540,8 +420,8 @@ def warm_up(ops: list[tuple[ManagedProcess, str]], profiles: list[int], timeout:
         for (proc, url), n in zip(ops, profiles, strict=True):
             if not proc.running():
                 raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
-            samples = parse_metrics(httpx.get(url, timeout=10).text)
-            if metric_sum(samples, "augur_profiles_learned") < n or metric_sum(samples, "augur_warmup_queue") > 0:
+            samples = parse(httpx.get(url, timeout=10).text)
+            if total(samples, "augur_profiles_learned") < n or total(samples, "augur_warmup_queue") > 0:
                 return False
         return True
 
@@ -565,10 +445,9 @@ def api_requests(cluster: LocalCluster) -> dict[tuple[str, str, str], float]:
     """The API server's ``apiserver_request_total`` summed by verb, resource and code."""
     text = cluster.kubectl("get", "--raw", "/metrics", check=False).stdout
     counts: dict[tuple[str, str, str], float] = {}
-    for key, value in parse_metrics(text).items():
-        if key.startswith("apiserver_request_total{"):
-            found = [re.search(f'[{{,]{k}="([^"]*)"', key) for k in ("verb", "resource", "code")]
-            verb, resource, code = (m.group(1) if m else "" for m in found)
+    for (name, labels), value in parse(text).items():
+        if name == "apiserver_request_total":
+            verb, resource, code = (dict(labels).get(k, "") for k in ("verb", "resource", "code"))
             counts[verb, resource, code] = counts.get((verb, resource, code), 0.0) + value
     return counts
 
@@ -707,7 +586,7 @@ def main() -> int:
             )  # fmt: skip
             print(result["sharded"], flush=True)
         server.shutdown()
-    result["load_average_at_end"] = list(__import__("os").getloadavg())
+    result["load_average_at_end"] = list(os.getloadavg())
     print(write(args.output, result))
     return 0
 

@@ -49,6 +49,8 @@ from kubernetes import client, config, watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
+from procstat import cpu_seconds_with_children, machine_cpu
+from scrape import parse
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.kwok import delay_annotations
@@ -162,16 +164,6 @@ def measure(
     }
 
 
-def machine_cpu() -> dict[str, float]:
-    """The machine's CPU seconds so far (all cores, from /proc/stat): ``busy`` (user, nice, system, irq) and
-    ``steal`` (time the hypervisor gave this VM's virtual CPUs to others: the same code runs slower when
-    it is high, which is one reason rounds differ)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return {"busy_cpu": (user + nice + system + irq + softirq) / tick, "steal": steal / tick}
-
-
 @contextlib.contextmanager
 def bench_lock(path: Path | None) -> Iterator[float]:
     """Hold an exclusive ``flock`` on ``path`` (shared with ``flock(1)`` users) for one measurement; yields
@@ -210,47 +202,28 @@ def wait_for_profiles(url: str, count: int, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, its reaped children and its live descendants, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            children += [int(c) for c in task.read_text().split()]
-    return own + sum(cpu_seconds(c) for c in children)
-
-
 def requests_served(url: str) -> dict[str, float]:
     """Extender calls by verb and outcome, and the profiles its cache held: proof it really scored. Also
     where its time went: seconds spent answering each verb (``server_seconds/<verb>``, body read to reply
     rendered) and the background planner's plans by kind and their CPU seconds (``plans/<kind>``,
     ``plan_cpu_seconds``), full plans by reason (``full_plans/<reason>``)."""
+    scrape = parse(httpx.get(f"{url}/metrics", timeout=5).text)
     counts: dict[str, float] = {}
-    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
-        value = line.split()[-1] if line and not line.startswith("#") else ""
-        if line.startswith("augur_extender_requests_total{"):
-            labels = _labels(line)
-            counts[f"{labels['verb']}/{labels['outcome']}"] = float(value)
-        elif line.startswith("augur_extender_request_duration_seconds_sum{"):
-            counts[f"server_seconds/{_labels(line)['verb']}"] = float(value)
-        elif line.startswith("augur_extender_plans_total{"):
-            counts[f"plans/{_labels(line)['kind']}"] = float(value)
-        elif line.startswith("augur_extender_full_plans_total{"):
-            counts[f"full_plans/{_labels(line)['reason']}"] = float(value)
-        elif line.startswith("augur_extender_plan_cpu_seconds_sum "):
-            counts["plan_cpu_seconds"] = float(value)
-        elif line.startswith("augur_extender_cache_workloads "):
-            counts["cached_workload_profiles"] = float(value)
+    for (name, labels), value in scrape.items():
+        label = dict(labels)
+        if name == "augur_extender_requests_total":
+            counts[f"{label['verb']}/{label['outcome']}"] = value
+        elif name == "augur_extender_request_duration_seconds_sum":
+            counts[f"server_seconds/{label['verb']}"] = value
+        elif name == "augur_extender_plans_total":
+            counts[f"plans/{label['kind']}"] = value
+        elif name == "augur_extender_full_plans_total":
+            counts[f"full_plans/{label['reason']}"] = value
+        elif name == "augur_extender_plan_cpu_seconds_sum":
+            counts["plan_cpu_seconds"] = value
+        elif name == "augur_extender_cache_workloads":
+            counts["cached_workload_profiles"] = value
     return counts
-
-
-def _labels(line: str) -> dict[str, str]:
-    inner = line[line.index("{") + 1 : line.index("}")]
-    return {k: v.strip('"') for k, v in (part.split("=", 1) for part in inner.split(","))}
 
 
 def spread(values: list[float]) -> dict[str, Any]:
@@ -344,14 +317,14 @@ def main() -> int:
                     proc, url = spec[0]()
                     extenders = [{**spec[1], "urlPrefix": url}]
                 is_augur = spec is not None and not mode.startswith("null_")
-                cpu_before = cpu_seconds(proc.pid) if proc else 0.0
+                cpu_before = cpu_seconds_with_children(proc.pid) if proc else 0.0
                 calls_before = requests_served(url) if is_augur else {}
                 with bench_lock(args.lock) as waited:
                     run = measure(cluster, api, ns, args.pods, extenders, url if is_augur else "", args.pod_ready_delay)
                 run["lock_wait_seconds"] = waited
                 run["round"] = r
                 if proc is not None:
-                    run["extender_cpu_seconds"] = round(cpu_seconds(proc.pid) - cpu_before, 2)
+                    run["extender_cpu_seconds"] = round(cpu_seconds_with_children(proc.pid) - cpu_before, 2)
                     if is_augur:
                         run["extender_requests"] = delta(requests_served(url), calls_before)
                     proc.stop()

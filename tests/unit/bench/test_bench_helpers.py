@@ -1,0 +1,118 @@
+"""The benchmarks' shared readers: bench/scrape.py (a /metrics page) and bench/procstat.py (/proc)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+
+PAGE_BEFORE = """# HELP job_seconds How long a job took.
+# TYPE job_seconds histogram
+job_seconds_bucket{kind="a",le="0.1"} 1.0
+job_seconds_bucket{kind="a",le="1.0"} 1.0
+job_seconds_bucket{kind="a",le="+Inf"} 1.0
+job_seconds_count{kind="a"} 1.0
+job_seconds_sum{kind="a"} 0.05
+job_seconds_bucket{kind="b",le="0.1"} 0.0
+job_seconds_bucket{kind="b",le="1.0"} 0.0
+job_seconds_bucket{kind="b",le="+Inf"} 0.0
+job_seconds_count{kind="b"} 0.0
+job_seconds_sum{kind="b"} 0.0
+# HELP jobs_total Jobs by outcome.
+# TYPE jobs_total counter
+jobs_total{outcome="ok",verb="filter"} 3.0
+jobs_total{outcome="error",verb="filter"} 1.0
+# HELP backlog Jobs waiting.
+# TYPE backlog gauge
+backlog 7.0
+"""
+
+PAGE_AFTER = """# HELP job_seconds How long a job took.
+# TYPE job_seconds histogram
+job_seconds_bucket{kind="a",le="0.1"} 3.0
+job_seconds_bucket{kind="a",le="1.0"} 5.0
+job_seconds_bucket{kind="a",le="+Inf"} 5.0
+job_seconds_count{kind="a"} 5.0
+job_seconds_sum{kind="a"} 1.0
+job_seconds_bucket{kind="b",le="0.1"} 0.0
+job_seconds_bucket{kind="b",le="1.0"} 4.0
+job_seconds_bucket{kind="b",le="+Inf"} 5.0
+job_seconds_count{kind="b"} 5.0
+job_seconds_sum{kind="b"} 9.0
+# HELP jobs_total Jobs by outcome.
+# TYPE jobs_total counter
+jobs_total{outcome="ok",verb="filter"} 10.0
+jobs_total{outcome="error",verb="filter"} 1.0
+jobs_total{outcome="ok",verb="prioritize"} 2.0
+# HELP backlog Jobs waiting.
+# TYPE backlog gauge
+backlog 2.0
+"""
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[tuple[ModuleType, ModuleType]]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module("scrape"), importlib.import_module("procstat")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_totals_increases_and_labels_of_two_scrapes(bench: tuple[ModuleType, ModuleType]) -> None:
+    scrape, _ = bench
+    before, after = scrape.parse(PAGE_BEFORE), scrape.parse(PAGE_AFTER)
+    assert scrape.total(after, "backlog") == 2.0
+    assert scrape.total(after, "jobs_total") == 13.0
+    assert scrape.total(after, "jobs_total", verb="filter") == 11.0
+    assert scrape.total(after, "jobs_total", verb="filter", outcome="ok") == 10.0
+    assert scrape.total(after, "no_such_metric") == 0.0
+    assert scrape.increase(before, after, "jobs_total", outcome="ok") == 9.0
+    # prioritize is new (counts from 0); error did not grow, so it is left out
+    assert scrape.by_label(before, after, "jobs_total", "verb") == {"filter": 7, "prioritize": 2}
+    assert scrape.by_label(before, after, "jobs_total", "outcome") == {"ok": 9}
+
+
+def test_histogram_quantile_sums_the_other_labels_and_interpolates(bench: tuple[ModuleType, ModuleType]) -> None:
+    scrape, _ = bench
+    before, after = scrape.parse(PAGE_BEFORE), scrape.parse(PAGE_AFTER)
+    # between the scrapes, summed over kind: le 0.1 -> 2 + 0, le 1.0 -> 4 + 4 = 8, +Inf -> 4 + 5 = 9 observations
+    # p50: rank 4.5 falls in (0.1, 1.0] with 2 below it and 8 at its top: 0.1 + 0.9 * (4.5 - 2) / (8 - 2)
+    assert scrape.histogram_quantile(before, after, "job_seconds", 0.5) == pytest.approx(0.1 + 0.9 * 2.5 / 6)
+    # p10: rank 0.9 within the first bucket, from 0
+    assert scrape.histogram_quantile(before, after, "job_seconds", 0.1) == pytest.approx(0.1 * 0.9 / 2)
+    # p99: rank 8.91 beyond the last finite bucket: its upper bound, as PromQL answers
+    assert scrape.histogram_quantile(before, after, "job_seconds", 0.99) == 1.0
+    assert scrape.histogram_quantile(after, after, "job_seconds", 0.5) is None
+    assert scrape.histogram_quantile(before, after, "no_such_seconds", 0.5) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="/proc is Linux's")
+def test_process_readers_see_this_process_and_a_child(bench: tuple[ModuleType, ModuleType]) -> None:
+    _, procstat = bench
+    before = procstat.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert procstat.cpu_seconds(os.getpid()) - before >= 0.2
+    assert procstat.rss_mib(os.getpid()) > 1
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in procstat.tree(os.getpid())
+        assert procstat.cpu_seconds_with_children(os.getpid()) >= procstat.cpu_seconds(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    gone = child.pid
+    assert procstat.cpu_seconds(gone) == 0.0 and procstat.rss_mib(gone) == 0.0
+    cpu = procstat.machine_cpu()
+    assert cpu["busy_cpu"] > 0 and cpu["steal"] >= 0
