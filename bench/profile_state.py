@@ -10,7 +10,7 @@ the policy's ``LoopConfig``, source digest and refit jitter); the range ``next_r
 ``validate_range`` and ``ingest`` of the whole history; the fit ``refit_due`` asks for (``fit_job`` and
 ``run_fit``, what the fit worker runs; the forecaster pickled back); the first decision (reactive, the fit
 is out); ``install`` at the next cadence; ``--increments`` cadences of one new point each (ingest, decide).
-Demand: ``operator_scale.demand`` (daily shape, level and phase per profile, deterministic noise; profile
+Demand: ``scale_workload.demand`` (daily shape, level and phase per profile, deterministic noise; profile
 ``i`` is seed ``i``; its noise changes every 300 s whatever ``--step-seconds``). No ../shared data.
 
 Per history length, mean/min/max over the seeds, after discarded warm-up runs:
@@ -48,7 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, git, machine, write
-from operator_scale import METRIC, _profile_params, demand
+from scale_workload import METRIC, demand, profile_params
 
 import augur
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
@@ -68,7 +68,7 @@ Series = Callable[[float], float]
 
 
 def specs(hours: float, step_seconds: float) -> tuple[WorkloadProfileSpec, ScalingPolicySpec]:
-    """``bench/operator_scale.py``'s manifests (``spec.history`` as long as the history read)."""
+    """``bench/scale_workload.py``'s manifests (``spec.history`` as long as the history read)."""
     policy = {"mode": "ForecastOnly", "minReplicas": 1, "maxReplicas": 50, "decisionInterval": "30s",
               "history": f"{round(hours * 60)}m", "leadTime": "2m"}  # fmt: skip
     query = f'sum({METRIC}{{profile="p0000"}})'
@@ -207,7 +207,7 @@ def spread(xs: list[float]) -> dict[str, float]:
 
 
 def measure(hours: float, step: float, repeats: int, increments: int) -> dict[str, Any]:
-    levels, phases = _profile_params(repeats)
+    levels, phases = profile_params(repeats)
     at = functools.cache(lambda t: demand(levels, phases, t))  # every profile at once, as its backfill does
 
     def series_of(i: int) -> Series:
@@ -252,7 +252,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     source = Path(augur.__file__).resolve().parent
-    config = {**vars(args), "now": NOW, "demand": "bench/operator_scale.py demand(), profile i = seed i"}
+    config = {**vars(args), "now": NOW, "demand": "bench/scale_workload.py demand(), profile i = seed i"}
     result: dict[str, Any] = {
         "benchmark": "profile_state",
         "machine": machine(),
