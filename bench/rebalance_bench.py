@@ -49,7 +49,7 @@ from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioR
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
 from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
-from augur.sim.rebalance_metrics import balance_bound_by_evictions, evictions_to_reach, placement_pairs, summarize
+from augur.sim.rebalance_metrics import bound_fields, evictions_to_reach, placement_pairs, summarize
 
 DESCHEDULER_VERSION = "v0.36.0"
 DEVELOPMENT, HELD_OUT = {"100", "101", "102"}, {"200", "201", "202"}
@@ -197,13 +197,11 @@ def _count(flags: Any) -> str:
 
 
 def rebound(row: dict[str, Any]) -> None:
-    """Recompute a row's ``balance_bound_by_evictions`` from its recorded start (``placement_before``, in
-    rows written since it was recorded), after a change of the bound."""
+    """Recompute a row's ``balance_bound_by_evictions`` and ``balance_bound_kind`` from its recorded start
+    (``placement_before``, in rows written since it was recorded), after a change of the bound."""
     start = row.get("placement_before")
     if start:
-        row["balance_bound_by_evictions"] = balance_bound_by_evictions(
-            generate(row["family"], row["seed"]).scenario, placement_pairs(start)
-        )
+        row.update(bound_fields(generate(row["family"], row["seed"]).scenario, placement_pairs(start)))
 
 
 def rescore(path: Path) -> int:

@@ -225,12 +225,12 @@ def balance_by_evictions(sc: Scenario, events: Sequence[PodEvent]) -> list[float
     return out
 
 
-def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> list[float] | None:
+def balance_bound(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> tuple[list[float], str] | None:
     """A lower bound on the node-load standard deviation *any* rebalancer can reach with k evictions (entry
-    k), from the placement ``before`` (:func:`augur.sim.rebalance_bound.bound_by_evictions`: the evicted
-    pods are chosen whole from the nodes they run on, their CPU spread over the nodes in any fractions).
-    None unless every node has the same allocatable CPU (the bound assumes a core moved shifts the same
-    load everywhere)."""
+    k of the curve), from the placement ``before``, and which bound it is (``"whole pods"``, or
+    ``"fractional"`` where the exact one has too many combinations;
+    :func:`augur.sim.rebalance_bound.bound_by_evictions`). None unless every node has the same allocatable
+    CPU (the bound assumes a core moved shifts the same load everywhere)."""
     caps = sc.table.cpu
     if len(caps) == 0 or not np.allclose(caps, caps[0]):
         return None
@@ -240,8 +240,23 @@ def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], 
     pods = [
         [float(cpu[w]) / float(caps[0]) for w in range(len(cpu)) for _ in range(int(c[w, n]))] for n in range(len(caps))
     ]
-    curve, _ = bound_by_evictions(load, pods, most)
-    return [round(x, 4) for x in curve]
+    curve, kind = bound_by_evictions(load, pods, most)
+    return [round(x, 4) for x in curve], kind
+
+
+def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> list[float] | None:
+    """The curve of :func:`balance_bound` alone."""
+    bound = balance_bound(sc, before, most)
+    return None if bound is None else bound[0]
+
+
+def bound_fields(sc: Scenario, before: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A run's ``balance_bound_by_evictions`` (the curve) and ``balance_bound_kind`` (which bound)."""
+    bound = balance_bound(sc, before)
+    return {
+        "balance_bound_by_evictions": None if bound is None else bound[0],
+        "balance_bound_kind": None if bound is None else bound[1],
+    }
 
 
 def evictions_to_reach(curve: Sequence[float], stddev: float) -> int | None:
@@ -273,7 +288,7 @@ def run_figures(
         "ping_pong": ping_pong(events),
         "converge_seconds": converge_seconds(events),
         "balance_by_evictions": balance_by_evictions(sc, events),
-        "balance_bound_by_evictions": balance_bound_by_evictions(sc, before),
+        **bound_fields(sc, before),
         "placement_before": placement_table(sc, before),
     }
 

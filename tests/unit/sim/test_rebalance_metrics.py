@@ -14,6 +14,7 @@ from augur.sim.rebalance_metrics import (
     PodEvent,
     balance_bound_by_evictions,
     balance_by_evictions,
+    bound_fields,
     churn,
     converge_seconds,
     evictions,
@@ -219,3 +220,15 @@ def test_balance_bound_falls_back_to_fractional_removals_when_there_are_too_many
     assert kind == "fractional"
     assert loose[1] == pytest.approx(levelled_stddev(load, 0.5))  # the largest pod's CPU, from the top
     assert all(a <= b + 1e-12 for a, b in zip(loose, exact, strict=True))  # a bound, only looser
+
+
+def test_a_runs_figures_say_which_bound_they_hold() -> None:
+    on_n0 = [("a", "n0"), ("a", "n0"), ("b", "n0"), ("b", "n0")]
+    assert bound_fields(SC, on_n0) == {
+        "balance_bound_by_evictions": [0.5, 0.25, 0.0, 0.0, 0.0],
+        "balance_bound_kind": "whole pods",
+    }
+    with patch("augur.sim.rebalance_bound.MOST_COMBINATIONS", 1):
+        assert bound_fields(SC, on_n0)["balance_bound_kind"] == "fractional"
+    figures = run_figures(SC, on_n0, on_n0, [], [])
+    assert figures["balance_bound_kind"] == "whole pods"
