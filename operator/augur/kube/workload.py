@@ -13,6 +13,8 @@ is remembered so later writes go straight to the patch.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,11 @@ from kubernetes.dynamic.exceptions import NotFoundError
 
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
 from augur.kube.resources import Resources, ScaleInfo, TargetError
+
+NO_READY_RECHECK_SECONDS = 600.0
+"""How long a kind whose object showed no ready count (or could not be read) is read through ``/scale``
+alone before its object is looked at again (a controller may write ``readyReplicas`` later, RBAC may be
+granted)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,11 @@ class TargetReplicas:
 class Workloads:
     """Replica reads and ``/scale`` writes through one :class:`Resources` (shared discovery cache)."""
 
-    def __init__(self, resources: Resources) -> None:
-        self._resources = resources
-        self._no_ready: set[tuple[str, str]] = set()
-        """Kinds whose objects cannot be read (RBAC) or have no ``readyReplicas``: use ``/scale`` only."""
+    def __init__(self, resources: Resources, clock: Callable[[], float] = time.monotonic) -> None:
+        self._resources, self._clock = resources, clock
+        self._no_ready: dict[tuple[str, str], float] = {}
+        """Kinds whose objects cannot be read (RBAC) or showed no ``readyReplicas`` (none written yet, or
+        none at all), with when to look again: until then ``/scale`` only, one GET per read."""
         self._merge_patch: set[tuple[str, str]] = set()
         """Kinds whose ``/scale`` refuses server-side apply (custom resources): written by merge patch."""
 
@@ -59,7 +67,7 @@ class Workloads:
         """Replicas asked for, current and ready; ``known`` is a read moments ago (the reconcile's), used
         instead of reading again. A Deployment or StatefulSet is one GET of the object (it has the ready
         count, :data:`~augur.kube.resources.OBJECT_READ_KINDS`); other kinds read ``/scale`` and, when
-        they have a ready count, the object."""
+        they have a ready count, the object (:data:`NO_READY_RECHECK_SECONDS`)."""
         if known is None:
             known = self._resources.get_scale(api_version, kind, name, namespace)
         current = known.status_replicas
@@ -70,19 +78,21 @@ class Workloads:
         return TargetReplicas(known.spec_replicas, current, current if ready is None else ready, known.selector)
 
     def _ready(self, resource: Any, api_version: str, kind: str, name: str, namespace: str) -> int | None:
-        if (api_version, kind) in self._no_ready:
+        key = (api_version, kind)
+        if self._clock() < self._no_ready.get(key, float("-inf")):
             return None
         try:
             obj = self._resources.dynamic.get(resource, name=name, namespace=namespace).to_dict()  # type: ignore[no-untyped-call]
         except client.ApiException as exc:
             if exc.status == 403:  # no RBAC to read this kind: /scale's count will do
-                self._no_ready.add((api_version, kind))
+                self._no_ready[key] = self._clock() + NO_READY_RECHECK_SECONDS
                 return None
             raise KubeError(f"reading {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
         status = obj.get("status") or {}
-        if "readyReplicas" not in status and "replicas" in status and kind not in ("Deployment", "StatefulSet"):
-            self._no_ready.add((api_version, kind))
+        if "readyReplicas" not in status and kind not in ("Deployment", "StatefulSet"):
+            self._no_ready[key] = self._clock() + NO_READY_RECHECK_SECONDS
             return None
+        self._no_ready.pop(key, None)
         return int(status.get("readyReplicas") or 0)
 
     def set_replicas(self, api_version: str, kind: str, name: str, namespace: str, replicas: int) -> None:

@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 
 from augur.kube.resources import OBJECT_READ_KINDS, Resources, ScaleInfo, format_selector
-from augur.kube.workload import Workloads
+from augur.kube.workload import NO_READY_RECHECK_SECONDS, Workloads
 
 
 @pytest.mark.parametrize(
@@ -62,17 +62,13 @@ class _Scale:
 class _Dynamic:
     def __init__(self, calls: list[str], forbidden: bool = False) -> None:
         self.calls, self.forbidden = calls, forbidden
+        self.status: dict[str, Any] = {"replicas": 3, "readyReplicas": 2}
 
     def get(self, resource: _Resource, name: str, namespace: str) -> _Obj:
         self.calls.append(f"get {resource.kind} {namespace}/{name}")
         if self.forbidden:
             raise client.ApiException(status=403, reason="Forbidden")
-        return _Obj(
-            {
-                "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}}},
-                "status": {"replicas": 3, "readyReplicas": 2},
-            }
-        )
+        return _Obj({"spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}}}, "status": self.status})
 
 
 def _resources(calls: list[str], forbidden: bool = False) -> Resources:
@@ -115,3 +111,33 @@ def test_other_kinds_are_read_through_scale() -> None:
     info = _resources(calls).get_scale("bench.augur.dev/v1", "BenchTarget", "t", "ns")
     assert info == ScaleInfo("BenchTarget", 4, 3, "app=web")
     assert calls == ["scale ns/t"]
+
+
+def test_a_custom_resource_with_a_ready_count_is_read_through_scale_and_its_object() -> None:
+    calls: list[str] = []
+    workloads = Workloads(_resources(calls))
+    target = workloads.read("example.com/v1", "Worker", "w", "ns")
+    assert (target.spec, target.current, target.ready) == (4, 3, 2)
+    assert calls == ["scale ns/w", "get Worker ns/w"]
+
+
+@pytest.mark.parametrize("status", [{}, {"replicas": 3}], ids=["no status yet", "replicas only"])
+def test_a_kind_without_a_ready_count_is_read_through_scale_alone_for_a_while(status: dict[str, Any]) -> None:
+    calls: list[str] = []
+    resources = _resources(calls)
+    resources._dynamic.status = status  # type: ignore[attr-defined]
+    now = [1000.0]
+    workloads = Workloads(resources, clock=lambda: now[0])
+    first = workloads.read("example.com/v1", "Worker", "w", "ns")
+    assert (first.current, first.ready) == (3, 3)  # /scale's count stands in: never 0 for lack of a field
+    assert calls == ["scale ns/w", "get Worker ns/w"]
+    calls.clear()
+    now[0] += NO_READY_RECHECK_SECONDS - 1
+    assert workloads.read("example.com/v1", "Worker", "w", "ns").ready == 3
+    assert calls == ["scale ns/w"]  # one GET a cycle, not two
+    # its controller has written a ready count since: looked at again after the re-check period
+    resources._dynamic.status = {"replicas": 3, "readyReplicas": 1}  # type: ignore[attr-defined]
+    calls.clear()
+    now[0] += 2
+    assert workloads.read("example.com/v1", "Worker", "w", "ns").ready == 1
+    assert calls == ["scale ns/w", "get Worker ns/w"]
