@@ -15,7 +15,8 @@ extender (``--warmup-pods``) comes first. The ratio is reported per round
 (``--planner-process``) instead of on a thread of its own process (the default); each extender mode
 has its own extender process, started before its measurement and stopped after it, so that an idle
 extender's watch and planner do not run during another mode's measurement. ``extender_cpu_seconds``
-counts the extender and its planner child.
+counts the extender and its planner child over the whole measurement (pod creation included);
+``extender_in_burst`` what it did from the scheduler's start to the last bind.
 
 ``--null-extenders`` adds two modes that measure the floor under any extender on this machine: null
 extenders (``bench/null_extender/``) that speak the same protocol with the shipped configuration
@@ -111,7 +112,12 @@ def measure(
     extenders: list[dict[str, Any]],
     extender_url: str,
     ready_delay: float = 0.0,
+    extender_cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
+    """One measurement. ``extender_cpu`` (the extender process's CPU seconds so far) and, for Augur's
+    extender, ``extender_url`` also give what the extender did between the scheduler's start and the last
+    bind (``extender_in_burst``: its CPU, planner CPU and plans, server time per verb), apart from what it did
+    while the pods were created."""
     cluster.restart_scheduler(start=False)
     cluster.kubectl("create", "namespace", ns)
     cluster.kubectl("apply", "-f", "-", stdin=profiles(ns))
@@ -147,9 +153,16 @@ def measure(
     time.sleep(1.0)
     started = time.monotonic()
     cpu_before = machine_cpu()
+    extender_before = extender_cpu() if extender_cpu else 0.0
+    served_before = requests_served(extender_url) if extender_url else {}
     cluster.restart_scheduler(extenders=extenders)
     done.wait(timeout=900)
     cpu_after = machine_cpu()
+    in_burst: dict[str, float] = {}
+    if extender_cpu is not None:
+        in_burst["cpu_seconds"] = round(extender_cpu() - extender_before, 2)
+    if extender_url:
+        in_burst |= delta(requests_served(extender_url), served_before)
     if len(bound) < pods:
         raise RuntimeError(f"only {len(bound)} of {pods} pods were bound")
     first, last = min(bound.values()), max(bound.values())
@@ -161,6 +174,7 @@ def measure(
         "seconds_first_to_last_bind": round(last - first, 3),
         "seconds_scheduler_start_to_last_bind": round(last - started, 3),
         "pods_per_second": round((pods - 1) / (last - first), 1),
+        **({"extender_in_burst": in_burst} if in_burst else {}),
     }
 
 
@@ -320,7 +334,16 @@ def main() -> int:
                 cpu_before = cpu_seconds_with_children(proc.pid) if proc else 0.0
                 calls_before = requests_served(url) if is_augur else {}
                 with bench_lock(args.lock) as waited:
-                    run = measure(cluster, api, ns, args.pods, extenders, url if is_augur else "", args.pod_ready_delay)
+                    run = measure(
+                        cluster,
+                        api,
+                        ns,
+                        args.pods,
+                        extenders,
+                        url if is_augur else "",
+                        args.pod_ready_delay,
+                        (lambda pid=proc.pid: cpu_seconds_with_children(pid)) if proc else None,
+                    )
                 run["lock_wait_seconds"] = waited
                 run["round"] = r
                 if proc is not None:
