@@ -51,6 +51,9 @@ class Workloads:
         self._no_ready: dict[tuple[str, str], float] = {}
         """Kinds whose objects cannot be read (RBAC) or showed no ``readyReplicas`` (none written yet, or
         none at all), with when to look again: until then ``/scale`` only, one GET per read."""
+        self._has_ready: set[tuple[str, str]] = set()
+        """Kinds whose objects have shown ``readyReplicas``: for them a missing field means 0 ready (Go
+        controllers leave a zero count out, ``omitempty``), not a kind without the count."""
         self._merge_patch: set[tuple[str, str]] = set()
         """Kinds whose ``/scale`` refuses server-side apply (custom resources): written by merge patch."""
 
@@ -89,7 +92,9 @@ class Workloads:
                 return None
             raise KubeError(f"reading {kind} {namespace}/{name}", ApiStatus.from_exception(exc)) from exc
         status = obj.get("status") or {}
-        if "readyReplicas" not in status and kind not in ("Deployment", "StatefulSet"):
+        if "readyReplicas" in status:
+            self._has_ready.add(key)
+        elif kind not in ("Deployment", "StatefulSet") and key not in self._has_ready:
             self._no_ready[key] = self._clock() + NO_READY_RECHECK_SECONDS
             return None
         self._no_ready.pop(key, None)

@@ -141,3 +141,16 @@ def test_a_kind_without_a_ready_count_is_read_through_scale_alone_for_a_while(st
     now[0] += 2
     assert workloads.read("example.com/v1", "Worker", "w", "ns").ready == 1
     assert calls == ["scale ns/w", "get Worker ns/w"]
+
+
+def test_once_a_kind_has_shown_a_ready_count_a_missing_one_means_none_ready() -> None:
+    # Go controllers leave a zero readyReplicas out (omitempty): an Argo Rollout with no pod ready yet
+    calls: list[str] = []
+    resources = _resources(calls)
+    workloads = Workloads(resources, clock=lambda: 0.0)
+    assert workloads.read("argoproj.io/v1alpha1", "Rollout", "r", "ns").ready == 2
+    resources._dynamic.status = {"replicas": 3}  # type: ignore[attr-defined]
+    calls.clear()
+    assert workloads.read("argoproj.io/v1alpha1", "Rollout", "r", "ns").ready == 0
+    assert workloads.read("argoproj.io/v1alpha1", "Rollout", "r", "ns").ready == 0
+    assert calls == ["scale ns/r", "get Rollout ns/r"] * 2  # still read: the count comes back with the pods
