@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import code_version, machine, write
 from placement_scenarios import FAMILIES
 from placement_scenarios import chain as _chain
 from placement_scenarios import generate as generate_family
@@ -293,6 +293,7 @@ def _write(
         "summary": summarize(rows),
         "rows": rows,
         "machine": info,
+        **code_version(),
     }
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
     print(json.dumps(result["summary"], indent=2))
