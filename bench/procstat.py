@@ -6,7 +6,6 @@ before; Linux only, like the local control plane they measure.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -30,17 +29,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_seconds_with_children(pid: int) -> float:
-    """User + system CPU time of a process, its reaped children and its live descendants (a server whose
-    workers come and go is charged for all of them); 0 when it is gone."""
-    fields = _stat_fields(pid)
-    if fields is None:
-        return 0.0
-    own = sum(int(f) for f in fields[11:15]) / TICKS
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            children += [int(c) for c in task.read_text().split()]
-    return own + sum(cpu_seconds_with_children(c) for c in children)
+    """User + system CPU time of a process and its live descendants (:func:`tree`), each with its reaped
+    children (a server whose workers come and go is charged for all of them); 0 when it is gone."""
+    total = 0.0
+    for p in tree(pid):
+        fields = _stat_fields(p)
+        if fields is not None:
+            total += sum(int(f) for f in fields[11:15]) / TICKS
+    return total
 
 
 def tree(pid: int) -> list[int]:

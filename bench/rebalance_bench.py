@@ -163,8 +163,8 @@ def _to_match(a: dict[str, Any], d: dict[str, Any]) -> int | None:
 
 def _bound_to_match(start: dict[str, Any], d: dict[str, Any]) -> int | None:
     """Fewest evictions with which *any* rebalancer could reach the descheduler's final balance from the
-    placement ``start``'s run began with (the bound of ``augur.sim.rebalance_metrics.
-    balance_bound_by_evictions``; each rebalancer's copy of a scenario is placed by the real scheduler)."""
+    placement ``start``'s run began with (its ``balance_bound_by_evictions``, the curve of ``augur.sim.
+    rebalance_metrics.balance_bound``; each rebalancer's copy of a scenario is placed by the real scheduler)."""
     bound = start.get("balance_bound_by_evictions")
     return None if not bound else evictions_to_reach(bound, d["after"]["load_stddev"])
 

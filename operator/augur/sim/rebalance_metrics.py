@@ -244,12 +244,6 @@ def balance_bound(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 3
     return [round(x, 4) for x in curve], kind
 
 
-def balance_bound_by_evictions(sc: Scenario, before: Iterable[tuple[str, str]], most: int = 30) -> list[float] | None:
-    """The curve of :func:`balance_bound` alone."""
-    bound = balance_bound(sc, before, most)
-    return None if bound is None else bound[0]
-
-
 def bound_fields(sc: Scenario, before: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """A run's ``balance_bound_by_evictions`` (the curve) and ``balance_bound_kind`` (which bound)."""
     bound = balance_bound(sc, before)

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from augur.sim.placement import parse_scenario
+from augur.sim.placement.scenario import Scenario
 from augur.sim.rebalance_bound import bound_by_evictions, levelled_stddev
 from augur.sim.rebalance_metrics import (
     HealthSample,
     PodEvent,
-    balance_bound_by_evictions,
+    balance_bound,
     balance_by_evictions,
     bound_fields,
     churn,
@@ -167,12 +168,18 @@ def test_balance_by_evictions_counts_only_settled_placements() -> None:
     assert evictions_to_reach([0.5], 0.1) is None
 
 
+def bound_curve(sc: Scenario, before: list[tuple[str, str]], most: int = 30) -> list[float] | None:
+    """The bound's curve alone (``balance_bound`` also says which bound it is)."""
+    bound = balance_bound(sc, before, most)
+    return None if bound is None else bound[0]
+
+
 def test_balance_bound_levels_the_largest_pods_load() -> None:
     # all four 1-core pods on n0 (loads 1, 0): one eviction moves at most 0.25 (0.75, 0.25: stddev 0.25),
     # two level the nodes; no rebalancer can do better
     on_n0 = [("a", "n0"), ("a", "n0"), ("b", "n0"), ("b", "n0")]
-    assert balance_bound_by_evictions(SC, on_n0) == [0.5, 0.25, 0.0, 0.0, 0.0]
-    assert balance_bound_by_evictions(SC, on_n0, most=1) == [0.5, 0.25]
+    assert bound_curve(SC, on_n0) == [0.5, 0.25, 0.0, 0.0, 0.0]
+    assert bound_curve(SC, on_n0, most=1) == [0.5, 0.25]
     # three nodes, two 1-core pods on n0 (0.5, 0, 0): a quarter moved and spread over both idle nodes
     # (0.25, 0.125, 0.125), below what one whole pod can reach (0.25, 0.25, 0)
     raw = {
@@ -180,12 +187,12 @@ def test_balance_bound_levels_the_largest_pods_load() -> None:
         "workloads": [{"name": "a", "replicas": 2, "cpu": 1, "memory": 1}],
     }
     three = parse_scenario(raw)
-    curve = balance_bound_by_evictions(three, [("a", "n0"), ("a", "n0")])
+    curve = bound_curve(three, [("a", "n0"), ("a", "n0")])
     assert curve is not None
     assert curve[1] == pytest.approx(np.std([0.25, 0.125, 0.125]), abs=1e-4)
     assert curve[1] < np.std([0.25, 0.25, 0.0])
     raw["nodes"][2]["cpu"] = 8
-    assert balance_bound_by_evictions(parse_scenario(raw), [("a", "n0")]) is None  # unequal nodes
+    assert bound_curve(parse_scenario(raw), [("a", "n0")]) is None  # unequal nodes
 
 
 def test_balance_bound_evicts_whole_pods_from_the_nodes_they_run_on() -> None:
@@ -201,7 +208,7 @@ def test_balance_bound_evicts_whole_pods_from_the_nodes_they_run_on() -> None:
         ],
     }
     before = [("a", "n0")] * 8 + [("b", "n1")]
-    curve = balance_bound_by_evictions(parse_scenario(raw), before)
+    curve = bound_curve(parse_scenario(raw), before)
     assert curve is not None and len(curve) == 10  # entries for 0..9 evictions (nine pods)
     assert curve[0] == pytest.approx(np.std([1.0, 0.5, 0.0]), abs=1e-4)
     assert curve[1] == pytest.approx(np.std([0.875, 0.5, 0.125]), abs=1e-4)
