@@ -13,18 +13,28 @@ from augur.placement.constants import EPS
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
 
+RUIN_SIZE = 12
+"""Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 on the
+development scenarios (``bench/placement_quality.py``, sets ``report`` and ``dev2``; ``docs/placement.md``)."""
 
-def kicked(search: CountSearch, rounds: int, passes: int = 200) -> CountSearch:
-    """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far gets a few
-    random moves (a kick) and descends (:meth:`CountSearch.descend`, node swaps included); the best state
-    seen is returned (``search`` itself when no round improved on it)."""
+
+def kicked(search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE) -> CountSearch:
+    """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far is perturbed
+    and descends (:meth:`CountSearch.descend`, node swaps included); the best state seen is returned
+    (``search`` itself when no round improved on it). The perturbation is a ruin and recreate
+    (:meth:`CountSearch.ruin` of 1 to ``ruin`` related workloads, then :meth:`CountSearch.insert`), or with
+    ``ruin`` 0 a few random moves (:meth:`CountSearch.kick`)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
         if placed == 0:
             break
         s = best.copy()
-        s.kick(int(s.rng.integers(1, 4 + placed // 10)))
+        if ruin > 0:
+            s.ruin(int(s.rng.integers(1, ruin + 1)))
+            s.insert()
+        else:
+            s.kick(int(s.rng.integers(1, 4 + placed // 10)))
         s.descend(passes)
         if (value := s.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
             best, best_value = s, value

@@ -4,7 +4,8 @@ The extender sees one pod at a time, but the ``WorkloadProfile``s say which work
 much, and how many replicas each will have. A :class:`Planner` places every pending replica of the
 workloads whose replica count and pod size are known, on top of what runs (fixed), minimizing the network
 cost of facts §5 under node capacity and the profiles' required avoidances, with the shared search engine
-(:mod:`augur.placement.search`): greedy insertion, best moves and swaps, seeded simulated annealing.
+(:mod:`augur.placement.search`): greedy insertion, best moves and swaps, seeded simulated annealing,
+ruin and recreate.
 
 :meth:`Planner.update` is called with successive snapshots (by the extender's background thread, or by the
 simulator before each pod). While the node set, the traffic and the pod sizes stay the same, it *repairs*
@@ -60,14 +61,16 @@ class PlanSettings:
     """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (the
     best after descent is annealed). 1: a single start from the node with most room."""
     kicks: int = 100
-    """After annealing, rounds of iterated local search (a few random moves, then descent with node swaps;
-    the best kept), at most this many and at most :attr:`kick_node_budget` / nodes (0: none)."""
+    """After annealing, rounds of iterated local search (ruin and recreate: up to
+    :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with
+    node swaps; the best kept), at most this many and at most :attr:`kick_node_budget` / nodes (0: none)."""
     kick_node_budget: int = 5_000
     """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 100 rounds up to 50
     nodes, 5 at 1,000."""
     restarts: int = 4
-    """Independent runs of annealing and kicks from the best greedy start, each with its own generator
-    derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky seed. At most
+    """Independent runs of annealing and kicks, run ``i`` from the ``i``-th best greedy start (cycling), each
+    with its own generator derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky
+    seed or on the basin of one start. At most
     :attr:`restart_budget` / (nodes x pending pods) runs, at least one (one at 1,000 nodes and 500 pods)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
@@ -197,26 +200,28 @@ class Planner:
         return self.plan
 
     def _solve(self, p: CountProblem, anchors: list[int | None]) -> CountSearch:
-        """Greedy insertion from each anchor and descent; from the best start, :meth:`restarts` runs of
-        annealing, descent and kicks, each with a generator derived from the seed; the best run is kept.
-        Where the first pod goes decides where the application grows, and a single-pod search rarely moves
-        a whole application later, so the starts cover every zone that could host it."""
+        """Greedy insertion from each anchor and descent; then :meth:`restarts` runs of annealing, descent and
+        kicks, run ``i`` from the ``i``-th best start (cycling), each with a generator derived from the seed; the
+        best run is kept. Where the first pod goes decides where the application grows, and a single-pod
+        search rarely moves a whole application later, so the starts cover every zone that could host it, and
+        the runs improve different ones rather than one start's basin only."""
         s = self.settings
-        search: CountSearch | None = None
+        starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
             start = CountSearch(p, np.random.default_rng(s.seed))
             start.pause = self.pause
             start.insert(anchor)
             start.descend(s.passes)
-            if search is None or start.value() < search.value() - EPS:
-                search = start
-        assert search is not None
+            starts.append((start.value(), start))
+        starts.sort(key=lambda vs: vs[0])  # stable: equal starts keep the anchors' order
+        search = starts[0][1]
         pending = int(search.x.sum())
         if pending <= 1:
             return search
         best, best_value = search, search.quick_value()
         for run in range(self.restarts(len(p.room_cpu), pending)):
-            start = search.copy() if run == 0 else search.copy_with(np.random.default_rng([s.seed, run]))
+            base = starts[run % len(starts)][1]
+            start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
             candidate = self._improve(start, pending)
             if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
                 best, best_value = candidate, value

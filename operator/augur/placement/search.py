@@ -8,7 +8,8 @@ is the network cost once every pod is placed. ``H = C D`` and the marginal costs
 to date under each move in ``O(neighbours x nodes)``, so a move's or a swap's cost change is exact in O(1).
 
 Operations: greedy insertion of the pods still missing (Prim-like workload order), best single-pod moves,
-random pair swaps, simulated annealing over moves and swaps, random kicks. Everything random comes from
+random pair swaps, simulated annealing over moves and swaps, random kicks, ruin (related workloads taken
+off for re-insertion). Everything random comes from
 the generator the caller passes (seeded). The search works in node positions (ties go to the first, random
 draws index positions), so callers hand it the problem in the canonical order of
 :mod:`augur.placement.canonical` (:meth:`CountProblem.canonical`, :meth:`CountProblem.permuted`):
@@ -294,6 +295,29 @@ class CountSearch:
                 self.move(v, m, n)
                 improved = True
         return improved
+
+    def ruin(self, size: int) -> None:
+        """Take every movable pod of a random workload, and of up to ``size - 1`` workloads related to it, off
+        their nodes (each next one drawn among the workloads with movable pods in proportion to its pair weight
+        to those taken): the pods a descent would have to move together (an application split between zones),
+        for :meth:`insert` to place again (ruin and recreate)."""
+        p = self.p
+        movable = self.x.sum(axis=1) > 0
+        if not movable.any():
+            return
+        taken = [int(self.rng.choice(np.flatnonzero(movable)))]
+        weight = p.k[taken[0]] * movable
+        while len(taken) < size:
+            weight[taken] = 0.0
+            total = float(weight.sum())
+            if total <= 0:
+                break
+            w = int(np.searchsorted(np.cumsum(weight), self.rng.random() * total, side="right"))
+            taken.append(min(w, len(weight) - 1))
+            weight += p.k[taken[-1]] * movable
+        for w in taken:
+            for n in np.flatnonzero(self.x[w] > 0).tolist():
+                self.add(w, n, -float(self.x[w, n]))
 
     def kick(self, moves: int) -> None:
         """Random moves of movable pods to random allowed nodes where they fit."""

@@ -181,13 +181,49 @@ def test_node_swap_changes_are_exact_and_respect_room() -> None:
                     assert change[m] == pytest.approx(p.cost(y) - p.cost(s.x), abs=1e-6)
 
 
-def test_kicks_and_node_swaps_never_lose_and_keep_the_state_exact() -> None:
+def test_ruin_takes_related_workloads_off_and_keeps_the_state_exact() -> None:
+    """Two applications that never talk: a ruin starting in one takes off only its workloads (all their
+    movable pods), never more than asked, and the marginal costs and room stay exact."""
+    d, _ = _zoned([0, 0, 1, 1, 2, 2], [8] * 6)
+    traffic = np.zeros((6, 6))
+    traffic[0, 1] = traffic[1, 2] = 50.0  # application A: 0, 1, 2
+    traffic[3, 4] = traffic[4, 5] = 50.0  # application B: 3, 4, 5
+    p = CountProblem(
+        distances=d,
+        traffic=traffic,
+        replicas=np.full(6, 2.0),
+        cpu=np.ones(6),
+        mem=np.ones(6),
+        room_cpu=np.full(6, 8.0),
+        room_mem=np.full(6, 32.0),
+        allowed=np.ones((6, 6), dtype=bool),
+        fixed=np.zeros((6, 6)),
+    )
+    for seed in range(12):
+        s = CountSearch(p, np.random.default_rng(seed))
+        s.insert()
+        before = s.x.copy()
+        s.ruin(2 + seed % 3)
+        taken = np.flatnonzero(s.x.sum(axis=1) == 0)
+        assert 1 <= len(taken) <= 2 + seed % 3
+        assert set(taken) <= {0, 1, 2} or set(taken) <= {3, 4, 5}
+        kept = np.setdiff1d(np.arange(6), taken)
+        assert np.array_equal(s.x[kept], before[kept])
+        fresh = CountSearch(p, np.random.default_rng(0), s.x)
+        assert np.allclose(fresh.g, s.g) and np.allclose(fresh.h, s.h) and np.allclose(fresh.room_cpu, s.room_cpu)
+        s.insert()
+        assert not p.missing(s.x).any()
+
+
+@pytest.mark.parametrize("ruin", [0, 12])
+def test_kicks_and_node_swaps_never_lose_and_keep_the_state_exact(ruin: int) -> None:
+    """Either perturbation (random moves with ``ruin`` 0, else ruin and recreate)."""
     for seed in range(4):
         p, _ = _random_state(seed)
         s = CountSearch(p, np.random.default_rng(seed))
         s.insert()
         before = s.value()
-        out = kicked(s, 20, passes=20)
+        out = kicked(s, 20, passes=20, ruin=ruin)
         assert out.value() <= before + 1e-9
         assert p.fits(out.x) and not ((out.x > 0) & ~p.allowed).any()
         fresh = CountSearch(p, np.random.default_rng(0), out.x)  # incremental H, G, room = recomputed

@@ -20,6 +20,7 @@ from augur.placement import (
     score_nodes,
 )
 from augur.placement.plan import Planner, PlanSettings, plan_pending
+from augur.placement.search import CountSearch
 from augur.placement.topology import DistanceLevels, TopologyModel
 
 
@@ -230,8 +231,8 @@ def test_plan_respects_the_per_node_pod_limit() -> None:
 
 
 def test_restarts_keep_the_best_run_and_stay_within_the_budget() -> None:
-    """Restarts anneal the best greedy start again with generators derived from the seed: the first run is the
-    single-run plan, so the best of several is never worse; each planner seed gives one reproducible plan;
+    """Restarts anneal the greedy starts, best first, with generators derived from the seed: the first run is
+    the single-run plan, so the best of several is never worse; each planner seed gives one reproducible plan;
     and the budget leaves a single run at extender scale (1,000 nodes, 500 pending pods)."""
     snap = _chain_of_five(["n0", "n1", "n2"])
     weak = PlanSettings(anneal_steps=0, kicks=2, starts=1)
@@ -246,6 +247,35 @@ def test_restarts_keep_the_best_run_and_stay_within_the_budget() -> None:
     assert planner.restarts(nodes=50, pending=200) == 4
     assert planner.restarts(nodes=1000, pending=500) == 1
     assert Planner(PlanSettings(restarts=0)).restarts(nodes=3, pending=20) == 1
+
+
+def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``i`` improves the ``i``-th best greedy start (ties in the anchors' order; cycling when there are
+    fewer starts than runs), so that one start's basin does not decide every run."""
+    snap = Snapshot.build(
+        [NodeInfo(f"{z}{i}", zone=z, region="east" if z != "w" else "west", cpu=4, memory=32)
+         for z in "abcw" for i in range(2)],
+        rules=rules(),
+    )  # fmt: skip
+    starts: list[tuple[float, np.ndarray]] = []
+    seen: list[np.ndarray] = []
+    real_descend = CountSearch.descend
+
+    def descend(self: CountSearch, passes: int, swaps: int = 100, only: object = None) -> None:
+        real_descend(self, passes, swaps, only)  # type: ignore[arg-type]
+        starts.append((self.value(), self.x.copy()))
+
+    def improve(self: Planner, search: CountSearch, pending: int) -> CountSearch:
+        seen.append(search.x.copy())
+        return search
+
+    monkeypatch.setattr(CountSearch, "descend", descend)
+    monkeypatch.setattr(Planner, "_improve", improve)
+    plan_pending(snap, PlanSettings(starts=4, restarts=6))
+    assert len(starts) == 4 and len(seen) == 6
+    assert len({x.tobytes() for _, x in starts}) > 1  # the anchors start in different zones
+    ranked = [x for _, x in sorted(starts, key=lambda vx: vx[0])]
+    assert all(np.array_equal(x, ranked[i % 4]) for i, x in enumerate(seen))
 
 
 def test_annealing_is_bounded_by_the_pods_the_cap_and_the_nodes() -> None:
