@@ -48,8 +48,9 @@ class PlanSettings:
     """Descent passes after insertion and after annealing (a repair uses :attr:`repair_passes`)."""
     anneal_steps: int = 300_000
     """Most annealing steps of a full plan (0: none)."""
-    anneal_steps_per_pod: int = 1_500
-    """Annealing steps per pending pod, up to :attr:`anneal_steps`."""
+    anneal_steps_per_pod: int = 250
+    """Annealing steps per pending pod, up to :attr:`anneal_steps` (1,500 until 2026-12-03: on the development
+    scenarios the same CPU buys more in ruin-and-recreate rounds and restarts; ``docs/placement.md``)."""
     anneal_node_budget: int = 60_000_000
     """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
     this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes a first plan took 4.3 s of CPU
@@ -60,18 +61,21 @@ class PlanSettings:
     starts: int = 8
     """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (the
     best after descent is annealed). 1: a single start from the node with most room."""
-    kicks: int = 100
+    kicks: int = 300
     """After annealing, rounds of iterated local search (ruin and recreate: up to
     :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with
     node swaps; the best kept), at most this many and at most :attr:`kick_node_budget` / nodes (0: none)."""
     kick_node_budget: int = 5_000
-    """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 100 rounds up to 50
-    nodes, 5 at 1,000."""
-    restarts: int = 4
+    """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 300 rounds up to 16
+    nodes, 100 at 50, 5 at 1,000."""
+    kicks_per_pod: int = 3
+    """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
+    restarts: int = 8
     """Independent runs of annealing and kicks, run ``i`` from the ``i``-th best greedy start (cycling), each
     with its own generator derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky
     seed or on the basin of one start. At most
-    :attr:`restart_budget` / (nodes x pending pods) runs, at least one (one at 1,000 nodes and 500 pods)."""
+    :attr:`restart_budget` / (nodes x pending pods) runs, at least one (eight up to 50 nodes x 500 pods, one at
+    1,000 nodes and 500 pods)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
@@ -238,16 +242,22 @@ class Planner:
         s = self.settings
         return min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // max(nodes, 1))
 
+    def kick_rounds(self, nodes: int, pending: int) -> int:
+        """Kick rounds of one run: :attr:`PlanSettings.kicks`, at most :attr:`PlanSettings.kick_node_budget` /
+        nodes and :attr:`PlanSettings.kicks_per_pod` per pending pod."""
+        s = self.settings
+        return min(s.kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
+
     def _improve(self, search: CountSearch, pending: int) -> CountSearch:
         """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
-        nodes)."""
+        nodes and by pending pods)."""
         s = self.settings
         nodes = max(len(search.p.room_cpu), 1)
         steps = self.anneal_steps(nodes, pending)
         if steps > 0:
             search.anneal(steps)
             search.descend(s.passes)
-        rounds = min(s.kicks, s.kick_node_budget // nodes)
+        rounds = self.kick_rounds(nodes, pending)
         return kicked(search, rounds, s.passes) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:

@@ -282,11 +282,22 @@ def test_annealing_is_bounded_by_the_pods_the_cap_and_the_nodes() -> None:
     """An accepted annealing move costs O(nodes): at extender scale the steps are bounded by nodes, while
     the simulator's scenarios (at most a few dozen nodes) keep the per-pod steps and the cap."""
     planner = Planner(PlanSettings())
-    assert planner.anneal_steps(nodes=20, pending=20) == 30_000  # 1,500 per pending pod
+    assert planner.anneal_steps(nodes=20, pending=20) == 5_000  # 250 per pending pod
+    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
+    planner = Planner(PlanSettings(anneal_steps_per_pod=1_500))
     assert planner.anneal_steps(nodes=44, pending=200) == 300_000  # the cap
     assert planner.anneal_steps(nodes=200, pending=500) == 300_000  # 60,000,000 / 200: the cap still
-    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
+    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000
     assert Planner(PlanSettings(anneal_steps=0)).anneal_steps(nodes=3, pending=5) == 0
+
+
+def test_kick_rounds_are_bounded_by_the_cap_the_nodes_and_the_pods() -> None:
+    planner = Planner(PlanSettings())
+    assert planner.kick_rounds(nodes=16, pending=100) == 300  # the cap
+    assert planner.kick_rounds(nodes=36, pending=200) == 138  # 5,000 / 36
+    assert planner.kick_rounds(nodes=1000, pending=500) == 5  # 5,000 / 1,000
+    assert planner.kick_rounds(nodes=3, pending=20) == 60  # 3 per pending pod
+    assert Planner(PlanSettings(kicks=0)).kick_rounds(nodes=3, pending=20) == 0
 
 
 def test_a_full_plan_says_why_it_could_not_repair_and_a_repair_says_nothing() -> None:

@@ -40,14 +40,15 @@ NAME = "plan"
 class PlanArgs:
     weight: float = 30.0
     off_plan: float = 50.0
-    passes: int = 20
-    anneal_steps: int = 300_000
-    anneal_steps_per_pod: int = 1_500
-    seed: int = 0
+    # the planner's arguments default to the planner's own defaults (augur.placement.plan.PlanSettings)
+    passes: int = PlanSettings.passes
+    anneal_steps: int = PlanSettings.anneal_steps
+    anneal_steps_per_pod: int = PlanSettings.anneal_steps_per_pod
+    seed: int = PlanSettings.seed
     max_age_seconds: float = 10.0
-    starts: int = 8
-    kicks: int = 100
-    restarts: int = 4
+    starts: int = PlanSettings.starts
+    kicks: int = PlanSettings.kicks
+    restarts: int = PlanSettings.restarts
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
