@@ -33,7 +33,7 @@ from augur.placement.canonical import inverse
 from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.distance import pairwise
-from augur.placement.iterated import kicked
+from augur.placement.iterated import RUIN_SIZE, kicked
 from augur.placement.model import RuleBook, WorkloadRules
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
@@ -68,6 +68,9 @@ class PlanSettings:
     kick_node_budget: int = 5_000
     """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 300 rounds up to 16
     nodes, 100 at 50, 5 at 1,000."""
+    ruin: int = RUIN_SIZE
+    """Most related workloads a kick round takes off and inserts again (:func:`~augur.placement.iterated.kicked`);
+    0: a few random moves instead (the kicks before 2026-12-03)."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
@@ -258,7 +261,7 @@ class Planner:
             search.anneal(steps)
             search.descend(s.passes)
         rounds = self.kick_rounds(nodes, pending)
-        return kicked(search, rounds, s.passes) if rounds > 0 else search
+        return kicked(search, rounds, s.passes, s.ruin) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""

@@ -1,0 +1,119 @@
+"""The pending-pod planner's first plan on generated scenarios, under several planner settings: how far each
+plan seed lands from the lowest cost any setting found, and the CPU it took. This is where the planner's
+search defaults are chosen, so it runs on the *development* seed sets only (``report`` seeds 0-2 and ``dev2``
+seeds 10-13 of ``bench/placement_quality.py``); the held-out figures come from ``placement_quality.py`` on
+the ``fresh`` set.
+
+The first plan is the one the simulator and the extender make when every pod of the scenario is pending
+(nothing runs yet): ``Planner.update`` on the scenario's empty cluster. Its cost is the network cost of
+facts section 5 once every pod is placed as planned; the shipped configuration follows the plan (the
+simulated ``augur`` row equals ``augur_alone`` and, on these scenarios, the plan's cost).
+
+Each variant is a JSON object of ``PlanSettings`` fields over the shipped defaults, for example
+``{"restarts": 4, "kicks": 100, "anneal_steps_per_pod": 1500, "ruin": 0}`` (the defaults before 2026-12-03,
+on the current code: the restarts now start from the best starts in turn).
+
+Usage: .venv/bin/python bench/planner_search.py [--families fanin,groups] [--sizes 100,200]
+       [--seeds 0,1,2,10,11,12,13] [--planner-seeds 0,1,2,3] [--variant NAME=JSON ...] [--out NAME.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import code_version, machine, write
+from placement_scenarios import generate
+
+from augur.placement import Occupancy, RuleBook, Snapshot
+from augur.placement.plan import Planner
+from augur.sim.placement import parse_scenario
+
+DEVELOPMENT_SEEDS = (0, 1, 2, 10, 11, 12, 13)
+
+
+def first_plan_costs(raw: dict[str, Any], overrides: dict[str, Any], planner_seeds: list[int]) -> dict[str, Any]:
+    """Cost and CPU seconds of the first plan of scenario ``raw`` with each plan seed."""
+    sc = parse_scenario(raw)
+    snap = Snapshot(sc.table, Occupancy({}), RuleBook(sc.rules))
+    base = replace(sc.scoring.plan.settings(), **overrides)
+    costs, cpu = [], []
+    for seed in planner_seeds:
+        start = time.process_time()
+        plan = Planner(replace(base, seed=seed)).update(snap)
+        cpu.append(round(time.process_time() - start, 3))
+        costs.append(None if plan is None else round(plan.cost, 6))
+    return {"costs": costs, "cpu_seconds": cpu}
+
+
+def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:
+    """Per variant: each scenario's worst and median plan seed against the lowest cost any variant found."""
+    out: dict[str, Any] = {}
+    for name in variants:
+        worst, median, cpu = [], [], 0.0
+        for row in rows:
+            lowest = min(c for v in row["variants"].values() for c in v["costs"] if c is not None)
+            ratios = [c / lowest for c in row["variants"][name]["costs"] if c is not None]
+            worst.append(max(ratios))
+            median.append(statistics.median(ratios))
+            cpu += statistics.mean(row["variants"][name]["cpu_seconds"])
+        out[name] = {
+            "scenarios": len(rows),
+            "within_10pct_in_every_planner_seed": sum(w <= 1.10 for w in worst),
+            "geometric_mean_worst_seed": round(statistics.geometric_mean(worst), 4),
+            "geometric_mean_median_seed": round(statistics.geometric_mean(median), 4),
+            "worst": round(max(worst), 4),
+            "cpu_seconds_per_plan_summed_over_scenarios": round(cpu, 1),
+        }
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--families", default="fanin,groups")
+    ap.add_argument("--sizes", default="100,200")
+    ap.add_argument("--seeds", default=",".join(map(str, DEVELOPMENT_SEEDS)))
+    ap.add_argument("--planner-seeds", default="0,1,2,3")
+    ap.add_argument("--variant", action="append", default=[], help="NAME=JSON of PlanSettings fields")
+    ap.add_argument("--out", default="planner_search.json")
+    args = ap.parse_args()
+    variants = {"shipped": {}} | {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if set(seeds) - set(DEVELOPMENT_SEEDS):
+        print(f"note: seeds outside the development sets {DEVELOPMENT_SEEDS}", file=sys.stderr)
+    planner_seeds = [int(s) for s in args.planner_seeds.split(",")]
+    info = machine()
+    rows: list[dict[str, Any]] = []
+    for family in args.families.split(","):
+        for pods in (int(s) for s in args.sizes.split(",")):
+            for seed in seeds:
+                raw = generate(family, pods, seed)
+                row = {"family": family, "pods": pods, "seed": seed, "nodes": len(raw["nodes"])}
+                row["variants"] = {name: first_plan_costs(raw, kw, planner_seeds) for name, kw in variants.items()}
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+    result = {
+        "benchmark": "planner_search",
+        "role": "development: the planner's search defaults were chosen looking at these scenarios",
+        "seeds": seeds,
+        "planner_seeds": planner_seeds,
+        "variants": variants,
+        "summary": summarize(rows, list(variants)),
+        "rows": rows,
+        "machine": info,
+        **code_version(),
+    }
+    print(json.dumps(result["summary"], indent=2))
+    write(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
