@@ -14,8 +14,8 @@ from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
 
 RUIN_SIZE = 12
-"""Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 on the
-development scenarios (``bench/placement_quality.py``, sets ``report`` and ``dev2``; ``docs/placement.md``)."""
+"""Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 rather than
+6 on the development scenarios (``report`` and ``dev2`` seeds; ``bench/planner_search.py``, ``docs/placement.md``)."""
 
 
 def kicked(search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE) -> CountSearch:

@@ -59,8 +59,9 @@ class PlanSettings:
     seed: int = 0
     repair_passes: int = 2
     starts: int = 8
-    """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (the
-    best after descent is annealed). 1: a single start from the node with most room."""
+    """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (after
+    descent, the best ones are annealed in turn: :attr:`restarts`). 1: a single start from the node with most
+    room."""
     kicks: int = 300
     """After annealing, rounds of iterated local search (ruin and recreate: up to
     :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with
