@@ -24,7 +24,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from common import code_version, machine, write
 from placement_scenarios import generate
 
 from augur.placement import Occupancy, RuleBook, Snapshot
-from augur.placement.plan import Planner
+from augur.placement.plan import Planner, PlanSettings
 from augur.sim.placement import parse_scenario
 
 DEVELOPMENT_SEEDS = (0, 1, 2, 10, 11, 12, 13)
@@ -51,6 +51,23 @@ def first_plan_costs(raw: dict[str, Any], overrides: dict[str, Any], planner_see
         cpu.append(round(time.process_time() - start, 3))
         costs.append(None if plan is None else round(plan.cost, 6))
     return {"costs": costs, "cpu_seconds": cpu}
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
+    """``NAME=JSON`` → (name, ``PlanSettings`` overrides); ``ValueError`` saying what is wrong."""
+    name, sep, body = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--variant {text!r}: expected NAME=JSON")
+    try:
+        overrides = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--variant {name}: not JSON ({exc})") from exc
+    if not isinstance(overrides, dict):
+        raise ValueError(f"--variant {name}: expected a JSON object of PlanSettings fields")
+    unknown = sorted(set(overrides) - {f.name for f in fields(PlanSettings)})
+    if unknown:
+        raise ValueError(f"--variant {name}: not PlanSettings fields: {', '.join(unknown)}")
+    return name, overrides
 
 
 def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:
@@ -84,7 +101,10 @@ def main() -> int:
     ap.add_argument("--variant", action="append", default=[], help="NAME=JSON of PlanSettings fields")
     ap.add_argument("--out", default="planner_search.json")
     args = ap.parse_args()
-    variants = {"shipped": {}} | {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant}
+    try:
+        variants = {"shipped": {}} | dict(parse_variant(v) for v in args.variant)
+    except ValueError as exc:
+        ap.error(str(exc))
     seeds = [int(s) for s in args.seeds.split(",")]
     if set(seeds) - set(DEVELOPMENT_SEEDS):
         print(f"note: seeds outside the development sets {DEVELOPMENT_SEEDS}", file=sys.stderr)

@@ -41,3 +41,15 @@ def test_a_small_scenario_plans_every_seed_reproducibly(module: ModuleType) -> N
     first = module.first_plan_costs(raw, {"restarts": 1, "kicks": 5}, [0, 1])
     again = module.first_plan_costs(raw, {"restarts": 1, "kicks": 5}, [0, 1])
     assert first["costs"] == again["costs"] and all(c is not None and c > 0 for c in first["costs"])
+
+
+def test_a_bad_variant_gets_a_clear_error(module: ModuleType) -> None:
+    assert module.parse_variant('old={"restarts": 4, "ruin": 0}') == ("old", {"restarts": 4, "ruin": 0})
+    for text, says in [
+        ("old", "expected NAME=JSON"),
+        ("old={restarts: 4}", "not JSON"),
+        ("old=[4]", "JSON object"),
+        ('old={"restart": 4}', "not PlanSettings fields: restart"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            module.parse_variant(text)
