@@ -49,6 +49,10 @@ LOGIN = login
 POSTING_WORKERS = 4
 """kopf posts its warnings as Events with at most this many requests at once (unbounded by default: a
 burst of failures would open a connection per Event)."""
+TIMER_EXIT_POLL_SECONDS = 1.0
+"""How often kopf checks, once a profile is deleted, whether its resync timer has exited (kopf's default is
+60 s). A timer caught mid-run (a scaling cycle in a handler thread) cannot be cancelled; kopf keeps the
+finalizer until it returns, and with the default a deletion then waited a minute after the cycle ended."""
 
 
 @kopf.on.startup()
@@ -62,6 +66,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.server_timeout = 300
     settings.execution.max_workers = SETTINGS.handler_threads  # AUGUR_HANDLER_THREADS: sync handlers run here
     settings.posting.worker_limit = POSTING_WORKERS
+    settings.background.cancellation_polling = TIMER_EXIT_POLL_SECONDS
     memo["api"] = api_client(SETTINGS.connections)
     memo["resources"] = Resources(memo["api"])
     url, connections = SETTINGS.prometheus_url, SETTINGS.connections  # connections: one per calling thread
