@@ -18,12 +18,19 @@ RUIN_SIZE = 12
 6 on the development scenarios (``report`` and ``dev2`` seeds; ``bench/planner_search.py``, ``docs/placement.md``)."""
 
 
-def kicked(search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE) -> CountSearch:
+def kicked(
+    search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE, anywhere: bool = True
+) -> CountSearch:
     """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far is perturbed
     and descends (:meth:`CountSearch.descend`, node swaps included); the best state seen is returned
     (``search`` itself when no round improved on it). The perturbation is a ruin and recreate
     (:meth:`CountSearch.ruin` of 1 to ``ruin`` related workloads, then :meth:`CountSearch.insert`), or with
-    ``ruin`` 0 a few random moves (:meth:`CountSearch.kick`)."""
+    ``ruin`` 0 a few random moves (:meth:`CountSearch.kick`).
+
+    With ``anywhere``, each recreate is anchored at a random node: an application taken off whole has no
+    traffic to what stays, so every node costs it the same and, unanchored, it went back to the node with
+    most room, where it came from; anchored, its first pod goes to (or next to) the random node and the rest
+    follow. Without ``anywhere``: unanchored, as before 2026-12-03 (``bench/planner_search.py``)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
@@ -32,7 +39,7 @@ def kicked(search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN
         s = best.copy()
         if ruin > 0:
             s.ruin(int(s.rng.integers(1, ruin + 1)))
-            s.insert()
+            s.insert(int(s.rng.integers(len(s.p.room_cpu))) if anywhere else None)
         else:
             s.kick(int(s.rng.integers(1, 4 + placed // 10)))
         s.descend(passes)

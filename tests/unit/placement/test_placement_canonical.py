@@ -229,3 +229,37 @@ def test_kicks_and_node_swaps_never_lose_and_keep_the_state_exact(ruin: int) -> 
         fresh = CountSearch(p, np.random.default_rng(0), out.x)  # incremental H, G, room = recomputed
         assert np.allclose(fresh.g, out.g) and np.allclose(fresh.room_cpu, out.room_cpu)
         assert out.quick_value() == pytest.approx(out.value())
+
+
+def test_recreating_anywhere_lets_a_whole_application_leave_the_node_with_most_room() -> None:
+    """Three applications that never talk to each other, on four nodes 10 apart (room 6, 3, 6, 3). Greedy
+    insertion puts the chattiest one (3 pods) on the first 6-core node, so the 4-pod one is split; the optimum
+    (cost 0) has the 3-pod application on a 3-core node. Taken off whole, that application costs the same on
+    every node: recreated unanchored it goes back to the node with most room and no round improves, in any
+    seed; recreated from a random node it can move there."""
+    traffic = np.zeros((6, 6))
+    traffic[0, 1], traffic[1, 0] = 14.0, 13.0  # application A: 0, 1 (4 pods)
+    traffic[2, 3], traffic[3, 2] = 79.0, 50.0  # application B: 2, 3 (3 pods)
+    traffic[4, 5], traffic[5, 4] = 59.0, 60.0  # application C: 4, 5 (5 pods)
+    d = np.full((4, 4), 10.0)
+    np.fill_diagonal(d, 0.0)
+    p = CountProblem(
+        distances=d,
+        traffic=traffic,
+        replicas=np.array([3, 1, 2, 1, 2, 3], dtype=np.float64),
+        cpu=np.ones(6),
+        mem=np.ones(6),
+        room_cpu=np.array([6.0, 3.0, 6.0, 3.0]),
+        room_mem=np.full(4, 64.0),
+        allowed=np.ones((6, 4), dtype=bool),
+        fixed=np.zeros((6, 4)),
+    )
+    for seed in range(4):
+        s = CountSearch(p, np.random.default_rng(seed))
+        s.insert()
+        s.descend(20)
+        assert s.value() == pytest.approx(90.0)  # A split 3 / 1 beside B on the first 6-core node
+        assert kicked(s.copy(), 30, passes=20, anywhere=False).value() == pytest.approx(90.0)
+        best = kicked(s, 30, passes=20)
+        assert best.value() == pytest.approx(0.0)
+        assert not p.missing(best.x).any() and p.fits(best.x)

@@ -11,7 +11,8 @@ The other arguments configure the planner that produces the plan (the extender's
 simulator): ``passes``, ``annealSteps`` (at most; also at most 60,000,000 / nodes), ``annealStepsPerPod``
 (per pending pod), ``seed``,
 ``starts`` (greedy starts of a full plan, one per zone with most room), ``kicks`` (rounds of iterated local
-search after annealing, each a ruin and recreate of related workloads, at most 5,000 / nodes), ``restarts``
+search after annealing, each a ruin and recreate of related workloads put back from a random node, at most
+5,000 / nodes), ``restarts``
 (independent runs of annealing and kicks, each from the next-best start, with seeds derived from ``seed``,
 the best kept; at most 200,000 / (nodes x pending pods), at least one); and
 ``maxAgeSeconds``, past which
