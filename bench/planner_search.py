@@ -93,6 +93,15 @@ def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]
     return out
 
 
+def role(seeds: list[int]) -> str:
+    """What the run's scenarios are to the planner's defaults: development (chosen looking at them) or held out."""
+    if set(seeds) <= set(DEVELOPMENT_SEEDS):
+        return "development: the planner's search defaults were chosen looking at these scenarios"
+    if set(seeds) & set(DEVELOPMENT_SEEDS):
+        return "mixed: some seeds are development ones (the defaults were chosen looking at them), some not"
+    return "held out: the planner's search defaults were chosen without looking at these scenarios"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--families", default="fanin,groups")
@@ -122,7 +131,7 @@ def main() -> int:
                 print(json.dumps(row), file=sys.stderr)
     result = {
         "benchmark": "planner_search",
-        "role": "development: the planner's search defaults were chosen looking at these scenarios",
+        "role": role(seeds),
         "seeds": seeds,
         "planner_seeds": planner_seeds,
         "variants": variants,

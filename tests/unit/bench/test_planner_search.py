@@ -53,3 +53,10 @@ def test_a_bad_variant_gets_a_clear_error(module: ModuleType) -> None:
     ]:
         with pytest.raises(ValueError, match=says):
             module.parse_variant(text)
+
+
+def test_a_run_says_whether_its_scenarios_are_development_or_held_out(module: ModuleType) -> None:
+    development = list(module.DEVELOPMENT_SEEDS)
+    assert module.role(development[:2]).startswith("development")
+    assert module.role([26, 27]).startswith("held out")
+    assert module.role([development[0], 26]).startswith("mixed")
