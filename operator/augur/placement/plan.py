@@ -72,8 +72,9 @@ class PlanSettings:
     recreate_anywhere: bool = True
     """A ruin-and-recreate round places the first pod it puts back at a random node rather than the one with most
     room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can grow elsewhere. On the
-    development scenarios the plans within 1.10x of the lowest cost in every plan seed went from 30 to 35 of 39
-    (``docs/placement.md``); ``False``: as before 2026-12-03."""
+    development scenarios the scenarios within 1.10x of the lowest cost in every plan seed went from 33 to 38 of 42,
+    for a slightly higher median (``bench/planner_search.py``, ``docs/placement.md``); ``False``: unanchored, as
+    first shipped."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
