@@ -30,7 +30,7 @@ def kicked(
     With ``anywhere``, each recreate is anchored at a random node: an application taken off whole has no
     traffic to what stays, so every node costs it the same and, unanchored, it went back to the node with
     most room, where it came from; anchored, its first pod goes to (or next to) the random node and the rest
-    follow. Without ``anywhere``: unanchored, as before 2026-12-03 (``bench/planner_search.py``)."""
+    follow. Without ``anywhere``: unanchored, as ruin and recreate was first shipped (``bench/planner_search.py``)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
