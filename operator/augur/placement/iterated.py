@@ -19,7 +19,7 @@ RUIN_SIZE = 12
 
 
 def kicked(
-    search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE, anywhere: bool = True
+    search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE, anywhere: float = 1.0
 ) -> CountSearch:
     """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far is perturbed
     and descends (:meth:`CountSearch.descend`, node swaps included); the best state seen is returned
@@ -27,10 +27,11 @@ def kicked(
     (:meth:`CountSearch.ruin` of 1 to ``ruin`` related workloads, then :meth:`CountSearch.insert`), or with
     ``ruin`` 0 a few random moves (:meth:`CountSearch.kick`).
 
-    With ``anywhere``, each recreate is anchored at a random node: an application taken off whole has no
-    traffic to what stays, so every node costs it the same and, unanchored, it went back to the node with
-    most room, where it came from; anchored, its first pod goes to (or next to) the random node and the rest
-    follow. Without ``anywhere``: unanchored, as ruin and recreate was first shipped (``bench/planner_search.py``)."""
+    ``anywhere`` is the share of rounds whose recreate is anchored at a random node (1: every round; 0: none,
+    unanchored as ruin and recreate was first shipped; in between, each round draws). An application taken
+    off whole has no traffic to what stays, so every node costs it the same and, unanchored, it goes back to
+    the node with most room, where it came from; anchored, its first pod goes to (or next to) the random node
+    and the rest follow (``bench/planner_search.py``)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
@@ -39,13 +40,21 @@ def kicked(
         s = best.copy()
         if ruin > 0:
             s.ruin(int(s.rng.integers(1, ruin + 1)))
-            s.insert(int(s.rng.integers(len(s.p.room_cpu))) if anywhere else None)
+            s.insert(int(s.rng.integers(len(s.p.room_cpu))) if _anchored(s.rng, anywhere) else None)
         else:
             s.kick(int(s.rng.integers(1, 4 + placed // 10)))
         s.descend(passes)
         if (value := s.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
             best, best_value = s, value
     return best
+
+
+def _anchored(rng: np.random.Generator, share: float) -> bool:
+    """Whether this round's recreate is anchored: always at ``share`` >= 1 and never at <= 0, without a draw
+    (so the rounds of either extreme use the generator as they did before shares existed)."""
+    if share >= 1:
+        return True
+    return share > 0 and bool(rng.random() < share)
 
 
 def search_best(

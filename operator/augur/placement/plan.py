@@ -69,12 +69,12 @@ class PlanSettings:
     ruin: int = RUIN_SIZE
     """Most related workloads a kick round takes off and inserts again (:func:`~augur.placement.iterated.kicked`);
     0: a few random moves instead (the kicks before 2026-12-03)."""
-    recreate_anywhere: bool = True
-    """A ruin-and-recreate round places the first pod it puts back at a random node rather than the one with most
-    room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can grow elsewhere. On the
-    development scenarios the scenarios within 1.10x of the lowest cost in every plan seed went from 33 to 38 of 42,
-    for a slightly higher median (``bench/planner_search.py``, ``docs/placement.md``); ``False``: unanchored, as
-    first shipped."""
+    recreate_anywhere: float = 1.0
+    """Share of ruin-and-recreate rounds that place the first pod they put back at a random node rather than
+    the one with most room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can
+    grow elsewhere. 1 (every round): on the development scenarios the scenarios within 1.10x of the lowest
+    cost in every plan seed went from 33 to 38 of 42 against 0, for a slightly higher median
+    (``bench/planner_search.py``, ``docs/placement.md``); 0: unanchored, as first shipped."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
