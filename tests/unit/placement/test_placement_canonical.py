@@ -9,7 +9,7 @@ import pytest
 
 from augur.placement import NodeInfo, Snapshot
 from augur.placement.canonical import canonical_order, colours
-from augur.placement.iterated import kicked, search_best
+from augur.placement.iterated import _anchored, kicked, search_best
 from augur.placement.model import DependencyRule, WorkloadRules
 from augur.placement.plan import plan_pending
 from augur.placement.problem import CountProblem
@@ -260,6 +260,19 @@ def test_recreating_anywhere_lets_a_whole_application_leave_the_node_with_most_r
         s.descend(20)
         assert s.value() == pytest.approx(90.0)  # A split 3 / 1 beside B on the first 6-core node
         assert kicked(s.copy(), 30, passes=20, anywhere=False).value() == pytest.approx(90.0)
+        assert kicked(s.copy(), 60, passes=20, anywhere=0.5).value() == pytest.approx(0.0)
         best = kicked(s, 30, passes=20)
         assert best.value() == pytest.approx(0.0)
         assert not p.missing(best.x).any() and p.fits(best.x)
+
+
+def test_a_share_of_anchored_rounds_draws_only_between_the_extremes() -> None:
+    """At share 1 (shipped) and 0 (as first shipped) no round draws, so those searches use the generator as
+    before shares existed; in between, about that share of rounds is anchored."""
+    for share, expected in ((1.0, True), (0.0, False)):
+        rng = np.random.default_rng(7)
+        assert all(_anchored(rng, share) is expected for _ in range(50))
+        assert rng.random() == np.random.default_rng(7).random()
+    rng = np.random.default_rng(7)
+    anchored = sum(_anchored(rng, 0.25) for _ in range(4000))
+    assert 900 <= anchored <= 1100
