@@ -12,7 +12,8 @@ simulated ``augur`` row equals ``augur_alone`` and, on these scenarios, the plan
 Each variant is a JSON object of ``PlanSettings`` fields over the shipped defaults, for example
 ``{"restarts": 4, "kicks": 100, "anneal_steps_per_pod": 1500, "ruin": 0}`` (the defaults before 2026-12-03,
 on the current code: the restarts now start from the best starts in turn), or ``{"recreate_anywhere": false}``
-(ruin and recreate as first shipped: the pods taken off go back unanchored, from the node with most room).
+(ruin and recreate as first shipped: the pods taken off go back unanchored, from the node with most room), or
+``{"recreate_anywhere": 0.5}`` (half the rounds anchored at a random node, each round drawing).
 
 Usage: .venv/bin/python bench/planner_search.py [--families fanin,groups] [--sizes 100,200]
        [--seeds 0,1,2,10,11,12,13] [--planner-seeds 0,1,2,3] [--variant NAME=JSON ...] [--out NAME.json]

@@ -259,7 +259,7 @@ def test_recreating_anywhere_lets_a_whole_application_leave_the_node_with_most_r
         s.insert()
         s.descend(20)
         assert s.value() == pytest.approx(90.0)  # A split 3 / 1 beside B on the first 6-core node
-        assert kicked(s.copy(), 30, passes=20, anywhere=False).value() == pytest.approx(90.0)
+        assert kicked(s.copy(), 30, passes=20, anywhere=0.0).value() == pytest.approx(90.0)
         assert kicked(s.copy(), 60, passes=20, anywhere=0.5).value() == pytest.approx(0.0)
         best = kicked(s, 30, passes=20)
         assert best.value() == pytest.approx(0.0)
