@@ -11,7 +11,7 @@ simulated ``augur`` row equals ``augur_alone`` and, on these scenarios, the plan
 
 Each variant is a JSON object of ``PlanSettings`` fields over the shipped defaults, for example
 ``{"restarts": 4, "kicks": 100, "anneal_steps_per_pod": 1500, "ruin": 0}`` (the defaults before 2026-12-03,
-on the current code: the restarts now start from the best starts in turn), or ``{"recreate_anywhere": false}``
+on the current code: the restarts now start from the best starts in turn), or ``{"recreate_anywhere": 0}``
 (ruin and recreate as first shipped: the pods taken off go back unanchored, from the node with most room), or
 ``{"recreate_anywhere": 0.5}`` (half the rounds anchored at a random node, each round drawing).
 
@@ -69,7 +69,22 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     unknown = sorted(set(overrides) - {f.name for f in fields(PlanSettings)})
     if unknown:
         raise ValueError(f"--variant {name}: not PlanSettings fields: {', '.join(unknown)}")
+    defaults = PlanSettings()
+    wrong = sorted(k for k, v in overrides.items() if not _fits_type(v, getattr(defaults, k)))
+    if wrong:
+        raise ValueError(f"--variant {name}: not numbers of the fields' types (int or float): {', '.join(wrong)}")
+    try:
+        replace(defaults, **overrides)
+    except ValueError as exc:
+        raise ValueError(f"--variant {name}: {exc}") from exc
     return name, overrides
+
+
+def _fits_type(value: Any, default: int | float) -> bool:
+    """A JSON value for a ``PlanSettings`` field: an integer for an int field, any number for a float one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or isinstance(default, float)
 
 
 def summarize(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:

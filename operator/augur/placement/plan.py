@@ -89,6 +89,10 @@ class PlanSettings:
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.recreate_anywhere <= 1:
+            raise ValueError(f"recreate_anywhere is a share of rounds, from 0 to 1: got {self.recreate_anywhere}")
+
 
 @dataclass(frozen=True, eq=False)
 class Plan:
