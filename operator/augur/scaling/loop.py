@@ -28,6 +28,7 @@ from augur.forecast.forecaster import Forecaster, ForecastSettings
 from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
 from augur.scaling.fitjob import FitJob
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
+from augur.scaling.ledger import Ledger
 from augur.scaling.outlook import Outlook, outlook
 
 MIN_FIT_POINTS = 24
@@ -128,7 +129,8 @@ class DemandLoop:
         self.anomaly = AnomalyDetector()
         self.anomaly_score: float | None = None
         self.learner: LearnerState | None = None
-        self.pending: dict[float, tuple[tuple[float, ...], int, int | None]] = {}
+        self.ledger = Ledger(config.step_seconds, config.lead_steps)
+        """The learner's pending forecasts and recent reactive asks, by timestamp (as the backtester keeps them)."""
         self.predictions: dict[float, float] = {}
         self.error_sum = 0.0
         self.level_sum = 0.0
@@ -146,6 +148,8 @@ class DemandLoop:
         self.config = config
         if config.forecast_settings() != old.forecast_settings() or config.feeds != old.feeds:
             self.last_fit_at = None
+        # entries already made keep their targets; only the window of reactive asks follows the new lead
+        self.ledger.step, self.ledger.lead = config.step_seconds, config.lead_steps
         if config.params.learn_headroom and self.learner is None:
             decay = decay_for(config.step_seconds)
             budget = config.params.headroom_budget
@@ -222,7 +226,7 @@ class DemandLoop:
         if self.seen_until is not None and ts <= self.seen_until:
             return
         if math.isnan(value):
-            self.pending.pop(ts, None)
+            self.ledger.settle(ts, value)
             self.predictions.pop(ts, None)
             return
         if scored:
@@ -232,9 +236,9 @@ class DemandLoop:
         predicted = self.predictions.pop(ts, None)
         if predicted is not None:
             self._track_error(abs(value - predicted), value)
-        pending = self.pending.pop(ts, None)
-        if pending is not None and self.learner is not None:
-            forecasts, floor, reactive = pending
+        settled = self.ledger.settle(ts, value)
+        if settled is not None and self.learner is not None:
+            forecasts, floor, reactive = settled
             p = self.config.params
             self.learner = observe(
                 self.learner, forecasts, value, p.capacity, p.target_utilization, self.config.step_seconds,
@@ -331,7 +335,8 @@ class DemandLoop:
         if self.learner is not None:
             row = forecast.values[-1]
             learner_values = tuple(float(row[levels.index(q)]) for q in self.learner.quantiles)
-            self.pending[target] = (learner_values, decision.guard_replicas, decision.reactive_replicas)
+            self.ledger.expect(target, learner_values)
+            self.ledger.decided(last + step, target, decision.guard_replicas, decision.reactive_replicas)
         self._trim(last)
         return LoopDecision(
             decision.replicas, "Predictive", decision.reason, decision, observed.demand, peak_at,
@@ -352,9 +357,9 @@ class DemandLoop:
 
     def _trim(self, last: float) -> None:
         horizon = (self.config.lead_steps + 64) * self.config.step_seconds
-        for table in (self.pending, self.predictions):
-            for ts in [t for t in table if t < last - horizon or t > last + 4 * horizon]:
-                del table[ts]
+        self.ledger.trim(last - horizon, last + 4 * horizon)
+        for ts in [t for t in self.predictions if t < last - horizon or t > last + 4 * horizon]:
+            del self.predictions[ts]
 
     def _outlook(self, replicas: int, quantile: float | None = None) -> Outlook | None:
         if self.forecaster is None or self.last_ts is None:

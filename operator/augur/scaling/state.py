@@ -2,10 +2,10 @@
 
 Saved: the forecaster (model parameters and state, calibration, fingerprint), the timestamp of the last
 value it consumed, when it was fitted and on how many points, the cost learner, the anomaly detector,
-the learner's and the error tracker's pending forecasts, and recent recommendations (scale-down
-stabilization). Not saved: demand history, which is re-read from Prometheus after a restart; the
-restored model is then caught up with the values after ``modelEnd``. A model older than the history
-that can be re-read is dropped (a fresh fit follows) and :func:`restore` says so.
+the learner's and the error tracker's pending forecasts, the learner's recent reactive asks, and recent
+recommendations (scale-down stabilization). Not saved: demand history, which is re-read from Prometheus
+after a restart; the restored model is then caught up with the values after ``modelEnd``. A model older
+than the history that can be re-read is dropped (a fresh fit follows) and :func:`restore` says so.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def snapshot(loop: DemandLoop) -> dict[str, Any]:
         "learner": learner,
         "anomaly": plain(loop.anomaly.state()),
         "anomalyScore": loop.anomaly_score,
-        "pending": {_key(ts): [list(f), floor, reactive] for ts, (f, floor, reactive) in loop.pending.items()},
+        "pending": {_key(ts): [list(f), floor, r] for ts, (f, floor, r) in loop.ledger.pending.items()},
+        "reactiveAsks": {_key(ts): ask for ts, ask in loop.ledger.asks.items()},
         "predictions": {_key(ts): value for ts, value in loop.predictions.items()},
         "error": [loop.error_sum, loop.level_sum, loop.error_points],
         "recommendations": list(loop.recommendations),
@@ -127,16 +128,19 @@ def _restore_anomaly(loop: DemandLoop, data: dict[str, Any], parts: list[str]) -
 
 
 def _restore_pending(loop: DemandLoop, data: dict[str, Any]) -> None:
-    """Forecasts awaiting their actual values, the error sums and recent recommendations; all or none."""
+    """Forecasts awaiting their actual values, recent reactive asks, the error sums and recent
+    recommendations; all or none (a state saved before reactive asks were kept has none)."""
     pending = {
         float(k): (tuple(float(x) for x in v[0]), int(v[1]), None if v[2] is None else int(v[2]))
         for k, v in (data.get("pending") or {}).items()
     }
+    asks = {float(k): int(v) for k, v in (data.get("reactiveAsks") or {}).items()}
     predictions = {float(k): float(v) for k, v in (data.get("predictions") or {}).items()}
     error = data.get("error") or [0.0, 0.0, 0]
     sums = float(error[0]), float(error[1]), int(error[2])
     recommendations = [int(r) for r in data.get("recommendations") or []]
-    loop.pending, loop.predictions, loop.recommendations = pending, predictions, recommendations
+    loop.ledger.pending, loop.ledger.asks = pending, asks
+    loop.predictions, loop.recommendations = predictions, recommendations
     loop.error_sum, loop.level_sum, loop.error_points = sums
 
 

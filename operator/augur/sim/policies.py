@@ -24,6 +24,7 @@ from augur.forecast.selection import CANDIDATES
 from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.scaling.decision import Observed, ScalingParams, decide, decide_reactive, stabilization_steps
 from augur.scaling.learner import HALF_LIFE_SECONDS, LearnerState, decay_for, initial_state, observe
+from augur.scaling.ledger import Ledger
 from augur.sim.progress import Progress
 from augur.sim.protocol import RecentRecommendations, Setup, initial_desired, ready_at
 
@@ -94,23 +95,18 @@ class _Track:
         self.recs = RecentRecommendations(stabilization_steps(params, interval))
         self.quantiles = np.full(n, np.nan)
         """Safety quantile used at each step."""
-        self.pending: dict[int, tuple[tuple[float, ...], int, int | None]] = {}
-        """Per target step: the learner's quantile forecasts, the guard floor and the reactive ask."""
+        self.ledger = Ledger(1.0, lead)
+        """The learner's pending forecasts and recent reactive asks, by step (as the operator's loop keeps them)."""
         self.level_forecasts = np.full((n, len(self.learner.quantiles) if self.learner else 0), np.nan)
         self.level_floors, self.level_reactive = np.zeros(n), np.full(n, np.nan)
-        self.reactive_asks: dict[int, int] = {}
         self.lead = lead
 
     def learn(self, step: int, value: float) -> None:
-        pending = self.pending.pop(step, None)
-        if self.learner is None or pending is None or math.isnan(value):
+        settled = self.ledger.settle(step, value)
+        if self.learner is None or settled is None:
             return
-        forecasts, floor, reactive = pending
-        # What the reactive formula alone would have had ready at this step: its asks become ready
-        # like anyone's (a scale-up after L steps), so the budget compares like with like.
-        asks = [self.reactive_asks[j] for j in range(step - self.lead, step + 1) if j in self.reactive_asks]
-        if asks:
-            reactive = min(asks)
+        forecasts, floor, reactive = settled
+        if reactive is not None:
             self.level_reactive[step] = reactive
         p = self.params
         self.learner = observe(
@@ -144,12 +140,9 @@ class _Track:
             return previous
         decision = decide(forecast, Observed(previous, ready, value, interval, self.recs.at(t)), p, quantile)
         self.recs.add(t, decision.recommendation)
-        if decision.reactive_replicas is not None:
-            self.reactive_asks[t] = decision.reactive_replicas
-            self.reactive_asks.pop(t - self.lead - 2, None)
         target = t + self.lead
-        if target in self.pending:
-            self.pending[target] = (self.pending[target][0], decision.guard_replicas, decision.reactive_replicas)
+        self.ledger.decided(t, target, decision.guard_replicas, decision.reactive_replicas)
+        if target in self.ledger.pending:
             self.level_floors[target] = decision.guard_replicas
             if decision.reactive_replicas is not None:
                 self.level_reactive[target] = decision.reactive_replicas
@@ -160,7 +153,7 @@ class _Track:
         if self.learner is not None and t + self.lead < self.walker.demand.size:
             last, levels = forecast.values[-1], forecast.levels
             forecasts = tuple(float(last[levels.index(q)]) for q in self.learner.quantiles)
-            self.pending[t + self.lead] = (forecasts, 0, None)
+            self.ledger.expect(t + self.lead, forecasts)
             self.level_forecasts[t + self.lead] = forecasts
 
     def result(self, walker: _Walker) -> ForecastRun:

@@ -68,7 +68,7 @@ def test_a_fitted_loop_decides_predictively_and_explains() -> None:
     assert d.kind == "Predictive" and d.decision is not None and d.outlook is not None
     assert d.decision_peak_at is not None and d.decision_peak_at > loop.last_ts
     assert d.outlook.horizon_seconds >= 3600 and d.outlook.peak_upper >= d.outlook.peak_p50
-    assert loop.pending and loop.predictions  # the learner and the error tracker wait for the outcome
+    assert loop.ledger.pending and loop.predictions  # the learner and the error tracker wait for the outcome
 
 
 def test_history_is_bounded_and_increments_must_be_contiguous() -> None:
@@ -218,7 +218,7 @@ def test_every_unreadable_saved_part_leaves_its_fresh_value_and_the_rest_restore
     assert message.startswith("restored") and says in message
     assert ("learner (quantile" in message) == (part != "learner")
     assert (again.forecaster is not None) == (part != "model")
-    assert loop.pending and (again.pending == loop.pending) == (part != "pending")
+    assert loop.ledger.pending and (again.ledger.pending == loop.ledger.pending) == (part != "pending")
     assert again.anomaly.state().n == loop.anomaly.state().n and again.seen_until == loop.last_ts
 
 
@@ -287,3 +287,37 @@ def test_a_long_first_read_scores_only_its_last_points_and_learns_the_rest() -> 
         bulk.ingest(window(T0 + i * STEP, 1))
         stepwise.ingest(window(T0 + i * STEP, 1))
         assert bulk.anomaly_score == pytest.approx(stepwise.anomaly_score, abs=1e-9)
+
+
+def test_the_learner_is_scored_against_reactive_asks_kept_like_the_backtester_s() -> None:
+    # The decision with data up to ``last`` is the backtester's step ``last + 1``: its ask is kept under
+    # that key and its forecasts target ``lead`` steps later, where the lowest ask of the window scores it.
+    loop, now = fitted()
+    lead = loop.config.lead_steps
+    keys, targets = [], []
+    for _ in range(lead + 2):
+        d = loop.decide(now, 5, 5)
+        assert d.decision is not None and d.decision.reactive_replicas is not None
+        keys.append(loop.last_ts + STEP)
+        targets.append(loop.last_ts + (lead + 1) * STEP)
+        assert loop.ledger.asks[keys[-1]] == d.decision.reactive_replicas
+        assert loop.ledger.pending[targets[-1]][1:] == (d.decision.guard_replicas, d.decision.reactive_replicas)
+        loop.ingest(window(loop.last_ts + STEP, 1))
+        now = loop.last_ts + 10
+    assert targets[0] == keys[0] + lead * STEP and targets[0] not in loop.ledger.pending  # settled
+    assert set(loop.ledger.asks) <= set(keys)
+
+
+def test_reactive_asks_survive_a_restart_and_an_older_state_has_none() -> None:
+    loop, now = fitted()
+    for _ in range(3):
+        loop.decide(now, 5, 5)
+        loop.ingest(window(loop.last_ts + STEP, 1))
+        now = loop.last_ts + 10
+    saved = json.loads(json.dumps(snapshot(loop)))
+    again = DemandLoop(config())
+    restore(again, saved, None)
+    assert again.ledger.asks == loop.ledger.asks and loop.ledger.asks
+    older = DemandLoop(config())
+    restore(older, {k: v for k, v in saved.items() if k != "reactiveAsks"}, None)
+    assert older.ledger.pending == loop.ledger.pending and older.ledger.asks == {}
