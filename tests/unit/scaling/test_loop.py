@@ -49,6 +49,15 @@ def fitted(n: int = 576, **policy: object) -> tuple[DemandLoop, float]:
     return loop, now
 
 
+def cycles(loop: DemandLoop, now: float, n: int) -> float:
+    """``n`` cycles of deciding (5 replicas, all ready) and one new point; returns the next ``now``."""
+    for _ in range(n):
+        loop.decide(now, 5, 5)
+        loop.ingest(window(loop.last_ts + STEP, 1))
+        now = loop.last_ts + 10
+    return now
+
+
 def test_reactive_until_enough_points_then_a_fit_is_due() -> None:
     loop = DemandLoop(config())
     loop.ingest(window(T0, MIN_FIT_POINTS - 1))
@@ -97,10 +106,7 @@ def test_install_catches_the_model_up_with_points_that_arrived_during_the_fit() 
 def test_learner_and_error_learn_from_the_outcomes() -> None:
     loop, now = fitted()
     before = loop.learner.costs
-    for _ in range(8):
-        loop.decide(now, 5, 5)
-        loop.ingest(window(loop.last_ts + STEP, 1))
-        now = loop.last_ts + 10
+    cycles(loop, now, 8)
     assert loop.learner.costs != before
     assert loop.rolling_error is not None and loop.rolling_error < 0.5
 
@@ -150,10 +156,7 @@ def test_reactive_fallback_uses_fresh_demand_else_holds() -> None:
 
 def test_learned_state_survives_a_restart_without_double_learning() -> None:
     loop, now = fitted()
-    for _ in range(3):
-        loop.decide(now, 5, 5)
-        loop.ingest(window(loop.last_ts + STEP, 1))
-        now = loop.last_ts + 10
+    now = cycles(loop, now, 3)
     saved = json.loads(json.dumps(snapshot(loop)))
     anomaly_points = loop.anomaly.state().n
 
@@ -310,10 +313,7 @@ def test_the_learner_is_scored_against_reactive_asks_kept_like_the_backtester_s(
 
 def test_reactive_asks_survive_a_restart_and_an_older_state_has_none() -> None:
     loop, now = fitted()
-    for _ in range(3):
-        loop.decide(now, 5, 5)
-        loop.ingest(window(loop.last_ts + STEP, 1))
-        now = loop.last_ts + 10
+    now = cycles(loop, now, 3)
     saved = json.loads(json.dumps(snapshot(loop)))
     again = DemandLoop(config())
     restore(again, saved, None)
