@@ -25,7 +25,7 @@ from augur.constants import FloatArray
 from augur.forecast.anomaly import AnomalyDetector
 from augur.forecast.demand import DemandWindow, stale_after_seconds
 from augur.forecast.forecaster import Forecaster, ForecastSettings
-from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive
+from augur.scaling.decision import Decision, Observed, ScalingParams, decide, decide_reactive, stabilization_steps
 from augur.scaling.fitjob import FitJob
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
 from augur.scaling.ledger import Ledger
@@ -298,7 +298,7 @@ class DemandLoop:
         last = self.last_ts
         if last is not None and self.newest_good == last and now - last <= self.config.stale_after:
             demand = float(self.history[-1])
-        window = max(0, round(self.config.params.limits.down_stabilization_seconds / self.config.interval_seconds) - 1)
+        window = stabilization_steps(self.config.params, self.config.interval_seconds)
         recent = tuple(self.recommendations[-window:]) if window else ()
         return Observed(current, ready, demand, self.config.interval_seconds, recent)
 
