@@ -171,12 +171,24 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def merged_header(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts' common fields; ``seeds`` is every part's seeds (the scenarios' own seeds), and a field
+    the parts disagree on (another commit, ``code_modified``) lists each part's value."""
+    skip = ("rows", "summary", "machine", "complete", "parts")
+    header: dict[str, Any] = {}
+    for key in [k for k in results[0] if k not in skip]:
+        values = [r.get(key) for r in results]
+        header[key] = values[0] if all(v == values[0] for v in values) else values
+    header["seeds"] = ",".join(str(s) for s in sorted({r["seed"] for res in results for r in res["rows"]}))
+    return header
+
+
 def merge(parts: list[str], out: str) -> int:
     """One result from parts run separately (same set and settings): rows concatenated, summary recomputed,
     each part's machine, load and completeness kept."""
     results = [json.loads((Path(__file__).resolve().parent / "results" / p).read_text()) for p in parts]
     rows = [r for res in results for r in res["rows"]]
-    merged = {k: v for k, v in results[0].items() if k not in ("rows", "summary", "machine", "complete")}
+    merged = merged_header(results)
     merged.update(
         complete=all(r["complete"] for r in results),
         parts=[

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench"
-
 
 @pytest.fixture(scope="module")
-def bench() -> Iterator[tuple[ModuleType, ModuleType]]:
-    sys.path.insert(0, str(BENCH))  # the scripts import their neighbours (common, datasets) by name
-    try:
-        yield importlib.import_module("backtest_bench"), importlib.import_module("summarize")
-    finally:
-        sys.path.remove(str(BENCH))
+def bench(bench_import: Callable[[str], ModuleType]) -> tuple[ModuleType, ModuleType]:
+    return bench_import("backtest_bench"), bench_import("summarize")
 
 
 def result(under: int, at_goal: float, spending_more: int, **hours: float) -> dict[str, Any]:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench"
-
 
 @pytest.fixture
-def module() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(BENCH))
-    try:
-        yield importlib.import_module("planner_search")
-    finally:
-        sys.path.remove(str(BENCH))
+def module(bench_import: Callable[[str], ModuleType]) -> ModuleType:
+    return bench_import("planner_search")
 
 
 def test_summary_compares_each_seed_with_the_lowest_cost_of_any_variant(module: ModuleType) -> None:
