@@ -54,7 +54,14 @@ def predicted_by_order(raw: dict[str, Any], orders: list[str]) -> dict[str, floa
 
 
 def run_scenario(
-    raw: dict[str, Any], kubeconfig: Path, work: Path, tools: Any, orders: list[str], default_orders: int, rounds: int
+    raw: dict[str, Any],
+    kubeconfig: Path,
+    work: Path,
+    tools: Any,
+    orders: list[str],
+    default_orders: int,
+    rounds: int,
+    plan_timeout: float = ReplayOptions.plan_timeout,
 ) -> dict[str, Any]:
     sc = parse_scenario(raw)
     started = time.monotonic()
@@ -64,7 +71,8 @@ def run_scenario(
     outcomes: list[Outcome] = []
     for k, how in enumerate(orders):
         variants = ("augur", "default") if k < default_orders else ("augur",)
-        options = ReplayOptions(variants=variants, node_order=node_order(len(sc.nodes), how, sc.seed))
+        order = node_order(len(sc.nodes), how, sc.seed)
+        options = ReplayOptions(variants=variants, node_order=order, plan_timeout=plan_timeout)
         t = time.monotonic()
         with ReplaySession(sc, kubeconfig, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
             got = {v: s.run_pass(v) for v in variants}
@@ -138,6 +146,12 @@ def main() -> int:
     ap.add_argument("--orders", default="scenario,reversed,shuffled")
     ap.add_argument("--default-orders", type=int, default=3, help="node orders that also run without the extender")
     ap.add_argument("--rounds", type=int, default=100, help="local-search kicks of the offline best")
+    ap.add_argument(
+        "--plan-timeout",
+        type=float,
+        default=ReplayOptions.plan_timeout,
+        help="seconds each pod waits at its gate for a plan slot before it goes on without one",
+    )
     ap.add_argument("--out", default="placement_replay.json")
     args = ap.parse_args()
     started = machine()
@@ -148,7 +162,9 @@ def main() -> int:
             for size in [int(s) for s in args.sizes.split(",")]:
                 raw = generate(family, size, args.seed)
                 orders = args.orders.split(",")
-                row = run_scenario(raw, kc, Path(tmp), tools, orders, args.default_orders, args.rounds)
+                row = run_scenario(
+                    raw, kc, Path(tmp), tools, orders, args.default_orders, args.rounds, args.plan_timeout
+                )
                 row.update(family=family, seed=args.seed)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
@@ -160,6 +176,7 @@ def main() -> int:
             "entry": SHIPPED_EXTENDER,
             "scoring": "the extender's defaults (background plan on)",
             "plan": asdict(PlanArgs()),
+            "plan_timeout_seconds": args.plan_timeout,
         },
         **code_version(),
         "targets": {"augur_vs_best": f"<= {TARGET_AUGUR} in each order", "default_vs_best": f">= {TARGET_DEFAULT}"},
