@@ -331,6 +331,13 @@ class MemoryCache:
         with self._lock:
             return next((p for p in self._pods.values() if p.namespace == namespace and p.name == name), None)
 
+    def rulebook(self) -> RuleBook:
+        """The newest rule book (the one :meth:`view` would hold), without building a view."""
+        with self._lock:
+            if self._rulebook is None:
+                self._rulebook = RuleBook(self._sized(p.rules) for p in self._profiles.values())
+            return self._rulebook
+
     def view(self) -> ClusterView:
         with self._lock:
             if self._view is None:
@@ -345,9 +352,7 @@ class MemoryCache:
             if c and w not in self._frozen:
                 self._frozen[w] = (dict(c), table.peer_weights(c))
         occupancy = Occupancy({w: f[0] for w, f in self._frozen.items()})
-        if self._rulebook is None:
-            self._rulebook = RuleBook(self._sized(p.rules) for p in self._profiles.values())
-        rulebook = self._rulebook
+        rulebook = self.rulebook()
         profiles: dict[str, list[Profile]] = {}
         for p in sorted(self._profiles.values(), key=lambda p: p.key):
             profiles.setdefault(p.namespace, []).append(p)

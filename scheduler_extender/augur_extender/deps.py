@@ -44,6 +44,7 @@ class ExtenderState:
 
             planner.on_plan = observe
             planner.on_failure = metrics.plans.labels("failed").inc
+            planner.on_superseded = metrics.plans.labels("superseded").inc
         return cls(cache, Scheduler(cache, settings.scoring, planner), metrics, planner)
 
 

@@ -33,7 +33,8 @@ class Metrics:
         )
         self.plans = Counter(
             "augur_extender_plans",
-            "Pending-pod plans made by the background planner, by kind (full, incremental, failed).",
+            "Pending-pod plans of the background planner, by kind: full, incremental, failed, superseded (a "
+            "full plan abandoned because new workloads, pod sizes or traffic overtook it).",
             ["kind"],
             registry=self.registry,
         )

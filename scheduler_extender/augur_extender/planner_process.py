@@ -21,6 +21,12 @@ callback. A child that fails or dies raises :class:`PlannerProcessError`, and so
 and gives up after ``timeout`` seconds without progress or ``cpu_limit`` seconds of CPU for one update.
 A fixed wall-clock limit killed children that were slow but working, at nice +10 on a busy node. The
 caller counts the failure and starts a new child (:meth:`close` first).
+
+A full plan can be abandoned as in process (:class:`~augur.placement.plan.PlanSuperseded`): while it
+waits, the parent asks its ``superseded`` callable every :data:`POLL_SECONDS` and, on ``True``, raises
+:attr:`PlannerProcess.cancel`, a shared-memory flag the child's search reads at its pauses; the child
+answers that it abandoned the plan (keeping its previous search) and the parent raises
+:class:`~augur.placement.plan.PlanSuperseded`.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import functools
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Any
@@ -37,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from augur.placement import Occupancy, RuleBook, Snapshot, WorkloadRules
-from augur.placement.plan import Plan, Planner, PlanSettings, plan_signature
+from augur.placement.plan import Plan, Planner, PlanSettings, PlanSuperseded, plan_signature
 from augur.placement.table import NodeTable
 from augur_extender.inflight import wait_while_busy
 
@@ -103,16 +110,23 @@ class PlannerProcess:
         timeout: float = 60.0,
         niceness: int = CHILD_NICENESS,
         cpu_limit: float = CPU_LIMIT_SECONDS,
+        superseded: Callable[[], bool] | None = None,
     ) -> None:
-        """``timeout``: seconds without progress (no CPU used, not stepping aside) before giving up."""
+        """``timeout``: seconds without progress (no CPU used, not stepping aside) before giving up;
+        ``superseded``: asked while a plan is awaited, ``True`` abandons it (:class:`PlanSuperseded`)."""
         self.settings = settings or PlanSettings()
-        self.timeout, self.cpu_limit = timeout, cpu_limit
+        self.timeout, self.cpu_limit, self.superseded = timeout, cpu_limit, superseded
         ctx = multiprocessing.get_context("spawn")
         self.busy: Any = ctx.RawValue("i", 0)
         """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
+        self.cancel: Any = ctx.RawValue("i", 0)
+        """1 while the plan in progress is to be abandoned (the parent writes, the child's search reads)."""
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(theirs, self.settings, niceness, self.busy), name="augur-planner", daemon=True
+            target=_serve,
+            args=(theirs, self.settings, niceness, self.busy, self.cancel),
+            name="augur-planner",
+            daemon=True,
         )
         self._proc.start()
         theirs.close()
@@ -137,11 +151,14 @@ class PlannerProcess:
                 self._conn.send(("rules", rules))
                 self._rules = rules
             occupancy = {r.key: dict(snapshot.occupancy.nodes_of(r.key)) for r in rules}
+            self.cancel.value = 0
             self._conn.send(("update", table.cpu_requested, table.memory_requested, table.pods, occupancy, now))
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
         reply = self._receive(self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS))
         self._started = True
+        if reply[0] == "superseded":
+            raise PlanSuperseded(float(reply[1]))
         if reply[0] == "error":
             self._table_memo = self._rules = None  # the child starts over: send everything again
             raise PlannerProcessError(str(reply[1]))
@@ -157,6 +174,8 @@ class PlannerProcess:
                 why = patience.check(_cpu_seconds(pid), self.busy.value > 0, time.monotonic())
                 if why is not None:
                     raise PlannerProcessError(why)
+                if not self.cancel.value and self.superseded is not None and self.superseded():
+                    self.cancel.value = 1
             reply: tuple[str, Any] = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise self._died(exc) from exc
@@ -180,12 +199,17 @@ class PlannerProcess:
             self._proc.join(timeout=2.0)
 
 
-def _serve(conn: Connection, settings: PlanSettings, niceness: int, busy: Any) -> None:
-    """The child: apply messages until the pipe closes; answer every ``update`` with a plan or an error."""
+def _serve(conn: Connection, settings: PlanSettings, niceness: int, busy: Any, cancel: Any) -> None:
+    """The child: apply messages until the pipe closes; answer every ``update`` with a plan, that it
+    abandoned the plan (``cancel`` raised), or an error."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
     pause = functools.partial(wait_while_busy, busy)
-    planner = Planner(settings, pause=pause)
+
+    def new_planner() -> Planner:
+        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0)
+
+    planner = new_planner()
     table: NodeTable | None = None
     rulebook = RuleBook()
     while True:
@@ -201,8 +225,10 @@ def _serve(conn: Connection, settings: PlanSettings, niceness: int, busy: Any) -
         elif kind == "update":
             try:
                 plan = _update(planner, table, rulebook, *message[1:])
+            except PlanSuperseded as exc:  # the planner kept its previous search
+                conn.send(("superseded", exc.cpu_seconds))
             except Exception as exc:  # reported to the parent, which counts it and starts a new child
-                planner, table, rulebook = Planner(settings, pause=pause), None, RuleBook()
+                planner, table, rulebook = new_planner(), None, RuleBook()
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
             else:
                 conn.send(("plan", plan))

@@ -20,6 +20,14 @@ call :meth:`BackgroundPlanner.lookup`: the latest plan if it is *current* — ov
 either made from this very view or younger than ``maxAgeSeconds`` — else ``None``, and scoring falls back
 to the other components. A request never waits for the planner; a planner that fails or falls behind
 only makes the plan stale.
+
+A full plan that new workloads, pod sizes or traffic have overtaken is abandoned rather than finished
+(:class:`~augur.placement.plan.PlanSuperseded`): a plan that does not cover the newest workloads is stale
+the moment it is done, so finishing it would only delay the plan that does. The search asks at its pauses,
+at most every :data:`SUPERSEDED_CHECK_SECONDS` (the child process every ``POLL_SECONDS``), and the thread
+starts over from the newest view after the usual pause (the abandoned search's CPU counts in
+:data:`CPU_SHARE`). While workloads keep arriving, no plan is finished until they stop, as none would be
+current; changed replica counts never abandon a plan (they are repaired).
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from typing import Any, Protocol
 
 from augur.placement.components.plan import PlanArgs
 from augur.placement.context import Snapshot
-from augur.placement.plan import Plan, Planner
+from augur.placement.model import WorkloadRules
+from augur.placement.plan import Plan, Planner, PlanSuperseded, needs_new_plan, plan_signature
 from augur_extender.inflight import InFlight
 from augur_extender.planner_process import PlannerProcess
 from augur_extender.view import ClusterCache, ClusterView
@@ -44,6 +53,8 @@ log = logging.getLogger(__name__)
 CPU_SHARE = 0.25
 """Largest share of one core the background planner uses on average: it shares the machine with
 kube-scheduler, and the extender's requests are in the scheduler's cycle."""
+SUPERSEDED_CHECK_SECONDS = 0.25
+"""Least time between two checks, from the in-process search, whether a full plan has been overtaken."""
 
 
 class _Engine(Protocol):
@@ -76,11 +87,17 @@ class BackgroundPlanner:
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.counts = {"full": 0, "incremental": 0, "failed": 0}
+        self.counts = {"full": 0, "incremental": 0, "failed": 0, "superseded": 0}
         self.last_error = ""
         self.on_plan: Callable[[Plan], None] | None = None
         """Called after each plan (metrics)."""
         self.on_failure: Callable[[], None] | None = None
+        self.on_superseded: Callable[[], None] | None = None
+        self._planning: tuple[WorkloadRules, ...] | None = None
+        """The signature of the update in progress (what :meth:`superseded` compares the newest with)."""
+        self._checked_at = float("-inf")
+        self._spent = 0.0
+        """CPU seconds of the last update, finished or abandoned (the pause after it)."""
 
     def _engine(self) -> _Engine:
         if self._planner is None:
@@ -88,11 +105,13 @@ class BackgroundPlanner:
                 log.warning("a daemonic process cannot start the planner process; planning on a thread instead")
                 self.process = False
             if self.process:
-                engine = PlannerProcess(self.args.settings())
+                engine = PlannerProcess(self.args.settings(), superseded=self.superseded)
                 self.in_flight.shared = engine.busy
                 self._planner = engine
             else:
-                self._planner = Planner(self.args.settings(), pause=self.in_flight.wait_idle)
+                self._planner = Planner(
+                    self.args.settings(), pause=self.in_flight.wait_idle, superseded=self._throttled
+                )
         return self._planner
 
     def _drop_engine(self) -> None:
@@ -121,22 +140,44 @@ class BackgroundPlanner:
             # signalled its change before the cache counted as synced.
             if not self.cache.synced() or not (changed or self._latest is None):
                 continue
-            plan = self.run_once()
-            self._stop.wait(self.pause_after(plan))
+            self.run_once()
+            self._stop.wait(self.pause_after(self._spent))
 
-    def pause_after(self, plan: Plan | None) -> float:
-        """Seconds to wait after a plan update: ``interval``, and long enough that planning uses at most
-        :data:`CPU_SHARE` of one core on average (a 1 s full plan is followed by 3 s without planning; the
-        plan's age and the workloads decide meanwhile whether requests still use it), but at most half of
-        ``maxAgeSeconds``, so that a plan pods keep following is refreshed before it counts as stale."""
-        spent = plan.cpu_seconds if plan is not None else 0.0
+    def pause_after(self, spent: float) -> float:
+        """Seconds to wait after a plan update that used ``spent`` CPU seconds: ``interval``, and long enough
+        that planning uses at most :data:`CPU_SHARE` of one core on average (a 1 s full plan is followed by 3 s
+        without planning; the plan's age and the workloads decide meanwhile whether requests still use it), but
+        at most half of ``maxAgeSeconds``, so that a plan pods keep following is refreshed before it counts as
+        stale."""
         return max(self.interval, min(spent * (1 / CPU_SHARE - 1), self.args.max_age_seconds / 2))
+
+    def superseded(self) -> bool:
+        """Whether the workloads changed since the update in progress began so that its plan would be stale
+        when done and a repair could not follow (:func:`~augur.placement.plan.needs_new_plan`)."""
+        planning = self._planning
+        return planning is not None and needs_new_plan(planning, plan_signature(self.cache.rulebook()))
+
+    def _throttled(self) -> bool:
+        now = self.clock()
+        if now - self._checked_at < SUPERSEDED_CHECK_SECONDS:
+            return False
+        self._checked_at = now
+        return self.superseded()
 
     def run_once(self) -> Plan | None:
         """Update the plan from the cache's newest view now (the thread's step; tests call it directly)."""
+        self._spent = 0.0
         try:
             view = self.cache.view()
+            self._planning = plan_signature(view.snapshot.rulebook)
             plan = self._engine().update(view.snapshot, now=self.clock())
+        except PlanSuperseded as exc:  # not a failure: the next update plans the newest workloads
+            log.info("%s; planning again", exc)
+            self.counts["superseded"] += 1
+            self._spent = exc.cpu_seconds
+            if self.on_superseded is not None:
+                self.on_superseded()
+            return None
         except Exception as exc:  # a failing planner must never take scoring down: the plan goes stale
             log.exception("planning failed; scores fall back to the other components until a plan succeeds")
             self.counts["failed"] += 1
@@ -145,8 +186,11 @@ class BackgroundPlanner:
             if self.on_failure is not None:
                 self.on_failure()
             return None
+        finally:
+            self._planning = None
         self._latest = _Latest(plan, view.version)
         if plan is not None:
+            self._spent = plan.cpu_seconds
             self.counts["incremental" if plan.incremental else "full"] += 1
             if self.on_plan is not None:
                 self.on_plan(plan)

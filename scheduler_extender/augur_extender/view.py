@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from augur.constants import REGION_LABEL, ZONE_LABEL
-from augur.placement import Snapshot, WorkloadRules
+from augur.placement import RuleBook, Snapshot, WorkloadRules
 from augur_extender.kubeobjects import PodFacts
 from augur_extender.selector import Selector
 
@@ -52,6 +52,10 @@ class ClusterCache(Protocol):
     def synced(self) -> bool: ...
 
     def view(self) -> ClusterView: ...
+
+    def rulebook(self) -> RuleBook:
+        """The rule book :meth:`view` would hold now, without building a view (the planner's cheap check)."""
+        ...
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block until something changed since the last call (``True``) or ``timeout`` seconds passed."""

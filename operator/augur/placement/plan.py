@@ -14,6 +14,11 @@ started elsewhere, a deleted pod, a changed replica count or a node that filled 
 pods concerned, followed by a short descent. The request path never plans: it reads the plan's free
 slots for one workload (:meth:`Plan.slots`, ``O(nodes)``).
 
+A full plan can be abandoned: a :class:`Planner` given ``superseded`` asks it whenever its search pauses
+and raises :class:`PlanSuperseded` when it answers ``True`` (the caller has seen workloads change so that
+the plan would be out of date when done). The planner then keeps its previous plan and search, as if that
+update had not been called. Repairs are short and always run to the end.
+
 A full plan searches in the problem's canonical node order (:mod:`augur.placement.canonical`: by room,
 what runs there, the distance structure, ties by hashes seeded with ``seed``), and repairs keep that
 order; plans come back in the node table's positions. So a plan depends neither on the order nodes were
@@ -34,7 +39,14 @@ from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.iterated import RUIN_SIZE, kicked
 from augur.placement.model import WorkloadRules
-from augur.placement.plan_inputs import FULL_PLAN_REASONS, PlanInputs, anchors, plan_inputs, plan_signature
+from augur.placement.plan_inputs import (
+    FULL_PLAN_REASONS,
+    PlanInputs,
+    anchors,
+    needs_new_plan,
+    plan_inputs,
+    plan_signature,
+)
 from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch
 
@@ -137,13 +149,29 @@ class Plan:
         return max(0.0, now - self.made_at)
 
 
+class PlanSuperseded(Exception):  # noqa: N818 -- a signal to its caller, not an error
+    """A full plan was abandoned because its caller said it was superseded (:attr:`Planner.superseded`)."""
+
+    def __init__(self, cpu_seconds: float = 0.0) -> None:
+        super().__init__(f"full plan abandoned after {cpu_seconds:.3f} s of CPU: its workloads changed meanwhile")
+        self.cpu_seconds = cpu_seconds
+        """CPU the abandoned search had used."""
+
+
 class Planner:
     """Keeps one plan and updates it from successive snapshots (not thread-safe: one owner calls it)."""
 
-    def __init__(self, settings: PlanSettings | None = None, pause: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: PlanSettings | None = None,
+        pause: Callable[[], None] | None = None,
+        superseded: Callable[[], bool] | None = None,
+    ) -> None:
         self.settings = settings or PlanSettings()
         self.pause = pause
         """Handed to the search (:attr:`CountSearch.pause`): called every few hundred steps."""
+        self.superseded = superseded
+        """Asked after each pause of a full plan's search; ``True`` abandons the plan (:class:`PlanSuperseded`)."""
         self._search: CountSearch | None = None
         """The search state, in canonical node order (:attr:`_order`)."""
         self._inputs: PlanInputs | None = None
@@ -162,14 +190,7 @@ class Planner:
             return None
         previous = self._inputs if self._search is not None and self._order is not None else None
         reason = "first" if previous is None else previous.change(inputs)
-        incremental = not reason
-        if incremental:
-            search = self._repair(self._canonical(inputs.problem))
-        else:
-            self._order = order = inputs.problem.canonical(self.settings.seed)
-            rank = inverse(order)
-            starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
-            search = self._solve(self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in starts])
+        search = self._full(snapshot, inputs, start) if reason else self._repair(self._canonical(inputs.problem))
         self._search, self._inputs = search, inputs
         assert self._order is not None
         total = np.empty_like(search.x)
@@ -179,13 +200,33 @@ class Planner:
             inputs.nodes,
             total,
             now,
-            incremental,
+            not reason,
             time.process_time() - start,
             search.pair_cost(),
             plan_signature(snapshot.rulebook),
             reason,
         )
         return self.plan
+
+    def _full(self, snapshot: Snapshot, inputs: PlanInputs, started: float) -> CountSearch:
+        """A full plan's search; when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so
+        that the previous search stays repairable."""
+        previous, self._order = self._order, inputs.problem.canonical(self.settings.seed)
+        rank = inverse(self._order)
+        starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
+        try:
+            search = self._solve(self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in starts])
+        except PlanSuperseded:
+            self._order = previous
+            raise PlanSuperseded(time.process_time() - started) from None
+        search.pause = self.pause  # repairs run to the end
+        return search
+
+    def _pause_or_abandon(self) -> None:
+        if self.pause is not None:
+            self.pause()
+        if self.superseded is not None and self.superseded():
+            raise PlanSuperseded
 
     def _solve(self, p: CountProblem, anchors: list[int | None]) -> CountSearch:
         """Greedy insertion from each anchor and descent; then :meth:`restarts` runs of annealing, descent and
@@ -197,7 +238,7 @@ class Planner:
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
             start = CountSearch(p, np.random.default_rng(s.seed))
-            start.pause = self.pause
+            start.pause = self._pause_or_abandon if self.superseded is not None else self.pause
             start.insert(anchor)
             start.descend(s.passes)
             starts.append((start.value(), start))
@@ -295,4 +336,13 @@ def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Pl
     return Planner(settings).update(snapshot)
 
 
-__all__ = ["FULL_PLAN_REASONS", "Plan", "PlanSettings", "Planner", "plan_pending", "plan_signature"]
+__all__ = [
+    "FULL_PLAN_REASONS",
+    "Plan",
+    "PlanSettings",
+    "PlanSuperseded",
+    "Planner",
+    "needs_new_plan",
+    "plan_pending",
+    "plan_signature",
+]

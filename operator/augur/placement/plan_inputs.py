@@ -62,6 +62,30 @@ def plan_signature(rulebook: RuleBook) -> tuple[WorkloadRules, ...]:
     return hit  # type: ignore[return-value]
 
 
+def needs_new_plan(planned: tuple[WorkloadRules, ...], newer: tuple[WorkloadRules, ...]) -> bool:
+    """Whether a plan made from the signature ``planned`` (:func:`plan_signature`) can no longer be repaired
+    for ``newer``, whatever the nodes and pods: the plannable workloads, a pod size or the traffic between
+    them changed (reasons ``workloads``, ``pod_size`` and ``traffic`` of :data:`FULL_PLAN_REASONS`, compared
+    as :func:`plan_inputs` builds them). A changed replica count does not count (it is repaired), nor do the
+    reasons that depend on nodes and pods (``nodes``, ``placement_rules``). ``O(rules)``; ``False`` at once
+    while the rule book is the same object."""
+    if planned is newer:
+        return False
+    if [r.key for r in planned] != [r.key for r in newer]:
+        return True
+    keys = {r.key for r in newer}
+    return any(_fixed_part(a, keys) != _fixed_part(b, keys) for a, b in zip(planned, newer, strict=True))
+
+
+def _fixed_part(r: WorkloadRules, keys: set[str]) -> tuple[float, float, tuple[tuple[str, float], ...]]:
+    """Pod size and traffic to the other planned workloads, summed per peer as :func:`plan_inputs` does."""
+    traffic: dict[str, float] = {}
+    for dep in r.dependencies:
+        if dep.peer in keys and dep.peer != r.key:
+            traffic[dep.peer] = traffic.get(dep.peer, 0.0) + dep.traffic
+    return (r.pod_cpu or 0.0, r.pod_memory or 0.0, tuple(sorted(traffic.items())))
+
+
 def _plannable(rulebook: RuleBook) -> list[WorkloadRules]:
     rules = (rulebook.get(k) for k in sorted(rulebook.keys()))
     return [r for r in rules if r is not None and r.replicas is not None and r.pod_cpu]

@@ -242,12 +242,9 @@ def test_the_verbs_are_answered_in_front_of_fastapi() -> None:
 def test_planning_uses_a_bounded_share_of_a_core() -> None:
     st = state(planned_cache())
     assert st.planner is not None
-    plan = st.planner.run_once()
-    assert plan is not None
-    assert st.planner.pause_after(None) == st.planner.interval
-    assert st.planner.pause_after(replace(plan, cpu_seconds=0.0)) == st.planner.interval
-    assert st.planner.pause_after(replace(plan, cpu_seconds=1.0)) == pytest.approx(3.0)  # at most 25% of a core
-    assert st.planner.pause_after(replace(plan, cpu_seconds=60.0)) == st.planner.args.max_age_seconds / 2
+    assert st.planner.pause_after(0.0) == st.planner.interval
+    assert st.planner.pause_after(1.0) == pytest.approx(3.0)  # at most 25% of a core
+    assert st.planner.pause_after(60.0) == st.planner.args.max_age_seconds / 2
 
 
 def test_the_cache_reads_allocatable_pods_and_counts_the_pods_on_each_node() -> None:
@@ -403,3 +400,95 @@ def test_a_node_label_that_placement_does_not_key_on_keeps_the_table_and_the_pla
     assert cache.view().snapshot.table.memo is not table.memo
     plan = st.planner.run_once()
     assert plan is not None and plan.reason == "nodes"
+
+
+def batch_profile() -> dict[str, Any]:
+    batch = profile("batch", {"dependencies": [{"name": "web", "traffic": 10}]}, selector="app=batch")
+    batch["status"] = {"desiredReplicas": 2}
+    return batch
+
+
+def test_a_full_plan_overtaken_by_a_new_workload_is_abandoned_and_the_next_plans_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A workload whose size becomes known while a full plan searches makes that plan stale before it is
+    done: the planner abandons it (counted as ``superseded`` in /metrics, not as a failure), keeps the
+    previous plan, and its next update plans the new workload. A changed replica count abandons nothing."""
+    cache = MemoryCache()
+    fill(cache)
+    cache.apply("workloadprofiles", "ADDED", batch_profile())
+    st = state(cache, Clock())
+    planner = st.planner
+    assert planner is not None
+    arrivals = [pod("batch-0", "batch")]
+    idle = planner.in_flight.wait_idle
+
+    def pause_while_pods_arrive(*a: Any, **k: Any) -> None:  # the cache moves on while the search runs
+        if arrivals:
+            cache.apply("pods", "ADDED", arrivals.pop())
+        idle(*a, **k)
+
+    monkeypatch.setattr(planner.in_flight, "wait_idle", pause_while_pods_arrive)
+    assert planner.run_once() is None
+    assert planner.counts == {"full": 0, "incremental": 0, "failed": 0, "superseded": 1}
+    assert planner.pause_after(planner._spent) == planner.interval  # its CPU counts in the share
+    assert planner._latest is None and not planner.superseded()  # nothing in progress
+    plan = planner.run_once()
+    assert plan is not None and "shop/batch" in plan.workloads and planner.lookup(cache.view()) is plan
+    web = cache.view().snapshot.rulebook.get("shop/web")
+    assert web is not None
+    more = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
+    more["status"] = {"desiredReplicas": (web.replicas or 0) + 2}
+    planner._planning = plan.signature  # as if a plan were in progress
+    cache.apply("workloadprofiles", "MODIFIED", more)
+    assert not planner.superseded()  # more replicas: repaired, never a reason to abandon
+    cache.apply("pods", "ADDED", pod("cache-0", "cache"))
+    cache.apply("workloadprofiles", "ADDED", profile("cache", {}, selector="app=cache"))
+    assert planner.superseded()  # a new plannable workload
+    planner._planning = None
+    text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
+    assert 'augur_extender_plans_total{kind="superseded"} 1.0' in text
+
+
+def test_the_planner_process_abandons_a_plan_when_told_and_keeps_its_previous_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In the child as in process: the parent raises the shared flag when ``superseded`` says so, the child
+    abandons the full plan, and its next update plans as the pure planner does."""
+    from augur.placement import NodeInfo, Snapshot, WorkloadRules
+    from augur.placement.plan import Planner, PlanSettings, PlanSuperseded
+    from augur_extender import planner_process
+
+    monkeypatch.setattr(planner_process, "POLL_SECONDS", 0.001)
+    rng = np.random.default_rng(7)
+    nodes = [NodeInfo(f"n{i:03d}", zone=f"z{i % 8}", region=f"r{i % 2}", cpu=16, memory=64) for i in range(32)]
+    rules = [
+        WorkloadRules(f"w{i}", (), replicas=int(rng.integers(3, 8)), pod_cpu=1.0, pod_memory=1.0) for i in range(12)
+    ]
+    rules = [replace(r, dependencies=tuple(_deps(rules, i, rng))) for i, r in enumerate(rules)]
+    snap = Snapshot.build(nodes, rules=rules)
+    asked: list[int] = []
+
+    def superseded() -> bool:
+        asked.append(1)
+        return True
+
+    quick = PlanSettings(anneal_steps=5_000, kicks=5, starts=2)  # a short search: the test is about the protocol
+    engine = PlannerProcess(quick, superseded=superseded)
+    try:
+        with pytest.raises(PlanSuperseded) as abandoned:
+            engine.update(snap)
+        assert asked and abandoned.value.cpu_seconds > 0 and engine.cancel.value == 1
+        engine.superseded = None
+        got, expected = engine.update(snap), Planner(quick).update(snap)
+        assert got is not None and expected is not None and not got.incremental
+        np.testing.assert_array_equal(got.total, expected.total)
+    finally:
+        engine.close()
+
+
+def _deps(rules: list[Any], i: int, rng: np.random.Generator) -> list[Any]:
+    from augur.placement import DependencyRule
+
+    peers = rng.choice(len(rules), size=3, replace=False)
+    return [DependencyRule(rules[int(j)].key, float(rng.integers(1, 100))) for j in peers if int(j) != i]

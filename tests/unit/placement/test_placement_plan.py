@@ -19,7 +19,7 @@ from augur.placement import (
     WorkloadRules,
     score_nodes,
 )
-from augur.placement.plan import Planner, PlanSettings, plan_pending
+from augur.placement.plan import Planner, PlanSettings, PlanSuperseded, needs_new_plan, plan_pending, plan_signature
 from augur.placement.search import CountSearch
 from augur.placement.topology import DistanceLevels, TopologyModel
 
@@ -326,3 +326,57 @@ def test_a_full_plan_says_why_it_could_not_repair_and_a_repair_says_nothing() ->
     grown = Snapshot.build([*nodes(), NodeInfo("b2", zone="b", region="east", cpu=4, memory=32)], rules=fewer)
     assert reason(grown) == "nodes"
     assert reason(grown) == ""
+
+
+def test_needs_new_plan_agrees_with_the_reasons_a_repair_cannot_follow() -> None:
+    """Workloads, pod sizes and traffic between planned workloads need a new plan; replica counts and
+    traffic to a workload the plan does not cover do not (the reasons :meth:`Planner.update` gives)."""
+    base = plan_signature(RuleBook(rules()))
+
+    def changed(new: list[WorkloadRules]) -> bool:
+        return needs_new_plan(base, plan_signature(RuleBook(new)))
+
+    assert not needs_new_plan(base, base)
+    assert not changed(rules())  # an equal rule book, another object
+    assert not changed([replace(r, replicas=9) if r.key == "batch" else r for r in rules()])
+    assert not changed([replace(r, avoid_regions=frozenset({"west"})) if r.key == "web" else r for r in rules()])
+    unplanned = (DependencyRule("api", 100.0), DependencyRule("cache", 5.0))
+    assert not changed([replace(r, dependencies=unplanned) if r.key == "web" else r for r in rules()])
+    assert changed([replace(r, dependencies=(DependencyRule("api", 50.0),)) if r.key == "web" else r for r in rules()])
+    assert changed([replace(r, pod_cpu=2.0) if r.key == "api" else r for r in rules()])
+    assert changed([*rules(), WorkloadRules("cache", replicas=1, pod_cpu=1.0, pod_memory=0.0)])
+    assert changed([r for r in rules() if r.key != "batch"])
+    assert not changed([*rules(), WorkloadRules("cache")])  # not plannable yet: no replica count or size
+
+
+def test_an_abandoned_full_plan_leaves_the_previous_plan_and_its_repairs_as_they_were() -> None:
+    """``superseded`` answering ``True`` abandons a full plan (:class:`PlanSuperseded`, with its CPU); the
+    planner keeps the previous plan and search, so the next update repairs exactly as if the abandoned
+    update had never been called. Repairs are never abandoned."""
+    calls: list[int] = []
+    give_up = False
+
+    def superseded() -> bool:
+        calls.append(1)
+        return give_up
+
+    planner, reference = Planner(superseded=superseded), Planner()
+    snap = Snapshot.build(nodes(), rules=rules())
+    first, expected = planner.update(snap, now=1.0), reference.update(snap, now=1.0)
+    assert first is not None and expected is not None and calls  # asked during the full plan
+    np.testing.assert_array_equal(first.total, expected.total)
+    give_up = True
+    cache = WorkloadRules("cache", replicas=2, pod_cpu=1.0, pod_memory=0.0)
+    more = Snapshot(snap.table, snap.occupancy, RuleBook([*rules(), cache]))
+    with pytest.raises(PlanSuperseded) as abandoned:
+        planner.update(more, now=2.0)
+    assert abandoned.value.cpu_seconds > 0 and planner.plan is first
+    calls.clear()
+    followed = running(snap, [PeerPlacement("web", "a1")])
+    repaired, expected = planner.update(followed, now=3.0), reference.update(followed, now=3.0)
+    assert repaired is not None and expected is not None and repaired.incremental and expected.incremental
+    np.testing.assert_array_equal(repaired.total, expected.total)
+    assert not calls  # a repair never asks
+    give_up = False
+    replanned = planner.update(more, now=4.0)
+    assert replanned is not None and replanned.reason == "workloads" and "cache" in replanned.workloads
