@@ -9,6 +9,7 @@ room for every replica, not the nodes a soft avoidance names.
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,10 +81,15 @@ def needs_new_plan(planned: tuple[WorkloadRules, ...], newer: tuple[WorkloadRule
 def _fixed_part(r: WorkloadRules, keys: set[str]) -> tuple[float, float, tuple[tuple[str, float], ...]]:
     """Pod size and traffic to the other planned workloads, summed per peer as :func:`plan_inputs` does."""
     traffic: dict[str, float] = {}
-    for dep in r.dependencies:
-        if dep.peer in keys and dep.peer != r.key:
-            traffic[dep.peer] = traffic.get(dep.peer, 0.0) + dep.traffic
+    for peer, amount in _planned_traffic(r, keys):
+        traffic[peer] = traffic.get(peer, 0.0) + amount
     return (r.pod_cpu or 0.0, r.pod_memory or 0.0, tuple(sorted(traffic.items())))
+
+
+def _planned_traffic(r: WorkloadRules, planned: Container[str]) -> Iterator[tuple[str, float]]:
+    """What a plan reads of ``r``'s dependencies: traffic to each other planned workload, one entry per
+    dependency (the one rule :func:`plan_inputs` and :func:`needs_new_plan` share)."""
+    return ((dep.peer, dep.traffic) for dep in r.dependencies if dep.peer in planned and dep.peer != r.key)
 
 
 def _plannable(rulebook: RuleBook) -> list[WorkloadRules]:
@@ -116,9 +122,8 @@ def plan_inputs(snapshot: Snapshot) -> PlanInputs | None:
     fixed = np.zeros((nw, nn))
     allowed = np.empty((nw, nn), dtype=bool)
     for i, r in enumerate(rules):
-        for dep in r.dependencies:
-            if dep.peer in pos and dep.peer != r.key:
-                traffic[i, pos[dep.peer]] += dep.traffic
+        for peer, amount in _planned_traffic(r, pos):
+            traffic[i, pos[peer]] += amount
         idx, count = snapshot.placed(r.key)
         fixed[i, idx] = count
         allowed[i] = _allowed(snapshot, r.avoid_zones, r.avoid_regions, r.avoid_nodes, r.required_avoidance)
