@@ -15,7 +15,9 @@ over what changed and waits on a pipe. Either way the search steps aside while r
 The thread waits for the cache to change, updates the plan from the newest view (the pure
 :class:`~augur.placement.plan.Planner` repairs it incrementally when it can), then sleeps
 ``interval`` seconds so that a burst of pod events costs one re-plan, not one per event, and longer after an
-expensive update so that planning uses at most :data:`CPU_SHARE` of a core. Requests only
+expensive update so that planning uses at most :data:`CPU_SHARE` of a core, but never past the time the plan
+is due for a refresh: ``maxAgeSeconds / 2`` after the view it was made from, when it is repaired even if
+nothing changed, so that a plan stays current while the planner is alive. Requests only
 call :meth:`BackgroundPlanner.lookup`: the latest plan if it is *current* — over the view's node set, and
 either made from this very view or younger than ``maxAgeSeconds`` — else ``None``, and scoring falls back
 to the other components. A request never waits for the planner; a planner that fails or falls behind
@@ -98,6 +100,10 @@ class BackgroundPlanner:
         self._checked_at = float("-inf")
         self._spent = 0.0
         """CPU seconds of the last update, finished or abandoned (the pause after it)."""
+        self._refresh_at = float("inf")
+        """Clock time at which the latest plan is refreshed even if the cache has not changed: ``maxAgeSeconds /
+        2`` after the view it was made from, so that a plan stays current while the planner is alive
+        (``inf`` after a failed or abandoned update, or without a plan: those wait for a change)."""
 
     def _engine(self) -> _Engine:
         if self._planner is None:
@@ -135,13 +141,12 @@ class BackgroundPlanner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            changed = self.cache.wait_for_change(timeout=1.0)
+            changed = self.cache.wait_for_change(timeout=min(1.0, max(0.0, self._refresh_at - self.clock())))
             # The first plan does not wait for a change: the last list that completed the sync may have
             # signalled its change before the cache counted as synced.
-            if not self.cache.synced() or not (changed or self._latest is None):
-                continue
-            self.run_once()
-            self._stop.wait(self.pause_after(self._spent))
+            if self.cache.synced() and (changed or self._latest is None or self.clock() >= self._refresh_at):
+                self.run_once()
+                self._stop.wait(self.pause())
 
     def pause_after(self, spent: float) -> float:
         """Seconds to wait after a plan update that used ``spent`` CPU seconds: ``interval``, and long enough
@@ -150,6 +155,15 @@ class BackgroundPlanner:
         at most half of ``maxAgeSeconds``, so that a plan pods keep following is refreshed before it counts as
         stale."""
         return max(self.interval, min(spent * (1 / CPU_SHARE - 1), self.args.max_age_seconds / 2))
+
+    def pause(self) -> float:
+        """The pause after the update just made: :meth:`pause_after` its CPU, but ending by the time its plan
+        is due for a refresh (:attr:`_refresh_at`), and at least ``interval``. A full plan takes wall time
+        (more than its CPU while requests come first), and its age counts from the view it was made from: a
+        pause after it of up to ``maxAgeSeconds / 2`` could let the plan pods are following expire before
+        the first repair (measured in a replay: a 10 s-old plan about to go stale while pods bound against
+        it)."""
+        return max(self.interval, min(self.pause_after(self._spent), self._refresh_at - self.clock()))
 
     def superseded(self) -> bool:
         """Whether the workloads changed since the update in progress began so that its plan would be stale
@@ -166,7 +180,7 @@ class BackgroundPlanner:
 
     def run_once(self) -> Plan | None:
         """Update the plan from the cache's newest view now (the thread's step; tests call it directly)."""
-        self._spent = 0.0
+        self._spent, self._refresh_at = 0.0, float("inf")
         try:
             view = self.cache.view()
             self._planning = plan_signature(view.snapshot.rulebook)
@@ -191,6 +205,7 @@ class BackgroundPlanner:
         self._latest = _Latest(plan, view.version)
         if plan is not None:
             self._spent = plan.cpu_seconds
+            self._refresh_at = plan.made_at + self.args.max_age_seconds / 2
             self.counts["incremental" if plan.incremental else "full"] += 1
             if self.on_plan is not None:
                 self.on_plan(plan)

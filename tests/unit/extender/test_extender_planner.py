@@ -247,6 +247,73 @@ def test_planning_uses_a_bounded_share_of_a_core() -> None:
     assert st.planner.pause_after(60.0) == st.planner.args.max_age_seconds / 2
 
 
+def test_the_pause_after_a_slow_plan_ends_when_the_plan_is_due_for_a_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full plan's age counts from the view it was made from, and it takes wall time: the pause after it
+    (its CPU share) must not outlast half its maximum age, or pods binding against it meanwhile find it
+    expired before the first repair (seen in a replay on the real scheduler)."""
+    cache, clock = planned_cache(), Clock()
+    st = state(cache, clock)
+    planner = st.planner
+    assert planner is not None
+    engine = planner._engine()
+    real = engine.update
+
+    def slow(snapshot: Any, now: float = 0.0) -> Any:
+        plan = real(snapshot, now)
+        clock.now += 6.0  # six seconds of wall time while requests came first
+        return replace(plan, cpu_seconds=4.0)
+
+    monkeypatch.setattr(engine, "update", slow)
+    plan = planner.run_once()
+    assert plan is not None and plan.made_at == 100.0
+    half = planner.args.max_age_seconds / 2
+    assert planner.pause_after(4.0) == half  # the CPU share alone would wait 5 s more: the plan 11 s old
+    assert planner.pause() == planner.interval  # due at 105, now 106: repair at once
+    assert planner._refresh_at == 100.0 + half
+    monkeypatch.setattr(engine, "update", real)
+    clock.now += 0.5
+    repaired = planner.run_once()
+    assert repaired is not None and repaired.incremental and repaired.made_at == clock.now
+    assert planner.pause() == planner.pause_after(planner._spent)  # a quick repair: the share decides
+    np.testing.assert_array_equal(repaired.total, plan.total)  # nothing changed: the same plan, younger
+
+
+def test_a_plan_is_refreshed_before_it_ages_out_while_nothing_changes() -> None:
+    """Nothing the plan reads changes, pods keep following it: the planner repairs it (a no-op) at half its
+    maximum age, so it stays current while the planner is alive; a failed update is retried on a change only."""
+    cache = planned_cache()
+    planner = BackgroundPlanner(cache, replace(Settings().scoring.plan, max_age_seconds=2.0), interval=0.0)
+    planner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while planner.lookup(cache.view()) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = planner.lookup(cache.view())
+        assert first is not None
+        time.sleep(3.0)  # one and a half maximum ages without a cache change
+        latest = planner.lookup(cache.view())
+        assert latest is not None and latest.made_at > first.made_at
+        assert planner.counts["incremental"] >= 1
+        np.testing.assert_array_equal(latest.total, first.total)
+    finally:
+        planner.stop()
+
+
+def test_a_failed_update_is_not_retried_until_the_cache_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache, clock = planned_cache(), Clock()
+    st = state(cache, clock)
+    planner = st.planner
+    assert planner is not None and planner.run_once() is not None
+    assert planner._refresh_at < float("inf")
+
+    def boom(*_: Any, **__: Any) -> None:
+        raise RuntimeError("planner crashed")
+
+    monkeypatch.setattr(planner._engine(), "update", boom)
+    assert planner.run_once() is None
+    assert planner._refresh_at == float("inf")  # no refresh loop on a failing planner: the plan ages out
+
+
 def test_the_cache_reads_allocatable_pods_and_counts_the_pods_on_each_node() -> None:
     """``status.allocatable.pods`` (110 when absent) and every bound, non-terminal pod (with a profile or
     not) reach the node table the planner plans from."""
