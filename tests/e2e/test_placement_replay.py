@@ -223,6 +223,36 @@ def test_shuffled_node_order_gives_the_same_cost(cluster: Cluster, tmp_path: Pat
     assert within(costs[0], costs[1]), costs
 
 
+def test_sessions_back_to_back_remove_their_crds_and_reinstall_one_still_being_deleted(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A session removes the CRDs it installed and waits until they are gone; a session that finds a CRD
+    still being deleted waits for it and installs it anew (before, it counted as present and its API
+    vanished under the next session: a WorkloadProfile create answered 404 in a three-order bench run)."""
+    import yaml
+
+    from augur.api import KINDS
+    from augur.api.crdgen import render_all
+    from augur.devcluster.replay_kube import CRDS, KubeSession
+
+    names = [yaml.safe_load(text)["metadata"]["name"] for text in render_all(KINDS).values()]
+    kube = KubeSession(cluster[0])
+    try:
+        with session(cluster, tmp_path / "first", three_tier(), variants=("augur",)):
+            pass
+        assert [n for n in names if kube._crd(n) is not None] == []  # gone when the session is
+        assert kube.ensure_crds() == names
+        kube.rest.request("DELETE", f"{CRDS}/{names[0]}")  # no wait: it may still be there, being deleted
+        assert kube.ensure_crds() == [names[0]]
+        crd = kube._crd(names[0])
+        assert crd is not None and not crd["metadata"].get("deletionTimestamp")
+        kube.delete_crds(names)
+        assert [n for n in names if kube._crd(n) is not None] == []
+    finally:
+        kube.delete_crds(names)
+        kube.close()
+
+
 def test_cli_rejects_a_bad_scenario_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("nodes: [{name: n1, cpu: 1, memory: 1}]\nworkloads: [{name: Web_1, replicas: 1}]\n")

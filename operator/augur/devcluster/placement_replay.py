@@ -147,7 +147,8 @@ class ReplaySession:
         self.kube.delete_nodes(self._created_nodes)
         if self._topology:
             self.kube.delete_cluster_object("networktopologies", self.names.topology)
-        self.kube.delete_crds(self._installed_crds)
+        with contextlib.suppress(ReplayError):  # the next session waits for a CRD still being deleted
+            self.kube.delete_crds(self._installed_crds)
         self.kube.close()
 
     def _stop_processes(self) -> None:

@@ -116,31 +116,44 @@ class KubeSession:
         self.rest.close()
 
     # -- CRDs and cluster-scoped objects --
-    def ensure_crds(self) -> list[str]:
-        """Install Augur's CRDs where missing; returns the names installed (to remove them afterwards)."""
+    def ensure_crds(self, timeout: float = 60) -> list[str]:
+        """Install Augur's CRDs where missing; returns the names installed (to remove them afterwards). A CRD
+        still being deleted (a previous session's cleanup: its objects go first) counts as missing: it is
+        waited for and installed anew, or its API would vanish under this session."""
         installed = []
         for text in render_all(KINDS).values():
             crd = yaml.safe_load(text)
             name = crd["metadata"]["name"]
-            try:
-                self.rest.request("GET", f"{CRDS}/{name}")
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
+            existing = self._crd(name)
+            if existing is not None and (existing.get("metadata") or {}).get("deletionTimestamp"):
+                _poll(lambda n=name: self._crd(n) is None, timeout, f"CRD {name} deleted")  # type: ignore[misc]
+                existing = None
+            if existing is None:
                 with _api(f"CustomResourceDefinition {name}"):
                     self.rest.request("POST", CRDS, crd)
                 installed.append(name)
         for name in installed:
-            _poll(lambda n=name: self._established(n), 60, f"CRD {name} Established")  # type: ignore[misc]
+            _poll(lambda n=name: self._established(n), timeout, f"CRD {name} Established")  # type: ignore[misc]
         return installed
+
+    def _crd(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.rest.request("GET", f"{CRDS}/{name}")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return None
 
     def _established(self, name: str) -> bool:
         conditions = (self.rest.request("GET", f"{CRDS}/{name}").get("status") or {}).get("conditions") or []
         return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
-    def delete_crds(self, names: list[str]) -> None:
+    def delete_crds(self, names: list[str], timeout: float = 60) -> None:
+        """Delete the CRDs and wait until they are gone (:class:`ReplayError` after ``timeout`` seconds)."""
         for name in names:
             self.rest.missing_ok("DELETE", f"{CRDS}/{name}")
+        for name in names:
+            _poll(lambda n=name: self._crd(n) is None, timeout, f"CRD {name} deleted")  # type: ignore[misc]
 
     def create_cluster_object(self, plural: str, body: dict[str, Any]) -> None:
         with _api(f"{body['kind']} {body['metadata']['name']}"):
