@@ -13,7 +13,9 @@ Each variant is a JSON object of ``PlanSettings`` fields over the shipped defaul
 ``{"restarts": 4, "kicks": 100, "anneal_steps_per_pod": 1500, "ruin": 0}`` (the defaults before 2026-12-03,
 on the current code: the restarts now start from the best starts in turn), or ``{"recreate_anywhere": 0}``
 (ruin and recreate as first shipped: the pods taken off go back unanchored, from the node with most room), or
-``{"recreate_anywhere": 0.5}`` (half the rounds anchored at a random node, each round drawing).
+``{"recreate_anywhere": 0.5}`` (half the rounds anchored at a random node, each round drawing), or
+``{"recreate_pinned": true}`` (an anchored recreate puts its first workload at the anchor even when it has
+traffic to what stays).
 
 Usage: .venv/bin/python bench/planner_search.py [--families fanin,groups] [--sizes 100,200]
        [--seeds 0,1,2,10,11,12,13] [--planner-seeds 0,1,2,3] [--variant NAME=JSON ...] [--out NAME.json]
@@ -72,7 +74,9 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     defaults = PlanSettings()
     wrong = sorted(k for k, v in overrides.items() if not _fits_type(v, getattr(defaults, k)))
     if wrong:
-        raise ValueError(f"--variant {name}: not numbers of the fields' types (int or float): {', '.join(wrong)}")
+        raise ValueError(
+            f"--variant {name}: not numbers of the fields' types (int or float; true or false): {', '.join(wrong)}"
+        )
     try:
         replace(defaults, **overrides)
     except ValueError as exc:
@@ -81,7 +85,10 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
 
 
 def _fits_type(value: Any, default: int | float) -> bool:
-    """A JSON value for a ``PlanSettings`` field: an integer for an int field, any number for a float one."""
+    """A JSON value for a ``PlanSettings`` field: an integer for an int field, any number for a float one,
+    ``true`` or ``false`` for a bool one."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return isinstance(value, int) or isinstance(default, float)

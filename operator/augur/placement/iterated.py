@@ -19,7 +19,12 @@ RUIN_SIZE = 12
 
 
 def kicked(
-    search: CountSearch, rounds: int, passes: int = 200, ruin: int = RUIN_SIZE, anywhere: float = 1.0
+    search: CountSearch,
+    rounds: int,
+    passes: int = 200,
+    ruin: int = RUIN_SIZE,
+    anywhere: float = 1.0,
+    pin: bool = False,
 ) -> CountSearch:
     """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far is perturbed
     and descends (:meth:`CountSearch.descend`, node swaps included); the best state seen is returned
@@ -31,7 +36,8 @@ def kicked(
     unanchored as ruin and recreate was first shipped; in between, each round draws). An application taken
     off whole has no traffic to what stays, so every node costs it the same and, unanchored, it goes back to
     the node with most room, where it came from; anchored, its first pod goes to (or next to) the random node
-    and the rest follow (``bench/planner_search.py``)."""
+    and the rest follow (``bench/planner_search.py``). With ``pin`` an anchored recreate puts the first
+    workload it inserts at the anchor even when it has traffic to what stays (:meth:`CountSearch.insert`)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
@@ -40,7 +46,7 @@ def kicked(
         s = best.copy()
         if ruin > 0:
             s.ruin(int(s.rng.integers(1, ruin + 1)))
-            s.insert(int(s.rng.integers(len(s.p.room_cpu))) if _anchored(s.rng, anywhere) else None)
+            s.insert(int(s.rng.integers(len(s.p.room_cpu))) if _anchored(s.rng, anywhere) else None, pin)
         else:
             s.kick(int(s.rng.integers(1, 4 + placed // 10)))
         s.descend(passes)

@@ -89,6 +89,11 @@ class PlanSettings:
     (``bench/planner_search.py``, ``docs/placement.md``); 0: unanchored, as first shipped. 0.5 was tried and not
     adopted: a lower median on the development ``groups`` scenarios, a higher worst case, and worse on the
     held-out ones."""
+    recreate_pinned: bool = False
+    """An anchored recreate puts the first workload it inserts at the anchor even when that workload has traffic
+    to the pods that stay (:meth:`~augur.placement.search.CountSearch.insert` ``pin``); off: the anchor only
+    breaks ties, so an application with a little traffic to what stays goes back beside it (diagnosed on
+    ``groups`` 50 pods seed 24; ``docs/placement.md``). Tried 2026-12-04, see there."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
@@ -283,7 +288,9 @@ class Planner:
             search.anneal(steps)
             search.descend(s.passes)
         rounds = self.kick_rounds(nodes, pending)
-        return kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere) if rounds > 0 else search
+        return (
+            kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned) if rounds > 0 else search
+        )
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""

@@ -148,13 +148,16 @@ class CountSearch:
         )
 
     # -- greedy insertion --
-    def insert(self, anchor: int | None = None) -> None:
+    def insert(self, anchor: int | None = None, pin: bool = False) -> None:
         """Place the missing pods greedily, workload by workload in a Prim-like order (the workload with the
         most traffic to what is placed, then the most traffic per requested core), each pod on the
         cheapest node where it fits; among equals the one with most siblings (replicas stay together for
         the peers still to come), then (with ``anchor``) the one nearest the anchor node, then the one with
         most room, then the first (canonical order). The anchor decides where a workload with nothing placed
-        near it starts: the first pod of all, which every later pod follows."""
+        near it starts: the first pod of all, which every later pod follows. With ``pin``, the first workload
+        inserted goes to the anchor (its pods to the nodes nearest it with room) whatever its traffic to the
+        pods already placed: a ruined application with a little traffic to what stays would otherwise go back
+        beside it."""
         p = self.p
         missing = p.missing(self.x)
         todo = missing > 0
@@ -164,6 +167,7 @@ class CountSearch:
         r = np.maximum(p.replicas, 1.0)
         intensity = p.traffic.sum(axis=1) / r / np.where(p.cpu > 0, p.cpu, 1.0)
         sym = p.traffic + p.traffic.T
+        pinned = pin and anchor is not None
         while todo.any():
             placed = (p.fixed + self.x).sum(axis=1) > 0
             order = np.lexsort((-intensity, -(sym @ placed)))
@@ -175,10 +179,11 @@ class CountSearch:
                 ok = self.ok_nodes(w)
                 if not ok.any():
                     break
-                cost = np.where(ok, np.round(self.g[w], 9), np.inf)
+                cost = np.where(ok, near if pinned else np.round(self.g[w], 9), np.inf)
                 ties = np.flatnonzero(cost == cost.min())
                 siblings = p.fixed[w, ties] + self.x[w, ties]
                 self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], near[ties], -siblings))[0]]))
+            pinned = False
 
     def remove_worst(self, w: int, count: int) -> None:
         """Take ``count`` movable pods of ``w`` off the nodes where they cost the most."""

@@ -38,6 +38,7 @@ def test_a_bad_variant_gets_a_clear_error(module: ModuleType) -> None:
     assert module.parse_variant('old={"restarts": 4, "ruin": 0}') == ("old", {"restarts": 4, "ruin": 0})
     assert module.parse_variant('half={"recreate_anywhere": 0.5}') == ("half", {"recreate_anywhere": 0.5})
     assert module.parse_variant('first={"recreate_anywhere": 0}') == ("first", {"recreate_anywhere": 0})
+    assert module.parse_variant('pin={"recreate_pinned": true}') == ("pin", {"recreate_pinned": True})
     for text, says in [
         ("old", "expected NAME=JSON"),
         ("old={restarts: 4}", "not JSON"),
@@ -46,6 +47,7 @@ def test_a_bad_variant_gets_a_clear_error(module: ModuleType) -> None:
         ('old={"restarts": "4"}', "not numbers of the fields' types .*: restarts"),
         ('old={"kicks": 2.5, "seed": null}', "not numbers of the fields' types .*: kicks, seed"),
         ('old={"recreate_anywhere": true}', "not numbers of the fields' types .*: recreate_anywhere"),
+        ('old={"recreate_pinned": 1}', "not numbers of the fields' types .*: recreate_pinned"),
         ('old={"recreate_anywhere": 1.5}', "recreate_anywhere is a share of rounds, from 0 to 1: got 1.5"),
     ]:
         with pytest.raises(ValueError, match=says):
