@@ -266,6 +266,39 @@ def test_recreating_anywhere_lets_a_whole_application_leave_the_node_with_most_r
         assert not p.missing(best.x).any() and p.fits(best.x)
 
 
+def test_a_pinned_recreate_puts_its_first_workload_at_the_anchor_despite_a_weak_peer_that_stays() -> None:
+    """Workload A (2 pods) stays on node 0 (room 3); application B (B1, B2, 2 pods each, 100 units of traffic
+    between them) was taken off, and B1 sends 1 unit to A. Inserted unpinned, B1 goes first and beside A, where
+    only one of its pods fits, so B is split (cost 1,005); pinned at the anchor (node 2, room 4) B1 starts
+    there and B2 follows (cost 10: only the weak link crosses). The mechanism of ``groups`` 50 seed 24."""
+    traffic = np.zeros((3, 3))
+    traffic[1, 0] = 1.0
+    traffic[1, 2], traffic[2, 1] = 100.0, 100.0
+    d = np.full((3, 3), 10.0)
+    np.fill_diagonal(d, 0.0)
+    p = CountProblem(
+        distances=d,
+        traffic=traffic,
+        replicas=np.full(3, 2.0),
+        cpu=np.ones(3),
+        mem=np.ones(3),
+        room_cpu=np.array([3.0, 1.0, 4.0]),
+        room_mem=np.full(3, 64.0),
+        allowed=np.ones((3, 3), dtype=bool),
+        fixed=np.zeros((3, 3)),
+    )
+    placed = np.zeros((3, 3))
+    placed[0, 0] = 2.0
+    results = {}
+    for pin in (False, True):
+        s = CountSearch(p, np.random.default_rng(0), placed)
+        s.insert(2, pin)
+        assert not p.missing(s.x).any() and p.fits(s.x)
+        results[pin] = (s.x[1:].tolist(), s.value())
+    assert results[False] == ([[1.0, 0.0, 1.0], [0.0, 0.0, 2.0]], pytest.approx(1005.0))
+    assert results[True] == ([[0.0, 0.0, 2.0], [0.0, 0.0, 2.0]], pytest.approx(10.0))
+
+
 def test_a_share_of_anchored_rounds_draws_only_between_the_extremes() -> None:
     """At share 1 (shipped) and 0 (as first shipped) no round draws, so those searches use the generator as
     before shares existed; in between, about that share of rounds is anchored."""
