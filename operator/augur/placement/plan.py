@@ -95,7 +95,9 @@ class PlanSettings:
     breaks ties, so an application with a little traffic to what stays goes back beside it (diagnosed on
     ``groups`` 50 pods seed 24; ``docs/placement.md``). Tried 2026-12-04 and not adopted: better plans on the
     development and held-out scenarios, but 1.4-1.6x the CPU per first plan against a limit of 1.25x set
-    beforehand (``bench/planner_search.py``; ``docs/placement.md``, "Recreating pinned at the anchor")."""
+    beforehand; with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on
+    ``fanin``, which the rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement.md``,
+    "Recreating pinned at the anchor")."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
