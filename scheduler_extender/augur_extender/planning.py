@@ -152,8 +152,7 @@ class BackgroundPlanner:
         """Seconds to wait after a plan update that used ``spent`` CPU seconds: ``interval``, and long enough
         that planning uses at most :data:`CPU_SHARE` of one core on average (a 1 s full plan is followed by 3 s
         without planning; the plan's age and the workloads decide meanwhile whether requests still use it), but
-        at most half of ``maxAgeSeconds``, so that a plan pods keep following is refreshed before it counts as
-        stale."""
+        at most half of ``maxAgeSeconds``; :meth:`pause` ends it sooner when the plan is due for a refresh."""
         return max(self.interval, min(spent * (1 / CPU_SHARE - 1), self.args.max_age_seconds / 2))
 
     def pause(self) -> float:
