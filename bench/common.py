@@ -52,12 +52,13 @@ def git(*args: str, where: Path = ROOT) -> str:
     return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def code_version() -> dict[str, Any]:
+def code_version(where: Path = ROOT) -> dict[str, Any]:
     """The commit a run measured and whether Augur's code (``operator/``, ``scheduler_extender/``) had
-    uncommitted changes: the ``commit`` and ``code_modified`` fields of a result."""
+    uncommitted changes: the ``commit`` and ``code_modified`` fields of a result. ``where``: the checkout
+    whose code the run imported (default: this one)."""
     return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender")),
+        "commit": git("rev-parse", "--short", "HEAD", where=where),
+        "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender", where=where)),
     }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import git, machine, write
+from common import code_version, machine, write
 from placement_scenarios import generate
 
 import augur
@@ -101,8 +101,7 @@ def main() -> int:
                 "simulated_cost": round(predicted, 6),
                 "max_age_seconds": max_age,
                 "machine": {**started, "load_average_at_end": list(os.getloadavg())},
-                "commit": git("rev-parse", "--short", "HEAD", where=code),
-                "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender", where=code)),
+                **code_version(code),
                 "seconds": round(time.monotonic() - t0, 1),
                 "runs_equal_to_simulated": f"{sum(r['equals_simulated'] for r in rows)} of {len(rows)}",
                 "runs": rows,
