@@ -26,13 +26,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write
+from placement_replay_bench import predicted_by_order
 from placement_scenarios import generate
 
 import augur
 from augur.cli.placement_replay import node_order
 from augur.devcluster.placement_replay import ReplayOptions, ReplaySession, replay_cluster
 from augur.placement.components.plan import PlanArgs
-from augur.sim.placement import node_distances, parse_scenario, simulate_deployed
+from augur.sim.placement import node_distances, parse_scenario
 
 
 class GateRecorder:
@@ -83,7 +84,7 @@ def main() -> int:
     raw = generate(args.family, args.size, args.seed)
     sc = parse_scenario(raw)
     distances = node_distances(sc)
-    predicted = simulate_deployed(sc).report(sc, distances)["network_cost"]
+    predicted = predicted_by_order(raw, [args.order])[args.order]  # with the nodes named as the replay names them
     order = node_order(len(sc.nodes), args.order, sc.seed)
     recorder = GateRecorder()
     recorder.install()
