@@ -280,7 +280,7 @@ def test_the_pause_after_a_slow_plan_ends_when_the_plan_is_due_for_a_refresh(mon
 
 def test_a_plan_is_refreshed_before_it_ages_out_while_nothing_changes() -> None:
     """Nothing the plan reads changes, pods keep following it: the planner repairs it (a no-op) at half its
-    maximum age, so it stays current while the planner is alive; a failed update is retried on a change only."""
+    maximum age, so it stays current while the planner is alive."""
     cache = planned_cache()
     planner = BackgroundPlanner(cache, replace(Settings().scoring.plan, max_age_seconds=2.0), interval=0.0)
     planner.start()
@@ -300,6 +300,8 @@ def test_a_plan_is_refreshed_before_it_ages_out_while_nothing_changes() -> None:
 
 
 def test_a_failed_update_is_not_retried_until_the_cache_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No refresh timer after a failure (a failing planner would otherwise retry every pause): it is retried
+    when the cache changes, and its last plan ages out."""
     cache, clock = planned_cache(), Clock()
     st = state(cache, clock)
     planner = st.planner
