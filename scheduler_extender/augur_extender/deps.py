@@ -37,6 +37,9 @@ class ExtenderState:
             )
 
             def observe(plan: Plan) -> None:
+                if plan.provisional:
+                    metrics.plans.labels("provisional").inc()
+                    return
                 metrics.plans.labels("incremental" if plan.incremental else "full").inc()
                 if not plan.incremental:
                     metrics.full_plans.labels(plan.reason or "first").inc()

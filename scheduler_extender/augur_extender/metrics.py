@@ -33,8 +33,9 @@ class Metrics:
         )
         self.plans = Counter(
             "augur_extender_plans",
-            "Pending-pod plans of the background planner, by kind: full, incremental, failed, superseded (a "
-            "full plan abandoned because new workloads, pod sizes or traffic overtook it).",
+            "Pending-pod plans of the background planner, by kind: full, incremental, provisional (the best "
+            "plan so far of a full plan under way, published for requests), failed, superseded (a full plan "
+            "abandoned because new workloads, pod sizes or traffic overtook it).",
             ["kind"],
             registry=self.registry,
         )

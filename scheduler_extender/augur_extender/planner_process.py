@@ -27,6 +27,10 @@ waits, the parent asks its ``superseded`` callable every :data:`POLL_SECONDS` an
 :attr:`PlannerProcess.cancel`, a shared-memory flag the child's search reads at its pauses; the child
 answers that it abandoned the plan (keeping its previous search) and the parent raises
 :class:`~augur.placement.plan.PlanSuperseded`.
+
+With ``publish``, the child also sends the best plan so far of a full plan while it searches
+(:attr:`~augur.placement.plan.Planner.publish`); the parent hands each to ``publish`` (with its node names and
+rules restored) while it waits for the final answer.
 """
 
 from __future__ import annotations
@@ -111,11 +115,14 @@ class PlannerProcess:
         niceness: int = CHILD_NICENESS,
         cpu_limit: float = CPU_LIMIT_SECONDS,
         superseded: Callable[[], bool] | None = None,
+        publish: Callable[[Plan], None] | None = None,
     ) -> None:
         """``timeout``: seconds without progress (no CPU used, not stepping aside) before giving up;
-        ``superseded``: asked while a plan is awaited, ``True`` abandons it (:class:`PlanSuperseded`)."""
+        ``superseded``: asked while a plan is awaited, ``True`` abandons it (:class:`PlanSuperseded`);
+        ``publish``: called with each provisional plan of a full plan while it is awaited."""
         self.settings = settings or PlanSettings()
         self.timeout, self.cpu_limit, self.superseded = timeout, cpu_limit, superseded
+        self.publish = publish
         ctx = multiprocessing.get_context("spawn")
         self.busy: Any = ctx.RawValue("i", 0)
         """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
@@ -124,7 +131,7 @@ class PlannerProcess:
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
             target=_serve,
-            args=(theirs, self.settings, niceness, self.busy, self.cancel),
+            args=(theirs, self.settings, niceness, self.busy, self.cancel, publish is not None),
             name="augur-planner",
             daemon=True,
         )
@@ -155,7 +162,10 @@ class PlannerProcess:
             self._conn.send(("update", table.cpu_requested, table.memory_requested, table.pods, occupancy, now))
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
-        reply = self._receive(self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS))
+        stall = self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS)
+        while (reply := self._receive(stall))[0] == "provisional":
+            if self.publish is not None:
+                self.publish(replace(reply[1], nodes=self._names, signature=rules))
         self._started = True
         if reply[0] == "superseded":
             raise PlanSuperseded(float(reply[1]))
@@ -199,15 +209,22 @@ class PlannerProcess:
             self._proc.join(timeout=2.0)
 
 
-def _serve(conn: Connection, settings: PlanSettings, niceness: int, busy: Any, cancel: Any) -> None:
+def _serve(
+    conn: Connection, settings: PlanSettings, niceness: int, busy: Any, cancel: Any, provisional: bool = False
+) -> None:
     """The child: apply messages until the pipe closes; answer every ``update`` with a plan, that it
-    abandoned the plan (``cancel`` raised), or an error."""
+    abandoned the plan (``cancel`` raised), or an error; with ``provisional``, preceded by the full plan's
+    provisional plans."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
     pause = functools.partial(wait_while_busy, busy)
 
+    def send_provisional(plan: Plan) -> None:
+        conn.send(("provisional", replace(plan, nodes=(), signature=())))
+
     def new_planner() -> Planner:
-        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0)
+        publish = send_provisional if provisional else None
+        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0, publish=publish)
 
     planner = new_planner()
     table: NodeTable | None = None

@@ -89,14 +89,16 @@ class BackgroundPlanner:
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.counts = {"full": 0, "incremental": 0, "failed": 0, "superseded": 0}
+        self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0}
         self.last_error = ""
         self.on_plan: Callable[[Plan], None] | None = None
-        """Called after each plan (metrics)."""
+        """Called after each plan, provisional ones included (metrics)."""
         self.on_failure: Callable[[], None] | None = None
         self.on_superseded: Callable[[], None] | None = None
         self._planning: tuple[WorkloadRules, ...] | None = None
         """The signature of the update in progress (what :meth:`superseded` compares the newest with)."""
+        self._version = -1
+        """Cache version of the view the update in progress was made from."""
         self._checked_at = float("-inf")
         self._spent = 0.0
         """CPU seconds of the last update, finished or abandoned (the pause after it)."""
@@ -110,13 +112,14 @@ class BackgroundPlanner:
             if self.process and multiprocessing.current_process().daemon:
                 log.warning("a daemonic process cannot start the planner process; planning on a thread instead")
                 self.process = False
+            publish = self._provisional if self.args.provisional_plans else None
             if self.process:
-                engine = PlannerProcess(self.args.settings(), superseded=self.superseded)
+                engine = PlannerProcess(self.args.settings(), superseded=self.superseded, publish=publish)
                 self.in_flight.shared = engine.busy
                 self._planner = engine
             else:
                 self._planner = Planner(
-                    self.args.settings(), pause=self.in_flight.wait_idle, superseded=self._throttled
+                    self.args.settings(), pause=self.in_flight.wait_idle, superseded=self._throttled, publish=publish
                 )
         return self._planner
 
@@ -182,7 +185,7 @@ class BackgroundPlanner:
         self._spent, self._refresh_at = 0.0, float("inf")
         try:
             view = self.cache.view()
-            self._planning = plan_signature(view.snapshot.rulebook)
+            self._planning, self._version = plan_signature(view.snapshot.rulebook), view.version
             plan = self._engine().update(view.snapshot, now=self.clock())
         except PlanSuperseded as exc:  # not a failure: the next update plans the newest workloads
             log.info("%s; planning again", exc)
@@ -209,6 +212,14 @@ class BackgroundPlanner:
             if self.on_plan is not None:
                 self.on_plan(plan)
         return plan
+
+    def _provisional(self, plan: Plan) -> None:
+        """The best plan so far of the full plan in progress (:attr:`Planner.publish`): requests use it until
+        the update ends (its view is the update's, its age counts from the update's start)."""
+        self._latest = _Latest(plan, self._version)
+        self.counts["provisional"] += 1
+        if self.on_plan is not None:
+            self.on_plan(plan)
 
     # -- the request path --
     def lookup(self, view: ClusterView) -> Plan | None:
@@ -249,6 +260,7 @@ class BackgroundPlanner:
             "staleReason": reason,
             "ageSeconds": round(plan.age(self.clock()), 3),
             "incremental": plan.incremental,
+            "provisional": plan.provisional,
             "cpuSeconds": round(plan.cpu_seconds, 4),
             "networkCost": round(plan.cost, 3),
             "failures": self.counts["failed"],

@@ -14,6 +14,13 @@ started elsewhere, a deleted pod, a changed replica count or a node that filled 
 pods concerned, followed by a short descent. The request path never plans: it reads the plan's free
 slots for one workload (:meth:`Plan.slots`, ``O(nodes)``).
 
+A full plan takes seconds at extender scale (its annealing runs and kicks), most of it improving a plan that
+is already usable: a :class:`Planner` given ``publish`` hands it the best plan so far while a full plan is
+under way (:attr:`Plan.provisional`): after the greedy starts and their descent (a few hundredths of the
+full plan's CPU) and after each annealing run that improves on it, so that pods arriving meanwhile follow a
+plan rather than none. The plan :meth:`Planner.update` returns is the final one; a provisional plan is never
+repaired.
+
 A full plan can be abandoned: a :class:`Planner` given ``superseded`` asks it whenever its search pauses
 and raises :class:`PlanSuperseded` when it answers ``True`` (the caller has seen workloads change so that
 the plan would be out of date when done). The planner then keeps its previous plan and search, as if that
@@ -133,6 +140,8 @@ class Plan:
     """The rules it planned from (:func:`plan_signature`)."""
     reason: str = ""
     """Why it was planned anew (one of :data:`FULL_PLAN_REASONS`); ``""`` for a repair."""
+    provisional: bool = False
+    """The best plan so far of a full plan still under way (:attr:`Planner.publish`), not its result."""
 
     def covers(self, snapshot: Snapshot) -> bool:
         """The plan is over the snapshot's node set (in the same positions)."""
@@ -175,12 +184,17 @@ class Planner:
         settings: PlanSettings | None = None,
         pause: Callable[[], None] | None = None,
         superseded: Callable[[], bool] | None = None,
+        publish: Callable[[Plan], None] | None = None,
     ) -> None:
         self.settings = settings or PlanSettings()
         self.pause = pause
         """Handed to the search (:attr:`CountSearch.pause`): called every few hundred steps."""
         self.superseded = superseded
         """Asked after each pause of a full plan's search; ``True`` abandons the plan (:class:`PlanSuperseded`)."""
+        self.publish = publish
+        """Called during a full plan with the best plan so far (:attr:`Plan.provisional`): after the greedy
+        starts and after each annealing run that improves on it except the last (whose plan
+        :meth:`update` returns). Not called by repairs, nor for a single pending pod."""
         self._search: CountSearch | None = None
         """The search state, in canonical node order (:attr:`_order`)."""
         self._inputs: PlanInputs | None = None
@@ -199,32 +213,65 @@ class Planner:
             return None
         previous = self._inputs if self._search is not None and self._order is not None else None
         reason = "first" if previous is None else previous.change(inputs)
-        search = self._full(snapshot, inputs, start) if reason else self._repair(self._canonical(inputs.problem))
+        if reason:
+            search = self._full(snapshot, inputs, start, self._publisher(snapshot, inputs, now, reason, start))
+        else:
+            search = self._repair(self._canonical(inputs.problem))
         self._search, self._inputs = search, inputs
+        self.plan = self._plan_of(search, snapshot, inputs, now, reason, start)
+        return self.plan
+
+    def _plan_of(
+        self,
+        search: CountSearch,
+        snapshot: Snapshot,
+        inputs: PlanInputs,
+        now: float,
+        reason: str,
+        started: float,
+        provisional: bool = False,
+    ) -> Plan:
         assert self._order is not None
         total = np.empty_like(search.x)
         total[:, self._order] = search.p.fixed + search.x
-        self.plan = Plan(
+        return Plan(
             inputs.keys,
             inputs.nodes,
             total,
             now,
             not reason,
-            time.process_time() - start,
+            time.process_time() - started,
             search.pair_cost(),
             plan_signature(snapshot.rulebook),
             reason,
+            provisional,
         )
-        return self.plan
 
-    def _full(self, snapshot: Snapshot, inputs: PlanInputs, started: float) -> CountSearch:
+    def _publisher(
+        self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float
+    ) -> Callable[[CountSearch], None] | None:
+        """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan."""
+        publish = self.publish
+        if publish is None:
+            return None
+        return lambda search: publish(self._plan_of(search, snapshot, inputs, now, reason, started, True))
+
+    def _full(
+        self,
+        snapshot: Snapshot,
+        inputs: PlanInputs,
+        started: float,
+        publish: Callable[[CountSearch], None] | None = None,
+    ) -> CountSearch:
         """A full plan's search; when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so
         that the previous search stays repairable."""
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
         try:
-            search = self._solve(self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in starts])
+            search = self._solve(
+                self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in starts], publish
+            )
         except PlanSuperseded:
             self._order = previous
             raise PlanSuperseded(time.process_time() - started) from None
@@ -237,12 +284,15 @@ class Planner:
         if self.superseded is not None and self.superseded():
             raise PlanSuperseded
 
-    def _solve(self, p: CountProblem, anchors: list[int | None]) -> CountSearch:
+    def _solve(
+        self, p: CountProblem, anchors: list[int | None], publish: Callable[[CountSearch], None] | None = None
+    ) -> CountSearch:
         """Greedy insertion from each anchor and descent; then :meth:`restarts` runs of annealing, descent and
         kicks, run ``i`` from the ``i``-th best start (cycling), each with a generator derived from the seed; the
         best run is kept. Where the first pod goes decides where the application grows, and a single-pod
         search rarely moves a whole application later, so the starts cover every zone that could host it, and
-        the runs improve different ones rather than one start's basin only."""
+        the runs improve different ones rather than one start's basin only. ``publish`` is called with the
+        best start and then with each better run but the last (the search is not changed by it)."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
@@ -257,12 +307,17 @@ class Planner:
         if pending <= 1:
             return search
         best, best_value = search, search.quick_value()
-        for run in range(self.restarts(len(p.room_cpu), pending)):
+        runs = self.restarts(len(p.room_cpu), pending)
+        if publish is not None:
+            publish(best)
+        for run in range(runs):
             base = starts[run % len(starts)][1]
             start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
             candidate = self._improve(start, pending)
             if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
                 best, best_value = candidate, value
+                if publish is not None and run < runs - 1:
+                    publish(best)
         return best
 
     def restarts(self, nodes: int, pending: int) -> int:

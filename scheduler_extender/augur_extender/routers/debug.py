@@ -42,6 +42,8 @@ class PlanState(BaseModel):
     """Why a ``stale`` plan is not used (node set changed, workloads changed, too old)."""
     ageSeconds: float | None = None  # noqa: N815 - wire name
     incremental: bool | None = None
+    provisional: bool | None = None
+    """The best plan so far of a full plan still under way (``provisionalPlans``)."""
     cpuSeconds: float | None = None  # noqa: N815 - wire name
     networkCost: float | None = None  # noqa: N815 - wire name
     failures: int | None = None

@@ -14,6 +14,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from augur.placement import ScoringConfig
+from augur.placement.plan import Plan
 from augur_extender import service
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
@@ -499,7 +501,7 @@ def test_a_full_plan_overtaken_by_a_new_workload_is_abandoned_and_the_next_plans
 
     monkeypatch.setattr(planner.in_flight, "wait_idle", pause_while_pods_arrive)
     assert planner.run_once() is None
-    assert planner.counts == {"full": 0, "incremental": 0, "failed": 0, "superseded": 1}
+    assert planner.counts == {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 1}
     assert planner.pause_after(planner._spent) == planner.interval  # its CPU counts in the share
     assert planner._latest is None and not planner.superseded()  # nothing in progress
     plan = planner.run_once()
@@ -561,3 +563,64 @@ def _deps(rules: list[Any], i: int, rng: np.random.Generator) -> list[Any]:
 
     peers = rng.choice(len(rules), size=3, replace=False)
     return [DependencyRule(rules[int(j)].key, float(rng.integers(1, 100))) for j in peers if int(j) != i]
+
+
+def test_a_full_plan_under_way_serves_its_best_plan_so_far_and_can_be_turned_off() -> None:
+    """``provisionalPlans`` (default on): while a full plan searches, requests score against its best plan so
+    far (current for the update's view, shown as provisional, counted apart in /metrics); the final plan
+    replaces it. Off: nothing is published before the update ends."""
+    cache = planned_cache()
+    st = state(cache, Clock())
+    planner = st.planner
+    assert planner is not None and planner.args.provisional_plans
+    seen: list[tuple[bool, bool, Any]] = []
+    metrics = planner.on_plan
+    assert metrics is not None
+
+    def observe(plan: Plan) -> None:
+        described = planner.describe(cache.view())
+        seen.append((plan.provisional, planner.lookup(cache.view()) is plan, described.get("provisional")))
+        metrics(plan)
+
+    planner.on_plan = observe
+    plan = planner.run_once()
+    assert plan is not None and not plan.provisional
+    assert seen[0] == (True, True, True)  # requests during the search see the provisional plan, current
+    assert seen[-1] == (False, True, False) and planner.lookup(cache.view()) is plan
+    assert planner.counts["provisional"] == len(seen) - 1 >= 1 and planner.counts["full"] == 1
+    text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
+    assert 'augur_extender_plans_total{kind="full"} 1.0' in text  # provisional plans are not full plans
+    assert f'augur_extender_plans_total{{kind="provisional"}} {len(seen) - 1}.0' in text
+    off = ScoringConfig(plan=replace(ScoringConfig().plan, provisional_plans=False))
+    quiet = ExtenderState.build(planned_cache(), Settings(planner_process=False, scoring=off)).planner
+    assert quiet is not None
+    kinds: list[bool] = []
+    quiet.on_plan = lambda p: kinds.append(p.provisional)
+    assert quiet.run_once() is not None and kinds == [False] and quiet.counts["provisional"] == 0
+
+
+def test_the_planner_process_forwards_provisional_plans_with_their_names() -> None:
+    """The child sends each provisional plan before its answer; the parent restores node names and rules and
+    hands it over while it waits. The final plan is the pure planner's."""
+    from augur.placement import NodeInfo, Snapshot, WorkloadRules
+    from augur.placement.plan import Planner, PlanSettings
+
+    rng = np.random.default_rng(7)
+    nodes = [NodeInfo(f"n{i:03d}", zone=f"z{i % 8}", region=f"r{i % 2}", cpu=16, memory=64) for i in range(32)]
+    rules = [
+        WorkloadRules(f"w{i}", (), replicas=int(rng.integers(3, 8)), pod_cpu=1.0, pod_memory=1.0) for i in range(12)
+    ]
+    rules = [replace(r, dependencies=tuple(_deps(rules, i, rng))) for i, r in enumerate(rules)]
+    snap = Snapshot.build(nodes, rules=rules)
+    quick = PlanSettings(anneal_steps=5_000, kicks=5, starts=2, restarts=3)
+    published: list[Plan] = []
+    engine = PlannerProcess(quick, publish=published.append)
+    try:
+        got, expected = engine.update(snap), Planner(quick).update(snap)
+        assert got is not None and expected is not None
+        np.testing.assert_array_equal(got.total, expected.total)
+        assert published and all(p.provisional for p in published)
+        assert all(p.nodes == snap.table.names_tuple and p.signature == got.signature for p in published)
+        assert all(p.cost >= got.cost - 1e-9 for p in published)
+    finally:
+        engine.close()

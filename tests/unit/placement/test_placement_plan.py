@@ -11,6 +11,7 @@ import pytest
 from augur.placement import (
     DependencyRule,
     NodeInfo,
+    Occupancy,
     PeerPlacement,
     PodInfo,
     RuleBook,
@@ -19,7 +20,15 @@ from augur.placement import (
     WorkloadRules,
     score_nodes,
 )
-from augur.placement.plan import Planner, PlanSettings, PlanSuperseded, needs_new_plan, plan_pending, plan_signature
+from augur.placement.plan import (
+    Plan,
+    Planner,
+    PlanSettings,
+    PlanSuperseded,
+    needs_new_plan,
+    plan_pending,
+    plan_signature,
+)
 from augur.placement.search import CountSearch
 from augur.placement.topology import DistanceLevels, TopologyModel
 
@@ -380,3 +389,28 @@ def test_an_abandoned_full_plan_leaves_the_previous_plan_and_its_repairs_as_they
     give_up = False
     replanned = planner.update(more, now=4.0)
     assert replanned is not None and replanned.reason == "workloads" and "cache" in replanned.workloads
+
+
+def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as_without() -> None:
+    """With ``publish``, a full plan hands over provisional plans while it searches: first the best greedy
+    start (every pending pod placed), then each better annealing run but the last; each is complete, made at
+    the update's time from its rules, never better than the final plan, which is the plan made without
+    ``publish``. Repairs publish nothing."""
+    snap = _chain_of_five(["n0", "n1", "n2"])
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=4, starts=2)
+    published: list[Plan] = []
+    planner = Planner(settings, publish=published.append)
+    plan, expected = planner.update(snap, now=7.0), Planner(settings).update(snap, now=7.0)
+    assert plan is not None and expected is not None and not plan.provisional
+    np.testing.assert_array_equal(plan.total, expected.total)
+    assert 1 <= len(published) <= planner.restarts(3, int(plan.total.sum()))
+    for early in published:
+        assert early.provisional and not early.incremental and early.reason == "first" and early.made_at == 7.0
+        assert early.workloads == plan.workloads and early.signature == plan.signature and early.covers(snap)
+        np.testing.assert_allclose(early.total.sum(axis=1), plan.total.sum(axis=1))  # every replica placed
+        assert early.cost >= plan.cost - 1e-9 and early.cpu_seconds <= plan.cpu_seconds
+    assert published[0].cost >= published[-1].cost - 1e-9
+    count = len(published)
+    followed = Snapshot(snap.table, Occupancy({plan.workloads[0]: {"n0": 1}}), snap.rulebook)
+    repaired = planner.update(followed, now=8.0)
+    assert repaired is not None and repaired.incremental and len(published) == count

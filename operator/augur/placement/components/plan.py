@@ -14,10 +14,12 @@ simulator): ``passes``, ``annealSteps`` (at most; also at most 60,000,000 / node
 search after annealing, each a ruin and recreate of related workloads put back from a random node, at most
 5,000 / nodes), ``restarts``
 (independent runs of annealing and kicks, each from the next-best start, with seeds derived from ``seed``,
-the best kept; at most 200,000 / (nodes x pending pods), at least one); and
+the best kept; at most 200,000 / (nodes x pending pods), at least one);
 ``maxAgeSeconds``, past which
 the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
-counts, pod sizes or traffic changed is stale at once).
+counts, pod sizes or traffic changed is stale at once); and ``provisionalPlans`` (default true): while a
+full plan is under way, the extender scores against its best plan so far (after the greedy starts, then
+after each better annealing run) instead of none (:attr:`~augur.placement.plan.Planner.publish`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class PlanArgs:
     starts: int = PlanSettings.starts
     kicks: int = PlanSettings.kicks
     restarts: int = PlanSettings.restarts
+    provisional_plans: bool = True
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
