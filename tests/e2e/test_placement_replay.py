@@ -223,6 +223,23 @@ def test_shuffled_node_order_gives_the_same_cost(cluster: Cluster, tmp_path: Pat
     assert within(costs[0], costs[1]), costs
 
 
+@pytest.mark.parametrize("mode", [{"wait_for_plan": False}, {"burst": True}], ids=["one-by-one", "burst"])
+def test_ungated_arrivals_place_every_pod(cluster: Cluster, tmp_path: Path, mode: dict[str, bool]) -> None:
+    """Without the plan gate (``--no-wait-for-plan``: one pod at a time; ``--burst``: every Deployment scaled
+    at once) no pod carries the scheduling gate and every pod is placed (before, ``--no-wait-for-plan``
+    created gated pods it never released: none was scheduled)."""
+    sc = three_tier()
+    started = time.monotonic()
+    with session(cluster, tmp_path, sc, variants=("augur",), bind_timeout=60.0, **mode) as s:
+        assert not s._gated()
+        outcome = s.run_pass("augur")
+    report = replay_report(sc, {"augur": outcome}, search_rounds=0)
+    print(mode, "network cost", report["augur"]["network_cost"], "in", round(time.monotonic() - started, 1), "s")
+    assert outcome.unplaced == 0
+    assert sorted(outcome.assignment) == sorted(pod for _, pod in sc.pods())
+    assert set(outcome.assignment.values()) <= {n.name for n in sc.nodes}
+
+
 def test_sessions_back_to_back_remove_their_crds_and_reinstall_one_still_being_deleted(
     cluster: Cluster, tmp_path: Path
 ) -> None:

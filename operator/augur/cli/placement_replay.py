@@ -1,5 +1,5 @@
 """``augur placement replay SCENARIO.yaml [--json] [--seed N] [--node-order ORDER] [--without-extender]
-[--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok nodes), with and without the extender."""
+[--no-wait-for-plan] [--burst] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok nodes), with and without the extender."""
 
 from __future__ import annotations
 
@@ -32,6 +32,11 @@ def register(sub: Any) -> None:
         "--no-wait-for-plan",
         action="store_true",
         help="do not hold each pod (scheduling gate) until the extender's plan has a slot for it",
+    )
+    r.add_argument(
+        "--burst",
+        action="store_true",
+        help="scale every Deployment to its replicas at once, without the gate (as when an application is installed)",
     )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
@@ -85,6 +90,7 @@ def _replay(args: argparse.Namespace) -> int:
         node_order=node_order(len(scenario.nodes), args.node_order, scenario.seed),
         search_rounds=max(0, args.rounds),
         wait_for_plan=not args.no_wait_for_plan,
+        burst=args.burst,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

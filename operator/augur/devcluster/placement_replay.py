@@ -3,7 +3,9 @@
 The scenario's nodes become kwok nodes, its distances a ``NetworkTopology``, each workload a
 ``WorkloadProfile`` and a ``Deployment``. The Deployments are scaled up one pod at a time in the
 scenario's order (the order ``augur placement simulate`` places them in), each pod waiting until
-kube-scheduler has bound it (or marked it unschedulable). The replay runs its own kube-scheduler
+kube-scheduler has bound it (or marked it unschedulable); with the planner on, each ``augur`` pod waits
+behind a scheduling gate until the extender's plan has a slot for it (``--no-wait-for-plan``: not). With
+``burst``, every Deployment is scaled to its replicas at once instead, without the gate. The replay runs its own kube-scheduler
 (``schedulerName: augur-replay``; kube-scheduler's default plugins) with the shipped extender entry
 (:data:`SHIPPED_EXTENDER`, the one of ``examples/scheduler/kube-scheduler-config.yaml``) for the
 ``augur`` pass and without any extender for the ``default`` pass, one pass after the other on the same
@@ -82,6 +84,10 @@ class ReplayOptions:
     pods go to the scheduler at once (the first pod of a workload is then scored before any plan knows
     its size)."""
     plan_timeout: float = 30.0
+    burst: bool = False
+    """Every Deployment scaled to its replicas at once, without the gate: the pods reach kube-scheduler as
+    the ReplicaSet controller creates them, as when an application is installed (the extender plans while
+    they are being scheduled; which pods go before the plan depends on timing)."""
 
 
 def _stderr(message: str) -> None:
@@ -165,7 +171,7 @@ class ReplaySession:
         ns = self.names.namespace(variant)
         started = time.monotonic()
         self.kube.create_namespace(ns, self.names.run)
-        gated = variant == "augur" and self._planning()
+        gated = variant == "augur" and self._gated()
         for wl in self.sc.workloads:
             self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl))
             self.kube.create_deployment(deployment_manifest(wl, ns, self.names, gated))
@@ -188,10 +194,32 @@ class ReplaySession:
         return outcome
 
     def _place_all(self, ns: str, watch: PodWatch, after: Callable[[int], None]) -> Outcome:
+        mapping = self._burst(ns, watch, after) if self.options.burst else self._one_by_one(ns, watch, after)
         scenario_node = {name: self.sc.nodes[i].name for i, name in enumerate(self.names.nodes)}
+        final = watch.nodes()
+        assignment = {pod: scenario_node[final[uid]] for uid, pod in mapping.items() if final.get(uid) in scenario_node}
+        return Outcome(assignment, sum(wl.replicas for wl in self.sc.workloads) - len(assignment))
+
+    def _burst(self, ns: str, watch: PodWatch, after: Callable[[int], None]) -> dict[str, str]:
+        """Scale every Deployment to its replicas at once; name each workload's pods in creation order."""
+        for wl in self.sc.workloads:
+            if wl.replicas > 0:
+                self.kube.scale(ns, wl.name, wl.replicas)
+        mapping: dict[str, str] = {}
+        for w, pod in self.sc.pods():
+            mapping[self._new_pod(ns, watch, self.sc.workloads[w].name, set(mapping))] = pod
+        for index, (uid, pod) in enumerate(mapping.items()):
+            if not watch.wait_settled(uid, self.options.bind_timeout):
+                self.progress(f"pod {pod} neither bound nor unschedulable after {self.options.bind_timeout:.0f} s")
+            after(index)
+        return mapping
+
+    def _one_by_one(self, ns: str, watch: PodWatch, after: Callable[[int], None]) -> dict[str, str]:
+        """Scale the Deployments up one pod at a time in the scenario's order, each pod settled before the
+        next (behind the gate until the plan has a slot for it, when :meth:`_gated`)."""
         mapping: dict[str, str] = {}
         counts = [0] * len(self.sc.workloads)
-        gated = self._planning() and self.extender is not None and self.options.wait_for_plan
+        gated = self._gated() and self.extender is not None
         held: dict[int, str] = {}
         if gated:
             # One pod of every workload first, held at the gate: the extender learns every workload's pod
@@ -218,9 +246,7 @@ class ReplaySession:
             if not watch.wait_settled(uid, self.options.bind_timeout):
                 self.progress(f"pod {pod} neither bound nor unschedulable after {self.options.bind_timeout:.0f} s")
             after(index)
-        final = watch.nodes()
-        assignment = {pod: scenario_node[final[uid]] for uid, pod in mapping.items() if final.get(uid) in scenario_node}
-        return Outcome(assignment, sum(wl.replicas for wl in self.sc.workloads) - len(assignment))
+        return mapping
 
     @staticmethod
     def _new_pod(ns: str, watch: PodWatch, app: str, known: set[str]) -> str:
@@ -231,6 +257,10 @@ class ReplaySession:
 
     def _planning(self) -> bool:
         return self.sc.scoring.plan.weight > 0 and "--no-planner" not in self.options.extender_args
+
+    def _gated(self) -> bool:
+        """The ``augur`` pass's pods wait at the gate for the plan (never in a burst)."""
+        return self._planning() and self.options.wait_for_plan and not self.options.burst
 
     def _wait_for_plan(self, ns: str, pod: str) -> bool:
         """Until the extender's current plan has a free slot for the pod's workload (its explanation)."""
@@ -337,6 +367,7 @@ def replay(
     report["replay"] = {
         "nodeOrder": listed,
         "extender": dict(options.extender or SHIPPED_EXTENDER),
+        "arrival": "burst" if options.burst else ("gated" if options.wait_for_plan else "one by one"),
         "seconds": round(time.monotonic() - started, 1),
     }
     return report
