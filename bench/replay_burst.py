@@ -1,0 +1,149 @@
+"""A burst on the real kube-scheduler: every Deployment of a generated scenario scaled to its replicas at once
+(``augur placement replay --burst``: no gate, the pods reach kube-scheduler as the ReplicaSet controller
+creates them, as when an application is installed), with the extender's provisional plans on (the default
+since 2026-12-04) and off, alternating, repeated; kube-scheduler alone once per node order; the best found
+offline. The extender starts with each pass, so its first plan is made while the burst is being scheduled:
+which pods go before a plan depends on timing, hence the repeats.
+
+Rule, written down before the first run: ``provisionalPlans`` stays on by default if the geometric mean over
+scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more
+than 10 % above its worst run without; otherwise the default becomes off.
+
+Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
+       [--orders scenario,reversed] [--repeats 2] [--out replay_burst.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import code_version, machine, write
+from placement_scenarios import generate
+
+from augur.cli.placement_replay import node_order
+from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
+from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate
+
+VARIANTS = {"provisional": True, "final_only": False}
+"""Variant name -> ``plan.provisionalPlans``."""
+
+
+def with_provisional(raw: dict[str, Any], on: bool) -> dict[str, Any]:
+    scoring = dict(raw.get("scoring") or {})
+    scoring["plan"] = {**(scoring.get("plan") or {}), "provisionalPlans": on}
+    return {**raw, "scoring": scoring}
+
+
+def one_pass(raw: dict[str, Any], variant: str, order: tuple[int, ...], kc: Path, work: Path, tools: Any) -> Outcome:
+    sc = parse_scenario(raw)
+    options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0)
+    with ReplaySession(sc, kc, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
+        return s.run_pass(variant)
+
+
+def run_scenario(raw: dict[str, Any], orders: list[str], repeats: int, kc: Path, work: Path, tools: Any) -> dict:
+    sc = parse_scenario(raw)
+    predicted = simulate(sc, search_rounds=100)
+    runs: list[dict[str, Any]] = []
+    outcomes: list[Outcome] = []
+    for how in orders:
+        order = node_order(len(sc.nodes), how, sc.seed)
+        for repeat in range(repeats):
+            for name, on in VARIANTS.items():
+                t = time.monotonic()
+                got = one_pass(with_provisional(raw, on), "augur", order, kc, work, tools)
+                outcomes.append(got)
+                seconds = round(time.monotonic() - t, 1)
+                runs.append({"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds})
+        t = time.monotonic()
+        got = one_pass(raw, "default", order, kc, work, tools)
+        outcomes.append(got)
+        seconds = round(time.monotonic() - t, 1)
+        runs.append({"order": how, "repeat": 0, "variant": "default", "outcome": got, "seconds": seconds})
+    distances = node_distances(sc)
+    best_sim = Outcome(predicted["best"]["assignment"], predicted["best"]["unplaced"])
+    best, _ = find_best(sc, [best_sim, *outcomes], distances, 100)
+    best_cost = min(best.report(sc, distances)["network_cost"], predicted["best"]["network_cost"])
+    row: dict[str, Any] = {
+        "pods": sum(w.replicas for w in sc.workloads),
+        "nodes": len(sc.nodes),
+        "workloads": len(sc.workloads),
+        "best_cost": best_cost,
+        "simulated_gated": {k: predicted[k]["network_cost"] for k in ("augur", "default")},
+        "runs": [],
+    }
+    for run in runs:
+        report = run["outcome"].report(sc, distances)
+        row["runs"].append(
+            {k: run[k] for k in ("order", "repeat", "variant", "seconds")}
+            | {
+                "cost": report["network_cost"],
+                "vs_best": round(report["network_cost"] / best_cost, 4),
+                "unplaced": report["unplaced"],
+            }
+        )
+    for name in (*VARIANTS, "default"):
+        ratios = [r["vs_best"] for r in row["runs"] if r["variant"] == name]
+        row[name] = {"mean": round(statistics.fmean(ratios), 4), "worst": max(ratios), "best": min(ratios)}
+    return row
+
+
+def decide(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ratios = [r["provisional"]["mean"] / r["final_only"]["mean"] for r in rows]
+    geo = math.exp(statistics.fmean(math.log(x) for x in ratios))
+    worse = [i for i, r in enumerate(rows) if r["provisional"]["worst"] > 1.10 * r["final_only"]["worst"]]
+    return {
+        "geomean_mean_cost_provisional_over_final_only": round(geo, 4),
+        "scenarios_whose_worst_run_is_over_10pct_worse": len(worse),
+        "keep_provisional_default": geo < 1 and not worse,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--families", default="groups,fanin")
+    ap.add_argument("--sizes", default="50,100")
+    ap.add_argument("--seed", type=int, default=40)
+    ap.add_argument("--orders", default="scenario,reversed")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--out", default="replay_burst.json")
+    args = ap.parse_args()
+    started = machine()
+    rows = []
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="replay-burst-") as tmp, replay_cluster(None, Path(tmp)) as (kc, tools):
+        for family in args.families.split(","):
+            for size in [int(s) for s in args.sizes.split(",")]:
+                raw = generate(family, size, args.seed)
+                row = run_scenario(raw, args.orders.split(","), args.repeats, kc, Path(tmp), tools)
+                row.update(family=family, size=size, seed=args.seed)
+                rows.append(row)
+                print(json.dumps({k: row[k] for k in ("family", "size", *VARIANTS, "default")}), file=sys.stderr)
+    result = {
+        "benchmark": "replay_burst",
+        "definition": "facts.md section 5; every Deployment scaled at once, real kube-scheduler v1.36.3, kwok nodes",
+        "machine": {**started, "load_average_at_end": list(os.getloadavg())},
+        "extender": {"entry": SHIPPED_EXTENDER, "variants": {k: {"provisionalPlans": v} for k, v in VARIANTS.items()}},
+        **code_version(),
+        "protocol": {"orders": args.orders.split(","), "repeats": args.repeats, "alternating": list(VARIANTS)},
+        "seconds": round(time.monotonic() - t0, 1),
+        "decision": decide(rows),
+        "rows": rows,
+    }
+    print(json.dumps(result["decision"], indent=2))
+    print(f"-> {write(args.out, result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
