@@ -1,5 +1,6 @@
 """``augur placement replay SCENARIO.yaml [--json] [--seed N] [--node-order ORDER] [--without-extender]
-[--no-wait-for-plan] [--burst] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok nodes), with and without the extender."""
+[--no-wait-for-plan] [--burst] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok nodes), with
+and without the extender."""
 
 from __future__ import annotations
 

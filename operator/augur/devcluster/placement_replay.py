@@ -5,9 +5,9 @@ The scenario's nodes become kwok nodes, its distances a ``NetworkTopology``, eac
 scenario's order (the order ``augur placement simulate`` places them in), each pod waiting until
 kube-scheduler has bound it (or marked it unschedulable); with the planner on, each ``augur`` pod waits
 behind a scheduling gate until the extender's plan has a slot for it (``--no-wait-for-plan``: not). With
-``burst``, every Deployment is scaled to its replicas at once instead, without the gate. The replay runs its own kube-scheduler
-(``schedulerName: augur-replay``; kube-scheduler's default plugins) with the shipped extender entry
-(:data:`SHIPPED_EXTENDER`, the one of ``examples/scheduler/kube-scheduler-config.yaml``) for the
+``burst``, every Deployment is scaled to its replicas at once instead, without the gate. The replay runs
+its own kube-scheduler (``schedulerName: augur-replay``; kube-scheduler's default plugins) with the shipped
+extender entry (:data:`SHIPPED_EXTENDER`, the one of ``examples/scheduler/kube-scheduler-config.yaml``) for the
 ``augur`` pass and without any extender for the ``default`` pass, one pass after the other on the same
 nodes, each in its own namespace that is deleted (and waited for) before the next pass.
 

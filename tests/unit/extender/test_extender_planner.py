@@ -565,12 +565,13 @@ def _deps(rules: list[Any], i: int, rng: np.random.Generator) -> list[Any]:
     return [DependencyRule(rules[int(j)].key, float(rng.integers(1, 100))) for j in peers if int(j) != i]
 
 
-def test_a_full_plan_under_way_serves_its_best_plan_so_far_and_can_be_turned_off() -> None:
-    """``provisionalPlans`` (default on): while a full plan searches, requests score against its best plan so
+def test_a_full_plan_under_way_serves_its_best_plan_so_far_when_asked_to() -> None:
+    """``provisionalPlans`` (default off): while a full plan searches, requests score against its best plan so
     far (current for the update's view, shown as provisional, counted apart in /metrics); the final plan
     replaces it. Off: nothing is published before the update ends."""
     cache = planned_cache()
-    st = state(cache, Clock())
+    on = ScoringConfig(plan=replace(ScoringConfig().plan, provisional_plans=True))
+    st = ExtenderState.build(cache, Settings(planner_process=False, scoring=on))
     planner = st.planner
     assert planner is not None and planner.args.provisional_plans
     seen: list[tuple[bool, bool, Any]] = []
@@ -591,9 +592,8 @@ def test_a_full_plan_under_way_serves_its_best_plan_so_far_and_can_be_turned_off
     text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
     assert 'augur_extender_plans_total{kind="full"} 1.0' in text  # provisional plans are not full plans
     assert f'augur_extender_plans_total{{kind="provisional"}} {len(seen) - 1}.0' in text
-    off = ScoringConfig(plan=replace(ScoringConfig().plan, provisional_plans=False))
-    quiet = ExtenderState.build(planned_cache(), Settings(planner_process=False, scoring=off)).planner
-    assert quiet is not None
+    quiet = ExtenderState.build(planned_cache(), Settings(planner_process=False)).planner
+    assert quiet is not None and not quiet.args.provisional_plans
     kinds: list[bool] = []
     quiet.on_plan = lambda p: kinds.append(p.provisional)
     assert quiet.run_once() is not None and kinds == [False] and quiet.counts["provisional"] == 0
