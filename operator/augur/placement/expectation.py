@@ -6,6 +6,11 @@ running pod yet will itself be drawn to *its* peers, so its expected distributio
 mean of its neighbours' distributions: the harmonic extension of the running placements over the
 dependency graph, computed by Jacobi iterations over the pending workloads reachable from the pod's
 pending peers. The pod's own workload counts through its running replicas only.
+
+With ``room``, each expected distribution is then kept to the nodes that still have room for one pod of
+that workload (CPU, memory, pod count), renormalized; where none of its mass has room, it moves to the
+fitting nodes nearest to it. Without, a pending workload is expected where its peers run even when they
+have filled those nodes.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from __future__ import annotations
 import numpy as np
 
 from augur.constants import FloatArray
+from augur.placement.constants import EPS
 from augur.placement.context import ScoringContext
+from augur.placement.distance import distance_sums
 
 
-def expectations(ctx: ScoringContext, hops: int) -> tuple[Placements, dict[str, FloatArray]]:
+def expectations(ctx: ScoringContext, hops: int, room: bool = False) -> tuple[Placements, dict[str, FloatArray]]:
     """Running placements and the expected distributions of pending workloads near the pod's workload
-    (``hops`` iterations; 0 → none)."""
-    key = f"expectations/{hops}"
+    (``hops`` iterations; 0 → none), kept to nodes with room for them with ``room``."""
+    key = f"expectations/{hops}/{room}"
     hit = ctx.memo.get(key)
     if hit is None:
         places = ctx.memo.setdefault("placements", Placements(ctx))
@@ -29,8 +36,34 @@ def expectations(ctx: ScoringContext, hops: int) -> tuple[Placements, dict[str, 
             pending = [p for p in ctx.snapshot.rulebook.peers(workload) if len(ctx.snapshot.placed(p)[0]) == 0]
             if pending:
                 expected = _harmonic(ctx, places, workload, pending, hops)
+                if room:
+                    expected = {w: _with_room(ctx, w, where) for w, where in expected.items()}
         hit = ctx.memo[key] = (places, expected)
     return hit
+
+
+def _with_room(ctx: ScoringContext, workload: str, where: FloatArray) -> FloatArray:
+    """``where`` kept to the nodes with room for one pod of ``workload`` (unchanged when its size is unknown
+    or no node has room)."""
+    rules = ctx.snapshot.rulebook.get(workload)
+    if rules is None or rules.pod_cpu is None:
+        return where
+    t = ctx.table
+    fits = (t.cpu - t.cpu_requested >= rules.pod_cpu - EPS) & (t.pods < t.max_pods - EPS)
+    fits &= t.memory - t.memory_requested >= (rules.pod_memory or 0.0) - EPS
+    if fits.all() or not fits.any():
+        return where
+    kept = np.where(fits, where, 0.0)
+    mass = float(kept.sum())
+    if mass > EPS:
+        return kept / mass
+    cand = np.flatnonzero(fits)
+    nz = np.flatnonzero(where)
+    far = distance_sums(t, cand, nz, where[nz])
+    nearest = cand[far <= far.min() + EPS]
+    out = np.zeros(len(where), dtype=np.float64)
+    out[nearest] = 1.0 / len(nearest)
+    return out
 
 
 class Placements:

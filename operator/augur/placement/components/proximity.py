@@ -13,7 +13,8 @@ extension: each pending workload is the traffic-weighted mean of its neighbours'
 The pod's own workload counts through its running replicas only, so a second replica is pulled to
 where the first went, and a pending peer two services away still pulls the pod towards the zone where
 that part of the application runs. Pending peers count with ``pendingPeerFactor`` times their traffic
-(0 leaves them out).
+(0 leaves them out). With ``pendingPeerRoom``, a pending peer is expected only on nodes that still have
+room for one of its pods (:func:`~augur.placement.expectation.expectations` ``room``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ProximityArgs:
     weight: float = 4.0
     pending_peer_factor: float = 1.0
     pending_peer_hops: int = 10
+    pending_peer_room: bool = False
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0)
@@ -44,7 +46,9 @@ class ProximityArgs:
         return errors + check_range(prefix, "pendingPeerFactor", self.pending_peer_factor, 0, 1)
 
 
-def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: int = 1) -> tuple[FloatArray, float]:
+def traffic_cost(
+    ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: int = 1, room: bool = False
+) -> tuple[FloatArray, float]:
     """``Σ T * expected mean distance`` per candidate, and the total traffic it covers."""
     cost = ctx.constant(0.0)
     traffic = 0.0
@@ -67,7 +71,7 @@ def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: in
         else:
             pending.append((peer, t))
     if pending and pending_peer_factor > 0 and hops > 0:
-        _, expected = expectations(ctx, hops)
+        _, expected = expectations(ctx, hops, room)
         for peer, t in pending:
             where = expected.get(peer)
             if where is not None:
@@ -80,7 +84,7 @@ def traffic_cost(ctx: ScoringContext, pending_peer_factor: float = 0.0, hops: in
 
 
 def score(ctx: ScoringContext, args: ProximityArgs) -> FloatArray:
-    cost, traffic = traffic_cost(ctx, args.pending_peer_factor, args.pending_peer_hops)
+    cost, traffic = traffic_cost(ctx, args.pending_peer_factor, args.pending_peer_hops, args.pending_peer_room)
     if traffic <= 0:
         return ctx.constant(float(MAX_DISTANCE))
     return MAX_DISTANCE - cost / traffic
