@@ -6,10 +6,12 @@ seeds of ``bench/placement_quality.py`` (``report`` 0-2 and ``dev2`` 10-13); not
 Costs are ÷ kube-scheduler alone's on the same scenario (below 1: the fallback beats it).
 
 ``--variant NAME=JSON`` adds a run of the fallback with other component arguments (scoring overrides over
-``{"plan": {"weight": 0}}``), for example ``--variant share='{"packing": {"peerShare": 1}}'``.
+``{"plan": {"weight": 0}}``), for example ``--variant share='{"packing": {"peerShare": 1}}'``;
+``--with-plan`` runs the shipped configuration (plan on) and the variants over it instead, to check that a
+change to the fallback does not cost anything once the plan exists.
 
 Usage: .venv/bin/python bench/fallback_components.py [--families fanin,groups,chain] [--sizes 50,100]
-       [--seeds 0,1,2,10,11,12,13] [--variant NAME=JSON ...] [--ablation/--no-ablation]
+       [--seeds 0,1,2,10,11,12,13] [--variant NAME=JSON ...] [--ablation/--no-ablation] [--with-plan]
        [--out fallback_components.json]
 """
 
@@ -34,11 +36,13 @@ from augur.sim.placement import node_distances, parse_scenario, simulate_default
 DEVELOPMENT_SEEDS = (0, 1, 2, 10, 11, 12, 13)
 
 
-def variants(extra: dict[str, dict[str, Any]], ablation: bool = True) -> dict[str, dict[str, Any]]:
-    """Scoring overrides: the fallback as shipped, without each other component (``ablation``), and ``extra``
-    (each over the fallback)."""
-    off: dict[str, Any] = {"plan": {"weight": 0}}
-    out: dict[str, dict[str, Any]] = {"no_plan": off}
+def variants(
+    extra: dict[str, dict[str, Any]], ablation: bool = True, with_plan: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Scoring overrides: the fallback as shipped (``with_plan``: the shipped configuration, plan on), without
+    each other component (``ablation``), and ``extra`` (each over the first)."""
+    off: dict[str, Any] = {} if with_plan else {"plan": {"weight": 0}}
+    out: dict[str, dict[str, Any]] = {"shipped" if with_plan else "no_plan": off}
     for c in COMPONENTS:
         if ablation and c.name != "plan":
             out[f"no_plan_no_{c.name}"] = {**off, c.name: {"weight": 0}}
@@ -68,10 +72,11 @@ def main() -> int:
     ap.add_argument("--seeds", default=",".join(map(str, DEVELOPMENT_SEEDS)))
     ap.add_argument("--variant", action="append", default=[], help="NAME=JSON scoring overrides over the fallback")
     ap.add_argument("--ablation", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--with-plan", action="store_true", help="keep the plan on (the variants as deployed)")
     ap.add_argument("--out", default="fallback_components.json")
     args = ap.parse_args()
     extra = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant}
-    runs = variants(extra, args.ablation)
+    runs = variants(extra, args.ablation, args.with_plan)
     started, t0 = machine(), time.monotonic()
     rows: list[dict[str, Any]] = []
     for family in args.families.split(","):
