@@ -9,8 +9,13 @@ Rule, written down before the first run: ``provisionalPlans`` stays on by defaul
 scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more
 than 10 % above its worst run without; otherwise the default becomes off.
 
+``--variant NAME=JSON`` (twice) compares two other scoring configurations instead (overrides over the
+extender's defaults, the first in each pair of alternating runs); ``decision`` then compares the first with
+the second under the same rule.
+
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
-       [--orders scenario,reversed] [--repeats 2] [--out replay_burst.json]
+       [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
+       [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -34,13 +39,14 @@ from augur.cli.placement_replay import node_order
 from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
 from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate
 
-VARIANTS = {"provisional": True, "final_only": False}
-"""Variant name -> ``plan.provisionalPlans``."""
+PROVISIONAL = {"provisional": {"plan": {"provisionalPlans": True}}, "final_only": {"plan": {"provisionalPlans": False}}}
+"""The variants it was written for: name -> scoring overrides."""
 
 
-def with_provisional(raw: dict[str, Any], on: bool) -> dict[str, Any]:
+def with_scoring(raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
     scoring = dict(raw.get("scoring") or {})
-    scoring["plan"] = {**(scoring.get("plan") or {}), "provisionalPlans": on}
+    for component, args in overrides.items():
+        scoring[component] = {**(scoring.get(component) or {}), **args}
     return {**raw, "scoring": scoring}
 
 
@@ -51,7 +57,15 @@ def one_pass(raw: dict[str, Any], variant: str, order: tuple[int, ...], kc: Path
         return s.run_pass(variant)
 
 
-def run_scenario(raw: dict[str, Any], orders: list[str], repeats: int, kc: Path, work: Path, tools: Any) -> dict:
+def run_scenario(
+    raw: dict[str, Any],
+    variants: dict[str, dict[str, Any]],
+    orders: list[str],
+    repeats: int,
+    kc: Path,
+    work: Path,
+    tools: Any,
+) -> dict[str, Any]:
     sc = parse_scenario(raw)
     predicted = simulate(sc, search_rounds=100)
     runs: list[dict[str, Any]] = []
@@ -59,9 +73,9 @@ def run_scenario(raw: dict[str, Any], orders: list[str], repeats: int, kc: Path,
     for how in orders:
         order = node_order(len(sc.nodes), how, sc.seed)
         for repeat in range(repeats):
-            for name, on in VARIANTS.items():
+            for name, overrides in variants.items():
                 t = time.monotonic()
-                got = one_pass(with_provisional(raw, on), "augur", order, kc, work, tools)
+                got = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools)
                 outcomes.append(got)
                 seconds = round(time.monotonic() - t, 1)
                 runs.append({"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds})
@@ -92,20 +106,20 @@ def run_scenario(raw: dict[str, Any], orders: list[str], repeats: int, kc: Path,
                 "unplaced": report["unplaced"],
             }
         )
-    for name in (*VARIANTS, "default"):
+    for name in (*variants, "default"):
         ratios = [r["vs_best"] for r in row["runs"] if r["variant"] == name]
         row[name] = {"mean": round(statistics.fmean(ratios), 4), "worst": max(ratios), "best": min(ratios)}
     return row
 
 
-def decide(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    ratios = [r["provisional"]["mean"] / r["final_only"]["mean"] for r in rows]
+def decide(rows: list[dict[str, Any]], first: str, second: str) -> dict[str, Any]:
+    ratios = [r[first]["mean"] / r[second]["mean"] for r in rows]
     geo = math.exp(statistics.fmean(math.log(x) for x in ratios))
-    worse = [i for i, r in enumerate(rows) if r["provisional"]["worst"] > 1.10 * r["final_only"]["worst"]]
+    worse = [i for i, r in enumerate(rows) if r[first]["worst"] > 1.10 * r[second]["worst"]]
     return {
-        "geomean_mean_cost_provisional_over_final_only": round(geo, 4),
+        f"geomean_mean_cost_{first}_over_{second}": round(geo, 4),
         "scenarios_whose_worst_run_is_over_10pct_worse": len(worse),
-        "keep_provisional_default": geo < 1 and not worse,
+        f"{first}_passes": geo < 1 and not worse,
     }
 
 
@@ -116,8 +130,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=40)
     ap.add_argument("--orders", default="scenario,reversed")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--variant", action="append", default=[], help="NAME=JSON scoring overrides (give two)")
     ap.add_argument("--out", default="replay_burst.json")
     args = ap.parse_args()
+    variants = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant} or PROVISIONAL
+    if len(variants) != 2:
+        ap.error("give two --variant NAME=JSON (or none)")
     started = machine()
     rows = []
     t0 = time.monotonic()
@@ -125,19 +143,19 @@ def main() -> int:
         for family in args.families.split(","):
             for size in [int(s) for s in args.sizes.split(",")]:
                 raw = generate(family, size, args.seed)
-                row = run_scenario(raw, args.orders.split(","), args.repeats, kc, Path(tmp), tools)
+                row = run_scenario(raw, variants, args.orders.split(","), args.repeats, kc, Path(tmp), tools)
                 row.update(family=family, size=size, seed=args.seed)
                 rows.append(row)
-                print(json.dumps({k: row[k] for k in ("family", "size", *VARIANTS, "default")}), file=sys.stderr)
+                print(json.dumps({k: row[k] for k in ("family", "size", *variants, "default")}), file=sys.stderr)
     result = {
         "benchmark": "replay_burst",
         "definition": "facts.md section 5; every Deployment scaled at once, real kube-scheduler v1.36.3, kwok nodes",
         "machine": {**started, "load_average_at_end": list(os.getloadavg())},
-        "extender": {"entry": SHIPPED_EXTENDER, "variants": {k: {"provisionalPlans": v} for k, v in VARIANTS.items()}},
+        "extender": {"entry": SHIPPED_EXTENDER, "variants": variants},
         **code_version(),
-        "protocol": {"orders": args.orders.split(","), "repeats": args.repeats, "alternating": list(VARIANTS)},
+        "protocol": {"orders": args.orders.split(","), "repeats": args.repeats, "alternating": list(variants)},
         "seconds": round(time.monotonic() - t0, 1),
-        "decision": decide(rows),
+        "decision": decide(rows, *variants),
         "rows": rows,
     }
     print(json.dumps(result["decision"], indent=2))
