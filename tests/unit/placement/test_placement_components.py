@@ -148,7 +148,7 @@ def test_proximity_pulls_a_replica_to_its_siblings_through_a_pending_peer(nodes:
 
 
 def test_proximity_with_pending_peer_room_expects_a_peer_only_where_it_fits(nodes: list[NodeInfo]) -> None:
-    """``pendingPeerRoom``: a pending peer expected on a full node is expected on the fitting nodes nearest to
+    """``pendingPeerRoom`` (default): a pending peer expected on a full node is expected on the fitting nodes nearest to
     it instead (b1 full: the zone-a nodes, 40 away); where part of its expected mass has room, only that part
     counts. Off: expected where its peer runs, full or not."""
     nodes[2] = NodeInfo("b1", zone="b", region="east", cpu=8, memory=32, cpu_requested=8)
@@ -162,7 +162,8 @@ def test_proximity_with_pending_peer_room_expects_a_peer_only_where_it_fits(node
     got = dict(zip(res.nodes, res.components["proximity"].tolist(), strict=True))
     # api expected half on a1, half on a2: on a1, half its traffic at 0 and half at the same zone's 10
     assert got == pytest.approx({"a1": 95.0, "a2": 95.0, "b1": 60.0, "c1": 0.0})
-    off = score_nodes(PodInfo("web-1", workload="web"), snap, None, only("proximity")).components["proximity"]
+    unmasked = replace(only("proximity"), proximity=ProximityArgs(weight=1.0, pending_peer_room=False))
+    off = score_nodes(PodInfo("web-1", workload="web"), snap, None, unmasked).components["proximity"]
     assert off.tolist() == pytest.approx([60.0, 60.0, 100.0, 0.0])
     two = Snapshot.build(nodes, placements=[PeerPlacement("web", "b1"), PeerPlacement("web", "a1")], rules=rules)
     kept = score_nodes(PodInfo("web-2", workload="web"), two, None, room).components["proximity"].tolist()

@@ -13,8 +13,11 @@ extension: each pending workload is the traffic-weighted mean of its neighbours'
 The pod's own workload counts through its running replicas only, so a second replica is pulled to
 where the first went, and a pending peer two services away still pulls the pod towards the zone where
 that part of the application runs. Pending peers count with ``pendingPeerFactor`` times their traffic
-(0 leaves them out). With ``pendingPeerRoom``, a pending peer is expected only on nodes that still have
-room for one of its pods (:func:`~augur.placement.expectation.expectations` ``room``).
+(0 leaves them out). With ``pendingPeerRoom`` (the default since 2026-12-04), a pending peer is expected
+only on nodes that still have room for one of its pods (:func:`~augur.placement.expectation.expectations`
+``room``): without it, the front ends of a fan-in application were all pulled to where the first ones ran
+(their shared back end "expected" there), filled that part of the cluster, and left the back end to land
+far away (``bench/fallback_components.py``; ``docs/placement.md``, "Without a plan").
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class ProximityArgs:
     weight: float = 4.0
     pending_peer_factor: float = 1.0
     pending_peer_hops: int = 10
-    pending_peer_room: bool = False
+    pending_peer_room: bool = True
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0)
