@@ -526,18 +526,11 @@ def test_the_planner_process_abandons_a_plan_when_told_and_keeps_its_previous_se
 ) -> None:
     """In the child as in process: the parent raises the shared flag when ``superseded`` says so, the child
     abandons the full plan, and its next update plans as the pure planner does."""
-    from augur.placement import NodeInfo, Snapshot, WorkloadRules
     from augur.placement.plan import Planner, PlanSettings, PlanSuperseded
     from augur_extender import planner_process
 
     monkeypatch.setattr(planner_process, "POLL_SECONDS", 0.001)
-    rng = np.random.default_rng(7)
-    nodes = [NodeInfo(f"n{i:03d}", zone=f"z{i % 8}", region=f"r{i % 2}", cpu=16, memory=64) for i in range(32)]
-    rules = [
-        WorkloadRules(f"w{i}", (), replicas=int(rng.integers(3, 8)), pod_cpu=1.0, pod_memory=1.0) for i in range(12)
-    ]
-    rules = [replace(r, dependencies=tuple(_deps(rules, i, rng))) for i, r in enumerate(rules)]
-    snap = Snapshot.build(nodes, rules=rules)
+    snap = _twelve_workloads()
     asked: list[int] = []
 
     def superseded() -> bool:
@@ -556,6 +549,19 @@ def test_the_planner_process_abandons_a_plan_when_told_and_keeps_its_previous_se
         np.testing.assert_array_equal(got.total, expected.total)
     finally:
         engine.close()
+
+
+def _twelve_workloads() -> Any:
+    """32 nodes in 8 zones, 12 workloads of 3-7 one-core pods, each talking to up to 3 others (seeded)."""
+    from augur.placement import NodeInfo, Snapshot, WorkloadRules
+
+    rng = np.random.default_rng(7)
+    nodes = [NodeInfo(f"n{i:03d}", zone=f"z{i % 8}", region=f"r{i % 2}", cpu=16, memory=64) for i in range(32)]
+    rules = [
+        WorkloadRules(f"w{i}", (), replicas=int(rng.integers(3, 8)), pod_cpu=1.0, pod_memory=1.0) for i in range(12)
+    ]
+    rules = [replace(r, dependencies=tuple(_deps(rules, i, rng))) for i, r in enumerate(rules)]
+    return Snapshot.build(nodes, rules=rules)
 
 
 def _deps(rules: list[Any], i: int, rng: np.random.Generator) -> list[Any]:
@@ -602,16 +608,9 @@ def test_a_full_plan_under_way_serves_its_best_plan_so_far_when_asked_to() -> No
 def test_the_planner_process_forwards_provisional_plans_with_their_names() -> None:
     """The child sends each provisional plan before its answer; the parent restores node names and rules and
     hands it over while it waits. The final plan is the pure planner's."""
-    from augur.placement import NodeInfo, Snapshot, WorkloadRules
     from augur.placement.plan import Planner, PlanSettings
 
-    rng = np.random.default_rng(7)
-    nodes = [NodeInfo(f"n{i:03d}", zone=f"z{i % 8}", region=f"r{i % 2}", cpu=16, memory=64) for i in range(32)]
-    rules = [
-        WorkloadRules(f"w{i}", (), replicas=int(rng.integers(3, 8)), pod_cpu=1.0, pod_memory=1.0) for i in range(12)
-    ]
-    rules = [replace(r, dependencies=tuple(_deps(rules, i, rng))) for i, r in enumerate(rules)]
-    snap = Snapshot.build(nodes, rules=rules)
+    snap = _twelve_workloads()
     quick = PlanSettings(anneal_steps=5_000, kicks=5, starts=2, restarts=3)
     published: list[Plan] = []
     engine = PlannerProcess(quick, publish=published.append)
