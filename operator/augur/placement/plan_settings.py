@@ -1,0 +1,72 @@
+"""The pending-pod planner's search settings (:class:`~augur.placement.plan.Planner`), with why each default
+is what it is; the ``plan`` component's arguments (:mod:`augur.placement.components.plan`) default to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from augur.placement.iterated import RUIN_SIZE
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    passes: int = 20
+    """Descent passes after insertion and after annealing (a repair uses :attr:`repair_passes`)."""
+    anneal_steps: int = 300_000
+    """Most annealing steps of a full plan (0: none)."""
+    anneal_steps_per_pod: int = 250
+    """Annealing steps per pending pod, up to :attr:`anneal_steps` (1,500 until 2026-12-03: on the development
+    scenarios the same CPU buys more in ruin-and-recreate rounds and restarts; ``docs/placement.md``)."""
+    anneal_node_budget: int = 60_000_000
+    """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
+    this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes a first plan took 4.3 s of CPU
+    with 300,000 steps, 1.9 s with 60,000 and 1.1 s without annealing, for the same cost (``bench/planner_anneal.py``;
+    ``docs/placement.md``, "Planner CPU")."""
+    seed: int = 0
+    repair_passes: int = 2
+    starts: int = 8
+    """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (after
+    descent, the best ones are annealed in turn: :attr:`restarts`). 1: a single start from the node with most
+    room."""
+    kicks: int = 300
+    """After annealing, rounds of iterated local search (ruin and recreate: up to
+    :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with
+    node swaps; the best kept), at most this many and at most :attr:`kick_node_budget` / nodes (0: none)."""
+    kick_node_budget: int = 5_000
+    """Bounds the kick rounds by the cost of one (a descent is ``O(pods x nodes)``): 300 rounds up to 16
+    nodes, 100 at 50, 5 at 1,000."""
+    ruin: int = RUIN_SIZE
+    """Most related workloads a kick round takes off and inserts again (:func:`~augur.placement.iterated.kicked`);
+    0: a few random moves instead (the kicks before 2026-12-03)."""
+    recreate_anywhere: float = 1.0
+    """Share of ruin-and-recreate rounds that place the first pod they put back at a random node rather than
+    the one with most room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can
+    grow elsewhere. 1 (every round): on the development scenarios the scenarios within 1.10x of the lowest
+    cost in every plan seed went from 33 to 38 of 42 against 0, for a slightly higher median
+    (``bench/planner_search.py``, ``docs/placement.md``); 0: unanchored, as first shipped. 0.5 was tried and not
+    adopted: a lower median on the development ``groups`` scenarios, a higher worst case, and worse on the
+    held-out ones."""
+    recreate_pinned: bool = False
+    """An anchored recreate puts the first workload it inserts at the anchor even when that workload has traffic
+    to the pods that stay (:meth:`~augur.placement.search.CountSearch.insert` ``pin``); off: the anchor only
+    breaks ties, so an application with a little traffic to what stays goes back beside it (diagnosed on
+    ``groups`` 50 pods seed 24; ``docs/placement.md``). Tried 2026-12-04 and not adopted: better plans on the
+    development and held-out scenarios, but 1.4-1.6x the CPU per first plan against a limit of 1.25x set
+    beforehand; with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on
+    ``fanin``, which the rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement.md``,
+    "Recreating pinned at the anchor")."""
+    kicks_per_pod: int = 3
+    """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
+    restarts: int = 8
+    """Independent runs of annealing and kicks, run ``i`` from the ``i``-th best greedy start (cycling), each
+    with its own generator derived from :attr:`seed` (the best plan kept): fewer plans that depend on a lucky
+    seed or on the basin of one start. At most
+    :attr:`restart_budget` / (nodes x pending pods) runs, at least one (eight up to 50 nodes x 500 pods, one at
+    1,000 nodes and 500 pods)."""
+    restart_budget: int = 200_000
+    """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
+    ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.recreate_anywhere <= 1:
+            raise ValueError(f"recreate_anywhere is a share of rounds, from 0 to 1: got {self.recreate_anywhere}")
