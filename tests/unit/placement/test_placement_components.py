@@ -148,9 +148,9 @@ def test_proximity_pulls_a_replica_to_its_siblings_through_a_pending_peer(nodes:
 
 
 def test_proximity_with_pending_peer_room_expects_a_peer_only_where_it_fits(nodes: list[NodeInfo]) -> None:
-    """``pendingPeerRoom`` (default): a pending peer expected on a full node is expected on the fitting nodes nearest to
-    it instead (b1 full: the zone-a nodes, 40 away); where part of its expected mass has room, only that part
-    counts. Off: expected where its peer runs, full or not."""
+    """``pendingPeerRoom`` (off by default): a pending peer expected on a full node is expected on the fitting
+    nodes nearest to it instead (b1 full: the zone-a nodes, 40 away); where part of its expected mass has room,
+    only that part counts. Off: expected where its peer runs, full or not."""
     nodes[2] = NodeInfo("b1", zone="b", region="east", cpu=8, memory=32, cpu_requested=8)
     rules = [
         WorkloadRules("web", dependencies=(DependencyRule("api", 50.0),)),
