@@ -362,12 +362,13 @@ def replay(
         progress(f"control plane ready after {time.monotonic() - started:.1f} s")
         with ReplaySession(sc, config, Path(tmp), tools, options, progress) as session:
             outcomes = {variant: session.run_pass(variant) for variant in options.variants}
+            arrival = "burst" if options.burst else ("gated" if session._gated() else "one by one")
             listed = [sc.nodes[i].name for i in sorted(range(len(sc.nodes)), key=lambda i: session.names.nodes[i])]
     report = replay_report(sc, outcomes, options.search_rounds)
     report["replay"] = {
         "nodeOrder": listed,
         "extender": dict(options.extender or SHIPPED_EXTENDER),
-        "arrival": "burst" if options.burst else ("gated" if options.wait_for_plan else "one by one"),
+        "arrival": arrival,
         "seconds": round(time.monotonic() - started, 1),
     }
     return report
