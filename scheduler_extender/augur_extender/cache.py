@@ -173,7 +173,7 @@ class MemoryCache:
             if old is not None and old.selector == new.selector:
                 # Same pods: a status write of the operator (or an edit of the rules) changes no pod's
                 # workload, so only the rule book is rebuilt; an unchanged profile changes nothing.
-                if old.rules != new.rules:
+                if old.rules != new.rules or old.pod_size != new.pod_size:
                     self._rulebook = None
                     self._touch()
                 return
@@ -335,7 +335,7 @@ class MemoryCache:
         """The newest rule book (the one :meth:`view` would hold), without building a view."""
         with self._lock:
             if self._rulebook is None:
-                self._rulebook = RuleBook(self._sized(p.rules) for p in self._profiles.values())
+                self._rulebook = RuleBook(self._sized(p.rules, p.pod_size) for p in self._profiles.values())
             return self._rulebook
 
     def view(self) -> ClusterView:
@@ -365,11 +365,13 @@ class MemoryCache:
             version=self._version,
         )
 
-    def _sized(self, rules: WorkloadRules) -> WorkloadRules:
-        """The rules with the replica count expected from status and pods seen, and the pod size seen.
-        Memoized per workload: a pod event re-sizes only its own workload when the rule book is rebuilt."""
+    def _sized(self, rules: WorkloadRules, template: tuple[float, float] | None = None) -> WorkloadRules:
+        """The rules with the replica count expected from status and pods seen, and the pod size seen, else
+        ``template`` (the profile's ``status.podRequests``: a pod seen wins, as admission may change what the
+        template asks for). Memoized per workload: a pod event re-sizes only its own workload when the rule
+        book is rebuilt."""
         expected = self._expected(rules.key, rules.replicas)
-        size = self._sizes.get(rules.key)
+        size = self._sizes.get(rules.key) or template
         memo = self._sized_memo.get(rules.key)
         if memo is not None and memo[0] is rules and memo[1] == expected and memo[2] == size:
             return memo[3]

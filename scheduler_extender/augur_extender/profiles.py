@@ -1,7 +1,8 @@
 """A ``WorkloadProfile`` object (camelCase dict) read into the extender's :class:`~augur_extender.view.Profile`.
 
 The spec gives the rules and the selector (else ``status.selector``); of the status only what placement
-uses is read: the replica count the operator expects and the traffic it measured. Other status fields
+uses is read: the replica count the operator expects, the traffic it measured and the size of one pod
+(``podRequests``, from the target's pod template). Other status fields
 are not parsed, so a newer operator's status never makes the extender drop a profile. A spec that does
 not validate gives no profile (logged); a bad selector or traffic entry is logged and left out.
 """
@@ -12,7 +13,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from augur.api.v1alpha1.workloadprofile import MeasuredTraffic, WorkloadProfileSpec, WorkloadProfileStatus
+from augur.api.quantity import GIB, quantity
+from augur.api.v1alpha1.workloadprofile import (
+    MeasuredTraffic,
+    PodRequests,
+    WorkloadProfileSpec,
+    WorkloadProfileStatus,
+)
 from augur.api.validation import SpecError, parse
 from augur.placement import rules_from_api, workload_key
 from augur_extender.selector import parse_selector
@@ -37,7 +44,7 @@ def profile_from(namespace: str, name: str, obj: Mapping[str, Any]) -> Profile |
         log.warning("WorkloadProfile %s: %s", key, exc)
     status = _traffic_status(key, obj.get("status"))
     rules = rules_from_api(namespace, name, spec, _expected_replicas(obj.get("status")), status)
-    return Profile(key, namespace, rules, selector)
+    return Profile(key, namespace, rules, selector, _pod_size(key, obj.get("status")))
 
 
 def _traffic_status(key: str, status: Any) -> WorkloadProfileStatus | None:
@@ -53,6 +60,21 @@ def _traffic_status(key: str, status: Any) -> WorkloadProfileStatus | None:
         except ValueError as exc:
             log.warning("WorkloadProfile %s: ignoring status.traffic entry %r: %s", key, item, exc)
     return WorkloadProfileStatus(traffic=entries)
+
+
+def _pod_size(key: str, status: Any) -> tuple[float, float] | None:
+    """Cores and GiB of ``status.podRequests`` (``None`` when absent, requesting no CPU, or malformed:
+    logged, and the size of a pod seen is waited for as before)."""
+    raw = status.get("podRequests") if isinstance(status, Mapping) else None
+    if raw is None:
+        return None
+    try:
+        size = PodRequests.model_validate(raw)
+        cpu, memory = quantity(size.cpu), quantity(size.memory) / GIB
+    except ValueError as exc:
+        log.warning("WorkloadProfile %s: ignoring status.podRequests %r: %s", key, raw, exc)
+        return None
+    return (cpu, memory) if cpu > 0 else None
 
 
 def _expected_replicas(status: Any) -> int | None:

@@ -24,6 +24,9 @@ class Profile:
     namespace: str
     rules: WorkloadRules
     selector: Selector | None
+    pod_size: tuple[float, float] | None = None
+    """Cores and GiB of one pod from ``status.podRequests`` (the operator reads the target's template);
+    the size of a pod seen replaces it."""
 
 
 @dataclass(frozen=True, eq=False)

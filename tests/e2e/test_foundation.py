@@ -97,6 +97,8 @@ def test_operator_ready_and_target_not_found_recovery(operator, crds: LocalClust
     assert (
         status["selector"] == "app=late" and status["targetKind"] == "Deployment" and status["mode"] == "ForecastOnly"
     )
+    # One pod of the template (100m, 64Mi), for the scheduler extender to plan with before pods exist.
+    assert status["podRequests"] == {"cpu": "100m", "memory": "65536Ki"}
     wait_until(lambda: _has_event(crds, namespace, "late", "TargetResolved", "Normal"), 30, "TargetResolved Event")
 
     managers = get_json(crds, "wp", "late", "-n", namespace, "--show-managed-fields")["metadata"]["managedFields"]

@@ -84,6 +84,10 @@ class ReplayOptions:
     pods go to the scheduler at once (the first pod of a workload is then scored before any plan knows
     its size)."""
     plan_timeout: float = 30.0
+    pod_requests_in_status: bool = True
+    """Each profile's status has ``podRequests`` from its Deployment's template, as the operator writes it
+    (``False``: left out, as an operator before it wrote them; the extender learns a workload's pod size
+    from its first pod)."""
     burst: bool = False
     """Every Deployment scaled to its replicas at once, without the gate: the pods reach kube-scheduler as
     the ReplicaSet controller creates them, as when an application is installed (the extender plans while
@@ -173,8 +177,10 @@ class ReplaySession:
         self.kube.create_namespace(ns, self.names.run)
         gated = variant == "augur" and self._gated()
         for wl in self.sc.workloads:
-            self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl))
-            self.kube.create_deployment(deployment_manifest(wl, ns, self.names, gated))
+            deployment = deployment_manifest(wl, ns, self.names, gated)
+            sized = deployment if self.options.pod_requests_in_status else None
+            self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl, sized))
+            self.kube.create_deployment(deployment)
         extenders: list[dict[str, Any]] = []
         if variant == "augur":
             self._start_extender()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from augur.api import GROUP, VERSION
+from augur.api.quantity import pod_requests
+from augur.api.v1alpha1.workloadprofile import PodRequests
 from augur.api.validation import FieldError, SpecError
 from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.devcluster.nodes import KWOK_TOLERATION, NodeSpec, node_manifest
@@ -162,9 +164,16 @@ def profile_manifest(wl: ScenarioWorkload, namespace: str, names: ReplayNames, s
     }
 
 
-def profile_status(wl: ScenarioWorkload) -> dict[str, Any]:
-    """What the operator would have written once it forecast the workload: the replicas to come."""
-    return {"status": {"desiredReplicas": wl.replicas}}
+def profile_status(wl: ScenarioWorkload, deployment: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the operator would have written once it forecast the workload: the replicas to come and, given
+    the workload's ``deployment``, the requests of one pod of its template (``status.podRequests``, read as
+    the operator reads them)."""
+    status: dict[str, Any] = {"desiredReplicas": wl.replicas}
+    if deployment is not None:
+        cpu, memory = pod_requests(deployment["spec"]["template"]["spec"])
+        if cpu or memory:
+            status["podRequests"] = PodRequests.of(cpu, memory).model_dump(by_alias=True)
+    return {"status": status}
 
 
 def deployment_manifest(

@@ -12,6 +12,7 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 from augur.api import GROUP, VERSION
+from augur.api.quantity import pod_requests
 from augur.kube.client import ApiStatus, KubeError
 
 POLICY_CACHE_SECONDS = 5.0
@@ -28,6 +29,9 @@ class ScaleInfo:
     selector: str
     ready: int | None = None
     """``status.readyReplicas`` when the object itself was read (:data:`OBJECT_READ_KINDS`), else None."""
+    pod_requests: tuple[float, float] | None = None
+    """Cores and GiB one pod of its template requests (:func:`augur.api.quantity.pod_requests`) when the
+    object itself was read and its template requests anything, else None."""
 
 
 OBJECT_READ_KINDS = frozenset({("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")})
@@ -118,12 +122,14 @@ class Resources:
         except NotFoundError as exc:
             raise TargetError("TargetNotFound", f"{kind} {namespace}/{name} not found") from exc
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        requests = pod_requests((spec.get("template") or {}).get("spec"))
         return ScaleInfo(
             kind=kind,
             spec_replicas=int(spec.get("replicas") or 0),
             status_replicas=int(status.get("replicas") or 0),
             selector=format_selector(spec.get("selector")),
             ready=int(status.get("readyReplicas") or 0),
+            pod_requests=requests if any(requests) else None,
         )
 
     @staticmethod

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from augur.api import GROUP, VERSION
 from augur.api.durations import parse_duration
+from augur.api.quantity import pod_requests
 from augur.api.v1alpha1.migration import TERMINAL_PHASES
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.v1alpha1.rebalancepolicy import RebalancePolicySpec
@@ -64,15 +65,6 @@ def _quantity(value: Any) -> float:
 
 def parse_time(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-
-
-def _requests(pod: Raw) -> tuple[float, float]:
-    cpu = mem = 0.0
-    for c in (pod.get("spec") or {}).get("containers") or []:
-        req = (c.get("resources") or {}).get("requests") or {}
-        cpu += _quantity(req["cpu"]) if "cpu" in req else 0.0
-        mem += _quantity(req["memory"]) / GIB if "memory" in req else 0.0
-    return cpu, mem
 
 
 def owner_key(pod: Raw) -> str:
@@ -274,7 +266,7 @@ def build_snapshot(
             blocked = STATEFULSET_NOTE
         if not blocked and not _in_scope(policy, ns):
             blocked = f"namespace {ns} is excluded by the RebalancePolicy"
-        cpu, mem = _requests(raw)
+        cpu, mem = pod_requests(raw.get("spec"))
         used = loads.pods.get(key) if loads else None
         prof = of_pod.get(key)
         growth = prof.growth if prof else None

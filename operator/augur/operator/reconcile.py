@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from augur.api.conditions import ConditionUpdate, find_condition, merge_condition, now_rfc3339
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
+from augur.api.v1alpha1.workloadprofile import PodRequests
 from augur.api.validation import SpecError, parse
 from augur.kube.client import KubeError
 from augur.kube.resources import ScaleInfo, TargetError
@@ -98,6 +99,8 @@ def reconcile_profile(body: dict[str, Any], reader: Reader, query: Query | None 
         status["traffic"], traffic_update = measure_traffic(spec, old_status.get("traffic") or [], query, now_rfc3339())
         selector = spec.selector or scale.selector
         status.update(targetKind=scale.kind, selector=selector, currentReplicas=scale.status_replicas, mode=mode)
+        if scale.pod_requests is not None:
+            status["podRequests"] = PodRequests.of(*scale.pod_requests).model_dump(by_alias=True)
         target = f"{scale.kind} {namespace}/{spec.scale_target_ref.name}"
         update = ConditionUpdate(
             READY, "True", "TargetResolved", f"{target} has {scale.status_replicas} replicas; mode {mode}"

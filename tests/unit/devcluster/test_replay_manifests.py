@@ -20,6 +20,7 @@ from augur.devcluster.replay_manifests import (
     deployment_manifest,
     node_manifests,
     profile_manifest,
+    profile_status,
     topology_manifest,
 )
 from augur.placement import rules_from_api, topology_from_api
@@ -93,6 +94,15 @@ def test_deployment_pods_go_only_to_the_run_nodes_through_the_replay_scheduler()
     assert pod["schedulerName"] == SCHEDULER_NAME and pod["nodeSelector"] == {REPLAY_LABEL: "r1"}
     assert pod["containers"][0]["resources"]["requests"] == {"cpu": "250m", "memory": "524288Ki"}
     assert {t["key"] for t in pod["tolerations"]} == {REPLAY_LABEL, "kwok.x-k8s.io/node"}
+
+
+def test_profile_status_has_the_replicas_to_come_and_the_pod_size_of_the_deployment_template() -> None:
+    sc = parse_scenario(scenario())
+    names = ReplayNames.build(sc, "r1", order=[0, 1])
+    wl = sc.workloads[0]
+    status = profile_status(wl, deployment_manifest(wl, "ns", names))["status"]
+    assert status == {"desiredReplicas": wl.replicas, "podRequests": {"cpu": "250m", "memory": "524288Ki"}}
+    assert profile_status(wl)["status"] == {"desiredReplicas": wl.replicas}
 
 
 def test_scenarios_that_cannot_become_kubernetes_objects_are_refused_with_every_reason() -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from augur.api.quantity import quantity
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
 from augur_extender.gcfreeze import freeze_when_synced
-from augur_extender.kubeobjects import quantity
 from augur_extender.selector import parse_selector
 from augur_extender.settings import Settings
 
@@ -130,6 +131,30 @@ def test_a_profile_status_write_that_changes_nothing_keeps_the_view_and_the_node
     assert after is not view and after.snapshot.table.memo is view.snapshot.table.memo
     assert after.snapshot.rulebook.get("shop/web").replicas == 4  # type: ignore[union-attr]
     np.testing.assert_array_equal(after.snapshot.table.cpu_requested, view.snapshot.table.cpu_requested)
+
+
+def test_the_template_size_in_status_sizes_a_workload_until_one_of_its_pods_is_seen() -> None:
+    """``status.podRequests`` (the operator reads the target's pod template) makes a workload plannable
+    before its first pod exists; a pod seen wins (admission may change what the template asks for); a
+    malformed or CPU-less entry is ignored."""
+    cache = MemoryCache()
+    fill(cache)
+    db = profile("db", {}, selector="app=db")
+
+    def sized(status: dict[str, Any]) -> tuple[float | None, float | None]:
+        cache.apply("workloadprofiles", "MODIFIED", {**db, "status": {"desiredReplicas": 2, **status}})
+        rules = cache.view().snapshot.rulebook.get("shop/db")
+        assert rules is not None and rules.replicas == 2
+        return rules.pod_cpu, rules.pod_memory
+
+    assert sized({}) == (None, None)
+    assert sized({"podRequests": {"cpu": "1500m", "memory": "524288Ki"}}) == (1.5, 0.5)
+    assert sized({"podRequests": {"cpu": "lots", "memory": "1Gi"}}) == (None, None)
+    assert sized({"podRequests": {"cpu": "0m", "memory": "1Gi"}}) == (None, None)
+    sized({"podRequests": {"cpu": "1500m", "memory": "524288Ki"}})
+    cache.apply("pods", "ADDED", pod("db-0", "db", cpu="2"))
+    rules = cache.view().snapshot.rulebook.get("shop/db")
+    assert rules is not None and (rules.pod_cpu, rules.pod_memory) == (2.0, 1.0)
 
 
 def test_a_bind_keeps_the_rule_book_and_a_node_heartbeat_keeps_the_view() -> None:

@@ -63,12 +63,14 @@ class _Dynamic:
     def __init__(self, calls: list[str], forbidden: bool = False) -> None:
         self.calls, self.forbidden = calls, forbidden
         self.status: dict[str, Any] = {"replicas": 3, "readyReplicas": 2}
+        self.template: dict[str, Any] = {}
 
     def get(self, resource: _Resource, name: str, namespace: str) -> _Obj:
         self.calls.append(f"get {resource.kind} {namespace}/{name}")
         if self.forbidden:
             raise client.ApiException(status=403, reason="Forbidden")
-        return _Obj({"spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}}}, "status": self.status})
+        spec = {"replicas": 4, "selector": {"matchLabels": {"app": "web"}}, **self.template}
+        return _Obj({"spec": spec, "status": self.status})
 
 
 def _resources(calls: list[str], forbidden: bool = False) -> Resources:
@@ -87,6 +89,17 @@ def test_a_deployment_is_one_get_of_the_object_with_its_ready_count() -> None:
     target = workloads.read("apps/v1", "Deployment", "web", "shop")
     assert (target.spec, target.current, target.ready, target.selector) == (4, 3, 2, "app=web")
     assert calls == ["get Deployment shop/web"]
+
+
+def test_the_object_read_gives_the_requests_of_one_pod_of_its_template() -> None:
+    resources = _resources([])
+    assert resources.get_scale("apps/v1", "Deployment", "web", "shop").pod_requests is None  # requests nothing
+    containers = [{"name": "app", "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}]
+    resources._dynamic.template = {"template": {"spec": {"containers": containers}}}  # type: ignore[attr-defined]
+    info = resources.get_scale("apps/v1", "StatefulSet", "web", "shop")
+    assert info.pod_requests == (0.25, 0.5)
+    # Kinds read through /scale have no template to read.
+    assert resources.get_scale("example.com/v1", "Worker", "w", "shop").pod_requests is None
 
 
 def test_a_known_object_read_is_not_repeated() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from augur.api.v1alpha1.workloadprofile import WorkloadProfileStatus
 from augur.kube.resources import ScaleInfo, TargetError
 from augur.operator.reconcile import reconcile_profile
 from augur.operator.settings import OperatorSettings
@@ -46,6 +47,14 @@ def test_ready_true_with_resolved_target_and_policy_mode() -> None:
     assert outcome.status["selector"] == "app=web" and outcome.status["mode"] == "Auto"
     assert outcome.status["currentReplicas"] == 3 and outcome.status["observedGeneration"] == 3
     assert [e.type for e in outcome.events] == ["Normal"]
+    assert "podRequests" not in outcome.status  # the target's template requests nothing
+
+
+def test_the_pod_template_requests_are_written_as_quantities_rounded_up() -> None:
+    sized = ScaleInfo("Deployment", 3, 3, "app=web", 3, (0.2501, 0.5))
+    outcome = reconcile_profile(profile(SPEC), FakeReader({"web": sized}, {"p": {"spec": {"maxReplicas": 9}}}))
+    assert outcome.status["podRequests"] == {"cpu": "251m", "memory": "524288Ki"}
+    WorkloadProfileStatus.model_validate(outcome.status)  # what the schema takes
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from augur.api.meta import (
     ResourceInfo,
     ShortText,
 )
+from augur.api.quantity import format_cpu, format_memory
 from augur.constants import ZONE_LABEL
 
 ApiVersionText = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^([a-z0-9.-]+/)?v[0-9a-z]+$")]
@@ -313,6 +314,23 @@ class MeasuredTraffic(ApiModel):
     """When it was measured."""
 
 
+Quantity = Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")]
+
+
+class PodRequests(ApiModel):
+    """What one pod of the target requests, as kube-scheduler counts it (``augur.api.quantity``)."""
+
+    cpu: Quantity
+    """CPU, in whole millicores rounded up (for example ``250m``)."""
+    memory: Quantity
+    """Memory, in whole kibibytes rounded up (for example ``524288Ki``)."""
+
+    @classmethod
+    def of(cls, cpu: float, memory: float) -> PodRequests:
+        """From cores and GiB (:func:`augur.api.quantity.pod_requests`)."""
+        return cls(cpu=format_cpu(cpu), memory=format_memory(memory))
+
+
 class WorkloadProfileStatus(ApiModel):
     """Observed state of a ``WorkloadProfile``."""
 
@@ -325,6 +343,9 @@ class WorkloadProfileStatus(ApiModel):
     """Resolved kind of the scale target."""
     selector: Annotated[str, StringConstraints(max_length=1024)] = ""
     """Label selector of the workload's pods, from the target's ``/scale``."""
+    pod_requests: PodRequests | None = None
+    """Requests of one pod, from the target's pod template (Deployment and StatefulSet only; other kinds
+    leave it out): the scheduler extender plans the workload's pods at this size until it sees one of them."""
     current_replicas: Annotated[int, Field(ge=0)] | None = None
     """Replicas the target's ``/scale`` reports."""
     desired_replicas: Annotated[int, Field(ge=0)] | None = None
