@@ -9,13 +9,23 @@ Rule, written down before the first run: ``provisionalPlans`` stays on by defaul
 scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more
 than 10 % above its worst run without; otherwise the default becomes off.
 
-``--variant NAME=JSON`` (twice) compares two other scoring configurations instead (overrides over the
-extender's defaults, the first in each pair of alternating runs); ``decision`` then compares the first with
-the second under the same rule.
+``--variant NAME=JSON`` (two or more) compares other configurations instead: scoring overrides over the
+extender's defaults, or ``{"scoring": {...}, "replay": {...}}`` where ``replay`` sets
+:class:`ReplayOptions` fields (``pod_requests_in_status``); they alternate in the order given, and
+``decision`` compares the first with the second under the same rule (a third is reported against each of
+them, ``others``).
+
+``--compare template_sizes`` (2026-12-04) runs the three variants of that question: profiles with
+``status.podRequests`` as the operator now writes it, with provisional plans off (``template``, the
+shipped configuration) and on (``template_provisional``), against no ``podRequests`` (``seen``: the
+extender learns a workload's pod size from its first pod, as before). Rule, written down before the first
+run: the extender keeps reading ``status.podRequests`` if ``template`` passes against ``seen`` (geometric
+mean of mean cost with ÷ without below 1, no scenario's worst run more than 10 % above); provisional plans
+become the default only if ``template_provisional`` passes against ``template`` by the same rule.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
-       [--out replay_burst.json]
+       [--compare template_sizes] [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -41,6 +51,23 @@ from augur.sim.placement import Outcome, find_best, node_distances, parse_scenar
 
 PROVISIONAL = {"provisional": {"plan": {"provisionalPlans": True}}, "final_only": {"plan": {"provisionalPlans": False}}}
 """The variants it was written for: name -> scoring overrides."""
+COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
+    "template_sizes": {
+        "template": {"scoring": {}, "replay": {"pod_requests_in_status": True}},
+        "seen": {"scoring": {}, "replay": {"pod_requests_in_status": False}},
+        "template_provisional": {
+            "scoring": {"plan": {"provisionalPlans": True}},
+            "replay": {"pod_requests_in_status": True},
+        },
+    }
+}
+
+
+def split_variant(variant: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Scoring overrides and replay options of a variant (bare scoring overrides have no replay options)."""
+    if variant and set(variant) <= {"scoring", "replay"}:
+        return variant.get("scoring") or {}, variant.get("replay") or {}
+    return variant, {}
 
 
 def with_scoring(raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -50,9 +77,17 @@ def with_scoring(raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> d
     return {**raw, "scoring": scoring}
 
 
-def one_pass(raw: dict[str, Any], variant: str, order: tuple[int, ...], kc: Path, work: Path, tools: Any) -> Outcome:
+def one_pass(
+    raw: dict[str, Any],
+    variant: str,
+    order: tuple[int, ...],
+    kc: Path,
+    work: Path,
+    tools: Any,
+    replay: dict[str, Any] | None = None,
+) -> Outcome:
     sc = parse_scenario(raw)
-    options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0)
+    options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0, **(replay or {}))
     with ReplaySession(sc, kc, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
         return s.run_pass(variant)
 
@@ -73,9 +108,10 @@ def run_scenario(
     for how in orders:
         order = node_order(len(sc.nodes), how, sc.seed)
         for repeat in range(repeats):
-            for name, overrides in variants.items():
+            for name, variant in variants.items():
+                overrides, replay = split_variant(variant)
                 t = time.monotonic()
-                got = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools)
+                got = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools, replay)
                 outcomes.append(got)
                 seconds = round(time.monotonic() - t, 1)
                 runs.append({"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds})
@@ -131,11 +167,13 @@ def main() -> int:
     ap.add_argument("--orders", default="scenario,reversed")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--variant", action="append", default=[], help="NAME=JSON scoring overrides (give two)")
+    ap.add_argument("--compare", choices=sorted(COMPARISONS), help="a named set of variants")
     ap.add_argument("--out", default="replay_burst.json")
     args = ap.parse_args()
-    variants = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant} or PROVISIONAL
-    if len(variants) != 2:
-        ap.error("give two --variant NAME=JSON (or none)")
+    variants = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant}
+    variants = variants or (COMPARISONS[args.compare] if args.compare else PROVISIONAL)
+    if len(variants) < 2:
+        ap.error("give two or more --variant NAME=JSON (or none)")
     started = machine()
     rows = []
     t0 = time.monotonic()
@@ -155,7 +193,8 @@ def main() -> int:
         **code_version(),
         "protocol": {"orders": args.orders.split(","), "repeats": args.repeats, "alternating": list(variants)},
         "seconds": round(time.monotonic() - t0, 1),
-        "decision": decide(rows, *variants),
+        "decision": decide(rows, *list(variants)[:2]),
+        "others": [decide(rows, name, base) for name in list(variants)[2:] for base in list(variants)[:2]],
         "rows": rows,
     }
     print(json.dumps(result["decision"], indent=2))
