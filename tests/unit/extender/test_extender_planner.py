@@ -199,6 +199,24 @@ def test_a_plan_made_before_a_workload_was_known_is_stale_until_the_planner_catc
     assert st.planner.lookup(cache.view()) is fresh
 
 
+def test_a_workload_sized_by_its_template_is_planned_before_its_first_pod_and_the_pod_keeps_the_plan() -> None:
+    """With ``status.podRequests`` (the operator reads the target's template) a new workload is in the plan
+    before any of its pods exists, so its first pod is scored against a current plan; that pod, of the same
+    size, leaves the plan current (no full re-plan)."""
+    cache, clock = planned_cache(), Clock()
+    batch = profile("batch", {"dependencies": [{"name": "web", "traffic": 10}]}, selector="app=batch")
+    batch["status"] = {"desiredReplicas": 2, "podRequests": {"cpu": "500m", "memory": "1048576Ki"}}
+    cache.apply("workloadprofiles", "ADDED", batch)
+    st = state(cache, clock)
+    assert st.planner is not None
+    plan = st.planner.run_once()
+    assert plan is not None and "shop/batch" in plan.workloads
+    cache.apply("pods", "ADDED", pod("batch-0", "batch"))  # 500m and 1Gi, as the template said
+    assert st.planner.lookup(cache.view()) is plan
+    about = st.scheduler.explain(pod_facts(pod("batch-0", "batch")))
+    assert about["plan"]["state"] == "current" and sum(n["planSlots"] for n in about["nodes"]) == 2
+
+
 def test_the_planner_steps_aside_while_requests_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app counts requests in flight; the planner's search pauses while the count is above zero."""
     cache = planned_cache()
