@@ -1,9 +1,9 @@
 """A burst on the real kube-scheduler: every Deployment of a generated scenario scaled to its replicas at once
 (``augur placement replay --burst``: no gate, the pods reach kube-scheduler as the ReplicaSet controller
 creates them, as when an application is installed), with the extender's provisional plans on (the default
-since 2026-12-04) and off, alternating, repeated; kube-scheduler alone once per node order; the best found
-offline. The extender starts with each pass, so its first plan is made while the burst is being scheduled:
-which pods go before a plan depends on timing, hence the repeats.
+when this was written; off since seed 40's result) and off, alternating, repeated; kube-scheduler alone once
+per node order; the best found offline. The extender starts with each pass, so its first plan is made while
+the burst is being scheduled: which pods go before a plan depends on timing, hence the repeats.
 
 Rule, written down before the first run: ``provisionalPlans`` stays on by default if the geometric mean over
 scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more
@@ -15,17 +15,26 @@ extender's defaults, or ``{"scoring": {...}, "replay": {...}}`` where ``replay``
 ``decision`` compares the first with the second under the same rule (a third is reported against each of
 them, ``others``).
 
-``--compare template_sizes`` (2026-12-04) runs the three variants of that question: profiles with
-``status.podRequests`` as the operator now writes it, with provisional plans off (``template``, the
-shipped configuration) and on (``template_provisional``), against no ``podRequests`` (``seen``: the
-extender learns a workload's pod size from its first pod, as before). Rule, written down before the first
-run: the extender keeps reading ``status.podRequests`` if ``template`` passes against ``seen`` (geometric
-mean of mean cost with ÷ without below 1, no scenario's worst run more than 10 % above); provisional plans
-become the default only if ``template_provisional`` passes against ``template`` by the same rule.
+``--compare template_sizes`` (2026-12-04) runs the three variants of that question: the extender sizing a
+workload from its profile's ``status.podRequests`` (as the operator now writes it) until its first pod is
+seen, with provisional plans off (``template``) and on (``template_provisional``), against learning the size
+from the first pod (``seen``). Rule, written down before the first run: the extender keeps reading
+``status.podRequests`` if ``template`` passes against ``seen`` (geometric mean of mean cost with ÷ without
+below 1, no scenario's worst run more than 10 % above); provisional plans become the default only if
+``template_provisional`` passes against ``template`` by the same rule. Result (seed 43, code 3fbec47, where
+the variants left ``podRequests`` out of the status instead of setting ``plan.podRequestsFromStatus``, which
+did not exist yet: same extender behaviour): ``template`` failed (1.38, four scenarios' worst runs over
+10 % above), so ``plan.podRequestsFromStatus`` exists and is off by default; ``template_provisional`` passed
+against ``template`` (0.67) but not against ``seen`` (0.92, two scenarios' worst runs over 10 % above).
+
+``--compare template_provisional`` asks whether both together should be the default instead of neither.
+Rule, written down before its first run (seeds 44 and 45, never run): both become the default only if
+``template_provisional`` passes against ``seen`` by the same rule on each of the two seeds; seed 43, where
+it failed on the worst runs, is reported beside them.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
-       [--compare template_sizes] [--out replay_burst.json]
+       [--compare template_sizes|template_provisional] [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -53,13 +62,14 @@ PROVISIONAL = {"provisional": {"plan": {"provisionalPlans": True}}, "final_only"
 """The variants it was written for: name -> scoring overrides."""
 COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "template_sizes": {
-        "template": {"scoring": {}, "replay": {"pod_requests_in_status": True}},
-        "seen": {"scoring": {}, "replay": {"pod_requests_in_status": False}},
-        "template_provisional": {
-            "scoring": {"plan": {"provisionalPlans": True}},
-            "replay": {"pod_requests_in_status": True},
-        },
-    }
+        "template": {"plan": {"podRequestsFromStatus": True}},
+        "seen": {"plan": {"podRequestsFromStatus": False}},
+        "template_provisional": {"plan": {"podRequestsFromStatus": True, "provisionalPlans": True}},
+    },
+    "template_provisional": {
+        "template_provisional": {"plan": {"podRequestsFromStatus": True, "provisionalPlans": True}},
+        "seen": {"plan": {"podRequestsFromStatus": False, "provisionalPlans": False}},
+    },
 }
 
 

@@ -97,7 +97,13 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from augur_extender.watch import KubeWatchCache
 
-    app = create_app(settings, ExtenderState.build(KubeWatchCache(settings.kubeconfig, settings.topology), settings))
+    app = create_app(
+        settings,
+        ExtenderState.build(
+            KubeWatchCache(settings.kubeconfig, settings.topology, settings.scoring.plan.pod_requests_from_status),
+            settings,
+        ),
+    )
     uvicorn.run(
         app,
         host=settings.host,

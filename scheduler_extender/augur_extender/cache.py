@@ -43,9 +43,12 @@ KINDS = ("nodes", "pods", "workloadprofiles", "networktopologies")
 class MemoryCache:
     """Thread-safe store fed with Kubernetes objects (camelCase dicts)."""
 
-    def __init__(self, topology: str | None = None) -> None:
+    def __init__(self, topology: str | None = None, pod_requests_from_status: bool = False) -> None:
         self._topology_name = topology
         """Use the ``NetworkTopology`` of this name only (``None``: ``default``, else the first by name)."""
+        self._from_status = pod_requests_from_status
+        """Size a workload from its profile's ``status.podRequests`` until one of its pods is seen (the ``plan``
+        component's ``podRequestsFromStatus``); off: only pods seen size it."""
         self._lock = threading.RLock()
         self._nodes: dict[str, NodeInfo] = {}
         self._pods: dict[str, PodFacts] = {}
@@ -173,7 +176,7 @@ class MemoryCache:
             if old is not None and old.selector == new.selector:
                 # Same pods: a status write of the operator (or an edit of the rules) changes no pod's
                 # workload, so only the rule book is rebuilt; an unchanged profile changes nothing.
-                if old.rules != new.rules or old.pod_size != new.pod_size:
+                if old.rules != new.rules or (self._from_status and old.pod_size != new.pod_size):
                     self._rulebook = None
                     self._touch()
                 return
@@ -335,7 +338,9 @@ class MemoryCache:
         """The newest rule book (the one :meth:`view` would hold), without building a view."""
         with self._lock:
             if self._rulebook is None:
-                self._rulebook = RuleBook(self._sized(p.rules, p.pod_size) for p in self._profiles.values())
+                self._rulebook = RuleBook(
+                    self._sized(p.rules, p.pod_size if self._from_status else None) for p in self._profiles.values()
+                )
             return self._rulebook
 
     def view(self) -> ClusterView:

@@ -20,8 +20,10 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 class KubeWatchCache(MemoryCache):
-    def __init__(self, kubeconfig: Path | None = None, topology: str | None = None) -> None:
-        super().__init__(topology)
+    def __init__(
+        self, kubeconfig: Path | None = None, topology: str | None = None, pod_requests_from_status: bool = False
+    ) -> None:
+        super().__init__(topology, pod_requests_from_status)
         self._kubeconfig = kubeconfig
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -39,9 +39,9 @@ class Clock:
         return self.now
 
 
-def planned_cache() -> MemoryCache:
+def planned_cache(pod_requests_from_status: bool = False) -> MemoryCache:
     """``fill`` plus three web replicas expected (status) and a batch workload competing for room on b1."""
-    cache = MemoryCache()
+    cache = MemoryCache(pod_requests_from_status=pod_requests_from_status)
     fill(cache)
     web = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
     web["status"] = {"desiredReplicas": 3}
@@ -200,10 +200,10 @@ def test_a_plan_made_before_a_workload_was_known_is_stale_until_the_planner_catc
 
 
 def test_a_workload_sized_by_its_template_is_planned_before_its_first_pod_and_the_pod_keeps_the_plan() -> None:
-    """With ``status.podRequests`` (the operator reads the target's template) a new workload is in the plan
-    before any of its pods exists, so its first pod is scored against a current plan; that pod, of the same
-    size, leaves the plan current (no full re-plan)."""
-    cache, clock = planned_cache(), Clock()
+    """With ``podRequestsFromStatus`` and ``status.podRequests`` (the operator reads the target's template) a
+    new workload is in the plan before any of its pods exists, so its first pod is scored against a current
+    plan; that pod, of the same size, leaves the plan current (no full re-plan)."""
+    cache, clock = planned_cache(pod_requests_from_status=True), Clock()
     batch = profile("batch", {"dependencies": [{"name": "web", "traffic": 10}]}, selector="app=batch")
     batch["status"] = {"desiredReplicas": 2, "podRequests": {"cpu": "500m", "memory": "1048576Ki"}}
     cache.apply("workloadprofiles", "ADDED", batch)

@@ -134,12 +134,23 @@ def test_a_profile_status_write_that_changes_nothing_keeps_the_view_and_the_node
 
 
 def test_the_template_size_in_status_sizes_a_workload_until_one_of_its_pods_is_seen() -> None:
-    """``status.podRequests`` (the operator reads the target's pod template) makes a workload plannable
-    before its first pod exists; a pod seen wins (admission may change what the template asks for); a
-    malformed or CPU-less entry is ignored."""
-    cache = MemoryCache()
-    fill(cache)
+    """With ``podRequestsFromStatus``, ``status.podRequests`` (the operator reads the target's pod template)
+    makes a workload plannable before its first pod exists; a pod seen wins (admission may change what the
+    template asks for); a malformed or CPU-less entry is ignored. Without it (the default) the status is not
+    read and a status write that only changes it leaves the rule book alone."""
+    off = MemoryCache()
+    fill(off)
     db = profile("db", {}, selector="app=db")
+    off.apply("workloadprofiles", "MODIFIED", {**db, "status": {"desiredReplicas": 2}})
+    before = off.view().snapshot.rulebook
+    sizes = {"podRequests": {"cpu": "1500m", "memory": "524288Ki"}}
+    off.apply("workloadprofiles", "MODIFIED", {**db, "status": {"desiredReplicas": 2, **sizes}})
+    assert off.view().snapshot.rulebook is before
+    rules = before.get("shop/db")
+    assert rules is not None and (rules.replicas, rules.pod_cpu, rules.pod_memory) == (2, None, None)
+
+    cache = MemoryCache(pod_requests_from_status=True)
+    fill(cache)
 
     def sized(status: dict[str, Any]) -> tuple[float | None, float | None]:
         cache.apply("workloadprofiles", "MODIFIED", {**db, "status": {"desiredReplicas": 2, **status}})

@@ -22,6 +22,13 @@ full plan is under way, the extender scores against its best plan so far (after 
 after each better annealing run) instead of none (:attr:`~augur.placement.plan.Planner.publish`). Off by
 default: in bursts on the real kube-scheduler it made no difference on average and one scenario's worst
 case 13 % worse (``bench/replay_burst.py``; ``docs/placement.md``, "Provisional plans").
+
+``podRequestsFromStatus`` (default false): until one of a workload's pods is seen, size its expected pods
+from its ``WorkloadProfile`` ``status.podRequests`` (what the operator reads from the scale target's pod
+template), so the planner and the fallback components count them before they exist. Off by default: in
+bursts on the real kube-scheduler it made the mean cost 1.38x that of learning the size from the first pod
+(geometric mean over 4 scenarios, seed 43; ``bench/replay_burst.py --compare template_sizes``;
+``docs/placement.md``, "Pod sizes from the profile's status").
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class PlanArgs:
     kicks: int = PlanSettings.kicks
     restarts: int = PlanSettings.restarts
     provisional_plans: bool = False
+    pod_requests_from_status: bool = False
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
