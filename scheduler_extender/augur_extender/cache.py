@@ -31,6 +31,7 @@ from augur.placement import (
     topology_from_api,
     workload_key,
 )
+from augur.placement.components.plan import PlanArgs
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.profiles import profile_from
 from augur_extender.view import ClusterView, Profile
@@ -43,12 +44,14 @@ KINDS = ("nodes", "pods", "workloadprofiles", "networktopologies")
 class MemoryCache:
     """Thread-safe store fed with Kubernetes objects (camelCase dicts)."""
 
-    def __init__(self, topology: str | None = None, pod_requests_from_status: bool = False) -> None:
+    def __init__(
+        self, topology: str | None = None, pod_requests_from_status: bool = PlanArgs.pod_requests_from_status
+    ) -> None:
         self._topology_name = topology
         """Use the ``NetworkTopology`` of this name only (``None``: ``default``, else the first by name)."""
         self._from_status = pod_requests_from_status
         """Size a workload from its profile's ``status.podRequests`` until one of its pods is seen (the ``plan``
-        component's ``podRequestsFromStatus``); off: only pods seen size it."""
+        component's ``podRequestsFromStatus``, on by default); off: only pods seen size it."""
         self._lock = threading.RLock()
         self._nodes: dict[str, NodeInfo] = {}
         self._pods: dict[str, PodFacts] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from augur.api import GROUP, VERSION
+from augur.placement.components.plan import PlanArgs
 from augur_extender.cache import KINDS, MemoryCache
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,10 @@ MAX_BACKOFF_SECONDS = 30.0
 
 class KubeWatchCache(MemoryCache):
     def __init__(
-        self, kubeconfig: Path | None = None, topology: str | None = None, pod_requests_from_status: bool = False
+        self,
+        kubeconfig: Path | None = None,
+        topology: str | None = None,
+        pod_requests_from_status: bool = PlanArgs.pod_requests_from_status,
     ) -> None:
         super().__init__(topology, pod_requests_from_status)
         self._kubeconfig = kubeconfig

@@ -269,7 +269,8 @@ class ReplaySession:
         return self._planning() and self.options.wait_for_plan and not self.options.burst
 
     def _wait_for_plan(self, ns: str, pod: str) -> bool:
-        """Until the extender's current plan has a free slot for the pod's workload (its explanation)."""
+        """Until the extender's current final plan (not a provisional one: the simulator's prediction uses
+        the final plan) has a free slot for the pod's workload (its explanation)."""
         url = f"{self.extender_url}/debug/pods/{ns}/{pod}"
         deadline = time.monotonic() + self.options.plan_timeout
         while (left := deadline - time.monotonic()) > 0:
@@ -279,8 +280,11 @@ class ReplaySession:
                 return False
             if reply.status_code == 200:
                 body = reply.json()
-                if (body.get("plan") or {}).get("state") == "current" and any(
-                    (n.get("planSlots") or 0) > 0 for n in body.get("nodes") or []
+                plan = body.get("plan") or {}
+                if (
+                    plan.get("state") == "current"
+                    and not plan.get("provisional")
+                    and any((n.get("planSlots") or 0) > 0 for n in body.get("nodes") or [])
                 ):
                     return True
             time.sleep(0.05)

@@ -116,3 +116,35 @@ def test_scenarios_that_cannot_become_kubernetes_objects_are_refused_with_every_
         check_cluster_scenario(parse_scenario(raw))
     text = str(err.value)
     assert "workloads[0].name" in text and "both prefer and avoid" in text and "whole numbers" in text
+
+
+def test_the_plan_gate_opens_on_a_final_plan_not_a_provisional_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gated replay lifts a pod's gate once the extender's current plan has a slot for it, but not while
+    that plan is provisional (the simulator's prediction it is compared with uses the final plan)."""
+    import httpx
+
+    from augur.devcluster.placement_replay import ReplayOptions, ReplaySession
+
+    replies = [
+        {"plan": {"state": "stale"}, "nodes": [{"planSlots": 1}]},
+        {"plan": {"state": "current", "provisional": True}, "nodes": [{"planSlots": 1}]},
+        {"plan": {"state": "current", "provisional": False}, "nodes": [{"planSlots": 0}]},
+        {"plan": {"state": "current", "provisional": False}, "nodes": [{"planSlots": 0}, {"planSlots": 2}]},
+    ]
+    asked: list[str] = []
+
+    def get(url: str, timeout: float) -> httpx.Response:
+        asked.append(url)
+        return httpx.Response(200, json=replies[min(len(asked), len(replies)) - 1])
+
+    monkeypatch.setattr(httpx, "get", get)
+    monkeypatch.setattr("augur.devcluster.placement_replay.time.sleep", lambda _: None)
+    session = ReplaySession.__new__(ReplaySession)
+    session.extender_url, session.options = "http://extender", ReplayOptions(plan_timeout=5.0)
+    assert session._wait_for_plan("ns", "web-0")
+    assert len(asked) == 4 and asked[0] == "http://extender/debug/pods/ns/web-0"
+    replies[:] = [{"plan": {"state": "current", "provisional": True}, "nodes": [{"planSlots": 1}]}]
+    asked.clear()
+    session.options = ReplayOptions(plan_timeout=0.05)
+    assert not session._wait_for_plan("ns", "web-0")  # only provisional plans until the deadline
+    assert len(asked) >= 1

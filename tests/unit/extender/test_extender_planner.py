@@ -39,7 +39,7 @@ class Clock:
         return self.now
 
 
-def planned_cache(pod_requests_from_status: bool = False) -> MemoryCache:
+def planned_cache(pod_requests_from_status: bool = True) -> MemoryCache:
     """``fill`` plus three web replicas expected (status) and a batch workload competing for room on b1."""
     cache = MemoryCache(pod_requests_from_status=pod_requests_from_status)
     fill(cache)
@@ -203,7 +203,7 @@ def test_a_workload_sized_by_its_template_is_planned_before_its_first_pod_and_th
     """With ``podRequestsFromStatus`` and ``status.podRequests`` (the operator reads the target's template) a
     new workload is in the plan before any of its pods exists, so its first pod is scored against a current
     plan; that pod, of the same size, leaves the plan current (no full re-plan)."""
-    cache, clock = planned_cache(pod_requests_from_status=True), Clock()
+    cache, clock = planned_cache(), Clock()
     batch = profile("batch", {"dependencies": [{"name": "web", "traffic": 10}]}, selector="app=batch")
     batch["status"] = {"desiredReplicas": 2, "podRequests": {"cpu": "500m", "memory": "1048576Ki"}}
     cache.apply("workloadprofiles", "ADDED", batch)
@@ -590,12 +590,11 @@ def _deps(rules: list[Any], i: int, rng: np.random.Generator) -> list[Any]:
 
 
 def test_a_full_plan_under_way_serves_its_best_plan_so_far_when_asked_to() -> None:
-    """``provisionalPlans`` (default off): while a full plan searches, requests score against its best plan so
+    """``provisionalPlans`` (default on): while a full plan searches, requests score against its best plan so
     far (current for the update's view, shown as provisional, counted apart in /metrics); the final plan
     replaces it. Off: nothing is published before the update ends."""
     cache = planned_cache()
-    on = ScoringConfig(plan=replace(ScoringConfig().plan, provisional_plans=True))
-    st = ExtenderState.build(cache, Settings(planner_process=False, scoring=on))
+    st = ExtenderState.build(cache, Settings(planner_process=False))
     planner = st.planner
     assert planner is not None and planner.args.provisional_plans
     seen: list[tuple[bool, bool, Any]] = []
@@ -616,7 +615,8 @@ def test_a_full_plan_under_way_serves_its_best_plan_so_far_when_asked_to() -> No
     text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
     assert 'augur_extender_plans_total{kind="full"} 1.0' in text  # provisional plans are not full plans
     assert f'augur_extender_plans_total{{kind="provisional"}} {len(seen) - 1}.0' in text
-    quiet = ExtenderState.build(planned_cache(), Settings(planner_process=False)).planner
+    off = ScoringConfig(plan=replace(ScoringConfig().plan, provisional_plans=False))
+    quiet = ExtenderState.build(planned_cache(), Settings(planner_process=False, scoring=off)).planner
     assert quiet is not None and not quiet.args.provisional_plans
     kinds: list[bool] = []
     quiet.on_plan = lambda p: kinds.append(p.provisional)

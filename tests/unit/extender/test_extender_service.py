@@ -134,11 +134,11 @@ def test_a_profile_status_write_that_changes_nothing_keeps_the_view_and_the_node
 
 
 def test_the_template_size_in_status_sizes_a_workload_until_one_of_its_pods_is_seen() -> None:
-    """With ``podRequestsFromStatus``, ``status.podRequests`` (the operator reads the target's pod template)
-    makes a workload plannable before its first pod exists; a pod seen wins (admission may change what the
-    template asks for); a malformed or CPU-less entry is ignored. Without it (the default) the status is not
-    read and a status write that only changes it leaves the rule book alone."""
-    off = MemoryCache()
+    """With ``podRequestsFromStatus`` (the default), ``status.podRequests`` (the operator reads the target's pod
+    template) makes a workload plannable before its first pod exists; a pod seen wins (admission may change
+    what the template asks for); a malformed or CPU-less entry is ignored. Without it the status is not read
+    and a status write that only changes it leaves the rule book alone."""
+    off = MemoryCache(pod_requests_from_status=False)
     fill(off)
     db = profile("db", {}, selector="app=db")
     off.apply("workloadprofiles", "MODIFIED", {**db, "status": {"desiredReplicas": 2}})
@@ -149,7 +149,7 @@ def test_the_template_size_in_status_sizes_a_workload_until_one_of_its_pods_is_s
     rules = before.get("shop/db")
     assert rules is not None and (rules.replicas, rules.pod_cpu, rules.pod_memory) == (2, None, None)
 
-    cache = MemoryCache(pod_requests_from_status=True)
+    cache = MemoryCache()
     fill(cache)
 
     def sized(status: dict[str, Any]) -> tuple[float | None, float | None]:
