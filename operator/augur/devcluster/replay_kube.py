@@ -23,6 +23,10 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 AUGUR = f"/apis/{GROUP}/{VERSION}"
+CRD_GONE_SECONDS = 180.0
+"""How long a deleted CRD may take to go. kube-apiserver's CRD finalizer removes its objects first and, when
+the CRD's storage is still initializing (a CRD deleted soon after it was created), fails and retries with
+exponential backoff: 62 s was seen in CI (2026-12-04) for a CRD with no objects."""
 
 
 class ReplayError(RuntimeError):
@@ -116,7 +120,7 @@ class KubeSession:
         self.rest.close()
 
     # -- CRDs and cluster-scoped objects --
-    def ensure_crds(self, timeout: float = 60) -> list[str]:
+    def ensure_crds(self, timeout: float = CRD_GONE_SECONDS) -> list[str]:
         """Install Augur's CRDs where missing; returns the names installed (to remove them afterwards). A CRD
         still being deleted (a previous session's cleanup: its objects go first) counts as missing: it is
         waited for and installed anew, or its API would vanish under this session."""
@@ -148,7 +152,7 @@ class KubeSession:
         conditions = (self.rest.request("GET", f"{CRDS}/{name}").get("status") or {}).get("conditions") or []
         return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
-    def delete_crds(self, names: list[str], timeout: float = 60) -> None:
+    def delete_crds(self, names: list[str], timeout: float = CRD_GONE_SECONDS) -> None:
         """Delete the CRDs and wait until they are gone (:class:`ReplayError` after ``timeout`` seconds)."""
         for name in names:
             self.rest.missing_ok("DELETE", f"{CRDS}/{name}")
