@@ -100,7 +100,11 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     app = create_app(
         settings,
         ExtenderState.build(
-            KubeWatchCache(settings.kubeconfig, settings.topology, settings.scoring.plan.pod_requests_from_status),
+            KubeWatchCache(
+                settings.kubeconfig,
+                settings.topology,
+                pod_requests_from_status=settings.scoring.plan.pod_requests_from_status,
+            ),
             settings,
         ),
     )

@@ -39,9 +39,9 @@ class Clock:
         return self.now
 
 
-def planned_cache(pod_requests_from_status: bool = True) -> MemoryCache:
+def planned_cache() -> MemoryCache:
     """``fill`` plus three web replicas expected (status) and a batch workload competing for room on b1."""
-    cache = MemoryCache(pod_requests_from_status=pod_requests_from_status)
+    cache = MemoryCache()
     fill(cache)
     web = profile("web", {"dependencies": [{"name": "api", "traffic": 100}]}, selector="app=web")
     web["status"] = {"desiredReplicas": 3}
