@@ -42,6 +42,18 @@ def test_validation_lists_every_error_at_once() -> None:
     assert len(exc.value.errors) == 2
 
 
+def test_plan_switches_take_booleans_only() -> None:
+    """``plan.provisionalPlans`` and ``plan.podRequestsFromStatus`` (both on by default) can be turned off;
+    anything but a boolean is an error naming the field, never read as truthy."""
+    default = ScoringConfig().plan
+    assert default.provisional_plans and default.pod_requests_from_status
+    off = ScoringConfig.from_dict({"plan": {"provisionalPlans": False, "podRequestsFromStatus": False}}).plan
+    assert not off.provisional_plans and not off.pod_requests_from_status
+    _, errors = parse_config({"plan": {"provisionalPlans": "yes", "podRequestsFromStatus": 1}})
+    assert sorted(e.path for e in errors) == ["scoring.plan.podRequestsFromStatus", "scoring.plan.provisionalPlans"]
+    assert all("true or false" in e.message for e in errors)
+
+
 def test_all_weights_zero_is_an_error() -> None:
     zero = {n: {"weight": 0} for n in ("load", "proximity", "affinity", "colocation", "spread", "packing", "plan")}
     _, errors = parse_config(zero)
