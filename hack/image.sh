@@ -26,6 +26,10 @@ CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}/image"
 TAG="${TAG:-localhost/augur:dev}"
 mkdir -p "$CACHE"
 log() { printf '[image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# One build or smoke test at a time per cache: two at once would race on build.log, the build-images list
+# and the tag itself (seen when a killed test run left its build running). The lock goes with the process.
+exec 9>"$CACHE/.lock"
+flock -n 9 || { log "waiting for another hack/image.sh on $CACHE"; flock 9; }
 phase_start=$SECONDS
 phase() { log "$1 ($((SECONDS - phase_start)) s)"; phase_start=$SECONDS; }
 command -v buildah >/dev/null || { log "buildah is not installed (apt-get install -y buildah)"; exit 2; }
