@@ -33,6 +33,9 @@ Rule, written down before its first run (seeds 44 and 45, never run): both becom
 it failed on the worst runs, is reported beside them. Result (code d076692): 0.627 (seed 44) and 0.305
 (seed 45), no scenario's worst run worse on either: both on by default since 2026-12-04.
 
+Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
+``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
+
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
        [--compare template_sizes|template_provisional] [--out replay_burst.json]
@@ -100,11 +103,13 @@ def one_pass(
     work: Path,
     tools: Any,
     replay: dict[str, Any] | None = None,
-) -> Outcome:
+) -> tuple[Outcome, dict[str, int]]:
+    """The pass's outcome and, with the extender, its scored prioritize calls by the plan they saw."""
     sc = parse_scenario(raw)
     options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0, **(replay or {}))
     with ReplaySession(sc, kc, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
-        return s.run_pass(variant)
+        outcome = s.run_pass(variant)
+        return outcome, s.plan_use.get(variant, {})
 
 
 def run_scenario(
@@ -126,12 +131,15 @@ def run_scenario(
             for name, variant in variants.items():
                 overrides, replay = split_variant(variant)
                 t = time.monotonic()
-                got = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools, replay)
+                got, plans = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools, replay)
                 outcomes.append(got)
                 seconds = round(time.monotonic() - t, 1)
-                runs.append({"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds})
+                runs.append(
+                    {"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds}
+                    | {"scored_by_plan": plans}
+                )
         t = time.monotonic()
-        got = one_pass(raw, "default", order, kc, work, tools)
+        got, _ = one_pass(raw, "default", order, kc, work, tools)
         outcomes.append(got)
         seconds = round(time.monotonic() - t, 1)
         runs.append({"order": how, "repeat": 0, "variant": "default", "outcome": got, "seconds": seconds})
@@ -150,7 +158,7 @@ def run_scenario(
     for run in runs:
         report = run["outcome"].report(sc, distances)
         row["runs"].append(
-            {k: run[k] for k in ("order", "repeat", "variant", "seconds")}
+            {k: run[k] for k in ("order", "repeat", "variant", "seconds", "scored_by_plan") if k in run}
             | {
                 "cost": report["network_cost"],
                 "vs_best": round(report["network_cost"] / best_cost, 4),

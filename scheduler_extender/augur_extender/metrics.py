@@ -39,6 +39,14 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.prioritize_plans = Counter(
+            "augur_extender_prioritize_plans",
+            "Scored prioritize calls by the pending-pod plan they were scored against: current (a final plan), "
+            "provisional (the best so far of a full plan under way), none (absent or stale: the other "
+            "components decided alone).",
+            ["plan"],
+            registry=self.registry,
+        )
         self.full_plans = Counter(
             "augur_extender_full_plans",
             "Full plans (not repairs) of the background planner by why the previous plan could not be repaired: "

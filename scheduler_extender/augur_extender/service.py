@@ -34,6 +34,15 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["scored", "neutral", "error"]
 """How a verb call ended: Augur's decision, no opinion (no profile, nothing known), or an internal error."""
+PlanUse = Literal["current", "provisional", "none"]
+"""The pending-pod plan a scored ``prioritize`` saw: a final plan, the best so far of a full plan under way,
+or none (absent or stale: the other components decided alone)."""
+
+
+def _plan_use(plan: Plan | None) -> PlanUse:
+    if plan is None:
+        return "none"
+    return "provisional" if plan.provisional else "current"
 
 
 class PlanSource(Protocol):
@@ -111,24 +120,27 @@ class Scheduler:
         """The ``HostPriorityList`` as Python objects (see :meth:`prioritize_json` for the wire bytes)."""
         return orjson.loads(self.prioritize_json(args)[0])  # type: ignore[no-any-return]
 
-    def prioritize_json(self, args: ExtenderArgs) -> tuple[bytes, Outcome]:
-        """The rendered ``HostPriorityList`` and its outcome: ``scored`` when Augur's components decided,
-        ``neutral`` (all 5) when the pod has no profile or no candidate is known, ``error`` (all 5) on an
-        internal error. Per-node ``{"Host": ..., "Score": `` fragments are cached on the node table
-        (rebuilt only when nodes change), so a reply is one join."""
+    def prioritize_json(self, args: ExtenderArgs) -> tuple[bytes, Outcome, PlanUse | None]:
+        """The rendered ``HostPriorityList``, its outcome and, when ``scored``, the plan it was scored
+        against. Outcomes: ``scored`` when Augur's components decided, ``neutral`` (all 5) when the pod has
+        no profile or no candidate is known, ``error`` (all 5) on an internal error. Per-node
+        ``{"Host": ..., "Score": `` fragments are cached on the node table (rebuilt only when nodes change),
+        so a reply is one join."""
         names = args.names()
         try:
             r = self.resolve(self.facts(args.pod), args, self.cache.view())
             if r.pod.workload is None:
-                return render_neutral(names), "neutral"
+                return render_neutral(names), "neutral", None
             result = score_nodes(r.pod, r.snapshot, names, self.config)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("prioritize %s/%s: %s", r.pod.namespace, r.pod.name, _top(result.breakdown()))
             rendered = render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
-            return rendered, "scored" if len(result.cand) else "neutral"
+            if not len(result.cand):
+                return rendered, "neutral", None
+            return rendered, "scored", _plan_use(r.snapshot.plan)
         except Exception:
             log.exception("prioritize failed; answering neutral scores")
-            return render_neutral(names), "error"
+            return render_neutral(names), "error", None
 
     def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
         """The per-node breakdown for a pod (best first), with the filter's verdicts."""

@@ -36,7 +36,9 @@ def answer(state: ExtenderState, verb: str, body: bytes) -> tuple[int, bytes]:
         reply, outcome = state.scheduler.filter_outcome(args)
         payload = orjson.dumps(reply, option=orjson.OPT_SERIALIZE_NUMPY)
     else:
-        payload, outcome = state.scheduler.prioritize_json(args)
+        payload, outcome, plan = state.scheduler.prioritize_json(args)
+        if plan is not None:
+            state.metrics.prioritize_plans.labels(plan).inc()
     state.metrics.latency.labels(verb).observe(time.perf_counter() - start)
     state.metrics.requests.labels(verb, outcome).inc()
     return 200, payload

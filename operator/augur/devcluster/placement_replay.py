@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.ports import free_port
@@ -121,6 +122,9 @@ class ReplaySession:
         self.extender: ManagedProcess | None = None
         self.extender_url = ""
         self.scheduler: ManagedProcess | None = None
+        self.plan_use: dict[str, dict[str, int]] = {}
+        """Per pass with the extender: its scored prioritize calls by the plan they saw
+        (``augur_extender_prioritize_plans``: current, provisional, none), read when the pass ends."""
         self._installed_crds: list[str] = []
         self._created_nodes: list[str] = []
         self._topology = False
@@ -189,6 +193,8 @@ class ReplaySession:
         try:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
+            if self.extender is not None:
+                self.plan_use[variant] = _plan_use(self.extender_url)
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)
@@ -335,6 +341,21 @@ def _gauges_at_least(url: str, want: Mapping[str, float]) -> bool:
     return all(seen.get(k, 0.0) >= v for k, v in want.items())
 
 
+def _plan_use(url: str) -> dict[str, int]:
+    """The extender's scored prioritize calls by plan (empty when its metrics cannot be read)."""
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return {}
+    return {
+        sample.labels["plan"]: int(sample.value)
+        for family in text_string_to_metric_families(text)
+        if family.name == "augur_extender_prioritize_plans"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
 def replay_report(sc: Scenario, outcomes: Mapping[str, Outcome], search_rounds: int) -> dict[str, Any]:
     """The JSON of ``augur placement simulate`` for replayed outcomes, with the offline ``best``."""
     distances = node_distances(sc)
@@ -379,6 +400,7 @@ def replay(
         "nodeOrder": listed,
         "extender": dict(options.extender or SHIPPED_EXTENDER),
         "arrival": arrival,
+        "planUse": session.plan_use.get("augur", {}),
         "seconds": round(time.monotonic() - started, 1),
     }
     return report

@@ -148,3 +148,26 @@ def test_the_plan_gate_opens_on_a_final_plan_not_a_provisional_one(monkeypatch: 
     session.options = ReplayOptions(plan_timeout=0.05)
     assert not session._wait_for_plan("ns", "web-0")  # only provisional plans until the deadline
     assert len(asked) >= 1
+
+
+def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay reports the extender pass's scored prioritize calls by plan, as its /metrics counts them
+    (rendered by the extender's own metrics), and nothing when the page cannot be read."""
+    import httpx
+    from prometheus_client import generate_latest
+
+    from augur.devcluster.placement_replay import _plan_use
+    from augur_extender.metrics import Metrics
+
+    metrics = Metrics()
+    metrics.prioritize_plans.labels("none").inc(3)
+    metrics.prioritize_plans.labels("current").inc(7)
+    page = generate_latest(metrics.registry).decode()
+    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
+    assert _plan_use("http://extender") == {"none": 3, "current": 7}
+
+    def down(url: str, timeout: float) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    monkeypatch.setattr(httpx, "get", down)
+    assert _plan_use("http://extender") == {}

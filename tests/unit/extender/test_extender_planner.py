@@ -25,7 +25,7 @@ from augur_extender.kubeobjects import pod_facts
 from augur_extender.planner_process import Patience, PlannerProcess, PlannerProcessError
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.settings import Settings
-from augur_extender.verbs import VerbFastPath
+from augur_extender.verbs import VerbFastPath, answer
 from augur_extender.wire import parse_extender_args
 
 from .extender_objects import ZONES, fill, node, pod, profile
@@ -90,6 +90,28 @@ def test_a_stale_plan_is_not_used_and_scoring_falls_back() -> None:
     assert {n["components"]["plan"]["raw"] for n in body["nodes"]} == {100.0}
     assert {n["planAgeSeconds"] for n in body["nodes"]} == {None}
     assert st.scheduler.prioritize(args()) == plain.scheduler.prioritize(args())
+
+
+def test_metrics_count_the_plan_each_scored_prioritize_saw() -> None:
+    """``augur_extender_prioritize_plans``: none before the first plan, current after it, provisional for
+    the best-so-far plan of a full plan under way; a pod without a profile is not counted (neutral)."""
+    cache, clock = planned_cache(), Clock()
+    st = state(cache, clock)
+    assert st.planner is not None
+    counted = st.metrics.prioritize_plans
+    body = orjson.dumps({"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)})
+    assert answer(st, "prioritize", body)[0] == 200
+    plan = st.planner.run_once()
+    assert plan is not None
+    assert answer(st, "prioritize", body)[0] == 200
+    assert answer(st, "prioritize", orjson.dumps({"Pod": pod("x-0", "unprofiled"), "NodeNames": list(ZONES)}))[0] == 200
+    assert {k: counted.labels(k)._value.get() for k in ("none", "current", "provisional")} == {
+        "none": 1.0,
+        "current": 1.0,
+        "provisional": 0.0,
+    }
+    assert st.metrics.requests.labels("prioritize", "neutral")._value.get() == 1.0
+    assert service._plan_use(replace(plan, provisional=True)) == "provisional"
 
 
 def test_a_failing_planner_never_blocks_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
