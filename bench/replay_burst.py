@@ -33,12 +33,24 @@ Rule, written down before its first run (seeds 44 and 45, never run): both becom
 it failed on the worst runs, is reported beside them. Result (code d076692): 0.627 (seed 44) and 0.305
 (seed 45), no scenario's worst run worse on either: both on by default since 2026-12-04.
 
+``--compare repair_after_full_plan`` (2026-12-04): whether the extender repairs a full plan against the newest
+view at once when pods were bound while it was searched (``repair``) or after its usual pause (``no_repair``,
+as before); both with the other defaults (provisional plans, status sizes). Diagnosis that led to it (seed 47,
+``replay_burst_plan_use_47.json`` and a burst with the extender's debug log): kube-scheduler put 48 of 50 pods
+on a node where Augur's score was 10, and every pod was scored against a current or provisional plan whose
+cost was within 1.03x of the best, yet the burst cost 19x the best: the plan that finished mid-burst had been
+searched from the empty cluster and gave the room of pods bound meanwhile (following the provisional plans)
+to other workloads, whose pods then found their planned nodes full. Rule, written down before the first run
+(seed 48, never run): ``repairAfterFullPlan`` stays on by default only if ``repair`` passes against
+``no_repair`` by the rule above (geometric mean of mean cost with ÷ without below 1, no scenario's worst run
+more than 10 % above); otherwise its default becomes off.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
-       [--compare template_sizes|template_provisional] [--out replay_burst.json]
+       [--compare template_sizes|template_provisional|repair_after_full_plan] [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -77,6 +89,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "template_provisional": {
         "template_provisional": {"plan": {"podRequestsFromStatus": True, "provisionalPlans": True}},
         "seen": {"plan": {"podRequestsFromStatus": False, "provisionalPlans": False}},
+    },
+    "repair_after_full_plan": {
+        "repair": {"plan": {"repairAfterFullPlan": True}},
+        "no_repair": {"plan": {"repairAfterFullPlan": False}},
     },
 }
 

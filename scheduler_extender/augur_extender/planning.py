@@ -37,6 +37,11 @@ plan so far while a full plan runs (:attr:`~augur.placement.plan.Planner.publish
 then after each better annealing run), and requests score against it until the final plan replaces it. A
 provisional plan is current by the same rules as any plan (it was made from the update's view); one from a
 plan that is then abandoned is stale as soon as the view shows the change that abandoned it.
+
+A full plan is searched from the view it started with. In a burst, pods are bound meanwhile (against the
+previous or a provisional plan), and the finished plan may give their room to other pods; with
+``repairAfterFullPlan`` (on by default since 2026-12-04) the thread repairs it against the newest view
+right after (:meth:`BackgroundPlanner.repair_due`), before the pause, which counts both updates' CPU.
 """
 
 from __future__ import annotations
@@ -155,8 +160,23 @@ class BackgroundPlanner:
             # The first plan does not wait for a change: the last list that completed the sync may have
             # signalled its change before the cache counted as synced.
             if self.cache.synced() and (changed or self._latest is None or self.clock() >= self._refresh_at):
-                self.run_once()
+                plan = self.run_once()
+                if self.repair_due(plan):
+                    spent = self._spent
+                    self.run_once()
+                    self._spent += spent  # the pause after the repair counts the full plan's CPU too
                 self._stop.wait(self.pause())
+
+    def repair_due(self, plan: Plan | None) -> bool:
+        """Whether ``plan``, a full plan just made, is to be repaired at once (``repairAfterFullPlan``): the
+        cache changed while it was searched (pods bound in a burst, following the previous or a provisional
+        plan, hold room the full plan gives to other pods). Takes the cache's change signal."""
+        return (
+            plan is not None
+            and not plan.incremental
+            and self.args.repair_after_full_plan
+            and self.cache.wait_for_change(timeout=0)
+        )
 
     def pause_after(self, spent: float) -> float:
         """Seconds to wait after a plan update that used ``spent`` CPU seconds: ``interval``, and long enough

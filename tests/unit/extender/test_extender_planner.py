@@ -114,6 +114,34 @@ def test_metrics_count_the_plan_each_scored_prioritize_saw() -> None:
     assert service._plan_use(replace(plan, provisional=True)) == "provisional"
 
 
+def test_a_full_plan_is_repaired_at_once_when_pods_were_bound_while_it_searched() -> None:
+    """``repairAfterFullPlan`` (default on): after a full plan, a change in the cache since its view (a pod
+    bound during the search) calls for an immediate repair, which is incremental and accounts for the pod;
+    no change, a repair, or the setting off: the usual pause."""
+    cache = planned_cache()
+    st = state(cache, Clock())
+    planner = st.planner
+    assert planner is not None and planner.args.repair_after_full_plan
+    cache.wait_for_change(timeout=0)  # the fill's changes, seen by the planner's first wait
+    full = planner.run_once()
+    assert full is not None and not full.incremental
+    assert not planner.repair_due(full)  # nothing changed while it searched
+    cache.apply("pods", "MODIFIED", pod("web-0", "web", "a1"))  # bound meanwhile
+    assert planner.repair_due(full)
+    repaired = planner.run_once()
+    assert repaired is not None and repaired.incremental
+    assert repaired.slots("shop/web", cache.view().snapshot) is not None
+    cache.apply("pods", "ADDED", pod("web-1", "web", "a1"))
+    assert not planner.repair_due(repaired)  # repairs are followed by the usual pause
+    off = ScoringConfig(plan=replace(ScoringConfig().plan, repair_after_full_plan=False))
+    quiet = ExtenderState.build(cache, Settings(scoring=off, planner_process=False)).planner
+    assert quiet is not None
+    cache.wait_for_change(timeout=0)
+    plan = quiet.run_once()
+    cache.apply("pods", "ADDED", pod("web-2", "web", "a2"))
+    assert plan is not None and not plan.incremental and not quiet.repair_due(plan)
+
+
 def test_a_failing_planner_never_blocks_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = planned_cache()
     st, plain = state(cache, Clock()), state(cache, planner=False)

@@ -43,14 +43,19 @@ def test_validation_lists_every_error_at_once() -> None:
 
 
 def test_plan_switches_take_booleans_only() -> None:
-    """``plan.provisionalPlans`` and ``plan.podRequestsFromStatus`` (both on by default) can be turned off;
-    anything but a boolean is an error naming the field, never read as truthy."""
+    """``plan.provisionalPlans``, ``podRequestsFromStatus`` and ``repairAfterFullPlan`` (on by default) can be
+    turned off; anything but a boolean is an error naming the field, never read as truthy."""
     default = ScoringConfig().plan
-    assert default.provisional_plans and default.pod_requests_from_status
-    off = ScoringConfig.from_dict({"plan": {"provisionalPlans": False, "podRequestsFromStatus": False}}).plan
-    assert not off.provisional_plans and not off.pod_requests_from_status
-    _, errors = parse_config({"plan": {"provisionalPlans": "yes", "podRequestsFromStatus": 1}})
-    assert sorted(e.path for e in errors) == ["scoring.plan.podRequestsFromStatus", "scoring.plan.provisionalPlans"]
+    assert default.provisional_plans and default.pod_requests_from_status and default.repair_after_full_plan
+    switches = {"provisionalPlans": False, "podRequestsFromStatus": False, "repairAfterFullPlan": False}
+    off = ScoringConfig.from_dict({"plan": switches}).plan
+    assert not off.provisional_plans and not off.pod_requests_from_status and not off.repair_after_full_plan
+    _, errors = parse_config({"plan": dict(zip(switches, ("yes", 1, 0), strict=True))})
+    assert sorted(e.path for e in errors) == [
+        "scoring.plan.podRequestsFromStatus",
+        "scoring.plan.provisionalPlans",
+        "scoring.plan.repairAfterFullPlan",
+    ]
     assert all("true or false" in e.message for e in errors)
 
 
