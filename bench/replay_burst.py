@@ -33,24 +33,28 @@ Rule, written down before its first run (seeds 44 and 45, never run): both becom
 it failed on the worst runs, is reported beside them. Result (code d076692): 0.627 (seed 44) and 0.305
 (seed 45), no scenario's worst run worse on either: both on by default since 2026-12-04.
 
-``--compare repair_after_full_plan`` (2026-12-04): whether the extender repairs a full plan against the newest
-view at once when pods were bound while it was searched (``repair``) or after its usual pause (``no_repair``,
-as before); both with the other defaults (provisional plans, status sizes). Diagnosis that led to it (seed 47,
-``replay_burst_plan_use_47.json`` and a burst with the extender's debug log): kube-scheduler put 48 of 50 pods
-on a node where Augur's score was 10, and every pod was scored against a current or provisional plan whose
-cost was within 1.03x of the best, yet the burst cost 19x the best: the plan that finished mid-burst had been
-searched from the empty cluster and gave the room of pods bound meanwhile (following the provisional plans)
-to other workloads, whose pods then found their planned nodes full. Rule, written down before the first run
-(seed 48, never run): ``repairAfterFullPlan`` stays on by default only if ``repair`` passes against
-``no_repair`` by the rule above (geometric mean of mean cost with ÷ without below 1, no scenario's worst run
-more than 10 % above); otherwise its default becomes off.
+``--compare one_provisional_plan`` (2026-12-04): how the extender follows a full plan in a burst. Diagnosis that
+led to it (seed 47, ``replay_burst_plan_use_47.json``, and single bursts of ``groups`` 50 with the extender's
+debug log): kube-scheduler put 48 of 50 pods on a node where Augur's score was 10, and every pod was scored
+against a current or provisional plan within 1.03x of the best cost, yet the bursts cost 9.5-20x the best.
+Every provisional plan and the final one were searched from the empty cluster, each a different placement:
+pods bound following one hold room the next gives to other workloads, whose pods then find their planned
+nodes full. With only the first provisional plan published, two such bursts cost 1.65x and 2.1x the best.
+Variants: ``first_repair`` (``provisionalUpdates`` off: only the first provisional plan; and
+``repairAfterFullPlan``: the finished plan repaired against the newest view at once), ``every_no_repair``
+(every better run published, no immediate repair: the defaults until this change) and ``every_repair``.
+Rule, written down before the first run (seed 48, never run; two orders x one repeat): the new defaults
+(``provisionalUpdates`` off, ``repairAfterFullPlan`` on) stay only if ``first_repair`` passes against
+``every_no_repair`` by the rule above (geometric mean of mean cost below 1, no scenario's worst run more
+than 10 % above); otherwise both go back (``provisionalUpdates`` on, ``repairAfterFullPlan`` off).
+``every_repair`` is reported against both.
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
-       [--compare template_sizes|template_provisional|repair_after_full_plan] [--out replay_burst.json]
+       [--compare template_sizes|template_provisional|one_provisional_plan] [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -90,9 +94,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "template_provisional": {"plan": {"podRequestsFromStatus": True, "provisionalPlans": True}},
         "seen": {"plan": {"podRequestsFromStatus": False, "provisionalPlans": False}},
     },
-    "repair_after_full_plan": {
-        "repair": {"plan": {"repairAfterFullPlan": True}},
-        "no_repair": {"plan": {"repairAfterFullPlan": False}},
+    "one_provisional_plan": {
+        "first_repair": {"plan": {"provisionalUpdates": False, "repairAfterFullPlan": True}},
+        "every_no_repair": {"plan": {"provisionalUpdates": True, "repairAfterFullPlan": False}},
+        "every_repair": {"plan": {"provisionalUpdates": True, "repairAfterFullPlan": True}},
     },
 }
 

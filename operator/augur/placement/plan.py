@@ -17,9 +17,9 @@ slots for one workload (:meth:`Plan.slots`, ``O(nodes)``).
 A full plan takes seconds at extender scale (its annealing runs and kicks), most of it improving a plan that
 is already usable: a :class:`Planner` given ``publish`` hands it the best plan so far while a full plan is
 under way (:attr:`Plan.provisional`): after the greedy starts and their descent (a few hundredths of the
-full plan's CPU) and after each annealing run that improves on it, so that pods arriving meanwhile follow a
-plan rather than none. The plan :meth:`Planner.update` returns is the final one; a provisional plan is never
-repaired.
+full plan's CPU), and with :attr:`PlanSettings.provisional_updates` after each annealing run that improves on
+it, so that pods arriving meanwhile follow a plan rather than none. The plan :meth:`Planner.update` returns
+is the final one; a provisional plan is never repaired.
 
 A full plan can be abandoned: a :class:`Planner` given ``superseded`` asks it whenever its search pauses
 and raises :class:`PlanSuperseded` when it answers ``True`` (the caller has seen workloads change so that
@@ -130,8 +130,8 @@ class Planner:
         """Asked after each pause of a full plan's search; ``True`` abandons the plan (:class:`PlanSuperseded`)."""
         self.publish = publish
         """Called during a full plan with the best plan so far (:attr:`Plan.provisional`): after the greedy
-        starts and after each annealing run that improves on it except the last (whose plan
-        :meth:`update` returns). Not called by repairs, nor for a single pending pod."""
+        starts, and with :attr:`PlanSettings.provisional_updates` after each annealing run that improves on it
+        except the last (whose plan :meth:`update` returns). Not called by repairs, nor for a single pending pod."""
         self._search: CountSearch | None = None
         """The search state, in canonical node order (:attr:`_order`)."""
         self._inputs: PlanInputs | None = None
@@ -253,7 +253,7 @@ class Planner:
             candidate = self._improve(start, pending)
             if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
                 best, best_value = candidate, value
-                if publish is not None and run < runs - 1:
+                if publish is not None and run < runs - 1 and s.provisional_updates:
                     publish(best)
         return best
 

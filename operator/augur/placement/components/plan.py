@@ -18,8 +18,9 @@ the best kept; at most 200,000 / (nodes x pending pods), at least one);
 ``maxAgeSeconds``, past which
 the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
 counts, pod sizes or traffic changed is stale at once); ``provisionalPlans`` (default true): while a
-full plan is under way, the extender scores against its best plan so far (after the greedy starts, then
-after each better annealing run) instead of none (:attr:`~augur.placement.plan.Planner.publish`); and
+full plan is under way, the extender scores against its first plan (the greedy starts after descent)
+instead of none (:attr:`~augur.placement.plan.Planner.publish`), and with ``provisionalUpdates`` (default
+false) against each better annealing run too; and
 ``podRequestsFromStatus`` (default true): until one of a workload's pods is seen, size its expected pods
 from its ``WorkloadProfile`` ``status.podRequests`` (what the operator reads from the scale target's pod
 template), so the planner and the fallback components count them before they exist; and
@@ -27,11 +28,12 @@ template), so the planner and the fallback components count them before they exi
 (from the view it started with), the planner repairs it against the newest view at once instead of after
 its usual pause, so that pods do not follow slots that those pods have taken.
 
-Both on by default since 2026-12-04: together, in bursts on the real kube-scheduler, the mean cost was
-0.63x and 0.30x that of neither (geometric mean over 4 scenarios each, seeds 44 and 45, no scenario's
-worst run worse), on the rule written before those runs; at seed 43 0.92x, with two scenarios' worst runs
-over 10 % worse. Each alone did not help: provisional plans alone 0.997x (seed 40), status sizes alone
-1.38x (seed 43) (``bench/replay_burst.py``; ``docs/placement.md``, "Pod sizes from the profile's status").
+``provisionalPlans`` and ``podRequestsFromStatus`` both on by default since 2026-12-04: together, in bursts
+on the real kube-scheduler, the mean cost was 0.63x and 0.30x that of neither (geometric mean over 4
+scenarios each, seeds 44 and 45, no scenario's worst run worse), on the rule written before those runs; at
+seed 43 0.92x, with two scenarios' worst runs over 10 % worse. Each alone did not help: provisional plans
+alone 0.997x (seed 40), status sizes alone 1.38x (seed 43) (``bench/replay_burst.py``;
+``docs/placement.md``, "Pod sizes from the profile's status").
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class PlanArgs:
     kicks: int = PlanSettings.kicks
     restarts: int = PlanSettings.restarts
     provisional_plans: bool = True
+    provisional_updates: bool = PlanSettings.provisional_updates
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
 
@@ -88,6 +91,7 @@ class PlanArgs:
             starts=self.starts,
             kicks=self.kicks,
             restarts=self.restarts,
+            provisional_updates=self.provisional_updates,
         )
 
 
