@@ -229,7 +229,8 @@ class Planner:
         best run is kept. Where the first pod goes decides where the application grows, and a single-pod
         search rarely moves a whole application later, so the starts cover every zone that could host it, and
         the runs improve different ones rather than one start's basin only. ``publish`` is called with the
-        best start and then with each better run but the last (the search is not changed by it)."""
+        best start and, with :attr:`PlanSettings.provisional_updates`, with each better run but the last (the
+        search is not changed by it)."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
