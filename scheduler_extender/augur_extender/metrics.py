@@ -42,7 +42,7 @@ class Metrics:
         self.prioritize_plans = Counter(
             "augur_extender_prioritize_plans",
             "Scored prioritize calls by the pending-pod plan they were scored against: current (a final plan), "
-            "provisional (the best so far of a full plan under way), none (absent or stale: the other "
+            "provisional (a plan published while a full plan is under way), none (absent or stale: the other "
             "components decided alone).",
             ["plan"],
             registry=self.registry,

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 Outcome = Literal["scored", "neutral", "error"]
 """How a verb call ended: Augur's decision, no opinion (no profile, nothing known), or an internal error."""
 PlanUse = Literal["current", "provisional", "none"]
-"""The pending-pod plan a scored ``prioritize`` saw: a final plan, the best so far of a full plan under way,
+"""The pending-pod plan a scored ``prioritize`` saw: a final plan, one published while a full plan is under way,
 or none (absent or stale: the other components decided alone)."""
 
 
