@@ -53,7 +53,10 @@ than 10 % above); otherwise both go back (``provisionalUpdates`` on, ``repairAft
 
 ``--compare one_provisional_plan_check``: the same question on seed 49 (never run), after the defaults were
 chosen on seed 48: a check on other data, deciding nothing, with ``first_no_repair`` (only the first
-provisional plan, no immediate repair) to tell what the repair adds to it.
+provisional plan, no immediate repair) to tell what the repair adds to it. Result (code 7ff05e3, 735 s,
+``replay_burst_one_provisional_check_49.json``): ``first_repair`` ÷ ``every_no_repair`` 1.058, ``groups`` 50's
+worst run over 10 % worse (2.89 against 1.00): it would not have passed; ``first_no_repair`` ÷ ``first_repair``
+1.27.
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.

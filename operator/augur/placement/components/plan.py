@@ -35,8 +35,8 @@ seed 43 0.92x, with two scenarios' worst runs over 10 % worse. Each alone did no
 alone 0.997x (seed 40), status sizes alone 1.38x (seed 43) (``bench/replay_burst.py``;
 ``docs/placement.md``, "Pod sizes from the profile's status"). ``provisionalUpdates`` off and
 ``repairAfterFullPlan`` on since 2026-12-04: in bursts at seed 48, 0.50x the mean cost of the previous
-defaults (every better run published, no immediate repair), no scenario's worst run worse (``docs/placement.md``,
-"Bursts: one provisional plan").
+defaults (every better run published, no immediate repair), no scenario's worst run worse; checked at seed 49
+after the choice, 1.06x, with ``groups`` 50 worse (``docs/placement.md``, "Bursts: one provisional plan").
 """
 
 from __future__ import annotations
