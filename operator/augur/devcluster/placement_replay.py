@@ -29,9 +29,9 @@ from typing import Any
 
 import httpx
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
+from augur.devcluster.extender_metrics import gauges_at_least, plan_use
 from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
@@ -194,7 +194,7 @@ class ReplaySession:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
             if self.extender is not None:
-                self.plan_use[variant] = _plan_use(self.extender_url)
+                self.plan_use[variant] = plan_use(self.extender_url)
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)
@@ -310,7 +310,7 @@ class ReplaySession:
             lambda: httpx.get(f"{self.extender_url}/readyz", timeout=2).status_code == 200, 120, "extender", proc
         )
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
-        wait_until(lambda: _gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
+        wait_until(lambda: gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
 
     def _start_scheduler(self, variant: str, extenders: Sequence[dict[str, Any]]) -> None:
         config = self.dir / f"kube-scheduler-{self.names.run}-{variant}.yaml"
@@ -330,30 +330,6 @@ class ReplaySession:
         self.scheduler = proc
         url = f"https://127.0.0.1:{port}/healthz"
         wait_until(lambda: httpx.get(url, verify=False, timeout=2).text == "ok", 60, "kube-scheduler", proc)
-
-
-def _gauges_at_least(url: str, want: Mapping[str, float]) -> bool:
-    seen: dict[str, float] = {}
-    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
-        name, _, value = line.partition(" ")
-        if name in want:
-            seen[name] = float(value)
-    return all(seen.get(k, 0.0) >= v for k, v in want.items())
-
-
-def _plan_use(url: str) -> dict[str, int]:
-    """The extender's scored prioritize calls by plan (empty when its metrics cannot be read)."""
-    try:
-        text = httpx.get(f"{url}/metrics", timeout=5).text
-    except httpx.HTTPError:
-        return {}
-    return {
-        sample.labels["plan"]: int(sample.value)
-        for family in text_string_to_metric_families(text)
-        if family.name == "augur_extender_prioritize_plans"
-        for sample in family.samples
-        if sample.name.endswith("_total")
-    }
 
 
 def replay_report(sc: Scenario, outcomes: Mapping[str, Outcome], search_rounds: int) -> dict[str, Any]:

@@ -156,7 +156,7 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
     import httpx
     from prometheus_client import generate_latest
 
-    from augur.devcluster.placement_replay import _plan_use
+    from augur.devcluster.extender_metrics import plan_use
     from augur_extender.metrics import Metrics
 
     metrics = Metrics()
@@ -164,10 +164,10 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
     metrics.prioritize_plans.labels("current").inc(7)
     page = generate_latest(metrics.registry).decode()
     monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
-    assert _plan_use("http://extender") == {"none": 3, "current": 7}
+    assert plan_use("http://extender") == {"none": 3, "current": 7}
 
     def down(url: str, timeout: float) -> httpx.Response:
         raise httpx.ConnectError("refused")
 
     monkeypatch.setattr(httpx, "get", down)
-    assert _plan_use("http://extender") == {}
+    assert plan_use("http://extender") == {}
