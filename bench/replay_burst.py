@@ -170,8 +170,14 @@ def run_scenario(
                 outcomes.append(got)
                 seconds = round(time.monotonic() - t, 1)
                 runs.append(
-                    {"order": how, "repeat": repeat, "variant": name, "outcome": got, "seconds": seconds}
-                    | {"scored_by_plan": plans}
+                    {
+                        "order": how,
+                        "repeat": repeat,
+                        "variant": name,
+                        "outcome": got,
+                        "seconds": seconds,
+                        "scored_by_plan": plans,
+                    }
                 )
         t = time.monotonic()
         got, _ = one_pass(raw, "default", order, kc, work, tools)

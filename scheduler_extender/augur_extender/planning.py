@@ -35,9 +35,9 @@ With ``provisionalPlans`` (on by default since 2026-12-04, with ``podRequestsFro
 lowered the cost of bursts on the real kube-scheduler; ``docs/placement.md``) the search hands over its best
 plan so far while a full plan runs (:attr:`~augur.placement.plan.Planner.publish`: after the greedy starts,
 and with ``provisionalUpdates`` after each better annealing run), and requests score against it until the
-final plan replaces it. A
-provisional plan is current by the same rules as any plan (it was made from the update's view); one from a
-plan that is then abandoned is stale as soon as the view shows the change that abandoned it.
+final plan replaces it. A provisional plan is current by the same rules as any plan (it was made from the
+update's view); one from a plan that is then abandoned is stale as soon as the view shows the change that
+abandoned it.
 
 A full plan is searched from the view it started with. In a burst, pods are bound meanwhile (against the
 previous or a provisional plan), and the finished plan may give their room to other pods; with

@@ -44,16 +44,21 @@ def test_validation_lists_every_error_at_once() -> None:
 
 def test_plan_switches_take_booleans_only() -> None:
     """``plan.provisionalPlans``, ``podRequestsFromStatus`` and ``repairAfterFullPlan`` (on by default) can be
-    turned off; anything but a boolean is an error naming the field, never read as truthy."""
+    turned off and ``provisionalUpdates`` (off by default) on; anything but a boolean is an error naming the
+    field, never read as truthy."""
     default = ScoringConfig().plan
     assert default.provisional_plans and default.pod_requests_from_status and default.repair_after_full_plan
+    assert not default.provisional_updates and not default.settings().provisional_updates
     switches = {"provisionalPlans": False, "podRequestsFromStatus": False, "repairAfterFullPlan": False}
-    off = ScoringConfig.from_dict({"plan": switches}).plan
+    off = ScoringConfig.from_dict({"plan": {**switches, "provisionalUpdates": True}}).plan
     assert not off.provisional_plans and not off.pod_requests_from_status and not off.repair_after_full_plan
-    _, errors = parse_config({"plan": dict(zip(switches, ("yes", 1, 0), strict=True))})
+    assert off.provisional_updates and off.settings().provisional_updates
+    bad = dict(zip([*switches, "provisionalUpdates"], ("yes", 1, 0, "no"), strict=True))
+    _, errors = parse_config({"plan": bad})
     assert sorted(e.path for e in errors) == [
         "scoring.plan.podRequestsFromStatus",
         "scoring.plan.provisionalPlans",
+        "scoring.plan.provisionalUpdates",
         "scoring.plan.repairAfterFullPlan",
     ]
     assert all("true or false" in e.message for e in errors)
