@@ -58,12 +58,22 @@ provisional plan, no immediate repair) to tell what the repair adds to it. Resul
 worst run over 10 % worse (2.89 against 1.00): it would not have passed; ``first_no_repair`` ÷ ``first_repair``
 1.27.
 
+``--compare repaired_provisional`` (2026-12-04, session 35): every better run published again, but each
+provisional plan repaired against the newest view before requests use it (``repairProvisionalPlans``), so
+that a plan published mid-burst holds the pods bound following the one before it (``every_repaired``:
+``provisionalUpdates``, ``repairProvisionalPlans`` and ``repairAfterFullPlan`` on) against today's defaults
+(``first_repair``). Rule, written down before the first run (seed 50, never run; two orders x two repeats):
+``provisionalUpdates`` and ``repairProvisionalPlans`` become on by default only if ``every_repaired`` passes
+against ``first_repair`` by the rule above (geometric mean of mean cost below 1, no scenario's worst run more
+than 10 % above); a run on seed 51 afterwards is a check that decides nothing.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
-       [--compare template_sizes|template_provisional|one_provisional_plan[_check]] [--out replay_burst.json]
+       [--compare template_sizes|template_provisional|one_provisional_plan[_check]|repaired_provisional]
+       [--out replay_burst.json]
 """
 
 from __future__ import annotations
@@ -112,6 +122,14 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "first_repair": {"plan": {"provisionalUpdates": False, "repairAfterFullPlan": True}},
         "every_no_repair": {"plan": {"provisionalUpdates": True, "repairAfterFullPlan": False}},
         "first_no_repair": {"plan": {"provisionalUpdates": False, "repairAfterFullPlan": False}},
+    },
+    "repaired_provisional": {
+        "every_repaired": {
+            "plan": {"provisionalUpdates": True, "repairProvisionalPlans": True, "repairAfterFullPlan": True}
+        },
+        "first_repair": {
+            "plan": {"provisionalUpdates": False, "repairProvisionalPlans": False, "repairAfterFullPlan": True}
+        },
     },
 }
 

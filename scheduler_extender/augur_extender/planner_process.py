@@ -30,7 +30,11 @@ answers that it abandoned the plan (keeping its previous search) and the parent 
 
 With ``publish``, the child also sends the best plan so far of a full plan while it searches
 (:attr:`~augur.placement.plan.Planner.publish`); the parent hands each to ``publish`` (with its node names and
-rules restored) while it waits for the final answer.
+rules restored) while it waits for the final answer. With ``latest`` too, the parent sends the newest view
+(the same three arrays and pods, when it changed and the node set and rules are those of the update) after
+each provisional plan and at each of its polls while it waits, and the child repairs each later provisional
+plan against the newest it has received (:attr:`~augur.placement.plan.Planner.latest`; up to
+:data:`POLL_SECONDS` older than on the thread, and the first is not repaired: no view has been sent yet).
 """
 
 from __future__ import annotations
@@ -116,13 +120,19 @@ class PlannerProcess:
         cpu_limit: float = CPU_LIMIT_SECONDS,
         superseded: Callable[[], bool] | None = None,
         publish: Callable[[Plan], None] | None = None,
+        latest: Callable[[], Snapshot | None] | None = None,
     ) -> None:
         """``timeout``: seconds without progress (no CPU used, not stepping aside) before giving up;
         ``superseded``: asked while a plan is awaited, ``True`` abandons it (:class:`PlanSuperseded`);
-        ``publish``: called with each provisional plan of a full plan while it is awaited."""
+        ``publish``: called with each provisional plan of a full plan while it is awaited; ``latest``: with
+        ``publish``, the newest snapshot, sent to the child while it searches (provisional plans are
+        repaired against it)."""
         self.settings = settings or PlanSettings()
         self.timeout, self.cpu_limit, self.superseded = timeout, cpu_limit, superseded
         self.publish = publish
+        self.latest = latest if publish is not None else None
+        self._sent: Snapshot | None = None
+        """The snapshot of the update in progress, or the newest view sent since."""
         ctx = multiprocessing.get_context("spawn")
         self.busy: Any = ctx.RawValue("i", 0)
         """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
@@ -131,7 +141,15 @@ class PlannerProcess:
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
             target=_serve,
-            args=(theirs, self.settings, niceness, self.busy, self.cancel, publish is not None),
+            args=(
+                theirs,
+                self.settings,
+                niceness,
+                self.busy,
+                self.cancel,
+                publish is not None,
+                self.latest is not None,
+            ),
             name="augur-planner",
             daemon=True,
         )
@@ -157,15 +175,16 @@ class PlannerProcess:
             if rules is not self._rules:
                 self._conn.send(("rules", rules))
                 self._rules = rules
-            occupancy = {r.key: dict(snapshot.occupancy.nodes_of(r.key)) for r in rules}
             self.cancel.value = 0
-            self._conn.send(("update", table.cpu_requested, table.memory_requested, table.pods, occupancy, now))
+            self._conn.send(("update", *_arrays(snapshot, rules), now))
+            self._sent = snapshot
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
         stall = self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS)
         while (reply := self._receive(stall))[0] == "provisional":
             if self.publish is not None:
                 self.publish(replace(reply[1], nodes=self._names, signature=rules))
+                self._send_newest()
         self._started = True
         if reply[0] == "superseded":
             raise PlanSuperseded(float(reply[1]))
@@ -186,10 +205,21 @@ class PlannerProcess:
                     raise PlannerProcessError(why)
                 if not self.cancel.value and self.superseded is not None and self.superseded():
                     self.cancel.value = 1
+                self._send_newest()
             reply: tuple[str, Any] = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise self._died(exc) from exc
         return reply
+
+    def _send_newest(self) -> None:
+        """Send :attr:`latest` when it is newer than what was sent and over the child's nodes and rules."""
+        newest = self.latest() if self.latest is not None else None
+        if newest is None or newest is self._sent or newest.table.memo is not self._table_memo:
+            return
+        rules = plan_signature(newest.rulebook)
+        if rules is self._rules:
+            self._conn.send(("view", *_arrays(newest, rules)))
+            self._sent = newest
 
     def _died(self, exc: BaseException) -> PlannerProcessError:
         """One message however the death shows (a broken pipe on send, end of file on receive)."""
@@ -209,12 +239,26 @@ class PlannerProcess:
             self._proc.join(timeout=2.0)
 
 
+def _arrays(snapshot: Snapshot, rules: tuple[WorkloadRules, ...]) -> tuple[Any, ...]:
+    """What an update or a view sends: requested cores, memory and pods per node, and where the plannable
+    workloads' pods run."""
+    table = snapshot.table
+    occupancy = {r.key: dict(snapshot.occupancy.nodes_of(r.key)) for r in rules}
+    return table.cpu_requested, table.memory_requested, table.pods, occupancy
+
+
 def _serve(
-    conn: Connection, settings: PlanSettings, niceness: int, busy: Any, cancel: Any, provisional: bool = False
+    conn: Connection,
+    settings: PlanSettings,
+    niceness: int,
+    busy: Any,
+    cancel: Any,
+    provisional: bool = False,
+    views: bool = False,
 ) -> None:
     """The child: apply messages until the pipe closes; answer every ``update`` with a plan, that it
     abandoned the plan (``cancel`` raised), or an error; with ``provisional``, preceded by the full plan's
-    provisional plans."""
+    provisional plans (with ``views``, repaired against the newest ``view`` received meanwhile)."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
     pause = functools.partial(wait_while_busy, busy)
@@ -222,9 +266,20 @@ def _serve(
     def send_provisional(plan: Plan) -> None:
         conn.send(("provisional", replace(plan, nodes=(), signature=())))
 
+    received: list[tuple[Any, ...]] = []
+    """The last ``view`` the parent sent during the update in progress (the only messages it sends meanwhile)."""
+
+    def newest() -> Snapshot | None:
+        while conn.poll(0):
+            message = conn.recv()
+            if message[0] == "view":
+                received[:] = [message[1:]]
+        return _snapshot(table, rulebook, *received[0]) if received and table is not None else None
+
     def new_planner() -> Planner:
         publish = send_provisional if provisional else None
-        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0, publish=publish)
+        latest = newest if provisional and views else None
+        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0, publish=publish, latest=latest)
 
     planner = new_planner()
     table: NodeTable | None = None
@@ -235,11 +290,14 @@ def _serve(
         except (EOFError, OSError):
             return
         kind = message[0]
+        if kind == "view":  # sent while the update before this message ran; stale now
+            continue
         if kind == "table":
             table = message[1]
         elif kind == "rules":
             rulebook = RuleBook(message[1])
         elif kind == "update":
+            received.clear()
             try:
                 plan = _update(planner, table, rulebook, *message[1:])
             except PlanSuperseded as exc:  # the planner kept its previous search
@@ -264,9 +322,19 @@ def _update(
     if table is None:
         raise RuntimeError("no node table received")
     started = time.process_time()
-    snapshot = Snapshot(table.with_requested(cpu, memory, pods), Occupancy(occupancy), rulebook)
-    plan = planner.update(snapshot, now)
+    plan = planner.update(_snapshot(table, rulebook, cpu, memory, pods, occupancy), now)
     if plan is None:
         return None
     # the parent restores node names and rules; cpu_seconds include rebuilding the snapshot here
     return replace(plan, nodes=(), signature=(), cpu_seconds=time.process_time() - started)
+
+
+def _snapshot(
+    table: NodeTable,
+    rulebook: RuleBook,
+    cpu: np.ndarray,
+    memory: np.ndarray,
+    pods: np.ndarray,
+    occupancy: dict[str, dict[str, int]],
+) -> Snapshot:
+    return Snapshot(table.with_requested(cpu, memory, pods), Occupancy(occupancy), rulebook)

@@ -43,6 +43,9 @@ A full plan is searched from the view it started with. In a burst, pods are boun
 previous or a provisional plan), and the finished plan may give their room to other pods; with
 ``repairAfterFullPlan`` (on by default since 2026-12-04) the thread repairs it against the newest view
 right after (:meth:`BackgroundPlanner.repair_due`), before the pause, which counts both updates' CPU.
+With ``repairProvisionalPlans`` each provisional plan is repaired against the newest view the same way
+before requests use it (:attr:`~augur.placement.plan.Planner.latest`; in the planner process against the
+newest view the thread has sent it, at most ``POLL_SECONDS`` old).
 """
 
 from __future__ import annotations
@@ -126,13 +129,20 @@ class BackgroundPlanner:
                 log.warning("a daemonic process cannot start the planner process; planning on a thread instead")
                 self.process = False
             publish = self._provisional if self.args.provisional_plans else None
+            latest = self._newest if self.args.repair_provisional_plans else None
             if self.process:
-                engine = PlannerProcess(self.args.settings(), superseded=self.superseded, publish=publish)
+                engine = PlannerProcess(
+                    self.args.settings(), superseded=self.superseded, publish=publish, latest=latest
+                )
                 self.in_flight.shared = engine.busy
                 self._planner = engine
             else:
                 self._planner = Planner(
-                    self.args.settings(), pause=self.in_flight.wait_idle, superseded=self._throttled, publish=publish
+                    self.args.settings(),
+                    pause=self.in_flight.wait_idle,
+                    superseded=self._throttled,
+                    publish=publish,
+                    latest=latest,
                 )
         return self._planner
 
@@ -240,6 +250,10 @@ class BackgroundPlanner:
             if self.on_plan is not None:
                 self.on_plan(plan)
         return plan
+
+    def _newest(self) -> Snapshot:
+        """The cache's newest view, against which provisional plans are repaired (``repairProvisionalPlans``)."""
+        return self.cache.view().snapshot
 
     def _provisional(self, plan: Plan) -> None:
         """The best plan so far of the full plan in progress (:attr:`Planner.publish`): requests use it until

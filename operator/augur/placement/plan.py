@@ -122,6 +122,7 @@ class Planner:
         pause: Callable[[], None] | None = None,
         superseded: Callable[[], bool] | None = None,
         publish: Callable[[Plan], None] | None = None,
+        latest: Callable[[], Snapshot | None] | None = None,
     ) -> None:
         self.settings = settings or PlanSettings()
         self.pause = pause
@@ -132,6 +133,12 @@ class Planner:
         """Called during a full plan with the best plan so far (:attr:`Plan.provisional`): after the greedy
         starts, and with :attr:`PlanSettings.provisional_updates` after each annealing run that improves on it
         except the last (whose plan :meth:`update` returns). Not called by repairs, nor for a single pending pod."""
+        self.latest = latest
+        """With :attr:`publish`: the newest snapshot (``None``: none newer is known). Each provisional plan is
+        then repaired against it before it is handed over, as :meth:`update` repairs a plan (pods bound since
+        the full plan's view consume their slots or move the planned pods concerned), so that pods arriving
+        meanwhile follow a plan that holds the pods bound before them. Skipped when the newest snapshot needs
+        a full plan itself (other nodes or workloads: the provisional plan is stale for it anyway)."""
         self._search: CountSearch | None = None
         """The search state, in canonical node order (:attr:`_order`)."""
         self._inputs: PlanInputs | None = None
@@ -153,7 +160,8 @@ class Planner:
         if reason:
             search = self._full(snapshot, inputs, start, self._publisher(snapshot, inputs, now, reason, start))
         else:
-            search = self._repair(self._canonical(inputs.problem))
+            assert self._search is not None
+            search = self._repair(self._search, self._canonical(inputs.problem))
         self._search, self._inputs = search, inputs
         self.plan = self._plan_of(search, snapshot, inputs, now, reason, start)
         return self.plan
@@ -187,11 +195,30 @@ class Planner:
     def _publisher(
         self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float
     ) -> Callable[[CountSearch], None] | None:
-        """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan."""
+        """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan,
+        repaired against :attr:`latest` when given (the search itself is not changed)."""
         publish = self.publish
         if publish is None:
             return None
-        return lambda search: publish(self._plan_of(search, snapshot, inputs, now, reason, started, True))
+
+        def hand_over(search: CountSearch) -> None:
+            newest = self._newest(inputs)
+            if newest is None:
+                publish(self._plan_of(search, snapshot, inputs, now, reason, started, True))
+                return
+            own = search.copy_with(np.random.default_rng(self.settings.seed))  # the search's draws stay its own
+            repaired = self._repair(own, self._canonical(newest[1].problem))
+            publish(self._plan_of(repaired, newest[0], newest[1], now, reason, started, True))
+
+        return hand_over
+
+    def _newest(self, inputs: PlanInputs) -> tuple[Snapshot, PlanInputs] | None:
+        """:attr:`latest` and its plan inputs, when a search made from ``inputs`` can be repaired for it."""
+        snapshot = self.latest() if self.latest is not None else None
+        newer = plan_inputs(snapshot) if snapshot is not None else None
+        if snapshot is None or newer is None or inputs.change(newer):
+            return None
+        return snapshot, newer
 
     def _full(
         self,
@@ -297,9 +324,8 @@ class Planner:
             cached = self._distances = (p.distances, self._order, p.distances[np.ix_(self._order, self._order)])
         return p.permuted(self._order, cached[2])
 
-    def _repair(self, p: CountProblem) -> CountSearch:
-        search = self._search
-        assert search is not None
+    def _repair(self, search: CountSearch, p: CountProblem) -> CountSearch:
+        """``search`` (changed in place) repaired for ``p``, the same problem over a newer view."""
         q = search.p
         same_weights = np.array_equal(p.replicas, q.replicas)
         if same_weights:  # the pair weights did not change: reuse them

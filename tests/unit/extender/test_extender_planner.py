@@ -691,3 +691,40 @@ def test_the_planner_process_forwards_provisional_plans_with_their_names() -> No
         assert all(p.cost >= got.cost - 1e-9 for p in published)
     finally:
         engine.close()
+
+
+def test_the_planner_process_repairs_provisional_plans_against_the_views_it_is_sent() -> None:
+    """``repairProvisionalPlans`` on the planner process: the parent sends the newest view while it waits
+    (after each provisional plan, and at its polls), and the child repairs the provisional plans it publishes
+    after that against it (pods bound meanwhile keep their node; every replica placed once). The final plan
+    is still the pure planner's. On the thread, the planner's ``latest`` is the cache's newest view."""
+    from augur.placement import Occupancy, Snapshot
+    from augur.placement.plan import Planner, PlanSettings
+
+    snap = _twelve_workloads()
+    settings = PlanSettings(anneal_steps=40_000, kicks=20, starts=2, restarts=6, provisional_updates=True)
+    plain: list[Plan] = []
+    Planner(settings, publish=plain.append).update(snap)
+    first = plain[0]
+    w0 = first.workloads.index("w0")
+    empty = next(n for n in snap.table.names_tuple if first.total[w0, snap.table.position[n]] == 0)
+    bound = Snapshot(snap.table, Occupancy({"w0": {empty: 2}}), snap.rulebook)
+    published: list[Plan] = []
+    engine = PlannerProcess(settings, publish=published.append, latest=lambda: bound)
+    try:
+        got, expected = engine.update(snap), Planner(settings).update(snap)
+        assert got is not None and expected is not None
+        np.testing.assert_array_equal(got.total, expected.total)
+    finally:
+        engine.close()
+    assert len(published) >= 2 and not published[0].total[w0, snap.table.position[empty]]  # before any view
+    for later in published[1:]:
+        assert later.total[w0, snap.table.position[empty]] >= 2 and later.nodes == snap.table.names_tuple
+        np.testing.assert_allclose(later.total.sum(axis=1), got.total.sum(axis=1))
+    cache = MemoryCache()
+    on = ScoringConfig(plan=replace(ScoringConfig().plan, repair_provisional_plans=True))
+    thread = BackgroundPlanner(cache, on.plan)
+    engine_on_thread = thread._engine()
+    assert isinstance(engine_on_thread, Planner) and engine_on_thread.latest == thread._newest
+    quiet = BackgroundPlanner(cache, ScoringConfig().plan)._engine()
+    assert isinstance(quiet, Planner) and quiet.latest is None  # off by default

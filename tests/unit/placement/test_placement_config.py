@@ -44,22 +44,25 @@ def test_validation_lists_every_error_at_once() -> None:
 
 def test_plan_switches_take_booleans_only() -> None:
     """``plan.provisionalPlans``, ``podRequestsFromStatus`` and ``repairAfterFullPlan`` (on by default) can be
-    turned off and ``provisionalUpdates`` (off by default) on; anything but a boolean is an error naming the
-    field, never read as truthy."""
+    turned off and ``provisionalUpdates`` and ``repairProvisionalPlans`` (off by default) on; anything but a
+    boolean is an error naming the field, never read as truthy."""
     default = ScoringConfig().plan
     assert default.provisional_plans and default.pod_requests_from_status and default.repair_after_full_plan
     assert not default.provisional_updates and not default.settings().provisional_updates
+    assert not default.repair_provisional_plans
     switches = {"provisionalPlans": False, "podRequestsFromStatus": False, "repairAfterFullPlan": False}
-    off = ScoringConfig.from_dict({"plan": {**switches, "provisionalUpdates": True}}).plan
+    on = {"provisionalUpdates": True, "repairProvisionalPlans": True}
+    off = ScoringConfig.from_dict({"plan": {**switches, **on}}).plan
     assert not off.provisional_plans and not off.pod_requests_from_status and not off.repair_after_full_plan
-    assert off.provisional_updates and off.settings().provisional_updates
-    bad = dict(zip([*switches, "provisionalUpdates"], ("yes", 1, 0, "no"), strict=True))
+    assert off.provisional_updates and off.settings().provisional_updates and off.repair_provisional_plans
+    bad = dict(zip([*switches, *on], ("yes", 1, 0, "no", None), strict=True))
     _, errors = parse_config({"plan": bad})
     assert sorted(e.path for e in errors) == [
         "scoring.plan.podRequestsFromStatus",
         "scoring.plan.provisionalPlans",
         "scoring.plan.provisionalUpdates",
         "scoring.plan.repairAfterFullPlan",
+        "scoring.plan.repairProvisionalPlans",
     ]
     assert all("true or false" in e.message for e in errors)
 

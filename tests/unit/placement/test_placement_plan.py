@@ -421,3 +421,38 @@ def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as
     followed = Snapshot(snap.table, Occupancy({plan.workloads[0]: {"n0": 1}}), snap.rulebook)
     repaired = planner.update(followed, now=8.0)
     assert repaired is not None and repaired.incremental and len(published) == count
+
+
+def test_provisional_plans_are_repaired_against_the_latest_view_and_leave_the_final_plan_as_without() -> None:
+    """With ``latest`` as well as ``publish``, each provisional plan is repaired against the newest snapshot
+    before it is handed over: pods bound since the full plan's view (here two of svc0 on the node its plan
+    left without svc0) keep their places, every replica is still placed once, and the plan is made from that
+    view. The search is not changed by it: the final plan is the one made without ``publish``. A newest
+    snapshot that needs a full plan itself (another workload) is not repaired against."""
+    snap = _chain_of_five(["n0", "n1", "n2"])
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=4, starts=2, provisional_updates=True)
+    plain: list[Plan] = []
+    Planner(settings, publish=plain.append).update(snap, now=7.0)
+    first = plain[0]
+    svc0 = first.workloads.index("svc0")
+    empty = next(n for n in ("n0", "n1", "n2") if first.total[svc0, snap.table.position[n]] == 0)
+    bound = Snapshot(snap.table, Occupancy({"svc0": {empty: 2}}), snap.rulebook)
+    published: list[Plan] = []
+    planner = Planner(settings, publish=published.append, latest=lambda: bound)
+    plan, expected = planner.update(snap, now=7.0), Planner(settings).update(snap, now=7.0)
+    assert plan is not None and expected is not None and not plan.provisional
+    np.testing.assert_array_equal(plan.total, expected.total)
+    assert len(published) == len(plain) >= 1
+    for early in published:
+        assert early.provisional and early.reason == "first" and early.made_at == 7.0 and early.covers(bound)
+        assert early.total[svc0, bound.table.position[empty]] >= 2  # the bound pods hold their node
+        np.testing.assert_allclose(early.total.sum(axis=1), plan.total.sum(axis=1))  # each replica once
+        slots = early.slots("svc0", bound)
+        assert slots is not None and slots.sum() == 6 - 2
+    assert not np.array_equal(published[0].total, first.total)
+    other = WorkloadRules("cache", replicas=2, pod_cpu=0.25, pod_memory=0.0)
+    known = [r for r in map(snap.rulebook.get, list(snap.rulebook.keys())) if r is not None]
+    overtaken = Snapshot(snap.table, bound.occupancy, RuleBook([*known, other]))
+    kept: list[Plan] = []
+    Planner(settings, publish=kept.append, latest=lambda: overtaken).update(snap, now=7.0)
+    assert [p.total.tolist() for p in kept] == [p.total.tolist() for p in plain]

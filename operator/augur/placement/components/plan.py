@@ -26,7 +26,9 @@ from its ``WorkloadProfile`` ``status.podRequests`` (what the operator reads fro
 template), so the planner and the fallback components count them before they exist; and
 ``repairAfterFullPlan`` (default true): when pods were bound or deleted while a full plan was searched
 (from the view it started with), the planner repairs it against the newest view at once instead of after
-its usual pause, so that pods do not follow slots that those pods have taken.
+its usual pause, so that pods do not follow slots that those pods have taken; and
+``repairProvisionalPlans`` (default false): each provisional plan is repaired the same way against the
+newest view before requests use it (:attr:`~augur.placement.plan.Planner.latest`).
 
 ``provisionalPlans`` and ``podRequestsFromStatus`` both on by default since 2026-12-04: together, in bursts
 on the real kube-scheduler, the mean cost was 0.63x and 0.30x that of neither (geometric mean over 4
@@ -73,6 +75,7 @@ class PlanArgs:
     provisional_updates: bool = PlanSettings.provisional_updates
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
+    repair_provisional_plans: bool = False
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
