@@ -19,7 +19,9 @@ is already usable: a :class:`Planner` given ``publish`` hands it the best plan s
 under way (:attr:`Plan.provisional`): after the greedy starts and their descent (a few hundredths of the
 full plan's CPU), and with :attr:`PlanSettings.provisional_updates` after each annealing run that improves on
 it, so that pods arriving meanwhile follow a plan rather than none. The plan :meth:`Planner.update` returns
-is the final one; a provisional plan is never repaired.
+is the final one. Given :attr:`Planner.latest` (the newest snapshot), each provisional plan is first repaired
+against it, so that it holds the pods bound since the full plan's view, and a better search (the final one
+included) replaces the plan handed over before only if it is still the cheaper once both are repaired.
 
 A full plan can be abandoned: a :class:`Planner` given ``superseded`` asks it whenever its search pauses
 and raises :class:`PlanSuperseded` when it answers ``True`` (the caller has seen workloads change so that
@@ -137,7 +139,10 @@ class Planner:
         """With :attr:`publish`: the newest snapshot (``None``: none newer is known). Each provisional plan is
         then repaired against it before it is handed over, as :meth:`update` repairs a plan (pods bound since
         the full plan's view consume their slots or move the planned pods concerned), so that pods arriving
-        meanwhile follow a plan that holds the pods bound before them. Skipped when the newest snapshot needs
+        meanwhile follow a plan that holds the pods bound before them; and a better search, the final one
+        included, replaces the plan handed over before only if it is still the cheaper once both are
+        repaired against the same snapshot (:meth:`_settle`; else that one is kept, repaired): the plan
+        :meth:`update` returns is then made from the newest snapshot. Skipped when the newest snapshot needs
         a full plan itself (other nodes or workloads: the provisional plan is stale for it anyway)."""
         self._search: CountSearch | None = None
         """The search state, in canonical node order (:attr:`_order`)."""
@@ -147,6 +152,8 @@ class Planner:
         self._distances: tuple[FloatArray, IntArray, FloatArray] | None = None
         """(table distances, order, the distances in that order): permuted once per full plan, not per repair."""
         self.plan: Plan | None = None
+        self._shown: CountSearch | None = None
+        """The search whose plan was handed over last during the full plan under way (unrepaired)."""
 
     def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
         """The plan for ``snapshot`` (``None`` when no workload has a known replica count and size)."""
@@ -158,7 +165,10 @@ class Planner:
         previous = self._inputs if self._search is not None and self._order is not None else None
         reason = "first" if previous is None else previous.change(inputs)
         if reason:
+            self._shown = None
             search = self._full(snapshot, inputs, start, self._publisher(snapshot, inputs, now, reason, start))
+            if self.publish is not None and (settled := self._settle(search, inputs)) is not None:
+                search, snapshot, inputs = settled
         else:
             assert self._search is not None
             search = self._repair(self._search, self._canonical(inputs.problem))
@@ -196,21 +206,39 @@ class Planner:
         self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float
     ) -> Callable[[CountSearch], None] | None:
         """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan,
-        repaired against :attr:`latest` when given (the search itself is not changed)."""
+        chosen and repaired by :meth:`_settle` when :attr:`latest` is given. The search itself is not changed."""
         publish = self.publish
         if publish is None:
             return None
 
         def hand_over(search: CountSearch) -> None:
-            newest = self._newest(inputs)
-            if newest is None:
-                publish(self._plan_of(search, snapshot, inputs, now, reason, started, True))
-                return
-            own = search.copy_with(np.random.default_rng(self.settings.seed))  # the search's draws stay its own
-            repaired = self._repair(own, self._canonical(newest[1].problem))
-            publish(self._plan_of(repaired, newest[0], newest[1], now, reason, started, True))
+            settled = self._settle(search, inputs)
+            plan = self._plan_of(*(settled or (search, snapshot, inputs)), now, reason, started, True)
+            self._shown = search if settled is None else self._shown
+            publish(plan)
 
         return hand_over
+
+    def _settle(self, search: CountSearch, inputs: PlanInputs) -> tuple[CountSearch, Snapshot, PlanInputs] | None:
+        """With :attr:`latest`: ``search`` and the search handed over last (:attr:`_shown`), both repaired
+        against the newest snapshot, the cheaper kept (``search`` on ties), with that snapshot and its inputs:
+        a better search from the full plan's view can be the worse plan once the pods that followed the
+        previous one are counted. ``None`` without a newest snapshot that ``search`` can be repaired for."""
+        newest = self._newest(inputs)
+        if newest is None:
+            return None
+        problem = self._canonical(newest[1].problem)
+        chosen, repaired = search, self._repaired(search, problem)
+        if self._shown is not None and self._shown is not search:
+            previous = self._repaired(self._shown, problem)
+            if previous.quick_value() < repaired.quick_value() - EPS * max(1.0, abs(repaired.quick_value())):
+                chosen, repaired = self._shown, previous
+        self._shown = chosen
+        return repaired, *newest
+
+    def _repaired(self, search: CountSearch, p: CountProblem) -> CountSearch:
+        """A repaired copy of ``search`` (with its own generator: the search's draws stay its own)."""
+        return self._repair(search.copy_with(np.random.default_rng(self.settings.seed)), p)
 
     def _newest(self, inputs: PlanInputs) -> tuple[Snapshot, PlanInputs] | None:
         """:attr:`latest` and its plan inputs, when a search made from ``inputs`` can be repaired for it."""

@@ -423,12 +423,14 @@ def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as
     assert repaired is not None and repaired.incremental and len(published) == count
 
 
-def test_provisional_plans_are_repaired_against_the_latest_view_and_leave_the_final_plan_as_without() -> None:
+def test_provisional_plans_are_repaired_against_the_latest_view_and_the_cheaper_is_kept() -> None:
     """With ``latest`` as well as ``publish``, each provisional plan is repaired against the newest snapshot
-    before it is handed over: pods bound since the full plan's view (here two of svc0 on the node its plan
-    left without svc0) keep their places, every replica is still placed once, and the plan is made from that
-    view. The search is not changed by it: the final plan is the one made without ``publish``. A newest
-    snapshot that needs a full plan itself (another workload) is not repaired against."""
+    before it is handed over: pods bound since the full plan's view (here two of svc0 on the node the first
+    plan left without svc0) keep their places, and every replica is still placed once. A better search
+    replaces the plan handed over before only if it is the cheaper once both are repaired, and so does the
+    final search: the plan ``update`` returns is made from the newest snapshot and costs at most the final
+    plan made without ``publish`` repaired there. A newest snapshot that needs a full plan itself (another
+    workload) is not repaired against."""
     snap = _chain_of_five(["n0", "n1", "n2"])
     settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=4, starts=2, provisional_updates=True)
     plain: list[Plan] = []
@@ -439,20 +441,32 @@ def test_provisional_plans_are_repaired_against_the_latest_view_and_leave_the_fi
     bound = Snapshot(snap.table, Occupancy({"svc0": {empty: 2}}), snap.rulebook)
     published: list[Plan] = []
     planner = Planner(settings, publish=published.append, latest=lambda: bound)
-    plan, expected = planner.update(snap, now=7.0), Planner(settings).update(snap, now=7.0)
-    assert plan is not None and expected is not None and not plan.provisional
-    np.testing.assert_array_equal(plan.total, expected.total)
+    plan = planner.update(snap, now=7.0)
+    reference = Planner(settings)
+    reference.update(snap, now=7.0)
+    without = reference.update(bound, now=7.0)  # the final plan without publish, repaired for bound
+    assert plan is not None and without is not None and not plan.provisional and plan.reason == "first"
     assert len(published) == len(plain) >= 1
-    for early in published:
-        assert early.provisional and early.reason == "first" and early.made_at == 7.0 and early.covers(bound)
-        assert early.total[svc0, bound.table.position[empty]] >= 2  # the bound pods hold their node
-        np.testing.assert_allclose(early.total.sum(axis=1), plan.total.sum(axis=1))  # each replica once
-        slots = early.slots("svc0", bound)
+    for made in [*published, plan]:
+        assert made.made_at == 7.0 and made.covers(bound) and made.planned_from(bound)
+        assert made.total[svc0, bound.table.position[empty]] >= 2  # the bound pods hold their node
+        np.testing.assert_allclose(made.total.sum(axis=1), first.total.sum(axis=1))  # each replica once
+        slots = made.slots("svc0", bound)
         assert slots is not None and slots.sum() == 6 - 2
+    assert all(p.provisional for p in published)
     assert not np.array_equal(published[0].total, first.total)
+    assert plan.cost <= without.cost + 1e-9
+    assert all(a.cost >= b.cost - 1e-9 for a, b in itertools.pairwise([*published, plan]))
     other = WorkloadRules("cache", replicas=2, pod_cpu=0.25, pod_memory=0.0)
     known = [r for r in map(snap.rulebook.get, list(snap.rulebook.keys())) if r is not None]
     overtaken = Snapshot(snap.table, bound.occupancy, RuleBook([*known, other]))
     kept: list[Plan] = []
-    Planner(settings, publish=kept.append, latest=lambda: overtaken).update(snap, now=7.0)
+    final = Planner(settings, publish=kept.append, latest=lambda: overtaken).update(snap, now=7.0)
+    assert final is not None and final.total.tolist() == without_publish(settings, snap).total.tolist()
     assert [p.total.tolist() for p in kept] == [p.total.tolist() for p in plain]
+
+
+def without_publish(settings: PlanSettings, snap: Snapshot) -> Plan:
+    plan = Planner(settings).update(snap, now=7.0)
+    assert plan is not None
+    return plan
