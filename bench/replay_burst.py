@@ -65,7 +65,7 @@ that a plan published mid-burst holds the pods bound following the one before it
 (``first_repair``). Rule, written down before the first run (seed 50, never run; two orders x two repeats):
 ``provisionalUpdates`` and ``repairProvisionalPlans`` become on by default only if ``every_repaired`` passes
 against ``first_repair`` by the rule above (geometric mean of mean cost below 1, no scenario's worst run more
-than 10 % above); a run on seed 51 afterwards is a check that decides nothing. Result (code 2575371, 1,055 s,
+than 10 % above); a run on seed 51 afterwards is a check that decides nothing. Result (code 2575371, 937 s,
 ``replay_burst_repaired_provisional_50.json``): 0.839, but three scenarios' worst runs over 10 % above
 (``groups`` 50 mean 1.15 against 5.70; ``groups`` 100 5.49 against 3.66, ``fanin`` 50 1.68 against 1.45,
 ``fanin`` 100 2.15 against 1.53): it failed, so the defaults stay and seed 51 was used for the next question.
