@@ -39,6 +39,9 @@ alone 0.997x (seed 40), status sizes alone 1.38x (seed 43) (``bench/replay_burst
 ``repairAfterFullPlan`` on since 2026-12-04: in bursts at seed 48, 0.50x the mean cost of the previous
 defaults (every better run published, no immediate repair), no scenario's worst run worse; checked at seed 49
 after the choice, 1.06x, with ``groups`` 50 worse (``docs/placement.md``, "Bursts: one provisional plan").
+``repairProvisionalPlans`` off: with ``provisionalUpdates`` it was 0.84x (seed 50, an earlier version) and
+0.93x (seed 51) the mean cost of today's defaults in bursts, but each time with a scenario's worst run over
+10 % worse, so it failed the rule written before the runs ("Bursts: repaired provisional plans").
 """
 
 from __future__ import annotations
