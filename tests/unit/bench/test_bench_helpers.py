@@ -110,3 +110,14 @@ def test_process_readers_see_this_process_and_a_child(bench: tuple[ModuleType, M
     assert procstat.cpu_seconds(gone) == 0.0 and procstat.rss_mib(gone) == 0.0
     cpu = procstat.machine_cpu()
     assert cpu["busy_cpu"] > 0 and cpu["steal"] >= 0
+
+
+def test_burst_variants_take_turns_going_first(bench_import: Callable[[str], ModuleType]) -> None:
+    """``bench/replay_burst.py`` rotates which variant runs first at each (order, repeat): over as many turns
+    as variants each goes first once, and every turn runs each variant once."""
+    turn_order = bench_import("replay_burst").turn_order
+    names = ["a", "b", "c"]
+    turns = [turn_order(names, t) for t in range(6)]
+    assert [t[0] for t in turns] == ["a", "b", "c", "a", "b", "c"]
+    assert all(sorted(t) == names for t in turns)
+    assert turn_order(["x", "y"], 1) == ["y", "x"]
