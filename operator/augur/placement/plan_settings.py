@@ -63,12 +63,15 @@ class PlanSettings:
     seed or on the basin of one start. At most
     :attr:`restart_budget` / (nodes x pending pods) runs, at least one (eight up to 50 nodes x 500 pods, one at
     1,000 nodes and 500 pods)."""
-    provisional_updates: bool = False
+    provisional_updates: bool = True
     """With a ``publish`` hook (:attr:`~augur.placement.plan.Planner.publish`), also hand over each better annealing
-    run, not only the first plan (the greedy starts after descent). Off: pods that arrive during a full plan follow
-    one provisional plan; each better run is another placement, searched from the view the full plan started with,
-    and pods bound in between following the earlier one hold room it gives to other workloads (diagnosed in a
-    burst on the real kube-scheduler: ``bench/replay_burst.py``, ``docs/placement.md``). On: as before 2026-12-04."""
+    run, not only the first plan (the greedy starts after descent). Each better run is another placement, searched
+    from the view the full plan started with, and pods bound in between following the earlier one hold room it
+    gives to other workloads (diagnosed in a burst on the real kube-scheduler: ``bench/replay_burst.py``,
+    ``docs/placement.md``), so the extender turns it on together with repairing each plan against the newest view
+    and keeping the cheaper (:attr:`~augur.placement.plan.Planner.latest`, ``repairProvisionalPlans``). Off: pods
+    that arrive during a full plan follow one provisional plan (the default from the morning of 2026-12-04 until
+    session 35)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""

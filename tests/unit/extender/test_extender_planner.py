@@ -721,9 +721,9 @@ def test_the_planner_process_repairs_provisional_plans_against_the_views_it_is_s
         assert later.total[w0, snap.table.position[empty]] >= 2 and later.nodes == snap.table.names_tuple
         np.testing.assert_allclose(later.total.sum(axis=1), got.total.sum(axis=1))
     cache = MemoryCache()
-    on = ScoringConfig(plan=replace(ScoringConfig().plan, repair_provisional_plans=True))
-    thread = BackgroundPlanner(cache, on.plan)
+    thread = BackgroundPlanner(cache, ScoringConfig().plan)  # on by default
     engine_on_thread = thread._engine()
     assert isinstance(engine_on_thread, Planner) and engine_on_thread.latest == thread._newest
-    quiet = BackgroundPlanner(cache, ScoringConfig().plan)._engine()
-    assert isinstance(quiet, Planner) and quiet.latest is None  # off by default
+    off = ScoringConfig(plan=replace(ScoringConfig().plan, repair_provisional_plans=False))
+    quiet = BackgroundPlanner(cache, off.plan)._engine()
+    assert isinstance(quiet, Planner) and quiet.latest is None

@@ -43,19 +43,20 @@ def test_validation_lists_every_error_at_once() -> None:
 
 
 def test_plan_switches_take_booleans_only() -> None:
-    """``plan.provisionalPlans``, ``podRequestsFromStatus`` and ``repairAfterFullPlan`` (on by default) can be
-    turned off and ``provisionalUpdates`` and ``repairProvisionalPlans`` (off by default) on; anything but a
-    boolean is an error naming the field, never read as truthy."""
+    """``plan.provisionalPlans``, ``podRequestsFromStatus``, ``repairAfterFullPlan``, ``provisionalUpdates`` and
+    ``repairProvisionalPlans`` (all on by default) can each be turned off; anything but a boolean is an error
+    naming the field, never read as truthy."""
     default = ScoringConfig().plan
     assert default.provisional_plans and default.pod_requests_from_status and default.repair_after_full_plan
-    assert not default.provisional_updates and not default.settings().provisional_updates
-    assert not default.repair_provisional_plans
+    assert default.provisional_updates and default.settings().provisional_updates
+    assert default.repair_provisional_plans
     switches = {"provisionalPlans": False, "podRequestsFromStatus": False, "repairAfterFullPlan": False}
-    on = {"provisionalUpdates": True, "repairProvisionalPlans": True}
-    off = ScoringConfig.from_dict({"plan": {**switches, **on}}).plan
+    more = {"provisionalUpdates": False, "repairProvisionalPlans": False}
+    off = ScoringConfig.from_dict({"plan": {**switches, **more}}).plan
     assert not off.provisional_plans and not off.pod_requests_from_status and not off.repair_after_full_plan
-    assert off.provisional_updates and off.settings().provisional_updates and off.repair_provisional_plans
-    bad = dict(zip([*switches, *on], ("yes", 1, 0, "no", None), strict=True))
+    assert not off.provisional_updates and not off.settings().provisional_updates
+    assert not off.repair_provisional_plans
+    bad = dict(zip([*switches, *more], ("yes", 1, 0, "no", None), strict=True))
     _, errors = parse_config({"plan": bad})
     assert sorted(e.path for e in errors) == [
         "scoring.plan.podRequestsFromStatus",

@@ -78,7 +78,7 @@ class PlanArgs:
     provisional_updates: bool = PlanSettings.provisional_updates
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
-    repair_provisional_plans: bool = False
+    repair_provisional_plans: bool = True
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
