@@ -97,6 +97,11 @@ seeds. Seeds 50-54 are reported beside them and decide nothing. Result (code ec1
 ``replay_burst_repaired_cheaper_rotated_5{5,6}.json``): 0.537 and 0.704, no scenario's worst run more than
 10 % above on either: both on by default since session 35.
 
+``--compare sizes_check`` (session 36; same variants, ``every_repaired`` being today's defaults): bursts at
+the sizes none had covered, ``--sizes 20,200`` (seed 58, never run; two orders x two repeats). A check that
+decides nothing: it reports how far today's defaults are from the best and from kube-scheduler alone at
+those sizes, and the same rule's figure against ``first_repair``.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
@@ -169,7 +174,7 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
-for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated"):
+for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]
 
 
