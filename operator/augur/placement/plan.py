@@ -58,6 +58,7 @@ from augur.placement.plan_inputs import (
 )
 from augur.placement.plan_settings import PlanSettings
 from augur.placement.problem import CountProblem
+from augur.placement.repair import repair
 from augur.placement.search import CountSearch
 
 
@@ -171,7 +172,7 @@ class Planner:
                 search, snapshot, inputs = settled
         else:
             assert self._search is not None
-            search = self._repair(self._search, self._canonical(inputs.problem))
+            search = repair(self._search, self._canonical(inputs.problem), self.settings.repair_passes)
         self._search, self._inputs = search, inputs
         self.plan = self._plan_of(search, snapshot, inputs, now, reason, start)
         return self.plan
@@ -213,9 +214,7 @@ class Planner:
 
         def hand_over(search: CountSearch) -> None:
             settled = self._settle(search, inputs)
-            plan = self._plan_of(*(settled or (search, snapshot, inputs)), now, reason, started, True)
-            self._shown = search if settled is None else self._shown
-            publish(plan)
+            publish(self._plan_of(*(settled or (search, snapshot, inputs)), now, reason, started, True))
 
         return hand_over
 
@@ -223,9 +222,11 @@ class Planner:
         """With :attr:`latest`: ``search`` and the search handed over last (:attr:`_shown`), both repaired
         against the newest snapshot, the cheaper kept (``search`` on ties), with that snapshot and its inputs:
         a better search from the full plan's view can be the worse plan once the pods that followed the
-        previous one are counted. ``None`` without a newest snapshot that ``search`` can be repaired for."""
+        previous one are counted. ``None`` without a newest snapshot that ``search`` can be repaired for (then
+        ``search`` is the one handed over, as it is)."""
         newest = self._newest(inputs)
         if newest is None:
+            self._shown = search
             return None
         problem = self._canonical(newest[1].problem)
         chosen, repaired = search, self._repaired(search, problem)
@@ -238,7 +239,7 @@ class Planner:
 
     def _repaired(self, search: CountSearch, p: CountProblem) -> CountSearch:
         """A repaired copy of ``search`` (with its own generator: the search's draws stay its own)."""
-        return self._repair(search.copy_with(np.random.default_rng(self.settings.seed)), p)
+        return repair(search.copy_with(np.random.default_rng(self.settings.seed)), p, self.settings.repair_passes)
 
     def _newest(self, inputs: PlanInputs) -> tuple[Snapshot, PlanInputs] | None:
         """:attr:`latest` and its plan inputs, when a search made from ``inputs`` can be repaired for it."""
@@ -351,42 +352,6 @@ class Planner:
         if cached is None or cached[0] is not p.distances or cached[1] is not self._order:
             cached = self._distances = (p.distances, self._order, p.distances[np.ix_(self._order, self._order)])
         return p.permuted(self._order, cached[2])
-
-    def _repair(self, search: CountSearch, p: CountProblem) -> CountSearch:
-        """``search`` (changed in place) repaired for ``p``, the same problem over a newer view."""
-        q = search.p
-        same_weights = np.array_equal(p.replicas, q.replicas)
-        if same_weights:  # the pair weights did not change: reuse them
-            p.__dict__["k"], p.__dict__["neighbours"] = q.k, q.neighbours
-        started = np.maximum(p.fixed - q.fixed, 0.0)
-        x = search.x - np.minimum(started, search.x)
-        # counts change where fixed pods appeared off-plan or disappeared: update H and G entry by entry
-        change = (p.fixed + x) - (q.fixed + search.x)
-        touched = np.zeros(len(p.replicas), dtype=bool)
-        for w, n in zip(*(a.tolist() for a in np.nonzero(np.abs(change) > EPS)), strict=True):
-            search.shift_fixed(w, n, float(change[w, n]))
-            touched[w] = True
-        search.p, search.x = p, x
-        if not same_weights:
-            search.g = p.k @ search.h
-            touched |= p.replicas != q.replicas
-        search.room_cpu = p.room_cpu - p.cpu @ x
-        search.room_mem = p.room_mem - p.mem @ x
-        search.room_pods = p.pod_room - x.sum(axis=0)
-        surplus = np.rint(p.fixed.sum(axis=1) + x.sum(axis=1) - p.replicas).astype(np.int64)
-        for w in np.flatnonzero(surplus > 0).tolist():
-            search.remove_worst(w, int(surplus[w]))
-        for n in np.flatnonzero(search.over()).tolist():
-            while search.over(n) and search.x[:, n].sum() > 0:
-                on = np.flatnonzero(search.x[:, n] > 0)
-                w = int(on[np.argmax(search.g[on, n])])
-                search.add(w, n, -1.0)
-                touched[w] = True
-        touched |= p.missing(search.x) > 0
-        search.insert()
-        near = touched | (p.k[:, touched] > 0).any(axis=1)
-        search.descend(self.settings.repair_passes, only=near)
-        return search
 
 
 def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Plan | None:
