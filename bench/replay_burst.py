@@ -102,6 +102,15 @@ the sizes none had covered, ``--sizes 20,200`` (seed 58, never run; two orders x
 decides nothing: it reports how far today's defaults are from the best and from kube-scheduler alone at
 those sizes, and the same rule's figure against ``first_repair``.
 
+``--compare before_kicks`` (session 36): each annealing run's plan also handed over before its kicks
+(``provisionalBeforeKicks``), when better than every plan handed over, against today's defaults. Why: at
+seeds 55 and 56 every pod of the ``fanin`` bursts was scored against the first provisional plan (the greedy
+starts) and none against a later one, and the bursts cost 1.11-1.40x the best, the first plan's cost; a
+run's kicks take most of its CPU on small clusters. Rule, written down before its first run (seeds 59 and
+60, never run; two orders x two repeats each, the first variant rotating): ``provisionalBeforeKicks``
+becomes on by default only if ``before_kicks`` passes against ``defaults`` by the rule above (geometric mean
+of mean cost below 1, no scenario's worst run more than 10 % above) on each of the two seeds.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
@@ -172,6 +181,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "first_repair": {
             "plan": {"provisionalUpdates": False, "repairProvisionalPlans": False, "repairAfterFullPlan": True}
         },
+    },
+    "before_kicks": {
+        "before_kicks": {"plan": {"provisionalBeforeKicks": True}},
+        "defaults": {"plan": {"provisionalBeforeKicks": False}},
     },
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):

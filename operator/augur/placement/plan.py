@@ -286,7 +286,8 @@ class Planner:
         search rarely moves a whole application later, so the starts cover every zone that could host it, and
         the runs improve different ones rather than one start's basin only. ``publish`` is called with the
         best start and, with :attr:`PlanSettings.provisional_updates`, with each better run but the last (the
-        search is not changed by it)."""
+        search is not changed by it); with :attr:`PlanSettings.provisional_before_kicks` as well, with each run's
+        annealed search before its kicks too, when better than every search handed over."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
@@ -302,16 +303,17 @@ class Planner:
             return search
         best, best_value = search, search.quick_value()
         runs = self.restarts(len(p.room_cpu), pending)
-        if publish is not None:
-            publish(best)
+        shown = _Offer(publish)
+        shown(best)
+        annealed = shown if s.provisional_updates and s.provisional_before_kicks else None
         for run in range(runs):
             base = starts[run % len(starts)][1]
             start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
-            candidate = self._improve(start, pending)
+            candidate = self._improve(start, pending, annealed)
             if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
                 best, best_value = candidate, value
-                if publish is not None and run < runs - 1 and s.provisional_updates:
-                    publish(best)
+                if run < runs - 1 and s.provisional_updates:
+                    shown(best)
         return best
 
     def restarts(self, nodes: int, pending: int) -> int:
@@ -331,16 +333,21 @@ class Planner:
         s = self.settings
         return min(s.kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
 
-    def _improve(self, search: CountSearch, pending: int) -> CountSearch:
+    def _improve(
+        self, search: CountSearch, pending: int, annealed: Callable[[CountSearch], None] | None = None
+    ) -> CountSearch:
         """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
-        nodes and by pending pods)."""
+        nodes and by pending pods). ``annealed`` is called with the search after annealing and descent when
+        kicks follow (which leave that search as it is: they perturb copies)."""
         s = self.settings
         nodes = max(len(search.p.room_cpu), 1)
         steps = self.anneal_steps(nodes, pending)
+        rounds = self.kick_rounds(nodes, pending)
         if steps > 0:
             search.anneal(steps)
             search.descend(s.passes)
-        rounds = self.kick_rounds(nodes, pending)
+            if annealed is not None and rounds > 0:
+                annealed(search)
         return (
             kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned) if rounds > 0 else search
         )
@@ -352,6 +359,22 @@ class Planner:
         if cached is None or cached[0] is not p.distances or cached[1] is not self._order:
             cached = self._distances = (p.distances, self._order, p.distances[np.ix_(self._order, self._order)])
         return p.permuted(self._order, cached[2])
+
+
+class _Offer:
+    """Hands a search over to ``publish`` only if it is better than every search handed over before, so that
+    an annealed plan handed over before its kicks is not handed over again when they find nothing better."""
+
+    def __init__(self, publish: Callable[[CountSearch], None] | None) -> None:
+        self.publish = publish
+        self.value = float("inf")
+
+    def __call__(self, search: CountSearch) -> None:
+        value = search.quick_value()
+        if self.publish is None or not value < self.value - EPS * max(1.0, abs(value)):
+            return
+        self.value = value
+        self.publish(search)
 
 
 def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Plan | None:

@@ -72,6 +72,12 @@ class PlanSettings:
     and keeping the cheaper (:attr:`~augur.placement.plan.Planner.latest`, ``repairProvisionalPlans``). Off: pods
     that arrive during a full plan follow one provisional plan (the default from the morning of 2026-12-04 until
     session 35)."""
+    provisional_before_kicks: bool = False
+    """With :attr:`provisional_updates`, also hand over each annealing run's plan after its annealing and
+    descent, before its rounds of kicks (which take most of a run's CPU on small clusters), when it is better
+    than every plan handed over; off: a run's plan is handed over when the run ends. Experimental (session 36):
+    in bursts on the real kube-scheduler every pod of the ``fanin`` scenarios was scored against the first
+    provisional plan, none against a later one (``bench/replay_burst.py``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""

@@ -66,6 +66,10 @@ def test_plan_switches_take_booleans_only() -> None:
         "scoring.plan.repairProvisionalPlans",
     ]
     assert all("true or false" in e.message for e in errors)
+    on = ScoringConfig.from_dict({"plan": {"provisionalBeforeKicks": True}}).plan
+    assert not default.provisional_before_kicks and on.settings().provisional_before_kicks  # off by default
+    _, errors = parse_config({"plan": {"provisionalBeforeKicks": "yes"}})
+    assert [e.path for e in errors] == ["scoring.plan.provisionalBeforeKicks"]
 
 
 def test_all_weights_zero_is_an_error() -> None:

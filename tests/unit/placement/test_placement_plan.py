@@ -274,7 +274,7 @@ def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatc
         real_descend(self, passes, swaps, only)  # type: ignore[arg-type]
         starts.append((self.value(), self.x.copy()))
 
-    def improve(self: Planner, search: CountSearch, pending: int) -> CountSearch:
+    def improve(self: Planner, search: CountSearch, pending: int, annealed: object = None) -> CountSearch:
         seen.append(search.x.copy())
         return search
 
@@ -421,6 +421,42 @@ def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as
     followed = Snapshot(snap.table, Occupancy({plan.workloads[0]: {"n0": 1}}), snap.rulebook)
     repaired = planner.update(followed, now=8.0)
     assert repaired is not None and repaired.incremental and len(published) == count
+
+
+def _random_eight(seed: int) -> Snapshot:
+    """Six 4-core nodes in three zones (two regions) and eight workloads of 2-5 replicas with random traffic."""
+    rng = np.random.default_rng(seed)
+    zones = [("a", "r1"), ("b", "r1"), ("c", "r2")]
+    infos = [NodeInfo(f"n{i}", zone=zones[i % 3][0], region=zones[i % 3][1], cpu=4, memory=16) for i in range(6)]
+    rules = []
+    for w in range(8):
+        deps = tuple(
+            DependencyRule(f"w{v}", float(rng.integers(5, 100))) for v in range(w + 1, 8) if rng.random() < 0.35
+        )
+        rules.append(WorkloadRules(f"w{w}", deps, replicas=int(rng.integers(2, 6)), pod_cpu=0.5, pod_memory=1.0))
+    return Snapshot.build(infos, TopologyModel.build(DistanceLevels(0, 10, 40, 100)), rules=rules)
+
+
+def test_annealed_plans_are_handed_over_before_their_kicks_only_when_better_than_any_before() -> None:
+    """With ``provisional_before_kicks``, each run's annealed plan is handed over before its kicks too, when it
+    is better than every plan handed over before: the plans handed over get cheaper each time, every plan the
+    runs hand over without it is among them, the last run's annealed plan can be handed over, and the plan
+    ``update`` returns is the one made without ``publish`` (the search is not changed by it)."""
+    snap = _random_eight(11)  # a seed where a run's annealing improves on the plans before it (found by trying)
+    settings = PlanSettings(
+        anneal_steps=2_000, kicks=5, restarts=4, starts=2, provisional_updates=True, provisional_before_kicks=True
+    )
+    early: list[Plan] = []
+    plan = Planner(settings, publish=early.append).update(snap, now=7.0)
+    assert plan is not None
+    assert plan.total.tolist() == without_publish(settings, snap).total.tolist()
+    assert all(p.provisional and p.cost >= plan.cost - 1e-9 for p in early)
+    assert all(a.cost > b.cost for a, b in itertools.pairwise(early))
+    at_run_end: list[Plan] = []
+    Planner(replace(settings, provisional_before_kicks=False), publish=at_run_end.append).update(snap, now=7.0)
+    costs = [p.cost for p in early]
+    assert all(any(abs(c - p.cost) < 1e-9 for c in costs) for p in at_run_end)
+    assert len(early) > len(at_run_end)
 
 
 def test_provisional_plans_are_repaired_against_the_latest_view_and_the_cheaper_is_kept() -> None:

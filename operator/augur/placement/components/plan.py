@@ -20,7 +20,8 @@ the extender treats a plan that could not be refreshed as stale (a plan made bef
 counts, pod sizes or traffic changed is stale at once); ``provisionalPlans`` (default true): while a
 full plan is under way, the extender scores against its first plan (the greedy starts after descent)
 instead of none (:attr:`~augur.placement.plan.Planner.publish`), and with ``provisionalUpdates`` (default
-true) against each better annealing run too; and
+true) against each better annealing run too (with ``provisionalBeforeKicks``, default false, also each
+run's annealed plan before its kicks when better than every plan handed over); and
 ``podRequestsFromStatus`` (default true): until one of a workload's pods is seen, size its expected pods
 from its ``WorkloadProfile`` ``status.podRequests`` (what the operator reads from the scale target's pod
 template), so the planner and the fallback components count them before they exist; and
@@ -79,6 +80,7 @@ class PlanArgs:
     restarts: int = PlanSettings.restarts
     provisional_plans: bool = True
     provisional_updates: bool = PlanSettings.provisional_updates
+    provisional_before_kicks: bool = PlanSettings.provisional_before_kicks
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
     repair_provisional_plans: bool = True
@@ -104,6 +106,7 @@ class PlanArgs:
             kicks=self.kicks,
             restarts=self.restarts,
             provisional_updates=self.provisional_updates,
+            provisional_before_kicks=self.provisional_before_kicks,
         )
 
 
