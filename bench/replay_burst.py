@@ -110,6 +110,9 @@ run's kicks take most of its CPU on small clusters. Rule, written down before it
 60, never run; two orders x two repeats each, the first variant rotating): ``provisionalBeforeKicks``
 becomes on by default only if ``before_kicks`` passes against ``defaults`` by the rule above (geometric mean
 of mean cost below 1, no scenario's worst run more than 10 % above) on each of the two seeds.
+Result (code 5886ae4, 902 s and 909 s): seed 59 0.909, but ``fanin`` 100's worst run 1.34 against 1.14:
+failed; seed 60 0.900, no scenario's worst run worse. The rule needed both: ``provisionalBeforeKicks``
+stays off.
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.

@@ -77,7 +77,9 @@ class PlanSettings:
     descent, before its rounds of kicks (which take most of a run's CPU on small clusters), when it is better
     than every plan handed over; off: a run's plan is handed over when the run ends. Experimental (session 36):
     in bursts on the real kube-scheduler every pod of the ``fanin`` scenarios was scored against the first
-    provisional plan, none against a later one (``bench/replay_burst.py``)."""
+    provisional plan, none against a later one. Not the default: on the rule written before its runs it
+    failed at seed 59 (mean cost 0.909x, one ``fanin`` 100 run 1.34 against 1.14) and passed at seed 60
+    (0.900x), and the rule needed both (``bench/replay_burst.py --compare before_kicks``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
