@@ -155,7 +155,7 @@ def test_dry_run_records_plans_and_moves_nothing(operator: Any, crds: LocalClust
         spec = m["spec"]
         assert spec["approved"] is False
         assert spec["reason"] == "Rebalance"
-        assert spec["targetNode"] in pool.nodes[2:]
+        assert spec["targetNode"] in pool.nodes[2:], (spec, before)  # the placement before, should it recur
         assert spec["expectedGain"]["kind"] == "NodeLoadStdDev" and spec["expectedGain"]["value"] > 0
         assert "threshold" in spec["explanation"]
         assert (m.get("status") or {}).get("phase", "Pending") == "Pending"
