@@ -11,7 +11,7 @@ import numpy as np
 from augur.constants import FloatArray
 from augur.placement.constants import EPS
 from augur.placement.problem import CountProblem
-from augur.placement.search import CountSearch
+from augur.placement.search import CountSearch, cheaper
 
 RUIN_SIZE = 12
 """Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 rather than
@@ -50,7 +50,7 @@ def kicked(
         else:
             s.kick(int(s.rng.integers(1, 4 + placed // 10)))
         s.descend(passes)
-        if (value := s.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
+        if cheaper(value := s.quick_value(), best_value):
             best, best_value = s, value
     return best
 

@@ -44,7 +44,6 @@ import numpy as np
 
 from augur.constants import FloatArray, IntArray
 from augur.placement.canonical import inverse
-from augur.placement.constants import EPS
 from augur.placement.context import Snapshot
 from augur.placement.iterated import kicked
 from augur.placement.model import WorkloadRules
@@ -59,7 +58,7 @@ from augur.placement.plan_inputs import (
 from augur.placement.plan_settings import PlanSettings
 from augur.placement.problem import CountProblem
 from augur.placement.repair import repair
-from augur.placement.search import CountSearch
+from augur.placement.search import CountSearch, cheaper
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,7 +231,7 @@ class Planner:
         chosen, repaired = search, self._repaired(search, problem)
         if self._shown is not None and self._shown is not search:
             previous = self._repaired(self._shown, problem)
-            if previous.quick_value() < repaired.quick_value() - EPS * max(1.0, abs(repaired.quick_value())):
+            if cheaper(previous.quick_value(), repaired.quick_value()):
                 chosen, repaired = self._shown, previous
         self._shown = chosen
         return repaired, *newest
@@ -310,7 +309,7 @@ class Planner:
             base = starts[run % len(starts)][1]
             start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
             candidate = self._improve(start, pending, annealed)
-            if (value := candidate.quick_value()) < best_value - EPS * max(1.0, abs(best_value)):
+            if cheaper(value := candidate.quick_value(), best_value):
                 best, best_value = candidate, value
                 if run < runs - 1 and s.provisional_updates:
                     shown(best)
@@ -367,14 +366,16 @@ class _Offer:
 
     def __init__(self, publish: Callable[[CountSearch], None] | None) -> None:
         self.publish = publish
-        self.value = float("inf")
+        self.value: float | None = None
+        """The value of the search handed over last (``None``: none yet)."""
 
     def __call__(self, search: CountSearch) -> None:
-        value = search.quick_value()
-        if self.publish is None or not value < self.value - EPS * max(1.0, abs(value)):
+        if self.publish is None:
             return
-        self.value = value
-        self.publish(search)
+        value = search.quick_value()
+        if self.value is None or cheaper(value, self.value):
+            self.value = value
+            self.publish(search)
 
 
 def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Plan | None:

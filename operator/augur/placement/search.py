@@ -29,6 +29,12 @@ from augur.placement.constants import EPS, UNPLACED_PENALTY
 from augur.placement.problem import CountProblem
 
 
+def cheaper(value: float, than: float) -> bool:
+    """``value`` is below ``than`` by more than rounding (``EPS`` relative to ``than``, at least ``EPS``): the test
+    every search loop uses before it keeps a state as better."""
+    return value < than - EPS * max(1.0, abs(than))
+
+
 class CountSearch:
     """A movable count matrix with its marginal costs and the room left, kept consistent under moves."""
 
