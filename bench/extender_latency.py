@@ -4,8 +4,9 @@ Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
 The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval,
 the garbage collector frozen once the cache has synced),
-with the planner's search in a child process (``process``, ``--planner-process``) or on a thread of the
-server (``thread``, the default); the two alternate within each repeat. In process, the planner is not
+with the planner's search in a child process (``process``, ``--planner-process``, at ``SCHED_IDLE``;
+``process_nice``: at nice +10, ``--planner-priority nice``) or on a thread of the server (``thread``, the
+default); the modes alternate within each repeat (``--planners``). In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
 reported. ``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
@@ -19,7 +20,7 @@ child) per timed request: less sensitive to the machine's load than wall-clock l
 Writes bench/results/extender_latency.json.
 
 Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
-       [--planners process,thread]
+       [--planners process,thread] (also: process_nice)
 """
 
 from __future__ import annotations
@@ -176,10 +177,15 @@ def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
     return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
 
 
-def _serve(size: int, port: int, events: Connection, order: int, planner_process: bool) -> None:
+PLANNERS = {"process": (True, "idle"), "process_nice": (True, "nice"), "thread": (False, "idle")}
+"""Planner modes over HTTP: (``Settings.planner_process``, ``Settings.planner_priority``)."""
+
+
+def _serve(size: int, port: int, events: Connection, order: int, planner: str) -> None:
     """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
     cache, _ = cluster(size, order=order)
-    state = ExtenderState.build(cache, Settings(planner_process=planner_process))
+    process, priority = PLANNERS[planner]
+    state = ExtenderState.build(cache, Settings(planner_process=process, planner_priority=priority))
     if state.planner is not None:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)  # as `augur extender run` does with its planner
 
@@ -207,7 +213,7 @@ def over_http(
     size: int,
     runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
     order: int = 0,
-    planner_process: bool = False,
+    planner: str = "thread",
 ) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
@@ -216,7 +222,7 @@ def over_http(
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
     # not a daemon: a daemonic process may not start the planner's child process
-    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner_process), daemon=False)
+    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner), daemon=False)
     server.start()
     out: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
@@ -298,7 +304,9 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--repeats", type=int, default=3, help="runs per size and planner mode (node order varies)")
-    ap.add_argument("--planners", default="process,thread", help="planner modes over HTTP, alternating")
+    ap.add_argument(
+        "--planners", default="process,thread", help=f"planner modes over HTTP, alternating: {', '.join(PLANNERS)}"
+    )
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args()
     started = machine()
@@ -319,7 +327,7 @@ def main() -> int:
             plans: dict[str, Any] = {}
             for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
                 runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
-                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner_process=mode == "process")
+                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner=mode)
                 http[mode] = {name: stats(t) for name, t in times.items()}
             rows.append(
                 {
@@ -344,7 +352,8 @@ def main() -> int:
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
         "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http_by_planner.process.varied_churn)",
         "planners": {
-            "process": "the planner's search in a child process at nice +10 (--planner-process)",
+            "process": "the planner's search in a child process at SCHED_IDLE (--planner-process)",
+            "process_nice": "the same at nice +10 (--planner-process --planner-priority nice)",
             "thread": "the planner's search on a thread of the server (the default)",
         },
         **code_version(),

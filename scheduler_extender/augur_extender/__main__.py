@@ -14,6 +14,7 @@ from augur.api.validation import SpecError
 from augur.placement import ScoringConfig
 from augur_extender.app import create_app
 from augur_extender.deps import ExtenderState
+from augur_extender.planner_process import PRIORITIES
 from augur_extender.settings import Settings
 
 PLANNER_SWITCH_INTERVAL = 0.001
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--planner-process",
         action="store_true",
         help="run the planner's search in a child process at a lower CPU priority (default: on a thread)",
+    )
+    p.add_argument(
+        "--planner-priority",
+        choices=PRIORITIES,
+        default="idle",
+        help="CPU priority of the --planner-process child: idle (SCHED_IDLE, else nice) or nice (nice +10)"
+        " (default: idle)",
     )
     p.add_argument(
         "--no-verb-fast-path",
@@ -69,6 +77,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         debug_endpoints=not args.no_debug_endpoints,
         planner=not args.no_planner,
         planner_process=args.planner_process,
+        planner_priority=args.planner_priority,
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
         freeze_gc=True,

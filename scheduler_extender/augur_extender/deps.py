@@ -33,7 +33,11 @@ class ExtenderState:
         planner = None
         if settings.planner and settings.scoring.plan.weight > 0:
             planner = BackgroundPlanner(
-                cache, settings.scoring.plan, settings.plan_interval_seconds, process=settings.planner_process
+                cache,
+                settings.scoring.plan,
+                settings.plan_interval_seconds,
+                process=settings.planner_process,
+                priority=settings.planner_priority,
             )
 
             def observe(plan: Plan) -> None:

@@ -94,10 +94,12 @@ class BackgroundPlanner:
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         process: bool = False,
+        priority: str = "idle",
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
-        self.process = process
-        """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread."""
+        self.process, self.priority = process, priority
+        """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread, at this
+        CPU priority (:data:`~augur_extender.planner_process.PRIORITIES`)."""
         self.in_flight = InFlight()
         """Requests being served (the app's middleware counts them): an in-process search steps aside while
         any are."""
@@ -132,7 +134,11 @@ class BackgroundPlanner:
             latest = self._newest if self.args.repair_provisional_plans else None
             if self.process:
                 engine = PlannerProcess(
-                    self.args.settings(), superseded=self.superseded, publish=publish, latest=latest
+                    self.args.settings(),
+                    superseded=self.superseded,
+                    publish=publish,
+                    latest=latest,
+                    priority=self.priority,
                 )
                 self.in_flight.shared = engine.busy
                 self._planner = engine

@@ -449,6 +449,31 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
         remote.planner.stop()
 
 
+@pytest.mark.parametrize("priority", ["idle", "nice"])
+def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> None:
+    """``idle``: the child's scheduling policy is ``SCHED_IDLE`` (on Linux); ``nice``: it stays a normal task,
+    ``CHILD_NICENESS`` nicer than this process (capped at 19); anything else is refused before a child starts."""
+    from augur_extender.planner_process import CHILD_NICENESS
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("no SCHED_IDLE on this platform")
+    engine = PlannerProcess(priority=priority)
+    try:
+        assert engine.update(planned_cache().view().snapshot) is not None  # the child has lowered itself
+        assert engine.pid is not None
+        policy = os.sched_getscheduler(engine.pid)
+        if priority == "idle":
+            assert policy == os.SCHED_IDLE
+        else:
+            assert policy == os.SCHED_OTHER
+            ours = os.getpriority(os.PRIO_PROCESS, 0)
+            assert os.getpriority(os.PRIO_PROCESS, engine.pid) == min(19, ours + CHILD_NICENESS)
+    finally:
+        engine.close()
+    with pytest.raises(ValueError, match="idle, nice"):
+        PlannerProcess(priority="realtime")
+
+
 def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """A daemonic process may not start children: the planner then searches on its thread (and says so)."""
     from types import SimpleNamespace

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from augur_extender.__main__ import build_parser, settings_from_args
 from augur_extender.cache import MemoryCache
 
@@ -35,3 +37,11 @@ def test_flag_reaches_the_settings() -> None:
 def test_the_verb_fast_path_is_on_unless_turned_off() -> None:
     assert settings_from_args(build_parser().parse_args([])).verb_fast_path
     assert not settings_from_args(build_parser().parse_args(["--no-verb-fast-path"])).verb_fast_path
+
+
+def test_the_planner_priority_flag_defaults_to_idle_and_takes_only_known_priorities() -> None:
+    assert settings_from_args(build_parser().parse_args([])).planner_priority == "idle"
+    args = build_parser().parse_args(["--planner-process", "--planner-priority", "nice"])
+    assert settings_from_args(args).planner_priority == "nice"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--planner-priority", "high"])
