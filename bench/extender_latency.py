@@ -9,7 +9,9 @@ with the planner's search in a child process (``process``, ``--planner-process``
 default); the modes alternate within each repeat (``--planners``). In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
-reported. ``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
+reported, and so are the latencies of the churned requests that overlapped a plan update (the planner
+searching; in a window of 300 requests there may be none, as the planner pauses after each update).
+``server_cpu_ms_per_request`` is the server process's CPU time (all its threads, not the planner's
 child) per timed request: less sensitive to the machine's load than wall-clock latency.
 - ``varied_churn``: as kube-scheduler sends them, the feasible nodes it sampled, a different list each time
   (``percentageOfNodesToScore`` adaptive: ``max(100, n x (50 - n/125)%)`` nodes from a rotating start over the
@@ -186,8 +188,20 @@ def _serve(size: int, port: int, events: Connection, order: int, planner: str) -
     cache, _ = cluster(size, order=order)
     process, priority = PLANNERS[planner]
     state = ExtenderState.build(cache, Settings(planner_process=process, planner_priority=priority))
+    updates: list[tuple[float, float]] = []
+    """When the planner updated its plan (``perf_counter``, the client's clock on Linux): bench only."""
     if state.planner is not None:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)  # as `augur extender run` does with its planner
+        run_once = state.planner.run_once
+
+        def timed() -> Any:
+            start = time.perf_counter()
+            try:
+                return run_once()
+            finally:
+                updates.append((start, time.perf_counter()))
+
+        state.planner.run_once = timed  # type: ignore[method-assign]
 
     def feed() -> None:
         while True:
@@ -195,6 +209,9 @@ def _serve(size: int, port: int, events: Connection, order: int, planner: str) -
                 event = events.recv()
             except EOFError:
                 return
+            if event == "updates":
+                events.send(list(updates))
+                continue
             cache.apply("pods", "ADDED", event)
             events.send(True)
 
@@ -214,10 +231,11 @@ def over_http(
     runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
     order: int = 0,
     planner: str = "thread",
-) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
+) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float], dict[str, list[float]]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
-    milliseconds per timed request of each run, and the planner's plan counts at the end (by kind)."""
+    milliseconds per timed request of each run, the planner's plan counts at the end (by kind), and the
+    latencies of the requests that overlapped a plan update (the planner searching, in any mode)."""
     port = free_port()
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
@@ -227,6 +245,8 @@ def over_http(
     out: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
     plans: dict[str, float] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
+    during: dict[str, list[float]] = {}
     try:
         conn = _connect(port)
         _wait_for_first_plan(conn)  # the runs measure requests while the planner repairs, not before it starts
@@ -234,7 +254,7 @@ def over_http(
         for name, (bodies, churn) in runs.items():
             for b in bodies[:10]:
                 _post(conn, b, headers)
-            times = []
+            times, spans[name] = [], []
             assert server.pid is not None
             cpu_before = cpu_seconds(server.pid)
             for i, b in enumerate(bodies):
@@ -243,18 +263,25 @@ def over_http(
                     ours.recv()
                 start = time.perf_counter()
                 _post(conn, b, headers)
-                times.append(time.perf_counter() - start)
+                end = time.perf_counter()
+                times.append(end - start)
+                spans[name].append((start, end))
             out[name] = times
             cpu[name] = round((cpu_seconds(server.pid) - cpu_before) * 1000 / len(bodies), 3)
         plans = _plan_counts(conn)
         conn.close()
+        ours.send("updates")
+        updates = ours.recv()
+        during = {
+            name: [b - a for a, b in ss if any(a < y and b > x for x, y in updates)] for name, ss in spans.items()
+        }
     finally:
         server.terminate()
         server.join(timeout=10)
         if server.is_alive():
             server.kill()
             server.join(timeout=10)
-    return out, cpu, plans
+    return out, cpu, plans, during
 
 
 def _plan_counts(conn: http.client.HTTPConnection) -> dict[str, float]:
@@ -325,10 +352,13 @@ def main() -> int:
             http: dict[str, Any] = {}
             cpu: dict[str, Any] = {}
             plans: dict[str, Any] = {}
+            during: dict[str, Any] = {}
             for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
                 runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
-                times, cpu[mode], plans[mode] = over_http(size, runs, order=repeat, planner=mode)
+                times, cpu[mode], plans[mode], overlapped = over_http(size, runs, order=repeat, planner=mode)
                 http[mode] = {name: stats(t) for name, t in times.items()}
+                during[mode] = {"requests": len(overlapped["varied_churn"])}
+                during[mode]["latencies_ms"] = [round(t * 1000, 3) for t in overlapped["varied_churn"]]
             rows.append(
                 {
                     "nodes": size,
@@ -341,6 +371,7 @@ def main() -> int:
                     "http_by_planner": http,
                     "server_cpu_ms_per_request": cpu,
                     "plans_at_end": plans,
+                    "varied_churn_during_updates": during,
                     "load_average_before": load_before,
                     "load_average_after": list(os.getloadavg()),
                 }
@@ -379,11 +410,23 @@ def summarize(rows: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
             }
             for mode in modes
         }
+        out[str(size)]["varied_churn_during_updates"] = {mode: _pooled(mine, mode) for mode in modes}
         out[str(size)]["in_process_no_planner"] = {
             kind: {q: _spread([r["in_process"][kind][q] for r in mine]) for q in ("p50_ms", "p99_ms")}
             for kind in ("fixed", "varied_churn")
         }
     return out
+
+
+def _pooled(rows: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+    """The churned requests that overlapped a plan update, over all repeats: how many per repeat, and their
+    latency percentiles pooled (a repeat's window may hold no update: the planner pauses after each)."""
+    per = [r["varied_churn_during_updates"][mode] for r in rows]
+    ms = [t for p in per for t in p["latencies_ms"]]
+    pooled = {"p50_ms": None, "p99_ms": None, "max_ms": None}
+    if ms:
+        pooled = {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 99)} | {"max_ms": max(ms)}
+    return {"requests_per_repeat": [p["requests"] for p in per], **pooled}
 
 
 def _spread(values: list[float]) -> dict[str, Any]:
