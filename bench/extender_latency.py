@@ -4,8 +4,8 @@ Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process
 - ``fixed``: every request carries all nodes (the same NodeNames list each time);
 The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval,
 the garbage collector frozen once the cache has synced),
-with the planner's search in a child process (``process``, ``--planner-process``, at ``SCHED_IDLE``;
-``process_nice``: at nice +10, ``--planner-priority nice``) or on a thread of the server (``thread``, the
+with the planner's search in a child process (``process``, ``--planner-process``, at nice +10;
+``process_idle``: at ``SCHED_IDLE``, ``--planner-priority idle``) or on a thread of the server (``thread``, the
 default); the modes alternate within each repeat (``--planners``). In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
@@ -22,7 +22,7 @@ child) per timed request: less sensitive to the machine's load than wall-clock l
 Writes bench/results/extender_latency.json.
 
 Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
-       [--planners process,thread] (also: process_nice)
+       [--planners process,thread] (also: process_idle)
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
     return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
 
 
-PLANNERS = {"process": (True, "idle"), "process_nice": (True, "nice"), "thread": (False, "idle")}
+PLANNERS = {"process": (True, "nice"), "process_idle": (True, "idle"), "thread": (False, "nice")}
 """Planner modes over HTTP: (``Settings.planner_process``, ``Settings.planner_priority``)."""
 
 
@@ -383,8 +383,8 @@ def main() -> int:
         "mode": "nodeCacheCapable: true (NodeNames), 3 running pods per node, 30 workloads with dependencies",
         "target": "p99 <= 5 ms at 1,000 nodes over HTTP with churn (http_by_planner.process.varied_churn)",
         "planners": {
-            "process": "the planner's search in a child process at SCHED_IDLE (--planner-process)",
-            "process_nice": "the same at nice +10 (--planner-process --planner-priority nice)",
+            "process": "the planner's search in a child process at nice +10 (--planner-process)",
+            "process_idle": "the same at SCHED_IDLE (--planner-process --planner-priority idle)",
             "thread": "the planner's search on a thread of the server (the default)",
         },
         **code_version(),

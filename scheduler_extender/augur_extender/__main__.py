@@ -43,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--planner-priority",
         choices=PRIORITIES,
-        default="idle",
-        help="CPU priority of the --planner-process child: idle (SCHED_IDLE, else nice) or nice (nice +10)"
-        " (default: idle)",
+        default="nice",
+        help="CPU priority of the --planner-process child: nice (nice +10) or idle (SCHED_IDLE, else nice)"
+        " (default: nice)",
     )
     p.add_argument(
         "--no-verb-fast-path",

@@ -2,7 +2,7 @@
 
 :class:`PlannerProcess` has the pure :class:`~augur.placement.plan.Planner`'s ``update(snapshot, now)``
 and runs that very function in a child (``spawn``: no copy of the extender's threads or sockets), at a
-lower CPU priority than the extender (:func:`lower_priority`: ``SCHED_IDLE`` by default, else ``nice``), so
+lower CPU priority than the extender (:func:`lower_priority`: nice +10 by default, or ``SCHED_IDLE``), so
 that the requests go first. The background planner's thread calls it and blocks on the pipe (without the
 GIL) while the child searches. Per update only what changed crosses the pipe:
 
@@ -59,16 +59,18 @@ from augur_extender.inflight import wait_while_busy
 CHILD_NICENESS = 10
 """How much lower the child's CPU priority is than the extender's (``os.nice`` increment) with priority
 ``nice``, or ``idle`` where ``SCHED_IDLE`` is refused."""
-PRIORITIES = ("idle", "nice")
+PRIORITIES = ("nice", "idle")
 """The child's CPU priority (``--planner-priority``):
 
-- ``idle`` (the default): Linux's ``SCHED_IDLE`` policy, the lowest there is; the kernel runs the child
-  only on CPU time no normal task in the same CPU group (the extender's pod, in Kubernetes) wants, and a
-  request's thread waking up preempts it at once. Measured: prioritize p99 under churn while the child
-  searched 1.9–4.1 ms against 5.0–5.8 ms at ``nice`` (docs/placement.md, Prioritize latency). Where the
-  platform has no ``SCHED_IDLE`` or refuses it, ``nice`` instead.
-- ``nice``: ``os.nice(CHILD_NICENESS)``: the child still gets about a tenth of a core its group's busy
-  threads want (weight 110 against 1,024), so it plans on a saturated pod, and takes it from the requests.
+- ``nice`` (the default): ``os.nice(CHILD_NICENESS)``: the child still gets about a tenth of a core that
+  busy threads of its CPU group (the extender's pod, in Kubernetes) want (weight 110 against 1,024), so it
+  plans on a saturated pod.
+- ``idle``: Linux's ``SCHED_IDLE`` policy, the lowest there is: the child runs only on CPU time no normal
+  task of its group wants, and a waking request thread preempts it at once; where the platform has no
+  ``SCHED_IDLE`` or refuses it, ``nice`` instead. Not the default: prioritize latency under churn was the
+  same within the spread at 1,000 nodes on a 2-core machine (p99 median 1.27 ms against 1.20 ms at
+  ``nice``, 12 node orders each; docs/placement.md, Prioritize latency), and a saturated pod would starve
+  the planner.
 """
 START_TIMEOUT_SECONDS = 120.0
 """Longest wait without progress for the child's first answer (it imports numpy and the placement package)."""
@@ -129,7 +131,7 @@ class PlannerProcess:
         settings: PlanSettings | None = None,
         timeout: float = 60.0,
         niceness: int = CHILD_NICENESS,
-        priority: str = "idle",
+        priority: str = "nice",
         cpu_limit: float = CPU_LIMIT_SECONDS,
         superseded: Callable[[], bool] | None = None,
         publish: Callable[[Plan], None] | None = None,

@@ -94,7 +94,7 @@ class BackgroundPlanner:
         interval: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
         process: bool = False,
-        priority: str = "idle",
+        priority: str = "nice",
     ) -> None:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
         self.process, self.priority = process, priority

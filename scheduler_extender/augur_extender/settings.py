@@ -30,9 +30,9 @@ class Settings:
     higher with the thread in both runs that measured both, while the child gave the lower prioritize p99
     under churn (docs/placement.md, Prioritize latency and Real kube-scheduler throughput); it also costs a
     second Python process."""
-    planner_priority: str = "idle"
-    """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``idle``
-    (``SCHED_IDLE``) or ``nice`` (nice +10); see :data:`augur_extender.planner_process.PRIORITIES`."""
+    planner_priority: str = "nice"
+    """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice
+    +10) or ``idle`` (``SCHED_IDLE``); see :data:`augur_extender.planner_process.PRIORITIES`."""
     verb_fast_path: bool = True
     """Answer ``POST /filter`` and ``/prioritize`` in an ASGI layer in front of FastAPI itself (same replies
     and metrics as the routes, see :mod:`augur_extender.verbs`)."""

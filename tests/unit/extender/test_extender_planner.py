@@ -470,7 +470,7 @@ def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> No
             assert os.getpriority(os.PRIO_PROCESS, engine.pid) == min(19, ours + CHILD_NICENESS)
     finally:
         engine.close()
-    with pytest.raises(ValueError, match="idle, nice"):
+    with pytest.raises(ValueError, match="nice, idle"):
         PlannerProcess(priority="realtime")
 
 

@@ -39,9 +39,9 @@ def test_the_verb_fast_path_is_on_unless_turned_off() -> None:
     assert not settings_from_args(build_parser().parse_args(["--no-verb-fast-path"])).verb_fast_path
 
 
-def test_the_planner_priority_flag_defaults_to_idle_and_takes_only_known_priorities() -> None:
-    assert settings_from_args(build_parser().parse_args([])).planner_priority == "idle"
-    args = build_parser().parse_args(["--planner-process", "--planner-priority", "nice"])
-    assert settings_from_args(args).planner_priority == "nice"
+def test_the_planner_priority_flag_defaults_to_nice_and_takes_only_known_priorities() -> None:
+    assert settings_from_args(build_parser().parse_args([])).planner_priority == "nice"
+    args = build_parser().parse_args(["--planner-process", "--planner-priority", "idle"])
+    assert settings_from_args(args).planner_priority == "idle"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--planner-priority", "high"])
