@@ -14,10 +14,13 @@ result. The search engine and the simulator's tie-breaks therefore work in the o
 The refinement hashes each (distance, colour) pair with a key drawn from ``seed``, so the order among
 nodes of equal attributes that the refinement does tell apart is pseudo-random, reproducible from the seed,
 and name-free. Cost: ``O(nodes²)`` per refinement round, a few rounds per singled-out node (about one per
-symmetric zone).
+symmetric zone), plus ``O(nodes² log nodes)`` once per distance matrix to code its distances
+(:func:`distance_codes`; a caller that keeps it, as the planner does, pays that once per node set).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -51,24 +54,50 @@ def _dense_rank(rows: npt.NDArray[np.generic]) -> IntArray:
     return out
 
 
-def colours(distances: FloatArray, features: FloatArray, seed: int = 0, rounds: int = 8) -> IntArray:
+@dataclass(frozen=True, eq=False)
+class DistanceCodes:
+    """A distance matrix as small integer codes: equal distances (rounded to 1e-6) share a code, codes ordered
+    as the distances. What :func:`colours` needs of the matrix, made once per matrix."""
+
+    distances: FloatArray
+    """The matrix the codes were made from (a caller's cache is valid while it is this very object)."""
+    codes: npt.NDArray[np.unsignedinteger]
+    count: int
+    """How many distinct distances there are."""
+
+
+def distance_codes(distances: FloatArray) -> DistanceCodes:
+    n = len(distances)
+    values, inverse = np.unique(np.round(distances, 6), return_inverse=True)
+    dtype = np.min_scalar_type(max(len(values) - 1, 0))
+    return DistanceCodes(distances, np.asarray(inverse).reshape(n, n).astype(dtype), len(values))
+
+
+def colours(
+    distances: FloatArray,
+    features: FloatArray,
+    seed: int = 0,
+    rounds: int = 8,
+    codes: DistanceCodes | None = None,
+) -> IntArray:
     """Per node, its canonical colour: ordered by attributes first (``features`` rows, lexicographic), then
     by the refinement's seeded hashes; equal only for *twins*, nodes with equal attributes and equal
     distances to every other node, which any result may swap freely. Colour refinement alone can leave
     classes of nodes that are alike but not twins (nodes of two symmetric zones): their order would then
     depend on the input order, so the first such class has its first node singled out and refinement runs
-    again (individualization), until only twins are left."""
+    again (individualization), until only twins are left. ``codes``: :func:`distance_codes` of
+    ``distances``, when the caller keeps them (made here when absent or of another matrix)."""
     n = len(features)
     colour = _dense_rank(np.nan_to_num(np.asarray(features, dtype=np.float64), nan=-1.0, posinf=1e300))
     if n <= 1:
         return colour
-    codes = np.unique(np.round(distances, 6), return_inverse=True)[1].reshape(n, n).astype(np.uint64)
+    coded = codes if codes is not None and codes.distances is distances else distance_codes(distances)
     key = np.random.default_rng([seed, 0x636F6C]).integers(1, 2**63, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        pair_base = _mix(codes * np.uint64(0x100000001B3) ^ key)
+        pair_base = _mix(np.arange(coded.count, dtype=np.uint64) * np.uint64(0x100000001B3) ^ key)[coded.codes]
     colour = _refine(colour, pair_base, key, rounds)
     for _ in range(n):
-        members = _first_non_twin_class(colour, codes)
+        members = _first_non_twin_class(colour, coded.codes)
         if members is None:
             break
         single = np.ones(n, dtype=np.uint64)
@@ -93,7 +122,7 @@ def _refine(colour: IntArray, pair_base: U64, key: np.uint64, rounds: int) -> In
     return colour
 
 
-def _first_non_twin_class(colour: IntArray, codes: U64) -> IntArray | None:
+def _first_non_twin_class(colour: IntArray, codes: npt.NDArray[np.unsignedinteger]) -> IntArray | None:
     """Members (input order) of the lowest colour class of several nodes that are not all twins, or None."""
     counts = np.bincount(colour)
     for c in np.flatnonzero(counts > 1).tolist():
@@ -103,7 +132,7 @@ def _first_non_twin_class(colour: IntArray, codes: U64) -> IntArray | None:
     return None
 
 
-def _twins(members: IntArray, codes: U64) -> bool:
+def _twins(members: IntArray, codes: npt.NDArray[np.unsignedinteger]) -> bool:
     """The nodes have the same distance to every node outside them and one distance between any two of them."""
     others = np.ones(len(codes), dtype=bool)
     others[members] = False
@@ -115,10 +144,12 @@ def _twins(members: IntArray, codes: U64) -> bool:
     return bool((off == off[0]).all() and (np.diagonal(inner) == inner[0, 0]).all())
 
 
-def canonical_order(distances: FloatArray, features: FloatArray, seed: int = 0) -> IntArray:
+def canonical_order(
+    distances: FloatArray, features: FloatArray, seed: int = 0, codes: DistanceCodes | None = None
+) -> IntArray:
     """Node positions in canonical order (``order[k]`` = the input position of the ``k``-th node): by
     :func:`colours`; nodes of one colour keep their input order (they are interchangeable)."""
-    order: IntArray = np.argsort(colours(distances, features, seed), kind="stable").astype(np.int64)
+    order: IntArray = np.argsort(colours(distances, features, seed, codes=codes), kind="stable").astype(np.int64)
     return order
 
 

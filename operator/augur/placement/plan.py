@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from augur.constants import FloatArray, IntArray
-from augur.placement.canonical import inverse
+from augur.placement.canonical import DistanceCodes, distance_codes, inverse
 from augur.placement.context import Snapshot
 from augur.placement.iterated import kicked
 from augur.placement.model import WorkloadRules
@@ -151,6 +151,8 @@ class Planner:
         """Canonical position → table position, chosen at the last full plan and kept by repairs."""
         self._distances: tuple[FloatArray, IntArray, FloatArray] | None = None
         """(table distances, order, the distances in that order): permuted once per full plan, not per repair."""
+        self._codes: DistanceCodes | None = None
+        """The table distances' codes for the canonical order: made once per node set, not per full plan."""
         self.plan: Plan | None = None
         self._shown: CountSearch | None = None
         """The search whose plan was handed over last during the full plan under way (unrepaired)."""
@@ -257,7 +259,9 @@ class Planner:
     ) -> CountSearch:
         """A full plan's search; when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so
         that the previous search stays repairable."""
-        previous, self._order = self._order, inputs.problem.canonical(self.settings.seed)
+        if self._codes is None or self._codes.distances is not inputs.problem.distances:
+            self._codes = distance_codes(inputs.problem.distances)
+        previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
         try:

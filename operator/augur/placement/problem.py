@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from augur.constants import BoolArray, FloatArray, IntArray
-from augur.placement.canonical import canonical_order
+from augur.placement.canonical import DistanceCodes, canonical_order
 from augur.placement.constants import EPS, UNPLACED_PENALTY
 
 
@@ -61,14 +61,15 @@ class CountProblem:
         """Per workload, the workloads with a non-zero pair weight (the rows a move of it changes)."""
         return [np.flatnonzero(self.k[:, w]).astype(np.int64) for w in range(len(self.replicas))]
 
-    def canonical(self, seed: int = 0) -> IntArray:
+    def canonical(self, seed: int = 0, codes: DistanceCodes | None = None) -> IntArray:
         """The canonical node order of this problem (:func:`~augur.placement.canonical.canonical_order`):
         by room (most first), then the workloads each node may host and runs, then the distance structure;
-        remaining ties broken by hashes seeded with ``seed``. Name-free: only what the problem holds."""
+        remaining ties broken by hashes seeded with ``seed``. Name-free: only what the problem holds.
+        ``codes``: the distances' codes, when the caller keeps them across problems over the same matrix."""
         features = np.column_stack(
             [-self.room_cpu, -self.room_mem, -self.pod_room, -self.allowed.T.astype(np.float64), -self.fixed.T]
         )
-        return canonical_order(self.distances, features, seed)
+        return canonical_order(self.distances, features, seed, codes)
 
     def permuted(self, order: IntArray, distances: FloatArray | None = None) -> CountProblem:
         """The same problem with its nodes in ``order`` (``distances``: the permuted matrix, when the caller

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from augur.placement import NodeInfo, Snapshot
-from augur.placement.canonical import canonical_order, colours
+from augur.placement.canonical import canonical_order, colours, distance_codes
 from augur.placement.iterated import _anchored, kicked, search_best
 from augur.placement.model import DependencyRule, WorkloadRules
 from augur.placement.plan import plan_pending
@@ -61,6 +61,21 @@ def test_twins_share_a_colour_and_the_seed_orders_the_rest() -> None:
     assert len({c[0], c[3], c[5]}) == 3  # a zone of three, a zone of two, a zone of one: told apart
     firsts = {int(canonical_order(d, f, seed)[0]) for seed in range(12)}
     assert len(firsts & {0, 1, 2}) == 1 and len(firsts) > 1  # equal attributes: which zone comes first is seeded
+
+
+def test_distance_codes_made_once_give_the_same_colours_and_codes_of_another_matrix_are_not_used() -> None:
+    """The planner keeps :func:`distance_codes` of its node table's distances across full plans: the colours
+    are those computed from scratch; codes made from another matrix (even an equal copy) are ignored."""
+    rng = np.random.default_rng(11)
+    for trial in range(10):
+        n = int(rng.integers(3, 40))
+        d, f = _zoned(rng.integers(0, 4, n).tolist(), rng.choice([4.0, 8.0], n).tolist())
+        kept = distance_codes(d)
+        assert kept.count == 3 and kept.codes.dtype == np.uint8  # 0, 10 and 100
+        for seed in (0, trial):
+            assert np.array_equal(colours(d, f, seed, codes=kept), colours(d, f, seed))
+        other = distance_codes(np.where(d == 100.0, 200.0, d))
+        assert np.array_equal(canonical_order(d, f, trial, codes=other), canonical_order(d, f, trial))
 
 
 def _permutations(n: int) -> list[list[int]]:

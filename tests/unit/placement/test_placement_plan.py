@@ -358,6 +358,18 @@ def test_needs_new_plan_agrees_with_the_reasons_a_repair_cannot_follow() -> None
     assert not changed([*rules(), WorkloadRules("cache")])  # not plannable yet: no replica count or size
 
 
+def test_a_planner_codes_its_distances_once_per_node_set() -> None:
+    """A second full plan over the same node table (new workloads) reuses the first one's distance codes."""
+    planner = Planner()
+    snap = Snapshot.build(nodes(), rules=rules())
+    assert planner.update(snap, now=1.0) is not None
+    codes = planner._codes
+    assert codes is not None and codes.distances is snap.table.memo["plan.distances"]
+    cache = WorkloadRules("cache", replicas=2, pod_cpu=1.0, pod_memory=0.0)
+    replanned = planner.update(Snapshot(snap.table, snap.occupancy, RuleBook([*rules(), cache])), now=2.0)
+    assert replanned is not None and replanned.reason == "workloads" and planner._codes is codes
+
+
 def test_an_abandoned_full_plan_leaves_the_previous_plan_and_its_repairs_as_they_were() -> None:
     """``superseded`` answering ``True`` abandons a full plan (:class:`PlanSuperseded`, with its CPU); the
     planner keeps the previous plan and search, so the next update repairs exactly as if the abandoned
