@@ -20,6 +20,7 @@ symmetric zone), plus ``O(nodes² log nodes)`` once per distance matrix to code 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,7 @@ def colours(
     seed: int = 0,
     rounds: int = 8,
     codes: DistanceCodes | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> IntArray:
     """Per node, its canonical colour: ordered by attributes first (``features`` rows, lexicographic), then
     by the refinement's seeded hashes; equal only for *twins*, nodes with equal attributes and equal
@@ -86,7 +88,8 @@ def colours(
     classes of nodes that are alike but not twins (nodes of two symmetric zones): their order would then
     depend on the input order, so the first such class has its first node singled out and refinement runs
     again (individualization), until only twins are left. ``codes``: :func:`distance_codes` of
-    ``distances``, when the caller keeps them (made here when absent or of another matrix)."""
+    ``distances``, when the caller keeps them (made here when absent or of another matrix); ``pause``: called
+    after each refinement round (``O(nodes²)``), as the search calls it (the planner steps aside there)."""
     n = len(features)
     colour = _dense_rank(np.nan_to_num(np.asarray(features, dtype=np.float64), nan=-1.0, posinf=1e300))
     if n <= 1:
@@ -95,18 +98,21 @@ def colours(
     key = np.random.default_rng([seed, 0x636F6C]).integers(1, 2**63, dtype=np.uint64)
     with np.errstate(over="ignore"):
         pair_base = _mix(np.arange(coded.count, dtype=np.uint64) * np.uint64(0x100000001B3) ^ key)[coded.codes]
-    colour = _refine(colour, pair_base, key, rounds)
+    colour = _refine(colour, pair_base, key, rounds, pause)
     for _ in range(n):
         members = _first_non_twin_class(colour, coded.codes)
         if members is None:
             break
         single = np.ones(n, dtype=np.uint64)
         single[members[0]] = 0
-        colour = _refine(_dense_rank(np.column_stack([colour.astype(np.uint64), single])), pair_base, key, rounds)
+        split = _dense_rank(np.column_stack([colour.astype(np.uint64), single]))
+        colour = _refine(split, pair_base, key, rounds, pause)
     return colour
 
 
-def _refine(colour: IntArray, pair_base: U64, key: np.uint64, rounds: int) -> IntArray:
+def _refine(
+    colour: IntArray, pair_base: U64, key: np.uint64, rounds: int, pause: Callable[[], None] | None = None
+) -> IntArray:
     """Colour refinement until no class splits (at most ``rounds`` rounds): each node's colour is refined by
     the multiset of (distance, colour) to every node, hashed."""
     n = len(colour)
@@ -116,6 +122,8 @@ def _refine(colour: IntArray, pair_base: U64, key: np.uint64, rounds: int) -> In
                 break
             signature = _mix(pair_base ^ _mix(colour.astype(np.uint64) + key)[None, :]).sum(axis=1, dtype=np.uint64)
             refined = _dense_rank(np.column_stack([colour.astype(np.uint64), signature]))
+            if pause is not None:
+                pause()
             if refined.max() == colour.max():  # stable: no class split
                 break
             colour = refined
@@ -145,11 +153,16 @@ def _twins(members: IntArray, codes: npt.NDArray[np.unsignedinteger]) -> bool:
 
 
 def canonical_order(
-    distances: FloatArray, features: FloatArray, seed: int = 0, codes: DistanceCodes | None = None
+    distances: FloatArray,
+    features: FloatArray,
+    seed: int = 0,
+    codes: DistanceCodes | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> IntArray:
     """Node positions in canonical order (``order[k]`` = the input position of the ``k``-th node): by
     :func:`colours`; nodes of one colour keep their input order (they are interchangeable)."""
-    order: IntArray = np.argsort(colours(distances, features, seed, codes=codes), kind="stable").astype(np.int64)
+    coloured = colours(distances, features, seed, codes=codes, pause=pause)
+    order: IntArray = np.argsort(coloured, kind="stable").astype(np.int64)
     return order
 
 

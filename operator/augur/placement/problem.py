@@ -9,6 +9,7 @@ costs with, the network cost (facts §5) and feasibility of a count matrix, and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -61,15 +62,18 @@ class CountProblem:
         """Per workload, the workloads with a non-zero pair weight (the rows a move of it changes)."""
         return [np.flatnonzero(self.k[:, w]).astype(np.int64) for w in range(len(self.replicas))]
 
-    def canonical(self, seed: int = 0, codes: DistanceCodes | None = None) -> IntArray:
+    def canonical(
+        self, seed: int = 0, codes: DistanceCodes | None = None, pause: Callable[[], None] | None = None
+    ) -> IntArray:
         """The canonical node order of this problem (:func:`~augur.placement.canonical.canonical_order`):
         by room (most first), then the workloads each node may host and runs, then the distance structure;
         remaining ties broken by hashes seeded with ``seed``. Name-free: only what the problem holds.
-        ``codes``: the distances' codes, when the caller keeps them across problems over the same matrix."""
+        ``codes``: the distances' codes, when the caller keeps them across problems over the same matrix;
+        ``pause``: called between refinement rounds (:func:`~augur.placement.canonical.colours`)."""
         features = np.column_stack(
             [-self.room_cpu, -self.room_mem, -self.pod_room, -self.allowed.T.astype(np.float64), -self.fixed.T]
         )
-        return canonical_order(self.distances, features, seed, codes)
+        return canonical_order(self.distances, features, seed, codes, pause)
 
     def permuted(self, order: IntArray, distances: FloatArray | None = None) -> CountProblem:
         """The same problem with its nodes in ``order`` (``distances``: the permuted matrix, when the caller
