@@ -474,6 +474,24 @@ def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> No
         PlannerProcess(priority="realtime")
 
 
+def test_lower_priority_falls_back_to_nice_and_reports_what_took_effect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``idle`` refused (or missing) → ``nice``; ``nice`` refused → ``none`` (the child plans anyway)."""
+    from augur_extender import planner_process
+
+    niced: list[int] = []
+    monkeypatch.setattr(planner_process.os, "nice", lambda inc: niced.append(inc) or 0)
+
+    def refuse(*_: object) -> None:
+        raise PermissionError("not allowed")
+
+    monkeypatch.setattr(planner_process.os, "sched_setscheduler", refuse, raising=False)
+    assert planner_process.lower_priority("idle", 10) == "nice" and niced == [10]
+    monkeypatch.delattr(planner_process.os, "SCHED_IDLE", raising=False)
+    assert planner_process.lower_priority("idle", 7) == "nice" and niced == [10, 7]
+    monkeypatch.setattr(planner_process.os, "nice", refuse)
+    assert planner_process.lower_priority("nice", 10) == "none"
+
+
 def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """A daemonic process may not start children: the planner then searches on its thread (and says so)."""
     from types import SimpleNamespace
