@@ -64,13 +64,16 @@ CASES = (
         sets=(
             "extender.tls.enabled=false",
             "extender.scoring.load.weight=2",
+            "extender.plannerProcess=true",
+            "extender.plannerPriority=idle",
             "rbac.scaleTargets[0].apiGroup=apps",
             "rbac.scaleTargets[0].resources={deployments,statefulsets,replicasets}",
             "rbac.scaleTargets[1].apiGroup=example.com",
             "rbac.scaleTargets[1].resources={workers}",
             "operator.migrations.enabled=false",
         ),
-        description="HTTP extender with scoring; ReplicaSets and a custom kind scaled; rebalancer, no executor",
+        description="HTTP extender with scoring and its planner in a child process at SCHED_IDLE; ReplicaSets and a"
+        " custom kind scaled; rebalancer, no executor",
     ),
     Case("e2e", values=(E2E_VALUES,), description="what the e2e tests install and take identities from"),
 )

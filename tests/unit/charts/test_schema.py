@@ -28,6 +28,8 @@ BAD = [
     ("operator.warmupConcurrency=many", ["/operator/warmupConcurrency", "integer"]),
     ("operator.fitNice=20", ["/operator/fitNice", "maximum"]),
     ("operator.statusRefreshSeconds=-5", ["/operator/statusRefreshSeconds", "minimum"]),
+    ("extender.plannerPriority=realtime", ["/extender/plannerPriority"]),
+    ("extender.plannerProcess=sometimes", ["/extender/plannerProcess", "boolean"]),
 ]
 
 
