@@ -18,7 +18,12 @@ child) per timed request: less sensitive to the machine's load than wall-clock l
   zone-interleaved node list), and a pod is bound before every request (a watch event: each request sees
   a new cache view, as during a rollout). Over HTTP the event goes to the server process through a pipe,
   where a thread applies it to the cache as the watch thread would; the client waits for the event to be
-  applied, so every timed request rebuilds its view.
+  applied, so every timed request rebuilds its view. Each such pod appears already bound, so its workload's
+  pod count grows and the planner's next update is a full plan: harsher than a rollout.
+- ``rollout`` (over HTTP only, a server of its own per planner mode): what kube-scheduler sees during a
+  scale-up the profiles' status announced (``status.desiredReplicas`` counts the pods to come): before each
+  request the pod it scores is created pending, after it the pod is bound (``MODIFIED``), the same kube-like
+  node samples; replica counts do not change, so the planner repairs its plan after each bind.
 Writes bench/results/extender_latency.json.
 
 Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
@@ -62,9 +67,11 @@ SIZES = (1000,)
 WORKLOADS = 30
 
 
-def cluster(n_nodes: int, seed: int = 0, order: int = 0) -> tuple[MemoryCache, list[str]]:
+def cluster(n_nodes: int, seed: int = 0, order: int = 0, rollout: int = 0) -> tuple[MemoryCache, list[str]]:
     """Nodes in 3 zones / 2 regions, 30 chained workloads, about 3 running pods per node; the nodes are
-    listed to the cache in name order (``order`` 0) or a permutation seeded by ``order``."""
+    listed to the cache in name order (``order`` 0) or a permutation seeded by ``order``. With ``rollout``,
+    each profile's ``status.desiredReplicas`` counts its running pods plus its share of ``rollout`` pods to
+    come (:func:`rollout_events`), as the operator's status says before a scale-up."""
     rng = np.random.default_rng(seed)
     zones = [("east-a", "east"), ("east-b", "east"), ("west-a", "west")]
     nodes = [
@@ -110,6 +117,11 @@ def cluster(n_nodes: int, seed: int = 0, order: int = 0) -> tuple[MemoryCache, l
         }
         for j in range(3 * n_nodes)
     ]
+    if rollout:
+        for w, profile in enumerate(profiles):
+            desired = sum(1 for j in range(3 * n_nodes) if j % WORKLOADS == w)
+            desired += sum(1 for i in range(rollout) if i % WORKLOADS == w)
+            profile["status"] = {"desiredReplicas": desired}
     cache = MemoryCache()
     listed = nodes if order == 0 else [nodes[i] for i in np.random.default_rng(order).permutation(n_nodes)]
     cache.replace("nodes", listed)
@@ -119,7 +131,7 @@ def cluster(n_nodes: int, seed: int = 0, order: int = 0) -> tuple[MemoryCache, l
     return cache, [n["metadata"]["name"] for n in nodes]
 
 
-def pending_pod(i: int) -> dict[str, Any]:
+def pending_pod(i: int, cpu: str = "500m", memory: str = "1Gi") -> dict[str, Any]:
     return {
         "metadata": {
             "name": f"new-{i}",
@@ -127,7 +139,7 @@ def pending_pod(i: int) -> dict[str, Any]:
             "uid": f"new-{i}",
             "labels": {"app": f"svc{i % WORKLOADS}"},
         },
-        "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}]},
+        "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory}}}]},
     }
 
 
@@ -149,19 +161,24 @@ def sampled_names(names: list[str], i: int) -> list[str]:
     return [names[(start + j) % n] for j in range(k)]
 
 
-def body(i: int, names: list[str]) -> bytes:
-    return orjson.dumps({"Pod": pending_pod(i), "Nodes": None, "NodeNames": names})
+def body(i: int, names: list[str], pod: dict[str, Any] | None = None) -> bytes:
+    return orjson.dumps({"Pod": pod or pending_pod(i), "Nodes": None, "NodeNames": names})
 
 
-def in_process(state: ExtenderState, bodies: list[bytes], churn: list[dict[str, Any]] | None = None) -> list[float]:
-    """Body parse + scoring + reply rendering (what the route does), no HTTP; with ``churn``, the pod event
-    is applied before each request (untimed) and the view rebuild falls in the timed request."""
+Events = list[list[tuple[str, dict[str, Any]]]]
+"""Per request, the pod watch events (event type, pod) to apply."""
+
+
+def in_process(state: ExtenderState, bodies: list[bytes], churn: Events | None = None) -> list[float]:
+    """Body parse + scoring + reply rendering (what the route does), no HTTP; with ``churn``, the pod events
+    are applied before each request (untimed) and the view rebuild falls in the timed request."""
     cache = state.cache
     out = []
     for i, b in enumerate(bodies):
         if churn is not None:
             assert isinstance(cache, MemoryCache)
-            cache.apply("pods", "ADDED", churn[i])
+            for event, pod in churn[i]:
+                cache.apply("pods", event, pod)
         start = time.perf_counter()
         state.scheduler.prioritize_json(parse_extender_args(b))
         out.append(time.perf_counter() - start)
@@ -175,17 +192,36 @@ def bound_pod(i: int, node: str) -> dict[str, Any]:
     return pod
 
 
-def churn_events(names: list[str], count: int) -> list[dict[str, Any]]:
-    return [bound_pod(i, names[(7 * i) % len(names)]) for i in range(count)]
+def churn_events(names: list[str], count: int) -> Events:
+    """Before each request a new pod of an existing workload appears already bound: its workload's pod count
+    grows, so the plan's replica counts change and the planner's next update is a full plan."""
+    return [[("ADDED", bound_pod(i, names[(7 * i) % len(names)]))] for i in range(count)]
+
+
+def rollout_pod(i: int, node: str = "") -> dict[str, Any]:
+    """Pod ``i`` of the rollout, the size of the running pods; bound to ``node`` when given."""
+    pod = pending_pod(200_000 + i, cpu="250m", memory="512Mi")
+    if node:
+        pod["spec"]["nodeName"], pod["status"] = node, {"phase": "Running"}
+    return pod
+
+
+def rollout_events(names: list[str], count: int) -> tuple[Events, Events]:
+    """A rollout the profiles' status announced (:func:`cluster` with ``rollout``), as kube-scheduler sees
+    it: before request ``i`` pod ``i`` is created pending (the request scores it), after it the pod is bound;
+    the replica counts do not change, so the planner repairs its plan instead of making a new one."""
+    before = [[("ADDED", rollout_pod(i))] for i in range(count)]
+    after = [[("MODIFIED", rollout_pod(i, names[(7 * i) % len(names)]))] for i in range(count)]
+    return before, after
 
 
 PLANNERS = {"process": (True, "nice"), "process_idle": (True, "idle"), "thread": (False, "nice")}
 """Planner modes over HTTP: (``Settings.planner_process``, ``Settings.planner_priority``)."""
 
 
-def _serve(size: int, port: int, events: Connection, order: int, planner: str) -> None:
+def _serve(size: int, port: int, events: Connection, order: int, planner: str, rollout: int) -> None:
     """Child process: build the same cluster and serve it; a thread applies the pod events it receives."""
-    cache, _ = cluster(size, order=order)
+    cache, _ = cluster(size, order=order, rollout=rollout)
     process, priority = PLANNERS[planner]
     state = ExtenderState.build(cache, Settings(planner_process=process, planner_priority=priority))
     updates: list[tuple[float, float]] = []
@@ -212,7 +248,8 @@ def _serve(size: int, port: int, events: Connection, order: int, planner: str) -
             if event == "updates":
                 events.send(list(updates))
                 continue
-            cache.apply("pods", "ADDED", event)
+            for kind, pod in event:
+                cache.apply("pods", kind, pod)
             events.send(True)
 
     threading.Thread(target=feed, daemon=True).start()
@@ -228,19 +265,21 @@ def _serve(size: int, port: int, events: Connection, order: int, planner: str) -
 
 def over_http(
     size: int,
-    runs: dict[str, tuple[list[bytes], list[dict[str, Any]] | None]],
+    runs: dict[str, tuple[list[bytes], Events | None, Events | None]],
     order: int = 0,
     planner: str = "thread",
+    rollout: int = 0,
 ) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float], dict[str, list[float]]]:
     """POST /prioritize to an extender in a separate process over a keep-alive connection (stdlib
     ``http.client``: a thin client, so the figure is mostly the server's); also the server's CPU
     milliseconds per timed request of each run, the planner's plan counts at the end (by kind), and the
-    latencies of the requests that overlapped a plan update (the planner searching, in any mode)."""
+    latencies of the requests that overlapped a plan update (the planner searching, in any mode). Each run
+    is (request bodies, events before each request, events after it); ``rollout``: see :func:`cluster`."""
     port = free_port()
     ctx = multiprocessing.get_context("fork")
     ours, theirs = ctx.Pipe()
     # not a daemon: a daemonic process may not start the planner's child process
-    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner), daemon=False)
+    server = ctx.Process(target=_serve, args=(size, port, theirs, order, planner, rollout), daemon=False)
     server.start()
     out: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}
@@ -251,21 +290,24 @@ def over_http(
         conn = _connect(port)
         _wait_for_first_plan(conn)  # the runs measure requests while the planner repairs, not before it starts
         headers = {"content-type": "application/json"}
-        for name, (bodies, churn) in runs.items():
+        for name, (bodies, before, after) in runs.items():
             for b in bodies[:10]:
                 _post(conn, b, headers)
             times, spans[name] = [], []
             assert server.pid is not None
             cpu_before = cpu_seconds(server.pid)
             for i, b in enumerate(bodies):
-                if churn is not None:
-                    ours.send(churn[i])
+                if before is not None:
+                    ours.send(before[i])
                     ours.recv()
                 start = time.perf_counter()
                 _post(conn, b, headers)
                 end = time.perf_counter()
                 times.append(end - start)
                 spans[name].append((start, end))
+                if after is not None:
+                    ours.send(after[i])
+                    ours.recv()
             out[name] = times
             cpu[name] = round((cpu_seconds(server.pid) - cpu_before) * 1000 / len(bodies), 3)
         plans = _plan_counts(conn)
@@ -349,16 +391,25 @@ def main() -> int:
             load_before = list(os.getloadavg())
             local = {"fixed": stats(in_process(state, fixed))}
             local["varied_churn"] = stats(in_process(state, varied, churn_events(names, count)))
+            before, after = rollout_events(names, count)
+            rolled = [body(i, sampled_names(names, i), rollout_pod(i)) for i in range(count)]
             http: dict[str, Any] = {}
             cpu: dict[str, Any] = {}
             plans: dict[str, Any] = {}
             during: dict[str, Any] = {}
+            rollout_plans: dict[str, Any] = {}
+            rollout_during: dict[str, Any] = {}
             for mode in modes if repeat % 2 == 0 else list(reversed(modes)):
-                runs = {"fixed": (fixed, None), "varied_churn": (varied, churn_events(names, count))}
+                runs = {"fixed": (fixed, None, None), "varied_churn": (varied, churn_events(names, count), None)}
                 times, cpu[mode], plans[mode], overlapped = over_http(size, runs, order=repeat, planner=mode)
                 http[mode] = {name: stats(t) for name, t in times.items()}
-                during[mode] = {"requests": len(overlapped["varied_churn"])}
-                during[mode]["latencies_ms"] = [round(t * 1000, 3) for t in overlapped["varied_churn"]]
+                during[mode] = _overlapped(overlapped["varied_churn"])
+                rollout = {"rollout": (rolled, before, after)}
+                times, used, rollout_plans[mode], overlapped = over_http(
+                    size, rollout, order=repeat, planner=mode, rollout=count
+                )
+                http[mode]["rollout"], cpu[mode]["rollout"] = stats(times["rollout"]), used["rollout"]
+                rollout_during[mode] = _overlapped(overlapped["rollout"])
             rows.append(
                 {
                     "nodes": size,
@@ -366,12 +417,18 @@ def main() -> int:
                     "node_order": "by name" if repeat == 0 else f"permutation seed {repeat}",
                     "requests": count,
                     "names_per_request": {"fixed": size, "varied_churn": len(sampled_names(names, 0))},
-                    "request_bytes": {"fixed": len(fixed[0]), "varied_churn": len(varied[0])},
+                    "request_bytes": {
+                        "fixed": len(fixed[0]),
+                        "varied_churn": len(varied[0]),
+                        "rollout": len(rolled[0]),
+                    },
                     "in_process": local,
                     "http_by_planner": http,
                     "server_cpu_ms_per_request": cpu,
                     "plans_at_end": plans,
                     "varied_churn_during_updates": during,
+                    "plans_at_end_rollout": rollout_plans,
+                    "rollout_during_updates": rollout_during,
                     "load_average_before": load_before,
                     "load_average_after": list(os.getloadavg()),
                 }
@@ -406,11 +463,14 @@ def summarize(rows: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
             mode: {
                 kind: {q: _spread([r["http_by_planner"][mode][kind][q] for r in mine]) for q in ("p50_ms", "p99_ms")}
                 | {"server_cpu_ms_per_request": _spread([r["server_cpu_ms_per_request"][mode][kind] for r in mine])}
-                for kind in ("fixed", "varied_churn")
+                for kind in ("fixed", "varied_churn", "rollout")
             }
             for mode in modes
         }
         out[str(size)]["varied_churn_during_updates"] = {mode: _pooled(mine, mode) for mode in modes}
+        out[str(size)]["rollout_during_updates"] = {
+            mode: _pooled(mine, mode, "rollout_during_updates") for mode in modes
+        }
         out[str(size)]["in_process_no_planner"] = {
             kind: {q: _spread([r["in_process"][kind][q] for r in mine]) for q in ("p50_ms", "p99_ms")}
             for kind in ("fixed", "varied_churn")
@@ -418,10 +478,14 @@ def summarize(rows: list[dict[str, Any]], modes: list[str]) -> dict[str, Any]:
     return out
 
 
-def _pooled(rows: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+def _overlapped(seconds: list[float]) -> dict[str, Any]:
+    return {"requests": len(seconds), "latencies_ms": [round(t * 1000, 3) for t in seconds]}
+
+
+def _pooled(rows: list[dict[str, Any]], mode: str, key: str = "varied_churn_during_updates") -> dict[str, Any]:
     """The churned requests that overlapped a plan update, over all repeats: how many per repeat, and their
     latency percentiles pooled (a repeat's window may hold no update: the planner pauses after each)."""
-    per = [r["varied_churn_during_updates"][mode] for r in rows]
+    per = [r[key][mode] for r in rows]
     ms = [t for p in per for t in p["latencies_ms"]]
     pooled = {"p50_ms": None, "p99_ms": None, "max_ms": None}
     if ms:

@@ -142,8 +142,20 @@ phase "smoke test: the image runs as 65532:65532"
 
 # A read-only root filesystem as the chart runs it (readOnlyRootFilesystem, an emptyDir at /tmp): the
 # image's root bound read-only in a mount namespace of its own, /tmp a tmpfs, run as 65532:65532: both
-# services import, the entrypoint answers --help for each.
+# services import, the entrypoint answers --help for each, and the extender's planner process
+# (--planner-process: a spawned child, shared memory, SCHED_IDLE) plans one pod.
 check='import augur.operator.handlers, augur_extender.app, statsmodels'
+planner='
+from augur.placement import NodeInfo, Snapshot, WorkloadRules
+from augur_extender.planner_process import PlannerProcess
+p = PlannerProcess(priority="idle")
+try:
+    nodes, rules = [NodeInfo("n", cpu=4.0, memory=8.0)], [WorkloadRules("a", replicas=1, pod_cpu=1.0, pod_memory=1.0)]
+    plan = p.update(Snapshot.build(nodes, rules=rules))
+    assert plan is not None and plan.total.sum() == 1, plan
+finally:
+    p.close()
+'
 mnt=$(bh mount "$ctr")
 ro=$(mktemp -d /var/tmp/augur-ro.XXXXXX)
 rc=0
@@ -152,18 +164,19 @@ out=$(unshare --mount --propagation private sh -c '
   mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"
   mount -t tmpfs tmpfs "$2/tmp" && mount -t proc proc "$2/proc" && mount --rbind /dev "$2/dev"
   exec chroot --userspec=65532:65532 "$2" /usr/bin/env -i PATH=/opt/augur/bin:/usr/bin:/bin HOME=/tmp \
-    PYTHONDONTWRITEBYTECODE=1 CHECK="$3" /bin/sh -c "set -e
+    PYTHONDONTWRITEBYTECODE=1 CHECK="$3" PLANNER="$4" /bin/sh -c "set -e
       if touch /opt/augur/probe || touch /probe; then echo the root filesystem is writable >&2; exit 1; fi
       touch /tmp/probe
       python3 -c \"\$CHECK\"
+      python3 -c \"\$PLANNER\"
       /opt/augur/bin/augur operator run --help >/dev/null
       /opt/augur/bin/augur extender run --help >/dev/null" 2>&1
-' sh "$mnt" "$ro" "$check") || rc=$?
+' sh "$mnt" "$ro" "$check" "$planner") || rc=$?
 rmdir "$ro"
 # (touch's "Read-only file system" complaints are the expected outcome)
 grep -v 'touch: cannot touch' <<<"$out" >&2 || true
 [ "$rc" = 0 ] || { log "FAILED on a read-only root filesystem"; exit 1; }
-phase "smoke test on a read-only root passed (both services import, --help)"
+phase "smoke test on a read-only root passed (both services import, --help, the planner process plans)"
 
 entry=$(bh inspect --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}} {{.OCIv1.Config.User}}' "$TAG")
 size=$(bh images --format '{{.Size}}' "$TAG" | head -1)

@@ -5,7 +5,8 @@ builds the image on a Debian bookworm base it bootstraps (this machine reaches n
 a wheelhouse it keeps, checks in the image's container that it runs as 65532:65532, then, on a read-only
 bind of the image's root with only ``/tmp`` writable (the chart's ``readOnlyRootFilesystem`` with an
 emptyDir at ``/tmp``), that both services import and the entrypoint answers ``operator run --help`` and
-``extender run --help``. This test then checks, by itself, what the image declares (user, entrypoint,
+``extender run --help``, and that the extender's planner process (a spawned child with shared memory, at
+``SCHED_IDLE``) plans one pod there. This test then checks, by itself, what the image declares (user, entrypoint,
 command, ports, environment), that ``/tmp`` is there, and that the runtime environment carries no pip,
 setuptools or library test suites. Warm (base, wheelhouse and dependency layer cached) it takes about a
 minute; a cold build (debootstrap, PyPI) several more, hence the long timeout. Skipped only where buildah
@@ -71,7 +72,8 @@ def container(built: Built) -> Iterator[str]:
 
 def test_the_image_builds_and_passes_its_smoke_test(built: Built) -> None:
     assert "smoke test: the image runs as 65532:65532" in built.output
-    assert "smoke test on a read-only root passed (both services import, --help)" in built.output
+    passed = "smoke test on a read-only root passed (both services import, --help, the planner process plans)"
+    assert passed in built.output
 
 
 def test_the_image_runs_the_operator_as_65532_without_a_shell_entrypoint(built: Built) -> None:
