@@ -68,6 +68,7 @@ class DistanceCodes:
 
 
 def distance_codes(distances: FloatArray) -> DistanceCodes:
+    """The codes of ``distances`` in the smallest unsigned type that holds them (``O(nodes² log nodes)``)."""
     n = len(distances)
     values, inverse = np.unique(np.round(distances, 6), return_inverse=True)
     dtype = np.min_scalar_type(max(len(values) - 1, 0))
