@@ -27,9 +27,10 @@ class Settings:
     planner_process: bool = False
     """Run the planner's search in a child process at a lower CPU priority (``--planner-process``) instead of
     on the planner's thread in the extender's interpreter. Off by default: kube-scheduler's throughput was
-    higher with the thread in both runs that measured both, while the child gave the lower prioritize p99
-    under churn (docs/placement.md, Prioritize latency and Real kube-scheduler throughput); it also costs a
-    second Python process."""
+    higher with the thread in the two runs of 2026-12-01 and equal in the one of 2026-12-05, the placement
+    results were measured with the thread, and the child costs a second Python process; it gives the lower
+    prioritize p99 while the planner works (docs/placement.md, Prioritize latency and Real kube-scheduler
+    throughput)."""
     planner_priority: str = "nice"
     """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice
     +10) or ``idle`` (``SCHED_IDLE``); see :data:`augur_extender.planner_process.PRIORITIES`."""
