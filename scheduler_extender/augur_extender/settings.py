@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augur.placement import ScoringConfig
+from augur_extender.planner_process import PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,12 @@ class Settings:
     host process's collector alone."""
     plan_interval_seconds: float = 0.2
     """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
+
+    def __post_init__(self) -> None:
+        # checked here, not only where the planner's child starts (on the planner's thread, where a bad value
+        # would fail every plan update instead of the start)
+        if self.planner_priority not in PRIORITIES:
+            raise ValueError(f"planner priority must be one of {', '.join(PRIORITIES)}, not {self.planner_priority!r}")
 
     @property
     def tls(self) -> bool:

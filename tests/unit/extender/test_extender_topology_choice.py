@@ -8,6 +8,7 @@ import pytest
 
 from augur_extender.__main__ import build_parser, settings_from_args
 from augur_extender.cache import MemoryCache
+from augur_extender.settings import Settings
 
 
 def topology(name: str, same_zone: int) -> dict[str, Any]:
@@ -45,3 +46,5 @@ def test_the_planner_priority_flag_defaults_to_nice_and_takes_only_known_priorit
     assert settings_from_args(args).planner_priority == "idle"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--planner-priority", "high"])
+    with pytest.raises(ValueError, match="nice, idle"):  # settings made in code are checked at once too
+        Settings(planner_priority="high")
