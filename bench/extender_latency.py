@@ -119,8 +119,8 @@ def cluster(n_nodes: int, seed: int = 0, order: int = 0, rollout: int = 0) -> tu
     ]
     if rollout:
         for w, profile in enumerate(profiles):
-            desired = sum(1 for j in range(3 * n_nodes) if j % WORKLOADS == w)
-            desired += sum(1 for i in range(rollout) if i % WORKLOADS == w)
+            # pod j (running) and rollout pod i belong to workload j % WORKLOADS, i % WORKLOADS
+            desired = len(range(w, 3 * n_nodes, WORKLOADS)) + len(range(w, rollout, WORKLOADS))
             profile["status"] = {"desiredReplicas": desired}
     cache = MemoryCache()
     listed = nodes if order == 0 else [nodes[i] for i in np.random.default_rng(order).permutation(n_nodes)]
