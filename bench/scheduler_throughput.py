@@ -18,6 +18,10 @@ extender's watch and planner do not run during another mode's measurement. ``ext
 counts the extender and its planner child over the whole measurement (pod creation included);
 ``extender_in_burst`` what it did from the scheduler's start to the last bind.
 
+``--compare-code DIR`` adds a mode whose extender runs the code of another checkout (``DIR/operator`` and
+``DIR/scheduler_extender`` first on ``PYTHONPATH``; same flags, same configuration), named after that
+checkout's commit: an A/B of two versions of the code alternated within one run, on the same cluster.
+
 ``--null-extenders`` adds two modes that measure the floor under any extender on this machine: null
 extenders (``bench/null_extender/``) that speak the same protocol with the shipped configuration
 (``filterVerb`` and ``prioritizeVerb``, node names only) but decide nothing — one on Augur's server stack
@@ -272,6 +276,11 @@ def parse_args() -> argparse.Namespace:
         help="also measure an extender without its background planner (--no-planner; diagnosis, not shipped)",
     )
     parser.add_argument(
+        "--compare-code",
+        type=Path,
+        help="also measure the shipped extender from another checkout of this repository (a git worktree)",
+    )
+    parser.add_argument(
         "--null-extenders",
         action="store_true",
         help="also measure null extenders (no decision; Python on uvicorn and Go): the protocol's own cost",
@@ -366,8 +375,8 @@ def extender_modes(
     extender."""
     base_args = ["--log-level", "warning"]
 
-    def augur(*flags: str) -> Launch:
-        return lambda: cluster.start_extender(args=[*base_args, *flags])
+    def augur(*flags: str, env: dict[str, str] | None = None) -> Launch:
+        return lambda: cluster.start_extender(args=[*base_args, *flags], env=env)
 
     modes: dict[str, tuple[Launch, dict[str, Any]] | None] = {
         "without_extender": None,
@@ -381,6 +390,13 @@ def extender_modes(
     if args.no_planner:
         # diagnosis: the request path alone (the plan component neutral), to split the extender's cost
         modes["with_extender_no_planner"] = (augur("--no-planner"), shipped)
+    if args.compare_code is not None:
+        other = args.compare_code.resolve()
+        commit = subprocess.run(
+            ["git", "-C", str(other), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        path = os.pathsep.join([str(other / "operator"), str(other / "scheduler_extender")])
+        modes[f"with_extender_code_{commit}"] = (augur(env={"PYTHONPATH": path}), shipped)
     if args.null_extenders:
         go_binary = build_null_extender()
         python = [sys.executable, str(NULL_DIR / "null_extender.py")]
@@ -470,6 +486,7 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
             "null_extenders": "null_extender_*: bench/null_extender/, the same protocol deciding nothing",
         },
         **code_version(),
+        **({"compare_code": code_version(args.compare_code.resolve())} if args.compare_code else {}),
         "pods_per_second": {m: spread(v) for m, v in rate.items()},
         "ratios": ratios,
         "target_ratio": 0.7,

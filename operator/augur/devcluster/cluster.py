@@ -325,10 +325,12 @@ class LocalCluster:
         name: str = "augur-extender",
         tls: tuple[Path, Path, Path] | None = None,
         args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
     ) -> tuple[ManagedProcess, str]:
         """Start ``augur extender run`` on a free loopback port and wait until its cache has synced.
 
-        ``tls`` is (certificate, key, CA that signed it); returns the process and its base URL.
+        ``tls`` is (certificate, key, CA that signed it); ``env`` is added to the process's environment;
+        returns the process and its base URL.
         """
         port = free_port()
         argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
@@ -339,7 +341,7 @@ class LocalCluster:
             argv += ["--tls-cert", str(cert), "--tls-key", str(key)]
             verify = ssl.create_default_context(cafile=str(ca))
         url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-        proc = self.spawn(name, argv)
+        proc = self.spawn(name, argv, env)
         wait_until(
             lambda: httpx.get(f"{url}/readyz", verify=verify, timeout=2).status_code == 200, 120, f"{name} ready", proc
         )
