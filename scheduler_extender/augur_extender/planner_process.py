@@ -69,7 +69,7 @@ PRIORITIES = ("nice", "idle")
   task of its group wants, and a waking request thread preempts it at once; where the platform has no
   ``SCHED_IDLE`` or refuses it, ``nice`` instead. Not the default: prioritize latency under churn was the
   same within the spread at 1,000 nodes on a 2-core machine (p99 median 1.27 ms against 1.20 ms at
-  ``nice``, 12 node orders each; docs/placement.md, Prioritize latency), and a saturated pod would starve
+  ``nice``, 12 node orders each; docs/placement-results.md, Prioritize latency), and a saturated pod would starve
   the planner.
 """
 START_TIMEOUT_SECONDS = 120.0

@@ -30,7 +30,7 @@ class Settings:
     on the planner's thread in the extender's interpreter. Off by default: kube-scheduler's throughput was
     higher with the thread in the two runs of 2026-12-01 and equal in the one of 2026-12-05, the placement
     results were measured with the thread, and the child costs a second Python process; it gives the lower
-    prioritize p99 while the planner works (docs/placement.md, Prioritize latency and Real kube-scheduler
+    prioritize p99 while the planner works (docs/placement-results.md, Prioritize latency and Real kube-scheduler
     throughput)."""
     planner_priority: str = "nice"
     """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice

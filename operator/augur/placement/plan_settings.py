@@ -21,7 +21,7 @@ class PlanSettings:
     """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
     this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes a first plan took 4.3 s of CPU
     with 300,000 steps, 1.9 s with 60,000 and 1.1 s without annealing, for the same cost (``bench/planner_anneal.py``;
-    ``docs/placement.md``, "Planner CPU")."""
+    ``docs/placement-results.md``, "Planner CPU")."""
     seed: int = 0
     repair_passes: int = 2
     starts: int = 8
@@ -53,7 +53,7 @@ class PlanSettings:
     ``groups`` 50 pods seed 24; ``docs/placement.md``). Tried 2026-12-04 and not adopted: better plans on the
     development and held-out scenarios, but 1.4-1.6x the CPU per first plan against a limit of 1.25x set
     beforehand; with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on
-    ``fanin``, which the rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement.md``,
+    ``fanin``, which the rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement-results.md``,
     "Recreating pinned at the anchor")."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""

@@ -37,10 +37,10 @@ on the real kube-scheduler, the mean cost was 0.63x and 0.30x that of neither (g
 scenarios each, seeds 44 and 45, no scenario's worst run worse), on the rule written before those runs; at
 seed 43 0.92x, with two scenarios' worst runs over 10 % worse. Each alone did not help: provisional plans
 alone 0.997x (seed 40), status sizes alone 1.38x (seed 43) (``bench/replay_burst.py``;
-``docs/placement.md``, "Pod sizes from the profile's status"). ``provisionalUpdates`` off and
+``docs/placement-results.md``, "Pod sizes from the profile's status"). ``provisionalUpdates`` off and
 ``repairAfterFullPlan`` on since 2026-12-04: in bursts at seed 48, 0.50x the mean cost of the previous
 defaults (every better run published, no immediate repair), no scenario's worst run worse; checked at seed 49
-after the choice, 1.06x, with ``groups`` 50 worse (``docs/placement.md``, "Bursts: one provisional plan").
+after the choice, 1.06x, with ``groups`` 50 worse (``docs/placement-results.md``, "Bursts: one provisional plan").
 ``provisionalUpdates`` and ``repairProvisionalPlans`` both on since session 35 (2026-12-04): in bursts
 against ``provisionalUpdates`` off, 0.54x (seed 55) and 0.70x (seed 56) the mean cost, no scenario's worst
 run worse, on the rule written before those runs, with the bench's first variant rotating; before that

@@ -19,7 +19,7 @@ without it, the front ends of a fan-in application are all pulled to where the f
 back end "expected" there), fill that part of the cluster, and leave the back end to land far away. It
 lowered that cost in simulation (pods one at a time, no plan: 8-13 % on ``fanin``, unchanged with the plan)
 but not in bursts on the real kube-scheduler (0.6 % higher over eight scenarios), which the rule set
-beforehand let decide (``bench/fallback_components.py``, ``bench/replay_burst.py``; ``docs/placement.md``,
+beforehand let decide (``bench/fallback_components.py``, ``bench/replay_burst.py``; ``docs/placement-results.md``,
 "Without a plan").
 """
 
