@@ -61,6 +61,13 @@ class Metrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
             registry=self.registry,
         )
+        self.planner_priority = Gauge(
+            "augur_extender_planner_priority",
+            "1 for the CPU priority the planner process runs at as the kernel has it (idle: SCHED_IDLE, nice: a "
+            "higher niceness than the extender's, none), 0 for the others; absent with the planner on a thread.",
+            ["policy"],
+            registry=self.registry,
+        )
         self.plan_age = Gauge(
             "augur_extender_plan_age_seconds",
             "Age of the latest pending-pod plan (-1: none).",

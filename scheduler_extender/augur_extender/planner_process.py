@@ -183,6 +183,11 @@ class PlannerProcess:
     def pid(self) -> int | None:
         return self._proc.pid
 
+    def priority_in_effect(self) -> str | None:
+        """The child's CPU priority as the kernel has it (:func:`priority_of`); ``None`` before the child
+        answered its first update (it lowers its priority first thing) or where the platform cannot say."""
+        return priority_of(self._proc.pid) if self._started else None
+
     def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
         """The plan for ``snapshot``, computed by the child (the same function as :meth:`Planner.update`)."""
         table, rules = snapshot.table, plan_signature(snapshot.rulebook)
@@ -341,6 +346,21 @@ def lower_priority(priority: str, niceness: int) -> str:
     except OSError:
         return "none"
     return "nice"
+
+
+def priority_of(pid: int | None) -> str | None:
+    """The CPU priority of process ``pid`` in :func:`lower_priority`'s terms: ``idle`` (``SCHED_IDLE``),
+    ``nice`` (a higher niceness than this process's), ``none``; ``None`` where it cannot be read (no such
+    process, or a platform without these calls)."""
+    if pid is None or not hasattr(os, "sched_getscheduler"):
+        return None
+    try:
+        if os.sched_getscheduler(pid) == os.SCHED_IDLE:
+            return "idle"
+        higher = os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+    except OSError:
+        return None
+    return "nice" if higher else "none"
 
 
 def _update(

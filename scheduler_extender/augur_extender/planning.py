@@ -109,6 +109,10 @@ class BackgroundPlanner:
         self._thread: threading.Thread | None = None
         self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0}
         self.last_error = ""
+        self.priority_in_effect: str | None = None
+        """The planner process's CPU priority as the kernel has it (``idle``, ``nice``, ``none``; read once
+        after its first update): differs from :attr:`priority` where the platform refused it. ``None`` on a
+        thread, or before the first update."""
         self.on_plan: Callable[[Plan], None] | None = None
         """Called after each plan, provisional ones included (metrics)."""
         self.on_failure: Callable[[], None] | None = None
@@ -154,6 +158,7 @@ class BackgroundPlanner:
 
     def _drop_engine(self) -> None:
         engine, self._planner = self._planner, None
+        self.priority_in_effect = None
         if isinstance(engine, PlannerProcess):
             self.in_flight.shared = None
             engine.close()
@@ -249,6 +254,7 @@ class BackgroundPlanner:
         finally:
             self._planning = None
         self._latest = _Latest(plan, view.version)
+        self._note_priority()
         if plan is not None:
             self._spent = plan.cpu_seconds
             self._refresh_at = plan.made_at + self.args.max_age_seconds / 2
@@ -256,6 +262,19 @@ class BackgroundPlanner:
             if self.on_plan is not None:
                 self.on_plan(plan)
         return plan
+
+    def _note_priority(self) -> None:
+        """Read the planner process's priority after its first update; warn when it is not the one asked for."""
+        engine = self._planner
+        if self.priority_in_effect is not None or not isinstance(engine, PlannerProcess):
+            return
+        self.priority_in_effect = engine.priority_in_effect()
+        if self.priority_in_effect not in (None, self.priority):
+            log.warning(
+                "the planner process runs at CPU priority %s, not %s as asked (the platform refused it)",
+                self.priority_in_effect,
+                self.priority,
+            )
 
     def _newest(self) -> Snapshot:
         """The cache's newest view, against which provisional plans are repaired (``repairProvisionalPlans``)."""

@@ -13,6 +13,7 @@ import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import generate_latest
 
 from augur.placement import ScoringConfig
 from augur.placement.plan import Plan
@@ -459,8 +460,10 @@ def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> No
         pytest.skip("no SCHED_IDLE on this platform")
     engine = PlannerProcess(priority=priority)
     try:
+        assert engine.priority_in_effect() is None  # not read before the child's first answer
         assert engine.update(planned_cache().view().snapshot) is not None  # the child has lowered itself
         assert engine.pid is not None
+        assert engine.priority_in_effect() == priority
         policy = os.sched_getscheduler(engine.pid)
         if priority == "idle":
             assert policy == os.SCHED_IDLE
@@ -490,6 +493,44 @@ def test_lower_priority_falls_back_to_nice_and_reports_what_took_effect(monkeypa
     assert planner_process.lower_priority("idle", 7) == "nice" and niced == [10, 7]
     monkeypatch.setattr(planner_process.os, "nice", refuse)
     assert planner_process.lower_priority("nice", 10) == "none"
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["granted", "refused"])
+def test_the_priority_the_planner_process_got_is_in_metrics_and_a_refusal_is_logged(
+    refused: bool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the child's first update the extender reads its priority from the kernel: the
+    ``augur_extender_planner_priority`` gauge says which, and a priority the platform refused (``idle`` asked,
+    ``nice`` got) is a warning. With the planner on a thread there is none."""
+    from augur_extender import planner_process
+
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("no SCHED_IDLE on this platform")
+    if refused:
+        monkeypatch.setattr(planner_process, "priority_of", lambda pid: "nice")
+    cache = planned_cache()
+    st = ExtenderState.build(cache, Settings(planner_process=True, planner_priority="idle"))
+    assert st.planner is not None
+    try:
+        assert st.planner.run_once() is not None
+        got = "nice" if refused else "idle"
+        assert st.planner.priority_in_effect == got
+        gauge = st.metrics.planner_priority
+        assert {p: gauge.labels(p)._value.get() for p in ("idle", "nice", "none")} == {
+            p: float(p == got) for p in ("idle", "nice", "none")
+        }
+        warned = [r.getMessage() for r in caplog.records if "CPU priority" in r.getMessage()]
+        assert warned == (
+            ["the planner process runs at CPU priority nice, not idle as asked (the platform refused it)"]
+            if refused
+            else []
+        )
+    finally:
+        st.planner.stop()
+    local = state(cache)
+    assert local.planner is not None and local.planner.run_once() is not None
+    assert local.planner.priority_in_effect is None
+    assert "augur_extender_planner_priority{" not in generate_latest(local.metrics.registry).decode()
 
 
 def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
