@@ -114,6 +114,16 @@ Result (code 5886ae4, 902 s and 909 s): seed 59 0.909, but ``fanin`` 100's worst
 failed; seed 60 0.900, no scenario's worst run worse. The rule needed both: ``provisionalBeforeKicks``
 stays off.
 
+``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
+nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
+target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
+but the bursts' placement was measured with the thread only, and which pods go before a plan depends on
+the planner's timing. Rule, written down before its first run (seed 61, never run; two orders x two
+repeats, the first variant rotating): bursts count as no worse with the child if the geometric mean over
+scenarios of (mean cost with the child ÷ mean cost on the thread) is at most 1.05 and no scenario's worst
+run with the child is more than 10 % above its worst run on the thread. Deciding the default needs the
+gated replay (``bench/placement_replay_bench.py``) too; this run alone decides nothing.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
 
@@ -188,6 +198,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "before_kicks": {
         "before_kicks": {"plan": {"provisionalBeforeKicks": True}},
         "defaults": {"plan": {"provisionalBeforeKicks": False}},
+    },
+    "planner_process": {
+        "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},
+        "thread": {},
     },
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
