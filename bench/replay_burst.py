@@ -122,7 +122,14 @@ the planner's timing. Rule, written down before its first run (seed 61, never ru
 repeats, the first variant rotating): bursts count as no worse with the child if the geometric mean over
 scenarios of (mean cost with the child ÷ mean cost on the thread) is at most 1.05 and no scenario's worst
 run with the child is more than 10 % above its worst run on the thread. Deciding the default needs the
-gated replay (``bench/placement_replay_bench.py``) too; this run alone decides nothing.
+gated replay (``bench/placement_replay_bench.py``) too; this run alone decides nothing. Result (code 871e886,
+919 s, ``replay_burst_planner_process_61.json``): 1.90, three scenarios' worst runs over 10 % above
+(``groups`` 50 8.22 against 1.23, ``groups`` 100 7.04 against 1.81, ``fanin`` 50 1.90 against 1.41): it
+failed; the gated replay was not run, and the thread stays the default.
+
+``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
+nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the
+child's burst cost its lower CPU priority while kube-scheduler and the control plane fill both cores?
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
@@ -198,6 +205,14 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "before_kicks": {
         "before_kicks": {"plan": {"provisionalBeforeKicks": True}},
         "defaults": {"plan": {"provisionalBeforeKicks": False}},
+    },
+    "planner_priority": {
+        "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},
+        "process_normal": {
+            "scoring": {},
+            "replay": {"extender_args": ("--planner-process", "--planner-priority", "normal")},
+        },
+        "thread": {},
     },
     "planner_process": {
         "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},

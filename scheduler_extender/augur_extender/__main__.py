@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--planner-priority",
         choices=PRIORITIES,
         default="nice",
-        help="CPU priority of the --planner-process child: nice (nice +10) or idle (SCHED_IDLE, else nice)"
+        help="CPU priority of the --planner-process child: nice (nice +10), idle (SCHED_IDLE, else nice) or normal"
+        " (the extender's own)"
         " (default: nice)",
     )
     p.add_argument(

@@ -42,7 +42,7 @@ class ExtenderState:
 
             def observe(plan: Plan) -> None:
                 if planner.priority_in_effect is not None:
-                    for policy in ("idle", "nice", "none"):
+                    for policy in ("idle", "nice", "normal"):
                         metrics.planner_priority.labels(policy).set(policy == planner.priority_in_effect)
                 if plan.provisional:
                     metrics.plans.labels("provisional").inc()

@@ -64,7 +64,7 @@ class Metrics:
         self.planner_priority = Gauge(
             "augur_extender_planner_priority",
             "1 for the CPU priority the planner process runs at as the kernel has it (idle: SCHED_IDLE, nice: a "
-            "higher niceness than the extender's, none), 0 for the others; absent with the planner on a thread.",
+            "higher niceness than the extender's, normal), 0 for the others; absent with the planner on a thread.",
             ["policy"],
             registry=self.registry,
         )

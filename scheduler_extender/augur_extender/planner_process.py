@@ -59,7 +59,7 @@ from augur_extender.inflight import wait_while_busy
 CHILD_NICENESS = 10
 """How much lower the child's CPU priority is than the extender's (``os.nice`` increment) with priority
 ``nice``, or ``idle`` where ``SCHED_IDLE`` is refused."""
-PRIORITIES = ("nice", "idle")
+PRIORITIES = ("nice", "idle", "normal")
 """The child's CPU priority (``--planner-priority``):
 
 - ``nice`` (the default): ``os.nice(CHILD_NICENESS)``: the child still gets about a tenth of a core that
@@ -71,6 +71,8 @@ PRIORITIES = ("nice", "idle")
   same within the spread at 1,000 nodes on a 2-core machine (p99 median 1.27 ms against 1.20 ms at
   ``nice``, 12 node orders each; docs/placement-results.md, Prioritize latency), and a saturated pod would starve
   the planner.
+- ``normal``: nothing lowered: the child competes for CPU like the extender's own threads (without sharing
+  their interpreter's lock).
 """
 START_TIMEOUT_SECONDS = 120.0
 """Longest wait without progress for the child's first answer (it imports numpy and the placement package)."""
@@ -334,7 +336,9 @@ def _serve(
 
 def lower_priority(priority: str, niceness: int) -> str:
     """Lower the calling process's CPU priority as :data:`PRIORITIES` says; returns the policy in effect
-    (``idle`` falls back to ``nice`` where ``SCHED_IDLE`` is missing or refused, ``nice`` to none)."""
+    (``idle`` falls back to ``nice`` where ``SCHED_IDLE`` is missing or refused, ``nice`` to ``normal``)."""
+    if priority == "normal":
+        return "normal"
     if priority == "idle" and hasattr(os, "SCHED_IDLE"):
         try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
@@ -344,13 +348,13 @@ def lower_priority(priority: str, niceness: int) -> str:
     try:
         os.nice(niceness)
     except OSError:
-        return "none"
+        return "normal"
     return "nice"
 
 
 def priority_of(pid: int | None) -> str | None:
     """The CPU priority of process ``pid`` in :func:`lower_priority`'s terms: ``idle`` (``SCHED_IDLE``),
-    ``nice`` (a higher niceness than this process's), ``none``; ``None`` where it cannot be read (no such
+    ``nice`` (a higher niceness than this process's), ``normal``; ``None`` where it cannot be read (no such
     process, or a platform without these calls)."""
     if pid is None or not hasattr(os, "sched_getscheduler"):
         return None
@@ -360,7 +364,7 @@ def priority_of(pid: int | None) -> str | None:
         higher = os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
     except OSError:
         return None
-    return "nice" if higher else "none"
+    return "nice" if higher else "normal"
 
 
 def _update(

@@ -110,7 +110,7 @@ class BackgroundPlanner:
         self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0}
         self.last_error = ""
         self.priority_in_effect: str | None = None
-        """The planner process's CPU priority as the kernel has it (``idle``, ``nice``, ``none``; read once
+        """The planner process's CPU priority as the kernel has it (``idle``, ``nice``, ``normal``; read once
         after its first update): differs from :attr:`priority` where the platform refused it. ``None`` on a
         thread, or before the first update."""
         self.on_plan: Callable[[Plan], None] | None = None

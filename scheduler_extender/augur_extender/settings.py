@@ -34,7 +34,8 @@ class Settings:
     throughput)."""
     planner_priority: str = "nice"
     """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice
-    +10) or ``idle`` (``SCHED_IDLE``); see :data:`augur_extender.planner_process.PRIORITIES`."""
+    +10), ``idle`` (``SCHED_IDLE``) or ``normal`` (the extender's own); see
+    :data:`augur_extender.planner_process.PRIORITIES`."""
     verb_fast_path: bool = True
     """Answer ``POST /filter`` and ``/prioritize`` in an ASGI layer in front of FastAPI itself (same replies
     and metrics as the routes, see :mod:`augur_extender.verbs`)."""

@@ -450,7 +450,7 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
         remote.planner.stop()
 
 
-@pytest.mark.parametrize("priority", ["idle", "nice"])
+@pytest.mark.parametrize("priority", ["idle", "nice", "normal"])
 def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> None:
     """``idle``: the child's scheduling policy is ``SCHED_IDLE`` (on Linux); ``nice``: it stays a normal task,
     ``CHILD_NICENESS`` nicer than this process (capped at 19); anything else is refused before a child starts."""
@@ -470,10 +470,11 @@ def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> No
         else:
             assert policy == os.SCHED_OTHER
             ours = os.getpriority(os.PRIO_PROCESS, 0)
-            assert os.getpriority(os.PRIO_PROCESS, engine.pid) == min(19, ours + CHILD_NICENESS)
+            lowered = min(19, ours + CHILD_NICENESS) if priority == "nice" else ours
+            assert os.getpriority(os.PRIO_PROCESS, engine.pid) == lowered
     finally:
         engine.close()
-    with pytest.raises(ValueError, match="nice, idle"):
+    with pytest.raises(ValueError, match="nice, idle, normal"):
         PlannerProcess(priority="realtime")
 
 
@@ -492,7 +493,8 @@ def test_lower_priority_falls_back_to_nice_and_reports_what_took_effect(monkeypa
     monkeypatch.delattr(planner_process.os, "SCHED_IDLE", raising=False)
     assert planner_process.lower_priority("idle", 7) == "nice" and niced == [10, 7]
     monkeypatch.setattr(planner_process.os, "nice", refuse)
-    assert planner_process.lower_priority("nice", 10) == "none"
+    assert planner_process.lower_priority("nice", 10) == "normal"
+    assert planner_process.lower_priority("normal", 10) == "normal" and niced == [10, 7]
 
 
 @pytest.mark.parametrize("refused", [False, True], ids=["granted", "refused"])
@@ -516,8 +518,8 @@ def test_the_priority_the_planner_process_got_is_in_metrics_and_a_refusal_is_log
         got = "nice" if refused else "idle"
         assert st.planner.priority_in_effect == got
         gauge = st.metrics.planner_priority
-        assert {p: gauge.labels(p)._value.get() for p in ("idle", "nice", "none")} == {
-            p: float(p == got) for p in ("idle", "nice", "none")
+        assert {p: gauge.labels(p)._value.get() for p in ("idle", "nice", "normal")} == {
+            p: float(p == got) for p in ("idle", "nice", "normal")
         }
         warned = [r.getMessage() for r in caplog.records if "CPU priority" in r.getMessage()]
         assert warned == (
