@@ -30,11 +30,15 @@ answers that it abandoned the plan (keeping its previous search) and the parent 
 
 With ``publish``, the child also sends the best plan so far of a full plan while it searches
 (:attr:`~augur.placement.plan.Planner.publish`); the parent hands each to ``publish`` (with its node names and
-rules restored) while it waits for the final answer. With ``latest`` too, the parent sends the newest view
-(the same three arrays and pods, when it changed and the node set and rules are those of the update) after
-each provisional plan and at each of its polls while it waits, and the child repairs each later provisional
-plan against the newest it has received (:attr:`~augur.placement.plan.Planner.latest`; up to
-:data:`POLL_SECONDS` older than on the thread, and the first is not repaired: no view has been sent yet).
+rules restored) while it waits for the final answer. With ``latest`` too, the child asks for the newest view
+whenever its :attr:`~augur.placement.plan.Planner.latest` is called (before each provisional plan is handed
+over), and the parent answers at once with ``latest()``: the same three arrays and pods, and the plannable
+rules when they are not the update's (a rule book rebuilt since, e.g. once a workload's first pod is seen),
+or that there is none over the update's nodes. So the child repairs against the view the thread would have
+used at that moment; whether that view can be repaired for is the planner's decision, as on the thread.
+(Until session 38 the parent sent views at its polls and after each provisional plan, and only with the
+update's very rule book object: in a burst the first provisional plan was never repaired and later ones
+rarely, and bursts cost 1.9x the thread's, ``bench/results/replay_burst_planner_process_61.json``.)
 """
 
 from __future__ import annotations
@@ -150,8 +154,6 @@ class PlannerProcess:
         self.timeout, self.cpu_limit, self.superseded = timeout, cpu_limit, superseded
         self.publish = publish
         self.latest = latest if publish is not None else None
-        self._sent: Snapshot | None = None
-        """The snapshot of the update in progress, or the newest view sent since."""
         ctx = multiprocessing.get_context("spawn")
         self.busy: Any = ctx.RawValue("i", 0)
         """Requests the extender is serving (it writes, the child's search reads and steps aside)."""
@@ -202,14 +204,14 @@ class PlannerProcess:
                 self._rules = rules
             self.cancel.value = 0
             self._conn.send(("update", *_arrays(snapshot, rules), now))
-            self._sent = snapshot
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
         stall = self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS)
-        while (reply := self._receive(stall))[0] == "provisional":
-            if self.publish is not None:
-                self.publish(replace(reply[1], nodes=self._names, signature=rules))
+        while (reply := self._receive(stall))[0] in ("provisional", "newest"):
+            if reply[0] == "newest":
                 self._send_newest()
+            elif self.publish is not None:
+                self.publish(replace(reply[1], nodes=self._names, signature=rules))
         self._started = True
         if reply[0] == "superseded":
             raise PlanSuperseded(float(reply[1]))
@@ -230,21 +232,23 @@ class PlannerProcess:
                     raise PlannerProcessError(why)
                 if not self.cancel.value and self.superseded is not None and self.superseded():
                     self.cancel.value = 1
-                self._send_newest()
             reply: tuple[str, Any] = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise self._died(exc) from exc
         return reply
 
     def _send_newest(self) -> None:
-        """Send :attr:`latest` when it is newer than what was sent and over the child's nodes and rules."""
+        """Answer the child's request for the newest view: :attr:`latest` over the update's nodes (with its
+        plannable rules when they are not the update's), else that there is none."""
         newest = self.latest() if self.latest is not None else None
-        if newest is None or newest is self._sent or newest.table.memo is not self._table_memo:
-            return
-        rules = plan_signature(newest.rulebook)
-        if rules is self._rules:
-            self._conn.send(("view", *_arrays(newest, rules)))
-            self._sent = newest
+        try:
+            if newest is None or newest.table.memo is not self._table_memo:
+                self._conn.send(("none",))
+                return
+            rules = plan_signature(newest.rulebook)
+            self._conn.send(("view", None if rules is self._rules else rules, *_arrays(newest, rules)))
+        except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
+            raise self._died(exc) from exc
 
     def _died(self, exc: BaseException) -> PlannerProcessError:
         """One message however the death shows (a broken pipe on send, end of file on receive)."""
@@ -284,22 +288,24 @@ def _serve(
 ) -> None:
     """The child: apply messages until the pipe closes; answer every ``update`` with a plan, that it
     abandoned the plan (``cancel`` raised), or an error; with ``provisional``, preceded by the full plan's
-    provisional plans (with ``views``, repaired against the newest ``view`` received meanwhile)."""
+    provisional plans (with ``views``, repaired against the newest view, asked of the parent each time)."""
     lower_priority(priority, niceness)
     pause = functools.partial(wait_while_busy, busy)
 
     def send_provisional(plan: Plan) -> None:
         conn.send(("provisional", replace(plan, nodes=(), signature=())))
 
-    received: list[tuple[Any, ...]] = []
-    """The last ``view`` the parent sent during the update in progress (the only messages it sends meanwhile)."""
-
     def newest() -> Snapshot | None:
-        while conn.poll(0):
-            message = conn.recv()
-            if message[0] == "view":
-                received[:] = [message[1:]]
-        return _snapshot(table, rulebook, *received[0]) if received and table is not None else None
+        """The parent's newest view (its answer is the only message it sends while an update runs)."""
+        try:
+            conn.send(("newest",))
+            answer = conn.recv()
+        except (EOFError, OSError):  # the parent is gone: search on; the loop below ends at the next message
+            return None
+        if answer[0] != "view" or table is None:
+            return None
+        rules, arrays = answer[1], answer[2:]
+        return _snapshot(table, rulebook if rules is None else RuleBook(rules), *arrays)
 
     def new_planner() -> Planner:
         publish = send_provisional if provisional else None
@@ -315,14 +321,11 @@ def _serve(
         except (EOFError, OSError):
             return
         kind = message[0]
-        if kind == "view":  # sent while the update before this message ran; stale now
-            continue
         if kind == "table":
             table = message[1]
         elif kind == "rules":
             rulebook = RuleBook(message[1])
         elif kind == "update":
-            received.clear()
             try:
                 plan = _update(planner, table, rulebook, *message[1:])
             except PlanSuperseded as exc:  # the planner kept its previous search

@@ -779,12 +779,13 @@ def test_the_planner_process_forwards_provisional_plans_with_their_names() -> No
         engine.close()
 
 
-def test_the_planner_process_repairs_provisional_plans_against_the_views_it_is_sent() -> None:
-    """``repairProvisionalPlans`` on the planner process: the parent sends the newest view while it waits
-    (after each provisional plan, and at its polls), and the child repairs the provisional plans it publishes
-    after that, and its final plan, against it (pods bound meanwhile keep their node; every replica placed
-    once). On the thread, the planner's ``latest`` is the cache's newest view."""
-    from augur.placement import Occupancy, Snapshot
+def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_as_the_thread_does() -> None:
+    """``repairProvisionalPlans`` on the planner process: the child asks the parent for the newest view each
+    time it hands a plan over, and repairs against it exactly as the in-process planner does with the same
+    ``latest`` (pods bound meanwhile keep their node; every replica placed once), the first provisional plan
+    included. A newest view whose rule book was rebuilt (same rules, another object: a workload's first pod
+    seen) is used too. On the thread, the planner's ``latest`` is the cache's newest view."""
+    from augur.placement import Occupancy, RuleBook, Snapshot
     from augur.placement.plan import Planner, PlanSettings
 
     snap = _twelve_workloads()
@@ -794,7 +795,11 @@ def test_the_planner_process_repairs_provisional_plans_against_the_views_it_is_s
     first = plain[0]
     w0 = first.workloads.index("w0")
     empty = next(n for n in snap.table.names_tuple if first.total[w0, snap.table.position[n]] == 0)
-    bound = Snapshot(snap.table, Occupancy({"w0": {empty: 2}}), snap.rulebook)
+    # equal rules, another rule book (and signature) object
+    rebuilt = RuleBook(r for r in map(snap.rulebook.get, snap.rulebook.keys()) if r is not None)
+    bound = Snapshot(snap.table, Occupancy({"w0": {empty: 2}}), rebuilt)
+    in_process: list[Plan] = []
+    expected = Planner(settings, publish=in_process.append, latest=lambda: bound).update(snap)
     published: list[Plan] = []
     engine = PlannerProcess(settings, publish=published.append, latest=lambda: bound)
     try:
@@ -802,10 +807,11 @@ def test_the_planner_process_repairs_provisional_plans_against_the_views_it_is_s
         assert got is not None and got.nodes == snap.table.names_tuple
     finally:
         engine.close()
-    assert len(published) >= 2 and not published[0].total[w0, snap.table.position[empty]]  # before any view
-    for later in [*published[1:], got]:
-        assert later.total[w0, snap.table.position[empty]] >= 2 and later.nodes == snap.table.names_tuple
-        np.testing.assert_allclose(later.total.sum(axis=1), got.total.sum(axis=1))
+    assert expected is not None and len(published) == len(in_process) >= 2
+    for mine, theirs in zip([*published, got], [*in_process, expected], strict=True):
+        np.testing.assert_array_equal(mine.total, theirs.total)
+        assert mine.total[w0, snap.table.position[empty]] >= 2 and mine.nodes == snap.table.names_tuple
+        np.testing.assert_allclose(mine.total.sum(axis=1), got.total.sum(axis=1))
     cache = MemoryCache()
     thread = BackgroundPlanner(cache, ScoringConfig().plan)  # on by default
     engine_on_thread = thread._engine()
