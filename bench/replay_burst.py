@@ -127,6 +127,9 @@ gated replay (``bench/placement_replay_bench.py``) too; this run alone decides n
 (``groups`` 50 8.22 against 1.23, ``groups`` 100 7.04 against 1.81, ``fanin`` 50 1.90 against 1.41): it
 failed; the gated replay was not run, and the thread stays the default.
 
+Seed 63 (never run), after the child was changed to ask for the newest view at each hand-over (6e4ca19):
+the same rule, written before the run; passing it would let the gated replay decide the default.
+
 ``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the
 child's burst cost its lower CPU priority while kube-scheduler and the control plane fill both cores?
