@@ -128,7 +128,11 @@ gated replay (``bench/placement_replay_bench.py``) too; this run alone decides n
 failed; the gated replay was not run, and the thread stays the default.
 
 Seed 63 (never run), after the child was changed to ask for the newest view at each hand-over (6e4ca19):
-the same rule, written before the run; passing it would let the gated replay decide the default.
+the same rule, written before the run; passing it would let the gated replay decide the default. Result
+(code 6e4ca19, 896 s, ``replay_burst_planner_process_63.json``): 1.57, two scenarios' worst runs over 10 %
+above (``groups`` 50 16.8 against 1.00: 13 of its pods scored before the child's first plan; ``groups``
+100 1.47 against 1.33): failed. Seed 64 (never run), after the child was started with the planner instead of
+at its first plan: the same rule, written before the run.
 
 ``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the

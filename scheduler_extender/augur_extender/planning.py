@@ -165,7 +165,16 @@ class BackgroundPlanner:
 
     # -- lifecycle --
     def start(self) -> None:
+        """Start the planner's thread; with :attr:`process`, start the child at once too, so that it imports
+        numpy and the placement package while the cache lists (a child started at the first plan kept the
+        first pods of a burst that began right after the extender's start waiting without a plan:
+        ``bench/results/replay_burst_planner_process_63.json``)."""
         self._stop.clear()
+        if self.process:
+            try:
+                self._engine()
+            except Exception:  # never keeps the extender from starting: the first update tries again
+                log.exception("the planner process could not be started; trying again at the first plan")
         self._thread = threading.Thread(target=self._loop, name="planner", daemon=True)
         self._thread.start()
 

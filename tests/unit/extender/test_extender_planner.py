@@ -535,6 +535,33 @@ def test_the_priority_the_planner_process_got_is_in_metrics_and_a_refusal_is_log
     assert "augur_extender_planner_priority{" not in generate_latest(local.metrics.registry).decode()
 
 
+def test_the_planner_process_starts_with_the_planner_not_at_the_first_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``--planner-process`` the child is started by :meth:`BackgroundPlanner.start` (it imports while the
+    cache lists); a child that cannot be started does not stop the extender: the first update tries again."""
+    from augur_extender import planning
+
+    cache = MemoryCache()  # never synced: the planner's thread makes no plan
+    planner = BackgroundPlanner(cache, Settings().scoring.plan, process=True)
+    planner.start()
+    try:
+        engine = planner._planner
+        assert isinstance(engine, PlannerProcess) and engine.pid is not None
+    finally:
+        planner.stop()
+    assert planner._planner is None and not engine._proc.is_alive()
+
+    def refuse(*_: object, **__: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(planning.PlannerProcess, "__init__", refuse)
+    failing = BackgroundPlanner(cache, Settings().scoring.plan, process=True)
+    failing.start()
+    try:
+        assert failing._planner is None
+    finally:
+        failing.stop()
+
+
 def test_a_daemonic_process_plans_on_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """A daemonic process may not start children: the planner then searches on its thread (and says so)."""
     from types import SimpleNamespace
