@@ -5,7 +5,8 @@ Modes, each in process and over HTTP (uvicorn on 127.0.0.1 in a separate process
 The HTTP server runs as ``augur extender run`` does (background planner on, the same GIL switch interval,
 the garbage collector frozen once the cache has synced),
 with the planner's search in a child process (``process``, ``--planner-process``, at nice +10;
-``process_idle``: at ``SCHED_IDLE``, ``--planner-priority idle``) or on a thread of the server (``thread``, the
+``process_idle``: at ``SCHED_IDLE``, ``--planner-priority idle``; ``process_normal``: at the server's own
+priority, ``--planner-priority normal``) or on a thread of the server (``thread``, the
 default); the modes alternate within each repeat (``--planners``). In process, the planner is not
 started (scores fall back to the other components). Each repeat lists the nodes to the cache in another
 seeded order (the first in name order), so a figure cannot hinge on one order; the spread over repeats is
@@ -27,7 +28,7 @@ child) per timed request: less sensitive to the machine's load than wall-clock l
 Writes bench/results/extender_latency.json.
 
 Usage: .venv/bin/python bench/extender_latency.py [--requests 300] [--sizes 1000] [--repeats 3]
-       [--planners process,thread] (also: process_idle)
+       [--planners process,thread] (also: process_idle, process_normal)
 """
 
 from __future__ import annotations
@@ -215,7 +216,12 @@ def rollout_events(names: list[str], count: int) -> tuple[Events, Events]:
     return before, after
 
 
-PLANNERS = {"process": (True, "nice"), "process_idle": (True, "idle"), "thread": (False, "nice")}
+PLANNERS = {
+    "process": (True, "nice"),
+    "process_idle": (True, "idle"),
+    "process_normal": (True, "normal"),
+    "thread": (False, "nice"),
+}
 """Planner modes over HTTP: (``Settings.planner_process``, ``Settings.planner_priority``)."""
 
 
@@ -442,6 +448,7 @@ def main() -> int:
         "planners": {
             "process": "the planner's search in a child process at nice +10 (--planner-process)",
             "process_idle": "the same at SCHED_IDLE (--planner-process --planner-priority idle)",
+            "process_normal": "the same at the server's own priority (--planner-process --planner-priority normal)",
             "thread": "the planner's search on a thread of the server (the default)",
         },
         **code_version(),

@@ -132,7 +132,20 @@ the same rule, written before the run; passing it would let the gated replay dec
 (code 6e4ca19, 896 s, ``replay_burst_planner_process_63.json``): 1.57, two scenarios' worst runs over 10 %
 above (``groups`` 50 16.8 against 1.00: 13 of its pods scored before the child's first plan; ``groups``
 100 1.47 against 1.33): failed. Seed 64 (never run), after the child was started with the planner instead of
-at its first plan: the same rule, written before the run.
+at its first plan: the same rule, written before the run. Result (code 6a4a351, 944 s,
+``replay_burst_planner_process_64.json``): 1.33, one scenario's worst run over 10 % above (``groups`` 50
+7.58 against 1.02; in three of its four runs 3, 10 and 12 pods were scored before the child's first
+provisional plan, none on the thread); the other three no worse (mean 1.20 against 1.23, 1.19 against 1.28,
+1.05 against 1.05): failed.
+
+``--compare planner_process_normal`` (session 39): the child at the extender's own priority
+(``--planner-process --planner-priority normal``) against the thread. Why: at seed 64 the child lost only
+where pods were scored before its first plan, and in the diagnosis at seed 61 (``planner_priority``) no pod
+was scored before the first plan with the child at normal priority against 11 at nice +10. Rule, written
+down before its first run (seed 65, never run; two orders x two repeats, the first variant rotating): the
+same as for ``planner_process``. Passing it decides nothing alone: the child at normal priority would become
+the default only if it also meets the prioritize p99 target in every run of ``bench/extender_latency.py
+--planners process_normal,thread`` and passes the gated replay's rule (``bench/placement_replay_bench.py``).
 
 ``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the
@@ -223,6 +236,13 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "planner_process": {
         "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},
+        "thread": {},
+    },
+    "planner_process_normal": {
+        "process_normal": {
+            "scoring": {},
+            "replay": {"extender_args": ("--planner-process", "--planner-priority", "normal")},
+        },
         "thread": {},
     },
 }
