@@ -344,25 +344,49 @@ def run_scenario(
             {k: run[k] for k in ("order", "repeat", "variant", "seconds", "scored_by_plan") if k in run}
             | {
                 "cost": report["network_cost"],
-                "vs_best": round(report["network_cost"] / best_cost, 4),
+                "vs_best": _ratio(report["network_cost"], best_cost),
                 "unplaced": report["unplaced"],
             }
         )
     for name in (*variants, "default"):
-        ratios = [r["vs_best"] for r in row["runs"] if r["variant"] == name]
-        row[name] = {"mean": round(statistics.fmean(ratios), 4), "worst": max(ratios), "best": min(ratios)}
+        costs = [r["cost"] for r in row["runs"] if r["variant"] == name]
+        mean_cost, worst_cost, best_run = statistics.fmean(costs), max(costs), min(costs)
+        row[name] = {
+            "mean": _ratio(mean_cost, best_cost),
+            "worst": _ratio(worst_cost, best_cost),
+            "best": _ratio(best_run, best_cost),
+            "mean_cost": round(mean_cost, 6),
+            "worst_cost": worst_cost,
+        }
     return row
 
 
+def _ratio(cost: float, best: float) -> float | None:
+    """Cost ÷ the best; 1 when both are 0 (a scenario whose best costs nothing), undefined (None) when
+    only the best is 0."""
+    if best <= 0:
+        return 1.0 if cost <= 0 else None
+    return round(cost / best, 4)
+
+
 def decide(rows: list[dict[str, Any]], first: str, second: str) -> dict[str, Any]:
-    ratios = [r[first]["mean"] / r[second]["mean"] for r in rows]
-    geo = math.exp(statistics.fmean(math.log(x) for x in ratios))
-    worse = [i for i, r in enumerate(rows) if r[first]["worst"] > 1.10 * r[second]["worst"]]
+    """The rules above on costs (equal to the ratios to the best when the best is above 0): geometric mean
+    of (mean cost of ``first`` ÷ mean cost of ``second``), 1 where both are 0 and failing where only the
+    second is 0; a scenario's worst run is worse when over 10 % above."""
+    ratios = [_cost_ratio(r[first]["mean_cost"], r[second]["mean_cost"]) for r in rows]
+    geo = math.exp(statistics.fmean(math.log(x) for x in ratios)) if all(math.isfinite(x) for x in ratios) else None
+    worse = [i for i, r in enumerate(rows) if r[first]["worst_cost"] > 1.10 * r[second]["worst_cost"]]
     return {
-        f"geomean_mean_cost_{first}_over_{second}": round(geo, 4),
+        f"geomean_mean_cost_{first}_over_{second}": None if geo is None else round(geo, 4),
         "scenarios_whose_worst_run_is_over_10pct_worse": len(worse),
-        f"{first}_passes": geo < 1 and not worse,
+        f"{first}_passes": geo is not None and geo < 1 and not worse,
     }
+
+
+def _cost_ratio(first: float, second: float) -> float:
+    if second <= 0:
+        return 1.0 if first <= 0 else math.inf
+    return max(first, 1e-12) / second
 
 
 def main() -> int:

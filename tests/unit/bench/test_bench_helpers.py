@@ -121,3 +121,26 @@ def test_burst_variants_take_turns_going_first(bench_import: Callable[[str], Mod
     assert [t[0] for t in turns] == ["a", "b", "c", "a", "b", "c"]
     assert all(sorted(t) == names for t in turns)
     assert turn_order(["x", "y"], 1) == ["y", "x"]
+
+
+def test_replay_burst_decides_on_costs_and_a_scenario_whose_best_costs_nothing_counts(
+    bench_import: Callable[[str], ModuleType],
+) -> None:
+    """``bench/replay_burst.py`` decides on mean and worst costs: a scenario whose best costs 0 counts as
+    equal when both variants reach 0 and fails the rule when only the first does not."""
+    mod = bench_import("replay_burst")
+
+    def row(a: tuple[float, float], b: tuple[float, float]) -> dict[str, dict[str, float]]:
+        return {"a": {"mean_cost": a[0], "worst_cost": a[1]}, "b": {"mean_cost": b[0], "worst_cost": b[1]}}
+
+    equal_at_zero = row((0.0, 0.0), (0.0, 0.0))
+    better = row((90.0, 100.0), (100.0, 100.0))
+    decision = mod.decide([equal_at_zero, better], "a", "b")
+    assert decision["geomean_mean_cost_a_over_b"] == round(0.9**0.5, 4)
+    assert decision["a_passes"] is True
+    lost_at_zero = row((5.0, 10.0), (0.0, 0.0))
+    decision = mod.decide([lost_at_zero, better], "a", "b")
+    assert decision["geomean_mean_cost_a_over_b"] is None
+    assert decision["scenarios_whose_worst_run_is_over_10pct_worse"] == 1
+    assert decision["a_passes"] is False
+    assert mod._ratio(0.0, 0.0) == 1.0 and mod._ratio(3.0, 0.0) is None and mod._ratio(3.0, 2.0) == 1.5
