@@ -146,6 +146,10 @@ down before its first run (seed 65, never run; two orders x two repeats, the fir
 same as for ``planner_process``. Passing it decides nothing alone: the child at normal priority would become
 the default only if it also meets the prioritize p99 target in every run of ``bench/extender_latency.py
 --planners process_normal,thread`` and passes the gated replay's rule (``bench/placement_replay_bench.py``).
+Its first attempt stopped after its first scenario's runs, before any cost was computed: that scenario's best
+costs 0 and the ratio to the best divided by it. Since, the rules are applied to costs (the same figures
+when the best is above 0; 0 ÷ 0 counts as equal, anything ÷ 0 as worse) and a ratio to a best of 0 is
+``None`` (1 when the run costs 0 too); seed 65 was then run again, the rule unchanged.
 
 ``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the
