@@ -149,7 +149,9 @@ the default only if it also meets the prioritize p99 target in every run of ``be
 Its first attempt stopped after its first scenario's runs, before any cost was computed: that scenario's best
 costs 0 and the ratio to the best divided by it. Since, the rules are applied to costs (the same figures
 when the best is above 0; 0 ÷ 0 counts as equal, anything ÷ 0 as worse) and a ratio to a best of 0 is
-``None`` (1 when the run costs 0 too); seed 65 was then run again, the rule unchanged.
+``None`` (1 when the run costs 0 too); seed 65 was then run again, the rule unchanged. Result (code a13d179,
+920 s, ``replay_burst_planner_process_normal_65.json``): 1.039, but ``fanin`` 100's worst run 1.93 against
+the thread's 1.22 (its other three 1.14): failed. The thread stays the default, the child's priority nice +10.
 
 ``--compare planner_priority`` (session 38, diagnosis on the same scenarios, deciding nothing): the child at
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the

@@ -31,7 +31,9 @@ class Settings:
     higher with the thread in the two runs of 2026-12-01 and equal in the one of 2026-12-05, the placement
     results were measured with the thread, and the child costs a second Python process; it gives the lower
     prioritize p99 while the planner works (docs/placement-results.md, Prioritize latency and Real kube-scheduler
-    throughput)."""
+    throughput). In bursts of new workloads on the real kube-scheduler it placed worse than the thread: mean
+    cost 1.33-1.90x the thread's at nice +10, 1.04x at normal priority with one run 1.93x the best against
+    1.22x (docs/placement-results.md, Bursts: the planner in a child process)."""
     planner_priority: str = "nice"
     """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice
     +10), ``idle`` (``SCHED_IDLE``) or ``normal`` (the extender's own); see
