@@ -411,7 +411,7 @@ def main() -> int:
     if len(variants) < 2:
         ap.error("give two or more --variant NAME=JSON (or none)")
     started = machine()
-    rows = []
+    rows: list[dict[str, Any]] = []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="replay-burst-") as tmp, replay_cluster(None, Path(tmp)) as (kc, tools):
         for family in args.families.split(","):
@@ -421,7 +421,22 @@ def main() -> int:
                 row.update(family=family, size=size, seed=args.seed)
                 rows.append(row)
                 print(json.dumps({k: row[k] for k in ("family", "size", *variants, "default")}), file=sys.stderr)
-    result = {
+                # the scenarios so far, so that a run cut short keeps them (overwritten at the end)
+                write(args.out, {**result_of(args, variants, started, rows, t0), "partial": True})
+    result = result_of(args, variants, started, rows, t0)
+    print(json.dumps(result["decision"], indent=2))
+    print(f"-> {write(args.out, result)}")
+    return 0
+
+
+def result_of(
+    args: argparse.Namespace,
+    variants: dict[str, Any],
+    started: dict[str, Any],
+    rows: list[dict[str, Any]],
+    t0: float,
+) -> dict[str, Any]:
+    return {
         "benchmark": "replay_burst",
         "definition": "facts.md section 5; every Deployment scaled at once, real kube-scheduler v1.36.3, kwok nodes",
         "machine": {**started, "load_average_at_end": list(os.getloadavg())},
@@ -438,9 +453,6 @@ def main() -> int:
         "others": [decide(rows, name, base) for name in list(variants)[2:] for base in list(variants)[:2]],
         "rows": rows,
     }
-    print(json.dumps(result["decision"], indent=2))
-    print(f"-> {write(args.out, result)}")
-    return 0
 
 
 if __name__ == "__main__":
