@@ -28,7 +28,8 @@ class Settings:
     planner_process: bool = False
     """Run the planner's search in a child process at a lower CPU priority (``--planner-process``) instead of
     on the planner's thread in the extender's interpreter. Off by default: kube-scheduler's throughput was
-    higher with the thread in the two runs of 2026-12-01 and equal in the one of 2026-12-05, the placement
+    higher with the thread in the two runs of 2026-12-01, equal in the one of 2026-12-05 (session 37) and lower
+    with the child in two of three rounds in session 39's (median paired 0.56 against 0.62), the placement
     results were measured with the thread, and the child costs a second Python process; it gives the lower
     prioritize p99 while the planner works (docs/placement-results.md, Prioritize latency and Real kube-scheduler
     throughput). In bursts of new workloads on the real kube-scheduler it placed worse than the thread: mean
