@@ -62,6 +62,11 @@ def code_version(where: Path = ROOT) -> dict[str, Any]:
     }
 
 
+def ratio_to_best(cost: float, best: float) -> float | None:
+    """``cost`` ÷ ``best`` to 4 decimals; ``None`` when the best is 0 (the ratio is undefined)."""
+    return None if best <= 0 else round(cost / best, 4)
+
+
 def write(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name

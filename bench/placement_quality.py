@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import code_version, machine, write
+from common import code_version, machine, ratio_to_best, write
 from placement_scenarios import FAMILIES
 from placement_scenarios import chain as _chain
 from placement_scenarios import generate as generate_family
@@ -116,21 +116,17 @@ def run_one(
         **{f"{k}_unplaced": report[k]["unplaced"] for k in (*ROWS, "best")},
     }
     for name in ("augur", "augur_alone", "default"):
-        ratios = [_ratio(o[name], best) for o in per_order]
+        ratios = [ratio_to_best(o[name], best) for o in per_order]
         row[f"{name}_vs_best_by_order"] = ratios
         row[f"{name}_vs_best_worst"] = max((r for r in ratios if r is not None), default=None)
-    row["augur_no_plan_vs_best"] = _ratio(report["augur_no_plan"]["network_cost"], best)
-    row["augur_vs_best_by_planner_seed"] = {str(k): [_ratio(c, best) for c in v] for k, v in by_seed.items()}
+    row["augur_no_plan_vs_best"] = ratio_to_best(report["augur_no_plan"]["network_cost"], best)
+    row["augur_vs_best_by_planner_seed"] = {str(k): [ratio_to_best(c, best) for c in v] for k, v in by_seed.items()}
     every = [r for v in row["augur_vs_best_by_planner_seed"].values() for r in v if r is not None]
     row["augur_vs_best_worst_any_seed"] = max(every, default=None)
     row["augur_vs_best_median_any_seed"] = round(statistics.median(every), 4) if every else None
     row["seconds"] = round(time.perf_counter() - start, 2)
     row["cpu_seconds"] = round(time.process_time() - cpu, 2)
     return row
-
-
-def _ratio(cost: float, best: float) -> float | None:
-    return None if best <= 0 else round(cost / best, 4)
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import code_version, machine, write
+from common import code_version, machine, ratio_to_best, write
 from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
@@ -116,7 +116,7 @@ def run_scenario(
             report = outcome.report(sc, distances)
             entry[variant] = {
                 "cost": report["network_cost"],
-                "vs_best": _ratio(report["network_cost"], best_cost),
+                "vs_best": ratio_to_best(report["network_cost"], best_cost),
                 "unplaced": report["unplaced"],
                 "load_stddev": report["load_stddev"],
             }
@@ -125,13 +125,9 @@ def run_scenario(
         ratios = [o[variant]["vs_best"] for o in row["orders"] if variant in o and o[variant]["vs_best"] is not None]
         row[f"{variant}_vs_best_worst"] = max(ratios, default=None)
         row[f"{variant}_vs_best_best"] = min(ratios, default=None)
-    sim = _ratio(row["simulated"]["augur"], best_cost)
+    sim = ratio_to_best(row["simulated"]["augur"], best_cost)
     row["simulated_augur_vs_best"] = sim
     return row
-
-
-def _ratio(cost: float, best: float) -> float | None:
-    return None if best <= 0 else round(cost / best, 4)
 
 
 def summarize(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> dict[str, Any]:

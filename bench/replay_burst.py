@@ -180,7 +180,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import code_version, machine, write
+from common import code_version, machine, ratio_to_best, write
 from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
@@ -200,6 +200,13 @@ PROVISIONAL = {
 }
 """The variants it was written for: name -> scoring overrides (each names both settings, whose defaults have
 changed since: the comparison stays the one that was run)."""
+PROCESS: dict[str, Any] = {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}}
+"""The shipped defaults with the planner's search in a child process at nice +10."""
+PROCESS_NORMAL: dict[str, Any] = {
+    "scoring": {},
+    "replay": {"extender_args": ("--planner-process", "--planner-priority", "normal")},
+}
+"""The same at the extender's own priority."""
 COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "template_sizes": {
         "template": {"plan": {"podRequestsFromStatus": True, "provisionalPlans": False}},
@@ -232,25 +239,9 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "before_kicks": {"plan": {"provisionalBeforeKicks": True}},
         "defaults": {"plan": {"provisionalBeforeKicks": False}},
     },
-    "planner_priority": {
-        "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},
-        "process_normal": {
-            "scoring": {},
-            "replay": {"extender_args": ("--planner-process", "--planner-priority", "normal")},
-        },
-        "thread": {},
-    },
-    "planner_process": {
-        "process": {"scoring": {}, "replay": {"extender_args": ("--planner-process",)}},
-        "thread": {},
-    },
-    "planner_process_normal": {
-        "process_normal": {
-            "scoring": {},
-            "replay": {"extender_args": ("--planner-process", "--planner-priority", "normal")},
-        },
-        "thread": {},
-    },
+    "planner_priority": {"process": PROCESS, "process_normal": PROCESS_NORMAL, "thread": {}},
+    "planner_process": {"process": PROCESS, "thread": {}},
+    "planner_process_normal": {"process_normal": PROCESS_NORMAL, "thread": {}},
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]
@@ -368,11 +359,8 @@ def run_scenario(
 
 
 def _ratio(cost: float, best: float) -> float | None:
-    """Cost ÷ the best; 1 when both are 0 (a scenario whose best costs nothing), undefined (None) when
-    only the best is 0."""
-    if best <= 0:
-        return 1.0 if cost <= 0 else None
-    return round(cost / best, 4)
+    """:func:`common.ratio_to_best`, but 1 when both are 0 (a scenario whose best costs nothing)."""
+    return 1.0 if best <= 0 and cost <= 0 else ratio_to_best(cost, best)
 
 
 def decide(rows: list[dict[str, Any]], first: str, second: str) -> dict[str, Any]:

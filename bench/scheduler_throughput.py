@@ -53,7 +53,7 @@ import yaml
 from kubernetes import client, config, watch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import code_version, machine, write
+from common import code_version, git, machine, write
 from procstat import cpu_seconds_with_children, machine_cpu
 from scrape import parse
 
@@ -392,9 +392,7 @@ def extender_modes(
         modes["with_extender_no_planner"] = (augur("--no-planner"), shipped)
     if args.compare_code is not None:
         other = args.compare_code.resolve()
-        commit = subprocess.run(
-            ["git", "-C", str(other), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
-        ).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD", where=other)
         path = os.pathsep.join([str(other / "operator"), str(other / "scheduler_extender")])
         modes[f"with_extender_code_{commit}"] = (augur(env={"PYTHONPATH": path}), shipped)
     if args.null_extenders:

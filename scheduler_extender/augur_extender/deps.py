@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 
 from augur.placement.plan import Plan
 from augur_extender.metrics import Metrics
+from augur_extender.planner_process import PRIORITIES
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.service import Scheduler
 from augur_extender.settings import Settings
@@ -42,7 +43,7 @@ class ExtenderState:
 
             def observe(plan: Plan) -> None:
                 if planner.priority_in_effect is not None:
-                    for policy in ("idle", "nice", "normal"):
+                    for policy in PRIORITIES:
                         metrics.planner_priority.labels(policy).set(policy == planner.priority_in_effect)
                 if plan.provisional:
                     metrics.plans.labels("provisional").inc()
