@@ -38,7 +38,7 @@ from datasets import DEVELOPMENT, by_split, sample, split_of
 
 from augur.forecast.forecaster import ForecastSettings
 from augur.forecast.online import OnlineSettings
-from augur.sim import policies
+from augur.scaling import loop
 from augur.sim.backtest import run_backtest
 from augur.sim.protocol import backtest_setup, policy_spec
 from augur.sim.trace import load_trace
@@ -57,7 +57,7 @@ of this search, ``OnlineSettings()``, is ``scaled_a0.2_w500`` for leads of two s
 def run(job: tuple[str, str]) -> tuple[str, str, dict[str, Any]]:
     variant, path = job
     settings = VARIANTS[variant]
-    policies.ForecastSettings = functools.partial(ForecastSettings, online=settings)  # type: ignore[misc]
+    loop.ForecastSettings = functools.partial(ForecastSettings, online=settings)  # type: ignore[misc]
     trace = load_trace(Path(path))
     if trace.steps > SUBSET_STEPS:
         trace = trace.tail(SUBSET_STEPS * trace.interval_seconds)

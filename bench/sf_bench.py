@@ -4,9 +4,9 @@ For each series of one split (``bench/datasets.py``: every series, or ``--sample
 each policy (``--policies``; ``augur``, ``augur_sf``, ``sf_autoets``, ``sf_autoarima``, ``sf_mstl``), one
 (series, policy) pair at a time, cheapest series first, each added to the results file as it finishes:
 
-- **Augur's budget**: ``augur backtest``'s walk (``run_backtest``): the same refit schedule (when the
-  history doubles early on, then daily, at least 288 steps apart), causal incremental updates in between,
-  the same decision rule. rMAE at the lead-time horizon against seasonal naive, over the evaluated steps.
+- **Augur's budget**: ``augur backtest``'s walk (``run_backtest``): the operator's refit schedule (when the
+  history doubles early on, then every ``refitInterval``, 6 h by default) on the policy's ``history`` (14 d),
+  causal incremental updates in between, the same decision rule. rMAE at the lead-time horizon against seasonal naive, over the evaluated steps.
 - **Unlimited** (the accuracy ceiling): at ``--origins`` evenly spaced evaluated steps (default 5) the
   model is refitted on the 4032 points before the origin (``augur.sim.ceiling``); statsforecast's own
   point forecast, Augur's full selection's median. rMAE over those steps, and the walk's rMAE over the
@@ -79,8 +79,11 @@ def _trimmed(path: Path, max_steps: int) -> tuple[Any, int]:
     return trace, full
 
 
-def bench_policy(path: Path, name: str, origins: int, max_steps: int, budget_s: float) -> dict[str, Any]:
-    """One policy on one series: its walk under Augur's budget and its refits at the sampled origins."""
+def bench_policy(
+    path: Path, name: str, origins: int, max_steps: int, budget_s: float, ceiling: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One policy on one series: its walk under Augur's budget and its refits at the sampled origins (with
+    ``ceiling``, an earlier run's refits at its origins are kept and only the walk is scored against them)."""
     trace, full = _trimmed(path, max_steps)
     finite = trace.demand[np.isfinite(trace.demand)]
     capacity = float(np.quantile(finite, 0.995)) / (UTILIZATION * PEAK_REPLICAS)
@@ -104,20 +107,30 @@ def bench_policy(path: Path, name: str, origins: int, max_steps: int, budget_s: 
     reference = seasonal_naive_reference(trace.demand, season, horizon)
     evaluated = np.flatnonzero(np.isfinite(trace.demand))
     evaluated = evaluated[evaluated >= result.warmup_steps]
-    chosen = sample_origins(int(evaluated[0]) + 1, trace.steps - horizon, origins)
-    ceiling = refit_at_origins(
-        name, trace.demand, trace.interval_seconds, chosen, horizon, target_horizon=horizon + 1, max_seconds=budget_s
-    )
-    done = np.asarray([o - 1 + horizon for o in ceiling.origins], dtype=np.int64)
-    unlimited = {
-        "origins": list(ceiling.origins),
-        "origins_sampled": len(chosen),
-        "rmae": _rmae(trace.demand, ceiling.point, reference, done),
-        "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done),
-        "fit_seconds_median": float(np.median(ceiling.fit_seconds)) if ceiling.fit_seconds else None,
-        "fit_cpu_seconds_median": float(np.median(ceiling.fit_cpu_seconds)) if ceiling.fit_cpu_seconds else None,
-        "fit_cpu_seconds_max": max(ceiling.fit_cpu_seconds) if ceiling.fit_cpu_seconds else None,
-    }
+    if ceiling is not None:
+        done = np.asarray([o - 1 + horizon for o in ceiling["origins"]], dtype=np.int64)
+        unlimited = {**ceiling, "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done)}
+    else:
+        chosen = sample_origins(int(evaluated[0]) + 1, trace.steps - horizon, origins)
+        refits = refit_at_origins(
+            name,
+            trace.demand,
+            trace.interval_seconds,
+            chosen,
+            horizon,
+            target_horizon=horizon + 1,
+            max_seconds=budget_s,
+        )
+        done = np.asarray([o - 1 + horizon for o in refits.origins], dtype=np.int64)
+        unlimited = {
+            "origins": list(refits.origins),
+            "origins_sampled": len(chosen),
+            "rmae": _rmae(trace.demand, refits.point, reference, done),
+            "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done),
+            "fit_seconds_median": float(np.median(refits.fit_seconds)) if refits.fit_seconds else None,
+            "fit_cpu_seconds_median": float(np.median(refits.fit_cpu_seconds)) if refits.fit_cpu_seconds else None,
+            "fit_cpu_seconds_max": max(refits.fit_cpu_seconds) if refits.fit_cpu_seconds else None,
+        }
     print(f"  {path.name} {name} ceiling: {unlimited}", file=sys.stderr, flush=True)
     return {
         "meta": {
@@ -387,8 +400,17 @@ def main(argv: list[str]) -> int:
         "--ceiling-seconds", type=float, default=120.0, help="time per model and series for the refit ceiling"
     )
     parser.add_argument("--shard", default="0/1", help="K/N: run every N-th (series, policy) from the K-th")
+    parser.add_argument(
+        "--ceilings-from",
+        default="",
+        help="an earlier sf_<split>.json (in bench/results): keep its refits at the sampled origins (which do not "
+        "depend on the walk) and re-run only the walks",
+    )
     parser.add_argument("traces", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    earlier = read(args.ceilings_from) if args.ceilings_from else None
+    if args.ceilings_from and earlier is None:
+        parser.error(f"no results file {args.ceilings_from} in {RESULTS}")
     k, n = (int(x) for x in args.shard.split("/"))
     wanted = [p for p in args.policies.split(",") if p]
     unknown = set(wanted) - set(POLICIES)
@@ -407,6 +429,7 @@ def main(argv: list[str]) -> int:
             "origins": args.origins,
             "max_steps": args.max_steps,
             "ceiling_seconds": args.ceiling_seconds,
+            "ceilings_from": args.ceilings_from or None,
             "policies": list(POLICIES),
             "candidates": {p: list(FORECASTERS[p]) for p in POLICIES},
         },
@@ -421,7 +444,14 @@ def main(argv: list[str]) -> int:
         if policy in done:
             continue
         print(f"{args.split}: {path.name} {policy}", file=sys.stderr, flush=True)
-        entry = bench_policy(path.resolve(), policy, args.origins, args.max_steps, args.ceiling_seconds)
+        ceiling = None
+        if earlier is not None:
+            ceiling = earlier["traces"].get(path.name, {}).get("unlimited", {}).get("models", {}).get(policy)
+            if ceiling is None:
+                print(f"{path.name} {policy}: no refits in {args.ceilings_from}; skipped", file=sys.stderr)
+                continue
+            ceiling = {**ceiling, "reused_from": args.ceilings_from}
+        entry = bench_policy(path.resolve(), policy, args.origins, args.max_steps, args.ceiling_seconds, ceiling)
         _record_policy(name, fresh, path.name, policy, entry)
     print(merge())
     return 0

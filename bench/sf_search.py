@@ -40,6 +40,7 @@ from common import RESULTS, machine, write
 from augur.forecast import forecaster, selection
 from augur.forecast.forecaster import ForecastSettings
 from augur.forecast.selection import Evaluation
+from augur.scaling import loop
 from augur.sim import policies
 from augur.sim.backtest import detected_season, seasonal_naive_reference
 from augur.sim.policies import WalkSettings, run_forecast_policy
@@ -122,7 +123,7 @@ def walk(path: Path, name: str, candidates: tuple[str, ...], cache: Path) -> tup
     season = detected_season(trace)
     warmup = _warmup(trace.steps, season)
     policies.FORECASTERS[name] = candidates
-    policies.ForecastSettings = functools.partial(ForecastSettings, **SETTINGS.get(name, {}))  # type: ignore[misc]
+    loop.ForecastSettings = functools.partial(ForecastSettings, **SETTINGS.get(name, {}))  # type: ignore[misc]
     forecaster.best = functools.partial(_always, ALWAYS[name]) if name in ALWAYS else selection.best
     start = time.process_time()
     run = run_forecast_policy(name, trace.demand, setup, WalkSettings(), warmup, Progress("s", trace.steps, None), 0)

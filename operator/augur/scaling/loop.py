@@ -30,6 +30,7 @@ from augur.scaling.fitjob import FitJob
 from augur.scaling.learner import LearnerState, decay_for, initial_state, observe
 from augur.scaling.ledger import Ledger
 from augur.scaling.outlook import Outlook, outlook
+from augur.scaling.refits import refit_due
 
 MIN_FIT_POINTS = 24
 """Points needed before the first fit (the backtester's walk uses the same); until then: reactive."""
@@ -260,17 +261,20 @@ class DemandLoop:
 
     # -- fitting -----------------------------------------------------------------------------------------------
     def refit_due(self, now: float) -> bool:
-        """First fit once enough points exist; then every ``refitInterval`` (plus this profile's jitter),
-        and early while the history is still growing (twice the points of the last fit)."""
+        """First fit once enough points exist; then :func:`~augur.scaling.refits.refit_due` with
+        ``refitInterval`` plus this profile's jitter."""
         finite = int(np.count_nonzero(np.isfinite(self.history)))
         if finite < MIN_FIT_POINTS:
             return False
         if self.forecaster is None or self.last_fit_at is None:
             return True
-        settings = self.forecaster.settings
-        if self.fit_points < settings.history_points and self.history.size >= 2 * self.fit_points:
-            return True
-        return now - self.last_fit_at >= self.config.refit_seconds + self.jitter
+        return refit_due(
+            points=self.history.size,
+            fit_points=self.fit_points,
+            history_points=self.forecaster.settings.history_points,
+            seconds_since_fit=now - self.last_fit_at,
+            refit_seconds=self.config.refit_seconds + self.jitter,
+        )
 
     def fit_job(self) -> FitJob:
         end = self.last_ts

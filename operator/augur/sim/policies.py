@@ -13,18 +13,20 @@ are made again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from augur.constants import FloatArray
-from augur.forecast.forecaster import Forecaster, ForecastSettings, fit_forecaster, refit_forecaster
+from augur.forecast.forecaster import Forecaster, fit_forecaster, refit_forecaster
 from augur.forecast.quantiles import QuantileForecast
 from augur.forecast.selection import CANDIDATES
 from augur.forecast.sf_models import SF_CANDIDATES, SF_SELECTABLE
 from augur.scaling.decision import Observed, ScalingParams, decide, decide_reactive, stabilization_steps
 from augur.scaling.learner import HALF_LIFE_SECONDS, LearnerState, decay_for, initial_state, observe
 from augur.scaling.ledger import Ledger
+from augur.scaling.loop import MIN_FIT_POINTS, LoopConfig
+from augur.scaling.refits import refit_due
 from augur.sim.progress import Progress
 from augur.sim.protocol import RecentRecommendations, Setup, initial_desired, ready_at
 
@@ -38,17 +40,14 @@ FORECASTERS: dict[str, tuple[str, ...]] = {
 SF_POLICIES = (*SF_CANDIDATES, "augur_sf")
 """Policies that need statsforecast (``augur[statsforecast]``)."""
 LEARNING = {"augur", "augur_sf"}
-MIN_FIT_POINTS = 24
 
 
 @dataclass(frozen=True)
 class WalkSettings:
-    """How the backtester walks a forecaster (what the policy spec does not say: the refit schedule)."""
+    """How the backtester walks a forecaster, beyond what the ``ScalingPolicy`` says. The refit schedule and
+    the history a fit sees are the policy's (``refitInterval``, ``history``), applied as the operator applies
+    them (:class:`~augur.scaling.loop.LoopConfig`, :func:`~augur.scaling.refits.refit_due`)."""
 
-    refit_seconds: float = 86400.0
-    min_refit_steps: int = 288
-    """Refit interval floor in steps (daily refits at 30-minute steps would be every 48 steps)."""
-    history_points: int = 4032
     half_life_seconds: float | None = HALF_LIFE_SECONDS
     """Learner memory in time (``None``: the fixed per-step discount of :func:`initial_state`)."""
     interval_levels: tuple[float, float] = (0.1, 0.9)
@@ -188,13 +187,10 @@ class _Walker:
         self.lead = setup.lead_steps
         self.horizons = tuple(range(1, self.lead + 2))
         self.horizon = max(1, self.lead)
-        self.settings = ForecastSettings(
-            setup.interval_seconds,
-            target_horizon=self.lead + 1,
-            candidates=FORECASTERS[name],
-            history_points=walk.history_points,
-        )
-        self.refit_steps = max(1, walk.min_refit_steps, round(walk.refit_seconds / setup.interval_seconds))
+        loop = LoopConfig.from_policy(setup.spec, setup.capacity, setup.interval_seconds)
+        self.settings = replace(loop.forecast_settings(), candidates=FORECASTERS[name])
+        self.history_points, self.refit_seconds = loop.history_points, loop.refit_seconds
+        """Points held (and fitted on) and the refit interval: the operator's, from the policy."""
         self.first_fit = max(MIN_FIT_POINTS, first_fit)
         learn = name in LEARNING
         self.tracks = [_Track(self, params, learn) for params in (setup.params, *variants)]
@@ -209,18 +205,18 @@ class _Walker:
 
     def run(self, progress: Progress, offset: int) -> list[ForecastRun]:
         forecaster: Forecaster | None = None
-        last_fit = 0
+        last_fit = fit_points = 0
         for t in range(1, self.demand.size):
             value = float(self.demand[t - 1])
             if forecaster is not None:
                 forecaster = forecaster.update(value)
-            if t >= self.first_fit and (forecaster is None or self._refit_due(t, last_fit)):
-                window = self.demand[max(0, t - 4 * self.walk.history_points) : t]
+            if t >= self.first_fit and (forecaster is None or self._refit_due(t, last_fit, fit_points)):
+                window = self.demand[max(0, t - self.history_points) : t]
                 if forecaster is None:
                     forecaster = fit_forecaster(window, self.settings)
                 else:
                     forecaster = refit_forecaster(forecaster, window)
-                last_fit = t
+                last_fit, fit_points = t, window.size
                 self.models.append(forecaster.model_name)
             forecast = None
             if forecaster is not None:
@@ -232,10 +228,15 @@ class _Walker:
             progress.update(offset + t)
         return [track.result(self) for track in self.tracks]
 
-    def _refit_due(self, t: int, last_fit: int) -> bool:
-        """On schedule, and early on whenever the history has doubled since the last fit."""
-        growing = last_fit < self.walk.history_points and t >= 2 * last_fit
-        return growing or t - last_fit >= self.refit_steps
+    def _refit_due(self, t: int, last_fit: int, fit_points: int) -> bool:
+        """The operator's schedule, :func:`~augur.scaling.refits.refit_due`, with ``t`` steps seen."""
+        return refit_due(
+            points=min(t, self.history_points),
+            fit_points=fit_points,
+            history_points=self.settings.history_points,
+            seconds_since_fit=(t - last_fit) * self.setup.interval_seconds,
+            refit_seconds=self.refit_seconds,
+        )
 
     def _record(self, t: int, forecast: QuantileForecast) -> None:
         target = t - 1 + self.horizon

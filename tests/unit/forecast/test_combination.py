@@ -17,7 +17,7 @@ from augur.forecast.selection import CANDIDATES, evaluate, fitters, rolling_erro
 from augur.forecast.sf_models import statsforecast_available
 from augur.sim.policies import FORECASTERS, SF_POLICIES, WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
-from augur.sim.protocol import backtest_setup
+from augur.sim.protocol import backtest_setup, policy_spec
 from tests.unit.forecast.series import seasonal
 
 PERIOD = 12
@@ -103,8 +103,9 @@ def test_no_forecaster_sees_a_point_after_its_origin(name: str, monkeypatch: pyt
     cut = 90
     perturbed = y.copy()
     perturbed[cut:] = perturbed[cut:] * 3 + 40
-    setup = backtest_setup(300.0, capacity=5.0)
-    walk = WalkSettings(refit_seconds=300.0 * 30, min_refit_steps=30, history_points=64)
+    # refits every 30 steps on at most 64 points (the policy's refitInterval and history)
+    setup = backtest_setup(300.0, capacity=5.0, spec=policy_spec(refit_interval="150m", history="320m"))
+    walk = WalkSettings()
     runs = [
         run_forecast_policy(name, demand, setup, walk, 48, Progress("t", demand.size, None), 0)
         for demand in (y, perturbed)

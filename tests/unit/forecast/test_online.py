@@ -12,7 +12,7 @@ from augur.forecast.online import OnlineCalibration, OnlineSettings, start_onlin
 from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
 from augur.sim.policies import WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
-from augur.sim.protocol import backtest_setup
+from augur.sim.protocol import backtest_setup, policy_spec
 from tests.unit.forecast.series import seasonal
 
 
@@ -116,8 +116,9 @@ def test_no_forecast_sees_a_point_after_its_origin() -> None:
     changed = demand.copy()
     k = 520
     changed[k:] += 200.0
-    setup = backtest_setup(60.0, capacity=10.0)  # one-minute steps, two-minute lead: online calibration on
-    walk = WalkSettings(min_refit_steps=100, refit_seconds=6000.0)
+    # one-minute steps, two-minute lead: online calibration on; refits every 100 steps
+    setup = backtest_setup(60.0, capacity=10.0, spec=policy_spec(refit_interval="100m"))
+    walk = WalkSettings()
     a = run_forecast_policy("augur", demand, setup, walk, 300, Progress("t", demand.size, None), 0)
     b = run_forecast_policy("augur", changed, setup, walk, 300, Progress("t", changed.size, None), 0)
     # desired[t] is decided at the start of step t from demand up to t - 1; point[s] was made at s - h.

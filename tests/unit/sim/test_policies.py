@@ -6,7 +6,7 @@ import numpy as np
 
 from augur.sim.policies import WalkSettings, run_forecast_policy, run_forecast_variants
 from augur.sim.progress import Progress
-from augur.sim.protocol import backtest_setup
+from augur.sim.protocol import backtest_setup, policy_spec
 
 
 def _demand(n: int, period: int) -> np.ndarray:
@@ -14,14 +14,17 @@ def _demand(n: int, period: int) -> np.ndarray:
     return 100 + 40 * np.sin(2 * np.pi * t / period) + np.random.default_rng(0).normal(0, 3, n)
 
 
-def test_refits_have_a_floor_in_steps_and_the_learner_keeps_its_bookkeeping() -> None:
-    # 30-minute steps: daily refits would come every 48 steps; the floor makes them every 288.
+def test_refits_follow_the_policys_refit_interval_and_history_as_the_operator_does() -> None:
+    # 30-minute steps, refitInterval 10d: every 480 steps once the history stopped doubling.
     demand = _demand(900, 48)
-    setup = backtest_setup(1800.0, capacity=10.0)
-    walk = WalkSettings(min_refit_steps=288)
-    run = run_forecast_policy("augur", demand, setup, walk, 200, Progress("t", demand.size, None), 0)
-    # Fits at 200 and 400 (history doubling), then every 288 steps: 688.
+    setup = backtest_setup(1800.0, capacity=10.0, spec=policy_spec(refit_interval="10d"))
+    run = run_forecast_policy("augur", demand, setup, WalkSettings(), 200, Progress("t", demand.size, None), 0)
+    # Fits at 200 and 400 (history doubling), then 480 steps later: 880.
     assert len(run.models) == 3
+    # history 5d holds 240 points: the history never doubles after the fit at 200, and it is refitted at 680.
+    short = backtest_setup(1800.0, capacity=10.0, spec=policy_spec(refit_interval="10d", history="5d"))
+    held = run_forecast_policy("augur", demand, short, WalkSettings(), 200, Progress("t", demand.size, None), 0)
+    assert len(held.models) == 2
     assert len(run.desired) == demand.size
     assert run.learner_levels and min(run.learner_levels) < 0.5 < max(run.learner_levels)
     assert run.level_floors is not None and run.level_reactive is not None
