@@ -6,7 +6,8 @@ each policy (``--policies``; ``augur``, ``augur_sf``, ``sf_autoets``, ``sf_autoa
 
 - **Augur's budget**: ``augur backtest``'s walk (``run_backtest``): the operator's refit schedule (when the
   history doubles early on, then every ``refitInterval``, 6 h by default) on the policy's ``history`` (14 d),
-  causal incremental updates in between, the same decision rule. rMAE at the lead-time horizon against seasonal naive, over the evaluated steps.
+  causal incremental updates in between, the same decision rule. rMAE at the lead-time horizon against
+  seasonal naive, over the evaluated steps.
 - **Unlimited** (the accuracy ceiling): at ``--origins`` evenly spaced evaluated steps (default 5) the
   model is refitted on the 4032 points before the origin (``augur.sim.ceiling``); statsforecast's own
   point forecast, Augur's full selection's median. rMAE over those steps, and the walk's rMAE over the
