@@ -32,7 +32,8 @@ starts over from the newest view after the usual pause (the abandoned search's C
 current; changed replica counts never abandon a plan (they are repaired).
 
 With ``provisionalPlans`` (on by default since 2026-12-04, with ``podRequestsFromStatus``: together they
-lowered the cost of bursts on the real kube-scheduler; ``docs/placement.md``) the search hands over its best
+lowered the cost of bursts on the real kube-scheduler; ``docs/placement-results.md``, "Bursts: one provisional
+plan") the search hands over its best
 plan so far while a full plan runs (:attr:`~augur.placement.plan.Planner.publish`: after the greedy starts,
 and with ``provisionalUpdates`` after each better annealing run), and requests score against it until the
 final plan replaces it. A provisional plan is current by the same rules as any plan (it was made from the

@@ -14,8 +14,9 @@ from augur.placement.problem import CountProblem
 from augur.placement.search import CountSearch, cheaper
 
 RUIN_SIZE = 12
-"""Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 rather than
-6 on the development scenarios (``report`` and ``dev2`` seeds; ``bench/planner_search.py``, ``docs/placement.md``)."""
+"""Most workloads one ruin-and-recreate round of :func:`kicked` takes off (drawn from 1 to this): 12 rather than 6 on
+the development scenarios (``report`` and ``dev2`` seeds; ``bench/planner_search.py``; ``docs/placement-results.md``,
+"The planner's search")."""
 
 
 def kicked(

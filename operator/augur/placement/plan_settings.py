@@ -16,7 +16,8 @@ class PlanSettings:
     """Most annealing steps of a full plan (0: none)."""
     anneal_steps_per_pod: int = 250
     """Annealing steps per pending pod, up to :attr:`anneal_steps` (1,500 until 2026-12-03: on the development
-    scenarios the same CPU buys more in ruin-and-recreate rounds and restarts; ``docs/placement.md``)."""
+    scenarios the same CPU buys more in ruin-and-recreate rounds and restarts; ``docs/placement-results.md``,
+    "The planner's search")."""
     anneal_node_budget: int = 60_000_000
     """Bounds the annealing steps by the cost of one (an accepted move updates ``O(nodes)`` entries): at most
     this / nodes steps (300,000 up to 200 nodes, 60,000 at 1,000). At 1,000 nodes a first plan took 4.3 s of CPU
@@ -39,22 +40,22 @@ class PlanSettings:
     """Most related workloads a kick round takes off and inserts again (:func:`~augur.placement.iterated.kicked`);
     0: a few random moves instead (the kicks before 2026-12-03)."""
     recreate_anywhere: float = 1.0
-    """Share of ruin-and-recreate rounds that place the first pod they put back at a random node rather than
-    the one with most room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can
-    grow elsewhere. 1 (every round): on the development scenarios the scenarios within 1.10x of the lowest
-    cost in every plan seed went from 33 to 38 of 42 against 0, for a slightly higher median
-    (``bench/planner_search.py``, ``docs/placement.md``); 0: unanchored, as first shipped. 0.5 was tried and not
-    adopted: a lower median on the development ``groups`` scenarios, a higher worst case, and worse on the
-    held-out ones."""
+    """Share of ruin-and-recreate rounds that place the first pod they put back at a random node rather than the one
+    with most room (:func:`~augur.placement.iterated.kicked`), so an application taken off whole can grow elsewhere. 1
+    (every round): on the development scenarios the scenarios within 1.10x of the lowest cost in every plan seed went
+    from 33 to 38 of 42 against 0, for a slightly higher median (``bench/planner_search.py``;
+    ``docs/placement-results.md``, "Recreating anywhere"); 0: unanchored, as first shipped. 0.5 was tried and not
+    adopted: a lower median on the development ``groups`` scenarios, a higher worst case, and worse on the held-out
+    ones."""
     recreate_pinned: bool = False
-    """An anchored recreate puts the first workload it inserts at the anchor even when that workload has traffic
-    to the pods that stay (:meth:`~augur.placement.search.CountSearch.insert` ``pin``); off: the anchor only
-    breaks ties, so an application with a little traffic to what stays goes back beside it (diagnosed on
-    ``groups`` 50 pods seed 24; ``docs/placement.md``). Tried 2026-12-04 and not adopted: better plans on the
-    development and held-out scenarios, but 1.4-1.6x the CPU per first plan against a limit of 1.25x set
-    beforehand; with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on
-    ``fanin``, which the rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement-results.md``,
-    "Recreating pinned at the anchor")."""
+    """An anchored recreate puts the first workload it inserts at the anchor even when that workload has traffic to the
+    pods that stay (:meth:`~augur.placement.search.CountSearch.insert` ``pin``); off: the anchor only breaks ties, so an
+    application with a little traffic to what stays goes back beside it (diagnosed on ``groups`` 50 pods seed 24;
+    ``docs/placement-results.md``, "Recreating anywhere"). Tried 2026-12-04 and not adopted: better plans on the
+    development and held-out scenarios, but 1.4-1.6x the CPU per first plan against a limit of 1.25x set beforehand;
+    with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on ``fanin``, which the
+    rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement-results.md``, "Recreating pinned at
+    the anchor")."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8
@@ -65,13 +66,13 @@ class PlanSettings:
     1,000 nodes and 500 pods)."""
     provisional_updates: bool = True
     """With a ``publish`` hook (:attr:`~augur.placement.plan.Planner.publish`), also hand over each better annealing
-    run, not only the first plan (the greedy starts after descent). Each better run is another placement, searched
-    from the view the full plan started with, and pods bound in between following the earlier one hold room it
-    gives to other workloads (diagnosed in a burst on the real kube-scheduler: ``bench/replay_burst.py``,
-    ``docs/placement.md``), so the extender turns it on together with repairing each plan against the newest view
-    and keeping the cheaper (:attr:`~augur.placement.plan.Planner.latest`, ``repairProvisionalPlans``). Off: pods
-    that arrive during a full plan follow one provisional plan (the default from the morning of 2026-12-04 until
-    session 35)."""
+    run, not only the first plan (the greedy starts after descent). Each better run is another placement, searched from
+    the view the full plan started with, and pods bound in between following the earlier one hold room it gives to other
+    workloads (diagnosed in a burst on the real kube-scheduler: ``bench/replay_burst.py``,
+    ``docs/placement-results.md``, "Bursts: repaired provisional plans"), so the extender turns it on together with
+    repairing each plan against the newest view and keeping the cheaper (:attr:`~augur.placement.plan.Planner.latest`,
+    ``repairProvisionalPlans``). Off: pods that arrive during a full plan follow one provisional plan (the default from
+    the morning of 2026-12-04 until session 35)."""
     provisional_before_kicks: bool = False
     """With :attr:`provisional_updates`, also hand over each annealing run's plan after its annealing and
     descent, before its rounds of kicks (which take most of a run's CPU on small clusters), when it is better
