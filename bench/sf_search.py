@@ -75,6 +75,10 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "eo_val_half": (*COMBINED, "median_level"),
     "always_combination": (*COMBINED, "median_level"),
     "arima_d1": (*COMBINED, "median_level", "arima_d1"),
+    # 2026-12-05, on the operator's refit schedule (every 6 h): a full reselection every 8th or 16th refit
+    # (every 2 or 4 days, as every 4th was under the old daily schedule) instead of every 4th
+    "reselect_8": (*COMBINED, "median_level"),
+    "reselect_16": (*COMBINED, "median_level"),
     "arima_d1_alone": ("arima_d1",),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
@@ -90,6 +94,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "every_origin": {"score_every_origin": True, "validation_share": 0.0},
     "eo_val_third": {"score_every_origin": True, "validation_share": 1 / 3},
     "eo_val_half": {"score_every_origin": True, "validation_share": 0.5},
+    "reselect_8": {"reselect_every": 8},
+    "reselect_16": {"reselect_every": 16},
 }
 """ForecastSettings fields other than the candidates, per configuration."""
 ALWAYS = {"always_combination": "combination"}
