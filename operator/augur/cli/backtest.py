@@ -58,6 +58,10 @@ def register(subparsers: Any) -> None:
         help="ScalingPolicy headroomBudget: extra replica-hours over the reactive formula the learner may buy "
         f"({BUDGET:g}; 0..10)",
     )
+    p.add_argument(
+        "--refit-interval", default="6h", help="ScalingPolicy refitInterval: how often the forecaster is refitted (6h)"
+    )
+    p.add_argument("--history", default="14d", help="ScalingPolicy history: the points each fit sees (14d)")
     p.add_argument("--replica-hour-cost", type=float, default=1.0, help="ScalingPolicy costWeights.replicaHour (1)")
     p.add_argument(
         "--under-provisioned-minute-cost",
@@ -96,6 +100,8 @@ def _setup(args: argparse.Namespace, trace: Trace) -> Setup:
             args.max_replicas,
             allow_forecast_scale_in=args.allow_forecast_scale_in,
             headroom_budget=_number(args.headroom_budget, "--headroom-budget"),
+            refit_interval=args.refit_interval,
+            history=args.history,
             cost_weights={
                 "replica_hour": _number(args.replica_hour_cost, "--replica-hour-cost"),
                 "under_provisioned_minute": _number(
@@ -118,6 +124,8 @@ FLAGS = {
     "target_utilization": "--target-utilization",
     "min_replicas": "--min-replicas",
     "max_replicas": "--max-replicas",
+    "refit_interval": "--refit-interval",
+    "history": "--history",
 }
 """Which option set a ``ScalingPolicySpec`` field, for error messages."""
 

@@ -93,7 +93,12 @@ class BacktestResult:
             "target_utilization": self.setup.params.target_utilization,
             "lead_time_seconds": self.setup.params.lead_time_seconds,
             "policies": {name: m.as_dict() for name, m in self.metrics.items()},
-            "forecast": {name: {"mae": a.mae, "rmae": a.rmae} for name, a in self.accuracy.items()},
+            "refit_interval": self.setup.spec.refit_interval,
+            "history": self.setup.spec.history,
+            "forecast": {
+                name: {"mae": a.mae, "rmae": a.rmae, "fits": _fits(self.forecasts.get(name))}
+                for name, a in self.accuracy.items()
+            },
             "hpa_matched": None
             if m is None
             else {
@@ -294,3 +299,8 @@ def _point(
         "under_provisioned_fraction": m.under_provisioned_fraction,
         "unserved_fraction": m.unserved_fraction,
     }
+
+
+def _fits(run: ForecastRun | None) -> int | None:
+    """How many times the walk fitted (first fit and refits), for the JSON."""
+    return None if run is None else len(run.models)

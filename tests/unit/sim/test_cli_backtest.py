@@ -35,7 +35,8 @@ def test_json_matches_the_hand_computed_yardsticks(tmp_path: Path, capsys: pytes
     assert code == 0
     assert set(out) == {
         "trace", "interval_seconds", "evaluated_steps", "capacity", "target_utilization",
-        "lead_time_seconds", "policies", "forecast", "hpa_matched", "comparisons", "curve", "bootstrap",
+        "lead_time_seconds", "refit_interval", "history", "policies", "forecast", "hpa_matched", "comparisons",
+        "curve", "bootstrap",
     }  # fmt: skip
     assert out["evaluated_steps"] == 12
     assert out["lead_time_seconds"] == 120.0
@@ -108,6 +109,25 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")
 
 
+def test_the_policys_refit_interval_and_history_set_the_walks_refits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = np.arange(600)
+    values = (100 + 40 * np.sin(2 * np.pi * t / 60) + np.random.default_rng(1).normal(0, 3, t.size)).round(2)
+    path = _trace(tmp_path, values.tolist(), step=60)
+    fits = {}
+    for refit in ("1h", "3h"):
+        args = ["backtest", str(path), "--capacity", "10", "--json", "--no-curve", "--policies", "augur"]
+        assert main([*args, "--refit-interval", refit, "--history", "8h"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert (out["refit_interval"], out["history"]) == (refit, "8h")
+        fits[refit] = out["forecast"]["augur"]["fits"]
+    # 600 one-minute steps, the first fit at 120 (the default warm-up: 20 % of the steps, two 60-step seasons).
+    # 1 h: every 60 steps, 120 ... 540 (8 fits). 3 h: 240 (the 480 points held have doubled since the fit at
+    # 120) and 420, 180 steps later (3 fits).
+    assert fits == {"1h": 8, "3h": 3}
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -120,6 +140,8 @@ def test_forecasting_policies_report_accuracy(tmp_path: Path, capsys: pytest.Cap
         (["--capacity", "10", "--headroom-budget", "11"], "--headroom-budget must be"),
         (["--capacity", "10", "--headroom-budget", "lots"], "--headroom-budget must be"),
         (["--capacity", "10", "--replica-hour-cost", "-2"], "--replica-hour-cost must be"),
+        (["--capacity", "10", "--refit-interval", "soon"], "--refit-interval must be"),
+        (["--capacity", "10", "--history", "forever"], "--history must be"),
         (["--capacity", "10", "--under-provisioned-minute-cost", "nan"], "--under-provisioned-minute-cost must be"),
     ],
 )
