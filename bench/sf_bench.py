@@ -106,32 +106,12 @@ def bench_policy(
     horizon = run.horizon
     season = result.season_steps or max(1, round(86400 / trace.interval_seconds))
     reference = seasonal_naive_reference(trace.demand, season, horizon)
-    evaluated = np.flatnonzero(np.isfinite(trace.demand))
-    evaluated = evaluated[evaluated >= result.warmup_steps]
-    if ceiling is not None:
-        done = np.asarray([o - 1 + horizon for o in ceiling["origins"]], dtype=np.int64)
-        unlimited = {**ceiling, "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done)}
-    else:
-        chosen = sample_origins(int(evaluated[0]) + 1, trace.steps - horizon, origins)
-        refits = refit_at_origins(
-            name,
-            trace.demand,
-            trace.interval_seconds,
-            chosen,
-            horizon,
-            target_horizon=horizon + 1,
-            max_seconds=budget_s,
-        )
-        done = np.asarray([o - 1 + horizon for o in refits.origins], dtype=np.int64)
-        unlimited = {
-            "origins": list(refits.origins),
-            "origins_sampled": len(chosen),
-            "rmae": _rmae(trace.demand, refits.point, reference, done),
-            "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done),
-            "fit_seconds_median": float(np.median(refits.fit_seconds)) if refits.fit_seconds else None,
-            "fit_cpu_seconds_median": float(np.median(refits.fit_cpu_seconds)) if refits.fit_cpu_seconds else None,
-            "fit_cpu_seconds_max": max(refits.fit_cpu_seconds) if refits.fit_cpu_seconds else None,
-        }
+    if ceiling is None:
+        evaluated = np.flatnonzero(np.isfinite(trace.demand))
+        first = int(evaluated[evaluated >= result.warmup_steps][0]) + 1
+        ceiling = _refit_ceiling(name, trace, reference, horizon, first, origins, budget_s)
+    done = np.asarray([o - 1 + horizon for o in ceiling["origins"]], dtype=np.int64)
+    unlimited = {**ceiling, "walk_rmae_same_steps": _rmae(trace.demand, run.point, reference, done)}
     print(f"  {path.name} {name} ceiling: {unlimited}", file=sys.stderr, flush=True)
     return {
         "meta": {
@@ -149,6 +129,27 @@ def bench_policy(
         "budget": budget,
         "unlimited": unlimited,
         "load_average_before_after": [load_before, list(os.getloadavg())],
+    }
+
+
+def _refit_ceiling(
+    name: str, trace: Any, reference: np.ndarray, horizon: int, first: int, origins: int, budget_s: float
+) -> dict[str, Any]:
+    """The policy refitted at ``origins`` evenly spaced origins from step ``first`` (``augur.sim.ceiling``): the
+    origins reached, their rMAE and the fits' time."""
+    chosen = sample_origins(first, trace.steps - horizon, origins)
+    refits = refit_at_origins(
+        name, trace.demand, trace.interval_seconds, chosen, horizon, target_horizon=horizon + 1, max_seconds=budget_s
+    )
+    done = np.asarray([o - 1 + horizon for o in refits.origins], dtype=np.int64)
+    cpu = refits.fit_cpu_seconds
+    return {
+        "origins": list(refits.origins),
+        "origins_sampled": len(chosen),
+        "rmae": _rmae(trace.demand, refits.point, reference, done),
+        "fit_seconds_median": float(np.median(refits.fit_seconds)) if refits.fit_seconds else None,
+        "fit_cpu_seconds_median": float(np.median(cpu)) if cpu else None,
+        "fit_cpu_seconds_max": max(cpu) if cpu else None,
     }
 
 
