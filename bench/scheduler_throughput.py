@@ -11,6 +11,10 @@ each namespace is deleted and waited for before the next measurement; an untimed
 extender (``--warmup-pods``) comes first. The ratio is reported per round
 (paired) and as the ratio of the medians, with min and max. Writes bench/results/scheduler_throughput.json.
 
+The extender runs with the shipped configuration (``examples/scheduler/kube-scheduler-config.yaml``:
+``prioritizeVerb`` only, node names only); ``--with-filter`` adds a mode with the filter verb too
+(``kube-scheduler-config-hard-rules.yaml``, what hard rules need: two calls per pod).
+
 ``--planner-process`` adds a mode whose extender runs its planner's search in a child process
 (``--planner-process``) instead of on a thread of its own process (the default); each extender mode
 has its own extender process, started before its measurement and stopped after it, so that an idle
@@ -24,7 +28,7 @@ checkout's commit: an A/B of two versions of the code alternated within one run,
 
 ``--null-extenders`` adds two modes that measure the floor under any extender on this machine: null
 extenders (``bench/null_extender/``) that speak the same protocol with the shipped configuration
-(``filterVerb`` and ``prioritizeVerb``, node names only) but decide nothing — one on Augur's server stack
+(node names only) but decide nothing — one on Augur's server stack
 (uvicorn, a raw ASGI app, orjson), one in Go (``net/http``, ``encoding/json``; built here with the Go
 toolchain into ``$AUGUR_CACHE/build``). What they cost kube-scheduler is what the protocol and the server
 cost before Augur does any work.
@@ -264,7 +268,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3, help="measurements per mode (modes alternate)")
     parser.add_argument("--weight", type=int, default=5, help="extender weight in the scheduler config")
-    parser.add_argument("--prioritize-only", action="store_true", help="also measure without the filter verb")
+    parser.add_argument(
+        "--with-filter",
+        action="store_true",
+        help="also measure the configuration with the filter verb (kube-scheduler-config-hard-rules.yaml)",
+    )
     parser.add_argument(
         "--planner-process",
         action="store_true",
@@ -323,9 +331,7 @@ def main() -> int:
             cluster.add_nodes(nodes[k : k + 100], timeout=900)  # slow to turn Ready on a loaded machine
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
-        example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
-        shipped = {**example["extenders"][0], "weight": args.weight}
-        modes = extender_modes(args, cluster, shipped)
+        modes = extender_modes(args, cluster, example_entry("kube-scheduler-config", args.weight))
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
@@ -368,6 +374,12 @@ def main() -> int:
     return 0
 
 
+def example_entry(name: str, weight: int) -> dict[str, Any]:
+    """The extender entry of ``examples/scheduler/NAME.yaml`` with ``weight``."""
+    example = yaml.safe_load((REPO / "examples" / "scheduler" / f"{name}.yaml").read_text())
+    return {**example["extenders"][0], "weight": weight}
+
+
 def extender_modes(
     args: argparse.Namespace, cluster: LocalCluster, shipped: dict[str, Any]
 ) -> dict[str, tuple[Launch, dict[str, Any]] | None]:
@@ -382,9 +394,9 @@ def extender_modes(
         "without_extender": None,
         "with_extender": (augur(), shipped),
     }
-    if args.prioritize_only:
-        # Without hard rules (requiredAvoidance, maxDistance) the filter verb can be left out: half the calls.
-        modes["with_extender_prioritize_only"] = (augur(), {k: v for k, v in shipped.items() if k != "filterVerb"})
+    if args.with_filter:
+        # what hard rules (requiredAvoidance, maxDistance) need: the filter verb, a second call per pod
+        modes["with_extender_filter"] = (augur(), example_entry("kube-scheduler-config-hard-rules", args.weight))
     if args.planner_process:
         modes["with_extender_planner_process"] = (augur("--planner-process"), shipped)
     if args.no_planner:
@@ -478,7 +490,8 @@ def report(args: argparse.Namespace, started: dict[str, Any], runs: dict[str, li
         "pod_ready_delay_seconds": args.pod_ready_delay,
         "warmup_without_extender": getattr(args, "warmup", None),
         "extender": {
-            "config": "examples/scheduler/kube-scheduler-config.yaml",
+            "config": "examples/scheduler/kube-scheduler-config.yaml (prioritize only); with_extender_filter: "
+            "kube-scheduler-config-hard-rules.yaml (filter and prioritize)",
             "weight": args.weight,
             "planner": "search on a thread (shipped); with_extender_planner_process: in a child process",
             "null_extenders": "null_extender_*: bench/null_extender/, the same protocol deciding nothing",

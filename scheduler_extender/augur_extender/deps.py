@@ -56,7 +56,9 @@ class ExtenderState:
             planner.on_plan = observe
             planner.on_failure = metrics.plans.labels("failed").inc
             planner.on_superseded = metrics.plans.labels("superseded").inc
-        return cls(cache, Scheduler(cache, settings.scoring, planner), metrics, planner)
+        scheduler = Scheduler(cache, settings.scoring, planner)
+        scheduler.on_unfiltered = lambda workload: metrics.hard_rules_unfiltered.labels(workload).inc()
+        return cls(cache, scheduler, metrics, planner)
 
 
 async def get_state(request: Request) -> ExtenderState:

@@ -24,6 +24,14 @@ class Metrics:
             ["verb", "outcome"],
             registry=self.registry,
         )
+        self.hard_rules_unfiltered = Counter(
+            "augur_extender_hard_rules_unfiltered",
+            "Pods of a workload with hard rules (requiredAvoidance, maxDistance) prioritized without a filter call "
+            "before them: kube-scheduler is configured without filterVerb, so the rules only steer (failing nodes "
+            "score 0) instead of keeping the pods off failing nodes.",
+            ["workload"],
+            registry=self.registry,
+        )
         self.cache_synced = Gauge(
             "augur_extender_cache_synced", "1 when the watch cache has listed every kind.", registry=self.registry
         )

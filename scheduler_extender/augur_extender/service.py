@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
@@ -20,9 +20,10 @@ from augur.placement import (
     PodInfo,
     ScoringConfig,
     Snapshot,
-    WorkloadRules,
     filter_nodes,
+    has_hard_rules,
     score_nodes,
+    score_unfiltered,
 )
 from augur.placement.plan import Plan
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
@@ -72,6 +73,13 @@ class Scheduler:
         self._last_pod: tuple[tuple[str, str], PodFacts] | None = None
         """The last request pod's facts by (uid, resourceVersion): kube-scheduler sends the same pod to
         filter and then to prioritize."""
+        self._last_filtered: tuple[str, str, str] | None = None
+        """The pod of the last filter call: kube-scheduler filters a pod right before it prioritizes it (one
+        scheduling cycle at a time), so a prioritize for another pod means the filter verb was not called."""
+        self.on_unfiltered: Callable[[str], None] | None = None
+        """Called with the workload when a pod whose workload has hard rules is prioritized without a filter
+        call before it (metrics); the pod is then scored by :func:`~augur.placement.score_unfiltered`."""
+        self._warned: set[str] = set()
 
     def facts(self, pod: dict[str, Any]) -> PodFacts:
         """:func:`pod_facts` of a request's pod, reused when the same version of the pod comes again."""
@@ -102,10 +110,12 @@ class Scheduler:
     def filter_outcome(self, args: ExtenderArgs) -> tuple[dict[str, Any], Outcome]:
         """The filter reply and how it was reached (``neutral``: no profile, every node passes)."""
         try:
-            r = self.resolve(self.facts(args.pod), args, self.cache.view())
+            facts = self.facts(args.pod)
+            self._last_filtered = _pod_key(facts)
+            r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"
-            if not _has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
+            if not has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
                 return _filter_reply(args, r.names, {}), "scored"
             result = filter_nodes(r.pod, r.snapshot, r.names)
             if result.failed:
@@ -128,10 +138,15 @@ class Scheduler:
         so a reply is one join."""
         names = args.names()
         try:
-            r = self.resolve(self.facts(args.pod), args, self.cache.view())
+            facts = self.facts(args.pod)
+            r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return render_neutral(names), "neutral", None
-            result = score_nodes(r.pod, r.snapshot, names, self.config)
+            if _pod_key(facts) != self._last_filtered and has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
+                self._unfiltered(r.pod.workload)
+                result = score_unfiltered(r.pod, r.snapshot, names, self.config)
+            else:
+                result = score_nodes(r.pod, r.snapshot, names, self.config)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("prioritize %s/%s: %s", r.pod.namespace, r.pod.name, _top(result.breakdown()))
             rendered = render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
@@ -141,6 +156,18 @@ class Scheduler:
         except Exception:
             log.exception("prioritize failed; answering neutral scores")
             return render_neutral(names), "error", None
+
+    def _unfiltered(self, workload: str) -> None:
+        if self.on_unfiltered is not None:
+            self.on_unfiltered(workload)
+        if workload not in self._warned:  # once per workload and process: the metric counts every pod
+            self._warned.add(workload)
+            log.warning(
+                "%s has hard rules (requiredAvoidance or maxDistance) but kube-scheduler does not call the "
+                "filter verb: its pods are steered away from failing nodes (score 0), not kept off them. Add "
+                "filterVerb: filter to the extender entry of the KubeSchedulerConfiguration (docs/placement.md).",
+                workload,
+            )
 
     def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
         """The per-node breakdown for a pod (best first), with the filter's verdicts."""
@@ -168,11 +195,8 @@ class Scheduler:
         }
 
 
-def _has_hard_rules(rules: WorkloadRules | None) -> bool:
-    """Whether :func:`filter_nodes` can fail a node for this workload (else every node passes, unresolved)."""
-    if rules is None:
-        return False
-    return rules.required_avoidance or any(d.max_distance is not None for d in rules.dependencies)
+def _pod_key(pod: PodFacts) -> tuple[str, str, str]:
+    return (pod.namespace, pod.name, pod.uid)
 
 
 def neutral(names: Sequence[str]) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """Scheduler extender e2e: a real kube-scheduler calls augur_extender for a three-tier application on kwok
-nodes in three zones across two regions. Chatty pairs land closer than without the extender, required
-avoidance holds, and with the extender stopped pods still schedule (ignorable)."""
+nodes in three zones across two regions. Chatty pairs land closer than without the extender, with the shipped
+configuration (prioritize only) and with the filter verb; required avoidance holds with the filter verb and is
+reported as unfiltered without it; with the extender stopped pods still schedule (ignorable)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.pki import create_pki
@@ -110,11 +112,30 @@ def _nodes(cluster: LocalCluster) -> dict[str, dict[str, str]]:
     }
 
 
-def example_extender(url: str) -> dict[str, Any]:
-    """The extender entry of the shipped example scheduler configuration, pointed at ``url``."""
-    example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
+SHIPPED, HARD_RULES = "kube-scheduler-config", "kube-scheduler-config-hard-rules"
+
+
+def example_extender(url: str, name: str = SHIPPED) -> dict[str, Any]:
+    """The extender entry of an example scheduler configuration (default: the shipped one), pointed at ``url``."""
+    example = yaml.safe_load((REPO / "examples" / "scheduler" / f"{name}.yaml").read_text())
     (entry,) = example["extenders"]
     return {**entry, "urlPrefix": url}
+
+
+def _samples(url: str, family: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one metric family on the extender's /metrics: (labels, value)."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return [
+        (dict(s.labels), s.value)
+        for f in text_string_to_metric_families(text)
+        if f.name == family
+        for s in f.samples
+        if s.name == f"{family}_total"
+    ]
+
+
+def _calls(url: str, verb: str) -> float:
+    return sum(v for labels, v in _samples(url, "augur_extender_requests") if labels["verb"] == verb)
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +152,22 @@ def extender(augur_identities: LocalCluster) -> Iterator[tuple[ManagedProcess, s
 
 
 def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: LocalCluster) -> None:
+    """The shipped configuration (prioritize only) places chatty pairs close and reports that db's hard rule
+    (requiredAvoidance of west-a) went unfiltered; the hard-rules configuration (filter verb too) holds it."""
     proc, url = extender
     nodes = _nodes(crds)
+    ns_shipped = _deploy_app(crds, url)
+    shipped = _placement(crds, ns_shipped)
+    assert _calls(url, "prioritize") >= sum(r for _, r, _, _ in APP) and _calls(url, "filter") == 0
+    unfiltered = {labels["workload"]: v for labels, v in _samples(url, "augur_extender_hard_rules_unfiltered")}
+    assert unfiltered.get(f"{ns_shipped}/db", 0) >= 4 and f"{ns_shipped}/api" not in unfiltered, unfiltered
+    print(f"shipped configuration, db (steered off west-a, not filtered): {[nodes[n]['zone'] for n in shipped['db']]}")
+
+    crds.restart_scheduler(extenders=[example_extender(url, HARD_RULES)])
     ns_with = _deploy_app(crds, url)
     with_extender = _placement(crds, ns_with)
     assert all(nodes[n]["zone"] != "west-a" for n in with_extender["db"]), with_extender["db"]
-    metrics = httpx.get(f"{url}/metrics", timeout=5).text
-    assert "prioritize" in metrics and "filter" in metrics  # the scheduler really called both verbs
+    assert _calls(url, "filter") >= sum(r for _, r, _, _ in APP)  # the scheduler really called the filter
 
     proc.stop()  # ignorable: scheduling must go on without the extender
     ns_without = _deploy_app(crds)
@@ -148,8 +178,10 @@ def test_extender_places_chatty_pairs_close_and_holds_avoidance(extender, crds: 
     assert "forbidden" not in log.lower() and "Traceback" not in log, proc.log_tail(40)
 
     cost_with, cost_without = network_cost(with_extender, nodes), network_cost(without_extender, nodes)
-    print(f"network cost with extender {cost_with:.1f}, without {cost_without:.1f}")
+    cost_shipped = network_cost(shipped, nodes)
+    print(f"network cost: shipped {cost_shipped:.1f}, with the filter {cost_with:.1f}, without {cost_without:.1f}")
     assert cost_with < cost_without, (with_extender, without_extender)
+    assert cost_shipped < cost_without, (shipped, without_extender)
 
 
 def test_extender_over_tls_and_graceful_shutdown(crds: LocalCluster, tmp_path: Path) -> None:

@@ -64,16 +64,22 @@ def _load(path: Path) -> Any:
         raise ValueError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
 
 
-def extender_weight(config: Any) -> int:
-    """The ``weight`` of the (first) extender with a ``prioritizeVerb`` in a KubeSchedulerConfiguration."""
+def extender_model(config: Any) -> KubeModel:
+    """The simulator's model of a KubeSchedulerConfiguration's (first) extender with a ``prioritizeVerb``: its
+    ``weight``, and whether it is called to filter too (``filterVerb``)."""
     extenders = config.get("extenders") if isinstance(config, dict) else None
     for ext in extenders if isinstance(extenders, list) else []:
         if isinstance(ext, dict) and ext.get("prioritizeVerb"):
             weight = ext.get("weight")
             if isinstance(weight, int) and not isinstance(weight, bool) and weight > 0:
-                return weight
+                return KubeModel(extender_weight=weight, extender_filter=bool(ext.get("filterVerb")))
             raise ValueError(f"extender weight must be a positive integer, got {weight!r}")
     raise ValueError("no extender with a prioritizeVerb")
+
+
+def extender_weight(config: Any) -> int:
+    """The ``weight`` of the (first) extender with a ``prioritizeVerb`` in a KubeSchedulerConfiguration."""
+    return extender_model(config).extender_weight
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -82,7 +88,7 @@ def _simulate(args: argparse.Namespace) -> int:
         model = KubeModel()
         if args.scheduler_config is not None:
             try:
-                model = replace(model, extender_weight=extender_weight(_load(args.scheduler_config)))
+                model = extender_model(_load(args.scheduler_config))
             except ValueError as exc:
                 raise ValueError(f"{args.scheduler_config}: {exc}") from exc
     except ValueError as exc:
@@ -121,7 +127,8 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"best: {how}")
     lines.append(
         f"augur: kube-scheduler default plugins + extender score x weight {model['extender_weight']}"
-        f" (plan {'on' if model['plan'] else 'off'}); seed {model['seed']}"
+        f" ({'filter and prioritize' if model['extender_filter'] else 'prioritize only'};"
+        f" plan {'on' if model['plan'] else 'off'}); seed {model['seed']}"
     )
     for name in ("augur", "default"):
         costs = [o[name] for o in report.get("orders", [])]

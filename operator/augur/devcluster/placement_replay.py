@@ -50,7 +50,6 @@ from augur.placement.constants import SHIPPED_EXTENDER_WEIGHT
 from augur.sim.placement import Outcome, Scenario, find_best, node_distances
 
 SHIPPED_EXTENDER: dict[str, Any] = {
-    "filterVerb": "filter",
     "prioritizeVerb": "prioritize",
     "weight": SHIPPED_EXTENDER_WEIGHT,
     "enableHTTPS": False,
@@ -59,7 +58,9 @@ SHIPPED_EXTENDER: dict[str, Any] = {
     "httpTimeout": "2s",
 }
 """The extender entry of ``examples/scheduler/kube-scheduler-config.yaml`` without ``urlPrefix``
-(a unit test keeps them equal)."""
+(a unit test keeps them equal): prioritize only (:data:`~augur.placement.constants.SHIPPED_EXTENDER_FILTER`)."""
+HARD_RULES_EXTENDER: dict[str, Any] = {"filterVerb": "filter", **SHIPPED_EXTENDER}
+"""The entry of ``examples/scheduler/kube-scheduler-config-hard-rules.yaml``: the shipped one with the filter verb."""
 VARIANTS = ("augur", "default")
 """``augur``: kube-scheduler with the extender; ``default``: kube-scheduler alone."""
 

@@ -55,3 +55,7 @@ NONZERO_MEMORY: Final = 200 / 1024
 SHIPPED_EXTENDER_WEIGHT: Final = 5
 """``weight`` of the extender in ``examples/scheduler/kube-scheduler-config.yaml`` (a unit test keeps
 them equal); the simulator's as-deployed row uses it unless told otherwise."""
+SHIPPED_EXTENDER_FILTER: Final = False
+"""Whether ``examples/scheduler/kube-scheduler-config.yaml`` has kube-scheduler call the extender's filter verb
+(``filterVerb``): no, one call per pod (``kube-scheduler-config-hard-rules.yaml`` adds it). Without it, hard
+rules only steer (:func:`augur.placement.score_unfiltered`). A unit test keeps the two equal."""

@@ -10,7 +10,7 @@ import numpy as np
 from augur.constants import FloatArray
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.distance import nearest
-from augur.placement.model import PodInfo
+from augur.placement.model import PodInfo, WorkloadRules
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,13 @@ class FilterResult:
     """Node name → why the pod may not run there."""
     unknown: tuple[str, ...] = ()
     """Names the snapshot does not know (passed through: the extender cannot judge them)."""
+
+
+def has_hard_rules(rules: WorkloadRules | None) -> bool:
+    """Whether :func:`filter_nodes` can fail a node for this workload (else every node passes)."""
+    if rules is None:
+        return False
+    return rules.required_avoidance or any(d.max_distance is not None for d in rules.dependencies)
 
 
 def filter_nodes(pod: PodInfo, snapshot: Snapshot, node_names: Sequence[str] | None = None) -> FilterResult:

@@ -11,7 +11,7 @@ import yaml
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec
 from augur.api.v1alpha1.workloadprofile import WorkloadProfileSpec
 from augur.api.validation import SpecError
-from augur.devcluster.placement_replay import SHIPPED_EXTENDER
+from augur.devcluster.placement_replay import HARD_RULES_EXTENDER, SHIPPED_EXTENDER
 from augur.devcluster.replay_manifests import (
     REPLAY_LABEL,
     SCHEDULER_NAME,
@@ -24,6 +24,7 @@ from augur.devcluster.replay_manifests import (
     topology_manifest,
 )
 from augur.placement import rules_from_api, topology_from_api
+from augur.placement.constants import SHIPPED_EXTENDER_FILTER
 from augur.sim.placement import parse_scenario
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,9 +48,12 @@ def scenario(**extra: Any) -> dict[str, Any]:
 
 
 def test_shipped_extender_entry_is_the_example_configuration() -> None:
-    example = yaml.safe_load((REPO / "examples" / "scheduler" / "kube-scheduler-config.yaml").read_text())
-    (entry,) = example["extenders"]
-    assert {k: v for k, v in entry.items() if k != "urlPrefix"} == SHIPPED_EXTENDER
+    entries = (("kube-scheduler-config", SHIPPED_EXTENDER), ("kube-scheduler-config-hard-rules", HARD_RULES_EXTENDER))
+    for name, expected in entries:
+        example = yaml.safe_load((REPO / "examples" / "scheduler" / f"{name}.yaml").read_text())
+        (entry,) = example["extenders"]
+        assert {k: v for k, v in entry.items() if k != "urlPrefix"} == expected, name
+    assert ("filterVerb" in SHIPPED_EXTENDER) is SHIPPED_EXTENDER_FILTER
 
 
 def test_node_names_follow_the_run_order_and_nodes_carry_size_zone_and_taint() -> None:

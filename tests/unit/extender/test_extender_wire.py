@@ -108,6 +108,7 @@ def test_internal_errors_become_error_or_neutral(client: TestClient, monkeypatch
         raise RuntimeError("boom")
 
     monkeypatch.setattr("augur_extender.service.score_nodes", boom)
+    monkeypatch.setattr("augur_extender.service.score_unfiltered", boom)
     monkeypatch.setattr("augur_extender.service.filter_nodes", boom)
     scores = client.post("/prioritize", json=cache_args(pod("web-0", "web"))).json()
     assert scores == [{"Host": n, "Score": 5} for n in ZONES]
@@ -169,3 +170,25 @@ def test_the_verb_fast_path_answers_like_the_routes(cache: Any, monkeypatch: pyt
     settings = Settings(planner=False)
     with TestClient(app_module.create_app(settings, ExtenderState.build(cache, settings))) as client:
         assert client.post("/prioritize", content=orjson.dumps(cache_args(pod("web-0", "web")))).status_code == 200
+
+
+def _unfiltered_count(client: TestClient, workload: str) -> float:
+    prefix = f'augur_extender_hard_rules_unfiltered_total{{workload="{workload}"}} '
+    lines = [line for line in client.get("/metrics").text.splitlines() if line.startswith(prefix)]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+def test_prioritize_without_a_filter_call_scores_failing_nodes_zero_and_counts_it(client: TestClient) -> None:
+    """kube-scheduler filters a pod right before prioritizing it; without filterVerb it never does, and the
+    hard rules can only steer. web avoids zone c with requiredAvoidance (extender_objects)."""
+    body = cache_args(pod("web-0", "web"))
+    scores = {i["Host"]: i["Score"] for i in client.post("/prioritize", json=body).json()}
+    assert scores["c1"] == 0 and max(scores.values()) == 10 and min(scores[n] for n in ("a1", "a2", "b1")) >= 1
+    assert _unfiltered_count(client, "shop/web") == 1.0
+    client.post("/filter", json=body)
+    client.post("/prioritize", json=body)  # filtered just before: the filter decided, nothing to count
+    assert _unfiltered_count(client, "shop/web") == 1.0
+    client.post("/prioritize", json=cache_args(pod("api-2", "api")))  # no hard rules: nothing to count
+    assert _unfiltered_count(client, "shop/api") == 0.0
+    client.post("/prioritize", json=cache_args(pod("web-1", "web")))  # the filter call was for web-0
+    assert _unfiltered_count(client, "shop/web") == 2.0

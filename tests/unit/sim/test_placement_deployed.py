@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from augur.cli.main import main
-from augur.cli.placement import extender_weight
+from augur.cli.placement import extender_model, extender_weight
 from augur.placement import NodeInfo
-from augur.placement.constants import SHIPPED_EXTENDER_WEIGHT
+from augur.placement.constants import SHIPPED_EXTENDER_FILTER, SHIPPED_EXTENDER_WEIGHT
 from augur.placement.table import NodeTable
 from augur.placement.topology import TopologyModel
 from augur.sim.placement import (
@@ -211,3 +211,39 @@ def test_cli_rename_nodes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["placement", "simulate", str(named), "--shuffle-nodes", "1", "--rename-nodes"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "refers to nodes by name" in err
+
+
+def test_example_scheduler_configs_are_the_simulated_models() -> None:
+    shipped, hard = SHIPPED, SHIPPED.with_name("kube-scheduler-config-hard-rules.yaml")
+    assert extender_model(yaml.safe_load(shipped.read_text())) == KubeModel()
+    assert KubeModel().extender_filter is SHIPPED_EXTENDER_FILTER is False
+    assert extender_model(yaml.safe_load(hard.read_text())) == KubeModel(extender_filter=True)
+
+
+def test_hard_rules_hold_with_the_filter_verb_and_only_steer_without_it() -> None:
+    """db (talking to nobody, its peers talking to it) avoids zone b with requiredAvoidance. In the chain
+    there is room elsewhere, and both configurations keep it off zone b (without the filter verb the avoided
+    nodes score 0). On two nodes where only the avoided one has room, the filter verb leaves db unplaced and
+    the prioritize-only configuration places it there: it steers, it does not guarantee."""
+    raw = chain()
+    raw["workloads"][3] |= {"avoidZones": ["b"], "requiredAvoidance": True}
+    sc = parse_scenario(raw)
+    zone = {n.name: n.zone for n in sc.nodes}
+    for model in (KubeModel(extender_filter=True), KubeModel()):
+        out = simulate_deployed(sc, model)
+        db = [node for pod, node in out.assignment.items() if pod.startswith("db-")]
+        assert out.unplaced == 0 and len(db) == 2
+        assert all(zone[node] != "b" for node in db), (model, db)
+    tight = parse_scenario(
+        {
+            "nodes": [
+                {"name": "small", "zone": "a", "region": "r", "cpu": 1, "memory": 16},
+                {"name": "big", "zone": "b", "region": "r", "cpu": 4, "memory": 16},
+            ],
+            "workloads": [
+                {"name": "db", "replicas": 1, "cpu": 2, "memory": 1, "avoidZones": ["b"], "requiredAvoidance": True}
+            ],
+        }
+    )
+    assert simulate_deployed(tight, KubeModel(extender_filter=True)).unplaced == 1
+    assert simulate_deployed(tight, KubeModel()).assignment == {"db-0": "big"}

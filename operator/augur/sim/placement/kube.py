@@ -31,6 +31,7 @@ from augur.placement.constants import (
     MAX_NODE_SCORE,
     NONZERO_CPU,
     NONZERO_MEMORY,
+    SHIPPED_EXTENDER_FILTER,
     SHIPPED_EXTENDER_WEIGHT,
 )
 from augur.placement.table import NodeTable
@@ -46,6 +47,9 @@ class KubeModel:
     weights: MappingProxyType[str, int] = field(default_factory=lambda: DEFAULT_PLUGIN_WEIGHTS)
     extender_weight: int = SHIPPED_EXTENDER_WEIGHT
     """Each extender point adds ``score (0..10) x weight x 10`` to a node's total."""
+    extender_filter: bool = SHIPPED_EXTENDER_FILTER
+    """kube-scheduler calls the extender's filter verb (after its filter plugins) and keeps only the nodes it
+    passes; without it, every node that fits is scored, by :func:`~augur.placement.score_unfiltered`."""
 
 
 @dataclass

@@ -1,15 +1,17 @@
 """Placing a scenario's pods one by one, in creation order, the way a scheduler would:
 
 - :func:`simulate_deployed`: the shipped configuration. kube-scheduler's filter plugins (resource fit),
-  then Augur's filter (a filter extender runs after the filter plugins), then kube's default score
-  plugins plus Augur's integer ``0..10`` score x the extender's weight x 10, the highest total winning with
-  ties broken uniformly at random (seeded). Augur sees the pending-pod plan as the background planner
-  has it at that moment: the planner is updated (repaired incrementally) after every bind.
+  then, with ``KubeModel.extender_filter`` (the hard-rules configuration; not the shipped one), Augur's
+  filter (a filter extender runs after the filter plugins), then kube's default score plugins plus Augur's
+  integer ``0..10`` score (``score_unfiltered`` without the filter verb) x the extender's weight x 10, the
+  highest total winning with ties broken uniformly at random (seeded). Augur sees the pending-pod plan as
+  the background planner has it at that moment: the planner is updated (repaired incrementally) after
+  every bind.
 - :func:`simulate_default`: the same without the extender (kube's plugins alone).
 - :func:`simulate_augur_alone`: Augur's float total alone (no kube plugins), for diagnosis.
 
-Every pod decision uses the same ``filter_nodes``/``score_nodes`` as the extender. Arrays are in the node
-table's order (sorted by name), but tied nodes are put in a canonical order before the seeded draw
+Every pod decision uses the same ``filter_nodes``/``score_nodes``/``score_unfiltered`` as the extender. Arrays
+are in the node table's order (sorted by name), but tied nodes are put in a canonical order before the seeded draw
 (:meth:`_State.rank`: by what each node is and holds and by the distance structure, never by name), and the
 planner searches in its own canonical order, so results depend neither on the order in which the scenario
 lists its nodes nor on their names.
@@ -23,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from augur.constants import IntArray
-from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes
+from augur.placement import Occupancy, PodInfo, RuleBook, Snapshot, filter_nodes, score_nodes, score_unfiltered
 from augur.placement.canonical import colours
 from augur.placement.constants import EPS
 from augur.placement.plan import Planner
@@ -108,10 +110,11 @@ def _deployed(model: KubeModel) -> Chooser:
     def choose(
         state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, rng: np.random.Generator
     ) -> int | None:
-        cand = _augur_candidates(info, snap, fit)
+        cand = _augur_candidates(info, snap, fit) if model.extender_filter else fit
         if len(cand) == 0:
             return None
-        augur = score_nodes(info, snap, snap.table.names_of(cand), state.sc.scoring).scores
+        score = score_nodes if model.extender_filter else score_unfiltered
+        augur = score(info, snap, snap.table.names_of(cand), state.sc.scoring).scores
         kube = kube_total(plugin_scores(state.kube, info.cpu, info.memory, state.own[w], cand), model)
         return pick(cand, with_extender(kube, augur, model), rng, state.rank)
 

@@ -77,6 +77,7 @@ def simulate(
     report.update({name: outcome.report(sc, distances) for name, outcome in extra.items()})
     report["model"] = {
         "extender_weight": model.extender_weight,
+        "extender_filter": model.extender_filter,
         "plugin_weights": dict(model.weights),
         "seed": sc.seed,
         "plan": sc.scoring.plan.weight > 0,
