@@ -135,7 +135,10 @@ class Dependency(ApiModel):
     traffic_query: Annotated[str, StringConstraints(max_length=4096)] = ""
     """Optional PromQL measuring the traffic; when set it replaces ``traffic`` once data exists."""
     max_distance: Annotated[int, Field(ge=0, le=100)] | None = None
-    """Hard limit: never place a replica farther than this network distance (0..100) from the peer."""
+    """Hard limit: never place a replica farther than this network distance (0..100) from the nearest running
+    peer pod. Enforced when kube-scheduler calls the extender's filter verb (``filterVerb``); the shipped
+    configuration does not, and then nodes beyond it only score 0 (counted in
+    ``augur_extender_hard_rules_unfiltered_total``)."""
 
 
 class Placement(ApiModel):
@@ -157,7 +160,9 @@ class Placement(ApiModel):
     avoid_workloads: Annotated[list[Name], Field(max_length=32)] = []
     """Names of ``WorkloadProfile``s whose nodes get a penalty."""
     required_avoidance: bool = False
-    """Treat every ``avoid*`` list as a hard rule instead of a penalty."""
+    """Treat every ``avoid*`` list as a hard rule instead of a penalty. Enforced when kube-scheduler calls the
+    extender's filter verb (``filterVerb``); the shipped configuration does not, and then avoided nodes only
+    score 0 (counted in ``augur_extender_hard_rules_unfiltered_total``)."""
     spread_topology_key: Annotated[str, StringConstraints(max_length=253)] = ZONE_LABEL
     """Node label across whose values replicas are spread."""
 
