@@ -1,5 +1,8 @@
 """Which pods to move: one rebalancer run over a cluster snapshot (pure, deterministic).
 
+0. Hard rules first (:mod:`augur.migration.hardrules`): a movable pod on a node its workload's hard rules
+   fail (placed while kube-scheduler did not call the extender's filter verb) moves, reason ``HardRule``,
+   to the node the extender's scoring ranks first among those that pass the rules and have room.
 1. Readings: the node-load spread (busiest minus idlest schedulable node, CPU) is compared with the
    threshold; only after ``readings`` consecutive readings above it (hysteresis) do load moves start
    (reason ``Rebalance``). With forecasts, the same on the forecast loads gives ``Predictive`` moves
@@ -40,14 +43,14 @@ from datetime import UTC, datetime
 import numpy as np
 
 from augur.constants import FloatArray, IntArray
+from augur.migration import hardrules
 from augur.migration.limits import Budget, Readings
 from augur.migration.load import spread, spread_after, stddev, stddev_after
 from augur.migration.params import RebalanceParams
 from augur.migration.result import Proposal, Reason, RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot, PodState
 from augur.migration.working import Working
-from augur.placement.filter import filter_nodes
-from augur.placement.model import WorkloadRules
+from augur.placement.filter import filter_nodes, has_hard_rules
 from augur.placement.scoring import score_nodes
 
 EPS = 1e-9
@@ -82,6 +85,7 @@ def rebalance(
     if work.snap.in_flight:
         run.note(f"waiting for {work.snap.in_flight} move(s) in progress to finish")
         return RebalanceResult((), before, before, readings, (), tuple(run.notes))
+    run.hard_rules()
     if readings.above >= params.readings:
         run.balance("Rebalance")
     elif params.predictive and readings.forecast_above >= params.readings:
@@ -110,12 +114,6 @@ def rebalance(
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
-
-
-def _has_hard_rules(rules: WorkloadRules | None) -> bool:
-    return rules is not None and (
-        rules.required_avoidance or any(d.max_distance is not None for d in rules.dependencies)
-    )
 
 
 class _Run:
@@ -166,7 +164,7 @@ class _Run:
         (:attr:`Working.rank`: the first of equal-cost nodes is chosen by what it is, never by its name)."""
         work = self.work
         names = [work.names[i] for i in work.by_rank(np.flatnonzero(ok)).tolist()]
-        if not names or not _has_hard_rules(work.rulebook.get(pod.workload)):
+        if not names or not has_hard_rules(work.rulebook.get(pod.workload)):
             return names
         return list(filter_nodes(work.pod_info(pod), work.placement(without=pod), names).passed)
 
@@ -184,6 +182,29 @@ class _Run:
             return False
         load = self.work.load()[self.sched]
         return spread(load) > self.params.threshold + EPS and self._best_load_move(load, False, relax=True) is not None
+
+    # -- hard-rule moves --
+    def hard_rules(self) -> None:
+        work = self.work
+        for pod, why in hardrules.violations(work):
+            if "HardRule" not in self.triggered:
+                self.triggered.append("HardRule")
+            if exhausted := self.budget.exhausted():
+                self.note(exhausted)
+                return
+            if held := self.blocked(pod):
+                self.note(f"{pod.key} breaks its workload's hard rules ({why}) but cannot move: {held}")
+                continue
+            names = self.passing(pod, work.fits(pod) & self.targets_ok(pod) & self.node_budget())
+            if not names:
+                self.note(f"{pod.key} breaks its workload's hard rules ({why}); no node that passes has room")
+                continue
+            result = score_nodes(work.pod_info(pod), work.placement(without=pod), names)
+            target = result.best()
+            assert target is not None
+            source = work.names[work.at[pod.key]]
+            text = hardrules.explain(pod, source, why, target, float(result.total.max()), len(names))
+            self._apply(pod, work.pos[target], "HardRule", 0.0, text)  # made to restore a rule, not for a gain
 
     # -- load moves --
     def balance(self, reason: Reason) -> None:

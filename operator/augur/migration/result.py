@@ -7,7 +7,7 @@ from typing import Literal
 
 from augur.migration.limits import Readings
 
-Reason = Literal["Rebalance", "NetworkCost", "Predictive"]
+Reason = Literal["HardRule", "Rebalance", "NetworkCost", "Predictive"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ Counters and histograms (labels from fixed sets; anything else is counted as ``O
   the predicted gains of moves that succeeded, and of their positive measured gains (``NodeLoadStdDev``,
   ``NetworkCost``), added when the rebalancer fills in ``measuredGain`` (its own moves only).
 - ``augur_migration_duration_seconds``: first action to end of finished Migrations.
-- ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``Rebalance``,
+- ``augur_rebalance_proposals_total{reason,mode}``: moves the rebalancer proposed (``HardRule``, ``Rebalance``,
   ``NetworkCost``, ``Predictive``; ``DryRun``, ``Auto``), one ``Migration`` each.
 - ``augur_rebalance_run_seconds``: duration of one rebalancer run (cluster reads included).
 - ``augur_status_writes_total{result}``: profile status after a reconcile: ``Applied`` (server-side apply)
@@ -192,7 +192,7 @@ REBALANCE_PROPOSALS = Counter(
 REBALANCE_SECONDS = Histogram(
     "augur_rebalance_run_seconds", "Duration of one rebalancer run (reads included).", buckets=_LATENCY_BUCKETS
 )
-REBALANCE_REASONS = ("Rebalance", "NetworkCost", "Predictive")
+REBALANCE_REASONS = ("HardRule", "Rebalance", "NetworkCost", "Predictive")
 REBALANCE_MODES = ("DryRun", "Auto")
 
 _PER_PROFILE = (

@@ -19,7 +19,7 @@ from augur.api.meta import AGE_COLUMN, ApiModel, Conditions, Duration, Kind, Nam
 
 Phase = Literal["Pending", "Reserving", "Evicting", "Rescheduling", "Succeeded", "Failed", "RolledBack"]
 TERMINAL_PHASES: tuple[str, ...] = ("Succeeded", "Failed", "RolledBack")
-MoveReason = Literal["Manual", "Rebalance", "NetworkCost", "Predictive", "Drain"]
+MoveReason = Literal["Manual", "HardRule", "Rebalance", "NetworkCost", "Predictive", "Drain"]
 Mode = Literal["ReservationFirst", "EvictDirectly"]
 GainKind = Literal["NodeLoadStdDev", "NetworkCost"]
 NodeName = Annotated[str, StringConstraints(max_length=253)]
@@ -64,8 +64,9 @@ class MigrationSpec(ApiModel):
     pod_name: Name
     """Pod to move, in the Migration's namespace."""
     reason: MoveReason = "Manual"
-    """Why the pod moves: ``Manual`` (a person), ``Rebalance`` (node load), ``NetworkCost`` (distance to
-    chatty peers), ``Predictive`` (a forecast says the node will be hot), ``Drain``."""
+    """Why the pod moves: ``Manual`` (a person), ``HardRule`` (it runs on a node its workload's hard placement
+    rules exclude), ``Rebalance`` (node load), ``NetworkCost`` (distance to chatty peers), ``Predictive`` (a
+    forecast says the node will be hot), ``Drain``."""
     target_node: NodeName = ""
     """Destination node. The replacement is pinned to it (required node affinity on ``metadata.name``);
     empty lets kube-scheduler (and Augur's extender, when configured) choose any node but the current one.

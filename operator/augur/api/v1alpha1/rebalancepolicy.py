@@ -16,7 +16,7 @@ from augur.api.meta import AGE_COLUMN, ApiModel, Conditions, Duration, Kind, Pri
 
 RebalanceMode = Literal["Off", "DryRun", "Auto"]
 LoadSource = Literal["Auto", "Requests", "Prometheus"]
-MoveReason = Literal["Rebalance", "NetworkCost", "Predictive"]
+MoveReason = Literal["HardRule", "Rebalance", "NetworkCost", "Predictive"]
 
 DEFAULT_NODE_QUERY = 'sum by (node) (rate(container_cpu_usage_seconds_total{container!=""}[2m]))'
 DEFAULT_POD_QUERY = 'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[2m]))'
@@ -129,7 +129,8 @@ class PlannedMove(ApiModel):
     """Why."""
     predicted_gain: float
     """Reduction of the node-load standard deviation (percentage points) for ``Rebalance``/``Predictive``,
-    of the network cost for ``NetworkCost``."""
+    of the network cost for ``NetworkCost``; 0 for ``HardRule`` (a move that restores a workload's hard
+    placement rule, made for no gain)."""
     migration: Annotated[str, StringConstraints(max_length=253)] = ""
     """Name of the ``Migration`` created for it."""
 
