@@ -13,6 +13,9 @@ session's operator runs the rebalancer and the Migration executor.
   left Pending; no pod is evicted or moved; the plans stop at the rate limits and cool-down; mode ``Off``
   says so in status.
 - Network (dry run): chatty services in two regions → ``NetworkCost`` plans towards the peer's region.
+- Hard rules (dry run): pods scheduled into a zone their profile avoids with ``requiredAvoidance`` (this
+  cluster's kube-scheduler has no extender, as when the filter verb is not configured) → ``HardRule`` plans to
+  nodes outside that zone, with no expected gain; nothing moves.
 - Measured load (dry run): requests are even, but CPU use read from the real Prometheus (scraping a
   loopback exporter) is skewed → plans off the busy node; ``LoadMeasured=True``.
 """
@@ -235,6 +238,29 @@ def test_network_plans_move_towards_the_peers_region(operator: Any, crds: LocalC
     status = get_json(crds, "rebalancepolicy", "default")["status"]
     assert status["networkCost"] > 0
     assert condition({"status": status}, "Balanced")["status"] == "True"  # type: ignore[index]
+    assert pods(crds, pool.ns) == before
+
+
+def test_hard_rule_plans_move_pods_out_of_an_avoided_zone(operator: Any, crds: LocalCluster, pool: Pool) -> None:
+    west, east = pool.nodes[2:], pool.nodes[:2]
+    zone_c = f"{pool.ns}-c"
+    apply(
+        crds,
+        profile(pool, "web", "").rstrip() + f"\n  placement: {{avoidZones: [{zone_c}], requiredAvoidance: true}}\n",
+    )
+    cordon(crds, west, False)
+    apply(crds, deployment(pool, "web", 2, "100m"))
+    before = started(crds, pool.ns, 2)
+    assert {node for _, node in before.values()} <= set(west)  # placed in the avoided zone
+    cordon(crds, east, False)
+    apply(crds, policy(pool, "DryRun"))
+
+    wait_until(lambda: len(migrations(crds, pool.ns)) >= 2, 60, "a HardRule plan per pod")
+    plans = [m["spec"] for m in migrations(crds, pool.ns)]
+    assert {p["reason"] for p in plans} == {"HardRule"}, plans
+    assert {p["podName"] for p in plans} == set(before)
+    assert all(p["targetNode"] in east and p["approved"] is False and "expectedGain" not in p for p in plans)
+    assert all(zone_c in p["explanation"] and "requiredAvoidance" in p["explanation"] for p in plans)
     assert pods(crds, pool.ns) == before
 
 

@@ -305,8 +305,10 @@ def build_snapshot(
 
 
 def migration_body(p: Proposal, approved: bool) -> dict[str, Any]:
-    """The ``Migration`` for one proposal (ReservationFirst to the chosen node)."""
+    """The ``Migration`` for one proposal (ReservationFirst to the chosen node); ``expectedGain`` except for
+    ``HardRule`` moves, which are made to restore a rule."""
     gain_kind = "NetworkCost" if p.reason == "NetworkCost" else "NodeLoadStdDev"
+    gain = {"expectedGain": {"kind": gain_kind, "value": round(max(p.gain, 0.0), 6)}}
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "Migration",
@@ -322,7 +324,7 @@ def migration_body(p: Proposal, approved: bool) -> dict[str, Any]:
             "targetNode": p.target,
             "mode": "ReservationFirst",
             "approved": approved,
-            "expectedGain": {"kind": gain_kind, "value": round(max(p.gain, 0.0), 6)},
+            **(gain if p.reason != "HardRule" else {}),  # a hard-rule move restores a rule: no gain predicted
             "explanation": p.explanation[:4096],
         },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,6 +168,9 @@ def test_migration_body_validates_against_the_api() -> None:
     assert (spec.pod_name, spec.target_node, spec.approved, spec.reason) == ("web-1", "n2", False, "Rebalance")
     assert spec.expected_gain is not None and spec.expected_gain.kind == "NodeLoadStdDev"
     assert body["metadata"]["labels"] == {"augur.dev/created-by": "rebalancer"}
+    hard = migration_body(replace(p, reason="HardRule", gain=0.0), approved=True)
+    spec = MigrationSpec.model_validate(hard["spec"])
+    assert spec.reason == "HardRule" and spec.expected_gain is None  # made to restore a rule, not for a gain
 
 
 def _profile(status: dict[str, Any]) -> dict[str, Any]:
