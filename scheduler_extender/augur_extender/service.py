@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
@@ -31,6 +32,9 @@ from augur_extender.view import ClusterCache, ClusterView
 from augur_extender.wire import ExtenderArgs
 
 log = logging.getLogger(__name__)
+
+FILTERED_MEMORY = 16
+"""Filter calls remembered to tell whether a prioritized pod was filtered just before."""
 
 
 Outcome = Literal["scored", "neutral", "error"]
@@ -73,9 +77,10 @@ class Scheduler:
         self._last_pod: tuple[tuple[str, str], PodFacts] | None = None
         """The last request pod's facts by (uid, resourceVersion): kube-scheduler sends the same pod to
         filter and then to prioritize."""
-        self._last_filtered: tuple[str, str, str] | None = None
-        """The pod of the last filter call: kube-scheduler filters a pod right before it prioritizes it (one
-        scheduling cycle at a time), so a prioritize for another pod means the filter verb was not called."""
+        self._filtered: deque[tuple[str, str, str]] = deque(maxlen=FILTERED_MEMORY)
+        """The pods of the latest filter calls: kube-scheduler filters a pod right before it prioritizes it (one
+        scheduling cycle at a time), so a prioritize for a pod not among them means the filter verb was not
+        called (several schedulers sharing the extender interleave their cycles, hence more than one)."""
         self.on_unfiltered: Callable[[str], None] | None = None
         """Called with the workload when a pod whose workload has hard rules is prioritized without a filter
         call before it (metrics); the pod is then scored by :func:`~augur.placement.score_unfiltered`."""
@@ -111,7 +116,7 @@ class Scheduler:
         """The filter reply and how it was reached (``neutral``: no profile, every node passes)."""
         try:
             facts = self.facts(args.pod)
-            self._last_filtered = _pod_key(facts)
+            self._filtered.append(_pod_key(facts))
             r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"
@@ -142,7 +147,7 @@ class Scheduler:
             r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return render_neutral(names), "neutral", None
-            if _pod_key(facts) != self._last_filtered and has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
+            if _pod_key(facts) not in self._filtered and has_hard_rules(r.snapshot.rulebook.get(r.pod.workload)):
                 self._unfiltered(r.pod.workload)
                 result = score_unfiltered(r.pod, r.snapshot, names, self.config)
             else:

@@ -192,3 +192,8 @@ def test_prioritize_without_a_filter_call_scores_failing_nodes_zero_and_counts_i
     assert _unfiltered_count(client, "shop/api") == 0.0
     client.post("/prioritize", json=cache_args(pod("web-1", "web")))  # the filter call was for web-0
     assert _unfiltered_count(client, "shop/web") == 2.0
+    # two schedulers sharing the extender interleave their cycles: still filtered
+    client.post("/filter", json=cache_args(pod("web-1", "web")))
+    client.post("/filter", json=cache_args(pod("web-2", "web")))
+    client.post("/prioritize", json=cache_args(pod("web-1", "web")))
+    assert _unfiltered_count(client, "shop/web") == 2.0
