@@ -77,11 +77,6 @@ def extender_model(config: Any) -> KubeModel:
     raise ValueError("no extender with a prioritizeVerb")
 
 
-def extender_weight(config: Any) -> int:
-    """The ``weight`` of the (first) extender with a ``prioritizeVerb`` in a KubeSchedulerConfiguration."""
-    return extender_model(config).extender_weight
-
-
 def _simulate(args: argparse.Namespace) -> int:
     try:
         raw = _load(args.scenario)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from augur.cli.main import main
-from augur.cli.placement import extender_model, extender_weight
+from augur.cli.placement import extender_model
 from augur.placement import NodeInfo
 from augur.placement.constants import SHIPPED_EXTENDER_FILTER, SHIPPED_EXTENDER_WEIGHT
 from augur.placement.table import NodeTable
@@ -100,7 +100,7 @@ def test_kube_plugin_scores_by_hand() -> None:
 
 
 def test_shipped_scheduler_config_weight_is_the_simulated_one() -> None:
-    assert extender_weight(yaml.safe_load(SHIPPED.read_text())) == SHIPPED_EXTENDER_WEIGHT
+    assert extender_model(yaml.safe_load(SHIPPED.read_text())).extender_weight == SHIPPED_EXTENDER_WEIGHT
     assert KubeModel().extender_weight == SHIPPED_EXTENDER_WEIGHT
 
 
