@@ -9,6 +9,8 @@ moves it (reason ``HardRule``) to a node that passes, judged by the same ``filte
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from augur.migration.snapshot import PodState
 from augur.migration.working import Working
 from augur.placement.filter import filter_nodes, has_hard_rules
@@ -22,15 +24,15 @@ def explain(pod: PodState, source: str, why: str, target: str, score: float, opt
     )
 
 
-def violations(work: Working) -> list[tuple[PodState, str]]:
+def violations(work: Working) -> Iterator[tuple[PodState, str]]:
     """Every pod on a node its workload's hard rules fail, with the reasons, in the working set's pod order.
-    A pod is judged against the cluster without itself (its own replicas elsewhere still count)."""
-    out: list[tuple[PodState, str]] = []
+    A pod is judged when it is reached, against the working set as it is then (moves made for earlier pods
+    included: a pod whose avoided peer has just left is no longer in breach) and without itself (its own
+    replicas elsewhere still count)."""
     for pod in work.pods:
         if not has_hard_rules(work.rulebook.get(pod.workload)):
             continue
         node = work.names[work.at[pod.key]]
         failed = filter_nodes(work.pod_info(pod), work.placement(without=pod), [node]).failed
         if node in failed:
-            out.append((pod, failed[node]))
-    return out
+            yield pod, failed[node]

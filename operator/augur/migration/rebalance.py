@@ -192,17 +192,18 @@ class _Run:
             if exhausted := self.budget.exhausted():
                 self.note(exhausted)
                 return
-            if held := self.blocked(pod):
+            source = work.names[work.at[pod.key]]
+            held = self.blocked(pod) or ("" if self.budget.node_ok(source) else f"{source} reached maxMovesPerNode")
+            if held:
                 self.note(f"{pod.key} breaks its workload's hard rules ({why}) but cannot move: {held}")
                 continue
-            names = self.passing(pod, work.fits(pod) & self.targets_ok(pod) & self.node_budget())
+            names = self.passing(pod, work.fits(pod) & self.targets_ok(pod))
             if not names:
                 self.note(f"{pod.key} breaks its workload's hard rules ({why}); no node that passes has room")
                 continue
             result = score_nodes(work.pod_info(pod), work.placement(without=pod), names)
             target = result.best()
             assert target is not None
-            source = work.names[work.at[pod.key]]
             text = hardrules.explain(pod, source, why, target, float(result.total.max()), len(names))
             self._apply(pod, work.pos[target], "HardRule", 0.0, text)  # made to restore a rule, not for a gain
 

@@ -45,7 +45,7 @@ def test_a_pod_on_an_excluded_node_moves_to_a_passing_one_first() -> None:
 
 def test_soft_rules_and_unmovable_pods_are_left_alone() -> None:
     soft = replace(cluster(), rules=(replace(WEB, required_avoidance=False),))
-    assert violations(Working(soft.canonical())) == []
+    assert list(violations(Working(soft.canonical()))) == []
     assert rebalance(soft, ONE_READING, now=NOW).proposals == ()
     pinned = cluster()
     pinned = replace(
@@ -78,3 +78,28 @@ def test_max_distance_counts_as_a_hard_rule() -> None:
     )
     result = rebalance(ClusterSnapshot(nodes=nodes, pods=pods, rules=rules), RebalanceParams(readings=99), now=NOW)
     assert moves(result) == [("web-0", "b", "a", "HardRule")]
+
+
+def test_a_pod_is_judged_after_the_moves_made_before_it() -> None:
+    """a and b each avoid the other's workload with requiredAvoidance and share node n1: moving the first
+    (a-0) ends both breaches, so b-0 stays (one eviction, not two), though n3 would pass its rules."""
+    rules = (
+        WorkloadRules("ns/a", avoid_workloads=frozenset({"ns/b"}), required_avoidance=True),
+        WorkloadRules("ns/b", avoid_workloads=frozenset({"ns/a"}), required_avoidance=True),
+    )
+    nodes = (node("n1", cpu=100), node("n2", cpu=100), node("n3", cpu=100))
+    pods = (
+        pod("a-0", "n1", owner="ns/Deployment/a", workload="ns/a"),
+        pod("b-0", "n1", owner="ns/Deployment/b", workload="ns/b"),
+    )
+    snap = ClusterSnapshot(nodes=nodes, pods=pods, rules=rules)
+    assert [p.name for p, _ in violations(Working(snap.canonical()))] == ["a-0", "b-0"]  # both, judged alone
+    result = rebalance(snap, RebalanceParams(readings=99), now=NOW)
+    assert [(p, src, r) for p, src, _, r in moves(result)] == [("a-0", "n1", "HardRule")]
+    assert not any("b-0" in n for n in result.notes)
+
+
+def test_the_source_node_limit_holds_hard_rule_moves_too() -> None:
+    result = rebalance(cluster(), replace(RebalanceParams(readings=99), max_per_node=0), now=NOW)
+    assert result.proposals == ()
+    assert any("web-1 breaks its workload's hard rules" in n and "maxMovesPerNode" in n for n in result.notes)
