@@ -125,6 +125,7 @@ def test_cli_seed_orders_and_scheduler_config(tmp_path: Path, capsys: pytest.Cap
     assert main([*args, "--shuffle-nodes", "2", "--scheduler-config", str(config)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model"]["extender_weight"] == 7 and report["model"]["seed"] == 3
+    assert report["model"]["extender_filter"] is False  # no filterVerb in this configuration
     assert len(report["orders"]) == 2
     assert set(report) >= {"augur", "augur_alone", "default", "best"}
     config.write_text("extenders: [{prioritizeVerb: p, weight: 0}]\n")
