@@ -434,7 +434,7 @@ def main() -> int:
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
         cluster.kubectl("apply", "-f", str(REPO / "deploy" / "rbac.yaml"))
         cluster.kubectl("apply", "-f", "-", stdin=BENCH_CRD)
-        cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "benchtargets.bench.augur.dev")
+        cluster.wait_established("crd", "benchtargets.bench.augur.dev")
         result["backfill_seconds"] = round(backfill_history(cluster, levels, phases, args.history_hours), 1)
         server, address = start_exporter(levels, phases)
         prometheus.add_target(cluster.prometheus_dir, "bench", address)

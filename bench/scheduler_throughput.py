@@ -330,7 +330,7 @@ def main() -> int:
         for k in range(0, len(nodes), 100):  # in chunks: one apply of 1,000 nodes can exceed kubectl's 5 minutes
             cluster.add_nodes(nodes[k : k + 100], timeout=900)  # slow to turn Ready on a loaded machine
         cluster.kubectl("apply", "-f", str(REPO / "crds"))
-        cluster.kubectl("wait", "--for=condition=Established", "crd", "-l", "app.kubernetes.io/part-of=augur")
+        cluster.wait_established("crd", "-l", "app.kubernetes.io/part-of=augur")
         modes = extender_modes(args, cluster, example_entry("kube-scheduler-config", args.weight))
         config.load_kube_config(str(cluster.kubeconfig))
         api = client.CoreV1Api(client.ApiClient())

@@ -43,9 +43,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 def crds(cluster: LocalCluster) -> LocalCluster:
     """The CRD files that ship in crds/, applied with kubectl."""
     cluster.kubectl("apply", "-f", str(REPO / "crds"))
-    cluster.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", "crd", "-l", "app.kubernetes.io/part-of=augur"
-    )
+    cluster.wait_established("crd", "-l", "app.kubernetes.io/part-of=augur")
     return cluster
 
 
@@ -217,7 +215,7 @@ def install_crd(cluster: LocalCluster, group: str, kind: str, version: str, scal
         },
     }
     apply(cluster, json.dumps(crd))
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{plural}.{group}")
+    cluster.wait_established(f"crd/{plural}.{group}")
 
 
 def create_worker(cluster: LocalCluster, namespace: str, name: str, replicas: int, selector: str) -> None:

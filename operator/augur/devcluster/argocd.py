@@ -100,14 +100,7 @@ def install(cluster: LocalCluster, argocd_bin: Path) -> None:
     crds = argocd_bin.parent / "crds"
     cluster.kubectl("apply", "--server-side", "-f", str(crds))
     names = ("crd/applications.argoproj.io", "crd/appprojects.argoproj.io")
-    # kubectl wait fails at once while a new CRD has no status.conditions yet: ask again until Established
-    wait_until(
-        lambda: (
-            cluster.kubectl("wait", "--for=condition=Established", "--timeout=10s", *names, check=False).returncode == 0
-        ),
-        60,
-        "Argo CD's CRDs Established",
-    )
+    cluster.wait_established(*names)
     cluster.kubectl("create", "namespace", ARGOCD_NAMESPACE, check=False)
     cluster.kubectl("apply", "-f", "-", stdin="\n---\n".join(json.dumps(o) for o in _settings()))
 

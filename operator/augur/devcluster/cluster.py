@@ -292,6 +292,22 @@ class LocalCluster:
             raise RuntimeError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
         return result
 
+    def wait_established(self, *crds: str, timeout: float = 60.0) -> None:
+        """Wait until CRDs (``crd/NAME`` arguments, or ``crd -l SELECTOR``) are Established. ``kubectl wait``
+        fails at once while a new CRD has no ``status.conditions`` yet, so it is asked again until it succeeds;
+        on timeout the error carries kubectl's last answer."""
+        last: list[str] = []
+
+        def established() -> bool:
+            done = self.kubectl("wait", "--for=condition=Established", "--timeout=10s", *crds, check=False)
+            last[:] = [done.stderr.strip()]
+            return done.returncode == 0
+
+        try:
+            wait_until(established, timeout, f"{' '.join(crds)} Established")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: {last[0] if last else ''}") from exc
+
     def add_nodes(self, nodes: Sequence[NodeSpec], timeout: float = 180) -> None:
         """Create fake nodes and wait until they are Ready with their not-ready taint lifted."""
         if not nodes:

@@ -41,7 +41,7 @@ def apply_crds(cluster: LocalCluster) -> None:
         "apply", "--server-side", "--field-manager=augur", "-f", "-", stdin="\n---\n".join(render_all(KINDS).values())
     )
     for kind in KINDS:
-        cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{kind.info.crd_name}")
+        cluster.wait_established(f"crd/{kind.info.crd_name}")
 
 
 def start_operator(cluster: LocalCluster, resync_seconds: float = 5.0) -> tuple[str, ManagedProcess]:

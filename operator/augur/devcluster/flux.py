@@ -164,7 +164,7 @@ def start_flux(cluster: LocalCluster, flux_bin: Path, storage: Path) -> Flux:
     crds = flux_bin.parent / "crds"
     cluster.kubectl("apply", "--server-side", "-f", str(crds))
     names = [f"{p.stem.split('_')[1]}.{p.stem.split('_')[0]}" for p in sorted(crds.glob("*.yaml"))]
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in names))
+    cluster.wait_established(*(f"crd/{n}" for n in names))
     cluster.kubectl("create", "namespace", FLUX_NAMESPACE, check=False)
     storage.mkdir(parents=True, exist_ok=True)
     procs = []

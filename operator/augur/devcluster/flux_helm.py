@@ -68,7 +68,7 @@ def start_helm_controller(cluster: LocalCluster, hc_bin: Path) -> ManagedProcess
     on 127.0.0.1) and wait until it is ready. Flux's source-controller must already run."""
     crds = hc_bin.parent / "crds"
     cluster.kubectl("apply", "--server-side", "-f", str(crds))
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/helmreleases.helm.toolkit.fluxcd.io")
+    cluster.wait_established("crd/helmreleases.helm.toolkit.fluxcd.io")
     health, metrics = free_ports(2)
     argv = [
         str(hc_bin / "helm-controller"),
