@@ -41,9 +41,25 @@ def quantity(value: Any) -> float:
     """A resource quantity (``"500m"``, ``"2Gi"``, ``4``) as a float; ``ValueError`` when malformed."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    m = _QUANTITY.match(str(value).strip())
+    text = str(value)
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = _parse(text)
+        if len(_PARSED) < PARSED_MEMORY:
+            _PARSED[text] = parsed
+    return parsed
+
+
+PARSED_MEMORY = 4096
+"""Distinct quantity strings remembered: a cluster's pods repeat a few sizes (the extender reads every pod
+event, so each parse saved is on the scheduler's cores); past this many, new strings are parsed each time."""
+_PARSED: dict[str, float] = {}
+
+
+def _parse(text: str) -> float:
+    m = _QUANTITY.match(text.strip())
     if not m or m.group(2) not in _SUFFIX:
-        raise ValueError(f"bad quantity {value!r}")
+        raise ValueError(f"bad quantity {text!r}")
     return float(m.group(1)) * _SUFFIX[m.group(2)]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,14 +20,15 @@ from augur.placement.config import Normalization, ScoringConfig
 from augur.placement.constants import EPS, MAX_PRIORITY, NEUTRAL_SCORE
 from augur.placement.context import ScoringContext, Snapshot
 from augur.placement.model import PodInfo
+from augur.placement.table import NodeTable
 
 DEFAULT_CONFIG = ScoringConfig()
 
 
 @dataclass(frozen=True, eq=False)
 class ScoreResult:
-    nodes: tuple[str, ...]
-    """Known candidates, in request order."""
+    table: NodeTable = field(repr=False)
+    """The node table :attr:`cand` indexes."""
     total: FloatArray
     """Weighted mean of the components, 0..100."""
     components: dict[str, FloatArray]
@@ -37,6 +39,12 @@ class ScoreResult:
     """Candidates the snapshot does not know; they get :data:`NEUTRAL_SCORE`."""
     cand: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Positions of :attr:`nodes` in the snapshot's node table."""
+
+    @cached_property
+    def nodes(self) -> tuple[str, ...]:
+        """Known candidates, in request order (named on first use: the extender's reply needs only
+        :attr:`cand`)."""
+        return self.table.names_of(self.cand)
 
     def host_priorities(self) -> list[tuple[str, int]]:
         known = list(zip(self.nodes, self.scores.tolist(), strict=True))
@@ -103,7 +111,7 @@ def score_nodes(
     ctx = ScoringContext(pod, snapshot.rulebook.get(pod.workload), snapshot, cand)
     total, components = score_candidates(ctx, config)
     return ScoreResult(
-        nodes=table.names_of(cand),
+        table=table,
         total=total,
         components=components,
         weights={c.name: config.args(c.name).weight for c in COMPONENTS},

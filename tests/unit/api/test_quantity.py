@@ -52,3 +52,14 @@ def test_formatting_rounds_up_to_whole_units() -> None:
     assert (format_cpu(0.25), format_cpu(0.2501), format_cpu(2)) == ("250m", "251m", "2000m")
     assert (format_memory(0.5), format_memory(1e-9)) == ("524288Ki", "1Ki")
     assert quantity(format_memory(0.3)) / GIB == pytest.approx(0.3, abs=1e-6)
+
+
+def test_a_quantity_read_again_comes_from_memory_and_a_malformed_one_is_never_kept() -> None:
+    from augur.api import quantity as module
+
+    assert quantity("777m") == pytest.approx(0.777)
+    assert module._PARSED["777m"] == pytest.approx(0.777)
+    assert quantity("777m") == pytest.approx(0.777)
+    with pytest.raises(ValueError, match="bad quantity"):
+        quantity("7 apples")
+    assert "7 apples" not in module._PARSED

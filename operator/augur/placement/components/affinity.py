@@ -48,7 +48,14 @@ def member(ctx: ScoringContext, values: frozenset[str], attr: str) -> FloatArray
 
 def score(ctx: ScoringContext, args: AffinityArgs) -> FloatArray:
     rules = ctx.rules
-    if rules is None:
+    if rules is None or not (
+        rules.prefer_zones
+        or rules.prefer_regions
+        or rules.avoid_zones
+        or rules.avoid_regions
+        or rules.avoid_nodes
+        or rules.avoid_workloads
+    ):
         return ctx.constant(NEUTRAL)
     prefer = member(ctx, rules.prefer_zones, "zone") + member(ctx, rules.prefer_regions, "region")
     avoid = (

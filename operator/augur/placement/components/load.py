@@ -15,6 +15,7 @@ from augur.api.validation import FieldError
 from augur.constants import FloatArray
 from augur.placement.args import check_range
 from augur.placement.context import ScoringContext
+from augur.placement.table import NodeTable
 
 NAME = "load"
 
@@ -36,26 +37,52 @@ class LoadArgs:
         return errors
 
 
-def _shares(requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray) -> FloatArray:
+def _shares(requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray, finite: bool) -> FloatArray:
     share: FloatArray = np.clip((requested + extra) * inverse, 0.0, 1.0)
-    if not np.isfinite(inverse).all():  # nothing allocatable: full
+    if not finite:  # nothing allocatable on some node: full
         share[allocatable <= 0] = 1.0
     return share
 
 
+@dataclass(frozen=True, eq=False)
+class _Static:
+    """What the component reads from a node table's fixed columns, once per table (``memo``)."""
+
+    inverse_cpu: FloatArray
+    inverse_memory: FloatArray
+    cpu_finite: bool
+    memory_finite: bool
+    utilization_known: bool
+    """Some node has a measured utilization."""
+
+
+def _static(t: NodeTable) -> _Static:
+    hit: _Static | None = t.memo.get("load.static")
+    if hit is None:
+        with np.errstate(divide="ignore"):
+            inv_cpu, inv_mem = 1.0 / np.maximum(t.cpu, 0.0), 1.0 / np.maximum(t.memory, 0.0)
+        hit = t.memo["load.static"] = _Static(
+            inv_cpu,
+            inv_mem,
+            bool(np.isfinite(inv_cpu).all()),
+            bool(np.isfinite(inv_mem).all()),
+            bool((~np.isnan(t.utilization)).any()),
+        )
+    return hit
+
+
 def score(ctx: ScoringContext, args: LoadArgs) -> FloatArray:
     t, c = ctx.table, ctx.cand
-    inv = t.memo.get("load.inverse")
-    if inv is None:
-        with np.errstate(divide="ignore"):
-            inv = t.memo["load.inverse"] = (1.0 / np.maximum(t.cpu, 0.0), 1.0 / np.maximum(t.memory, 0.0))
-    cpu = _shares(t.cpu_requested[c], ctx.pod.cpu, t.cpu[c], inv[0][c])
-    mem = _shares(t.memory_requested[c], ctx.pod.memory, t.memory[c], inv[1][c])
+    s = _static(t)
+    cpu = _shares(t.cpu_requested[c], ctx.pod.cpu, t.cpu[c], s.inverse_cpu[c], s.cpu_finite)
+    mem = _shares(t.memory_requested[c], ctx.pod.memory, t.memory[c], s.inverse_memory[c], s.memory_finite)
     mix = (args.cpu_weight * cpu + args.memory_weight * mem) / (args.cpu_weight + args.memory_weight)
     requested = 100.0 * (1.0 - mix)
+    if not s.utilization_known or args.utilization_weight == 0:
+        return requested
     util = t.utilization[c]
     known = ~np.isnan(util)
-    if not known.any() or args.utilization_weight == 0:
+    if not known.any():
         return requested
     actual = 100.0 * (1.0 - np.clip(util, 0.0, 1.0))
     u = args.utilization_weight
