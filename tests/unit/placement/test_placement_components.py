@@ -50,6 +50,17 @@ def test_load_blends_measured_utilization_where_known(nodes: list[NodeInfo]) -> 
     assert raw_scores(res.components, "load") == [100.0, pytest.approx(55.0)]
 
 
+def test_load_counts_a_node_with_nothing_allocatable_as_full_and_reads_the_table_once(nodes: list[NodeInfo]) -> None:
+    nodes[0] = NodeInfo("a1", "a", "east", cpu=0, memory=0)
+    snap = Snapshot.build(nodes)
+    first = score_nodes(PodInfo("p", cpu=1, memory=1), snap, ["a1", "a2"], only("load"))
+    assert raw_scores(first.components, "load")[0] == 0.0 and raw_scores(first.components, "load")[1] > 0
+    again = replace(snap, table=snap.table.with_requested(snap.table.cpu_requested + 1, snap.table.memory_requested))
+    second = score_nodes(PodInfo("p", cpu=1, memory=1), again, ["a1", "a2"], only("load"))
+    assert raw_scores(second.components, "load")[0] == 0.0
+    assert raw_scores(second.components, "load")[1] < raw_scores(first.components, "load")[1]  # the new requests count
+
+
 def _chatty(extra: WorkloadRules | None = None) -> list[WorkloadRules]:
     rules = [
         WorkloadRules("web", dependencies=(DependencyRule("api", 100.0),)),
