@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,9 @@ class KubeWatchCache(MemoryCache):
         every pod event (several per pod scheduled) took a quarter of the watch thread's time, on the cores
         kube-scheduler shares. An ``ERROR`` event (410 Gone: the version is too old) raises, and the caller
         lists again."""
-        from kubernetes.watch.watch import iter_resp_lines
+        from kubernetes.watch import watch as kube_watch
 
+        iter_resp_lines: Callable[[Any], Iterator[str]] = kube_watch.iter_resp_lines  # the package is untyped
         resp = lister(
             watch=True, resource_version=version, timeout_seconds=WATCH_TIMEOUT_SECONDS, _preload_content=False
         )
@@ -117,7 +118,8 @@ class KubeWatchCache(MemoryCache):
         """Apply one parsed watch event; returns the resourceVersion to resume from."""
         if not isinstance(event, dict):
             return version
-        obj = event.get("object") if isinstance(event.get("object"), dict) else {}
+        raw = event.get("object")
+        obj: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if event.get("type") == "ERROR":
             raise RuntimeError(f"watch error: {obj.get('message', obj)}")  # 410 Gone → relist
         if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):

@@ -37,7 +37,9 @@ class LoadArgs:
         return errors
 
 
-def _shares(requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray, finite: bool) -> FloatArray:
+def _shares(
+    requested: FloatArray, extra: float, allocatable: FloatArray, inverse: FloatArray, finite: bool
+) -> FloatArray:
     share: FloatArray = np.clip((requested + extra) * inverse, 0.0, 1.0)
     if not finite:  # nothing allocatable on some node: full
         share[allocatable <= 0] = 1.0
