@@ -43,7 +43,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from augur.constants import FloatArray, IntArray
-from augur.migration import hardrules
+from augur.migration import explain, hardrules
+from augur.migration.explain import pct
 from augur.migration.limits import Budget, Readings
 from augur.migration.load import spread, spread_after, stddev, stddev_after
 from augur.migration.params import RebalanceParams
@@ -91,10 +92,10 @@ def rebalance(
     elif params.predictive and readings.forecast_above >= params.readings:
         run.balance("Predictive")
     elif before.spread > thr + EPS:
-        run.note(f"spread {_pct(before.spread)} above the threshold for {readings.above} of {params.readings} readings")
+        run.note(f"spread {pct(before.spread)} above the threshold for {readings.above} of {params.readings} readings")
     elif forecast_hot:
         run.note(
-            f"forecast spread {_pct(before.forecast_spread or 0)} above the threshold for "
+            f"forecast spread {pct(before.forecast_spread or 0)} above the threshold for "
             f"{readings.forecast_above} of {params.readings} readings"
         )
     if work.network.keys and params.network_gain < 1:
@@ -110,10 +111,6 @@ def rebalance(
         tuple(run.triggered),
         tuple(dict.fromkeys(run.notes + sorted(run.held))),
     )
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 class _Run:
@@ -264,7 +261,8 @@ class _Run:
             gain = sd0 - float(sd[b])
             value = gain / self.disruption(pod)
             if gain > EPS and (best is None or value > best[0] + EPS):
-                text = self._explain_load(pod, load, a, b, db, sd0, float(sd[b]), score, options, forecast)
+                move = explain.LoadMove(pod, load, a, b, db, sd0, float(sd[b]), score, options, forecast)
+                text = explain.load_move(self.work, self.params, self.readings, self.sched, move)
                 best = (value, pod, int(self.sched[b]), text, gain)
         return None if best is None else (best[1], best[2], best[3], best[4])
 
@@ -292,45 +290,6 @@ class _Run:
         target = result.best()
         assert target is not None
         return self.sub[work.pos[target]], float(result.total.max()), len(names)
-
-    def _explain_load(
-        self,
-        pod: PodState,
-        load: FloatArray,
-        a: int,
-        b: int,
-        db: FloatArray,
-        sd0: float,
-        sd1: float,
-        score: float,
-        options: int,
-        forecast: bool,
-    ) -> str:
-        work, params = self.work, self.params
-        names = [work.names[i] for i in self.sched.tolist()]
-        idle = int(np.argmin(load))
-        what = "used" if work.snap.measured and not forecast else "requested"
-        if forecast:
-            head = (
-                f"Forecasts expect a node load spread of {_pct(spread(load))} within {params.lead_time:g}s "
-                f"(busiest {names[int(np.argmax(load))]} {_pct(float(load.max()))}, idlest {names[idle]} "
-                f"{_pct(float(load[idle]))}), above the {_pct(params.threshold)} threshold for "
-                f"{self.readings.forecast_above} readings"
-            )
-            what = "expected"
-        else:
-            head = (
-                f"Node load spread {_pct(spread(load))} (busiest {names[int(np.argmax(load))]} "
-                f"{_pct(float(load.max()))}, idlest {names[idle]} {_pct(float(load[idle]))}) has been above the "
-                f"{_pct(params.threshold)} threshold for {self.readings.above} readings"
-            )
-        c = float(db[b] * work.cap[self.sched[b]])
-        return (
-            f"{head}; moving {pod.key} ({c:g} cores {what}) from {names[a]} to {names[b]} "
-            f"({_pct(float(load[b]))} -> {_pct(float(load[b] + db[b]))}) lowers the node-load stddev from "
-            f"{_pct(sd0)} to {_pct(sd1)}. {names[b]} scores best for the pod ({score:.0f}/100, the extender's "
-            f"scoring) among {options} node(s) that even out load."
-        )
 
     # -- network moves --
     def network(self) -> None:
@@ -381,19 +340,7 @@ class _Run:
         if best is None:
             return None
         _, pod, m, gain = best
-        return pod, m, self._explain_network(pod, m, cost, gain, limit), gain
-
-    def _explain_network(self, pod: PodState, m: int, cost: float, gain: float, limit: float) -> str:
-        work, params = self.work, self.params
-        src, dst = work.snap.nodes[work.at[pod.key]], work.snap.nodes[m]
-        assert pod.workload is not None
-        peers = ", ".join(work.network.top_peers(pod.workload, work.placement()))
-        return (
-            f"{pod.key} ({pod.workload}) talks to {peers}; moving it from {src.name} ({src.zone or '-'}/"
-            f"{src.region or '-'}) to {dst.name} ({dst.zone or '-'}/{dst.region or '-'}) lowers the network cost "
-            f"from {cost:.1f} to {cost - gain:.1f} (-{_pct(gain / cost)}), more than the "
-            f"{_pct(params.network_gain)} threshold; the node load spread stays within {_pct(limit)}."
-        )
+        return pod, m, explain.network_move(work, params, pod, m, cost, gain, limit), gain
 
     # -- applying a choice --
     def _apply(self, pod: PodState, target: int, reason: Reason, gain: float, explanation: str) -> None:
