@@ -85,6 +85,9 @@ class Scheduler:
         """Called with the workload when a pod whose workload has hard rules is prioritized without a filter
         call before it (metrics); the pod is then scored by :func:`~augur.placement.score_unfiltered`."""
         self._warned: set[str] = set()
+        self.filter_seen = False
+        """Whether kube-scheduler has called the filter verb since the process started (its configuration has
+        ``filterVerb``): :meth:`explain` then describes hard rules as enforced by the filter."""
 
     def facts(self, pod: dict[str, Any]) -> PodFacts:
         """:func:`pod_facts` of a request's pod, reused when the same version of the pod comes again."""
@@ -117,6 +120,7 @@ class Scheduler:
         try:
             facts = self.facts(args.pod)
             self._filtered.append(_pod_key(facts))
+            self.filter_seen = True
             r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"
@@ -175,11 +179,16 @@ class Scheduler:
             )
 
     def explain(self, pod: PodFacts, node_names: Sequence[str] | None = None) -> dict[str, Any]:
-        """The per-node breakdown for a pod (best first), with the filter's verdicts."""
+        """The per-node breakdown for a pod (best first), with the filter's verdicts. For a workload with hard
+        rules, ``hardRules`` says how they act: ``filtered`` once kube-scheduler has called the filter verb
+        (nodes that fail are removed before scoring), else ``steered``, and the scores are those of
+        :func:`~augur.placement.score_unfiltered` (failing nodes 0), as ``prioritize`` gives them then."""
         view = self.cache.view()
         r = self.resolve(pod, None, view)
         names = list(node_names) if node_names is not None else r.names
-        scored = score_nodes(r.pod, r.snapshot, names, self.config)
+        hard = r.pod.workload is not None and has_hard_rules(r.snapshot.rulebook.get(r.pod.workload))
+        steered = hard and not self.filter_seen
+        scored = (score_unfiltered if steered else score_nodes)(r.pod, r.snapshot, names, self.config)
         failed = filter_nodes(r.pod, r.snapshot, names).failed if r.pod.workload else {}
         plan = r.snapshot.plan
         slots = plan.slots(r.pod.workload, r.snapshot) if plan is not None else None
@@ -194,6 +203,7 @@ class Scheduler:
             "pod": f"{pod.namespace}/{pod.name}",
             "workload": r.pod.workload,
             "neutral": r.pod.workload is None,
+            "hardRules": ("steered" if steered else "filtered") if hard else None,
             "unknownNodes": list(scored.unknown),
             "plan": about,
             "nodes": nodes,

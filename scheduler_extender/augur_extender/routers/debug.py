@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
@@ -54,6 +54,9 @@ class Explanation(BaseModel):
     pod: str
     workload: str | None
     neutral: bool
+    hardRules: Literal["filtered", "steered"] | None = None  # noqa: N815 - wire name
+    """How the workload's hard rules act (``None``: it has none): ``filtered`` once kube-scheduler has called
+    the filter verb (failing nodes are removed), ``steered`` before that (failing nodes score 0)."""
     unknownNodes: list[str]  # noqa: N815 - wire name
     plan: PlanState
     nodes: list[NodeBreakdown]

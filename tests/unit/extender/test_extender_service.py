@@ -53,6 +53,21 @@ def test_debug_explain_returns_breakdown_best_first(client: TestClient) -> None:
     assert {n["node"]: n["filteredOut"] for n in nodes}["c1"].startswith("zone c is avoided")
 
 
+def test_debug_explain_says_how_hard_rules_act_and_scores_as_prioritize_does(client: TestClient) -> None:
+    """Without a filter call (the shipped configuration) hard rules steer: the failing node scores 0, as in
+    ``prioritize``; once kube-scheduler has called the filter verb, they are said to filter."""
+    args = {"Pod": pod("web-0", "web"), "NodeNames": list(ZONES)}
+    steered = client.post("/debug/explain", json=args).json()
+    assert steered["hardRules"] == "steered"
+    assert {n["node"]: n["score"] for n in steered["nodes"]}["c1"] == 0
+    prioritized = {h["Host"]: h["Score"] for h in client.post("/prioritize", json=args).json()}
+    assert {n["node"]: n["score"] for n in steered["nodes"]} == prioritized
+    client.post("/filter", json=args)
+    assert client.post("/debug/explain", json=args).json()["hardRules"] == "filtered"
+    other = client.post("/debug/explain", json={"Pod": pod("api-0", "api"), "NodeNames": list(ZONES)}).json()
+    assert other["workload"] == "shop/api" and other["hardRules"] is None
+
+
 def test_debug_cached_pod_and_404(client: TestClient) -> None:
     body = client.get("/debug/pods/shop/web-0").json()
     assert body["nodes"][0]["node"] == "b1"
