@@ -221,7 +221,7 @@ def neutral(names: Sequence[str]) -> list[dict[str, Any]]:
 def _fragments(table: NodeTable) -> npt.NDArray[np.uint8]:
     """``{"Host":"<name>","Score":NN},`` for every node and every score 0..10, padded with JSON whitespace to
     one width, as a byte array ``[node, score, byte]`` cached on the node table (rebuilt only when nodes
-    change): a reply is one gather. Memory: 11 x (longest name + 24) bytes per node, 0.4 MB at 1,000 nodes."""
+    change): a reply is one gather. Memory: 11 x (longest name + 23) bytes per node, 0.4 MB at 1,000 nodes."""
     cached: npt.NDArray[np.uint8] | None = table.memo.get("extender.fragments")
     if cached is None:
         heads = [orjson.dumps({"Host": n})[:-1] + b',"Score":' for n in table.names_tuple]
