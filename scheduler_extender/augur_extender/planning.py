@@ -59,6 +59,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+# The search's first plan would import these (np.random.default_rng, np.median's numpy.ma): 10-20 ms holding
+# the GIL and the import lock. Imported here, at start, so that the first plan does not stall a request.
+import numpy.ma
+import numpy.random  # noqa: F401
+
 from augur.placement.components.plan import PlanArgs
 from augur.placement.context import Snapshot
 from augur.placement.model import WorkloadRules

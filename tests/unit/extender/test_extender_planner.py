@@ -846,3 +846,27 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     off = ScoringConfig(plan=replace(ScoringConfig().plan, repair_provisional_plans=False))
     quiet = BackgroundPlanner(cache, off.plan)._engine()
     assert isinstance(quiet, Planner) and quiet.latest is None
+
+
+def test_the_first_plan_imports_no_module() -> None:
+    """Imports hold the GIL and the import lock (numpy.ma, numpy.random: 10-20 ms); the planner's module
+    imports them at start so that its first plan, which may overlap a scheduling burst, does not. A fresh
+    interpreter, as the extender is."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from tests.unit.extender.test_extender_planner import planned_cache, state\n"
+        "st = state(planned_cache())\n"
+        "before = set(sys.modules)\n"
+        "assert st.planner is not None and st.planner.run_once() is not None\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(root / p) for p in ("operator", "scheduler_extender", "."))}
+    run = [sys.executable, "-c", script]
+    out = subprocess.run(run, check=False, env=env, cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
