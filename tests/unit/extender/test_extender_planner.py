@@ -848,10 +848,10 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     assert isinstance(quiet, Planner) and quiet.latest is None
 
 
-def test_the_first_plan_imports_no_module() -> None:
+def test_neither_the_first_requests_nor_the_first_plan_import_a_module() -> None:
     """Imports hold the GIL and the import lock (numpy.ma, numpy.random: 10-20 ms); the planner's module
-    imports them at start so that its first plan, which may overlap a scheduling burst, does not. A fresh
-    interpreter, as the extender is."""
+    imports them at start so that its first plan, which may overlap a scheduling burst, does not; the verbs
+    import nothing on their first call either. A fresh interpreter, as the extender is."""
     import subprocess
     import sys
     from pathlib import Path
@@ -859,8 +859,13 @@ def test_the_first_plan_imports_no_module() -> None:
     script = (
         "import sys\n"
         "from tests.unit.extender.test_extender_planner import planned_cache, state\n"
+        "import orjson\n"
+        "from augur_extender.verbs import answer\n"
+        "from tests.unit.extender.extender_objects import ZONES, pod\n"
         "st = state(planned_cache())\n"
+        "body = orjson.dumps({'Pod': pod('web-9', 'web'), 'NodeNames': list(ZONES)})\n"
         "before = set(sys.modules)\n"
+        "assert answer(st, 'filter', body)[0] == 200 and answer(st, 'prioritize', body)[0] == 200\n"
         "assert st.planner is not None and st.planner.run_once() is not None\n"
         "print(sorted(set(sys.modules) - before))\n"
     )
