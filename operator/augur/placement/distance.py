@@ -26,6 +26,13 @@ def pairwise(table: NodeTable, a: IntArray, b: IntArray) -> FloatArray:
     return d
 
 
+def distance_values(table: NodeTable) -> FloatArray:
+    """Every value :func:`pairwise` can give over ``table``: its zone matrix, the same-node distance and the
+    node-pair overrides (the candidates of :func:`augur.placement.canonical.distance_codes`)."""
+    same = np.array([table.topology.levels.same_node], dtype=np.float64)
+    return np.concatenate([table.zone_matrix.ravel(), same, table.overrides[2]])
+
+
 def distance_sums(table: NodeTable, cand: IntArray, peer: IntArray, weight: FloatArray) -> FloatArray:
     """For each candidate, Σ over peer pods of weight * distance (peer given as node positions + counts)."""
     if len(peer) == 0:

@@ -45,6 +45,7 @@ import numpy as np
 from augur.constants import FloatArray, IntArray
 from augur.placement.canonical import DistanceCodes, distance_codes, inverse
 from augur.placement.context import Snapshot
+from augur.placement.distance import distance_values
 from augur.placement.iterated import kicked
 from augur.placement.model import WorkloadRules
 from augur.placement.plan_inputs import (
@@ -260,7 +261,7 @@ class Planner:
         """A full plan's search; when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so
         that the previous search stays repairable."""
         if self._codes is None or self._codes.distances is not inputs.problem.distances:
-            self._codes = distance_codes(inputs.problem.distances)
+            self._codes = distance_codes(inputs.problem.distances, distance_values(snapshot.table))
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes, self.pause)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)

@@ -324,3 +324,25 @@ def test_a_share_of_anchored_rounds_draws_only_between_the_extremes() -> None:
     rng = np.random.default_rng(7)
     anchored = sum(_anchored(rng, 0.25) for _ in range(4000))
     assert 900 <= anchored <= 1100
+
+
+def test_distance_codes_found_among_a_tables_values_equal_the_general_ones() -> None:
+    """The planner passes its node table's possible distances (zone matrix, same node, node-pair overrides);
+    the codes are those of ``np.unique`` over the whole matrix, and candidates that miss a value fall back."""
+    from augur.placement import NodeInfo, NodeTable, TopologyModel
+    from augur.placement.distance import distance_values, pairwise
+
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        n = int(rng.integers(2, 30))
+        zones = [f"z{int(rng.integers(0, 4))}" for _ in range(n)]
+        infos = [NodeInfo(f"n{i}", zones[i], "r1" if zones[i] < "z2" else "r2") for i in range(n)]
+        pairs = [(f"n{int(a)}", f"n{int(b)}", float(rng.integers(0, 100))) for a, b in rng.integers(0, n, (trial, 2))]
+        table = NodeTable.build(infos, TopologyModel.build(zones=[("z0", "z1", 33.3333333)], nodes=pairs))
+        idx = np.arange(n, dtype=np.int64)
+        d = pairwise(table, idx, idx)
+        general, found = distance_codes(d), distance_codes(d, distance_values(table))
+        assert found.count == general.count and found.codes.dtype == general.codes.dtype
+        assert np.array_equal(found.codes, general.codes)
+        missing = distance_codes(d, np.array([float(d[0, 0])]))  # not every value: the general path
+        assert np.array_equal(missing.codes, general.codes) and missing.count == general.count
