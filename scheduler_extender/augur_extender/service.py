@@ -85,9 +85,12 @@ class Scheduler:
         """Called with the workload when a pod whose workload has hard rules is prioritized without a filter
         call before it (metrics); the pod is then scored by :func:`~augur.placement.score_unfiltered`."""
         self._warned: set[str] = set()
-        self.filter_seen = False
+
+    @property
+    def filter_seen(self) -> bool:
         """Whether kube-scheduler has called the filter verb since the process started (its configuration has
         ``filterVerb``): :meth:`explain` then describes hard rules as enforced by the filter."""
+        return bool(self._filtered)
 
     def facts(self, pod: dict[str, Any]) -> PodFacts:
         """:func:`pod_facts` of a request's pod, reused when the same version of the pod comes again."""
@@ -120,7 +123,6 @@ class Scheduler:
         try:
             facts = self.facts(args.pod)
             self._filtered.append(_pod_key(facts))
-            self.filter_seen = True
             r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return _filter_reply(args, r.names, {}), "neutral"

@@ -94,7 +94,7 @@ class KubeWatchCache(MemoryCache):
 
         The client makes the call and splits the stream into lines (``iter_resp_lines``, what its ``Watch``
         uses); each line is parsed with orjson rather than through ``Watch.stream``, whose ``json.loads`` of
-        every pod event (several per pod scheduled) took a quarter of the watch thread's time, on the cores
+        every pod event (several per pod scheduled) took a third of the watch thread's time, on the cores
         kube-scheduler shares. An ``ERROR`` event (410 Gone: the version is too old) raises, and the caller
         lists again."""
         from kubernetes.watch import watch as kube_watch
