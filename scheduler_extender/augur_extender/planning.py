@@ -59,8 +59,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# The search's first plan would import these (np.random.default_rng, np.median's numpy.ma): 10-20 ms holding
-# the GIL and the import lock. Imported here, at start, so that the first plan does not stall a request.
+# The search's first plan would import these (np.random.default_rng, np.median's numpy.ma), holding the GIL
+# and the import lock meanwhile. Imported here, at start, so that the first plan does not stall a request.
 import numpy.ma
 import numpy.random  # noqa: F401
 

@@ -72,9 +72,9 @@ def distance_codes(distances: FloatArray, candidates: FloatArray | None = None) 
 
     ``candidates``: values the matrix is known to draw from (a node table's zone matrix, its same-node
     distance and its node-pair overrides). Each entry is then found by binary search among them, which is
-    checked to reproduce every entry (else the general path runs) and to give the same codes: about a third
-    of ``np.unique`` over the whole matrix, which at 1,000 nodes held the GIL for up to 15 ms at a time
-    (a request waits that long) and grows with ``nodes² log nodes``."""
+    checked to reproduce every entry (else the general path runs) and to give the same codes. ``np.unique`` over
+    the whole matrix holds the GIL longer (a request waits that long; at 1,000 nodes 3.9-18.6 ms at a stretch
+    against 0.4-3.1 ms, ``bench/planner_gil_hold.py``) and grows with ``nodes² log nodes``."""
     n = len(distances)
     rounded = np.round(distances, 6)
     coded = _codes_among(rounded, candidates) if candidates is not None and n else None

@@ -849,7 +849,7 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
 
 
 def test_neither_the_first_requests_nor_the_first_plan_import_a_module() -> None:
-    """Imports hold the GIL and the import lock (numpy.ma, numpy.random: 10-20 ms); the planner's module
+    """Imports hold the GIL and the import lock (numpy.ma, numpy.random); the planner's module
     imports them at start so that its first plan, which may overlap a scheduling burst, does not; the verbs
     import nothing on their first call either. A fresh interpreter, as the extender is."""
     import subprocess
