@@ -68,3 +68,14 @@ def test_an_error_event_ends_the_watch_for_a_new_list_and_the_connection_is_rele
     with pytest.raises(RuntimeError, match="too old resource version"):
         cache._watch_once("pods", lambda **_: response, "3")
     assert response.closed and response.released
+
+
+def test_a_malformed_event_line_ends_the_watch_with_a_clear_error_and_keeps_what_came_before() -> None:
+    """A line that is not JSON (a proxy cutting the stream) raises; the caller (``_run``) logs it and lists
+    again. The events before it were applied; the connection is released."""
+    cache = KubeWatchCache()
+    response = _Response([orjson.dumps({"type": "ADDED", "object": _pod("a", "11")}), b'{"type": "MODIF'])
+    with pytest.raises(orjson.JSONDecodeError):
+        cache._watch_once("pods", lambda **_: response, "10")
+    assert cache.find_pod("ns", "a") is not None
+    assert response.closed and response.released
