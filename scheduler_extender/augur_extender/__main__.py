@@ -14,7 +14,7 @@ from augur.api.validation import SpecError
 from augur.placement import ScoringConfig
 from augur_extender.app import create_app
 from augur_extender.deps import ExtenderState
-from augur_extender.planner_process import PRIORITIES
+from augur_extender.planner_child import PRIORITIES
 from augur_extender.settings import Settings
 
 PLANNER_SWITCH_INTERVAL = 0.001

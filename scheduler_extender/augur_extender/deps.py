@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 
 from augur.placement.plan import Plan
 from augur_extender.metrics import Metrics
-from augur_extender.planner_process import PRIORITIES
+from augur_extender.planner_child import PRIORITIES
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.service import Scheduler
 from augur_extender.settings import Settings

@@ -1,10 +1,11 @@
 """The planner's search in a child process, so that it never holds the request path's interpreter lock.
 
 :class:`PlannerProcess` has the pure :class:`~augur.placement.plan.Planner`'s ``update(snapshot, now)``
-and runs that very function in a child (``spawn``: no copy of the extender's threads or sockets), at a
-lower CPU priority than the extender (:func:`lower_priority`: nice +10 by default, or ``SCHED_IDLE``), so
-that the requests go first. The background planner's thread calls it and blocks on the pipe (without the
-GIL) while the child searches. Per update only what changed crosses the pipe:
+and runs that very function in a child (``spawn``: no copy of the extender's threads or sockets;
+:mod:`augur_extender.planner_child` is the child's side), at a lower CPU priority than the extender
+(:func:`~augur_extender.planner_child.lower_priority`: nice +10 by default, or ``SCHED_IDLE``), so that the
+requests go first. The background planner's thread calls it and blocks on the pipe (without the GIL) while
+the child searches. Per update only what changed crosses the pipe:
 
 - the node table without its memo, when the node set or the topology changed (rare);
 - the plannable workloads' rules, when the rule book changed;
@@ -44,40 +45,17 @@ rarely, and bursts cost 1.9x the thread's, ``bench/results/replay_burst_planner_
 from __future__ import annotations
 
 import contextlib
-import functools
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
+from augur.placement import Snapshot, WorkloadRules
+from augur.placement.plan import Plan, PlanSettings, PlanSuperseded, plan_signature
+from augur_extender.planner_child import CHILD_NICENESS, PRIORITIES, arrays, priority_of, serve
 
-from augur.placement import Occupancy, RuleBook, Snapshot, WorkloadRules
-from augur.placement.plan import Plan, Planner, PlanSettings, PlanSuperseded, plan_signature
-from augur.placement.table import NodeTable
-from augur_extender.inflight import wait_while_busy
-
-CHILD_NICENESS = 10
-"""How much lower the child's CPU priority is than the extender's (``os.nice`` increment) with priority
-``nice``, or ``idle`` where ``SCHED_IDLE`` is refused."""
-PRIORITIES = ("nice", "idle", "normal")
-"""The child's CPU priority (``--planner-priority``):
-
-- ``nice`` (the default): ``os.nice(CHILD_NICENESS)``: the child still gets about a tenth of a core that
-  busy threads of its CPU group (the extender's pod, in Kubernetes) want (weight 110 against 1,024), so it
-  plans on a saturated pod.
-- ``idle``: Linux's ``SCHED_IDLE`` policy, the lowest there is: the child runs only on CPU time no normal
-  task of its group wants, and a waking request thread preempts it at once; where the platform has no
-  ``SCHED_IDLE`` or refuses it, ``nice`` instead. Not the default: prioritize latency under churn was the
-  same within the spread at 1,000 nodes on a 2-core machine (p99 median 1.27 ms against 1.20 ms at
-  ``nice``, 12 node orders each; docs/placement-results.md, Prioritize latency), and a saturated pod would starve
-  the planner.
-- ``normal``: nothing lowered: the child competes for CPU like the extender's own threads (without sharing
-  their interpreter's lock).
-"""
 START_TIMEOUT_SECONDS = 120.0
 """Longest wait without progress for the child's first answer (it imports numpy and the placement package)."""
 CPU_LIMIT_SECONDS = 120.0
@@ -161,7 +139,7 @@ class PlannerProcess:
         """1 while the plan in progress is to be abandoned (the parent writes, the child's search reads)."""
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve,
+            target=serve,
             args=(
                 theirs,
                 self.settings,
@@ -203,7 +181,7 @@ class PlannerProcess:
                 self._conn.send(("rules", rules))
                 self._rules = rules
             self.cancel.value = 0
-            self._conn.send(("update", *_arrays(snapshot, rules), now))
+            self._conn.send(("update", *arrays(snapshot, rules), now))
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
         stall = self.timeout if self._started else max(self.timeout, START_TIMEOUT_SECONDS)
@@ -246,7 +224,7 @@ class PlannerProcess:
                 self._conn.send(("none",))
                 return
             rules = plan_signature(newest.rulebook)
-            self._conn.send(("view", None if rules is self._rules else rules, *_arrays(newest, rules)))
+            self._conn.send(("view", None if rules is self._rules else rules, *arrays(newest, rules)))
         except (OSError, ValueError) as exc:  # the pipe is closed: the child is gone
             raise self._died(exc) from exc
 
@@ -266,136 +244,3 @@ class PlannerProcess:
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join(timeout=2.0)
-
-
-def _arrays(snapshot: Snapshot, rules: tuple[WorkloadRules, ...]) -> tuple[Any, ...]:
-    """What an update or a view sends: requested cores, memory and pods per node, and where the plannable
-    workloads' pods run."""
-    table = snapshot.table
-    occupancy = {r.key: dict(snapshot.occupancy.nodes_of(r.key)) for r in rules}
-    return table.cpu_requested, table.memory_requested, table.pods, occupancy
-
-
-def _serve(
-    conn: Connection,
-    settings: PlanSettings,
-    niceness: int,
-    priority: str,
-    busy: Any,
-    cancel: Any,
-    provisional: bool = False,
-    views: bool = False,
-) -> None:
-    """The child: apply messages until the pipe closes; answer every ``update`` with a plan, that it
-    abandoned the plan (``cancel`` raised), or an error; with ``provisional``, preceded by the full plan's
-    provisional plans (with ``views``, repaired against the newest view, asked of the parent each time)."""
-    lower_priority(priority, niceness)
-    pause = functools.partial(wait_while_busy, busy)
-
-    def send_provisional(plan: Plan) -> None:
-        conn.send(("provisional", replace(plan, nodes=(), signature=())))
-
-    def newest() -> Snapshot | None:
-        """The parent's newest view (its answer is the only message it sends while an update runs)."""
-        try:
-            conn.send(("newest",))
-            answer = conn.recv()
-        except (EOFError, OSError):  # the parent is gone: search on; the loop below ends at the next message
-            return None
-        if answer[0] != "view" or table is None:
-            return None
-        rules, arrays = answer[1], answer[2:]
-        return _snapshot(table, rulebook if rules is None else RuleBook(rules), *arrays)
-
-    def new_planner() -> Planner:
-        publish = send_provisional if provisional else None
-        latest = newest if provisional and views else None
-        return Planner(settings, pause=pause, superseded=lambda: cancel.value > 0, publish=publish, latest=latest)
-
-    planner = new_planner()
-    table: NodeTable | None = None
-    rulebook = RuleBook()
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return
-        kind = message[0]
-        if kind == "table":
-            table = message[1]
-        elif kind == "rules":
-            rulebook = RuleBook(message[1])
-        elif kind == "update":
-            try:
-                plan = _update(planner, table, rulebook, *message[1:])
-            except PlanSuperseded as exc:  # the planner kept its previous search
-                conn.send(("superseded", exc.cpu_seconds))
-            except Exception as exc:  # reported to the parent, which counts it and starts a new child
-                planner, table, rulebook = new_planner(), None, RuleBook()
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
-            else:
-                conn.send(("plan", plan))
-
-
-def lower_priority(priority: str, niceness: int) -> str:
-    """Lower the calling process's CPU priority as :data:`PRIORITIES` says; returns the policy in effect
-    (``idle`` falls back to ``nice`` where ``SCHED_IDLE`` is missing or refused, ``nice`` to ``normal``)."""
-    if priority == "normal":
-        return "normal"
-    if priority == "idle" and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return "idle"
-        except OSError:
-            pass
-    try:
-        os.nice(niceness)
-    except OSError:
-        return "normal"
-    return "nice"
-
-
-def priority_of(pid: int | None) -> str | None:
-    """The CPU priority of process ``pid`` in :func:`lower_priority`'s terms: ``idle`` (``SCHED_IDLE``),
-    ``nice`` (a higher niceness than this process's), ``normal``; ``None`` where it cannot be read (no such
-    process, or a platform without these calls)."""
-    if pid is None or not hasattr(os, "sched_getscheduler"):
-        return None
-    try:
-        if os.sched_getscheduler(pid) == os.SCHED_IDLE:
-            return "idle"
-        higher = os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
-    except OSError:
-        return None
-    return "nice" if higher else "normal"
-
-
-def _update(
-    planner: Planner,
-    table: NodeTable | None,
-    rulebook: RuleBook,
-    cpu: np.ndarray,
-    memory: np.ndarray,
-    pods: np.ndarray,
-    occupancy: dict[str, dict[str, int]],
-    now: float,
-) -> Plan | None:
-    if table is None:
-        raise RuntimeError("no node table received")
-    started = time.process_time()
-    plan = planner.update(_snapshot(table, rulebook, cpu, memory, pods, occupancy), now)
-    if plan is None:
-        return None
-    # the parent restores node names and rules; cpu_seconds include rebuilding the snapshot here
-    return replace(plan, nodes=(), signature=(), cpu_seconds=time.process_time() - started)
-
-
-def _snapshot(
-    table: NodeTable,
-    rulebook: RuleBook,
-    cpu: np.ndarray,
-    memory: np.ndarray,
-    pods: np.ndarray,
-    occupancy: dict[str, dict[str, int]],
-) -> Snapshot:
-    return Snapshot(table.with_requested(cpu, memory, pods), Occupancy(occupancy), rulebook)

@@ -105,7 +105,7 @@ class BackgroundPlanner:
         self.cache, self.args, self.interval, self.clock = cache, args, interval, clock
         self.process, self.priority = process, priority
         """Search in a child process (:class:`PlannerProcess`) rather than on this object's thread, at this
-        CPU priority (:data:`~augur_extender.planner_process.PRIORITIES`)."""
+        CPU priority (:data:`~augur_extender.planner_child.PRIORITIES`)."""
         self.in_flight = InFlight()
         """Requests being served (the app's middleware counts them): an in-process search steps aside while
         any are."""

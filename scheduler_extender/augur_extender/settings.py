@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augur.placement import ScoringConfig
-from augur_extender.planner_process import PRIORITIES
+from augur_extender.planner_child import PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Settings:
     planner_priority: str = "nice"
     """The planner child's CPU priority (``--planner-priority``, with ``planner_process``): ``nice`` (nice
     +10), ``idle`` (``SCHED_IDLE``) or ``normal`` (the extender's own); see
-    :data:`augur_extender.planner_process.PRIORITIES`."""
+    :data:`augur_extender.planner_child.PRIORITIES`."""
     verb_fast_path: bool = True
     """Answer ``POST /filter`` and ``/prioritize`` in an ASGI layer in front of FastAPI itself (same replies
     and metrics as the routes, see :mod:`augur_extender.verbs`)."""

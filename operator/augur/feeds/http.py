@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from augur.api.durations import parse_duration
-from augur.api.v1alpha1.workloadprofile import HttpFeed
+from augur.api.v1alpha1.feeds import HttpFeed
 from augur.forecast.demand import RawSeries
 
 MAX_SAMPLES_SHOWN = 3

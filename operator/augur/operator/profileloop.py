@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from augur.api.durations import parse_duration
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
-from augur.api.v1alpha1.workloadprofile import ExternalFeed
+from augur.api.v1alpha1.feeds import ExternalFeed
 from augur.forecast.demand import DemandError
 from augur.forecast.forecaster import Forecaster
 from augur.prom.client import PromError

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from augur.api.v1alpha1 import ScalingPolicySpec, WorkloadProfileSpec
-from augur.api.v1alpha1.workloadprofile import ExternalFeed
+from augur.api.v1alpha1.feeds import ExternalFeed
 from augur.constants import FloatArray
 from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import DemandError, RawSeries, check_fresh, grid_points, validate_range

@@ -454,7 +454,7 @@ def test_the_planner_process_plans_what_the_pure_planner_plans_and_recovers_from
 def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> None:
     """``idle``: the child's scheduling policy is ``SCHED_IDLE`` (on Linux); ``nice``: it stays a normal task,
     ``CHILD_NICENESS`` nicer than this process (capped at 19); anything else is refused before a child starts."""
-    from augur_extender.planner_process import CHILD_NICENESS
+    from augur_extender.planner_child import CHILD_NICENESS
 
     if not hasattr(os, "SCHED_IDLE"):
         pytest.skip("no SCHED_IDLE on this platform")
@@ -480,21 +480,21 @@ def test_the_planner_process_runs_at_the_priority_asked_for(priority: str) -> No
 
 def test_lower_priority_falls_back_to_nice_and_reports_what_took_effect(monkeypatch: pytest.MonkeyPatch) -> None:
     """``idle`` refused (or missing) → ``nice``; ``nice`` refused → ``none`` (the child plans anyway)."""
-    from augur_extender import planner_process
+    from augur_extender import planner_child
 
     niced: list[int] = []
-    monkeypatch.setattr(planner_process.os, "nice", lambda inc: niced.append(inc) or 0)
+    monkeypatch.setattr(planner_child.os, "nice", lambda inc: niced.append(inc) or 0)
 
     def refuse(*_: object) -> None:
         raise PermissionError("not allowed")
 
-    monkeypatch.setattr(planner_process.os, "sched_setscheduler", refuse, raising=False)
-    assert planner_process.lower_priority("idle", 10) == "nice" and niced == [10]
-    monkeypatch.delattr(planner_process.os, "SCHED_IDLE", raising=False)
-    assert planner_process.lower_priority("idle", 7) == "nice" and niced == [10, 7]
-    monkeypatch.setattr(planner_process.os, "nice", refuse)
-    assert planner_process.lower_priority("nice", 10) == "normal"
-    assert planner_process.lower_priority("normal", 10) == "normal" and niced == [10, 7]
+    monkeypatch.setattr(planner_child.os, "sched_setscheduler", refuse, raising=False)
+    assert planner_child.lower_priority("idle", 10) == "nice" and niced == [10]
+    monkeypatch.delattr(planner_child.os, "SCHED_IDLE", raising=False)
+    assert planner_child.lower_priority("idle", 7) == "nice" and niced == [10, 7]
+    monkeypatch.setattr(planner_child.os, "nice", refuse)
+    assert planner_child.lower_priority("nice", 10) == "normal"
+    assert planner_child.lower_priority("normal", 10) == "normal" and niced == [10, 7]
 
 
 @pytest.mark.parametrize("refused", [False, True], ids=["granted", "refused"])

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from augur.api.crdgen import crd
 from augur.api.v1alpha1 import WORKLOAD_PROFILE
-from augur.api.v1alpha1.workloadprofile import ExternalFeed, HttpFeed
+from augur.api.v1alpha1.feeds import ExternalFeed, HttpFeed
 from augur.feeds.http import FeedError, HttpFeeds
 from augur.forecast.demand import validate_range
 
