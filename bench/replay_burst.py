@@ -158,7 +158,9 @@ nice +10 (``process``), at the extender's own priority (``process_normal``) and 
 child's burst cost its lower CPU priority while kube-scheduler and the control plane fill both cores?
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
-``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), read when the run ends.
+``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), and ``unseen_binds``:
+how many binds of earlier pods its view had not seen at each prioritize call (calls, mean, and the calls
+with at most 0, 1, 2, ... unseen; ``augur_extender_prioritize_unseen_binds``), both read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
@@ -185,8 +187,19 @@ from placement_scenarios import generate
 
 from augur.cli.placement_replay import node_order
 from augur.devcluster.placement_replay import SHIPPED_EXTENDER, ReplayOptions, ReplaySession, replay_cluster
-from augur.sim.placement import Outcome, find_best, node_distances, parse_scenario, simulate
+from augur.sim.placement import (
+    KubeModel,
+    Outcome,
+    find_best,
+    node_distances,
+    parse_scenario,
+    simulate,
+    simulate_deployed,
+)
 
+SIMULATED_LAGS = (1, 2, 3)
+"""Each row also simulates the scenario (as deployed, gated order) with the extender's view missing the last
+1, 2 and 3 binds (``KubeModel.view_lag``), beside the runs' measured ``unseen_binds``."""
 ROTATED_SINCE = "2026-12-04 session 35"
 """Since then the variant run first rotates with each (order, repeat); before, the first named always went
 first, right after the offline search of a new scenario or the kube-scheduler-alone pass of the previous
@@ -242,6 +255,7 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "planner_priority": {"process": PROCESS, "process_normal": PROCESS_NORMAL, "thread": {}},
     "planner_process": {"process": PROCESS, "thread": {}},
     "planner_process_normal": {"process_normal": PROCESS_NORMAL, "thread": {}},
+    "shipped": {"shipped": {}},
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]
@@ -276,13 +290,14 @@ def one_pass(
     work: Path,
     tools: Any,
     replay: dict[str, Any] | None = None,
-) -> tuple[Outcome, dict[str, int]]:
-    """The pass's outcome and, with the extender, its scored prioritize calls by the plan they saw."""
+) -> tuple[Outcome, dict[str, Any]]:
+    """The pass's outcome and, with the extender, its scored prioritize calls by the plan they saw
+    (``scored_by_plan``) and the binds its view had not seen at each call (``unseen_binds``)."""
     sc = parse_scenario(raw)
     options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0, **(replay or {}))
     with ReplaySession(sc, kc, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
         outcome = s.run_pass(variant)
-        return outcome, s.plan_use.get(variant, {})
+        return outcome, {"scored_by_plan": s.plan_use.get(variant, {}), "unseen_binds": s.unseen_binds.get(variant, {})}
 
 
 def run_scenario(
@@ -305,7 +320,7 @@ def run_scenario(
             for name in turn_order(names, o * repeats + repeat):
                 overrides, replay = split_variant(variants[name])
                 t = time.monotonic()
-                got, plans = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools, replay)
+                got, seen = one_pass(with_scoring(raw, overrides), "augur", order, kc, work, tools, replay)
                 outcomes.append(got)
                 seconds = round(time.monotonic() - t, 1)
                 runs.append(
@@ -315,7 +330,7 @@ def run_scenario(
                         "variant": name,
                         "outcome": got,
                         "seconds": seconds,
-                        "scored_by_plan": plans,
+                        **seen,
                     }
                 )
         t = time.monotonic()
@@ -333,12 +348,16 @@ def run_scenario(
         "workloads": len(sc.workloads),
         "best_cost": best_cost,
         "simulated_gated": {k: predicted[k]["network_cost"] for k in ("augur", "default")},
+        "simulated_view_lag": {
+            str(lag): simulate_deployed(sc, KubeModel(view_lag=lag)).report(sc, distances)["network_cost"]
+            for lag in SIMULATED_LAGS
+        },
         "runs": [],
     }
     for run in runs:
         report = run["outcome"].report(sc, distances)
         row["runs"].append(
-            {k: run[k] for k in ("order", "repeat", "variant", "seconds", "scored_by_plan") if k in run}
+            {k: run[k] for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds") if k in run}
             | {
                 "cost": report["network_cost"],
                 "vs_best": _ratio(report["network_cost"], best_cost),
@@ -396,8 +415,8 @@ def main() -> int:
     args = ap.parse_args()
     variants = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variant}
     variants = variants or (COMPARISONS[args.compare] if args.compare else PROVISIONAL)
-    if len(variants) < 2:
-        ap.error("give two or more --variant NAME=JSON (or none)")
+    if len(variants) < 2 and args.compare != "shipped":
+        ap.error("give two or more --variant NAME=JSON (or none), or --compare shipped")
     started = machine()
     rows: list[dict[str, Any]] = []
     t0 = time.monotonic()
@@ -412,7 +431,8 @@ def main() -> int:
                 # the scenarios so far, so that a run cut short keeps them (overwritten at the end)
                 write(args.out, {**result_of(args, variants, started, rows, t0), "partial": True})
     result = result_of(args, variants, started, rows, t0)
-    print(json.dumps(result["decision"], indent=2))
+    if result["decision"] is not None:
+        print(json.dumps(result["decision"], indent=2))
     print(f"-> {write(args.out, result)}")
     return 0
 
@@ -437,7 +457,7 @@ def result_of(
             "first_variant_rotates": ROTATED_SINCE,
         },
         "seconds": round(time.monotonic() - t0, 1),
-        "decision": decide(rows, *list(variants)[:2]),
+        "decision": decide(rows, *list(variants)[:2]) if len(variants) > 1 else None,
         "others": [decide(rows, name, base) for name in list(variants)[2:] for base in list(variants)[:2]],
         "rows": rows,
     }

@@ -337,6 +337,10 @@ class MemoryCache:
         with self._lock:
             return next((p for p in self._pods.values() if p.namespace == namespace and p.name == name), None)
 
+    def bound(self, uid: str) -> bool:
+        pod = self._pods.get(uid)  # one dict read: atomic, no lock needed
+        return pod is not None and bool(pod.node)
+
     def rulebook(self) -> RuleBook:
         """The newest rule book (the one :meth:`view` would hold), without building a view."""
         with self._lock:

@@ -58,6 +58,7 @@ class ExtenderState:
             planner.on_superseded = metrics.plans.labels("superseded").inc
         scheduler = Scheduler(cache, settings.scoring, planner)
         scheduler.on_unfiltered = lambda workload: metrics.hard_rules_unfiltered.labels(workload).inc()
+        scheduler.on_unseen_binds = metrics.unseen_binds.observe
         return cls(cache, scheduler, metrics, planner)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+UNSEEN_BUCKETS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -30,6 +31,14 @@ class Metrics:
             "before them: kube-scheduler is configured without filterVerb, so the rules only steer (failing nodes "
             "score 0) instead of keeping the pods off failing nodes.",
             ["workload"],
+            registry=self.registry,
+        )
+        self.unseen_binds = Histogram(
+            "augur_extender_prioritize_unseen_binds",
+            "Pods prioritized earlier (within 5 s) whose binding the extender's cache had not seen yet when a "
+            "prioritize call came: how many of kube-scheduler's latest placements the scores could not take into "
+            "account (kube-scheduler binds in the background; the pod watch delivers each binding later).",
+            buckets=UNSEEN_BUCKETS,
             registry=self.registry,
         )
         self.cache_synced = Gauge(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from augur.placement import (
     score_unfiltered,
 )
 from augur.placement.plan import Plan
+from augur_extender.binds import UnseenBinds
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
 from augur_extender.view import ClusterCache, ClusterView
 from augur_extender.wire import ExtenderArgs
@@ -85,6 +87,10 @@ class Scheduler:
         """Called with the workload when a pod whose workload has hard rules is prioritized without a filter
         call before it (metrics); the pod is then scored by :func:`~augur.placement.score_unfiltered`."""
         self._warned: set[str] = set()
+        self._unseen = UnseenBinds(cache.bound)
+        self.on_unseen_binds: Callable[[int], None] | None = None
+        """Called at each ``prioritize`` with the pods scored before whose binding the cache has not seen yet
+        (:mod:`augur_extender.binds`; metrics)."""
 
     @property
     def filter_seen(self) -> bool:
@@ -150,6 +156,9 @@ class Scheduler:
         names = args.names()
         try:
             facts = self.facts(args.pod)
+            unseen = self._unseen.scored(facts.uid, time.monotonic())
+            if self.on_unseen_binds is not None:
+                self.on_unseen_binds(unseen)
             r = self.resolve(facts, args, self.cache.view())
             if r.pod.workload is None:
                 return render_neutral(names), "neutral", None

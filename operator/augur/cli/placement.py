@@ -46,6 +46,14 @@ def register(subparsers: Any) -> None:
         default=None,
         help="KubeSchedulerConfiguration whose extender weight to use (default: the shipped weight)",
     )
+    p.add_argument(
+        "--view-lag",
+        type=int,
+        default=0,
+        metavar="L",
+        help="binds the extender's view has not seen yet when it scores a pod, as in a burst where its pod watch "
+        "lags kube-scheduler's binds (default 0: every bind seen, as in the gated replay)",
+    )
     p.set_defaults(func=_simulate)
     placement_replay.register(sub)
 
@@ -96,6 +104,9 @@ def _simulate(args: argparse.Namespace) -> int:
         scenario = replace(scenario, seed=args.seed)
     if args.rename_nodes and args.shuffle_nodes <= 0:
         return _fail("--rename-nodes needs --shuffle-nodes K (K > 0)")
+    if args.view_lag < 0:
+        return _fail(f"--view-lag must be 0 or more, got {args.view_lag}")
+    model = replace(model, view_lag=args.view_lag)
     try:
         report = simulate(
             scenario,
@@ -123,7 +134,7 @@ def render(report: dict[str, Any]) -> str:
     lines.append(
         f"augur: kube-scheduler default plugins + extender score x weight {model['extender_weight']}"
         f" ({'filter and prioritize' if model['extender_filter'] else 'prioritize only'};"
-        f" plan {'on' if model['plan'] else 'off'}); seed {model['seed']}"
+        f" plan {'on' if model['plan'] else 'off'}; view lag {model['view_lag']}); seed {model['seed']}"
     )
     for name in ("augur", "default"):
         costs = [o[name] for o in report.get("orders", [])]

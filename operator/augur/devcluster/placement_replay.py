@@ -31,7 +31,7 @@ import httpx
 import yaml
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
-from augur.devcluster.extender_metrics import gauges_at_least, plan_use
+from augur.devcluster.extender_metrics import gauges_at_least, plan_use, unseen_binds
 from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
@@ -126,6 +126,9 @@ class ReplaySession:
         self.plan_use: dict[str, dict[str, int]] = {}
         """Per pass with the extender: its scored prioritize calls by the plan they saw
         (``augur_extender_prioritize_plans``: current, provisional, none), read when the pass ends."""
+        self.unseen_binds: dict[str, dict[str, Any]] = {}
+        """Per pass with the extender: how many binds its view had not seen at each prioritize call
+        (:func:`~augur.devcluster.extender_metrics.unseen_binds`), read when the pass ends."""
         self._installed_crds: list[str] = []
         self._created_nodes: list[str] = []
         self._topology = False
@@ -196,6 +199,7 @@ class ReplaySession:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
             if self.extender is not None:
                 self.plan_use[variant] = plan_use(self.extender_url)
+                self.unseen_binds[variant] = unseen_binds(self.extender_url)
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)

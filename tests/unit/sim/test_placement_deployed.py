@@ -248,3 +248,34 @@ def test_hard_rules_hold_with_the_filter_verb_and_only_steer_without_it() -> Non
     )
     assert simulate_deployed(tight, KubeModel(extender_filter=True)).unplaced == 1
     assert simulate_deployed(tight, KubeModel()).assignment == {"db-0": "big"}
+
+
+def test_with_a_view_lag_augur_scores_without_the_last_binds_and_kube_counts_them() -> None:
+    """``view_lag`` L: the snapshot Augur scores (and its planner plans) on holds every pod placed but the
+    last L, while kube's resource fit and plugins count them all; 0 is the run as before."""
+    from augur.sim.placement.runs import _deployed, _run
+
+    sc = parse_scenario(chain())
+    seen: list[tuple[int, int]] = []
+    deployed = _deployed(KubeModel())
+
+    def spy(state: Any, w: int, info: Any, snap: Any, fit: Any, rng: Any) -> int | None:
+        in_view = sum(sum(c.values()) for c in snap.occupancy.by_workload.values())
+        seen.append((int(state.pods.sum()), in_view))
+        assert int(snap.table.pods.sum()) == in_view  # the view's requested totals lag with it
+        return deployed(state, w, info, snap, fit, rng)
+
+    _run(sc, spy, planned=True, lag=2)
+    assert seen == [(k, max(0, k - 2)) for k in range(10)]
+    assert simulate_deployed(sc, KubeModel(view_lag=0)).assignment == simulate_deployed(sc).assignment
+    lagged = simulate_deployed(sc, KubeModel(view_lag=3))
+    assert lagged.unplaced == 0 and len(lagged.assignment) == 10
+
+
+def test_simulate_cli_takes_a_view_lag_and_reports_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "sc.yaml"
+    path.write_text(yaml.safe_dump(chain()))
+    assert main(["placement", "simulate", str(path), "--json", "--rounds", "5", "--view-lag", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"]["view_lag"] == 2
+    assert main(["placement", "simulate", str(path), "--view-lag", "-1"]) == 2
+    assert "--view-lag must be 0 or more" in capsys.readouterr().err

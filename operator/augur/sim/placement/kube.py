@@ -50,6 +50,11 @@ class KubeModel:
     extender_filter: bool = SHIPPED_EXTENDER_FILTER
     """kube-scheduler calls the extender's filter verb (after its filter plugins) and keeps only the nodes it
     passes; without it, every node that fits is scored, by :func:`~augur.placement.score_unfiltered`."""
+    view_lag: int = 0
+    """Binds Augur's view does not show yet: kube-scheduler binds asynchronously and the extender's pod watch
+    delivers each binding later, so in a burst the extender scores a pod (and its planner plans) without the
+    last ``view_lag`` pods kube-scheduler placed, while kube's own plugins count them (its cache assumes each
+    pod at once). 0 (the default): the extender sees every bind before the next pod, as in the gated replay."""
 
 
 @dataclass

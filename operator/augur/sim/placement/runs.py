@@ -6,7 +6,8 @@
   integer ``0..10`` score (``score_unfiltered`` without the filter verb) x the extender's weight x 10, the
   highest total winning with ties broken uniformly at random (seeded). Augur sees the pending-pod plan as
   the background planner has it at that moment: the planner is updated (repaired incrementally) after
-  every bind.
+  every bind. With ``KubeModel.view_lag`` L, Augur's view and its planner miss the last L binds (the
+  extender's pod watch delivers them later), while kube's plugins and resource fit count every pod.
 - :func:`simulate_default`: the same without the extender (kube's plugins alone).
 - :func:`simulate_augur_alone`: Augur's float total alone (no kube plugins), for diagnosis.
 
@@ -19,6 +20,7 @@ lists its nodes nor on their names.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -83,21 +85,28 @@ class _State:
 Chooser = Callable[[_State, int, PodInfo, Snapshot, IntArray, np.random.Generator], int | None]
 
 
-def _run(sc: Scenario, choose: Chooser, planned: bool) -> Outcome:
+def _run(sc: Scenario, choose: Chooser, planned: bool, lag: int = 0) -> Outcome:
+    """Place every pod; Augur's snapshot (and its planner's) is built from ``view``, which misses the last
+    ``lag`` binds of ``state`` (kube's side)."""
     state, rulebook, unplaced = _State(sc), RuleBook(sc.rules), 0
+    view, unseen = (_State(sc), deque[tuple[int, str, int]]()) if lag > 0 else (state, None)
     rng = np.random.default_rng(sc.seed)
     planner = Planner(sc.scoring.plan.settings()) if planned and sc.scoring.plan.weight > 0 else None
     for step, (w, pod) in enumerate(sc.pods()):
         wl = sc.workloads[w]
-        snap = state.snapshot(rulebook)
+        snap = view.snapshot(rulebook)
         if planner is not None:
             snap = replace(snap, plan=planner.update(snap, now=float(step)))
         info = PodInfo(pod, workload=wl.name, cpu=wl.cpu, memory=wl.memory)
         chosen = choose(state, w, info, snap, state.fits(w), rng)
         if chosen is None:
             unplaced += 1
-        else:
-            state.place(w, pod, chosen)
+            continue
+        state.place(w, pod, chosen)
+        if unseen is not None:
+            unseen.append((w, pod, chosen))
+            if len(unseen) > lag:
+                view.place(*unseen.popleft())
     return Outcome(state.assignment, unplaced)
 
 
@@ -142,7 +151,8 @@ def _alone(state: _State, w: int, info: PodInfo, snap: Snapshot, fit: IntArray, 
 
 def simulate_deployed(sc: Scenario, model: KubeModel | None = None) -> Outcome:
     """kube-scheduler's default plugins plus Augur's extender as shipped (with the background plan)."""
-    return _run(sc, _deployed(model or KubeModel()), planned=True)
+    model = model or KubeModel()
+    return _run(sc, _deployed(model), planned=True, lag=model.view_lag)
 
 
 def simulate_default(sc: Scenario, model: KubeModel | None = None) -> Outcome:

@@ -78,6 +78,7 @@ def simulate(
     report["model"] = {
         "extender_weight": model.extender_weight,
         "extender_filter": model.extender_filter,
+        "view_lag": model.view_lag,
         "plugin_weights": dict(model.weights),
         "seed": sc.seed,
         "plan": sc.scoring.plan.weight > 0,
