@@ -252,6 +252,7 @@ def extender(y: int) -> list[dict[str, Any]]:
         target(per_label("reason", "rate", "augur_extender_full_plans_total", EX), "full plans: {{reason}}"),
         target(quantile(0.99, "augur_extender_plan_cpu_seconds", EX), "plan CPU p99 (s)"),
         target(per_label("plan", "rate", "augur_extender_prioritize_plans_total", EX), "scored with plan: {{plan}}"),
+        target(quantile(0.99, "augur_extender_prioritize_unseen_binds", EX), "binds not yet seen p99"),
     ]
     cache = [
         target(f"augur_extender_cache_synced{{{EX}}}", "synced"),
