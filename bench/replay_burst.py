@@ -114,6 +114,17 @@ Result (code 5886ae4, 902 s and 909 s): seed 59 0.909, but ``fanin`` 100's worst
 failed; seed 60 0.900, no scenario's worst run worse. The rule needed both: ``provisionalBeforeKicks``
 stays off.
 
+``--compare during_kicks`` (session 43): each improvement a run's kicks find also handed over
+(``provisionalDuringKicks``), when better than every plan handed over, against today's defaults. Why: at
+seed 72 (``--compare shipped``) the ``fanin`` bursts cost exactly the greedy first plan's cost in every run
+(1.197x and 1.065x the best), and in process the first run's kicks reached the best plan only after 0.6 and
+1.3 s of the planner's CPU; handed over during the kicks, a plan within 1 % of the best came at 0.21 and
+0.40 s (the final plans are the same). Rule, written down before its first run (seeds 74 and 75, never run;
+two orders x two repeats each, the first variant rotating): ``provisionalDuringKicks`` becomes on by
+default only if ``during_kicks`` passes against ``defaults`` by the rule above (geometric mean of mean cost
+below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could
+be run, it stays off.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -256,6 +267,7 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "planner_process": {"process": PROCESS, "thread": {}},
     "planner_process_normal": {"process_normal": PROCESS_NORMAL, "thread": {}},
     "shipped": {"shipped": {}},
+    "during_kicks": {"during_kicks": {"plan": {"provisionalDuringKicks": True}}, "defaults": {}},
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +27,7 @@ def kicked(
     ruin: int = RUIN_SIZE,
     anywhere: float = 1.0,
     pin: bool = False,
+    on_better: Callable[[CountSearch], None] | None = None,
 ) -> CountSearch:
     """Iterated local search from ``search``: ``rounds`` times, a copy of the best state so far is perturbed
     and descends (:meth:`CountSearch.descend`, node swaps included); the best state seen is returned
@@ -38,7 +40,8 @@ def kicked(
     off whole has no traffic to what stays, so every node costs it the same and, unanchored, it goes back to
     the node with most room, where it came from; anchored, its first pod goes to (or next to) the random node
     and the rest follow (``bench/planner_search.py``). With ``pin`` an anchored recreate puts the first
-    workload it inserts at the anchor even when it has traffic to what stays (:meth:`CountSearch.insert`)."""
+    workload it inserts at the anchor even when it has traffic to what stays (:meth:`CountSearch.insert`).
+    ``on_better`` is called with each new best state (which later rounds copy and never change)."""
     best, best_value = search, search.quick_value()
     for _ in range(rounds):
         placed = int(best.x.sum())
@@ -53,6 +56,8 @@ def kicked(
         s.descend(passes)
         if cheaper(value := s.quick_value(), best_value):
             best, best_value = s, value
+            if on_better is not None:
+                on_better(best)
     return best
 
 

@@ -291,7 +291,8 @@ class Planner:
         the runs improve different ones rather than one start's basin only. ``publish`` is called with the
         best start and, with :attr:`PlanSettings.provisional_updates`, with each better run but the last (the
         search is not changed by it); with :attr:`PlanSettings.provisional_before_kicks` as well, with each run's
-        annealed search before its kicks too, when better than every search handed over."""
+        annealed search before its kicks too, and with :attr:`PlanSettings.provisional_during_kicks`, with each
+        improvement of a run's kicks, when better than every search handed over."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
@@ -310,10 +311,11 @@ class Planner:
         shown = _Offer(publish)
         shown(best)
         annealed = shown if s.provisional_updates and s.provisional_before_kicks else None
+        kicks = shown if s.provisional_updates and s.provisional_during_kicks else None
         for run in range(runs):
             base = starts[run % len(starts)][1]
             start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
-            candidate = self._improve(start, pending, annealed)
+            candidate = self._improve(start, pending, annealed, kicks)
             if cheaper(value := candidate.quick_value(), best_value):
                 best, best_value = candidate, value
                 if run < runs - 1 and s.provisional_updates:
@@ -338,11 +340,16 @@ class Planner:
         return min(s.kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
 
     def _improve(
-        self, search: CountSearch, pending: int, annealed: Callable[[CountSearch], None] | None = None
+        self,
+        search: CountSearch,
+        pending: int,
+        annealed: Callable[[CountSearch], None] | None = None,
+        kicks: Callable[[CountSearch], None] | None = None,
     ) -> CountSearch:
         """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
         nodes and by pending pods). ``annealed`` is called with the search after annealing and descent when
-        kicks follow (which leave that search as it is: they perturb copies)."""
+        kicks follow (which leave that search as it is: they perturb copies); ``kicks`` with each better
+        search the kicks find."""
         s = self.settings
         nodes = max(len(search.p.room_cpu), 1)
         steps = self.anneal_steps(nodes, pending)
@@ -353,7 +360,9 @@ class Planner:
             if annealed is not None and rounds > 0:
                 annealed(search)
         return (
-            kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned) if rounds > 0 else search
+            kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned, kicks)
+            if rounds > 0
+            else search
         )
 
     def _canonical(self, p: CountProblem) -> CountProblem:

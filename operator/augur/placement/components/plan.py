@@ -21,7 +21,9 @@ counts, pod sizes or traffic changed is stale at once); ``provisionalPlans`` (de
 full plan is under way, the extender scores against its first plan (the greedy starts after descent)
 instead of none (:attr:`~augur.placement.plan.Planner.publish`), and with ``provisionalUpdates`` (default
 true) against each better annealing run too (with ``provisionalBeforeKicks``, default false, also each
-run's annealed plan before its kicks when better than every plan handed over); and
+run's annealed plan before its kicks when better than every plan handed over; with
+``provisionalDuringKicks``, default false, each improvement its kicks find, when better than every plan
+handed over); and
 ``podRequestsFromStatus`` (default true): until one of a workload's pods is seen, size its expected pods
 from its ``WorkloadProfile`` ``status.podRequests`` (what the operator reads from the scale target's pod
 template), so the planner and the fallback components count them before they exist; and
@@ -81,6 +83,7 @@ class PlanArgs:
     provisional_plans: bool = True
     provisional_updates: bool = PlanSettings.provisional_updates
     provisional_before_kicks: bool = PlanSettings.provisional_before_kicks
+    provisional_during_kicks: bool = PlanSettings.provisional_during_kicks
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
     repair_provisional_plans: bool = True
@@ -107,6 +110,7 @@ class PlanArgs:
             restarts=self.restarts,
             provisional_updates=self.provisional_updates,
             provisional_before_kicks=self.provisional_before_kicks,
+            provisional_during_kicks=self.provisional_during_kicks,
         )
 
 
