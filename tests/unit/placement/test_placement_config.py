@@ -70,6 +70,10 @@ def test_plan_switches_take_booleans_only() -> None:
     assert not default.provisional_before_kicks and on.settings().provisional_before_kicks  # off by default
     _, errors = parse_config({"plan": {"provisionalBeforeKicks": "yes"}})
     assert [e.path for e in errors] == ["scoring.plan.provisionalBeforeKicks"]
+    on = ScoringConfig.from_dict({"plan": {"provisionalDuringKicks": True}}).plan
+    assert not default.provisional_during_kicks and on.settings().provisional_during_kicks  # off by default
+    _, errors = parse_config({"plan": {"provisionalDuringKicks": "yes"}})
+    assert [e.path for e in errors] == ["scoring.plan.provisionalDuringKicks"]
 
 
 def test_all_weights_zero_is_an_error() -> None:

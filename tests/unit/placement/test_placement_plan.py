@@ -471,6 +471,31 @@ def test_annealed_plans_are_handed_over_before_their_kicks_only_when_better_than
     assert len(early) > len(at_run_end)
 
 
+def test_kick_improvements_are_handed_over_during_the_kicks_only_when_better_than_any_before() -> None:
+    """With ``provisional_during_kicks``, each better plan a run's kicks find is handed over at once, when it is
+    better than every plan handed over before: the plans get cheaper each time, every plan handed over at a
+    run's end without it is among them, more are handed over, and the plan ``update`` returns is the one made
+    without ``publish`` (the search is not changed by it)."""
+    snap = _random_eight(11)
+    settings = PlanSettings(
+        anneal_steps=2_000, kicks=40, restarts=4, starts=2, provisional_updates=True, provisional_during_kicks=True
+    )
+    early: list[Plan] = []
+    plan = Planner(settings, publish=early.append).update(snap, now=7.0)
+    assert plan is not None
+    assert plan.total.tolist() == without_publish(settings, snap).total.tolist()
+    assert all(p.provisional and p.cost >= plan.cost - 1e-9 for p in early)
+    assert all(a.cost > b.cost for a, b in itertools.pairwise(early))
+    at_run_end: list[Plan] = []
+    Planner(replace(settings, provisional_during_kicks=False), publish=at_run_end.append).update(snap, now=7.0)
+    costs = [p.cost for p in early]
+    assert all(any(abs(c - p.cost) < 1e-9 for c in costs) for p in at_run_end)
+    assert len(early) > len(at_run_end)
+    quiet: list[Plan] = []
+    Planner(replace(settings, provisional_updates=False), publish=quiet.append).update(snap, now=7.0)
+    assert len(quiet) == 1  # only the first plan without provisional_updates, as before
+
+
 def test_provisional_plans_are_repaired_against_the_latest_view_and_the_cheaper_is_kept() -> None:
     """With ``latest`` as well as ``publish``, each provisional plan is repaired against the newest snapshot
     before it is handed over: pods bound since the full plan's view (here two of svc0 on the node the first
