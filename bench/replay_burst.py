@@ -123,7 +123,9 @@ seed 72 (``--compare shipped``) the ``fanin`` bursts cost exactly the greedy fir
 two orders x two repeats each, the first variant rotating): ``provisionalDuringKicks`` becomes on by
 default only if ``during_kicks`` passes against ``defaults`` by the rule above (geometric mean of mean cost
 below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could
-be run, it stays off.
+be run, it stays off. Result (code 1057e8b, 1,047 s and 970 s): seed 74 0.909, but ``fanin`` 50's worst
+run 1.38 against 1.25: failed; seed 75 0.958, no scenario's worst run worse. The rule needed both:
+``provisionalDuringKicks`` stays off.
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99

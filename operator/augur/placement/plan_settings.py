@@ -86,7 +86,10 @@ class PlanSettings:
     kicks improves it, when it is better than every plan handed over; off: a run's kicks are handed over when
     the run ends. Experimental (session 43): in the bursts of seed 72 the greedy first plan decided the
     ``fanin`` bursts' cost in every run (1.197x and 1.065x the best, the greedy plan's own cost), while the
-    first run's kicks found the best plan after 0.6-1.3 s of the planner's CPU, too late for the burst."""
+    first run's kicks found the best plan after 0.6-1.3 s of the planner's CPU, too late for the burst. Not the
+    default: on the rule written before its runs it failed at seed 74 (mean cost 0.909x, one ``fanin`` 50 run
+    1.38 against 1.25) and passed at seed 75 (0.958x), and the rule needed both (``bench/replay_burst.py
+    --compare during_kicks``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""

@@ -274,7 +274,9 @@ def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatc
         real_descend(self, passes, swaps, only)  # type: ignore[arg-type]
         starts.append((self.value(), self.x.copy()))
 
-    def improve(self: Planner, search: CountSearch, pending: int, annealed: object = None) -> CountSearch:
+    def improve(
+        self: Planner, search: CountSearch, pending: int, annealed: object = None, kicks: object = None
+    ) -> CountSearch:
         seen.append(search.x.copy())
         return search
 
@@ -449,14 +451,17 @@ def _random_eight(seed: int) -> Snapshot:
     return Snapshot.build(infos, TopologyModel.build(DistanceLevels(0, 10, 40, 100)), rules=rules)
 
 
-def test_annealed_plans_are_handed_over_before_their_kicks_only_when_better_than_any_before() -> None:
-    """With ``provisional_before_kicks``, each run's annealed plan is handed over before its kicks too, when it
-    is better than every plan handed over before: the plans handed over get cheaper each time, every plan the
-    runs hand over without it is among them, the last run's annealed plan can be handed over, and the plan
-    ``update`` returns is the one made without ``publish`` (the search is not changed by it)."""
+@pytest.mark.parametrize(("flag", "kicks"), [("provisional_before_kicks", 5), ("provisional_during_kicks", 40)])
+def test_more_plans_are_handed_over_only_when_better_than_any_before(flag: str, kicks: int) -> None:
+    """With ``provisional_before_kicks``, each run's annealed plan is handed over before its kicks too; with
+    ``provisional_during_kicks``, each better plan a run's kicks find, at once. Either way only when better
+    than every plan handed over before: the plans handed over get cheaper each time, every plan the runs hand
+    over without the flag is among them, more are handed over, and the plan ``update`` returns is the one
+    made without ``publish`` (the search is not changed by it). Without ``provisional_updates`` the flag
+    changes nothing: only the first plan is handed over."""
     snap = _random_eight(11)  # a seed where a run's annealing improves on the plans before it (found by trying)
-    settings = PlanSettings(
-        anneal_steps=2_000, kicks=5, restarts=4, starts=2, provisional_updates=True, provisional_before_kicks=True
+    settings = replace(
+        PlanSettings(anneal_steps=2_000, kicks=kicks, restarts=4, starts=2, provisional_updates=True), **{flag: True}
     )
     early: list[Plan] = []
     plan = Planner(settings, publish=early.append).update(snap, now=7.0)
@@ -465,35 +470,13 @@ def test_annealed_plans_are_handed_over_before_their_kicks_only_when_better_than
     assert all(p.provisional and p.cost >= plan.cost - 1e-9 for p in early)
     assert all(a.cost > b.cost for a, b in itertools.pairwise(early))
     at_run_end: list[Plan] = []
-    Planner(replace(settings, provisional_before_kicks=False), publish=at_run_end.append).update(snap, now=7.0)
-    costs = [p.cost for p in early]
-    assert all(any(abs(c - p.cost) < 1e-9 for c in costs) for p in at_run_end)
-    assert len(early) > len(at_run_end)
-
-
-def test_kick_improvements_are_handed_over_during_the_kicks_only_when_better_than_any_before() -> None:
-    """With ``provisional_during_kicks``, each better plan a run's kicks find is handed over at once, when it is
-    better than every plan handed over before: the plans get cheaper each time, every plan handed over at a
-    run's end without it is among them, more are handed over, and the plan ``update`` returns is the one made
-    without ``publish`` (the search is not changed by it)."""
-    snap = _random_eight(11)
-    settings = PlanSettings(
-        anneal_steps=2_000, kicks=40, restarts=4, starts=2, provisional_updates=True, provisional_during_kicks=True
-    )
-    early: list[Plan] = []
-    plan = Planner(settings, publish=early.append).update(snap, now=7.0)
-    assert plan is not None
-    assert plan.total.tolist() == without_publish(settings, snap).total.tolist()
-    assert all(p.provisional and p.cost >= plan.cost - 1e-9 for p in early)
-    assert all(a.cost > b.cost for a, b in itertools.pairwise(early))
-    at_run_end: list[Plan] = []
-    Planner(replace(settings, provisional_during_kicks=False), publish=at_run_end.append).update(snap, now=7.0)
+    Planner(replace(settings, **{flag: False}), publish=at_run_end.append).update(snap, now=7.0)
     costs = [p.cost for p in early]
     assert all(any(abs(c - p.cost) < 1e-9 for c in costs) for p in at_run_end)
     assert len(early) > len(at_run_end)
     quiet: list[Plan] = []
     Planner(replace(settings, provisional_updates=False), publish=quiet.append).update(snap, now=7.0)
-    assert len(quiet) == 1  # only the first plan without provisional_updates, as before
+    assert len(quiet) == 1
 
 
 def test_provisional_plans_are_repaired_against_the_latest_view_and_the_cheaper_is_kept() -> None:
