@@ -33,7 +33,7 @@ from augur.placement import (
 )
 from augur.placement.components.plan import PlanArgs
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
-from augur_extender.profiles import profile_from
+from augur_extender.profiles import RuleSizer, profile_from
 from augur_extender.view import ClusterView, Profile
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,7 @@ class MemoryCache:
         """Non-terminal pods per workload, bound or pending: the replica count when the profile's status
         gives none or a smaller one (pods created but not scheduled yet are expected too)."""
         self._version = 0
-        self._sized_memo: dict[str, tuple[WorkloadRules, int | None, tuple[float, float] | None, WorkloadRules]] = {}
-        """Per workload: the profile's rules, expected replicas and pod size last sized, and the result."""
+        self._sizer = RuleSizer()
         self._changed = threading.Event()
 
     # -- lifecycle (nothing to run: someone else feeds this cache) --
@@ -380,20 +379,9 @@ class MemoryCache:
     def _sized(self, rules: WorkloadRules, template: tuple[float, float] | None = None) -> WorkloadRules:
         """The rules with the replica count expected from status and pods seen, and the pod size seen, else
         ``template`` (the profile's ``status.podRequests``: a pod seen wins, as admission may change what the
-        template asks for). Memoized per workload: a pod event re-sizes only its own workload when the rule
-        book is rebuilt."""
-        expected = self._expected(rules.key, rules.replicas)
+        template asks for)."""
         size = self._sizes.get(rules.key) or template
-        memo = self._sized_memo.get(rules.key)
-        if memo is not None and memo[0] is rules and memo[1] == expected and memo[2] == size:
-            return memo[3]
-        out = rules
-        if expected != rules.replicas:
-            out = replace(out, replicas=expected)
-        if size is not None and out.pod_cpu is None:
-            out = replace(out, pod_cpu=size[0], pod_memory=size[1])
-        self._sized_memo[rules.key] = (rules, expected, size, out)
-        return out
+        return self._sizer.sized(rules, self._expected(rules.key, rules.replicas), size)
 
     def _build_table(self) -> NodeTable:
         active = self._active_topology()

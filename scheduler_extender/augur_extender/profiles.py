@@ -5,12 +5,14 @@ uses is read: the replica count the operator expects, the traffic it measured an
 (``podRequests``, from the target's pod template). Other status fields
 are not parsed, so a newer operator's status never makes the extender drop a profile. A spec that does
 not validate gives no profile (logged); a bad selector or traffic entry is logged and left out.
+:class:`RuleSizer` gives a profile's rules the replica count and pod size the cache knows.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from augur.api.quantity import GIB, quantity
@@ -21,7 +23,7 @@ from augur.api.v1alpha1.workloadprofile import (
     WorkloadProfileStatus,
 )
 from augur.api.validation import SpecError, parse
-from augur.placement import rules_from_api, workload_key
+from augur.placement import WorkloadRules, rules_from_api, workload_key
 from augur_extender.selector import parse_selector
 from augur_extender.view import Profile
 
@@ -86,3 +88,24 @@ def _expected_replicas(status: Any) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
     return None
+
+
+class RuleSizer:
+    """A workload's rules with the replica count the cache expects and the pod size it knows (a pod seen,
+    else the profile's template), memoized per workload: a pod event re-sizes only its own workload when the
+    rule book is rebuilt, and unchanged inputs give the very same rules object."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[WorkloadRules, int | None, tuple[float, float] | None, WorkloadRules]] = {}
+
+    def sized(self, rules: WorkloadRules, expected: int | None, size: tuple[float, float] | None) -> WorkloadRules:
+        memo = self._memo.get(rules.key)
+        if memo is not None and memo[0] is rules and memo[1] == expected and memo[2] == size:
+            return memo[3]
+        out = rules
+        if expected != rules.replicas:
+            out = replace(out, replicas=expected)
+        if size is not None and out.pod_cpu is None:
+            out = replace(out, pod_cpu=size[0], pod_memory=size[1])
+        self._memo[rules.key] = (rules, expected, size, out)
+        return out
