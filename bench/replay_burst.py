@@ -127,6 +127,18 @@ be run, it stays off. Result (code 1057e8b, 1,047 s and 970 s): seed 74 0.909, b
 run 1.38 against 1.25: failed; seed 75 0.958, no scenario's worst run worse. The rule needed both:
 ``provisionalDuringKicks`` stays off.
 
+``--compare first_kicks`` (session 44): 25 rounds of kicks on the best greedy start before the first plan is
+handed over (``firstKicks`` 25), against today's defaults (0: the best start itself). Why: in the bursts of
+seeds 72, 74 and 75 the cost followed the first plan handed over (``groups`` 100 at seed 72: 2.13-2.41x in
+the bursts, 2.38x for the first plan in process), and in process (``PlanSettings.first_kicks``; development
+seeds 80-81 of ``chain``, ``fanin`` and ``groups`` at 50-200 pods) 25 rounds took the first plan from 1.345x to
+1.114x the full plan's cost (geometric mean of 18; 10 rounds 1.213x, 50 rounds 1.096x) for 0.1 s of CPU
+more on average; 25 was chosen there, before the held-out seeds 90-91 and before any burst. Rule, written
+down before its first run (seeds 76 and 77, never run; two orders x two repeats each, the first variant
+rotating): ``firstKicks`` becomes 25 by default only if ``first_kicks`` passes against ``defaults`` by the
+rule above (geometric mean of mean cost below 1, no scenario's worst run more than 10 % above) on each of
+the two seeds; if only one seed could be run, it stays 0.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -270,6 +282,7 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "planner_process_normal": {"process_normal": PROCESS_NORMAL, "thread": {}},
     "shipped": {"shipped": {}},
     "during_kicks": {"during_kicks": {"plan": {"provisionalDuringKicks": True}}, "defaults": {}},
+    "first_kicks": {"first_kicks": {"plan": {"firstKicks": 25}}, "defaults": {"plan": {"firstKicks": 0}}},
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]

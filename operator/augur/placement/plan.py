@@ -18,7 +18,8 @@ A full plan takes seconds at extender scale (its annealing runs and kicks), most
 is already usable: a :class:`Planner` given ``publish`` hands it the best plan so far while a full plan is
 under way (:attr:`Plan.provisional`): after the greedy starts and their descent (a few hundredths of the
 full plan's CPU), and with :attr:`PlanSettings.provisional_updates` after each annealing run that improves on
-it, so that pods arriving meanwhile follow a plan rather than none. The plan :meth:`Planner.update` returns
+it, so that pods arriving meanwhile follow a plan rather than none. With :attr:`PlanSettings.first_kicks`
+the first plan is the best start after a few rounds of kicks. The plan :meth:`Planner.update` returns
 is the final one. Given :attr:`Planner.latest` (the newest snapshot), each provisional plan is first repaired
 against it, so that it holds the pods bound since the full plan's view, and a better search (the final one
 included) replaces the plan handed over before only if it is still the cheaper once both are repaired.
@@ -60,6 +61,9 @@ from augur.placement.plan_settings import PlanSettings
 from augur.placement.problem import CountProblem
 from augur.placement.repair import repair
 from augur.placement.search import CountSearch, cheaper
+
+FIRST_KICKS_STREAM = (0, 1)
+"""Entropy of the first kicks' generator, ahead of the seed: a stream that no run's ``[seed, run]`` draws from."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,15 +288,17 @@ class Planner:
     def _solve(
         self, p: CountProblem, anchors: list[int | None], publish: Callable[[CountSearch], None] | None = None
     ) -> CountSearch:
-        """Greedy insertion from each anchor and descent; then :meth:`restarts` runs of annealing, descent and
-        kicks, run ``i`` from the ``i``-th best start (cycling), each with a generator derived from the seed; the
-        best run is kept. Where the first pod goes decides where the application grows, and a single-pod
-        search rarely moves a whole application later, so the starts cover every zone that could host it, and
-        the runs improve different ones rather than one start's basin only. ``publish`` is called with the
-        best start and, with :attr:`PlanSettings.provisional_updates`, with each better run but the last (the
-        search is not changed by it); with :attr:`PlanSettings.provisional_before_kicks` as well, with each run's
-        annealed search before its kicks too, and with :attr:`PlanSettings.provisional_during_kicks`, with each
-        improvement of a run's kicks, when better than every search handed over."""
+        """Greedy insertion from each anchor and descent, then :meth:`first_kick_rounds` kicks on the best start
+        (on a copy, with a generator of its own); then :meth:`restarts` runs of annealing, descent and kicks, run
+        ``i`` from the ``i``-th best start (cycling), each with a generator derived from the seed (the same runs
+        with or without the first kicks); the best kept. Where the first pod goes decides where the application
+        grows, and a single-pod search rarely moves a whole application later, so the starts cover every zone
+        that could host it, and the runs improve different ones rather than one start's basin only. ``publish``
+        is called with the best start (after its first kicks) and, with :attr:`PlanSettings.provisional_updates`,
+        with each better run but the last (the search is not changed by it); with
+        :attr:`PlanSettings.provisional_before_kicks` as well, with each run's annealed search before its kicks
+        too, and with :attr:`PlanSettings.provisional_during_kicks`, with each improvement of a run's kicks, when
+        better than every search handed over."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
@@ -307,6 +313,13 @@ class Planner:
         if pending <= 1:
             return search
         best, best_value = search, search.quick_value()
+        if (first := self.first_kick_rounds(len(p.room_cpu), pending)) > 0:
+            quick = kicked(
+                search.copy_with(np.random.default_rng((*FIRST_KICKS_STREAM, s.seed))),
+                first, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned,
+            )  # fmt: skip
+            if cheaper(value := quick.quick_value(), best_value):
+                best, best_value = quick, value
         runs = self.restarts(len(p.room_cpu), pending)
         shown = _Offer(publish)
         shown(best)
@@ -332,6 +345,12 @@ class Planner:
         :attr:`PlanSettings.anneal_steps` and :attr:`PlanSettings.anneal_node_budget` / nodes."""
         s = self.settings
         return min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // max(nodes, 1))
+
+    def first_kick_rounds(self, nodes: int, pending: int) -> int:
+        """Kick rounds on the best start before the first plan is handed over: :attr:`PlanSettings.first_kicks`,
+        bounded as :meth:`kick_rounds` bounds a run's."""
+        s = self.settings
+        return min(s.first_kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
 
     def kick_rounds(self, nodes: int, pending: int) -> int:
         """Kick rounds of one run: :attr:`PlanSettings.kicks`, at most :attr:`PlanSettings.kick_node_budget` /

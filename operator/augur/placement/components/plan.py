@@ -14,7 +14,8 @@ simulator): ``passes``, ``annealSteps`` (at most; also at most 60,000,000 / node
 search after annealing, each a ruin and recreate of related workloads put back from a random node, at most
 5,000 / nodes), ``restarts``
 (independent runs of annealing and kicks, each from the next-best start, with seeds derived from ``seed``,
-the best kept; at most 200,000 / (nodes x pending pods), at least one);
+the best kept; at most 200,000 / (nodes x pending pods), at least one); ``firstKicks`` (default 0: rounds
+of kicks on the best greedy start before the first plan is handed over, bounded as a run's kicks are);
 ``maxAgeSeconds``, past which
 the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
 counts, pod sizes or traffic changed is stale at once); ``provisionalPlans`` (default true): while a
@@ -80,6 +81,7 @@ class PlanArgs:
     starts: int = PlanSettings.starts
     kicks: int = PlanSettings.kicks
     restarts: int = PlanSettings.restarts
+    first_kicks: int = PlanSettings.first_kicks
     provisional_plans: bool = True
     provisional_updates: bool = PlanSettings.provisional_updates
     provisional_before_kicks: bool = PlanSettings.provisional_before_kicks
@@ -97,6 +99,7 @@ class PlanArgs:
         errors += check_range(prefix, "starts", self.starts, 1, 64)
         errors += check_range(prefix, "kicks", self.kicks, 0, 100_000)
         errors += check_range(prefix, "restarts", self.restarts, 1, 64)
+        errors += check_range(prefix, "firstKicks", self.first_kicks, 0, 100_000)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
 
     def settings(self) -> PlanSettings:
@@ -108,6 +111,7 @@ class PlanArgs:
             starts=self.starts,
             kicks=self.kicks,
             restarts=self.restarts,
+            first_kicks=self.first_kicks,
             provisional_updates=self.provisional_updates,
             provisional_before_kicks=self.provisional_before_kicks,
             provisional_during_kicks=self.provisional_during_kicks,
