@@ -133,11 +133,17 @@ seeds 72, 74 and 75 the cost followed the first plan handed over (``groups`` 100
 the bursts, 2.38x for the first plan in process), and in process (``PlanSettings.first_kicks``; development
 seeds 80-81 of ``chain``, ``fanin`` and ``groups`` at 50-200 pods) 25 rounds took the first plan from 1.345x to
 1.114x the full plan's cost (geometric mean of 18; 10 rounds 1.213x, 50 rounds 1.096x) for 0.1 s of CPU
-more on average; 25 was chosen there, before the held-out seeds 90-91 and before any burst. Rule, written
-down before its first run (seeds 76 and 77, never run; two orders x two repeats each, the first variant
+more on average (a diagnosis script, not committed; ``bench/first_plan_kicks.py``, written and run after the
+bursts with the planner's own code, gives 1.345x to 1.134x, 10 rounds 1.182x, 50 rounds 1.090x, and on the
+held-out seeds 1.229x to 1.077x); 25 was chosen there, before the held-out seeds 90-91 and before any burst.
+Rule, written down before its first run (seeds 76 and 77, never run; two orders x two repeats each, the first variant
 rotating): ``firstKicks`` becomes 25 by default only if ``first_kicks`` passes against ``defaults`` by the
 rule above (geometric mean of mean cost below 1, no scenario's worst run more than 10 % above) on each of
-the two seeds; if only one seed could be run, it stays 0.
+the two seeds; if only one seed could be run, it stays 0. Result (code a5027b6; 1,073 s and 1,102 s): seed 76
+0.710, seed 77 0.901, no scenario's worst run over 10 % worse on either: passed, so ``firstKicks`` is 25 by
+default since session 44. A first attempt at seed 76 stopped after its first scenario (``groups`` 50: 1.10
+against 2.30, mean of four runs each) when it wrote its result to a wrong path; the recorded run is the
+second, all four scenarios from the start.
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99

@@ -56,15 +56,19 @@ class PlanSettings:
     with 6 restarts instead of 8 (the same CPU) much better on ``groups`` and 0.01-0.15 % worse on ``fanin``, which the
     rule set beforehand did not allow (``bench/planner_search.py``; ``docs/placement-results.md``, "Recreating pinned at
     the anchor")."""
-    first_kicks: int = 0
+    first_kicks: int = 25
     """Rounds of kicks (as in a run: ruin and recreate, then descent) on the best greedy start before the first
     plan is handed over (:attr:`~augur.placement.plan.Planner.publish`), bounded as a run's are (by
     :attr:`kick_node_budget` / nodes and :attr:`kicks_per_pod` per pending pod); the final plan is the better of
-    it and the runs, which are the same with or without it. 0: the first plan is the best start itself.
-    Experimental (session 44): in a burst on the real kube-scheduler pods follow the first plan handed over, and
-    the best start costs 1.07-2.35x the full plan in simulation (``groups``, ``fanin`` and ``chain`` at 50-200
-    pods, development seeds 80-81: geometric mean 1.345x) against 1.114x after 25 rounds, which cost 0.1 s of CPU
-    more on average (``docs/placement-results.md``, "Bursts: kicks before the first plan")."""
+    it and the runs, which are the same with or without it. 0: the first plan is the best start itself (the
+    default until session 44). In a burst on the real kube-scheduler the pods follow the first plan handed over,
+    and the best start cost 1.345x the full plan in process (geometric mean of 18 generated scenarios, ``chain``,
+    ``fanin`` and ``groups`` at 50-200 pods, development seeds 80-81) against 1.134x after 25 rounds (10: 1.182x,
+    50: 1.090x), for about 0.1 s more of the planner's CPU (25 was chosen there); on held-out seeds 90-91 1.229x
+    against 1.077x (``bench/first_plan_kicks.py``). On the rule written before the
+    bursts (``bench/replay_burst.py --compare first_kicks``, seeds 76 and 77), the mean burst cost was 0.710x
+    and 0.901x that with 0 rounds, no scenario's worst run over 10 % worse (``docs/placement-results.md``,
+    "Bursts: kicks before the first plan")."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8

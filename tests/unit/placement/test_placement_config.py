@@ -74,8 +74,8 @@ def test_plan_switches_take_booleans_only() -> None:
     assert not default.provisional_during_kicks and on.settings().provisional_during_kicks  # off by default
     _, errors = parse_config({"plan": {"provisionalDuringKicks": "yes"}})
     assert [e.path for e in errors] == ["scoring.plan.provisionalDuringKicks"]
-    kicks = ScoringConfig.from_dict({"plan": {"firstKicks": 25}}).plan
-    assert default.first_kicks == 0 and kicks.settings().first_kicks == 25  # none by default
+    kicks = ScoringConfig.from_dict({"plan": {"firstKicks": 0}}).plan
+    assert default.settings().first_kicks == 25 and kicks.settings().first_kicks == 0  # 25 by default
     for bad_kicks in (-1, 100_001):
         _, errors = parse_config({"plan": {"firstKicks": bad_kicks}})
         assert [e.path for e in errors] == ["scoring.plan.firstKicks"]

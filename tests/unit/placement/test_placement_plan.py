@@ -487,7 +487,7 @@ def test_first_kicks_improve_the_first_plan_handed_over_and_leave_the_runs_as_th
     at seed 0 as cheap as the runs' plan, at seed 17 the kicked start, cheaper than anything the runs found.
     The rounds are bounded as a run's kicks are (by nodes and by pending pods)."""
     snap = _random_eight(seed)
-    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=2, starts=2, provisional_updates=False)
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=2, starts=2, provisional_updates=False, first_kicks=0)
     plain: list[Plan] = []
     kicked_first: list[Plan] = []
     without = Planner(settings, publish=plain.append).update(snap, now=1.0)
