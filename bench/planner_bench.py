@@ -7,6 +7,7 @@ process (augur_extender.planner_process): the CPU the *extender's* interpreter s
 over (pickling, the pipe), the child's CPU, and the wall time of an update. Writes bench/results/planner.json.
 
 Usage: .venv/bin/python bench/planner_bench.py [--nodes 1000] [--pending 500] [--seeds 0,1,2]
+       [--first-kicks N --out planner_first_kicks_N.json]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write
+from common import code_version, machine, write
 
 from augur.placement import DependencyRule, NodeInfo, NodeTable, Occupancy, RuleBook, Snapshot, TopologyModel
 from augur.placement.components.plan import PlanArgs
@@ -168,8 +169,10 @@ def main() -> int:
     ap.add_argument("--pending", type=int, default=500)
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--first-kicks", type=int, help="plan.firstKicks instead of the default (another --out)")
+    ap.add_argument("--out", default="planner.json")
     a = ap.parse_args()
-    args = PlanArgs()
+    args = PlanArgs() if a.first_kicks is None else PlanArgs(first_kicks=a.first_kicks)
     info = machine()
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
@@ -195,6 +198,8 @@ def main() -> int:
             "anneal_steps": args.anneal_steps,
             "seed": args.seed,
             "restarts": args.restarts,
+            "first_kicks": args.first_kicks,
+            "first_kick_rounds_at_this_size": Planner(args.settings()).first_kick_rounds(a.nodes, a.pending),
             "restarts_at_this_size": Planner(args.settings()).restarts(a.nodes, a.pending),
         },
         "nodes": a.nodes,
@@ -207,11 +212,12 @@ def main() -> int:
         },
         "rows": rows,
         "machine": info,
+        **code_version(),
     }
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
     print(result["summary"])
     if not a.no_write:
-        write("planner.json", result)
+        write(a.out, result)
     return 0
 
 
