@@ -816,7 +816,9 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     from augur.placement.plan import Planner, PlanSettings
 
     snap = _twelve_workloads()
-    settings = PlanSettings(anneal_steps=40_000, kicks=20, starts=2, restarts=6, provisional_updates=True)
+    settings = PlanSettings(
+        anneal_steps=40_000, kicks=20, starts=2, restarts=6, provisional_updates=True, first_kicks=0
+    )
     plain: list[Plan] = []
     Planner(settings, publish=plain.append).update(snap)
     first = plain[0]

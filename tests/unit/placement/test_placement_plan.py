@@ -282,7 +282,7 @@ def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(CountSearch, "descend", descend)
     monkeypatch.setattr(Planner, "_improve", improve)
-    plan_pending(snap, PlanSettings(starts=4, restarts=6))
+    plan_pending(snap, PlanSettings(starts=4, restarts=6, first_kicks=0))  # the first kicks descend too
     assert len(starts) == 4 and len(seen) == 6
     assert len({x.tobytes() for _, x in starts}) > 1  # the anchors start in different zones
     ranked = [x for _, x in sorted(starts, key=lambda vx: vx[0])]
@@ -461,7 +461,8 @@ def test_more_plans_are_handed_over_only_when_better_than_any_before(flag: str, 
     changes nothing: only the first plan is handed over."""
     snap = _random_eight(11)  # a seed where a run's annealing improves on the plans before it (found by trying)
     settings = replace(
-        PlanSettings(anneal_steps=2_000, kicks=kicks, restarts=4, starts=2, provisional_updates=True), **{flag: True}
+        PlanSettings(anneal_steps=2_000, kicks=kicks, restarts=4, starts=2, provisional_updates=True, first_kicks=0),
+        **{flag: True},
     )
     early: list[Plan] = []
     plan = Planner(settings, publish=early.append).update(snap, now=7.0)
