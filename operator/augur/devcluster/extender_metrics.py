@@ -31,20 +31,34 @@ def _families(url: str) -> list[Any]:
 def plan_use(url: str) -> dict[str, int]:
     """The extender's scored prioritize calls by the plan they saw (``augur_extender_prioritize_plans_total``:
     current, provisional, none); empty when its metrics cannot be read."""
-    return {
-        sample.labels["plan"]: int(sample.value)
-        for family in _families(url)
-        if family.name == "augur_extender_prioritize_plans"
-        for sample in family.samples
-        if sample.name.endswith("_total")
-    }
+    return _plan_use(_families(url))
 
 
 def unseen_binds(url: str) -> dict[str, Any]:
     """The extender's ``augur_extender_prioritize_unseen_binds`` histogram: ``calls``, ``mean`` and, per bucket
     bound, the prioritize calls with at most that many binds unseen (cumulative, as Prometheus counts them);
     empty when its metrics cannot be read."""
-    for family in _families(url):
+    return _unseen_binds(_families(url))
+
+
+def pass_report(url: str) -> tuple[dict[str, int], dict[str, Any]]:
+    """:func:`plan_use` and :func:`unseen_binds` from one read of the metrics page."""
+    families = _families(url)
+    return _plan_use(families), _unseen_binds(families)
+
+
+def _plan_use(families: list[Any]) -> dict[str, int]:
+    return {
+        sample.labels["plan"]: int(sample.value)
+        for family in families
+        if family.name == "augur_extender_prioritize_plans"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def _unseen_binds(families: list[Any]) -> dict[str, Any]:
+    for family in families:
         if family.name != "augur_extender_prioritize_unseen_binds":
             continue
         samples = {s.name.rsplit("_", 1)[-1]: s for s in family.samples if not s.name.endswith("_bucket")}

@@ -31,7 +31,7 @@ import httpx
 import yaml
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
-from augur.devcluster.extender_metrics import gauges_at_least, plan_use, unseen_binds
+from augur.devcluster.extender_metrics import gauges_at_least, pass_report
 from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
@@ -198,8 +198,7 @@ class ReplaySession:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
             if self.extender is not None:
-                self.plan_use[variant] = plan_use(self.extender_url)
-                self.unseen_binds[variant] = unseen_binds(self.extender_url)
+                self.plan_use[variant], self.unseen_binds[variant] = pass_report(self.extender_url)
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)

@@ -70,6 +70,11 @@ def test_the_replay_reads_the_histogram_from_the_metrics_page(
     got = extender_metrics.unseen_binds("http://extender")
     assert got["calls"] == 3 and got["mean"] == 1.0  # 0, 1, 2
     assert got["at_most"]["0.0"] == 1 and got["at_most"]["1.0"] == 2 and got["at_most"]["2.0"] == 3
+    reads: list[str] = []
+    monkeypatch.setattr(extender_metrics.httpx, "get", lambda url, timeout: reads.append(url) or get(url, timeout))
+    used, lag = extender_metrics.pass_report("http://extender")  # what a replay pass reads when it ends
+    assert reads == ["http://extender/metrics"] and lag == got
+    assert used == extender_metrics.plan_use("http://extender") and len(reads) == 2
 
     def down(url: str, timeout: float) -> Any:
         raise httpx.ConnectError("refused")
