@@ -143,7 +143,9 @@ the two seeds; if only one seed could be run, it stays 0. Result (code a5027b6; 
 0.710, seed 77 0.901, no scenario's worst run over 10 % worse on either: passed, so ``firstKicks`` is 25 by
 default since session 44. A first attempt at seed 76 stopped after its first scenario (``groups`` 50: 1.10
 against 2.30, mean of four runs each) when it wrote its result to a wrong path; the recorded run is the
-second, all four scenarios from the start.
+second, all four scenarios from the start. A check at 20 and 200 pods afterwards (seed 78, deciding
+nothing; ``--sizes 20,200``; code bf5e3ba, 1,269 s): 0.921, no worst run over 10 % worse; ``groups`` 200 1.79
+against 2.46 and ``fanin`` 200 1.37 against 1.47 the best, ``fanin`` 20 1.15 against 1.09.
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
