@@ -314,10 +314,7 @@ class Planner:
             return search
         best, best_value = search, search.quick_value()
         if (first := self.first_kick_rounds(len(p.room_cpu), pending)) > 0:
-            quick = kicked(
-                search.copy_with(np.random.default_rng((*FIRST_KICKS_STREAM, s.seed))),
-                first, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned,
-            )  # fmt: skip
+            quick = self._kicked(search.copy_with(np.random.default_rng((*FIRST_KICKS_STREAM, s.seed))), first)
             if cheaper(value := quick.quick_value(), best_value):
                 best, best_value = quick, value
         runs = self.restarts(len(p.room_cpu), pending)
@@ -349,14 +346,23 @@ class Planner:
     def first_kick_rounds(self, nodes: int, pending: int) -> int:
         """Kick rounds on the best start before the first plan is handed over: :attr:`PlanSettings.first_kicks`,
         bounded as :meth:`kick_rounds` bounds a run's."""
-        s = self.settings
-        return min(s.first_kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
+        return self._bounded_kicks(self.settings.first_kicks, nodes, pending)
 
     def kick_rounds(self, nodes: int, pending: int) -> int:
         """Kick rounds of one run: :attr:`PlanSettings.kicks`, at most :attr:`PlanSettings.kick_node_budget` /
         nodes and :attr:`PlanSettings.kicks_per_pod` per pending pod."""
+        return self._bounded_kicks(self.settings.kicks, nodes, pending)
+
+    def _bounded_kicks(self, rounds: int, nodes: int, pending: int) -> int:
         s = self.settings
-        return min(s.kicks, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
+        return min(rounds, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
+
+    def _kicked(
+        self, search: CountSearch, rounds: int, on_better: Callable[[CountSearch], None] | None = None
+    ) -> CountSearch:
+        """:func:`~augur.placement.iterated.kicked` from ``search`` with the settings' ruin and recreate."""
+        s = self.settings
+        return kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned, on_better)
 
     def _improve(
         self,
@@ -378,11 +384,7 @@ class Planner:
             search.descend(s.passes)
             if annealed is not None and rounds > 0:
                 annealed(search)
-        return (
-            kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned, kicks)
-            if rounds > 0
-            else search
-        )
+        return self._kicked(search, rounds, kicks) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""
