@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from augur.blas import VARIABLES
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / ".." / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -24,7 +26,8 @@ TRACES = [
 
 
 def machine() -> dict[str, Any]:
-    """CPU model, cores, memory, Python, date and load (other work shared the machine)."""
+    """CPU model, cores, memory, Python, date, load (other work shared the machine) and the BLAS thread
+    variables in effect (augur.blas; unset means one BLAS thread per core)."""
     model = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -44,6 +47,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average_at_start": list(os.getloadavg()),
+        "blas_thread_variables": {variable: os.environ.get(variable) for variable in VARIABLES},
     }
 
 

@@ -15,12 +15,17 @@ seeds were run after that choice. Geometric means, worst and count above 1.10 pe
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from augur.blas import ONE_THREAD
+
+os.environ.update(ONE_THREAD | os.environ)  # one BLAS thread, as in the extender (augur.blas), before numpy loads
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import code_version, machine, write

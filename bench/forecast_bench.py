@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 
-# One BLAS thread per process: statsmodels' small linear algebra is up to 10x slower when OpenBLAS
-# spreads it over cores that are already busy (measured on this shared machine).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from augur.blas import ONE_THREAD
+
+# One BLAS thread per process (augur.blas): statsmodels' small linear algebra is up to 10x slower when
+# OpenBLAS spreads it over cores that are already busy (measured on this shared machine).
+os.environ.update(ONE_THREAD | os.environ)
 
 import json
 import math

@@ -21,6 +21,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from augur.blas import ONE_THREAD
+
+os.environ.update(ONE_THREAD | os.environ)  # one BLAS thread, as in the extender (augur.blas), before numpy loads
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-# One BLAS thread: the forecasting models do small linear algebra, which OpenBLAS slows down up to
-# tenfold when it spreads it over busy cores. Set before numpy is first imported (an explicit
-# environment setting wins).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 import argparse
 import json
 import math
