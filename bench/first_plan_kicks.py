@@ -103,7 +103,8 @@ def main() -> int:
                     rows.append({"family": family, "size": size, "seed": seed, "rounds": per})
                     shown = " ".join(f"{k}: {per[str(k)]['first_over_full']:.3f}" for k in rounds)
                     print(f"{name} {family} {size} seed {seed}: first ÷ full {shown}", file=sys.stderr, flush=True)
-        sets[name] = {"seeds": seeds, "summary": summary(rows, rounds), "rows": rows}
+        if rows:  # a set given no seeds is left out
+            sets[name] = {"seeds": seeds, "summary": summary(rows, rounds), "rows": rows}
     result = {
         "benchmark": "first_plan_kicks",
         "definition": "cost of the first plan a full plan hands over (firstKicks rounds of kicks on the best "
