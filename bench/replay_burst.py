@@ -159,6 +159,16 @@ default, written before its first run (seeds 83 and 84, never run; ``--sizes 100
 ``first_kicks_more`` passes against ``defaults`` by the rule above (geometric mean of mean cost below 1, no
 scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could be run, it stays 25.
 
+``--compare start_before_kicks`` (session 45): ``firstKicks`` 100 with ``startBeforeFirstKicks`` (the best start
+handed over before the first kicks too) against the defaults (``firstKicks`` 25, no early hand-over). Why: at
+seed 83 (``first_kicks_more``) 100 rounds made three of four ``groups`` 200 runs 1.54x the best against 1.91x,
+and the fourth 5.33x, with 16 of its pods scored before the first plan: the longer first kicks left pods with
+no plan. Rule, written down before its first run (seeds 84 and 85, never run; ``--sizes 100,200``, families
+``groups`` and ``fanin``; two orders x two repeats each, the first variant rotating): both become the
+default only if ``start_before_kicks`` passes against ``defaults`` by the rule above (geometric mean of mean
+cost below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could
+be run, the defaults stay.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -309,6 +319,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "during_kicks": {"during_kicks": {"plan": {"provisionalDuringKicks": True}}, "defaults": {}},
     "first_kicks": {"first_kicks": {"plan": {"firstKicks": 25}}, "defaults": {"plan": {"firstKicks": 0}}},
     "first_kicks_more": {"first_kicks_more": {"plan": {"firstKicks": FIRST_KICKS_MORE}}, "defaults": {}},
+    "start_before_kicks": {
+        "start_before_kicks": {"plan": {"firstKicks": FIRST_KICKS_MORE, "startBeforeFirstKicks": True}},
+        "defaults": {},
+    },
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]

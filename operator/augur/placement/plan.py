@@ -294,7 +294,8 @@ class Planner:
         with or without the first kicks); the best kept. Where the first pod goes decides where the application
         grows, and a single-pod search rarely moves a whole application later, so the starts cover every zone
         that could host it, and the runs improve different ones rather than one start's basin only. ``publish``
-        is called with the best start (after its first kicks) and, with :attr:`PlanSettings.provisional_updates`,
+        is called with the best start (after its first kicks; with :attr:`PlanSettings.start_before_first_kicks`
+        before them too) and, with :attr:`PlanSettings.provisional_updates`,
         with each better run but the last (the search is not changed by it); with
         :attr:`PlanSettings.provisional_before_kicks` as well, with each run's annealed search before its kicks
         too, and with :attr:`PlanSettings.provisional_during_kicks`, with each improvement of a run's kicks, when
@@ -313,12 +314,14 @@ class Planner:
         if pending <= 1:
             return search
         best, best_value = search, search.quick_value()
+        shown = _Offer(publish)
         if (first := self.first_kick_rounds(len(p.room_cpu), pending)) > 0:
+            if s.start_before_first_kicks:
+                shown(search)
             quick = self._kicked(search.copy_with(np.random.default_rng((*FIRST_KICKS_STREAM, s.seed))), first)
             if cheaper(value := quick.quick_value(), best_value):
                 best, best_value = quick, value
         runs = self.restarts(len(p.room_cpu), pending)
-        shown = _Offer(publish)
         shown(best)
         annealed = shown if s.provisional_updates and s.provisional_before_kicks else None
         kicks = shown if s.provisional_updates and s.provisional_during_kicks else None

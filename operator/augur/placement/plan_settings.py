@@ -69,6 +69,12 @@ class PlanSettings:
     bursts (``bench/replay_burst.py --compare first_kicks``, seeds 76 and 77), the mean burst cost was 0.710x
     and 0.901x that with 0 rounds, no scenario's worst run over 10 % worse (``docs/placement-results.md``,
     "Bursts: kicks before the first plan")."""
+    start_before_first_kicks: bool = False
+    """With :attr:`first_kicks`, also hand the best start itself over before its first kicks, so that pods
+    scored during those kicks follow a plan rather than none (the kicked start is handed over next, when
+    cheaper). Experimental (session 45): in the bursts of seed 83 (``bench/replay_burst.py --compare
+    first_kicks_more``) 100 first kicks made three of four ``groups`` 200 runs 1.54x the best against 1.91x
+    with 25, and the fourth 5.33x, 16 of its pods scored before the first plan."""
     kicks_per_pod: int = 3
     """Bounds the kick rounds by the pods to place too: a small plan converges in fewer (60 for 20 pending pods)."""
     restarts: int = 8

@@ -79,6 +79,10 @@ def test_plan_switches_take_booleans_only() -> None:
     for bad_kicks in (-1, 100_001):
         _, errors = parse_config({"plan": {"firstKicks": bad_kicks}})
         assert [e.path for e in errors] == ["scoring.plan.firstKicks"]
+    on = ScoringConfig.from_dict({"plan": {"startBeforeFirstKicks": True}}).plan
+    assert not default.start_before_first_kicks and on.settings().start_before_first_kicks  # off by default
+    _, errors = parse_config({"plan": {"startBeforeFirstKicks": "yes"}})
+    assert [e.path for e in errors] == ["scoring.plan.startBeforeFirstKicks"]
 
 
 def test_all_weights_zero_is_an_error() -> None:

@@ -506,6 +506,30 @@ def test_first_kicks_improve_the_first_plan_handed_over_and_leave_the_runs_as_th
     assert planner.first_kick_rounds(6, 2) == PlanSettings.kicks_per_pod * 2
 
 
+@pytest.mark.parametrize("seed", [0, 17])
+def test_start_before_first_kicks_hands_the_start_over_first_and_changes_nothing_else(seed: int) -> None:
+    """With ``start_before_first_kicks`` the best start itself is handed over before the first kicks (the plan
+    pods would follow without them), then the kicked start, which is cheaper here; the final plan is the same
+    as without the early hand-over. With no first kicks there is nothing to hand over early."""
+    snap = _random_eight(seed)
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=2, starts=2, provisional_updates=False, first_kicks=0)
+    plain: list[Plan] = []
+    Planner(settings, publish=plain.append).update(snap, now=1.0)
+    kicked: list[Plan] = []
+    without = Planner(replace(settings, first_kicks=10), publish=kicked.append).update(snap, now=1.0)
+    early: list[Plan] = []
+    plan = Planner(replace(settings, first_kicks=10, start_before_first_kicks=True), publish=early.append).update(
+        snap, now=1.0
+    )
+    assert plan is not None and without is not None and len(plain) == len(kicked) == 1
+    assert [p.total.tolist() for p in early] == [plain[0].total.tolist(), kicked[0].total.tolist()]
+    assert early[1].cost < early[0].cost
+    assert plan.total.tolist() == without.total.tolist()
+    none_early: list[Plan] = []
+    Planner(replace(settings, start_before_first_kicks=True), publish=none_early.append).update(snap, now=1.0)
+    assert [p.total.tolist() for p in none_early] == [plain[0].total.tolist()]
+
+
 def test_provisional_plans_are_repaired_against_the_latest_view_and_the_cheaper_is_kept() -> None:
     """With ``latest`` as well as ``publish``, each provisional plan is repaired against the newest snapshot
     before it is handed over: pods bound since the full plan's view (here two of svc0 on the node the first

@@ -15,7 +15,8 @@ search after annealing, each a ruin and recreate of related workloads put back f
 5,000 / nodes), ``restarts``
 (independent runs of annealing and kicks, each from the next-best start, with seeds derived from ``seed``,
 the best kept; at most 200,000 / (nodes x pending pods), at least one); ``firstKicks`` (default 25: rounds
-of kicks on the best greedy start before the first plan is handed over, bounded as a run's kicks are);
+of kicks on the best greedy start before the first plan is handed over, bounded as a run's kicks are;
+with ``startBeforeFirstKicks``, default false, the start itself is handed over before them too);
 ``maxAgeSeconds``, past which
 the extender treats a plan that could not be refreshed as stale (a plan made before the workloads, replica
 counts, pod sizes or traffic changed is stale at once); ``provisionalPlans`` (default true): while a
@@ -84,6 +85,7 @@ class PlanArgs:
     kicks: int = PlanSettings.kicks
     restarts: int = PlanSettings.restarts
     first_kicks: int = PlanSettings.first_kicks
+    start_before_first_kicks: bool = PlanSettings.start_before_first_kicks
     provisional_plans: bool = True
     provisional_updates: bool = PlanSettings.provisional_updates
     provisional_before_kicks: bool = PlanSettings.provisional_before_kicks
@@ -114,6 +116,7 @@ class PlanArgs:
             kicks=self.kicks,
             restarts=self.restarts,
             first_kicks=self.first_kicks,
+            start_before_first_kicks=self.start_before_first_kicks,
             provisional_updates=self.provisional_updates,
             provisional_before_kicks=self.provisional_before_kicks,
             provisional_during_kicks=self.provisional_during_kicks,
