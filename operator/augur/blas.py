@@ -3,9 +3,10 @@
 Augur's linear algebra is small: statsmodels' fits, and the planner's matrix products (a few thousand
 nodes by a few hundred workloads). OpenBLAS spreads such products over every core and its worker threads
 spin while they wait. Measured on a 2-core machine (``bench/planner_bench.py``, 1,000 nodes, 500 pending
-pods): the first plan took the same wall time with one thread as with two (2.5 s) and half the CPU
-(2.6 s against 5.4 s). In the extender the spinning threads take the core that requests and
-kube-scheduler need; in the operator they slow statsmodels' fits up to tenfold on busy cores.
+pods, three seeds; ``bench/results/planner.json`` and ``planner_blas_2.json``): the first plan took 2.2-2.5 s
+of CPU with one thread against 3.5-4.4 s with two, for the same plans in the same wall time (2.0-2.4 s).
+In the extender the spinning threads take the core that requests and kube-scheduler need; in the operator
+they slow statsmodels' fits up to tenfold on busy cores.
 
 :func:`one_thread` must run before numpy is first imported (OpenBLAS reads the variables when it loads);
 the packages call it first thing (:mod:`augur.cli`, so every ``augur`` command; :mod:`augur.operator`;
