@@ -5,8 +5,9 @@ nodes by a few hundred workloads). OpenBLAS spreads such products over every cor
 spin while they wait. Measured on a 2-core machine (``bench/planner_bench.py``, 1,000 nodes, 500 pending
 pods, three seeds; ``bench/results/planner.json`` and ``planner_blas_2.json``): the first plan took 2.2-2.5 s
 of CPU with one thread against 3.5-4.4 s with two, for the same plans in the same wall time (2.0-2.4 s).
-In the extender the spinning threads take the core that requests and kube-scheduler need; in the operator
-they slow statsmodels' fits up to tenfold on busy cores.
+In the extender the spinning threads take CPU that requests and kube-scheduler could use (kube-scheduler's
+throughput and prioritize latency showed no difference beyond the spread between runs:
+``docs/placement-results.md``); in the operator they slow statsmodels' fits up to tenfold on busy cores.
 
 :func:`one_thread` must run before numpy is first imported (OpenBLAS reads the variables when it loads);
 the packages call it first thing (:mod:`augur.cli`, so every ``augur`` command; :mod:`augur.operator`;
