@@ -158,6 +158,10 @@ default, written before its first run (seeds 83 and 84, never run; ``--sizes 100
 ``fanin``; two orders x two repeats each, the first variant rotating): ``firstKicks`` becomes N only if
 ``first_kicks_more`` passes against ``defaults`` by the rule above (geometric mean of mean cost below 1, no
 scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could be run, it stays 25.
+Result: N = 100 (development 1.073 against 1.134 at 25; held-out seeds 92-93 1.076 against 1.132,
+``first_plan_kicks_more_heldout.json``). Seed 83 (code 2558642, 1,430 s, ``replay_burst_first_kicks_more_83.json``):
+1.053, ``groups`` 200's worst run 5.33 against 1.91 (16 of its pods scored before the first plan): failed at the
+first seed, so seed 84 was not run for it; ``firstKicks`` stays 25.
 
 ``--compare start_before_kicks`` (session 45): ``firstKicks`` 100 with ``startBeforeFirstKicks`` (the best start
 handed over before the first kicks too) against the defaults (``firstKicks`` 25, no early hand-over). Why: at
@@ -167,7 +171,10 @@ no plan. Rule, written down before its first run (seeds 84 and 85, never run; ``
 ``groups`` and ``fanin``; two orders x two repeats each, the first variant rotating): both become the
 default only if ``start_before_kicks`` passes against ``defaults`` by the rule above (geometric mean of mean
 cost below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could
-be run, the defaults stay.
+be run, the defaults stay. Result (code cbafed3, 1,432 s and 1,552 s, ``replay_burst_start_before_kicks_84.json``
+and ``_85.json``): seed 84 0.960, no worst run over 10 % worse; seed 85 0.980, but ``fanin`` 100's worst run 1.56
+against 1.06 (its pods followed the start handed over early): failed. The defaults stay (``firstKicks`` 25,
+``startBeforeFirstKicks`` off).
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99

@@ -2,9 +2,9 @@
 
 from augur.blas import one_thread
 
-# One BLAS thread (augur.blas): the planner's matrix products are small, and OpenBLAS's spinning worker
-# threads took the core that requests and kube-scheduler need, for no shorter plan. Before numpy is first
-# imported (``python -m augur_extender`` imports this package first); an explicit environment setting wins.
+# One BLAS thread (augur.blas): the planner's matrix products are small, and OpenBLAS's second thread
+# spun on another core for no shorter plan (twice the planner's CPU). Before numpy is first imported
+# (``python -m augur_extender`` imports this package first); an explicit environment setting wins.
 one_thread()
 
 __all__ = ["__version__"]
