@@ -176,6 +176,19 @@ and ``_85.json``): seed 84 0.960, no worst run over 10 % worse; seed 85 0.980, b
 against 1.06 (its pods followed the start handed over early): failed. The defaults stay (``firstKicks`` 25,
 ``startBeforeFirstKicks`` off).
 
+``--compare search_seconds`` (session 46): ``plan.searchSeconds`` 5 (the full plan's annealing runs stop 5 s of
+wall time after the update began, and the best plan so far is the plan) against no limit (the defaults until
+now). Diagnosis that led to it (``fanin`` 200 seed 85, reversed order, one burst with the extender's debug log,
+not committed): the full plan from the burst's first view took 13.6 s of the planner's CPU and 18 s of wall time
+(it steps aside while requests are in flight), its provisional plan's age counts from that view, and from 10 s
+on (``maxAgeSeconds``) it was stale: 84 of 200 pods were scored without a plan (cost 1.15x the best in the
+same scenario's runs of session 45). 5 s is half of ``maxAgeSeconds``, when a plan is due for its refresh anyway.
+Rule, written down before its first run (seeds 86 and 87, never run; ``--sizes 100,200``, families ``groups``
+and ``fanin``; two orders x two repeats each, the first variant rotating): ``searchSeconds`` becomes 5 by
+default only if ``search_seconds`` passes against ``no_limit`` by the rule above (geometric mean of mean cost
+below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could be
+run, the default stays 0 (no limit).
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -329,6 +342,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "start_before_kicks": {
         "start_before_kicks": {"plan": {"firstKicks": FIRST_KICKS_MORE, "startBeforeFirstKicks": True}},
         "defaults": {},
+    },
+    "search_seconds": {
+        "search_seconds": {"plan": {"searchSeconds": 5.0}},
+        "no_limit": {"plan": {"searchSeconds": 0.0}},
     },
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):

@@ -49,6 +49,8 @@ class ExtenderState:
                     metrics.plans.labels("provisional").inc()
                     return
                 metrics.plans.labels("incremental" if plan.incremental else "full").inc()
+                if plan.cut_short:
+                    metrics.plans.labels("cut_short").inc()
                 if not plan.incremental:
                     metrics.full_plans.labels(plan.reason or "first").inc()
                 metrics.plan_cpu.observe(plan.cpu_seconds)

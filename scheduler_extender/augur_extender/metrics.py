@@ -52,7 +52,8 @@ class Metrics:
             "augur_extender_plans",
             "Pending-pod plans of the background planner, by kind: full, incremental, provisional (the best "
             "plan so far of a full plan under way, published for requests), failed, superseded (a full plan "
-            "abandoned because new workloads, pod sizes or traffic overtook it).",
+            "abandoned because new workloads, pod sizes or traffic overtook it), cut_short (full plans, also "
+            "counted as full, whose annealing runs stopped at plan.searchSeconds).",
             ["kind"],
             registry=self.registry,
         )

@@ -113,7 +113,7 @@ class BackgroundPlanner:
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0}
+        self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0, "cut_short": 0}
         self.last_error = ""
         self.priority_in_effect: str | None = None
         """The planner process's CPU priority as the kernel has it (``idle``, ``nice``, ``normal``; read once
@@ -274,6 +274,15 @@ class BackgroundPlanner:
             self._spent = plan.cpu_seconds
             self._refresh_at = plan.made_at + self.args.max_age_seconds / 2
             self.counts["incremental" if plan.incremental else "full"] += 1
+            self.counts["cut_short"] += plan.cut_short
+            log.debug(
+                "%s plan of %d workloads from view %d: cost %g, %.3f s CPU",
+                "incremental" if plan.incremental else "full (cut short)" if plan.cut_short else "full",
+                len(plan.workloads),
+                view.version,
+                plan.cost,
+                plan.cpu_seconds,
+            )
             if self.on_plan is not None:
                 self.on_plan(plan)
         return plan
@@ -300,6 +309,9 @@ class BackgroundPlanner:
         the update ends (its view is the update's, its age counts from the update's start)."""
         self._latest = _Latest(plan, self._version)
         self.counts["provisional"] += 1
+        log.debug(
+            "provisional plan of %d workloads from view %d: cost %g", len(plan.workloads), self._version, plan.cost
+        )
         if self.on_plan is not None:
             self.on_plan(plan)
 
@@ -307,7 +319,11 @@ class BackgroundPlanner:
     def lookup(self, view: ClusterView) -> Plan | None:
         """The plan if it is current for ``view``, else ``None`` (``O(1)`` while the workloads do not change)."""
         latest = self._latest
-        if latest is None or latest.plan is None or self.staleness(latest, view) is not None:
+        if latest is None or latest.plan is None:
+            log.debug("no plan for view %d yet", view.version)
+            return None
+        if (why := self.staleness(latest, view)) is not None:
+            log.debug("no current plan for view %d: %s", view.version, why)
             return None
         return latest.plan
 
@@ -343,6 +359,7 @@ class BackgroundPlanner:
             "ageSeconds": round(plan.age(self.clock()), 3),
             "incremental": plan.incremental,
             "provisional": plan.provisional,
+            "cutShort": plan.cut_short,
             "cpuSeconds": round(plan.cpu_seconds, 4),
             "networkCost": round(plan.cost, 3),
             "failures": self.counts["failed"],

@@ -27,7 +27,9 @@ included) replaces the plan handed over before only if it is still the cheaper o
 A full plan can be abandoned: a :class:`Planner` given ``superseded`` asks it whenever its search pauses
 and raises :class:`PlanSuperseded` when it answers ``True`` (the caller has seen workloads change so that
 the plan would be out of date when done). The planner then keeps its previous plan and search, as if that
-update had not been called. Repairs are short and always run to the end.
+update had not been called. Repairs are short and always run to the end. With
+:attr:`PlanSettings.search_seconds` a full plan's annealing runs stop once that much wall time has passed
+since the update began, and the best plan so far is the plan (:attr:`Plan.cut_short`).
 
 A full plan searches in the problem's canonical node order (:mod:`augur.placement.canonical`: by room,
 what runs there, the distance structure, ties by hashes seeded with ``seed``), and repairs keep that
@@ -86,6 +88,8 @@ class Plan:
     """Why it was planned anew (one of :data:`FULL_PLAN_REASONS`); ``""`` for a repair."""
     provisional: bool = False
     """The best plan so far of a full plan still under way (:attr:`Planner.publish`), not its result."""
+    cut_short: bool = False
+    """A full plan whose annealing runs stopped at :attr:`PlanSettings.search_seconds`."""
 
     def covers(self, snapshot: Snapshot) -> bool:
         """The plan is over the snapshot's node set (in the same positions)."""
@@ -120,6 +124,10 @@ class PlanSuperseded(Exception):  # noqa: N818 -- a signal to its caller, not an
         """CPU the abandoned search had used."""
 
 
+class _OutOfTime(Exception):  # noqa: N818 -- a signal within the search, never raised out of the planner
+    """The full plan's runs met :attr:`PlanSettings.search_seconds`."""
+
+
 class Planner:
     """Keeps one plan and updates it from successive snapshots (not thread-safe: one owner calls it)."""
 
@@ -130,8 +138,11 @@ class Planner:
         superseded: Callable[[], bool] | None = None,
         publish: Callable[[Plan], None] | None = None,
         latest: Callable[[], Snapshot | None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings or PlanSettings()
+        self.clock = clock
+        """Wall clock in seconds, for :attr:`PlanSettings.search_seconds`."""
         self.pause = pause
         """Handed to the search (:attr:`CountSearch.pause`): called every few hundred steps."""
         self.superseded = superseded
@@ -161,10 +172,14 @@ class Planner:
         self.plan: Plan | None = None
         self._shown: CountSearch | None = None
         """The search whose plan was handed over last during the full plan under way (unrepaired)."""
+        self._stop_at = float("inf")
+        """:attr:`clock` time at which the annealing run under way stops (``inf``: outside a run)."""
+        self._cut_short = False
 
     def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
         """The plan for ``snapshot`` (``None`` when no workload has a known replica count and size)."""
-        start = time.process_time()
+        start, wall_start = time.process_time(), self.clock()
+        self._cut_short = False
         inputs = plan_inputs(snapshot)
         if inputs is None:
             self._search = self._inputs = self.plan = None
@@ -173,7 +188,8 @@ class Planner:
         reason = "first" if previous is None else previous.change(inputs)
         if reason:
             self._shown = None
-            search = self._full(snapshot, inputs, start, self._publisher(snapshot, inputs, now, reason, start))
+            publisher = self._publisher(snapshot, inputs, now, reason, start)
+            search = self._full(snapshot, inputs, start, wall_start, publisher)
             if self.publish is not None and (settled := self._settle(search, inputs)) is not None:
                 search, snapshot, inputs = settled
         else:
@@ -207,6 +223,7 @@ class Planner:
             plan_signature(snapshot.rulebook),
             reason,
             provisional,
+            self._cut_short and not provisional,
         )
 
     def _publisher(
@@ -260,10 +277,12 @@ class Planner:
         snapshot: Snapshot,
         inputs: PlanInputs,
         started: float,
+        wall_started: float,
         publish: Callable[[CountSearch], None] | None = None,
     ) -> CountSearch:
-        """A full plan's search; when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so
-        that the previous search stays repairable."""
+        """A full plan's search (``started``: CPU time, ``wall_started``: :attr:`clock` time of the update's
+        start); when abandoned (:class:`PlanSuperseded`) the previous node order is kept, so that the previous
+        search stays repairable."""
         if self._codes is None or self._codes.distances is not inputs.problem.distances:
             self._codes = distance_codes(inputs.problem.distances, distance_values(snapshot.table))
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes, self.pause)
@@ -271,7 +290,10 @@ class Planner:
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
         try:
             search = self._solve(
-                self._canonical(inputs.problem), [None if a is None else int(rank[a]) for a in starts], publish
+                self._canonical(inputs.problem),
+                [None if a is None else int(rank[a]) for a in starts],
+                publish,
+                wall_started + self.settings.search_seconds if self.settings.search_seconds > 0 else float("inf"),
             )
         except PlanSuperseded:
             self._order = previous
@@ -284,9 +306,15 @@ class Planner:
             self.pause()
         if self.superseded is not None and self.superseded():
             raise PlanSuperseded
+        if self._stop_at < float("inf") and self.clock() >= self._stop_at:
+            raise _OutOfTime
 
     def _solve(
-        self, p: CountProblem, anchors: list[int | None], publish: Callable[[CountSearch], None] | None = None
+        self,
+        p: CountProblem,
+        anchors: list[int | None],
+        publish: Callable[[CountSearch], None] | None = None,
+        stop_at: float = float("inf"),
     ) -> CountSearch:
         """Greedy insertion from each anchor and descent, then :meth:`first_kick_rounds` kicks on the best start
         (on a copy, with a generator of its own); then :meth:`restarts` runs of annealing, descent and kicks, run
@@ -299,12 +327,13 @@ class Planner:
         with each better run but the last (the search is not changed by it); with
         :attr:`PlanSettings.provisional_before_kicks` as well, with each run's annealed search before its kicks
         too, and with :attr:`PlanSettings.provisional_during_kicks`, with each improvement of a run's kicks, when
-        better than every search handed over."""
+        better than every search handed over. The runs stop at ``stop_at`` (wall clock): the run under way is
+        dropped, and the best search so far is the result."""
         s = self.settings
         starts: list[tuple[float, CountSearch]] = []
         for anchor in anchors:
             start = CountSearch(p, np.random.default_rng(s.seed))
-            start.pause = self._pause_or_abandon if self.superseded is not None else self.pause
+            start.pause = self._pause_or_abandon
             start.insert(anchor)
             start.descend(s.passes)
             starts.append((start.value(), start))
@@ -326,14 +355,37 @@ class Planner:
         annealed = shown if s.provisional_updates and s.provisional_before_kicks else None
         kicks = shown if s.provisional_updates and s.provisional_during_kicks else None
         for run in range(runs):
-            base = starts[run % len(starts)][1]
-            start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([s.seed, run]))
-            candidate = self._improve(start, pending, annealed, kicks)
+            if (candidate := self._run(starts[run % len(starts)][1], run, pending, stop_at, annealed, kicks)) is None:
+                break
             if cheaper(value := candidate.quick_value(), best_value):
                 best, best_value = candidate, value
                 if run < runs - 1 and s.provisional_updates:
                     shown(best)
         return best
+
+    def _run(
+        self,
+        base: CountSearch,
+        run: int,
+        pending: int,
+        stop_at: float,
+        annealed: Callable[[CountSearch], None] | None,
+        kicks: Callable[[CountSearch], None] | None,
+    ) -> CountSearch | None:
+        """Annealing run ``run`` from ``base`` (:meth:`_improve`; run 0 with ``base``'s generator, the others
+        with one derived from the seed); ``None`` when the run meets ``stop_at`` (:attr:`Plan.cut_short`)."""
+        if self.clock() >= stop_at:
+            self._cut_short = True
+            return None
+        start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([self.settings.seed, run]))
+        self._stop_at = stop_at
+        try:
+            return self._improve(start, pending, annealed, kicks)
+        except _OutOfTime:
+            self._cut_short = True
+            return None
+        finally:
+            self._stop_at = float("inf")
 
     def restarts(self, nodes: int, pending: int) -> int:
         """Annealing runs of a full plan: :attr:`PlanSettings.restarts`, bounded by the restart budget."""

@@ -113,10 +113,19 @@ class PlanSettings:
     default: on the rule written before its runs it failed at seed 74 (mean cost 0.909x, one ``fanin`` 50 run
     1.38 against 1.25) and passed at seed 75 (0.958x), and the rule needed both (``bench/replay_burst.py
     --compare during_kicks``)."""
+    search_seconds: float = 0.0
+    """Longest wall time of a full plan, from the start of the update, after which its annealing runs stop and
+    the best plan found so far is the plan (the run under way is dropped; the greedy starts and the first kicks
+    always finish): a search that outlasts the plan's age limit is stale when done, and in a burst the
+    provisional plan requests follow expires meanwhile. Checked at the search's pauses; 0: no limit (the
+    default here, so that the simulator and the benchmarks are independent of timing; the extender's
+    ``plan.searchSeconds``). :attr:`~augur.placement.plan.Plan.cut_short` tells a plan that met it."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
 
     def __post_init__(self) -> None:
+        if self.search_seconds < 0:
+            raise ValueError(f"search_seconds is 0 (no limit) or more: got {self.search_seconds}")
         if not 0 <= self.recreate_anywhere <= 1:
             raise ValueError(f"recreate_anywhere is a share of rounds, from 0 to 1: got {self.recreate_anywhere}")

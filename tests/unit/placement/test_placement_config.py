@@ -83,6 +83,11 @@ def test_plan_switches_take_booleans_only() -> None:
     assert not default.start_before_first_kicks and on.settings().start_before_first_kicks  # off by default
     _, errors = parse_config({"plan": {"startBeforeFirstKicks": "yes"}})
     assert [e.path for e in errors] == ["scoring.plan.startBeforeFirstKicks"]
+    limited = ScoringConfig.from_dict({"plan": {"searchSeconds": 2.5}}).plan
+    assert default.settings().search_seconds == 0 and limited.settings().search_seconds == 2.5  # no limit by default
+    for bad_seconds in (-1, 3601, "soon"):
+        _, errors = parse_config({"plan": {"searchSeconds": bad_seconds}})
+        assert [e.path for e in errors] == ["scoring.plan.searchSeconds"]
 
 
 def test_all_weights_zero_is_an_error() -> None:

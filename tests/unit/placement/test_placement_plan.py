@@ -577,3 +577,45 @@ def without_publish(settings: PlanSettings, snap: Snapshot) -> Plan:
     plan = Planner(settings).update(snap, now=7.0)
     assert plan is not None
     return plan
+
+
+class _Ticks:
+    """A wall clock that reads ``0`` for its first ``calls`` reads, then ``1000``."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def __call__(self) -> float:
+        self.left -= 1
+        return 0.0 if self.left >= 0 else 1000.0
+
+
+@pytest.mark.parametrize("seed", [0, 17])
+def test_search_seconds_stops_the_runs_and_keeps_the_best_plan_so_far(seed: int) -> None:
+    """With ``search_seconds``, a full plan whose wall time is past it starts no more annealing runs and drops
+    the one under way: the plan is the best so far (here the kicked start handed over first, when the time is
+    up before the first run) and says it was cut short. The time is read at the search's pauses; time left
+    over changes nothing, and 0 means no limit however long the search takes. Repairs are never cut short."""
+    snap = _random_eight(seed)
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=3, starts=2, provisional_updates=False, first_kicks=5)
+    shown: list[Plan] = []
+    full = Planner(settings, publish=shown.append).update(snap, now=1.0)
+    assert full is not None and not full.cut_short
+    at_once: list[Plan] = []
+    cut = Planner(replace(settings, search_seconds=1.0), publish=at_once.append, clock=_Ticks(1)).update(snap, 1.0)
+    assert cut is not None and cut.cut_short and not at_once[0].cut_short
+    assert cut.total.tolist() == shown[0].total.tolist() == at_once[0].total.tolist()
+    assert full.cost <= cut.cost
+    ticks = _Ticks(3)  # the update's start, before the first run, then past it at the first run's second pause
+    midway = Planner(replace(settings, search_seconds=1.0), clock=ticks)
+    plan = midway.update(snap, 1.0)
+    assert plan is not None and plan.cut_short and plan.total.tolist() == shown[0].total.tolist()
+    assert ticks.left == -1  # no read after the run was dropped
+    in_time = Planner(replace(settings, search_seconds=1.0), clock=lambda: 0.0).update(snap, 1.0)
+    unlimited = Planner(settings, clock=_Ticks(1)).update(snap, 1.0)
+    for other in (in_time, unlimited):
+        assert other is not None and not other.cut_short and other.total.tolist() == full.total.tolist()
+    repaired = midway.update(running(snap, [PeerPlacement("w0", "n0", 1)], cpu=0.5), 2.0)
+    assert repaired is not None and repaired.incremental and not repaired.cut_short
+    with pytest.raises(ValueError, match="search_seconds"):
+        PlanSettings(search_seconds=-1.0)

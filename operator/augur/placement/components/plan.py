@@ -34,7 +34,10 @@ template), so the planner and the fallback components count them before they exi
 its usual pause, so that pods do not follow slots that those pods have taken; and
 ``repairProvisionalPlans`` (default true): each provisional plan is repaired the same way against the
 newest view before requests use it, and a better search (the final one included) replaces the plan handed
-over before only if it is still the cheaper once both are repaired (:attr:`~augur.placement.plan.Planner.latest`).
+over before only if it is still the cheaper once both are repaired (:attr:`~augur.placement.plan.Planner.latest`);
+and ``searchSeconds`` (default 0: no limit): the longest wall time of a full plan in the extender, after which
+its annealing runs stop and the best plan so far is the plan (:attr:`~augur.placement.plan.PlanSettings.search_seconds`;
+the simulator ignores it, so that its results do not depend on the machine's speed).
 
 ``provisionalPlans`` and ``podRequestsFromStatus`` both on by default since 2026-12-04: together, in bursts
 on the real kube-scheduler, the mean cost was 0.63x and 0.30x that of neither (geometric mean over 4
@@ -93,6 +96,7 @@ class PlanArgs:
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
     repair_provisional_plans: bool = True
+    search_seconds: float = 0.0
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
@@ -104,6 +108,7 @@ class PlanArgs:
         errors += check_range(prefix, "kicks", self.kicks, 0, 100_000)
         errors += check_range(prefix, "restarts", self.restarts, 1, 64)
         errors += check_range(prefix, "firstKicks", self.first_kicks, 0, 100_000)
+        errors += check_range(prefix, "searchSeconds", self.search_seconds, 0, 3600)
         return errors + check_range(prefix, "annealSteps", self.anneal_steps, 0, 10_000_000)
 
     def settings(self) -> PlanSettings:
@@ -120,6 +125,7 @@ class PlanArgs:
             provisional_updates=self.provisional_updates,
             provisional_before_kicks=self.provisional_before_kicks,
             provisional_during_kicks=self.provisional_during_kicks,
+            search_seconds=self.search_seconds,
         )
 
 
