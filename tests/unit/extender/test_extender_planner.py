@@ -682,7 +682,14 @@ def test_a_full_plan_overtaken_by_a_new_workload_is_abandoned_and_the_next_plans
 
     monkeypatch.setattr(planner.in_flight, "wait_idle", pause_while_pods_arrive)
     assert planner.run_once() is None
-    assert planner.counts == {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 1}
+    assert planner.counts == {
+        "full": 0,
+        "incremental": 0,
+        "provisional": 0,
+        "failed": 0,
+        "superseded": 1,
+        "cut_short": 0,
+    }
     assert planner.pause_after(planner._spent) == planner.interval  # its CPU counts in the share
     assert planner._latest is None and not planner.superseded()  # nothing in progress
     plan = planner.run_once()
@@ -700,6 +707,24 @@ def test_a_full_plan_overtaken_by_a_new_workload_is_abandoned_and_the_next_plans
     planner._planning = None
     text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
     assert 'augur_extender_plans_total{kind="superseded"} 1.0' in text
+
+
+def test_a_full_plan_cut_short_at_search_seconds_is_current_counted_and_explained() -> None:
+    """With ``plan.searchSeconds`` (here a nanosecond: always met before the first annealing run), the full plan
+    is the best start and says so: requests use it like any plan, /metrics counts it as ``full`` and as
+    ``cut_short``, and the explanation's plan shows ``cutShort``."""
+    cache = planned_cache()
+    scoring = ScoringConfig.from_dict({"plan": {"searchSeconds": 1e-9}})
+    st = ExtenderState.build(cache, Settings(planner=True, planner_process=False, scoring=scoring))
+    planner = st.planner
+    assert planner is not None
+    plan = planner.run_once()
+    assert plan is not None and plan.cut_short and not plan.incremental and planner.lookup(cache.view()) is plan
+    assert planner.counts["full"] == planner.counts["cut_short"] == 1
+    assert planner.describe(cache.view())["cutShort"] is True
+    text = TestClient(create_app(Settings(planner=False), st)).get("/metrics").text
+    assert 'augur_extender_plans_total{kind="cut_short"} 1.0' in text
+    assert 'augur_extender_plans_total{kind="full"} 1.0' in text
 
 
 def test_the_planner_process_abandons_a_plan_when_told_and_keeps_its_previous_search(
