@@ -160,15 +160,17 @@ default, written before its first run (seeds 83 and 84, never run; ``--sizes 100
 scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could be run, it stays 25.
 Result: N = 100 (development 1.073 against 1.134 at 25; held-out seeds 92-93 1.076 against 1.132,
 ``first_plan_kicks_more_heldout.json``). Seed 83 (code 2558642, 1,430 s, ``replay_burst_first_kicks_more_83.json``):
-1.053, ``groups`` 200's worst run 5.33 against 1.91 (16 of its pods scored before the first plan): failed at the
+1.053, ``groups`` 200's worst run 5.33 against 1.91 (16 of its pods scored with no current plan): failed at the
 first seed, so seed 84 was not run for it; ``firstKicks`` stays 25.
 
 ``--compare start_before_kicks`` (session 45): ``firstKicks`` 100 with ``startBeforeFirstKicks`` (the best start
 handed over before the first kicks too) against the defaults (``firstKicks`` 25, no early hand-over). Why: at
 seed 83 (``first_kicks_more``) 100 rounds made three of four ``groups`` 200 runs 1.54x the best against 1.91x,
-and the fourth 5.33x, with 16 of its pods scored before the first plan: the longer first kicks left pods with
-no plan. Rule, written down before its first run (seeds 84 and 85, never run; ``--sizes 100,200``, families
-``groups`` and ``fanin``; two orders x two repeats each, the first variant rotating): both become the
+and the fourth 5.33x, with 16 of its pods scored with no current plan, read then as before the first plan
+(session 46 found that, on ``fanin`` 200 seed 85, such pods came after the provisional plan went stale while
+the full plan was still searching: ``search_seconds`` below). Rule, written down before its first run (seeds
+84 and 85, never run; ``--sizes 100,200``, families ``groups`` and ``fanin``; two orders x two repeats each,
+the first variant rotating): both become the
 default only if ``start_before_kicks`` passes against ``defaults`` by the rule above (geometric mean of mean
 cost below 1, no scenario's worst run more than 10 % above) on each of the two seeds; if only one seed could
 be run, the defaults stay. Result (code cbafed3, 1,432 s and 1,552 s, ``replay_burst_start_before_kicks_84.json``

@@ -74,7 +74,7 @@ class PlanSettings:
     scored during those kicks follow a plan rather than none (the kicked start is handed over next, when
     cheaper). Experimental (session 45): in the bursts of seed 83 (``bench/replay_burst.py --compare
     first_kicks_more``) 100 first kicks made three of four ``groups`` 200 runs 1.54x the best against 1.91x
-    with 25, and the fourth 5.33x, 16 of its pods scored before the first plan. Not the default: with 100 first
+    with 25, and the fourth 5.33x, 16 of its pods scored with no current plan. Not the default: with 100 first
     kicks (``--compare start_before_kicks``, the rule written before its runs) it passed at seed 84 (mean cost
     0.960x the defaults') and failed at seed 85 (0.980x, but one ``fanin`` 100 run 1.56x the best against at most
     1.06x: its pods followed the start handed over early), and the rule needed both (``docs/placement-results.md``,
