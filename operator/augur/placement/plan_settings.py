@@ -119,7 +119,12 @@ class PlanSettings:
     always finish): a search that outlasts the plan's age limit is stale when done, and in a burst the
     provisional plan requests follow expires meanwhile. Checked at the search's pauses; 0: no limit (the
     default here, so that the simulator and the benchmarks are independent of timing; the extender's
-    ``plan.searchSeconds``). :attr:`~augur.placement.plan.Plan.cut_short` tells a plan that met it."""
+    ``plan.searchSeconds``). :attr:`~augur.placement.plan.Plan.cut_short` tells a plan that met it.
+    Experimental (session 46), off in the extender too: in bursts on the real kube-scheduler, with no limit every
+    200-pod burst had 45-90 pods scored with no plan (the provisional plan went stale while the full plan
+    searched), and a limit of 5 s (seed 86) or 8 s (seed 88) brought those bursts from 1.41-11.66x the best to
+    1.03-1.72x, but made ``fanin`` 100 worse (worst runs 1.41 against 1.04, 2.39 against 1.52), so it failed the
+    rule written before the runs (``bench/replay_burst.py --compare search_seconds``, ``search_seconds_8``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
