@@ -206,7 +206,9 @@ orders x two repeats each, the first variant rotating): ``searchSeconds`` become
 could be run, the default stays 0. Result (code 3dcf1b4, 1,879 s, ``replay_burst_search_seconds_8_88.json``):
 seed 88 0.529, but ``fanin`` 100's worst run 2.39 against 1.52 (2 and 7 pods scored with no plan in two of its
 four runs with 8 s, none with no limit): failed at the first seed, so seed 89 was not run for it; the default
-stays 0. The 200-pod bursts: ``groups`` 1.38 against 10.34, ``fanin`` 1.07 against 1.62.
+stays 0. The 200-pod bursts: ``groups`` 1.38 against 10.34, ``fanin`` 1.07 against 1.62. Seed 89 was then run
+with the same variants as a check that decides nothing (written before it ran): is ``fanin`` 100 made worse
+by the limit at a third seed, and do the 200-pod bursts keep their gain?
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
