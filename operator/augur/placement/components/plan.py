@@ -96,7 +96,7 @@ class PlanArgs:
     pod_requests_from_status: bool = True
     repair_after_full_plan: bool = True
     repair_provisional_plans: bool = True
-    search_seconds: float = 0.0
+    search_seconds: float = PlanSettings.search_seconds
 
     def validate(self, prefix: str) -> list[FieldError]:
         errors = check_range(prefix, "weight", self.weight, 0) + check_range(prefix, "passes", self.passes, 0, 1000)
