@@ -213,6 +213,19 @@ by the limit at a third seed, and do the 200-pod bursts keep their gain? Result 
 1.09; ``fanin`` 200 1.09 against 1.29, 53-73 pods per run without a plan with no limit, none with 8 s;
 ``groups`` 200 1.15 against 1.17): it would have passed; it decides nothing.
 
+``--compare refresh`` (session 47): ``plan.refreshProvisionalPlans`` on against off (the defaults). Why: in
+the diagnosis at seed 85 (``search_seconds`` above) the provisional plan went stale 10 s after the full plan's
+view although it had been repaired against newer views since: a plan repaired against the newest view kept
+the full plan's start as its date. With the setting, such a plan is dated by the view it was repaired against,
+and while the full plan searches, the plan handed over last is repaired and handed over again every
+``maxAgeSeconds / 2`` (5 s), so that it never expires while the search goes on and the plan itself is not
+changed, unlike ``searchSeconds``, which changed the plan under a burst's last pods. Not tuned on any burst:
+the interval is the plan's refresh interval already. Rule, written down before its first run (seeds 90 and 91,
+never run; ``--sizes 100,200``, families ``groups`` and ``fanin``; two orders x two repeats each, the first
+variant rotating): ``refreshProvisionalPlans`` becomes on by default only if ``refresh`` passes against
+``no_refresh`` by the rule above (geometric mean of mean cost below 1, no scenario's worst run more than 10 %
+above) on each of the two seeds; if only one seed could be run, the default stays off.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -374,6 +387,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "search_seconds_8": {
         "search_seconds_8": {"plan": {"searchSeconds": 8.0}},
         "no_limit": {"plan": {"searchSeconds": 0.0}},
+    },
+    "refresh": {
+        "refresh": {"plan": {"refreshProvisionalPlans": True}},
+        "no_refresh": {"plan": {"refreshProvisionalPlans": False}},
     },
 }
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):

@@ -46,7 +46,11 @@ previous or a provisional plan), and the finished plan may give their room to ot
 right after (:meth:`BackgroundPlanner.repair_due`), before the pause, which counts both updates' CPU.
 With ``repairProvisionalPlans`` each provisional plan is repaired against the newest view the same way
 before requests use it (:attr:`~augur.placement.plan.Planner.latest`; in the planner process against the
-newest view the thread has sent it, at most ``POLL_SECONDS`` old).
+newest view the thread has sent it, at most ``POLL_SECONDS`` old). With ``refreshProvisionalPlans`` (off by
+default; experimental) such a plan is dated by the view it was repaired against, and while a full plan
+searches, the plan handed over last is repaired and handed over again every ``maxAgeSeconds / 2``
+(:attr:`~augur.placement.plan.PlanSettings.refresh_seconds`), so that a search longer than ``maxAgeSeconds``
+does not leave a burst's last pods without a plan.
 """
 
 from __future__ import annotations
@@ -306,7 +310,8 @@ class BackgroundPlanner:
 
     def _provisional(self, plan: Plan) -> None:
         """The best plan so far of the full plan in progress (:attr:`Planner.publish`): requests use it until
-        the update ends (its view is the update's, its age counts from the update's start)."""
+        the update ends (its view is the update's; its age counts from the update's start, or with
+        ``refreshProvisionalPlans`` from the newest view it was repaired against)."""
         self._latest = _Latest(plan, self._version)
         self.counts["provisional"] += 1
         log.debug(

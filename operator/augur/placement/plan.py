@@ -118,6 +118,11 @@ class Planner:
         self._stop_at = float("inf")
         """:attr:`clock` time at which the annealing run under way stops (``inf``: outside a run)."""
         self._cut_short = False
+        self._refresh: Callable[[], None] | None = None
+        """During a full plan with :attr:`PlanSettings.refresh_seconds`: hands the plan handed over last over
+        again, repaired against the newest snapshot."""
+        self._refresh_at = float("inf")
+        """:attr:`clock` time of the next :attr:`_refresh` (``inf``: none due)."""
 
     def update(self, snapshot: Snapshot, now: float = 0.0) -> Plan | None:
         """The plan for ``snapshot`` (``None`` when no workload has a known replica count and size)."""
@@ -129,25 +134,36 @@ class Planner:
             return None
         previous = self._inputs if self._search is not None and self._order is not None else None
         reason = "first" if previous is None else previous.change(inputs)
+        made_at = now
         if reason:
             self._shown = None
-            publisher = self._publisher(snapshot, inputs, now, reason, start)
-            search = self._full(snapshot, inputs, start, wall_start, publisher)
+            publisher = self._publisher(snapshot, inputs, now, reason, start, wall_start)
+            try:
+                search = self._full(snapshot, inputs, start, wall_start, publisher)
+            finally:
+                self._refresh, self._refresh_at = None, float("inf")
+            settled_at = self._made_at(now, wall_start)
             if self.publish is not None and (settled := self._settle(search, inputs)) is not None:
-                search, snapshot, inputs = settled
+                (search, snapshot, inputs), made_at = settled, settled_at
         else:
             assert self._search is not None
             search = repair(self._search, self._canonical(inputs.problem), self.settings.repair_passes)
         self._search, self._inputs = search, inputs
-        self.plan = self._plan_of(search, snapshot, inputs, now, reason, start)
+        self.plan = self._plan_of(search, snapshot, inputs, made_at, reason, start)
         return self.plan
+
+    def _made_at(self, now: float, wall_started: float) -> float:
+        """The caller's time of a plan repaired against the newest snapshot, read now, during an update that
+        began at ``now`` (:attr:`clock` time ``wall_started``): ``now`` plus the time since, with
+        :attr:`PlanSettings.refresh_seconds`; else ``now`` (the update's view), without reading the clock."""
+        return now + (self.clock() - wall_started) if self.settings.refresh_seconds > 0 else now
 
     def _plan_of(
         self,
         search: CountSearch,
         snapshot: Snapshot,
         inputs: PlanInputs,
-        now: float,
+        made_at: float,
         reason: str,
         started: float,
         provisional: bool = False,
@@ -159,7 +175,7 @@ class Planner:
             inputs.keys,
             inputs.nodes,
             total,
-            now,
+            made_at,
             not reason,
             time.process_time() - started,
             search.pair_cost(),
@@ -170,18 +186,33 @@ class Planner:
         )
 
     def _publisher(
-        self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float
+        self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float, wall_started: float
     ) -> Callable[[CountSearch], None] | None:
         """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan,
-        chosen and repaired by :meth:`_settle` when :attr:`latest` is given. The search itself is not changed."""
+        chosen and repaired by :meth:`_settle` when :attr:`latest` is given. The search itself is not changed.
+        With :attr:`PlanSettings.refresh_seconds` a plan repaired against the newest snapshot is as old as that
+        snapshot, and :attr:`_refresh` is set up to hand it over again, repaired anew, while the search goes on."""
         publish = self.publish
         if publish is None:
             return None
+        every = self.settings.refresh_seconds
 
         def hand_over(search: CountSearch) -> None:
+            at = self._made_at(now, wall_started)
             settled = self._settle(search, inputs)
-            publish(self._plan_of(*(settled or (search, snapshot, inputs)), now, reason, started, True))
+            publish(
+                self._plan_of(*(settled or (search, snapshot, inputs)), at if settled else now, reason, started, True)
+            )
+            if every > 0:
+                self._refresh_at = self.clock() + every
 
+        def refresh() -> None:
+            self._refresh_at = self.clock() + every  # before the repair, whose pauses come back here
+            at = self._made_at(now, wall_started)
+            if self._shown is not None and (settled := self._settle(self._shown, inputs)) is not None:
+                publish(self._plan_of(*settled, at, reason, started, True))
+
+        self._refresh = refresh if every > 0 and self.latest is not None else None
         return hand_over
 
     def _settle(self, search: CountSearch, inputs: PlanInputs) -> tuple[CountSearch, Snapshot, PlanInputs] | None:
@@ -251,6 +282,8 @@ class Planner:
             raise PlanSuperseded
         if self._stop_at < float("inf") and self.clock() >= self._stop_at:
             raise _OutOfTime
+        if self._refresh is not None and self._refresh_at < float("inf") and self.clock() >= self._refresh_at:
+            self._refresh()
 
     def _solve(
         self,

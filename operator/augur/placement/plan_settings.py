@@ -125,6 +125,15 @@ class PlanSettings:
     searched), and a limit of 5 s (seed 86) or 8 s (seed 88) brought those bursts from 1.41-11.66x the best to
     1.03-1.72x, but made ``fanin`` 100 worse (worst runs 1.41 against 1.04, 2.39 against 1.52), so it failed the
     rule written before the runs (``bench/replay_burst.py --compare search_seconds``, ``search_seconds_8``)."""
+    refresh_seconds: float = 0.0
+    """With a ``publish`` hook and the newest snapshot (:attr:`~augur.placement.plan.Planner.latest`): while a
+    full plan searches, hand the plan handed over last over again, repaired against the newest snapshot, once
+    this many seconds (the planner's wall clock, read at the search's pauses) have passed since a plan was
+    handed over; and date a plan repaired against the newest snapshot (provisional, or the update's result) by
+    when that snapshot was read rather than by the update's start. A full plan can search for longer than the
+    plan's age limit, and in a burst the provisional plan requests follow would expire meanwhile, its pods
+    then scored without a plan (diagnosed in session 46: ``docs/placement-results.md``). 0: neither (the
+    default here; the extender's ``plan.refreshProvisionalPlans`` sets half of ``maxAgeSeconds``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""
@@ -132,5 +141,7 @@ class PlanSettings:
     def __post_init__(self) -> None:
         if self.search_seconds < 0:
             raise ValueError(f"search_seconds is 0 (no limit) or more: got {self.search_seconds}")
+        if self.refresh_seconds < 0:
+            raise ValueError(f"refresh_seconds is 0 (never) or more: got {self.refresh_seconds}")
         if not 0 <= self.recreate_anywhere <= 1:
             raise ValueError(f"recreate_anywhere is a share of rounds, from 0 to 1: got {self.recreate_anywhere}")

@@ -88,6 +88,10 @@ def test_plan_switches_take_booleans_only() -> None:
     for bad_seconds in (-1, 3601, "soon"):
         _, errors = parse_config({"plan": {"searchSeconds": bad_seconds}})
         assert [e.path for e in errors] == ["scoring.plan.searchSeconds"]
+    fresh = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": True, "maxAgeSeconds": 12}}).plan
+    assert default.settings().refresh_seconds == 0 and fresh.settings().refresh_seconds == 6  # maxAgeSeconds / 2
+    _, errors = parse_config({"plan": {"refreshProvisionalPlans": "yes"}})
+    assert [e.path for e in errors] == ["scoring.plan.refreshProvisionalPlans"]
 
 
 def test_all_weights_zero_is_an_error() -> None:

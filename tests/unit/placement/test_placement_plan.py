@@ -619,3 +619,55 @@ def test_search_seconds_stops_the_runs_and_keeps_the_best_plan_so_far(seed: int)
     assert repaired is not None and repaired.incremental and not repaired.cut_short
     with pytest.raises(ValueError, match="search_seconds"):
         PlanSettings(search_seconds=-1.0)
+
+
+class _Seconds:
+    """A wall clock that advances one second at each read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return float(self.reads)
+
+
+def test_refresh_seconds_dates_repaired_plans_by_their_view_and_hands_the_plan_over_again() -> None:
+    """With ``refresh_seconds``, ``publish`` and ``latest``, a plan repaired against the newest snapshot is
+    dated by when that snapshot was read (the update's ``now`` plus the wall time since its start), not by
+    the update's start, and while the full plan searches, the plan handed over last is repaired against the
+    newest snapshot and handed over again each time that many seconds have passed: the dates rise, each plan
+    holds the pods bound since and places every replica once, and the search is not changed by it (the plan
+    ``update`` returns is the one made without refreshes, dated later). Without ``latest`` nothing is
+    repaired, so nothing is refreshed and the plans keep the update's date; 0 reads no clock for it."""
+    snap = _chain_of_five(["n0", "n1", "n2"])
+    settings = PlanSettings(anneal_steps=20_000, kicks=20, restarts=4, starts=2, provisional_updates=True)
+    plain: list[Plan] = []
+    before = Planner(settings, publish=plain.append, latest=lambda: snap, clock=_Seconds()).update(snap, now=7.0)
+    assert before is not None and all(p.made_at == 7.0 for p in [*plain, before])
+    svc0 = plain[0].workloads.index("svc0")
+    empty = next(n for n in ("n0", "n1", "n2") if plain[0].total[svc0, snap.table.position[n]] == 0)
+    bound = Snapshot(snap.table, Occupancy({"svc0": {empty: 2}}), snap.rulebook)
+    clock, published = _Seconds(), []
+    fresh = Planner(replace(settings, refresh_seconds=3.0), publish=published.append, latest=lambda: bound, clock=clock)
+    plan = fresh.update(snap, now=7.0)
+    reference = Planner(settings, publish=[].append, latest=lambda: bound).update(snap, now=7.0)
+    assert plan is not None and reference is not None and not plan.provisional
+    assert plan.total.tolist() == reference.total.tolist()
+    assert len(published) > len(plain)  # the hand-overs, and the refreshes between them
+    dates = [p.made_at for p in [*published, plan]]
+    assert dates == sorted(dates) and dates[0] > 7.0 and len(set(dates)) == len(dates)
+    assert plan.made_at <= 7.0 + clock.reads
+    for made in [*published, plan]:
+        assert made.covers(bound) and made.planned_from(bound)
+        assert made.total[svc0, bound.table.position[empty]] >= 2
+        np.testing.assert_allclose(made.total.sum(axis=1), plain[0].total.sum(axis=1))
+    alone: list[Plan] = []
+    unrepaired = Planner(replace(settings, refresh_seconds=3.0), publish=alone.append, clock=_Seconds())
+    assert unrepaired.update(snap, now=7.0) is not None
+    assert len(alone) == len(plain) and all(p.made_at == 7.0 for p in alone)
+    never = _Seconds()
+    Planner(settings, publish=[].append, latest=lambda: bound, clock=never).update(snap, now=7.0)
+    assert never.reads == 1 + settings.restarts  # the update's start, each run's start (search_seconds): no more
+    with pytest.raises(ValueError, match="refresh_seconds"):
+        PlanSettings(refresh_seconds=-1.0)
