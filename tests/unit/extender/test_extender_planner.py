@@ -873,6 +873,10 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     off = ScoringConfig(plan=replace(ScoringConfig().plan, repair_provisional_plans=False))
     quiet = BackgroundPlanner(cache, off.plan)._engine()
     assert isinstance(quiet, Planner) and quiet.latest is None
+    refreshed = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": True}}).plan
+    fresh = BackgroundPlanner(cache, refreshed)._engine()
+    assert isinstance(fresh, Planner) and fresh.settings.refresh_seconds == refreshed.max_age_seconds / 2
+    assert engine_on_thread.settings.refresh_seconds == 0  # off by default
 
 
 def test_neither_the_first_requests_nor_the_first_plan_import_a_module() -> None:
