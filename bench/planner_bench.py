@@ -190,7 +190,7 @@ def main() -> int:
         for k in ("on_plan_ms_max", "off_plan_ms_max", "deleted_ms_max", "replica_added_ms_max")
         if r[k] is not None
     )
-    sized = Planner(args.settings())
+    sized = args.settings()
     result = {
         "benchmark": "planner",
         "definition": (
@@ -204,8 +204,8 @@ def main() -> int:
             "seed": args.seed,
             "restarts": args.restarts,
             "first_kicks": args.first_kicks,
-            "first_kick_rounds_at_this_size": sized.first_kick_rounds(a.nodes, a.pending),
-            "restarts_at_this_size": sized.restarts(a.nodes, a.pending),
+            "first_kick_rounds_at_this_size": sized.first_kick_rounds_for(a.nodes, a.pending),
+            "restarts_at_this_size": sized.restarts_for(a.nodes, a.pending),
         },
         "nodes": a.nodes,
         "pending_pods": a.pending,

@@ -48,7 +48,6 @@ from augur.constants import FloatArray, IntArray
 from augur.placement.canonical import DistanceCodes, distance_codes, inverse
 from augur.placement.context import Snapshot
 from augur.placement.distance import distance_values
-from augur.placement.iterated import kicked
 from augur.placement.plan_inputs import (
     FULL_PLAN_REASONS,
     PlanInputs,
@@ -58,17 +57,11 @@ from augur.placement.plan_inputs import (
     plan_signature,
 )
 from augur.placement.plan_result import Plan, PlanSuperseded
+from augur.placement.plan_search import FullSearch
 from augur.placement.plan_settings import PlanSettings
 from augur.placement.problem import CountProblem
 from augur.placement.repair import repair
 from augur.placement.search import CountSearch, cheaper
-
-FIRST_KICKS_STREAM = (0, 1)
-"""Entropy of the first kicks' generator, ahead of the seed: a stream that no run's ``[seed, run]`` draws from."""
-
-
-class _OutOfTime(Exception):  # noqa: N818 -- a signal within the search, never raised out of the planner
-    """The full plan's runs met :attr:`PlanSettings.search_seconds`."""
 
 
 class Planner:
@@ -115,8 +108,6 @@ class Planner:
         self.plan: Plan | None = None
         self._shown: CountSearch | None = None
         """The search whose plan was handed over last during the full plan under way (unrepaired)."""
-        self._stop_at = float("inf")
-        """:attr:`clock` time at which the annealing run under way stops (``inf``: outside a run)."""
         self._cut_short = False
         self._refresh: Callable[[], None] | None = None
         """During a full plan with :attr:`PlanSettings.refresh_seconds`: hands the plan handed over last over
@@ -188,8 +179,9 @@ class Planner:
     def _publisher(
         self, snapshot: Snapshot, inputs: PlanInputs, now: float, reason: str, started: float, wall_started: float
     ) -> Callable[[CountSearch], None] | None:
-        """What :meth:`_solve` calls with the best search so far: :attr:`publish` of it as a provisional plan,
-        chosen and repaired by :meth:`_settle` when :attr:`latest` is given. The search itself is not changed.
+        """What :meth:`~augur.placement.plan_search.FullSearch.solve` calls with the best search so far:
+        :attr:`publish` of it as a provisional plan, chosen and repaired by :meth:`_settle` when :attr:`latest` is
+        given. The search itself is not changed.
         With :attr:`PlanSettings.refresh_seconds` a plan repaired against the newest snapshot is as old as that
         snapshot, and :attr:`_refresh` is set up to hand it over again, repaired anew, while the search goes on."""
         publish = self.publish
@@ -262,8 +254,9 @@ class Planner:
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes, self.pause)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
+        full = FullSearch(self.settings, self.clock, self._pause_or_abandon)
         try:
-            search = self._solve(
+            search = full.solve(
                 self._canonical(inputs.problem),
                 [None if a is None else int(rank[a]) for a in starts],
                 publish,
@@ -273,6 +266,7 @@ class Planner:
             self._order = previous
             raise PlanSuperseded(time.process_time() - started) from None
         search.pause = self.pause  # repairs run to the end
+        self._cut_short = full.cut_short
         return search
 
     def _pause_or_abandon(self) -> None:
@@ -280,142 +274,8 @@ class Planner:
             self.pause()
         if self.superseded is not None and self.superseded():
             raise PlanSuperseded
-        if self._stop_at < float("inf") and self.clock() >= self._stop_at:
-            raise _OutOfTime
         if self._refresh is not None and self._refresh_at < float("inf") and self.clock() >= self._refresh_at:
             self._refresh()
-
-    def _solve(
-        self,
-        p: CountProblem,
-        anchors: list[int | None],
-        publish: Callable[[CountSearch], None] | None = None,
-        stop_at: float = float("inf"),
-    ) -> CountSearch:
-        """Greedy insertion from each anchor and descent, then :meth:`first_kick_rounds` kicks on the best start
-        (on a copy, with a generator of its own); then :meth:`restarts` runs of annealing, descent and kicks, run
-        ``i`` from the ``i``-th best start (cycling), each with a generator derived from the seed (the same runs
-        with or without the first kicks); the best kept. Where the first pod goes decides where the application
-        grows, and a single-pod search rarely moves a whole application later, so the starts cover every zone
-        that could host it, and the runs improve different ones rather than one start's basin only. ``publish``
-        is called with the best start (after its first kicks; with :attr:`PlanSettings.start_before_first_kicks`
-        before them too) and, with :attr:`PlanSettings.provisional_updates`,
-        with each better run but the last (the search is not changed by it); with
-        :attr:`PlanSettings.provisional_before_kicks` as well, with each run's annealed search before its kicks
-        too, and with :attr:`PlanSettings.provisional_during_kicks`, with each improvement of a run's kicks, when
-        better than every search handed over. The runs stop at ``stop_at`` (wall clock): the run under way is
-        dropped, and the best search so far is the result."""
-        s = self.settings
-        starts: list[tuple[float, CountSearch]] = []
-        for anchor in anchors:
-            start = CountSearch(p, np.random.default_rng(s.seed))
-            start.pause = self._pause_or_abandon
-            start.insert(anchor)
-            start.descend(s.passes)
-            starts.append((start.value(), start))
-        starts.sort(key=lambda vs: vs[0])  # stable: equal starts keep the anchors' order
-        search = starts[0][1]
-        pending = int(search.x.sum())
-        if pending <= 1:
-            return search
-        best, best_value = search, search.quick_value()
-        shown = _Offer(publish)
-        if (first := self.first_kick_rounds(len(p.room_cpu), pending)) > 0:
-            if s.start_before_first_kicks:
-                shown(search)
-            quick = self._kicked(search.copy_with(np.random.default_rng((*FIRST_KICKS_STREAM, s.seed))), first)
-            if cheaper(value := quick.quick_value(), best_value):
-                best, best_value = quick, value
-        runs = self.restarts(len(p.room_cpu), pending)
-        shown(best)
-        annealed = shown if s.provisional_updates and s.provisional_before_kicks else None
-        kicks = shown if s.provisional_updates and s.provisional_during_kicks else None
-        for run in range(runs):
-            if (candidate := self._run(starts[run % len(starts)][1], run, pending, stop_at, annealed, kicks)) is None:
-                break
-            if cheaper(value := candidate.quick_value(), best_value):
-                best, best_value = candidate, value
-                if run < runs - 1 and s.provisional_updates:
-                    shown(best)
-        return best
-
-    def _run(
-        self,
-        base: CountSearch,
-        run: int,
-        pending: int,
-        stop_at: float,
-        annealed: Callable[[CountSearch], None] | None,
-        kicks: Callable[[CountSearch], None] | None,
-    ) -> CountSearch | None:
-        """Annealing run ``run`` from ``base`` (:meth:`_improve`; run 0 with ``base``'s generator, the others
-        with one derived from the seed); ``None`` when the run meets ``stop_at`` (:attr:`Plan.cut_short`)."""
-        if self.clock() >= stop_at:
-            self._cut_short = True
-            return None
-        start = base.copy() if run == 0 else base.copy_with(np.random.default_rng([self.settings.seed, run]))
-        self._stop_at = stop_at
-        try:
-            return self._improve(start, pending, annealed, kicks)
-        except _OutOfTime:
-            self._cut_short = True
-            return None
-        finally:
-            self._stop_at = float("inf")
-
-    def restarts(self, nodes: int, pending: int) -> int:
-        """Annealing runs of a full plan: :attr:`PlanSettings.restarts`, bounded by the restart budget."""
-        s = self.settings
-        return max(1, min(s.restarts, s.restart_budget // max(nodes * pending, 1)))
-
-    def anneal_steps(self, nodes: int, pending: int) -> int:
-        """Annealing steps of one run: :attr:`PlanSettings.anneal_steps_per_pod` per pending pod, at most
-        :attr:`PlanSettings.anneal_steps` and :attr:`PlanSettings.anneal_node_budget` / nodes."""
-        s = self.settings
-        return min(s.anneal_steps, s.anneal_steps_per_pod * pending, s.anneal_node_budget // max(nodes, 1))
-
-    def first_kick_rounds(self, nodes: int, pending: int) -> int:
-        """Kick rounds on the best start before the first plan is handed over: :attr:`PlanSettings.first_kicks`,
-        bounded as :meth:`kick_rounds` bounds a run's."""
-        return self._bounded_kicks(self.settings.first_kicks, nodes, pending)
-
-    def kick_rounds(self, nodes: int, pending: int) -> int:
-        """Kick rounds of one run: :attr:`PlanSettings.kicks`, at most :attr:`PlanSettings.kick_node_budget` /
-        nodes and :attr:`PlanSettings.kicks_per_pod` per pending pod."""
-        return self._bounded_kicks(self.settings.kicks, nodes, pending)
-
-    def _bounded_kicks(self, rounds: int, nodes: int, pending: int) -> int:
-        s = self.settings
-        return min(rounds, s.kick_node_budget // max(nodes, 1), s.kicks_per_pod * pending)
-
-    def _kicked(
-        self, search: CountSearch, rounds: int, on_better: Callable[[CountSearch], None] | None = None
-    ) -> CountSearch:
-        """:func:`~augur.placement.iterated.kicked` from ``search`` with the settings' ruin and recreate."""
-        s = self.settings
-        return kicked(search, rounds, s.passes, s.ruin, s.recreate_anywhere, s.recreate_pinned, on_better)
-
-    def _improve(
-        self,
-        search: CountSearch,
-        pending: int,
-        annealed: Callable[[CountSearch], None] | None = None,
-        kicks: Callable[[CountSearch], None] | None = None,
-    ) -> CountSearch:
-        """Annealing (steps per pending pod, bounded, also by nodes), descent, then rounds of kicks (bounded by
-        nodes and by pending pods). ``annealed`` is called with the search after annealing and descent when
-        kicks follow (which leave that search as it is: they perturb copies); ``kicks`` with each better
-        search the kicks find."""
-        s = self.settings
-        nodes = max(len(search.p.room_cpu), 1)
-        steps = self.anneal_steps(nodes, pending)
-        rounds = self.kick_rounds(nodes, pending)
-        if steps > 0:
-            search.anneal(steps)
-            search.descend(s.passes)
-            if annealed is not None and rounds > 0:
-                annealed(search)
-        return self._kicked(search, rounds, kicks) if rounds > 0 else search
 
     def _canonical(self, p: CountProblem) -> CountProblem:
         """``p`` in the canonical node order (the permuted distance matrix is reused while it is the same)."""
@@ -424,24 +284,6 @@ class Planner:
         if cached is None or cached[0] is not p.distances or cached[1] is not self._order:
             cached = self._distances = (p.distances, self._order, p.distances[np.ix_(self._order, self._order)])
         return p.permuted(self._order, cached[2])
-
-
-class _Offer:
-    """Hands a search over to ``publish`` only if it is better than every search handed over before, so that
-    an annealed plan handed over before its kicks is not handed over again when they find nothing better."""
-
-    def __init__(self, publish: Callable[[CountSearch], None] | None) -> None:
-        self.publish = publish
-        self.value: float | None = None
-        """The value of the search handed over last (``None``: none yet)."""
-
-    def __call__(self, search: CountSearch) -> None:
-        if self.publish is None:
-            return
-        value = search.quick_value()
-        if self.value is None or cheaper(value, self.value):
-            self.value = value
-            self.publish(search)
 
 
 def plan_pending(snapshot: Snapshot, settings: PlanSettings | None = None) -> Plan | None:

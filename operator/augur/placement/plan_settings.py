@@ -145,3 +145,25 @@ class PlanSettings:
             raise ValueError(f"refresh_seconds is 0 (never) or more: got {self.refresh_seconds}")
         if not 0 <= self.recreate_anywhere <= 1:
             raise ValueError(f"recreate_anywhere is a share of rounds, from 0 to 1: got {self.recreate_anywhere}")
+
+    def restarts_for(self, nodes: int, pending: int) -> int:
+        """Annealing runs of a full plan: :attr:`restarts`, bounded by :attr:`restart_budget`."""
+        return max(1, min(self.restarts, self.restart_budget // max(nodes * pending, 1)))
+
+    def anneal_steps_for(self, nodes: int, pending: int) -> int:
+        """Annealing steps of one run: :attr:`anneal_steps_per_pod` per pending pod, at most
+        :attr:`anneal_steps` and :attr:`anneal_node_budget` / nodes."""
+        return min(self.anneal_steps, self.anneal_steps_per_pod * pending, self.anneal_node_budget // max(nodes, 1))
+
+    def first_kick_rounds_for(self, nodes: int, pending: int) -> int:
+        """Kick rounds on the best start before the first plan is handed over: :attr:`first_kicks`, bounded as
+        :meth:`kick_rounds_for` bounds a run's."""
+        return self._bounded_kicks(self.first_kicks, nodes, pending)
+
+    def kick_rounds_for(self, nodes: int, pending: int) -> int:
+        """Kick rounds of one run: :attr:`kicks`, at most :attr:`kick_node_budget` / nodes and
+        :attr:`kicks_per_pod` per pending pod."""
+        return self._bounded_kicks(self.kicks, nodes, pending)
+
+    def _bounded_kicks(self, rounds: int, nodes: int, pending: int) -> int:
+        return min(rounds, self.kick_node_budget // max(nodes, 1), self.kicks_per_pod * pending)

@@ -29,6 +29,7 @@ from augur.placement.plan import (
     plan_pending,
     plan_signature,
 )
+from augur.placement.plan_search import FullSearch
 from augur.placement.search import CountSearch
 from augur.placement.topology import DistanceLevels, TopologyModel
 
@@ -253,9 +254,9 @@ def test_restarts_keep_the_best_run_and_stay_within_the_budget() -> None:
         assert several.cost <= single.cost + 1e-9
         assert np.array_equal(several.total, again.total)
     planner = Planner(PlanSettings(restarts=4))
-    assert planner.restarts(nodes=50, pending=200) == 4
-    assert planner.restarts(nodes=1000, pending=500) == 1
-    assert Planner(PlanSettings(restarts=0)).restarts(nodes=3, pending=20) == 1
+    assert planner.settings.restarts_for(nodes=50, pending=200) == 4
+    assert planner.settings.restarts_for(nodes=1000, pending=500) == 1
+    assert PlanSettings(restarts=0).restarts_for(nodes=3, pending=20) == 1
 
 
 def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,13 +276,13 @@ def test_restarts_improve_the_best_starts_in_turn(monkeypatch: pytest.MonkeyPatc
         starts.append((self.value(), self.x.copy()))
 
     def improve(
-        self: Planner, search: CountSearch, pending: int, annealed: object = None, kicks: object = None
+        self: FullSearch, search: CountSearch, pending: int, annealed: object = None, kicks: object = None
     ) -> CountSearch:
         seen.append(search.x.copy())
         return search
 
     monkeypatch.setattr(CountSearch, "descend", descend)
-    monkeypatch.setattr(Planner, "_improve", improve)
+    monkeypatch.setattr(FullSearch, "_improve", improve)
     plan_pending(snap, PlanSettings(starts=4, restarts=6, first_kicks=0))  # the first kicks descend too
     assert len(starts) == 4 and len(seen) == 6
     assert len({x.tobytes() for _, x in starts}) > 1  # the anchors start in different zones
@@ -293,22 +294,22 @@ def test_annealing_is_bounded_by_the_pods_the_cap_and_the_nodes() -> None:
     """An accepted annealing move costs O(nodes): at extender scale the steps are bounded by nodes, while
     the simulator's scenarios (at most a few dozen nodes) keep the per-pod steps and the cap."""
     planner = Planner(PlanSettings())
-    assert planner.anneal_steps(nodes=20, pending=20) == 5_000  # 250 per pending pod
-    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
+    assert planner.settings.anneal_steps_for(nodes=20, pending=20) == 5_000  # 250 per pending pod
+    assert planner.settings.anneal_steps_for(nodes=1000, pending=1000) == 60_000  # 60,000,000 / 1,000
     planner = Planner(PlanSettings(anneal_steps_per_pod=1_500))
-    assert planner.anneal_steps(nodes=44, pending=200) == 300_000  # the cap
-    assert planner.anneal_steps(nodes=200, pending=500) == 300_000  # 60,000,000 / 200: the cap still
-    assert planner.anneal_steps(nodes=1000, pending=1000) == 60_000
-    assert Planner(PlanSettings(anneal_steps=0)).anneal_steps(nodes=3, pending=5) == 0
+    assert planner.settings.anneal_steps_for(nodes=44, pending=200) == 300_000  # the cap
+    assert planner.settings.anneal_steps_for(nodes=200, pending=500) == 300_000  # 60,000,000 / 200: the cap still
+    assert planner.settings.anneal_steps_for(nodes=1000, pending=1000) == 60_000
+    assert PlanSettings(anneal_steps=0).anneal_steps_for(nodes=3, pending=5) == 0
 
 
 def test_kick_rounds_are_bounded_by_the_cap_the_nodes_and_the_pods() -> None:
     planner = Planner(PlanSettings())
-    assert planner.kick_rounds(nodes=16, pending=100) == 300  # the cap
-    assert planner.kick_rounds(nodes=36, pending=200) == 138  # 5,000 / 36
-    assert planner.kick_rounds(nodes=1000, pending=500) == 5  # 5,000 / 1,000
-    assert planner.kick_rounds(nodes=3, pending=20) == 60  # 3 per pending pod
-    assert Planner(PlanSettings(kicks=0)).kick_rounds(nodes=3, pending=20) == 0
+    assert planner.settings.kick_rounds_for(nodes=16, pending=100) == 300  # the cap
+    assert planner.settings.kick_rounds_for(nodes=36, pending=200) == 138  # 5,000 / 36
+    assert planner.settings.kick_rounds_for(nodes=1000, pending=500) == 5  # 5,000 / 1,000
+    assert planner.settings.kick_rounds_for(nodes=3, pending=20) == 60  # 3 per pending pod
+    assert PlanSettings(kicks=0).kick_rounds_for(nodes=3, pending=20) == 0
 
 
 def test_a_full_plan_says_why_it_could_not_repair_and_a_repair_says_nothing() -> None:
@@ -417,7 +418,7 @@ def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as
     plan, expected = planner.update(snap, now=7.0), Planner(settings).update(snap, now=7.0)
     assert plan is not None and expected is not None and not plan.provisional
     np.testing.assert_array_equal(plan.total, expected.total)
-    assert 1 <= len(published) <= planner.restarts(3, int(plan.total.sum()))
+    assert 1 <= len(published) <= planner.settings.restarts_for(3, int(plan.total.sum()))
     for early in published:
         assert early.provisional and not early.incremental and early.reason == "first" and early.made_at == 7.0
         assert early.workloads == plan.workloads and early.signature == plan.signature and early.covers(snap)
@@ -428,7 +429,7 @@ def test_a_full_plan_publishes_its_best_plan_so_far_and_returns_the_same_plan_as
     again = Planner(replace(settings, provisional_updates=True), publish=updates.append).update(snap, now=7.0)
     assert again is not None
     np.testing.assert_array_equal(again.total, expected.total)
-    assert 1 <= len(updates) <= planner.restarts(3, int(plan.total.sum()))
+    assert 1 <= len(updates) <= planner.settings.restarts_for(3, int(plan.total.sum()))
     assert updates[0].cost == published[0].cost
     assert all(a.cost >= b.cost - 1e-9 for a, b in itertools.pairwise(updates))
     count = len(published)
@@ -501,9 +502,9 @@ def test_first_kicks_improve_the_first_plan_handed_over_and_leave_the_runs_as_th
         assert plan.cost == pytest.approx(without.cost, rel=1e-12)
     else:
         assert plan.cost < 0.95 * without.cost and plan.total.tolist() == kicked_first[0].total.tolist()
-    assert planner.first_kick_rounds(6, 30) == 10
-    assert planner.first_kick_rounds(1_000, 30) == PlanSettings.kick_node_budget // 1_000
-    assert planner.first_kick_rounds(6, 2) == PlanSettings.kicks_per_pod * 2
+    assert planner.settings.first_kick_rounds_for(6, 30) == 10
+    assert planner.settings.first_kick_rounds_for(1_000, 30) == PlanSettings.kick_node_budget // 1_000
+    assert planner.settings.first_kick_rounds_for(6, 2) == PlanSettings.kicks_per_pod * 2
 
 
 @pytest.mark.parametrize("seed", [0, 17])
