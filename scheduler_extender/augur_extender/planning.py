@@ -48,7 +48,7 @@ With ``repairProvisionalPlans`` each provisional plan is repaired against the ne
 before requests use it (:attr:`~augur.placement.plan.Planner.latest`; in the planner process against the
 newest view the thread has sent it, at most ``POLL_SECONDS`` old). With ``refreshProvisionalPlans`` (off by
 default; experimental) such a plan is dated by the view it was repaired against, and while a full plan
-searches, the plan handed over last is repaired and handed over again every ``maxAgeSeconds / 2``
+searches, the plan handed over last is repaired and handed over again once it is 0.8 x ``maxAgeSeconds`` old
 (:attr:`~augur.placement.plan.PlanSettings.refresh_seconds`), so that a search longer than ``maxAgeSeconds``
 does not leave a burst's last pods without a plan.
 """

@@ -183,26 +183,31 @@ class Planner:
         :attr:`publish` of it as a provisional plan, chosen and repaired by :meth:`_settle` when :attr:`latest` is
         given. The search itself is not changed.
         With :attr:`PlanSettings.refresh_seconds` a plan repaired against the newest snapshot is as old as that
-        snapshot, and :attr:`_refresh` is set up to hand it over again, repaired anew, while the search goes on."""
+        snapshot, and :attr:`_refresh` is set up to hand the plan handed over last over again, repaired anew,
+        once it is that many seconds old, while the search goes on."""
         publish = self.publish
         if publish is None:
             return None
         every = self.settings.refresh_seconds
 
         def hand_over(search: CountSearch) -> None:
-            at = self._made_at(now, wall_started)
+            read = self.clock() if every > 0 else wall_started  # when the newest snapshot is read
             settled = self._settle(search, inputs)
+            if settled is None:
+                read = wall_started  # made from the update's own snapshot
             publish(
-                self._plan_of(*(settled or (search, snapshot, inputs)), at if settled else now, reason, started, True)
+                self._plan_of(
+                    *(settled or (search, snapshot, inputs)), now + read - wall_started, reason, started, True
+                )
             )
             if every > 0:
-                self._refresh_at = self.clock() + every
+                self._refresh_at = read + every
 
         def refresh() -> None:
-            self._refresh_at = self.clock() + every  # before the repair, whose pauses come back here
-            at = self._made_at(now, wall_started)
+            read = self.clock()
+            self._refresh_at = read + every  # before the repair, whose pauses come back here
             if self._shown is not None and (settled := self._settle(self._shown, inputs)) is not None:
-                publish(self._plan_of(*settled, at, reason, started, True))
+                publish(self._plan_of(*settled, now + read - wall_started, reason, started, True))
 
         self._refresh = refresh if every > 0 and self.latest is not None else None
         return hand_over

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 
 from augur.placement.iterated import RUIN_SIZE
 
+REFRESH_AT_AGE = 0.8
+"""With the extender's ``plan.refreshProvisionalPlans``: :attr:`PlanSettings.refresh_seconds` as a share of
+``maxAgeSeconds`` (8 s of 10): a plan is handed over again, repaired, shortly before it would go stale. Half
+(refreshed at 5 s) failed its rule at seed 90: bursts that end before their plan expires had their pods' views
+lag more behind the binds during the extra repairs (``bench/replay_burst.py --compare refresh``)."""
+
 
 @dataclass(frozen=True)
 class PlanSettings:
@@ -128,12 +134,12 @@ class PlanSettings:
     refresh_seconds: float = 0.0
     """With a ``publish`` hook and the newest snapshot (:attr:`~augur.placement.plan.Planner.latest`): while a
     full plan searches, hand the plan handed over last over again, repaired against the newest snapshot, once
-    this many seconds (the planner's wall clock, read at the search's pauses) have passed since a plan was
-    handed over; and date a plan repaired against the newest snapshot (provisional, or the update's result) by
-    when that snapshot was read rather than by the update's start. A full plan can search for longer than the
-    plan's age limit, and in a burst the provisional plan requests follow would expire meanwhile, its pods
-    then scored without a plan (diagnosed in session 46: ``docs/placement-results.md``). 0: neither (the
-    default here; the extender's ``plan.refreshProvisionalPlans`` sets half of ``maxAgeSeconds``)."""
+    it is this many seconds old (the planner's wall clock, read at the search's pauses); and date a plan
+    repaired against the newest snapshot (provisional, or the update's result) by when that snapshot was read
+    rather than by the update's start. A full plan can search for longer than the plan's age limit, and in a
+    burst the provisional plan requests follow would expire meanwhile, its pods then scored without a plan
+    (diagnosed in session 46: ``docs/placement-results.md``). 0: neither (the default here; the extender's
+    ``plan.refreshProvisionalPlans`` sets :data:`REFRESH_AT_AGE` of ``maxAgeSeconds``)."""
     restart_budget: int = 200_000
     """Bounds :attr:`restarts` by the size of the problem (an annealing run and its kicks cost about
     ``O(nodes x pending pods)``), so the first plan stays within its CPU budget at extender scale."""

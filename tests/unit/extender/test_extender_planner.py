@@ -875,7 +875,7 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     assert isinstance(quiet, Planner) and quiet.latest is None
     refreshed = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": True}}).plan
     fresh = BackgroundPlanner(cache, refreshed)._engine()
-    assert isinstance(fresh, Planner) and fresh.settings.refresh_seconds == refreshed.max_age_seconds / 2
+    assert isinstance(fresh, Planner) and fresh.settings.refresh_seconds == refreshed.max_age_seconds * 0.8
     assert engine_on_thread.settings.refresh_seconds == 0  # off by default
 
 

@@ -40,8 +40,8 @@ its annealing runs stop and the best plan so far is the plan (:attr:`~augur.plac
 the simulator ignores it, so that its results do not depend on the machine's speed); and
 ``refreshProvisionalPlans`` (default false, experimental): with ``repairProvisionalPlans``, a plan repaired
 against the newest view is dated by that view rather than by the full plan's start, and while a full plan
-searches, the plan handed over last is repaired against the newest view and handed over again every
-``maxAgeSeconds / 2``, so that requests in a long burst keep a current plan
+searches, the plan handed over last is repaired against the newest view and handed over again once it is
+0.8 x ``maxAgeSeconds`` old, so that requests in a long burst keep a current plan
 (:attr:`~augur.placement.plan.PlanSettings.refresh_seconds`).
 
 ``provisionalPlans`` and ``podRequestsFromStatus`` both on by default since 2026-12-04: together, in bursts
@@ -75,6 +75,7 @@ from augur.placement.constants import EPS
 from augur.placement.context import ScoringContext
 from augur.placement.distance import nearest
 from augur.placement.plan import PlanSettings
+from augur.placement.plan_settings import REFRESH_AT_AGE
 
 NAME = "plan"
 
@@ -132,7 +133,7 @@ class PlanArgs:
             provisional_before_kicks=self.provisional_before_kicks,
             provisional_during_kicks=self.provisional_during_kicks,
             search_seconds=self.search_seconds,
-            refresh_seconds=self.max_age_seconds / 2 if self.refresh_provisional_plans else 0.0,
+            refresh_seconds=self.max_age_seconds * REFRESH_AT_AGE if self.refresh_provisional_plans else 0.0,
         )
 
 
