@@ -243,7 +243,13 @@ end in time as they were. Tuned on seed 90 (development); rule, written down bef
 92, never run; ``--sizes 100,200``, families ``groups`` and ``fanin``; two orders x two repeats each, the first
 variant rotating): ``refreshProvisionalPlans`` (with the later refresh) becomes on by default only if
 ``refresh`` passes against ``no_refresh`` by the rule above on each of the two seeds; if only one seed could
-be run, the default stays off.
+be run, the default stays off. Result (code 6611d9b, 1,680 s, ``replay_burst_refresh_late_91.json``): seed 91
+0.644, but ``fanin`` 100's worst run 1.31 against 1.02 (its other seven runs, both variants, 1.019; all its pods
+scored against a provisional plan): failed; the default stays off. The 200-pod bursts: no pod scored without a
+plan in 8 of 8 runs (31-78 per run without), ``groups`` 200 1.12 against 4.69, ``fanin`` 200 1.29 against
+1.60. Seed 92 was then run as a check that decides nothing (declared before it ran): how often does a ``fanin``
+100 run with the refresh cost over 10 % more than every run without it, and do the 200-pod bursts keep their
+gain?
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
