@@ -254,6 +254,19 @@ worse; it would have passed, and decides nothing. ``fanin`` 100 1.13 (1.34) agai
 without the refresh was as far off as the one with it at seed 91. 200-pod bursts: no pod without a plan in 8
 of 8 runs (0-63 per run without); ``groups`` 200 2.09 against 2.31, ``fanin`` 200 1.24 against 1.75.
 
+``--compare same`` (session 48): the rule's noise, measured. Why: at seeds 90-92 the refresh failed twice on a
+single ``fanin`` 100 run (1.24, 1.31), and at seed 92 a run without it was as far off (1.34); how often does the
+rule fail a change that changes nothing? Variants: ``refresh`` (``refreshProvisionalPlans``), ``defaults_a`` and
+``defaults_b`` (both the defaults, run as separate variants: an A/A pair). Declared before its first run (seed
+93, never run; ``--sizes 100,200``, families ``groups`` and ``fanin``; two orders x two repeats each, the first
+variant rotating), it decides no default: it reports ``decision`` (``refresh`` against ``defaults_a``),
+``others`` (``defaults_b`` against each), and ``same_config`` (:func:`same_config_splits`: for each scenario,
+the eight runs of the two default copies split every way into two halves of four, the fraction of ordered splits
+whose first half's worst run is more than 10 % above the second's, and the chance that a change doing nothing
+passes the whole rule, ``P(no scenario's worst run worse)`` x ``P(geometric mean below 1)`` estimated from the
+same splits). A rule for ``refreshProvisionalPlans`` on a later seed is written after this run and before that
+one, from what it shows.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -311,9 +324,11 @@ Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -424,7 +439,14 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "refresh": {"plan": {"refreshProvisionalPlans": True}},
         "no_refresh": {"plan": {"refreshProvisionalPlans": False}},
     },
+    "same": {
+        "refresh": {"plan": {"refreshProvisionalPlans": True}},
+        "defaults_a": {"plan": {"refreshProvisionalPlans": False}},
+        "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
+    },
 }
+SAME_CONFIG = {"same": ("defaults_a", "defaults_b")}
+"""Comparisons with two identical variants (an A/A pair), analysed by :func:`same_config_splits`."""
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]
 
@@ -564,6 +586,55 @@ def decide(rows: list[dict[str, Any]], first: str, second: str) -> dict[str, Any
     }
 
 
+def same_config_splits(rows: list[dict[str, Any]], names: tuple[str, str]) -> dict[str, Any]:
+    """How the rule treats a change that changes nothing: the runs of the two identical variants ``names``
+    pooled per scenario and split every way into two halves of equal size; per scenario the fraction of
+    ordered splits whose first half's worst run costs more than 1.10 x the second's (the rule's "worst run
+    worse") and the range of first half's mean ÷ second's; over the scenarios, the chance that a no-op passes:
+    the product of (1 - that fraction) times the fraction of split combinations (one split per scenario, drawn
+    ``SPLIT_DRAWS`` times with a fixed seed) whose geometric mean of mean ratios is below 1."""
+    per: list[dict[str, Any]] = []
+    log_ratios: list[list[float]] = []
+    for r in rows:
+        costs = [run["cost"] for run in r["runs"] if run["variant"] in names]
+        half = len(costs) // 2
+        worse, ratios = 0, []
+        splits = [set(c) for c in itertools.combinations(range(len(costs)), half)]
+        for first in splits:
+            a = [costs[i] for i in first]
+            b = [costs[i] for i in range(len(costs)) if i not in first]
+            worse += max(a) > 1.10 * max(b)
+            ratios.append(_cost_ratio(statistics.fmean(a), statistics.fmean(b)))
+        per.append(
+            {
+                "family": r.get("family"),
+                "size": r.get("size"),
+                "runs": len(costs),
+                "ordered_splits": len(splits),
+                "worst_run_worse_fraction": round(worse / len(splits), 4),
+                "mean_ratio_range": [round(min(ratios), 4), round(max(ratios), 4)],
+            }
+        )
+        log_ratios.append([math.log(x) for x in ratios if math.isfinite(x) and x > 0])
+    rng = random.Random(0)
+    below = (
+        sum(statistics.fmean(rng.choice(logs) for logs in log_ratios) < 0 for _ in range(SPLIT_DRAWS)) / SPLIT_DRAWS
+        if log_ratios and all(log_ratios)
+        else None
+    )
+    no_worse = math.prod(1 - p["worst_run_worse_fraction"] for p in per)
+    return {
+        "variants": list(names),
+        "scenarios": per,
+        "p_no_scenario_worst_run_worse": round(no_worse, 4),
+        "p_geomean_below_1": None if below is None else round(below, 4),
+        "p_noop_passes": None if below is None else round(no_worse * below, 4),
+    }
+
+
+SPLIT_DRAWS = 20_000
+
+
 def _cost_ratio(first: float, second: float) -> float:
     if second <= 0:
         return 1.0 if first <= 0 else math.inf
@@ -627,6 +698,7 @@ def result_of(
         "seconds": round(time.monotonic() - t0, 1),
         "decision": decide(rows, *list(variants)[:2]) if len(variants) > 1 else None,
         "others": [decide(rows, name, base) for name in list(variants)[2:] for base in list(variants)[:2]],
+        "same_config": same_config_splits(rows, SAME_CONFIG[args.compare]) if args.compare in SAME_CONFIG else None,
         "rows": rows,
     }
 
