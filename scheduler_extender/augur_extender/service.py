@@ -26,6 +26,7 @@ from augur.placement import (
     has_hard_rules,
     score_nodes,
     score_unfiltered,
+    steer,
 )
 from augur.placement.plan import Plan
 from augur_extender.binds import UnseenBinds
@@ -199,8 +200,10 @@ class Scheduler:
         names = list(node_names) if node_names is not None else r.names
         hard = r.pod.workload is not None and has_hard_rules(r.snapshot.rulebook.get(r.pod.workload))
         steered = hard and not self.filter_seen
-        scored = (score_unfiltered if steered else score_nodes)(r.pod, r.snapshot, names, self.config)
+        scored = score_nodes(r.pod, r.snapshot, names, self.config)
         failed = filter_nodes(r.pod, r.snapshot, names).failed if r.pod.workload else {}
+        if steered:
+            scored = steer(scored, failed, self.config)  # as score_unfiltered, without filtering again
         plan = r.snapshot.plan
         slots = plan.slots(r.pod.workload, r.snapshot) if plan is not None else None
         nodes = sorted(scored.breakdown(), key=lambda e: -e["total"])

@@ -23,7 +23,7 @@ from augur.placement.model import (
 from augur.placement.scoring import ScoreResult, normalize, score_nodes
 from augur.placement.table import NodeTable
 from augur.placement.topology import DistanceLevels, TopologyModel
-from augur.placement.unfiltered import score_unfiltered
+from augur.placement.unfiltered import score_unfiltered, steer
 
 __all__ = [
     "MAX_PRIORITY",
@@ -49,6 +49,7 @@ __all__ = [
     "rules_from_api",
     "score_nodes",
     "score_unfiltered",
+    "steer",
     "topology_from_api",
     "workload_key",
 ]

@@ -13,7 +13,7 @@ every such pod (``augur_extender_hard_rules_unfiltered``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -37,10 +37,16 @@ def score_unfiltered(
     result = score_nodes(pod, snapshot, node_names, config)
     if not has_hard_rules(snapshot.rulebook.get(pod.workload)) or not len(result.nodes):
         return result
-    failed = filter_nodes(pod, snapshot, result.nodes).failed
-    if not failed:
-        return result
+    return steer(result, filter_nodes(pod, snapshot, result.nodes).failed, config)
+
+
+def steer(result: ScoreResult, failed: Mapping[str, str], config: ScoringConfig = DEFAULT_CONFIG) -> ScoreResult:
+    """``result`` with the nodes in ``failed`` (:attr:`~augur.placement.filter.FilterResult.failed`) scored 0
+    and the others normalized among themselves, at least 1 (``result`` itself when none of its nodes failed).
+    For a caller that has filtered already (the extender's ``/debug/explain``)."""
     passing = np.fromiter((n not in failed for n in result.nodes), dtype=bool, count=len(result.nodes))
+    if passing.all():
+        return result
     scores = np.zeros(len(result.nodes), dtype=np.int64)
     scores[passing] = np.maximum(normalize(result.total[passing], config.normalization), 1)
     return replace(result, scores=scores)

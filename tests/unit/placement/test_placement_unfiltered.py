@@ -14,6 +14,7 @@ from augur.placement import (
     normalize,
     score_nodes,
     score_unfiltered,
+    steer,
 )
 
 
@@ -53,3 +54,18 @@ def test_only_failing_nodes_among_the_requested_ones(nodes: list[NodeInfo]) -> N
     result = score_unfiltered(PodInfo("w", workload="web"), snap, ["c1", "ghost", "a1"])
     assert result.nodes == ("c1", "a1") and result.unknown == ("ghost",)
     assert result.scores.tolist()[0] == 0
+
+
+def test_steer_given_the_filters_verdicts_is_score_unfiltered(nodes: list[NodeInfo]) -> None:
+    # /debug/explain filters once and steers with those verdicts; the scores must be prioritize's
+    rules = WorkloadRules(
+        "web", dependencies=(DependencyRule("db", 100.0),), avoid_zones=frozenset({"b"}), required_avoidance=True
+    )
+    snap = Snapshot.build(nodes, placements=[PeerPlacement("db", "b1")], rules=[rules])
+    pod = PodInfo("w", workload="web")
+    names = ["c1", "ghost", "b1", "a1"]
+    plain = score_nodes(pod, snap, names)
+    steered = steer(plain, filter_nodes(pod, snap, names).failed)
+    assert steered.scores.tolist() == score_unfiltered(pod, snap, names).scores.tolist()
+    assert steered.scores.tolist() != plain.scores.tolist()
+    assert steer(plain, {"ghost": "unknown nodes are not scored"}) is plain
