@@ -269,6 +269,22 @@ stopped after the first scenario (``groups`` 100: refresh 1.090, the two copies 
 runs): ``--out`` named a path under ``bench/results`` that the script prefixes again; it was run again from
 the start without the third variant, to have the time for the later seeds.
 
+Result (code 5a52255, 1,712 s, load 1.6-2.0 at the end, ``replay_burst_same_93.json``): the A/A
+pair passed the rule against itself (0.947, no worst run worse), but by the splits a change doing nothing passes
+it with probability 0.36 (no scenario's worst run worse 0.73: ``groups`` 200 fails 21 % of its ordered splits,
+``fanin`` 200 7 %; geometric mean below 1 0.50), so 0.13 over two seeds. Same-config spread of the mean of four
+runs: ``groups`` 200 0.59-1.71x, ``fanin`` 200 0.83-1.21x, the 100-pod scenarios within 5 %. With a 25 %
+margin on the worst run instead of 10 % no scenario fails more than 7 % of its splits (P 0.93). The 200-pod
+bursts with the defaults: 19-89 pods per run scored with no plan, cost 1.66-4.94x the best.
+
+``--compare refresh_calibrated`` (session 48, after ``same`` at seed 93): ``refreshProvisionalPlans`` (the late
+refresh, 0.8 x ``maxAgeSeconds``) against the defaults once more, under a rule whose worst-run margin is set
+from that A/A run. Rule, written down before its first run (seeds 94 and 95, never run; ``--sizes 100,200``,
+families ``groups`` and ``fanin``; two orders x two repeats each, the first variant rotating):
+``refreshProvisionalPlans`` becomes on by default only if, on each of the two seeds, the geometric mean over
+scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more than
+25 % above its worst run without (:data:`WORSE_ABOVE`); if only one seed could be run, the default stays off.
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
@@ -445,7 +461,14 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},
         "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
     },
+    "refresh_calibrated": {
+        "refresh": {"plan": {"refreshProvisionalPlans": True}},
+        "no_refresh": {"plan": {"refreshProvisionalPlans": False}},
+    },
 }
+WORSE_ABOVE = {"refresh_calibrated": 1.25}
+"""A comparison's margin for "a scenario's worst run is worse" where it is not the rule's 1.10: set from the
+A/A run (``same``, seed 93) before that comparison's runs."""
 SAME_CONFIG = {"same": ("defaults_a", "defaults_b")}
 """Comparisons with two identical variants (an A/A pair), analysed by :func:`same_config_splits`."""
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
@@ -573,16 +596,18 @@ def _ratio(cost: float, best: float) -> float | None:
     return 1.0 if best <= 0 and cost <= 0 else ratio_to_best(cost, best)
 
 
-def decide(rows: list[dict[str, Any]], first: str, second: str) -> dict[str, Any]:
+def decide(rows: list[dict[str, Any]], first: str, second: str, worse_above: float = 1.10) -> dict[str, Any]:
     """The rules above on costs (equal to the ratios to the best when the best is above 0): geometric mean
     of (mean cost of ``first`` ÷ mean cost of ``second``), 1 where both are 0 and failing where only the
-    second is 0; a scenario's worst run is worse when over 10 % above."""
+    second is 0; a scenario's worst run is worse when over ``worse_above`` x the other's (10 % above unless
+    the comparison's rule says otherwise, :data:`WORSE_ABOVE`)."""
     ratios = [_cost_ratio(r[first]["mean_cost"], r[second]["mean_cost"]) for r in rows]
     geo = math.exp(statistics.fmean(math.log(x) for x in ratios)) if all(math.isfinite(x) for x in ratios) else None
-    worse = [i for i, r in enumerate(rows) if r[first]["worst_cost"] > 1.10 * r[second]["worst_cost"]]
+    worse = [i for i, r in enumerate(rows) if r[first]["worst_cost"] > worse_above * r[second]["worst_cost"]]
     return {
+        "worse_above": worse_above,
         f"geomean_mean_cost_{first}_over_{second}": None if geo is None else round(geo, 4),
-        "scenarios_whose_worst_run_is_over_10pct_worse": len(worse),
+        "scenarios_whose_worst_run_is_worse": len(worse),
         f"{first}_passes": geo is not None and geo < 1 and not worse,
     }
 
@@ -684,6 +709,7 @@ def result_of(
     rows: list[dict[str, Any]],
     t0: float,
 ) -> dict[str, Any]:
+    margin = WORSE_ABOVE.get(args.compare, 1.10)
     return {
         "benchmark": "replay_burst",
         "definition": "facts.md section 5; every Deployment scaled at once, real kube-scheduler v1.36.3, kwok nodes",
@@ -697,8 +723,8 @@ def result_of(
             "first_variant_rotates": ROTATED_SINCE,
         },
         "seconds": round(time.monotonic() - t0, 1),
-        "decision": decide(rows, *list(variants)[:2]) if len(variants) > 1 else None,
-        "others": [decide(rows, name, base) for name in list(variants)[2:] for base in list(variants)[:2]],
+        "decision": decide(rows, *list(variants)[:2], margin) if len(variants) > 1 else None,
+        "others": [decide(rows, name, base, margin) for name in list(variants)[2:] for base in list(variants)[:2]],
         "same_config": same_config_splits(rows, SAME_CONFIG[args.compare]) if args.compare in SAME_CONFIG else None,
         "rows": rows,
     }

@@ -141,6 +141,25 @@ def test_replay_burst_decides_on_costs_and_a_scenario_whose_best_costs_nothing_c
     lost_at_zero = row((5.0, 10.0), (0.0, 0.0))
     decision = mod.decide([lost_at_zero, better], "a", "b")
     assert decision["geomean_mean_cost_a_over_b"] is None
-    assert decision["scenarios_whose_worst_run_is_over_10pct_worse"] == 1
+    assert decision["scenarios_whose_worst_run_is_worse"] == 1 and decision["worse_above"] == 1.10
     assert decision["a_passes"] is False
+    tail = row((95.0, 120.0), (100.0, 100.0))  # 20 % worse worst run: fails at 1.10, passes at 1.25
+    assert mod.decide([tail], "a", "b")["a_passes"] is False
+    assert mod.decide([tail], "a", "b", 1.25)["a_passes"] is True
     assert mod._ratio(0.0, 0.0) == 1.0 and mod._ratio(3.0, 0.0) is None and mod._ratio(3.0, 2.0) == 1.5
+
+
+def test_replay_burst_same_config_splits_counts_the_splits_a_no_op_fails(
+    bench_import: Callable[[str], ModuleType],
+) -> None:
+    """``same_config_splits``: four runs of two identical variants costing 1, 1, 1 and 2 split into halves
+    of two: the half holding the 2 is worse in 3 of the 6 ordered splits, mean ratios 1.5 or 1/1.5."""
+    mod = bench_import("replay_burst")
+    runs = [{"variant": v, "cost": c} for v, c in (("a", 1.0), ("b", 1.0), ("a", 1.0), ("b", 2.0))]
+    out = mod.same_config_splits([{"family": "f", "size": 4, "runs": runs}], ("a", "b"))
+    (scenario,) = out["scenarios"]
+    assert scenario["ordered_splits"] == 6 and scenario["worst_run_worse_fraction"] == 0.5
+    assert scenario["mean_ratio_range"] == [round(1 / 1.5, 4), 1.5]
+    assert out["p_no_scenario_worst_run_worse"] == 0.5
+    assert abs(out["p_geomean_below_1"] - 0.5) < 0.02
+    assert abs(out["p_noop_passes"] - 0.5 * out["p_geomean_below_1"]) < 1e-3
