@@ -284,6 +284,12 @@ families ``groups`` and ``fanin``; two orders x two repeats each, the first vari
 ``refreshProvisionalPlans`` becomes on by default only if, on each of the two seeds, the geometric mean over
 scenarios of (mean cost with ÷ mean cost without) is below 1 and no scenario's worst run with it is more than
 25 % above its worst run without (:data:`WORSE_ABOVE`); if only one seed could be run, the default stays off.
+Result (code 7a38942; ``replay_burst_refresh_calibrated_94.json``, ``_95.json``; 1,727 s and 1,767 s): seed 94
+0.702, no worst run more than 25 % worse (passed; with the 10 % margin ``groups`` 100, 1.49 against 1.35, would
+have failed it); seed 95 0.772, but ``fanin`` 100's worst run 2.50 against 1.56 (its other three runs 1.33, as
+were three of the four without; the 2.50 run was the scenario's first pass, with 4 pods scored with no plan):
+**failed**; the default stays off. The 200-pod bursts at both seeds: no pod scored without a plan in 16 of 16
+runs with the refresh (27-92 per run without it), cost 1.07-1.43x the best against 1.31-4.94x.
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
