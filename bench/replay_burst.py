@@ -467,10 +467,6 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},
         "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
     },
-    "refresh_calibrated": {
-        "refresh": {"plan": {"refreshProvisionalPlans": True}},
-        "no_refresh": {"plan": {"refreshProvisionalPlans": False}},
-    },
 }
 WORSE_ABOVE = {"refresh_calibrated": 1.25}
 """A comparison's margin for "a scenario's worst run is worse" where it is not the rule's 1.10: set from the
@@ -479,6 +475,7 @@ SAME_CONFIG = {"same": ("defaults_a", "defaults_b")}
 """Comparisons with two identical variants (an A/A pair), analysed by :func:`same_config_splits`."""
 for _name in ("repaired_cheaper", "repaired_cheaper_again", "repaired_cheaper_rotated", "sizes_check"):
     COMPARISONS[_name] = COMPARISONS["repaired_provisional"]
+COMPARISONS["refresh_calibrated"] = COMPARISONS["refresh_late"]  # the same variants under WORSE_ABOVE
 
 
 def turn_order(names: list[str], turn: int) -> list[str]:
