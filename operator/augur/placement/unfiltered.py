@@ -44,6 +44,8 @@ def steer(result: ScoreResult, failed: Mapping[str, str], config: ScoringConfig 
     """``result`` with the nodes in ``failed`` (:attr:`~augur.placement.filter.FilterResult.failed`) scored 0
     and the others normalized among themselves, at least 1 (``result`` itself when none of its nodes failed).
     For a caller that has filtered already (the extender's ``/debug/explain``)."""
+    if not failed:  # prioritize's common case: no per-node pass
+        return result
     passing = np.fromiter((n not in failed for n in result.nodes), dtype=bool, count=len(result.nodes))
     if passing.all():
         return result
