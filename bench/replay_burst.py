@@ -468,6 +468,8 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
     },
 }
+RULE_MARGIN = 1.10
+"""The rule's margin: a scenario's worst run is worse when over this times the other variant's worst run."""
 WORSE_ABOVE = {"refresh_calibrated": 1.25}
 """A comparison's margin for "a scenario's worst run is worse" where it is not the rule's 1.10: set from the
 A/A run (``same``, seed 93) before that comparison's runs."""
@@ -599,7 +601,7 @@ def _ratio(cost: float, best: float) -> float | None:
     return 1.0 if best <= 0 and cost <= 0 else ratio_to_best(cost, best)
 
 
-def decide(rows: list[dict[str, Any]], first: str, second: str, worse_above: float = 1.10) -> dict[str, Any]:
+def decide(rows: list[dict[str, Any]], first: str, second: str, worse_above: float = RULE_MARGIN) -> dict[str, Any]:
     """The rules above on costs (equal to the ratios to the best when the best is above 0): geometric mean
     of (mean cost of ``first`` ÷ mean cost of ``second``), 1 where both are 0 and failing where only the
     second is 0; a scenario's worst run is worse when over ``worse_above`` x the other's (10 % above unless
@@ -615,13 +617,17 @@ def decide(rows: list[dict[str, Any]], first: str, second: str, worse_above: flo
     }
 
 
+SPLIT_DRAWS = 20_000
+"""Random combinations of one split per scenario behind ``p_geomean_below_1`` (:func:`same_config_splits`)."""
+
+
 def same_config_splits(rows: list[dict[str, Any]], names: tuple[str, str]) -> dict[str, Any]:
     """How the rule treats a change that changes nothing: the runs of the two identical variants ``names``
     pooled per scenario and split every way into two halves of equal size; per scenario the fraction of
-    ordered splits whose first half's worst run costs more than 1.10 x the second's (the rule's "worst run
-    worse") and the range of first half's mean ÷ second's; over the scenarios, the chance that a no-op passes:
-    the product of (1 - that fraction) times the fraction of split combinations (one split per scenario, drawn
-    ``SPLIT_DRAWS`` times with a fixed seed) whose geometric mean of mean ratios is below 1."""
+    ordered splits whose first half's worst run costs more than :data:`RULE_MARGIN` x the second's (the rule's
+    "worst run worse") and the range of first half's mean ÷ second's; over the scenarios, the chance that a
+    no-op passes: the product of (1 - that fraction) times the fraction of split combinations (one split per
+    scenario, drawn ``SPLIT_DRAWS`` times with a fixed seed) whose geometric mean of mean ratios is below 1."""
     per: list[dict[str, Any]] = []
     log_ratios: list[list[float]] = []
     for r in rows:
@@ -632,7 +638,7 @@ def same_config_splits(rows: list[dict[str, Any]], names: tuple[str, str]) -> di
         for first in splits:
             a = [costs[i] for i in first]
             b = [costs[i] for i in range(len(costs)) if i not in first]
-            worse += max(a) > 1.10 * max(b)
+            worse += max(a) > RULE_MARGIN * max(b)
             ratios.append(_cost_ratio(statistics.fmean(a), statistics.fmean(b)))
         per.append(
             {
@@ -659,9 +665,6 @@ def same_config_splits(rows: list[dict[str, Any]], names: tuple[str, str]) -> di
         "p_geomean_below_1": None if below is None else round(below, 4),
         "p_noop_passes": None if below is None else round(no_worse * below, 4),
     }
-
-
-SPLIT_DRAWS = 20_000
 
 
 def _cost_ratio(first: float, second: float) -> float:
@@ -712,7 +715,7 @@ def result_of(
     rows: list[dict[str, Any]],
     t0: float,
 ) -> dict[str, Any]:
-    margin = WORSE_ABOVE.get(args.compare, 1.10)
+    margin = WORSE_ABOVE.get(args.compare, RULE_MARGIN)
     return {
         "benchmark": "replay_burst",
         "definition": "facts.md section 5; every Deployment scaled at once, real kube-scheduler v1.36.3, kwok nodes",
