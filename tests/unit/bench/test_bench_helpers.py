@@ -146,6 +146,13 @@ def test_replay_burst_decides_on_costs_and_a_scenario_whose_best_costs_nothing_c
     tail = row((95.0, 120.0), (100.0, 100.0))  # 20 % worse worst run: fails at 1.10, passes at 1.25
     assert mod.decide([tail], "a", "b")["a_passes"] is False
     assert mod.decide([tail], "a", "b", 1.25)["a_passes"] is True
+    mean_up = row((115.0, 115.0), (100.0, 100.0))  # 15 % worse on average, lifted by a scenario 30 % better
+    lifted = [mean_up, row((70.0, 70.0), (100.0, 100.0))]
+    assert mod.decide(lifted, "a", "b", 1.25)["a_passes"] is True
+    decision = mod.decide(lifted, "a", "b", 1.25, 1.10)
+    assert decision["scenarios_whose_mean_is_worse"] == 1 and decision["mean_above"] == 1.10
+    assert decision["a_passes"] is False
+    assert "mean_above" not in mod.decide(lifted, "a", "b")
     assert mod._ratio(0.0, 0.0) == 1.0 and mod._ratio(3.0, 0.0) is None and mod._ratio(3.0, 2.0) == 1.5
 
 
