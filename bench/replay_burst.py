@@ -299,7 +299,12 @@ per scenario, the first variant rotating): ``refreshProvisionalPlans`` becomes o
 geometric mean over scenarios of (mean cost with ÷ mean cost without) is below 1, no scenario's mean cost with
 it is more than 10 % above its mean cost without (:data:`MEAN_ABOVE`), and no scenario's worst run with it is
 more than 25 % above its worst run without (:data:`WORSE_ABOVE`). One seed only; earlier seeds are reported
-beside it and decide nothing.
+beside it and decide nothing. Result (code 3a656b0, 3,091 s, load 1.2-1.7 at the end, nothing else running;
+``replay_burst_refresh_eight_96.json``): 0.773, no worst run more than 25 % worse, but ``fanin`` 100's mean cost
+1.82x the best against 1.47x (1.24 times): **failed**, the default stays off. With eight runs per variant this
+is no longer one bad run: six of the refresh's eight ``fanin`` 100 runs cost 1.85-2.14x, above every run
+without it (1.30-1.74). ``groups`` 200 1.22 (worst 1.65) against 3.91 (7.29), ``fanin`` 200 1.38 (1.79) against
+1.44 (1.58), ``groups`` 100 1.46 (1.91) against 1.51 (2.05).
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99

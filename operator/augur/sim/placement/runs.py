@@ -91,8 +91,9 @@ def _run(sc: Scenario, choose: Chooser, planned: bool, lag: int = 0) -> Outcome:
     state, rulebook, unplaced = _State(sc), RuleBook(sc.rules), 0
     view, unseen = (_State(sc), deque[tuple[int, str, int]]()) if lag > 0 else (state, None)
     rng = np.random.default_rng(sc.seed)
-    # no wall-time limit on the search: the simulated plan must not depend on the machine's speed
-    settings = replace(sc.scoring.plan.settings(), search_seconds=0.0)
+    # no wall-time limit on the search and no refresh by wall time (there is no publish hook either): the
+    # simulated plan and its date must not depend on the machine's speed
+    settings = replace(sc.scoring.plan.settings(), search_seconds=0.0, refresh_seconds=0.0)
     planner = Planner(settings) if planned and sc.scoring.plan.weight > 0 else None
     for step, (w, pod) in enumerate(sc.pods()):
         wl = sc.workloads[w]
