@@ -350,7 +350,9 @@ nice +10 (``process``), at the extender's own priority (``process_normal``) and 
 child's burst cost its lower CPU priority while kube-scheduler and the control plane fill both cores?
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
-``provisional``, ``none``; the extender's ``augur_extender_prioritize_plans_total``), and ``unseen_binds``:
+``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
+workloads), one key ``none`` for both in the result files before session 49; the extender's
+``augur_extender_prioritize_plans_total``), and ``unseen_binds``:
 how many binds of earlier pods its view had not seen at each prioritize call (calls, mean, and the calls
 with at most 0, 1, 2, ... unseen; ``augur_extender_prioritize_unseen_binds``), both read when the run ends.
 

@@ -60,8 +60,9 @@ class Metrics:
         self.prioritize_plans = Counter(
             "augur_extender_prioritize_plans",
             "Scored prioritize calls by the pending-pod plan they were scored against: current (a final plan), "
-            "provisional (a plan published while a full plan is under way), none (absent or stale: the other "
-            "components decided alone).",
+            "provisional (a plan published while a full plan is under way); with no plan, the other components "
+            "deciding alone: absent (none published yet, or the planner is off) or stale (the latest plan does not "
+            "hold for the view: older than plan.maxAgeSeconds, or made for other workloads or nodes).",
             ["plan"],
             registry=self.registry,
         )

@@ -321,6 +321,12 @@ class BackgroundPlanner:
             self.on_plan(plan)
 
     # -- the request path --
+    def published(self) -> bool:
+        """Whether a plan has been published, current or not (a request that found none current tells
+        ``stale`` from ``absent`` by it)."""
+        latest = self._latest
+        return latest is not None and latest.plan is not None
+
     def lookup(self, view: ClusterView) -> Plan | None:
         """The plan if it is current for ``view``, else ``None`` (``O(1)`` while the workloads do not change)."""
         latest = self._latest

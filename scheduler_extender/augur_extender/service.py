@@ -42,14 +42,17 @@ FILTERED_MEMORY = 16
 
 Outcome = Literal["scored", "neutral", "error"]
 """How a verb call ended: Augur's decision, no opinion (no profile, nothing known), or an internal error."""
-PlanUse = Literal["current", "provisional", "none"]
-"""The pending-pod plan a scored ``prioritize`` saw: a final plan, one published while a full plan is under way,
-or none (absent or stale: the other components decided alone)."""
+PlanUse = Literal["current", "provisional", "absent", "stale"]
+"""The pending-pod plan a scored ``prioritize`` saw: a final plan, one published while a full plan is under way;
+or no plan, the other components deciding alone: ``absent`` (the planner has published none yet, or is off) or
+``stale`` (the latest plan does not hold for the view: expired, or other workloads or nodes)."""
 
 
-def _plan_use(plan: Plan | None) -> PlanUse:
+def _plan_use(plan: Plan | None, published: bool) -> PlanUse:
+    """What a request scored against ``plan`` (``None``: none was current) saw; ``published``: whether the
+    planner had a plan at all when it was looked up."""
     if plan is None:
-        return "none"
+        return "stale" if published else "absent"
     return "provisional" if plan.provisional else "current"
 
 
@@ -57,6 +60,10 @@ class PlanSource(Protocol):
     """Where requests look the pending-pod plan up (the background planner)."""
 
     def lookup(self, view: ClusterView) -> Plan | None: ...
+
+    def published(self) -> bool:
+        """Whether a plan has been published (current or not)."""
+        ...
 
     def describe(self, view: ClusterView) -> dict[str, Any]: ...
 
@@ -173,7 +180,9 @@ class Scheduler:
             rendered = render_priorities(r.snapshot.table, result.cand, result.scores, result.unknown)
             if not len(result.cand):
                 return rendered, "neutral", None
-            return rendered, "scored", _plan_use(r.snapshot.plan)
+            plan = r.snapshot.plan
+            published = plan is not None or (self.plans is not None and self.plans.published())
+            return rendered, "scored", _plan_use(plan, published)
         except Exception:
             log.exception("prioritize failed; answering neutral scores")
             return render_neutral(names), "error", None

@@ -30,7 +30,7 @@ def _families(url: str) -> list[Any]:
 
 def plan_use(url: str) -> dict[str, int]:
     """The extender's scored prioritize calls by the plan they saw (``augur_extender_prioritize_plans_total``:
-    current, provisional, none); empty when its metrics cannot be read."""
+    current, provisional, absent, stale; ``none`` before session 49); empty when its metrics cannot be read."""
     return _plan_use(_families(url))
 
 

@@ -125,7 +125,7 @@ class ReplaySession:
         self.scheduler: ManagedProcess | None = None
         self.plan_use: dict[str, dict[str, int]] = {}
         """Per pass with the extender: its scored prioritize calls by the plan they saw
-        (``augur_extender_prioritize_plans``: current, provisional, none), read when the pass ends."""
+        (``augur_extender_prioritize_plans``: current, provisional, absent, stale), read when the pass ends."""
         self.unseen_binds: dict[str, dict[str, Any]] = {}
         """Per pass with the extender: how many binds its view had not seen at each prioritize call
         (:func:`~augur.devcluster.extender_metrics.unseen_binds`), read when the pass ends."""

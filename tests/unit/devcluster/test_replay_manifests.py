@@ -164,11 +164,11 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
     from augur_extender.metrics import Metrics
 
     metrics = Metrics()
-    metrics.prioritize_plans.labels("none").inc(3)
+    metrics.prioritize_plans.labels("absent").inc(3)
     metrics.prioritize_plans.labels("current").inc(7)
     page = generate_latest(metrics.registry).decode()
     monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
-    assert plan_use("http://extender") == {"none": 3, "current": 7}
+    assert plan_use("http://extender") == {"absent": 3, "current": 7}
 
     def down(url: str, timeout: float) -> httpx.Response:
         raise httpx.ConnectError("refused")

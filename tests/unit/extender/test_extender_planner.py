@@ -94,8 +94,9 @@ def test_a_stale_plan_is_not_used_and_scoring_falls_back() -> None:
 
 
 def test_metrics_count_the_plan_each_scored_prioritize_saw() -> None:
-    """``augur_extender_prioritize_plans``: none before the first plan, current after it, provisional for
-    the best-so-far plan of a full plan under way; a pod without a profile is not counted (neutral)."""
+    """``augur_extender_prioritize_plans``: absent before the first plan, current after it, stale once it no
+    longer holds for the view, provisional for the best-so-far plan of a full plan under way; a pod without a
+    profile is not counted (neutral)."""
     cache, clock = planned_cache(), Clock()
     st = state(cache, clock)
     assert st.planner is not None
@@ -106,13 +107,18 @@ def test_metrics_count_the_plan_each_scored_prioritize_saw() -> None:
     assert plan is not None
     assert answer(st, "prioritize", body)[0] == 200
     assert answer(st, "prioritize", orjson.dumps({"Pod": pod("x-0", "unprofiled"), "NodeNames": list(ZONES)}))[0] == 200
-    assert {k: counted.labels(k)._value.get() for k in ("none", "current", "provisional")} == {
-        "none": 1.0,
+    cache.apply("pods", "ADDED", pod("other-0", "other", "a1"))  # the cache moves on, the planner does not
+    clock.now += 60  # past maxAgeSeconds
+    assert answer(st, "prioritize", body)[0] == 200
+    assert {k: counted.labels(k)._value.get() for k in ("absent", "stale", "current", "provisional")} == {
+        "absent": 1.0,
+        "stale": 1.0,
         "current": 1.0,
         "provisional": 0.0,
     }
     assert st.metrics.requests.labels("prioritize", "neutral")._value.get() == 1.0
-    assert service._plan_use(replace(plan, provisional=True)) == "provisional"
+    assert service._plan_use(replace(plan, provisional=True), True) == "provisional"
+    assert service._plan_use(None, False) == "absent" and service._plan_use(None, True) == "stale"
 
 
 def test_a_full_plan_is_repaired_at_once_when_pods_were_bound_while_it_searched() -> None:
