@@ -354,7 +354,9 @@ Each extender run records ``scored_by_plan``: its scored prioritize calls by the
 workloads), one key ``none`` for both in the result files before session 49; the extender's
 ``augur_extender_prioritize_plans_total``), and ``unseen_binds``:
 how many binds of earlier pods its view had not seen at each prioritize call (calls, mean, and the calls
-with at most 0, 1, 2, ... unseen; ``augur_extender_prioritize_unseen_binds``), both read when the run ends.
+with at most 0, 1, 2, ... unseen; ``augur_extender_prioritize_unseen_binds``), and since session 49 ``plans``:
+its planner's plans by kind (``augur_extender_plans_total``: full, incremental, provisional, refreshed, ...),
+all read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
@@ -531,12 +533,17 @@ def one_pass(
     replay: dict[str, Any] | None = None,
 ) -> tuple[Outcome, dict[str, Any]]:
     """The pass's outcome and, with the extender, its scored prioritize calls by the plan they saw
-    (``scored_by_plan``) and the binds its view had not seen at each call (``unseen_binds``)."""
+    (``scored_by_plan``), the binds its view had not seen at each call (``unseen_binds``) and its planner's
+    plans by kind (``plans``)."""
     sc = parse_scenario(raw)
     options = ReplayOptions(variants=(variant,), node_order=order, burst=True, bind_timeout=60.0, **(replay or {}))
     with ReplaySession(sc, kc, work, tools, options, lambda m: print(m, file=sys.stderr)) as s:
         outcome = s.run_pass(variant)
-        return outcome, {"scored_by_plan": s.plan_use.get(variant, {}), "unseen_binds": s.unseen_binds.get(variant, {})}
+        return outcome, {
+            "scored_by_plan": s.plan_use.get(variant, {}),
+            "unseen_binds": s.unseen_binds.get(variant, {}),
+            "plans": s.plans_made.get(variant, {}),
+        }
 
 
 def run_scenario(
@@ -596,7 +603,11 @@ def run_scenario(
     for run in runs:
         report = run["outcome"].report(sc, distances)
         row["runs"].append(
-            {k: run[k] for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds") if k in run}
+            {
+                k: run[k]
+                for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds", "plans")
+                if k in run
+            }
             | {
                 "cost": report["network_cost"],
                 "vs_best": _ratio(report["network_cost"], best_cost),

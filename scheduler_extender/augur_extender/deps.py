@@ -47,6 +47,8 @@ class ExtenderState:
                         metrics.planner_priority.labels(policy).set(policy == planner.priority_in_effect)
                 if plan.provisional:
                     metrics.plans.labels("provisional").inc()
+                    if plan.refreshed:
+                        metrics.plans.labels("refreshed").inc()
                     return
                 metrics.plans.labels("incremental" if plan.incremental else "full").inc()
                 if plan.cut_short:

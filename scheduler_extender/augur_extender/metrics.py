@@ -53,7 +53,8 @@ class Metrics:
             "Pending-pod plans of the background planner, by kind: full, incremental, provisional (the best "
             "plan so far of a full plan under way, published for requests), failed, superseded (a full plan "
             "abandoned because new workloads, pod sizes or traffic overtook it), cut_short (full plans, also "
-            "counted as full, whose annealing runs stopped at plan.searchSeconds).",
+            "counted as full, whose annealing runs stopped at plan.searchSeconds), refreshed (provisional plans, also "
+            "counted as provisional, handed over again under plan.refreshProvisionalPlans).",
             ["kind"],
             registry=self.registry,
         )

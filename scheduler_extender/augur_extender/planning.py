@@ -117,7 +117,9 @@ class BackgroundPlanner:
         self._latest: _Latest | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.counts = {"full": 0, "incremental": 0, "provisional": 0, "failed": 0, "superseded": 0, "cut_short": 0}
+        self.counts = dict.fromkeys(
+            ("full", "incremental", "provisional", "failed", "superseded", "cut_short", "refreshed"), 0
+        )
         self.last_error = ""
         self.priority_in_effect: str | None = None
         """The planner process's CPU priority as the kernel has it (``idle``, ``nice``, ``normal``; read once
@@ -314,6 +316,7 @@ class BackgroundPlanner:
         ``refreshProvisionalPlans`` from the newest view it was repaired against)."""
         self._latest = _Latest(plan, self._version)
         self.counts["provisional"] += 1
+        self.counts["refreshed"] += plan.refreshed
         log.debug(
             "provisional plan of %d workloads from view %d: cost %g", len(plan.workloads), self._version, plan.cost
         )

@@ -1,9 +1,10 @@
-"""Reading a running extender's ``/metrics`` page (the replay waits on its cache gauges and reports its plan use
-and how far its view lagged the scheduler's binds)."""
+"""Reading a running extender's ``/metrics`` page (the replay waits on its cache gauges and reports its plan use,
+the plans its planner made and how far its view lagged the scheduler's binds)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -41,17 +42,34 @@ def unseen_binds(url: str) -> dict[str, Any]:
     return _unseen_binds(_families(url))
 
 
-def pass_report(url: str) -> tuple[dict[str, int], dict[str, Any]]:
-    """:func:`plan_use` and :func:`unseen_binds` from one read of the metrics page."""
+@dataclass(frozen=True)
+class PassReport:
+    """What a replay pass reads from the extender when it ends (one read of the metrics page)."""
+
+    plan_use: dict[str, int]
+    """:func:`plan_use`."""
+    unseen_binds: dict[str, Any]
+    """:func:`unseen_binds`."""
+    plans: dict[str, int]
+    """The planner's plans by kind (``augur_extender_plans_total``: full, incremental, provisional, refreshed,
+    failed, superseded, cut_short; the kinds it has counted)."""
+
+
+def pass_report(url: str) -> PassReport:
     families = _families(url)
-    return _plan_use(families), _unseen_binds(families)
+    return PassReport(_plan_use(families), _unseen_binds(families), _counts(families, "augur_extender_plans", "kind"))
 
 
 def _plan_use(families: list[Any]) -> dict[str, int]:
+    return _counts(families, "augur_extender_prioritize_plans", "plan")
+
+
+def _counts(families: list[Any], name: str, label: str) -> dict[str, int]:
+    """A counter's values by one label."""
     return {
-        sample.labels["plan"]: int(sample.value)
+        sample.labels[label]: int(sample.value)
         for family in families
-        if family.name == "augur_extender_prioritize_plans"
+        if family.name == name
         for sample in family.samples
         if sample.name.endswith("_total")
     }

@@ -129,6 +129,9 @@ class ReplaySession:
         self.unseen_binds: dict[str, dict[str, Any]] = {}
         """Per pass with the extender: how many binds its view had not seen at each prioritize call
         (:func:`~augur.devcluster.extender_metrics.unseen_binds`), read when the pass ends."""
+        self.plans_made: dict[str, dict[str, int]] = {}
+        """Per pass with the extender: its planner's plans by kind (``augur_extender_plans``), read when the
+        pass ends."""
         self._installed_crds: list[str] = []
         self._created_nodes: list[str] = []
         self._topology = False
@@ -198,7 +201,9 @@ class ReplaySession:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
             if self.extender is not None:
-                self.plan_use[variant], self.unseen_binds[variant] = pass_report(self.extender_url)
+                report = pass_report(self.extender_url)
+                self.plan_use[variant], self.unseen_binds[variant] = report.plan_use, report.unseen_binds
+                self.plans_made[variant] = report.plans
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)

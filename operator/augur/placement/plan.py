@@ -158,6 +158,7 @@ class Planner:
         reason: str,
         started: float,
         provisional: bool = False,
+        refreshed: bool = False,
     ) -> Plan:
         assert self._order is not None
         total = np.empty_like(search.x)
@@ -174,6 +175,7 @@ class Planner:
             reason,
             provisional,
             self._cut_short and not provisional,
+            refreshed,
         )
 
     def _publisher(
@@ -207,7 +209,7 @@ class Planner:
             read = self.clock()
             self._refresh_at = read + every  # before the repair, whose pauses come back here
             if self._shown is not None and (settled := self._settle(self._shown, inputs)) is not None:
-                publish(self._plan_of(*settled, now + read - wall_started, reason, started, True))
+                publish(self._plan_of(*settled, now + read - wall_started, reason, started, True, refreshed=True))
 
         self._refresh = refresh if every > 0 and self.latest is not None else None
         return hand_over

@@ -38,6 +38,9 @@ class Plan:
     cut_short: bool = False
     """A full plan whose annealing runs stopped at
     :attr:`~augur.placement.plan_settings.PlanSettings.search_seconds`."""
+    refreshed: bool = False
+    """A provisional plan handed over again, repaired anew, because the one handed over last was
+    :attr:`~augur.placement.plan_settings.PlanSettings.refresh_seconds` old."""
 
     def covers(self, snapshot: Snapshot) -> bool:
         """The plan is over the snapshot's node set (in the same positions)."""

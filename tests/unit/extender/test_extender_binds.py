@@ -72,9 +72,13 @@ def test_the_replay_reads_the_histogram_from_the_metrics_page(
     assert got["at_most"]["0.0"] == 1 and got["at_most"]["1.0"] == 2 and got["at_most"]["2.0"] == 3
     reads: list[str] = []
     monkeypatch.setattr(extender_metrics.httpx, "get", lambda url, timeout: reads.append(url) or get(url, timeout))
-    used, lag = extender_metrics.pass_report("http://extender")  # what a replay pass reads when it ends
-    assert reads == ["http://extender/metrics"] and lag == got
-    assert used == extender_metrics.plan_use("http://extender") and len(reads) == 2
+    state.metrics.plans.labels("provisional").inc(2)
+    state.metrics.plans.labels("refreshed").inc()
+    page = generate_latest(state.metrics.registry).decode()
+    report = extender_metrics.pass_report("http://extender")  # what a replay pass reads when it ends
+    assert reads == ["http://extender/metrics"] and report.unseen_binds == got
+    assert report.plans == {"provisional": 2, "refreshed": 1}
+    assert report.plan_use == extender_metrics.plan_use("http://extender") and len(reads) == 2
 
     def down(url: str, timeout: float) -> Any:
         raise httpx.ConnectError("refused")

@@ -121,6 +121,23 @@ def test_metrics_count_the_plan_each_scored_prioritize_saw() -> None:
     assert service._plan_use(None, False) == "absent" and service._plan_use(None, True) == "stale"
 
 
+def test_refreshed_provisional_plans_are_counted_apart_and_as_provisional() -> None:
+    """``augur_extender_plans{kind="refreshed"}`` (``plan.refreshProvisionalPlans``) counts the provisional
+    plans handed over again, which also count as provisional."""
+    cache, clock = planned_cache(), Clock()
+    st = state(cache, clock)
+    assert st.planner is not None
+    plan = st.planner.run_once()
+    assert plan is not None
+    kinds, counts = st.metrics.plans, st.planner.counts
+    before = kinds.labels("provisional")._value.get(), counts["provisional"]
+    assert kinds.labels("refreshed")._value.get() == 0 and counts["refreshed"] == 0
+    st.planner._provisional(replace(plan, provisional=True))
+    st.planner._provisional(replace(plan, provisional=True, refreshed=True))
+    assert kinds.labels("provisional")._value.get() == before[0] + 2 and counts["provisional"] == before[1] + 2
+    assert kinds.labels("refreshed")._value.get() == 1 and counts["refreshed"] == 1
+
+
 def test_a_full_plan_is_repaired_at_once_when_pods_were_bound_while_it_searched() -> None:
     """``repairAfterFullPlan`` (default on): after a full plan, a change in the cache since its view (a pod
     bound during the search) calls for an immediate repair, which is incremental and accounts for the pod;
@@ -695,6 +712,7 @@ def test_a_full_plan_overtaken_by_a_new_workload_is_abandoned_and_the_next_plans
         "failed": 0,
         "superseded": 1,
         "cut_short": 0,
+        "refreshed": 0,
     }
     assert planner.pause_after(planner._spent) == planner.interval  # its CPU counts in the share
     assert planner._latest is None and not planner.superseded()  # nothing in progress

@@ -656,6 +656,8 @@ def test_refresh_seconds_dates_repaired_plans_by_their_view_and_hands_the_plan_o
     assert plan is not None and reference is not None and not plan.provisional
     assert plan.total.tolist() == reference.total.tolist()
     assert len(published) > len(plain)  # the hand-overs, and the refreshes between them
+    assert sum(p.refreshed for p in published) == len(published) - len(plain)  # the refreshes say so
+    assert not any(p.refreshed for p in plain) and not plan.refreshed
     dates = [p.made_at for p in [*published, plan]]
     assert dates == sorted(dates) and dates[0] > 7.0 and len(set(dates)) == len(dates)
     assert plan.made_at <= 7.0 + clock.reads
