@@ -306,6 +306,12 @@ is no longer one bad run: six of the refresh's eight ``fanin`` 100 runs cost 1.8
 without it (1.30-1.74). ``groups`` 200 1.22 (worst 1.65) against 3.91 (7.29), ``fanin`` 200 1.38 (1.79) against
 1.44 (1.58), ``groups`` 100 1.46 (1.91) against 1.51 (2.05).
 
+A diagnosis after it, deciding nothing (declared before it ran): ``fanin`` 100 of seed 96 again
+(``--compare refresh_eight --families fanin --sizes 100 --seed 96 --repeats 4``), with the runs now recording
+pods scored before any plan (``absent``) apart from those scored after a plan went stale (``stale``), and the
+planner's plans by kind (``refreshed``: did a refresh fire at all in these bursts?). Does the refresh's higher
+cost there reproduce, and with which of the two?
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
