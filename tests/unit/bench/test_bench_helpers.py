@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -153,6 +154,41 @@ def test_replay_burst_decides_on_costs_and_a_scenario_whose_best_costs_nothing_c
     assert decision["scenarios_whose_mean_is_worse"] == 1 and decision["mean_above"] == 1.10
     assert decision["a_passes"] is False
     assert "mean_above" not in mod.decide(lifted, "a", "b")
+
+
+def test_replay_burst_judges_refresh_mechanism_only_where_the_refresh_can_act(
+    bench_import: Callable[[str], ModuleType],
+) -> None:
+    """``--compare refresh_mechanism``: a scenario counts when a refresh fired, a pod met a stale plan or a full
+    plan finished in any of its runs; the rule is judged on those only, and fails when there are none."""
+    mod = bench_import("replay_burst")
+
+    def row(name: str, a: float, b: float, **seen: dict[str, int]) -> dict[str, Any]:
+        runs = [{"plans": seen.get("plans", {}), "scored_by_plan": seen.get("scored_by_plan", {})}]
+        return {
+            "family": name,
+            "size": 100,
+            "runs": runs,
+            "a": {"mean_cost": a, "worst_cost": a},
+            "b": {"mean_cost": b, "worst_cost": b},
+        }
+
+    quiet = row("quiet", 150.0, 100.0, plans={"provisional": 3}, scored_by_plan={"absent": 4, "provisional": 96})
+    refreshed = row("refreshed", 80.0, 100.0, plans={"provisional": 4, "refreshed": 1})
+    stale = row("stale", 90.0, 100.0, scored_by_plan={"stale": 2})
+    finished = row("finished", 95.0, 100.0, plans={"full": 1})
+    assert [mod.affected(r) for r in (quiet, refreshed, stale, finished)] == [False, True, True, True]
+    rows = [quiet, refreshed, stale, finished]
+    judged = [r for r in rows if mod.affected(r)]
+    decision = mod.decide_judged(judged, rows, ["a", "b"], (1.25, 1.10))
+    assert decision["a_passes"] is True and decision["judged_scenarios"] == [
+        "refreshed 100",
+        "stale 100",
+        "finished 100",
+    ]
+    assert mod.decide(rows, "a", "b", 1.25, 1.10)["a_passes"] is False  # the quiet scenario's 1.5 would fail it
+    assert mod.decide_judged([], rows, ["a", "b"], (1.25, 1.10)) == {"judged_scenarios": [], "a_passes": False}
+    assert "judged_scenarios" not in mod.decide_judged(rows, rows, ["a", "b"], (1.25, None))
     assert mod._ratio(0.0, 0.0) == 1.0 and mod._ratio(3.0, 0.0) is None and mod._ratio(3.0, 2.0) == 1.5
 
 
