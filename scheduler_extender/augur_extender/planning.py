@@ -46,8 +46,8 @@ previous or a provisional plan), and the finished plan may give their room to ot
 right after (:meth:`BackgroundPlanner.repair_due`), before the pause, which counts both updates' CPU.
 With ``repairProvisionalPlans`` each provisional plan is repaired against the newest view the same way
 before requests use it (:attr:`~augur.placement.plan.Planner.latest`; in the planner process against the
-newest view the thread has sent it, at most ``POLL_SECONDS`` old). With ``refreshProvisionalPlans`` (off by
-default; experimental) such a plan is dated by the view it was repaired against, and while a full plan
+newest view the thread has sent it, at most ``POLL_SECONDS`` old). With ``refreshProvisionalPlans`` (on by
+default since session 49) such a plan is dated by the view it was repaired against, and while a full plan
 searches, the plan handed over last is repaired and handed over again once it is 0.8 x ``maxAgeSeconds`` old
 (:attr:`~augur.placement.plan.PlanSettings.refresh_seconds`), so that a search longer than ``maxAgeSeconds``
 does not leave a burst's last pods without a plan.
@@ -165,6 +165,7 @@ class BackgroundPlanner:
                     superseded=self._throttled,
                     publish=publish,
                     latest=latest,
+                    clock=self.clock,  # plans are dated and aged on one clock
                 )
         return self._planner
 

@@ -900,7 +900,7 @@ def test_the_planner_process_repairs_provisional_plans_against_the_newest_view_a
     refreshed = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": True}}).plan
     fresh = BackgroundPlanner(cache, refreshed)._engine()
     assert isinstance(fresh, Planner) and fresh.settings.refresh_seconds == refreshed.max_age_seconds * 0.8
-    assert engine_on_thread.settings.refresh_seconds == 0  # off by default
+    assert engine_on_thread.settings.refresh_seconds == 8  # on by default (0.8 x maxAgeSeconds)
 
 
 def test_neither_the_first_requests_nor_the_first_plan_import_a_module() -> None:

@@ -88,8 +88,10 @@ def test_plan_switches_take_booleans_only() -> None:
     for bad_seconds in (-1, 3601, "soon"):
         _, errors = parse_config({"plan": {"searchSeconds": bad_seconds}})
         assert [e.path for e in errors] == ["scoring.plan.searchSeconds"]
-    fresh = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": True, "maxAgeSeconds": 12.5}}).plan
-    assert default.settings().refresh_seconds == 0 and fresh.settings().refresh_seconds == 10  # 0.8 x maxAgeSeconds
+    fresh = ScoringConfig.from_dict({"plan": {"maxAgeSeconds": 12.5}}).plan
+    assert fresh.settings().refresh_seconds == 10  # on by default: 0.8 x maxAgeSeconds
+    off = ScoringConfig.from_dict({"plan": {"refreshProvisionalPlans": False}}).plan
+    assert default.settings().refresh_seconds == 8 and off.settings().refresh_seconds == 0
     _, errors = parse_config({"plan": {"refreshProvisionalPlans": "yes"}})
     assert [e.path for e in errors] == ["scoring.plan.refreshProvisionalPlans"]
 
