@@ -63,8 +63,8 @@ written before those runs ("Bursts: kicks before the first plan"). ``refreshProv
 (2026-12-06; off before): in bursts, judged on the scenarios where it acts (a refresh fired, a plan went stale or
 a full plan finished), 0.66x the mean cost without it (seed 97; ``groups`` 200 1.22x the best against 1.98x,
 ``fanin`` 200 1.06x against 1.51x), no mean or worst run worse, on the rule written before the run; it had failed
-four earlier rules on ``fanin`` 100, where a rerun showed it never acting ("Bursts: refreshed provisional plans
-judged where they act").
+four earlier rules (seeds 90, 91, 95, 96), each on ``fanin`` 100, where a rerun of seed 96 showed it never acting
+("Bursts: refreshed provisional plans judged where they act").
 """
 
 from __future__ import annotations
