@@ -335,6 +335,10 @@ were scored against a stale plan, with it none (one refresh in 7 of its 8 passes
 stale plan, no full plan finished): ``groups`` 100 1.05 against 1.05, ``fanin`` 100 1.21 against 1.21. Judged on
 all four scenarios (the ``refresh_eight`` rule) it would have passed too (0.812).
 
+A check of the new defaults afterwards, deciding nothing (declared before it ran): ``--compare shipped --seed 98``
+(never run; ``--sizes 100,200``, two orders x two repeats): how many of the four scenarios are within the target's
+1.10 of the best, and do pods still meet stale plans?
+
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
 target in every run measured and costs kube-scheduler's throughput nothing measurable (``docs/placement.md``),
