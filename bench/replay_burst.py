@@ -337,7 +337,12 @@ all four scenarios (the ``refresh_eight`` rule) it would have passed too (0.812)
 
 A check of the new defaults afterwards, deciding nothing (declared before it ran): ``--compare shipped --seed 98``
 (never run; ``--sizes 100,200``, two orders x two repeats): how many of the four scenarios are within the target's
-1.10 of the best, and do pods still meet stale plans?
+1.10 of the best, and do pods still meet stale plans? Result (code 36abd47, 1,113 s, load 1.4-1.9 at the end,
+``replay_burst_shipped_98.json``): ``groups`` 100 1.68 (runs 1.32-2.01), ``groups`` 200 1.40 (1.30-1.53),
+``fanin`` 100 1.14 (1.09-1.28), ``fanin`` 200 1.28 (1.11-1.45): none of the four within 1.10. No pod met a stale
+plan in any run (one refresh in 6 of the 8 200-pod passes); 13 pods of one ``fanin`` 200 run came before the
+first plan; every other pod was scored against a provisional or final plan. The gap left is the provisional
+plans' own cost (``groups`` 100: every pod on one, 1.32-2.01x the best).
 
 ``--compare planner_process`` (session 38): the planner's search in a child process (``--planner-process``,
 nice +10) against the shipped thread, everything else the defaults. Why: the child meets the prioritize p99
