@@ -838,7 +838,11 @@ def result_of(
         },
         "seconds": round(time.monotonic() - t0, 1),
         "decision": decide_judged(judged, rows, list(variants)[:2], margin) if len(variants) > 1 else None,
-        "others": [decide(rows, name, base, *margin) for name in list(variants)[2:] for base in list(variants)[:2]],
+        "others": [
+            decide_judged(judged, rows, [name, base], margin)
+            for name in list(variants)[2:]
+            for base in list(variants)[:2]
+        ],
         "same_config": same_config_splits(rows, SAME_CONFIG[args.compare]) if args.compare in SAME_CONFIG else None,
         "rows": rows,
     }
