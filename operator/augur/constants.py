@@ -17,6 +17,11 @@ ZONE_LABEL: Final = "topology.kubernetes.io/zone"
 REGION_LABEL: Final = "topology.kubernetes.io/region"
 HOSTNAME_LABEL: Final = "kubernetes.io/hostname"
 
+# -- Augur's own names on other objects ---------------------------------------------------------------------
+PLAN_GATE: Final = "augur.dev/plan"
+"""Scheduling gate (``spec.schedulingGates``) a pod template may carry so that its pods wait for the extender's
+pending-pod plan before kube-scheduler sees them (:mod:`augur.placement.gate`)."""
+
 # -- network distances --------------------------------------------------------------------------------------
 MAX_DISTANCE: Final = 100
 """Network distances lie in ``0..MAX_DISTANCE`` (0 = free, 100 = most expensive)."""

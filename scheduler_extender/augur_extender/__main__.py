@@ -105,6 +105,7 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)
     import uvicorn
 
+    from augur_extender.gatekeeper import KubeGateLifter
     from augur_extender.watch import KubeWatchCache
 
     app = create_app(
@@ -116,6 +117,7 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 pod_requests_from_status=settings.scoring.plan.pod_requests_from_status,
             ),
             settings,
+            KubeGateLifter(settings.kubeconfig),
         ),
     )
     uvicorn.run(

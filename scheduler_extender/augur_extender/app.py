@@ -49,12 +49,16 @@ def create_app(settings: Settings, state: ExtenderState) -> ExtenderApp:
         freezer = start_freezer(state.cache) if settings.freeze_gc else None
         if state.planner is not None:
             state.planner.start()
+        if state.gatekeeper is not None:
+            state.gatekeeper.start()
         log.info("augur extender ready to serve on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
             if freezer is not None:
                 freezer.set()
+            if state.gatekeeper is not None:
+                state.gatekeeper.stop()
             if state.planner is not None:
                 state.planner.stop()
             state.cache.stop()

@@ -77,6 +77,9 @@ class MemoryCache:
         self._seen: dict[str, int] = {}
         """Non-terminal pods per workload, bound or pending: the replica count when the profile's status
         gives none or a smaller one (pods created but not scheduled yet are expected too)."""
+        self._unbound: set[str] = set()
+        """Non-terminal pods with no node yet (held at a gate or waiting for kube-scheduler): what the gate
+        keeper reads (:meth:`gate_state`), without a scan of every pod."""
         self._version = 0
         self._sizer = RuleSizer()
         self._changed = threading.Event()
@@ -123,6 +126,7 @@ class MemoryCache:
                 self._nodes.clear()
             elif kind == "pods":
                 self._pods.clear()
+                self._unbound.clear()
             elif kind == "workloadprofiles":
                 self._profiles.clear()
             elif kind == "networktopologies":
@@ -245,6 +249,7 @@ class MemoryCache:
             # count and the rule book stay (removing and adding would rebuild the rule book twice and
             # drop what later views reuse from it).
             self._pods[pod.uid] = pod
+            self._track_unbound(pod)
             self._account(old, workload, -1)
             self._account(pod, workload, +1)
             self._note_size(pod, workload)
@@ -255,6 +260,7 @@ class MemoryCache:
     def _add_pod(self, pod: PodFacts, known: tuple[str | None] | None = None) -> None:
         """Count a pod; ``known`` is its workload when already matched."""
         self._pods[pod.uid] = pod
+        self._track_unbound(pod)
         workload = known[0] if known is not None else self._workload(pod)
         self._pod_workload[pod.uid] = workload
         if workload is not None and not pod.terminal:
@@ -269,8 +275,15 @@ class MemoryCache:
             self._rulebook = None
             self._touch()
 
+    def _track_unbound(self, pod: PodFacts) -> None:
+        if pod.node or pod.terminal:
+            self._unbound.discard(pod.uid)
+        else:
+            self._unbound.add(pod.uid)
+
     def _remove_pod(self, uid: str) -> None:
         pod = self._pods.pop(uid, None)
+        self._unbound.discard(uid)
         if pod is not None:
             workload = self._pod_workload.pop(uid, None)
             if workload is not None and not pod.terminal:
@@ -335,6 +348,20 @@ class MemoryCache:
     def find_pod(self, namespace: str, name: str) -> PodFacts | None:
         with self._lock:
             return next((p for p in self._pods.values() if p.namespace == namespace and p.name == name), None)
+
+    def gate_state(self) -> tuple[list[tuple[PodFacts, str | None]], dict[str, int]]:
+        """The pods held at the plan gate with their workloads, and per workload its unbound pods that are not
+        held (let through, kube-scheduler has not bound them yet). ``O(unbound pods)``."""
+        with self._lock:
+            held: list[tuple[PodFacts, str | None]] = []
+            in_flight: dict[str, int] = {}
+            for uid in self._unbound:
+                pod, workload = self._pods[uid], self._pod_workload.get(uid)
+                if pod.gated:
+                    held.append((pod, workload))
+                elif workload is not None:
+                    in_flight[workload] = in_flight.get(workload, 0) + 1
+            return held, in_flight
 
     def bound(self, uid: str) -> bool:
         pod = self._pods.get(uid)  # one dict read: atomic, no lock needed

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from augur.placement.gate import Lift
 from augur.placement.plan import Plan
+from augur_extender.gatekeeper import GateKeeper
 from augur_extender.metrics import Metrics
 from augur_extender.planner_child import PRIORITIES
 from augur_extender.planning import BackgroundPlanner
@@ -25,11 +28,14 @@ class ExtenderState:
     scheduler: Scheduler
     metrics: Metrics
     planner: BackgroundPlanner | None = None
+    gatekeeper: GateKeeper | None = None
 
     @classmethod
-    def build(cls, cache: ClusterCache, settings: Settings) -> ExtenderState:
+    def build(
+        cls, cache: ClusterCache, settings: Settings, lift: Callable[[str, str], None] | None = None
+    ) -> ExtenderState:
         """The state; with ``settings.planner`` and a ``plan`` weight above 0, a background planner too
-        (started and stopped with the app)."""
+        (started and stopped with the app); with ``lift`` (removes the plan gate from a pod), a gate keeper."""
         metrics = Metrics()
         planner = None
         if settings.planner and settings.scoring.plan.weight > 0:
@@ -63,7 +69,16 @@ class ExtenderState:
         scheduler = Scheduler(cache, settings.scoring, planner)
         scheduler.on_unfiltered = lambda workload: metrics.hard_rules_unfiltered.labels(workload).inc()
         scheduler.on_unseen_binds = metrics.unseen_binds.observe
-        return cls(cache, scheduler, metrics, planner)
+        gatekeeper = None
+        if lift is not None:
+            gatekeeper = GateKeeper(cache, planner, settings.scoring.plan.gate_seconds, lift)
+
+            def lifted(done: Lift) -> None:
+                metrics.gate_lifts.labels(done.reason).inc()
+                metrics.gate_wait.observe(done.pod.waited)
+
+            gatekeeper.on_lift = lifted
+        return cls(cache, scheduler, metrics, planner, gatekeeper)
 
 
 async def get_state(request: Request) -> ExtenderState:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augur.api.quantity import GIB, pod_requests, safe_quantity
-from augur.constants import REGION_LABEL, ZONE_LABEL
+from augur.constants import PLAN_GATE, REGION_LABEL, ZONE_LABEL
 from augur.placement import NodeInfo
 from augur.placement.constants import DEFAULT_MAX_PODS
 
@@ -55,6 +55,8 @@ class PodFacts:
     """GiB."""
     labels: Mapping[str, str] = field(default_factory=dict)
     terminal: bool = False
+    gated: bool = False
+    """Held at the plan gate (:data:`~augur.constants.PLAN_GATE` among its ``spec.schedulingGates``)."""
 
 
 def pod_facts(pod: Any) -> PodFacts:
@@ -70,4 +72,9 @@ def pod_facts(pod: Any) -> PodFacts:
         memory=mem,
         labels=labels_of(pod),
         terminal=phase in ("Succeeded", "Failed"),
+        gated=_plan_gated(_get(pod, "spec", "schedulingGates")),
     )
+
+
+def _plan_gated(gates: Any) -> bool:
+    return isinstance(gates, list) and any(isinstance(g, Mapping) and g.get("name") == PLAN_GATE for g in gates)

@@ -88,6 +88,25 @@ class Metrics:
             ["policy"],
             registry=self.registry,
         )
+        self.gate_lifts = Counter(
+            "augur_extender_plan_gate_lifts",
+            "Pods let through the plan gate (augur.dev/plan), by why: planned (the final plan has a slot for it), "
+            "unplanned (no WorkloadProfile selects it), no_planner (the extender runs without its planner), "
+            "deadline (it waited plan.gateSeconds).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.gate_wait = Histogram(
+            "augur_extender_plan_gate_wait_seconds",
+            "How long a pod was held at the plan gate, from when the extender first saw it held to its release.",
+            buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0),
+            registry=self.registry,
+        )
+        self.gate_held = Gauge(
+            "augur_extender_plan_gate_held_pods",
+            "Pods held at the plan gate when the gate keeper last looked.",
+            registry=self.registry,
+        )
         self.plan_age = Gauge(
             "augur_extender_plan_age_seconds",
             "Age of the latest pending-pod plan (-1: none).",

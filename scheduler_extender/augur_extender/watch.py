@@ -21,6 +21,20 @@ WATCH_TIMEOUT_SECONDS = 60
 MAX_BACKOFF_SECONDS = 30.0
 
 
+def load_kube_config(kubeconfig: Path | None) -> None:
+    """Configure the Kubernetes client: ``kubeconfig``, else in-cluster, else the default kubeconfig."""
+    from kubernetes import config as kube_config
+
+    config: Any = kube_config  # the kubernetes package is untyped
+    if kubeconfig is not None:
+        config.load_kube_config(str(kubeconfig))
+    else:
+        try:
+            config.load_incluster_config()
+        except config.ConfigException:
+            config.load_kube_config()
+
+
 class KubeWatchCache(MemoryCache):
     def __init__(
         self,
@@ -35,16 +49,8 @@ class KubeWatchCache(MemoryCache):
 
     def start(self) -> None:
         from kubernetes import client
-        from kubernetes import config as kube_config
 
-        config: Any = kube_config  # the kubernetes package is untyped
-        if self._kubeconfig is not None:
-            config.load_kube_config(str(self._kubeconfig))
-        else:
-            try:
-                config.load_incluster_config()
-            except config.ConfigException:
-                config.load_kube_config()
+        load_kube_config(self._kubeconfig)
         core, custom = client.CoreV1Api(), client.CustomObjectsApi()
         listers: dict[str, Callable[..., Any]] = {
             "nodes": core.list_node,

@@ -19,5 +19,7 @@ async def metrics(state: State) -> PlainTextResponse:
     state.metrics.cache_workloads.set(sum(len(profiles) for profiles in view.profiles.values()))
     about = state.planner.describe(view) if state.planner is not None else {}
     state.metrics.plan_age.set(about.get("ageSeconds", -1))
+    if state.gatekeeper is not None:
+        state.metrics.gate_held.set(state.gatekeeper.held)
 
     return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,78 @@
+"""Which pods held at the plan gate (:data:`~augur.constants.PLAN_GATE`) to let through, and why.
+
+A pod template that carries the gate makes its pods wait, before kube-scheduler sees them, until the
+extender's background planner has a final plan with room for them: then every pod of a burst is scored
+against that plan rather than against none or a provisional one. The extender's gate keeper
+(:mod:`augur_extender.gatekeeper`) calls :func:`lifts` with what its cache holds and removes the gate
+from the pods it returns; this module decides, the keeper only reads and patches.
+
+A pod is let through when
+
+- ``planned``: the plan has a free slot for its workload that no pod already let through will take (free
+  slots, the plan's planned pods minus those bound, minus the workload's pods let through and not bound
+  yet: at most that many, the longest waiting first);
+- ``unplanned``: no ``WorkloadProfile`` selects it, so no plan will ever have a slot for it;
+- ``no_planner``: the extender runs without its planner (``--no-planner`` or a ``plan`` weight of 0);
+- ``deadline``: it has waited ``plan.gateSeconds`` (whatever the plan), so that a planner that is slow,
+  failing or behind never holds a pod longer than that.
+
+Pure and ``O(gated pods + workloads)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+LIFT_REASONS: Final = ("planned", "unplanned", "no_planner", "deadline")
+"""Why a pod was let through (:attr:`Lift.reason`), in the order :func:`lifts` tries them."""
+
+
+@dataclass(frozen=True)
+class Gated:
+    """A pod held at the plan gate."""
+
+    uid: str
+    namespace: str
+    name: str
+    workload: str | None
+    """The ``WorkloadProfile`` that selects it (``None``: none does)."""
+    waited: float
+    """Seconds since the gate keeper first saw it held."""
+
+
+@dataclass(frozen=True)
+class Lift:
+    pod: Gated
+    reason: str
+    """One of :data:`LIFT_REASONS`."""
+
+
+def lifts(
+    gated: Sequence[Gated],
+    free: Mapping[str, int] | None,
+    in_flight: Mapping[str, int],
+    max_wait: float,
+) -> list[Lift]:
+    """The pods of ``gated`` to let through now.
+
+    ``free``: per workload, the free slots of the current final plan (``None``: the extender has no planner;
+    a workload missing from it has no slot, or there is no current final plan); ``in_flight``: per workload,
+    its pods let through (gate removed) and not bound yet, which take free slots first; ``max_wait``: the
+    seconds after which a pod is let through whatever the plan."""
+    out: list[Lift] = []
+    by_workload: dict[str, list[Gated]] = {}
+    for pod in gated:
+        if pod.workload is None:
+            out.append(Lift(pod, "unplanned"))
+        elif free is None:
+            out.append(Lift(pod, "no_planner"))
+        else:
+            by_workload.setdefault(pod.workload, []).append(pod)
+    for workload in sorted(by_workload):
+        waiting = sorted(by_workload[workload], key=lambda p: (-p.waited, p.uid))
+        room = max(0, (free or {}).get(workload, 0) - in_flight.get(workload, 0))
+        out += [Lift(pod, "planned") for pod in waiting[:room]]
+        out += [Lift(pod, "deadline") for pod in waiting[room:] if pod.waited >= max_wait]
+    return out
