@@ -387,6 +387,16 @@ the thread's 1.22 (its other three 1.14): failed. The thread stays the default, 
 nice +10 (``process``), at the extender's own priority (``process_normal``) and the thread. Question: is the
 child's burst cost its lower CPU priority while kube-scheduler and the control plane fill both cores?
 
+``--compare plan_gate`` (session 50): the plan gate (``augur.dev/plan`` in the Deployments' pod templates, lifted
+by the extender's gate keeper once its final plan has a slot for the pod, at most ``plan.gateSeconds`` later:
+``docs/placement.md``, "The plan gate") against the same burst without it, everything else the defaults. The gate
+is opt-in (a user adds it to a template), so this decides no default. Question, written down before its first run
+(seed 99, never run; ``--sizes 100,200``, families ``groups`` and ``fanin``; two orders x two repeats, the first
+variant rotating): with the gate, is every run of every scenario within the target's 1.10 of the best, and is
+each scenario's mean cost within 1.10 of the gated replay's simulated cost (``simulated_gated.augur``)? Reported
+beside it: the pods let through by reason and their mean wait at the gate (``gate``), and each pass's wall time
+against the burst without the gate.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
@@ -394,7 +404,8 @@ workloads), one key ``none`` for both in the result files before session 49; the
 how many binds of earlier pods its view had not seen at each prioritize call (calls, mean, and the calls
 with at most 0, 1, 2, ... unseen; ``augur_extender_prioritize_unseen_binds``), and since session 49 ``plans``:
 its planner's plans by kind (``augur_extender_plans_total``: full, incremental, provisional, refreshed, ...),
-all read when the run ends.
+and since session 50 ``gate``: pods let through the plan gate by reason and their mean wait
+(``augur_extender_plan_gate_lifts_total``, ``augur_extender_plan_gate_wait_seconds``), all read when the run ends.
 
 Usage: .venv/bin/python bench/replay_burst.py [--families groups,fanin] [--sizes 50,100] [--seed 40]
        [--orders scenario,reversed] [--repeats 2] [--variant NAME=JSON --variant NAME=JSON]
@@ -520,6 +531,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "refresh": {"plan": {"refreshProvisionalPlans": True}},
         "no_refresh": {"plan": {"refreshProvisionalPlans": False}},
     },
+    "plan_gate": {
+        "plan_gate": {"scoring": {}, "replay": {"plan_gate": True}},
+        "shipped": {},
+    },
     "same": {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},
         "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
@@ -584,6 +599,7 @@ def one_pass(
             "scored_by_plan": s.plan_use.get(variant, {}),
             "unseen_binds": s.unseen_binds.get(variant, {}),
             "plans": s.plans_made.get(variant, {}),
+            "gate": s.gate.get(variant, {}),
         }
 
 
@@ -646,7 +662,7 @@ def run_scenario(
         row["runs"].append(
             {
                 k: run[k]
-                for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds", "plans")
+                for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds", "plans", "gate")
                 if k in run
             }
             | {

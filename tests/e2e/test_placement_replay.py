@@ -253,6 +253,29 @@ def test_ungated_arrivals_place_every_pod(cluster: Cluster, tmp_path: Path, mode
     assert set(outcome.assignment.values()) <= {n.name for n in sc.nodes}
 
 
+def test_a_burst_behind_the_plan_gate_follows_the_final_plan(cluster: Cluster, tmp_path: Path) -> None:
+    """Every Deployment scaled at once with the plan gate (``augur.dev/plan``) in its pod template: the
+    extender's gate keeper lets each pod through once its final plan has a slot for it, so the burst costs what
+    the simulator predicts for pods that follow the plan (without the gate, 10x the best in the e2e run of
+    2026-12-04), and every pod is placed."""
+    sc = three_tier()
+    started = time.monotonic()
+    with session(cluster, tmp_path, sc, variants=("augur",), bind_timeout=60.0, burst=True, plan_gate=True) as s:
+        assert not s._gated()  # the replay's own gate is not used: only the product's
+        outcome = s.run_pass("augur")
+        gate = s.gate["augur"]
+    report = replay_report(sc, {"augur": outcome}, search_rounds=0)
+    predicted = simulate(sc, search_rounds=50)
+    cost = report["augur"]["network_cost"]
+    print("plan gate", gate, "network cost", cost, "in", round(time.monotonic() - started, 1), "s")
+    assert outcome.unplaced == 0
+    assert sorted(outcome.assignment) == sorted(pod for _, pod in sc.pods())
+    pods = sum(w.replicas for w in sc.workloads)
+    assert gate.get("planned", 0) + gate.get("deadline", 0) == pods, gate
+    assert gate.get("planned", 0) >= 1 and "unplanned" not in gate, gate
+    assert within(cost, predicted["augur"]["network_cost"]), (cost, predicted["augur"]["network_cost"])
+
+
 def test_sessions_back_to_back_remove_their_crds_and_reinstall_one_still_being_deleted(
     cluster: Cluster, tmp_path: Path
 ) -> None:

@@ -1,6 +1,6 @@
 """``augur placement replay SCENARIO.yaml [--json] [--seed N] [--node-order ORDER] [--without-extender]
-[--no-wait-for-plan] [--burst] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok nodes), with
-and without the extender."""
+[--no-wait-for-plan] [--burst] [--plan-gate] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok
+nodes), with and without the extender."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def register(sub: Any) -> None:
         "--burst",
         action="store_true",
         help="scale every Deployment to its replicas at once, without the gate (as when an application is installed)",
+    )
+    r.add_argument(
+        "--plan-gate",
+        action="store_true",
+        help="pod templates of the extender's pass carry the plan gate (augur.dev/plan), lifted by the extender",
     )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
@@ -92,6 +97,7 @@ def _replay(args: argparse.Namespace) -> int:
         search_rounds=max(0, args.rounds),
         wait_for_plan=not args.no_wait_for_plan,
         burst=args.burst,
+        plan_gate=args.plan_gate,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

@@ -53,11 +53,30 @@ class PassReport:
     plans: dict[str, int]
     """The planner's plans by kind (``augur_extender_plans_total``: full, incremental, provisional, refreshed,
     failed, superseded, cut_short; the kinds it has counted)."""
+    gate: dict[str, float]
+    """Pods let through the plan gate by reason (``augur_extender_plan_gate_lifts_total``) and, when any was,
+    ``mean_wait_seconds`` (``augur_extender_plan_gate_wait_seconds``); empty when no pod carried the gate."""
 
 
 def pass_report(url: str) -> PassReport:
     families = _families(url)
-    return PassReport(_plan_use(families), _unseen_binds(families), _counts(families, "augur_extender_plans", "kind"))
+    plans = _counts(families, "augur_extender_plans", "kind")
+    return PassReport(_plan_use(families), _unseen_binds(families), plans, _gate(families))
+
+
+def _gate(families: list[Any]) -> dict[str, float]:
+    lifted = _counts(families, "augur_extender_plan_gate_lifts", "reason")
+    out: dict[str, float] = {reason: float(count) for reason, count in lifted.items()}
+    waits = {
+        sample.name: sample.value
+        for family in families
+        if family.name == "augur_extender_plan_gate_wait_seconds"
+        for sample in family.samples
+        if sample.name.endswith(("_sum", "_count"))
+    }
+    if count := waits.get("augur_extender_plan_gate_wait_seconds_count"):
+        out["mean_wait_seconds"] = round(waits["augur_extender_plan_gate_wait_seconds_sum"] / count, 3)
+    return out
 
 
 def _plan_use(families: list[Any]) -> dict[str, int]:

@@ -94,6 +94,10 @@ class ReplayOptions:
     """Every Deployment scaled to its replicas at once, without the gate: the pods reach kube-scheduler as
     the ReplicaSet controller creates them, as when an application is installed (the extender plans while
     they are being scheduled; which pods go before the plan depends on timing)."""
+    plan_gate: bool = False
+    """``augur`` pass: the Deployments' pod templates carry the plan gate (:data:`~augur.constants.PLAN_GATE`),
+    which the extender's gate keeper lifts (:mod:`augur.placement.gate`), as a user who opts in would ship
+    them; with :attr:`burst`, the burst then waits for the plan as deployed rather than for the replay."""
 
 
 def _stderr(message: str) -> None:
@@ -132,6 +136,9 @@ class ReplaySession:
         self.plans_made: dict[str, dict[str, int]] = {}
         """Per pass with the extender: its planner's plans by kind (``augur_extender_plans``), read when the
         pass ends."""
+        self.gate: dict[str, dict[str, float]] = {}
+        """Per pass with the extender: pods let through the plan gate by reason and their mean wait
+        (:attr:`~augur.devcluster.extender_metrics.PassReport.gate`), read when the pass ends."""
         self._installed_crds: list[str] = []
         self._created_nodes: list[str] = []
         self._topology = False
@@ -188,7 +195,7 @@ class ReplaySession:
         self.kube.create_namespace(ns, self.names.run)
         gated = variant == "augur" and self._gated()
         for wl in self.sc.workloads:
-            deployment = deployment_manifest(wl, ns, self.names, gated)
+            deployment = deployment_manifest(wl, ns, self.names, gated, variant == "augur" and self.options.plan_gate)
             sized = deployment if self.options.pod_requests_in_status else None
             self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl, sized))
             self.kube.create_deployment(deployment)
@@ -203,7 +210,7 @@ class ReplaySession:
             if self.extender is not None:
                 report = pass_report(self.extender_url)
                 self.plan_use[variant], self.unseen_binds[variant] = report.plan_use, report.unseen_binds
-                self.plans_made[variant] = report.plans
+                self.plans_made[variant], self.gate[variant] = report.plans, report.gate
         finally:
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)
@@ -379,6 +386,7 @@ def replay(
         with ReplaySession(sc, config, Path(tmp), tools, options, progress) as session:
             outcomes = {variant: session.run_pass(variant) for variant in options.variants}
             arrival = "burst" if options.burst else ("gated" if session._gated() else "one by one")
+            arrival += " behind the plan gate" if options.plan_gate else ""
             listed = [sc.nodes[i].name for i in sorted(range(len(sc.nodes)), key=lambda i: session.names.nodes[i])]
     report = replay_report(sc, outcomes, options.search_rounds)
     report["replay"] = {

@@ -18,7 +18,7 @@ from augur.api import GROUP, VERSION
 from augur.api.quantity import pod_requests
 from augur.api.v1alpha1.workloadprofile import PodRequests
 from augur.api.validation import FieldError, SpecError
-from augur.constants import REGION_LABEL, ZONE_LABEL
+from augur.constants import PLAN_GATE, REGION_LABEL, ZONE_LABEL
 from augur.devcluster.nodes import KWOK_TOLERATION, NodeSpec, node_manifest
 from augur.sim.placement import Scenario, ScenarioWorkload
 
@@ -177,10 +177,13 @@ def profile_status(wl: ScenarioWorkload, deployment: dict[str, Any] | None = Non
 
 
 def deployment_manifest(
-    wl: ScenarioWorkload, namespace: str, names: ReplayNames, gated: bool = False
+    wl: ScenarioWorkload, namespace: str, names: ReplayNames, gated: bool = False, plan_gate: bool = False
 ) -> dict[str, Any]:
     """A Deployment at zero replicas whose pods only go to the run's nodes, through the replay's scheduler;
-    ``gated``: each pod waits behind the scheduling gate :data:`REPLAY_GATE` until the replay lifts it."""
+    ``gated``: each pod waits behind the scheduling gate :data:`REPLAY_GATE` until the replay lifts it;
+    ``plan_gate``: behind the product's :data:`~augur.constants.PLAN_GATE` until the extender lifts it."""
+    gates = [{"name": REPLAY_GATE}] if gated else []
+    gates += [{"name": PLAN_GATE}] if plan_gate else []
     requests = {}
     if wl.cpu:
         requests["cpu"] = _millicores(wl.cpu)
@@ -204,7 +207,7 @@ def deployment_manifest(
                         {"key": REPLAY_LABEL, "operator": "Exists", "effect": "NoSchedule"},
                     ],
                     "terminationGracePeriodSeconds": 0,
-                    **({"schedulingGates": [{"name": REPLAY_GATE}]} if gated else {}),
+                    **({"schedulingGates": gates} if gates else {}),
                     "containers": [
                         {"name": "app", "image": f"example/{wl.name}:1", "resources": {"requests": requests}}
                     ],
