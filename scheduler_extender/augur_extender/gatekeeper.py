@@ -21,8 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from augur.constants import PLAN_GATE
-from augur.placement.gate import Gated, Lift, lifts
+from augur.placement.gate import REMOVE_PLAN_GATE, Gated, Lift, lifts
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.view import ClusterCache
 
@@ -33,10 +32,6 @@ TICK_SECONDS = 0.05
 RETRY_SECONDS = 2.0
 """Least time before a pod whose gate was removed, but whose pod the cache still shows held, or whose patch
 failed, is patched again."""
-
-REMOVE_GATE = {"spec": {"schedulingGates": [{"$patch": "delete", "name": PLAN_GATE}]}}
-"""Strategic merge patch that removes the plan gate and keeps the pod's other gates (the list merges by
-``name``)."""
 
 
 class GoneError(Exception):
@@ -167,7 +162,7 @@ class KubeGateLifter:
             self._core = client.CoreV1Api()
         try:
             self._core.patch_namespaced_pod(
-                name, namespace, REMOVE_GATE, _content_type="application/strategic-merge-patch+json"
+                name, namespace, REMOVE_PLAN_GATE, _content_type="application/strategic-merge-patch+json"
             )
         except ApiException as exc:
             if exc.status == 404:

@@ -31,6 +31,7 @@ from augur.operator import metrics as metrics_module
 from augur.operator.sharding import LEGACY_FINALIZER, finalizer
 from tests.e2e.conftest import (
     apply,
+    assert_log_clean,
     condition,
     deployment,
     deployment_replicas,
@@ -413,4 +414,48 @@ def test_each_shard_keeps_its_own_finalizer_and_removes_the_legacy_one(
         )
     finally:
         other.proc.stop()
+        op.proc.stop()
+
+
+def _gated_pod(name: str, namespace: str, gates: list[str]) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "schedulingGates": [{"name": g} for g in gates],
+                "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}],
+                "containers": [{"name": "app", "image": "example/gated:1"}],
+            },
+        }
+    )
+
+
+def test_the_plan_gate_backstop_releases_pods_no_extender_lets_through(
+    crds: LocalCluster, operator_env: dict[str, str], namespace: str
+) -> None:
+    """No extender runs here: pods held at ``augur.dev/plan`` would never be scheduled. The operator (as the
+    chart's ServiceAccount) removes that gate once a pod is ``AUGUR_PLAN_GATE_BACKSTOP_SECONDS`` old, keeps the
+    pod's other gates, posts ``PlanGateReleased`` on it, and kube-scheduler then schedules it."""
+    op = start_operator(crds, operator_env, "augur-op-gate", "gate", AUGUR_PLAN_GATE_BACKSTOP_SECONDS="3")
+    try:
+        created = time.monotonic()
+        apply(crds, _gated_pod("held", namespace, ["augur.dev/plan"]))
+        apply(crds, _gated_pod("other", namespace, ["augur.dev/plan", "example.com/other"]))
+
+        def gates(name: str) -> list[str]:
+            pod = get_json(crds, "pod", name, "-n", namespace)
+            return [g["name"] for g in pod["spec"].get("schedulingGates") or []]
+
+        wait_until(lambda: gates("held") == [] and gates("other") == ["example.com/other"], 60, "released", op.proc)
+        released = time.monotonic() - created
+        wait_until(lambda: bool(get_json(crds, "pod", "held", "-n", namespace)["spec"].get("nodeName")), 60, "bound")
+        events = get_json(crds, "events", "-n", namespace, "--field-selector", "reason=PlanGateReleased")["items"]
+        print("released after", round(released, 1), "s;", [e["involvedObject"]["name"] for e in events])
+        assert released >= 3.0
+        assert {e["involvedObject"]["name"] for e in events} == {"held", "other"}
+        assert (op.sample("augur_plan_gate_releases_total") or 0) >= 2
+        assert_log_clean(op.proc)
+    finally:
         op.proc.stop()

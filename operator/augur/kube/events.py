@@ -1,5 +1,6 @@
 """core/v1 Events about ``augur.dev`` objects, from the kopf handlers (WorkloadProfile, NetworkTopology)
-and from the Migration executor's and the rebalancer's loops.
+and from the Migration executor's and the rebalancer's loops, and about pods whose plan gate the operator
+released (:mod:`augur.operator.gates`).
 
 Best effort and never retried: a failure is logged, never raised, so an Event never stops a reconcile, a
 move or a rebalancer run. An Event into a namespace that is being deleted (403, cause
@@ -32,11 +33,12 @@ def post_event(
     reason: str,
     message: str,
     namespace: str = "",
+    api_version: str = f"{GROUP}/{VERSION}",
 ) -> None:
-    """Post an Event about an ``augur.dev`` object of ``kind``; a cluster-scoped object's Event goes to
-    ``default`` (as for nodes)."""
+    """Post an Event about an object of ``kind`` (an ``augur.dev`` one unless ``api_version`` says otherwise);
+    a cluster-scoped object's Event goes to ``default`` (as for nodes)."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    involved: dict[str, str] = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind, "name": name, "uid": uid}
+    involved: dict[str, str] = {"apiVersion": api_version, "kind": kind, "name": name, "uid": uid}
     if namespace:
         involved["namespace"] = namespace
     event_namespace = namespace or "default"

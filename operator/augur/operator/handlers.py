@@ -27,6 +27,7 @@ from augur.operator.background import stop_task
 from augur.operator.conflicts import POLLED
 from augur.operator.cycle import scale_profile
 from augur.operator.fitpool import FitPool
+from augur.operator.gates import backstop_loop
 from augur.operator.late_claims import ScaledObjectPoll
 from augur.operator.operations import GuardedTargets, LeadTimes
 from augur.operator.reconcile import EventToPost, reconcile_profile
@@ -292,3 +293,14 @@ async def start_topology_resync(memo: kopf.Memo, **_: Any) -> None:
 @kopf.on.cleanup()
 async def stop_topology_resync(memo: kopf.Memo, **_: Any) -> None:
     await stop_task(memo, "topology_resync")
+
+
+@kopf.on.startup()
+async def start_plan_gate_backstop(memo: kopf.Memo, **_: Any) -> None:
+    if SETTINGS.plan_gate_backstop_seconds > 0:
+        memo["plan_gate_backstop"] = asyncio.create_task(backstop_loop(memo))
+
+
+@kopf.on.cleanup()
+async def stop_plan_gate_backstop(memo: kopf.Memo, **_: Any) -> None:
+    await stop_task(memo, "plan_gate_backstop")

@@ -130,6 +130,11 @@ RECONCILE_SECONDS = Histogram(
     "One WorkloadProfile reconcile: reads, scaling cycle, status write and Events.",
     buckets=_LATENCY_BUCKETS,
 )
+PLAN_GATE_RELEASES = Counter(
+    "augur_plan_gate_releases_total",
+    "Pods the operator released from the augur.dev/plan scheduling gate after AUGUR_PLAN_GATE_BACKSTOP_SECONDS "
+    "(no extender let them through).",
+)
 RECONCILES_IN_FLIGHT = Gauge("augur_reconciles_in_flight", "WorkloadProfile reconciles running now.")
 REFIT_BACKLOG = Gauge("augur_refit_backlog", "Fits queued or running in the worker pool.")
 WARMUP_QUEUE = Gauge("augur_warmup_queue", "First history reads queued or running in the warm-up pool.")

@@ -30,6 +30,7 @@
 | ``AUGUR_MIGRATION_POLL_SECONDS`` | ``2`` | how often an unfinished Migration is stepped |
 | ``AUGUR_MIGRATION_RETENTION_SECONDS`` | ``86400`` | finished Migrations are deleted this long after they end |
 | ``AUGUR_REBALANCER`` | ``true`` | ``false``: the rebalancer is off (with sharding, keep it on in one shard only) |
+| ``AUGUR_PLAN_GATE_BACKSTOP_SECONDS`` | ``120`` | pods held this long at the plan gate are released; 0: off |
 
 The operator keeps ``AUGUR_HANDLER_THREADS + AUGUR_WARMUP_CONCURRENCY + 4`` connections open to the API
 server and to Prometheus (:attr:`OperatorSettings.connections`), one per thread that may call them at once.
@@ -131,6 +132,9 @@ class OperatorSettings:
     migration_poll_seconds: float = 2.0
     migration_retention_seconds: float = 86400.0
     rebalancer: bool = True
+    plan_gate_backstop_seconds: float = 120.0
+    """Pods held at the plan gate this long are released by the operator (:mod:`augur.operator.gates`): four
+    times the extender's default ``plan.gateSeconds``, so it acts only when no extender does; 0 turns it off."""
 
     leader_election: bool = False
     lease_name: str = "augur-operator"
@@ -193,6 +197,9 @@ class OperatorSettings:
                 "AUGUR_MIGRATION_POLL_SECONDS and AUGUR_MIGRATION_RETENTION_SECONDS must be positive, "
                 f"got {poll} and {retention}"
             )
+        backstop = float(env.get("AUGUR_PLAN_GATE_BACKSTOP_SECONDS", cls.plan_gate_backstop_seconds))
+        if backstop < 0:
+            raise ValueError(f"AUGUR_PLAN_GATE_BACKSTOP_SECONDS must be 0 (off) or positive, got {backstop}")
         lease_namespace = env.get("AUGUR_LEASE_NAMESPACE") or env.get("POD_NAMESPACE") or cls.lease_namespace
         return cls(
             resync_seconds=resync,
@@ -209,6 +216,7 @@ class OperatorSettings:
             migration_poll_seconds=poll,
             migration_retention_seconds=retention,
             rebalancer=_flag(env, "AUGUR_REBALANCER", default=True),
+            plan_gate_backstop_seconds=backstop,
             handler_threads=threads,
             warmup_concurrency=warmups,
             status_refresh_seconds=refresh,

@@ -17,13 +17,22 @@ A pod is let through when
   failing or behind never holds a pod longer than that.
 
 Pure and ``O(gated pods + workloads)``.
+
+The operator's backstop (:mod:`augur.operator.gates`) releases pods that stayed held far longer than that,
+as when no extender runs: :func:`overdue`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
+
+from augur.constants import PLAN_GATE
+
+REMOVE_PLAN_GATE: Final[dict[str, Any]] = {"spec": {"schedulingGates": [{"$patch": "delete", "name": PLAN_GATE}]}}
+"""Strategic merge patch that removes the plan gate and keeps a pod's other gates (the list merges by ``name``;
+removing a gate that is gone already changes nothing): what the extender and the operator send."""
 
 LIFT_REASONS: Final = ("planned", "unplanned", "no_planner", "deadline")
 """Why a pod was let through (:attr:`Lift.reason`), in the order :func:`lifts` tries them."""
@@ -76,3 +85,22 @@ def lifts(
         out += [Lift(pod, "planned") for pod in waiting[:room]]
         out += [Lift(pod, "deadline") for pod in waiting[room:] if pod.waited >= max_wait]
     return out
+
+
+@dataclass(frozen=True)
+class HeldPod:
+    """A pod held at the plan gate, as the operator's backstop lists it."""
+
+    namespace: str
+    name: str
+    uid: str
+    created: float | None
+    """Its ``creationTimestamp`` (epoch seconds; ``None`` when unreadable)."""
+
+
+def overdue(held: Sequence[HeldPod], now: float, after: float) -> list[HeldPod]:
+    """The pods of ``held`` created at least ``after`` seconds before ``now`` (epoch seconds), in name order:
+    held so long that no extender is letting them through. A pod whose creation time cannot be read counts as
+    overdue (nothing else would ever release it)."""
+    late = [p for p in held if p.created is None or now - p.created >= after]
+    return sorted(late, key=lambda p: (p.namespace, p.name))

@@ -60,7 +60,7 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
     ("augur.dev", "migrations/status", "patch"): (f"{OPERATOR}/executor.py", 'apply_status(self.api, "Migration"'),
     ("", "pods", "get"): (f"{KUBE}/moves.py", "self._core.read_namespaced_pod"),
     ("", "pods", "create"): (f"{KUBE}/moves.py", "self._core.create_namespaced_pod("),
-    ("", "pods", "patch"): (f"{KUBE}/moves.py", "self._core.patch_namespaced_pod("),
+    ("", "pods", "patch"): (f"{KUBE}/pods.py", "core.patch_namespaced_pod("),  # plan gate backstop; moves.py too
     ("", "pods", "delete"): (f"{KUBE}/moves.py", "self._core.delete_namespaced_pod("),
     ("", "pods/eviction", "create"): (f"{KUBE}/eviction.py", "core.create_namespaced_pod_eviction("),
     ("apps", "replicasets", "get"): (f"{KUBE}/moves.py", "self._apps.read_namespaced_replica_set"),
@@ -94,7 +94,7 @@ OPERATOR_USES: dict[Grant, tuple[str, str]] = {
 EXTENDER_WATCH_PROFILES = ("scheduler_extender/augur_extender/watch.py", '"workloadprofiles": lambda **kw')
 EXTENDER_WATCH_TOPOLOGIES = ("scheduler_extender/augur_extender/watch.py", '"networktopologies": lambda **kw')
 EXTENDER_USES: dict[Grant, tuple[str, str]] = {
-    # the extender's read-only list-and-watch cache
+    # the extender's list-and-watch cache
     **{("", "nodes", v): EXTENDER_WATCH for v in ("list", "watch")},
     **{
         ("", "pods", v): ("scheduler_extender/augur_extender/watch.py", '"pods": core.list_pod_for_all_namespaces')
@@ -102,6 +102,8 @@ EXTENDER_USES: dict[Grant, tuple[str, str]] = {
     },
     **{("augur.dev", "workloadprofiles", v): EXTENDER_WATCH_PROFILES for v in ("list", "watch")},
     **{("augur.dev", "networktopologies", v): EXTENDER_WATCH_TOPOLOGIES for v in ("list", "watch")},
+    # its only write: the gate keeper removes the plan gate
+    ("", "pods", "patch"): ("scheduler_extender/augur_extender/gatekeeper.py", "self._core.patch_namespaced_pod("),
 }
 USES = {"operator": OPERATOR_USES, "extender": EXTENDER_USES}
 ALL_EVIDENCE = {(component, *g): e for component, uses in USES.items() for g, e in uses.items()}
