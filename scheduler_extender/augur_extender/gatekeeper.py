@@ -15,13 +15,13 @@ than a few seconds of start-up, and ``docs/placement.md`` ("The plan gate") says
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from augur.placement.gate import REMOVE_PLAN_GATE, Gated, Lift, lifts
+from augur_extender.daemon import Daemon
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.view import ClusterCache
 
@@ -55,22 +55,16 @@ class GateKeeper:
         self._first_seen: dict[str, float] = {}
         self._patched: dict[str, float] = {}
         """Pods whose patch was sent (or failed), by when: not patched again before :data:`RETRY_SECONDS`."""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = Daemon("gatekeeper", self._loop)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="gatekeeper", daemon=True)
-        self._thread.start()
+        self._daemon.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
-            self._thread = None
+        self._daemon.stop()
 
     def _loop(self) -> None:
-        while not self._stop.wait(TICK_SECONDS):
+        while not self._daemon.stopping.wait(TICK_SECONDS):
             try:
                 self.run_once()
             except Exception:  # keep the thread alive; held pods are let through at the deadline anyway

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +71,7 @@ from augur.placement.components.plan import PlanArgs
 from augur.placement.context import Snapshot
 from augur.placement.model import WorkloadRules
 from augur.placement.plan import Plan, Planner, PlanSuperseded, needs_new_plan, plan_signature
+from augur_extender.daemon import Daemon
 from augur_extender.inflight import InFlight
 from augur_extender.planner_process import PlannerProcess
 from augur_extender.view import ClusterCache, ClusterView
@@ -115,8 +115,7 @@ class BackgroundPlanner:
         any are."""
         self._planner: _Engine | None = None
         self._latest: _Latest | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = Daemon("planner", self._loop)
         self.counts = dict.fromkeys(
             ("full", "incremental", "provisional", "failed", "superseded", "cut_short", "refreshed"), 0
         )
@@ -182,24 +181,19 @@ class BackgroundPlanner:
         numpy and the placement package while the cache lists (a child started at the first plan kept the
         first pods of a burst that began right after the extender's start waiting without a plan:
         ``bench/results/replay_burst_planner_process_63.json``)."""
-        self._stop.clear()
         if self.process:
             try:
                 self._engine()
             except Exception:  # never keeps the extender from starting: the first update tries again
                 log.exception("the planner process could not be started; trying again at the first plan")
-        self._thread = threading.Thread(target=self._loop, name="planner", daemon=True)
-        self._thread.start()
+        self._daemon.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5.0)
-            self._thread = None
+        self._daemon.stop()
         self._drop_engine()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._daemon.stopping.is_set():
             changed = self.cache.wait_for_change(timeout=min(1.0, max(0.0, self._refresh_at - self.clock())))
             # The first plan does not wait for a change: the last list that completed the sync may have
             # signalled its change before the cache counted as synced.
@@ -209,7 +203,7 @@ class BackgroundPlanner:
                     spent = self._spent
                     self.run_once()
                     self._spent += spent  # the pause after the repair counts the full plan's CPU too
-                self._stop.wait(self.pause())
+                self._daemon.stopping.wait(self.pause())
 
     def repair_due(self, plan: Plan | None) -> bool:
         """Whether ``plan``, a full plan just made, is to be repaired at once (``repairAfterFullPlan``): the

@@ -157,3 +157,24 @@ def test_no_gate_keeper_without_a_way_to_lift_and_gate_seconds_is_validated() ->
     assert ExtenderState.build(MemoryCache(), Settings(planner=False)).gatekeeper is None
     with pytest.raises(SpecError, match="gateSeconds"):
         ScoringConfig.from_dict({"plan": {"gateSeconds": -1}})
+
+
+def test_the_app_runs_the_gate_keeper_while_it_serves() -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from augur_extender.app import create_app
+
+    cache = web_cache(3, "web-1")
+    lifter = Lifter(cache)
+    settings = Settings(planner=False)
+    st = ExtenderState.build(cache, settings, lifter)
+    with TestClient(create_app(settings, st)) as client:
+        deadline = time.monotonic() + 10
+        while not lifter.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lifter.calls == ["web-1"]
+        # the fake lift leaves the pod held in the cache: still counted
+        assert "augur_extender_plan_gate_held_pods 1.0" in client.get("/metrics").text
+    assert st.gatekeeper is not None and st.gatekeeper._daemon._thread is None  # stopped with the app
