@@ -397,6 +397,23 @@ each scenario's mean cost within 1.10 of the gated replay's simulated cost (``si
 beside it: the pods let through by reason and their mean wait at the gate (``gate``), and each pass's wall time
 against the burst without the gate.
 
+Result (code 797ed51, 1,796 s, ``replay_burst_plan_gate_99.json``; two short unit-test runs overlapped it): 14 of
+16 runs within 1.10 of the best, not all: ``groups`` 100 1.05, 1.09, 1.27, 1.09 and ``groups`` 200 1.02, 1.34,
+1.02, 1.02; ``fanin`` 100 1.00-1.03, ``fanin`` 200 1.01-1.05. Mean cost within 1.10 of the simulated gated cost in 3
+of 4 (``groups`` 100 1.12). Without the gate 1.14, 1.15, 1.16 and 1.20 (means; worst runs 1.15, 1.20, 1.36, 1.34).
+Every pod behind the gate was let through against a slot of the final plan (``planned``, none at the deadline),
+after 3.4-15.5 s on average (the full plan's search), and every one of its prioritize calls saw a current plan.
+So the gate removed the provisional plans from the bursts, and what is left on ``groups`` is how the pods of one
+workload, let through together, are scored before the extender sees their binds (the lag of session 43).
+
+``--compare gate_paced`` (session 50, after that run): the gate with at most one pod per workload let through and
+not bound yet (``plan.gateInFlight`` 1, the default from this commit) against every pod with a slot at once
+(``gateInFlight`` 0, as at seed 99). Rule, written down before its first run (seed 100, never run; ``--sizes
+100,200``, families ``groups`` and ``fanin``; two orders x two repeats, the first variant rotating): the default
+stays 1 only if the geometric mean over scenarios of (mean cost paced ÷ mean cost unpaced) is below 1 and no
+scenario's worst run paced is more than 10 % above its worst run unpaced; else it becomes 0. Reported beside it:
+runs within 1.10 of the best, and the mean wait at the gate.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
@@ -534,6 +551,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "plan_gate": {
         "plan_gate": {"scoring": {}, "replay": {"plan_gate": True}},
         "shipped": {},
+    },
+    "gate_paced": {
+        "paced": {"scoring": {"plan": {"gateInFlight": 1}}, "replay": {"plan_gate": True}},
+        "unpaced": {"scoring": {"plan": {"gateInFlight": 0}}, "replay": {"plan_gate": True}},
     },
     "same": {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},

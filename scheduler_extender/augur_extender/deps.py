@@ -71,7 +71,8 @@ class ExtenderState:
         scheduler.on_unseen_binds = metrics.unseen_binds.observe
         gatekeeper = None
         if lift is not None:
-            gatekeeper = GateKeeper(cache, planner, settings.scoring.plan.gate_seconds, lift)
+            plan = settings.scoring.plan
+            gatekeeper = GateKeeper(cache, planner, plan.gate_seconds, lift, in_flight_limit=plan.gate_in_flight)
 
             def lifted(done: Lift) -> None:
                 metrics.gate_lifts.labels(done.reason).inc()

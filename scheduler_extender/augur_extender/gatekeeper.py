@@ -46,8 +46,11 @@ class GateKeeper:
         max_wait: float,
         lift: Callable[[str, str], None],
         clock: Callable[[], float] = time.monotonic,
+        in_flight_limit: int = 0,
     ) -> None:
         self.cache, self.planner, self.max_wait, self.lift, self.clock = cache, planner, max_wait, lift, clock
+        self.in_flight_limit = in_flight_limit
+        """Most pods of a workload let through and not bound yet (``plan.gateInFlight``; 0: no limit)."""
         self.on_lift: Callable[[Lift], None] | None = None
         """Called after each pod let through (metrics)."""
         self.held = 0
@@ -85,7 +88,7 @@ class GateKeeper:
         for workload, count in sent.items():
             in_flight[workload] = in_flight.get(workload, 0) + count
         done: list[Lift] = []
-        for decided in lifts(gated, self._free(gated), in_flight, self.max_wait):
+        for decided in lifts(gated, self._free(gated), in_flight, self.max_wait, self.in_flight_limit):
             if self._lift(decided.pod, now):
                 done.append(decided)
                 if self.on_lift is not None:

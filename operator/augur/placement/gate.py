@@ -10,7 +10,12 @@ A pod is let through when
 
 - ``planned``: the plan has a free slot for its workload that no pod already let through will take (free
   slots, the plan's planned pods minus those bound, minus the workload's pods let through and not bound
-  yet: at most that many, the longest waiting first);
+  yet: at most that many, the longest waiting first), and fewer than ``in_flight_limit`` of the workload's
+  pods are let through and not bound yet (``plan.gateInFlight``; 0: no limit). The extender counts a slot as
+  taken only once its watch shows the bind, so two pods of one workload scheduled a moment apart could both
+  be sent to the slot that only one of them may take: with a limit of 1, each pod of a workload is scored
+  after the previous one's bind is seen, as in the gated replay (pods of different workloads still go
+  together);
 - ``unplanned``: no ``WorkloadProfile`` selects it, so no plan will ever have a slot for it;
 - ``no_planner``: the extender runs without its planner (``--no-planner`` or a ``plan`` weight of 0);
 - ``deadline``: it has waited ``plan.gateSeconds`` (whatever the plan), so that a planner that is slow,
@@ -63,13 +68,15 @@ def lifts(
     free: Mapping[str, int] | None,
     in_flight: Mapping[str, int],
     max_wait: float,
+    in_flight_limit: int = 0,
 ) -> list[Lift]:
     """The pods of ``gated`` to let through now.
 
     ``free``: per workload, the free slots of the current final plan (``None``: the extender has no planner;
     a workload missing from it has no slot, or there is no current final plan); ``in_flight``: per workload,
     its pods let through (gate removed) and not bound yet, which take free slots first; ``max_wait``: the
-    seconds after which a pod is let through whatever the plan."""
+    seconds after which a pod is let through whatever the plan; ``in_flight_limit``: most pods of a workload
+    let through and not bound yet for a ``planned`` lift (0: no limit)."""
     out: list[Lift] = []
     by_workload: dict[str, list[Gated]] = {}
     for pod in gated:
@@ -81,7 +88,10 @@ def lifts(
             by_workload.setdefault(pod.workload, []).append(pod)
     for workload in sorted(by_workload):
         waiting = sorted(by_workload[workload], key=lambda p: (-p.waited, p.uid))
-        room = max(0, (free or {}).get(workload, 0) - in_flight.get(workload, 0))
+        room = (free or {}).get(workload, 0) - in_flight.get(workload, 0)
+        if in_flight_limit > 0:
+            room = min(room, in_flight_limit - in_flight.get(workload, 0))
+        room = max(0, room)
         out += [Lift(pod, "planned") for pod in waiting[:room]]
         out += [Lift(pod, "deadline") for pod in waiting[room:] if pod.waited >= max_wait]
     return out

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from augur.constants import PLAN_GATE
+from augur.placement import ScoringConfig
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
 from augur_extender.gatekeeper import RETRY_SECONDS, GoneError
@@ -52,8 +53,12 @@ def web_cache(replicas: int = 3, *held: str) -> MemoryCache:
     return cache
 
 
-def keeper(cache: MemoryCache, lifter: Lifter, planner: bool = True, clock: Clock | None = None) -> ExtenderState:
-    st = ExtenderState.build(cache, Settings(planner=planner, planner_process=False), lifter)
+def keeper(
+    cache: MemoryCache, lifter: Lifter, planner: bool = True, clock: Clock | None = None, in_flight: int = 0
+) -> ExtenderState:
+    """The extender's state with a gate keeper; ``in_flight``: ``plan.gateInFlight`` (0: no limit)."""
+    scoring = ScoringConfig.from_dict({"plan": {"gateInFlight": in_flight}})
+    st = ExtenderState.build(cache, Settings(scoring=scoring, planner=planner, planner_process=False), lifter)
     assert st.gatekeeper is not None
     if clock is not None:
         st.gatekeeper.clock = clock
@@ -178,3 +183,18 @@ def test_the_app_runs_the_gate_keeper_while_it_serves() -> None:
         # the fake lift leaves the pod held in the cache: still counted
         assert "augur_extender_plan_gate_held_pods 1.0" in client.get("/metrics").text
     assert st.gatekeeper is not None and st.gatekeeper._daemon._thread is None  # stopped with the app
+
+
+def test_with_one_in_flight_a_workload_s_next_pod_waits_for_the_previous_bind() -> None:
+    clock = Clock()
+    cache = web_cache(3, "web-1", "web-2", "web-3")
+    st = keeper(cache, Lifter(cache), clock=clock, in_flight=1)
+    gk, planner = st.gatekeeper, st.planner
+    assert gk is not None and planner is not None and planner.run_once() is not None
+    assert [lift.pod.name for lift in gk.run_once()] == ["web-1"]  # equal waits: by uid
+    cache.apply("pods", "MODIFIED", pod("web-1", "web"))  # the watch shows it let through, not bound
+    clock.now += RETRY_SECONDS
+    assert gk.run_once() == []
+    cache.apply("pods", "MODIFIED", pod("web-1", "web", "a1"))  # bound
+    assert [lift.pod.name for lift in gk.run_once()] == ["web-2"]
+    assert ScoringConfig().plan.gate_in_flight == 1

@@ -42,3 +42,15 @@ def test_ties_in_waiting_time_are_broken_by_uid_not_by_input_order() -> None:
 def test_a_gate_of_zero_seconds_lets_every_pod_through_at_once() -> None:
     out = lifts([held("a"), held("b")], {}, {}, max_wait=0.0)
     assert [lift.reason for lift in out] == ["deadline", "deadline"]
+
+
+def test_the_in_flight_limit_lets_one_pod_of_a_workload_through_at_a_time() -> None:
+    pods = [held("a", waited=2.0), held("b", waited=1.0), held("c", "shop/api", waited=1.0)]
+    free = {"shop/web": 5, "shop/api": 5}
+    out = lifts(pods, free, {}, max_wait=30.0, in_flight_limit=1)
+    assert [(lift.pod.uid, lift.reason) for lift in out] == [("c", "planned"), ("a", "planned")]
+    assert [lift.pod.uid for lift in lifts(pods, free, {"shop/web": 1}, 30.0, in_flight_limit=1)] == ["c"]
+    # the deadline still lets a pod through whatever is in flight
+    late = [held("a", waited=31.0)]
+    assert [lift.reason for lift in lifts(late, free, {"shop/web": 1}, 30.0, in_flight_limit=1)] == ["deadline"]
+    assert len(lifts(pods, free, {}, 30.0, in_flight_limit=0)) == 3
