@@ -412,7 +412,11 @@ not bound yet (``plan.gateInFlight`` 1, the default from this commit) against ev
 100,200``, families ``groups`` and ``fanin``; two orders x two repeats, the first variant rotating): the default
 stays 1 only if the geometric mean over scenarios of (mean cost paced ÷ mean cost unpaced) is below 1 and no
 scenario's worst run paced is more than 10 % above its worst run unpaced; else it becomes 0. Reported beside it:
-runs within 1.10 of the best, and the mean wait at the gate.
+runs within 1.10 of the best, and the mean wait at the gate. Result (code 0833a8f, 1,782 s, nothing else running,
+``replay_burst_gate_paced_100.json``): 0.937, no worst run worse: **passed**, ``gateInFlight`` stays 1. Paced, every
+run within 1.035 of the best and equal to the simulated gated cost (``groups`` 100 1.035, ``groups`` 200 1.003,
+``fanin`` 100 1.000, ``fanin`` 200 1.004, the same in all four runs); unpaced 1.06, 1.17, 1.05, 1.04 (worst runs
+1.14, 1.42, 1.07, 1.08). Mean wait at the gate 4.1-15.7 s paced, 4.1-17.6 s unpaced.
 
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
