@@ -418,6 +418,10 @@ run within 1.035 of the best and equal to the simulated gated cost (``groups`` 1
 ``fanin`` 100 1.000, ``fanin`` 200 1.004, the same in all four runs); unpaced 1.06, 1.17, 1.05, 1.04 (worst runs
 1.14, 1.42, 1.07, 1.08). Mean wait at the gate 4.1-15.7 s paced, 4.1-17.6 s unpaced.
 
+A check afterwards, deciding nothing (declared before it ran): ``--compare gate_paced --seed 101 --sizes 20,50
+--orders scenario,reversed,shuffled --repeats 1`` (seed 101 never run): at the smaller sizes and in three node
+orders, is every paced run within 1.10 of the best, and kube-scheduler alone at least 1.5x?
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
