@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augur.api.quantity import GIB, pod_requests, safe_quantity
-from augur.constants import PLAN_GATE, REGION_LABEL, ZONE_LABEL
+from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.placement import NodeInfo
 from augur.placement.constants import DEFAULT_MAX_PODS
+from augur.placement.gate import carries_plan_gate
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -72,9 +73,5 @@ def pod_facts(pod: Any) -> PodFacts:
         memory=mem,
         labels=labels_of(pod),
         terminal=phase in ("Succeeded", "Failed"),
-        gated=_plan_gated(_get(pod, "spec", "schedulingGates")),
+        gated=carries_plan_gate(_get(pod, "spec")),
     )
-
-
-def _plan_gated(gates: Any) -> bool:
-    return isinstance(gates, list) and any(isinstance(g, Mapping) and g.get("name") == PLAN_GATE for g in gates)

@@ -10,9 +10,8 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
-from augur.constants import PLAN_GATE
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
-from augur.placement.gate import REMOVE_PLAN_GATE, HeldPod
+from augur.placement.gate import REMOVE_PLAN_GATE, HeldPod, carries_plan_gate
 from augur.scaling.leadtime import PodStartup
 
 
@@ -85,7 +84,7 @@ def plan_gated_pods(api: client.ApiClient, namespaces: tuple[str, ...] = ()) -> 
 
 def _held(pod: dict[str, Any]) -> HeldPod | None:
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-    if not any(g.get("name") == PLAN_GATE for g in spec.get("schedulingGates") or [] if isinstance(g, dict)):
+    if not carries_plan_gate(spec):
         return None
     try:
         created = _epoch(meta.get("creationTimestamp"))

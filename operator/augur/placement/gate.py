@@ -39,6 +39,13 @@ REMOVE_PLAN_GATE: Final[dict[str, Any]] = {"spec": {"schedulingGates": [{"$patch
 """Strategic merge patch that removes the plan gate and keeps a pod's other gates (the list merges by ``name``;
 removing a gate that is gone already changes nothing): what the extender and the operator send."""
 
+
+def carries_plan_gate(pod_spec: Any) -> bool:
+    """A pod spec (a camelCase mapping) lists the plan gate among its ``schedulingGates``."""
+    gates = pod_spec.get("schedulingGates") if isinstance(pod_spec, Mapping) else None
+    return isinstance(gates, list) and any(isinstance(g, Mapping) and g.get("name") == PLAN_GATE for g in gates)
+
+
 LIFT_REASONS: Final = ("planned", "unplanned", "no_planner", "deadline")
 """Why a pod was let through (:attr:`Lift.reason`), in the order :func:`lifts` tries them."""
 
