@@ -22,6 +22,7 @@ from typing import Any
 
 from augur.placement.gate import REMOVE_PLAN_GATE, Gated, Lift, lifts
 from augur_extender.daemon import Daemon
+from augur_extender.kubeobjects import PodFacts
 from augur_extender.planning import BackgroundPlanner
 from augur_extender.view import ClusterCache
 
@@ -95,7 +96,7 @@ class GateKeeper:
                     self.on_lift(decided)
         return done
 
-    def _gated(self, held: list[Any], now: float) -> tuple[list[Gated], dict[str, int]]:
+    def _gated(self, held: list[tuple[PodFacts, str | None]], now: float) -> tuple[list[Gated], dict[str, int]]:
         """The held pods not patched within :data:`RETRY_SECONDS`, and per workload those that were (on their
         way: they take their slots)."""
         uids = {pod.uid for pod, _ in held}

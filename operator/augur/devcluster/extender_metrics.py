@@ -67,15 +67,9 @@ def pass_report(url: str) -> PassReport:
 def _gate(families: list[Any]) -> dict[str, float]:
     lifted = _counts(families, "augur_extender_plan_gate_lifts", "reason")
     out: dict[str, float] = {reason: float(count) for reason, count in lifted.items()}
-    waits = {
-        sample.name: sample.value
-        for family in families
-        if family.name == "augur_extender_plan_gate_wait_seconds"
-        for sample in family.samples
-        if sample.name.endswith(("_sum", "_count"))
-    }
-    if count := waits.get("augur_extender_plan_gate_wait_seconds_count"):
-        out["mean_wait_seconds"] = round(waits["augur_extender_plan_gate_wait_seconds_sum"] / count, 3)
+    count, total = _count_and_sum(families, "augur_extender_plan_gate_wait_seconds")
+    if count:
+        out["mean_wait_seconds"] = round(total / count, 3)
     return out
 
 
@@ -94,13 +88,21 @@ def _counts(families: list[Any], name: str, label: str) -> dict[str, int]:
     }
 
 
+def _count_and_sum(families: list[Any], name: str) -> tuple[int, float]:
+    """A histogram's observation count and sum (0 and 0.0 when it has none)."""
+    for family in families:
+        if family.name == name:
+            samples = {s.name.rsplit("_", 1)[-1]: s for s in family.samples if not s.name.endswith("_bucket")}
+            count = int(samples["count"].value) if "count" in samples else 0
+            return count, float(samples["sum"].value) if "sum" in samples else 0.0
+    return 0, 0.0
+
+
 def _unseen_binds(families: list[Any]) -> dict[str, Any]:
     for family in families:
         if family.name != "augur_extender_prioritize_unseen_binds":
             continue
-        samples = {s.name.rsplit("_", 1)[-1]: s for s in family.samples if not s.name.endswith("_bucket")}
-        calls = int(samples["count"].value) if "count" in samples else 0
-        total = float(samples["sum"].value) if "sum" in samples else 0.0
+        calls, total = _count_and_sum(families, family.name)
         bounded = [s for s in family.samples if s.name.endswith("_bucket") and s.labels["le"] != "+Inf"]
         buckets = {s.labels["le"]: int(s.value) for s in bounded}
         return {"calls": calls, "mean": round(total / calls, 3) if calls else None, "at_most": buckets}

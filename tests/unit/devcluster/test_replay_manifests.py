@@ -175,3 +175,33 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(httpx, "get", down)
     assert plan_use("http://extender") == {}
+
+
+def test_the_pass_report_reads_the_gate_and_the_unseen_binds_from_the_extenders_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lifts by reason and the mean wait at the plan gate, and the unseen binds' count, mean and buckets, from
+    the extender's own metrics page; a page without gate lifts reports no gate."""
+    import httpx
+    from prometheus_client import generate_latest
+
+    from augur.devcluster.extender_metrics import pass_report
+    from augur_extender.metrics import Metrics
+
+    metrics = Metrics()
+    page = generate_latest(metrics.registry).decode()
+    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
+    quiet = pass_report("http://extender")
+    assert quiet.gate == {} and quiet.unseen_binds["calls"] == 0 and quiet.unseen_binds["mean"] is None
+
+    metrics.gate_lifts.labels("planned").inc(3)
+    metrics.gate_lifts.labels("deadline").inc()
+    for wait in (1.0, 2.0, 3.0, 6.0):
+        metrics.gate_wait.observe(wait)
+    for unseen in (0, 0, 2):
+        metrics.unseen_binds.observe(unseen)
+    page = generate_latest(metrics.registry).decode()
+    report = pass_report("http://extender")
+    assert report.gate == {"planned": 3.0, "deadline": 1.0, "mean_wait_seconds": 3.0}
+    assert report.unseen_binds["calls"] == 3 and report.unseen_binds["mean"] == 0.667
+    assert report.unseen_binds["at_most"]["0.0"] == 2 and report.unseen_binds["at_most"]["2.0"] == 3
