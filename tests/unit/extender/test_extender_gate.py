@@ -162,6 +162,8 @@ def test_no_gate_keeper_without_a_way_to_lift_and_gate_seconds_is_validated() ->
     assert ExtenderState.build(MemoryCache(), Settings(planner=False)).gatekeeper is None
     with pytest.raises(SpecError, match="gateSeconds"):
         ScoringConfig.from_dict({"plan": {"gateSeconds": -1}})
+    with pytest.raises(SpecError, match="gateInFlight"):
+        ScoringConfig.from_dict({"plan": {"gateInFlight": -1}})
 
 
 def test_the_app_runs_the_gate_keeper_while_it_serves() -> None:
