@@ -16,7 +16,7 @@ from augur_extender.deps import ExtenderState
 from augur_extender.gcfreeze import start_freezer
 from augur_extender.inflight import InFlightMiddleware
 from augur_extender.responses import OrjsonResponse
-from augur_extender.routers import debug, health, metrics, scheduler
+from augur_extender.routers import admission, debug, health, metrics, scheduler
 from augur_extender.settings import Settings
 from augur_extender.verbs import VerbFastPath
 
@@ -80,6 +80,7 @@ def create_app(settings: Settings, state: ExtenderState) -> ExtenderApp:
     )
     app.state.extender = state
     app.include_router(scheduler.router)
+    app.include_router(admission.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     if settings.debug_endpoints:

@@ -234,10 +234,18 @@ class MemoryCache:
 
     # -- pods and occupancy --
     def _workload(self, pod: PodFacts) -> str | None:
+        return self._match(pod.namespace, pod.labels)
+
+    def _match(self, namespace: str, labels: Mapping[str, str]) -> str | None:
         for profile in sorted(self._profiles.values(), key=lambda p: p.key):
-            if profile.namespace == pod.namespace and profile.selector and profile.selector.matches(pod.labels):
+            if profile.namespace == namespace and profile.selector and profile.selector.matches(labels):
                 return profile.key
         return None
+
+    def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
+        """Key of the first profile (by name) in ``namespace`` whose selector matches ``labels``, as a pod's."""
+        with self._lock:
+            return self._match(namespace, labels)
 
     def _upsert_pod(self, pod: PodFacts) -> None:
         """An event that changes nothing placement reads (status updates) keeps the current view; a pod whose

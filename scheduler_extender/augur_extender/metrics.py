@@ -102,6 +102,14 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0),
             registry=self.registry,
         )
+        self.gate_admissions = Counter(
+            "augur_extender_plan_gate_admissions",
+            "New pods the admission webhook (POST /admission/plan-gate) answered, by outcome: gated (it added "
+            "the plan gate), unprofiled (no WorkloadProfile selects the pod), opted_out (labelled "
+            "augur.dev/plan-gate=off), has_gate, bound (spec.nodeName set), no_gate_keeper, not_synced, malformed.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.gate_held = Gauge(
             "augur_extender_plan_gate_held_pods",
             "Pods held at the plan gate when the gate keeper last looked.",

@@ -66,6 +66,10 @@ class ClusterCache(Protocol):
 
     def find_pod(self, namespace: str, name: str) -> PodFacts | None: ...
 
+    def workload_of(self, namespace: str, labels: Mapping[str, str]) -> str | None:
+        """The profile that would select a pod with ``labels`` in ``namespace`` (the admission webhook's look)."""
+        ...
+
     def bound(self, uid: str) -> bool:
         """Whether the cache has the pod ``uid`` bound to a node (its watch has delivered the binding)."""
         ...

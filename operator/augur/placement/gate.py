@@ -25,6 +25,9 @@ Pure and ``O(gated pods + workloads)``.
 
 The operator's backstop (:mod:`augur.operator.gates`) releases pods that stayed held far longer than that,
 as when no extender runs: :func:`overdue`.
+
+The extender's admission webhook (``POST /admission/plan-gate``) adds the gate to new pods that a
+``WorkloadProfile`` selects, so that their templates need not carry it: :func:`admit` decides.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from augur.constants import PLAN_GATE
+from augur.constants import PLAN_GATE, PLAN_GATE_OPT_OUT
 
 REMOVE_PLAN_GATE: Final[dict[str, Any]] = {"spec": {"schedulingGates": [{"$patch": "delete", "name": PLAN_GATE}]}}
 """Strategic merge patch that removes the plan gate and keeps a pod's other gates (the list merges by ``name``;
@@ -121,3 +124,49 @@ def overdue(held: Sequence[HeldPod], now: float, after: float) -> list[HeldPod]:
     overdue (nothing else would ever release it)."""
     late = [p for p in held if p.created is None or now - p.created >= after]
     return sorted(late, key=lambda p: (p.namespace, p.name))
+
+
+ADMIT_OUTCOMES: Final = (
+    "gated",
+    "unprofiled",
+    "opted_out",
+    "has_gate",
+    "bound",
+    "no_gate_keeper",
+    "not_synced",
+    "malformed",
+)
+"""What the admission webhook did with a new pod (:func:`admit`): only ``gated`` changes it."""
+
+
+def admit(pod: Any, workload: str | None, gate_keeper: bool, synced: bool) -> tuple[str, list[dict[str, Any]] | None]:
+    """Whether a pod being created gets the plan gate: its outcome (one of :data:`ADMIT_OUTCOMES`) and the
+    JSON patch that adds the gate (``None``: the pod is admitted unchanged).
+
+    ``pod`` is the pod object (a camelCase mapping); ``workload`` the ``WorkloadProfile`` that selects it
+    (``None``: none does); ``gate_keeper``: a gate keeper runs that lets held pods through (without one a gated
+    pod would wait for the operator's backstop); ``synced``: the extender's cache has synced (before that it
+    cannot tell which profiles select a pod). A pod is gated only when a profile selects it, it is not bound
+    already (``spec.nodeName``), does not carry the gate already, and is not labelled
+    ``augur.dev/plan-gate: "off"`` (:data:`~augur.constants.PLAN_GATE_OPT_OUT`)."""
+    meta = pod.get("metadata") if isinstance(pod, Mapping) else None
+    spec = pod.get("spec") if isinstance(pod, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    if isinstance(labels, Mapping) and labels.get(PLAN_GATE_OPT_OUT) == "off":
+        return "opted_out", None
+    if not isinstance(spec, Mapping):
+        return "malformed", None
+    if spec.get("nodeName"):
+        return "bound", None
+    if carries_plan_gate(spec):
+        return "has_gate", None
+    if not synced:
+        return "not_synced", None
+    if workload is None:
+        return "unprofiled", None
+    if not gate_keeper:
+        return "no_gate_keeper", None
+    gate = {"name": PLAN_GATE}
+    if isinstance(spec.get("schedulingGates"), list):
+        return "gated", [{"op": "add", "path": "/spec/schedulingGates/-", "value": gate}]
+    return "gated", [{"op": "add", "path": "/spec/schedulingGates", "value": [gate]}]

@@ -1,1 +1,1 @@
-"""One router per concern: scheduler verbs, health, debug, metrics."""
+"""One router per concern: scheduler verbs, the plan gate's admission webhook, health, debug, metrics."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from augur.placement.gate import LIFT_REASONS, Gated, lifts
+import jsonpatch
+
+from augur.constants import PLAN_GATE, PLAN_GATE_OPT_OUT
+from augur.placement.gate import ADMIT_OUTCOMES, LIFT_REASONS, Gated, admit, lifts
 
 
 def held(uid: str, workload: str | None = "shop/web", waited: float = 0.0) -> Gated:
@@ -54,3 +57,45 @@ def test_the_in_flight_limit_lets_one_pod_of_a_workload_through_at_a_time() -> N
     late = [held("a", waited=31.0)]
     assert [lift.reason for lift in lifts(late, free, {"shop/web": 1}, 30.0, in_flight_limit=1)] == ["deadline"]
     assert len(lifts(pods, free, {}, 30.0, in_flight_limit=0)) == 3
+
+
+# -- the admission webhook's decision --------------------------------------------------------------------------
+
+
+def new_pod(labels: dict[str, str] | None = None, **spec: object) -> dict[str, object]:
+    return {
+        "metadata": {"generateName": "web-", "labels": labels or {"app": "web"}},
+        "spec": {"containers": [], **spec},
+    }
+
+
+def test_a_new_pod_a_profile_selects_gets_the_gate_and_keeps_its_other_gates() -> None:
+    assert admit(new_pod(), "shop/web", True, True) == (
+        "gated",
+        [{"op": "add", "path": "/spec/schedulingGates", "value": [{"name": PLAN_GATE}]}],
+    )
+    outcome, patch = admit(new_pod(schedulingGates=[{"name": "other"}]), "shop/web", True, True)
+    assert outcome == "gated"
+    assert patch == [{"op": "add", "path": "/spec/schedulingGates/-", "value": {"name": PLAN_GATE}}]
+    # applied as an RFC 6902 patch (jsonpatch, which kopf brings): the other gate stays, the plan gate follows it
+    patched = jsonpatch.apply_patch(new_pod(schedulingGates=[{"name": "other"}]), patch)
+    assert patched["spec"]["schedulingGates"] == [{"name": "other"}, {"name": PLAN_GATE}]
+    assert jsonpatch.apply_patch(new_pod(), admit(new_pod(), "shop/web", True, True)[1])["spec"]["schedulingGates"] == [
+        {"name": PLAN_GATE}
+    ]
+
+
+def test_pods_that_must_not_wait_are_admitted_unchanged_with_the_reason() -> None:
+    cases = {
+        "unprofiled": admit(new_pod(), None, True, True),
+        "opted_out": admit(new_pod({"app": "web", PLAN_GATE_OPT_OUT: "off"}), "shop/web", True, True),
+        "has_gate": admit(new_pod(schedulingGates=[{"name": PLAN_GATE}]), "shop/web", True, True),
+        "bound": admit(new_pod(nodeName="n1"), "shop/web", True, True),
+        "no_gate_keeper": admit(new_pod(), "shop/web", False, True),
+        "not_synced": admit(new_pod(), None, True, False),
+        "malformed": admit({"metadata": {}}, "shop/web", True, True),
+    }
+    assert {outcome: result for outcome, result in cases.items()} == {o: (o, None) for o in cases}
+    assert set(cases) | {"gated"} == set(ADMIT_OUTCOMES)
+    # any other value of the opt-out label does not opt out
+    assert admit(new_pod({"app": "web", PLAN_GATE_OPT_OUT: "on"}), "shop/web", True, True)[0] == "gated"

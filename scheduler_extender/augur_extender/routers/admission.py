@@ -1,0 +1,64 @@
+"""``POST /admission/plan-gate``: the mutating admission webhook that adds the plan gate to new pods.
+
+kube-apiserver calls it on pod ``CREATE`` (the chart's ``MutatingWebhookConfiguration``, ``failurePolicy:
+Ignore``): a pod that a ``WorkloadProfile`` selects gets :data:`~augur.constants.PLAN_GATE` in its
+``spec.schedulingGates``, so it waits for the planner's final plan without its template carrying the gate.
+:func:`augur.placement.gate.admit` decides; this route reads the ``AdmissionReview`` and answers it. The pod
+is always allowed: the webhook only ever adds the gate, and an error or a timeout admits the pod unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from augur.placement.gate import admit
+from augur_extender.deps import State
+from augur_extender.responses import OrjsonResponse
+
+router = APIRouter(tags=["admission"], default_response_class=OrjsonResponse)
+
+
+class AdmissionRequest(BaseModel):
+    """The fields of ``admission.k8s.io/v1`` ``AdmissionRequest`` the webhook reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    uid: str
+    namespace: str = ""
+    operation: str = ""
+    object: dict[str, Any] | None = None
+
+
+class AdmissionReview(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    api_version: str = Field("admission.k8s.io/v1", alias="apiVersion")
+    kind: str = "AdmissionReview"
+    request: AdmissionRequest
+
+
+@router.post("/admission/plan-gate")
+async def plan_gate(review: AdmissionReview, state: State) -> dict[str, Any]:
+    """Allow the pod; with a ``JSONPatch`` that adds the plan gate when :func:`~augur.placement.gate.admit` says so."""
+    req = review.request
+    if req.operation != "CREATE" or req.object is None:
+        raise HTTPException(status_code=400, detail="the plan gate webhook answers pod CREATE requests only")
+    pod = req.object
+    meta = pod.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    namespace = req.namespace or str(meta.get("namespace") or "")
+    labels = meta.get("labels")
+    labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    synced = state.cache.synced()
+    workload = state.cache.workload_of(namespace, labels) if synced else None
+    outcome, patch = admit(pod, workload, state.gatekeeper is not None, synced)
+    state.metrics.gate_admissions.labels(outcome).inc()
+    response: dict[str, Any] = {"uid": req.uid, "allowed": True}
+    if patch is not None:
+        response |= {"patchType": "JSONPatch", "patch": base64.b64encode(orjson.dumps(patch)).decode()}
+    return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}
