@@ -65,6 +65,7 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
     assert f"Augur 0.1.0 is installed in namespace {NAMESPACE}" in notes, notes
     assert f'urlPrefix: "https://{RELEASE}-extender.{NAMESPACE}.svc:8888"' in notes, notes
     assert "enableHTTPS: true" in notes and "ignorable: true" in notes and "certificate from selfSigned" in notes
+    assert f"MutatingWebhookConfiguration {RELEASE}-extender-plan-gate adds the scheduling gate" in notes, notes
 
     # Every object of the manifest exists (the API server accepted all of them) and every pod runs.
     manifest = run_helm(helm_cli, "get", "manifest", RELEASE)
@@ -80,6 +81,7 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
         "service",
         "poddisruptionbudget.policy",
         "secret",
+        "mutatingwebhookconfiguration.admissionregistration.k8s.io",
     } <= kinds, kinds
     pods = get_json(cluster, "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]
     assert len(pods) == 4 and all(p["status"]["phase"] == "Running" for p in pods), [
@@ -98,6 +100,16 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
     for crd in ("workloadprofiles", "scalingpolicies", "networktopologies", "migrations", "rebalancepolicies"):
         assert get_json(cluster, "crd", f"{crd}.augur.dev")["status"]["acceptedNames"]["plural"] == crd
     secret = get_json(cluster, "secret", f"{RELEASE}-extender-tls", "-n", NAMESPACE)["data"]
+    # The plan gate's webhook trusts the generated certificate and calls the release's Service.
+    (webhook,) = get_json(cluster, "mutatingwebhookconfiguration", f"{RELEASE}-extender-plan-gate")["webhooks"]
+    assert webhook["clientConfig"]["caBundle"] == secret["ca.crt"]
+    assert webhook["clientConfig"]["service"] == {
+        "name": f"{RELEASE}-extender",
+        "namespace": NAMESPACE,
+        "path": "/admission/plan-gate",
+        "port": 8888,
+    }
+    assert webhook["failurePolicy"] == "Ignore"
 
     # Upgrade: a changed value rolls out; the generated certificate is kept (looked up, not regenerated).
     run_helm(
@@ -120,6 +132,8 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
     args = get_json(cluster, "deployment", f"{RELEASE}-extender", "-n", NAMESPACE)["spec"]["template"]["spec"]
     assert "--log-level=debug" in args["containers"][0]["args"]
     assert get_json(cluster, "secret", f"{RELEASE}-extender-tls", "-n", NAMESPACE)["data"] == secret
+    webhooks = get_json(cluster, "mutatingwebhookconfiguration", f"{RELEASE}-extender-plan-gate")["webhooks"]
+    assert webhooks[0]["clientConfig"]["caBundle"] == secret["ca.crt"]
     history = json.loads(run_helm(helm_cli, "history", RELEASE, "-o", "json"))
     assert [h["status"] for h in history] == ["superseded", "deployed"]
 
