@@ -253,14 +253,18 @@ def test_ungated_arrivals_place_every_pod(cluster: Cluster, tmp_path: Path, mode
     assert set(outcome.assignment.values()) <= {n.name for n in sc.nodes}
 
 
-def test_a_burst_behind_the_plan_gate_follows_the_final_plan(cluster: Cluster, tmp_path: Path) -> None:
-    """Every Deployment scaled at once with the plan gate (``augur.dev/plan``) in its pod template: the
+@pytest.mark.parametrize("how", [{"plan_gate": True}, {"gate_webhook": True}], ids=["template", "webhook"])
+def test_a_burst_behind_the_plan_gate_follows_the_final_plan(
+    cluster: Cluster, tmp_path: Path, how: dict[str, bool]
+) -> None:
+    """Every Deployment scaled at once with the plan gate (``augur.dev/plan``) in its pod template, or added by
+    the chart's admission webhook (the extender over HTTPS, kube-scheduler calling it with the replay's CA): the
     extender's gate keeper lets each pod through once its final plan has a slot for it, so the burst costs what
     the simulator predicts for pods that follow the plan (without the gate, 10x the best in the e2e run of
     2026-12-04), and every pod is placed."""
     sc = three_tier()
     started = time.monotonic()
-    with session(cluster, tmp_path, sc, variants=("augur",), bind_timeout=60.0, burst=True, plan_gate=True) as s:
+    with session(cluster, tmp_path, sc, variants=("augur",), bind_timeout=60.0, burst=True, **how) as s:
         assert not s._gated()  # the replay's own gate is not used: only the product's
         outcome = s.run_pass("augur")
         gate = s.gate["augur"]

@@ -6,7 +6,6 @@ Ignore)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import ssl
 import threading
@@ -21,12 +20,12 @@ from kubernetes import client, config, watch
 from prometheus_client.parser import text_string_to_metric_families
 
 from augur.constants import PLAN_GATE, PLAN_GATE_OPT_OUT
-from augur.devcluster.chart import documents, template
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.pki import create_pki
 from augur.devcluster.procs import wait_until
+from augur.devcluster.replay_webhook import chart_webhook
 
-from .conftest import CHART_VALUES, apply, deployment, get_json
+from .conftest import apply, deployment, get_json
 from .test_extender import APP, TOPOLOGY, _nodes, _placement, _profile, example_extender, network_cost
 
 NAMESPACE = "plan-gate-webhook"
@@ -61,16 +60,6 @@ class GateWatch:
         self._thread.join(timeout=10)
 
 
-def chart_webhook(cluster: LocalCluster, url: str, ca: Path) -> dict[str, Any]:
-    """The chart's webhook configuration, its Service swapped for the extender's loopback URL and CA."""
-    rendered = documents(template(str(cluster.tools.helm), [CHART_VALUES]))
-    (webhook,) = [d for d in rendered if d["kind"] == "MutatingWebhookConfiguration"]
-    (entry,) = webhook["webhooks"]
-    path = entry["clientConfig"]["service"]["path"]
-    entry["clientConfig"] = {"url": f"{url}{path}", "caBundle": base64.b64encode(ca.read_bytes()).decode()}
-    return dict(webhook)
-
-
 def counters(url: str, context: ssl.SSLContext, family: str, label: str) -> dict[str, float]:
     text = httpx.get(f"{url}/metrics", verify=context, timeout=5).text
     return {
@@ -96,7 +85,7 @@ def webhook_extender(augur_identities: LocalCluster, tmp_path: Path) -> Iterator
     proc, url = crds.start_extender(
         kubeconfig, name="augur-extender-webhook", tls=(pki.apiserver.cert, pki.apiserver.key, pki.ca.cert)
     )
-    webhook = chart_webhook(crds, url, pki.ca.cert)
+    webhook = chart_webhook(str(crds.tools.helm), url, pki.ca.cert)
     apply(crds, TOPOLOGY)
     apply(crds, json.dumps(webhook))
     entry = {**example_extender(url), "enableHTTPS": True, "tlsConfig": {"caFile": str(pki.ca.cert)}}

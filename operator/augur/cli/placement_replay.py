@@ -1,6 +1,6 @@
 """``augur placement replay SCENARIO.yaml [--json] [--seed N] [--node-order ORDER] [--without-extender]
-[--no-wait-for-plan] [--burst] [--plan-gate] [--kubeconfig PATH]``: the scenario on a real kube-scheduler (kwok
-nodes), with and without the extender."""
+[--no-wait-for-plan] [--burst] [--plan-gate | --plan-gate-webhook] [--kubeconfig PATH]``: the scenario on a real
+kube-scheduler (kwok nodes), with and without the extender."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def register(sub: Any) -> None:
         "--plan-gate",
         action="store_true",
         help="pod templates of the extender's pass carry the plan gate (augur.dev/plan), lifted by the extender",
+    )
+    r.add_argument(
+        "--plan-gate-webhook",
+        action="store_true",
+        help="the extender's pass gets the plan gate from the chart's admission webhook (the extender serves HTTPS)",
     )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
@@ -98,6 +103,7 @@ def _replay(args: argparse.Namespace) -> int:
         wait_for_plan=not args.no_wait_for_plan,
         burst=args.burst,
         plan_gate=args.plan_gate,
+        gate_webhook=args.plan_gate_webhook,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

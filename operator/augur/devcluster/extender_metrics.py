@@ -3,6 +3,7 @@ the plans its planner made and how far its view lagged the scheduler's binds).""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,19 +12,19 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def gauges_at_least(url: str, want: Mapping[str, float]) -> bool:
+def gauges_at_least(url: str, want: Mapping[str, float], verify: ssl.SSLContext | bool = True) -> bool:
     """Whether every gauge in ``want`` is at least its value on the extender at ``url``."""
     seen: dict[str, float] = {}
-    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+    for line in httpx.get(f"{url}/metrics", timeout=5, verify=verify).text.splitlines():
         name, _, value = line.partition(" ")
         if name in want:
             seen[name] = float(value)
     return all(seen.get(k, 0.0) >= v for k, v in want.items())
 
 
-def _families(url: str) -> list[Any]:
+def _families(url: str, verify: ssl.SSLContext | bool = True) -> list[Any]:
     try:
-        text = httpx.get(f"{url}/metrics", timeout=5).text
+        text = httpx.get(f"{url}/metrics", timeout=5, verify=verify).text
     except httpx.HTTPError:
         return []
     return list(text_string_to_metric_families(text))
@@ -58,8 +59,8 @@ class PassReport:
     ``mean_wait_seconds`` (``augur_extender_plan_gate_wait_seconds``); empty when no pod carried the gate."""
 
 
-def pass_report(url: str) -> PassReport:
-    families = _families(url)
+def pass_report(url: str, verify: ssl.SSLContext | bool = True) -> PassReport:
+    families = _families(url, verify)
     plans = _counts(families, "augur_extender_plans", "kind")
     return PassReport(_plan_use(families), _unseen_binds(families), plans, _gate(families))
 

@@ -18,12 +18,13 @@ pure functions as the simulator (:mod:`augur.sim.placement`).
 from __future__ import annotations
 
 import contextlib
+import ssl
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ import yaml
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.extender_metrics import gauges_at_least, pass_report
+from augur.devcluster.pki import create_pki
 from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
@@ -45,59 +47,24 @@ from augur.devcluster.replay_manifests import (
     scheduler_config,
     topology_manifest,
 )
+from augur.devcluster.replay_options import HARD_RULES_EXTENDER, SHIPPED_EXTENDER, VARIANTS, ReplayOptions
+from augur.devcluster.replay_webhook import chart_webhook, probe_pod, wait_until_gating
 from augur.devcluster.tools import Tools, ensure_tools
-from augur.placement.constants import SHIPPED_EXTENDER_WEIGHT
 from augur.sim.placement import Outcome, Scenario, find_best, node_distances
 
-SHIPPED_EXTENDER: dict[str, Any] = {
-    "prioritizeVerb": "prioritize",
-    "weight": SHIPPED_EXTENDER_WEIGHT,
-    "enableHTTPS": False,
-    "nodeCacheCapable": True,
-    "ignorable": True,
-    "httpTimeout": "2s",
-}
-"""The extender entry of ``examples/scheduler/kube-scheduler-config.yaml`` without ``urlPrefix``
-(a unit test keeps them equal): prioritize only (:data:`~augur.placement.constants.SHIPPED_EXTENDER_FILTER`)."""
-HARD_RULES_EXTENDER: dict[str, Any] = {"filterVerb": "filter", **SHIPPED_EXTENDER}
-"""The entry of ``examples/scheduler/kube-scheduler-config-hard-rules.yaml``: the shipped one with the filter verb."""
-VARIANTS = ("augur", "default")
-"""``augur``: kube-scheduler with the extender; ``default``: kube-scheduler alone."""
+__all__ = [
+    "HARD_RULES_EXTENDER",
+    "SHIPPED_EXTENDER",
+    "VARIANTS",
+    "ReplayOptions",
+    "ReplaySession",
+    "replay",
+    "replay_cluster",
+    "replay_report",
+]
 
 Progress = Callable[[str], None]
 OnPod = Callable[[int, "ReplaySession"], None]
-
-
-@dataclass(frozen=True)
-class ReplayOptions:
-    variants: tuple[str, ...] = VARIANTS
-    node_order: tuple[int, ...] | None = None
-    """Scenario node indices in the order the nodes are created and listed (``None``: the scenario's)."""
-    bind_timeout: float = 30.0
-    """Seconds a pod may stay pending without being marked unschedulable before the replay moves on."""
-    search_rounds: int = 300
-    extender: Mapping[str, Any] | None = None
-    """Extender entry (without ``urlPrefix``) for the ``augur`` pass; ``None``: :data:`SHIPPED_EXTENDER`."""
-    extender_args: tuple[str, ...] = ()
-    """Extra flags for ``augur extender run``."""
-    wait_for_plan: bool = True
-    """``augur`` pass: each pod waits behind a scheduling gate until the extender's background plan has a
-    slot for its workload (at most :attr:`plan_timeout` seconds), as the simulator assumes; ``False``:
-    pods go to the scheduler at once (the first pod of a workload is then scored before any plan knows
-    its size)."""
-    plan_timeout: float = 30.0
-    pod_requests_in_status: bool = True
-    """Each profile's status has ``podRequests`` from its Deployment's template, as the operator writes it
-    (``False``: left out, as an operator before it wrote them; the extender learns a workload's pod size
-    from its first pod)."""
-    burst: bool = False
-    """Every Deployment scaled to its replicas at once, without the gate: the pods reach kube-scheduler as
-    the ReplicaSet controller creates them, as when an application is installed (the extender plans while
-    they are being scheduled; which pods go before the plan depends on timing)."""
-    plan_gate: bool = False
-    """``augur`` pass: the Deployments' pod templates carry the plan gate (:data:`~augur.constants.PLAN_GATE`),
-    which the extender's gate keeper lifts (:mod:`augur.placement.gate`), as a user who opts in would ship
-    them; with :attr:`burst`, the burst then waits for the plan as deployed rather than for the replay."""
 
 
 def _stderr(message: str) -> None:
@@ -126,6 +93,9 @@ class ReplaySession:
         self.kube = KubeSession(kubeconfig)
         self.extender: ManagedProcess | None = None
         self.extender_url = ""
+        self.verify: ssl.SSLContext | bool = True
+        """How calls to the extender check its certificate (over HTTPS: the replay's own CA)."""
+        self._ca: Path | None = None
         self.scheduler: ManagedProcess | None = None
         self.plan_use: dict[str, dict[str, int]] = {}
         """Per pass with the extender: its scored prioritize calls by the plan they saw
@@ -194,24 +164,34 @@ class ReplaySession:
         started = time.monotonic()
         self.kube.create_namespace(ns, self.names.run)
         gated = variant == "augur" and self._gated()
+        webhook = variant == "augur" and self.options.gate_webhook
+        in_template = variant == "augur" and self.options.plan_gate and not webhook
+        templates = []
         for wl in self.sc.workloads:
-            deployment = deployment_manifest(wl, ns, self.names, gated, variant == "augur" and self.options.plan_gate)
+            deployment = deployment_manifest(wl, ns, self.names, gated, in_template)
+            templates.append(deployment["spec"]["template"])
             sized = deployment if self.options.pod_requests_in_status else None
             self.kube.create_profile(profile_manifest(wl, ns, self.names, self.sc), profile_status(wl, sized))
             self.kube.create_deployment(deployment)
         extenders: list[dict[str, Any]] = []
+        webhook_name = f"augur-replay-plan-gate-{self.names.run}"
         if variant == "augur":
-            self._start_extender()
+            self._start_extender(tls=webhook)
             extenders = [{**(self.options.extender or SHIPPED_EXTENDER), "urlPrefix": self.extender_url}]
+            if webhook:
+                extenders[0] |= {"enableHTTPS": True, "tlsConfig": {"caFile": str(self._ca)}}
+                self._register_webhook(webhook_name, ns, templates[0])
         self._start_scheduler(variant, extenders)
         try:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
             if self.extender is not None:
-                report = pass_report(self.extender_url)
+                report = pass_report(self.extender_url, self.verify)
                 self.plan_use[variant], self.unseen_binds[variant] = report.plan_use, report.unseen_binds
                 self.plans_made[variant], self.gate[variant] = report.plans, report.gate
         finally:
+            if webhook:
+                self.kube.delete_webhook(webhook_name)
             self._stop_processes()
             self.kube.delete_namespace(ns, wait=False)
             self.kube.wait_namespace_gone(ns, 180)
@@ -297,7 +277,7 @@ class ReplaySession:
         deadline = time.monotonic() + self.options.plan_timeout
         while (left := deadline - time.monotonic()) > 0:
             try:
-                reply = httpx.get(url, timeout=max(0.1, left))
+                reply = httpx.get(url, timeout=max(0.1, left), verify=self.verify)
             except httpx.HTTPError:  # a frozen or dead extender: the pod goes on without a plan
                 return False
             if reply.status_code == 200:
@@ -313,20 +293,38 @@ class ReplaySession:
         return False
 
     # -- processes ------------------------------------------------------------------------------------------
-    def _start_extender(self) -> None:
+    def _start_extender(self, tls: bool = False) -> None:
+        """``augur extender run`` on a free port (``tls``: over HTTPS, with a certificate of the replay's CA)."""
         port = free_port()
         scoring = self.dir / f"scoring-{self.names.run}.yaml"
         scoring.write_text(yaml.safe_dump(asdict(self.sc.scoring)))
         argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
         argv += ["--kubeconfig", str(self.kubeconfig), "--topology", self.names.topology]
         argv += ["--scoring", str(scoring), "--log-level", "warning", *self.options.extender_args]
+        self.verify = True
+        if tls:
+            pki = create_pki(self.dir / "pki")  # its apiserver certificate is valid for 127.0.0.1
+            argv += ["--tls-cert", str(pki.apiserver.cert), "--tls-key", str(pki.apiserver.key)]
+            self.verify, self._ca = ssl.create_default_context(cafile=str(pki.ca.cert)), pki.ca.cert
         proc = ManagedProcess("augur-extender", argv, self.dir / "logs" / f"extender-{self.names.run}.log")
-        self.extender, self.extender_url = proc, f"http://127.0.0.1:{port}"
+        self.extender, self.extender_url = proc, f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         wait_until(
-            lambda: httpx.get(f"{self.extender_url}/readyz", timeout=2).status_code == 200, 120, "extender", proc
+            lambda: httpx.get(f"{self.extender_url}/readyz", timeout=2, verify=self.verify).status_code == 200,
+            120,
+            "extender",
+            proc,
         )
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
-        wait_until(lambda: gauges_at_least(self.extender_url, want), 60, "extender cache", proc)
+        wait_until(lambda: gauges_at_least(self.extender_url, want, self.verify), 60, "extender cache", proc)
+
+    def _register_webhook(self, name: str, namespace: str, template: dict[str, Any]) -> None:
+        """The chart's plan gate webhook for ``namespace``, calling this pass's extender; returns once a dry run
+        of a pod from ``template`` comes back gated (kube-apiserver applies it, the extender answers)."""
+        assert self._ca is not None  # the extender serves HTTPS
+        body = chart_webhook(str(self.tools.helm), self.extender_url, self._ca, name, namespace)
+        self.kube.create_webhook(body)
+        if not wait_until_gating(self.kube.dry_run_pod, probe_pod(namespace, template), 30):
+            raise ReplayError(f"the plan gate webhook {name} did not gate a pod of {namespace} within 30 s")
 
     def _start_scheduler(self, variant: str, extenders: Sequence[dict[str, Any]]) -> None:
         config = self.dir / f"kube-scheduler-{self.names.run}-{variant}.yaml"
@@ -386,7 +384,8 @@ def replay(
         with ReplaySession(sc, config, Path(tmp), tools, options, progress) as session:
             outcomes = {variant: session.run_pass(variant) for variant in options.variants}
             arrival = "burst" if options.burst else ("gated" if session._gated() else "one by one")
-            arrival += " behind the plan gate" if options.plan_gate else ""
+            arrival += " behind the plan gate" if options.plan_gate or options.gate_webhook else ""
+            arrival += " (admission webhook)" if options.gate_webhook else ""
             listed = [sc.nodes[i].name for i in sorted(range(len(sc.nodes)), key=lambda i: session.names.nodes[i])]
     report = replay_report(sc, outcomes, options.search_rounds)
     report["replay"] = {

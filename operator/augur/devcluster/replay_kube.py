@@ -23,6 +23,7 @@ JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 AUGUR = f"/apis/{GROUP}/{VERSION}"
+WEBHOOKS = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"
 CRD_GONE_SECONDS = 180.0
 """How long a deleted CRD may take to go. kube-apiserver's CRD finalizer removes its objects first and, when
 the CRD's storage is still initializing (a CRD deleted soon after it was created), fails and retries with
@@ -231,6 +232,19 @@ class KubeSession:
         path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"
         with _api(f"scale of Deployment {namespace}/{name}"):
             self.rest.request("PATCH", path, {"spec": {"replicas": replicas}}, ctype=MERGE_PATCH)
+
+    def dry_run_pod(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The pod as admission would create it (server-side dry run: webhooks run, nothing is stored)."""
+        ns = body["metadata"]["namespace"]
+        with _api(f"dry run of a Pod in {ns}"):
+            return self.rest.request("POST", f"/api/v1/namespaces/{ns}/pods", body, query={"dryRun": "All"})
+
+    def create_webhook(self, body: dict[str, Any]) -> None:
+        with _api(f"MutatingWebhookConfiguration {body['metadata']['name']}"):
+            self.rest.request("POST", WEBHOOKS, body)
+
+    def delete_webhook(self, name: str) -> None:
+        self.rest.missing_ok("DELETE", f"{WEBHOOKS}/{name}")
 
     def ungate(self, namespace: str, name: str) -> None:
         """Lift every scheduling gate of a pod (kube-scheduler then schedules it)."""

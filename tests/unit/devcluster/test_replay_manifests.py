@@ -137,7 +137,7 @@ def test_the_plan_gate_opens_on_a_final_plan_not_a_provisional_one(monkeypatch: 
     ]
     asked: list[str] = []
 
-    def get(url: str, timeout: float) -> httpx.Response:
+    def get(url: str, timeout: float, verify: object = True) -> httpx.Response:
         asked.append(url)
         return httpx.Response(200, json=replies[min(len(asked), len(replies)) - 1])
 
@@ -145,6 +145,7 @@ def test_the_plan_gate_opens_on_a_final_plan_not_a_provisional_one(monkeypatch: 
     monkeypatch.setattr("augur.devcluster.placement_replay.time.sleep", lambda _: None)
     session = ReplaySession.__new__(ReplaySession)
     session.extender_url, session.options = "http://extender", ReplayOptions(plan_timeout=5.0)
+    session.verify = True
     assert session._wait_for_plan("ns", "web-0")
     assert len(asked) == 4 and asked[0] == "http://extender/debug/pods/ns/web-0"
     replies[:] = [{"plan": {"state": "current", "provisional": True}, "nodes": [{"planSlots": 1}]}]
@@ -167,7 +168,7 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
     metrics.prioritize_plans.labels("absent").inc(3)
     metrics.prioritize_plans.labels("current").inc(7)
     page = generate_latest(metrics.registry).decode()
-    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
+    monkeypatch.setattr(httpx, "get", lambda url, timeout, verify=True: httpx.Response(200, text=page))
     assert plan_use("http://extender") == {"absent": 3, "current": 7}
 
     def down(url: str, timeout: float) -> httpx.Response:
@@ -190,7 +191,7 @@ def test_the_pass_report_reads_the_gate_and_the_unseen_binds_from_the_extenders_
 
     metrics = Metrics()
     page = generate_latest(metrics.registry).decode()
-    monkeypatch.setattr(httpx, "get", lambda url, timeout: httpx.Response(200, text=page))
+    monkeypatch.setattr(httpx, "get", lambda url, timeout, verify=True: httpx.Response(200, text=page))
     quiet = pass_report("http://extender")
     assert quiet.gate == {} and quiet.unseen_binds["calls"] == 0 and quiet.unseen_binds["mean"] is None
 

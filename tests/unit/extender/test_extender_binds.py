@@ -62,7 +62,7 @@ def test_the_replay_reads_the_histogram_from_the_metrics_page(
         answer(state, "prioritize", _body(name))
     page = generate_latest(state.metrics.registry).decode()
 
-    def get(url: str, timeout: float) -> Any:
+    def get(url: str, timeout: float, verify: Any = True) -> Any:
         assert url == "http://extender/metrics"
         return httpx.Response(200, text=page)
 
@@ -71,7 +71,9 @@ def test_the_replay_reads_the_histogram_from_the_metrics_page(
     assert got["calls"] == 3 and got["mean"] == 1.0  # 0, 1, 2
     assert got["at_most"]["0.0"] == 1 and got["at_most"]["1.0"] == 2 and got["at_most"]["2.0"] == 3
     reads: list[str] = []
-    monkeypatch.setattr(extender_metrics.httpx, "get", lambda url, timeout: reads.append(url) or get(url, timeout))
+    monkeypatch.setattr(
+        extender_metrics.httpx, "get", lambda url, timeout, verify=True: reads.append(url) or get(url, timeout)
+    )
     state.metrics.plans.labels("provisional").inc(2)
     state.metrics.plans.labels("refreshed").inc()
     page = generate_latest(state.metrics.registry).decode()
