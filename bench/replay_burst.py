@@ -425,6 +425,15 @@ orders, is every paced run within 1.10 of the best, and kube-scheduler alone at 
 ``fanin`` 20 1.000, ``fanin`` 50 1.0002 in each of the three orders, equal to the simulated gated cost; unpaced
 1.00-1.44; kube-scheduler alone 2.76-61.2x; mean wait at the gate 1.0-7.1 s paced, none at the deadline.
 
+``--compare gate_webhook`` (session 51): the gate added at pod creation by the chart's admission webhook
+(``extender.planGate.webhook``, on by default in the Helm chart: the shipped configuration; the replay's
+``--plan-gate-webhook``: the chart's ``MutatingWebhookConfiguration`` pointed at the pass's extender over HTTPS)
+against the gate in the pod templates (``template``), everything else the defaults. Question, written down before
+its first run, deciding nothing (seed 102, never run; ``--sizes 20,50,100,200 --orders scenario,reversed,shuffled
+--repeats 1``, families ``groups`` and ``fanin``, the first variant rotating): with the webhook, is every run of
+every scenario within the target's 1.10 of the best, in each of the three node orders, and kube-scheduler alone at
+least 1.5x on the same scenarios? Reported beside it: the template's runs, the lifts by reason and the mean wait.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
@@ -566,6 +575,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
     "gate_paced": {
         "paced": {"scoring": {"plan": {"gateInFlight": 1}}, "replay": {"plan_gate": True}},
         "unpaced": {"scoring": {"plan": {"gateInFlight": 0}}, "replay": {"plan_gate": True}},
+    },
+    "gate_webhook": {
+        "webhook": {"scoring": {}, "replay": {"gate_webhook": True}},
+        "template": {"scoring": {}, "replay": {"plan_gate": True}},
     },
     "same": {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},

@@ -23,7 +23,7 @@ from augur.placement import ScoringConfig
 from .cases import CASES, REPO, Case
 
 GOLDEN = REPO / "tests" / "golden" / "chart"
-_CERT = re.compile(r"^(  (?:tls\.crt|tls\.key|ca\.crt): ).+$", re.MULTILINE)
+_CERT = re.compile(r"^(  (?:tls\.crt|tls\.key|ca\.crt): |      caBundle: ).+$", re.MULTILINE)
 
 
 def render(helm_bin: str, case: Case) -> str:
