@@ -71,6 +71,16 @@ def counters(url: str, context: ssl.SSLContext, family: str, label: str) -> dict
     }
 
 
+def fail_open(cluster: LocalCluster) -> float:
+    """kube-apiserver's ``apiserver_admission_webhook_fail_open_count`` for the plan gate's webhook."""
+    lines = cluster.kubectl("get", "--raw", "/metrics").stdout.splitlines()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in lines
+        if line.startswith("apiserver_admission_webhook_fail_open_count{") and 'name="plan-gate.augur.dev"' in line
+    )
+
+
 def with_pod_label(manifest: str, key: str, value: str) -> str:
     obj = yaml.safe_load(manifest)
     obj["spec"]["template"]["metadata"]["labels"][key] = value
@@ -145,6 +155,10 @@ def test_the_webhook_gates_profiled_pods_and_admits_the_rest_unchanged(
         crds.kubectl("rollout", "status", "deployment/late", "-n", NAMESPACE, "--timeout=120s")
         late = get_json(crds, "pods", "-n", NAMESPACE, "-l", "app=late")["items"]
         assert len(late) == 2 and all(seen.first[p["metadata"]["name"]] == [] for p in late), late
+        # ... and counts it where the chart's alert AugurPlanGateWebhookFailingOpen looks
+        opened = fail_open(crds)
+        print("kube-apiserver fail-open count", opened)
+        assert opened >= 2, opened
     log = proc.log_path.read_text()
     assert "forbidden" not in log.lower() and "Traceback" not in log, proc.log_tail(40)
     crds.kubectl("delete", "namespace", NAMESPACE, "--wait=false")
