@@ -144,8 +144,9 @@ def admit(pod: Any, workload: str | None, gate_keeper: bool, synced: bool) -> tu
     JSON patch that adds the gate (``None``: the pod is admitted unchanged).
 
     ``pod`` is the pod object (a camelCase mapping); ``workload`` the ``WorkloadProfile`` that selects it
-    (``None``: none does); ``gate_keeper``: a gate keeper runs that lets held pods through (without one a gated
-    pod would wait for the operator's backstop); ``synced``: the extender's cache has synced (before that it
+    (``None``: none does); ``gate_keeper``: a gate keeper runs that lets held pods through as the plan has
+    room (without one a gated pod would wait for the operator's backstop; without a planner it would be let
+    through at once, so the gate would only cost a patch); ``synced``: the extender's cache has synced (before that it
     cannot tell which profiles select a pod). A pod is gated only when a profile selects it, it is not bound
     already (``spec.nodeName``), does not carry the gate already, and is not labelled
     ``augur.dev/plan-gate: "off"`` (:data:`~augur.constants.PLAN_GATE_OPT_OUT`)."""

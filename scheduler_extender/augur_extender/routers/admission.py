@@ -56,7 +56,9 @@ async def plan_gate(review: AdmissionReview, state: State) -> dict[str, Any]:
     labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
     synced = state.cache.synced()
     workload = state.cache.workload_of(namespace, labels) if synced else None
-    outcome, patch = admit(pod, workload, state.gatekeeper is not None, synced)
+    # without a planner the gate keeper would let the pod through at once: gating it would only cost a patch
+    waits_for_plan = state.gatekeeper is not None and state.planner is not None
+    outcome, patch = admit(pod, workload, waits_for_plan, synced)
     state.metrics.gate_admissions.labels(outcome).inc()
     response: dict[str, Any] = {"uid": req.uid, "allowed": True}
     if patch is not None:

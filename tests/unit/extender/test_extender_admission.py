@@ -39,8 +39,9 @@ def new_pod(app: str) -> dict[str, Any]:
     return obj
 
 
-def client_for(cache: MemoryCache, lift: bool = True) -> TestClient:
-    settings = Settings(planner=False)
+def client_for(cache: MemoryCache, lift: bool = True, planner: bool = True) -> TestClient:
+    """The app without its lifespan: nothing runs, the state says what would."""
+    settings = Settings(planner=planner, planner_process=False)
     return TestClient(create_app(settings, ExtenderState.build(cache, settings, Lifter(cache) if lift else None)))
 
 
@@ -67,11 +68,16 @@ def test_a_pod_a_profile_selects_gets_the_gate_others_are_allowed_unchanged() ->
     assert 'augur_extender_plan_gate_admissions_total{outcome="unprofiled"} 2.0' in text
 
 
-def test_nothing_is_gated_before_the_cache_syncs_or_without_a_gate_keeper() -> None:
+def test_nothing_is_gated_before_the_cache_syncs_or_without_a_gate_keeper_or_planner() -> None:
     unsynced = MemoryCache()
     assert not unsynced.synced()
     assert "patch" not in answer(client_for(unsynced), review(new_pod("web")))
     assert "patch" not in answer(client_for(web_cache(3), lift=False), review(new_pod("web")))
+    # without a planner the gate keeper would let the pod through at once: no gate
+    client = client_for(web_cache(3), planner=False)
+    assert "patch" not in answer(client, review(new_pod("web")))
+    text = generate_latest(client.app.state.extender.metrics.registry).decode()  # type: ignore[attr-defined]
+    assert 'augur_extender_plan_gate_admissions_total{outcome="no_gate_keeper"} 1.0' in text
 
 
 def test_a_request_that_is_not_a_pod_create_is_refused_so_the_api_server_admits_the_pod_unchanged() -> None:
