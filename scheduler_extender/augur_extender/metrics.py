@@ -106,8 +106,8 @@ class Metrics:
             "augur_extender_plan_gate_admissions",
             "New pods the admission webhook (POST /admission/plan-gate) answered, by outcome: gated (it added "
             "the plan gate), unprofiled (no WorkloadProfile selects the pod), opted_out (labelled "
-            "augur.dev/plan-gate=off), has_gate, bound (spec.nodeName set), no_gate_keeper (no gate keeper or no planner), "
-            "not_synced, malformed.",
+            "augur.dev/plan-gate=off), has_gate, bound (spec.nodeName set), no_gate_keeper (no gate keeper or "
+            "no planner), not_synced, malformed.",
             ["outcome"],
             registry=self.registry,
         )
