@@ -171,7 +171,7 @@ def test_plan_use_is_read_from_the_extenders_metrics_page(monkeypatch: pytest.Mo
     monkeypatch.setattr(httpx, "get", lambda url, timeout, verify=True: httpx.Response(200, text=page))
     assert plan_use("http://extender") == {"absent": 3, "current": 7}
 
-    def down(url: str, timeout: float) -> httpx.Response:
+    def down(url: str, timeout: float, verify: object = True) -> httpx.Response:
         raise httpx.ConnectError("refused")
 
     monkeypatch.setattr(httpx, "get", down)

@@ -82,7 +82,7 @@ def test_the_replay_reads_the_histogram_from_the_metrics_page(
     assert report.plans == {"provisional": 2, "refreshed": 1}
     assert report.plan_use == extender_metrics.plan_use("http://extender") and len(reads) == 2
 
-    def down(url: str, timeout: float) -> Any:
+    def down(url: str, timeout: float, verify: Any = True) -> Any:
         raise httpx.ConnectError("refused")
 
     monkeypatch.setattr(extender_metrics.httpx, "get", down)
