@@ -110,7 +110,7 @@ class GateKeeper:
                 if workload is not None:
                     sent[workload] = sent.get(workload, 0) + 1
                 continue
-            gated.append(Gated(pod.uid, pod.namespace, pod.name, workload, now - first))
+            gated.append(Gated(pod.uid, pod.namespace, pod.name, workload, now - first, pod.created))
         return gated, sent
 
     def _free(self, gated: list[Gated]) -> Mapping[str, int] | None:

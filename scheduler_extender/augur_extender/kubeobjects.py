@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from augur.api.meta import epoch_seconds
 from augur.api.quantity import GIB, pod_requests, safe_quantity
 from augur.constants import REGION_LABEL, ZONE_LABEL
 from augur.placement import NodeInfo
@@ -58,6 +59,8 @@ class PodFacts:
     terminal: bool = False
     gated: bool = False
     """Held at the plan gate (:data:`~augur.constants.PLAN_GATE` among its ``spec.schedulingGates``)."""
+    created: float = 0.0
+    """``metadata.creationTimestamp`` in epoch seconds (0 when absent): the same on every extender replica."""
 
 
 def pod_facts(pod: Any) -> PodFacts:
@@ -74,4 +77,5 @@ def pod_facts(pod: Any) -> PodFacts:
         labels=labels_of(pod),
         terminal=phase in ("Succeeded", "Failed"),
         gated=carries_plan_gate(_get(pod, "spec")),
+        created=epoch_seconds(meta.get("creationTimestamp")) or 0.0,
     )

@@ -61,6 +61,17 @@ class Condition(ApiModel):
     """A human-readable message with details about the transition."""
 
 
+def epoch_seconds(value: Any) -> float | None:
+    """A Kubernetes timestamp (RFC 3339, ``2026-12-06T19:05:46Z``) in epoch seconds; ``None`` when empty or
+    unreadable."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 Conditions = Annotated[
     list[Condition],
     Field(

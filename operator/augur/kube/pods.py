@@ -4,21 +4,15 @@ held at the plan gate, and removing that gate (the operator's backstop, :mod:`au
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import urllib3
 from kubernetes import client
 
+from augur.api.meta import epoch_seconds
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
 from augur.placement.gate import REMOVE_PLAN_GATE, HeldPod, carries_plan_gate
 from augur.scaling.leadtime import PodStartup
-
-
-def _epoch(value: Any) -> float | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def startup_of(pod: dict[str, Any]) -> PodStartup | None:
@@ -30,10 +24,10 @@ def startup_of(pod: dict[str, Any]) -> PodStartup | None:
     if any(int(c.get("restartCount") or 0) > 0 for c in status.get("containerStatuses") or []):
         return None
     ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    created = _epoch(meta.get("creationTimestamp"))
+    created = epoch_seconds(meta.get("creationTimestamp"))
     if ready is None or ready.get("status") != "True" or created is None:
         return None
-    ready_at = _epoch(ready.get("lastTransitionTime"))
+    ready_at = epoch_seconds(ready.get("lastTransitionTime"))
     if ready_at is None:
         return None
     return PodStartup(str(meta.get("uid") or meta.get("name") or ""), ready_at, ready_at - created)
@@ -86,10 +80,7 @@ def _held(pod: dict[str, Any]) -> HeldPod | None:
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     if not carries_plan_gate(spec):
         return None
-    try:
-        created = _epoch(meta.get("creationTimestamp"))
-    except ValueError:
-        created = None
+    created = epoch_seconds(meta.get("creationTimestamp"))
     return HeldPod(str(meta.get("namespace") or ""), str(meta.get("name") or ""), str(meta.get("uid") or ""), created)
 
 

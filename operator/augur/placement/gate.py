@@ -10,12 +10,13 @@ A pod is let through when
 
 - ``planned``: the plan has a free slot for its workload that no pod already let through will take (free
   slots, the plan's planned pods minus those bound, minus the workload's pods let through and not bound
-  yet: at most that many, the longest waiting first), and fewer than ``in_flight_limit`` of the workload's
-  pods are let through and not bound yet (``plan.gateInFlight``; 0: no limit). The extender counts a slot as
-  taken only once its watch shows the bind, so two pods of one workload scheduled a moment apart could both
-  be sent to the slot that only one of them may take: with a limit of 1, each pod of a workload is scored
-  after the previous one's bind is seen, as in the gated replay (pods of different workloads still go
-  together);
+  yet: at most that many, the oldest first: by creation time, then UID, which every extender replica reads
+  alike, so replicas that look at the same moment pick the same pods), and fewer than ``in_flight_limit`` of
+  the workload's pods are let through and not bound yet (``plan.gateInFlight``; 0: no limit). The extender
+  counts a slot as taken only once its watch shows the bind, so two pods of one workload scheduled a moment
+  apart could both be sent to the slot that only one of them may take: with a limit of 1, each pod of a
+  workload is scored after the previous one's bind is seen, as in the gated replay (pods of different
+  workloads still go together);
 - ``unplanned``: no ``WorkloadProfile`` selects it, so no plan will ever have a slot for it;
 - ``no_planner``: the extender runs without its planner (``--no-planner`` or a ``plan`` weight of 0);
 - ``deadline``: it has waited ``plan.gateSeconds`` (whatever the plan), so that a planner that is slow,
@@ -64,6 +65,8 @@ class Gated:
     """The ``WorkloadProfile`` that selects it (``None``: none does)."""
     waited: float
     """Seconds since the gate keeper first saw it held."""
+    created: float = 0.0
+    """Its ``creationTimestamp`` (epoch seconds): the order pods of a workload go in (then by UID)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def lifts(
         else:
             by_workload.setdefault(pod.workload, []).append(pod)
     for workload in sorted(by_workload):
-        waiting = sorted(by_workload[workload], key=lambda p: (-p.waited, p.uid))
+        waiting = sorted(by_workload[workload], key=lambda p: (p.created, p.uid))
         room = (free or {}).get(workload, 0) - in_flight.get(workload, 0)
         if in_flight_limit > 0:
             room = min(room, in_flight_limit - in_flight.get(workload, 0))

@@ -127,3 +127,11 @@ def test_object_defaults_written_in_the_schema_equal_the_model_defaults() -> Non
                 field = next(f for n, f in kind.spec.model_fields.items() if name in {f.alias or n, n})
                 produced = field.get_default(call_default_factory=True).model_dump(by_alias=True)
                 assert {k: produced[k] for k in prop["default"]} == prop["default"], f"{kind.info.kind}.{name}"
+
+
+def test_kubernetes_timestamps_read_as_epoch_seconds_and_bad_ones_as_none() -> None:
+    from augur.api.meta import epoch_seconds
+
+    assert epoch_seconds("1970-01-01T00:01:40Z") == 100.0
+    assert epoch_seconds("2026-12-06T10:00:01.5+00:00") == epoch_seconds("2026-12-06T10:00:01Z") + 0.5  # type: ignore[operator]
+    assert epoch_seconds(None) is None and epoch_seconds("") is None and epoch_seconds("yesterday") is None

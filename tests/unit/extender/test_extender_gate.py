@@ -193,10 +193,35 @@ def test_with_one_in_flight_a_workload_s_next_pod_waits_for_the_previous_bind() 
     st = keeper(cache, Lifter(cache), clock=clock, in_flight=1)
     gk, planner = st.gatekeeper, st.planner
     assert gk is not None and planner is not None and planner.run_once() is not None
-    assert [lift.pod.name for lift in gk.run_once()] == ["web-1"]  # equal waits: by uid
+    assert [lift.pod.name for lift in gk.run_once()] == ["web-1"]  # no creation times: by uid
     cache.apply("pods", "MODIFIED", pod("web-1", "web"))  # the watch shows it let through, not bound
     clock.now += RETRY_SECONDS
     assert gk.run_once() == []
     cache.apply("pods", "MODIFIED", pod("web-1", "web", "a1"))  # bound
     assert [lift.pod.name for lift in gk.run_once()] == ["web-2"]
     assert ScoringConfig().plan.gate_in_flight == 1
+
+
+def test_two_replicas_that_saw_the_pods_in_another_order_let_the_same_pod_through() -> None:
+    """The chart runs two extenders, each with a gate keeper. Seeing the same pods in other orders and at other
+    times (so each would call another pod the longest waiting), with one pod in flight per workload, both pick
+    the oldest (creation time, then UID) and so patch the same one: one pod on its way, not two."""
+    stamps = {"web-1": "2026-12-06T10:00:02Z", "web-2": "2026-12-06T10:00:01Z", "web-3": "2026-12-06T10:00:02Z"}
+    picked = []
+    for order in (["web-1", "web-3", "web-2"], ["web-3", "web-2", "web-1"]):
+        clock = Clock()
+        cache = web_cache(3)
+        lifter = Lifter(cache)
+        st = keeper(cache, lifter, clock=clock, in_flight=1)
+        gk, planner = st.gatekeeper, st.planner
+        assert gk is not None and planner is not None
+        for name in order:  # seen one after the other, before any plan: the first seen waits longest here
+            obj = gated_pod(name)
+            obj["metadata"]["creationTimestamp"] = stamps[name]
+            cache.apply("pods", "ADDED", obj)
+            assert gk.run_once() == []
+            clock.now += 1.0
+        assert planner.run_once() is not None
+        assert [lift.pod.name for lift in gk.run_once()] == ["web-2"]  # the oldest, not the first seen
+        picked.append(lifter.calls)
+    assert picked == [["web-2"], ["web-2"]]

@@ -8,14 +8,23 @@ from augur.constants import PLAN_GATE, PLAN_GATE_OPT_OUT
 from augur.placement.gate import ADMIT_OUTCOMES, LIFT_REASONS, Gated, admit, lifts
 
 
-def held(uid: str, workload: str | None = "shop/web", waited: float = 0.0) -> Gated:
-    return Gated(uid, "shop", uid, workload, waited)
+def held(uid: str, workload: str | None = "shop/web", waited: float = 0.0, created: float = 0.0) -> Gated:
+    return Gated(uid, "shop", uid, workload, waited, created)
 
 
-def test_free_slots_go_to_the_longest_waiting_pods_first_and_no_further() -> None:
-    pods = [held("a", waited=1.0), held("b", waited=3.0), held("c", waited=2.0)]
+def test_free_slots_go_to_the_oldest_pods_first_and_no_further() -> None:
+    pods = [held("a", created=103.0), held("b", created=101.0), held("c", created=102.0)]
     out = lifts(pods, {"shop/web": 2}, {}, max_wait=30.0)
     assert [(lift.pod.uid, lift.reason) for lift in out] == [("b", "planned"), ("c", "planned")]
+
+
+def test_replicas_that_first_saw_the_pods_at_other_times_pick_the_same_ones() -> None:
+    """Two extender replicas each time the wait from when their own watch showed a pod: the pods they let
+    through depend on creation time and UID only, so both patch the same pods (a second patch changes nothing)."""
+    first = [held("a", waited=0.1, created=100.0), held("b", waited=5.0, created=100.0), held("c", created=99.0)]
+    second = [held("a", waited=4.0, created=100.0), held("b", waited=0.2, created=100.0), held("c", created=99.0)]
+    picks = [[lift.pod.uid for lift in lifts(pods, {"shop/web": 2}, {}, 30.0)] for pods in (first, second)]
+    assert picks == [["c", "a"], ["c", "a"]]
 
 
 def test_pods_let_through_and_not_bound_take_their_slots_first() -> None:
@@ -36,7 +45,7 @@ def test_pods_no_profile_selects_and_pods_without_a_planner_go_at_once() -> None
     assert {"planned", "unplanned", "no_planner", "deadline"} == set(LIFT_REASONS)
 
 
-def test_ties_in_waiting_time_are_broken_by_uid_not_by_input_order() -> None:
+def test_ties_in_creation_time_are_broken_by_uid_not_by_input_order() -> None:
     pods = [held("z"), held("m"), held("a")]
     for order in (pods, pods[::-1], [pods[1], pods[0], pods[2]]):
         assert [lift.pod.uid for lift in lifts(order, {"shop/web": 2}, {}, 30.0)] == ["a", "m"]
@@ -48,7 +57,7 @@ def test_a_gate_of_zero_seconds_lets_every_pod_through_at_once() -> None:
 
 
 def test_the_in_flight_limit_lets_one_pod_of_a_workload_through_at_a_time() -> None:
-    pods = [held("a", waited=2.0), held("b", waited=1.0), held("c", "shop/api", waited=1.0)]
+    pods = [held("a", created=1.0), held("b", created=2.0), held("c", "shop/api", created=2.0)]
     free = {"shop/web": 5, "shop/api": 5}
     out = lifts(pods, free, {}, max_wait=30.0, in_flight_limit=1)
     assert [(lift.pod.uid, lift.reason) for lift in out] == [("c", "planned"), ("a", "planned")]
