@@ -21,6 +21,8 @@ HOSTNAME_LABEL: Final = "kubernetes.io/hostname"
 PLAN_GATE: Final = "augur.dev/plan"
 """Scheduling gate (``spec.schedulingGates``) a pod template may carry so that its pods wait for the extender's
 pending-pod plan before kube-scheduler sees them (:mod:`augur.placement.gate`)."""
+PLAN_GATE_WEBHOOK_PATH: Final = "/admission/plan-gate"
+"""Where the extender serves the plan gate's admission webhook (the chart's ``MutatingWebhookConfiguration``)."""
 PLAN_GATE_OPT_OUT: Final = "augur.dev/plan-gate"
 """Pod label: with the value ``"off"`` the extender's admission webhook never adds the plan gate to the pod."""
 

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from augur.constants import PLAN_GATE
+from augur.constants import PLAN_GATE_WEBHOOK_PATH as WEBHOOK_PATH
 from augur.devcluster.chart import documents, template
-
-WEBHOOK_PATH = "/admission/plan-gate"
+from augur.placement.gate import carries_plan_gate
 
 
 def chart_webhook(
@@ -27,8 +26,8 @@ def chart_webhook(
     the CA in the PEM file ``ca``); ``name`` renames it, ``namespace`` limits it to that namespace."""
     (webhook,) = [d for d in documents(template(helm)) if d["kind"] == "MutatingWebhookConfiguration"]
     (entry,) = webhook["webhooks"]
-    path = entry["clientConfig"]["service"]["path"]
-    entry["clientConfig"] = {"url": f"{url}{path}", "caBundle": base64.b64encode(ca.read_bytes()).decode()}
+    assert entry["clientConfig"]["service"]["path"] == WEBHOOK_PATH, entry["clientConfig"]
+    entry["clientConfig"] = {"url": f"{url}{WEBHOOK_PATH}", "caBundle": base64.b64encode(ca.read_bytes()).decode()}
     if namespace is not None:
         only = {"key": "kubernetes.io/metadata.name", "operator": "In", "values": [namespace]}
         entry["namespaceSelector"].setdefault("matchExpressions", []).append(only)
@@ -43,16 +42,12 @@ def probe_pod(namespace: str, template_: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": dict(template_["spec"])}
 
 
-def gated(pod: dict[str, Any]) -> bool:
-    return any(g.get("name") == PLAN_GATE for g in pod.get("spec", {}).get("schedulingGates") or [])
-
-
 def wait_until_gating(dry_run: Any, pod: dict[str, Any], timeout: float) -> bool:
     """Until a server-side dry run of ``pod`` (``dry_run(pod)`` returns the admitted object) carries the plan
     gate: kube-apiserver has loaded the configuration and the extender gates the pod. ``False`` on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if gated(dry_run(pod)):
+        if carries_plan_gate(dry_run(pod).get("spec")):
             return True
         time.sleep(0.1)
     return False

@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from augur.constants import PLAN_GATE_WEBHOOK_PATH
 from augur.placement.gate import admit
 from augur_extender.deps import State
 from augur_extender.responses import OrjsonResponse
@@ -42,7 +43,7 @@ class AdmissionReview(BaseModel):
     request: AdmissionRequest
 
 
-@router.post("/admission/plan-gate")
+@router.post(PLAN_GATE_WEBHOOK_PATH)
 async def plan_gate(review: AdmissionReview, state: State) -> dict[str, Any]:
     """Allow the pod; with a ``JSONPatch`` that adds the plan gate when :func:`~augur.placement.gate.admit` says so."""
     req = review.request
