@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from augur.constants import PLAN_GATE_WEBHOOK_PATH
 from augur.placement.gate import admit
 from augur_extender.deps import State
+from augur_extender.kubeobjects import labels_of
 from augur_extender.responses import OrjsonResponse
 
 router = APIRouter(tags=["admission"], default_response_class=OrjsonResponse)
@@ -31,6 +32,7 @@ class AdmissionRequest(BaseModel):
 
     uid: str
     namespace: str = ""
+    """The namespace of the object (kube-apiserver sets it for namespaced resources)."""
     operation: str = ""
     object: dict[str, Any] | None = None
 
@@ -50,13 +52,11 @@ async def plan_gate(review: AdmissionReview, state: State) -> dict[str, Any]:
     if req.operation != "CREATE" or req.object is None:
         raise HTTPException(status_code=400, detail="the plan gate webhook answers pod CREATE requests only")
     pod = req.object
-    meta = pod.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    namespace = req.namespace or str(meta.get("namespace") or "")
-    labels = meta.get("labels")
-    labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
     synced = state.cache.synced()
-    workload = state.cache.workload_of(namespace, labels) if synced else None
+    # a ReplicaSet's new pod names no namespace in its metadata: the request does
+    meta = pod.get("metadata")
+    namespace = req.namespace or (str(meta.get("namespace") or "") if isinstance(meta, dict) else "")
+    workload = state.cache.workload_of(namespace, labels_of(pod)) if synced else None
     # without a planner the gate keeper would let the pod through at once: gating it would only cost a patch
     waits_for_plan = state.gatekeeper is not None and state.planner is not None
     outcome, patch = admit(pod, workload, waits_for_plan, synced)
