@@ -122,9 +122,9 @@ def example_extender(url: str, name: str = SHIPPED) -> dict[str, Any]:
     return {**entry, "urlPrefix": url}
 
 
-def _samples(url: str, family: str) -> list[tuple[dict[str, str], float]]:
+def _samples(url: str, family: str, verify: ssl.SSLContext | bool = True) -> list[tuple[dict[str, str], float]]:
     """The samples of one metric family on the extender's /metrics: (labels, value)."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+    text = httpx.get(f"{url}/metrics", timeout=5, verify=verify).text
     return [
         (dict(s.labels), s.value)
         for f in text_string_to_metric_families(text)

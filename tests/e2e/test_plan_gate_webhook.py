@@ -13,20 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from kubernetes import client, config, watch
-from prometheus_client.parser import text_string_to_metric_families
 
 from augur.constants import PLAN_GATE, PLAN_GATE_OPT_OUT
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.pki import create_pki
-from augur.devcluster.procs import wait_until
-from augur.devcluster.replay_webhook import chart_webhook
+from augur.devcluster.replay_kube import KubeSession
+from augur.devcluster.replay_webhook import chart_webhook, probe_pod, wait_until_gating
 
 from .conftest import apply, deployment, get_json
-from .test_extender import APP, TOPOLOGY, _nodes, _placement, _profile, example_extender, network_cost
+from .test_extender import APP, TOPOLOGY, _nodes, _placement, _profile, _samples, example_extender, network_cost
 
 NAMESPACE = "plan-gate-webhook"
 
@@ -61,14 +59,7 @@ class GateWatch:
 
 
 def counters(url: str, context: ssl.SSLContext, family: str, label: str) -> dict[str, float]:
-    text = httpx.get(f"{url}/metrics", verify=context, timeout=5).text
-    return {
-        s.labels[label]: s.value
-        for f in text_string_to_metric_families(text)
-        if f.name == family
-        for s in f.samples
-        if s.name == f"{family}_total"
-    }
+    return {labels[label]: value for labels, value in _samples(url, family, context)}
 
 
 def fail_open(cluster: LocalCluster) -> float:
@@ -79,12 +70,6 @@ def fail_open(cluster: LocalCluster) -> float:
         for line in lines
         if line.startswith("apiserver_admission_webhook_fail_open_count{") and 'name="plan-gate.augur.dev"' in line
     )
-
-
-def dry_run_gated(api: client.CoreV1Api, pod: dict[str, Any]) -> bool:
-    """Whether a server-side dry run of ``pod`` (admission runs, nothing is stored) comes back with the gate."""
-    created = api.create_namespaced_pod(NAMESPACE, pod, dry_run="All")
-    return PLAN_GATE in [g.name for g in created.spec.scheduling_gates or []]
 
 
 def with_pod_label(manifest: str, key: str, value: str) -> str:
@@ -127,11 +112,13 @@ def test_the_webhook_gates_profiled_pods_and_admits_the_rest_unchanged(
     api = client.CoreV1Api(config.new_client_from_config(config_file=str(crds.kubeconfig)))
     # Every profile is in the extender's cache (other tests' profiles are too, so no count would tell): a server-
     # side dry run of a pod of each profiled app comes back gated. Dry runs are not counted below.
-    for app in ("db", "api", "frontend", "late"):
-        probe = yaml.safe_load(deployment(app, NAMESPACE, 1))["spec"]["template"]
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "probe-", **probe["metadata"]}}
-        body["spec"] = probe["spec"]
-        wait_until(lambda b=body: dry_run_gated(api, b), 30, f"the webhook gating a pod of {app}")
+    kube = KubeSession(crds.kubeconfig)
+    try:
+        for app in ("db", "api", "frontend", "late"):
+            probe = probe_pod(NAMESPACE, yaml.safe_load(deployment(app, NAMESPACE, 1))["spec"]["template"])
+            assert wait_until_gating(kube.dry_run_pod, probe, 30), f"the webhook did not gate a pod of {app}"
+    finally:
+        kube.close()
     baseline = counters(url, context, "augur_extender_plan_gate_admissions", "outcome")
     apps = [name for name, _, _, _ in APP]
     with GateWatch(api, NAMESPACE) as seen:

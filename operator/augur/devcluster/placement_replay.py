@@ -301,7 +301,7 @@ class ReplaySession:
         argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
         argv += ["--kubeconfig", str(self.kubeconfig), "--topology", self.names.topology]
         argv += ["--scoring", str(scoring), "--log-level", "warning", *self.options.extender_args]
-        self.verify = True
+        self.verify, self._ca = True, None
         if tls:
             pki = create_pki(self.dir / "pki")  # its apiserver certificate is valid for 127.0.0.1
             argv += ["--tls-cert", str(pki.apiserver.cert), "--tls-key", str(pki.apiserver.key)]
