@@ -39,12 +39,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="scale every Deployment to its replicas at once, without the gate (as when an application is installed)",
     )
-    r.add_argument(
+    gate = r.add_mutually_exclusive_group()  # one way for the gate to arrive: never one silently ignored
+    gate.add_argument(
         "--plan-gate",
         action="store_true",
         help="pod templates of the extender's pass carry the plan gate (augur.dev/plan), lifted by the extender",
     )
-    r.add_argument(
+    gate.add_argument(
         "--plan-gate-webhook",
         action="store_true",
         help="the extender's pass gets the plan gate from the chart's admission webhook (the extender serves HTTPS)",

@@ -162,3 +162,11 @@ def test_offline_search_reaches_the_exhaustive_optimum() -> None:
     found = search_best(problem, starts, np.random.default_rng(0), rounds=5, anneal_steps=5_000, restarts=2)
     assert problem.fits(found)
     assert problem.objective(found) == pytest.approx(optimum, abs=1e-6)
+
+
+def test_replay_refuses_both_ways_of_gating_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--plan-gate`` and ``--plan-gate-webhook`` together would leave one unused: argparse refuses the pair."""
+    with pytest.raises(SystemExit) as exited:
+        main(["placement", "replay", "s.yaml", "--burst", "--plan-gate", "--plan-gate-webhook"])
+    assert exited.value.code == 2
+    assert "--plan-gate-webhook: not allowed with argument --plan-gate" in capsys.readouterr().err
