@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.2,
         help="seconds the background planner pauses after each plan update (default: 0.2)",
     )
+    p.add_argument(
+        "--gate-lease",
+        metavar="NAMESPACE/NAME",
+        help="Lease electing the one replica whose gate keeper lets pods through the plan gate (with several"
+        " replicas; default: this replica's gate keeper acts alone)",
+    )
     return p
 
 
@@ -82,6 +88,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         verb_fast_path=not args.no_verb_fast_path,
         plan_interval_seconds=max(0.0, args.plan_interval),
         freeze_gc=True,
+        gate_lease=args.gate_lease,
     )
 
 
@@ -98,6 +105,8 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         settings = settings_from_args(args)
     except (OSError, yaml.YAMLError, SpecError) as exc:
         parser.exit(2, f"augur-extender: error: --scoring: {exc}\n")
+    except ValueError as exc:
+        parser.exit(2, f"augur-extender: error: {exc}\n")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.planner:
         # The planner thread (its search, or its hand-over to the planner process) holds the GIL in slices;
@@ -106,7 +115,10 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import uvicorn
 
     from augur_extender.gatekeeper import KubeGateLifter
+    from augur_extender.leadership import GateLeadership
     from augur_extender.watch import KubeWatchCache
+
+    leadership = None if settings.gate_lease is None else GateLeadership.kube(settings.gate_lease, settings.kubeconfig)
 
     app = create_app(
         settings,
@@ -118,6 +130,7 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             ),
             settings,
             KubeGateLifter(settings.kubeconfig),
+            leadership,
         ),
     )
     uvicorn.run(

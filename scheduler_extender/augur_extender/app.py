@@ -51,12 +51,16 @@ def create_app(settings: Settings, state: ExtenderState) -> ExtenderApp:
             state.planner.start()
         if state.gatekeeper is not None:
             state.gatekeeper.start()
+        if state.leadership is not None:
+            state.leadership.start()
         log.info("augur extender ready to serve on %s:%s", settings.host, settings.port)
         try:
             yield
         finally:
             if freezer is not None:
                 freezer.set()
+            if state.leadership is not None:
+                state.leadership.stop()  # releases the Lease: a standby lets pods through at once
             if state.gatekeeper is not None:
                 state.gatekeeper.stop()
             if state.planner is not None:

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request
 from augur.placement.gate import Lift
 from augur.placement.plan import Plan
 from augur_extender.gatekeeper import GateKeeper
+from augur_extender.leadership import GateLeadership
 from augur_extender.metrics import Metrics
 from augur_extender.planner_child import PRIORITIES
 from augur_extender.planning import BackgroundPlanner
@@ -29,13 +30,19 @@ class ExtenderState:
     metrics: Metrics
     planner: BackgroundPlanner | None = None
     gatekeeper: GateKeeper | None = None
+    leadership: GateLeadership | None = None
 
     @classmethod
     def build(
-        cls, cache: ClusterCache, settings: Settings, lift: Callable[[str, str], None] | None = None
+        cls,
+        cache: ClusterCache,
+        settings: Settings,
+        lift: Callable[[str, str], None] | None = None,
+        leadership: GateLeadership | None = None,
     ) -> ExtenderState:
         """The state; with ``settings.planner`` and a ``plan`` weight above 0, a background planner too
-        (started and stopped with the app); with ``lift`` (removes the plan gate from a pod), a gate keeper."""
+        (started and stopped with the app); with ``lift`` (removes the plan gate from a pod), a gate keeper,
+        which lets pods through only while ``leadership`` (when given) says this replica leads."""
         metrics = Metrics()
         planner = None
         if settings.planner and settings.scoring.plan.weight > 0:
@@ -72,14 +79,22 @@ class ExtenderState:
         gatekeeper = None
         if lift is not None:
             plan = settings.scoring.plan
-            gatekeeper = GateKeeper(cache, planner, plan.gate_seconds, lift, in_flight_limit=plan.gate_in_flight)
+            leads = None if leadership is None else leadership.leads
+            gatekeeper = GateKeeper(
+                cache, planner, plan.gate_seconds, lift, in_flight_limit=plan.gate_in_flight, leads=leads
+            )
 
             def lifted(done: Lift) -> None:
                 metrics.gate_lifts.labels(done.reason).inc()
                 metrics.gate_wait.observe(done.pod.waited)
 
             gatekeeper.on_lift = lifted
-        return cls(cache, scheduler, metrics, planner, gatekeeper)
+            metrics.gate_leader.set(1 if leadership is None else 0)
+            if leadership is not None:
+                leadership.on_change = metrics.gate_leader.set
+        else:
+            leadership = None  # nothing to lead
+        return cls(cache, scheduler, metrics, planner, gatekeeper, leadership)
 
 
 async def get_state(request: Request) -> ExtenderState:

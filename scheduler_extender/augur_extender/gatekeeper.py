@@ -8,7 +8,9 @@ never waits on it. A pod whose patch failed is tried again after :data:`RETRY_SE
 (404) is dropped. A pod let through counts as on its way to kube-scheduler until the cache sees its gate
 removed (the watch lags the patch), so it is neither patched twice nor its slot handed out twice.
 
-While the extender does not run, held pods wait: the gate is for workloads whose placement matters more
+With several extender replicas only the one holding the gate keeper's Lease lets pods through
+(:mod:`augur_extender.leadership`); the others keep watching the held pods and take over when it stops.
+While no extender runs, held pods wait: the gate is for workloads whose placement matters more
 than a few seconds of start-up, and ``docs/placement.md`` ("The plan gate") says how to release them by hand.
 """
 
@@ -48,9 +50,13 @@ class GateKeeper:
         lift: Callable[[str, str], None],
         clock: Callable[[], float] = time.monotonic,
         in_flight_limit: int = 0,
+        leads: Callable[[], bool] | None = None,
     ) -> None:
         self.cache, self.planner, self.max_wait, self.lift, self.clock = cache, planner, max_wait, lift, clock
         self.in_flight_limit = in_flight_limit
+        self.leads = leads
+        """Whether this replica may let pods through now (:meth:`augur_extender.leadership.GateLeadership.leads`);
+        ``None``: always (one extender)."""
         """Most pods of a workload let through and not bound yet (``plan.gateInFlight``; 0: no limit)."""
         self.on_lift: Callable[[Lift], None] | None = None
         """Called after each pod let through (metrics)."""
@@ -86,6 +92,8 @@ class GateKeeper:
             self._patched.clear()
             return []
         gated, sent = self._gated(held, now)
+        if self.leads is not None and not self.leads():
+            return []  # standing by; the pods' waits still count from when this replica first saw them
         for workload, count in sent.items():
             in_flight[workload] = in_flight.get(workload, 0) + count
         done: list[Lift] = []

@@ -111,6 +111,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.gate_leader = Gauge(
+            "augur_extender_plan_gate_leader",
+            "1 while this replica's gate keeper lets pods through the plan gate: it holds the gate keeper's Lease "
+            "(--gate-lease; the chart's default with several replicas), or runs without one; 0 while it stands by "
+            "(another replica holds the Lease) or has no gate keeper.",
+            registry=self.registry,
+        )
         self.gate_held = Gauge(
             "augur_extender_plan_gate_held_pods",
             "Pods held at the plan gate when the gate keeper last looked.",

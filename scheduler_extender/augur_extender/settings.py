@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from augur.placement import ScoringConfig
+from augur_extender.leadership import parse_lease
 from augur_extender.planner_child import PRIORITIES
 
 
@@ -48,12 +49,17 @@ class Settings:
     host process's collector alone."""
     plan_interval_seconds: float = 0.2
     """Pause of the background planner after each plan update: a burst of pod events costs one re-plan."""
+    gate_lease: str | None = None
+    """``NAMESPACE/NAME`` of the Lease that elects the one replica whose gate keeper lets pods through the plan
+    gate (``--gate-lease``; :mod:`augur_extender.leadership`); ``None``: this replica's gate keeper acts alone."""
 
     def __post_init__(self) -> None:
         # checked here, not only where the planner's child starts (on the planner's thread, where a bad value
         # would fail every plan update instead of the start)
         if self.planner_priority not in PRIORITIES:
             raise ValueError(f"planner priority must be one of {', '.join(PRIORITIES)}, not {self.planner_priority!r}")
+        if self.gate_lease is not None:
+            parse_lease(self.gate_lease)
 
     @property
     def tls(self) -> bool:

@@ -29,10 +29,11 @@ from urllib.parse import urlsplit
 import kopf
 from aiohttp import web
 
+from augur.kube.leader import identity
 from augur.operator import memory, metrics
 from augur.operator import settings as settings_module
 from augur.operator.leader import LEADERSHIP, Elector, LeaderElectionError, acquire, hold
-from augur.operator.settings import OperatorSettings, identity
+from augur.operator.settings import OperatorSettings
 
 logger = logging.getLogger("augur.operator.runner")
 
@@ -116,7 +117,13 @@ async def _run_elected(settings: OperatorSettings) -> int:
     from augur.kube.lease import KubeLeaseStore
 
     store = KubeLeaseStore(api_client(), settings.lease_namespace, settings.lease_name)
-    elector = Elector(store, identity(), settings.lease_timing)
+    elector = Elector(
+        store,
+        identity(),
+        settings.lease_timing,
+        hint="is the Role of deploy/rbac.yaml bound and the namespace present? AUGUR_LEASE_NAMESPACE, or "
+        "AUGUR_LEADER_ELECTION=false",
+    )
     LEADERSHIP.elector = elector
     metrics.LEADER.set(0)
     loop = asyncio.get_running_loop()

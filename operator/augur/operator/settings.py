@@ -53,9 +53,10 @@ The identity in the Lease is ``$POD_NAME`` (else the host name) plus the process
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from augur.kube.leader import LeaseTiming
 from augur.operator.sharding import kopf_labels
 
 WATCHED_KINDS = 8
@@ -65,24 +66,6 @@ KOPF_REQUESTS = 32
 """Connections for kopf's requests besides its watches. Before this bound, kopf added the finalizer to
 every profile at once on start-up, each over a new TLS connection: with 300 profiles, 341 connections
 2 s after start and an RSS peak of 301 MiB (235 MiB with the bound)."""
-
-
-@dataclass(frozen=True)
-class LeaseTiming:
-    """Leader-election timing (the client-go defaults, with a slower renewal)."""
-
-    duration: float = 15.0
-    renew_deadline: float = 10.0
-    renew_every: float = 5.0
-    retry_every: float = 2.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.retry_every <= self.renew_every < self.renew_deadline < self.duration:
-            raise ValueError(
-                "lease timing must satisfy 0 < retry <= renew < renew deadline < duration, got "
-                f"retry {self.retry_every}, renew {self.renew_every}, deadline {self.renew_deadline}, "
-                f"duration {self.duration}"
-            )
 
 
 @dataclass(frozen=True)
@@ -139,7 +122,7 @@ class OperatorSettings:
     leader_election: bool = False
     lease_name: str = "augur-operator"
     lease_namespace: str = "augur-system"
-    lease_timing: LeaseTiming = LeaseTiming()
+    lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> OperatorSettings:
@@ -240,12 +223,6 @@ def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     if value in ("1", "true", "yes", "on"):
         return True
     raise ValueError(f"{name} must be true or false, got {value!r}")
-
-
-def identity(env: dict[str, str] | None = None) -> str:
-    """This replica's name in the Lease: ``$POD_NAME`` (else the host name) and the process id."""
-    env = dict(os.environ) if env is None else env
-    return f"{env.get('POD_NAME') or os.uname().nodename}_{os.getpid()}"
 
 
 SETTINGS = OperatorSettings.from_env()
