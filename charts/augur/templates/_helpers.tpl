@@ -19,6 +19,7 @@
 
 {{- define "augur.operator.fullname" -}}{{ include "augur.fullname" . }}-operator{{- end -}}
 {{- define "augur.extender.fullname" -}}{{ include "augur.fullname" . }}-extender{{- end -}}
+{{- define "augur.extender.gateLease" -}}{{ include "augur.extender.fullname" . }}-gate-keeper{{- end -}}
 
 {{- define "augur.operator.serviceAccountName" -}}
 {{- default (include "augur.operator.fullname" .) .Values.operator.serviceAccount.name -}}

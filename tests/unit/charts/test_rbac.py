@@ -102,15 +102,19 @@ EXTENDER_USES: dict[Grant, tuple[str, str]] = {
     },
     **{("augur.dev", "workloadprofiles", v): EXTENDER_WATCH_PROFILES for v in ("list", "watch")},
     **{("augur.dev", "networktopologies", v): EXTENDER_WATCH_TOPOLOGIES for v in ("list", "watch")},
-    # its only write: the gate keeper removes the plan gate
+    # its writes: the gate keeper removes the plan gate ...
     ("", "pods", "patch"): ("scheduler_extender/augur_extender/gatekeeper.py", "self._core.patch_namespaced_pod("),
+    # ... and, with several replicas, holds its Lease (the operator's store, augur.kube.lease)
+    ("coordination.k8s.io", "leases", "create"): (f"{KUBE}/lease.py", "create_namespaced_lease("),
+    ("coordination.k8s.io", "leases", "get"): (f"{KUBE}/lease.py", "read_namespaced_lease("),
+    ("coordination.k8s.io", "leases", "update"): (f"{KUBE}/lease.py", "replace_namespaced_lease("),
 }
 USES = {"operator": OPERATOR_USES, "extender": EXTENDER_USES}
 ALL_EVIDENCE = {(component, *g): e for component, uses in USES.items() for g, e in uses.items()}
 
 
 def _component(role: str) -> str:
-    return "extender" if role.endswith("-extender") else "operator"
+    return "extender" if role.endswith(("-extender", "-extender-gate-keeper")) else "operator"
 
 
 def _grants(objs: list[dict[str, Any]]) -> dict[str, set[Grant]]:
@@ -157,7 +161,7 @@ def test_defaults_grant_what_the_code_needs(helm_bin: str) -> None:
     """The other way round: everything the code uses is granted by the default values."""
     roles = _grants(_render(helm_bin, "default"))
     operator = roles["ClusterRole/augur-operator"] | roles["Role/augur-operator-leader-election"]
-    extender = roles["ClusterRole/augur-extender"]
+    extender = roles["ClusterRole/augur-extender"] | roles["Role/augur-extender-gate-keeper"]
     # Not granted by default: kinds outside rbac.scaleTargets' default (deployments, statefulsets).
     optional = {g for g in OPERATOR_USES if g[0] == "example.com" or g[1] == "replicasets/scale"}
     assert operator == set(OPERATOR_USES) - optional
@@ -165,7 +169,22 @@ def test_defaults_grant_what_the_code_needs(helm_bin: str) -> None:
 
 
 def test_leases_are_limited_by_name(helm_bin: str) -> None:
-    (role,) = [o for o in _render(helm_bin, "default") if o["kind"] == "Role"]
-    named = [r for r in role["rules"] if set(r["verbs"]) & {"get", "update"}]
-    assert named and all(r.get("resourceNames") == ["augur-operator"] for r in named)
-    assert role["metadata"]["namespace"] == "augur-system"
+    roles = {o["metadata"]["name"]: o for o in _render(helm_bin, "default") if o["kind"] == "Role"}
+    expected = {
+        "augur-operator-leader-election": "augur-operator",
+        "augur-extender-gate-keeper": "augur-extender-gate-keeper",
+    }
+    assert set(roles) == set(expected)
+    for name, lease in expected.items():
+        named = [r for r in roles[name]["rules"] if set(r["verbs"]) & {"get", "update"}]
+        assert named and all(r.get("resourceNames") == [lease] for r in named), name
+        assert roles[name]["metadata"]["namespace"] == "augur-system"
+    args = next(
+        o
+        for o in _render(helm_bin, "default")
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "augur-extender"
+    )
+    assert (
+        "--gate-lease=augur-system/augur-extender-gate-keeper"
+        in args["spec"]["template"]["spec"]["containers"][0]["args"]
+    )
