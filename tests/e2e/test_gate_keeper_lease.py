@@ -1,0 +1,139 @@
+"""Two extender replicas on the real kube-apiserver, as the chart runs them (its ServiceAccount and Role,
+``--gate-lease``): only the replica holding the gate keeper's Lease lets pods through the plan gate; when it is
+killed the other takes over after the Lease's duration, when it stops cleanly (SIGTERM releases the Lease) at
+once; every held pod is scheduled."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import yaml
+
+from augur.constants import PLAN_GATE
+from augur.devcluster.cluster import LocalCluster
+from augur.devcluster.procs import ManagedProcess, wait_until
+
+from .conftest import apply, deployment, get_json
+from .test_extender import TOPOLOGY, _profile, _samples
+
+NAMESPACE = "gate-keeper-lease"
+LEASE_NAMESPACE, LEASE_NAME = "augur-system", "augur-extender-gate-keeper"  # the chart's, release "augur"
+DURATION = 15.0  # the Lease's duration (augur.kube.leader.LeaseTiming's default)
+
+
+def gated_deployment(name: str, replicas: int) -> str:
+    obj = yaml.safe_load(deployment(name, NAMESPACE, replicas))
+    obj["spec"]["template"]["spec"]["schedulingGates"] = [{"name": PLAN_GATE}]
+    return json.dumps(obj)
+
+
+def leads(url: str) -> bool:
+    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+        if line.startswith("augur_extender_plan_gate_leader "):
+            return float(line.split()[1]) == 1.0
+    raise AssertionError("augur_extender_plan_gate_leader missing")
+
+
+def lifted(url: str) -> float:
+    return sum(v for _, v in _samples(url, "augur_extender_plan_gate_lifts"))
+
+
+def holder(crds: LocalCluster) -> str:
+    lease = get_json(crds, "lease", LEASE_NAME, "-n", LEASE_NAMESPACE)
+    return str(lease["spec"].get("holderIdentity") or "")
+
+
+def all_scheduled(crds: LocalCluster, app: str, replicas: int) -> bool:
+    pods = get_json(crds, "pods", "-n", NAMESPACE, "-l", f"app={app}")["items"]
+    return len(pods) == replicas and all(p["spec"].get("nodeName") for p in pods)
+
+
+class Replicas:
+    """Extender replicas started as the chart starts them, each with its own POD_NAME."""
+
+    def __init__(self, crds: LocalCluster) -> None:
+        self.crds = crds
+        self.kubeconfig = crds.service_account_kubeconfig("augur-system", "augur-extender")
+        self.procs: list[ManagedProcess] = []
+
+    def start(self, pod_name: str) -> tuple[ManagedProcess, str]:
+        proc, url = self.crds.start_extender(
+            self.kubeconfig,
+            name=f"augur-extender-{pod_name}",
+            args=["--gate-lease", f"{LEASE_NAMESPACE}/{LEASE_NAME}"],
+            env={"POD_NAME": pod_name},
+        )
+        self.procs.append(proc)
+        return proc, url
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+
+
+@pytest.fixture
+def replicas(augur_identities: LocalCluster) -> Iterator[Replicas]:
+    crds = augur_identities
+    apply(crds, TOPOLOGY)
+    crds.kubectl("create", "namespace", NAMESPACE)
+    apply(crds, "---".join(_profile(NAMESPACE, app, {}, "{}") for app in ("first", "second", "third")))
+    started = Replicas(crds)
+    try:
+        yield started
+    finally:
+        started.stop()
+        crds.kubectl("delete", "namespace", NAMESPACE, "--wait=false")
+        crds.kubectl("delete", "lease", LEASE_NAME, "-n", LEASE_NAMESPACE, "--ignore-not-found")
+
+
+def test_one_replica_lets_pods_through_and_the_other_takes_over(
+    augur_identities: LocalCluster, replicas: Replicas
+) -> None:
+    crds = augur_identities
+    a, url_a = replicas.start("extender-a")
+    wait_until(lambda: leads(url_a), 30, "replica a leads")
+    b, url_b = replicas.start("extender-b")
+    assert holder(crds).startswith("extender-a_")
+    time.sleep(3)  # b has tried the Lease at least once (every 2 s while standing by)
+    assert not leads(url_b)
+
+    # a lets the pods through; b, standing by, none
+    apply(crds, gated_deployment("first", 4))
+    wait_until(lambda: all_scheduled(crds, "first", 4), 60, "first's pods scheduled")
+    assert (lifted(url_a), lifted(url_b)) == (4.0, 0.0)
+
+    # a is killed (no release): b takes over once a has not renewed for the Lease's duration
+    os.killpg(a.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    apply(crds, gated_deployment("second", 4))
+    wait_until(lambda: all_scheduled(crds, "second", 4), 60, "second's pods scheduled after the failover")
+    took = time.monotonic() - killed
+    print(f"failover after SIGKILL: second's 4 pods scheduled {took:.1f} s after the kill")
+    assert leads(url_b) and lifted(url_b) == 4.0 and holder(crds).startswith("extender-b_")
+    # a renewed at most 5 s before it died; nobody may take over before the Lease's duration since b last saw it
+    # change, and b tries every 2 s after that
+    assert DURATION - 5.0 <= took <= DURATION + 2.0 + 15.0, took
+
+    # b stops cleanly: it releases the Lease and c, standing by, takes over within its retry period
+    c, url_c = replicas.start("extender-c")
+    time.sleep(3)
+    assert not leads(url_c)
+    b.stop()
+    stopped = time.monotonic()
+    assert "gate keeper: released Lease" in b.log_path.read_text(), b.log_tail(20)
+    now_held = holder(crds)
+    assert now_held == "" or now_held.startswith("extender-c_"), now_held  # released (c may have taken it already)
+    apply(crds, gated_deployment("third", 2))
+    wait_until(lambda: all_scheduled(crds, "third", 2), 30, "third's pods scheduled after the hand-over")
+    took = time.monotonic() - stopped
+    print(f"hand-over after SIGTERM: third's 2 pods scheduled {took:.1f} s after the stop")
+    assert leads(url_c) and lifted(url_c) == 2.0 and took < DURATION - 5.0, took
+    for proc in (a, b, c):
+        log = proc.log_path.read_text()
+        assert "forbidden" not in log.lower() and "Traceback" not in log, proc.log_tail(40)
