@@ -438,6 +438,16 @@ Result (code e3eae98, 2,322 s, nothing else running, ``replay_burst_gate_webhook
 orders, equal to the template gate's runs and to the simulated gated cost; kube-scheduler alone 2.41-31.8x (and
 27,470-31,905 where the best is 0); every pod ``planned``; mean wait 0.6-13.6 s (template 1.0-15.4 s).
 
+``--compare gate_replicas`` (session 52): two extender replicas as the chart runs them (``extender.replicas: 2``:
+one gate keeper elected through a Lease, ``--gate-lease``; kube-scheduler and the webhook calling through
+per-connection balancers whose first connection goes to the replica that does not keep the gate, so kube-scheduler's
+calls are scored by the other replica's plan) against one (``one``), both with the webhook's gate. Question,
+written down before its first run, deciding nothing (seed 103, never run; ``--sizes 20,50,100,200 --orders
+scenario,reversed,shuffled --repeats 1``, families ``groups`` and ``fanin``, the first variant rotating): with two
+replicas, is every run of every scenario within the target's 1.10 of the best, in each of the three node orders?
+Reported beside it: one replica's runs, kube-scheduler alone, and per replica (``replicas``) whether it kept the
+gate, the connections kube-scheduler opened to it, its scored prioritize calls and its gate lifts.
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
@@ -584,6 +594,10 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "webhook": {"scoring": {}, "replay": {"gate_webhook": True}},
         "template": {"scoring": {}, "replay": {"plan_gate": True}},
     },
+    "gate_replicas": {
+        "two": {"scoring": {}, "replay": {"gate_webhook": True, "extender_replicas": 2}},
+        "one": {"scoring": {}, "replay": {"gate_webhook": True}},
+    },
     "same": {
         "defaults_a": {"plan": {"refreshProvisionalPlans": False}},
         "defaults_b": {"plan": {"refreshProvisionalPlans": False}},
@@ -649,6 +663,7 @@ def one_pass(
             "unseen_binds": s.unseen_binds.get(variant, {}),
             "plans": s.plans_made.get(variant, {}),
             "gate": s.gate.get(variant, {}),
+            "replicas": s.replicas.get(variant, []),
         }
 
 

@@ -50,6 +50,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="the extender's pass gets the plan gate from the chart's admission webhook (the extender serves HTTPS)",
     )
+    r.add_argument(
+        "--extender-replicas",
+        type=int,
+        default=1,
+        help="extender processes, as the chart's extender.replicas: with more than one they elect one gate keeper"
+        " (a Lease) and kube-scheduler calls them through a per-connection balancer (default: 1)",
+    )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
     r.set_defaults(func=_replay)
@@ -97,6 +104,8 @@ def _replay(args: argparse.Namespace) -> int:
         return _fail(f"{args.scenario}: {exc}")
     except ValueError as exc:
         return _fail(str(exc))
+    if args.extender_replicas < 1:
+        return _fail(f"--extender-replicas must be at least 1, got {args.extender_replicas}")
     options = ReplayOptions(
         variants=("default",) if args.without_extender else ("augur", "default"),
         node_order=node_order(len(scenario.nodes), args.node_order, scenario.seed),
@@ -105,6 +114,7 @@ def _replay(args: argparse.Namespace) -> int:
         burst=args.burst,
         plan_gate=args.plan_gate,
         gate_webhook=args.plan_gate_webhook,
+        extender_replicas=args.extender_replicas,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

@@ -4,7 +4,7 @@ the plans its planner made and how far its view lagged the scheduler's binds).""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +63,40 @@ def pass_report(url: str, verify: ssl.SSLContext | bool = True) -> PassReport:
     families = _families(url, verify)
     plans = _counts(families, "augur_extender_plans", "kind")
     return PassReport(_plan_use(families), _unseen_binds(families), plans, _gate(families))
+
+
+def merge_reports(reports: Sequence[PassReport]) -> PassReport:
+    """Several extender replicas' reports as one: counts summed, means weighted by their counts."""
+    unseen = [r.unseen_binds for r in reports if r.unseen_binds.get("calls")]
+    calls = sum(int(u["calls"]) for u in unseen)
+    merged_unseen: dict[str, Any] = {}
+    if unseen:
+        mean = sum(float(u["mean"]) * int(u["calls"]) for u in unseen) / calls
+        at_most: dict[str, int] = {}
+        for u in unseen:
+            for bound, count in u["at_most"].items():
+                at_most[bound] = at_most.get(bound, 0) + int(count)
+        merged_unseen = {"calls": calls, "mean": round(mean, 3), "at_most": at_most}
+    gate: dict[str, float] = {}
+    waited = lifted = 0.0
+    for r in reports:
+        n = sum(v for k, v in r.gate.items() if k != "mean_wait_seconds")
+        for k, v in r.gate.items():
+            if k != "mean_wait_seconds":
+                gate[k] = gate.get(k, 0.0) + v
+        if "mean_wait_seconds" in r.gate:
+            waited, lifted = waited + r.gate["mean_wait_seconds"] * n, lifted + n
+    if lifted:
+        gate["mean_wait_seconds"] = round(waited / lifted, 3)
+    return PassReport(_sum([r.plan_use for r in reports]), merged_unseen, _sum([r.plans for r in reports]), gate)
+
+
+def _sum(counts: Sequence[Mapping[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            out[k] = out.get(k, 0) + v
+    return out
 
 
 def _gate(families: list[Any]) -> dict[str, float]:

@@ -32,10 +32,10 @@ import httpx
 import yaml
 
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
-from augur.devcluster.extender_metrics import gauges_at_least, pass_report
 from augur.devcluster.pki import create_pki
 from augur.devcluster.ports import free_port
 from augur.devcluster.procs import ManagedProcess, wait_until
+from augur.devcluster.replay_extenders import ExtenderReplicas
 from augur.devcluster.replay_kube import KubeSession, PodWatch, ReplayError
 from augur.devcluster.replay_manifests import (
     ReplayNames,
@@ -91,7 +91,7 @@ class ReplaySession:
         order = self.options.node_order or tuple(range(len(sc.nodes)))
         self.names = ReplayNames.build(sc, uuid.uuid4().hex[:6], order)
         self.kube = KubeSession(kubeconfig)
-        self.extender: ManagedProcess | None = None
+        self.extenders: ExtenderReplicas | None = None
         self.extender_url = ""
         self.verify: ssl.SSLContext | bool = True
         """How calls to the extender check its certificate (over HTTPS: the replay's own CA)."""
@@ -109,6 +109,8 @@ class ReplaySession:
         self.gate: dict[str, dict[str, float]] = {}
         """Per pass with the extender: pods let through the plan gate by reason and their mean wait
         (:attr:`~augur.devcluster.extender_metrics.PassReport.gate`), read when the pass ends."""
+        self.replicas: dict[str, list[dict[str, Any]]] = {}
+        """Per pass with several extender replicas: each one's part (:meth:`ExtenderReplicas.report`)."""
         self._installed_crds: list[str] = []
         self._created_nodes: list[str] = []
         self._topology = False
@@ -150,10 +152,11 @@ class ReplaySession:
         self.kube.close()
 
     def _stop_processes(self) -> None:
-        for proc in (self.scheduler, self.extender):
-            if proc is not None:
-                proc.stop()
-        self.scheduler = self.extender = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.extenders is not None:
+            self.extenders.stop()
+        self.scheduler, self.extenders = None, None
 
     # -- one pass -------------------------------------------------------------------------------------------
     def run_pass(self, variant: str, on_pod: OnPod | None = None) -> Outcome:
@@ -176,7 +179,7 @@ class ReplaySession:
         extenders: list[dict[str, Any]] = []
         webhook_name = f"augur-replay-plan-gate-{self.names.run}"
         if variant == "augur":
-            self._start_extender(tls=webhook)
+            self._start_extender(ns, tls=webhook)
             extenders = [{**(self.options.extender or SHIPPED_EXTENDER), "urlPrefix": self.extender_url}]
             if webhook:
                 extenders[0] |= {"enableHTTPS": True, "tlsConfig": {"caFile": str(self._ca)}}
@@ -185,8 +188,8 @@ class ReplaySession:
         try:
             with PodWatch(self.kube, ns) as watch:
                 outcome = self._place_all(ns, watch, lambda i: on_pod(i, self) if on_pod else None)
-            if self.extender is not None:
-                report = pass_report(self.extender_url, self.verify)
+            if self.extenders is not None:
+                report, self.replicas[variant] = self.extenders.report()
                 self.plan_use[variant], self.unseen_binds[variant] = report.plan_use, report.unseen_binds
                 self.plans_made[variant], self.gate[variant] = report.plans, report.gate
         finally:
@@ -227,7 +230,7 @@ class ReplaySession:
         next (behind the gate until the plan has a slot for it, when :meth:`_gated`)."""
         mapping: dict[str, str] = {}
         counts = [0] * len(self.sc.workloads)
-        gated = self._gated() and self.extender is not None
+        gated = self._gated() and self.extenders is not None
         held: dict[int, str] = {}
         if gated:
             # One pod of every workload first, held at the gate: the extender learns every workload's pod
@@ -293,35 +296,29 @@ class ReplaySession:
         return False
 
     # -- processes ------------------------------------------------------------------------------------------
-    def _start_extender(self, tls: bool = False) -> None:
-        """``augur extender run`` on a free port (``tls``: over HTTPS, with a certificate of the replay's CA)."""
-        port = free_port()
+    def _start_extender(self, namespace: str, tls: bool = False) -> None:
+        """``augur extender run`` on free ports, :attr:`ReplayOptions.extender_replicas` of them (``tls``: over
+        HTTPS, with a certificate of the replay's CA; ``namespace``: the pass's, where replicas keep their Lease)."""
         scoring = self.dir / f"scoring-{self.names.run}.yaml"
         scoring.write_text(yaml.safe_dump(asdict(self.sc.scoring)))
-        argv = [sys.executable, "-m", "augur", "extender", "run", "--port", str(port)]
-        argv += ["--kubeconfig", str(self.kubeconfig), "--topology", self.names.topology]
+        argv = ["--kubeconfig", str(self.kubeconfig), "--topology", self.names.topology]
         argv += ["--scoring", str(scoring), "--log-level", "warning", *self.options.extender_args]
         self.verify, self._ca = True, None
         if tls:
             pki = create_pki(self.dir / "pki")  # its apiserver certificate is valid for 127.0.0.1
             argv += ["--tls-cert", str(pki.apiserver.cert), "--tls-key", str(pki.apiserver.key)]
             self.verify, self._ca = ssl.create_default_context(cafile=str(pki.ca.cert)), pki.ca.cert
-        proc = ManagedProcess("augur-extender", argv, self.dir / "logs" / f"extender-{self.names.run}.log")
-        self.extender, self.extender_url = proc, f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-        wait_until(
-            lambda: httpx.get(f"{self.extender_url}/readyz", timeout=2, verify=self.verify).status_code == 200,
-            120,
-            "extender",
-            proc,
-        )
+        self.extenders = ExtenderReplicas(argv, self.dir / "logs", self.names.run, self.verify, tls)
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
-        wait_until(lambda: gauges_at_least(self.extender_url, want, self.verify), 60, "extender cache", proc)
+        self.extenders.start(self.options.extender_replicas, namespace, want)
+        self.extender_url = self.extenders.url
 
     def _register_webhook(self, name: str, namespace: str, template: dict[str, Any]) -> None:
         """The chart's plan gate webhook for ``namespace``, calling this pass's extender; returns once a dry run
         of a pod from ``template`` comes back gated (kube-apiserver applies it, the extender answers)."""
         assert self._ca is not None  # the extender serves HTTPS
-        body = chart_webhook(str(self.tools.helm), self.extender_url, self._ca, name, namespace)
+        assert self.extenders is not None
+        body = chart_webhook(str(self.tools.helm), self.extenders.webhook_url, self._ca, name, namespace)
         self.kube.create_webhook(body)
         if not wait_until_gating(self.kube.dry_run_pod, probe_pod(namespace, template), 30):
             raise ReplayError(f"the plan gate webhook {name} did not gate a pod of {namespace} within 30 s")
@@ -393,6 +390,7 @@ def replay(
         "extender": dict(options.extender or SHIPPED_EXTENDER),
         "arrival": arrival,
         "planUse": session.plan_use.get("augur", {}),
+        **({"extenderReplicas": session.replicas["augur"]} if session.replicas.get("augur") else {}),
         "seconds": round(time.monotonic() - started, 1),
     }
     return report

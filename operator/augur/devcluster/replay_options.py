@@ -58,3 +58,11 @@ class ReplayOptions:
     gate_webhook: bool = False
     """``augur`` pass: the pods get the plan gate from the chart's admission webhook instead (as Helm installs
     it, :mod:`augur.devcluster.replay_webhook`; the extender then serves HTTPS); the templates carry none."""
+    extender_replicas: int = 1
+    """``augur`` pass: extender processes, as the chart's ``extender.replicas``; with more than one they elect
+    one gate keeper through a Lease and kube-scheduler calls them through a per-connection balancer whose first
+    connection goes to a replica that does not keep the gate (:mod:`augur.devcluster.replay_extenders`)."""
+
+    def __post_init__(self) -> None:
+        if self.extender_replicas < 1:
+            raise ValueError(f"extender replicas must be at least 1, got {self.extender_replicas}")
