@@ -63,6 +63,8 @@ class TcpBalancer:
             return
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except asyncio.CancelledError:  # stopping: the connection ends with the balancer, not an error
+            pass
         finally:
             for end in (writer, up_writer):
                 end.close()
