@@ -25,6 +25,10 @@ PLAN_GATE_WEBHOOK_PATH: Final = "/admission/plan-gate"
 """Where the extender serves the plan gate's admission webhook (the chart's ``MutatingWebhookConfiguration``)."""
 PLAN_GATE_OPT_OUT: Final = "augur.dev/plan-gate"
 """Pod label: with the value ``"off"`` the extender's admission webhook never adds the plan gate to the pod."""
+GATE_KEEPER_LABEL: Final = "augur.dev/gate-keeper"
+"""Label (value ``"true"``) the extender replica holding the gate keeper's Lease puts on its own pod, and removes
+when it stops leading: the chart's ``<release>-extender-gate-keeper`` Service selects it, so kube-scheduler's
+calls are scored by the replica whose plan pods are let through by (:mod:`augur_extender.leadership`)."""
 
 # -- network distances --------------------------------------------------------------------------------------
 MAX_DISTANCE: Final = 100

@@ -88,12 +88,20 @@ seccompProfile:
 {{- end -}}
 {{- end -}}
 
-{{/* DNS names of the extender's Service (certificate SANs). */}}
+{{/* DNS names of the extender's Services (certificate SANs): every replica's, and the gate keeper's. */}}
 {{- define "augur.extender.dnsNames" -}}
-{{- $svc := include "augur.extender.fullname" . -}}
 {{- $ns := .Release.Namespace -}}
-{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.clusterDomain) -}}
+{{- $names := list -}}
+{{- range (list (include "augur.extender.fullname" .) (include "augur.extender.gateLease" .)) -}}
+{{- $names = concat $names (list . (printf "%s.%s" . $ns) (printf "%s.%s.svc" . $ns) (printf "%s.%s.svc.%s" . $ns $.Values.clusterDomain)) -}}
+{{- end -}}
 {{- concat $names .Values.extender.tls.extraDnsNames | toJson -}}
+{{- end -}}
+
+{{/* The Service kube-scheduler calls: the gate keeper's (the one replica that lets pods through the plan gate)
+with planGate.leaderElection, else every replica's. */}}
+{{- define "augur.extender.schedulerService" -}}
+{{- if .Values.extender.planGate.leaderElection -}}{{ include "augur.extender.gateLease" . }}{{- else -}}{{ include "augur.extender.fullname" . }}{{- end -}}
 {{- end -}}
 
 {{- define "augur.extender.scheme" -}}{{ if .Values.extender.tls.enabled }}https{{ else }}http{{ end }}{{- end -}}

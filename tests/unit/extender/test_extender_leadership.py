@@ -123,3 +123,45 @@ def test_a_malformed_lease_is_a_clear_error(bad: str, capsys: pytest.CaptureFixt
     assert exited.value.code == 2
     assert "NAMESPACE/NAME" in capsys.readouterr().err
     assert parse_lease("augur-system/augur-extender-gate-keeper") == ("augur-system", "augur-extender-gate-keeper")
+
+
+class Label:
+    """The pod's gate-keeper label as the API server holds it; ``fail`` refuses that many writes."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.value: bool | None = True  # left by a container that ran in this pod before (it led then)
+        self.writes: list[bool] = []
+        self.fail = fail
+
+    def __call__(self, leading: bool) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("503 Service Unavailable")
+        self.value = leading
+        self.writes.append(leading)
+
+
+def test_the_leader_labels_its_pod_and_removes_the_label_when_it_stops_leading() -> None:
+    clock, store = Clock(), MemoryStore()
+    other = replica(store, "other", clock)
+    assert other.step() == TIMING.renew_every
+    label = Label(fail=1)
+    me = GateLeadership(Elector(store, "me", TIMING, clock=clock, hint=HINT), label)
+    me.step()
+    assert label.value is True and label.writes == []  # standing by; the stale label's removal failed once ...
+    me.step()
+    assert label.value is False and label.writes == [False]  # ... and is tried again at the next step
+    me.step()
+    assert label.writes == [False]  # nothing written while nothing changes
+    other.stop()
+    me.step()
+    assert me.leads() and label.value is True and label.writes == [False, True]
+    clock.now += TIMING.renew_deadline  # renewals failed for the renew deadline: no longer leading
+    store.fail = KubeError("reading Lease test/augur", ApiStatus(0, "ConnectionError", "refused"))
+    me.step()
+    assert not me.leads() and label.value is False
+    store.fail = None
+    me.step()
+    assert me.leads() and label.value is True
+    me.stop()  # the label goes before the Lease is released, so the Service never selects a replica that has left
+    assert label.value is False and store.record is not None and store.record.holder == ""
