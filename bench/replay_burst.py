@@ -448,6 +448,16 @@ replicas, is every run of every scenario within the target's 1.10 of the best, i
 Reported beside it: one replica's runs, kube-scheduler alone, and per replica (``replicas``) whether it kept the
 gate, the connections kube-scheduler opened to it, its scored prioritize calls and its gate lifts.
 
+``--compare gate_replicas_routed`` (session 52, after the first runs of ``gate_replicas`` showed the replica that
+does not keep the gate scoring a burst's calls with a provisional plan, its planner stepping aside for them): two
+replicas as the chart now runs them, kube-scheduler calling the gate keeper's Service (``routed``: the one replica
+labelled ``augur.dev/gate-keeper``, emulated by a balancer to the Lease holder) against one (``one``), both with the
+webhook's gate. Question, written down before its first run, deciding nothing (seed 104, never run; ``--sizes
+20,50,100,200 --orders scenario,reversed,shuffled --repeats 1``, families ``groups`` and ``fanin``, the first
+variant rotating): routed, is every run of every scenario within the target's 1.10 of the best, in each of the
+three node orders? (Before this variant, ``gate_replicas``'s ``two`` is the old chart's routing, kube-scheduler
+calling every replica's Service.)
+
 Each extender run records ``scored_by_plan``: its scored prioritize calls by the plan they saw (``current``,
 ``provisional``, and with no plan ``absent`` (none published yet) or ``stale`` (expired, or for other
 workloads), one key ``none`` for both in the result files before session 49; the extender's
@@ -595,7 +605,14 @@ COMPARISONS: dict[str, dict[str, dict[str, Any]]] = {
         "template": {"scoring": {}, "replay": {"plan_gate": True}},
     },
     "gate_replicas": {
-        "two": {"scoring": {}, "replay": {"gate_webhook": True, "extender_replicas": 2}},
+        "two": {
+            "scoring": {},
+            "replay": {"gate_webhook": True, "extender_replicas": 2, "scheduler_to_gate_keeper": False},
+        },
+        "one": {"scoring": {}, "replay": {"gate_webhook": True}},
+    },
+    "gate_replicas_routed": {
+        "routed": {"scoring": {}, "replay": {"gate_webhook": True, "extender_replicas": 2}},
         "one": {"scoring": {}, "replay": {"gate_webhook": True}},
     },
     "same": {

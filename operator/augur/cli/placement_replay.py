@@ -57,6 +57,12 @@ def register(sub: Any) -> None:
         help="extender processes, as the chart's extender.replicas: with more than one they elect one gate keeper"
         " (a Lease) and kube-scheduler calls them through a per-connection balancer (default: 1)",
     )
+    r.add_argument(
+        "--scheduler-to-any-replica",
+        action="store_true",
+        help="with --extender-replicas above 1: kube-scheduler calls every replica (the chart's <release>-extender"
+        " Service, first connection to one that does not keep the gate) instead of the gate keeper's",
+    )
     r.add_argument("--kubeconfig", type=Path, help="use this cluster instead of starting a local control plane")
     r.add_argument("--rounds", type=int, default=300, help="local-search kicks when the exact search is too big")
     r.set_defaults(func=_replay)
@@ -95,6 +101,10 @@ def _replay(args: argparse.Namespace) -> int:
     from augur.devcluster.replay_kube import ReplayError
     from augur.devcluster.replay_manifests import check_cluster_scenario
 
+    if args.extender_replicas < 1:
+        return _fail(f"--extender-replicas must be at least 1, got {args.extender_replicas}")
+    if args.scheduler_to_any_replica and args.extender_replicas == 1:
+        return _fail("--scheduler-to-any-replica needs --extender-replicas above 1")
     try:
         scenario = load_scenario(args.scenario)
         if args.seed is not None:
@@ -104,8 +114,6 @@ def _replay(args: argparse.Namespace) -> int:
         return _fail(f"{args.scenario}: {exc}")
     except ValueError as exc:
         return _fail(str(exc))
-    if args.extender_replicas < 1:
-        return _fail(f"--extender-replicas must be at least 1, got {args.extender_replicas}")
     options = ReplayOptions(
         variants=("default",) if args.without_extender else ("augur", "default"),
         node_order=node_order(len(scenario.nodes), args.node_order, scenario.seed),
@@ -115,6 +123,7 @@ def _replay(args: argparse.Namespace) -> int:
         plan_gate=args.plan_gate,
         gate_webhook=args.plan_gate_webhook,
         extender_replicas=args.extender_replicas,
+        scheduler_to_gate_keeper=not args.scheduler_to_any_replica,
     )
     try:
         report = replay(scenario, options, kubeconfig=args.kubeconfig)

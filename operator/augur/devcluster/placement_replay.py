@@ -310,7 +310,7 @@ class ReplaySession:
             self.verify, self._ca = ssl.create_default_context(cafile=str(pki.ca.cert)), pki.ca.cert
         self.extenders = ExtenderReplicas(argv, self.dir / "logs", self.names.run, self.verify, tls)
         want = {"augur_extender_cache_nodes": len(self.sc.nodes), "augur_extender_cache_workloads": 1}
-        self.extenders.start(self.options.extender_replicas, namespace, want)
+        self.extenders.start(self.options.extender_replicas, namespace, want, self.options.scheduler_to_gate_keeper)
         self.extender_url = self.extenders.url
 
     def _register_webhook(self, name: str, namespace: str, template: dict[str, Any]) -> None:

@@ -2,10 +2,12 @@
 them (each with its own cache and planner, one gate keeper elected through a Lease, ``--gate-lease``) behind a
 per-connection balancer (:class:`~augur.devcluster.balancer.TcpBalancer`, as a Service through kube-proxy).
 
-With replicas, kube-scheduler and kube-apiserver (the plan gate's webhook) each get a balancer whose first
-connection goes to a replica that does **not** hold the gate keeper's Lease: kube-scheduler keeps its
-connection open, so its calls are scored by another replica's plan than the one pods are let through by, the
-case a Service can give a user."""
+With replicas, kube-apiserver (the plan gate's webhook) calls through a balancer over every replica, as the
+chart's ``<release>-extender`` Service. kube-scheduler calls either the replica holding the gate keeper's Lease
+(``to_gate_keeper``, as the chart's ``<release>-extender-gate-keeper`` Service, which selects the label that
+replica puts on its pod), or every replica through a balancer whose first connection goes to one that does
+**not** hold the Lease: kube-scheduler keeps its connection open, so its calls are then scored by another
+replica's plan than the one pods are let through by (a kube-scheduler configured with every replica's Service)."""
 
 from __future__ import annotations
 
@@ -50,10 +52,14 @@ class ExtenderReplicas:
         """Where kube-scheduler calls."""
         self.webhook_url = ""
         """Where kube-apiserver calls the admission webhook."""
+        self.scheduler_backends: list[int] = []
+        """Replicas (indices) kube-scheduler's balancer hands connections to."""
 
-    def start(self, replicas: int, lease_namespace: str, cache: Mapping[str, float]) -> None:
+    def start(
+        self, replicas: int, lease_namespace: str, cache: Mapping[str, float], to_gate_keeper: bool = True
+    ) -> None:
         """Start ``replicas`` processes and wait until each is ready and its cache holds ``cache``; with more
-        than one, until one of them leads, then put the balancer in front."""
+        than one, until one of them leads, then put the balancers in front."""
         ports = [free_port() for _ in range(replicas)]
         lease = ["--gate-lease", f"{lease_namespace}/{GATE_LEASE}"] if replicas > 1 else []
         for i, port in enumerate(ports):
@@ -73,9 +79,15 @@ class ExtenderReplicas:
             self.url = self.webhook_url = self.urls[0]
             return
         wait_until(lambda: sum(self.leaders()) == 1, 60, "one extender replica leading the gate", self.procs[0])
-        standby = self.leaders().index(False)
-        self.balancers = [TcpBalancer([("127.0.0.1", p) for p in ports], first=standby) for _ in range(2)]
+        leaders = self.leaders()
+        every = [("127.0.0.1", p) for p in ports]
+        keeper = [every[leaders.index(True)]]
+        self.balancers = [
+            TcpBalancer(keeper) if to_gate_keeper else TcpBalancer(every, first=leaders.index(False)),
+            TcpBalancer(every, first=leaders.index(False)),
+        ]
         self.url, self.webhook_url = (f"{self.scheme}://127.0.0.1:{b.start()}" for b in self.balancers)
+        self.scheduler_backends = [every.index(b) for b in self.balancers[0].backends]
 
     def _ready(self, url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=2, verify=self.verify).status_code == 200
@@ -89,7 +101,9 @@ class ExtenderReplicas:
         reports = [pass_report(url, self.verify) for url in self.urls]
         if len(reports) == 1:
             return reports[0], []
-        given = self.balancers[0].connections
+        given = [0] * len(reports)
+        for backend, n in zip(self.scheduler_backends, self.balancers[0].connections, strict=True):
+            given[backend] += n
         per = [
             {"leader": lead, "schedulerConnections": n, "planUse": r.plan_use, "gate": r.gate, "plans": r.plans}
             for lead, n, r in zip(self.leaders(), given, reports, strict=True)

@@ -60,8 +60,11 @@ class ReplayOptions:
     it, :mod:`augur.devcluster.replay_webhook`; the extender then serves HTTPS); the templates carry none."""
     extender_replicas: int = 1
     """``augur`` pass: extender processes, as the chart's ``extender.replicas``; with more than one they elect
-    one gate keeper through a Lease and kube-scheduler calls them through a per-connection balancer whose first
-    connection goes to a replica that does not keep the gate (:mod:`augur.devcluster.replay_extenders`)."""
+    one gate keeper through a Lease (:mod:`augur.devcluster.replay_extenders`)."""
+    scheduler_to_gate_keeper: bool = True
+    """With several replicas: kube-scheduler calls the one holding the gate keeper's Lease, as through the
+    chart's ``<release>-extender-gate-keeper`` Service (``False``: every replica through a per-connection
+    balancer whose first connection goes to one that does not hold it)."""
 
     def __post_init__(self) -> None:
         if self.extender_replicas < 1:

@@ -170,3 +170,17 @@ def test_replay_refuses_both_ways_of_gating_at_once(capsys: pytest.CaptureFixtur
         main(["placement", "replay", "s.yaml", "--burst", "--plan-gate", "--plan-gate-webhook"])
     assert exited.value.code == 2
     assert "--plan-gate-webhook: not allowed with argument --plan-gate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--extender-replicas", "0"], "--extender-replicas must be at least 1, got 0"),
+        (["--scheduler-to-any-replica"], "--scheduler-to-any-replica needs --extender-replicas above 1"),
+    ],
+)
+def test_replay_refuses_replica_flags_that_cannot_apply(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["placement", "replay", "s.yaml", *flags]) == 2
+    assert message in capsys.readouterr().err
