@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--gate-lease",
         metavar="NAMESPACE/NAME",
         help="Lease electing the one replica whose gate keeper lets pods through the plan gate (with several"
-        " replicas; default: this replica's gate keeper acts alone)",
+        " replicas; identity $POD_NAME, and with $POD_NAMESPACE the leader labels its pod augur.dev/gate-keeper=true;"
+        " default: this replica's gate keeper acts alone)",
     )
     return p
 
