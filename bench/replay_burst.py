@@ -743,8 +743,18 @@ def run_scenario(
         row["runs"].append(
             {
                 k: run[k]
-                for k in ("order", "repeat", "variant", "seconds", "scored_by_plan", "unseen_binds", "plans", "gate")
-                if k in run
+                for k in (
+                    "order",
+                    "repeat",
+                    "variant",
+                    "seconds",
+                    "scored_by_plan",
+                    "unseen_binds",
+                    "plans",
+                    "gate",
+                    "replicas",
+                )
+                if k in run and (k != "replicas" or run[k])
             }
             | {
                 "cost": report["network_cost"],
