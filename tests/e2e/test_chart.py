@@ -63,7 +63,8 @@ def test_install_upgrade_uninstall(helm_cli: list[str], cluster: LocalCluster) -
     )
     # NOTES: what was installed, how to check it, and the kube-scheduler extender entry for this release.
     assert f"Augur 0.1.0 is installed in namespace {NAMESPACE}" in notes, notes
-    assert f'urlPrefix: "https://{RELEASE}-extender.{NAMESPACE}.svc:8888"' in notes, notes
+    # kube-scheduler calls the gate keeper (the replica holding the Lease labels its pod; the Service selects it)
+    assert f'urlPrefix: "https://{RELEASE}-extender-gate-keeper.{NAMESPACE}.svc:8888"' in notes, notes
     assert "enableHTTPS: true" in notes and "ignorable: true" in notes and "certificate from selfSigned" in notes
     assert f"MutatingWebhookConfiguration {RELEASE}-extender-plan-gate adds the scheduling gate" in notes, notes
 
