@@ -94,17 +94,17 @@ def test_scheduling_goes_on_when_the_extender_is_frozen_then_killed(
     scored: list[float] = []
 
     def chaos(index: int, s: ReplaySession) -> None:
-        assert s.extender is not None
+        assert s.extenders is not None and len(s.extenders.procs) == 1
         if index in (2, 7):
             scored.append(_prioritize_calls(s.extender_url))
         if index == 2:
-            os.kill(s.extender.pid, signal.SIGSTOP)
+            os.kill(s.extenders.procs[0].pid, signal.SIGSTOP)
             events.append("frozen")
         elif index == 4:
-            os.kill(s.extender.pid, signal.SIGCONT)
+            os.kill(s.extenders.procs[0].pid, signal.SIGCONT)
             events.append("resumed")
         elif index == 8:
-            s.extender.stop()
+            s.extenders.procs[0].stop()
             events.append("killed")
 
     with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=2.0, extender=entry) as s:
@@ -137,9 +137,9 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
     full_plans: list[float] = []
 
     def chaos(index: int, s: ReplaySession) -> None:
-        assert s.extender is not None
+        assert s.extenders is not None and len(s.extenders.procs) == 1
         if index == 2:
-            planners.append(_planner_child(s.extender.pid))
+            planners.append(_planner_child(s.extenders.procs[0].pid))
             os.kill(planners[-1], signal.SIGSTOP)
             events.append("frozen")
         elif index == 4:  # pods were created and bound since the freeze: the plan ages past maxAgeSeconds
@@ -151,7 +151,7 @@ def test_scheduling_goes_on_when_the_planner_is_slow_then_crashes(cluster: Clust
         elif index == pods - 1:  # the last pod is bound: read the extender before the pass stops it
             _wait_for(lambda: _replanned(s.extender_url, full_plans[0]), "a counted failure and a new plan", s)
             metrics.update(_metric_values(s.extender_url))
-            planners.append(_planner_child(s.extender.pid))
+            planners.append(_planner_child(s.extenders.procs[0].pid))
 
     with session(cluster, tmp_path, sc, bind_timeout=20.0, plan_timeout=3.0, extender_args=("--planner-process",)) as s:
         outcome = s.run_pass("augur", on_pod=chaos)
