@@ -54,10 +54,10 @@ class GateKeeper:
     ) -> None:
         self.cache, self.planner, self.max_wait, self.lift, self.clock = cache, planner, max_wait, lift, clock
         self.in_flight_limit = in_flight_limit
+        """Most pods of a workload let through and not bound yet (``plan.gateInFlight``; 0: no limit)."""
         self.leads = leads
         """Whether this replica may let pods through now (:meth:`augur_extender.leadership.GateLeadership.leads`);
         ``None``: always (one extender)."""
-        """Most pods of a workload let through and not bound yet (``plan.gateInFlight``; 0: no limit)."""
         self.on_lift: Callable[[Lift], None] | None = None
         """Called after each pod let through (metrics)."""
         self.held = 0

@@ -104,8 +104,9 @@ class GateLeadership:
             self._show(False)
             return timing.renew_every
         self._error = ""
-        self._changed(self.elector.is_leader())
-        self._show(self.elector.is_leader())
+        leading = self.elector.is_leader()
+        self._changed(leading)
+        self._show(leading)
         if result is Attempt.FAILED:
             log.warning("gate keeper: %s", self.elector.last_error)
         return timing.renew_every if result is Attempt.LEADING else timing.retry_every
