@@ -31,11 +31,11 @@ GATE_LEASE = "augur-replay-gate-keeper"
 
 
 def _leads(url: str, verify: ssl.SSLContext | bool) -> bool:
+    """Whether the replica at ``url`` lets pods through the plan gate (``False`` when it does not answer)."""
     try:
-        text = httpx.get(f"{url}/metrics", timeout=5, verify=verify).text
+        return gauges_at_least(url, {"augur_extender_plan_gate_leader": 1.0}, verify)
     except httpx.HTTPError:
         return False
-    return any(line == "augur_extender_plan_gate_leader 1.0" for line in text.splitlines())
 
 
 class ExtenderReplicas:
