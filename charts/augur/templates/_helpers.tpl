@@ -19,7 +19,8 @@
 
 {{- define "augur.operator.fullname" -}}{{ include "augur.fullname" . }}-operator{{- end -}}
 {{- define "augur.extender.fullname" -}}{{ include "augur.fullname" . }}-extender{{- end -}}
-{{- define "augur.extender.gateLease" -}}{{ include "augur.extender.fullname" . }}-gate-keeper{{- end -}}
+{{/* Name of the gate keeper's Lease, its Role and binding, and the Service kube-scheduler calls. */}}
+{{- define "augur.extender.gateKeeper" -}}{{ include "augur.extender.fullname" . }}-gate-keeper{{- end -}}
 
 {{- define "augur.operator.serviceAccountName" -}}
 {{- default (include "augur.operator.fullname" .) .Values.operator.serviceAccount.name -}}
@@ -92,7 +93,7 @@ seccompProfile:
 {{- define "augur.extender.dnsNames" -}}
 {{- $ns := .Release.Namespace -}}
 {{- $names := list -}}
-{{- range (list (include "augur.extender.fullname" .) (include "augur.extender.gateLease" .)) -}}
+{{- range (list (include "augur.extender.fullname" .) (include "augur.extender.gateKeeper" .)) -}}
 {{- $names = concat $names (list . (printf "%s.%s" . $ns) (printf "%s.%s.svc" . $ns) (printf "%s.%s.svc.%s" . $ns $.Values.clusterDomain)) -}}
 {{- end -}}
 {{- concat $names .Values.extender.tls.extraDnsNames | toJson -}}
@@ -101,7 +102,7 @@ seccompProfile:
 {{/* The Service kube-scheduler calls: the gate keeper's (the one replica that lets pods through the plan gate)
 with planGate.leaderElection, else every replica's. */}}
 {{- define "augur.extender.schedulerService" -}}
-{{- if .Values.extender.planGate.leaderElection -}}{{ include "augur.extender.gateLease" . }}{{- else -}}{{ include "augur.extender.fullname" . }}{{- end -}}
+{{- if .Values.extender.planGate.leaderElection -}}{{ include "augur.extender.gateKeeper" . }}{{- else -}}{{ include "augur.extender.fullname" . }}{{- end -}}
 {{- end -}}
 
 {{- define "augur.extender.scheme" -}}{{ if .Values.extender.tls.enabled }}https{{ else }}http{{ end }}{{- end -}}
