@@ -70,6 +70,12 @@ class FullSearch:
             start.insert(anchor)
             start.descend(s.passes)
             starts.append((start.value(), start))
+        for _ in range(s.spread_starts):
+            start = CountSearch(p, np.random.default_rng(s.seed))
+            start.pause = self._pause
+            start.spread()
+            start.descend(s.passes)
+            starts.append((start.value(), start))
         starts.sort(key=lambda vs: vs[0])  # stable: equal starts keep the anchors' order
         search = starts[0][1]
         pending = int(search.x.sum())

@@ -41,6 +41,10 @@ class PlanSettings:
     """Greedy starts of a full plan: one anchored in each of the zones with most room, up to this many (after
     descent, the best ones are annealed in turn: :attr:`restarts`). 1: a single start from the node with most
     room."""
+    spread_starts: int = 0
+    """Greedy starts of a full plan placed blind to traffic, each pod on the node with most room
+    (:meth:`~augur.placement.search.CountSearch.spread`), beside the anchored ones (0 or 1; experimental,
+    session 53)."""
     kicks: int = 300
     """After annealing, rounds of iterated local search (ruin and recreate: up to
     :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with

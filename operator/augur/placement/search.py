@@ -191,6 +191,22 @@ class CountSearch:
                 self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], near[ties], -siblings))[0]]))
             pinned = False
 
+    def spread(self) -> None:
+        """Place the missing pods blind to traffic, as kube-scheduler's least-allocated scoring would: workload
+        by workload in table order, each pod on the node with most CPU room where it fits (then the first in
+        canonical order). A start from another basin than :meth:`insert`'s, which packs each application
+        around its first pod (:attr:`~augur.placement.plan_settings.PlanSettings.spread_starts`)."""
+        p = self.p
+        missing = p.missing(self.x)
+        for w in np.flatnonzero(missing > 0).tolist():
+            for _ in range(int(missing[w])):
+                if self.pause is not None:
+                    self.pause()
+                ok = self.ok_nodes(w)
+                if not ok.any():
+                    break
+                self.add(w, int(np.argmax(np.where(ok, self.room_cpu, -np.inf))))
+
     def remove_worst(self, w: int, count: int) -> None:
         """Take ``count`` movable pods of ``w`` off the nodes where they cost the most."""
         for _ in range(count):
