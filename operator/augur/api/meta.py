@@ -61,15 +61,22 @@ class Condition(ApiModel):
     """A human-readable message with details about the transition."""
 
 
-def epoch_seconds(value: Any) -> float | None:
-    """A Kubernetes timestamp (RFC 3339, ``2026-12-06T19:05:46Z``) in epoch seconds; ``None`` when empty or
-    unreadable."""
+def parse_time(value: Any) -> datetime | None:
+    """A Kubernetes timestamp (RFC 3339, ``2026-12-06T19:05:46Z``, or ``metav1.MicroTime``'s
+    ``...46.123456Z``) as an aware datetime; ``None`` when empty or unreadable. The one reader of API
+    timestamps: callers decide what a missing or unreadable one means."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def epoch_seconds(value: Any) -> float | None:
+    """:func:`parse_time` in epoch seconds."""
+    moment = parse_time(value)
+    return None if moment is None else moment.timestamp()
 
 
 Conditions = Annotated[

@@ -18,11 +18,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from augur.api.meta import epoch_seconds
 from augur.devcluster import kwok
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.replay import DemandReplay
@@ -210,9 +210,9 @@ def observe(cluster: LocalCluster, namespace: str) -> dict[str, Observation]:
 def _next_scale_up(raw: Any) -> tuple[float, int] | None:
     if not isinstance(raw, dict) or "at" not in raw or "replicas" not in raw:
         return None
+    at = epoch_seconds(raw["at"])
     try:
-        at = datetime.fromisoformat(str(raw["at"]).replace("Z", "+00:00")).timestamp()
-        return at, int(raw["replicas"])
+        return None if at is None else (at, int(raw["replicas"]))
     except (TypeError, ValueError):
         return None
 

@@ -15,6 +15,7 @@ from typing import Any, TypedDict, cast
 import urllib3
 from kubernetes import client
 
+from augur.api.meta import parse_time
 from augur.kube.client import FIELD_MANAGER, ApiStatus, KubeError
 
 REQUEST_TIMEOUT = (3.0, 5.0)
@@ -51,17 +52,13 @@ def _micro(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def record_from_body(body: dict[str, Any]) -> LeaseRecord:
     spec = cast(_LeaseSpec, body.get("spec") or {})
     return LeaseRecord(
         holder=str(spec.get("holderIdentity") or ""),
         duration_seconds=int(spec.get("leaseDurationSeconds") or 0),
-        acquire_time=_parse_time(spec.get("acquireTime")),
-        renew_time=_parse_time(spec.get("renewTime")),
+        acquire_time=parse_time(spec.get("acquireTime")),
+        renew_time=parse_time(spec.get("renewTime")),
         transitions=int(spec.get("leaseTransitions") or 0),
         version=str((body.get("metadata") or {}).get("resourceVersion") or ""),
     )

@@ -24,7 +24,7 @@ from typing import Any
 
 from augur.api.conditions import ConditionUpdate, Status, merge_condition
 from augur.api.durations import parse_duration
-from augur.api.meta import Condition
+from augur.api.meta import Condition, parse_time
 from augur.api.v1alpha1.migration import TERMINAL_PHASES, MigrationStatus, OwnerRef, PhaseTransition
 from augur.migration.decision import (
     FINISHED,
@@ -213,10 +213,9 @@ def _ready_late(status: MigrationStatus, reservation: Mapping[str, Any], timeout
     started = entered(status, "Reserving")
     conditions: list[dict[str, Any]] = (reservation.get("status") or {}).get("conditions") or []
     cond = next((c for c in conditions if c.get("type") == "Ready"), {})
-    since = cond.get("lastTransitionTime")
-    if started is None or not since:
+    ready_at = parse_time(cond.get("lastTransitionTime"))
+    if started is None or ready_at is None:
         return ""
-    ready_at = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
     late = (ready_at - started).total_seconds() - parse_duration(timeout)
     return f"reservation pod Ready only {late + parse_duration(timeout):.0f} s after it was started" if late > 1 else ""
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from augur.api.durations import parse_duration
+from augur.api.meta import epoch_seconds
 from augur.api.v1alpha1.migration import TERMINAL_PHASES, Durations, MigrationStatus
 from augur.migration.movability import controller_of, is_ready
 
@@ -78,8 +79,7 @@ def find_replacement(
 
 
 def _created(pod: Mapping[str, Any]) -> float | None:
-    text = (pod.get("metadata") or {}).get("creationTimestamp")
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
+    return epoch_seconds((pod.get("metadata") or {}).get("creationTimestamp"))
 
 
 def expired(raw: Mapping[str, Any], now: float, retention_seconds: float) -> bool:
@@ -92,6 +92,5 @@ def expired(raw: Mapping[str, Any], now: float, retention_seconds: float) -> boo
         since = meta.get("creationTimestamp")
     else:
         return False
-    if not since:
-        return False
-    return now - datetime.fromisoformat(str(since).replace("Z", "+00:00")).timestamp() >= retention_seconds
+    finished = epoch_seconds(since)
+    return finished is not None and now - finished >= retention_seconds

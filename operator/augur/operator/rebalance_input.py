@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from augur.api import GROUP, VERSION
 from augur.api.durations import parse_duration
+from augur.api.meta import parse_time
 from augur.api.quantity import pod_requests
 from augur.api.v1alpha1.migration import TERMINAL_PHASES
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
@@ -61,10 +62,6 @@ class Loads:
 def _quantity(value: Any) -> float:
     """A Kubernetes quantity (``500m``, ``2Gi``) as a number."""
     return float(parse_quantity(value))  # type: ignore[no-untyped-call]
-
-
-def parse_time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
 def owner_key(pod: Raw) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from augur.api.conditions import ConditionUpdate, find_condition, merge_condition
 from augur.api.durations import parse_duration
+from augur.api.meta import parse_time
 from augur.api.v1alpha1 import NetworkTopologySpec
 from augur.api.v1alpha1.networktopology import MeasuredQuery
 from augur.api.validation import SpecError, parse
@@ -47,11 +48,10 @@ def _measurement(q: MeasuredQuery, query: Query) -> Measurement:
 
 def _due(spec: NetworkTopologySpec, old: dict[str, Any], now: datetime, generation: int | None) -> bool:
     assert spec.measurements is not None
-    measured_at = old.get("measuredAt")
+    measured_at = parse_time(old.get("measuredAt"))
     if measured_at is None or old.get("observedGeneration") != generation:
         return True
-    age = (now - datetime.fromisoformat(str(measured_at).replace("Z", "+00:00"))).total_seconds()
-    return age >= parse_duration(spec.measurements.refresh_interval)
+    return (now - measured_at).total_seconds() >= parse_duration(spec.measurements.refresh_interval)
 
 
 def reconcile_topology(

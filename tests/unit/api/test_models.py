@@ -135,3 +135,13 @@ def test_kubernetes_timestamps_read_as_epoch_seconds_and_bad_ones_as_none() -> N
     assert epoch_seconds("1970-01-01T00:01:40Z") == 100.0
     assert epoch_seconds("2026-12-06T10:00:01.5+00:00") == epoch_seconds("2026-12-06T10:00:01Z") + 0.5  # type: ignore[operator]
     assert epoch_seconds(None) is None and epoch_seconds("") is None and epoch_seconds("yesterday") is None
+
+
+def test_kubernetes_timestamps_read_as_aware_datetimes_micro_time_included() -> None:
+    from datetime import UTC, datetime
+
+    from augur.api.meta import parse_time
+
+    assert parse_time("2026-12-06T19:05:46Z") == datetime(2026, 12, 6, 19, 5, 46, tzinfo=UTC)
+    assert parse_time("2026-12-06T19:05:46.123456Z") == datetime(2026, 12, 6, 19, 5, 46, 123456, tzinfo=UTC)
+    assert parse_time(None) is None and parse_time("") is None and parse_time("soon") is None

@@ -256,6 +256,8 @@ def test_expiry_counts_from_the_end_or_from_creation_of_a_plan() -> None:
     assert expired(plan, T0.timestamp() + 61, 60)
     running = {"status": {"phase": "Evicting"}, "spec": {}, "metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
     assert not expired(running, T0.timestamp(), 60)  # moves in progress never expire
+    unreadable = {"status": {"phase": "Failed", "completionTime": "last week"}, "spec": {}, "metadata": {}}
+    assert not expired(unreadable, T0.timestamp() + 10**9, 60)  # kept rather than deleted on a guess
 
 
 def test_a_pod_already_being_moved_is_not_moved_twice() -> None:
