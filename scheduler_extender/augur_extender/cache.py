@@ -4,7 +4,8 @@
 directly by tests), keeps the requested totals and per-workload occupancy up to date pod event by pod
 event, and hands out immutable :class:`~augur_extender.view.ClusterView` snapshots, rebuilt only after a
 change. Requests never call the API server. What a request reads (the view, the cache protocol) is
-:mod:`augur_extender.view`; how a ``WorkloadProfile`` object is read is :mod:`augur_extender.profiles`.
+:mod:`augur_extender.view`; how a ``WorkloadProfile`` object is read is :mod:`augur_extender.profiles`; the
+pods' bookkeeping is :mod:`augur_extender.ledger`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from augur.api.v1alpha1.networktopology import NetworkTopologySpec, NetworkTopologyStatus
 from augur.api.validation import SpecError, parse
@@ -33,6 +32,7 @@ from augur.placement import (
 )
 from augur.placement.components.plan import PlanArgs
 from augur_extender.kubeobjects import PodFacts, node_info, pod_facts
+from augur_extender.ledger import PodLedger
 from augur_extender.profiles import RuleSizer, profile_from
 from augur_extender.view import ClusterView, Profile
 
@@ -54,34 +54,13 @@ class MemoryCache:
         component's ``podRequestsFromStatus``, on by default); off: only pods seen size it."""
         self._lock = threading.RLock()
         self._nodes: dict[str, NodeInfo] = {}
-        self._pods: dict[str, PodFacts] = {}
-        self._pod_workload: dict[str, str | None] = {}
         self._profiles: dict[str, Profile] = {}
         self._topologies: dict[str, tuple[NetworkTopologySpec, NetworkTopologyStatus | None]] = {}
         self._synced: set[str] = set()
         self._table: NodeTable | None = None
         self._view: ClusterView | None = None
-        self._cpu_req = np.zeros(0)
-        self._mem_req = np.zeros(0)
-        self._pods_on = np.zeros(0)
-        """Non-terminal pods bound to each node (by table position), profiled or not: they count against
-        the node's allocatable pods."""
-        self._occupancy: dict[str, dict[str, int]] = {}
-        self._frozen: dict[str, tuple[dict[str, int], tuple[Any, Any]]] = {}
-        """Per workload: a copy of its occupancy and its node positions/counts, reused by later views
-        until one of its pods changes (or the node table is rebuilt)."""
         self._rulebook: RuleBook | None = None
-        self._sizes: dict[str, tuple[float, float]] = {}
-        """Requests (cores, GiB) of the last pod seen per workload, scheduled or not: the size of the
-        replicas still to come, for packing and planning."""
-        self._seen: dict[str, int] = {}
-        """Non-terminal pods per workload, bound or pending: the replica count when the profile's status
-        gives none or a smaller one (pods created but not scheduled yet are expected too)."""
-        self._unbound: set[str] = set()
-        """Non-terminal pods with no node yet (held at a gate or waiting for kube-scheduler): what the gate
-        keeper reads (:meth:`gate_state`), without a scan of every pod."""
-        self._held: set[str] = set()
-        """Of those, the ones held at the plan gate: while none is, :meth:`gate_state` reads nothing."""
+        self._pods = PodLedger(self._workload, self._status_replicas, self._pods_changed)
         self._version = 0
         self._sizer = RuleSizer()
         self._changed = threading.Event()
@@ -128,8 +107,6 @@ class MemoryCache:
                 self._nodes.clear()
             elif kind == "pods":
                 self._pods.clear()
-                self._unbound.clear()
-                self._held.clear()
             elif kind == "workloadprofiles":
                 self._profiles.clear()
             elif kind == "networktopologies":
@@ -155,7 +132,7 @@ class MemoryCache:
             self._nodes[name] = info
             self._invalidate(tables=True)
         elif kind == "pods":
-            self._upsert_pod(pod_facts(obj))
+            self._pods.upsert(pod_facts(obj))
         elif kind == "workloadprofiles":
             self._set_profile(namespace, name, obj)
         elif kind == "networktopologies":
@@ -166,7 +143,7 @@ class MemoryCache:
             self._nodes.pop(name, None)
             self._invalidate(tables=True)
         elif kind == "pods":
-            self._remove_pod(pod_facts(obj).uid)
+            self._pods.remove(pod_facts(obj).uid)
         elif kind == "workloadprofiles":
             self._profiles.pop(workload_key(namespace, name), None)
             self._reassign_workloads()
@@ -247,144 +224,43 @@ class MemoryCache:
         with self._lock:
             return self._match(namespace, labels)
 
-    def _upsert_pod(self, pod: PodFacts) -> None:
-        """An event that changes nothing placement reads (status updates) keeps the current view; a pod whose
-        namespace and labels are unchanged keeps its workload (profile changes re-match every pod)."""
-        old = self._pods.get(pod.uid)
-        if old == pod:
-            return
-        same_labels = old is not None and old.namespace == pod.namespace and old.labels == pod.labels
-        workload = self._pod_workload.get(pod.uid) if same_labels else None
-        if old is not None and same_labels and old.terminal == pod.terminal:
-            # A bind (or a resize): the same workload and the same pod count, so the expected replica
-            # count and the rule book stay (removing and adding would rebuild the rule book twice and
-            # drop what later views reuse from it).
-            self._pods[pod.uid] = pod
-            self._track_unbound(pod)
-            self._account(old, workload, -1)
-            self._account(pod, workload, +1)
-            self._note_size(pod, workload)
-            return
-        self._remove_pod(pod.uid)
-        self._add_pod(pod, (workload,) if same_labels else None)
-
-    def _add_pod(self, pod: PodFacts, known: tuple[str | None] | None = None) -> None:
-        """Count a pod; ``known`` is its workload when already matched."""
-        self._pods[pod.uid] = pod
-        self._track_unbound(pod)
-        workload = known[0] if known is not None else self._workload(pod)
-        self._pod_workload[pod.uid] = workload
-        if workload is not None and not pod.terminal:
-            self._count(workload, +1)
-            self._note_size(pod, workload)
-        self._account(pod, workload, +1)
-
-    def _note_size(self, pod: PodFacts, workload: str | None) -> None:
-        """Remember the requests of a live pod as its workload's replica size (the rule book changes with it)."""
-        if workload is not None and not pod.terminal and self._sizes.get(workload) != (pod.cpu, pod.memory):
-            self._sizes[workload] = (pod.cpu, pod.memory)
-            self._rulebook = None
-            self._touch()
-
-    def _track_unbound(self, pod: PodFacts) -> None:
-        if pod.node or pod.terminal:
-            self._unbound.discard(pod.uid)
-            self._held.discard(pod.uid)
-            return
-        self._unbound.add(pod.uid)
-        if pod.gated:
-            self._held.add(pod.uid)
-        else:
-            self._held.discard(pod.uid)
-
-    def _remove_pod(self, uid: str) -> None:
-        pod = self._pods.pop(uid, None)
-        self._unbound.discard(uid)
-        self._held.discard(uid)
-        if pod is not None:
-            workload = self._pod_workload.pop(uid, None)
-            if workload is not None and not pod.terminal:
-                self._count(workload, -1)
-            self._account(pod, workload, -1)
-
-    def _count(self, workload: str, sign: int) -> None:
-        """Track pods seen per workload; the rule book changes only when the expected count does."""
+    def _status_replicas(self, workload: str) -> int | None:
         profile = self._profiles.get(workload)
-        before = self._expected(workload, profile.rules.replicas if profile else None)
-        self._seen[workload] = self._seen.get(workload, 0) + sign
-        if self._expected(workload, profile.rules.replicas if profile else None) != before:
+        return profile.rules.replicas if profile else None
+
+    def _pods_changed(self, rules: bool) -> None:
+        if rules:
             self._rulebook = None
-            self._touch()
-
-    def _expected(self, workload: str, status_replicas: int | None) -> int | None:
-        seen = self._seen.get(workload, 0)
-        if status_replicas is None:
-            return seen or None
-        return max(status_replicas, seen)
-
-    def _account(self, pod: PodFacts, workload: str | None, sign: int) -> None:
-        if not pod.node or pod.terminal:
-            return
-        if workload is not None:
-            self._frozen.pop(workload, None)
-            per_node = self._occupancy.setdefault(workload, {})
-            per_node[pod.node] = per_node.get(pod.node, 0) + sign
-            if per_node[pod.node] <= 0:
-                del per_node[pod.node]
-        table = self._table
-        if table is not None and (i := table.position.get(pod.node)) is not None:
-            self._cpu_req[i] += sign * pod.cpu
-            self._mem_req[i] += sign * pod.memory
-            self._pods_on[i] += sign
         self._touch()
 
     def _reassign_workloads(self) -> None:
-        """Match every pod again (profiles or selectors changed). The node table stays: requested totals are
-        counted again from zero, per-workload positions are dropped."""
+        """Match every pod again (profiles or selectors changed); the node table stays."""
         self._rulebook = None
-        self._sizes = {}
-        self._seen = {}
-        pods = list(self._pods.values())
-        self._pods.clear()
-        self._occupancy = {}
-        self._frozen = {}
-        self._cpu_req = np.zeros_like(self._cpu_req)
-        self._mem_req = np.zeros_like(self._mem_req)
-        self._pods_on = np.zeros_like(self._pods_on)
-        for pod in pods:
-            self._add_pod(pod)
-        self._invalidate(tables=False)
+        self._pods.rematch()
+        self._touch()
 
     def _invalidate(self, tables: bool) -> None:
         if tables:
             self._table = None
-            self._frozen = {}
+            self._pods.rebase(None)
         self._touch()
 
     # -- snapshots --
     def find_pod(self, namespace: str, name: str) -> PodFacts | None:
         with self._lock:
-            return next((p for p in self._pods.values() if p.namespace == namespace and p.name == name), None)
+            return next((p for p in self._pods.pods.values() if p.namespace == namespace and p.name == name), None)
 
     def gate_state(self) -> tuple[list[tuple[PodFacts, str | None]], dict[str, int]]:
         """The pods held at the plan gate with their workloads, and per workload its unbound pods that are not
         held (let through, kube-scheduler has not bound them yet). ``O(unbound pods)`` while any pod is held,
         ``O(1)`` otherwise (the gate keeper looks every 50 ms, also during bursts of ungated pods)."""
-        if not self._held:  # a set's truth value: one read, no lock needed
+        if not self._pods.held:  # a set's truth value: one read, no lock needed
             return [], {}
         with self._lock:
-            held: list[tuple[PodFacts, str | None]] = []
-            in_flight: dict[str, int] = {}
-            for uid in self._unbound:
-                pod, workload = self._pods[uid], self._pod_workload.get(uid)
-                if pod.gated:
-                    held.append((pod, workload))
-                elif workload is not None:
-                    in_flight[workload] = in_flight.get(workload, 0) + 1
-            return held, in_flight
+            return self._pods.gate_state()
 
     def bound(self, uid: str) -> bool:
-        pod = self._pods.get(uid)  # one dict read: atomic, no lock needed
+        pod = self._pods.pods.get(uid)  # one dict read: atomic, no lock needed
         return pod is not None and bool(pod.node)
 
     def rulebook(self) -> RuleBook:
@@ -405,18 +281,18 @@ class MemoryCache:
     def _build_view(self) -> ClusterView:
         if self._table is None:
             self._table = self._build_table()
-        table = self._table.with_requested(self._cpu_req.copy(), self._mem_req.copy(), self._pods_on.copy())
-        for w, c in self._occupancy.items():
-            if c and w not in self._frozen:
-                self._frozen[w] = (dict(c), table.peer_weights(c))
-        occupancy = Occupancy({w: f[0] for w, f in self._frozen.items()})
+            self._pods.rebase(self._table)
+        ledger = self._pods
+        table = self._table.with_requested(ledger.cpu_req.copy(), ledger.mem_req.copy(), ledger.pods_on.copy())
+        frozen = ledger.frozen_on(table)
+        occupancy = Occupancy({w: f[0] for w, f in frozen.items()})
         rulebook = self.rulebook()
         profiles: dict[str, list[Profile]] = {}
         for p in sorted(self._profiles.values(), key=lambda p: p.key):
             profiles.setdefault(p.namespace, []).append(p)
         zl, rl = self._labels()
         return ClusterView(
-            snapshot=Snapshot(table, occupancy, rulebook, {w: f[1] for w, f in self._frozen.items()}),
+            snapshot=Snapshot(table, occupancy, rulebook, {w: f[1] for w, f in frozen.items()}),
             profiles={ns: tuple(ps) for ns, ps in profiles.items()},
             zone_label=zl,
             region_label=rl,
@@ -427,19 +303,10 @@ class MemoryCache:
         """The rules with the replica count expected from status and pods seen, and the pod size seen, else
         ``template`` (the profile's ``status.podRequests``: a pod seen wins, as admission may change what the
         template asks for)."""
-        size = self._sizes.get(rules.key) or template
-        return self._sizer.sized(rules, self._expected(rules.key, rules.replicas), size)
+        size = self._pods.sizes.get(rules.key) or template
+        return self._sizer.sized(rules, self._pods.expected(rules.key, rules.replicas), size)
 
     def _build_table(self) -> NodeTable:
         active = self._active_topology()
         topology = topology_from_api(*active) if active else TopologyModel()
-        table = NodeTable.build(list(self._nodes.values()), topology)
-        self._cpu_req = np.zeros(len(table))
-        self._mem_req = np.zeros(len(table))
-        self._pods_on = np.zeros(len(table))
-        for pod in self._pods.values():
-            if pod.node and not pod.terminal and (i := table.position.get(pod.node)) is not None:
-                self._cpu_req[i] += pod.cpu
-                self._mem_req[i] += pod.memory
-                self._pods_on[i] += 1
-        return table
+        return NodeTable.build(list(self._nodes.values()), topology)
