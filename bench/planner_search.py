@@ -17,6 +17,14 @@ on the current code: the restarts now start from the best starts in turn), or ``
 ``{"recreate_pinned": true}`` (an anchored recreate puts its first workload at the anchor even when it has
 traffic to what stays).
 
+``{"spread_starts": 1}`` (session 53) adds a start placed blind to traffic, each pod on the node with most room,
+as kube-scheduler's least-allocated scoring would spread it (diagnosis: on ``groups`` 200 seed 103, where the bursts
+of session 52 cost 1.256x the best, the offline search reached 12,098 from kube-scheduler's spread placement
+against 13,735 from the planner's plan, whose cost was 13,998). Rule, written after 14 of the 28 development rows
+had been seen: it becomes the default if, on the development seeds with plan seeds 0-3, its count of scenarios
+within 10 % in every plan seed is at least the shipped one's, its geometric mean of the worst seed's ratio is
+lower, and its CPU summed over scenarios is at most 1.10x; a run on seeds 300-303 (never used) decides nothing.
+
 Usage: .venv/bin/python bench/planner_search.py [--families fanin,groups] [--sizes 100,200]
        [--seeds 0,1,2,10,11,12,13] [--planner-seeds 0,1,2,3] [--variant NAME=JSON ...] [--out NAME.json]
 """
