@@ -110,7 +110,8 @@ def serve(
 
 def lower_priority(priority: str, niceness: int) -> str:
     """Lower the calling process's CPU priority as :data:`PRIORITIES` says; returns the policy in effect
-    (``idle`` falls back to ``nice`` where ``SCHED_IDLE`` is missing or refused, ``nice`` to ``normal``)."""
+    (``idle`` falls back to ``nice`` where ``SCHED_IDLE`` is missing or refused, ``nice`` to ``normal`` where
+    it is refused or the process already runs at the lowest niceness, 19, so nothing was lowered)."""
     if priority == "normal":
         return "normal"
     if priority == "idle" and hasattr(os, "SCHED_IDLE"):
@@ -120,10 +121,11 @@ def lower_priority(priority: str, niceness: int) -> str:
         except OSError:
             pass
     try:
-        os.nice(niceness)
+        before = os.nice(0)
+        after = os.nice(niceness)
     except OSError:
         return "normal"
-    return "nice"
+    return "nice" if after > before else "normal"
 
 
 def priority_of(pid: int | None) -> str | None:
