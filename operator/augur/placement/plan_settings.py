@@ -43,8 +43,11 @@ class PlanSettings:
     room."""
     spread_starts: int = 0
     """Greedy starts of a full plan placed blind to traffic, each pod on the node with most room
-    (:meth:`~augur.placement.search.CountSearch.spread`), beside the anchored ones (0 or 1; experimental,
-    session 53)."""
+    (:meth:`~augur.placement.search.CountSearch.spread`), beside the anchored ones. Experimental (session 53):
+    on the development scenarios it lowered the median plan seed's cost (``groups`` 1.036x the lowest against
+    1.050x, ``fanin`` 1.014x against 1.024x) but left 23 of 28 scenarios within 1.10x in every plan seed against
+    24, failing the rule written before it was decided (``bench/planner_search.py``;
+    ``docs/placement-results.md``, "A start spread blind to traffic")."""
     kicks: int = 300
     """After annealing, rounds of iterated local search (ruin and recreate: up to
     :data:`~augur.placement.iterated.RUIN_SIZE` related workloads taken off and inserted again, then descent with
