@@ -346,3 +346,36 @@ def test_distance_codes_found_among_a_tables_values_equal_the_general_ones() -> 
         assert np.array_equal(found.codes, general.codes)
         missing = distance_codes(d, np.array([float(d[0, 0])]))  # not every value: the general path
         assert np.array_equal(missing.codes, general.codes) and missing.count == general.count
+
+
+def test_a_spread_start_puts_each_pod_on_the_node_with_most_room_blind_to_traffic() -> None:
+    """``CountSearch.spread`` (the experimental spread start): pods of chatty workloads still spread out, one per
+    node while rooms are equal, never past a node's room; a workload that fits nowhere stays unplaced."""
+    d, _ = _zoned([0, 0, 1], [8] * 3)
+    p = CountProblem(
+        distances=d,
+        traffic=np.array([[0, 100, 0], [0, 0, 0], [0, 0, 0]], dtype=np.float64),
+        replicas=np.array([3, 3, 1], dtype=np.float64),
+        cpu=np.array([1.0, 1.0, 9.0]),
+        mem=np.ones(3),
+        room_cpu=np.array([3.0, 2.0, 4.0]),
+        room_mem=np.full(3, 32.0),
+        allowed=np.ones((3, 3), dtype=bool),
+        fixed=np.zeros((3, 3)),
+    )
+    s = CountSearch(p, np.random.default_rng(0))
+    s.spread()
+    # rooms 3, 2, 4: node 2, then nodes 0 and 2 tie at 3 (the first wins), then node 2 again
+    assert s.x[0].tolist() == [1, 0, 2]
+    assert s.x[1].tolist() == [1, 1, 1]  # rooms 2, 2, 2 → 1, 2, 2 → 1, 1, 2 → 1, 1, 1 (traffic ignored)
+    assert s.room_cpu.tolist() == [1.0, 1.0, 1.0] and s.x[2].sum() == 0
+
+
+def test_a_full_plan_with_a_spread_start_places_every_pod() -> None:
+    from augur.placement.plan_search import FullSearch
+    from augur.placement.plan_settings import PlanSettings
+
+    p, _ = _random_state(5)
+    plain = FullSearch(PlanSettings(restarts=2, kicks=5), lambda: 0.0, lambda: None).solve(p, [None])
+    spread = FullSearch(PlanSettings(restarts=2, kicks=5, spread_starts=1), lambda: 0.0, lambda: None).solve(p, [None])
+    assert p.missing(spread.x).sum() == p.missing(plain.x).sum() == 0 and p.fits(spread.x)
