@@ -179,16 +179,14 @@ class CountSearch:
             order = np.lexsort((-intensity, -(sym @ placed)))
             w = int(order[np.flatnonzero(todo[order])[0]])
             todo[w] = False
-            for _ in range(int(missing[w])):
-                if self.pause is not None:
-                    self.pause()
-                ok = self.ok_nodes(w)
-                if not ok.any():
-                    break
+
+            def cheapest(ok: BoolArray, w: int = w, pinned: bool = pinned) -> int:
                 cost = np.where(ok, near if pinned else np.round(self.g[w], 9), np.inf)
                 ties = np.flatnonzero(cost == cost.min())
                 siblings = p.fixed[w, ties] + self.x[w, ties]
-                self.add(w, int(ties[np.lexsort((-self.room_cpu[ties], near[ties], -siblings))[0]]))
+                return int(ties[np.lexsort((-self.room_cpu[ties], near[ties], -siblings))[0]])
+
+            self._place(w, int(missing[w]), cheapest)
             pinned = False
 
     def spread(self) -> None:
@@ -196,16 +194,20 @@ class CountSearch:
         by workload in table order, each pod on the node with most CPU room where it fits (then the first in
         canonical order). A start from another basin than :meth:`insert`'s, which packs each application
         around its first pod (:attr:`~augur.placement.plan_settings.PlanSettings.spread_starts`)."""
-        p = self.p
-        missing = p.missing(self.x)
+        missing = self.p.missing(self.x)
         for w in np.flatnonzero(missing > 0).tolist():
-            for _ in range(int(missing[w])):
-                if self.pause is not None:
-                    self.pause()
-                ok = self.ok_nodes(w)
-                if not ok.any():
-                    break
-                self.add(w, int(np.argmax(np.where(ok, self.room_cpu, -np.inf))))
+            self._place(w, int(missing[w]), lambda ok: int(np.argmax(np.where(ok, self.room_cpu, -np.inf))))
+
+    def _place(self, w: int, count: int, choose: Callable[[BoolArray], int]) -> None:
+        """Add up to ``count`` pods of ``w``, each on the node ``choose`` picks among those where it fits (called
+        with a non-empty mask); stops when it fits nowhere."""
+        for _ in range(count):
+            if self.pause is not None:
+                self.pause()
+            ok = self.ok_nodes(w)
+            if not ok.any():
+                return
+            self.add(w, choose(ok))
 
     def remove_worst(self, w: int, count: int) -> None:
         """Take ``count`` movable pods of ``w`` off the nodes where they cost the most."""
