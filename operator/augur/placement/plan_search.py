@@ -8,6 +8,7 @@ kept; the hand-overs of the best search so far (:class:`_Offer`) and the wall-ti
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -63,19 +64,8 @@ class FullSearch:
         run's kicks, when better than every search handed over. The runs stop at ``stop_at`` (wall clock): the
         run under way is dropped, and the best search so far is the result."""
         s = self.settings
-        starts: list[tuple[float, CountSearch]] = []
-        for anchor in anchors:
-            start = CountSearch(p, np.random.default_rng(s.seed))
-            start.pause = self._pause
-            start.insert(anchor)
-            start.descend(s.passes)
-            starts.append((start.value(), start))
-        for _ in range(s.spread_starts):
-            start = CountSearch(p, np.random.default_rng(s.seed))
-            start.pause = self._pause
-            start.spread()
-            start.descend(s.passes)
-            starts.append((start.value(), start))
+        starts = [self._start(p, partial(CountSearch.insert, anchor=anchor)) for anchor in anchors]
+        starts += [self._start(p, CountSearch.spread) for _ in range(s.spread_starts)]
         starts.sort(key=lambda vs: vs[0])  # stable: equal starts keep the anchors' order
         search = starts[0][1]
         pending = int(search.x.sum())
@@ -101,6 +91,14 @@ class FullSearch:
                 if run < runs - 1 and s.provisional_updates:
                     shown(best)
         return best
+
+    def _start(self, p: CountProblem, place: Callable[[CountSearch], None]) -> tuple[float, CountSearch]:
+        """A greedy start: ``place`` puts the pods, then descent; with its cost."""
+        start = CountSearch(p, np.random.default_rng(self.settings.seed))
+        start.pause = self._pause
+        place(start)
+        start.descend(self.settings.passes)
+        return start.value(), start
 
     def _run(
         self,
