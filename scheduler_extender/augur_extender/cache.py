@@ -60,7 +60,7 @@ class MemoryCache:
         self._table: NodeTable | None = None
         self._view: ClusterView | None = None
         self._rulebook: RuleBook | None = None
-        self._pods = PodLedger(self._workload, self._status_replicas, self._pods_changed)
+        self._ledger = PodLedger(self._workload, self._status_replicas, self._pods_changed)
         self._version = 0
         self._sizer = RuleSizer()
         self._changed = threading.Event()
@@ -106,7 +106,7 @@ class MemoryCache:
             if kind == "nodes":
                 self._nodes.clear()
             elif kind == "pods":
-                self._pods.clear()
+                self._ledger.clear()
             elif kind == "workloadprofiles":
                 self._profiles.clear()
             elif kind == "networktopologies":
@@ -132,7 +132,7 @@ class MemoryCache:
             self._nodes[name] = info
             self._invalidate(tables=True)
         elif kind == "pods":
-            self._pods.upsert(pod_facts(obj))
+            self._ledger.upsert(pod_facts(obj))
         elif kind == "workloadprofiles":
             self._set_profile(namespace, name, obj)
         elif kind == "networktopologies":
@@ -143,7 +143,7 @@ class MemoryCache:
             self._nodes.pop(name, None)
             self._invalidate(tables=True)
         elif kind == "pods":
-            self._pods.remove(pod_facts(obj).uid)
+            self._ledger.remove(pod_facts(obj).uid)
         elif kind == "workloadprofiles":
             self._profiles.pop(workload_key(namespace, name), None)
             self._reassign_workloads()
@@ -236,31 +236,31 @@ class MemoryCache:
     def _reassign_workloads(self) -> None:
         """Match every pod again (profiles or selectors changed); the node table stays."""
         self._rulebook = None
-        self._pods.rematch()
+        self._ledger.rematch()
         self._touch()
 
     def _invalidate(self, tables: bool) -> None:
         if tables:
             self._table = None
-            self._pods.rebase(None)
+            self._ledger.rebase(None)
         self._touch()
 
     # -- snapshots --
     def find_pod(self, namespace: str, name: str) -> PodFacts | None:
         with self._lock:
-            return next((p for p in self._pods.pods.values() if p.namespace == namespace and p.name == name), None)
+            return next((p for p in self._ledger.pods.values() if p.namespace == namespace and p.name == name), None)
 
     def gate_state(self) -> tuple[list[tuple[PodFacts, str | None]], dict[str, int]]:
         """The pods held at the plan gate with their workloads, and per workload its unbound pods that are not
         held (let through, kube-scheduler has not bound them yet). ``O(unbound pods)`` while any pod is held,
         ``O(1)`` otherwise (the gate keeper looks every 50 ms, also during bursts of ungated pods)."""
-        if not self._pods.held:  # a set's truth value: one read, no lock needed
+        if not self._ledger.held:  # a set's truth value: one read, no lock needed
             return [], {}
         with self._lock:
-            return self._pods.gate_state()
+            return self._ledger.gate_state()
 
     def bound(self, uid: str) -> bool:
-        pod = self._pods.pods.get(uid)  # one dict read: atomic, no lock needed
+        pod = self._ledger.pods.get(uid)  # one dict read: atomic, no lock needed
         return pod is not None and bool(pod.node)
 
     def rulebook(self) -> RuleBook:
@@ -281,8 +281,8 @@ class MemoryCache:
     def _build_view(self) -> ClusterView:
         if self._table is None:
             self._table = self._build_table()
-            self._pods.rebase(self._table)
-        ledger = self._pods
+            self._ledger.rebase(self._table)
+        ledger = self._ledger
         table = self._table.with_requested(ledger.cpu_req.copy(), ledger.mem_req.copy(), ledger.pods_on.copy())
         frozen = ledger.frozen_on(table)
         occupancy = Occupancy({w: f[0] for w, f in frozen.items()})
@@ -303,8 +303,8 @@ class MemoryCache:
         """The rules with the replica count expected from status and pods seen, and the pod size seen, else
         ``template`` (the profile's ``status.podRequests``: a pod seen wins, as admission may change what the
         template asks for)."""
-        size = self._pods.sizes.get(rules.key) or template
-        return self._sizer.sized(rules, self._pods.expected(rules.key, rules.replicas), size)
+        size = self._ledger.sizes.get(rules.key) or template
+        return self._sizer.sized(rules, self._ledger.expected(rules.key, rules.replicas), size)
 
     def _build_table(self) -> NodeTable:
         active = self._active_topology()

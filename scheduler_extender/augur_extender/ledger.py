@@ -6,7 +6,7 @@ lock; this module neither locks nor builds views."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,8 +33,9 @@ class PodLedger:
         self.pods: dict[str, PodFacts] = {}
         self.workloads: dict[str, str | None] = {}
         """Each pod's workload (key of the first matching profile), by uid."""
-        self.table: NodeTable | None = None
-        """The node table the per-node totals are counted for (:meth:`rebase`); ``None``: none built yet."""
+        self._position: Mapping[str, int] | None = None
+        """Table position of each node the per-node totals are counted for (:meth:`rebase`); ``None``: no node
+        table built yet (the totals are counted when one is)."""
         self.cpu_req = np.zeros(0)
         self.mem_req = np.zeros(0)
         self.pods_on = np.zeros(0)
@@ -122,7 +123,7 @@ class PodLedger:
     def rebase(self, table: NodeTable | None) -> None:
         """Count the per-node totals for ``table`` (a new node table; ``None``: dropped until the next one), and
         drop what views reused from the old one."""
-        self.table = table
+        self._position = None if table is None else table.position
         self.frozen = {}
         size = 0 if table is None else len(table)
         self.cpu_req, self.mem_req, self.pods_on = np.zeros(size), np.zeros(size), np.zeros(size)
@@ -196,8 +197,7 @@ class PodLedger:
             per_node[pod.node] = per_node.get(pod.node, 0) + sign
             if per_node[pod.node] <= 0:
                 del per_node[pod.node]
-        table = self.table
-        if table is not None and (i := table.position.get(pod.node)) is not None:
+        if self._position is not None and (i := self._position.get(pod.node)) is not None:
             self.cpu_req[i] += sign * pod.cpu
             self.mem_req[i] += sign * pod.memory
             self.pods_on[i] += sign
