@@ -102,3 +102,12 @@ def test_no_data_and_invalid_spec() -> None:
     assert matrix(out)["east-a", "west-a"] == 100  # levels, since nothing was ever measured
     bad = reconcile_topology(body({"levels": {"sameZone": 500}}), ZONES, None, NOW)
     assert cond(bad, "Ready")["reason"] == "InvalidSpec" and "spec.levels.sameZone" in cond(bad, "Ready")["message"]
+
+
+def test_an_unreadable_measured_at_is_measured_again_not_a_crash() -> None:
+    query, calls = rtt({("east-a", "west-a"): 80})
+    first = reconcile_topology(body({"measurements": LATENCY}), ZONES, query, NOW)
+    garbled = {**first.status, "measuredAt": "not a time"}
+    again = reconcile_topology(body({"measurements": LATENCY}, garbled), ZONES, query, NOW + timedelta(minutes=1))
+    assert len(calls) == 2 and again.status["measuredAt"] != "not a time"
+    assert again.status["matrix"] == first.status["matrix"]
