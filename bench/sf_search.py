@@ -12,6 +12,14 @@ shifts every later refit and reselection; ``--spread FILE ...`` tabulates each c
 geometric-mean ratio over ``--score-only`` files made at several warm-ups, so that a choice rests on
 the spread, not on one refit schedule.
 
+Fifth round (2026-12-07), rule written before any run: ``pool_2`` and ``pool_3`` (the combination of the 2
+or 3 members with the lowest validation errors) are compared with ``median_level`` (the defaults) on all
+22 development series at the four warm-ups (the rule, 0.25, 0.3, 0.4). A variant passes on development
+when its geometric-mean ratio to ``median_level`` is below 1.0 at every warm-up and below 0.98 on average
+(the fourth round's criterion); of the variants that pass, the one with the lowest average goes to
+validation at the same four warm-ups, and becomes the default only if its average ratio there is below
+1.0 too (this uses validation data for the decision, as the third round did, and is disclosed).
+
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator nice -n 19 .venv/bin/python bench/sf_search.py``.
 """
 
@@ -79,6 +87,10 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     # (every 2 or 4 days, as every 4th was under the old daily schedule) instead of every 4th
     "reselect_8": (*COMBINED, "median_level"),
     "reselect_16": (*COMBINED, "median_level"),
+    # 2026-12-07 (fifth round): the combination averages only its 2 or 3 members with the lowest
+    # validation errors (``ForecastSettings.combination_pool``), not all five
+    "pool_2": (*COMBINED, "median_level"),
+    "pool_3": (*COMBINED, "median_level"),
     "arima_d1_alone": ("arima_d1",),
     "sf_autoets": ("sf_autoets",),
     "sf_autoarima": ("sf_autoarima",),
@@ -96,6 +108,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "eo_val_half": {"score_every_origin": True, "validation_share": 0.5},
     "reselect_8": {"reselect_every": 8},
     "reselect_16": {"reselect_every": 16},
+    "pool_2": {"combination_pool": 2},
+    "pool_3": {"combination_pool": 3},
 }
 """ForecastSettings fields other than the candidates, per configuration."""
 ALWAYS = {"always_combination": "combination"}
@@ -232,7 +246,7 @@ def main(argv: list[str]) -> int:
     names = args.configs.split(",")
     k, n = (int(x) for x in args.shard.split("/"))
     series = datasets.by_split(args.split)
-    chosen = {"augur_before", "combination_all", "median_level", "eo_val_half"}
+    chosen = {"augur_before", "combination_all", "median_level", "eo_val_half", "pool_2", "pool_3"}
     if args.split != datasets.DEVELOPMENT and not set(names) <= chosen:
         parser.error("on validation series only the before/after comparison of the chosen change runs")
     if args.series:

@@ -16,11 +16,15 @@ each member (a few tens of microseconds each).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from augur.constants import FloatArray
 from augur.forecast.models import FittedModel
+
+if TYPE_CHECKING:
+    from augur.forecast.selection import Evaluation
 
 COMBINATION = "combination"
 EXCLUDED = frozenset({"seasonal_naive", COMBINATION})
@@ -58,3 +62,15 @@ def members_of(candidates: tuple[str, ...]) -> tuple[str, ...]:
 def combined_errors(errors: list[FloatArray]) -> FloatArray:
     """Rolling-origin errors of the mean forecast from the members' errors (same origins x horizons)."""
     return np.asarray(np.mean(np.stack(errors), axis=0), dtype=np.float64)
+
+
+def pooled(parts: list[Evaluation], pool: int) -> list[Evaluation]:
+    """The members a combination averages: all of ``parts`` when ``pool`` is 0, else the ``pool`` with the
+    lowest validation scores (ties in the candidates' order), kept in the candidates' order.
+
+    Forecast pooling (Kourentzes, Barrow and Petropoulos, 2019): averaging only the best few candidates
+    keeps a combination's robustness without averaging in the models that fit the series badly."""
+    if pool <= 0 or len(parts) <= pool:
+        return parts
+    ranked = sorted(range(len(parts)), key=lambda i: (parts[i].score, i))[:pool]
+    return [parts[i] for i in sorted(ranked)]

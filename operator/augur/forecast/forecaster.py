@@ -53,6 +53,10 @@ class ForecastSettings:
     Tried with ``validation_share`` 0.5 as a steadier selection (``docs/forecasting.md``, issue 12's
     third round): 0.970 of the rMAE on the development series over four warm-ups, 1.003 on validation,
     at 1.7 times the selection's CPU; not a default."""
+    combination_pool: int = 0
+    """The ``combination`` candidate averages only this many of its members, those with the lowest
+    validation errors at each fit (0: all of them; :func:`augur.forecast.combination.pooled`). Tried in
+    issue 12's fifth round (``docs/forecasting.md``)."""
     reselect_margin: float = 0.0
     """A full reselection at a scheduled refit keeps the model chosen before unless another candidate's
     validation error is lower by more than this fraction (0: the lowest error always wins)."""
@@ -192,7 +196,16 @@ def _evaluate(prep: _Prepared, names: tuple[str, ...], settings: ForecastSetting
     members = members_of(settings.candidates)
     scored = tuple(range(prep.target_index + 1)) if settings.near_horizons_score else (prep.target_index,)
     return evaluate(
-        names, builders, prep.y, prep.x, prep.horizons, scored, prep.validation, members, settings.score_every_origin
+        names,
+        builders,
+        prep.y,
+        prep.x,
+        prep.horizons,
+        scored,
+        prep.validation,
+        members,
+        settings.score_every_origin,
+        settings.combination_pool,
     )
 
 

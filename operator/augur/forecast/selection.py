@@ -13,7 +13,7 @@ import numpy as np
 from augur.constants import FloatArray
 from augur.forecast.arima import fit_arima_d1
 from augur.forecast.autoreg import fit_autoreg
-from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors
+from augur.forecast.combination import COMBINATION, MIN_MEMBERS, Combination, combined_errors, pooled
 from augur.forecast.level import fit_median_level, fit_smooth_level
 from augur.forecast.models import FittedModel, fit_decomposed, fit_holt_winters, fit_seasonal_naive
 from augur.forecast.quantiles import Calibration, calibrate
@@ -121,13 +121,15 @@ def evaluate(
     validation: int,
     members: tuple[str, ...] = (),
     every_origin: bool = False,
+    pool: int = 0,
 ) -> list[Evaluation]:
     """Fit each candidate on ``y[:-validation]`` and score it on the rest: the MAE at horizon index
     ``scored``, or the mean of the MAEs at several (a tuple of indices into ``horizons``), over the
     sampled origins or, with ``every_origin``, over every origin of the validation window.
 
     ``combination`` among ``names`` is the mean of ``members`` (:mod:`augur.forecast.combination`),
-    which are fitted and walked for it when they are not in ``names`` themselves."""
+    which are fitted and walked for it when they are not in ``names`` themselves; with ``pool`` > 0, of
+    the ``pool`` members with the lowest scores only (:func:`augur.forecast.combination.pooled`)."""
     split = y.size - validation
     train_x = None if exog is None else exog[:split]
     valid_x = None if exog is None else exog[split:]
@@ -144,7 +146,7 @@ def evaluate(
         model, errors, dense = rolling_errors(model, y[split:], valid_x, horizons, indices if every_origin else ())
         results.append(_evaluation(name, model, errors, dense if every_origin else None, indices))
     if COMBINATION in names:
-        parts = [e for e in results if e.name in members and math.isfinite(e.score)]
+        parts = pooled([e for e in results if e.name in members and math.isfinite(e.score)], pool)
         if len(parts) >= MIN_MEMBERS:
             errors = combined_errors([e.errors for e in parts])
             model = Combination(tuple(e.model for e in parts), tuple(e.name for e in parts))

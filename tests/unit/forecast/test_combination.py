@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from augur.forecast.autoreg import fit_autoreg
-from augur.forecast.combination import COMBINATION, Combination, members_of
+from augur.forecast.combination import COMBINATION, Combination, members_of, pooled
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster, refit_forecaster
 from augur.forecast.persist import forecaster_from_dict, forecaster_to_dict
-from augur.forecast.selection import CANDIDATES, evaluate, fitters, rolling_errors
+from augur.forecast.selection import CANDIDATES, Evaluation, evaluate, fitters, rolling_errors
 from augur.forecast.sf_models import statsforecast_available
 from augur.sim.policies import FORECASTERS, SF_POLICIES, WalkSettings, run_forecast_policy
 from augur.sim.progress import Progress
@@ -53,6 +53,33 @@ def test_its_rolling_origin_errors_are_those_of_the_mean_forecast() -> None:
     np.testing.assert_allclose(results[COMBINATION].errors, errors, rtol=1e-9, atol=1e-9)
     column = errors[:, 1]
     assert results[COMBINATION].score == pytest.approx(float(np.mean(np.abs(column[np.isfinite(column)]))))
+
+
+def test_a_pool_keeps_the_members_with_the_lowest_scores_in_the_candidates_order() -> None:
+    def part(name: str, score: float) -> Evaluation:
+        return Evaluation(name, fit_autoreg(_series(60)), np.zeros((1, 1)), score)
+
+    parts = [part("holt_winters", 3.0), part("mstl", 1.0), part("sarimax", 2.0), part("median_level", 1.0)]
+    assert [p.name for p in pooled(parts, 2)] == ["mstl", "median_level"]
+    assert [p.name for p in pooled(parts, 3)] == ["mstl", "sarimax", "median_level"]
+    assert pooled(parts, 0) == parts and pooled(parts, 4) == parts
+
+
+def test_a_pooled_combination_averages_only_its_best_members() -> None:
+    """Its errors are the mean of the two lowest-scoring members' errors, on the same origins."""
+    y = _series(300)
+    horizons = (1, 2, 3)
+    builders = fitters((PERIOD,), PERIOD)
+    results = {e.name: e for e in evaluate(COMBINED, builders, y, None, horizons, 1, 100, COMBINED, pool=2)}
+    singles = sorted((e for n, e in results.items() if n != COMBINATION), key=lambda e: e.score)
+    best_two = [e for e in results.values() if e in singles[:2]]
+    combined = results[COMBINATION].model
+    assert isinstance(combined, Combination) and combined.labels == tuple(e.name for e in best_two)
+    np.testing.assert_allclose(results[COMBINATION].errors, np.mean([e.errors for e in best_two], axis=0))
+    settings = ForecastSettings(300.0, target_horizon=2, max_horizon_seconds=3600, candidates=COMBINED)
+    pooled_fit = fit_forecaster(y, replace(settings, combination_pool=2))
+    restored = forecaster_from_dict(json.loads(json.dumps(forecaster_to_dict(pooled_fit))))
+    assert restored.settings.combination_pool == 2
 
 
 def test_members_are_the_candidates_but_the_baseline() -> None:
