@@ -2,7 +2,11 @@
 
 ``deploy/`` (the ``kubectl apply`` install path) is the chart rendered with ``hack/deploy-values.yaml``
 and split by component; :func:`render_deploy` is the one implementation behind
-``hack/render-deploy.sh`` and the test that fails when ``deploy/`` drifts from the chart.
+``hack/render-deploy.sh`` and the test that fails when ``deploy/`` drifts from the chart. The plan gate's
+webhook needs the CA of the user's certificate, which an offline rendering cannot read, so its file is
+rendered with ``hack/deploy-webhook-values.yaml`` too: its ``caBundle`` is the placeholder
+:data:`CA_PLACEHOLDER`, which the user replaces (unreplaced, kube-apiserver rejects the object: it is not
+base64).
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "charts" / "augur"
 DEPLOY = REPO / "deploy"
 DEPLOY_VALUES = REPO / "hack" / "deploy-values.yaml"
+DEPLOY_WEBHOOK_VALUES = REPO / "hack" / "deploy-webhook-values.yaml"
+CA_PLACEHOLDER = "${AUGUR_EXTENDER_CA_BUNDLE}"
+"""``caBundle`` of ``deploy/plan-gate-webhook.yaml``: replaced by the base64 PEM CA at install."""
+WEBHOOK_FILE = "plan-gate-webhook.yaml"
 RELEASE, NAMESPACE = "augur", "augur-system"
 
 RESTRICTED_NAMESPACE_LABELS = {
@@ -42,6 +50,11 @@ DEPLOY_FILES: dict[str, tuple[str, str]] = {
         "The scheduler extender: ServiceAccount, read-only RBAC, Deployment, Service, PodDisruptionBudget.\n"
         "# It serves HTTPS with the kubernetes.io/tls Secret augur-extender-tls (create it first, docs/install.md).",
         "kubectl apply -f deploy/extender.yaml   # then configure kube-scheduler (docs/install.md)",
+    ),
+    WEBHOOK_FILE: (
+        "The plan gate's MutatingWebhookConfiguration (docs/install.md): its caBundle is the CA of\n"
+        f"# augur-extender-tls, written here as {CA_PLACEHOLDER}: kube-apiserver refuses it until it is replaced.",
+        f'sed "s|\\{CA_PLACEHOLDER}|$(base64 -w0 ca.crt)|" deploy/{WEBHOOK_FILE} | kubectl apply -f -',
     ),
 }
 
@@ -127,16 +140,24 @@ def render_deploy(helm_bin: str) -> dict[str, str]:
     grouped["rbac.yaml"].append(yaml.safe_dump(namespace_manifest(), sort_keys=False))
     for text, obj in split_documents(template(helm_bin, [DEPLOY_VALUES])):
         grouped[_deploy_file(obj)].append(_for_kubectl(text))
+    for text, obj in split_documents(template(helm_bin, [DEPLOY_VALUES, DEPLOY_WEBHOOK_VALUES])):
+        if obj["kind"] == "MutatingWebhookConfiguration":
+            grouped[WEBHOOK_FILE].append(_for_kubectl(text))
     out = {}
     for name, texts in grouped.items():
         what, how = DEPLOY_FILES[name]
         header = (
-            "# GENERATED from charts/augur by hack/render-deploy.sh (values: hack/deploy-values.yaml). Do not edit:\n"
+            f"# GENERATED from charts/augur by hack/render-deploy.sh (values: {_values_of(name)}). Do not edit:\n"
             "# change the chart and re-render; a test fails when this file drifts from the chart.\n"
             f"# {what}\n#   {how}\n"
         )
         out[name] = header + "---\n".join(texts)
     return out
+
+
+def _values_of(name: str) -> str:
+    files = [DEPLOY_VALUES, DEPLOY_WEBHOOK_VALUES] if name == WEBHOOK_FILE else [DEPLOY_VALUES]
+    return ", ".join(str(f.relative_to(REPO)) for f in files)
 
 
 def stale_deploy_files(helm_bin: str, directory: Path = DEPLOY) -> list[str]:

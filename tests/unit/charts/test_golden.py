@@ -126,6 +126,33 @@ def test_deploy_manifests_are_rendered_from_the_chart(helm_bin: str) -> None:
     assert stale_deploy_files(helm_bin) == [], "deploy/ drifted from charts/augur: run hack/render-deploy.sh"
 
 
+def test_the_kubectl_path_ships_the_plan_gate_webhook_with_a_ca_placeholder() -> None:
+    """``deploy/plan-gate-webhook.yaml`` is the chart's webhook pointed at the extender's Service; its caBundle is
+    the placeholder the install docs replace (and kube-apiserver refuses unreplaced: not base64)."""
+    import base64
+    import binascii
+
+    from augur.devcluster.chart import CA_PLACEHOLDER, DEPLOY, WEBHOOK_FILE
+
+    text = (DEPLOY / WEBHOOK_FILE).read_text()
+    (webhook,) = yaml.safe_load(text)["webhooks"]
+    assert webhook["clientConfig"]["caBundle"] == CA_PLACEHOLDER
+    assert webhook["clientConfig"]["service"] == {
+        "name": "augur-extender",
+        "namespace": "augur-system",
+        "port": 8888,
+        "path": "/admission/plan-gate",
+    }
+    assert webhook["failurePolicy"] == "Ignore"
+    with pytest.raises(binascii.Error):
+        base64.b64decode(CA_PLACEHOLDER, validate=True)
+    ca = base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode()
+    (replaced,) = yaml.safe_load(text.replace(CA_PLACEHOLDER, ca))["webhooks"]
+    assert replaced["clientConfig"]["caBundle"] == ca
+    for other in ("rbac.yaml", "operator.yaml", "extender.yaml"):
+        assert "MutatingWebhookConfiguration" not in (DEPLOY / other).read_text()
+
+
 def test_packaged_chart_carries_the_crds(helm_bin: str, tmp_path: Path) -> None:
     helm(helm_bin, "package", str(CHART), "--destination", str(tmp_path))
     (archive,) = tmp_path.glob("augur-*.tgz")
