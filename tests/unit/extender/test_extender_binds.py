@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 
 from augur.devcluster import extender_metrics
-from augur_extender.binds import UnseenBinds
+from augur_extender.binds import UNSEEN_MEMORY, UnseenBinds
 from augur_extender.cache import MemoryCache
 from augur_extender.deps import ExtenderState
+from augur_extender.metrics import UNSEEN_BUCKETS
 from augur_extender.settings import Settings
 from augur_extender.verbs import answer
 
@@ -34,6 +35,15 @@ def test_pods_scored_and_not_seen_bound_are_counted_until_bound_or_forgotten() -
     for uid in "fghij":
         binds.scored(uid, 6.2)
     assert binds.scored("k", 6.3) == 3  # at most `memory` remembered, the oldest forgotten first
+
+
+def test_the_memory_reaches_just_past_the_histograms_last_bucket() -> None:
+    """Every count the histogram tells apart is exact; a longer lag lands in +Inf, as it would uncapped."""
+    assert UNSEEN_MEMORY == UNSEEN_BUCKETS[-1] + 1
+    binds = UnseenBinds(lambda uid: False)
+    for i in range(3 * UNSEEN_MEMORY):
+        unseen = binds.scored(str(i), 0.0)
+    assert unseen == UNSEEN_MEMORY > UNSEEN_BUCKETS[-1]
 
 
 def _body(name: str) -> bytes:
