@@ -39,7 +39,7 @@ def test_pods_scored_and_not_seen_bound_are_counted_until_bound_or_forgotten() -
 
 def test_the_memory_reaches_just_past_the_histograms_last_bucket() -> None:
     """Every count the histogram tells apart is exact; a longer lag lands in +Inf, as it would uncapped."""
-    assert UNSEEN_MEMORY == UNSEEN_BUCKETS[-1] + 1
+    assert UNSEEN_BUCKETS[-1] + 1 == UNSEEN_MEMORY
     binds = UnseenBinds(lambda uid: False)
     for i in range(3 * UNSEEN_MEMORY):
         unseen = binds.scored(str(i), 0.0)
