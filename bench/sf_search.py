@@ -19,6 +19,8 @@ when its geometric-mean ratio to ``median_level`` is below 1.0 at every warm-up 
 (the fourth round's criterion); of the variants that pass, the one with the lowest average goes to
 validation at the same four warm-ups, and becomes the default only if its average ratio there is below
 1.0 too (this uses validation data for the decision, as the third round did, and is disclosed).
+Outcome: neither passed (``pool_2`` 1.003 at the rule, 0.995 on average; ``pool_3`` 1.000 and 0.995;
+``sf_search_pool*.json``), so nothing ran on validation.
 
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=operator nice -n 19 .venv/bin/python bench/sf_search.py``.
 """
