@@ -115,7 +115,8 @@ def colours(
     depend on the input order, so the first such class has its first node singled out and refinement runs
     again (individualization), until only twins are left. ``codes``: :func:`distance_codes` of
     ``distances``, when the caller keeps them (made here when absent or of another matrix); ``pause``: called
-    after each refinement round (``O(nodes²)``), as the search calls it (the planner steps aside there)."""
+    after each ``O(nodes²)`` step (the pair hashes, each refinement round, each individualization), as the
+    search calls it (the planner steps aside there)."""
     n = len(features)
     colour = _dense_rank(np.nan_to_num(np.asarray(features, dtype=np.float64), nan=-1.0, posinf=1e300))
     if n <= 1:
@@ -124,8 +125,12 @@ def colours(
     key = np.random.default_rng([seed, 0x636F6C]).integers(1, 2**63, dtype=np.uint64)
     with np.errstate(over="ignore"):
         pair_base = _mix(np.arange(coded.count, dtype=np.uint64) * np.uint64(0x100000001B3) ^ key)[coded.codes]
+    if pause is not None:
+        pause()
     colour = _refine(colour, pair_base, key, rounds, pause)
     for _ in range(n):
+        if pause is not None:
+            pause()
         members = _first_non_twin_class(colour, coded.codes)
         if members is None:
             break

@@ -258,6 +258,8 @@ class Planner:
         search stays repairable."""
         if self._codes is None or self._codes.distances is not inputs.problem.distances:
             self._codes = distance_codes(inputs.problem.distances, distance_values(snapshot.table))
+        if self.pause is not None:
+            self.pause()
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes, self.pause)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)

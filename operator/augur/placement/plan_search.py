@@ -94,6 +94,7 @@ class FullSearch:
 
     def _start(self, p: CountProblem, place: Callable[[CountSearch], None]) -> tuple[float, CountSearch]:
         """A greedy start: ``place`` puts the pods, then descent; with its cost."""
+        self._pause()  # each start's marginal costs are O(workloads x nodes²) to set up
         start = CountSearch(p, np.random.default_rng(self.settings.seed))
         start.pause = self._pause
         place(start)
