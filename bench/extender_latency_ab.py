@@ -1,0 +1,112 @@
+"""Prioritize latency of two versions of the code, alternated: an A/B of ``bench/extender_latency.py``.
+
+    .venv/bin/python bench/extender_latency_ab.py --compare-code DIR [--rounds 4] [--repeats 3] [--out FILE]
+
+Each round runs ``bench/extender_latency.py --planners thread`` (the shipped configuration, 1,000 nodes) first
+from the checkout in ``DIR`` (its own script and code) and then from this one, so that a drift in the
+machine's load hits both. Per side it reports each repeat's HTTP churn p99 (``varied_churn``; the issue's
+target is 5 ms), how many repeats are under 5 ms, the median p50 and server CPU per request, and the
+churned requests that overlapped a plan update pooled over every repeat (their percentiles and maximum):
+the requests the background planner can delay. Each run's own JSON is kept under ``runs``. Writes
+``bench/results/extender_latency_ab.json`` unless ``--out`` names another file.
+
+First question (2026-12-07, ``extender_latency_ab.json``): do the planner's pause points outside its search
+loops (commits 14791a0 and a4eefb7; ``--compare-code`` at 0ed111e, the code before them) lower the latency of
+the requests that overlap a plan update? Nothing is decided by it: the pause points change no plan and stay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import code_version, machine, write
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MS = 5.0
+
+
+def run_once(checkout: Path, repeats: int, out: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": f"{checkout / 'operator'}:{checkout / 'scheduler_extender'}"}
+    cmd = [sys.executable, "bench/extender_latency.py", "--repeats", str(repeats), "--planners", "thread"]
+    subprocess.run([*cmd, "--out", str(out)], cwd=checkout, env=env, check=True, capture_output=True, timeout=1800)
+    payload: dict[str, Any] = json.loads(out.read_text())
+    return payload
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-repeat churn p99s and the pooled overlapped latencies of one side's runs (1,000 nodes)."""
+    p99, p50, cpu, overlapped = [], [], [], []
+    for payload in runs:
+        for row in payload["rows"]:
+            if row["nodes"] != 1000:
+                continue
+            http = row["http_by_planner"]["thread"]["varied_churn"]
+            p99.append(http["p99_ms"])
+            p50.append(http["p50_ms"])
+            cpu.append(row["server_cpu_ms_per_request"]["thread"]["varied_churn"])
+            overlapped += row["varied_churn_during_updates"]["thread"]["latencies_ms"]
+    pooled = np.asarray(overlapped, dtype=np.float64)
+    return {
+        "churn_p99_ms_per_repeat": p99,
+        "repeats_under_target": sum(v <= TARGET_MS for v in p99),
+        "repeats": len(p99),
+        "churn_p50_ms_median": float(np.median(p50)) if p50 else None,
+        "server_cpu_ms_per_request_median": float(np.median(cpu)) if cpu else None,
+        "overlapped_requests": int(pooled.size),
+        "overlapped_ms": (
+            {
+                "p50": float(np.percentile(pooled, 50)),
+                "p90": float(np.percentile(pooled, 90)),
+                "p99": float(np.percentile(pooled, 99)),
+                "max": float(pooled.max()),
+            }
+            if pooled.size
+            else None
+        ),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--compare-code", type=Path, required=True, help="the other checkout (run first each round)")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="extender_latency.py --repeats, per run")
+    parser.add_argument("--out", default="extender_latency_ab.json")
+    args = parser.parse_args()
+    other = args.compare_code.resolve()
+    sides = {"compare": other, "this": ROOT}
+    started = machine()
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sides}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            for name, checkout in sides.items():
+                runs[name].append(run_once(checkout, args.repeats, Path(tmp) / f"{name}_{r}.json"))
+                print(f"round {r} {name}: done", flush=True)
+    ended = machine()
+    payload = {
+        "benchmark": "prioritize latency A/B (bench/extender_latency.py, planner on a thread), alternated",
+        "machine": {**started, "load_average_at_end": ended["load_average_at_start"]},
+        "this": code_version(),
+        "compare": code_version(other),
+        "rounds": args.rounds,
+        "repeats_per_run": args.repeats,
+        "summary": {name: summarize(side) for name, side in runs.items()},
+        "runs": runs,
+    }
+    print(json.dumps(payload["summary"], indent=2))
+    print("->", write(args.out, payload))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
