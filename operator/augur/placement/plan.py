@@ -263,7 +263,7 @@ class Planner:
         previous, self._order = self._order, inputs.problem.canonical(self.settings.seed, self._codes, self.pause)
         rank = inverse(self._order)
         starts = anchors(snapshot, inputs.problem, self.settings.starts, rank)
-        full = FullSearch(self.settings, self.clock, self._pause_or_abandon)
+        full = FullSearch(self.settings, self.clock, self._pause_or_abandon, self.pause)
         try:
             search = full.solve(
                 self._canonical(inputs.problem),

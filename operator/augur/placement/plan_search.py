@@ -29,10 +29,19 @@ class FullSearch:
     """One full plan's search (not thread-safe). ``pause`` is called at the search's pauses (every few hundred
     steps; it may raise to abandon the search), ``clock`` is the wall clock the time limit is read on."""
 
-    def __init__(self, settings: PlanSettings, clock: Callable[[], float], pause: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        settings: PlanSettings,
+        clock: Callable[[], float],
+        pause: Callable[[], None],
+        step_aside: Callable[[], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.outer_pause = pause
+        self.step_aside = step_aside
+        """Called before each greedy start (its set-up is ``O(workloads x nodes²)``): only to let requests go
+        first, never to abandon or cut the search short, so where a plan is abandoned stays as it was."""
         self.cut_short = False
         """The runs met the time limit: the result is the best search before it."""
         self._stop_at = float("inf")
@@ -94,7 +103,8 @@ class FullSearch:
 
     def _start(self, p: CountProblem, place: Callable[[CountSearch], None]) -> tuple[float, CountSearch]:
         """A greedy start: ``place`` puts the pods, then descent; with its cost."""
-        self._pause()  # each start's marginal costs are O(workloads x nodes²) to set up
+        if self.step_aside is not None:
+            self.step_aside()
         start = CountSearch(p, np.random.default_rng(self.settings.seed))
         start.pause = self._pause
         place(start)

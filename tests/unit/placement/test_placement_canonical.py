@@ -379,3 +379,23 @@ def test_a_full_plan_with_a_spread_start_places_every_pod() -> None:
     plain = FullSearch(PlanSettings(restarts=2, kicks=5), lambda: 0.0, lambda: None).solve(p, [None])
     spread = FullSearch(PlanSettings(restarts=2, kicks=5, spread_starts=1), lambda: 0.0, lambda: None).solve(p, [None])
     assert p.missing(spread.x).sum() == p.missing(plain.x).sum() == 0 and p.fits(spread.x)
+
+
+def test_a_refinement_round_mixes_in_blocks_with_pauses_and_the_same_sums() -> None:
+    from augur.placement import canonical
+
+    rng = np.random.default_rng(5)
+    pair_base = rng.integers(0, 2**63, size=(300, 300), dtype=np.uint64)
+    mixed = rng.integers(0, 2**63, size=300, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        whole = canonical._mix(pair_base ^ mixed[None, :]).sum(axis=1, dtype=np.uint64)
+    pauses: list[int] = []
+    old = canonical.BLOCK_ELEMENTS
+    try:
+        canonical.BLOCK_ELEMENTS = 300 * 64  # 64 rows per block: 5 blocks, 4 pauses between them
+        blocked = canonical._signature(pair_base, mixed, lambda: pauses.append(1))
+    finally:
+        canonical.BLOCK_ELEMENTS = old
+    np.testing.assert_array_equal(blocked, whole)
+    assert len(pauses) == 4
+    np.testing.assert_array_equal(canonical._signature(pair_base, mixed, None), whole)

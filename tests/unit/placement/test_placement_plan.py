@@ -674,3 +674,25 @@ def test_refresh_seconds_dates_repaired_plans_by_their_view_and_hands_the_plan_o
     assert never.reads == 1 + settings.restarts  # the update's start, each run's start (search_seconds): no more
     with pytest.raises(ValueError, match="refresh_seconds"):
         PlanSettings(refresh_seconds=-1.0)
+
+
+def test_a_full_plan_steps_aside_before_its_quadratic_steps_without_ever_being_abandoned_there() -> None:
+    """The planner's ``pause`` (requests first) comes before the canonical order and before each greedy start
+    too, not only in the search loops; those calls never ask whether the plan is superseded, so where a plan
+    is abandoned does not change, and the plan is the one made without any pause."""
+    snap = _random_eight(3)
+    settings = PlanSettings(anneal_steps=2_000, kicks=5, restarts=2, starts=3, provisional_updates=False)
+    events: list[str] = []
+
+    def superseded() -> bool:
+        events.append("asked")
+        return False
+
+    plan = Planner(settings, pause=lambda: events.append("pause"), superseded=superseded).update(snap)
+    quiet = Planner(settings).update(snap)
+    assert plan is not None and quiet is not None and plan.total.tolist() == quiet.total.tolist()
+    first_ask = events.index("asked") if "asked" in events else len(events)
+    # before the first search-loop pause: the canonical order's pauses and one per start (3), none of them asking
+    assert events[:first_ask].count("pause") >= 1 + 3
+    with pytest.raises(PlanSuperseded):
+        Planner(settings, pause=lambda: None, superseded=lambda: True).update(snap)
