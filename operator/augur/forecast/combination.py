@@ -68,8 +68,9 @@ def pooled(parts: list[Evaluation], pool: int) -> list[Evaluation]:
     """The members a combination averages: all of ``parts`` when ``pool`` is 0, else the ``pool`` with the
     lowest validation scores (ties in the candidates' order), kept in the candidates' order.
 
-    Forecast pooling (Kourentzes, Barrow and Petropoulos, 2019): averaging only the best few candidates
-    keeps a combination's robustness without averaging in the models that fit the series badly."""
+    Forecast pooling (Kourentzes, Barrow and Petropoulos, 2019): average only the best few candidates, not
+    the models that fit the series badly. Not a default: with 2 or 3 it did not beat the full combination on
+    the development series (``docs/forecasting.md``, issue 12's fifth round)."""
     if pool <= 0 or len(parts) <= pool:
         return parts
     ranked = sorted(range(len(parts)), key=lambda i: (parts[i].score, i))[:pool]

@@ -399,3 +399,20 @@ def test_a_refinement_round_mixes_in_blocks_with_pauses_and_the_same_sums() -> N
     np.testing.assert_array_equal(blocked, whole)
     assert len(pauses) == 4
     np.testing.assert_array_equal(canonical._signature(pair_base, mixed, None), whole)
+
+
+def test_dense_ranks_are_those_of_numpy_unique_rows() -> None:
+    """The lexsort ranking equals ``np.unique(axis=0)``'s inverse: ties, -0.0 against 0.0, infinities, uint64."""
+    from augur.placement.canonical import _dense_rank
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(1, 5))
+        rows = rng.integers(-2, 3, size=(n, m)).astype(np.float64)
+        rows[rng.random((n, m)) < 0.1] = -0.0
+        rows[rng.random((n, m)) < 0.05] = -np.inf
+        hashed = rng.integers(0, 3, size=(n, m)).astype(np.uint64) * np.uint64(2**62)
+        for case in (rows, hashed, rows[:, 0]):
+            expected = np.unique(case if case.ndim > 1 else case[:, None], axis=0, return_inverse=True)[1]
+            np.testing.assert_array_equal(_dense_rank(case), np.asarray(expected).reshape(-1))
+    assert _dense_rank(np.zeros((0, 2))).size == 0 and _dense_rank(np.zeros((3, 0))).tolist() == [0, 0, 0]
