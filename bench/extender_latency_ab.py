@@ -14,7 +14,8 @@ First question (2026-12-07, ``extender_latency_ab.json``): do the planner's paus
 loops (commits 14791a0 and a4eefb7; ``--compare-code`` at 0ed111e, the code before them) lower the latency of
 the requests that overlap a plan update? Nothing is decided by it: the pause points change no plan and stay.
 Run again as ``extender_latency_ab_2.json`` after the pause before each greedy start stopped asking whether
-the plan is superseded (0d1d193): the first run had plans abandoned there that were not before.
+the plan is superseded (0d1d193): the first run had plans abandoned there that were not before; and as
+``extender_latency_ab_3.json`` with the lexsort ranking too (7729bf8), a second sample of the final code.
 """
 
 from __future__ import annotations
