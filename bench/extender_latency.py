@@ -494,9 +494,9 @@ def _pooled(rows: list[dict[str, Any]], mode: str, key: str = "varied_churn_duri
     latency percentiles pooled (a repeat's window may hold no update: the planner pauses after each)."""
     per = [r[key][mode] for r in rows]
     ms = [t for p in per for t in p["latencies_ms"]]
-    pooled = {"p50_ms": None, "p99_ms": None, "max_ms": None}
+    pooled = {"p50_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None}
     if ms:
-        pooled = {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 99)} | {"max_ms": max(ms)}
+        pooled = {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 90, 99)} | {"max_ms": max(ms)}
     return {"requests_per_repeat": [p["requests"] for p in per], **pooled}
 
 

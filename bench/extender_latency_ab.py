@@ -1,11 +1,13 @@
 """Prioritize latency of two versions of the code, alternated: an A/B of ``bench/extender_latency.py``.
 
     .venv/bin/python bench/extender_latency_ab.py --compare-code DIR [--rounds 4] [--repeats 3] [--out FILE]
+    .venv/bin/python bench/extender_latency_ab.py --summarize FILE   # summary again from the kept runs
 
 Each round runs ``bench/extender_latency.py --planners thread`` (the shipped configuration, 1,000 nodes) first
 from the checkout in ``DIR`` (its own script and code) and then from this one, so that a drift in the
 machine's load hits both. Per side it reports each repeat's HTTP churn p99 (``varied_churn``; the issue's
-target is 5 ms), how many repeats are under 5 ms, the median p50 and server CPU per request, and the
+target is 5 ms) with its p50 and server CPU per request over the repeats (``extender_latency.summarize``), how
+many repeats are under 5 ms, and the
 churned requests that overlapped a plan update pooled over every repeat (their percentiles and maximum):
 the requests the background planner can delay. Each run's own JSON is kept under ``runs``. Writes
 ``bench/results/extender_latency_ab.json`` unless ``--out`` names another file.
@@ -29,10 +31,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import code_version, machine, write
+import extender_latency as el
+from common import RESULTS, code_version, machine, write
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 5.0
@@ -47,45 +48,45 @@ def run_once(checkout: Path, repeats: int, out: Path) -> dict[str, Any]:
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-repeat churn p99s and the pooled overlapped latencies of one side's runs (1,000 nodes)."""
-    p99, p50, cpu, overlapped = [], [], [], []
-    for payload in runs:
-        for row in payload["rows"]:
-            if row["nodes"] != 1000:
-                continue
-            http = row["http_by_planner"]["thread"]["varied_churn"]
-            p99.append(http["p99_ms"])
-            p50.append(http["p50_ms"])
-            cpu.append(row["server_cpu_ms_per_request"]["thread"]["varied_churn"])
-            overlapped += row["varied_churn_during_updates"]["thread"]["latencies_ms"]
-    pooled = np.asarray(overlapped, dtype=np.float64)
+    """One side's runs at 1,000 nodes, summarized as ``extender_latency.summarize`` does over all their repeats
+    (HTTP churn p50/p99 and server CPU per request spread over the repeats, the requests that overlapped a plan
+    update pooled), with the repeats whose churn p99 meets the target counted."""
+    rows = [row for payload in runs for row in payload["rows"] if row["nodes"] == 1000]
+    summary = el.summarize(rows, ["thread"])["1000"]
+    churn = summary["thread"]["varied_churn"]
+    p99 = churn["p99_ms"]["values"]
     return {
-        "churn_p99_ms_per_repeat": p99,
+        "varied_churn": churn,
         "repeats_under_target": sum(v <= TARGET_MS for v in p99),
         "repeats": len(p99),
-        "churn_p50_ms_median": float(np.median(p50)) if p50 else None,
-        "server_cpu_ms_per_request_median": float(np.median(cpu)) if cpu else None,
-        "overlapped_requests": int(pooled.size),
-        "overlapped_ms": (
-            {
-                "p50": float(np.percentile(pooled, 50)),
-                "p90": float(np.percentile(pooled, 90)),
-                "p99": float(np.percentile(pooled, 99)),
-                "max": float(pooled.max()),
-            }
-            if pooled.size
-            else None
-        ),
+        "overlapping_plan_updates": summary["varied_churn_during_updates"]["thread"],
     }
+
+
+def resummarize(name: str) -> int:
+    """Recompute ``summary`` of a result from the runs it keeps (the summary's form changed on 2026-12-07:
+    it now comes from ``extender_latency.summarize``)."""
+    payload = json.loads((RESULTS / name).read_text())
+    payload["summary"] = {side: summarize(runs) for side, runs in payload["runs"].items()}
+    print(json.dumps(payload["summary"], indent=2))
+    print("->", write(name, payload))
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--compare-code", type=Path, required=True, help="the other checkout (run first each round)")
+    parser.add_argument("--compare-code", type=Path, help="the other checkout (run first each round)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3, help="extender_latency.py --repeats, per run")
     parser.add_argument("--out", default="extender_latency_ab.json")
+    parser.add_argument(
+        "--summarize", metavar="FILE", help="only summarize the runs kept in bench/results/FILE again, in place"
+    )
     args = parser.parse_args()
+    if args.summarize:
+        return resummarize(args.summarize)
+    if args.compare_code is None:
+        parser.error("--compare-code DIR is required to run an A/B")
     other = args.compare_code.resolve()
     sides = {"compare": other, "this": ROOT}
     started = machine()
