@@ -18,6 +18,12 @@ the requests that overlap a plan update? Nothing is decided by it: the pause poi
 Run again as ``extender_latency_ab_2.json`` after the pause before each greedy start stopped asking whether
 the plan is superseded (0d1d193): the first run had plans abandoned there that were not before; and as
 ``extender_latency_ab_3.json`` with the lexsort ranking too (7729bf8), a second sample of the final code.
+
+Second question (2026-12-07, ``extender_latency_ab_coalesce.json``; ``--compare-code`` at 5320ec0): does a reply
+written in one system call (9525580, :mod:`augur_extender.coalesce`; uvicorn wrote the status line and the body
+apart) lower the HTTP latency and the server's CPU per request? Rule, written before the run: the protocol
+stays if the HTTP p50 of ``varied_churn`` pooled over the rounds is not higher than before and no
+``fixed``/``varied_churn`` p99 median is more than 10 % higher; otherwise it is reverted.
 """
 
 from __future__ import annotations
