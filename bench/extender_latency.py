@@ -59,7 +59,6 @@ from augur.devcluster.ports import free_port
 from augur_extender.__main__ import PLANNER_SWITCH_INTERVAL
 from augur_extender.app import create_app
 from augur_extender.cache import MemoryCache
-from augur_extender.coalesce import CoalescingHttpToolsProtocol
 from augur_extender.deps import ExtenderState
 from augur_extender.settings import Settings
 from augur_extender.wire import parse_extender_args
@@ -264,7 +263,6 @@ def _serve(size: int, port: int, events: Connection, order: int, planner: str, r
         create_app(Settings(port=port, freeze_gc=True), state),
         host="127.0.0.1",
         port=port,
-        http=CoalescingHttpToolsProtocol,  # as `augur extender run` serves
         log_level="warning",
         access_log=False,
         proxy_headers=False,

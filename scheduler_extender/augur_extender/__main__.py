@@ -115,7 +115,6 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.setswitchinterval(PLANNER_SWITCH_INTERVAL)
     import uvicorn
 
-    from augur_extender.coalesce import CoalescingHttpToolsProtocol
     from augur_extender.gatekeeper import KubeGateLifter
     from augur_extender.leadership import GateLeadership
     from augur_extender.watch import KubeWatchCache
@@ -139,7 +138,6 @@ def serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         app,
         host=settings.host,
         port=settings.port,
-        http=CoalescingHttpToolsProtocol,  # a reply leaves in one write (augur_extender.coalesce)
         ssl_certfile=str(settings.tls_cert) if settings.tls else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls else None,
         log_level=settings.log_level,
