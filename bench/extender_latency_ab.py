@@ -20,12 +20,13 @@ the plan is superseded (0d1d193): the first run had plans abandoned there that w
 ``extender_latency_ab_3.json`` with the lexsort ranking too (7729bf8), a second sample of the final code.
 
 Second question (2026-12-07, ``extender_latency_ab_coalesce.json``; ``--compare-code`` at 5320ec0): does a reply
-written in one system call (9525580, :mod:`augur_extender.coalesce`; uvicorn wrote the status line and the body
-apart) lower the HTTP latency and the server's CPU per request? Rule, written before the run: the protocol
+written in one system call (9525580, a uvicorn protocol since reverted; uvicorn writes the status line and the
+body apart) lower the HTTP latency and the server's CPU per request? Rule, written before the run: the protocol
 stays if the HTTP p50 of ``varied_churn`` pooled over the rounds is not higher than before and no
 ``fixed``/``varied_churn`` p99 median is more than 10 % higher; otherwise it is reverted. Result (code 37423df
-against 5320ec0, 4 rounds, nothing else running): churn p50 1.130 against 1.153 ms, churn p99 3.07 against
-2.82 ms (+9 %), fixed p99 1.459 against 1.304 ms (+12 %): reverted (3863f2f). A first run
+against 5320ec0, 4 rounds, nothing else running; the p50 compared is the median of the 12 repeats' p50s):
+churn p50 1.130 against 1.153 ms, churn p99 3.07 against 2.82 ms (+9 %), fixed p99 1.459 against 1.304 ms
+(+12 %): reverted (3863f2f). A first run
 (``extender_latency_ab_coalesce_overlapped.json``) overlapped the last round of a kube-scheduler benchmark for
 its first three minutes and decides nothing.
 """
