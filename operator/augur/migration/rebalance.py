@@ -25,7 +25,10 @@
    still being confirmed), so the rate limits' evictions buy balance first; when nothing movable can lower
    the spread, network moves go ahead.
 
-Nothing is proposed while an approved Migration is in progress (moves go in waves). Every move respects
+Nothing is proposed while an approved Migration is in progress (moves go in waves), and the readings taken
+meanwhile do not count: the hysteresis counters start again from zero once the wave has finished, so a
+placement caught in transition (a load that Prometheus measures over a window that still holds the moved
+pod's use on its source, say) never triggers a move on its own. Every move respects
 the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
 limits and the per-workload cool-down, which forbids reversals: within ``cooldown`` of a move of one of
 its pods from A to B, no pod of that workload moves onto A or off B (further moves in the same direction
@@ -80,12 +83,11 @@ def rebalance(
     before = work.figures()
     thr = params.threshold
     forecast_hot = params.predictive and before.forecast_spread is not None and before.forecast_spread > thr + EPS
+    if work.snap.in_flight:  # a placement in transition: its readings do not count, the hysteresis restarts
+        note = f"waiting for {work.snap.in_flight} move(s) in progress to finish"
+        return RebalanceResult((), before, before, Readings(), (), (note,))
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
-    budget = Budget.from_recent(work.snap.recent, params, now)
-    run = _Run(work, params, budget, readings)
-    if work.snap.in_flight:
-        run.note(f"waiting for {work.snap.in_flight} move(s) in progress to finish")
-        return RebalanceResult((), before, before, readings, (), tuple(run.notes))
+    run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), readings)
     run.hard_rules()
     if readings.above >= params.readings:
         run.balance("Rebalance")

@@ -138,6 +138,9 @@ class Rebalancer:
 
     def _run(self, spec: RebalancePolicySpec, readings: Readings, now: datetime) -> tuple[RebalanceResult, LoadOrigin]:
         params = RebalanceParams.from_spec(spec)
+        # Migrations before pods: a move they show finished has its pods in the lists read after them (read
+        # the other way round, a move finishing in between looks done on a placement that does not show it)
+        migrations = self.reader.custom("migrations")
         nodes, pods = self.reader.nodes(), self.reader.pods()
         model, zone_label, region_label = topology(self.reader.custom("networktopologies"))
         profiles = [
@@ -146,7 +149,6 @@ class Rebalancer:
             if (p := profile(raw, self.reader.pod_names, now, params.lead_time)) is not None
         ]
         loads, origin = self._loads(spec)
-        migrations = self.reader.custom("migrations")
         snapshot = build_snapshot(
             spec, nodes, pods, profiles, model, (zone_label, region_label), migrations, loads, now
         )

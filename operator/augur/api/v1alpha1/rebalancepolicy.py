@@ -66,7 +66,8 @@ class RebalancePolicySpec(ApiModel):
     rebalance_threshold: Annotated[int, Field(ge=1, le=100)] = 20
     """Act when the busiest and the idlest node's CPU load differ by more than this many percentage points."""
     consecutive_readings: Annotated[int, Field(ge=1, le=100)] = 3
-    """For this many readings in a row (hysteresis), so a short spike moves nothing."""
+    """For this many readings in a row (hysteresis), so a short spike moves nothing. Readings taken while
+    moves are in progress do not count: the count starts again once they have finished."""
     network_gain_threshold: Annotated[float, Field(ge=0, le=100)] = 5.0
     """A network-driven move must lower the cluster's network cost (traffic x distance between peers'
     pods, from ``WorkloadProfile`` dependencies and measured traffic) by at least this percentage of it.
@@ -156,9 +157,9 @@ class RebalancePolicyStatus(ApiModel):
     network_cost: float | None = None
     """Network cost: sum over dependencies of traffic x mean distance between the peers' pods."""
     readings_above_threshold: Annotated[int, Field(ge=0)] = 0
-    """Consecutive readings with the spread above the threshold."""
+    """Consecutive readings with the spread above the threshold (0 while moves are in progress)."""
     forecast_readings_above_threshold: Annotated[int, Field(ge=0)] = 0
-    """Consecutive readings with the forecast spread above the threshold."""
+    """Consecutive readings with the forecast spread above the threshold (0 while moves are in progress)."""
     proposals: Annotated[list[PlannedMove], Field(max_length=50)] = []
     """Moves proposed by the last run that proposed any, best first."""
     last_proposal_time: datetime | None = None
