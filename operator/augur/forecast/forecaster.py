@@ -21,7 +21,7 @@ from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerpr
 from augur.forecast.models import FittedModel
 from augur.forecast.online import OnlineCalibration, OnlineSettings, start_online
 from augur.forecast.quantiles import LEVELS, Calibration, QuantileForecast, horizon_grid
-from augur.forecast.selection import CANDIDATES, Evaluation, best, evaluate, fitters
+from augur.forecast.selection import CANDIDATE_NAMES, CANDIDATES, Evaluation, best, evaluate, fitters
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,48 @@ class ForecastSettings:
     online: OnlineSettings = field(default_factory=OnlineSettings)
     """Online calibration of horizons 1 … ``target_horizon`` (:mod:`augur.forecast.online`)."""
 
+    def __post_init__(self) -> None:
+        """Settings no fit could use are refused here, every problem named (they come from code, saved
+        state or a benchmark; the operator's come from a validated ``ScalingPolicy``)."""
+        problems = settings_problems(self)
+        if problems:
+            raise ValueError("invalid ForecastSettings: " + "; ".join(problems))
+
     @property
     def max_horizon(self) -> int:
         return max(1, self.target_horizon, round(self.max_horizon_seconds / self.interval_seconds))
+
+
+def settings_problems(s: ForecastSettings) -> list[str]:
+    """What is wrong with ``s``, one phrase per field (empty when nothing is)."""
+    problems = [
+        f"{name} must be a finite number above 0 (got {value})"
+        for name, value in (("interval_seconds", s.interval_seconds), ("max_horizon_seconds", s.max_horizon_seconds))
+        if not (math.isfinite(value) and value > 0)
+    ]
+    problems += [
+        f"{name} must be at least {least} (got {value})"
+        for name, value, least in (
+            ("target_horizon", s.target_horizon, 1),
+            ("history_points", s.history_points, 2),
+            ("fingerprint_points", s.fingerprint_points, 2),
+            ("reselect_every", s.reselect_every, 1),
+            ("combination_pool", s.combination_pool, 0),
+        )
+        if value < least
+    ]
+    unknown = [name for name in s.candidates if name not in CANDIDATE_NAMES]
+    if not s.candidates:
+        problems.append("candidates must name at least one model")
+    elif unknown:
+        problems.append(f"unknown candidates {unknown} (known: {', '.join(sorted(CANDIDATE_NAMES))})")
+    if not s.reselect_degradation > 0:
+        problems.append(f"reselect_degradation must be above 0 (got {s.reselect_degradation})")
+    if not 0.0 <= s.validation_share <= 1.0:  # a share above one half is used as one half
+        problems.append(f"validation_share must lie in [0, 1] (got {s.validation_share})")
+    if not 0.0 <= s.reselect_margin < 1.0:
+        problems.append(f"reselect_margin must lie in [0, 1) (got {s.reselect_margin})")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,22 @@ class OnlineSettings:
     series at five-minute and hourly steps (lead of one step) it did not reduce under-provisioning
     (``bench/results/online_search.json``, ``docs/forecasting.md``)."""
 
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be at least {least} (got {value})"
+            for name, value, least in (
+                ("window", self.window, 0),
+                ("min_samples", self.min_samples, 1),
+                ("max_horizon", self.max_horizon, 1),
+                ("min_horizons", self.min_horizons, 1),
+            )
+            if value < least
+        ]
+        if not 0.0 <= self.scale_alpha <= 1.0:
+            problems.append(f"scale_alpha must lie in [0, 1] (got {self.scale_alpha})")
+        if problems:
+            raise ValueError("invalid OnlineSettings: " + "; ".join(problems))
+
 
 @dataclass(frozen=True)
 class OnlineCalibration:

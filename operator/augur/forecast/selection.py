@@ -52,6 +52,10 @@ def fitters(periods: tuple[int, ...], primary: int, horizon: int = 1) -> dict[st
     }
 
 
+CANDIDATE_NAMES = frozenset({*fitters((), 0), COMBINATION})
+"""Every name a ``ForecastSettings.candidates`` may hold."""
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One candidate after its rolling-origin walk."""

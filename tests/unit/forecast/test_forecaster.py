@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from augur.forecast.forecaster import ForecastSettings, fit_forecaster, refit_forecaster
+from augur.forecast.online import OnlineSettings
 from tests.unit.forecast.series import seasonal
 
 
@@ -101,3 +103,38 @@ def test_a_reselection_keeps_the_incumbent_within_the_margin() -> None:
     # a scheduled refit's reselection passes the model chosen before as the incumbent
     due = replace(fit_forecaster(y[:700], wide), chosen=loser, refits_since_selection=wide.reselect_every - 1)
     assert refit_forecaster(due, y).chosen == loser
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"interval_seconds": 0.0}, "interval_seconds must be a finite number above 0 (got 0.0)"),
+        ({"max_horizon_seconds": float("nan")}, "max_horizon_seconds must be a finite number above 0"),
+        ({"target_horizon": 0}, "target_horizon must be at least 1 (got 0)"),
+        ({"history_points": 1}, "history_points must be at least 2 (got 1)"),
+        ({"reselect_every": 0}, "reselect_every must be at least 1 (got 0)"),
+        ({"candidates": ()}, "candidates must name at least one model"),
+        ({"candidates": ("mstl", "prophet")}, "unknown candidates ['prophet'] (known: arima_d1, autoreg,"),
+        ({"validation_share": 1.5}, "validation_share must lie in [0, 1] (got 1.5)"),
+        ({"reselect_margin": 1.0}, "reselect_margin must lie in [0, 1) (got 1.0)"),
+        ({"reselect_degradation": 0.0}, "reselect_degradation must be above 0 (got 0.0)"),
+        ({"combination_pool": -1}, "combination_pool must be at least 0 (got -1)"),
+    ],
+)
+def test_settings_no_fit_could_use_are_refused_by_name(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match="invalid ForecastSettings: ") as caught:
+        replace(ForecastSettings(300.0), **changes)
+    assert message in str(caught.value)
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(ValueError) as caught:
+        ForecastSettings(300.0, target_horizon=0, validation_share=-0.1, candidates=("sf_mstl", "nope"))
+    assert str(caught.value).count(";") == 2
+    assert ForecastSettings(300.0, candidates=("sf_mstl", "median_follow", "combination")).candidates[0] == "sf_mstl"
+
+
+def test_online_settings_are_checked_too() -> None:
+    with pytest.raises(ValueError, match=r"min_samples must be at least 1 \(got 0\); scale_alpha must lie in \[0, 1\]"):
+        OnlineSettings(min_samples=0, scale_alpha=1.5)
+    assert OnlineSettings(window=0).window == 0  # 0 turns online calibration off
