@@ -18,6 +18,8 @@ session's operator runs the rebalancer and the Migration executor.
   nodes outside that zone, with no expected gain; nothing moves.
 - Measured load (dry run): requests are even, but CPU use read from the real Prometheus (scraping a
   loopback exporter) is skewed → plans off the busy node; ``LoadMeasured=True``.
+- Measured load (Auto): after a move the exporter keeps its old figures for a while, as a ``rate()`` window
+  does → no second move before ``load.settleTime``; once the figures catch up, nothing else moves.
 """
 
 from __future__ import annotations
@@ -487,3 +489,59 @@ def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: 
     assert first["pod"] in {f"{pool.ns}/{p}" for p in hot} and first["sourceNode"] == busy, status["proposals"]
     for m in migrations(crds, pool.ns):
         assert m["spec"]["targetNode"] != busy and "cores used" in m["spec"]["explanation"]
+
+
+def test_measured_load_waits_for_a_move_to_show(
+    operator: Any, crds: LocalCluster, pool: Pool, usage: LoopbackExporter, watch: Any
+) -> None:
+    """Auto on measured load: after a move, the exporter keeps reporting what it reported before it (as a
+    ``rate()`` window keeps a gone pod's use on its source node), so the busy node still looks busy; no
+    second move may start before ``load.settleTime``. Then the figures catch up and nothing else moves."""
+    busy, rest = pool.nodes[0], pool.nodes[1:]
+    cordon(crds, (busy,), False)
+    apply(crds, deployment(pool, "hot", 2, "100m", min_available=1, ready_after=READY_AFTER))
+    placed = started(crds, pool.ns, 2)
+    watcher = watch(pool.ns, {"hot": 2}, {"hot": 1})
+    cordon(crds, rest, False)
+
+    def text(nodes: dict[str, float], pods: dict[str, float]) -> str:
+        lines = [f'e2e_rb_node_cpu{{node="{n}"}} {v}' for n, v in nodes.items()]
+        lines += [f'e2e_rb_pod_cpu{{namespace="{pool.ns}",pod="{p}"}} {v}' for p, v in pods.items()]
+        return "# TYPE e2e_rb_node_cpu gauge\n# TYPE e2e_rb_pod_cpu gauge\n" + "\n".join(lines) + "\n"
+
+    # two pods using 0.6 cores each on the busy node (35 %), the rest at 5 %: spread 30 %; one move evens it
+    # out (20 %, 20 %, 5 %, 5 %: spread 15 %); a second one off the busy node would be one too many
+    before = text({n: 1.4 if n == busy else 0.2 for n in pool.nodes}, {p: 0.6 for p in placed})
+    usage.text = before
+
+    def scraped(value: float) -> bool:
+        q = {"query": f'e2e_rb_node_cpu{{node="{busy}"}}'}
+        result = httpx.get(f"{crds.prometheus_url}/api/v1/query", params=q, timeout=5).json()["data"]["result"]
+        return bool(result) and float(result[0]["value"][1]) == value
+
+    wait_until(lambda: scraped(1.4), 60, "Prometheus scraping the CPU use")
+    settle = 30
+    load = f"load: {{source: Prometheus, nodeQuery: e2e_rb_node_cpu, podQuery: e2e_rb_pod_cpu, settleTime: {settle}s}}"
+    apply(crds, policy(pool, "Auto", "cooldown: 10s").replace("load: {source: Requests}", load))
+
+    wait_until(lambda: finished_moves(crds, pool.ns), 120, "the first move finished")
+    first = finished_moves(crds, pool.ns)[0]
+    assert first["status"]["phase"] == "Succeeded", outcomes(migrations(crds, pool.ns))
+    assert first["status"]["sourceNode"] == busy
+    # the exporter still says 1.4 on the busy node and has no series for the replacement: without the
+    # settle time the next readings would move the other pod off the busy node within a few intervals
+    time.sleep(settle - 12)
+    assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
+    notes = get_json(crds, "rebalancepolicy", "default")["status"].get("notes") or []
+    assert any("for the measured load to show the last move" in n for n in notes), notes
+    # the figures catch up: each node that holds a pod at 20 %
+    target, replacement = first["status"]["destinationNode"], first["status"]["replacementPod"]
+    now = pods(crds, pool.ns)
+    assert replacement in now and {node for _, node in now.values()} == {busy, target}, now
+    usage.text = text({n: 0.8 if n in (busy, target) else 0.2 for n in pool.nodes}, {p: 0.6 for p in now})
+    wait_until(lambda: scraped(0.8), 30, "Prometheus scraping the new CPU use")
+    time.sleep(12 + 10 * INTERVAL)  # past the settle time, then ten intervals
+    assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
+    status = get_json(crds, "rebalancepolicy", "default")["status"]
+    assert status["nodeLoadSpread"] == pytest.approx(15.0), status
+    assert watcher.samples > 0

@@ -27,6 +27,8 @@ class RebalanceParams:
     max_per_run: int = 3
     cooldown: float = 900.0
     """Seconds after a move (A → B) during which no pod of the same owner moves onto A or off B."""
+    settle: float = 150.0
+    """With measured load: seconds after the latest move finished before readings count and moves resume."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     """Scoring used to pick a load move's target among the nodes that even out load: the extender's."""
 
@@ -45,5 +47,6 @@ class RebalanceParams:
             max_per_workload=lim.max_moves_per_workload,
             max_per_run=lim.max_moves_per_run,
             cooldown=parse_duration(spec.cooldown),
+            settle=parse_duration(spec.load.settle_time),
             scoring=scoring or ScoringConfig(),
         )

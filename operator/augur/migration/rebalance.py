@@ -25,10 +25,10 @@
    still being confirmed), so the rate limits' evictions buy balance first; when nothing movable can lower
    the spread, network moves go ahead.
 
-Nothing is proposed while an approved Migration is in progress (moves go in waves), and the readings taken
-meanwhile do not count: the hysteresis counters start again from zero once the wave has finished, so a
-placement caught in transition (a load that Prometheus measures over a window that still holds the moved
-pod's use on its source, say) never triggers a move on its own. Every move respects
+Nothing is proposed while an approved Migration is in progress (moves go in waves) nor, with measured load,
+for ``settle`` seconds after the latest one finished (a ``rate()`` window still holds the moved pod's use on
+its source), and the readings taken meanwhile do not count: the hysteresis counters start again from zero
+once the wave is over, so a placement caught in transition never triggers a move. Every move respects
 the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
 limits and the per-workload cool-down, which forbids reversals: within ``cooldown`` of a move of one of
 its pods from A to B, no pod of that workload moves onto A or off B (further moves in the same direction
@@ -83,9 +83,9 @@ def rebalance(
     before = work.figures()
     thr = params.threshold
     forecast_hot = params.predictive and before.forecast_spread is not None and before.forecast_spread > thr + EPS
-    if work.snap.in_flight:  # a placement in transition: its readings do not count, the hysteresis restarts
-        note = f"waiting for {work.snap.in_flight} move(s) in progress to finish"
-        return RebalanceResult((), before, before, Readings(), (), (note,))
+    waiting = _wave_note(work.snap, params, now)
+    if waiting:  # a placement in transition: its readings do not count, the hysteresis restarts
+        return RebalanceResult((), before, before, Readings(), (), (waiting,))
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
     run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), readings)
     run.hard_rules()
@@ -113,6 +113,18 @@ def rebalance(
         tuple(run.triggered),
         tuple(dict.fromkeys(run.notes + sorted(run.held))),
     )
+
+
+def _wave_note(snap: ClusterSnapshot, params: RebalanceParams, now: datetime) -> str:
+    """Why the run waits for the last wave (moves in progress, or measured load not yet showing a finished
+    move); empty when it does not."""
+    if snap.in_flight:
+        return f"waiting for {snap.in_flight} move(s) in progress to finish"
+    if snap.measured and snap.last_finished is not None:
+        left = params.settle - (now - snap.last_finished).total_seconds()
+        if left > 0:
+            return f"waiting {left:.0f} s more for the measured load to show the last move (load.settleTime)"
+    return ""
 
 
 class _Run:

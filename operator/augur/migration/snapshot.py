@@ -109,6 +109,9 @@ class ClusterSnapshot:
     a run never plans against loads that are about to change."""
     measured: bool = False
     """Load is measured use (``cpu_used``) rather than requests."""
+    last_finished: datetime | None = None
+    """When the latest approved Migration touching these nodes finished: with measured load, readings wait
+    ``RebalanceParams.settle`` after it."""
 
     def canonical(self) -> ClusterSnapshot:
         """The same snapshot with nodes sorted by name, pods by ``namespace/name``, rules by key."""

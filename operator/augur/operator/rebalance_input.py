@@ -180,12 +180,14 @@ class History:
     recent: tuple[PastMove, ...]
     busy: frozenset[str]
     in_flight: tuple[tuple[str, str], ...]
+    finished: tuple[tuple[datetime, frozenset[str]], ...] = ()
+    """Approved Migrations that acted and finished (until garbage-collected): when, and the nodes touched."""
 
 
 def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_life: float) -> History:
-    """Moves by the rebalancer within ``horizon`` seconds, and the Migrations in progress (a dry-run plan
-    keeps its pod busy for ``dry_plan_life`` seconds)."""
-    recent, busy, in_flight = [], set(), []
+    """Moves by the rebalancer within ``horizon`` seconds, the Migrations in progress (a dry-run plan keeps
+    its pod busy for ``dry_plan_life`` seconds), and when each approved one that acted finished."""
+    recent, busy, in_flight, finished = [], set(), [], []
     for m in migrations:
         meta, spec = m.get("metadata") or {}, m.get("spec") or {}
         status = m.get("status") or {}
@@ -196,15 +198,21 @@ def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_li
             source = str(status.get("sourceNode") or annotations.get(SOURCE_ANNOTATION, ""))
             owner, target = str(annotations.get(OWNER_ANNOTATION, "")), str(spec.get("targetNode", ""))
             recent.append(PastMove(owner, source, target, created, planned=spec.get("approved") is False))
+        approved = bool(spec.get("approved", True))
         if status.get("phase", "Pending") in TERMINAL_PHASES:
+            done = parse_time(status.get("completionTime"))
+            if approved and done is not None and status.get("startTime"):  # it acted on the placement
+                touched = (status.get("sourceNode"), status.get("destinationNode"), spec.get("targetNode"))
+                finished.append((done, frozenset(str(n) for n in touched if n)))
             continue
         key = f"{meta.get('namespace', '')}/{spec.get('podName', '')}"
-        approved = bool(spec.get("approved", True))
         if approved or age <= dry_plan_life:
             busy.add(key)
         if approved:
             in_flight.append((key, str(spec.get("targetNode", ""))))
-    return History(tuple(recent), frozenset(busy), tuple(sorted(in_flight)))
+    return History(
+        tuple(recent), frozenset(busy), tuple(sorted(in_flight)), tuple(sorted(finished, key=lambda f: f[0]))
+    )
 
 
 def _in_scope(policy: RebalancePolicySpec, namespace: str) -> bool:
@@ -289,6 +297,7 @@ def build_snapshot(
     history = past_moves(mine, now, window, parse_duration(policy.cooldown))
     keys = {p.key for p in states}
     in_flight = sum(1 for pod, target in history.in_flight if pod in keys or target in names)
+    last_finished = max((done for done, touched in history.finished if touched & names), default=None)
     return ClusterSnapshot(
         nodes=node_states,
         pods=tuple(states),
@@ -298,6 +307,7 @@ def build_snapshot(
         busy=history.busy,
         in_flight=in_flight,
         measured=measured,
+        last_finished=last_finished,
     )
 
 

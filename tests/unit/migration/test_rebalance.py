@@ -493,3 +493,19 @@ def test_a_terminating_pod_holds_its_requests_but_adds_no_load() -> None:
     work = Working(full.canonical())
     assert work.load().tolist() == [0.125, 0.5, 0.0]
     assert work.fits(z).tolist() == [False, False, True]  # a is z's own node, b is full, c has room
+
+
+def test_measured_load_waits_for_the_last_move_to_show() -> None:
+    """A moved pod's use stays in a rate() over its source for the query's window: with measured load the
+    readings wait ``settle`` seconds after the latest move finished; with requests they do not."""
+    nodes = (node("a", cpu_used=2.0), node("b", cpu_used=0.0), node("c", cpu_used=0.0))
+    pods = tuple(pod(f"p{i}", "a", cpu_used=0.5) for i in range(4))
+    measured = ClusterSnapshot(nodes=nodes, pods=pods, measured=True, last_finished=NOW - timedelta(seconds=100))
+    params = RebalanceParams(readings=1, settle=150.0)
+    waiting = rebalance(measured, params, Readings(3, 0), now=NOW)
+    assert waiting.proposals == () and waiting.readings == Readings()
+    assert waiting.notes == ("waiting 50 s more for the measured load to show the last move (load.settleTime)",)
+    later = rebalance(measured, params, waiting.readings, now=NOW + timedelta(seconds=51))
+    assert later.readings.above == 1 and len(later.proposals) == 2
+    by_requests = replace(measured, measured=False)
+    assert len(rebalance(by_requests, params, now=NOW).proposals) == 2

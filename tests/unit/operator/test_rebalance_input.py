@@ -153,6 +153,8 @@ def test_past_moves_and_busy_pods_from_migrations() -> None:
     assert history.in_flight == (("app/a", "n2"), ("app/e", "n2"))
     assert [m.planned for m in history.recent] == [False, False, True]  # d: a dry-run plan
 
+    assert history.finished == ()  # b succeeded without a startTime or completionTime: it never acted
+
     # a policy scoped to other namespaces does not count these moves
     def snap(namespaces: list[str]) -> Any:
         policy = RebalancePolicySpec(namespaces=namespaces)
@@ -212,3 +214,34 @@ def test_profile_rules_pods_and_forecast_growth() -> None:
     snap = build_snapshot(RebalancePolicySpec(), [node("n1")], [pod("web-1", "n1"), pod("web-2", "n1")], [prof],
                           TopologyModel(), ZONES, [], None, NOW)  # fmt: skip
     assert [p.cpu_forecast for p in snap.pods] == [0.75, 0.75] and snap.pods[0].workload == "app/web"
+
+
+def test_the_latest_finished_move_on_these_nodes() -> None:
+    """With measured load the rebalancer waits after the last move; only moves that acted count, and only
+    those touching the policy's nodes."""
+
+    def done(name: str, minutes_ago: int, source: str, target: str, acted: bool = True) -> dict[str, Any]:
+        at = datetime.fromtimestamp(NOW.timestamp() - 60 * minutes_ago, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status = {"phase": "Succeeded", "completionTime": at, "sourceNode": source, "destinationNode": target}
+        if acted:
+            status["startTime"] = at
+        return {
+            "metadata": {"namespace": "app", "name": name, "creationTimestamp": at},
+            "spec": {"podName": name, "targetNode": target, "approved": True},
+            "status": status,
+        }
+
+    items = [done("old", 30, "n1", "n2"), done("other-pool", 1, "x1", "x2"), done("never-acted", 0, "n1", "n2", False)]
+    snap = build_snapshot(
+        RebalancePolicySpec(),
+        [node("n1"), node("n2")],
+        [pod("web-1", "n1")],
+        [],
+        TopologyModel(),
+        ZONES,
+        items,
+        None,
+        NOW,
+    )
+    assert snap.last_finished == datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+    assert snap.in_flight == 0
