@@ -28,6 +28,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -530,7 +531,10 @@ def test_measured_load_waits_for_a_move_to_show(
     assert first["status"]["sourceNode"] == busy
     # the exporter still says 1.4 on the busy node and has no series for the replacement: without the
     # settle time the next readings would move the other pod off the busy node within a few intervals
-    time.sleep(settle - 12)
+    # (seen with settleTime 0s). Timed from the move's completionTime (this machine's clock, as the
+    # operator's), not from when this test noticed it, so a slow poll cannot eat the margin below.
+    done = datetime.fromisoformat(first["status"]["completionTime"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, settle - 12 - (datetime.now(UTC) - done).total_seconds()))
     assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
     notes = get_json(crds, "rebalancepolicy", "default")["status"].get("notes") or []
     assert any("for the measured load to show the last move" in n for n in notes), notes
