@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from augur.constants import FloatArray
+from augur.forecast.checks import outside, too_small
 from augur.forecast.combination import members_of
 from augur.forecast.fingerprint import DAY, Fingerprint, HistoryStatus, fingerprint, history_status
 from augur.forecast.models import FittedModel
@@ -83,17 +84,15 @@ def settings_problems(s: ForecastSettings) -> list[str]:
         for name, value in (("interval_seconds", s.interval_seconds), ("max_horizon_seconds", s.max_horizon_seconds))
         if not (math.isfinite(value) and value > 0)
     ]
-    problems += [
-        f"{name} must be at least {least} (got {value})"
-        for name, value, least in (
+    problems += too_small(
+        (
             ("target_horizon", s.target_horizon, 1),
             ("history_points", s.history_points, 2),
             ("fingerprint_points", s.fingerprint_points, 2),
             ("reselect_every", s.reselect_every, 1),
             ("combination_pool", s.combination_pool, 0),
         )
-        if value < least
-    ]
+    )
     unknown = [name for name in s.candidates if name not in CANDIDATE_NAMES]
     if not s.candidates:
         problems.append("candidates must name at least one model")
@@ -101,10 +100,8 @@ def settings_problems(s: ForecastSettings) -> list[str]:
         problems.append(f"unknown candidates {unknown} (known: {', '.join(sorted(CANDIDATE_NAMES))})")
     if not s.reselect_degradation > 0:
         problems.append(f"reselect_degradation must be above 0 (got {s.reselect_degradation})")
-    if not 0.0 <= s.validation_share <= 1.0:  # a share above one half is used as one half
-        problems.append(f"validation_share must lie in [0, 1] (got {s.validation_share})")
-    if not 0.0 <= s.reselect_margin < 1.0:
-        problems.append(f"reselect_margin must lie in [0, 1) (got {s.reselect_margin})")
+    problems += outside("validation_share", s.validation_share, 0.0, 1.0)  # above one half: used as one half
+    problems += outside("reselect_margin", s.reselect_margin, 0.0, 1.0, open_high=True)
     return problems
 
 

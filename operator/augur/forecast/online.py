@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from augur.constants import FloatArray
+from augur.forecast.checks import outside, too_small
 
 SCALE_POINTS = 64
 """History points used to start the local scale at a fit."""
@@ -56,18 +57,15 @@ class OnlineSettings:
     (``bench/results/online_search.json``, ``docs/forecasting.md``)."""
 
     def __post_init__(self) -> None:
-        problems = [
-            f"{name} must be at least {least} (got {value})"
-            for name, value, least in (
+        problems = too_small(
+            (
                 ("window", self.window, 0),
                 ("min_samples", self.min_samples, 1),
                 ("max_horizon", self.max_horizon, 1),
                 ("min_horizons", self.min_horizons, 1),
             )
-            if value < least
-        ]
-        if not 0.0 <= self.scale_alpha <= 1.0:
-            problems.append(f"scale_alpha must lie in [0, 1] (got {self.scale_alpha})")
+        )
+        problems += outside("scale_alpha", self.scale_alpha, 0.0, 1.0)
         if problems:
             raise ValueError("invalid OnlineSettings: " + "; ".join(problems))
 
