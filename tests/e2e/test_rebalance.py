@@ -453,6 +453,17 @@ def test_auto_lowers_network_cost(operator: Any, crds: LocalCluster, pool: Pool,
     assert status["loadSource"] == "Requests"
 
 
+MEASURED = "load: {source: Prometheus, nodeQuery: e2e_rb_node_cpu, podQuery: e2e_rb_pod_cpu}"
+"""The policy's load from the exporter below (through the real Prometheus)."""
+
+
+def usage_text(pool: Pool, nodes: dict[str, float], pods: dict[str, float]) -> str:
+    """The exporter's text: cores used per node and per pod of the pool's namespace."""
+    lines = [f'e2e_rb_node_cpu{{node="{n}"}} {v}' for n, v in nodes.items()]
+    lines += [f'e2e_rb_pod_cpu{{namespace="{pool.ns}",pod="{p}"}} {v}' for p, v in pods.items()]
+    return "# TYPE e2e_rb_node_cpu gauge\n# TYPE e2e_rb_pod_cpu gauge\n" + "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def usage(crds: LocalCluster, namespace: str) -> Iterator[LoopbackExporter]:
     """A loopback exporter of CPU use that Prometheus scrapes; the test sets its ``text``."""
@@ -467,9 +478,8 @@ def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: 
     busy = placed[min(placed)][1]  # the node of one of the pods
     hot = [name for name, (_, node) in placed.items() if node == busy]
     # requests: 0.1 of 4 cores wherever pods run (spread <= 5%); measured: the busy node at 75%, the rest at 5%
-    lines = [f'e2e_rb_node_cpu{{node="{n}"}} {3.0 if n == busy else 0.2}' for n in pool.nodes]
-    lines += [f'e2e_rb_pod_cpu{{namespace="{pool.ns}",pod="{p}"}} {1.0 if p in hot else 0.05}' for p in placed]
-    usage.text = "# TYPE e2e_rb_node_cpu gauge\n# TYPE e2e_rb_pod_cpu gauge\n" + "\n".join(lines) + "\n"
+    nodes = {n: 3.0 if n == busy else 0.2 for n in pool.nodes}
+    usage.text = usage_text(pool, nodes, {p: 1.0 if p in hot else 0.05 for p in placed})
 
     def scraped() -> bool:
         q = {"query": f'e2e_rb_pod_cpu{{namespace="{pool.ns}"}}'}
@@ -477,8 +487,7 @@ def test_measured_load_from_prometheus(operator: Any, crds: LocalCluster, pool: 
         return len(r.json()["data"]["result"]) == len(placed)
 
     wait_until(scraped, 60, "Prometheus scraping the CPU use")
-    load = "load: {source: Prometheus, nodeQuery: e2e_rb_node_cpu, podQuery: e2e_rb_pod_cpu}"
-    apply(crds, policy(pool, "DryRun").replace("load: {source: Requests}", load))
+    apply(crds, policy(pool, "DryRun").replace("load: {source: Requests}", MEASURED))
 
     wait_until(lambda: migrations(crds, pool.ns), 60, "a plan from measured load")
     status = get_json(crds, "rebalancepolicy", "default")["status"]
@@ -505,15 +514,9 @@ def test_measured_load_waits_for_a_move_to_show(
     watcher = watch(pool.ns, {"hot": 2}, {"hot": 1})
     cordon(crds, rest, False)
 
-    def text(nodes: dict[str, float], pods: dict[str, float]) -> str:
-        lines = [f'e2e_rb_node_cpu{{node="{n}"}} {v}' for n, v in nodes.items()]
-        lines += [f'e2e_rb_pod_cpu{{namespace="{pool.ns}",pod="{p}"}} {v}' for p, v in pods.items()]
-        return "# TYPE e2e_rb_node_cpu gauge\n# TYPE e2e_rb_pod_cpu gauge\n" + "\n".join(lines) + "\n"
-
     # two pods using 0.6 cores each on the busy node (35 %), the rest at 5 %: spread 30 %; one move evens it
     # out (20 %, 20 %, 5 %, 5 %: spread 15 %); a second one off the busy node would be one too many
-    before = text({n: 1.4 if n == busy else 0.2 for n in pool.nodes}, {p: 0.6 for p in placed})
-    usage.text = before
+    usage.text = usage_text(pool, {n: 1.4 if n == busy else 0.2 for n in pool.nodes}, {p: 0.6 for p in placed})
 
     def scraped(value: float) -> bool:
         q = {"query": f'e2e_rb_node_cpu{{node="{busy}"}}'}
@@ -522,7 +525,7 @@ def test_measured_load_waits_for_a_move_to_show(
 
     wait_until(lambda: scraped(1.4), 60, "Prometheus scraping the CPU use")
     settle = 30
-    load = f"load: {{source: Prometheus, nodeQuery: e2e_rb_node_cpu, podQuery: e2e_rb_pod_cpu, settleTime: {settle}s}}"
+    load = MEASURED.replace("}", f", settleTime: {settle}s}}")
     apply(crds, policy(pool, "Auto", "cooldown: 10s").replace("load: {source: Requests}", load))
 
     wait_until(lambda: finished_moves(crds, pool.ns), 120, "the first move finished")
@@ -542,7 +545,7 @@ def test_measured_load_waits_for_a_move_to_show(
     target, replacement = first["status"]["destinationNode"], first["status"]["replacementPod"]
     now = pods(crds, pool.ns)
     assert replacement in now and {node for _, node in now.values()} == {busy, target}, now
-    usage.text = text({n: 0.8 if n in (busy, target) else 0.2 for n in pool.nodes}, {p: 0.6 for p in now})
+    usage.text = usage_text(pool, {n: 0.8 if n in (busy, target) else 0.2 for n in pool.nodes}, {p: 0.6 for p in now})
     wait_until(lambda: scraped(0.8), 30, "Prometheus scraping the new CPU use")
     time.sleep(12 + 10 * INTERVAL)  # past the settle time, then ten intervals
     assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
