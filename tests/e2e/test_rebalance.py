@@ -541,6 +541,7 @@ def test_measured_load_waits_for_a_move_to_show(
     assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
     notes = get_json(crds, "rebalancepolicy", "default")["status"].get("notes") or []
     assert any("for the measured load to show the last move" in n for n in notes), notes
+    assert "measuredGain" not in migrations(crds, pool.ns)[0]["status"]  # not on figures that predate the move
     # the figures catch up: each node that holds a pod at 20 %
     target, replacement = first["status"]["destinationNode"], first["status"]["replacementPod"]
     now = pods(crds, pool.ns)
@@ -551,4 +552,7 @@ def test_measured_load_waits_for_a_move_to_show(
     assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
     status = get_json(crds, "rebalancepolicy", "default")["status"]
     assert status["nodeLoadSpread"] == pytest.approx(15.0), status
+    # measured once the figures show the move: now (20, 20, 5, 5 %) against the pod back (35, 5, 5, 5 %)
+    gain = migrations(crds, pool.ns)[0]["status"].get("measuredGain")
+    assert gain is not None and gain["kind"] == "NodeLoadStdDev" and gain["value"] > 0, gain
     assert watcher.samples > 0

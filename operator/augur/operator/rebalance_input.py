@@ -220,16 +220,19 @@ def _in_scope(policy: RebalancePolicySpec, namespace: str) -> bool:
     return namespace not in policy.excluded_namespaces and (not policy.namespaces or namespace in policy.namespaces)
 
 
-def to_measure(migrations: list[Raw], now: datetime, horizon: float) -> list[tuple[Raw, str, str, str]]:
-    """The rebalancer's Migrations that succeeded within ``horizon`` seconds and have no ``measuredGain``
-    yet: (Migration, ``namespace/pod`` running now, source node, gain kind)."""
+def to_measure(
+    migrations: list[Raw], now: datetime, horizon: float, settle: float = 0.0
+) -> list[tuple[Raw, str, str, str]]:
+    """The rebalancer's Migrations that succeeded within ``horizon`` seconds, at least ``settle`` seconds
+    ago (measured load shows a move only after its query's window), and have no ``measuredGain`` yet:
+    (Migration, ``namespace/pod`` running now, source node, gain kind)."""
     out = []
     for m in migrations:
         meta, spec, status = m.get("metadata") or {}, m.get("spec") or {}, m.get("status") or {}
         if (meta.get("labels") or {}).get(CREATED_BY) != "rebalancer" or status.get("phase") != "Succeeded":
             continue
         done = parse_time(status.get("completionTime"))
-        if status.get("measuredGain") or done is None or (now - done).total_seconds() > horizon:
+        if status.get("measuredGain") or done is None or not settle <= (now - done).total_seconds() <= horizon:
             continue
         pod, source = str(status.get("replacementPod") or ""), str(status.get("sourceNode") or "")
         kind = str((spec.get("expectedGain") or {}).get("kind") or "NodeLoadStdDev")

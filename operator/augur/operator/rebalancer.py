@@ -152,15 +152,17 @@ class Rebalancer:
         snapshot = build_snapshot(
             spec, nodes, pods, profiles, model, (zone_label, region_label), migrations, loads, now
         )
-        self._measure(snapshot, migrations, now, params.window)
+        settle = params.settle if snapshot.measured else 0.0
+        self._measure(snapshot, migrations, now, max(params.window, 2 * settle), settle)
         return rebalance(snapshot, params, readings, now), origin
 
     def _measure(
-        self, snapshot: ClusterSnapshot, migrations: list[dict[str, Any]], now: datetime, horizon: float
+        self, snapshot: ClusterSnapshot, migrations: list[dict[str, Any]], now: datetime, horizon: float, settle: float
     ) -> None:
         """Fill in ``status.measuredGain`` of the rebalancer's moves that succeeded within ``horizon`` seconds
-        (:func:`augur.migration.realized.realized_gain`, on this run's snapshot: the loads it reads)."""
-        for raw, pod_key, source, kind in to_measure(migrations, now, horizon):
+        and at least ``settle`` ago (:func:`augur.migration.realized.realized_gain`, on this run's snapshot:
+        the loads it reads, which with measured load show a move only after the settle time)."""
+        for raw, pod_key, source, kind in to_measure(migrations, now, horizon, settle):
             gain = realized_gain(snapshot, pod_key, source, kind)
             if gain is None:
                 continue

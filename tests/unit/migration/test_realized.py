@@ -59,3 +59,6 @@ def test_which_migrations_are_measured() -> None:
     assert [(m["metadata"]["name"], key, src, kind) for m, key, src, kind in chosen] == [
         ("ok", "ns/ok-r", "a", "NetworkCost")
     ]
+    # with measured load a move is measured only once its query's window has let go of the pod's old use
+    assert to_measure(items, now, 600, settle=150) == []  # type: ignore[arg-type]
+    assert [m["metadata"]["name"] for m, *_ in to_measure(items, now, 600, settle=60)] == ["ok"]  # type: ignore[arg-type]

@@ -167,7 +167,8 @@ class MigrationStatus(ApiModel):
     predicted_gain: Gain | None = None
     """The gain the move was expected to bring (``spec.expectedGain``)."""
     measured_gain: Gain | None = None
-    """The gain measured after a rebalancer's move succeeded, filled in by the rebalancer's next run: the
+    """The gain measured after a rebalancer's move succeeded, filled in by the rebalancer's next run (with
+    measured load, the first one ``load.settleTime`` after the move, once the figures show it): the
     cluster now against the same cluster with the pod back on its source node (node-load stddev or network
     cost, the rebalancer's own figures; positive = better). Not filled in for moves created by hand."""
     reason: Annotated[str, StringConstraints(max_length=128)] = ""
