@@ -36,6 +36,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
+from augur.api.meta import parse_time
 from augur.devcluster.cluster import LocalCluster
 from augur.devcluster.exporter import LoopbackExporter, scraped_exporter
 from augur.devcluster.kwok import delay_annotations
@@ -536,7 +537,8 @@ def test_measured_load_waits_for_a_move_to_show(
     # settle time the next readings would move the other pod off the busy node within a few intervals
     # (seen with settleTime 0s). Timed from the move's completionTime (this machine's clock, as the
     # operator's), not from when this test noticed it, so a slow poll cannot eat the margin below.
-    done = datetime.fromisoformat(first["status"]["completionTime"].replace("Z", "+00:00"))
+    done = parse_time(first["status"]["completionTime"])
+    assert done is not None
     time.sleep(max(0.0, settle - 12 - (datetime.now(UTC) - done).total_seconds()))
     assert len(migrations(crds, pool.ns)) == 1, outcomes(migrations(crds, pool.ns))
     notes = get_json(crds, "rebalancepolicy", "default")["status"].get("notes") or []

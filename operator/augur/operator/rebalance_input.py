@@ -210,9 +210,7 @@ def past_moves(migrations: list[Raw], now: datetime, horizon: float, dry_plan_li
             busy.add(key)
         if approved:
             in_flight.append((key, str(spec.get("targetNode", ""))))
-    return History(
-        tuple(recent), frozenset(busy), tuple(sorted(in_flight)), tuple(sorted(finished, key=lambda f: f[0]))
-    )
+    return History(tuple(recent), frozenset(busy), tuple(sorted(in_flight)), tuple(finished))
 
 
 def _in_scope(policy: RebalancePolicySpec, namespace: str) -> bool:
