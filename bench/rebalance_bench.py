@@ -2,8 +2,8 @@
 and Augur's rebalancer on the same generated scenarios, before and after.
 
 Scenarios (``augur.devcluster.rebalance_scenarios``): ``load`` (all pods started on 3 of 8 kwok nodes),
-``mixed`` (the same with pods of 0.1-1 core) and ``network`` (chatty front/back-end pairs split across two
-regions, load already even), several seeds.
+``mixed`` (the same with pods of 0.1-1 core), ``network`` (chatty front/back-end pairs split across two
+regions, load already even) and ``usage`` (requests even, CPU use skewed onto 3 nodes), several seeds.
 Each rebalancer gets a fresh copy of the scenario (new nodes, new namespace) on one cluster. A watcher
 records pods, PodDisruptionBudgets and Deployments through the whole run. Figures per run
 (``augur.sim.rebalance_metrics``): node-load standard deviation and network cost before and after (the
@@ -14,8 +14,19 @@ The descheduler runs its documented example policy: ``LowNodeUtilization`` with 
 target thresholds 50 % (cpu, memory, pods) and ``RemovePodsViolatingTopologySpreadConstraint`` (hard and
 soft constraints), every ``--interval`` seconds. Seeds: development 100-102 (choices made on them),
 held out 200-202 (run once, after every choice; ``SEED_ROLES``); 0-2 were the held-out seeds of earlier
-rounds and have been looked at since. ``balance_bound_by_evictions`` is a lower bound on the balance any
-rebalancer can reach with k evictions from the same start (the targets compare with it).
+rounds and have been looked at since; ``usage`` was first tried on 100 (to get its harness working; no
+rebalancer setting was changed after it) and reported on 200-202. ``balance_bound_by_evictions`` is a
+lower bound on the balance any rebalancer can reach with k evictions from the same start (the targets
+compare with it).
+
+``usage`` is measured on CPU use, read by both rebalancers from the real Prometheus: the cluster runs one,
+scraping ``augur.devcluster.usage_exporter`` (cAdvisor's and kube-state-metrics' series, made up from the
+scenario's per-pod use as pods come and go); a run starts once Prometheus shows every node's use. The
+descheduler's ``LowNodeUtilization`` then reads ``usage_exporter.DESCHEDULER_QUERY`` (its Prometheus
+``metricsUtilization``; thresholds 20 % and 50 % of a node used), Augur's policy ``load.source:
+Prometheus`` with its default queries and settle time. Both use the same 2-minute ``rate()`` window. The
+operator gets the Prometheus URL only when ``usage`` is among the families; run ``usage`` on its own.
+
 Every new pod is Ready 1-2 s after it is bound (``--pod-ready-delay``; kwok's own default is
 instantaneous, no real pod starts that fast).
 
@@ -44,11 +55,13 @@ from common import code_version, machine, write
 
 from augur.devcluster.augur_rebalancer import AugurRebalancer, start_operator
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
-from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions
+from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions, PrometheusSource
+from augur.devcluster.procs import wait_until
 from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioRun, measure
-from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
+from augur.devcluster.rebalance_scenarios import RUN_LABEL, RebalanceScenario, generate
 from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
+from augur.devcluster.usage_exporter import DESCHEDULER_QUERY, UsageExporter
 from augur.sim.rebalance_metrics import bound_fields, evictions_to_reach, placement_pairs, summarize
 
 DESCHEDULER_VERSION = "v0.36.0"
@@ -91,11 +104,19 @@ FIGURES = (
 def make_rebalancer(
     kind: str, run: ScenarioRun, cluster: LocalCluster, work: Path, args: argparse.Namespace
 ) -> Rebalancer:
+    measured = bool(run.rs.usage)
     if kind == "descheduler":
-        options = PolicyOptions(node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,))
-        return DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, args.interval)
+        source = PrometheusSource(cluster.prometheus_url, DESCHEDULER_QUERY) if measured else None
+        options = PolicyOptions(
+            node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,), prometheus=source
+        )
+        ca = cluster.pki.ca.cert if cluster.pki is not None else None
+        return DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, args.interval, ca)
     if kind == "augur":
-        return AugurRebalancer(run, {"schedulingInterval": args.augur_interval, **json.loads(args.augur_policy)})
+        load = {"load": {"source": "Prometheus"}} if measured else {}
+        return AugurRebalancer(
+            run, {"schedulingInterval": args.augur_interval, **load, **json.loads(args.augur_policy)}
+        )
     raise SystemExit(f"unknown rebalancer {kind!r}: descheduler or augur")
 
 
@@ -201,7 +222,7 @@ def rebound(row: dict[str, Any]) -> None:
     (``placement_before``, in rows written since it was recorded), after a change of the bound."""
     start = row.get("placement_before")
     if start:
-        row.update(bound_fields(generate(row["family"], row["seed"]).scenario, placement_pairs(start)))
+        row.update(bound_fields(generate(row["family"], row["seed"]).measured, placement_pairs(start)))
 
 
 def rescore(path: Path) -> int:
@@ -241,19 +262,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="rebalance-bench-") as tmp:
         base = Path(args.workdir or tmp)
         low, high = (float(x) for x in args.pod_ready_delay.split(","))
-        config = ClusterConfig(nodes=(), prometheus=False, pod_ready_delay=(low, high))
+        measured = "usage" in args.families.split(",")
+        config = ClusterConfig(nodes=(), prometheus=measured, pod_ready_delay=(low, high))
         with LocalCluster.create(base / "cluster", config) as cluster:
             tools: Tools = cluster.tools
             if "augur" in args.rebalancers.split(","):
                 KubeSession(cluster.kubeconfig).ensure_crds()
-                start_operator(cluster)
+                start_operator(cluster, prometheus=measured)
             for family in args.families.split(","):
                 for seed in [int(s) for s in args.seeds.split(",")]:
                     rs = generate(family, seed)
                     for kind in args.rebalancers.split(","):
                         with ScenarioRun(rs, cluster.kubeconfig) as run:
                             work = base / f"{rs.name}-{kind}"
-                            row = measure(run, make_rebalancer(kind, run, cluster, work, args), opts)
+                            row = run_one(run, cluster, make_rebalancer(kind, run, cluster, work, args), opts)
                         row.update(family=family, seed=seed, scenario=_describe(rs))
                         rows.append(row)
                         print(
@@ -291,13 +313,29 @@ def main() -> int:
     return 0
 
 
-def _describe(rs: Any) -> dict[str, Any]:
+def run_one(run: ScenarioRun, cluster: LocalCluster, rebalancer: Rebalancer, opts: MeasureOptions) -> dict[str, Any]:
+    """:func:`measure`; for a scenario measured on use, with its exporter running from before the start
+    (once Prometheus shows every node's use) to the end."""
+    if not run.rs.usage:
+        return measure(run, rebalancer, opts)
+    exporter = UsageExporter(run, cluster.prometheus_dir)
+    try:
+        wait_until(lambda: exporter.shown(cluster.prometheus_url), 300, "Prometheus showing every node's CPU use")
+        row = measure(run, rebalancer, opts)
+        row["exporter_errors"] = exporter.errors
+        return row
+    finally:
+        exporter.close()
+
+
+def _describe(rs: RebalanceScenario) -> dict[str, Any]:
     sc = rs.scenario
     return {
         "nodes": len(sc.nodes),
         "workloads": len(sc.workloads),
         "pods": sum(w.replicas for w in sc.workloads),
         "cpu_requested": round(sum(w.replicas * w.cpu for w in sc.workloads), 2),
+        "cpu_used": round(sum(w.replicas * w.cpu for w in rs.measured.workloads), 2),
         "cpu_allocatable": round(sum(n.cpu for n in sc.nodes), 2),
         "initial_nodes": [list(p.nodes) for p in rs.phases],
         "zone_spread": rs.spread,

@@ -3,8 +3,8 @@
 :func:`start_operator` runs ``augur operator run`` (kopf: the ``RebalancePolicy`` timer and the Migration
 executor) against the cluster once; :class:`AugurRebalancer` then, per run, creates the ``RebalancePolicy``
 ``default`` in mode ``Auto`` scoped to the run (``nodeSelector`` on the run's nodes, ``namespaces`` its
-namespace, load from requests) with the given spec overrides, and on stop deletes it and reports the
-run's ``Migration``s by phase and reason.
+namespace, load from requests unless the overrides say otherwise) with the given spec overrides, and on
+stop deletes it and reports the run's ``Migration``s by phase and reason.
 """
 
 from __future__ import annotations
@@ -29,14 +29,16 @@ POLICIES = f"/apis/{GROUP}/{VERSION}/rebalancepolicies"
 STATUS_KEYS = ("nodeLoadSpread", "nodeLoadStddev", "networkCost", "loadSource", "readingsAboveThreshold", "notes")
 
 
-def start_operator(cluster: LocalCluster) -> ManagedProcess:
-    """The operator as a child of this process (admin credentials, no Prometheus: load from requests)."""
+def start_operator(cluster: LocalCluster, prometheus: bool = False) -> ManagedProcess:
+    """The operator as a child of this process (admin credentials; the cluster's Prometheus if
+    ``prometheus``, else none)."""
     port, metrics_port = free_ports(2)
     health = f"http://127.0.0.1:{port}/healthz"
+    env = {"KUBECONFIG": str(cluster.kubeconfig), "AUGUR_METRICS": f"127.0.0.1:{metrics_port}"}
+    if prometheus:
+        env["AUGUR_PROMETHEUS_URL"] = cluster.prometheus_url
     proc = cluster.spawn(
-        "augur-operator",
-        [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"],
-        env={"KUBECONFIG": str(cluster.kubeconfig), "AUGUR_METRICS": f"127.0.0.1:{metrics_port}"},
+        "augur-operator", [sys.executable, "-m", "augur", "operator", "run", f"--liveness={health}"], env=env
     )
     wait_until(lambda: httpx.get(health, timeout=2).status_code == 200, 120, "operator liveness", proc)
     return proc

@@ -4,7 +4,7 @@
 #   hack/build-tools.sh            # build whatever is missing, print the bin directory on the last line
 #
 # Binaries land in ${AUGUR_CACHE:-~/.cache/augur}/tools/<versions>/bin and are never committed; the
-# descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>/bin, printed on the
+# descheduler (benchmarks and its e2e test) in its own tools/descheduler-v<version>-ca/bin, printed on the
 # line before as "descheduler=DIR"; the helm CLI (charts/augur's lint, golden and install tests) likewise
 # in tools/helm-v<version>/bin, printed as "helm=PATH"; Flux's source-controller and kustomize-controller
 # (tests/e2e/test_flux.py) in tools/flux-kc-v<version>-sc-v<version>/bin, printed as "flux=DIR"; Flux's
@@ -39,8 +39,10 @@ ARGOCD_GOTOOLCHAIN="${AUGUR_ARGOCD_GOTOOLCHAIN:-go1.27.3}"
 
 CACHE="${AUGUR_CACHE:-$HOME/.cache/augur}"
 BIN="$CACHE/tools/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION/bin"
-# The descheduler has its own directory, so adding or bumping it never rebuilds the control plane.
-DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION/bin"
+# The descheduler has its own directory, so adding or bumping it never rebuilds the control plane. "-ca":
+# built with its Prometheus client's CA file (client.K8sPodCAFilePath, a path inside a pod's service
+# account mount) moved to prometheus-ca.crt beside the binary, so that it can read Prometheus outside a pod.
+DESCHEDULER_BIN="$CACHE/tools/descheduler-v$DESCHEDULER_VERSION-ca/bin"
 HELM_BIN="$CACHE/tools/helm-v$HELM_VERSION/bin"
 FLUX_BIN="$CACHE/tools/flux-kc-v$FLUX_KC_VERSION-sc-v$FLUX_SC_VERSION/bin"
 # helm-controller has its own directory, so adding it never rebuilds the other Flux controllers.
@@ -180,9 +182,9 @@ build_descheduler() {
     go get -tool "$mod/cmd/descheduler@v$DESCHEDULER_VERSION"
     go mod tidy
   fi
-  local p="$mod/pkg/version"
+  local p="$mod/pkg/version" ca="$mod/pkg/descheduler/client.K8sPodCAFilePath=$DESCHEDULER_BIN/prometheus-ca.crt"
   with_progress descheduler go build -trimpath \
-    -ldflags "-s -w -X $p.version=v$DESCHEDULER_VERSION -X $p.buildDate=1970-01-01T00:00:00Z -X $p.gitbranch=release -X $p.gitsha1=unknown" \
+    -ldflags "-s -w -X $p.version=v$DESCHEDULER_VERSION -X $p.buildDate=1970-01-01T00:00:00Z -X $p.gitbranch=release -X $p.gitsha1=unknown -X $ca" \
     -o "$DESCHEDULER_BIN/descheduler.tmp" "$mod/cmd/descheduler"
   mv "$DESCHEDULER_BIN/descheduler.tmp" "$DESCHEDULER_BIN/descheduler"
 }

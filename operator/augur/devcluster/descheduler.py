@@ -9,7 +9,9 @@ log (``"Evicted pod"`` lines, klog level 1) as a cross-check of what the cluster
 
 from __future__ import annotations
 
+import base64
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 import yaml
 
 from augur.devcluster.procs import ManagedProcess
+from augur.devcluster.replay_kube import ApiError, Rest
 from augur.devcluster.tools import Tools
 
 EVICTED = re.compile(r'"Evicted pod" pod="(?P<pod>[^"]+)".*?strategy="(?P<strategy>[^"]+)".*?node="(?P<node>[^"]+)"')
@@ -37,11 +40,40 @@ class PolicyOptions:
     """Also enable ``RemovePodsViolatingTopologySpreadConstraint`` (hard and soft constraints)."""
     namespaces: tuple[str, ...] = ()
     """Only these namespaces for the topology-spread plugin (empty: all)."""
+    prometheus: PrometheusSource | None = None
+    """Node use from Prometheus instead of requests: ``LowNodeUtilization``'s ``metricsUtilization``, whose
+    thresholds are then one figure, ``MetricResource`` (percent of a node used), the same numbers as
+    ``thresholds``' and ``target_thresholds``' ``cpu``."""
+
+
+@dataclass(frozen=True)
+class PrometheusSource:
+    """The descheduler's Prometheus ``metricsProviders`` entry and the query ``LowNodeUtilization`` runs (one
+    series per node labelled ``instance``, values in [0, 1]). The descheduler authenticates with a bearer
+    token from a Secret (``token_secret``: namespace, name; key ``prometheusAuthToken``; a plain-HTTP
+    Prometheus ignores it) and always loads a CA file for the connection, ``PROMETHEUS_CA`` beside the
+    binary in the build ``build-tools.sh`` makes."""
+
+    url: str
+    query: str
+    token_secret: tuple[str, str] = ("kube-system", "augur-bench-prometheus-token")
+
+
+PROMETHEUS_CA = "prometheus-ca.crt"
+"""Where ``build-tools.sh`` points the descheduler's Prometheus CA file (``client.K8sPodCAFilePath``, a
+pod's service-account mount upstream): beside the binary."""
 
 
 def policy(options: PolicyOptions) -> dict[str, Any]:
     """The ``DeschedulerPolicy`` (v1alpha2) for ``options``."""
     low: dict[str, Any] = {"thresholds": options.thresholds, "targetThresholds": options.target_thresholds}
+    source = options.prometheus
+    if source is not None:
+        low = {
+            "thresholds": {"MetricResource": options.thresholds["cpu"]},
+            "targetThresholds": {"MetricResource": options.target_thresholds["cpu"]},
+            "metricsUtilization": {"source": "Prometheus", "prometheus": {"query": source.query}},
+        }
     if options.use_deviation_thresholds:
         low["useDeviationThresholds"] = True
     configs: list[dict[str, Any]] = [
@@ -62,6 +94,10 @@ def policy(options: PolicyOptions) -> dict[str, Any]:
     }
     if options.node_selector:
         out["nodeSelector"] = options.node_selector
+    if source is not None:
+        namespace, name = source.token_secret
+        token = {"secretReference": {"namespace": namespace, "name": name}}
+        out["metricsProviders"] = [{"source": "Prometheus", "prometheus": {"url": source.url, "authToken": token}}]
     return out
 
 
@@ -121,19 +157,49 @@ class Descheduler:
 
 class DeschedulerRebalancer:
     """The descheduler as a :class:`augur.devcluster.rebalance_run.Rebalancer`: started in
-    ``--descheduling-interval`` mode, stopped after the run; reports the evictions its log names."""
+    ``--descheduling-interval`` mode, stopped after the run; reports the evictions its log names. With a
+    Prometheus source, ``ca`` (any PEM certificate: a plain-HTTP Prometheus does not use it) is copied to
+    where the binary reads its CA file and the token Secret is created if missing."""
 
     name = "descheduler"
 
     def __init__(
-        self, tools: Tools, kubeconfig: Path, work_dir: Path, options: PolicyOptions, interval: float = 5.0
+        self,
+        tools: Tools,
+        kubeconfig: Path,
+        work_dir: Path,
+        options: PolicyOptions,
+        interval: float = 5.0,
+        ca: Path | None = None,
     ) -> None:
         self.tools, self.kubeconfig, self.work_dir = tools, kubeconfig, work_dir
-        self.options, self.interval = options, interval
+        self.options, self.interval, self.ca = options, interval, ca
         self.process: Descheduler | None = None
 
     def start(self) -> None:
+        if self.options.prometheus is not None:
+            self._prepare_prometheus(self.options.prometheus)
         self.process = Descheduler(self.tools, self.kubeconfig, self.work_dir, self.options, self.interval)
+
+    def _prepare_prometheus(self, source: PrometheusSource) -> None:
+        if self.ca is None:
+            raise ValueError("a Prometheus source needs a CA certificate file for the descheduler to load")
+        shutil.copyfile(self.ca, Path(self.tools.descheduler).parent / PROMETHEUS_CA)
+        namespace, name = source.token_secret
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"prometheusAuthToken": base64.b64encode(b"unused-by-a-plain-http-prometheus").decode()},
+        }
+        rest = Rest(self.kubeconfig)
+        try:
+            rest.request("POST", f"/api/v1/namespaces/{namespace}/secrets", secret)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+        finally:
+            rest.close()
 
     def stop(self) -> dict[str, Any]:
         if self.process is None:

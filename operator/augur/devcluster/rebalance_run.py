@@ -258,7 +258,7 @@ def measure(run: ScenarioRun, rebalancer: Rebalancer, options: MeasureOptions | 
         time.sleep(2.0)
         events, samples = watcher.pod_events(start), watcher.health_samples(start)
         watch_errors = list(watcher.errors)
-    figures = run_figures(run.sc, before, run.placement(), events, samples)
+    figures = run_figures(run.rs.measured, before, run.placement(), events, samples)
     figures.update(
         rebalancer=rebalancer.name,
         observed_seconds=round(elapsed, 1),

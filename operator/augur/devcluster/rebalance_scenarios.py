@@ -16,6 +16,11 @@ or Augur's) gets to work. Families:
   0.1, 0.25, 0.5 or 1 core (drawn with weights 0.35, 0.3, 0.2, 0.15), where ``load``'s request a quarter
   or half a core. Which pods a rebalancer evicts matters here: moving the large ones balances the nodes
   with fewer evictions.
+- ``usage``: requests even (every node ~45 % requested) but CPU use skewed: "hot" Deployments, whose pods
+  use 1.4-1.8x their requests, started on 3 nodes, "cold" ones (0.2-0.4x) on the other 5. Only a
+  rebalancer that reads measured use sees the skew; ``RebalanceScenario.usage`` holds each workload's
+  cores used per pod, what the benchmark's exporter reports and what balance is measured on
+  (``RebalanceScenario.measured``).
 
 Every Deployment has a PodDisruptionBudget (``maxUnavailable: 1``) and a ``WorkloadProfile`` whose
 ``dependencies`` carry the traffic (what :func:`augur.placement.rules_from_api` reads); the scenario's
@@ -37,11 +42,13 @@ from augur.sim.placement import Scenario, ScenarioWorkload, parse_scenario
 
 RUN_LABEL = "augur.dev/rebalance-run"
 """Label (nodes, pods) and taint key (nodes) tying a run's pods to its nodes."""
-FAMILIES = ("load", "network", "mixed")
+FAMILIES = ("load", "network", "mixed", "usage")
 LOAD_CPU = (0.25, 0.5)
 """Pod CPU requests (cores) of ``load``, drawn with equal weights."""
 MIXED_CPU = ((0.1, 0.35), (0.25, 0.3), (0.5, 0.2), (1.0, 0.15))
 """Pod CPU requests (cores) of ``mixed`` and their weights."""
+HOT_USE, COLD_USE = (1.4, 1.8), (0.2, 0.4)
+"""``usage``: cores used per core requested, drawn uniformly per workload, of hot and cold workloads."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,22 @@ class RebalanceScenario:
     phases: tuple[Phase, ...]
     spread: bool
     """Deployments carry a zone ``topologySpreadConstraint`` (``maxSkew: 1``, ``ScheduleAnyway``)."""
+    usage: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    """Cores each pod of a workload uses, where it differs from its request (``usage`` family only)."""
 
     @cached_property
     def scenario(self) -> Scenario:
+        """The scenario as requested: what the Deployments ask for."""
         return parse_scenario(self.raw)
+
+    @cached_property
+    def measured(self) -> Scenario:
+        """The scenario with each workload's CPU as used: what balance is measured on (the same as
+        :attr:`scenario` where no ``usage`` is given)."""
+        if not self.usage:
+            return self.scenario
+        workloads = [{**w, "cpu": self.usage.get(w["name"], w["cpu"])} for w in self.raw["workloads"]]
+        return parse_scenario({**self.raw, "workloads": workloads})
 
     @property
     def name(self) -> str:
@@ -81,29 +100,70 @@ def load_skew(seed: int, family: str = "load", nodes: int = 8, hot: int = 3, fil
     weight) for ``mixed``."""
     if family not in ("load", "mixed"):
         raise ValueError(f"load_skew builds the load and mixed families, not {family!r}")
-    sizes = MIXED_CPU if family == "mixed" else None
     rng = np.random.default_rng(seed)
+    node_list = _three_zones(nodes)
+    workloads = _draw(rng, fill * hot * 4, MIXED_CPU if family == "mixed" else None)
+    _chain(rng, workloads)
+    hot_nodes = tuple(sorted(str(node_list[int(k)]["name"]) for k in rng.choice(nodes, size=hot, replace=False)))
+    raw = {"nodes": node_list, "distances": _distances(), "workloads": workloads, "seed": seed}
+    return RebalanceScenario(family, seed, raw, (Phase(tuple(w["name"] for w in workloads), hot_nodes),), True)
+
+
+def usage_skew(seed: int, nodes: int = 8, hot: int = 3, fill: float = 0.45) -> RebalanceScenario:
+    """Every node's requests near ``fill`` of its CPU; hot workloads (``HOT_USE``) on ``hot`` nodes, cold ones
+    (``COLD_USE``) on the others, so that the nodes differ in use only."""
+    rng = np.random.default_rng(seed)
+    node_list = _three_zones(nodes)
+    hot_wl = _draw(rng, fill * hot * 4)
+    cold_wl = _draw(rng, fill * (nodes - hot) * 4, first=len(hot_wl))
+    usage = {}
+    for group, (low, high) in ((hot_wl, HOT_USE), (cold_wl, COLD_USE)):
+        for w in group:
+            usage[w["name"]] = round(w["cpu"] * float(rng.uniform(low, high)), 3)
+    workloads = hot_wl + cold_wl
+    _chain(rng, workloads)
+    picked = {int(k) for k in rng.choice(nodes, size=hot, replace=False)}
+    hot_nodes = tuple(sorted(str(node_list[k]["name"]) for k in picked))
+    cold_nodes = tuple(sorted(str(node_list[k]["name"]) for k in range(nodes) if k not in picked))
+    raw = {"nodes": node_list, "distances": _distances(), "workloads": workloads, "seed": seed}
+    phases = (
+        Phase(tuple(w["name"] for w in hot_wl), hot_nodes),
+        Phase(tuple(w["name"] for w in cold_wl), cold_nodes),
+    )
+    return RebalanceScenario("usage", seed, raw, phases, True, usage)
+
+
+def _three_zones(nodes: int) -> list[dict[str, Any]]:
+    zones = [("east-a", "east"), ("east-b", "east"), ("west-a", "west")]
+    return [_node(i, *zones[i % len(zones)]) for i in range(nodes)]
+
+
+def _draw(
+    rng: np.random.Generator, budget: float, sizes: tuple[tuple[float, float], ...] | None = None, first: int = 0
+) -> list[dict[str, Any]]:
+    """Workloads ``svc<first>``, ``svc<first+1>``... of 2-5 pods, each requesting one of ``sizes`` (cores,
+    weight; ``LOAD_CPU`` equally likely when None), until their requests add up to ``budget`` cores (the
+    last ones shrunk to fill it)."""
     choices = [c for c, _ in sizes] if sizes else list(LOAD_CPU)
     weights = [w / sum(w for _, w in sizes) for _, w in sizes] if sizes else None
     smallest = min(choices)
-    zones = [("east-a", "east"), ("east-b", "east"), ("west-a", "west")]
-    node_list = [_node(i, *zones[i % len(zones)]) for i in range(nodes)]
-    budget = fill * hot * 4
     workloads: list[dict[str, Any]] = []
     total = 0.0
     while True:
         replicas, cpu = int(rng.integers(2, 6)), float(rng.choice(choices, p=weights))
         if total + replicas * cpu > budget:
             if total + 2 * smallest > budget:
-                break
+                return workloads
             replicas, cpu = 2, smallest
-        workloads.append({"name": f"svc{len(workloads)}", "replicas": replicas, "cpu": cpu, "memory": 0.25})
+        name = f"svc{first + len(workloads)}"
+        workloads.append({"name": name, "replicas": replicas, "cpu": cpu, "memory": 0.25})
         total += replicas * cpu
+
+
+def _chain(rng: np.random.Generator, workloads: list[dict[str, Any]]) -> None:
+    """Light traffic from each workload to the next."""
     for i, w in enumerate(workloads[:-1]):
         w["talksTo"] = {workloads[i + 1]["name"]: float(rng.integers(1, 11))}
-    hot_nodes = tuple(sorted(str(node_list[int(k)]["name"]) for k in rng.choice(nodes, size=hot, replace=False)))
-    raw = {"nodes": node_list, "distances": _distances(), "workloads": workloads, "seed": seed}
-    return RebalanceScenario(family, seed, raw, (Phase(tuple(w["name"] for w in workloads), hot_nodes),), True)
 
 
 def network_skew(seed: int, nodes: int = 8, fill: float = 0.35) -> RebalanceScenario:
@@ -145,6 +205,8 @@ def generate(family: str, seed: int) -> RebalanceScenario:
         raise ValueError(f"unknown scenario family {family!r}; one of {', '.join(FAMILIES)}")
     if family == "network":
         return network_skew(seed)
+    if family == "usage":
+        return usage_skew(seed)
     return load_skew(seed, family)
 
 
