@@ -43,6 +43,10 @@ DESCHEDULER_QUERY = (
 ``LowNodeUtilization`` reads from Prometheus), over the same ``rate()`` window as Augur's default queries."""
 
 
+Key = tuple[str, str, str]
+"""``(namespace, pod, node)`` of a series."""
+
+
 class UsageExporter:
     """Counters of CPU seconds for one :class:`ScenarioRun`, scraped by the cluster's Prometheus as
     ``job=<job>`` until :meth:`close`."""
@@ -50,14 +54,14 @@ class UsageExporter:
     def __init__(self, run: ScenarioRun, prometheus_dir: Path, tick: float = 1.0) -> None:
         self.run, self.tick = run, tick
         self.by_name = {w.name: run.rs.usage.get(w.name, w.cpu) for w in run.sc.workloads}
-        self.pods: dict[tuple[str, str, str], float] = {}
+        self.pods: dict[Key, float] = {}
         """What :meth:`_running` found last: ``(namespace, pod, node)`` → cores used."""
         self.nodes = [run.names.node(n.name) for n in run.sc.nodes]
         self.cores = {run.names.node(n.name): n.cpu for n in run.sc.nodes}
-        self.counters: dict[tuple[str, str, str], float] = {}
-        """``(namespace, pod, node)`` → CPU seconds so far."""
+        self.counters: dict[Key, float] = {}
+        """CPU seconds so far per series."""
         self.errors = 0
-        self._exporter = LoopbackExporter(self.render())
+        self._exporter = LoopbackExporter(render(self.counters, self.cores))
         self._job = f"usage-{run.names.run}"
         self._target = prometheus.add_target(prometheus_dir, self._job, self._exporter.address)
         self._stop = threading.Event()
@@ -79,12 +83,11 @@ class UsageExporter:
                 self.errors += 1
                 continue
             now = time.monotonic()
-            self.pods = pods
-            self.advance(pods, now - self._last)
+            self.pods, self.counters = pods, advance(self.counters, pods, now - self._last)
             self._last = now
-            self._exporter.text = self.render()
+            self._exporter.text = render(self.counters, self.cores)
 
-    def _running(self) -> dict[tuple[str, str, str], float]:
+    def _running(self) -> dict[Key, float]:
         """Cores used now by every live bound pod of the run, and by every node's agent."""
         path = f"/api/v1/namespaces/{self.run.names.namespace}/pods"
         items: list[dict[str, Any]] = self.run.rest.request("GET", path).get("items") or []
@@ -98,10 +101,6 @@ class UsageExporter:
             out[(self.run.names.namespace, str(meta["name"]), node)] = self.by_name.get(app, 0.0)
         return out
 
-    def advance(self, pods: dict[tuple[str, str, str], float], seconds: float) -> None:
-        """Add ``seconds`` of use to every pod of ``pods``; pods no longer listed lose their series."""
-        self.counters = {key: self.counters.get(key, 0.0) + cores * seconds for key, cores in pods.items()}
-
     def shown(self, prometheus_url: str, tolerance: float = 0.02) -> bool:
         """Whether Prometheus (:data:`DESCHEDULER_QUERY`) shows every node's use as the exporter has it now,
         within ``tolerance`` of a node's CPU: the figures have caught up with the placement."""
@@ -114,12 +113,21 @@ class UsageExporter:
             n in shown and abs(shown[n] - used[n] / self.cores[n]) <= tolerance for n in self.nodes
         )
 
-    def render(self) -> str:
-        lines = ["# TYPE container_cpu_usage_seconds_total counter"]
-        for (ns, pod, node), seconds in sorted(self.counters.items()):
-            container = "agent" if ns == "kube-system" else "app"
-            labels = f'namespace="{ns}",pod="{pod}",container="{container}",node="{node}"'
-            lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.3f}")
-        lines.append("# TYPE kube_node_status_allocatable gauge")
-        lines += [f'kube_node_status_allocatable{{node="{n}",resource="cpu"}} {c:g}' for n, c in self.cores.items()]
-        return "\n".join(lines) + "\n"
+
+def advance(counters: dict[Key, float], pods: dict[Key, float], seconds: float) -> dict[Key, float]:
+    """The counters after ``seconds`` more of ``pods``' use (cores); pods no longer listed lose their series,
+    new ones start from zero."""
+    return {key: counters.get(key, 0.0) + cores * seconds for key, cores in pods.items()}
+
+
+def render(counters: dict[Key, float], cores: dict[str, float]) -> str:
+    """Prometheus text of the counters (cAdvisor's ``container_cpu_usage_seconds_total``) and of each node's
+    allocatable CPU (kube-state-metrics' ``kube_node_status_allocatable``)."""
+    lines = ["# TYPE container_cpu_usage_seconds_total counter"]
+    for (ns, pod, node), seconds in sorted(counters.items()):
+        container = "agent" if ns == "kube-system" else "app"
+        labels = f'namespace="{ns}",pod="{pod}",container="{container}",node="{node}"'
+        lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.3f}")
+    lines.append("# TYPE kube_node_status_allocatable gauge")
+    lines += [f'kube_node_status_allocatable{{node="{n}",resource="cpu"}} {c:g}' for n, c in cores.items()]
+    return "\n".join(lines) + "\n"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from augur.devcluster.descheduler import PolicyOptions, evictions_in_log, policy
+from augur.devcluster.descheduler import PolicyOptions, PrometheusSource, evictions_in_log, policy
 from augur.devcluster.rebalance_scenarios import (
     RUN_LABEL,
+    Phase,
     RunNames,
     augur_manifests,
     deployment_manifest,
@@ -138,3 +139,54 @@ def test_evictions_are_read_from_the_log() -> None:
     )
     (e,) = evictions_in_log(log)
     assert (e.pod, e.node, e.strategy) == ("ns/svc0-abc", "rb-x-n1", "LowNodeUtilization")
+
+
+@pytest.mark.parametrize("seed", [100, 200, 201, 202])
+def test_usage_scenario_has_even_requests_and_skewed_use(seed: int) -> None:
+    rs = generate("usage", seed)
+    sc, used = rs.scenario, rs.measured
+    hot, cold = rs.phases
+    assert rs.name == f"usage-{seed}" and rs.spread and (len(hot.nodes), len(cold.nodes)) == (3, 5)
+    assert not set(hot.nodes) & set(cold.nodes) and not set(hot.workloads) & set(cold.workloads)
+    by_name = {w.name: w for w in sc.workloads}
+
+    def requested(phase: Phase) -> float:
+        return sum(by_name[w].cpu * by_name[w].replicas for w in phase.workloads) / (4 * len(phase.nodes))
+
+    def use(phase: Phase) -> float:
+        return sum(rs.usage[w] * by_name[w].replicas for w in phase.workloads) / (4 * len(phase.nodes))
+
+    assert requested(hot) == pytest.approx(requested(cold), abs=0.06)  # ~45 % requested everywhere
+    assert use(hot) >= 0.6 and use(cold) <= 0.15  # used: hot nodes ~70 %, cold ones ~13 %
+    assert all(1.4 <= rs.usage[w] / by_name[w].cpu <= 1.8 for w in hot.workloads)
+    assert [w.cpu for w in used.workloads] == [rs.usage[w.name] for w in sc.workloads]
+    assert [w.replicas for w in used.workloads] == [w.replicas for w in sc.workloads]
+    start = [(w, hot.nodes[0]) for w in hot.workloads] + [(w, cold.nodes[0]) for w in cold.workloads]
+    # On one node per phase: what balance is measured on (use) differs from what was requested.
+    assert placement_figures(used, start)["load_stddev"] != pytest.approx(placement_figures(sc, start)["load_stddev"])
+    assert rs.raw == generate("usage", seed).raw and rs.usage == generate("usage", seed).usage
+
+
+def test_measured_scenario_is_the_requested_one_without_usage() -> None:
+    rs = generate("load", 200)
+    assert rs.measured is rs.scenario and not rs.usage
+
+
+def test_descheduler_policy_reading_prometheus() -> None:
+    source = PrometheusSource("http://127.0.0.1:9090", "q", ("kube-system", "tok"))
+    p = policy(PolicyOptions(prometheus=source))
+    args = {c["name"]: c["args"] for c in p["profiles"][0]["pluginConfig"]}
+    # One figure, the percent of a node used; the descheduler refuses cpu/memory/pods with Prometheus.
+    assert args["LowNodeUtilization"] == {
+        "thresholds": {"MetricResource": 20},
+        "targetThresholds": {"MetricResource": 50},
+        "metricsUtilization": {"source": "Prometheus", "prometheus": {"query": "q"}},
+    }
+    (provider,) = p["metricsProviders"]
+    assert provider == {
+        "source": "Prometheus",
+        "prometheus": {
+            "url": "http://127.0.0.1:9090",
+            "authToken": {"secretReference": {"namespace": "kube-system", "name": "tok"}},
+        },
+    }
