@@ -36,6 +36,8 @@ default but ``schedulingInterval`` (``--augur-interval``, 5 s). Results and targ
 
 Usage: .venv/bin/python bench/rebalance_bench.py [--families load,network,mixed] [--seeds 200,201,202]
        [--rebalancers descheduler,augur] [--interval 5] [--quiet 50] [--max-seconds 300] [--out rebalance.json]
+       ``descheduler:SECONDS`` among the rebalancers runs the descheduler at that interval too (its own row;
+       the targets pair Augur with ``descheduler``)
        .venv/bin/python bench/rebalance_bench.py --rescore bench/results/rebalance.json
 """
 
@@ -105,19 +107,23 @@ def make_rebalancer(
     kind: str, run: ScenarioRun, cluster: LocalCluster, work: Path, args: argparse.Namespace
 ) -> Rebalancer:
     measured = bool(run.rs.usage)
-    if kind == "descheduler":
+    base, _, every = kind.partition(":")
+    if base == "descheduler":
+        interval = float(every) if every else args.interval
         source = PrometheusSource(cluster.prometheus_url, DESCHEDULER_QUERY) if measured else None
         options = PolicyOptions(
             node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,), prometheus=source
         )
         ca = cluster.pki.ca.cert if cluster.pki is not None else None
-        return DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, args.interval, ca)
+        descheduler = DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, interval, ca)
+        descheduler.name = kind
+        return descheduler
     if kind == "augur":
         load = {"load": {"source": "Prometheus"}} if measured else {}
         return AugurRebalancer(
             run, {"schedulingInterval": args.augur_interval, **load, **json.loads(args.augur_policy)}
         )
-    raise SystemExit(f"unknown rebalancer {kind!r}: descheduler or augur")
+    raise SystemExit(f"unknown rebalancer {kind!r}: descheduler, descheduler:SECONDS or augur")
 
 
 def compare(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -274,7 +280,7 @@ def main() -> int:
                     rs = generate(family, seed)
                     for kind in args.rebalancers.split(","):
                         with ScenarioRun(rs, cluster.kubeconfig) as run:
-                            work = base / f"{rs.name}-{kind}"
+                            work = base / f"{rs.name}-{kind.replace(':', '-')}"
                             row = run_one(run, cluster, make_rebalancer(kind, run, cluster, work, args), opts)
                         row.update(family=family, seed=seed, scenario=_describe(rs))
                         rows.append(row)
