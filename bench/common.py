@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -56,14 +57,32 @@ def git(*args: str, where: Path = ROOT) -> str:
     return subprocess.run(["git", "-C", str(where), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def code_version(where: Path = ROOT) -> dict[str, Any]:
-    """The commit a run measured and whether Augur's code (``operator/``, ``scheduler_extender/``) had
-    uncommitted changes: the ``commit`` and ``code_modified`` fields of a result. ``where``: the checkout
-    whose code the run imported (default: this one)."""
+def _version_now(where: Path) -> dict[str, Any]:
     return {
         "commit": git("rev-parse", "--short", "HEAD", where=where),
         "code_modified": bool(git("status", "--porcelain", "--", "operator", "scheduler_extender", where=where)),
     }
+
+
+_AT_START: dict[Path, dict[str, Any]] = {}
+"""This checkout's version when the benchmark started (when it imported this module)."""
+with contextlib.suppress(OSError, subprocess.CalledProcessError):  # not a git checkout: asked at the end
+    _AT_START[ROOT] = _version_now(ROOT)
+
+
+def code_version(where: Path = ROOT) -> dict[str, Any]:
+    """The commit a run measured and whether Augur's code (``operator/``, ``scheduler_extender/``) had
+    uncommitted changes: the ``commit`` and ``code_modified`` fields of a result. ``where``: the checkout
+    whose code the run imported (default: this one). For this checkout the commit is the one checked out when
+    the benchmark started; if another was checked out by its end, ``commit_at_end`` names it and
+    ``code_modified`` is true (the run may have measured either)."""
+    now = _version_now(where)
+    start = _AT_START.get(where.resolve())
+    if start is None:
+        return now
+    if start["commit"] != now["commit"]:
+        return {**start, "commit_at_end": now["commit"], "code_modified": True}
+    return {**start, "code_modified": start["code_modified"] or now["code_modified"]}
 
 
 def ratio_to_best(cost: float, best: float) -> float | None:

@@ -58,12 +58,11 @@ from common import code_version, machine, write
 from augur.devcluster.augur_rebalancer import AugurRebalancer, start_operator
 from augur.devcluster.cluster import ClusterConfig, LocalCluster
 from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions, PrometheusSource
-from augur.devcluster.procs import wait_until
 from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioRun, measure
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, RebalanceScenario, generate
 from augur.devcluster.replay_kube import KubeSession
 from augur.devcluster.tools import Tools
-from augur.devcluster.usage_exporter import DESCHEDULER_QUERY, UsageExporter
+from augur.devcluster.usage_exporter import DESCHEDULER_QUERY, measure_on_use
 from augur.sim.rebalance_metrics import bound_fields, evictions_to_reach, placement_pairs, summarize
 
 DESCHEDULER_VERSION = "v0.36.0"
@@ -107,9 +106,9 @@ def make_rebalancer(
     kind: str, run: ScenarioRun, cluster: LocalCluster, work: Path, args: argparse.Namespace
 ) -> Rebalancer:
     measured = bool(run.rs.usage)
-    base, _, every = kind.partition(":")
+    base, every = parse_rebalancer(kind)
     if base == "descheduler":
-        interval = float(every) if every else args.interval
+        interval = every or args.interval
         source = PrometheusSource(cluster.prometheus_url, DESCHEDULER_QUERY) if measured else None
         options = PolicyOptions(
             node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,), prometheus=source
@@ -118,11 +117,24 @@ def make_rebalancer(
         descheduler = DeschedulerRebalancer(cluster.tools, cluster.kubeconfig, work, options, interval, ca)
         descheduler.name = kind
         return descheduler
-    if kind == "augur":
-        load = {"load": {"source": "Prometheus"}} if measured else {}
-        return AugurRebalancer(
-            run, {"schedulingInterval": args.augur_interval, **load, **json.loads(args.augur_policy)}
-        )
+    load = {"load": {"source": "Prometheus"}} if measured else {}
+    return AugurRebalancer(run, {"schedulingInterval": args.augur_interval, **load, **json.loads(args.augur_policy)})
+
+
+def parse_rebalancer(kind: str) -> tuple[str, float | None]:
+    """``descheduler``, ``descheduler:SECONDS`` (its own interval, > 0) or ``augur`` as ``(name, seconds)``;
+    anything else ends the benchmark with a one-line error before any cluster starts."""
+    base, colon, every = kind.partition(":")
+    if base == "descheduler" and colon:
+        try:
+            seconds = float(every)
+        except ValueError:
+            seconds = 0.0
+        if not seconds > 0 or seconds == float("inf"):
+            raise SystemExit(f"rebalancer {kind!r}: SECONDS in descheduler:SECONDS must be a positive number")
+        return base, seconds
+    if kind in ("descheduler", "augur"):
+        return kind, None
     raise SystemExit(f"unknown rebalancer {kind!r}: descheduler, descheduler:SECONDS or augur")
 
 
@@ -261,6 +273,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.rescore:
         return rescore(Path(args.rescore))
+    for kind in args.rebalancers.split(","):
+        parse_rebalancer(kind)
     started = machine()
     t0 = time.monotonic()
     rows: list[dict[str, Any]] = []
@@ -324,14 +338,7 @@ def run_one(run: ScenarioRun, cluster: LocalCluster, rebalancer: Rebalancer, opt
     (once Prometheus shows every node's use) to the end."""
     if not run.rs.usage:
         return measure(run, rebalancer, opts)
-    exporter = UsageExporter(run, cluster.prometheus_dir)
-    try:
-        wait_until(lambda: exporter.shown(cluster.prometheus_url), 300, "Prometheus showing every node's CPU use")
-        row = measure(run, rebalancer, opts)
-        row["exporter_errors"] = exporter.errors
-        return row
-    finally:
-        exporter.close()
+    return measure_on_use(run, rebalancer, opts, cluster.prometheus_dir, cluster.prometheus_url)
 
 
 def _describe(rs: RebalanceScenario) -> dict[str, Any]:

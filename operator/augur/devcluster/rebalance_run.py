@@ -174,14 +174,15 @@ class ScenarioRun:
         items = self.rest.request("GET", "/api/v1/nodes", query={"labelSelector": f"{RUN_LABEL}={self.names.run}"})
         return {str(item["metadata"]["name"]) for item in items.get("items") or [] if condition(item)}
 
-    def _pods(self) -> list[dict[str, Any]]:
+    def live_pods(self) -> list[dict[str, Any]]:
+        """The run's pods not being deleted (bound or not)."""
         items = self.rest.request("GET", f"/api/v1/namespaces/{self.names.namespace}/pods").get("items") or []
         return [p for p in items if not (p.get("metadata") or {}).get("deletionTimestamp")]
 
     def _ready_pods(self) -> int:
         return sum(
             1
-            for p in self._pods()
+            for p in self.live_pods()
             if any(
                 c.get("type") == "Ready" and c.get("status") == "True"
                 for c in (p.get("status") or {}).get("conditions") or []
@@ -200,14 +201,14 @@ class ScenarioRun:
     def placement(self) -> list[tuple[str, str]]:
         """``(workload, scenario node)`` of every live bound pod."""
         out = []
-        for p in self._pods():
+        for p in self.live_pods():
             node = self.names.scenario_node(str((p.get("spec") or {}).get("nodeName") or ""))
             if node:
                 out.append((str(p["metadata"]["labels"].get("app") or ""), node))
         return sorted(out)
 
     def all_ready(self) -> bool:
-        return self._ready_pods() == sum(w.replicas for w in self.sc.workloads) == len(self._pods())
+        return self._ready_pods() == sum(w.replicas for w in self.sc.workloads) == len(self.live_pods())
 
     def watcher(self) -> RunWatcher:
         return RunWatcher(self.rest, self.names.namespace, self.names.scenario_node)

@@ -24,12 +24,12 @@ import httpx
 
 from augur.devcluster import prometheus
 from augur.devcluster.exporter import LoopbackExporter
+from augur.devcluster.procs import wait_until
+from augur.devcluster.rebalance_run import MeasureOptions, Rebalancer, ScenarioRun, measure
 from augur.devcluster.replay_kube import ApiError
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from augur.devcluster.rebalance_run import ScenarioRun
 
 AGENT_CORES = 0.02
 """Cores used by each node's agent pod."""
@@ -89,13 +89,11 @@ class UsageExporter:
 
     def _running(self) -> dict[Key, float]:
         """Cores used now by every live bound pod of the run, and by every node's agent."""
-        path = f"/api/v1/namespaces/{self.run.names.namespace}/pods"
-        items: list[dict[str, Any]] = self.run.rest.request("GET", path).get("items") or []
         out = {("kube-system", f"usage-agent-{n}", n): AGENT_CORES for n in self.nodes}
-        for p in items:
+        for p in self.run.live_pods():
             meta, spec = p.get("metadata") or {}, p.get("spec") or {}
             node = str(spec.get("nodeName") or "")
-            if not node or meta.get("deletionTimestamp") or (p.get("status") or {}).get("phase") != "Running":
+            if not node or (p.get("status") or {}).get("phase") != "Running":
                 continue
             app = str((meta.get("labels") or {}).get("app") or "")
             out[(self.run.names.namespace, str(meta["name"]), node)] = self.by_name.get(app, 0.0)
@@ -112,6 +110,23 @@ class UsageExporter:
         return bool(self.pods) and all(
             n in shown and abs(shown[n] - used[n] / self.cores[n]) <= tolerance for n in self.nodes
         )
+
+
+def measure_on_use(
+    run: ScenarioRun, rebalancer: Rebalancer, opts: MeasureOptions, prometheus_dir: Path, prometheus_url: str
+) -> dict[str, Any]:
+    """:func:`~augur.devcluster.rebalance_run.measure` of a run measured on use: its :class:`UsageExporter`
+    scraped by the Prometheus configured in ``prometheus_dir`` from before the start (once Prometheus at
+    ``prometheus_url`` shows every node's use) to the end; the row's ``exporter_errors`` counts the
+    exporter's failed listings."""
+    exporter = UsageExporter(run, prometheus_dir)
+    try:
+        wait_until(lambda: exporter.shown(prometheus_url), 300, "Prometheus showing every node's CPU use")
+        row = measure(run, rebalancer, opts)
+        row["exporter_errors"] = exporter.errors
+        return row
+    finally:
+        exporter.close()
 
 
 def advance(counters: dict[Key, float], pods: dict[Key, float], seconds: float) -> dict[Key, float]:

@@ -206,3 +206,50 @@ def test_replay_burst_same_config_splits_counts_the_splits_a_no_op_fails(
     assert out["p_no_scenario_worst_run_worse"] == 0.5
     assert abs(out["p_geomean_below_1"] - 0.5) < 0.02
     assert abs(out["p_noop_passes"] - 0.5 * out["p_geomean_below_1"]) < 1e-3
+
+
+def test_code_version_names_the_commit_at_the_start_and_a_later_one(
+    bench_import: Callable[[str], ModuleType], tmp_path: Path
+) -> None:
+    """A result names the commit checked out when the benchmark started; one checked out by its end is named
+    ``commit_at_end`` and marks the code as modified; uncommitted code at either end marks it too."""
+    common = bench_import("common")
+
+    def git(*args: str) -> str:
+        cmd = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+    (tmp_path / "operator").mkdir()
+    git("init", "-q")
+    (tmp_path / "operator" / "a.py").write_text("a = 1\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "first")
+    first = git("rev-parse", "--short", "HEAD")
+    assert common.code_version(tmp_path) == {"commit": first, "code_modified": False}  # no start recorded
+    common._AT_START[tmp_path.resolve()] = common._version_now(tmp_path)
+    try:
+        assert common.code_version(tmp_path) == {"commit": first, "code_modified": False}
+        (tmp_path / "operator" / "a.py").write_text("a = 2\n")
+        assert common.code_version(tmp_path) == {"commit": first, "code_modified": True}
+        git("commit", "-q", "-am", "second")
+        second = git("rev-parse", "--short", "HEAD")
+        assert common.code_version(tmp_path) == {"commit": first, "commit_at_end": second, "code_modified": True}
+    finally:
+        del common._AT_START[tmp_path.resolve()]
+
+
+def test_rebalance_bench_rejects_a_bad_rebalancer_with_one_line(bench_import: Callable[[str], ModuleType]) -> None:
+    mod = bench_import("rebalance_bench")
+    assert mod.parse_rebalancer("augur") == ("augur", None)
+    assert mod.parse_rebalancer("descheduler") == ("descheduler", None)
+    assert mod.parse_rebalancer("descheduler:150") == ("descheduler", 150.0)
+    for bad, says in (
+        ("descheduler:abc", "must be a positive number"),
+        ("descheduler:0", "must be a positive number"),
+        ("descheduler:nan", "must be a positive number"),
+        ("descheduler:", "must be a positive number"),
+        ("augur:5", "unknown rebalancer 'augur:5'"),
+        ("kube-scheduler", "unknown rebalancer"),
+    ):
+        with pytest.raises(SystemExit, match=says):
+            mod.parse_rebalancer(bad)
