@@ -1,5 +1,7 @@
 """The real descheduler (built by build-tools.sh) on the local control plane: one load-skew scenario,
-LowNodeUtilization evicts through the Eviction API, the watcher sees no budget violated."""
+LowNodeUtilization evicts through the Eviction API, the watcher sees no budget violated; and one scenario
+measured on use, where it reads each node's use from the cluster's real Prometheus as the rebalance
+benchmark's ``usage`` family has it."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import subprocess
 from pathlib import Path
 
 from augur.devcluster.cluster import LocalCluster
-from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions
+from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions, PrometheusSource, evictions_in_log
 from augur.devcluster.rebalance_run import MeasureOptions, ScenarioRun, measure
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
+from augur.devcluster.usage_exporter import DESCHEDULER_QUERY, measure_on_use
+from augur.sim.placement import Scenario
 
 
 def test_descheduler_binary_is_the_pinned_version(cluster: LocalCluster) -> None:
@@ -34,3 +38,48 @@ def test_descheduler_evaluates_load_skew_without_breaking_budgets(cluster: Local
     assert row["after"]["max_node_load"] <= 0.5 + 1e-9 or row["after"]["max_node_load"] < row["before"]["max_node_load"]
     assert row["availability_violations"] == 0, row["violation_episodes"]
     assert row["after"]["pods"] == row["before"]["pods"]
+
+
+def _node_fractions(sc: Scenario, table: dict[str, dict[str, int]]) -> dict[str, float]:
+    """Fraction of each scenario node's CPU that ``sc``'s workloads take in a recorded placement table."""
+    cores = {w.name: w.cpu for w in sc.workloads}
+    taken = {n.name: 0.0 for n in sc.nodes}
+    for workload, per_node in table.items():
+        for node, pods in per_node.items():
+            taken[node] += pods * cores[workload]
+    return {n.name: taken[n.name] / n.cpu for n in sc.nodes}
+
+
+def test_descheduler_reads_use_from_prometheus(cluster: LocalCluster, tmp_path: Path) -> None:
+    """Requests even, use skewed: by requests no node is underused (every node is above the 20 % threshold),
+    so whatever LowNodeUtilization evicts, it evicts because Prometheus shows a node above 50 % used and
+    another under 20 %; the first pod it evicts for utilization comes from a node that used more than 50 % at
+    the start (later ones may come from nodes that replacements made busy)."""
+    assert cluster.pki is not None
+    rs = generate("usage", 0)
+    with ScenarioRun(rs, cluster.kubeconfig, augur_objects=False) as run:
+        source = PrometheusSource(cluster.prometheus_url, DESCHEDULER_QUERY)
+        options = PolicyOptions(
+            node_selector=f"{RUN_LABEL}={run.names.run}", namespaces=(run.names.namespace,), prometheus=source
+        )
+        rebalancer = DeschedulerRebalancer(
+            cluster.tools, cluster.kubeconfig, tmp_path, options, interval=10, ca=cluster.pki.ca.cert
+        )
+        opts = MeasureOptions(quiet=15, min_seconds=10, max_seconds=40)
+        row = measure_on_use(run, rebalancer, opts, cluster.prometheus_dir, cluster.prometheus_url)
+        log = Path(row["rebalancer_report"]["log"]).read_text()
+        evicted_from = [
+            run.names.scenario_node(e.node) for e in evictions_in_log(log) if e.strategy == "LowNodeUtilization"
+        ]
+    report = row["rebalancer_report"]
+    assert report["exited_early"] is None, log[-3000:]
+    requested = _node_fractions(rs.scenario, row["placement_before"])
+    used = _node_fractions(rs.measured, row["placement_before"])
+    assert min(requested.values()) > 0.20, requested  # by requests, nothing to move pods to
+    assert min(used.values()) < 0.20 and max(used.values()) > 0.50, used
+    assert row["evictions"] > 0 and row["evictions"] == report["evictions_in_log"]
+    assert set(report["by_strategy"]) <= {"LowNodeUtilization", "RemovePodsViolatingTopologySpreadConstraint"}
+    assert evicted_from and used[evicted_from[0]] > 0.50, (evicted_from, used)
+    assert row["pod_deletions"] == row["evictions"] and row["churn_pods"] == 0
+    assert row["availability_violations"] == 0, row["violation_episodes"]
+    assert row["exporter_errors"] == 0
