@@ -27,8 +27,9 @@
 
 Nothing is proposed while an approved Migration is in progress (moves go in waves) nor, with measured load,
 for ``settle`` seconds after the latest one finished (a ``rate()`` window still holds the moved pod's use on
-its source), and the readings taken meanwhile do not count: the hysteresis counters start again from zero
-once the wave is over, so a placement caught in transition never triggers a move. Every move respects
+its source), except hard-rule moves, which need no load reading; the readings taken meanwhile do not
+count: the hysteresis counters start again from zero once the wave is over, so a placement caught in
+transition never triggers a load move. Every move respects
 the movability rules (``PodState.blocked``), pods with a Migration in flight, the rate
 limits and the per-workload cool-down, which forbids reversals: within ``cooldown`` of a move of one of
 its pods from A to B, no pod of that workload moves onto A or off B (further moves in the same direction
@@ -51,7 +52,7 @@ from augur.migration.explain import pct
 from augur.migration.limits import Budget, Readings
 from augur.migration.load import spread, spread_after, stddev, stddev_after
 from augur.migration.params import RebalanceParams
-from augur.migration.result import Proposal, Reason, RebalanceResult
+from augur.migration.result import Figures, Proposal, Reason, RebalanceResult
 from augur.migration.snapshot import ClusterSnapshot, PodState
 from augur.migration.working import Working
 from augur.placement.filter import filter_nodes, has_hard_rules
@@ -84,8 +85,13 @@ def rebalance(
     thr = params.threshold
     forecast_hot = params.predictive and before.forecast_spread is not None and before.forecast_spread > thr + EPS
     waiting = _wave_note(work.snap, params, now)
-    if waiting:  # a placement in transition: its readings do not count, the hysteresis restarts
+    if waiting and work.snap.in_flight:  # a placement in transition: nothing moves, the hysteresis restarts
         return RebalanceResult((), before, before, Readings(), (), (waiting,))
+    if waiting:  # measured load not yet showing the last move: readings do not count, only rule breaks move
+        run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), Readings())
+        run.note(waiting)
+        run.hard_rules()
+        return run.result(before)
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
     run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), readings)
     run.hard_rules()
@@ -105,14 +111,7 @@ def rebalance(
             run.note("network moves wait until the node load is balanced (load moves come first)")
         else:
             run.network()
-    return RebalanceResult(
-        tuple(run.out),
-        before,
-        work.figures(),
-        readings,
-        tuple(run.triggered),
-        tuple(dict.fromkeys(run.notes + sorted(run.held))),
-    )
+    return run.result(before)
 
 
 def _wave_note(snap: ClusterSnapshot, params: RebalanceParams, now: datetime) -> str:
@@ -143,6 +142,16 @@ class _Run:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def result(self, before: Figures) -> RebalanceResult:
+        return RebalanceResult(
+            tuple(self.out),
+            before,
+            self.work.figures(),
+            self.readings,
+            tuple(self.triggered),
+            tuple(dict.fromkeys(self.notes + sorted(self.held))),
+        )
 
     # -- shared checks --
     def blocked(self, pod: PodState) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from augur.migration.hardrules import violations
+from augur.migration.limits import Readings
 from augur.migration.params import RebalanceParams
 from augur.migration.rebalance import rebalance
 from augur.migration.snapshot import ClusterSnapshot
@@ -103,3 +105,21 @@ def test_the_source_node_limit_holds_hard_rule_moves_too() -> None:
     result = rebalance(cluster(), replace(RebalanceParams(readings=99), max_per_node=0), now=NOW)
     assert result.proposals == ()
     assert any("web-1 breaks its workload's hard rules" in n and "maxMovesPerNode" in n for n in result.notes)
+
+
+def test_hard_rules_are_repaired_during_the_settle_time_but_not_during_a_wave() -> None:
+    """With measured load, the settle time after a move holds load moves back (the figures still show the
+    moved pod on its source) but not a hard-rule move, which reads no load; a move in progress holds both."""
+    base = cluster()
+    used = {"a": 0.0, "b": 80.0, "c": 0.0}
+    nodes = tuple(replace(n, cpu_used=used[n.name]) for n in base.nodes)
+    pods = tuple(replace(p, cpu_used=40.0 if p.node == "b" else 0.0) for p in base.pods)
+    snap = replace(base, nodes=nodes, pods=pods, measured=True, last_finished=NOW - timedelta(seconds=100))
+    settling = rebalance(snap, replace(ONE_READING, settle=150.0), Readings(5, 0), now=NOW)
+    assert [(p, src, r) for p, src, _, r in moves(settling)] == [("web-1", "b", "HardRule")]
+    assert settling.readings == Readings() and settling.triggered == ("HardRule",)
+    assert settling.notes[0] == "waiting 50 s more for the measured load to show the last move (load.settleTime)"
+    settled = rebalance(snap, replace(ONE_READING, settle=150.0), now=NOW + timedelta(seconds=60))
+    assert "Rebalance" in settled.triggered  # the same spread moves load once the settle time is over
+    in_flight = rebalance(replace(snap, in_flight=1), replace(ONE_READING, settle=150.0), now=NOW)
+    assert in_flight.proposals == () and in_flight.notes == ("waiting for 1 move(s) in progress to finish",)

@@ -39,9 +39,10 @@ class LoadSpec(ApiModel):
     node and adds to another. Pods without a series count with their requests."""
     settle_time: Duration = "150s"
     """With measured load, how long after a move has finished its readings stay out of the hysteresis and no
-    new move is proposed: a moved pod's use stays in a ``rate()`` over its source node for the query's
-    window after the pod is gone, so make this at least that window plus a scrape interval (the default
-    queries use 2m). Not used while load comes from requests."""
+    load or network move is proposed (hard-rule moves, which read no load, still are): a moved pod's use
+    stays in a ``rate()`` over its source node for the query's window after the pod is gone, so make this
+    at least that window plus a scrape interval (the default queries use 2m). Not used while load comes
+    from requests."""
 
 
 class LimitsSpec(ApiModel):
