@@ -87,13 +87,14 @@ def rebalance(
     waiting = _wave_note(work.snap, params, now)
     if waiting and work.snap.in_flight:  # a placement in transition: nothing moves, the hysteresis restarts
         return RebalanceResult((), before, before, Readings(), (), (waiting,))
+    budget = Budget.from_recent(work.snap.recent, params, now)
     if waiting:  # measured load not yet showing the last move: readings do not count, only rule breaks move
-        run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), Readings())
+        run = _Run(work, params, budget, Readings())
         run.note(waiting)
         run.hard_rules()
         return run.result(before)
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
-    run = _Run(work, params, Budget.from_recent(work.snap.recent, params, now), readings)
+    run = _Run(work, params, budget, readings)
     run.hard_rules()
     if readings.above >= params.readings:
         run.balance("Rebalance")
