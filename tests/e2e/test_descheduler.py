@@ -13,7 +13,8 @@ from augur.devcluster.descheduler import DeschedulerRebalancer, PolicyOptions, P
 from augur.devcluster.rebalance_run import MeasureOptions, ScenarioRun, measure
 from augur.devcluster.rebalance_scenarios import RUN_LABEL, generate
 from augur.devcluster.usage_exporter import DESCHEDULER_QUERY, measure_on_use
-from augur.sim.placement import Scenario
+from augur.sim.placement import Scenario, node_loads
+from augur.sim.rebalance_metrics import counts, placement_pairs
 
 
 def test_descheduler_binary_is_the_pinned_version(cluster: LocalCluster) -> None:
@@ -42,12 +43,8 @@ def test_descheduler_evaluates_load_skew_without_breaking_budgets(cluster: Local
 
 def _node_fractions(sc: Scenario, table: dict[str, dict[str, int]]) -> dict[str, float]:
     """Fraction of each scenario node's CPU that ``sc``'s workloads take in a recorded placement table."""
-    cores = {w.name: w.cpu for w in sc.workloads}
-    taken = {n.name: 0.0 for n in sc.nodes}
-    for workload, per_node in table.items():
-        for node, pods in per_node.items():
-            taken[node] += pods * cores[workload]
-    return {n.name: taken[n.name] / n.cpu for n in sc.nodes}
+    loads = node_loads(sc, counts(sc, placement_pairs(table)))
+    return dict(zip(sc.table.names, loads.tolist(), strict=True))
 
 
 def test_descheduler_reads_use_from_prometheus(cluster: LocalCluster, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from augur.sim.placement.metrics import load_stddev, network_cost, node_distances
+from augur.sim.placement.metrics import load_stddev, network_cost, node_distances, node_loads
 from augur.sim.placement.scenario import Scenario
 from augur.sim.rebalance_bound import bound_by_evictions
 
@@ -85,7 +85,7 @@ def placement_pairs(table: Mapping[str, Mapping[str, int]]) -> list[tuple[str, s
 def placement_figures(sc: Scenario, placement: Iterable[tuple[str, str]]) -> dict[str, float]:
     """Load standard deviation and network cost of a placement, as the simulator computes them."""
     c = counts(sc, placement)
-    cpu = np.array([w.cpu for w in sc.workloads]) @ c / sc.table.cpu
+    cpu = node_loads(sc, c)
     return {
         "load_stddev": round(load_stddev(sc, c), 6),
         "network_cost": round(float(network_cost(sc, c, node_distances(sc))), 6),

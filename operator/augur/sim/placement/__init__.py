@@ -9,7 +9,15 @@ Metrics follow ``facts.md`` section 5. Modules: :mod:`.scenario` (file format), 
 
 from augur.sim.placement.best import build_problem, find_best
 from augur.sim.placement.kube import KubeModel
-from augur.sim.placement.metrics import Outcome, counts_of, load_stddev, network_cost, node_distances, to_assignment
+from augur.sim.placement.metrics import (
+    Outcome,
+    counts_of,
+    load_stddev,
+    network_cost,
+    node_distances,
+    node_loads,
+    to_assignment,
+)
 from augur.sim.placement.runs import simulate_augur_alone, simulate_default, simulate_deployed
 from augur.sim.placement.scenario import Scenario, ScenarioWorkload, parse_scenario
 from augur.sim.placement.simulate import ROWS, shuffled, simulate
@@ -26,6 +34,7 @@ __all__ = [
     "load_stddev",
     "network_cost",
     "node_distances",
+    "node_loads",
     "parse_scenario",
     "shuffled",
     "simulate",

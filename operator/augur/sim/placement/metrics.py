@@ -55,9 +55,14 @@ def network_cost(sc: Scenario, counts: np.ndarray, distances: np.ndarray) -> flo
     return cost
 
 
-def load_stddev(sc: Scenario, counts: np.ndarray) -> float:
+def node_loads(sc: Scenario, counts: np.ndarray) -> np.ndarray:
+    """Each node's CPU taken by ``sc``'s workloads over its CPU, in the table's node order."""
     cpu = np.array([w.cpu for w in sc.workloads])
-    return float(np.std((cpu @ counts) / sc.table.cpu))
+    return np.asarray((cpu @ counts) / sc.table.cpu, dtype=float)
+
+
+def load_stddev(sc: Scenario, counts: np.ndarray) -> float:
+    return float(np.std(node_loads(sc, counts)))
 
 
 def to_assignment(sc: Scenario, counts: np.ndarray) -> Outcome:
