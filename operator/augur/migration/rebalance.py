@@ -84,13 +84,13 @@ def rebalance(
     before = work.figures()
     thr = params.threshold
     forecast_hot = params.predictive and before.forecast_spread is not None and before.forecast_spread > thr + EPS
-    waiting = _wave_note(work.snap, params, now)
-    if waiting and work.snap.in_flight:  # a placement in transition: nothing moves, the hysteresis restarts
+    if work.snap.in_flight:  # a placement in transition: nothing moves, the hysteresis restarts
+        waiting = f"waiting for {work.snap.in_flight} move(s) in progress to finish"
         return RebalanceResult((), before, before, Readings(), (), (waiting,))
     budget = Budget.from_recent(work.snap.recent, params, now)
-    if waiting:  # measured load not yet showing the last move: readings do not count, only rule breaks move
+    if settling := _settle_note(work.snap, params, now):  # readings do not count, only rule breaks move
         run = _Run(work, params, budget, Readings())
-        run.note(waiting)
+        run.note(settling)
         run.hard_rules()
         return run.result(before)
     readings = (readings or Readings()).observe(before.spread > thr + EPS, forecast_hot)
@@ -115,11 +115,9 @@ def rebalance(
     return run.result(before)
 
 
-def _wave_note(snap: ClusterSnapshot, params: RebalanceParams, now: datetime) -> str:
-    """Why the run waits for the last wave (moves in progress, or measured load not yet showing a finished
-    move); empty when it does not."""
-    if snap.in_flight:
-        return f"waiting for {snap.in_flight} move(s) in progress to finish"
+def _settle_note(snap: ClusterSnapshot, params: RebalanceParams, now: datetime) -> str:
+    """Why load and network moves wait for measured load to show the last finished move; empty when they
+    do not."""
     if snap.measured and snap.last_finished is not None:
         left = params.settle - (now - snap.last_finished).total_seconds()
         if left > 0:
